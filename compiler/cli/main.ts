@@ -1,0 +1,48 @@
+// The `hdc` front end: dispatches to sub-commands, each loaded lazily so that
+// `hdc check` never loads the runtime (Koa, SQLite) and `hdc run` never loads the editor bits.
+import { readFileSync } from 'node:fs';
+import type { Command } from './command.ts';
+
+type Loader = () => Promise<{ default: Command }>;
+
+const commands: Record<string, Loader> = {
+  check: () => import('./check.ts'),
+  compile: () => import('./compile.ts'),
+  fmt: () => import('./fmt.ts'),
+  explain: () => import('./explain.ts'),
+};
+
+export const version: string = JSON.parse(
+  readFileSync(new URL('../../package.json', import.meta.url).pathname.replace('/dist/', '/'), 'utf8'),
+).version;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    const lines = [`hdc ${version} — the health data connector`, '', 'Usage: hdc <command> [options]', '', 'Commands:'];
+    for (const [key, load] of Object.entries(commands)) {
+      const cmd = (await load()).default;
+      lines.push(`  ${key.padEnd(10)} ${cmd.summary}`);
+    }
+    lines.push('', 'Run `hdc <command> --help` for a command\'s options.');
+    console.log(lines.join('\n'));
+    return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-v') {
+    console.log(version);
+    return 0;
+  }
+  const load = commands[name];
+  if (!load) {
+    console.error(`hdc: unknown command "${name}". Run \`hdc --help\` for the list.`);
+    return 2;
+  }
+  const cmd = (await load()).default;
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(cmd.usage);
+    return 0;
+  }
+  return cmd.run(rest);
+}
+
+process.exitCode = await main(process.argv.slice(2));

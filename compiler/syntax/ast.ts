@@ -1,0 +1,173 @@
+// The abstract syntax tree. Every node carries the exact source range it came from, so checks,
+// the plan (`src`) and the language server can point at the text.
+import type { Hl7Path } from '../schema/plan.types.ts';
+
+export interface Position { line: number; col: number; offset: number }
+/** 1-based line/column; `end` is exclusive. */
+export interface Range { start: Position; end: Position }
+
+export interface Node { range: Range }
+export interface Ident extends Node { name: string }
+export interface Comment extends Node { text: string; block: boolean }
+
+export interface SourceFile {
+  file: string;
+  text: string;
+  decls: Decl[];
+  comments: Comment[];
+  range: Range;
+}
+
+export type Decl = ImportDecl | AuthDecl | ApiDecl | SenderDecl | WorkflowDecl | LaunchDecl | TestDecl;
+
+export interface ImportDecl extends Node { kind: 'import'; path: StringLit }
+
+/** A generic `name atom, atom … { settings }` line inside a block. */
+export interface Setting extends Node {
+  kind: 'setting';
+  key: Ident;
+  values: Atom[];
+  block?: Setting[];
+}
+export type Atom =
+  | StringLit
+  | { kind: 'number'; value: number; range: Range }
+  | { kind: 'duration'; ms: number; text: string; range: Range }
+  | { kind: 'name'; name: string; range: Range }
+  | { kind: 'msgtype'; code: string; trigger: string; text: string; range: Range }
+  | { kind: 'star'; range: Range }
+  | { kind: 'hl7path'; path: Hl7Path; range: Range }
+  | EnvCall
+  | FileCall;
+
+export interface StringLit extends Node { kind: 'string'; value: string; raw: string }
+export interface EnvCall extends Node { kind: 'env'; name: StringLit; default?: StringLit }
+export interface FileCall extends Node { kind: 'file'; path: StringLit | EnvCall }
+
+export interface AuthDecl extends Node { kind: 'auth'; name: Ident; authKind: Ident; settings: Setting[] }
+export interface ApiDecl extends Node { kind: 'api'; name: Ident; apiKind: Ident; baseUrl: Atom; settings: Setting[] }
+
+export interface SenderDecl extends Node {
+  kind: 'sender';
+  name: Ident;
+  settings: Setting[];
+  matches: MatchClause[];
+  fields: FieldDecl[];
+  fieldsRange?: Range;
+  routes: RouteDecl[];
+}
+export interface MatchClause extends Node { path: Atom & { kind: 'hl7path' }; op: '==' | '!='; values: StringLit[] }
+export interface RouteDecl extends Node { types: Array<Atom & { kind: 'msgtype' | 'star' }>; workflow: Ident }
+
+export interface FieldDecl extends Node {
+  name: Ident;
+  path?: Atom & { kind: 'hl7path' };
+  where?: Expr;
+  select?: { components: number[]; range: Range };
+  as?: Ident;
+  each?: Ident;
+  fields?: FieldDecl[];
+}
+
+export interface WorkflowDecl extends Node { kind: 'workflow'; name: Ident; settings: Setting[]; body: Stmt[] }
+
+export type Stmt = RequestStmt | IfStmt | ForStmt | LetStmt | StoreStmt | SendStmt | RejectStmt | ErrorStmt;
+export interface ErrorStmt extends Node { kind: 'error' }
+
+export type FhirVerb = 'read' | 'search' | 'create' | 'update' | 'delete';
+export type HttpVerb = 'get' | 'post' | 'put' | 'patch' | 'delete';
+export interface RequestStmt extends Node {
+  kind: 'request';
+  target?: Ident;
+  protocol: 'fhir' | 'rest';
+  verb: FhirVerb | HttpVerb;
+  verbRange: Range;
+  api?: Ident;
+  resourceType?: Ident;
+  id?: Expr;
+  params?: ObjectExpr;
+  conditional?: ObjectExpr;
+  pages?: { value: number; range: Range };
+  urlPath?: StringLit;
+  query?: Expr;
+  headers?: Expr;
+  body?: Expr;
+}
+export interface IfStmt extends Node { kind: 'if'; cond: Expr; then: Stmt[]; else?: Stmt[]; elseRange?: Range }
+export interface ForStmt extends Node { kind: 'for'; variable: Ident; over: Expr; body: Stmt[] }
+export interface LetStmt extends Node { kind: 'let'; name: Ident; value: Expr }
+export interface StoreStmt extends Node { kind: 'store'; value: Expr; collection: StringLit; key?: Expr }
+export interface SendStmt extends Node { kind: 'send'; value: Expr | 'message'; valueRange: Range; api: Ident; urlPath?: StringLit }
+export interface RejectStmt extends Node { kind: 'reject'; code: Ident; text: Expr }
+
+export interface LaunchDecl extends Node {
+  kind: 'launch';
+  name: Ident;
+  settings: Setting[];
+  login?: LoginDecl;
+  fetch: Stmt[];
+  fetchRange?: Range;
+  map?: ObjectExpr;
+  redirect?: RedirectDecl;
+}
+export interface LoginDecl extends Node { method: Ident; settings: Setting[]; require?: Expr; map?: ObjectExpr }
+export interface RedirectDecl extends Node { rules: RedirectRuleDecl[]; otherwise?: RedirectRuleDecl }
+export interface RedirectRuleDecl extends Node { when?: Expr; to: StringLit; with?: ObjectExpr }
+
+export interface TestDecl extends Node { kind: 'test'; name: StringLit; body: TestStmt[] }
+export type TestStmt = TestSend | TestLaunch | TestMock | TestExpect | ErrorStmt;
+export interface TestSend extends Node { kind: 'send'; message: StringLit | FileCall; sender: Ident }
+export interface TestLaunch extends Node { kind: 'launch'; launch: Ident; context: ObjectExpr; user?: ObjectExpr }
+export interface TestMock extends Node {
+  kind: 'mock';
+  api?: Ident;
+  step?: Ident;
+  resourceType?: Ident;
+  method?: Ident;
+  urlPath?: StringLit;
+  returns?: Expr | FileCall;
+  status?: { value: number; range: Range };
+}
+export interface TestExpect extends Node {
+  kind: 'expect';
+  what: 'ack' | 'field' | 'request' | 'no_request' | 'stored' | 'redirect';
+  code?: Ident;
+  text?: StringLit;
+  name?: Ident;
+  collection?: StringLit;
+  api?: Ident;
+  method?: Ident;
+  urlPath?: StringLit;
+  /** field: the comparison applied to the value (`== "x"` becomes value == "x"). */
+  cond?: Expr;
+}
+
+// ---- Expressions -------------------------------------------------------------------------------
+export type Expr =
+  | LiteralExpr
+  | TemplateExpr
+  | RefExpr
+  | MemberExpr
+  | IndexExpr
+  | CallExpr
+  | BinaryExpr
+  | UnaryExpr
+  | ObjectExpr
+  | ArrayExpr
+  | RelExpr
+  | SecretExpr
+  | ErrorExpr;
+export interface LiteralExpr extends Node { kind: 'literal'; value: string | number | boolean | null }
+/** A string with `{expr}` interpolations; parts alternate text and expressions. */
+export interface TemplateExpr extends Node { kind: 'template'; parts: Array<string | Expr>; raw: string }
+export interface RefExpr extends Node { kind: 'ref'; name: string }
+export interface MemberExpr extends Node { kind: 'member'; object: Expr; property: Ident }
+export interface IndexExpr extends Node { kind: 'index'; object: Expr; index: number | '*'; indexRange: Range }
+export interface CallExpr extends Node { kind: 'call'; callee: Ident; args: Expr[] }
+export interface BinaryExpr extends Node { kind: 'binary'; op: '==' | '!=' | '<' | '<=' | '>' | '>=' | 'and' | 'or' | '+' | '-' | 'in'; left: Expr; right: Expr }
+export interface UnaryExpr extends Node { kind: 'unary'; op: 'not' | 'neg'; operand: Expr }
+export interface ObjectExpr extends Node { kind: 'object'; entries: Array<{ key: string; keyRange: Range; value: Expr }> }
+export interface ArrayExpr extends Node { kind: 'array'; items: Expr[] }
+export interface RelExpr extends Node { kind: 'rel'; components: number[] }
+export interface SecretExpr extends Node { kind: 'secret'; value: EnvCall | FileCall }
+export interface ErrorExpr extends Node { kind: 'error' }
