@@ -1,0 +1,82 @@
+// Splits a body into messages: FHS/BHS batches, bare concatenations of messages, or one message.
+// Which line endings end a segment is the sender's policy: CR is the standard; with `cr` a bare LF
+// stays inside the field value where it appears.
+export type SegmentBreaks = 'cr' | 'crlf' | 'lf' | 'any';
+
+export interface BatchInfo {
+  /** The FHS segment text, when present. */
+  fhs?: string;
+  /** The (first) BHS segment text, when present. */
+  bhs?: string;
+  /** BTS-1 (or FTS-1 when there is no BTS): the message count the sender declared. */
+  declaredCount?: number;
+}
+
+export interface SplitResult {
+  /** Each message with CR-terminated segments (every segment, the last included, ends with CR). */
+  messages: string[];
+  /** 1-based line in the input where each message starts (for located errors). */
+  lines: number[];
+  /** Present when the body carried batch or file headers/trailers. */
+  batch?: BatchInfo;
+}
+
+const BREAKS: Record<SegmentBreaks, RegExp> = {
+  cr: /\r/,
+  crlf: /\r\n/,
+  lf: /\n/,
+  any: /\r\n|\r|\n/,
+};
+
+function countOf(segment: string): number | undefined {
+  const sep = segment[3];
+  if (sep === undefined) return undefined;
+  const v = segment.split(sep)[1]?.trim();
+  return v && /^\d+$/.test(v) ? Number(v) : undefined;
+}
+
+export function splitBatch(text: string, breaks: SegmentBreaks): SplitResult {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const lineBreak = /\r\n|\r|\n/g;
+  // Physical line numbers of each segment, for error locations, are counted with any line ending.
+  const segs = body.split(BREAKS[breaks]);
+  const messages: string[] = [];
+  const lines: number[] = [];
+  const batch: BatchInfo = {};
+  let hasBatch = false;
+  let current: string[] | undefined;
+  let line = 1;
+  const flush = () => {
+    if (current && current.length) messages.push(current.join('\r') + '\r');
+    current = undefined;
+  };
+  for (const seg of segs) {
+    const segLine = line;
+    line += 1 + (seg.match(lineBreak)?.length ?? 0);
+    if (seg.trim() === '') continue;
+    const name = seg.slice(0, 3);
+    if (name === 'FHS' || name === 'BHS') {
+      flush();
+      hasBatch = true;
+      if (name === 'FHS') batch.fhs ??= seg;
+      else batch.bhs ??= seg;
+      continue;
+    }
+    if (name === 'BTS' || name === 'FTS') {
+      flush();
+      hasBatch = true;
+      const n = countOf(seg);
+      if (name === 'BTS' && n !== undefined) batch.declaredCount = (batch.declaredCount ?? 0) + n;
+      if (name === 'FTS' && batch.declaredCount === undefined && n !== undefined && !batch.bhs) batch.declaredCount = n;
+      continue;
+    }
+    if (name === 'MSH' || !current) {
+      flush();
+      current = [];
+      lines.push(segLine);
+    }
+    current.push(seg);
+  }
+  flush();
+  return hasBatch ? { messages, lines, batch } : { messages, lines };
+}

@@ -1,0 +1,380 @@
+// The ER7 parser. Parsing only locates segments and reads MSH; fields, repetitions, components
+// and subcomponents are split on demand and cached per segment, so reading MSH and a handful of
+// mapped fields never builds the full tree. The raw text is kept verbatim: serialize(parse(x)) === x.
+//
+// Values read through get():
+// - a leaf position (no component/subcomponent delimiter inside) reads as its decoded text;
+// - an empty position and `""` (explicit null) read as null; toJSON() keeps them apart ("" vs null);
+// - a position that stops above its leaves (PID-5, PID-5.1 when it has subcomponents, a segment)
+//   reads as its ER7 text as written — delimiters and escapes kept, so nothing is ambiguous —
+//   with trailing empty positions dropped ("DOE^JOHN^^" → "DOE^JOHN", "123^^^" → "123");
+// - an omitted repetition means the first; a `*` repetition yields one entry per repetition
+//   (per segment for SEG[*], flattened in message order when both are `*`).
+import type { Hl7Path, Rep } from '../../compiler/schema/plan.types.ts';
+import type { Delimiters } from './delimiters.ts';
+import { Hl7ParseError } from './errors.ts';
+import { unescapeHl7 } from './escape.ts';
+import type { Hl7Header } from './header.ts';
+
+export type Hl7Value = string | null;
+/** The position inside a segment: everything in an Hl7Path after the segment. */
+export type Hl7FieldPath = Pick<Hl7Path, 'field' | 'fieldRep' | 'component' | 'subcomponent'>;
+
+/** Nth (1-based) piece of text split on sep, or undefined when there are fewer pieces. */
+function piece(text: string, sep: string, n: number): string | undefined {
+  let start = 0;
+  for (let k = 1; k < n; k++) {
+    const j = text.indexOf(sep, start);
+    if (j < 0) return undefined;
+    start = j + 1;
+  }
+  const end = text.indexOf(sep, start);
+  return end < 0 ? (start === 0 ? text : text.slice(start)) : text.slice(start, end);
+}
+
+function leaf(text: string, d: Delimiters): Hl7Value {
+  if (text === '' || text === '""') return null;
+  return unescapeHl7(text, d);
+}
+
+/** A leaf's decoded value, or a composite's ER7 text without its trailing empty positions. */
+function leafOrComposite(text: string, d: Delimiters, withComponents: boolean): Hl7Value {
+  let end = text.length;
+  while (end > 0) {
+    const c = text[end - 1];
+    if (c === d.subcomponent || (withComponents && c === d.component)) end--;
+    else break;
+  }
+  const t = end === text.length ? text : text.slice(0, end);
+  if (t.indexOf(d.subcomponent) >= 0 || (withComponents && t.indexOf(d.component) >= 0)) return t;
+  return leaf(t, d);
+}
+
+/** One repetition of a field: the unit `where` filters and `select` read components from. */
+export class Hl7Repetition {
+  constructor(
+    /** ER7 text as written. */
+    readonly text: string,
+    private readonly d: Delimiters,
+  ) {}
+
+  /** Decoded value of the repetition, a component, or a subcomponent (see the file comment). */
+  value(component?: number, subcomponent?: number): Hl7Value {
+    const d = this.d;
+    if (component === undefined) return leafOrComposite(this.text, d, true);
+    const c = piece(this.text, d.component, component) ?? '';
+    if (subcomponent === undefined) return leafOrComposite(c, d, false);
+    return leaf(piece(c, d.subcomponent, subcomponent) ?? '', d);
+  }
+
+  /** The text as written at that position (escapes kept); null when absent or empty. */
+  raw(component?: number, subcomponent?: number): Hl7Value {
+    let t: string | undefined = this.text;
+    if (component !== undefined) t = piece(t, this.d.component, component);
+    if (t !== undefined && subcomponent !== undefined) t = piece(t, this.d.subcomponent, subcomponent);
+    return t === undefined || t === '' ? null : t;
+  }
+}
+
+export type Hl7Tree = {
+  delimiters: Delimiters;
+  segments: { name: string; fields: Record<string, Hl7Value[][][]> }[];
+};
+
+export class Hl7Segment {
+  private fields?: string[];
+
+  constructor(
+    /** The segment's text as written, without its terminator. */
+    readonly raw: string,
+    readonly name: string,
+    /** 0-based position among the message's segments. */
+    readonly index: number,
+    /** 1-based line of the segment in the message text. */
+    readonly line: number,
+    private readonly d: Delimiters,
+  ) {}
+
+  private split(): string[] {
+    return (this.fields ??= this.raw.split(this.d.field));
+  }
+
+  /** Highest field number present (MSH counts MSH-1). */
+  get fieldCount(): number {
+    const n = this.split().length - 1;
+    return this.name === 'MSH' ? n + 1 : n;
+  }
+
+  /** Field n as written (all repetitions); '' when absent. MSH-1 and MSH-2 are the delimiters. */
+  fieldText(n: number): string {
+    if (this.name === 'MSH') {
+      if (n === 1) return this.d.field;
+      return this.split()[n - 1] ?? '';
+    }
+    return this.split()[n] ?? '';
+  }
+
+  /** The repetitions of field n (MSH-1 and MSH-2 are never split). */
+  fieldRepetitions(n: number): Hl7Repetition[] {
+    const text = this.fieldText(n);
+    if (this.name === 'MSH' && n <= 2) return [new Hl7Repetition(text, this.d)];
+    if (text === '') return [];
+    return text.split(this.d.repetition).map((t) => new Hl7Repetition(t, this.d));
+  }
+
+  /** The repetitions a path selects inside this segment (default: the first). */
+  repetitions(path: Hl7FieldPath): Hl7Repetition[] {
+    if (path.field === undefined) return [];
+    const all = this.fieldRepetitions(path.field);
+    if (path.fieldRep === '*') return all;
+    const r = all[(path.fieldRep ?? 1) - 1];
+    return r ? [r] : [];
+  }
+
+  /** Reads a position of this segment: a list when the field repetition is `*`. */
+  get(path: Hl7FieldPath): Hl7Value | Hl7Value[] {
+    if (path.fieldRep === '*') {
+      return this.repetitions(path).map((r) => r.value(path.component, path.subcomponent));
+    }
+    return this.value(path);
+  }
+
+  /** Reads one position (a `*` repetition is taken as the first). */
+  value(path: Hl7FieldPath): Hl7Value {
+    const d = this.d;
+    if (path.field === undefined) return this.raw;
+    if (this.name === 'MSH' && path.field <= 2) {
+      const first = (path.fieldRep === undefined || path.fieldRep === '*' || path.fieldRep === 1) &&
+        (path.component ?? 1) === 1 && (path.subcomponent ?? 1) === 1;
+      return first ? this.fieldText(path.field) : null;
+    }
+    const text = this.fieldText(path.field);
+    const rep = path.fieldRep === undefined || path.fieldRep === '*' ? 1 : path.fieldRep;
+    const r = rep === 1 && text.indexOf(d.repetition) < 0 ? text : piece(text, d.repetition, rep);
+    if (r === undefined) return null;
+    if (path.component === undefined) return leafOrComposite(r, d, true);
+    const c = piece(r, d.component, path.component) ?? '';
+    if (path.subcomponent === undefined) return leafOrComposite(c, d, false);
+    return leaf(piece(c, d.subcomponent, path.subcomponent) ?? '', d);
+  }
+
+  /** Full decomposition: field number → repetitions → components → subcomponents (empty fields omitted). */
+  toJSON(): { name: string; fields: Record<string, Hl7Value[][][]> } {
+    const d = this.d;
+    const fields: Record<string, Hl7Value[][][]> = {};
+    for (let n = 1; n <= this.fieldCount; n++) {
+      const text = this.fieldText(n);
+      if (text === '') continue;
+      if (this.name === 'MSH' && n <= 2) {
+        fields[n] = [[[text]]];
+        continue;
+      }
+      fields[n] = text.split(d.repetition).map((rep) =>
+        rep.split(d.component).map((comp) =>
+          comp.split(d.subcomponent).map((sub) => (sub === '""' ? null : unescapeHl7(sub, d))),
+        ),
+      );
+    }
+    return { name: this.name, fields };
+  }
+}
+
+export class Hl7Message {
+  private readonly cache: (Hl7Segment | undefined)[];
+  private byName?: Map<string, number[]>;
+
+  constructor(
+    /** The message text as received (CR-separated segments). */
+    readonly raw: string,
+    readonly delimiters: Delimiters,
+    readonly header: Hl7Header,
+    private readonly starts: number[],
+    private readonly ends: number[],
+    private readonly names: string[],
+    private readonly lines: number[],
+    msh: Hl7Segment,
+  ) {
+    this.cache = new Array(starts.length);
+    this.cache[0] = msh;
+  }
+
+  get segmentCount(): number {
+    return this.starts.length;
+  }
+
+  /** The segment at a 0-based position. */
+  segment(index: number): Hl7Segment | undefined {
+    if (index < 0 || index >= this.starts.length) return undefined;
+    return (this.cache[index] ??= new Hl7Segment(
+      this.raw.slice(this.starts[index], this.ends[index]),
+      this.names[index]!,
+      index,
+      this.lines[index]!,
+      this.delimiters,
+    ));
+  }
+
+  /** Segment names in order. */
+  segmentNames(): readonly string[] {
+    return this.names;
+  }
+
+  private indexesOf(name: string): number[] {
+    if (!this.byName) {
+      this.byName = new Map();
+      this.names.forEach((n, i) => {
+        const list = this.byName!.get(n);
+        if (list) list.push(i);
+        else this.byName!.set(n, [i]);
+      });
+    }
+    return this.byName.get(name) ?? [];
+  }
+
+  /** Every segment with this name, in message order (all segments when no name is given). */
+  segments(name?: string): Hl7Segment[] {
+    const idx = name === undefined ? this.names.map((_, i) => i) : this.indexesOf(name);
+    return idx.map((i) => this.segment(i)!);
+  }
+
+  /** The segments a path's segment part selects (default: the first of that name). */
+  selectSegments(segment: string, segmentRep?: Rep): Hl7Segment[] {
+    const idx = this.indexesOf(segment);
+    if (segmentRep === '*') return idx.map((i) => this.segment(i)!);
+    const i = idx[(segmentRep ?? 1) - 1];
+    return i === undefined ? [] : [this.segment(i)!];
+  }
+
+  /**
+   * The decoded value at a path: string | null for one position, a list when a `*` repetition
+   * appears (one entry per repetition, flattened in message order). See the file comment.
+   */
+  get(path: Hl7Path): Hl7Value | Hl7Value[] {
+    const segs = this.selectSegments(path.segment, path.segmentRep);
+    if (path.segmentRep !== '*' && path.fieldRep !== '*') return segs.length ? segs[0]!.value(path) : null;
+    const out: Hl7Value[] = [];
+    for (const s of segs) {
+      const v = s.get(path);
+      if (Array.isArray(v)) out.push(...v);
+      else out.push(v);
+    }
+    return out;
+  }
+
+  /** The field repetitions a path covers, for where/select in field mappings. */
+  repetitions(path: Hl7Path): Hl7Repetition[] {
+    const out: Hl7Repetition[] = [];
+    for (const s of this.selectSegments(path.segment, path.segmentRep)) out.push(...s.repetitions(path));
+    return out;
+  }
+
+  /** The full tree, decoded, for display (`hdc parse`). */
+  toJSON(): Hl7Tree {
+    const segments = [];
+    for (let i = 0; i < this.starts.length; i++) segments.push(this.segment(i)!.toJSON());
+    return { delimiters: this.delimiters, segments };
+  }
+}
+
+function isDelimiterChar(c: string): boolean {
+  return !/[A-Za-z0-9\s]/.test(c);
+}
+
+/**
+ * Parses one message whose segments are separated by CR (see splitBatch for other line endings).
+ * Throws Hl7ParseError only when the text cannot be HL7: no MSH first, or unusable delimiters.
+ */
+export function parseMessage(text: string): Hl7Message {
+  if (text.trim() === '') throw new Hl7ParseError('empty message', 1, 1);
+  if (!text.startsWith('MSH')) {
+    const head = text.slice(0, 3);
+    const hint = head === 'FHS' || head === 'BHS' ? ' (a batch: split it first)' : '';
+    throw new Hl7ParseError(`expected the message to start with an MSH segment, found "${head.replace(/[\r\n]/g, ' ')}"${hint}`, 1, 1);
+  }
+  let mshEnd = text.indexOf('\r');
+  if (mshEnd < 0) mshEnd = text.length;
+  const mshText = text.slice(0, mshEnd);
+  if (mshText.length < 8) {
+    throw new Hl7ParseError('MSH segment too short to carry the field separator and encoding characters', 1, mshText.length + 1, 'MSH');
+  }
+  const field = mshText[3]!;
+  if (!isDelimiterChar(field)) {
+    throw new Hl7ParseError(`MSH-1: "${field}" cannot be a field separator`, 1, 4, 'MSH');
+  }
+  let encEnd = mshText.indexOf(field, 4);
+  if (encEnd < 0) encEnd = mshText.length;
+  const enc = mshText.slice(4, encEnd);
+  if (enc.length < 4 || enc.length > 5) {
+    throw new Hl7ParseError(
+      `MSH-2 must hold 4 encoding characters (5 from v2.7 with the truncation character), found "${enc}"`,
+      1, 5, 'MSH',
+    );
+  }
+  for (let k = 0; k < enc.length; k++) {
+    const c = enc[k]!;
+    if (!isDelimiterChar(c) || c === field || enc.indexOf(c) !== k) {
+      throw new Hl7ParseError(`MSH-2: "${c}" cannot be an encoding character here`, 1, 5 + k, 'MSH');
+    }
+  }
+  const delimiters: Delimiters = {
+    field,
+    component: enc[0]!,
+    repetition: enc[1]!,
+    escape: enc[2]!,
+    subcomponent: enc[3]!,
+  };
+  if (enc.length === 5) delimiters.truncation = enc[4];
+
+  // Locate segments; empty lines (consecutive CRs, a trailing CR) are kept in raw but not segments.
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const names: string[] = [];
+  const lines: number[] = [];
+  let line = 1;
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\r', start);
+    if (end < 0) end = text.length;
+    if (end > start) {
+      starts.push(start);
+      ends.push(end);
+      lines.push(line);
+      let nameEnd = start + 3;
+      if (nameEnd < end && text[nameEnd] !== field) {
+        nameEnd = text.indexOf(field, start);
+        if (nameEnd < 0 || nameEnd > end) nameEnd = end;
+      } else if (nameEnd > end) nameEnd = end;
+      names.push(text.slice(start, nameEnd));
+    }
+    line++;
+    start = end + 1;
+  }
+
+  const msh = new Hl7Segment(mshText, 'MSH', 0, 1, delimiters);
+  const at = (n: number, c?: number) => msh.value({ field: n, component: c }) ?? '';
+  const header: Hl7Header = {
+    fieldSep: field,
+    encodingChars: enc,
+    sendingApplication: msh.fieldText(3),
+    sendingFacility: msh.fieldText(4),
+    receivingApplication: msh.fieldText(5),
+    receivingFacility: msh.fieldText(6),
+    timestamp: msh.fieldText(7),
+    messageCode: at(9, 1),
+    triggerEvent: at(9, 2),
+    messageStructure: at(9, 3),
+    controlId: at(10),
+    processingId: at(11, 1),
+    processingMode: at(11, 2),
+    version: at(12, 1),
+    acceptAckType: at(15),
+    appAckType: at(16),
+    charset: at(18),
+  };
+  return new Hl7Message(text, delimiters, header, starts, ends, names, lines, msh);
+}
+
+/** The message text, exactly as parsed. */
+export function serialize(msg: Hl7Message): string {
+  return msg.raw;
+}
