@@ -1,0 +1,188 @@
+// Group commit: journal writes from concurrent requests are gathered while the previous
+// transaction is being committed and go to disk together, so synchronous=FULL costs one fsync
+// per batch instead of one per message. The writer runs in a worker thread by default, so the
+// event loop keeps parsing and answering while SQLite waits for the disk.
+import { Worker } from 'node:worker_threads';
+import type { JournalEntry, JournalResult } from './journal-writer.ts';
+import { JournalWriter } from './journal-writer.ts';
+import type { WorkerRequest, WorkerResponse } from './journal-protocol.ts';
+import { openDatabase } from '../store/open-database.ts';
+
+type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+interface Backend {
+  call(req: Request): Promise<unknown>;
+  terminate(): Promise<void>;
+}
+
+export type JournalThread = 'worker' | 'inline';
+
+export interface JournalOptions {
+  /** SQLite file; it must already be migrated (openDatabase does it). */
+  file: string;
+  thread?: JournalThread;
+  /** Most entries in one transaction. */
+  maxBatch?: number;
+}
+
+function inlineBackend(file: string): Backend {
+  const db = openDatabase(file, { migrate: false });
+  const writer = new JournalWriter(db);
+  return {
+    async call(req) {
+      switch (req.op) {
+        case 'batch': return writer.writeBatch(req.entries);
+        case 'ack': return writer.updateAck(req.messageId, req.ack, req.status);
+        case 'purge': return writer.purgeContent(req.cutoff);
+        case 'close': db.close(); return null;
+      }
+    },
+    async terminate() {
+      if (db.open) db.close();
+    },
+  };
+}
+
+async function workerBackend(file: string): Promise<Backend> {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const script = new URL(fromSource ? './journal-worker.ts' : './journal-worker.js', import.meta.url).href;
+  // Running from TypeScript sources: the worker registers the same tsx loader first.
+  const loader = fromSource ? import.meta.resolve('tsx/esm/api') : null;
+  const code = loader
+    ? `import(${JSON.stringify(loader)}).then((m) => { m.register(); return import(${JSON.stringify(script)}); })`
+    : `import(${JSON.stringify(script)})`;
+  const worker = new Worker(code, { eval: true, workerData: { file } });
+  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  let nextId = 1;
+  let failure: Error | null = null;
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.on('message', (res: WorkerResponse) => {
+      if (res.id === 0) return resolve();
+      const w = waiting.get(res.id);
+      if (!w) return;
+      waiting.delete(res.id);
+      if (res.ok) w.resolve(res.value);
+      else w.reject(new Error(res.error));
+    });
+    const fail = (err: Error) => {
+      failure = err;
+      reject(err);
+      for (const w of waiting.values()) w.reject(err);
+      waiting.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`journal worker exited (code ${code})`)));
+  });
+  await ready;
+  return {
+    call(req) {
+      if (failure) return Promise.reject(failure);
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        worker.postMessage({ ...req, id });
+      });
+    },
+    async terminate() {
+      await worker.terminate();
+    },
+  };
+}
+
+interface Waiter {
+  entries: JournalEntry[];
+  resolve: (r: JournalResult[]) => void;
+  reject: (e: Error) => void;
+}
+
+export class Journal {
+  private readonly queue: Waiter[] = [];
+  private inFlight = false;
+  private scheduled = false;
+  private closed = false;
+  private idle: (() => void)[] = [];
+  /** Counters for tests and benchmarks. */
+  readonly stats = { batches: 0, entries: 0, largestBatch: 0 };
+
+  private constructor(private readonly backend: Backend, private readonly maxBatch: number) {}
+
+  static async open(opts: JournalOptions): Promise<Journal> {
+    const backend = (opts.thread ?? 'worker') === 'worker' ? await workerBackend(opts.file) : inlineBackend(opts.file);
+    return new Journal(backend, opts.maxBatch ?? 2000);
+  }
+
+  /** Commits the entries (with every other pending entry) and resolves once they are durable. */
+  record(entries: JournalEntry[]): Promise<JournalResult[]> {
+    if (this.closed) return Promise.reject(new Error('journal is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ entries, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  updateAck(messageId: number, ack: string, status: string): Promise<void> {
+    return this.backend.call({ op: 'ack', messageId, ack, status }) as Promise<void>;
+  }
+
+  purgeContent(cutoff: number): Promise<number> {
+    return this.backend.call({ op: 'purge', cutoff }) as Promise<number>;
+  }
+
+  private schedule(): void {
+    if (this.inFlight || this.scheduled || this.queue.length === 0) return;
+    this.scheduled = true;
+    // setImmediate lets requests parsed in the same event-loop turn join this batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.inFlight || this.queue.length === 0) return;
+    this.inFlight = true;
+    const taken: Waiter[] = [];
+    let count = 0;
+    while (this.queue.length && (count === 0 || count + this.queue[0]!.entries.length <= this.maxBatch)) {
+      const w = this.queue.shift()!;
+      taken.push(w);
+      count += w.entries.length;
+    }
+    const all = taken.flatMap((w) => w.entries);
+    try {
+      const results = (await this.backend.call({ op: 'batch', entries: all })) as JournalResult[];
+      this.stats.batches++;
+      this.stats.entries += all.length;
+      this.stats.largestBatch = Math.max(this.stats.largestBatch, all.length);
+      let i = 0;
+      for (const w of taken) {
+        w.resolve(results.slice(i, i + w.entries.length));
+        i += w.entries.length;
+      }
+    } catch (err) {
+      for (const w of taken) w.reject(err as Error);
+    } finally {
+      this.inFlight = false;
+      if (this.queue.length) this.schedule();
+      else for (const f of this.idle.splice(0)) f();
+    }
+  }
+
+  /** Resolves when every recorded entry has been committed. */
+  drain(): Promise<void> {
+    if (!this.inFlight && !this.scheduled && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  /** Finishes pending writes, then closes the writer's connection. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.drain();
+    this.closed = true;
+    try {
+      await this.backend.call({ op: 'close' });
+    } finally {
+      await this.backend.terminate();
+    }
+  }
+}

@@ -1,0 +1,42 @@
+// The ordered list of schema migrations. Each module that owns tables appends its own with
+// registerMigration() at import time, before openDatabase() runs them; ids are applied once,
+// in registration order, and recorded in schema_migrations.
+import type { Database } from 'better-sqlite3';
+
+export interface Migration {
+  /** Unique and stable forever, e.g. "journal/001-messages". */
+  id: string;
+  up: string | ((db: Database) => void);
+}
+
+const registry: Migration[] = [];
+
+export function registerMigration(m: Migration): void {
+  const existing = registry.find((r) => r.id === m.id);
+  if (existing) {
+    if (existing.up !== m.up) throw new Error(`migration ${m.id} registered twice with different content`);
+    return;
+  }
+  registry.push(m);
+}
+
+export function registeredMigrations(): readonly Migration[] {
+  return registry;
+}
+
+export function runMigrations(db: Database, list: readonly Migration[] = registry): string[] {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)');
+  const done = new Set((db.prepare('SELECT id FROM schema_migrations').all() as { id: string }[]).map((r) => r.id));
+  const record = db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)');
+  const applied: string[] = [];
+  for (const m of list) {
+    if (done.has(m.id)) continue;
+    db.transaction(() => {
+      if (typeof m.up === 'string') db.exec(m.up);
+      else m.up(db);
+      record.run(m.id, Date.now());
+    }).immediate();
+    applied.push(m.id);
+  }
+  return applied;
+}

@@ -1,0 +1,85 @@
+// Binds a sender to its client certificate: the plan's Identity names a subject RDN sequence,
+// a subjectAltName or a SHA-256 fingerprint, and only a certificate that chains to the client CA
+// (checked by TLS) and carries it may post as that sender.
+import { X509Certificate } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
+import type { Identity } from '../../compiler/schema/plan.types.ts';
+
+export interface PeerCertificateFacts {
+  /** Subject RDNs as "KEY=value" with upper-case keys, e.g. ["CN=labcorp", "O=LabCorp"]. */
+  subject: string[];
+  /** subjectAltName entries, lower-case type prefix: "dns:x", "uri:x", "email:x", "ip:x". */
+  san: string[];
+  /** Upper-case hex without colons. */
+  fingerprint256: string;
+}
+
+const facts = new WeakMap<TLSSocket, PeerCertificateFacts | null>();
+
+/** The verified client certificate of a TLS connection (cached per connection), or null. */
+export function verifiedPeerCertificate(socket: TLSSocket): PeerCertificateFacts | null {
+  const cached = facts.get(socket);
+  if (cached !== undefined) return cached;
+  let result: PeerCertificateFacts | null = null;
+  if (socket.authorized) {
+    const peer = socket.getPeerCertificate(false);
+    if (peer && peer.raw) result = certificateFacts(new X509Certificate(peer.raw));
+  }
+  facts.set(socket, result);
+  return result;
+}
+
+export function certificateFacts(cert: X509Certificate): PeerCertificateFacts {
+  return {
+    subject: splitDn(cert.subject, '\n'),
+    san: (cert.subjectAltName ?? '').split(/,\s*/).filter(Boolean).map(normaliseSan),
+    fingerprint256: cert.fingerprint256.replace(/:/g, '').toUpperCase(),
+  };
+}
+
+function normaliseSan(entry: string): string {
+  const i = entry.indexOf(':');
+  const type = entry.slice(0, i).trim().toLowerCase().replace('ip address', 'ip');
+  return `${type}:${entry.slice(i + 1).trim()}`;
+}
+
+function splitDn(dn: string, sep: string | RegExp): string[] {
+  return dn.split(sep).map((r) => r.trim()).filter(Boolean).map((rdn) => {
+    const i = rdn.indexOf('=');
+    return i < 0 ? rdn : `${rdn.slice(0, i).trim().toUpperCase()}=${rdn.slice(i + 1).trim()}`;
+  });
+}
+
+/** Splits "CN=a, O=b" (or "CN=a/O=b") into RDNs, honouring backslash-escaped commas. */
+function parseSubjectPattern(pattern: string): string[] {
+  const parts: string[] = [];
+  let cur = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]!;
+    if (ch === '\\' && i + 1 < pattern.length) { cur += pattern[++i]; continue; }
+    if (ch === ',' || ch === '/' ) { parts.push(cur); cur = ''; continue; }
+    cur += ch;
+  }
+  parts.push(cur);
+  return splitDn(parts.join('\n'), '\n');
+}
+
+/** True when the certificate satisfies every criterion the identity names (at least one is required). */
+export function certificateMatchesIdentity(identity: Identity, cert: PeerCertificateFacts): boolean {
+  if (identity.kind !== 'client_cert') return false;
+  if (!identity.subject && !identity.san && !identity.fingerprint) return false;
+  if (identity.subject) {
+    const want = parseSubjectPattern(identity.subject);
+    if (!want.every((rdn) => cert.subject.includes(rdn))) return false;
+  }
+  if (identity.san) {
+    const s = identity.san.trim();
+    const wanted = s.includes(':') && /^(dns|uri|email|ip):/i.test(s)
+      ? [normaliseSan(s)] : ['dns', 'uri', 'email', 'ip'].map((t) => `${t}:${s}`);
+    if (!wanted.some((w) => cert.san.some((have) => have.toLowerCase() === w.toLowerCase()))) return false;
+  }
+  if (identity.fingerprint) {
+    if (identity.fingerprint.replace(/[:\s]/g, '').toUpperCase() !== cert.fingerprint256) return false;
+  }
+  return true;
+}
