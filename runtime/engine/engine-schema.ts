@@ -1,0 +1,40 @@
+// The engine's tables: one row per finished (or last failed) step of a run, so a restarted run
+// resumes at its first unfinished step; and the named collections `store` writes to. Times are
+// epoch milliseconds, values JSON.
+import { registerMigration } from '../store/migrations.ts';
+
+registerMigration({
+  id: 'engine/001-run-steps',
+  up: `
+    CREATE TABLE run_steps (
+      run_id      INTEGER NOT NULL,
+      path        TEXT    NOT NULL,
+      step_id     TEXT    NOT NULL,
+      kind        TEXT    NOT NULL,
+      status      TEXT    NOT NULL CHECK (status IN ('done','failed')),
+      result      TEXT,
+      attempt     INTEGER NOT NULL,
+      started_at  INTEGER NOT NULL,
+      finished_at INTEGER NOT NULL,
+      error       TEXT,
+      PRIMARY KEY (run_id, path)
+    ) WITHOUT ROWID;
+  `,
+});
+
+registerMigration({
+  id: 'engine/002-stored-records',
+  up: `
+    CREATE TABLE stored_records (
+      id          INTEGER PRIMARY KEY,
+      collection  TEXT    NOT NULL,
+      key         TEXT,
+      value       TEXT    NOT NULL,
+      run_id      INTEGER,
+      created_at  INTEGER NOT NULL,
+      updated_at  INTEGER NOT NULL
+    );
+    CREATE UNIQUE INDEX stored_records_key ON stored_records (collection, key) WHERE key IS NOT NULL;
+    CREATE INDEX stored_records_collection ON stored_records (collection, id);
+  `,
+});

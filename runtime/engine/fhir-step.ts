@@ -1,0 +1,131 @@
+// FHIR interactions: read, search (following `next` links up to maxPages and merging the pages
+// into one searchset Bundle), create, update, conditional create (If-None-Exist), conditional
+// update and delete.
+import type { Step } from '../../compiler/schema/plan.types.ts';
+import { encodePathSegment } from '../http/api-url.ts';
+import type { ApiResponse, HttpMethod } from '../http/types.ts';
+import { headerValues, queryPairs, toText } from './request-values.ts';
+import type { HttpResult, StepContext } from './step-context.ts';
+import { WorkflowError } from './workflow-error.ts';
+
+export const DEFAULT_MAX_PAGES = 10;
+const FHIR_JSON = 'application/fhir+json';
+
+interface SendExtra {
+  body?: string;
+  headers?: Record<string, string>;
+  query?: Array<[string, string]>;
+  idempotent?: boolean;
+}
+
+export async function runFhirStep(step: Step, ctx: StepContext): Promise<HttpResult> {
+  const client = ctx.api(step.api, step);
+  const type = step.resourceType;
+  if (!type || !/^[A-Z][A-Za-z]+$/.test(type)) throw new WorkflowError(`step ${step.id}: bad resource type`, { transient: false, src: step.src });
+  const interaction = step.interaction ?? 'read';
+  const headers = { accept: FHIR_JSON, ...headerValues(ctx.evaluate(step.headers), step.src) };
+  const base = { label: '', step: step.id, resourceType: type, src: step.src, responseType: 'json' as const };
+  const rawId = () => toText(ctx.evaluate(step.resourceId)) ?? '';
+  const params = () => queryPairs(ctx.evaluate(step.params), step.src);
+  const resource = (id?: string) => {
+    const body = ctx.evaluate(step.body);
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      throw new WorkflowError(`${interaction} ${type}: the body is not a resource object`, { transient: false, src: step.src });
+    }
+    const res: Record<string, unknown> = { resourceType: type, ...(body as Record<string, unknown>) };
+    if (id !== undefined && res.id === undefined) res.id = id;
+    return JSON.stringify(res);
+  };
+  const send = (method: HttpMethod, path: string, extra: SendExtra = {}): Promise<ApiResponse> =>
+    client.request({
+      ...base,
+      method,
+      path,
+      query: extra.query,
+      body: extra.body,
+      headers: { ...headers, ...(extra.body !== undefined ? { 'content-type': FHIR_JSON } : {}), ...extra.headers },
+      idempotent: extra.idempotent ?? (method !== 'POST' && method !== 'PATCH'),
+      label: `${method} ${client.api.name} ${type}`,
+    });
+  const at = (id: string) => `${type}/${encodePathSegment(id, step.src)}`;
+
+  switch (interaction) {
+    case 'read':
+      return pick(await send('GET', at(rawId())));
+    case 'search':
+      return search(step, ctx, type, params(), send);
+    case 'create':
+      return pick(await send('POST', type, { body: resource() }));
+    case 'update': {
+      const id = rawId();
+      return pick(await send('PUT', at(id), { body: resource(id) }));
+    }
+    case 'conditional_create': {
+      const query = new URLSearchParams(params()).toString();
+      if (!query) throw new WorkflowError(`conditional create ${type} needs parameters`, { transient: false, src: step.src });
+      // If-None-Exist makes the create safe to repeat.
+      return pick(await send('POST', type, { body: resource(), headers: { 'if-none-exist': query }, idempotent: true }));
+    }
+    case 'conditional_update': {
+      const query = params();
+      if (!query.length) throw new WorkflowError(`conditional update ${type} needs parameters`, { transient: false, src: step.src });
+      return pick(await send('PUT', type, { body: resource(), query }));
+    }
+    case 'delete':
+      if (step.resourceId) return pick(await send('DELETE', at(rawId())));
+      return pick(await send('DELETE', type, { query: params() }));
+  }
+}
+
+async function search(
+  step: Step,
+  ctx: StepContext,
+  type: string,
+  query: Array<[string, string]>,
+  send: (m: HttpMethod, p: string, e?: SendExtra) => Promise<ApiResponse>,
+): Promise<HttpResult> {
+  const first = await send('GET', type, { query });
+  const bundle = asBundle(first.body, step);
+  const entries: unknown[] = [...(Array.isArray(bundle.entry) ? bundle.entry : [])];
+  const maxPages = step.maxPages ?? DEFAULT_MAX_PAGES;
+  let page = bundle;
+  let pages = 1;
+  let truncated = false;
+  for (let next = nextLink(page); next; next = nextLink(page)) {
+    if (pages >= maxPages) {
+      truncated = true;
+      break;
+    }
+    page = asBundle((await send('GET', next)).body, step);
+    pages++;
+    if (Array.isArray(page.entry)) entries.push(...page.entry);
+  }
+  const { link: _link, entry: _entry, ...rest } = bundle;
+  const merged: Record<string, unknown> = {
+    ...rest,
+    resourceType: 'Bundle',
+    type: 'searchset',
+    // `total` is what the server reported; servers that omit it get the number of entries read,
+    // so `x.total == 0` works everywhere.
+    total: typeof bundle.total === 'number' ? bundle.total : entries.length,
+    entry: entries,
+  };
+  if (truncated) merged.meta = { ...(bundle.meta as object | undefined), tag: [{ code: 'SUBSETTED', system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue' }] };
+  return { status: first.status, headers: first.headers, body: merged };
+}
+
+function asBundle(body: unknown, step: Step): Record<string, unknown> {
+  if (!body || typeof body !== 'object' || (body as { resourceType?: unknown }).resourceType !== 'Bundle') {
+    throw new WorkflowError(`search ${step.resourceType}: the answer is not a Bundle`, { transient: false, src: step.src });
+  }
+  return body as Record<string, unknown>;
+}
+
+function nextLink(bundle: Record<string, unknown>): string | undefined {
+  const links = Array.isArray(bundle.link) ? (bundle.link as Array<{ relation?: string; url?: string }>) : [];
+  return links.find((l) => l.relation === 'next' && typeof l.url === 'string')?.url;
+}
+
+function pick(res: ApiResponse): HttpResult {
+  return { status: res.status, headers: res.headers, body: res.body };
+}

@@ -1,0 +1,67 @@
+// Custom REST calls: GET/POST/PUT/PATCH/DELETE on `{base}/{urlPath}` with query, headers and a
+// JSON (or, for text APIs, plain) body. Values interpolated into the path are percent-encoded per
+// segment; the literal parts are the author's and kept as written.
+import type { Expr, Step } from '../../compiler/schema/plan.types.ts';
+import { encodePathSegment } from '../http/api-url.ts';
+import type { HttpMethod } from '../http/types.ts';
+import { headerValues, queryPairs, toText } from './request-values.ts';
+import type { HttpResult, StepContext } from './step-context.ts';
+import { WorkflowError } from './workflow-error.ts';
+
+export function buildPath(expr: Expr | undefined, evaluate: (e: Expr) => unknown, src?: string): string {
+  if (!expr) return '';
+  if (Array.isArray(expr.template)) {
+    return expr.template.map((part) => (typeof part === 'string' ? part : encodePathSegment(toText(evaluate(part as Expr)) ?? '', src))).join('');
+  }
+  if ('lit' in expr && typeof expr.lit === 'string') return expr.lit;
+  // Any other expression: its whole value is data, so every segment is encoded.
+  const text = toText(evaluate(expr)) ?? '';
+  return text
+    .split('/')
+    .map((s, i, all) => (s === '' && (i === 0 || i === all.length - 1) ? s : encodePathSegment(s, src)))
+    .join('/');
+}
+
+/** How the path reads in messages: literal parts, `{…}` for values (never the values: PHI). */
+export function pathLabel(expr: Expr | undefined): string {
+  if (!expr) return '/';
+  if (Array.isArray(expr.template)) return expr.template.map((p) => (typeof p === 'string' ? p : '{…}')).join('');
+  if (typeof expr.lit === 'string') return expr.lit;
+  return '{…}';
+}
+
+export async function runRestStep(step: Step, ctx: StepContext): Promise<HttpResult> {
+  const client = ctx.api(step.api, step);
+  const method: HttpMethod = step.method ?? 'GET';
+  const format = client.api.format ?? 'json';
+  const headers: Record<string, string> = {
+    accept: format === 'json' ? 'application/json' : 'text/plain, */*',
+    ...headerValues(ctx.evaluate(step.headers), step.src),
+  };
+  let body: string | undefined;
+  if (step.body && method !== 'GET' && method !== 'DELETE') {
+    const value = ctx.evaluate(step.body);
+    if (typeof value === 'string' && format === 'text') {
+      body = value;
+      headers['content-type'] ??= 'text/plain; charset=utf-8';
+    } else {
+      body = JSON.stringify(value ?? null);
+      headers['content-type'] ??= 'application/json';
+    }
+  } else if (step.body) {
+    throw new WorkflowError(`${method} requests carry no body`, { transient: false, src: step.src });
+  }
+  const res = await client.request({
+    method,
+    path: buildPath(step.urlPath, (e) => ctx.evaluate(e), step.src),
+    query: queryPairs(ctx.evaluate(step.query), step.src),
+    headers,
+    body,
+    idempotent: method === 'GET' || method === 'PUT' || method === 'DELETE',
+    responseType: format,
+    label: `${method} ${client.api.name} ${pathLabel(step.urlPath)}`,
+    src: step.src,
+    step: step.id,
+  });
+  return { status: res.status, headers: res.headers, body: res.body };
+}

@@ -1,0 +1,186 @@
+// Executes one workflow run step by step. Every step's result is written to run_steps before the
+// next step starts; on a later attempt (after a crash, a transient failure or a replay) finished
+// steps are not executed again: their recorded results are put back in scope instead. Steps
+// nested in `if` and `for_each` have stable paths (`2/then/0`, `3/each/5/1`), and the branch
+// taken and the items iterated are recorded too, so a resumed run walks the same way.
+import type { Expr, Step, Workflow } from '../../compiler/schema/plan.types.ts';
+import type { ApiClient } from '../http/api-client.ts';
+import type { RunInput, RunOutcome } from '../store/journal-schema.ts';
+import { runFhirStep } from './fhir-step.ts';
+import { toText } from './request-values.ts';
+import { runRestStep } from './rest-step.ts';
+import type { RunRow, RunStore, StepRow } from './run-store.ts';
+import { parseInput } from './run-store.ts';
+import { runSendStep } from './send-step.ts';
+import { requireApi, type HttpResult, type StepContext } from './step-context.ts';
+import { WorkflowError } from './workflow-error.ts';
+
+export type Evaluate = (expr: Expr, vars: Record<string, unknown>) => unknown;
+
+export type RunEnd = { status: 'done' } | { status: 'rejected'; outcome: RunOutcome };
+
+/** Thrown between steps when the engine is stopping: the run goes back to the queue. */
+export class StopRequested extends Error {
+  constructor() {
+    super('engine stopping');
+  }
+}
+
+export interface ExecutorDeps {
+  store: RunStore;
+  apis: Map<string, ApiClient>;
+  evaluate: Evaluate;
+  now: () => number;
+  shouldStop: () => boolean;
+}
+
+interface RunState {
+  run: RunRow;
+  input: RunInput;
+  vars: Record<string, unknown> & { $meta: Record<string, { status: number; headers: Record<string, string> }> };
+  done: Map<string, StepRow>;
+  ctx: StepContext;
+}
+
+type Walk = undefined | { reject: RunOutcome };
+
+export class RunExecutor {
+  constructor(private readonly deps: ExecutorDeps) {}
+
+  async execute(run: RunRow, workflow: Workflow): Promise<RunEnd> {
+    const input = parseInput(run);
+    const vars = { ...input.fields, message: { ...input.message }, $meta: {} } as RunState['vars'];
+    const done = new Map<string, StepRow>();
+    for (const row of this.deps.store.steps(run.id)) if (row.status === 'done') done.set(row.path, row);
+    const ctx: StepContext = {
+      runId: run.id,
+      input,
+      evaluate: (expr) => (expr ? this.deps.evaluate(expr, vars) : null),
+      api: (name, step) => requireApi(this.deps.apis, name, step),
+      rawMessage: () => this.deps.store.rawMessage(run.message_id),
+    };
+    const end = await this.walk(workflow.steps, '', { run, input, vars, done, ctx });
+    return end ? { status: 'rejected', outcome: end.reject } : { status: 'done' };
+  }
+
+  private async walk(steps: Step[], prefix: string, s: RunState): Promise<Walk> {
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i];
+      const path = prefix ? `${prefix}/${i}` : String(i);
+      const end = await this.step(step, path, s);
+      if (end) return end;
+    }
+    return undefined;
+  }
+
+  private async step(step: Step, path: string, s: RunState): Promise<Walk> {
+    const recorded = s.done.get(path);
+    const result = recorded?.result ? JSON.parse(recorded.result) : undefined;
+    if (!recorded && this.deps.shouldStop()) throw new StopRequested();
+    const started = this.deps.now();
+    const record = (value: unknown) => this.record(s, step, path, started, value);
+
+    try {
+      switch (step.kind) {
+        case 'fhir':
+        case 'rest':
+        case 'send': {
+          let res: HttpResult = result;
+          if (!recorded) {
+            res = step.kind === 'fhir' ? await runFhirStep(step, s.ctx) : step.kind === 'rest' ? await runRestStep(step, s.ctx) : await runSendStep(step, s.ctx);
+            record(res);
+          }
+          if (step.named) {
+            s.vars[step.id] = res.body;
+            s.vars.$meta[step.id] = { status: res.status, headers: res.headers };
+          }
+          return undefined;
+        }
+        case 'let': {
+          const value = recorded ? result.value : (s.ctx.evaluate(step.value) ?? null);
+          if (!recorded) record({ value });
+          s.vars[step.id] = value;
+          return undefined;
+        }
+        case 'if': {
+          const branch: 'then' | 'else' = recorded ? result.branch : truthy(s.ctx.evaluate(step.cond)) ? 'then' : 'else';
+          if (!recorded) record({ branch });
+          return this.walk((branch === 'then' ? step.then : step.else) ?? [], `${path}/${branch}`, s);
+        }
+        case 'for_each': {
+          const items: unknown[] = recorded ? result.items : asList(s.ctx.evaluate(step.over));
+          if (!recorded) record({ items });
+          const name = step.var ?? step.id;
+          const had = Object.prototype.hasOwnProperty.call(s.vars, name);
+          const saved = s.vars[name];
+          try {
+            for (let n = 0; n < items.length; n++) {
+              s.vars[name] = items[n];
+              const end = await this.walk(step.steps ?? [], `${path}/each/${n}`, s);
+              if (end) return end;
+            }
+          } finally {
+            if (had) s.vars[name] = saved;
+            else delete s.vars[name];
+          }
+          return undefined;
+        }
+        case 'store': {
+          if (recorded) return undefined;
+          if (!step.collection) throw new WorkflowError('store needs a collection', { transient: false, src: step.src });
+          const key = step.key ? toText(s.ctx.evaluate(step.key)) : null;
+          const now = this.deps.now();
+          this.deps.store.storeRecord(
+            { collection: step.collection, key, value: s.ctx.evaluate(step.value), runId: s.run.id, now },
+            this.row(s, step, path, started, now, null),
+          );
+          return undefined;
+        }
+        case 'reject': {
+          const outcome: RunOutcome = recorded ? result : { code: step.code ?? 'AE', text: toText(s.ctx.evaluate(step.text)) ?? undefined };
+          if (!recorded) record(outcome);
+          return { reject: outcome };
+        }
+      }
+    } catch (err) {
+      if (err instanceof StopRequested) throw err;
+      const failure = err instanceof WorkflowError ? err : new WorkflowError(`step ${step.id} failed: ${(err as Error)?.message ?? err}`, { transient: false, src: step.src, cause: err });
+      const row = this.row(s, step, path, started, this.deps.now(), null);
+      row.status = 'failed';
+      row.error = failure.message;
+      this.deps.store.recordStep(row);
+      throw failure;
+    }
+  }
+
+  private record(s: RunState, step: Step, path: string, started: number, value: unknown): void {
+    const row = this.row(s, step, path, started, this.deps.now(), JSON.stringify(value));
+    this.deps.store.recordStep(row);
+    s.done.set(path, row);
+  }
+
+  private row(s: RunState, step: Step, path: string, started: number, finished: number, result: string | null): StepRow {
+    return {
+      run_id: s.run.id,
+      path,
+      step_id: step.id,
+      kind: step.kind,
+      status: 'done',
+      result,
+      attempt: s.run.attempts,
+      started_at: started,
+      finished_at: finished,
+      error: null,
+    };
+  }
+}
+
+/** Conditions: null, false and the empty list are false; everything else is true. */
+export function truthy(v: unknown): boolean {
+  return !(v === null || v === undefined || v === false || (Array.isArray(v) && v.length === 0));
+}
+
+function asList(v: unknown): unknown[] {
+  if (v === null || v === undefined) return [];
+  return Array.isArray(v) ? v : [v];
+}

@@ -1,0 +1,185 @@
+// SQL for the engine: claiming queued runs, recording step results, finishing runs, and the
+// `store` collections. Synchronous (better-sqlite3); every write is its own transaction so a
+// step's result is on disk before the next step starts.
+import type { Database, Statement } from 'better-sqlite3';
+import type { RunInput, RunOutcome, RunStatus } from '../store/journal-schema.ts';
+import './engine-schema.ts';
+
+export interface RunRow {
+  id: number;
+  message_id: number;
+  sender: string;
+  workflow: string;
+  order_key: string | null;
+  status: RunStatus;
+  input: string | null;
+  attempts: number;
+  next_attempt_at: number;
+  outcome: string | null;
+  error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface StepRow {
+  run_id: number;
+  path: string;
+  step_id: string;
+  kind: string;
+  status: 'done' | 'failed';
+  result: string | null;
+  attempt: number;
+  started_at: number;
+  finished_at: number;
+  error: string | null;
+}
+
+export interface StoredRecord {
+  id: number;
+  collection: string;
+  key: string | null;
+  value: unknown;
+  runId: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export class RunStore {
+  private readonly candidates: Statement<[number, number]>;
+  private readonly claim: Statement;
+  private readonly stepsOf: Statement<[number]>;
+  private readonly putStep: Statement;
+  private readonly finish: Statement;
+  private readonly requeue: Statement;
+  private readonly upsertKeyed: Statement;
+  private readonly insertRecord: Statement;
+  private readonly recover: Statement;
+  private readonly nextDue: Statement<[]>;
+  private readonly messageRaw: Statement<[number]>;
+  private readonly storeTx: (rec: { collection: string; key: string | null; value: string; runId: number; now: number }, step: StepRow) => number;
+
+  constructor(readonly db: Database) {
+    // Ready runs whose order key has no earlier unfinished run of the same workflow.
+    this.candidates = db.prepare(`
+      SELECT * FROM workflow_runs r
+      WHERE r.status IN ('queued','failed') AND r.next_attempt_at <= ?
+        AND (r.order_key IS NULL OR NOT EXISTS (
+          SELECT 1 FROM workflow_runs p
+          WHERE p.workflow = r.workflow AND p.order_key = r.order_key AND p.id < r.id
+            AND p.status IN ('queued','running','failed')))
+      ORDER BY r.next_attempt_at, r.id LIMIT ?`);
+    this.claim = db.prepare(`UPDATE workflow_runs SET status = 'running', attempts = attempts + 1, updated_at = ?
+      WHERE id = ? AND status IN ('queued','failed')`);
+    this.stepsOf = db.prepare('SELECT * FROM run_steps WHERE run_id = ? ORDER BY started_at, path');
+    this.putStep = db.prepare(`INSERT OR REPLACE INTO run_steps
+      (run_id, path, step_id, kind, status, result, attempt, started_at, finished_at, error)
+      VALUES (@run_id, @path, @step_id, @kind, @status, @result, @attempt, @started_at, @finished_at, @error)`);
+    this.finish = db.prepare(`UPDATE workflow_runs SET status = ?, outcome = ?, error = ?, next_attempt_at = ?, updated_at = ?
+      WHERE id = ?`);
+    this.requeue = db.prepare(`UPDATE workflow_runs SET status = 'queued', attempts = ?, next_attempt_at = ?, error = NULL, outcome = NULL, updated_at = ?
+      WHERE id = ? AND status IN ('dead','failed')`);
+    this.upsertKeyed = db.prepare(`INSERT INTO stored_records (collection, key, value, run_id, created_at, updated_at)
+      VALUES (@collection, @key, @value, @runId, @now, @now)
+      ON CONFLICT (collection, key) WHERE key IS NOT NULL
+      DO UPDATE SET value = excluded.value, run_id = excluded.run_id, updated_at = excluded.updated_at
+      RETURNING id`);
+    this.insertRecord = db.prepare(`INSERT INTO stored_records (collection, key, value, run_id, created_at, updated_at)
+      VALUES (@collection, NULL, @value, @runId, @now, @now) RETURNING id`);
+    this.recover = db.prepare(`UPDATE workflow_runs SET status = 'queued', updated_at = ?
+      WHERE status = 'running'`);
+    this.nextDue = db.prepare(`SELECT MIN(next_attempt_at) AS due FROM workflow_runs WHERE status IN ('queued','failed')`);
+    this.messageRaw = db.prepare('SELECT raw, charset FROM messages WHERE id = ?');
+    this.storeTx = db.transaction((rec, step) => {
+      const row = (rec.key === null ? this.insertRecord.get(rec) : this.upsertKeyed.get(rec)) as { id: number };
+      step.result = JSON.stringify({ collection: rec.collection, key: rec.key, recordId: row.id });
+      this.putStep.run(step);
+      return row.id;
+    });
+  }
+
+  /**
+   * Runs left `running` by a process that died go back to the queue. The interrupted attempt still
+   * counts, so a run that keeps killing the process ends up dead instead of looping.
+   */
+  recoverInterrupted(now: number): number {
+    return this.recover.run(now).changes;
+  }
+
+  readyRuns(now: number, limit: number): RunRow[] {
+    return this.candidates.all(now, limit) as RunRow[];
+  }
+
+  /** Marks a run running; false when another worker got it first. */
+  claimRun(id: number, now: number): boolean {
+    return this.claim.run(now, id).changes === 1;
+  }
+
+  nextDueAt(): number | null {
+    return (this.nextDue.get() as { due: number | null }).due;
+  }
+
+  steps(runId: number): StepRow[] {
+    return this.stepsOf.all(runId) as StepRow[];
+  }
+
+  recordStep(step: StepRow): void {
+    this.putStep.run(step);
+  }
+
+  /** A `store` step: the record and the step's completion commit together (exactly once). */
+  storeRecord(rec: { collection: string; key: string | null; value: unknown; runId: number; now: number }, step: StepRow): number {
+    return this.storeTx({ ...rec, value: JSON.stringify(rec.value ?? null) }, step);
+  }
+
+  finishRun(id: number, status: RunStatus, now: number, extra: { outcome?: RunOutcome; error?: string; nextAttemptAt?: number } = {}): void {
+    this.finish.run(
+      status,
+      extra.outcome ? JSON.stringify(extra.outcome) : null,
+      extra.error ?? null,
+      extra.nextAttemptAt ?? now,
+      now,
+      id,
+    );
+  }
+
+  /** Puts a dead (or failed) run back in the queue; completed steps stay completed. */
+  replay(id: number, now: number, fromStart = false): boolean {
+    const run = this.run(id);
+    if (!run || (run.status !== 'dead' && run.status !== 'failed')) return false;
+    this.db.transaction(() => {
+      if (fromStart) this.db.prepare('DELETE FROM run_steps WHERE run_id = ?').run(id);
+      this.requeue.run(0, now, now, id);
+    })();
+    return true;
+  }
+
+  run(id: number): RunRow | undefined {
+    return this.db.prepare('SELECT * FROM workflow_runs WHERE id = ?').get(id) as RunRow | undefined;
+  }
+
+  /** The message's bytes as received (for `send message`), or null once purged by retention. */
+  rawMessage(messageId: number): { raw: Buffer; charset: string } | null {
+    const row = this.messageRaw.get(messageId) as { raw: Buffer | null; charset: string } | undefined;
+    return row?.raw ? { raw: row.raw, charset: row.charset } : null;
+  }
+
+  records(collection: string): StoredRecord[] {
+    const rows = this.db
+      .prepare('SELECT * FROM stored_records WHERE collection = ? ORDER BY id')
+      .all(collection) as Array<{ id: number; collection: string; key: string | null; value: string; run_id: number | null; created_at: number; updated_at: number }>;
+    return rows.map((r) => ({
+      id: r.id,
+      collection: r.collection,
+      key: r.key,
+      value: JSON.parse(r.value),
+      runId: r.run_id,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    }));
+  }
+}
+
+export function parseInput(run: RunRow): RunInput {
+  if (!run.input) return { fields: {}, message: { type: '', trigger: '', controlId: '', version: '', receivedAt: run.created_at, sender: run.sender } };
+  return JSON.parse(run.input) as RunInput;
+}

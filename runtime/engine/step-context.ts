@@ -1,0 +1,27 @@
+// What a step sees while it runs: the expression scope, the declared APIs, and the run.
+import type { Expr, Step } from '../../compiler/schema/plan.types.ts';
+import type { ApiClient } from '../http/api-client.ts';
+import type { RunInput } from '../store/journal-schema.ts';
+import { WorkflowError } from './workflow-error.ts';
+
+/** The persisted result of an HTTP-shaped step (fhir, rest, send). */
+export interface HttpResult {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export interface StepContext {
+  runId: number;
+  input: RunInput;
+  evaluate(expr: Expr | undefined): unknown;
+  api(name: string | undefined, step: Step): ApiClient;
+  /** The inbound message's bytes, for `send message`. */
+  rawMessage(): { raw: Buffer; charset: string } | null;
+}
+
+export function requireApi(apis: Map<string, ApiClient>, name: string | undefined, step: Step): ApiClient {
+  const client = name ? apis.get(name) : undefined;
+  if (!client) throw new WorkflowError(`step ${step.id} uses an undeclared API ${name ?? '(none)'}`, { transient: false, src: step.src });
+  return client;
+}
