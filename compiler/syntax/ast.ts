@@ -88,7 +88,7 @@ export interface RequestStmt extends Node {
   params?: ObjectExpr;
   conditional?: ObjectExpr;
   pages?: { value: number; range: Range };
-  urlPath?: StringLit;
+  urlPath?: Expr;
   query?: Expr;
   headers?: Expr;
   body?: Expr;
@@ -97,7 +97,7 @@ export interface IfStmt extends Node { kind: 'if'; cond: Expr; then: Stmt[]; els
 export interface ForStmt extends Node { kind: 'for'; variable: Ident; over: Expr; body: Stmt[] }
 export interface LetStmt extends Node { kind: 'let'; name: Ident; value: Expr }
 export interface StoreStmt extends Node { kind: 'store'; value: Expr; collection: StringLit; key?: Expr }
-export interface SendStmt extends Node { kind: 'send'; value: Expr | 'message'; valueRange: Range; api: Ident; urlPath?: StringLit }
+export interface SendStmt extends Node { kind: 'send'; value: Expr | 'message'; valueRange: Range; api: Ident; urlPath?: Expr }
 export interface RejectStmt extends Node { kind: 'reject'; code: Ident; text: Expr }
 
 export interface LaunchDecl extends Node {

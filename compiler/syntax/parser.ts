@@ -440,7 +440,11 @@ class Parser {
         if (this.isKw('message') && this.isKw('to', 1)) { this.next(); value = 'message'; } else value = this.expr();
         this.expect(K.to, '"to"', 'Write: send message to API or send { … } to API');
         const api = this.name('an API name');
-        const urlPath = this.eat(K.path) ? this.string('a path', 'Write: path "/inbound"') : undefined;
+        let urlPath: A.Expr | undefined;
+        if (this.eat(K.path)) {
+          if (!this.is(T.StringLiteral)) this.fail('a path', 'Write: path "/inbound"');
+          urlPath = this.template(this.next());
+        }
         return { kind: 'send', value, valueRange: value === 'message' ? vr : value.range, api, urlPath, range: span(r, this.prevEnd()) };
       }
       case K.reject: {
@@ -493,7 +497,8 @@ class Parser {
     const rest = ['get', 'post', 'put', 'patch'].includes(verb) || (verb === 'delete' && this.is(T.StringLiteral, 1));
     if (rest) {
       const api = this.name('an API name', `Write: ${verb} API "/path"`);
-      const urlPath = this.string('a path', `Write: ${verb} ${api.name} "/path/{id}"`);
+      if (!this.is(T.StringLiteral)) this.fail('a path', `Write: ${verb} ${api.name} "/path/{id}"`);
+      const urlPath = this.template(this.next());
       const s: A.RequestStmt = { kind: 'request', protocol: 'rest', verb, verbRange: vr, api, urlPath, range: vr };
       for (;;) {
         if (this.eat(K.query)) s.query = this.expr();

@@ -3,7 +3,7 @@
 import { createToken, Lexer, type TokenType } from 'chevrotain';
 
 export const Name = createToken({ name: 'Name', pattern: Lexer.NA });
-export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/, categories: [Name] });
+export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_$][A-Za-z0-9_$]*/, categories: [Name] });
 
 const keywordNames = [
   'import', 'auth', 'api', 'sender', 'workflow', 'smart', 'launch', 'test',
@@ -20,7 +20,7 @@ export type Keyword = (typeof keywordNames)[number];
 export const Keywords = Object.fromEntries(
   keywordNames.map((word) => [
     word,
-    createToken({ name: 'Kw_' + word, pattern: new RegExp(word + '(?![A-Za-z0-9_])'), longer_alt: Identifier, categories: [Name] }),
+    createToken({ name: 'Kw_' + word, pattern: new RegExp(word + '(?![A-Za-z0-9_$])'), longer_alt: Identifier, categories: [Name] }),
   ]),
 ) as Record<Keyword, TokenType>;
 

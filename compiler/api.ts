@@ -1,0 +1,183 @@
+// The compiler's public entry points, used by the CLI, the runtime (`hdc run x.hdc`), `hdc test`
+// and the language server: lex → parse (recovering) → resolve imports → analyze → emit.
+import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import { createHash } from 'node:crypto';
+import type { Plan } from './schema/plan.types.ts';
+import type { Diagnostic } from './diagnostics.ts';
+import { isError, sortDiagnostics } from './diagnostics.ts';
+import type { SourceFile, Range } from './syntax/ast.ts';
+import { parse } from './syntax/parser.ts';
+import { analyze } from './semantics/analyze.ts';
+import type { Declaration, SymbolTable } from './semantics/symbols.ts';
+
+export const PLAN_VERSION = 1;
+export const COMPILER = `hdc ${JSON.parse(readFileSync(new URL(existsSync(new URL('../package.json', import.meta.url)) ? '../package.json' : '../../package.json', import.meta.url), 'utf8')).version}`;
+
+export interface Project { files: SourceFile[]; symbols: SymbolTable }
+export interface CompileResult { plan?: Plan; diagnostics: Diagnostic[]; project: Project }
+export interface CompileOptions {
+  /** Reads an imported file; default: the file system. Returning undefined means "not found". */
+  readFile?: (path: string) => string | undefined;
+  fileExists?: (path: string) => boolean;
+}
+
+const toPosix = (p: string) => p.split(sep).join('/');
+/** Paths in plans and diagnostics are relative to the working directory, with forward slashes. */
+export const displayPath = (p: string): string => toPosix(relative(process.cwd(), resolve(p))) || '.';
+
+const fsRead = (p: string): string | undefined => {
+  try { return readFileSync(p, 'utf8'); } catch { return undefined; }
+};
+
+/** Compiles in-memory sources (file path → text); imports not in the map are read with opts.readFile. */
+export function compileSources(sources: Map<string, string>, opts: CompileOptions = {}): CompileResult {
+  const readFile = opts.readFile ?? fsRead;
+  const fileExists = opts.fileExists ?? ((p: string) => existsSync(p));
+  const diagnostics: Diagnostic[] = [];
+  const files: SourceFile[] = [];
+  const seen = new Set<string>();
+  const queue = [...sources.keys()].map((f) => toPosix(f));
+  const texts = new Map([...sources].map(([k, v]) => [toPosix(k), v]));
+  while (queue.length) {
+    const file = queue.shift()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = texts.get(file)!;
+    let parsed;
+    try {
+      parsed = parse(text, file);
+    } catch (e) {
+      diagnostics.push(internalError(file, e));
+      continue;
+    }
+    files.push(parsed.ast);
+    diagnostics.push(...parsed.diagnostics);
+    for (const d of parsed.ast.decls) {
+      if (d.kind !== 'import') continue;
+      const target = toPosix(join(file.includes('/') ? file.slice(0, file.lastIndexOf('/')) : '.', d.path.value));
+      if (seen.has(target) || texts.has(target)) { queue.push(target); continue; }
+      const t = readFile(target);
+      if (t === undefined) {
+        diagnostics.push({
+          code: 'HDC2004', severity: 'error', file, range: d.path.range,
+          summary: `cannot read imported file ${d.path.raw}`, detail: `Looked for ${target}. Paths are relative to the importing file.`,
+        });
+        continue;
+      }
+      texts.set(target, t);
+      queue.push(target);
+    }
+  }
+  let analysis;
+  try {
+    analysis = analyze(files, diagnostics, fileExists);
+  } catch (e) {
+    diagnostics.push(internalError(files[0]?.file ?? '', e));
+    return { diagnostics: sortDiagnostics(diagnostics), project: { files, symbols: undefined as unknown as SymbolTable } };
+  }
+  const project: Project = { files, symbols: analysis.symbols };
+  sortDiagnostics(diagnostics);
+  if (diagnostics.some(isError)) return { diagnostics, project };
+  const sourcesList = [...files].sort((a, b) => a.file.localeCompare(b.file)).map((f) => ({ file: f.file, sha256: sha256(f.text) }));
+  const body = {
+    planVersion: PLAN_VERSION as 1,
+    compiler: COMPILER,
+    sources: sourcesList,
+    auths: analysis.parts.auths,
+    apis: analysis.parts.apis,
+    senders: analysis.parts.senders,
+    workflows: analysis.parts.workflows,
+    launches: analysis.parts.launches,
+    tests: analysis.parts.tests,
+  };
+  const hash = 'sha256:' + sha256(JSON.stringify(body));
+  const { planVersion, compiler, ...rest } = body;
+  const plan: Plan = { planVersion, compiler, hash, ...rest };
+  return { plan, diagnostics, project };
+}
+
+/** Compiles .hdc files and folders (searched recursively for *.hdc, skipping node_modules). */
+export async function compileFiles(paths: string[], opts: CompileOptions = {}): Promise<CompileResult> {
+  const sources = new Map<string, string>();
+  const missing: Diagnostic[] = [];
+  for (const p of findHdcFiles(paths.length ? paths : ['.'], missing)) sources.set(displayPath(p), readFileSync(p, 'utf8'));
+  const result = compileSources(sources, opts);
+  result.diagnostics.unshift(...missing);
+  if (missing.length) delete result.plan;
+  return result;
+}
+
+export function findHdcFiles(paths: string[], problems: Diagnostic[] = []): string[] {
+  const out: string[] = [];
+  const walk = (p: string) => {
+    let st;
+    try { st = statSync(p); } catch {
+      const none = { line: 1, col: 1, offset: 0 };
+      problems.push({ code: 'HDC2004', severity: 'error', file: displayPath(p), range: { start: none, end: none }, summary: `no such file or folder: ${displayPath(p)}`, detail: 'Check the path.' });
+      return;
+    }
+    if (st.isDirectory()) {
+      for (const name of readdirSync(p).sort()) {
+        if (name === 'node_modules' || name.startsWith('.')) continue;
+        const full = join(p, name);
+        if (name.endsWith('.hdc') || statSync(full).isDirectory()) walk(full);
+      }
+    } else out.push(p);
+  };
+  for (const p of paths) walk(p);
+  return out;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function internalError(file: string, e: unknown): Diagnostic {
+  const none = { line: 1, col: 1, offset: 0 };
+  return {
+    code: 'HDC1001', severity: 'error', file, range: { start: none, end: none },
+    summary: 'the compiler could not process this file', detail: `Internal error: ${(e as Error)?.message ?? e}. Please report it with the file.`,
+  };
+}
+
+// ---- editor queries ------------------------------------------------------------------------------
+export interface ScopeInfo {
+  block?: { kind: 'auth' | 'api' | 'sender' | 'workflow' | 'launch' | 'test'; name: string; range: Range };
+  /** The sender's declared HL7 version (inside a sender), or of the senders routing to a workflow. */
+  hl7Version?: string;
+  variables: Declaration[];
+}
+
+/** What is visible at `offset` in `file`: the enclosing block and the variables usable there. */
+export function scopeAt(project: Project, file: string, offset: number): ScopeInfo {
+  const sf = project.files.find((f) => f.file === file);
+  const info: ScopeInfo = { variables: [] };
+  if (!sf) return info;
+  const decl = sf.decls.find((d) => d.range.start.offset <= offset && offset <= d.range.end.offset);
+  if (!decl || decl.kind === 'import') return info;
+  const name = decl.kind === 'test' ? decl.name.value : decl.name.name;
+  info.block = { kind: decl.kind, name, range: decl.range };
+  const symbols = project.symbols;
+  if (!symbols) return info;
+  const versionOf = (sender: string) => {
+    const s = project.files.flatMap((f) => f.decls).find((d) => d.kind === 'sender' && d.name.name === sender);
+    const v = s && s.kind === 'sender' ? s.settings.find((x) => x.key.name === 'version')?.values[0] : undefined;
+    return v?.kind === 'string' ? v.value : undefined;
+  };
+  if (decl.kind === 'sender') info.hl7Version = versionOf(name);
+  if (decl.kind === 'workflow') {
+    const routing = project.files.flatMap((f) => f.decls).filter((d) => d.kind === 'sender' && d.routes.some((r) => r.workflow.name === name));
+    const senders = routing.map((d) => (d as { name: { name: string } }).name.name);
+    info.hl7Version = senders.map(versionOf).find(Boolean);
+    const fields = new Map<string, Declaration>();
+    for (const d of symbols.declarations) if (d.kind === 'field' && d.container && senders.includes(d.container)) fields.set(d.name, d);
+    info.variables.push(...fields.values());
+  }
+  for (const d of symbols.declarations) {
+    if ((d.kind === 'step' || d.kind === 'variable') && d.container === name && d.file === file && d.visible && d.visible.from <= offset && offset <= d.visible.to) {
+      info.variables.push(d);
+    }
+  }
+  return info;
+}

@@ -1,0 +1,159 @@
+// Expressions: name resolution against a scope, the type checks the compiler can see, and
+// lowering to the plan's Expr.
+import type * as A from '../syntax/ast.ts';
+import type { Expr, ValueType } from '../schema/plan.types.ts';
+import type { Reporter } from './reporter.ts';
+import type { Declaration, SymbolTable } from './symbols.ts';
+import { functions } from './functions.ts';
+import { closest } from '../dictionaries/closest.ts';
+import { toValue } from './settings.ts';
+
+export interface VarInfo { decl: Declaration; type: ValueType; keys?: string[] }
+
+export interface ExprContext {
+  file: string;
+  r: Reporter;
+  symbols: SymbolTable;
+  vars: Map<string, VarInfo>;
+  /** Names defined later in the same body: "used before the step that defines it". */
+  later?: Map<string, Declaration>;
+  /** Inside a where filter: .4.1 relative paths allowed. */
+  rel?: boolean;
+  src(range: A.Range): string;
+}
+
+export function srcOf(file: string, r: A.Range): string {
+  return `${file}:${r.start.line}:${r.start.col}-${r.end.line}:${r.end.col}`;
+}
+
+/** Lowers an expression, resolving names and inferring a static type. */
+export function lowerExpr(e: A.Expr, ctx: ExprContext): { expr: Expr; type: ValueType } {
+  const src = ctx.src(e.range);
+  switch (e.kind) {
+    case 'literal':
+      return { expr: { lit: e.value, src }, type: e.value === null ? 'any' : typeof e.value === 'number' ? 'number' : typeof e.value === 'boolean' ? 'boolean' : 'string' };
+    case 'template':
+      return {
+        expr: { template: e.parts.map((p) => (typeof p === 'string' ? p : lowerExpr(p, ctx).expr)), src },
+        type: 'string',
+      };
+    case 'ref':
+    case 'member':
+    case 'index': {
+      const chain: Array<string | number> = [];
+      let node: A.Expr = e;
+      while (node.kind === 'member' || node.kind === 'index') {
+        chain.unshift(node.kind === 'member' ? node.property.name : node.index);
+        node = node.object;
+      }
+      if (node.kind !== 'ref') {
+        ctx.r.error('HDC6001', e.range, 'property access is only possible on a name',
+          'Read properties from a variable or step result (patient.entry[0].resource.id), not from a call or literal: use first(list) on the whole path instead.');
+        return { expr: { lit: null, src }, type: 'any' };
+      }
+      const v = resolveName(node, ctx);
+      let type: ValueType = v?.type ?? 'any';
+      if (chain.length) {
+        if (v && (v.type === 'string' || v.type === 'number' || v.type === 'date' || v.type === 'datetime' || v.type === 'boolean') && !String(chain[0]).startsWith('$')) {
+          ctx.r.error('HDC6001', e.range, `"${node.name}" is a ${v.type}, it has no properties or items`,
+            `Use "${node.name}" on its own; map more fields in the sender if you need more of the message.`);
+        }
+        if (v?.keys && typeof chain[0] === 'string' && !v.keys.includes(chain[0])) {
+          const near = closest(chain[0], v.keys, 1);
+          const rng = e.kind === 'member' && chain.length === 1 ? e.property.range : e.range;
+          ctx.r.error('HDC2001', rng, `"${node.name}" has no field "${chain[0]}"`, `Its fields: ${v.keys.join(', ')}.`,
+            near.map((n) => ({ replacement: n, range: rng })));
+        }
+        type = chain.includes('*') ? 'list' : 'any';
+      }
+      const expr: Expr = chain.length ? { ref: node.name, path: chain.map((c) => (c === '*' ? '*' : c)), src } : { ref: node.name, src };
+      return { expr, type };
+    }
+    case 'call': {
+      const sig = functions[e.callee.name];
+      const args = e.args.map((a) => lowerExpr(a, ctx));
+      if (!sig) {
+        const near = closest(e.callee.name, Object.keys(functions), 1);
+        ctx.r.error('HDC2009', e.callee.range, `unknown function "${e.callee.name}"`,
+          `Functions: ${Object.keys(functions).join(', ')}.`, near.map((n) => ({ replacement: n, range: e.callee.range })));
+        return { expr: { call: e.callee.name, args: args.map((a) => a.expr), src }, type: 'any' };
+      }
+      if (e.args.length < sig.min || e.args.length > sig.max) {
+        const want = sig.min === sig.max ? `${sig.min}` : `${sig.min} to ${sig.max}`;
+        ctx.r.error('HDC2010', e.range, `${e.callee.name}() takes ${want} argument${sig.max === 1 ? '' : 's'}, got ${e.args.length}`, sig.doc);
+      }
+      return { expr: { call: e.callee.name, args: args.map((a) => a.expr), src }, type: sig.returns };
+    }
+    case 'binary': {
+      const l = lowerExpr(e.left, ctx);
+      const rr = lowerExpr(e.right, ctx);
+      if (['<', '<=', '>', '>='].includes(e.op)) {
+        const kinds = [l.type, rr.type];
+        const dateLike = (t: ValueType) => t === 'date' || t === 'datetime';
+        if ((kinds.some(dateLike) && kinds.includes('number')) || (kinds.includes('boolean') && kinds.some((t) => t !== 'boolean' && t !== 'any'))) {
+          ctx.r.error('HDC6001', e.range, `cannot order a ${l.type} against a ${rr.type}`,
+            'Compare values of one kind: dates with dates ("2024-01-01" or today()), numbers with numbers (number(x)).');
+        }
+      }
+      if (e.op === 'in' && ['string', 'number', 'date', 'datetime', 'boolean'].includes(rr.type)) {
+        ctx.r.error('HDC6001', e.right.range, `"in" needs a list on its right, got a ${rr.type}`, 'Write: x in ["A", "B"], or contains(text, x) for text.');
+      }
+      const type: ValueType = ['+', '-'].includes(e.op) ? (l.type === 'string' || rr.type === 'string' ? 'string' : 'number') : 'boolean';
+      return { expr: { op: e.op, args: [l.expr, rr.expr], src }, type };
+    }
+    case 'unary': {
+      const o = lowerExpr(e.operand, ctx);
+      return { expr: { op: e.op, args: [o.expr], src }, type: e.op === 'not' ? 'boolean' : 'number' };
+    }
+    case 'object':
+      return {
+        expr: { object: e.entries.map((en) => ({ key: en.key, value: lowerExpr(en.value, ctx).expr })), src },
+        type: 'record',
+      };
+    case 'array':
+      return { expr: { array: e.items.map((i) => lowerExpr(i, ctx).expr), src }, type: 'list' };
+    case 'rel':
+      if (!ctx.rel) {
+        ctx.r.error('HDC6001', e.range, `relative path ${e.components.map((c) => '.' + c).join('')} outside a where filter`,
+          'Relative component paths (.4.1) only read the current repetition in `where` filters of field mappings.');
+      }
+      return { expr: { rel: e.components, src }, type: 'string' };
+    case 'secret':
+      return { expr: { secret: toValue(e.value, ctx.file, ctx.src), src }, type: 'string' };
+    case 'error':
+      return { expr: { lit: null, src }, type: 'any' };
+  }
+}
+
+const builtinDocs: Record<string, string> = {
+  message: 'The received message: type, trigger, controlId, version, receivedAt, sender.',
+  context: 'The SMART launch context: patient, encounter, fhirContext, intent, tenant, ….',
+  user: 'The logged-in user (the login block\'s map).',
+  claims: 'The login id_token\'s (or directory entry\'s) claims.',
+  data: 'The launch\'s map block.',
+  value: 'The value under test.',
+  request: 'The recorded request: method, path, query, headers, body.',
+  records: 'The stored records.',
+  url: 'The redirect URL.',
+  params: 'The redirect query parameters.',
+};
+export const builtinDoc = (name: string): string | undefined => builtinDocs[name];
+
+function resolveName(node: A.RefExpr, ctx: ExprContext): VarInfo | undefined {
+  const v = ctx.vars.get(node.name);
+  if (v) {
+    if (v.decl.range.start.offset >= 0) ctx.symbols.refer(node.name, ctx.file, node.range, v.decl);
+    return v;
+  }
+  const later = ctx.later?.get(node.name);
+  if (later) {
+    ctx.r.error('HDC2003', node.range, `"${node.name}" is used before the step that defines it`,
+      `"${node.name}" is defined at line ${later.range.start.line}; move this use after it.`);
+    return undefined;
+  }
+  const near = closest(node.name, [...ctx.vars.keys()], 1);
+  ctx.r.error('HDC2001', node.range, `unknown name "${node.name}"`,
+    near.length ? `Did you mean "${near[0]}"?` : `Visible here: ${[...ctx.vars.keys()].join(', ') || 'nothing'}.`,
+    near.map((n) => ({ replacement: n, range: node.range })));
+  return undefined;
+}

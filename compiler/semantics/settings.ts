@@ -1,0 +1,227 @@
+// The settings each block accepts: one table read by the checker, the plan writer, the docs and
+// the language server's completion, so they cannot drift apart.
+import type { Atom, Setting, StringLit } from '../syntax/ast.ts';
+import type { Value } from '../schema/plan.types.ts';
+import type { Reporter } from './reporter.ts';
+import { closest } from '../dictionaries/closest.ts';
+import { dirname } from 'node:path';
+
+export type SettingKind =
+  | 'string' // one string
+  | 'strings' // one or more strings
+  | 'value' // a deployment value: string, env() or file()
+  | 'name' // a declared name
+  | 'enum' // one of `options`
+  | 'duration'
+  | 'number'
+  | 'msgtypes' // ADT^A01, ORU^*, *
+  | 'header'; // "Name" VALUE
+
+export interface SettingSpec {
+  kind: SettingKind;
+  doc: string;
+  options?: readonly string[];
+  required?: boolean;
+  /** Holds a secret: a literal string draws HDC5001. */
+  secret?: boolean;
+  /** `enum` settings that may be followed by a duration (ack after_workflow 10s). */
+  duration?: boolean;
+  repeatable?: boolean;
+  /** Settings accepted in a `{ … }` block after the value. */
+  block?: Record<string, SettingSpec>;
+}
+export type SettingsSpec = Record<string, SettingSpec>;
+
+const secret = (doc: string, required = true): SettingSpec => ({ kind: 'value', doc, secret: true, required });
+const value = (doc: string, required = false): SettingSpec => ({ kind: 'value', doc, required });
+
+export const authSpecs: Record<string, SettingsSpec> = {
+  basic: { user: value('User name.', true), password: secret('Password (env() or file()).') },
+  bearer: { token: secret('A static bearer token (env() or file()).') },
+  oauth2: {
+    token_url: value('Token endpoint; default: discovered from the FHIR base of the API using this auth.'),
+    client_id: value('OAuth2 client id.', true),
+    client_secret: secret('OAuth2 client secret.'),
+    client_auth: { kind: 'enum', options: ['basic', 'post'], doc: 'client_secret_basic (default) or client_secret_post.' },
+    scope: { kind: 'string', doc: 'Scopes to request.' },
+  },
+  smart_backend: {
+    token_url: value('Token endpoint; default: discovered from {FHIR base}/.well-known/smart-configuration.'),
+    client_id: value('Client id registered with the FHIR server.', true),
+    private_key: secret('PEM or JWK private key for private_key_jwt.'),
+    alg: { kind: 'enum', options: ['RS384', 'ES384'], doc: 'JWT signing algorithm (default RS384).' },
+    kid: value('Key id (the JWT header kid).'),
+    scope: { kind: 'string', doc: 'SMART system scopes, e.g. "system/Patient.rs".' },
+  },
+};
+
+export const apiSpec: SettingsSpec = {
+  auth: { kind: 'name', doc: 'The auth block used for requests to this API.' },
+  timeout: { kind: 'duration', doc: 'Per-request timeout (default 30s).' },
+  retry: { kind: 'number', doc: 'Total attempts for idempotent requests (default 3).' },
+  backoff: { kind: 'duration', doc: 'First retry delay, doubling each attempt (default 500ms).' },
+  format: { kind: 'enum', options: ['json', 'text'], doc: 'How response bodies are read (rest APIs; default json).' },
+  version: { kind: 'enum', options: ['R4'], doc: 'FHIR version (fhir APIs; R4).' },
+  header: { kind: 'header', doc: 'A header sent with every request: header "X-Key" env("KEY").', repeatable: true },
+  tls: {
+    kind: 'string', doc: 'Client TLS material.', block: {
+      ca: value('CA bundle (PEM) to trust.'), cert: value('Client certificate (PEM).'), key: secret('Client key (PEM).', false),
+    },
+  },
+};
+
+export const identitySpec: SettingsSpec = {
+  subject: { kind: 'string', doc: 'client_cert: the subject must contain this, e.g. "CN=labcorp-interface".' },
+  san: { kind: 'string', doc: 'client_cert: a subjectAltName the certificate must carry.' },
+  fingerprint: { kind: 'string', doc: 'client_cert: SHA-256 fingerprint (hex).' },
+  user: value('basic: user name.'),
+  password: secret('basic: password.', false),
+};
+
+export const senderSpec: SettingsSpec = {
+  path: { kind: 'string', doc: 'HTTP path partners POST to, e.g. "/hl7/labcorp".', required: true },
+  version: { kind: 'string', doc: 'HL7 version the sender uses (2.1–2.8); drives path checks.' },
+  strict_version: { kind: 'enum', options: ['true', 'false'], doc: 'Answer AR (203) when MSH-12 differs from version.' },
+  identity: { kind: 'enum', options: ['none', 'client_cert', 'basic'], doc: 'How the partner proves who it is.', block: identitySpec },
+  accept: { kind: 'msgtypes', doc: 'Accepted message types: ADT^A01, ORU^*, or * for all.', required: true },
+  processing_ids: { kind: 'strings', doc: 'Accepted MSH-11 processing ids ("P", "T", "D"); default any.' },
+  line_endings: { kind: 'enum', options: ['cr', 'crlf', 'lf', 'any'], doc: 'Segment breaks accepted (default cr, the standard).' },
+  charset: { kind: 'string', doc: 'Charset when neither Content-Type nor MSH-18 names one.' },
+  ack: { kind: 'enum', options: ['on_receive', 'after_workflow'], duration: true, doc: 'on_receive (default), or after_workflow TIMEOUT.' },
+  max_body: { kind: 'number', doc: 'Largest accepted body in bytes (default 1 MiB).' },
+};
+
+export const workflowSpec: SettingsSpec = {
+  concurrency: { kind: 'number', doc: 'Runs of this workflow executed at once.' },
+  order_by: { kind: 'name', doc: 'A mapped field; runs with the same value run one at a time, in order.' },
+};
+
+export const launchSpec: SettingsSpec = {
+  client_id: value('Client id registered with the EHR.', true),
+  client_secret: secret('Client secret (confidential client, client_secret_basic).', false),
+  private_key: secret('Private key for private_key_jwt (asymmetric client).', false),
+  alg: { kind: 'enum', options: ['RS384', 'ES384'], doc: 'private_key_jwt algorithm.' },
+  kid: value('Key id.'),
+  scope: { kind: 'string', doc: 'Scopes, e.g. "launch openid fhirUser patient/Patient.rs".', required: true },
+  issuers: { kind: 'strings', doc: 'FHIR bases allowed as iss on EHR launch.' },
+  standalone: value('FHIR base for standalone launch (/smart/NAME/start).'),
+  redirect_uri: value('Registered redirect_uri; default {public URL}/smart/NAME/callback.'),
+  targets: { kind: 'strings', doc: 'The https URLs redirect rules may send the browser to.' },
+  sign: { kind: 'value', secret: true, duration: true, doc: 'Sign redirect parameters: sign env("KEY") 5m.' },
+};
+
+export const loginSpecs: Record<string, SettingsSpec> = {
+  oidc: {
+    issuer: value('The IdP issuer URL (discovery).', true),
+    client_id: value('Client id at the IdP.', true),
+    client_secret: secret('Client secret at the IdP.', false),
+    scope: { kind: 'string', doc: 'Scopes (default "openid profile email").' },
+  },
+  ldap: {
+    url: value('ldap:// or ldaps:// URL.', true),
+    bind_dn: { kind: 'string', doc: 'DN template with {username}.', required: true },
+  },
+  users: {},
+  postgres: {
+    url: secret('Connection string.'),
+    query: { kind: 'string', doc: 'Parameterised query ($1 = username) returning password_hash.', required: true },
+  },
+};
+
+const atomKinds: Record<SettingKind, string> = {
+  string: 'a "string"', strings: 'one or more "strings"', value: 'a "string", env("NAME") or file("path")',
+  name: 'a name', enum: 'one of', duration: 'a duration like 10s', number: 'a number', msgtypes: 'message types like ADT^A01',
+  header: '"Header-Name" VALUE',
+};
+
+/** Validates a block's settings against its spec; returns the settings by key. */
+export function readSettings(settings: Setting[], spec: SettingsSpec, what: string, r: Reporter, anchor: Atom['range']): Map<string, Setting[]> {
+  const byKey = new Map<string, Setting[]>();
+  for (const s of settings) {
+    const key = s.key.name;
+    const sp = spec[key];
+    if (!sp) {
+      const near = closest(key, Object.keys(spec), 1);
+      r.error('HDC2005', s.key.range, `unknown setting "${key}" in ${what}`,
+        `Known settings: ${Object.keys(spec).join(', ') || 'none'}.`, near.map((n) => ({ replacement: n, range: s.key.range })));
+      continue;
+    }
+    if (byKey.has(key) && !sp.repeatable) {
+      r.error('HDC2002', s.key.range, `"${key}" is set twice in ${what}`, 'Keep one.');
+      continue;
+    }
+    if (checkSettingValue(s, sp, r)) byKey.set(key, [...(byKey.get(key) ?? []), s]);
+    if (s.block && !sp.block) r.error('HDC2007', s.range, `"${key}" takes no { … } block`, 'Remove the block.');
+    if (s.block && sp.block) readSettings(s.block, sp.block, `${key} block`, r, s.range);
+  }
+  for (const [key, sp] of Object.entries(spec)) {
+    if (sp.required && !byKey.has(key)) r.error('HDC2006', anchor, `${what} needs "${key}"`, `Add: ${key} … — ${sp.doc}`);
+  }
+  return byKey;
+}
+
+function checkSettingValue(s: Setting, sp: SettingSpec, r: Reporter): boolean {
+  const v = s.values;
+  const bad = (detail = sp.doc): false => {
+    const expected = sp.kind === 'enum' ? `one of ${sp.options!.join(', ')}` : atomKinds[sp.kind];
+    r.error('HDC2007', v[0]?.range ?? s.key.range, `"${s.key.name}" takes ${expected}`, detail);
+    return false;
+  };
+  const isValue = (a: Atom) => a.kind === 'string' || a.kind === 'env' || a.kind === 'file';
+  switch (sp.kind) {
+    case 'string': if (v.length !== 1 || v[0].kind !== 'string') return bad(); break;
+    case 'strings': if (v.length < 1 || v.some((a) => a.kind !== 'string')) return bad(); break;
+    case 'value':
+      if (v.length < 1 || !isValue(v[0])) return bad();
+      if (sp.duration ? v.length > 2 || (v[1] && v[1].kind !== 'duration') : v.length !== 1) return bad();
+      if (sp.secret && v[0].kind === 'string') {
+        r.warning('HDC5001', v[0].range, `"${s.key.name}" is a secret written as a literal`,
+          'Secrets belong in the environment or a file, never in the source or the plan: use env("NAME") or file("path").',
+          [{ replacement: `env("${s.key.name.toUpperCase()}")`, range: v[0].range }]);
+      }
+      break;
+    case 'name': if (v.length !== 1 || v[0].kind !== 'name') return bad(); break;
+    case 'enum': {
+      const first = v[0];
+      const text = first?.kind === 'name' ? first.name : undefined;
+      if (!text || !sp.options!.includes(text)) {
+        const near = text ? closest(text, sp.options!, 1) : [];
+        r.error('HDC2007', first?.range ?? s.key.range, `"${s.key.name}" takes one of ${sp.options!.join(', ')}`, sp.doc,
+          first ? near.map((n) => ({ replacement: n, range: first.range })) : []);
+        return false;
+      }
+      if (v.length > (sp.duration ? 2 : 1) || (v[1] && v[1].kind !== 'duration')) return bad();
+      break;
+    }
+    case 'duration': if (v.length !== 1 || v[0].kind !== 'duration') return bad(); break;
+    case 'number': if (v.length !== 1 || v[0].kind !== 'number') return bad(); break;
+    case 'msgtypes': if (v.length < 1 || v.some((a) => a.kind !== 'msgtype' && a.kind !== 'star')) return bad(); break;
+    case 'header': if (v.length !== 2 || v[0].kind !== 'string' || !isValue(v[1])) return bad(); break;
+  }
+  return true;
+}
+
+/** A deployment value for the plan: literal, env() or file() (relative to the .hdc file's folder). */
+export function toValue(a: Atom, file: string, src: (r: Atom['range']) => string): Value {
+  switch (a.kind) {
+    case 'string': return a.value;
+    case 'env': return a.default ? { env: a.name.value, default: a.default.value, src: src(a.range) } : { env: a.name.value, src: src(a.range) };
+    case 'file': return { file: toValue(a.path, file, src), base: dirname(file), src: src(a.range) };
+    default: return 'text' in a ? String(a.text) : 'name' in a ? String(a.name) : '';
+  }
+}
+
+export const settingString = (s: Setting[] | undefined): string | undefined => {
+  const a = s?.[0].values[0];
+  return a?.kind === 'string' ? a.value : a?.kind === 'name' ? a.name : undefined;
+};
+export const settingStrings = (s: Setting[] | undefined): string[] =>
+  (s?.[0].values ?? []).filter((a): a is StringLit => a.kind === 'string').map((a) => a.value);
+export const settingNumber = (s: Setting[] | undefined): number | undefined => {
+  const a = s?.[0].values[0];
+  return a?.kind === 'number' ? a.value : undefined;
+};
+export const settingDuration = (s: Setting[] | undefined, index = 0): number | undefined => {
+  const a = s?.[0].values[index];
+  return a?.kind === 'duration' ? a.ms : undefined;
+};

@@ -1,0 +1,57 @@
+// Declarations and references across a project: the basis for "unknown name" checks and for the
+// language server's definition, references and rename.
+import type { Range } from '../syntax/ast.ts';
+import type { ValueType } from '../schema/plan.types.ts';
+
+export type SymbolKind = 'auth' | 'api' | 'sender' | 'workflow' | 'launch' | 'step' | 'field' | 'variable' | 'test';
+
+export interface Declaration {
+  kind: SymbolKind;
+  name: string;
+  file: string;
+  /** The name's range (what rename edits). */
+  range: Range;
+  /** The whole declaration (what an outline shows). */
+  declRange: Range;
+  /** Enclosing workflow/sender/launch for steps, fields and variables. */
+  container?: string;
+  type?: ValueType;
+  /** FHIR resource type a step returns (a Bundle of it for searches). */
+  resourceType?: string;
+  search?: boolean;
+  detail?: string;
+  /** Variables: the offsets between which the name can be used. */
+  visible?: { from: number; to: number };
+  /** Records (each groups, loop variables over them): their field names. */
+  keys?: string[];
+}
+
+export interface Reference { name: string; file: string; range: Range; target: Declaration }
+
+export class SymbolTable {
+  declarations: Declaration[] = [];
+  references: Reference[] = [];
+  private top = new Map<string, Declaration>();
+
+  /** Adds a top-level declaration; returns the earlier one when the name is taken. */
+  declareTop(d: Declaration): Declaration | undefined {
+    const key = `${group(d.kind)}:${d.name}`;
+    const prior = this.top.get(key);
+    this.declarations.push(d);
+    if (!prior) this.top.set(key, d);
+    return prior;
+  }
+  declare(d: Declaration): void { this.declarations.push(d); }
+  lookup(kind: SymbolKind, name: string): Declaration | undefined { return this.top.get(`${group(kind)}:${name}`); }
+  names(kind: SymbolKind): string[] {
+    return this.declarations.filter((d) => d.kind === kind && d.container === undefined).map((d) => d.name);
+  }
+  refer(name: string, file: string, range: Range, target: Declaration): void {
+    this.references.push({ name, file, range, target });
+  }
+}
+
+/** Kinds that share one namespace. */
+function group(kind: SymbolKind): string {
+  return kind;
+}
