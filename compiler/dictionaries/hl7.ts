@@ -318,14 +318,21 @@ function positionSuggestions<T extends { position: number; name: string }>(wante
 /**
  * Checks a path against the sender's declared version. Errors come first (segment, field,
  * component, subcomponent); a repetition on a non-repeating field only warns, because senders
- * often repeat such fields anyway.
+ * often repeat such fields anyway, and so does everything checked against a fallback version.
  */
 export function checkHl7Path(version: string, path: Hl7Path): Hl7PathCheck {
   const resolved = resolveHl7Version(version);
   // Version numbers that differ by a digit are different standards: list them all, guess none.
   if (!resolved) return problem('version', unknownHl7VersionMessage(version));
-  const v = resolved.version;
-  const label = resolved.fallbackFrom ? `HL7 v${resolved.fallbackFrom} (checked against v${v})` : `HL7 v${v}`;
+  const { version: v, fallbackFrom } = resolved;
+  const result = checkPathIn(v, fallbackFrom ? `HL7 v${fallbackFrom} (checked against v${v})` : `HL7 v${v}`, path);
+  // v2.8 added segments, fields and components that v2.7.1 lacks: what 2.7.1 does not know may
+  // well be right, so findings against the fallback are warnings.
+  if (fallbackFrom && !result.ok && !result.warning) return { ...result, warning: true, message: `${result.message} (v${fallbackFrom} may define it)` };
+  return result;
+}
+
+function checkPathIn(v: string, label: string, path: Hl7Path): Hl7PathCheck {
   const code = path.segment;
   if (isSiteDefined(code)) return { ok: true, siteDefined: true };
   const seg = segment(v, code);
