@@ -1,0 +1,124 @@
+// Conversions shared by the expression functions and the field mappings' `as`. All are total:
+// a value that cannot be converted gives null.
+
+/** A date/time broken into the parts that were present, so precision is kept. */
+export interface DateParts {
+  year: string;
+  month?: string;
+  day?: string;
+  hour?: string;
+  minute?: string;
+  second?: string;
+  /** Fraction digits without the dot. */
+  fraction?: string;
+  /** 'Z' or ±hh:mm. */
+  offset?: string;
+}
+
+// HL7 DTM/TS: YYYY[MM[DD[HH[MM[SS[.S{1,4}]]]]]][+/-ZZZZ]; TS may carry ^precision after it.
+const HL7_DTM = /^(\d{4})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:\.(\d{1,4}))?)?)?)?)?)?([+-]\d{4})?$/;
+// ISO 8601 as FHIR and JSON APIs write it.
+const ISO = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2})(?::(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?(Z|[+-]\d{2}:?\d{2})?)?)?)?$/;
+
+function valid(p: DateParts): boolean {
+  const n = (s: string | undefined, lo: number, hi: number) => s === undefined || (Number(s) >= lo && Number(s) <= hi);
+  if (!n(p.month, 1, 12) || !n(p.hour, 0, 23) || !n(p.minute, 0, 59) || !n(p.second, 0, 60)) return false;
+  if (p.day !== undefined) {
+    const days = new Date(Date.UTC(Number(p.year), Number(p.month ?? 1), 0)).getUTCDate();
+    if (!n(p.day, 1, days)) return false;
+  }
+  if (p.offset && p.offset !== 'Z') {
+    const [h, m] = [Number(p.offset.slice(1, 3)), Number(p.offset.slice(-2))];
+    if (h > 14 || m > 59) return false;
+  }
+  return true;
+}
+
+function withOffset(p: DateParts, offset: string | undefined): DateParts {
+  if (offset) p.offset = offset === 'Z' || offset === 'z' ? 'Z' : `${offset.slice(0, 3)}:${offset.slice(-2)}`;
+  return p;
+}
+
+/** Parses an HL7 DTM/TS, an ISO 8601 date/time, or a Date; undefined when it is neither. */
+export function parseDateParts(value: unknown): DateParts | undefined {
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) return undefined;
+    value = value.toISOString();
+  }
+  if (typeof value !== 'string') return undefined;
+  let text = value.trim();
+  const caret = text.indexOf('^'); // TS: time^degree of precision
+  if (caret >= 0) text = text.slice(0, caret);
+  let m = HL7_DTM.exec(text);
+  let p: DateParts | undefined;
+  if (m) {
+    p = withOffset({ year: m[1]! }, m[8]);
+  } else if ((m = ISO.exec(text))) {
+    p = withOffset({ year: m[1]! }, m[8]);
+  } else return undefined;
+  const keys = ['month', 'day', 'hour', 'minute', 'second', 'fraction'] as const;
+  keys.forEach((k, i) => {
+    if (m![i + 2] !== undefined) p![k] = m![i + 2];
+  });
+  return valid(p) ? p : undefined;
+}
+
+/** ISO 8601 date keeping the precision present: YYYY, YYYY-MM or YYYY-MM-DD. */
+export function toDate(value: unknown): string | null {
+  const p = parseDateParts(value);
+  if (!p) return null;
+  return p.year + (p.month ? `-${p.month}` + (p.day ? `-${p.day}` : '') : '');
+}
+
+/**
+ * ISO 8601 date-time keeping the precision present (2024-03-15T10:30; seconds and fraction only
+ * when given; the offset as ±hh:mm when given). A value with no time reads as its date.
+ */
+export function toDatetime(value: unknown): string | null {
+  const p = parseDateParts(value);
+  if (!p) return null;
+  let out = toDate(value)!;
+  if (p.hour !== undefined) {
+    out += `T${p.hour}`;
+    if (p.minute !== undefined) {
+      out += `:${p.minute}`;
+      if (p.second !== undefined) out += `:${p.second}` + (p.fraction ? `.${p.fraction}` : '');
+    }
+    if (p.offset) out += p.offset;
+  }
+  return out;
+}
+
+/** Formats with the tokens YYYY MM DD HH mm ss; positions the value lacks read as 01/00. */
+export function formatDate(value: unknown, pattern: unknown): string | null {
+  const p = parseDateParts(value);
+  if (!p || typeof pattern !== 'string') return null;
+  const parts: Record<string, string> = {
+    YYYY: p.year, MM: p.month ?? '01', DD: p.day ?? '01', HH: p.hour ?? '00', mm: p.minute ?? '00', ss: p.second ?? '00',
+  };
+  return pattern.replace(/YYYY|MM|DD|HH|mm|ss/g, (t) => parts[t]!);
+}
+
+/** A number from a number or a numeric string (HL7 NM: optional sign, digits, decimal point). */
+export function toNumber(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (typeof value === 'string') {
+    const t = value.trim();
+    if (!/^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(t)) return null;
+    return Number(t);
+  }
+  return null;
+}
+
+/** Text of a scalar; lists and records as JSON; null stays null. */
+export function toText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return null;
+  }
+}
