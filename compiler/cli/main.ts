@@ -10,6 +10,7 @@ const commands: Record<string, Loader> = {
   compile: () => import('./compile.ts'),
   fmt: () => import('./fmt.ts'),
   explain: () => import('./explain.ts'),
+  runs: () => import('../../runtime/cli/runs.ts'),
 };
 
 export const version: string = JSON.parse(

@@ -4,6 +4,7 @@
 // nested in `if` and `for_each` have stable paths (`2/then/0`, `3/each/5/1`), and the branch
 // taken and the items iterated are recorded too, so a resumed run walks the same way.
 import type { Expr, Step, Workflow } from '../../compiler/schema/plan.types.ts';
+import { truthy } from '../expr/values.ts';
 import type { ApiClient } from '../http/api-client.ts';
 import type { RunInput, RunOutcome } from '../store/journal-schema.ts';
 import { runFhirStep } from './fhir-step.ts';
@@ -173,11 +174,6 @@ export class RunExecutor {
       error: null,
     };
   }
-}
-
-/** Conditions: null, false and the empty list are false; everything else is true. */
-export function truthy(v: unknown): boolean {
-  return !(v === null || v === undefined || v === false || (Array.isArray(v) && v.length === 0));
 }
 
 function asList(v: unknown): unknown[] {
