@@ -11,6 +11,10 @@ const commands: Record<string, Loader> = {
   fmt: () => import('./fmt.ts'),
   explain: () => import('./explain.ts'),
   runs: () => import('../../runtime/cli/runs.ts'),
+  parse: () => import('../../runtime/cli/parse.ts'),
+  run: () => import('../../runtime/cli/run.ts'),
+  send: () => import('../../runtime/cli/send.ts'),
+  'dev-certs': () => import('../../runtime/cli/dev-certs.ts'),
 };
 
 export const version: string = JSON.parse(

@@ -1,0 +1,70 @@
+// The Koa application: /health, /ready, and each sender's path. Errors never leak internals or
+// message content: an unexpected failure is a 500 with a plain-text body and a log line.
+import Koa from 'koa';
+import type { SenderDirectory } from './sender-directory.ts';
+import type { Logger } from '../log/logger.ts';
+import type { Context } from 'koa';
+
+export interface AppState {
+  /** Database open and plan loaded; false while starting and once shutdown begins. */
+  ready: boolean;
+  shuttingDown: boolean;
+  inFlight: number;
+}
+
+export interface AppDeps {
+  directory: SenderDirectory;
+  handleHl7: (ctx: Context, candidates: NonNullable<ReturnType<SenderDirectory['forPath']>>) => Promise<void>;
+  state: AppState;
+  log: Logger;
+  /** Extra checks for /ready (e.g. the database answers). */
+  readyCheck?: () => boolean;
+}
+
+export function createApp(deps: AppDeps): Koa {
+  const { directory, state, log } = deps;
+  const app = new Koa();
+  app.silent = true;
+  app.on('error', (err: Error) => log.error({ err: err.message }, 'request failed'));
+  app.use(async (ctx) => {
+    state.inFlight++;
+    try {
+      if (state.shuttingDown) ctx.set('Connection', 'close');
+      if (ctx.path === '/health' && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+        ctx.body = { status: 'alive' };
+        return;
+      }
+      if (ctx.path === '/ready' && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+        const ok = state.ready && !state.shuttingDown && (deps.readyCheck?.() ?? true);
+        ctx.status = ok ? 200 : 503;
+        ctx.body = { status: ok ? 'ready' : state.shuttingDown ? 'shutting down' : 'not ready' };
+        return;
+      }
+      const candidates = directory.forPath(ctx.path);
+      if (!candidates) {
+        ctx.status = 404;
+        ctx.set('Content-Type', 'text/plain; charset=utf-8');
+        ctx.body = 'no sender is configured at this path\n';
+        return;
+      }
+      if (!state.ready || state.shuttingDown) {
+        ctx.status = 503;
+        ctx.set('Retry-After', '5');
+        ctx.set('Content-Type', 'text/plain; charset=utf-8');
+        ctx.body = 'the runtime is not accepting messages right now; resend later\n';
+        return;
+      }
+      try {
+        await deps.handleHl7(ctx, candidates);
+      } catch (err) {
+        log.error({ path: ctx.path, err: (err as Error).message }, 'unexpected error handling a request');
+        ctx.status = 500;
+        ctx.set('Content-Type', 'text/plain; charset=utf-8');
+        ctx.body = 'internal error; the message was not acknowledged, resend it\n';
+      }
+    } finally {
+      state.inFlight--;
+    }
+  });
+  return app;
+}

@@ -1,0 +1,315 @@
+// POST <sender path>: HL7 v2 over HTTP. Transport problems are answered with a non-2xx status and
+// a text/plain body (401 credentials, 413 too large, 415 content type or charset, 400 not HL7);
+// everything that is HL7 gets an ACK with HTTP 200, AE/AR/CE/CR included.
+//
+// Per message: parse → never ACK an ACK → pick the sender (identity, then MSH predicates) →
+// required MSH fields → accepted type, processing ID, version → map fields → journal (group
+// commit, duplicates answered with the original ACK) → for `ack after_workflow`, wait for the
+// workflow's outcome up to the sender's timeout, then answer with the commit-level ACK.
+import type { Context } from 'koa';
+import type { TLSSocket } from 'node:tls';
+import type { FieldMapping, Sender, Workflow } from '../../compiler/schema/plan.types.ts';
+import {
+  ackCodeFor, buildAck, decodeBody, Hl7CharsetError, Hl7ParseError, isAck, parseMessage, splitBatch,
+  type AckErrorLocation, type AckOutcome, type Hl7Header, type Hl7Message,
+} from '../hl7/index.ts';
+import type { Journal } from '../journal/group-commit.ts';
+import type { JournalEntry, JournalResult } from '../journal/journal-writer.ts';
+import type { RunEvents, FinishedEvent } from '../journal/run-events.ts';
+import type { RunInput } from '../store/journal-schema.ts';
+import type { Logger } from '../log/logger.ts';
+import { verifiedPeerCertificate } from '../tls/client-identity.ts';
+import { parseBasicAuth } from './basic-auth.ts';
+import { bufferEncodingFor, HL7_CONTENT_TYPES, parseContentType } from './content-type.ts';
+import { readBody, BodyTooLargeError } from './read-body.ts';
+import { checkAcceptance, checkRequiredHeader } from './acceptance.ts';
+import { identityAllows, mshMatches, routedWorkflows, type SenderEntry, type RequestIdentity } from './sender-directory.ts';
+import { wrapBatchResponse } from './batch-response.ts';
+
+export type FieldMapper = (msg: Hl7Message, fields: FieldMapping[]) => Record<string, unknown>;
+export type OrderKeyFor = (workflow: Workflow, fields: Record<string, unknown>, message: Record<string, unknown>) => string | null;
+
+export interface Hl7EndpointDeps {
+  journal: Journal;
+  events: RunEvents;
+  log: Logger;
+  logPhi: boolean;
+  /** Body limit when the sender sets none. */
+  maxBodyBytes: number;
+  mapFields: FieldMapper;
+  workflows: Map<string, Workflow>;
+  orderKeyFor?: OrderKeyFor;
+  /** Wait for after_workflow when the sender names no timeout. */
+  defaultAckTimeoutMs?: number;
+}
+
+/** A transport-level answer: non-2xx, text/plain. */
+function plain(ctx: Context, status: number, text: string): void {
+  ctx.status = status;
+  ctx.set('Content-Type', 'text/plain; charset=utf-8');
+  ctx.body = text + '\n';
+}
+
+interface Pending {
+  header: Hl7Header;
+  entry: SenderEntry;
+  journal: JournalEntry;
+}
+
+/** One message's answer, in body order. */
+interface Slot {
+  ack?: string;
+  /** MSH-9.1^MSH-9.2 and the sender, for the log line. */
+  type?: string;
+  sender?: string;
+  code?: string;
+  pending?: Pending;
+  result?: JournalResult;
+  skippedAck?: boolean;
+}
+
+function msaCode(ack: string): string {
+  const i = ack.indexOf('\rMSA');
+  return i < 0 ? '' : ack.slice(i + 5, i + 7);
+}
+
+export function createHl7Endpoint(deps: Hl7EndpointDeps) {
+  const { journal, events, log, logPhi } = deps;
+
+  function answer(header: Hl7Header, outcome: AckOutcome): { ack: string; code: string } {
+    return { ack: buildAck(header, outcome), code: outcome.code };
+  }
+
+  function refuse(header: Hl7Header, result: 'rejected' | 'error', error: AckOutcome['error'], text?: string) {
+    return answer(header, { code: ackCodeFor(header, result), error, ...(text ? { text } : {}) });
+  }
+
+  /** Everything up to the journal for one parsed message. */
+  function decide(msg: Hl7Message, candidates: SenderEntry[], raw: Uint8Array, charset: string, receivedAt: number): Slot {
+    const h = msg.header;
+    if (isAck(h)) return { skippedAck: true };
+    const slot = decideFor(msg, candidates, raw, charset, receivedAt);
+    slot.type = `${h.messageCode}^${h.triggerEvent}`;
+    return slot;
+  }
+
+  function decideFor(msg: Hl7Message, candidates: SenderEntry[], raw: Uint8Array, charset: string, receivedAt: number): Slot {
+    const h = msg.header;
+    const entry = candidates.find((c) => mshMatches(c.sender, msg));
+    if (!entry) {
+      return refuse(h, 'rejected', { code: 207, text: 'sender not recognised: the MSH fields match no sender configured for this endpoint and identity' });
+    }
+    const sender = entry.sender;
+    const named = (slot: Slot): Slot => ((slot.sender = sender.name), slot);
+    const missing = checkRequiredHeader(h);
+    if (missing) return named(refuse(h, missing.result, missing.error));
+    const refused = checkAcceptance(sender, h);
+    if (refused) return named(refuse(h, refused.result, refused.error));
+    let fields: Record<string, unknown>;
+    try {
+      fields = deps.mapFields(msg, sender.fields);
+    } catch (err) {
+      const e = err as Error & { code?: number; location?: AckErrorLocation };
+      log.warn({ sender: sender.name, type: `${h.messageCode}^${h.triggerEvent}`, err: logPhi ? e.message : e.name }, 'field mapping failed');
+      return named(refuse(h, 'error', { code: typeof e.code === 'number' ? e.code : 207, text: e.message, ...(e.location ? { location: e.location } : {}) }));
+    }
+    const message: RunInput['message'] & Record<string, unknown> = {
+      type: h.messageCode, trigger: h.triggerEvent, controlId: h.controlId, version: h.version, receivedAt, sender: sender.name,
+    };
+    const input = JSON.stringify({ fields, message } satisfies RunInput);
+    const runs = routedWorkflows(sender, h.messageCode, h.triggerEvent).map((workflow) => {
+      const wf = deps.workflows.get(workflow);
+      return { workflow, orderKey: wf?.orderBy && deps.orderKeyFor ? deps.orderKeyFor(wf, fields, message) : null, input };
+    });
+    const commit = answer(h, { code: ackCodeFor(h, 'accepted') });
+    return {
+      sender: sender.name,
+      pending: {
+        header: h,
+        entry,
+        journal: {
+          sender: sender.name, controlId: h.controlId, messageType: h.messageCode, trigger: h.triggerEvent, receivedAt,
+          raw, charset, status: 'accepted', ack: commit.ack, runs,
+        },
+      },
+    };
+  }
+
+  /** The application-level answer once the workflow runs settled. */
+  function afterWorkflow(header: Hl7Header, finished: FinishedEvent[]): { outcome: AckOutcome; status: string } {
+    const rejected = finished.find((f) => f.status === 'rejected' && f.outcome?.code === 'AR');
+    const failed = finished.find((f) => f.status !== 'done' && f !== rejected);
+    const code = (r: 'accepted' | 'error' | 'rejected') => ackCodeFor(header, r, 'application');
+    if (rejected) return { outcome: { code: code('rejected'), ...(rejected.outcome?.text ? { text: rejected.outcome.text } : {}) }, status: 'rejected' };
+    if (failed) {
+      const text = failed.outcome?.text;
+      return {
+        outcome: { code: code('error'), error: { code: 207, ...(text ? { text } : {}) }, ...(text ? { text } : {}) },
+        status: failed.status === 'rejected' ? 'rejected' : 'failed',
+      };
+    }
+    return { outcome: { code: code('accepted') }, status: 'processed' };
+  }
+
+  async function settle(slot: Slot): Promise<void> {
+    const p = slot.pending!;
+    const r = slot.result!;
+    if (r.kind === 'duplicate') {
+      slot.ack = r.ack;
+      slot.code = msaCode(r.ack);
+      return;
+    }
+    slot.ack = p.journal.ack;
+    slot.code = msaCode(p.journal.ack);
+    const sender: Sender = p.entry.sender;
+    if (sender.ack.mode !== 'after_workflow' || r.runIds.length === 0) return;
+    const timeout = sender.ack.timeoutMs ?? deps.defaultAckTimeoutMs ?? 10_000;
+    const waits = r.runIds.map((id) => events.waitForFinished(id, timeout));
+    const finished = await Promise.all(waits);
+    if (finished.some((f) => f === null)) {
+      // Timed out: the message is safely journaled, so the commit-level ACK is the honest answer;
+      // the workflow's own outcome is recorded on its run.
+      log.info({ sender: sender.name, messageId: r.messageId }, 'after_workflow timed out; answered with the commit ACK');
+      return;
+    }
+    const { outcome, status } = afterWorkflow(p.header, finished as FinishedEvent[]);
+    const final = buildAck(p.header, outcome);
+    try {
+      await journal.updateAck(r.messageId, final, status);
+      slot.ack = final;
+      slot.code = outcome.code;
+    } catch (err) {
+      log.error({ messageId: r.messageId, err: (err as Error).message }, 'could not record the final ACK; answering with the commit ACK');
+    }
+  }
+
+  return async function handle(ctx: Context, candidates: SenderEntry[]): Promise<void> {
+    const started = performance.now();
+    if (ctx.method !== 'POST') {
+      ctx.set('Allow', 'POST');
+      return plain(ctx, 405, 'method not allowed: POST HL7 v2 messages here');
+    }
+    const socket = ctx.req.socket as TLSSocket;
+    const who: RequestIdentity = {
+      certificate: socket.encrypted ? verifiedPeerCertificate(socket) : null,
+      basic: parseBasicAuth(ctx.get('authorization') || undefined),
+    };
+    const allowed = candidates.filter((c) => identityAllows(c, who));
+    if (allowed.length === 0) {
+      const wantsBasic = candidates.some((c) => c.sender.identity.kind === 'basic');
+      if (wantsBasic) ctx.set('WWW-Authenticate', 'Basic realm="hdc", charset="UTF-8"');
+      const wantsCert = candidates.some((c) => c.sender.identity.kind === 'client_cert');
+      log.warn({ path: ctx.path, certificate: who.certificate !== null, basic: who.basic !== null }, 'request refused: identity not accepted');
+      return plain(ctx, 401, who.certificate === null && who.basic === null
+        ? `authentication required${wantsCert ? ': a client certificate issued by the configured CA' : ''}${wantsBasic ? `${wantsCert ? ' or' : ':'} Basic credentials` : ''}`
+        : 'the credentials presented are not accepted for this endpoint');
+    }
+    const contentType = parseContentType(ctx.get('content-type') || undefined);
+    if (!contentType || !HL7_CONTENT_TYPES.has(contentType.type)) {
+      return plain(ctx, 415, `unsupported content type "${ctx.get('content-type')}": use ${[...HL7_CONTENT_TYPES].join(', ')}`);
+    }
+    const limit = Math.max(...allowed.map((c) => c.sender.maxBodyBytes ?? deps.maxBodyBytes));
+    let body: Buffer;
+    try {
+      body = await readBody(ctx.req, limit);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) {
+        ctx.set('Connection', 'close');
+        return plain(ctx, 413, err.message);
+      }
+      throw err;
+    }
+    const receivedAt = Date.now();
+    if (body.length === 0 || body.toString('latin1').trim() === '') return plain(ctx, 400, 'empty body: expected an HL7 v2 message');
+
+    const first = allowed[0]!.sender;
+    let decoded: { text: string; charset: string };
+    try {
+      decoded = decodeBody(body, { contentTypeCharset: contentType.charset, senderCharset: first.charset });
+    } catch (err) {
+      if (err instanceof Hl7CharsetError) return plain(ctx, err.source === 'content-type' ? 415 : 400, err.message);
+      throw err;
+    }
+    const split = splitBatch(decoded.text, first.segmentBreaks);
+    if (split.messages.length === 0) return plain(ctx, 400, 'not an HL7 v2 message: no MSH segment');
+
+    const single = split.messages.length === 1;
+    const rawEncoding = bufferEncodingFor(decoded.charset);
+    const slots: Slot[] = [];
+    for (let i = 0; i < split.messages.length; i++) {
+      const text = split.messages[i]!;
+      let msg: Hl7Message;
+      try {
+        msg = parseMessage(text);
+      } catch (err) {
+        if (err instanceof Hl7ParseError) {
+          const line = (split.lines[i] ?? 1) + err.line - 1;
+          return plain(ctx, 400, `not an HL7 v2 message: line ${line}, column ${err.column}: ${err.message}`);
+        }
+        throw err;
+      }
+      // A single message is journaled with the body's exact bytes; a message from a batch with its
+      // own text, re-encoded in the body's charset (segments end with CR).
+      const raw = single ? body : Buffer.from(text, rawEncoding);
+      try {
+        slots.push(decide(msg, allowed, raw, decoded.charset, receivedAt));
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'unexpected error while handling a message');
+        slots.push(refuse(msg.header, 'error', { code: 207, text: 'application internal error' }));
+      }
+    }
+    if (slots.every((s) => s.skippedAck)) {
+      return plain(ctx, 400, 'an acknowledgment (MSH-9 ACK) was posted: acknowledgments are never acknowledged and not accepted here');
+    }
+
+    const pending = slots.filter((s) => s.pending);
+    if (pending.length) {
+      let results: JournalResult[] | null = null;
+      try {
+        results = await journal.record(pending.map((s) => s.pending!.journal));
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'journal write failed; answering AR (system unavailable)');
+      }
+      for (let i = 0; i < pending.length; i++) {
+        const slot = pending[i]!;
+        if (!results) {
+          Object.assign(slot, refuse(slot.pending!.header, 'rejected', { code: 207, text: 'system unavailable: the message could not be stored; resend it later' }));
+          continue;
+        }
+        slot.result = results[i]!;
+      }
+      if (results) {
+        const stored = pending.filter((s) => s.result?.kind === 'stored' && s.result.runIds.length > 0);
+        const settling = pending.map((s) => settle(s));
+        for (const s of stored) {
+          const r = s.result as Extract<JournalResult, { kind: 'stored' }>;
+          events.emit('enqueued', { runIds: r.runIds, messageId: r.messageId, sender: s.pending!.journal.sender });
+        }
+        await Promise.all(settling);
+      }
+    }
+
+    const acks = slots.filter((s) => s.ack !== undefined).map((s) => s.ack!);
+    const responseText = single ? acks[0]! : wrapBatchResponse(split.batch, acks);
+    const charset = contentType.charset ?? decoded.charset;
+    const encoding = bufferEncodingFor(charset);
+    const label = encoding === 'latin1' || /^utf-?8$/i.test(charset) ? charset : 'utf-8';
+    ctx.status = 200;
+    ctx.set('Content-Type', `${contentType.type}; charset=${label}`);
+    ctx.body = Buffer.from(responseText, encoding);
+
+    const ms = Math.round((performance.now() - started) * 100) / 100;
+    for (const s of slots) {
+      if (s.skippedAck) continue;
+      const j = s.pending?.journal;
+      log.info({
+        sender: s.sender ?? null,
+        type: s.type,
+        ack: s.code,
+        ...(s.result ? { messageId: s.result.messageId, duplicate: s.result.kind === 'duplicate' } : {}),
+        ...(logPhi && j ? { controlId: j.controlId } : {}),
+        ms,
+      }, 'hl7 message');
+    }
+  };
+}

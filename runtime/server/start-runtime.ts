@@ -1,0 +1,159 @@
+// Starts the runtime: database and journal, the Koa app on HTTPS (or loopback HTTP when asked),
+// retention, and an orderly shutdown: stop accepting, drain in-flight requests, finish journal
+// writes, close the database.
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Plan, Workflow } from '../../compiler/schema/plan.types.ts';
+import { openDatabase, databasePath, type Database } from '../store/open-database.ts';
+import { Journal, type JournalThread } from '../journal/group-commit.ts';
+import { runEvents as sharedRunEvents, type RunEvents } from '../journal/run-events.ts';
+import { loadServerTls, type TlsFiles } from '../tls/server-tls.ts';
+import { isLoopback } from '../config/run-options.ts';
+import { srcLine } from '../config/source-location.ts';
+import type { Logger } from '../log/logger.ts';
+import { SenderDirectory } from './sender-directory.ts';
+import { createApp, type AppState } from './create-app.ts';
+import { createHl7Endpoint, type FieldMapper, type OrderKeyFor } from './hl7-endpoint.ts';
+
+export interface RuntimeOptions {
+  host: string;
+  port: number;
+  /** TLS files; null for plain HTTP (loopback only). */
+  tls: TlsFiles | null;
+  dataDir: string;
+  maxBodyBytes: number;
+  requestTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  retentionDays?: number;
+  logPhi: boolean;
+  log: Logger;
+  mapFields: FieldMapper;
+  orderKeyFor?: OrderKeyFor;
+  journalThread?: JournalThread;
+  events?: RunEvents;
+}
+
+/** Something that runs beside the listener (the workflow engine) and stops before the database closes. */
+export interface RuntimeService {
+  stop(): Promise<void>;
+}
+
+export interface Runtime {
+  url: string;
+  port: number;
+  server: Server;
+  /** The main-thread connection (migrated); the journal writes through its own. */
+  db: Database;
+  dbFile: string;
+  journal: Journal;
+  events: RunEvents;
+  state: AppState;
+  /** Registers a service to stop after in-flight requests drained, before the database closes. */
+  addService(service: RuntimeService): void;
+  /** Runs the retention purge now; resolves to the rows touched. */
+  purge(): Promise<number>;
+  close(): Promise<void>;
+}
+
+const HOUR = 3_600_000;
+
+export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Runtime> {
+  if (!opts.tls && !isLoopback(opts.host)) throw new Error(`plain HTTP is only allowed on a loopback address, not ${opts.host}`);
+  const tlsOptions = opts.tls ? loadServerTls(opts.tls) : null;
+  const directory = new SenderDirectory(plan);
+  if (directory.usesClientCertificates && !opts.tls?.clientCa) {
+    const names = plan.senders.filter((s) => s.identity.kind === 'client_cert').map((s) => `${srcLine(s.identity.src ?? s.src)} (${s.name})`);
+    throw new Error(`senders identified by client certificate need a client CA (--client-ca) over HTTPS: ${names.join(', ')}`);
+  }
+  const log = opts.log;
+  const events = opts.events ?? sharedRunEvents;
+
+  const dbFile = databasePath(opts.dataDir);
+  const db = openDatabase(dbFile);
+  let journal: Journal;
+  try {
+    journal = await Journal.open({ file: dbFile, thread: opts.journalThread ?? 'worker' });
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+
+  const state: AppState = { ready: false, shuttingDown: false, inFlight: 0 };
+  const workflows = new Map<string, Workflow>(plan.workflows.map((w) => [w.name, w]));
+  const handleHl7 = createHl7Endpoint({
+    journal, events, log, logPhi: opts.logPhi, maxBodyBytes: opts.maxBodyBytes,
+    mapFields: opts.mapFields, workflows, ...(opts.orderKeyFor ? { orderKeyFor: opts.orderKeyFor } : {}),
+  });
+  const app = createApp({ directory, handleHl7, state, log, readyCheck: () => db.open });
+  const serverOptions = {
+    requestTimeout: opts.requestTimeoutMs,
+    headersTimeout: Math.min(opts.requestTimeoutMs, 60_000),
+    connectionsCheckingInterval: Math.min(1000, opts.requestTimeoutMs),
+    keepAliveTimeout: 5000,
+  };
+  const server: Server = tlsOptions
+    ? (createHttpsServer({ ...tlsOptions, ...serverOptions }, app.callback()) as unknown as Server)
+    : createHttpServer(serverOptions, app.callback());
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    log.debug({ code: err.code }, 'client connection error');
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  server.on('tlsClientError', (err: NodeJS.ErrnoException) => log.debug({ code: err.code }, 'TLS handshake failed'));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const url = `${tlsOptions ? 'https' : 'http'}://${hostForUrl}:${port}`;
+
+  const purge = async () => {
+    if (!opts.retentionDays) return 0;
+    const n = await journal.purgeContent(Date.now() - opts.retentionDays * 24 * HOUR);
+    if (n) log.info({ rows: n, retentionDays: opts.retentionDays }, 'retention: purged message content');
+    return n;
+  };
+  let retentionTimer: NodeJS.Timeout | undefined;
+  if (opts.retentionDays) {
+    void purge().catch((err) => log.error({ err: (err as Error).message }, 'retention purge failed'));
+    retentionTimer = setInterval(() => void purge().catch((err) => log.error({ err: (err as Error).message }, 'retention purge failed')), HOUR);
+    retentionTimer.unref();
+  }
+
+  state.ready = true;
+  log.info({ url, senders: directory.paths, mtls: Boolean(tlsOptions?.requestCert), data: opts.dataDir }, 'listening');
+
+  const services: RuntimeService[] = [];
+  let closing: Promise<void> | null = null;
+  const close = () => (closing ??= (async () => {
+    state.shuttingDown = true;
+    if (retentionTimer) clearInterval(retentionTimer);
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const deadline = Date.now() + opts.shutdownTimeoutMs;
+    while (state.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    if (state.inFlight > 0) log.warn({ inFlight: state.inFlight }, 'shutdown: gave up waiting for in-flight requests');
+    // Responses of drained requests are being written; give them a moment, then cut the rest.
+    server.closeIdleConnections();
+    await Promise.race([closed, new Promise((r) => setTimeout(r, Math.max(0, Math.min(1000, deadline - Date.now()))))]);
+    server.closeAllConnections();
+    for (const s of services.splice(0).reverse()) {
+      try {
+        await s.stop();
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'shutdown: a service failed to stop');
+      }
+    }
+    await journal.close();
+    db.close();
+    log.info('stopped');
+  })());
+
+  return { url, port, server, db, dbFile, journal, events, state, purge, close, addService: (s) => void services.push(s) };
+}
