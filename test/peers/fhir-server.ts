@@ -1,9 +1,7 @@
 // A real FHIR R4 server for tests and benchmarks: @medplum/fhir-router with its in-memory
 // repository behind node:http on 127.0.0.1 (port 0), optionally seeded from the Synthea corpus,
 // optionally protected by bearer tokens from the auth server (auth-server.ts).
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getStatus, isCreated } from '@medplum/core';
 import type { Bundle, CapabilityStatement, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { FhirRouter, MemoryRepository, type HttpMethod } from '@medplum/fhir-router';
@@ -16,6 +14,7 @@ import {
   type Fault,
   type RecordedRequest,
 } from './http-recording.ts';
+import { listenLoopback, type TlsKeyPair } from './listen.ts';
 import { scopePermits, type Interaction } from './smart-scopes.ts';
 import { readSeedBundle, syntheaBundleFiles } from './synthea.ts';
 
@@ -37,7 +36,7 @@ export interface FhirServerOptions {
   /** Page size when a search has no `_count` (default 20, like HAPI). */
   defaultCount?: number;
   /** Serve HTTPS with this key pair instead of HTTP. */
-  tls?: { key: string | Buffer; cert: string | Buffer };
+  tls?: TlsKeyPair;
   /**
    * Extra routes tried before the FHIR router (e.g. `$export` for Bulk Data tests). Return true
    * when the request was answered. `path` is relative to the base, without a leading slash.
@@ -348,10 +347,9 @@ export async function startFhirServer(opts: FhirServerOptions = {}): Promise<Fhi
       } else res.destroy();
     });
   };
-  const server: Server = opts.tls ? createHttpsServer(opts.tls, listener) : createHttpServer(listener);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const origin = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const listening = await listenLoopback(opts.tls);
+  listening.setHandler(listener);
+  const origin = listening.origin;
   baseUrl = origin + basePath;
 
   return {
@@ -368,10 +366,6 @@ export async function startFhirServer(opts: FhirServerOptions = {}): Promise<Fhi
     repo,
     router,
     seedMs,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => listening.close(),
   };
 }

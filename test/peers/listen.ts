@@ -1,0 +1,47 @@
+// Starts a node:http(s) server on 127.0.0.1 with an ephemeral port.
+import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+
+export interface TlsKeyPair {
+  key: string | Buffer;
+  cert: string | Buffer;
+}
+
+export interface Listening {
+  server: Server;
+  /** e.g. `http://127.0.0.1:40123` */
+  origin: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The handler can be set after listening (`setHandler`) because OAuth servers need their own
+ * origin (the issuer) before they can be constructed.
+ */
+export async function listenLoopback(
+  tls?: TlsKeyPair,
+): Promise<Listening & { setHandler(h: RequestListener): void }> {
+  let handler: RequestListener = (_req, res) => {
+    res.writeHead(503);
+    res.end();
+  };
+  const listener: RequestListener = (req, res) => handler(req, res);
+  const server: Server = tls ? createHttpsServer(tls, listener) : createHttpServer(listener);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    server,
+    port,
+    origin: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    setHandler(h) {
+      handler = h;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
