@@ -188,9 +188,11 @@ function lowerSender(d: A.SenderDecl, file: string, r: Reporter, src: (r: A.Rang
     const c = checkHl7Path(dictVersion, atom.path);
     if (c.ok) return;
     const code = c.part === 'segment' ? 'HDC3001' : c.part === 'field' ? 'HDC3002' : c.part === 'repetition' ? 'HDC3006' : c.part === 'version' ? 'HDC3004' : 'HDC3003';
-    const suggestions = c.replacements.map((text) => ({ replacement: text, range: atom.range }));
+    // Keep what follows the corrected part: PID-55.1 → PID-5.1.
+    const rest = c.part === 'field' ? atom.path.text.replace(/^[A-Z0-9]{3}(\[[^\]]*\])?-\d+/, '') : c.part === 'segment' ? atom.path.text.slice(3) : '';
+    const suggestions = c.replacements.map((text) => ({ replacement: text + rest, range: atom.range }));
     const detail = c.suggestions.length ? `Did you mean ${c.suggestions.join(', or ')}?` : 'Check the path against the sender\'s HL7 version.';
-    r.report(c.warning ? 'warning' : 'error', code, atom.range, c.message, detail, suggestions);
+    r.report(c.warning ? 'warning' : 'error', code, atom.range, c.message.replace(/; did you mean .*$/, ''), detail, suggestions);
   };
 
   // Identity
@@ -634,6 +636,11 @@ function lowerLaunch(d: A.LaunchDecl, file: string, r: Reporter, src: (r: A.Rang
   const ctx: BodyContext = { file, r, symbols, container: d.name.name, src, apiKinds: new Map(), ids: new Set(), launch: true };
   const fetchVars = new Map(vars);
   const fetch = lowerBody(d.fetch, ctx, fetchVars, d.range.end.offset);
+  for (const decl of symbols.declarations) {
+    if (decl.container === d.name.name && decl.file === file && (decl.kind === 'step' || decl.kind === 'variable') && !fetchVars.has(decl.name)) {
+      fetchVars.set(decl.name, { decl, type: decl.type ?? 'any' });
+    }
+  }
   for (const st of d.fetch) {
     if (st.kind !== 'request' && st.kind !== 'let' && st.kind !== 'if' && st.kind !== 'error') {
       r.error('HDC2007', st.range, `${st.kind} is not allowed in a launch fetch block`, 'A fetch block reads FHIR data: read, search, let and if.');

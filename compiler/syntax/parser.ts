@@ -640,7 +640,21 @@ class Parser {
         const m: A.TestMock = { kind: 'mock', range: r };
         if (this.eat(K.step)) m.step = this.name('a step name');
         else {
-          m.api = this.name('an API name', 'Write: mock API ResourceType returns …, mock API "/path" returns …, or mock step NAME returns …');
+          const first = this.name('an API name', 'Write: mock API ResourceType returns …, mock API "/path" returns …, or mock step NAME returns …');
+          // `mock Patient returns …` (no API) mocks a SMART launch's FHIR server.
+          if (/^[A-Z]/.test(first.name)) {
+            m.resourceType = first;
+            m.range = span(r, first.range);
+            if (!this.eat(K.returns) && !this.is(K.status)) this.fail('"returns"', 'Write: mock Patient returns file("patient.json")');
+            else if (this.lastToken?.tokenType === K.returns) m.returns = this.is(K.file) ? this.fileCall() : this.expr();
+            if (this.eat(K.status)) {
+              const n = this.expect(T.NumberLiteral, 'an HTTP status', 'Write: status 404');
+              m.status = { value: Number(n.image), range: tokenRange(n) };
+            }
+            m.range = span(r, this.prevEnd());
+            return m;
+          }
+          m.api = first;
           if (isName(this.peek()) && /^(get|post|put|patch|delete)$/.test(this.peek()!.image) && this.is(T.StringLiteral, 1)) m.method = this.name('a method');
           if (this.is(T.StringLiteral)) m.urlPath = this.string('a path', '');
           else if (isName(this.peek()) && /^[A-Z]/.test(this.peek()!.image)) m.resourceType = this.name('a resource type');
@@ -650,6 +664,10 @@ class Parser {
           m.status = { value: Number(n.image), range: tokenRange(n) };
         }
         if (this.eat(K.returns)) m.returns = this.is(K.file) ? this.fileCall() : this.expr();
+        if (!m.status && this.eat(K.status)) {
+          const n = this.expect(T.NumberLiteral, 'an HTTP status', 'Write: status 201');
+          m.status = { value: Number(n.image), range: tokenRange(n) };
+        }
         if (!m.returns && !m.status) this.fail('"returns" or "status"', 'Write: mock ehr Patient returns file("patient.json") [status 200]');
         m.range = span(r, this.prevEnd());
         return m;
