@@ -3,13 +3,13 @@
 // private_key_jwt RS384/ES384 as in SMART Backend Services), and SMART App Launch (authorization
 // code + PKCE S256, `aud` and `launch` parameters, exact SMART scope strings, launch context in
 // the token response, refresh tokens with offline_access, id_token with fhirUser).
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createLocalJWKSet, jwtVerify, type JWK } from 'jose';
 import Provider, { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { testKeyPair } from './client-keys.ts';
 import { listenLoopback, type TlsKeyPair } from './listen.ts';
 import {
   interactionHandler,
+  oidcRequestListener,
   escapeHtml,
   type InteractionMode,
   type InteractionParams,
@@ -359,24 +359,7 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
     },
   });
 
-  const callback = provider.callback();
-  listening.setHandler((req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path.startsWith('/interaction/')) {
-      interactions(req, res, path)
-        .then((handled) => {
-          if (!handled && !res.headersSent) res.writeHead(404).end();
-        })
-        .catch((err: unknown) => {
-          if (!res.headersSent) {
-            res.writeHead(400, { 'content-type': 'text/plain' });
-            res.end(`interaction failed: ${(err as Error).message}`);
-          }
-        });
-      return;
-    }
-    void callback(req, res);
-  });
+  listening.setHandler(oidcRequestListener(provider, interactions));
 
   const localJwks = createLocalJWKSet(publicJwks);
   const server: AuthServer = {

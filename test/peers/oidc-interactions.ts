@@ -190,3 +190,28 @@ export function interactionHandler(h: InteractionHooks) {
 }
 
 export { esc as escapeHtml };
+
+/** The request listener of an oidc-provider peer: `/interaction/...` here, the rest to the provider. */
+export function oidcRequestListener(
+  provider: Provider,
+  interactions: ReturnType<typeof interactionHandler>,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const callback = provider.callback();
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (!path.startsWith('/interaction/')) {
+      void callback(req, res);
+      return;
+    }
+    interactions(req, res, path)
+      .then((handled) => {
+        if (!handled && !res.headersSent) res.writeHead(404).end();
+      })
+      .catch((err: unknown) => {
+        if (!res.headersSent) {
+          res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
+          res.end(`interaction failed: ${(err as Error).message}`);
+        }
+      });
+  };
+}
