@@ -167,7 +167,15 @@ export function searchParam(type: string, code: string): SearchParamInfo | undef
 
 export type SearchParamCheck =
   | { ok: true; param: SearchParamInfo; modifier?: string; chain?: SearchParamCheck & { ok: true } }
-  | { ok: false; part: 'type' | 'param' | 'modifier' | 'chain'; message: string; suggestions: string[] };
+  | {
+      ok: false;
+      part: 'type' | 'param' | 'modifier' | 'chain';
+      message: string;
+      /** Whole replacements for the code as written (`famly:exact` → `family:exact`), nearest first; resource types when part is 'type'. */
+      suggestions: string[];
+    };
+
+type SearchProblem = Extract<SearchParamCheck, { ok: false }>;
 
 /**
  * Checks a search parameter name as written in a query: `identifier`, `code:text`,
@@ -186,36 +194,44 @@ export function checkSearchParam(type: string, code: string): SearchParamCheck {
   const colon = head.indexOf(':');
   const name = colon < 0 ? head : head.slice(0, colon);
   const modifier = colon < 0 ? undefined : head.slice(colon + 1);
+  // Rebuilds the whole code around a corrected part, so that a suggestion can replace what was written.
+  const tail = chained === undefined ? '' : '.' + chained;
+  const withName = (n: string) => n + (modifier === undefined ? '' : ':' + modifier) + tail;
+  const withModifier = (m: string) => name + ':' + m + tail;
+
   const param = searchParam(type, name);
   if (!param) {
-    const suggestions = closest(name, searchParams(type).map((p) => p.code), 3);
-    return { ok: false, part: 'param', message: `${type} has no search parameter ${name}${didYouMean(suggestions)}`, suggestions };
+    const near = closest(name, searchParams(type).map((p) => p.code), 3);
+    return { ok: false, part: 'param', message: `${type} has no search parameter ${name}${didYouMean(near)}`, suggestions: near.map(withName) };
   }
   if (chained !== undefined) return checkChain(type, param, modifier, chained);
   if (modifier === undefined) return { ok: true, param };
   if (param.code === '_include' || param.code === '_revinclude') {
     if (INCLUDE_MODIFIERS.includes(modifier)) return { ok: true, param, modifier };
-    return modifierProblem(type, param, modifier, INCLUDE_MODIFIERS);
+    return modifierProblem(type, param, modifier, INCLUDE_MODIFIERS, withModifier);
   }
-  if (param.scope === 'result') return { ok: false, part: 'modifier', message: `${param.code} takes no modifier`, suggestions: [] };
+  if (param.scope === 'result') return { ok: false, part: 'modifier', message: `${param.code} takes no modifier`, suggestions: [param.code] };
   const allowed = MODIFIERS[param.type] ?? ['missing'];
   if (allowed.includes(modifier)) return { ok: true, param, modifier };
   if (param.type === 'reference') {
     const targets = referenceTargets(param);
     if (targets.includes(modifier)) return { ok: true, param, modifier };
-    if (isResourceType(modifier)) return { ok: false, part: 'modifier', message: `${type}.${param.code} cannot refer to ${modifier}; it refers to ${targets.join(', ')}`, suggestions: closest(modifier, targets, 3) };
-    return modifierProblem(type, param, modifier, [...allowed, ...targets]);
+    if (isResourceType(modifier)) {
+      return { ok: false, part: 'modifier', message: `${type}.${param.code} cannot refer to ${modifier}; it refers to ${targets.join(', ')}`, suggestions: closest(modifier, targets, 3).map(withModifier) };
+    }
+    return modifierProblem(type, param, modifier, [...allowed, ...targets], withModifier);
   }
-  return modifierProblem(type, param, modifier, allowed);
+  return modifierProblem(type, param, modifier, allowed, withModifier);
 }
 
-function modifierProblem(type: string, param: SearchParamInfo, modifier: string, allowed: string[]): SearchParamCheck {
-  const suggestions = closest(modifier, allowed, 3);
+function modifierProblem(type: string, param: SearchParamInfo, modifier: string, allowed: string[], rebuild: (m: string) => string): SearchProblem {
+  const near = closest(modifier, allowed, 3);
+  const shown = allowed.length > 12 ? [...allowed.slice(0, 12), '…'] : allowed;
   return {
     ok: false,
     part: 'modifier',
-    message: `:${modifier} is not a modifier of ${type}.${param.code} (${param.type}); allowed: ${allowed.map((m) => ':' + m).join(' ')}${didYouMean(suggestions.map((s) => ':' + s))}`,
-    suggestions,
+    message: `:${modifier} is not a modifier of ${type}.${param.code} (${param.type}); allowed: ${shown.map((m) => ':' + m).join(' ')}${didYouMean(near.map((s) => ':' + s))}`,
+    suggestions: near.map(rebuild),
   };
 }
 
@@ -226,31 +242,34 @@ function referenceTargets(param: SearchParamInfo): string[] {
 }
 
 function checkChain(type: string, param: SearchParamInfo, modifier: string | undefined, chained: string): SearchParamCheck {
+  const head = param.code + (modifier === undefined ? '' : ':' + modifier);
   if (param.type !== 'reference') {
-    return { ok: false, part: 'chain', message: `${type}.${param.code} is a ${param.type} parameter; only reference parameters can be chained`, suggestions: [] };
+    return { ok: false, part: 'chain', message: `${type}.${param.code} is a ${param.type} parameter; only reference parameters can be chained`, suggestions: [head] };
   }
   let targets = referenceTargets(param);
   if (modifier !== undefined) {
     if (!targets.includes(modifier)) {
-      const suggestions = closest(modifier, targets, 3);
+      const near = closest(modifier, targets, 3);
       const why = isResourceType(modifier) ? `${type}.${param.code} cannot refer to ${modifier}` : `:${modifier} in a chain must name a resource type`;
-      return { ok: false, part: 'modifier', message: `${why}${didYouMean(suggestions)}`, suggestions };
+      return { ok: false, part: 'modifier', message: `${why}${didYouMean(near)}`, suggestions: near.map((t) => `${param.code}:${t}.${chained}`) };
     }
     targets = [modifier];
   }
   // Without a type, the chained name must exist on at least one target (servers search them all).
-  let firstFailure: SearchParamCheck | undefined;
+  let firstFailure: SearchProblem | undefined;
   for (const target of targets) {
     const inner = checkSearchParam(target, chained);
     if (inner.ok) return { ok: true, param, ...(modifier ? { modifier } : {}), chain: inner };
     firstFailure ??= inner;
   }
-  if (targets.length === 1 && firstFailure && !firstFailure.ok) {
-    return { ok: false, part: 'chain', message: `in the chain ${param.code}${modifier ? ':' + modifier : ''}.${chained}: ${firstFailure.message}`, suggestions: firstFailure.suggestions };
+  if (targets.length === 1 && firstFailure) {
+    return { ok: false, part: 'chain', message: `in the chain ${head}.${chained}: ${firstFailure.message}`, suggestions: firstFailure.suggestions.map((s) => `${head}.${s}`) };
   }
   const chainedName = chained.split(/[.:]/)[0]!;
-  const suggestions = closest(chainedName, [...new Set(targets.flatMap((t) => searchParams(t).filter((p) => p.scope !== 'result').map((p) => p.code)))], 3);
-  return { ok: false, part: 'chain', message: `none of the types ${type}.${param.code} refers to (${targets.length > 6 ? targets.slice(0, 6).join(', ') + ', …' : targets.join(', ')}) has a search parameter ${chainedName}${didYouMean(suggestions)}`, suggestions };
+  const rest = chained.slice(chainedName.length);
+  const near = closest(chainedName, [...new Set(targets.flatMap((t) => searchParams(t).filter((p) => p.scope !== 'result').map((p) => p.code)))], 3);
+  const listed = targets.length > 6 ? targets.slice(0, 6).join(', ') + ', …' : targets.join(', ');
+  return { ok: false, part: 'chain', message: `none of the types ${type}.${param.code} refers to (${listed}) has a search parameter ${chainedName}${didYouMean(near)}`, suggestions: near.map((s) => `${head}.${s}${rest}`) };
 }
 
 /** `_has:Observation:patient:code`: Observation must have a reference parameter `patient` that can point at type. */
@@ -260,21 +279,22 @@ function checkHas(type: string, code: string): SearchParamCheck {
   if (!other || !reference || rest.length === 0) {
     return { ok: false, part: 'param', message: `_has needs the form _has:Type:referenceParam:searchParam`, suggestions: [] };
   }
+  const inner = rest.join(':');
   if (!isResourceType(other)) {
     const r = checkResourceType(other) as { ok: false; message: string; suggestions: string[] };
-    return { ok: false, part: 'chain', message: `in ${code}: ${r.message}`, suggestions: r.suggestions };
+    return { ok: false, part: 'chain', message: `in ${code}: ${r.message}`, suggestions: r.suggestions.map((t) => `_has:${t}:${reference}:${inner}`) };
   }
   const ref = searchParam(other, reference);
   if (!ref || ref.type !== 'reference') {
-    const suggestions = closest(reference, searchParams(other).filter((p) => p.type === 'reference').map((p) => p.code), 3);
-    return { ok: false, part: 'chain', message: `in ${code}: ${other} has no reference parameter ${reference}${didYouMean(suggestions)}`, suggestions };
+    const near = closest(reference, searchParams(other).filter((p) => p.type === 'reference').map((p) => p.code), 3);
+    return { ok: false, part: 'chain', message: `in ${code}: ${other} has no reference parameter ${reference}${didYouMean(near)}`, suggestions: near.map((p) => `_has:${other}:${p}:${inner}`) };
   }
   if (!referenceTargets(ref).includes(type)) {
     return { ok: false, part: 'chain', message: `in ${code}: ${other}.${reference} never refers to ${type}`, suggestions: [] };
   }
-  const inner = checkSearchParam(other, rest.join(':'));
-  if (!inner.ok) return { ok: false, part: 'chain', message: `in ${code}: ${inner.message}`, suggestions: inner.suggestions };
-  return { ok: true, param: has, chain: inner };
+  const checked = checkSearchParam(other, inner);
+  if (!checked.ok) return { ok: false, part: 'chain', message: `in ${code}: ${checked.message}`, suggestions: checked.suggestions.map((s) => `_has:${other}:${reference}:${s}`) };
+  return { ok: true, param: has, chain: checked };
 }
 
 // ---------------------------------------------------------------- elements
@@ -349,8 +369,7 @@ export function resolveElementPath(type: string, path: string, resourceType?: st
     const index = typeIndex(owner)!;
     const hit = findChild(index, base, name);
     if (!hit) {
-      const children = childElements(owner, base).map((e) => e.path.slice(base ? base.length + 1 : 0));
-      const suggestions = closest(name, children.map((c) => c.replace('[x]', '')), 3);
+      const suggestions = suggestChildren(owner, base, name);
       const where = base ? `${owner}.${base}` : owner;
       return { ok: false, at: i, message: `${where} has no element ${name}${didYouMean(suggestions)}`, suggestions };
     }
@@ -386,6 +405,20 @@ export function resolveElementPath(type: string, path: string, resourceType?: st
   }
   if (!last) return { ok: false, at: 0, message: 'empty path', suggestions: [] };
   return last;
+}
+
+/** Close child names; a name that starts like a choice element (`valueFoo`) gets its typed variants. */
+function suggestChildren(owner: string, base: string, name: string): string[] {
+  const children = childElements(owner, base).map((e) => ({ name: e.path.slice(base ? base.length + 1 : 0), types: e.types }));
+  for (const c of children) {
+    if (!c.name.endsWith('[x]')) continue;
+    const stem = c.name.slice(0, -3);
+    if (!name.startsWith(stem) || name === stem) continue;
+    const variants = c.types.map((t) => stem + t[0]!.toUpperCase() + t.slice(1));
+    const near = closest(name, variants, 3);
+    return near.length ? near : variants.slice(0, 3);
+  }
+  return closest(name, children.map((c) => c.name.replace('[x]', '')), 3);
 }
 
 /** A direct child by name, also as a typed choice (`valueQuantity` for `value[x]`) or untyped (`value`). */
