@@ -66,7 +66,12 @@ class Parser {
   // ---- token helpers ----
   private peek(k = 0): IToken | undefined { return this.tokens[this.pos + k]; }
   private is(type: TokenType, k = 0): boolean { return this.peek(k)?.tokenType === type; }
-  private next(): IToken { const t = this.tokens[this.pos++]; this.lastToken = t; return t; }
+  private next(): IToken {
+    if (this.pos >= this.tokens.length) this.fail('more input', 'The file ends in the middle of a construct: complete it.');
+    const t = this.tokens[this.pos++];
+    this.lastToken = t;
+    return t;
+  }
   private eat(type: TokenType): IToken | undefined { return this.is(type) ? this.next() : undefined; }
   private prevEnd(): A.Range { return this.lastToken ? tokenRange(this.lastToken) : this.eofRange(); }
   private eofRange(): A.Range {
