@@ -1,0 +1,26 @@
+// Attaches every comment to the layout, so none is lost: a comment goes to the innermost body it
+// sits in; there it trails the item that ends on its line, leads the next item, or stays at the
+// end of the body. A comment inside an item's own text (an expression) is written before the item.
+import type { Comment } from '../syntax/ast.ts';
+import type { Block, Item } from './layout.ts';
+
+export function attachComments(root: Block, comments: Comment[]): void {
+  for (const c of comments) place(root, c);
+}
+
+function place(b: Block, c: Comment): void {
+  const at = c.range.start.offset;
+  const inside = b.items.find((it) => it.start <= at && at < it.end);
+  if (inside) {
+    const nested = inside.blocks.find((nb) => nb.open < at && at < nb.close);
+    if (nested) place(nested, c);
+    else inside.inner.push(c);
+    return;
+  }
+  let prev: Item | undefined;
+  for (const it of b.items) if (it.end <= at) prev = it;
+  const next = b.items.find((it) => it.start >= at);
+  if (prev && prev.endLine === c.range.start.line) prev.trailing.push(c);
+  else if (next) next.leading.push(c);
+  else b.dangling.push(c);
+}
