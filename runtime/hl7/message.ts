@@ -83,6 +83,7 @@ export type Hl7Tree = {
 
 export class Hl7Segment {
   private fields?: string[];
+  private reads = 0;
 
   constructor(
     /** The segment's text as written, without its terminator. */
@@ -107,11 +108,11 @@ export class Hl7Segment {
 
   /** Field n as written (all repetitions); '' when absent. MSH-1 and MSH-2 are the delimiters. */
   fieldText(n: number): string {
-    if (this.name === 'MSH') {
-      if (n === 1) return this.d.field;
-      return this.split()[n - 1] ?? '';
-    }
-    return this.split()[n] ?? '';
+    const k = this.name === 'MSH' ? n - 1 : n;
+    if (k === 0) return this.d.field;
+    // A single read walks to the field; a segment read more than once is split and cached.
+    if (this.fields === undefined && this.reads++ === 0) return piece(this.raw, this.d.field, k + 1) ?? '';
+    return this.split()[k] ?? '';
   }
 
   /** The repetitions of field n (MSH-1 and MSH-2 are never split). */
@@ -181,7 +182,6 @@ export class Hl7Segment {
 
 export class Hl7Message {
   private readonly cache: (Hl7Segment | undefined)[];
-  private byName?: Map<string, number[]>;
 
   constructor(
     /** The message text as received (CR-separated segments). */
@@ -220,15 +220,10 @@ export class Hl7Message {
   }
 
   private indexesOf(name: string): number[] {
-    if (!this.byName) {
-      this.byName = new Map();
-      this.names.forEach((n, i) => {
-        const list = this.byName!.get(n);
-        if (list) list.push(i);
-        else this.byName!.set(n, [i]);
-      });
-    }
-    return this.byName.get(name) ?? [];
+    const out: number[] = [];
+    const names = this.names;
+    for (let i = 0; i < names.length; i++) if (names[i] === name) out.push(i);
+    return out;
   }
 
   /** Every segment with this name, in message order (all segments when no name is given). */
@@ -239,10 +234,16 @@ export class Hl7Message {
 
   /** The segments a path's segment part selects (default: the first of that name). */
   selectSegments(segment: string, segmentRep?: Rep): Hl7Segment[] {
-    const idx = this.indexesOf(segment);
-    if (segmentRep === '*') return idx.map((i) => this.segment(i)!);
-    const i = idx[(segmentRep ?? 1) - 1];
-    return i === undefined ? [] : [this.segment(i)!];
+    if (segmentRep === '*') return this.indexesOf(segment).map((i) => this.segment(i)!);
+    const s = this.nth(segment, segmentRep ?? 1);
+    return s ? [s] : [];
+  }
+
+  /** The nth (1-based) segment with this name. */
+  private nth(name: string, n: number): Hl7Segment | undefined {
+    const names = this.names;
+    for (let i = 0; i < names.length; i++) if (names[i] === name && --n === 0) return this.segment(i);
+    return undefined;
   }
 
   /**
@@ -250,8 +251,10 @@ export class Hl7Message {
    * appears (one entry per repetition, flattened in message order). See the file comment.
    */
   get(path: Hl7Path): Hl7Value | Hl7Value[] {
+    if (path.segmentRep !== '*' && path.fieldRep !== '*') {
+      return this.nth(path.segment, path.segmentRep ?? 1)?.value(path) ?? null;
+    }
     const segs = this.selectSegments(path.segment, path.segmentRep);
-    if (path.segmentRep !== '*' && path.fieldRep !== '*') return segs.length ? segs[0]!.value(path) : null;
     const out: Hl7Value[] = [];
     for (const s of segs) {
       const v = s.get(path);
