@@ -108,8 +108,9 @@ export class Hl7Segment {
 
   /** Field n as written (all repetitions); '' when absent. MSH-1 and MSH-2 are the delimiters. */
   fieldText(n: number): string {
-    const k = this.name === 'MSH' ? n - 1 : n;
-    if (k === 0) return this.d.field;
+    const msh = this.name === 'MSH';
+    if (msh && n === 1) return this.d.field;
+    const k = msh ? n - 1 : n;
     // A single read walks to the field; a segment read more than once is split and cached.
     if (this.fields === undefined && this.reads++ === 0) return piece(this.raw, this.d.field, k + 1) ?? '';
     return this.split()[k] ?? '';
