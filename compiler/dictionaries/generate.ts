@@ -17,6 +17,7 @@ import type {
   Hl7FieldRow,
   Hl7Optionality,
   Hl7StructureRow,
+  Hl7ValueTables,
   Hl7VersionTable,
 } from './table-shapes.ts';
 
@@ -161,6 +162,13 @@ function hl7Tables(): { files: Record<string, unknown>; common: Hl7CommonTable }
     triggerEvents: sortKeys(Object.fromEntries(Object.entries(table0003).map(([k, v]) => [k, triggerDescription(v)]))),
   };
   files['hl7-common.json'] = common;
+  // HL7-defined tables (0001 Administrative Sex, …), for hover on coded fields. One set across versions.
+  const tables: Hl7ValueTables = { '//': banner(source), tables: {} };
+  for (const id of Object.keys(dictionary.tables).sort((a, b) => Number(a) - Number(b))) {
+    const t = dictionary.tables[id]!;
+    tables.tables[id.padStart(4, '0')] = { description: tidy(t.desc), values: Object.fromEntries(Object.entries(t.values ?? {}).map(([k, v]) => [k, tidy(String(v))])) };
+  }
+  files['hl7-tables.json'] = tables;
   return { files, common };
 }
 

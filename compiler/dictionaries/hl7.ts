@@ -3,7 +3,7 @@
 import type { Hl7Path } from '../schema/plan.types.ts';
 import { closest } from './closest.ts';
 import { readTable } from './read-table.ts';
-import type { Hl7CommonTable, Hl7FieldRow, Hl7Optionality, Hl7StructureRow, Hl7VersionTable } from './table-shapes.ts';
+import type { Hl7CommonTable, Hl7FieldRow, Hl7Optionality, Hl7StructureRow, Hl7ValueTables, Hl7VersionTable } from './table-shapes.ts';
 
 export type { Hl7Optionality } from './table-shapes.ts';
 
@@ -257,6 +257,54 @@ export function messageStructure(version: string, code: string): MessageStructur
   };
   walk(raw.structure);
   return { code: key, description: raw.description, segments: [...segs], tree };
+}
+
+export interface SegmentOccurrence {
+  /** Whether the message's structure has the segment at all. */
+  present: boolean;
+  /** Whether it may occur more than once (itself repeating, or inside a repeating group). */
+  repeats: boolean;
+  /** Whether it must be there (min ≥ 1 along its whole path in the structure). */
+  required: boolean;
+}
+
+/**
+ * Where a segment stands in a message (`ADT^A01`): present, repeating, required. Undefined when the
+ * dictionary has no structure for the message, so callers can stay silent rather than guess.
+ */
+export function segmentOccurrence(version: string, message: string, segmentCode: string): SegmentOccurrence | undefined {
+  const structure = messageStructure(version, message);
+  if (!structure) return undefined;
+  const found: SegmentOccurrence = { present: false, repeats: false, required: false };
+  const walk = (nodes: MessageStructureNode[], repeating: boolean, required: boolean) => {
+    for (const node of nodes) {
+      const here = repeating || node.max === undefined || node.max > 1;
+      const must = required && node.min >= 1;
+      if (node.children) walk(node.children, here, must);
+      else if (node.name === segmentCode) {
+        // A segment listed twice (ROL in ADT_A01) can occur twice.
+        found.repeats ||= here || found.present;
+        found.required ||= must;
+        found.present = true;
+      }
+    }
+  };
+  walk(structure.tree, false, true);
+  return found;
+}
+
+export interface Hl7ValueTable {
+  /** Four digits: "0001". */
+  id: string;
+  description: string;
+  values: CodeInfo[];
+}
+
+/** An HL7-defined table (FieldInfo.table → its values), e.g. 1 → 0001 Administrative Sex: F Female, M Male, … */
+export function hl7Table(id: number | string): Hl7ValueTable | undefined {
+  const key = String(id).padStart(4, '0');
+  const t = readTable<Hl7ValueTables>('hl7-tables.json').tables[key];
+  return t ? { id: key, description: t.description, values: Object.entries(t.values).map(([code, description]) => ({ code, description })) } : undefined;
 }
 
 // ---------------------------------------------------------------- path checks

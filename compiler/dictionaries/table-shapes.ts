@@ -39,6 +39,12 @@ export interface Hl7CommonTable {
   triggerEvents: Record<string, string>;
 }
 
+/** HL7 tables by four-digit number ("0001"): description and code → meaning. */
+export interface Hl7ValueTables {
+  '//': string;
+  tables: Record<string, { description: string; values: Record<string, string> }>;
+}
+
 /**
  * An element of a resource or data type, path relative to the type (`name.given`).
  * types: FHIR type codes (`HumanName`, `Reference`, `string`); choice elements end in `[x]`.

@@ -201,6 +201,22 @@ test('message types, trigger events and structures', () => {
   assert.is(hl7.messageStructure('2.5.1', 'XYZ^Z99'), undefined);
 });
 
+test('segment occurrence in a message structure, and HL7 value tables', () => {
+  assert.equal(hl7.segmentOccurrence('2.5.1', 'ADT^A01', 'PID'), { present: true, repeats: false, required: true });
+  assert.equal(hl7.segmentOccurrence('2.5.1', 'ADT^A01', 'IN1'), { present: true, repeats: true, required: false });
+  assert.equal(hl7.segmentOccurrence('2.5.1', 'ADT^A01', 'ROL'), { present: true, repeats: true, required: false });
+  assert.equal(hl7.segmentOccurrence('2.5.1', 'ADT^A01', 'OBR'), { present: false, repeats: false, required: false });
+  // In ORU^R01 the patient group is optional and the results repeat.
+  assert.equal(hl7.segmentOccurrence('2.5.1', 'ORU^R01', 'PID'), { present: true, repeats: true, required: false });
+  assert.equal(hl7.segmentOccurrence('2.5.1', 'ORU^R01', 'OBR'), { present: true, repeats: true, required: true });
+  assert.is(hl7.segmentOccurrence('2.5.1', 'ZZZ^Z01', 'PID'), undefined);
+  const sex = hl7.hl7Table(hl7.field('2.5.1', 'PID', 8)!.table!)!;
+  assert.equal([sex.id, sex.description], ['0001', 'Administrative Sex']);
+  assert.ok(sex.values.some((v) => v.code === 'F' && v.description === 'Female'));
+  assert.is(hl7.hl7Table('0076')!.values.find((v) => v.code === 'ADT')!.description, 'ADT message');
+  assert.is(hl7.hl7Table(99999), undefined);
+});
+
 test('lookups are fast once a version is loaded', () => {
   hl7.segments('2.5.1');
   const paths = ['PID-5.1', 'PID-3[*].4.1', 'OBX-5', 'MSH-9.2', 'PV1-3.1', 'PDI-1', 'PID-50'].map(hl7Path);
