@@ -13,6 +13,8 @@ export interface Listening {
   /** e.g. `http://127.0.0.1:40123` */
   origin: string;
   port: number;
+  /** Replaces the request handler (until set, requests get 503). */
+  setHandler(h: RequestListener): void;
   close(): Promise<void>;
 }
 
@@ -20,9 +22,7 @@ export interface Listening {
  * The handler can be set after listening (`setHandler`) because OAuth servers need their own
  * origin (the issuer) before they can be constructed.
  */
-export async function listenLoopback(
-  tls?: TlsKeyPair,
-): Promise<Listening & { setHandler(h: RequestListener): void }> {
+export async function listenLoopback(tls?: TlsKeyPair): Promise<Listening> {
   let handler: RequestListener = (_req, res) => {
     res.writeHead(503);
     res.end();
