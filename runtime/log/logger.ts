@@ -14,7 +14,7 @@ export interface LoggerOptions {
 }
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
-  const destination = opts.destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  const destination = opts.destination ?? pino.destination({ dest: 1, sync: false });
   return pino(
     {
       level: opts.level ?? 'info',
