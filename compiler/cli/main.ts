@@ -10,6 +10,7 @@ const commands: Record<string, Loader> = {
   compile: () => import('./compile.ts'),
   fmt: () => import('./fmt.ts'),
   explain: () => import('./explain.ts'),
+  lsp: () => import('../../language-server/cli.ts'),
   runs: () => import('../../runtime/cli/runs.ts'),
   parse: () => import('../../runtime/cli/parse.ts'),
   run: () => import('../../runtime/cli/run.ts'),

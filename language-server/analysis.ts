@@ -1,0 +1,82 @@
+// Runs the compiler over a project and keeps the result until one of the texts it read changes.
+// Every feature (diagnostics, completion, navigation) reads the same compile, so the server
+// never parses or resolves anything on its own.
+import { existsSync } from 'node:fs';
+import { compileSources, type CompileResult, type Project } from '../compiler/api.ts';
+import type { SourceFile } from '../compiler/syntax/ast.ts';
+import type { Workspace } from './workspace.ts';
+
+export interface ProjectAnalysis {
+  /** The project's folder. */
+  dir: string;
+  result: CompileResult;
+  project: Project;
+  /** Parsed files by path, imports included. */
+  files: Map<string, SourceFile>;
+  /** The exact texts compiled, by path: the cache is valid while they are current. */
+  texts: Map<string, string>;
+  /** The project's own files (its folder), as opposed to imports from elsewhere. */
+  own: string[];
+  compileMs: number;
+}
+
+export class Analyzer {
+  private cache = new Map<string, ProjectAnalysis>();
+
+  constructor(private readonly workspace: Workspace) {}
+
+  /** The analysis of the project holding path (compiled now if any of its texts changed). */
+  forFile(path: string): { analysis: ProjectAnalysis; file: SourceFile | undefined } {
+    const analysis = this.project(this.workspace.projectOf(path));
+    return { analysis, file: analysis.files.get(path) };
+  }
+
+  project(dir: string): ProjectAnalysis {
+    const cached = this.cache.get(dir);
+    if (cached && this.current(cached)) return cached;
+    const fresh = this.compile(dir);
+    this.cache.set(dir, fresh);
+    return fresh;
+  }
+
+  /** Projects whose last compile read path (for checks after an edit to an imported file). */
+  projectsReading(path: string): string[] {
+    const out = new Set<string>([this.workspace.projectOf(path)]);
+    for (const a of this.cache.values()) if (a.texts.has(path)) out.add(a.dir);
+    return [...out];
+  }
+
+  forget(dir: string): void {
+    this.cache.delete(dir);
+  }
+
+  private current(a: ProjectAnalysis): boolean {
+    const own = this.workspace.projectFiles(a.dir);
+    if (own.length !== a.own.length || own.some((p, i) => p !== a.own[i])) return false;
+    for (const [path, text] of a.texts) if (this.workspace.text(path) !== text) return false;
+    return true;
+  }
+
+  private compile(dir: string): ProjectAnalysis {
+    const started = performance.now();
+    const own = this.workspace.projectFiles(dir);
+    const texts = new Map<string, string>();
+    const sources = new Map<string, string>();
+    for (const path of own) {
+      const text = this.workspace.text(path);
+      if (text === undefined) continue;
+      sources.set(path, text);
+      texts.set(path, text);
+    }
+    const result = compileSources(sources, {
+      readFile: (path) => {
+        const text = this.workspace.text(path);
+        if (text !== undefined) texts.set(path, text);
+        return text;
+      },
+      fileExists: (path) => this.workspace.document(path) !== undefined || existsSync(path),
+    });
+    const files = new Map(result.project.files.map((f) => [f.file, f]));
+    return { dir, result, project: result.project, files, texts, own, compileMs: performance.now() - started };
+  }
+}

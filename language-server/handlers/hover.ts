@@ -1,0 +1,239 @@
+// Hover: HL7 fields (name, data type, optionality, repetition) for the sender's version, message
+// types, FHIR resources, search parameters and elements, settings and functions, and a summary
+// of any declared name.
+import { MarkupKind, type Hover, type HoverParams } from 'vscode-languageserver';
+import type * as A from '../../compiler/syntax/ast.ts';
+import type { Hl7Path } from '../../compiler/schema/plan.types.ts';
+import { scopeAt } from '../../compiler/api.ts';
+import * as hl7 from '../../compiler/dictionaries/hl7.ts';
+import * as fhir from '../../compiler/dictionaries/fhir.ts';
+import { readTable } from '../../compiler/dictionaries/read-table.ts';
+import type { Hl7VersionTable } from '../../compiler/dictionaries/table-shapes.ts';
+import { functions } from '../../compiler/semantics/functions.ts';
+import { builtinDoc } from '../../compiler/semantics/lower-expr.ts';
+import * as S from '../../compiler/semantics/settings.ts';
+import type { Declaration } from '../../compiler/semantics/symbols.ts';
+import { nodesAt } from '../ast-walk.ts';
+import { DEFAULT_HL7_VERSION } from '../completion-sources.ts';
+import { toLspRange, touches } from '../ranges.ts';
+import { symbolAt } from '../symbol-at.ts';
+import { uriToPath } from '../workspace.ts';
+import type { ServerContext } from '../server.ts';
+import type { ProjectAnalysis } from '../analysis.ts';
+
+type AnyNode = A.Node & Record<string, unknown>;
+
+export function hover(ctx: ServerContext, params: HoverParams): Hover | null {
+  const doc = ctx.documents.get(params.textDocument.uri);
+  if (!doc) return null;
+  const path = uriToPath(params.textDocument.uri);
+  const { analysis, file } = ctx.analyzer.forFile(path);
+  if (!file) return null;
+  const offset = doc.offsetAt(params.position);
+  const found = describe(analysis, file, offset);
+  if (!found) return null;
+  return { contents: { kind: MarkupKind.Markdown, value: found.text }, range: toLspRange(found.range) };
+}
+
+function describe(analysis: ProjectAnalysis, file: A.SourceFile, offset: number): { text: string; range: A.Range } | undefined {
+  const chain = nodesAt(file, offset) as AnyNode[];
+  // The sender's declared version (or that of the senders routing to a workflow).
+  const version = () => {
+    const v = scopeAt(analysis.project, file.file, offset).hl7Version;
+    return v && hl7.resolveHl7Version(v) ? v : DEFAULT_HL7_VERSION;
+  };
+
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const n = chain[i]!;
+    const parent = chain[i - 1];
+    if (n.kind === 'hl7path') return { text: hl7PathText(version(), (n as unknown as { path: Hl7Path }).path), range: n.range };
+    if (n.kind === 'msgtype') return { text: messageTypeText(version(), n as unknown as { code: string; trigger: string; text: string }), range: n.range };
+    // `each OBX`: the segment.
+    if (parent && (parent as unknown as A.FieldDecl).each === (n as unknown)) {
+      const seg = hl7.segment(hl7.resolveHl7Version(version())!.version, (n as unknown as A.Ident).name);
+      if (seg) return { text: `**${seg.code}** — ${seg.description} (HL7 v${version()}), ${seg.fields.length} fields`, range: n.range };
+    }
+    if (parent && parent.kind === 'request') {
+      const st = parent as unknown as A.RequestStmt;
+      if (st.resourceType && st.resourceType === (n as unknown)) return resourceText(st.resourceType.name, n.range);
+    }
+    if (n.kind === 'object') {
+      const hit = objectKeyHover(chain.slice(0, i + 1), offset);
+      if (hit) return hit;
+    }
+    if (n.kind === 'member') {
+      const hit = memberHover(analysis, file, n as unknown as A.MemberExpr, offset);
+      if (hit) return hit;
+    }
+    if (n.kind === 'call') {
+      const c = n as unknown as A.CallExpr;
+      if (touches(c.callee.range, offset) && functions[c.callee.name]) return { text: `\`${c.callee.name}\` — ${functions[c.callee.name]!.doc}`, range: c.callee.range };
+    }
+    if (n.kind === 'setting') {
+      const s = n as unknown as A.Setting;
+      if (touches(s.key.range, offset)) {
+        const doc = settingDoc(chain.slice(0, i), s.key.name);
+        if (doc) return { text: `**${s.key.name}** — ${doc}`, range: s.key.range };
+      }
+    }
+  }
+
+  const hit = symbolAt(analysis, file.file, offset);
+  if (hit) return { text: declarationText(analysis, hit.target), range: hit.range };
+
+  const ref = chain.filter((n) => n.kind === 'ref').pop() as A.RefExpr | undefined;
+  if (ref && builtinDoc(ref.name)) return { text: `\`${ref.name}\` (built-in) — ${builtinDoc(ref.name)}`, range: ref.range };
+  return undefined;
+}
+
+function hl7PathText(version: string, path: Hl7Path): string {
+  const v = hl7.resolveHl7Version(version)?.version ?? DEFAULT_HL7_VERSION;
+  const check = hl7.checkHl7Path(version, path);
+  const text = hl7.pathText(path);
+  const lines = [`**${text}** ${hl7.describeHl7Path(version, path).slice(text.length + 1)}`];
+  const deepest = ('subcomponent' in check && check.subcomponent) || check.component || check.field;
+  const type = deepest && hl7.dataType(v, deepest.dataType);
+  if (type) lines.push('', `${type.code}: ${type.description}${type.components.length ? ` (${type.components.map((c) => c.name).slice(0, 6).join(', ')}${type.components.length > 6 ? ', …' : ''})` : ''}`);
+  if (check.field?.length !== undefined) lines.push('', `Length ${check.field.length}`);
+  const seg = hl7.segment(v, path.segment);
+  if (seg) lines.push('', `Segment ${seg.code} ${seg.description}, HL7 v${v}`);
+  return lines.join('\n');
+}
+
+function messageTypeText(version: string, m: { code: string; trigger: string; text: string }): string {
+  const v = hl7.resolveHl7Version(version)?.version ?? DEFAULT_HL7_VERSION;
+  const table = readTable<Hl7VersionTable>(`hl7-${v}.json`);
+  const type = table.messageTypes[m.code];
+  const trigger = table.triggerEvents[m.trigger];
+  const structure = hl7.messageStructure(v, m.text);
+  const lines = [`**${m.text}** — ${type ?? (m.code === '*' ? 'any message type' : 'message type not defined in HL7 v' + v)}`];
+  if (trigger) lines.push('', `Trigger ${m.trigger}: ${trigger}`);
+  if (structure) lines.push('', `Structure ${structure.code}: ${structure.segments.join(' ')}`);
+  return lines.join('\n');
+}
+
+function resourceText(name: string, range: A.Range): { text: string; range: A.Range } | undefined {
+  const r = fhir.resourceType(name);
+  return r ? { text: `**${name}** (FHIR R4 resource) — ${r.description}`, range } : undefined;
+}
+
+/** Search parameter or element names written as object keys. */
+function objectKeyHover(chain: AnyNode[], offset: number): { text: string; range: A.Range } | undefined {
+  const obj = chain[chain.length - 1] as unknown as A.ObjectExpr;
+  const entry = obj.entries.find((e) => touches(e.keyRange, offset));
+  if (!entry) return undefined;
+  // Walk up to the request the object belongs to, collecting the keys on the way.
+  const keys: string[] = [entry.key];
+  for (let i = chain.length - 2; i >= 0; i--) {
+    const n = chain[i]!;
+    if (n.kind === 'request') {
+      const st = n as unknown as A.RequestStmt;
+      const type = st.resourceType?.name;
+      if (!type) return undefined;
+      if (st.params === (chain[i + 1] as unknown) && keys.length === 1) {
+        const check = fhir.checkSearchParam(type, entry.key);
+        if (check.ok) return { text: `**${type}?${entry.key}** (${check.param.type} search parameter) — ${check.param.description}${check.param.expression ? `\n\n\`${check.param.expression}\`` : ''}`, range: entry.keyRange };
+        return undefined;
+      }
+      const r = fhir.resolveElementPath(type, keys.join('.'));
+      if (r.ok) return { text: `**${type}.${keys.join('.')}** (${r.types.join(' | ')}, ${r.element.min}..${r.element.max}) — ${r.element.description}`, range: entry.keyRange };
+      return undefined;
+    }
+    if (n.kind === 'object') {
+      const outer = n as unknown as A.ObjectExpr;
+      const holder = outer.entries.find((e) => e.value === (chain[i + 1] as unknown));
+      if (holder) keys.unshift(holder.key);
+    } else if (n.kind !== 'array') return undefined;
+  }
+  return undefined;
+}
+
+/** `patient.entry[0].resource.name`: the FHIR element under the cursor. */
+function memberHover(analysis: ProjectAnalysis, file: A.SourceFile, m: A.MemberExpr, offset: number): { text: string; range: A.Range } | undefined {
+  if (!touches(m.property.range, offset)) return undefined;
+  const parts: string[] = [];
+  let e: A.Expr = m;
+  for (;;) {
+    if (e.kind === 'member') { parts.unshift(e.property.name); e = e.object; }
+    else if (e.kind === 'index') { parts[0] = `${parts[0] ?? ''}`; e = e.object; }
+    else break;
+  }
+  if (e.kind !== 'ref') return undefined;
+  const root = e.name;
+  const v = scopeAt(analysis.project, file.file, offset).variables.filter((d) => d.name === root).pop();
+  if (!v?.resourceType || !fhir.isResourceType(v.resourceType)) return undefined;
+  const base = v.search ? 'Bundle' : v.resourceType;
+  const r = fhir.resolveElementPath(base, parts.join('.'), v.resourceType);
+  if (!r.ok) return undefined;
+  return { text: `**${r.owner}.${r.element.path}** (${r.types.join(' | ')}, ${r.element.min}..${r.element.max}) — ${r.element.description}`, range: m.property.range };
+}
+
+function settingDoc(ancestors: AnyNode[], key: string): string | undefined {
+  const decl = ancestors[0] as unknown as A.Decl | undefined;
+  const nested = ancestors.filter((n) => n.kind === 'setting').map((n) => (n as unknown as A.Setting).key.name);
+  let spec: S.SettingsSpec | undefined;
+  switch (decl?.kind) {
+    case 'auth': spec = S.authSpecs[decl.authKind.name]; break;
+    case 'api': spec = S.apiSpec; break;
+    case 'sender': spec = S.senderSpec; break;
+    case 'workflow': spec = S.workflowSpec; break;
+    case 'launch': spec = ancestors.some((n) => 'method' in n) ? S.loginSpecs[((ancestors.find((n) => 'method' in n) as unknown as A.LoginDecl).method.name)] : S.launchSpec; break;
+  }
+  for (const k of nested) spec = spec?.[k]?.block;
+  return spec?.[key]?.doc;
+}
+
+function declarationText(analysis: ProjectAnalysis, d: Declaration): string {
+  const decls = [...analysis.files.values()].flatMap((f) => f.decls);
+  const where = `${d.file.slice(d.file.lastIndexOf('/') + 1)}:${d.range.start.line}`;
+  switch (d.kind) {
+    case 'auth': {
+      const a = decls.find((x): x is A.AuthDecl => x.kind === 'auth' && x.name.name === d.name);
+      return `**auth ${d.name}** ${a ? `(${a.authKind.name})` : ''} — ${where}`;
+    }
+    case 'api': {
+      const a = decls.find((x): x is A.ApiDecl => x.kind === 'api' && x.name.name === d.name);
+      const base = a?.baseUrl.kind === 'string' ? a.baseUrl.value : '';
+      const auth = a?.settings.find((s) => s.key.name === 'auth')?.values[0];
+      return `**api ${d.name}** ${a ? `(${a.apiKind.name})` : ''} ${base ? `\`${base}\`` : ''}${auth && 'name' in auth ? `, auth ${auth.name}` : ''} — ${where}`;
+    }
+    case 'sender': {
+      const s = decls.find((x): x is A.SenderDecl => x.kind === 'sender' && x.name.name === d.name);
+      if (!s) return `**sender ${d.name}** — ${where}`;
+      const val = (k: string) => { const v = s.settings.find((x) => x.key.name === k)?.values[0]; return v?.kind === 'string' ? v.value : undefined; };
+      const accepts = s.settings.filter((x) => x.key.name === 'accept').flatMap((x) => x.values).map((v) => ('text' in v ? v.text : '*'));
+      const routes = s.routes.map((r) => `${r.types.map((t) => ('text' in t ? t.text : '*')).join(', ')} → ${r.workflow.name}`);
+      return [`**sender ${d.name}** — ${where}`, '', `path \`${val('path') ?? '?'}\`, HL7 v${val('version') ?? '(any)'}`, `accepts ${accepts.join(', ') || 'nothing'}`, `${s.fields.length} fields; ${routes.join('; ') || 'no routes'}`].join('\n');
+    }
+    case 'workflow': {
+      const senders = decls.filter((x): x is A.SenderDecl => x.kind === 'sender' && x.routes.some((r) => r.workflow.name === d.name)).map((s) => s.name.name);
+      const w = decls.find((x): x is A.WorkflowDecl => x.kind === 'workflow' && x.name.name === d.name);
+      return [`**workflow ${d.name}** — ${where}`, '', `run by ${senders.join(', ') || 'no sender'}; ${w?.body.length ?? 0} steps`].join('\n');
+    }
+    case 'launch': return `**smart launch ${d.name}** — ${where}`;
+    case 'step': return `**${d.name}** (step in ${d.container}) — ${d.detail ?? ''}${d.resourceType ? `\n\nResult: ${d.search ? `Bundle of ${d.resourceType}` : d.resourceType}` : ''}`;
+    case 'field': {
+      const path = findFieldPath(decls, d);
+      return `**${d.name}** (field of sender ${d.container}${d.type ? `, ${d.type}` : ''})${path ? ` — \`${path}\`` : ''}${d.keys ? `\n\nKeys: ${d.keys.join(', ')}` : ''}`;
+    }
+    case 'variable': return `**${d.name}** (${d.detail ?? 'variable'}${d.type ? `, ${d.type}` : ''})${d.keys ? `\n\nKeys: ${d.keys.join(', ')}` : ''}`;
+    default: return `**${d.kind} ${d.name}** — ${where}`;
+  }
+}
+
+function findFieldPath(decls: A.Decl[], d: Declaration): string | undefined {
+  for (const s of decls) {
+    if (s.kind !== 'sender') continue;
+    const visit = (fields: A.FieldDecl[]): string | undefined => {
+      for (const f of fields) {
+        if (f.name.range.start.offset === d.range.start.offset && f.name.name === d.name && s.range.start.offset <= f.range.start.offset) return f.each ? `each ${f.each.name}` : f.path?.path.text;
+        const inner = f.fields && visit(f.fields);
+        if (inner) return inner;
+      }
+      return undefined;
+    };
+    const hit = visit(s.fields);
+    if (hit) return hit;
+  }
+  return undefined;
+}

@@ -1,0 +1,81 @@
+// What the server knows of the files: open documents (the editor's text wins) over the .hdc files
+// on disk. A project is the set of .hdc files in one folder, as `hdc compile DIR` sees it; imports
+// may reach files elsewhere, which are read the same way (open text first, then disk).
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+
+export const uriToPath = (uri: string): string => (uri.startsWith('file:') ? fileURLToPath(uri) : uri);
+export const pathToUri = (path: string): string => (path.includes(':') && !path.startsWith('/') && !/^[A-Za-z]:/.test(path) ? path : pathToFileURL(path).href);
+
+interface DiskEntry { mtimeMs: number; text: string | undefined }
+
+export class Workspace {
+  private open = new Map<string, TextDocument>();
+  private disk = new Map<string, DiskEntry>();
+  private listings = new Map<string, string[]>();
+
+  /** The editor opened or changed a document. */
+  setOpen(doc: TextDocument): void {
+    this.open.set(uriToPath(doc.uri), doc);
+  }
+  close(uri: string): void {
+    this.open.delete(uriToPath(uri));
+  }
+  document(path: string): TextDocument | undefined {
+    return this.open.get(path);
+  }
+  openPaths(): string[] {
+    return [...this.open.keys()];
+  }
+
+  /** The current text of a file: the open document's, else the disk's (undefined when unreadable). */
+  text(path: string): string | undefined {
+    const doc = this.open.get(path);
+    if (doc) return doc.getText();
+    let st;
+    try {
+      st = statSync(path);
+    } catch {
+      return undefined;
+    }
+    const cached = this.disk.get(path);
+    if (cached && cached.mtimeMs === st.mtimeMs) return cached.text;
+    let text: string | undefined;
+    try {
+      text = st.isFile() ? readFileSync(path, 'utf8') : undefined;
+    } catch {
+      text = undefined;
+    }
+    this.disk.set(path, { mtimeMs: st.mtimeMs, text });
+    return text;
+  }
+
+  /** A file changed, appeared or vanished on disk (file watcher): forget what was read. */
+  diskChanged(path: string): void {
+    this.disk.delete(path);
+    this.listings.delete(dirname(path));
+  }
+
+  /** The project a file belongs to: its folder. */
+  projectOf(path: string): string {
+    return dirname(path);
+  }
+
+  /** The .hdc files of a project: those on disk in the folder plus open, unsaved ones. */
+  projectFiles(dir: string): string[] {
+    let listed = this.listings.get(dir);
+    if (!listed) {
+      try {
+        listed = readdirSync(dir).filter((n) => n.endsWith('.hdc')).map((n) => join(dir, n));
+      } catch {
+        listed = [];
+      }
+      this.listings.set(dir, listed);
+    }
+    const files = new Set(listed);
+    for (const p of this.open.keys()) if (dirname(p) === dir && p.endsWith('.hdc')) files.add(p);
+    return [...files].sort();
+  }
+}
