@@ -326,11 +326,20 @@ export function elementsOfType(type: string): ElementInfo[] {
   return typeIndex(type)?.elements ?? [];
 }
 
-/** The direct children of an element (or of the type itself when parentPath is ''), for completion after a dot. */
-export function childElements(type: string, parentPath = ''): ElementInfo[] {
+/**
+ * The direct children of an element (or of the type itself when parentPath is ''), for completion
+ * after a dot. With expandChoices, `value[x]` becomes `valueQuantity`, `valueString`, … as JSON has them.
+ */
+export function childElements(type: string, parentPath = '', options: { expandChoices?: boolean } = {}): ElementInfo[] {
   const all = elementsOfType(type);
   const prefix = parentPath ? parentPath + '.' : '';
-  return all.filter((e) => e.path.startsWith(prefix) && !e.path.slice(prefix.length).includes('.'));
+  const children = all.filter((e) => e.path.startsWith(prefix) && !e.path.slice(prefix.length).includes('.'));
+  if (!options.expandChoices) return children;
+  return children.flatMap((e) => {
+    if (!e.path.endsWith('[x]')) return [e];
+    const stem = e.path.slice(0, -3);
+    return e.types.map((t) => ({ ...e, path: stem + t[0]!.toUpperCase() + t.slice(1), types: [t] }));
+  });
 }
 
 export interface ResolvedElement {

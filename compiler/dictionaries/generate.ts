@@ -161,6 +161,13 @@ function hl7Tables(): { files: Record<string, unknown>; common: Hl7CommonTable }
     messageTypes: sortKeys(Object.fromEntries(Object.entries(table0076).map(([k, v]) => [k, tidy(v)]))),
     triggerEvents: sortKeys(Object.fromEntries(Object.entries(table0003).map(([k, v]) => [k, triggerDescription(v)]))),
   };
+  // Codes some version defines but the tables lack (EQQ, R03, …) count as known too.
+  for (const t of Object.values(files) as Hl7VersionTable[]) {
+    for (const [k, v] of Object.entries(t.messageTypes)) common.messageTypes[k] ??= v;
+    for (const [k, v] of Object.entries(t.triggerEvents)) common.triggerEvents[k] ??= v;
+  }
+  common.messageTypes = sortKeys(common.messageTypes);
+  common.triggerEvents = sortKeys(common.triggerEvents);
   files['hl7-common.json'] = common;
   // HL7-defined tables (0001 Administrative Sex, …), for hover on coded fields. One set across versions.
   const tables: Hl7ValueTables = { '//': banner(source), tables: {} };

@@ -200,9 +200,7 @@ export type Hl7CodeStatus = 'defined' | 'other-version' | 'unknown';
 function codeStatus(version: string, code: string, pick: (t: { messageTypes: Record<string, string>; triggerEvents: Record<string, string> }) => Record<string, string>): Hl7CodeStatus {
   const ix = index(version);
   if (ix && Object.hasOwn(pick(ix.table), code)) return 'defined';
-  if (Object.hasOwn(pick(common()), code)) return 'other-version';
-  for (const v of HL7_DICTIONARY_VERSIONS) if (Object.hasOwn(pick(index(v)!.table), code)) return 'other-version';
-  return 'unknown';
+  return Object.hasOwn(pick(common()), code) ? 'other-version' : 'unknown';
 }
 
 export function messageTypeStatus(version: string, code: string): Hl7CodeStatus {

@@ -31,7 +31,7 @@ export interface Hl7VersionTable {
   triggerEvents: Record<string, string>;
 }
 
-/** HL7 tables 0076 (message type) and 0003 (event type) as the dictionary has them, across versions. */
+/** Every message type and trigger event any version knows: HL7 tables 0076 and 0003 plus the versions' own. */
 export interface Hl7CommonTable {
   '//': string;
   versions: string[];

@@ -118,6 +118,9 @@ test('elements: nested paths of a resource and elements of data types', () => {
   assert.is(patient.find((e) => e.path === 'id')!.types[0], 'string');
   assert.equal(fhir.elementsOfType('HumanName').map((e) => e.path), ['id', 'extension', 'use', 'text', 'family', 'given', 'prefix', 'suffix', 'period']);
   assert.equal(fhir.childElements('Patient', 'contact').map((e) => e.path).slice(3), ['contact.relationship', 'contact.name', 'contact.telecom', 'contact.address', 'contact.gender', 'contact.organization', 'contact.period']);
+  const expanded = fhir.childElements('Observation', '', { expandChoices: true }).map((e) => e.path);
+  assert.ok(expanded.includes('valueQuantity') && expanded.includes('effectiveDateTime') && !expanded.includes('value[x]'));
+  assert.ok(fhir.childElements('Observation').some((e) => e.path === 'value[x]'));
   assert.equal(fhir.elements('HumanName'), [], 'elements() is for resources; data types use elementsOfType()');
   assert.equal(fhir.elementsOfType('string'), []);
   assert.is(fhir.elementsOfType('Questionnaire').find((e) => e.path === 'item.item')!.contentReference, 'item');
