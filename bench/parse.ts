@@ -99,6 +99,20 @@ const readers: Record<string, Reader> = {
       obx5: m.get(paths['OBX[*]-5']!) as (string | null)[],
     };
   },
+  // Reference row: the same parser building the whole decoded tree first (what `hdc parse` prints).
+  'hdc (full tree)': (text) => {
+    const m = parseMessage(text);
+    const tree = m.toJSON();
+    const h = m.header;
+    const seg = (name: string) => tree.segments.find((s) => s.name === name);
+    const pid = seg('PID');
+    return {
+      code: h.messageCode, trigger: h.triggerEvent, controlId: h.controlId,
+      pid3: pid?.fields['3']?.[0]?.[0]?.[0] ?? null,
+      pid5: pid?.fields['5']?.[0]?.[0]?.[0] ?? null,
+      obx5: tree.segments.filter((s) => s.name === 'OBX').map((s) => s.fields['5']?.[0]?.[0]?.[0] ?? null),
+    };
+  },
   '@medplum/core': (text) => {
     const m = MedplumMessage.parse(text);
     const h = m.getSegment('MSH')!;
@@ -139,7 +153,7 @@ const readers: Record<string, Reader> = {
     };
   },
 };
-const PEERS = Object.keys(readers).filter((n) => n !== 'hdc');
+const PEERS = Object.keys(readers).filter((n) => !n.startsWith('hdc'));
 
 // ---------------------------------------------------------------- edge cases
 interface Edge { name: string; text: string; expect: Partial<Read> }
@@ -177,7 +191,7 @@ function checkEdge(reader: Reader, e: Edge): string | undefined {
 // ---------------------------------------------------------------- sanity: same reads on plain messages
 const plain = mix.filter((m) => !m.includes('\\T\\'));
 const reference = plain.map(readers.hdc!);
-for (const name of PEERS) {
+for (const name of [...PEERS, 'hdc (full tree)']) {
   plain.forEach((m, i) => {
     const got = readers[name]!(m);
     const want = reference[i]!;
@@ -219,10 +233,10 @@ for (let r = 0; r < ROUNDS; r++) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const rate: Record<string, number> = Object.fromEntries(names.map((n) => [n, Math.round(median(samples[n]!))]));
 
-console.log('\nparser              msg/s   edge cases failed');
+console.log('\nparser                msg/s   edge cases failed');
 for (const name of names) {
   const failures = edges.map((e) => [e.name, checkEdge(readers[name]!, e)] as const).filter(([, f]) => f);
-  console.log(`${name.padEnd(16)} ${String(rate[name]).padStart(8)}   ${failures.length}/${edges.length}`);
+  console.log(`${name.padEnd(18)} ${String(rate[name]).padStart(8)}   ${failures.length}/${edges.length}`);
   for (const [e, why] of failures) console.log(`${' '.repeat(30)}- ${e}: ${why}`);
 }
 const fastestPeer = PEERS.reduce((a, b) => (rate[a]! >= rate[b]! ? a : b));

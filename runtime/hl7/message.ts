@@ -32,6 +32,11 @@ function piece(text: string, sep: string, n: number): string | undefined {
   return end < 0 ? (start === 0 ? text : text.slice(start)) : text.slice(start, end);
 }
 
+/** text.split(sep), without the split machinery when sep does not occur. */
+function splitOn(text: string, sep: string): string[] {
+  return text.indexOf(sep) < 0 ? [text] : text.split(sep);
+}
+
 function leaf(text: string, d: Delimiters): Hl7Value {
   if (text === '' || text === '""') return null;
   return unescapeHl7(text, d);
@@ -171,11 +176,19 @@ export class Hl7Segment {
         fields[n] = [[[text]]];
         continue;
       }
-      fields[n] = text.split(d.repetition).map((rep) =>
-        rep.split(d.component).map((comp) =>
-          comp.split(d.subcomponent).map((sub) => (sub === '""' ? null : unescapeHl7(sub, d))),
-        ),
-      );
+      const reps = splitOn(text, d.repetition);
+      const field: Hl7Value[][][] = new Array(reps.length);
+      for (let r = 0; r < reps.length; r++) {
+        const comps = splitOn(reps[r]!, d.component);
+        const rep: Hl7Value[][] = new Array(comps.length);
+        for (let c = 0; c < comps.length; c++) {
+          const subs: Hl7Value[] = splitOn(comps[c]!, d.subcomponent);
+          for (let k = 0; k < subs.length; k++) subs[k] = subs[k] === '""' ? null : unescapeHl7(subs[k]!, d);
+          rep[c] = subs;
+        }
+        field[r] = rep;
+      }
+      fields[n] = field;
     }
     return { name: this.name, fields };
   }
