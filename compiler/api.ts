@@ -20,6 +20,8 @@ export interface CompileOptions {
   /** Reads an imported file; default: the file system. Returning undefined means "not found". */
   readFile?: (path: string) => string | undefined;
   fileExists?: (path: string) => boolean;
+  /** Parse results by file, reused while the text is unchanged (the language server keeps one). */
+  parseCache?: Map<string, { text: string; result: ReturnType<typeof parse> }>;
 }
 
 const toPosix = (p: string) => p.split(sep).join('/');
@@ -46,7 +48,9 @@ export function compileSources(sources: Map<string, string>, opts: CompileOption
     const text = texts.get(file)!;
     let parsed;
     try {
-      parsed = parse(text, file);
+      const cached = opts.parseCache?.get(file);
+      parsed = cached && cached.text === text ? cached.result : parse(text, file);
+      opts.parseCache?.set(file, { text, result: parsed });
     } catch (e) {
       diagnostics.push(internalError(file, e));
       continue;

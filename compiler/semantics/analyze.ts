@@ -377,9 +377,7 @@ function lowerWorkflow(
   const vars = new Map<string, VarInfo>();
   const missing = new Map<string, string>();
   const fieldDecls = new Map<string, Declaration>();
-  for (const decl of symbols.declarations) {
-    if (decl.kind === 'field' && routedBy.some((s) => s.d.name.name === decl.container)) fieldDecls.set(`${decl.container}:${decl.name}`, decl);
-  }
+  for (const s of routedBy) for (const decl of symbols.fieldsOf(s.d.name.name)) fieldDecls.set(`${decl.container}:${decl.name}`, decl);
   const allNames = new Set([...fieldDecls.values()].map((x) => x.name));
   for (const name of allNames) {
     const lacking = routedBy.find((s) => !fieldDecls.has(`${s.d.name.name}:${name}`));
@@ -390,9 +388,10 @@ function lowerWorkflow(
   vars.set('message', builtin('message', file, 'record', ['type', 'trigger', 'controlId', 'version', 'receivedAt', 'sender']));
 
   const ctx: BodyContext = { file, r, symbols, container: d.name.name, src, apiKinds, ids: new Set(), refApi: (id) => refTop(r, file, 'api', id) };
+  const firstRef = symbols.references.length;
   const steps = lowerBody(d.body, ctx, vars, d.range.end.offset, missing);
   const used = new Set<string>();
-  for (const ref of symbols.references) if (ref.file === file && ref.target.kind === 'field' && offsetIn(ref.range.start.offset, d.range)) used.add(ref.name);
+  for (const ref of symbols.references.slice(firstRef)) if (ref.target.kind === 'field') used.add(ref.name);
   const wf: P.Workflow = { name: d.name.name, inputs: [...used].sort(), steps, src: src(d.range) };
   const conc = S.settingNumber(s.get('concurrency'));
   if (conc !== undefined) wf.concurrency = conc;
@@ -404,35 +403,37 @@ function lowerWorkflow(
   return wf;
 }
 
-const offsetIn = (o: number, r: A.Range) => o >= r.start.offset && o <= r.end.offset;
+/** Loop variables are visible inside their loop only. */
+const isLoopVar = (d: Declaration) => d.kind === 'variable' && d.detail === 'loop';
 
 function builtin(name: string, file: string, type: P.ValueType, keys?: string[]): VarInfo {
   const none = { line: 0, col: 0, offset: -1 };
   return { decl: { kind: 'variable', name, file, range: { start: none, end: none }, declRange: { start: none, end: none }, type, detail: 'built-in' }, type, keys };
 }
 
-/** Steps defined later in a body: for "used before the step that defines it". */
-function laterNames(body: A.Stmt[], from: number, file: string): Map<string, Declaration> {
-  const out = new Map<string, Declaration>();
-  const visit = (stmts: A.Stmt[]) => {
+/** Names a body defines, with the index of the top-level statement defining them. */
+function definedNames(body: A.Stmt[], file: string): Map<string, { index: number; decl: Declaration }> {
+  const out = new Map<string, { index: number; decl: Declaration }>();
+  const visit = (stmts: A.Stmt[], index: number) => {
     for (const st of stmts) {
-      if (st.kind === 'request' && st.target) out.set(st.target.name, { kind: 'step', name: st.target.name, file, range: st.target.range, declRange: st.range });
-      if (st.kind === 'let') out.set(st.name.name, { kind: 'variable', name: st.name.name, file, range: st.name.range, declRange: st.range });
-      if (st.kind === 'if') { visit(st.then); visit(st.else ?? []); }
-      if (st.kind === 'for') visit(st.body);
+      if (st.kind === 'request' && st.target && !out.has(st.target.name)) out.set(st.target.name, { index, decl: { kind: 'step', name: st.target.name, file, range: st.target.range, declRange: st.range } });
+      if (st.kind === 'let' && !out.has(st.name.name)) out.set(st.name.name, { index, decl: { kind: 'variable', name: st.name.name, file, range: st.name.range, declRange: st.range } });
+      if (st.kind === 'if') { visit(st.then, index); visit(st.else ?? [], index); }
+      if (st.kind === 'for') visit(st.body, index);
     }
   };
-  visit(body.slice(from));
+  body.forEach((st, i) => visit([st], i));
   return out;
 }
 
 function lowerBody(body: A.Stmt[], ctx: BodyContext, outer: Map<string, VarInfo>, scopeEnd: number, missing = new Map<string, string>()): P.Step[] {
   const vars = new Map(outer);
   const steps: P.Step[] = [];
+  const defined = definedNames(body, ctx.file);
   body.forEach((st, i) => {
-    const later = laterNames(body, i + 1, ctx.file);
+    // Steps defined later in this body: for "used before the step that defines it".
+    const later = { get: (name: string) => { const d = defined.get(name); return d && d.index > i ? d.decl : undefined; } };
     const ectx: ExprContext = { file: ctx.file, r: ctx.r, symbols: ctx.symbols, vars, later, src: ctx.src };
-    const before = ctx.r;
     // Names mapped by some routing senders only: explain which sender lacks them.
     const reportMissing = (e: A.Expr | undefined) => e && walkRefs(e, (ref) => {
       if (!vars.has(ref.name) && missing.has(ref.name)) {
@@ -442,7 +443,6 @@ function lowerBody(body: A.Stmt[], ctx: BodyContext, outer: Map<string, VarInfo>
       }
     });
     forEachExpr(st, reportMissing);
-    void before;
     const step = lowerStmt(st, ctx, vars, ectx, scopeEnd);
     if (step) steps.push(step);
   });
@@ -544,11 +544,12 @@ function lowerStmt(st: A.Stmt, ctx: BodyContext, vars: Map<string, VarInfo>, ect
     }
     case 'if': {
       const cond = ex(st.cond);
+      const firstDecl = ctx.symbols.declarations.length;
       const step: P.Step = { id: autoId('if'), kind: 'if', cond: cond.expr, then: lowerBody(st.then, ctx, vars, scopeEnd), src: src(st.range) };
       if (st.else) step.else = lowerBody(st.else, ctx, vars, scopeEnd);
       // Names defined inside a branch stay visible after it (null when the branch did not run).
-      for (const decl of ctx.symbols.declarations) {
-        if (decl.container === ctx.container && decl.file === ctx.file && (decl.kind === 'step' || decl.kind === 'variable') && offsetIn(decl.range.start.offset, st.range) && !vars.has(decl.name)) {
+      for (const decl of ctx.symbols.declarations.slice(firstDecl)) {
+        if ((decl.kind === 'step' || decl.kind === 'variable') && decl.name !== undefined && !vars.has(decl.name) && !isLoopVar(decl)) {
           vars.set(decl.name, { decl, type: decl.type ?? 'any' });
         }
       }
@@ -563,7 +564,7 @@ function lowerStmt(st: A.Stmt, ctx: BodyContext, vars: Map<string, VarInfo>, ect
       const inner = new Map(vars);
       let keys: string[] | undefined;
       if (st.over.kind === 'ref') keys = vars.get(st.over.name)?.keys;
-      const decl: Declaration = { kind: 'variable', name: st.variable.name, file: ctx.file, range: st.variable.range, declRange: st.range, container: ctx.container, visible: { from: st.variable.range.end.offset, to: st.range.end.offset }, type: keys ? 'record' : 'any', keys };
+      const decl: Declaration = { kind: 'variable', detail: 'loop', name: st.variable.name, file: ctx.file, range: st.variable.range, declRange: st.range, container: ctx.container, visible: { from: st.variable.range.end.offset, to: st.range.end.offset }, type: keys ? 'record' : 'any', keys };
       ctx.symbols.declare(decl);
       inner.set(st.variable.name, { decl, type: decl.type!, keys });
       return { id: autoId('for_each'), kind: 'for_each', var: st.variable.name, over: over.expr, steps: lowerBody(st.body, ctx, inner, st.range.end.offset), src: src(st.range) };
@@ -635,9 +636,10 @@ function lowerLaunch(d: A.LaunchDecl, file: string, r: Reporter, src: (r: A.Rang
   }
   const ctx: BodyContext = { file, r, symbols, container: d.name.name, src, apiKinds: new Map(), ids: new Set(), launch: true };
   const fetchVars = new Map(vars);
+  const firstDecl = symbols.declarations.length;
   const fetch = lowerBody(d.fetch, ctx, fetchVars, d.range.end.offset);
-  for (const decl of symbols.declarations) {
-    if (decl.container === d.name.name && decl.file === file && (decl.kind === 'step' || decl.kind === 'variable') && !fetchVars.has(decl.name)) {
+  for (const decl of symbols.declarations.slice(firstDecl)) {
+    if ((decl.kind === 'step' || decl.kind === 'variable') && !fetchVars.has(decl.name) && !isLoopVar(decl)) {
       fetchVars.set(decl.name, { decl, type: decl.type ?? 'any' });
     }
   }

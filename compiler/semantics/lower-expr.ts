@@ -16,7 +16,7 @@ export interface ExprContext {
   symbols: SymbolTable;
   vars: Map<string, VarInfo>;
   /** Names defined later in the same body: "used before the step that defines it". */
-  later?: Map<string, Declaration>;
+  later?: { get(name: string): Declaration | undefined };
   /** Inside a where filter: .4.1 relative paths allowed. */
   rel?: boolean;
   src(range: A.Range): string;

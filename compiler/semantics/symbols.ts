@@ -41,7 +41,17 @@ export class SymbolTable {
     if (!prior) this.top.set(key, d);
     return prior;
   }
-  declare(d: Declaration): void { this.declarations.push(d); }
+  private fields = new Map<string, Declaration[]>();
+  declare(d: Declaration): void {
+    this.declarations.push(d);
+    if (d.kind === 'field' && d.container) {
+      const list = this.fields.get(d.container);
+      if (list) list.push(d);
+      else this.fields.set(d.container, [d]);
+    }
+  }
+  /** The top-level fields a sender maps. */
+  fieldsOf(sender: string): Declaration[] { return this.fields.get(sender) ?? []; }
   lookup(kind: SymbolKind, name: string): Declaration | undefined { return this.top.get(`${group(kind)}:${name}`); }
   names(kind: SymbolKind): string[] {
     return this.declarations.filter((d) => d.kind === kind && d.container === undefined).map((d) => d.name);
