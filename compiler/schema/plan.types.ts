@@ -680,7 +680,7 @@ export interface Sender {
    */
   segmentBreaks: 'cr' | 'crlf' | 'lf' | 'any';
   /**
-   * Charset used when neither Content-Type nor MSH-18 names one.
+   * Charset used when Content-Type names none; it wins over MSH-18 (partners often mislabel MSH-18).
    */
   charset?: string;
   ack: {

@@ -58,10 +58,14 @@ export function lowerExpr(e: A.Expr, ctx: ExprContext): { expr: Expr; type: Valu
           ctx.r.error('HDC6001', e.range, `"${node.name}" is a ${v.type}, it has no properties or items`,
             `Use "${node.name}" on its own; map more fields in the sender if you need more of the message.`);
         }
-        if (v?.keys && typeof chain[0] === 'string' && !v.keys.includes(chain[0])) {
-          const near = closest(chain[0], v.keys, 1);
+        // Records (and lists of records, through [n] or [*]) know their field names.
+        const key = chain.find((c) => typeof c === 'string' && c !== '*') as string | undefined;
+        const keyFirst = key !== undefined && chain.slice(0, chain.indexOf(key)).every((c) => typeof c === 'number' || c === '*');
+        const indexed = chain[0] === '*' || typeof chain[0] === 'number';
+        if (v?.keys && key !== undefined && keyFirst && indexed === (v.type === 'records') && !key.startsWith('$') && !v.keys.includes(key)) {
+          const near = closest(key, v.keys, 1);
           const rng = e.kind === 'member' && chain.length === 1 ? e.property.range : e.range;
-          ctx.r.error('HDC2001', rng, `"${node.name}" has no field "${chain[0]}"`, `Its fields: ${v.keys.join(', ')}.`,
+          ctx.r.error('HDC2001', rng, `"${node.name}" has no field "${key}"`, `Its fields: ${v.keys.join(', ')}.`,
             near.map((n) => ({ replacement: n, range: rng })));
         }
         type = chain.includes('*') ? 'list' : 'any';

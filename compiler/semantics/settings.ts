@@ -86,7 +86,7 @@ export const senderSpec: SettingsSpec = {
   accept: { kind: 'msgtypes', doc: 'Accepted message types: ADT^A01, ORU^*, or * for all.', required: true },
   processing_ids: { kind: 'strings', doc: 'Accepted MSH-11 processing ids ("P", "T", "D"); default any.' },
   line_endings: { kind: 'enum', options: ['cr', 'crlf', 'lf', 'any'], doc: 'Segment breaks accepted (default cr, the standard).' },
-  charset: { kind: 'string', doc: 'Charset when neither Content-Type nor MSH-18 names one.' },
+  charset: { kind: 'string', doc: 'Charset when Content-Type names none; wins over MSH-18.' },
   ack: { kind: 'enum', options: ['on_receive', 'after_workflow'], duration: true, doc: 'on_receive (default), or after_workflow TIMEOUT.' },
   max_body: { kind: 'number', doc: 'Largest accepted body in bytes (default 1 MiB).' },
 };
