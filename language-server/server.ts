@@ -4,6 +4,7 @@ import {
   CodeActionKind,
   DidChangeWatchedFilesNotification,
   FileChangeType,
+  ResponseError,
   TextDocuments,
   TextDocumentSyncKind,
   type CancellationToken,
@@ -39,13 +40,23 @@ export interface ServerContext {
   workspace: Workspace;
   analyzer: Analyzer;
   documents: TextDocuments<TextDocument>;
+  /** An open document, or the file's text on disk (navigation may ask about files not open). */
+  document(uri: string): TextDocument | undefined;
 }
 
 export function startServer(connection: Connection, options: ServerOptions = {}): void {
   const workspace = new Workspace();
   const analyzer = new Analyzer(workspace);
   const documents = new TextDocuments(TextDocument);
-  const ctx: ServerContext = { workspace, analyzer, documents };
+  const ctx: ServerContext = {
+    workspace, analyzer, documents,
+    document: (uri) => {
+      const open = documents.get(uri);
+      if (open) return open;
+      const text = workspace.text(uriToPath(uri));
+      return text === undefined ? undefined : TextDocument.create(uri, 'hdc', 0, text);
+    },
+  };
   const publisher = new DiagnosticPublisher(connection, (path) => workspace.document(path)?.version);
   const scheduler = new CheckScheduler(
     (dir, token) => {
@@ -134,6 +145,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     try {
       return run(params, token);
     } catch (e) {
+      // Errors meant for the user (an invalid new name) go back as the response.
+      if (e instanceof ResponseError) throw e;
       connection.console.error(`hdc: ${(e as Error)?.stack ?? e}`);
       return fallback;
     }

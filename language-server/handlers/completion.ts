@@ -11,9 +11,9 @@ import { builtinDoc } from '../../compiler/semantics/lower-expr.ts';
 import type { Declaration, SymbolKind } from '../../compiler/semantics/symbols.ts';
 import * as fhir from '../../compiler/dictionaries/fhir.ts';
 import * as hl7 from '../../compiler/dictionaries/hl7.ts';
+import { parseHl7Path } from '../../compiler/syntax/hl7-path.ts';
 import { cursorContext, isType, tokenIs, type CursorContext, type Frame } from '../cursor-context.ts';
 import * as C from '../completion-sources.ts';
-import { nodesAt } from '../ast-walk.ts';
 import type { ServerContext } from '../server.ts';
 import type { ProjectAnalysis } from '../analysis.ts';
 import { uriToPath } from '../workspace.ts';
@@ -40,7 +40,7 @@ interface Site {
 }
 
 export function completion(ctx: ServerContext, params: CompletionParams): CompletionList | null {
-  const doc = ctx.documents.get(params.textDocument.uri);
+  const doc = ctx.document(params.textDocument.uri);
   if (!doc) return null;
   const path = uriToPath(params.textDocument.uri);
   const { analysis, file } = ctx.analyzer.forFile(path);
@@ -131,23 +131,24 @@ function sender(site: Site, decl: A.SenderDecl, frame: Frame): CompletionItem[] 
   const accepted = decl.settings.filter((x) => x.key.name === 'accept').flatMap((x) => x.values).flatMap((v) => (v.kind === 'msgtype' ? [v.text] : []));
 
   if (frame.kind === 'fields') {
-    const field = enclosingField(site);
+    // The field's own path (`PID-3[*]` in `mrn = PID-3[*] where .4.1 …`) types its relative paths.
+    const pathToken = isType(s[1], T.Equals) && isType(s[2], T.Hl7PathToken) ? parseHl7Path(s[2]!.image) : undefined;
+    const fieldType = pathToken && 'path' in pathToken
+      ? hl7.field(hl7.resolveHl7Version(version)?.version ?? C.DEFAULT_HL7_VERSION, pathToken.path.segment, pathToken.path.field ?? 0)?.dataType
+      : undefined;
     const relTyped = /(?<![A-Za-z0-9_\])])(\.\d*(?:\.\d*)?)$/.exec(cur.linePrefix)?.[1];
-    if (relTyped && field?.path && s.some((t) => tokenIs(t, 'where'))) {
-      const fieldType = hl7.field(hl7.resolveHl7Version(version)?.version ?? C.DEFAULT_HL7_VERSION, field.path.path.segment, field.path.path.field ?? 0)?.dataType;
-      return fieldType ? C.hl7RelativeItems(version, fieldType, relTyped, site.range(cur.offset - relTyped.length)) : [];
-    }
-    if (isType(s[s.length - 1], T.Arrow) && field?.path) {
-      const fieldType = hl7.field(hl7.resolveHl7Version(version)?.version ?? C.DEFAULT_HL7_VERSION, field.path.path.segment, field.path.path.field ?? 0)?.dataType;
-      return fieldType ? C.hl7RelativeItems(version, fieldType, '.', site.range(cur.offset)) : [];
-    }
+    if (relTyped && s.some((t) => tokenIs(t, 'where'))) return fieldType ? C.hl7RelativeItems(version, fieldType, relTyped, site.range(cur.offset - relTyped.length)) : [];
+    if (isType(s[s.length - 1], T.Arrow)) return fieldType ? C.hl7RelativeItems(version, fieldType, '.', site.range(cur.offset)) : [];
     if (tokenIs(s[s.length - 1], 'as')) return C.keywordItems(CONVERSIONS, 0);
     if (tokenIs(s[s.length - 1], 'each')) return C.hl7PathItems(version, 'A', site.range(cur.wordStart), structureSegments(version, accepted));
     if (s.length >= 2 && isType(s[1], T.Equals)) {
       // Right of `name =`: a path being typed (tokens cannot tell `PID-5.` apart), else what follows a path.
       const afterEquals = textAfter(site, s[1]!);
       if (/^\s*$/.test(afterEquals)) return [...C.hl7PathItems(version, 'A', site.range(cur.offset), structureSegments(version, accepted)), ...C.keywordItems(['each'], 1)];
-      if (hl7Typed && afterEquals.trim() === hl7Typed) return C.hl7PathItems(version, hl7Typed, site.range(cur.offset - hl7Typed.length), structureSegments(version, accepted));
+      if (hl7Typed && afterEquals.trim() === hl7Typed) {
+        const items = C.hl7PathItems(version, hl7Typed, site.range(cur.offset - hl7Typed.length), structureSegments(version, accepted));
+        return hl7Typed.includes('-') ? items : [...items, ...C.keywordItems(['each'], 1)];
+      }
       return C.keywordItems(['where', 'as'], 0);
     }
     return [];
@@ -183,17 +184,6 @@ function senderVersion(decl: A.SenderDecl): string {
 function structureSegments(version: string, accepted: string[]): string[] {
   const v = hl7.resolveHl7Version(version)?.version ?? C.DEFAULT_HL7_VERSION;
   return accepted.flatMap((a) => hl7.messageStructure(v, a)?.segments ?? []);
-}
-
-function enclosingField(site: Site): A.FieldDecl | undefined {
-  if (!site.file) return undefined;
-  const chain = nodesAt(site.file, site.cur.offset);
-  for (let i = chain.length - 1; i >= 0; i--) {
-    const n = chain[i] as unknown as A.FieldDecl;
-    if ('name' in n && 'path' in n && n.path && typeof n.path === 'object' && 'path' in n.path) return n;
-  }
-  // The field being typed may not parse yet: fall back to the last field that starts on this line.
-  return undefined;
 }
 
 // ---------------------------------------------------------------- workflows and fetch blocks

@@ -6,7 +6,7 @@ import { pathToUri, uriToPath } from '../workspace.ts';
 import type { ServerContext } from '../server.ts';
 
 export function definition(ctx: ServerContext, params: DefinitionParams): Location[] | null {
-  const doc = ctx.documents.get(params.textDocument.uri);
+  const doc = ctx.document(params.textDocument.uri);
   if (!doc) return null;
   const path = uriToPath(params.textDocument.uri);
   const { analysis } = ctx.analyzer.forFile(path);

@@ -6,7 +6,7 @@ import { uriToPath } from '../workspace.ts';
 import type { ServerContext } from '../server.ts';
 
 export function formatting(ctx: ServerContext, params: DocumentFormattingParams): TextEdit[] | null {
-  const doc = ctx.documents.get(params.textDocument.uri);
+  const doc = ctx.document(params.textDocument.uri);
   if (!doc) return null;
   const text = doc.getText();
   const result = formatSource(text, uriToPath(params.textDocument.uri));

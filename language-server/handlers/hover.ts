@@ -24,7 +24,7 @@ import type { ProjectAnalysis } from '../analysis.ts';
 type AnyNode = A.Node & Record<string, unknown>;
 
 export function hover(ctx: ServerContext, params: HoverParams): Hover | null {
-  const doc = ctx.documents.get(params.textDocument.uri);
+  const doc = ctx.document(params.textDocument.uri);
   if (!doc) return null;
   const path = uriToPath(params.textDocument.uri);
   const { analysis, file } = ctx.analyzer.forFile(path);

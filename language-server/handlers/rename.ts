@@ -11,7 +11,7 @@ import type { ServerContext } from '../server.ts';
 const reserved = new Set(keywordList);
 
 export function prepareRename(ctx: ServerContext, params: PrepareRenameParams): { range: Range; placeholder: string } | null {
-  const doc = ctx.documents.get(params.textDocument.uri);
+  const doc = ctx.document(params.textDocument.uri);
   if (!doc) return null;
   const path = uriToPath(params.textDocument.uri);
   const { analysis } = ctx.analyzer.forFile(path);
@@ -21,7 +21,7 @@ export function prepareRename(ctx: ServerContext, params: PrepareRenameParams): 
 }
 
 export function rename(ctx: ServerContext, params: RenameParams): WorkspaceEdit | null {
-  const doc = ctx.documents.get(params.textDocument.uri);
+  const doc = ctx.document(params.textDocument.uri);
   if (!doc) return null;
   const path = uriToPath(params.textDocument.uri);
   const { analysis } = ctx.analyzer.forFile(path);
