@@ -1,0 +1,292 @@
+// What a reviewer needs to know about a plan, as plain data (already worded): who may send what,
+// what is taken from each message, which requests every workflow makes and where, and every
+// page a SMART launch may send the browser to. Markdown, text and JSON are renderings of this.
+import type { Api, Auth, FieldMapping, Launch, MshPredicate, Plan, Sender, Step, TestCase, Value } from '../schema/plan.types.ts';
+import { exprText, valueText } from './expr-text.ts';
+
+/** One line of a nested list (workflow steps, login details). */
+export interface Line {
+  text: string;
+  children?: Line[];
+  /** An `if`'s other branch, written as an `else:` line after the children. */
+  else?: Line[];
+}
+
+export interface Summary {
+  compiler: string;
+  hash: string;
+  sources: string[];
+  apis: Array<{ name: string; kind: string; baseUrl: string; auth?: string; timeout: string; retry: string; extra: string[] }>;
+  auths: Array<{ name: string; kind: string; settings: Array<[string, string]> }>;
+  senders: SenderSummary[];
+  workflows: WorkflowSummary[];
+  launches: LaunchSummary[];
+  tests: Array<{ name: string; what: string }>;
+}
+
+export interface SenderSummary {
+  name: string;
+  path: string;
+  version?: string;
+  identity: string;
+  matches: string[];
+  accepts: string[];
+  ack: string;
+  settings: Array<[string, string]>;
+  fields: Array<{ name: string; from: string; conversion: string; type: string }>;
+  routes: Array<{ types: string[]; workflow: string }>;
+}
+
+export interface WorkflowSummary {
+  name: string;
+  inputs: string[];
+  calls: Array<{ api: string; kind: string; baseUrl: string }>;
+  steps: Line[];
+}
+
+export interface Redirect { when: string; to: string; params: Array<[string, string]> }
+
+export interface LaunchSummary {
+  name: string;
+  client: Array<[string, string]>;
+  scopes: string[];
+  issuers: string[];
+  standalone?: string;
+  redirectUri?: string;
+  login?: Line[];
+  fetches: Line[];
+  map: Array<[string, string]>;
+  /** Every browser redirect: the EHR's and login's authorization endpoints, then the final pages. */
+  browser: string[];
+  redirects: Redirect[];
+  sign?: string;
+}
+
+export function summarize(plan: Plan): Summary {
+  const apis = new Map(plan.apis.map((a) => [a.name, a]));
+  return {
+    compiler: plan.compiler,
+    hash: plan.hash,
+    sources: plan.sources.map((s) => s.file),
+    apis: plan.apis.map(apiSummary),
+    auths: plan.auths.map(authSummary),
+    senders: plan.senders.map(senderSummary),
+    workflows: plan.workflows.map((w) => ({
+      name: w.name,
+      inputs: w.inputs,
+      calls: apisCalled(w.steps).map((name) => {
+        const api = apis.get(name);
+        return { api: name, kind: api ? apiKind(api) : '?', baseUrl: api ? valueText(api.baseUrl) : '(not declared)' };
+      }),
+      steps: w.steps.map(stepLine),
+    })),
+    launches: plan.launches.map(launchSummary),
+    tests: plan.tests.map(testSummary),
+  };
+}
+
+// ---- apis and auths ----
+
+function apiSummary(a: Api): Summary['apis'][number] {
+  const extra: string[] = [];
+  if (a.format) extra.push(`responses read as ${a.format}`);
+  for (const h of a.headers ?? []) extra.push(`header ${h.name}: ${valueText(h.value, { secret: true })}`);
+  if (a.tls) extra.push(`TLS ${Object.entries(a.tls).map(([k, v]) => `${k} ${valueText(v as Value, { secret: k === 'key' })}`).join(', ')}`);
+  return {
+    name: a.name,
+    kind: apiKind(a),
+    baseUrl: valueText(a.baseUrl),
+    auth: a.auth,
+    timeout: duration(a.timeoutMs),
+    retry: `${a.retry.attempts} attempt${a.retry.attempts === 1 ? '' : 's'}, backoff ${duration(a.retry.backoffMs)}`,
+    extra,
+  };
+}
+
+function apiKind(a: Api): string {
+  return a.kind === 'fhir' ? `FHIR ${a.fhirVersion ?? 'R4'}` : a.kind === 'hl7' ? 'HL7 v2 over HTTPS' : 'REST';
+}
+
+function authSummary(a: Auth): Summary['auths'][number] {
+  const settings: Array<[string, string]> = [];
+  const put = (label: string, v: Value | undefined, secret = false): void => {
+    if (v !== undefined) settings.push([label, valueText(v, { secret })]);
+  };
+  put('user', a.user);
+  put('password', a.password, true);
+  put('token', a.token, true);
+  put('token URL', a.tokenUrl);
+  put('client id', a.clientId);
+  put('client secret', a.clientSecret, true);
+  if (a.clientAuth) settings.push(['client authentication', a.clientAuth]);
+  put('private key', a.privateKey, true);
+  if (a.alg) settings.push(['algorithm', a.alg]);
+  put('key id', a.kid);
+  if (a.scope) settings.push(['scope', a.scope]);
+  const kinds = { basic: 'HTTP Basic', oauth2: 'OAuth2 client credentials', smart_backend: 'SMART Backend Services', bearer: 'bearer token' };
+  return { name: a.name, kind: kinds[a.kind] ?? a.kind, settings };
+}
+
+// ---- senders ----
+
+function senderSummary(s: Sender): SenderSummary {
+  const settings: Array<[string, string]> = [['segment breaks', s.segmentBreaks]];
+  if (s.strictVersion) settings.push(['strict version', 'other MSH-12 versions are rejected (AR)']);
+  if (s.processingIds?.length) settings.push(['processing ids (MSH-11)', s.processingIds.join(', ')]);
+  if (s.charset) settings.push(['default charset', s.charset]);
+  if (s.maxBodyBytes) settings.push(['max body', `${s.maxBodyBytes} bytes`]);
+  return {
+    name: s.name,
+    path: s.path,
+    version: s.version,
+    identity: identityText(s.identity),
+    matches: s.match.map(matchText),
+    accepts: s.accept.map((t) => `${t.code}^${t.trigger}`),
+    ack: s.ack.mode === 'after_workflow'
+      ? `after the workflow${s.ack.timeoutMs !== undefined ? ` (waits at most ${duration(s.ack.timeoutMs)})` : ''}`
+      : 'on receipt (once journaled)',
+    settings,
+    fields: flattenFields(s.fields, ''),
+    routes: s.routes.map((r) => ({ types: r.types.map((t) => `${t.code}^${t.trigger}`), workflow: r.workflow })),
+  };
+}
+
+function identityText(i: Sender['identity']): string {
+  switch (i.kind) {
+    case 'client_cert': {
+      const parts = [i.subject && `subject contains ${i.subject}`, i.san && `SAN ${i.san}`, i.fingerprint && `SHA-256 ${i.fingerprint}`].filter(Boolean);
+      return `TLS client certificate${parts.length ? ` (${parts.join(', ')})` : ''}`;
+    }
+    case 'basic':
+      return `HTTP Basic, user ${valueText(i.user, { secret: true })}, password ${valueText(i.password, { secret: true })}`;
+    default:
+      return 'none (any client that reaches the path)';
+  }
+}
+
+function matchText(m: MshPredicate): string {
+  if (m.values.length === 1) return `${m.path.text} ${m.op} ${JSON.stringify(m.values[0])}`;
+  return `${m.path.text} ${m.op === '==' ? 'in' : 'not in'} [${m.values.map((v) => JSON.stringify(v)).join(', ')}]`;
+}
+
+function flattenFields(fields: FieldMapping[], prefix: string): SenderSummary['fields'] {
+  return fields.flatMap((f) => {
+    const name = prefix + f.name;
+    if (f.each) {
+      return [{ name, from: `each ${f.each} segment`, conversion: 'record per repetition', type: f.type }, ...flattenFields(f.fields ?? [], name + '.')];
+    }
+    let from = f.path?.text ?? '';
+    if (f.where) from += ` where ${exprText(f.where)}`;
+    if (f.select?.length) from += ` → .${f.select.join('.')}`;
+    return [{ name, from, conversion: f.as ?? '', type: f.type }];
+  });
+}
+
+// ---- workflows ----
+
+function stepLine(s: Step): Line {
+  const name = s.named ? `${s.id} = ` : '';
+  switch (s.kind) {
+    case 'fhir': {
+      let text = `${name}FHIR ${s.interaction} ${s.resourceType ?? ''} on ${s.api ?? "the launch's FHIR server"}`;
+      if (s.resourceId) text += `, id ${exprText(s.resourceId)}`;
+      if (s.params) text += `${s.interaction?.startsWith('conditional') ? ', if matching' : ', params'} ${exprText(s.params)}`;
+      if (s.maxPages) text += `, up to ${s.maxPages} pages`;
+      if (s.body) text += `, body ${exprText(s.body)}`;
+      return { text };
+    }
+    case 'rest': {
+      let text = `${name}${s.method} ${s.api} ${exprText(s.urlPath)}`;
+      if (s.query) text += `, query ${exprText(s.query)}`;
+      if (s.headers) text += `, headers ${exprText(s.headers)}`;
+      if (s.body) text += `, body ${exprText(s.body)}`;
+      return { text };
+    }
+    case 'if':
+      return { text: `if ${exprText(s.cond)}:`, children: (s.then ?? []).map(stepLine), else: s.else?.map(stepLine) };
+    case 'for_each':
+      return { text: `for each ${s.var} in ${exprText(s.over)}:`, children: (s.steps ?? []).map(stepLine) };
+    case 'let':
+      return { text: `let ${s.id} = ${exprText(s.value)}` };
+    case 'store':
+      return { text: `store ${exprText(s.value)} in collection "${s.collection}"${s.key ? `, key ${exprText(s.key)}` : ''}` };
+    case 'send':
+      return {
+        text: `send ${s.payload === 'message' ? 'the received HL7 message' : exprText(s.value)} to ${s.api}${s.urlPath ? ` ${exprText(s.urlPath)}` : ''}`,
+      };
+    case 'reject':
+      return { text: `reject with ${s.code}: ${exprText(s.text)}` };
+  }
+}
+
+function apisCalled(steps: Step[], out: string[] = []): string[] {
+  for (const s of steps) {
+    if (s.api && !out.includes(s.api)) out.push(s.api);
+    apisCalled([...(s.then ?? []), ...(s.else ?? []), ...(s.steps ?? [])], out);
+  }
+  return out;
+}
+
+// ---- SMART launches ----
+
+function launchSummary(l: Launch): LaunchSummary {
+  const client: Array<[string, string]> = [['client id', valueText(l.clientId)]];
+  if (l.clientSecret) client.push(['client secret', valueText(l.clientSecret, { secret: true })]);
+  if (l.privateKey) client.push(['private key', `${valueText(l.privateKey, { secret: true })}${l.alg ? ` (${l.alg})` : ''}`]);
+  if (l.kid) client.push(['key id', valueText(l.kid)]);
+
+  const browser: string[] = [];
+  for (const iss of l.issuers) browser.push(`the authorization endpoint of ${iss} (EHR launch)`);
+  if (l.standalone) browser.push(`the authorization endpoint of ${valueText(l.standalone)} (standalone launch)`);
+  if (l.login?.kind === 'oidc') browser.push(`the login page of ${valueText(l.login.issuer)} (OIDC)`);
+  const rules = [...l.redirect.rules, l.redirect.otherwise];
+  for (const r of rules) if (!browser.includes(r.to)) browser.push(r.to);
+
+  return {
+    name: l.name,
+    client,
+    scopes: l.scope.split(/\s+/).filter(Boolean),
+    issuers: l.issuers,
+    standalone: l.standalone ? valueText(l.standalone) : undefined,
+    redirectUri: l.redirectUri ? valueText(l.redirectUri) : undefined,
+    login: l.login && loginLines(l.login),
+    fetches: l.fetch.map(stepLine),
+    map: (l.map?.object ?? []).map((e) => [e.key, exprText(e.value)]),
+    browser,
+    redirects: rules.map((r) => ({
+      when: r.when ? exprText(r.when) : 'otherwise',
+      to: r.to,
+      params: (r.with?.object ?? []).map((e) => [e.key, exprText(e.value)] as [string, string]),
+    })),
+    sign: l.sign && `query parameters signed with ${valueText(l.sign.secret, { secret: true })}, valid ${duration(l.sign.ttlSeconds * 1000)}`,
+  };
+}
+
+function loginLines(login: NonNullable<Launch['login']>): Line[] {
+  const kinds = { oidc: 'OpenID Connect', ldap: 'LDAP bind', users: 'local user table', postgres: 'PostgreSQL user query' };
+  const lines: Line[] = [{ text: kinds[login.kind] ?? login.kind }];
+  if (login.issuer) lines.push({ text: `issuer ${valueText(login.issuer)}` });
+  if (login.clientId) lines.push({ text: `client id ${valueText(login.clientId)}` });
+  if (login.clientSecret) lines.push({ text: `client secret ${valueText(login.clientSecret, { secret: true })}` });
+  if (login.scope) lines.push({ text: `scope ${login.scope}` });
+  if (login.url) lines.push({ text: `server ${valueText(login.url, { secret: true })}` });
+  if (login.bindDn) lines.push({ text: `bind DN ${login.bindDn}` });
+  if (login.query) lines.push({ text: `query ${login.query}` });
+  if (login.require) lines.push({ text: `requires ${exprText(login.require)}` });
+  if (login.map) lines.push({ text: `user fields ${exprText(login.map)}` });
+  return lines;
+}
+
+// ---- tests ----
+
+function testSummary(t: TestCase): Summary['tests'][number] {
+  const start = t.send ? `sends ${t.send.message.file ?? 'a message'} to ${t.send.sender}` : t.launch ? `launches ${t.launch.name}` : 'no trigger';
+  return { name: t.name, what: `${start}; ${t.mocks.length} mock${t.mocks.length === 1 ? '' : 's'}, ${t.expects.length} expectation${t.expects.length === 1 ? '' : 's'}` };
+}
+
+function duration(ms: number): string {
+  if (ms % 3_600_000 === 0 && ms >= 3_600_000) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0 && ms >= 60_000) return `${ms / 60_000} min`;
+  if (ms % 1000 === 0 && ms >= 1000) return `${ms / 1000} s`;
+  return `${ms} ms`;
+}
