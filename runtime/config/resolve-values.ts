@@ -49,8 +49,9 @@ export function describeRef(v: Value): string {
 export function resolveValue(v: Value, ctx: ResolveContext): string {
   if (typeof v === 'string') return v;
   if (isEnvRef(v)) {
+    // An empty variable counts as unset: an empty secret is a deployment mistake, not a value.
     const got = ctx.env[v.env];
-    if (got !== undefined) return got;
+    if (got !== undefined && got !== '') return got;
     if (v.default !== undefined) return v.default;
     throw new Error(`${srcLine(v.src)}: env(${JSON.stringify(v.env)}) is not set`);
   }
