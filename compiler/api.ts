@@ -8,11 +8,12 @@ import type { Diagnostic } from './diagnostics.ts';
 import { isError, sortDiagnostics } from './diagnostics.ts';
 import type { SourceFile, Range } from './syntax/ast.ts';
 import { parse } from './syntax/parser.ts';
+import { version } from './version.ts';
 import { analyze } from './semantics/analyze.ts';
 import type { Declaration, SymbolTable } from './semantics/symbols.ts';
 
 export const PLAN_VERSION = 1;
-export const COMPILER = `hdc ${JSON.parse(readFileSync(new URL(existsSync(new URL('../package.json', import.meta.url)) ? '../package.json' : '../../package.json', import.meta.url), 'utf8')).version}`;
+export const COMPILER = `hdc ${version}`;
 
 export interface Project { files: SourceFile[]; symbols: SymbolTable }
 export interface CompileResult { plan?: Plan; diagnostics: Diagnostic[]; project: Project }

@@ -1,6 +1,5 @@
 // The `hdc` front end: dispatches to sub-commands, each loaded lazily so that
 // `hdc check` never loads the runtime (Koa, SQLite) and `hdc run` never loads the editor bits.
-import { readFileSync } from 'node:fs';
 import type { Command } from './command.ts';
 
 type Loader = () => Promise<{ default: Command }>;
@@ -18,9 +17,7 @@ const commands: Record<string, Loader> = {
   'dev-certs': () => import('../../runtime/cli/dev-certs.ts'),
 };
 
-export const version: string = JSON.parse(
-  readFileSync(new URL('../../package.json', import.meta.url).pathname.replace('/dist/', '/'), 'utf8'),
-).version;
+import { version } from '../version.ts';
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
