@@ -1,6 +1,7 @@
 // The `hdc` front end: dispatches to sub-commands, each loaded lazily so that
 // `hdc check` never loads the runtime (Koa, SQLite) and `hdc run` never loads the editor bits.
 import type { Command } from './command.ts';
+import { version } from '../version.ts';
 
 type Loader = () => Promise<{ default: Command }>;
 
@@ -16,8 +17,6 @@ const commands: Record<string, Loader> = {
   send: () => import('../../runtime/cli/send.ts'),
   'dev-certs': () => import('../../runtime/cli/dev-certs.ts'),
 };
-
-import { version } from '../version.ts';
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
