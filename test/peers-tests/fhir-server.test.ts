@@ -200,6 +200,26 @@ test('fault injection: status once, 429 with Retry-After, delay, filtered by pat
   assert.is(last.faulted, true);
 });
 
+test('extra routes run before the router (e.g. a Bulk Data kick-off)', async () => {
+  const bulk = await startFhirServer({
+    routes: ({ method, path, res, baseUrl }) => {
+      if (method !== 'GET' || path !== '$export') return false;
+      res.writeHead(202, { 'content-location': `${baseUrl}/bulk-status/1` });
+      res.end();
+      return true;
+    },
+  });
+  try {
+    const res = await fetch(`${bulk.baseUrl}/$export`, { headers: { prefer: 'respond-async' } });
+    assert.is(res.status, 202);
+    assert.is(res.headers.get('content-location'), `${bulk.baseUrl}/bulk-status/1`);
+    assert.is(bulk.requests[0].status, 202);
+    assert.is((await fetch(`${bulk.baseUrl}/Patient`)).status, 200);
+  } finally {
+    await bulk.close();
+  }
+});
+
 test('bearer tokens: 401 with WWW-Authenticate, scopes enforced, authorization redacted', async () => {
   const tokens: Record<string, string> = {
     good: 'system/Patient.rs system/Encounter.read',

@@ -1,6 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { request } from 'node:https';
 import { chargesFor, startRestApi, type RestApi } from '../peers/rest-api.ts';
+import { selfSignedCert } from '../peers/self-signed.ts';
 
 let api: RestApi;
 const basic = 'Basic ' + Buffer.from('billing-user:s3cr:et').toString('base64');
@@ -79,6 +81,28 @@ test('fault injection: 503 once, 429 with Retry-After on one path, delay', async
   const t0 = performance.now();
   assert.is((await call('/charges?from=2020-01-01&to=2020-01-02')).status, 200);
   assert.ok(performance.now() - t0 >= 240);
+});
+
+test('serves HTTPS with a self-signed certificate that clients must trust explicitly', async () => {
+  const cert = await selfSignedCert();
+  const tlsApi = await startRestApi({ user: 'u', password: 'p', tls: cert });
+  const get = (ca?: string) =>
+    new Promise<number>((resolve, reject) => {
+      const req = request(`${tlsApi.baseUrl}/admissions`, { ca, headers: { authorization: 'Basic ' + Buffer.from('u:p').toString('base64') } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  try {
+    assert.ok(tlsApi.baseUrl.startsWith('https://127.0.0.1:'));
+    assert.is(await get(cert.certPem), 200);
+    const untrusted = await get().then(String, (e: NodeJS.ErrnoException) => e.code ?? 'error');
+    assert.is(untrusted, 'DEPTH_ZERO_SELF_SIGNED_CERT');
+  } finally {
+    await tlsApi.close();
+  }
 });
 
 test.run();
