@@ -3,7 +3,7 @@
 // separate lists are merged back into source order.
 import type * as A from '../syntax/ast.ts';
 import type { FormatContext } from './context.ts';
-import type { Doc } from './doc.ts';
+import { group, indent, line, type Doc } from './doc.ts';
 import type { Block, Item } from './layout.ts';
 import type { Braces } from './source-tokens.ts';
 import { stmtItem, testStmtItem } from './statements.ts';
@@ -151,11 +151,9 @@ function loginItem(ctx: FormatContext, l: A.LoginDecl): Item {
 
 function redirectItem(ctx: FormatContext, r: A.RedirectDecl): Item {
   const rules = [...r.rules, ...(r.otherwise ? [r.otherwise] : [])].map((rule) => {
-    const doc: Doc = [
-      rule.when ? ['when ', ctx.exprs.expr(rule.when)] : 'otherwise',
-      ' to ', rule.to.raw,
-      rule.with ? [' with ', ctx.exprs.object(rule.with)] : '',
-    ];
+    const target: Doc = ['to ', rule.to.raw, rule.with ? [' with ', ctx.exprs.object(rule.with)] : ''];
+    // A long `when` rule puts its target on the next line, under the condition.
+    const doc: Doc = rule.when ? group(['when ', ctx.exprs.expr(rule.when), indent([line, target])]) : ['otherwise ', target];
     return ctx.item(rule.range, [], (ind) => ctx.lines(doc, ind));
   });
   const body: Block = ctx.body(r.range.start.offset, rules);
