@@ -273,8 +273,6 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
   };
 
   const provider = new Provider(issuer, configuration);
-  // A loopback HTTP issuer is fine for tests; cookies stay non-secure on http.
-  provider.proxy = false;
 
   provider.use(async (ctx: KoaContextWithOIDC, next) => {
     // oidc-provider drops offline_access unless prompt=consent, which SMART apps never send;
