@@ -2,11 +2,11 @@
 // (private_key_jwt, RS384/ES384) through openid-client. One token is cached per auth and shared by
 // every concurrent run; only one token request is in flight at a time (single flight), and a
 // token is renewed shortly before it expires. Tokens and secrets never appear in errors.
-import { randomUUID } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { WorkflowError } from '../engine/workflow-error.ts';
 import type { AuthProvider } from './auth-provider.ts';
 import type { ClientKey } from './private-key.ts';
+import { smartPrivateKeyJwt } from './smart-assertion.ts';
 import { DiscoveryError, discoverSmartConfiguration } from './smart-discovery.ts';
 
 export type ClientAuthentication =
@@ -121,25 +121,7 @@ export class ClientCredentialsAuth implements AuthProvider {
       clientAuth = auth.method === 'client_secret_basic' ? oidc.ClientSecretBasic(auth.secret) : oidc.ClientSecretPost(auth.secret);
     } else {
       const key = await auth.key();
-      const lifetime = Math.min(this.opts.assertionLifetimeSec ?? 240, 300);
-      clientAuth = oidc.PrivateKeyJwt(
-        { key: key.key, kid: key.kid },
-        {
-          // SMART Backend Services: typ JWT, kid, aud = the token endpoint, exp ≤ 5 min, unique jti.
-          [oidc.modifyAssertion]: (header, payload) => {
-            header.typ = 'JWT';
-            header.kid = key.kid;
-            header.alg = key.alg;
-            const now = Math.floor(Date.now() / 1000);
-            payload.iss = this.opts.clientId;
-            payload.sub = this.opts.clientId;
-            payload.aud = endpoint.href;
-            payload.iat = now;
-            payload.exp = now + lifetime;
-            payload.jti = randomUUID();
-          },
-        },
-      );
+      clientAuth = smartPrivateKeyJwt(this.opts.clientId, key, endpoint.href, this.opts.assertionLifetimeSec ?? 240);
     }
     const config = new oidc.Configuration(server, this.opts.clientId, {}, clientAuth);
     if (endpoint.protocol === 'http:') oidc.allowInsecureRequests(config);
