@@ -12,6 +12,7 @@ const commands: Record<string, Loader> = {
   explain: () => import('./explain.ts'),
   lsp: () => import('../../language-server/cli.ts'),
   runs: () => import('../../runtime/cli/runs.ts'),
+  test: () => import('../../runtime/cli/test.ts'),
   parse: () => import('../../runtime/cli/parse.ts'),
   run: () => import('../../runtime/cli/run.ts'),
   send: () => import('../../runtime/cli/send.ts'),
