@@ -360,6 +360,7 @@ interface BodyContext {
   apiKinds: Map<string, string>;
   refApi?: (id: A.Ident) => unknown;
   ids: Set<string>;
+  counters: Record<string, number>;
   /** Launch fetch blocks use the launch's token: no API is named. */
   launch?: boolean;
 }
@@ -387,7 +388,7 @@ function lowerWorkflow(
   }
   vars.set('message', builtin('message', file, 'record', ['type', 'trigger', 'controlId', 'version', 'receivedAt', 'sender']));
 
-  const ctx: BodyContext = { file, r, symbols, container: d.name.name, src, apiKinds, ids: new Set(), refApi: (id) => refTop(r, file, 'api', id) };
+  const ctx: BodyContext = { file, r, symbols, container: d.name.name, src, apiKinds, ids: new Set(), counters: {}, refApi: (id) => refTop(r, file, 'api', id) };
   const firstRef = symbols.references.length;
   const steps = lowerBody(d.body, ctx, vars, d.range.end.offset, missing);
   const used = new Set<string>();
@@ -485,7 +486,8 @@ function stepId(ctx: BodyContext, st: A.Stmt, base: string): string {
 function lowerStmt(st: A.Stmt, ctx: BodyContext, vars: Map<string, VarInfo>, ectx: ExprContext, scopeEnd: number): P.Step | undefined {
   const { r, src } = ctx;
   const ex = (e: A.Expr) => lowerExpr(e, ectx);
-  const autoId = (verb: string) => stepId(ctx, st, `${verb}_line${st.range.start.line}`);
+  // Unnamed steps are numbered per kind in source order, so reformatting never renames them.
+  const autoId = (verb: string) => stepId(ctx, st, `${verb}_${(ctx.counters[verb] = (ctx.counters[verb] ?? 0) + 1)}`);
   const define = (name: A.Ident, kind: 'step' | 'variable', info: Partial<Declaration> & { type: P.ValueType }) => {
     const decl: Declaration = { kind, name: name.name, file: ctx.file, range: name.range, declRange: st.range, container: ctx.container, visible: { from: st.range.end.offset, to: scopeEnd }, ...info };
     ctx.symbols.declare(decl);
@@ -634,7 +636,7 @@ function lowerLaunch(d: A.LaunchDecl, file: string, r: Reporter, src: (r: A.Rang
     }
     vars.set('user', builtin('user', file, 'record', d.login.map?.entries.map((e) => e.key)));
   }
-  const ctx: BodyContext = { file, r, symbols, container: d.name.name, src, apiKinds: new Map(), ids: new Set(), launch: true };
+  const ctx: BodyContext = { file, r, symbols, container: d.name.name, src, apiKinds: new Map(), ids: new Set(), counters: {}, launch: true };
   const fetchVars = new Map(vars);
   const firstDecl = symbols.declarations.length;
   const fetch = lowerBody(d.fetch, ctx, fetchVars, d.range.end.offset);
