@@ -17,13 +17,11 @@ const fmt = (text: string): string => {
   return r.text;
 };
 
-/** The plan without what legitimately moves with line numbers: source ranges, hashes, line-based step ids. */
+/** The plan without what legitimately moves with line numbers: source ranges and hashes. */
 function planShape(file: string, text: string): string | undefined {
   const { plan } = compileSources(new Map([[file, text]]));
   if (!plan) return undefined;
-  return JSON.stringify(plan, (k, v) =>
-    k === 'src' || k === 'hash' || k === 'sources' ? undefined
-    : k === 'id' && typeof v === 'string' ? v.replace(/_line\d+$/, '') : v);
+  return JSON.stringify(plan, (k, v) => (k === 'src' || k === 'hash' || k === 'sources' ? undefined : v));
 }
 
 const commentTexts = (text: string): string[] =>
