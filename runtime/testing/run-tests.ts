@@ -97,7 +97,9 @@ async function runOne(plan: Plan, tc: TestCase, workDir: string, timeoutMs: numb
     // segments, as a partner's system would send them.
     if (sender.segmentBreaks === 'cr') text = text.replace(/\r?\n/g, '\r');
     const ack = await post(runtime.url + testSenderPath(sender.name), text, timeoutMs);
-    await Promise.race([engine.idle(), new Promise((r) => setTimeout(r, timeoutMs))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([engine.idle(), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
 
     const runs = runtime.db.prepare('SELECT id, workflow, status, input, error FROM workflow_runs ORDER BY id').all() as Array<{ id: number; workflow: string; status: string; input: string | null; error: string | null }>;
     const fields = runs[0]?.input ? (JSON.parse(runs[0].input).fields as Record<string, unknown>) : mappedFields(text, sender);
