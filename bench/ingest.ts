@@ -1,0 +1,275 @@
+// npm run bench:ingest — HL7 v2 over HTTPS with mutual TLS, end to end: parse, match, map, group-
+// committed durable journal (synchronous=FULL), ACK. Against the floor: a bare Koa HTTPS server
+// (same TLS and client-certificate verification) that reads the body and returns a fixed ACK.
+//
+// Each server runs in its own process; autocannon runs in a third, so the load generator shares
+// neither event loop. Keep-alive connections, unique control IDs, a 1:1 mix of ADT^A01 (~1.5 KB)
+// and ORU^R01 (~5 KB, 20 OBX). Every response is checked (HTTP 200 and AA). Same run, same machine.
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const self = new URL(import.meta.url).pathname;
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
+const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+const pad = (s: string, n: number) => (s + ' '.repeat(n)).slice(0, n);
+
+export function adtMessage(id: string): string {
+  return [
+    `MSH|^~\\&|ADTSYS|GENHOSP^2.16.840.1.113883.3.72^ISO|HDC|HDCFAC|20240301101500||ADT^A01^ADT_A01|${id}|P|2.5.1|||AL|NE|USA|UNICODE UTF-8`,
+    'EVN|A01|20240301101500|||OP1234^CLERK^ANNA^^^^^^GENHOSP',
+    'PID|1||4455667^^^GENHOSP^MR~123-45-6789^^^SSA^SS||EVERYWOMAN^EVE^E^^^^L|SMITH^^^^^^M|19620320|F|||2222 HOME STREET^^ANN ARBOR^MI^48104^USA^H||^PRN^PH^^1^734^5551212|^WPN^PH^^1^734^5559999|ENG|M|CHR|4455667001^^^GENHOSP^AN|123-45-6789',
+    'NK1|1|EVERYMAN^ADAM^A|SPO^SPOUSE^HL70063|2222 HOME STREET^^ANN ARBOR^MI^48104^USA|^PRN^PH^^1^734^5551212',
+    'PV1|1|I|2000^2012^01^GENHOSP^^^^^WEST WING|R|||004777^ATTEND^AARON^A^^^^^^^^^^DR|||SUR||||ADM|A0|||||V1234^^^GENHOSP^VN|||||||||||||||||||||||||20240301101500',
+    'PV2|||^CHEST PAIN, UNSPECIFIED',
+    'OBX|1|NM|8302-2^BODY HEIGHT^LN||165|cm^CENTIMETER^UCUM|||||F',
+    'OBX|2|NM|29463-7^BODY WEIGHT^LN||68|kg^KILOGRAM^UCUM|||||F',
+    'AL1|1|DA|1545^PENICILLIN^RXNORM|SV|HIVES',
+    'DG1|1||R07.9^CHEST PAIN, UNSPECIFIED^I10|||A',
+    'IN1|1|A357^BCMD^L|1234|BLUE CROSS MICHIGAN|PO BOX 1234^^DETROIT^MI^48201||^WPN^PH^^1^800^5551234|90|||||||EVERYWOMAN^EVE^E|SEL|19620320|2222 HOME STREET^^ANN ARBOR^MI^48104',
+    `ZPD|1|${pad('notes', 300)}`,
+  ].join('\r') + '\r';
+}
+
+export function oruMessage(id: string): string {
+  const obx = Array.from({ length: 20 }, (_, i) =>
+    `OBX|${i + 1}|NM|${2000 + i}-${i % 10}^ANALYTE NUMBER ${i + 1} IN SERUM OR PLASMA^LN^A${i}^ANALYTE ${i + 1}^L||${(i * 3.7 + 10).toFixed(1)}|mmol/L^millimole per liter^UCUM|3.5-10.5|${i % 5 === 0 ? 'H' : 'N'}|||F|||20240301083000|LAB^GENERAL LAB^L|TECH1^TECH^TINA||ANALYZER-${i % 3}^ROCHE^L|20240301090000`);
+  return [
+    `MSH|^~\\&|LABSYS|REFLAB^2.16.840.1.113883.3.99^ISO|HDC|HDCFAC|20240301091500||ORU^R01^ORU_R01|${id}|P|2.5.1|||AL|NE|USA|UNICODE UTF-8`,
+    'PID|1||4455667^^^GENHOSP^MR||EVERYWOMAN^EVE^E^^^^L||19620320|F|||2222 HOME STREET^^ANN ARBOR^MI^48104^USA^H',
+    'PV1|1|O|LAB^^^GENHOSP',
+    'ORC|RE|ORD448811^EHR|LAB998877^LABSYS||CM||||20240301080000|||004777^ATTEND^AARON^A^^^^^^^^^^DR',
+    'OBR|1|ORD448811^EHR|LAB998877^LABSYS|24323-8^COMPREHENSIVE METABOLIC PANEL^LN|||20240301080000|||||||20240301081000||004777^ATTEND^AARON^A^^^^^^^^^^DR||||||20240301091000|||F',
+    ...obx,
+    'NTE|1|L|Specimen slightly hemolyzed; potassium may be falsely elevated.',
+  ].join('\r') + '\r';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child roles
+interface ServeArgs { role: 'serve-hdc' | 'serve-floor'; dir: string }
+interface LoadArgs { role: 'load'; url: string; dir: string; duration: number; connections: number; prefix: string }
+
+async function serveHdc(dir: string): Promise<string> {
+  const { startRuntime } = await import('../runtime/server/start-runtime.ts');
+  const { withPlanHash } = await import('../runtime/config/plan-hash.ts');
+  const { mapFields } = await import('../runtime/mapping/map-fields.ts');
+  const { orderKeyFor } = await import('../runtime/server/order-key.ts');
+  const { parseHl7Path } = await import('../compiler/syntax/hl7-path.ts');
+  const { createLogger } = await import('../runtime/log/logger.ts');
+  const pino = (await import('pino')).default;
+  const src = 'bench.hdc:1:1-1:2';
+  const path = (t: string) => {
+    const r = parseHl7Path(t);
+    if ('error' in r) throw new Error(r.error);
+    return r.path;
+  };
+  const plan = withPlanHash({
+    planVersion: 1, compiler: 'bench', sources: [], auths: [], apis: [], launches: [], tests: [],
+    workflows: [{ name: 'ingest', inputs: [], steps: [], src }],
+    senders: [{
+      name: 'bench', path: '/hl7/bench', match: [{ path: path('MSH-5'), op: '==', values: ['HDC'], src }],
+      identity: { kind: 'client_cert', subject: 'CN=bench-partner' },
+      accept: [{ code: 'ADT', trigger: 'A01' }, { code: 'ORU', trigger: 'R01' }], processingIds: ['P'],
+      segmentBreaks: 'cr', ack: { mode: 'on_receive' },
+      fields: [
+        { name: 'mrn', path: path('PID-3[*]'), where: { op: '==', args: [{ rel: [4, 1] }, { lit: 'GENHOSP' }] }, select: [1], type: 'string', src },
+        { name: 'family', path: path('PID-5.1'), type: 'string', src },
+        { name: 'given', path: path('PID-5.2'), type: 'string', src },
+        { name: 'birth_date', path: path('PID-7'), as: 'date', type: 'date', src },
+        { name: 'results', each: 'OBX', type: 'records', src, fields: [
+          { name: 'code', path: path('OBX-3.1'), type: 'string', src },
+          { name: 'value', path: path('OBX-5'), type: 'string', src },
+          { name: 'unit', path: path('OBX-6.1'), type: 'string', src },
+        ] },
+      ],
+      routes: [{ types: [{ code: '*', trigger: '*' }], workflow: 'ingest', src }],
+      src,
+    }],
+  });
+  const rt = await startRuntime(plan, {
+    host: '127.0.0.1', port: 0,
+    tls: { cert: join(dir, 'server.crt'), key: join(dir, 'server.key'), clientCa: join(dir, 'ca.crt') },
+    dataDir: join(dir, 'data'), maxBodyBytes: 5 * 1024 * 1024, requestTimeoutMs: 30_000, shutdownTimeoutMs: 5000,
+    logPhi: false, log: createLogger({ level: 'info', destination: pino.destination({ dest: '/dev/null', sync: false }) }),
+    mapFields, orderKeyFor,
+    ...(process.env.BENCH_JOURNAL_THREAD ? { journalThread: process.env.BENCH_JOURNAL_THREAD as 'worker' | 'inline' } : {}),
+  });
+  process.once('disconnect', () => void rt.close());
+  return rt.url + '/hl7/bench';
+}
+
+async function serveFloor(dir: string): Promise<string> {
+  const Koa = (await import('koa')).default;
+  const { createServer } = await import('node:https');
+  const { readFileSync } = await import('node:fs');
+  const ack = Buffer.from('MSH|^~\\&|HDC|HDCFAC|LABSYS|REFLAB|20240301091500||ACK^R01^ACK|ACK1|P|2.5.1\rMSA|CA|X\r');
+  const app = new Koa();
+  app.use(async (ctx) => {
+    const chunks: Buffer[] = [];
+    for await (const c of ctx.req) chunks.push(c as Buffer);
+    ctx.set('Content-Type', 'application/hl7-v2; charset=utf-8');
+    ctx.body = ack;
+  });
+  const server = createServer({
+    cert: readFileSync(join(dir, 'server.crt')), key: readFileSync(join(dir, 'server.key')), ca: readFileSync(join(dir, 'ca.crt')),
+    requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2',
+  }, app.callback());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  process.once('disconnect', () => server.close());
+  return `https://127.0.0.1:${(server.address() as { port: number }).port}/hl7/bench`;
+}
+
+async function load(a: LoadArgs) {
+  const autocannon = (await import('autocannon')).default;
+  const { readFileSync } = await import('node:fs');
+  let n = 0;
+  let bad = 0;
+  let badSample = '';
+  const result = await autocannon({
+    url: a.url,
+    method: 'POST',
+    connections: a.connections,
+    duration: a.duration,
+    headers: { 'content-type': 'application/hl7-v2; charset=utf-8' },
+    tlsOptions: { cert: readFileSync(join(a.dir, 'client.crt')), key: readFileSync(join(a.dir, 'client.key')), ca: readFileSync(join(a.dir, 'ca.crt')) },
+    requests: [{
+      setupRequest: (req: Record<string, unknown>) => {
+        const id = `${a.prefix}${(n++).toString(36)}`;
+        return { ...req, body: n % 2 ? adtMessage(id) : oruMessage(id) };
+      },
+      onResponse: (status: number, body: string) => {
+        if (status !== 200 || !/\rMSA\|(AA|CA)\|/.test(body)) {
+          bad++;
+          badSample ||= `${status} ${body.slice(0, 200)}`;
+        }
+      },
+    }],
+  } as unknown as Parameters<typeof autocannon>[0]);
+  return {
+    requests: result.requests.total,
+    perSec: result.requests.total / a.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    bad,
+    badSample,
+  };
+}
+
+type LoadResult = Awaited<ReturnType<typeof load>>;
+
+if (process.argv[2] === 'child') {
+  const args = JSON.parse(process.argv[3]!) as ServeArgs | LoadArgs;
+  if (args.role === 'load') {
+    process.send!({ result: await load(args) });
+    process.disconnect();
+  } else {
+    const url = args.role === 'serve-hdc' ? await serveHdc(args.dir) : await serveFloor(args.dir);
+    let peak = 0;
+    let cpu = process.cpuUsage();
+    const sample = () => (peak = Math.max(peak, process.memoryUsage().rss));
+    const timer = setInterval(sample, 100);
+    process.on('message', (m: { cmd: string }) => {
+      if (m.cmd === 'reset') {
+        peak = 0;
+        cpu = process.cpuUsage();
+      }
+      if (m.cmd === 'rss') {
+        sample();
+        const used = process.cpuUsage(cpu);
+        process.send!({ rss: { peak, cpuUs: used.user + used.system } });
+      }
+    });
+    process.once('disconnect', () => clearInterval(timer));
+    process.send!({ url });
+  }
+} else if (process.argv[1] && new URL(import.meta.url).pathname === process.argv[1]) {
+  await main();
+}
+
+function child(args: ServeArgs | LoadArgs): ChildProcess {
+  // BENCH_PROFILE=DIR writes a CPU profile of the hdc server there (for tuning).
+  const profile = args.role === 'serve-hdc' && process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  return fork(self, ['child', JSON.stringify(args)], { execArgv: ['--import', 'tsx', ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+function next<T>(c: ChildProcess, key: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: Record<string, unknown>) => {
+      if (key in m) {
+        c.off('message', onMessage);
+        resolve(m[key] as T);
+      }
+    };
+    c.on('message', onMessage);
+    c.once('exit', (code) => reject(new Error(`child exited (${code}) before sending ${key}`)));
+  });
+}
+
+async function measure(role: ServeArgs['role'], dir: string, label: string): Promise<LoadResult & { rssMb: number; cpuUsPerReq: number }> {
+  const server = child({ role, dir });
+  const url = await next<string>(server, 'url');
+  const run = async (duration: number, prefix: string) => {
+    const loader = child({ role: 'load', url, dir, duration, connections: CONNECTIONS, prefix });
+    return next<LoadResult>(loader, 'result');
+  };
+  await run(WARMUP_S, `W${label}`);
+  server.send({ cmd: 'reset' });
+  const r = await run(DURATION_S, `M${label}`);
+  server.send({ cmd: 'rss' });
+  const usage = await next<{ peak: number; cpuUs: number }>(server, 'rss');
+  server.disconnect();
+  await new Promise((res) => server.once('exit', res));
+  return { ...r, rssMb: Math.round(usage.peak / 1024 / 1024), cpuUsPerReq: Math.round(usage.cpuUs / Math.max(1, r.requests)) };
+}
+
+async function main() {
+  const { createCertificateAuthority, issueCertificate } = await import('../runtime/tls/certificate-authority.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'hdc-bench-ingest-'));
+  try {
+    const ca = await createCertificateAuthority('bench CA');
+    const server = await issueCertificate(ca, { commonName: 'localhost', usage: 'server', ipAddresses: ['127.0.0.1'] });
+    const client = await issueCertificate(ca, { commonName: 'bench-partner', usage: 'client' });
+    writeFileSync(join(dir, 'ca.crt'), ca.cert);
+    writeFileSync(join(dir, 'server.crt'), server.cert);
+    writeFileSync(join(dir, 'server.key'), server.key);
+    writeFileSync(join(dir, 'client.crt'), client.cert);
+    writeFileSync(join(dir, 'client.key'), client.key);
+    console.log(`ingest: ${CONNECTIONS} keep-alive mTLS connections, ${WARMUP_S} s warm-up + ${DURATION_S} s per server; ADT ${Buffer.byteLength(adtMessage('X'))} B, ORU ${Buffer.byteLength(oruMessage('X'))} B`);
+    const floor = await measure('serve-floor', dir, 'f');
+    console.log(`floor (bare Koa HTTPS, fixed ACK): ${floor.perSec.toFixed(0)} req/s  p50 ${floor.p50} ms  p99 ${floor.p99} ms  RSS ${floor.rssMb} MB  server CPU ${floor.cpuUsPerReq} µs/req  bad ${floor.bad + floor.errors}`);
+    const hdc = await measure('serve-hdc', dir, 'h');
+    console.log(`hdc  (parse, match, map, journal):  ${hdc.perSec.toFixed(0)} msg/s  p50 ${hdc.p50} ms  p99 ${hdc.p99} ms  RSS ${hdc.rssMb} MB  server CPU ${hdc.cpuUsPerReq} µs/msg  bad ${hdc.bad + hdc.errors}${hdc.badSample ? ` (${hdc.badSample})` : ''}`);
+    const out = {
+      bench: 'ingest',
+      msgPerSec: Math.round(hdc.perSec),
+      floorPerSec: Math.round(floor.perSec),
+      ratio: Math.round((hdc.perSec / floor.perSec) * 100) / 100,
+      p50Ms: hdc.p50,
+      p99Ms: hdc.p99,
+      rssMb: hdc.rssMb,
+      floorP50Ms: floor.p50,
+      floorP99Ms: floor.p99,
+      floorRssMb: floor.rssMb,
+      cpuUsPerMsg: hdc.cpuUsPerReq,
+      floorCpuUsPerReq: floor.cpuUsPerReq,
+      connections: CONNECTIONS,
+      durationS: DURATION_S,
+      failed: hdc.bad + hdc.errors,
+    };
+    const resultsDir = new URL('./results/', import.meta.url).pathname;
+    mkdirSync(resultsDir, { recursive: true });
+    writeFileSync(join(resultsDir, 'ingest.json'), JSON.stringify(out, null, 2) + '\n');
+    console.log(JSON.stringify(out));
+    if (out.failed) process.exitCode = 1;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
