@@ -83,6 +83,7 @@ const command: Command = {
         ...(opts.retentionDays ? { retentionDays: opts.retentionDays } : {}),
         logPhi: opts.logPhi,
         log,
+        ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
         mapFields,
         orderKeyFor,
       });

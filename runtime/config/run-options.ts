@@ -18,6 +18,8 @@ export interface RunOptions {
   retentionDays?: number;
   logPhi: boolean;
   logLevel: string;
+  /** Public base URL of the connector (SMART redirect_uris); default the listening URL. */
+  publicUrl?: string;
 }
 
 export const DEV_CERT_DIR = '.hdc-certs';
@@ -47,8 +49,12 @@ Options (environment variable in brackets; flags win):
   --log-phi               include message content and identifiers in logs (off by default)
                           [HDC_LOG_PHI=1]
   --log-level LEVEL       trace, debug, info, warn, error; default info [HDC_LOG_LEVEL]
+  --public-url URL        the connector's public base URL (behind a proxy or load balancer),
+                          from which SMART redirect_uris are made; default the listening URL
+                          [HDC_PUBLIC_URL]
 
-Endpoints: POST <sender path> (HL7 v2), GET /health (alive), GET /ready (database open, plan loaded).
+Endpoints: POST <sender path> (HL7 v2), GET /health (alive), GET /ready (database open, plan loaded),
+/smart/<launch>/launch|start|callback|login (SMART launches, see docs/smart.md).
 SIGTERM/SIGINT: stop accepting, drain in-flight requests, finish journal writes, close the database.`;
 
 export class OptionsError extends Error {}
@@ -92,6 +98,7 @@ export function parseRunOptions(args: string[], env: Record<string, string | und
       'retention-days': { type: 'string' },
       'log-phi': { type: 'boolean' },
       'log-level': { type: 'string' },
+      'public-url': { type: 'string' },
     },
   });
   if (positionals.length === 0) throw new OptionsError('expected a plan.json or .hdc files to run');
@@ -107,6 +114,14 @@ export function parseRunOptions(args: string[], env: Record<string, string | und
     throw new OptionsError(`--insecure-http is only allowed on a loopback address, not ${host}: partners' messages must travel over TLS`);
   }
   const retention = pick(values['retention-days'], 'HDC_RETENTION_DAYS');
+  const publicUrl = pick(values['public-url'], 'HDC_PUBLIC_URL');
+  if (publicUrl !== undefined) {
+    let u: URL | undefined;
+    try { u = new URL(publicUrl); } catch { /* reported below */ }
+    if (!u || (u.protocol !== 'https:' && !(u.protocol === 'http:' && isLoopback(u.hostname)))) {
+      throw new OptionsError(`--public-url: expected an https:// URL (http only on loopback), got "${publicUrl}"`);
+    }
+  }
   const cert = abs(pick(values.cert, 'HDC_CERT')) ?? devFile('server.crt');
   const key = abs(pick(values.key, 'HDC_KEY')) ?? devFile('server.key');
   const clientCa = abs(pick(values['client-ca'], 'HDC_CLIENT_CA')) ?? devFile('ca.crt');
@@ -125,5 +140,6 @@ export function parseRunOptions(args: string[], env: Record<string, string | und
     retentionDays: retention === undefined ? undefined : parseInteger(retention, '--retention-days', 1),
     logPhi: values['log-phi'] ?? truthy(env.HDC_LOG_PHI),
     logLevel: pick(values['log-level'], 'HDC_LOG_LEVEL') ?? 'info',
+    ...(publicUrl !== undefined ? { publicUrl: publicUrl.replace(/\/+$/, '') } : {}),
   };
 }

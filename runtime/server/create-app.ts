@@ -19,6 +19,8 @@ export interface AppDeps {
   log: Logger;
   /** Extra checks for /ready (e.g. the database answers). */
   readyCheck?: () => boolean;
+  /** Other routes (the SMART launches): resolves true when it answered the request. */
+  routes?: (ctx: Context) => Promise<boolean>;
 }
 
 export function createApp(deps: AppDeps): Koa {
@@ -39,6 +41,17 @@ export function createApp(deps: AppDeps): Koa {
         ctx.status = ok ? 200 : 503;
         ctx.body = { status: ok ? 'ready' : state.shuttingDown ? 'shutting down' : 'not ready' };
         return;
+      }
+      if (deps.routes && state.ready && !state.shuttingDown) {
+        try {
+          if (await deps.routes(ctx)) return;
+        } catch (err) {
+          log.error({ path: ctx.path, err: (err as Error).message }, 'unexpected error handling a request');
+          ctx.status = 500;
+          ctx.set('Content-Type', 'text/plain; charset=utf-8');
+          ctx.body = 'internal error\n';
+          return;
+        }
       }
       const candidates = directory.forPath(ctx.path);
       if (!candidates) {

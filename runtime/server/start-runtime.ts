@@ -15,6 +15,7 @@ import type { Logger } from '../log/logger.ts';
 import { SenderDirectory } from './sender-directory.ts';
 import { createApp, type AppState } from './create-app.ts';
 import { createHl7Endpoint, type FieldMapper, type OrderKeyFor } from './hl7-endpoint.ts';
+import { createSmartRoutes, type SmartOptions, type SmartRoutes } from '../smart/smart-routes.ts';
 
 export interface RuntimeOptions {
   host: string;
@@ -32,6 +33,9 @@ export interface RuntimeOptions {
   orderKeyFor?: OrderKeyFor;
   journalThread?: JournalThread;
   events?: RunEvents;
+  /** Public base URL (behind a proxy); default the listening URL. SMART redirect_uris derive from it. */
+  publicUrl?: string;
+  smart?: SmartOptions;
 }
 
 /** Something that runs beside the listener (the workflow engine) and stops before the database closes. */
@@ -49,6 +53,8 @@ export interface Runtime {
   journal: Journal;
   events: RunEvents;
   state: AppState;
+  /** The SMART launch routes, when the plan has launches. */
+  smart?: SmartRoutes;
   /** Registers a service to stop after in-flight requests drained, before the database closes. */
   addService(service: RuntimeService): void;
   /** Runs the retention purge now; resolves to the rows touched. */
@@ -85,7 +91,11 @@ export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Ru
     journal, events, log, logPhi: opts.logPhi, maxBodyBytes: opts.maxBodyBytes,
     mapFields: opts.mapFields, workflows, ...(opts.orderKeyFor ? { orderKeyFor: opts.orderKeyFor } : {}),
   });
-  const app = createApp({ directory, handleHl7, state, log, readyCheck: () => db.open });
+  let publicUrl = opts.publicUrl?.replace(/\/+$/, '');
+  const smart = plan.launches.length
+    ? createSmartRoutes({ ...opts.smart, plan, db, log, publicUrl: () => publicUrl ?? '' })
+    : undefined;
+  const app = createApp({ directory, handleHl7, state, log, readyCheck: () => db.open, ...(smart ? { routes: smart.handle } : {}) });
   const serverOptions = {
     requestTimeout: opts.requestTimeoutMs,
     headersTimeout: Math.min(opts.requestTimeoutMs, 60_000),
@@ -112,6 +122,7 @@ export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Ru
   const port = (server.address() as AddressInfo).port;
   const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const url = `${tlsOptions ? 'https' : 'http'}://${hostForUrl}:${port}`;
+  publicUrl ??= url;
 
   const purge = async () => {
     if (!opts.retentionDays) return 0;
@@ -150,10 +161,11 @@ export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Ru
         log.error({ err: (err as Error).message }, 'shutdown: a service failed to stop');
       }
     }
+    await smart?.close();
     await journal.close();
     db.close();
     log.info('stopped');
   })());
 
-  return { url, port, server, db, dbFile, journal, events, state, purge, close, addService: (s) => void services.push(s) };
+  return { url, port, server, db, dbFile, journal, events, state, ...(smart ? { smart } : {}), purge, close, addService: (s) => void services.push(s) };
 }
