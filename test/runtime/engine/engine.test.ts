@@ -266,4 +266,37 @@ test('an undeclared API or a URL leaving the base fails permanently, naming the 
   assert.is(seen.length, 0);
 });
 
+test('send message forwards the raw HL7 and checks the ACK; send value posts JSON', async () => {
+  let ackCode = 'AA';
+  routes.set('POST /api/hl7', (req, res, body) => {
+    const control = body.split('\r')[0].split('|')[9];
+    res.writeHead(200, { 'content-type': 'application/hl7-v2' }).end(`MSH|^~\\&|DOWN|X|HDC|Y|20240101||ACK^A01^ACK|A9|P|2.5.1\rMSA|${ackCode}|${control}\r`);
+  });
+  routes.set('POST /api/events', (_q, res) => json(res, { id: 7 }, 201));
+  const p = plan({
+    apis: [api('down', 'hl7', `${base}/hl7`), api('billing', 'rest', base)],
+    workflows: [
+      workflow('fwd', [
+        { id: 'fwd', named: true, kind: 'send', api: 'down', payload: 'message', src: src(50) },
+        { id: 'evt', named: true, kind: 'send', api: 'billing', payload: 'value', urlPath: lit('/events'), value: obj({ mrn: ref('mrn'), ack: ref('fwd', '$status') }), src: src(51) },
+      ]),
+    ],
+  });
+  const e = engine(p);
+  e.start();
+  const raw = 'MSH|^~\\&|LAB|LABFAC|HDC|HOSP|20240315103000||ADT^A01^ADT_A01|FWD1|P|2.5.1\rPID|1||Ö1^^^ACME^MR\r';
+  const [id] = enqueue(t.journal, [{ workflow: 'fwd', fields: { mrn: 'Ö1' } }], { raw });
+  e.pump();
+  await until(() => run(id).status === 'done');
+  const hl7 = seen.find((s) => s.url === '/api/hl7')!;
+  assert.is(hl7.body, raw);
+  assert.equal(JSON.parse(seen.find((s) => s.url === '/api/events')!.body), { mrn: 'Ö1', ack: 200 });
+
+  ackCode = 'AE';
+  const [id2] = enqueue(t.journal, [{ workflow: 'fwd', fields: { mrn: 'x' } }]);
+  e.pump();
+  await until(() => run(id2).status === 'dead');
+  assert.is(run(id2).error, 'flows/admit.hdc:50: send to down: the receiver answered AE');
+});
+
 test.run();

@@ -1,0 +1,115 @@
+// `hdc runs`: list with filters, show one run (PHI masked unless --phi), replay a dead letter.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import runs from '../../../runtime/cli/runs.ts';
+import { Engine } from '../../../runtime/engine/engine.ts';
+import { JournalWriter } from '../../../runtime/journal/journal-writer.ts';
+import { RunEvents } from '../../../runtime/journal/run-events.ts';
+import { databasePath, openDatabase, type Database } from '../../../runtime/store/open-database.ts';
+import { api, enqueue, lit, obj, op, plan, ref, src, tpl, workflow } from './fixtures.ts';
+
+let dir: string;
+let db: Database;
+const ids: Record<string, number> = {};
+
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = console.log;
+  const error = console.error;
+  console.log = (...a) => void out.push(a.join(' '));
+  console.error = (...a) => void err.push(a.join(' '));
+  try {
+    const code = await runs.run([...args, '--data', dir]);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+test.before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'hdc-runs-cli-'));
+  db = openDatabase(databasePath(dir));
+  const server = createServer((req, res) => res.writeHead(req.url!.includes('bad') ? 404 : 200, { 'content-type': 'application/json' }).end('{"secret":"Jane Doe"}'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const p = plan({
+    apis: [api('x', 'rest', base)],
+    workflows: [
+      workflow('w', [
+        { id: 'get', named: true, kind: 'rest', api: 'x', method: 'GET', urlPath: tpl('/', ref('path')), src: src(3) },
+        { id: 'r', kind: 'if', cond: op('==', ref('path'), lit('reject')), then: [{ id: 'no', kind: 'reject', code: 'AE', text: tpl('no for ', ref('name')), src: src(4) }], src: src(4) },
+      ]),
+    ],
+  });
+  const journal = new JournalWriter(db);
+  const events = new RunEvents();
+  const engine = new Engine({ db, plan: p, events });
+  engine.start();
+  [ids.done] = enqueue(journal, [{ workflow: 'w', fields: { path: 'ok', name: 'Jane Doe' } }], { sender: 'lab' });
+  [ids.dead] = enqueue(journal, [{ workflow: 'w', fields: { path: 'bad', name: 'John Roe' } }], { sender: 'er' });
+  [ids.rejected] = enqueue(journal, [{ workflow: 'w', fields: { path: 'reject', name: 'Ann Poe' } }], { sender: 'lab' });
+  const waits = Object.values(ids).map((id) => events.waitForFinished(id, 10_000));
+  engine.pump();
+  await Promise.all(waits);
+  await engine.stop();
+  server.close();
+});
+test.after(() => {
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('lists runs newest first, filtered by status, sender and time', async () => {
+  const all = await cli();
+  assert.is(all.code, 0);
+  const lines = all.out.split('\n');
+  assert.match(lines[0], /^ID\s+WORKFLOW\s+SENDER\s+STATUS/);
+  assert.equal(lines.slice(1).map((l) => Number(l.split(/\s+/)[0])), [ids.rejected, ids.dead, ids.done]);
+  assert.match(all.out, /rejected AE/);
+  assert.match(all.out, /flows\/admit\.hdc:3: GET x \/\{…\} failed: 404/);
+  const dead = JSON.parse((await cli('--status', 'dead', '--json')).out);
+  assert.equal(dead.map((r: { id: number }) => r.id), [ids.dead]);
+  const lab = JSON.parse((await cli('--sender', 'lab', '--status', 'done,rejected', '--json')).out);
+  assert.equal(lab.map((r: { id: number }) => r.id), [ids.rejected, ids.done]);
+  assert.is((await cli('--since', '1h', '--json')).out.includes(`"id": ${ids.done}`), true);
+  assert.is((await cli('--since', '2999-01-01')).out, 'no runs');
+});
+
+test('show masks PHI unless --phi', async () => {
+  const masked = await cli('show', String(ids.rejected));
+  assert.is(masked.code, 0);
+  assert.match(masked.out, /status\s+rejected AE/);
+  assert.match(masked.out, /0\s+get\s+rest\s+done\s+\d+ ms HTTP 200/);
+  assert.not.match(masked.out, /Ann Poe|no for/);
+  assert.not.match(masked.out, /Jane Doe/);
+  const phi = await cli('show', String(ids.rejected), '--phi');
+  assert.match(phi.out, /no for Ann Poe/);
+  assert.match(phi.out, /"name":"Ann Poe"/);
+  assert.match(phi.out, /"secret":"Jane Doe"/);
+  const json = JSON.parse((await cli('show', String(ids.dead), '--json')).out);
+  assert.is(json.status, 'dead');
+  assert.is(json.steps[0].status, 'failed');
+  assert.match(json.steps[0].error, /404/);
+  assert.is(json.input.fields.name, '•••(8)');
+});
+
+test('replay requeues a dead letter, and only dead or failed runs', async () => {
+  const r = await cli('replay', String(ids.dead));
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /queued again/);
+  const row = db.prepare('SELECT status, attempts, error FROM workflow_runs WHERE id = ?').get(ids.dead) as { status: string; attempts: number; error: string | null };
+  assert.equal(row, { status: 'queued', attempts: 0, error: null });
+  const again = await cli('replay', String(ids.done));
+  assert.is(again.code, 1);
+  assert.match(again.err, /run \d+ is done; only dead or failed runs can be replayed/);
+  assert.is((await cli('show', '9999')).code, 1);
+});
+
+test.run();
