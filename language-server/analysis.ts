@@ -2,8 +2,9 @@
 // Every feature (diagnostics, completion, navigation) reads the same compile, so the server
 // never parses or resolves anything on its own.
 import { existsSync } from 'node:fs';
-import { compileSources, type CompileResult, type Project } from '../compiler/api.ts';
+import { compileSources, type CompileOptions, type CompileResult, type Project } from '../compiler/api.ts';
 import type { SourceFile } from '../compiler/syntax/ast.ts';
+import { parse } from '../compiler/syntax/parser.ts';
 import type { Workspace } from './workspace.ts';
 
 export interface ProjectAnalysis {
@@ -22,6 +23,8 @@ export interface ProjectAnalysis {
 
 export class Analyzer {
   private cache = new Map<string, ProjectAnalysis>();
+  /** Parses by file, reused while a file's text is unchanged: an edit re-parses only its own file. */
+  private parses: NonNullable<CompileOptions['parseCache']> = new Map();
 
   constructor(private readonly workspace: Workspace) {}
 
@@ -29,6 +32,23 @@ export class Analyzer {
   forFile(path: string): { analysis: ProjectAnalysis; file: SourceFile | undefined } {
     const analysis = this.project(this.workspace.projectOf(path));
     return { analysis, file: analysis.files.get(path) };
+  }
+
+  /**
+   * For completion while typing: when only this file changed since the last compile, the last
+   * analysis (declarations, scopes) with this file freshly parsed — a parse of one file instead of a
+   * compile of the project per keystroke. The debounced check compiles shortly after.
+   */
+  forFileWhileTyping(path: string): { analysis: ProjectAnalysis; file: SourceFile | undefined } {
+    const dir = this.workspace.projectOf(path);
+    const cached = this.cache.get(dir);
+    const text = this.workspace.text(path);
+    if (!cached || text === undefined || !cached.texts.has(path) || !this.current(cached, path)) return this.forFile(path);
+    if (cached.texts.get(path) === text) return { analysis: cached, file: cached.files.get(path) };
+    const entry = this.parses.get(path);
+    const parsed = entry && entry.text === text ? entry.result : parse(text, path);
+    this.parses.set(path, { text, result: parsed });
+    return { analysis: cached, file: parsed.ast };
   }
 
   project(dir: string): ProjectAnalysis {
@@ -48,12 +68,14 @@ export class Analyzer {
 
   forget(dir: string): void {
     this.cache.delete(dir);
+    for (const file of this.parses.keys()) if (file.startsWith(dir + '/')) this.parses.delete(file);
   }
 
-  private current(a: ProjectAnalysis): boolean {
+  /** True when every text the analysis read is still current (except, if given, one file). */
+  private current(a: ProjectAnalysis, except?: string): boolean {
     const own = this.workspace.projectFiles(a.dir);
     if (own.length !== a.own.length || own.some((p, i) => p !== a.own[i])) return false;
-    for (const [path, text] of a.texts) if (this.workspace.text(path) !== text) return false;
+    for (const [path, text] of a.texts) if (path !== except && this.workspace.text(path) !== text) return false;
     return true;
   }
 
@@ -75,6 +97,7 @@ export class Analyzer {
         return text;
       },
       fileExists: (path) => this.workspace.document(path) !== undefined || existsSync(path),
+      parseCache: this.parses,
     });
     const files = new Map(result.project.files.map((f) => [f.file, f]));
     return { dir, result, project: result.project, files, texts, own, compileMs: performance.now() - started };

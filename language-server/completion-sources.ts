@@ -122,8 +122,8 @@ export function messageTypeItems(version: string, range: Range | undefined, pref
     items.push(replacing(label, range, {
       label,
       kind: CompletionItemKind.EnumMember,
+      // Detail only (no documentation): several hundred items go over the wire on every request.
       detail: triggers[trigger] ?? table.messages[key]!.description,
-      documentation: md(`**${label}** — ${table.messageTypes[type] ?? type}; ${triggers[trigger] ?? ''} (HL7 v${resolved})`),
       sortText: sortKey(pref.has(label) ? 0 : 1, i++),
     }));
   }

@@ -67,11 +67,10 @@ export function cursorContext(file: A.SourceFile | undefined, text: string, offs
   if (/\/\*(?:(?!\*\/)[\s\S])*$/.test(slice) && !lexed.tokens.some((t) => t.startOffset > slice.lastIndexOf('/*'))) ctx.inComment = true;
   if (ctx.inComment) return ctx;
 
-  // A string still open on the cursor's line: the lexer cannot match it and reports an error there.
-  const lastError = lexed.errors[lexed.errors.length - 1];
-  const openQuote = lastError && slice[lastError.offset] === '"' && !slice.slice(lastError.offset).includes('\n') ? lastError.offset : -1;
+  // A string still open on the cursor's line (strings never span lines).
+  const openQuote = openStringAt(linePrefix);
   if (openQuote >= 0) {
-    const inside = slice.slice(openQuote + 1) + word;
+    const inside = linePrefix.slice(openQuote + 1);
     const open = unclosedBrace(inside);
     ctx.inString = open >= 0 ? { interpolation: inside.slice(open + 1) } : {};
     return ctx;
@@ -80,6 +79,20 @@ export function cursorContext(file: A.SourceFile | undefined, text: string, offs
   const tokens = lexed.tokens.map((t) => shift(t, from));
   buildFrames(ctx, tokens, text);
   return ctx;
+}
+
+/** Index of the quote opening a string that is still open at the end of a line's prefix, or -1. */
+function openStringAt(line: string): number {
+  let open = -1;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (open >= 0) {
+      if (c === '\\') i++;
+      else if (c === '"') open = -1;
+    } else if (c === '"') open = i;
+    else if (c === '/' && line[i + 1] === '/') return -1;
+  }
+  return open;
 }
 
 /** Index of the last `{` without its `}` in a string body (escapes `\{` skipped), or -1. */

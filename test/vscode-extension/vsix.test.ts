@@ -73,6 +73,16 @@ test('the .vsix holds the grammar, language configuration, README and bundled co
   for (const name of entries.keys()) assert.not.match(name, /(^|\/)(src|node_modules)\//, `${name} should not be packaged`);
 });
 
+test('the client type-checks against the VS Code API it declares (engines.vscode)', () => {
+  const r = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'vscode-extension/tsconfig.json'], { cwd: root, encoding: 'utf8' });
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  // The API the client compiles against must exist in the oldest VS Code the manifest accepts.
+  const minor = (v: string) => v.replace(/^[^\d]*/, '').split('.').slice(0, 2).map(Number);
+  const [tMajor, tMinor] = minor(JSON.parse(readFileSync(join(root, 'node_modules/@types/vscode/package.json'), 'utf8')).version);
+  const [eMajor, eMinor] = minor(manifest.engines.vscode);
+  assert.ok(tMajor! < eMajor! || (tMajor === eMajor && tMinor! <= eMinor!), `@types/vscode ${tMajor}.${tMinor} is newer than engines.vscode ${manifest.engines.vscode}`);
+});
+
 test('the server unpacked from the .vsix answers completion with the HL7 tables', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hdc-vsix-'));
   try {
