@@ -375,6 +375,10 @@ function tokenError(err: unknown, src: string): LaunchError {
   if (err instanceof oidc.ResponseBodyError) {
     return new LaunchError(`token endpoint answered ${err.status} ${err.error}`, { status: 502, src });
   }
+  if (err instanceof oidc.WWWAuthenticateChallengeError) {
+    const error = err.cause[0]?.parameters.error;
+    return new LaunchError(`token endpoint answered ${err.status}${error ? ` ${error}` : ''} (${err.cause[0]?.scheme ?? 'challenge'})`, { status: 502, src });
+  }
   if (err instanceof oidc.AuthorizationResponseError) {
     return new LaunchError(`authorization response refused: ${err.error}`, { status: err.error === 'access_denied' ? 403 : 400, src });
   }

@@ -93,7 +93,8 @@ export function createSmartRoutes(deps: SmartRoutesDeps): SmartRoutes {
       const t = new RequestTiming();
       if (now() - lastPurge > PURGE_EVERY_MS) {
         lastPurge = now();
-        sessions.purge();
+        // Kept an hour past expiry, so a late browser is told "expired" rather than "unknown".
+        sessions.purge(3_600_000);
       }
       const handled = await handler.handle(ctx, m[2]!, t);
       timing.requests++;

@@ -21,6 +21,7 @@ let forms: FormPages;
 let rt: ConnectorRuntime;
 let base: string;
 const log = memoryLog();
+let clockOffset = 0;
 
 test.before(async () => {
   forms = await startFormPages();
@@ -36,7 +37,7 @@ test.before(async () => {
     },
   });
   const plan = compileHdc(launchHdc({ fhirBase: stack.fhir.baseUrl, formsOrigin: forms.origin }));
-  rt = await startConnector(plan, port, { log: createLogger({ level: 'debug', destination: log.destination }), over: { smart: { sessionTtlMs: 60_000 } } });
+  rt = await startConnector(plan, port, { log: createLogger({ level: 'debug', destination: log.destination }), over: { smart: { sessionTtlMs: 60_000, now: () => Date.now() + clockOffset } } });
 });
 
 test.after(async () => {
@@ -176,6 +177,39 @@ test('FHIR failure during the fetches: error page; the log names the step\'s lin
   const line = log.lines.find((l) => l.includes(id))!;
   assert.match(line, /launch\.hdc:14: GET launch intake MedicationRequest/, line);
   stack.fhir.clearFaults?.();
+});
+
+test('expired session: a callback after the session lifetime is refused', async () => {
+  stack.auth.registerLaunch('L-slow', { patient: child.id });
+  const jar = new CookieJar();
+  const r = await walkRedirects(`${base}/smart/intake/launch?iss=${encodeURIComponent(stack.fhir.baseUrl)}&launch=L-slow`, {
+    jar,
+    stopWhen: (u) => u.pathname.endsWith('/smart/intake/callback'),
+  });
+  clockOffset = 61_000;
+  try {
+    const late = await walkRedirects(r.url, { jar, stopWhen: toForms });
+    assert.is(late.status, 410);
+    assert.match(late.body, /expired/);
+  } finally {
+    clockOffset = 0;
+  }
+});
+
+test('sessions are stored server side, hashed; the cookie is HttpOnly and SameSite=Lax', async () => {
+  stack.auth.registerLaunch('L-cookie', { patient: child.id });
+  const res = await fetch(`${base}/smart/intake/launch?iss=${encodeURIComponent(stack.fhir.baseUrl)}&launch=L-cookie`, { redirect: 'manual' });
+  const cookie = res.headers.getSetCookie()[0]!;
+  assert.match(cookie, /^hdc-launch=[A-Za-z0-9_-]{43};/);
+  assert.match(cookie, /httponly/i);
+  assert.match(cookie, /samesite=lax/i);
+  const id = /^hdc-launch=([^;]+)/.exec(cookie)![1]!;
+  const rows = rt.db.prepare('SELECT id_hash FROM smart_launch_sessions').all() as Array<{ id_hash: string }>;
+  assert.ok(rows.length > 0);
+  assert.not.ok(rows.some((r) => r.id_hash === id));
+  assert.ok(rt.smart!.sessions.get(id));
+  // Nothing of the launch is in the URL but the state, the challenge and public parameters.
+  assert.not.match(res.headers.get('location')!, new RegExp(id));
 });
 
 test('the log holds no tokens, codes or patient data', () => {
