@@ -17,6 +17,7 @@ const commands: Record<string, Loader> = {
   run: () => import('../../runtime/cli/run.ts'),
   send: () => import('../../runtime/cli/send.ts'),
   'dev-certs': () => import('../../runtime/cli/dev-certs.ts'),
+  users: () => import('../../runtime/cli/users.ts'),
 };
 
 async function main(argv: string[]): Promise<number> {
