@@ -16,7 +16,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { findHdcFiles } from '../compiler/api.ts';
 import { Analyzer } from './analysis.ts';
 import { CheckScheduler } from './check-scheduler.ts';
-import { Workspace, uriToPath } from './workspace.ts';
+import { Workspace, toPosixPath, uriToPath } from './workspace.ts';
 import { DiagnosticPublisher } from './handlers/diagnostics.ts';
 import { completion, completionTriggerCharacters } from './handlers/completion.ts';
 import { hover } from './handlers/hover.ts';
@@ -104,7 +104,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.hdc' }] });
     }
     // Check the workspace's projects once, so problems in unopened files show up too.
-    const dirs = new Set(findHdcFiles(roots.filter(Boolean)).map((f) => workspace.projectOf(f)));
+    const dirs = new Set(findHdcFiles(roots.filter(Boolean)).map((f) => workspace.projectOf(toPosixPath(f))));
     for (const dir of dirs) scheduler.schedule(dir, 0);
   });
 

@@ -2,12 +2,20 @@
 // on disk. A project is the set of .hdc files in one folder, as `hdc compile DIR` sees it; imports
 // may reach files elsewhere, which are read the same way (open text first, then disk).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { sep } from 'node:path';
+import { dirname, join } from 'node:path/posix';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 
-export const uriToPath = (uri: string): string => (uri.startsWith('file:') ? fileURLToPath(uri) : uri);
-export const pathToUri = (path: string): string => (path.includes(':') && !path.startsWith('/') && !/^[A-Za-z]:/.test(path) ? path : pathToFileURL(path).href);
+/**
+ * Files are named by path with forward slashes, as the compiler names them in diagnostics and
+ * symbols; documents that are not files (untitled:…) keep their URI as their name.
+ */
+export const uriToPath = (uri: string): string => (uri.startsWith('file:') ? toPosixPath(fileURLToPath(uri)) : uri);
+/** A file system path in the server's form (forward slashes). */
+export const toPosixPath = (path: string): string => path.split(sep).join('/');
+const isFilePath = (path: string): boolean => path.startsWith('/') || /^[A-Za-z]:\//.test(path);
+export const pathToUri = (path: string): string => (isFilePath(path) ? pathToFileURL(path).href : path);
 
 interface DiskEntry { mtimeMs: number; text: string | undefined }
 
@@ -58,13 +66,14 @@ export class Workspace {
     this.listings.delete(dirname(path));
   }
 
-  /** The project a file belongs to: its folder. */
+  /** The project a file belongs to: its folder (an unsaved, untitled document is a project of its own). */
   projectOf(path: string): string {
-    return dirname(path);
+    return isFilePath(path) ? dirname(path) : path;
   }
 
   /** The .hdc files of a project: those on disk in the folder plus open, unsaved ones. */
   projectFiles(dir: string): string[] {
+    if (!isFilePath(dir)) return this.open.has(dir) ? [dir] : [];
     let listed = this.listings.get(dir);
     if (!listed) {
       try {

@@ -221,4 +221,48 @@ test('tests: senders after send … to, ACK codes, APIs after mock', async () =>
   assert.ok(mock.includes('ehr') && mock.includes('billing') && mock.includes('step'));
 });
 
+const launch = `smart launch coverage {
+  client_id env("SMART_CLIENT_ID")
+  scope "launch openid fhirUser patient/Patient.rs patient/Coverage.rs"
+  login oidc {
+    issuer env("IDP_ISSUER")
+    client_id env("IDP_CLIENT_ID")
+  }
+  fetch {
+    patient = read Patient context.patient
+    coverage = search Coverage { beneficiary: "Patient/{context.patient}" }
+  }
+  map {
+    given: patient.name[0].given[0]
+  }
+  redirect {
+    when exists(coverage.entry)
+      to "https://forms.example.org/active" with { given: data.given }
+    otherwise to "https://forms.example.org/self-pay"
+  }
+}
+`;
+
+test('SMART launch: settings and blocks, login methods and their settings', async () => {
+  const top = await complete(launch.replace('  login oidc {', '  |\n  login oidc {'));
+  for (const k of ['issuers', 'targets', 'redirect_uri', 'fetch', 'redirect']) item(top, k);
+  assert.not.ok(labels(top).includes('client_id'), 'client_id is already set');
+  assert.equal(labels(await complete(launch.replace('login oidc {', 'login | {'))).sort(), ['ldap', 'oidc', 'postgres', 'users']);
+  const login = await complete(launch.replace('    client_id env("IDP_CLIENT_ID")', '    client_id env("IDP_CLIENT_ID")\n    |'));
+  for (const k of ['client_secret', 'scope', 'require']) item(login, k);
+});
+
+test('SMART launch: fetches name resource types (no API), results feed map and redirect', async () => {
+  const fetchTypes = await complete(launch.replace('    patient = read Patient context.patient', '    patient = read |'));
+  item(fetchTypes, 'Patient');
+  assert.not.ok(labels(fetchTypes).includes('ehr'));
+  const params = await complete(launch.replace('{ beneficiary: "Patient/{context.patient}" }', '{ | }'));
+  item(params, 'beneficiary');
+  const mapped = await complete(launch.replace('given: patient.name[0].given[0]', 'given: patient.|'));
+  for (const k of ['name', 'birthDate']) item(mapped, k);
+  const when = await complete(launch.replace('when exists(coverage.entry)', 'when |'));
+  item(when, 'coverage');
+  item(when, 'data');
+});
+
 test.run();

@@ -36,6 +36,8 @@ test.before(async () => {
   mkdirSync(join(dir, 'proj'));
   writeFileSync(join(dir, 'proj', 'senders.hdc'), senders);
   writeFileSync(join(dir, 'proj', 'workflows.hdc'), workflows);
+  mkdirSync(join(dir, 'unopened'));
+  writeFileSync(join(dir, 'unopened', 'broken.hdc'), senders.replace('run results', 'run nowhere'));
   client = await LspClient.start({ rootDir: dir, debounceMs: DEBOUNCE });
 });
 test.after(async () => {
@@ -131,6 +133,33 @@ test('rapid edits: stale checks are dropped, only the last version is published'
   await new Promise((r) => setTimeout(r, DEBOUNCE * 3));
   const after = client.diagnostics.get(uri)!.slice(since);
   assert.equal(after.map((x) => x.version), [last], 'one publication, for the last version only');
+});
+
+test('files nobody opened are checked at start-up and after they change on disk', async () => {
+  const path = join(dir, 'unopened', 'broken.hdc');
+  const uri = client.uri(path);
+  const first = await client.waitForDiagnostics(uri, (d) => d.diagnostics.length > 0);
+  assert.is(first.version, undefined, 'not an open document');
+  assert.match(first.diagnostics[0]!.message, /unknown workflow "nowhere"/);
+  writeFileSync(path, senders.replace('run results', 'run elsewhere'));
+  const since = client.diagnostics.get(uri)!.length;
+  await client.connection.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri, type: 2 }] });
+  const again = await client.waitForDiagnostics(uri, () => true, 10_000, since);
+  assert.match(again.diagnostics[0]!.message, /unknown workflow "elsewhere"/);
+  // A new file on disk that declares the missing workflow fixes it.
+  writeFileSync(join(dir, 'unopened', 'elsewhere.hdc'), 'workflow elsewhere {\n  reject AE "no"\n}\n');
+  const since2 = client.diagnostics.get(uri)!.length;
+  await client.connection.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: client.uri(join(dir, 'unopened', 'elsewhere.hdc')), type: 1 }] });
+  const fixed = await client.waitForDiagnostics(uri, () => true, 10_000, since2);
+  assert.equal(fixed.diagnostics, []);
+});
+
+test('an untitled document is a project of its own', async () => {
+  const uri = 'untitled:Untitled-1';
+  await client.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'hdc', version: 1, text: 'sender s {\n  path "/x"\n  accept ADT^A01\n  on ADT^A01 run results\n}\n' } });
+  const p = await client.waitForDiagnostics(uri, (d) => d.version === 1);
+  // "results" exists in proj/ but an untitled document sees only itself.
+  assert.ok(p.diagnostics.some((d) => d.code === 'HDC2001'), JSON.stringify(p.diagnostics));
 });
 
 test('formatting returns the hdc fmt layout as edits', async () => {
