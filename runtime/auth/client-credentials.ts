@@ -7,7 +7,9 @@ import { WorkflowError } from '../engine/workflow-error.ts';
 import type { AuthProvider } from './auth-provider.ts';
 import type { ClientKey } from './private-key.ts';
 import { smartPrivateKeyJwt } from './smart-assertion.ts';
+import { errorCode, isCertificateError } from '../http/tls-errors.ts';
 import { DiscoveryError, discoverSmartConfiguration } from './smart-discovery.ts';
+import { hasTls, tlsFetch, type TlsOptions } from './tls-fetch.ts';
 
 export type ClientAuthentication =
   | { method: 'client_secret_basic' | 'client_secret_post'; secret: string }
@@ -22,6 +24,8 @@ export interface ClientCredentialsOptions {
   /** Token endpoint; when absent it is discovered from `fhirBase`. */
   tokenUrl?: string;
   fhirBase?: string;
+  /** CA / client certificate for the token endpoint and discovery (the API's `tls`). */
+  tls?: TlsOptions;
   /** Renew this long before expiry (capped at a tenth of the token's lifetime). */
   renewBeforeMs?: number;
   /** Lifetime assumed when the server sends no expires_in. */
@@ -105,7 +109,7 @@ export class ClientCredentialsAuth implements AuthProvider {
     let issuer: string | undefined;
     if (!tokenEndpoint) {
       if (!this.opts.fhirBase) throw new DiscoveryError('no token URL and no FHIR base to discover it from', false);
-      const smart = await discoverSmartConfiguration(this.opts.fhirBase);
+      const smart = await discoverSmartConfiguration(this.opts.fhirBase, 10_000, this.opts.tls);
       tokenEndpoint = smart.token_endpoint;
       issuer = smart.issuer;
     }
@@ -125,6 +129,7 @@ export class ClientCredentialsAuth implements AuthProvider {
     }
     const config = new oidc.Configuration(server, this.opts.clientId, {}, clientAuth);
     if (endpoint.protocol === 'http:') oidc.allowInsecureRequests(config);
+    if (hasTls(this.opts.tls)) config[oidc.customFetch] = tlsFetch(this.opts.tls);
     return config;
   }
 
@@ -132,12 +137,14 @@ export class ClientCredentialsAuth implements AuthProvider {
     const what = `auth ${this.opts.name}: token request failed`;
     if (err instanceof WorkflowError) return err;
     if (err instanceof DiscoveryError) return new WorkflowError(`auth ${this.opts.name}: ${err.message}`, { transient: err.transient, src });
+    const code = errorCode(err);
+    if (isCertificateError(code)) return new WorkflowError(`${what}: TLS certificate not trusted (${code})`, { transient: false, src });
     if (err instanceof oidc.ResponseBodyError) {
       const transient = err.status >= 500 || err.status === 429;
       return new WorkflowError(`${what}: ${err.status} ${err.error}`, { transient, src, status: err.status });
     }
     if (err instanceof oidc.ClientError) return new WorkflowError(`${what}: ${err.code ?? 'client error'}`, { transient: false, src });
-    if (isNetworkError(err)) return new WorkflowError(`${what}: ${networkCode(err)}`, { transient: true, src });
+    if (isNetworkError(err)) return new WorkflowError(`${what}: ${code ?? (err as Error).name}`, { transient: true, src });
     // Includes non-JSON or 5xx answers surfaced as generic errors (e.g. WWW-Authenticate challenges).
     const status = (err as { status?: number })?.status;
     if (typeof status === 'number') return new WorkflowError(`${what}: ${status}`, { transient: status >= 500 || status === 429, src, status });
@@ -151,9 +158,4 @@ function isLoopback(host: string): boolean {
 
 function isNetworkError(err: unknown): boolean {
   return err instanceof TypeError && /fetch failed/i.test(err.message) || (err as Error)?.name === 'TimeoutError' || (err as Error)?.name === 'RequestError';
-}
-
-function networkCode(err: unknown): string {
-  const cause = (err as { cause?: { code?: string } })?.cause;
-  return cause?.code ?? (err as Error).name;
 }

@@ -7,8 +7,9 @@ import type { AuthProvider } from './auth-provider.ts';
 import { ClientCredentialsAuth } from './client-credentials.ts';
 import { loadClientKey, type ClientKey } from './private-key.ts';
 import { basicAuth, bearerAuth } from './static-auth.ts';
+import type { TlsOptions } from './tls-fetch.ts';
 
-export function createAuth(auth: Auth, resolve: ValueResolver, fhirBase?: string): AuthProvider {
+export function createAuth(auth: Auth, resolve: ValueResolver, fhirBase?: string, tls?: TlsOptions): AuthProvider {
   const need = (field: keyof Auth): string => {
     const v = auth[field];
     if (v === undefined) throw new Error(`${srcLine(auth.src)}: auth ${auth.name} needs ${field}`);
@@ -38,17 +39,24 @@ export function createAuth(auth: Auth, resolve: ValueResolver, fhirBase?: string
         scope: auth.scope,
         tokenUrl: auth.tokenUrl !== undefined ? need('tokenUrl') : undefined,
         fhirBase,
+        tls,
       });
     }
   }
 }
 
-/** One provider per auth name; discovery uses the first FHIR API that names the auth. */
+/**
+ * One provider per auth name. Discovery (and the TLS material for token requests) comes from the
+ * first FHIR API that names the auth, else the first API that does.
+ */
 export function createAuths(plan: Pick<Plan, 'auths' | 'apis'>, resolve: ValueResolver): Map<string, AuthProvider> {
   const out = new Map<string, AuthProvider>();
   for (const auth of plan.auths) {
-    const api = plan.apis.find((a) => a.auth === auth.name && a.kind === 'fhir');
-    out.set(auth.name, createAuth(auth, resolve, api ? resolve(api.baseUrl) : undefined));
+    const fhir = plan.apis.find((a) => a.auth === auth.name && a.kind === 'fhir');
+    const api = fhir ?? plan.apis.find((a) => a.auth === auth.name);
+    const t = api?.tls;
+    const tls = t ? { ca: t.ca && resolve(t.ca), cert: t.cert && resolve(t.cert), key: t.key && resolve(t.key) } : undefined;
+    out.set(auth.name, createAuth(auth, resolve, fhir ? resolve(fhir.baseUrl) : undefined, tls));
   }
   return out;
 }

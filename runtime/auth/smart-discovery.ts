@@ -1,7 +1,9 @@
 // SMART configuration discovery: `{fhirBase}/.well-known/smart-configuration`. Many servers leave
 // out `issuer` (it is only required with sso-openid-connect), and endpoints may be relative to
 // the FHIR base, so the result is read by hand rather than through OIDC discovery.
+import https from 'node:https';
 import got from 'got';
+import type { TlsOptions } from './tls-fetch.ts';
 
 export interface SmartConfiguration {
   issuer?: string;
@@ -10,7 +12,7 @@ export interface SmartConfiguration {
   [k: string]: unknown;
 }
 
-export async function discoverSmartConfiguration(fhirBase: string, timeoutMs = 10_000): Promise<SmartConfiguration> {
+export async function discoverSmartConfiguration(fhirBase: string, timeoutMs = 10_000, tls?: TlsOptions): Promise<SmartConfiguration> {
   const base = fhirBase.endsWith('/') ? fhirBase : fhirBase + '/';
   const url = new URL('.well-known/smart-configuration', base);
   const res = await got(url, {
@@ -19,6 +21,7 @@ export async function discoverSmartConfiguration(fhirBase: string, timeoutMs = 1
     retry: { limit: 1 },
     followRedirect: false,
     throwHttpErrors: false,
+    ...(tls && (tls.ca || tls.cert) ? { agent: { https: new https.Agent({ ca: tls.ca, cert: tls.cert, key: tls.key }) } } : {}),
   });
   if (res.statusCode !== 200) throw new DiscoveryError(`${url.href} answered ${res.statusCode}`, res.statusCode >= 500 || res.statusCode === 429);
   let doc: Record<string, unknown>;

@@ -137,17 +137,23 @@ export class Engine {
 
   private fill(): void {
     while (this.running && this.active < this.concurrency) {
-      const free = this.concurrency - this.active;
-      const candidates = this.store.readyRuns(this.now(), Math.max(free * 4, 16));
+      // Page through ready runs: the first ones may all belong to a workflow at its own limit.
+      const page = Math.max((this.concurrency - this.active) * 4, 16);
       let claimed = 0;
-      for (const run of candidates) {
-        if (this.active >= this.concurrency) break;
-        const wf = this.workflows.get(run.workflow);
-        const limit = wf?.concurrency ?? Infinity;
-        if ((this.activeByWorkflow.get(run.workflow) ?? 0) >= limit) continue;
-        if (!this.store.claimRun(run.id, this.now())) continue;
-        claimed++;
-        this.launch({ ...run, status: 'running', attempts: run.attempts + 1 }, wf);
+      let seen = 0;
+      for (let offset = 0; this.active < this.concurrency; offset += page) {
+        const candidates = this.store.readyRuns(this.now(), page, offset);
+        seen += candidates.length;
+        for (const run of candidates) {
+          if (this.active >= this.concurrency) break;
+          const wf = this.workflows.get(run.workflow);
+          const limit = wf?.concurrency ?? Infinity;
+          if ((this.activeByWorkflow.get(run.workflow) ?? 0) >= limit) continue;
+          if (!this.store.claimRun(run.id, this.now())) continue;
+          claimed++;
+          this.launch({ ...run, status: 'running', attempts: run.attempts + 1 }, wf);
+        }
+        if (candidates.length < page || seen >= 10_000) break;
       }
       if (claimed === 0) break;
     }

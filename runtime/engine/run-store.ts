@@ -45,7 +45,7 @@ export interface StoredRecord {
 }
 
 export class RunStore {
-  private readonly candidates: Statement<[number, number]>;
+  private readonly candidates: Statement<[number, number, number]>;
   private readonly claim: Statement;
   private readonly stepsOf: Statement<[number]>;
   private readonly putStep: Statement;
@@ -67,7 +67,7 @@ export class RunStore {
           SELECT 1 FROM workflow_runs p
           WHERE p.workflow = r.workflow AND p.order_key = r.order_key AND p.id < r.id
             AND p.status IN ('queued','running','failed')))
-      ORDER BY r.next_attempt_at, r.id LIMIT ?`);
+      ORDER BY r.next_attempt_at, r.id LIMIT ? OFFSET ?`);
     this.claim = db.prepare(`UPDATE workflow_runs SET status = 'running', attempts = attempts + 1, updated_at = ?
       WHERE id = ? AND status IN ('queued','failed')`);
     this.stepsOf = db.prepare('SELECT * FROM run_steps WHERE run_id = ? ORDER BY started_at, path');
@@ -105,8 +105,8 @@ export class RunStore {
     return this.recover.run(now).changes;
   }
 
-  readyRuns(now: number, limit: number): RunRow[] {
-    return this.candidates.all(now, limit) as RunRow[];
+  readyRuns(now: number, limit: number, offset = 0): RunRow[] {
+    return this.candidates.all(now, limit, offset) as RunRow[];
   }
 
   /** Marks a run running; false when another worker got it first. */

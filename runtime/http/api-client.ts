@@ -74,6 +74,7 @@ export class ApiClient {
       } catch (err) {
         if (!(err instanceof TransportError)) throw err;
         this.options.onAttempt?.({ api: this.api.name, method: req.method, url: url.pathname, error: err.code, ms: performance.now() - started });
+        if (err.permanent) throw new WorkflowError(`${req.label} failed: ${err.message}`, { transient: false, src: req.src });
         const repeatable = req.idempotent || err.notSent;
         if (repeatable && attempt < maxAttempts) {
           await sleep(backoffDelay(attempt, this.api.retry.backoffMs, this.options.random));

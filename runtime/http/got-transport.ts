@@ -4,6 +4,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import got, { RequestError, TimeoutError, type Got } from 'got';
+import { isCertificateError } from './tls-errors.ts';
 import { TransportError, type Transport, type WireRequest, type WireResponse } from './types.ts';
 
 export interface TlsMaterial {
@@ -57,7 +58,8 @@ export class GotTransport implements Transport {
       }
       if (err instanceof RequestError) {
         const code = err.code ?? 'ERR';
-        throw new TransportError(`${code}`, code, NOT_SENT_CODES.has(code), false);
+        const certificate = isCertificateError(code);
+        throw new TransportError(certificate ? `TLS certificate not trusted (${code})` : code, code, NOT_SENT_CODES.has(code) || certificate, false, certificate);
       }
       throw err;
     }

@@ -73,6 +73,8 @@ export class TransportError extends Error {
     readonly code: string,
     readonly notSent: boolean,
     readonly timedOut: boolean,
+    /** Retrying cannot help (e.g. an untrusted certificate). */
+    readonly permanent = false,
   ) {
     super(message);
     this.name = 'TransportError';
