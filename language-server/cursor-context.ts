@@ -59,12 +59,12 @@ export function cursorContext(file: A.SourceFile | undefined, text: string, offs
 
   const slice = text.slice(from, wordStart);
   const lexed = T.hdcLexer.tokenize(slice);
-  const endsAt = slice.length;
-  // Comments: a line comment running to the cursor, or a block comment not closed before it.
-  for (const c of (lexed.groups.comments ?? []) as IToken[]) {
-    if ((c.endOffset ?? c.startOffset) + 1 >= endsAt && (c.tokenType === T.LineComment || !c.image.endsWith('*/') || c.endOffset! + 1 > endsAt)) ctx.inComment = true;
-  }
-  if (/\/\*(?:(?!\*\/)[\s\S])*$/.test(slice) && !lexed.tokens.some((t) => t.startOffset > slice.lastIndexOf('/*'))) ctx.inComment = true;
+  // In a comment: a line comment running up to the cursor, or a block comment the slice cuts open
+  // (the lexer cannot match an unclosed `/*` and reports an error where it starts).
+  const comments = (lexed.groups.comments ?? []) as IToken[];
+  ctx.inComment =
+    comments.some((c) => c.tokenType === T.LineComment && (c.endOffset ?? c.startOffset) + 1 === slice.length) ||
+    lexed.errors.some((e) => slice.startsWith('/*', e.offset));
   if (ctx.inComment) return ctx;
 
   // A string still open on the cursor's line (strings never span lines).

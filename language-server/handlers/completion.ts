@@ -2,7 +2,7 @@
 // message types for the sender's version, FHIR resource types, search parameters and elements,
 // and the variables (with the fields of earlier step results) visible where the cursor is.
 import type { IToken } from 'chevrotain';
-import type { CompletionItem, CompletionList, CompletionParams, Range } from 'vscode-languageserver';
+import { CompletionItemKind, InsertTextFormat, type CompletionItem, type CompletionList, type CompletionParams, type Range } from 'vscode-languageserver';
 import * as T from '../../compiler/syntax/tokens.ts';
 import type * as A from '../../compiler/syntax/ast.ts';
 import { scopeAt } from '../../compiler/api.ts';
@@ -117,7 +117,7 @@ function settingValue(site: Site, spec: S.SettingsSpec, s: IToken[]): Completion
     if (key === 'auth') return C.declarationItems(topDecls(site, 'auth'));
     if (key === 'order_by') return C.declarationItems(scope(site).variables.filter((v) => v.kind === 'field'));
   }
-  if (sp.kind === 'value' && s.length === 1) return C.keywordItems(['env', 'file'], 0).map((i) => ({ ...i, insertText: `${i.label}("$1")`, insertTextFormat: 2 }));
+  if (sp.kind === 'value' && s.length === 1) return C.keywordItems(['env', 'file'], 0).map((i) => ({ ...i, insertText: `${i.label}("$1")`, insertTextFormat: InsertTextFormat.Snippet }));
   return [];
 }
 
@@ -205,7 +205,6 @@ function body(site: Site, frame: Frame, spec: S.SettingsSpec | undefined, settin
 
 /** What may follow the tokens of a statement typed so far. */
 function statement(site: Site, s: IToken[]): CompletionItem[] | undefined {
-  const { cur } = site;
   let i = 0;
   if (s.length >= 2 && isType(s[1], T.Equals)) i = 2; // `name = …`
   else if (tokenIs(s[0], 'let') && isType(s[2], T.Equals)) return expressionItems(site, textAfter(site, s[2]!));
@@ -248,7 +247,6 @@ function statement(site: Site, s: IToken[]): CompletionItem[] | undefined {
   }
   if (tokenIs(verb, 'if', 'else')) return expressionItems(site, textAfter(site, verb!));
   if (tokenIs(verb, 'when')) return expressionItems(site, textAfter(site, verb!));
-  void cur;
   return undefined;
 }
 
@@ -290,18 +288,18 @@ function usedKeys(site: Site, frame: Frame): string[] {
 function expressionItems(site: Site, typed: string): CompletionItem[] {
   const member = /([A-Za-z_][A-Za-z0-9_]*(?:\[(?:\d+|\*)\]|\.[A-Za-z_][A-Za-z0-9_]*|\.\d+)*)\.([A-Za-z_][A-Za-z0-9_]*)?$/.exec(typed);
   const sc = scope(site);
-  if (member) return memberItems(site, sc.variables, member[1]!);
+  if (member) return memberItems(sc.variables, member[1]!);
   if (/[0-9"]$/.test(typed)) return [];
   const builtins = site.cur.decl?.kind === 'launch' ? LAUNCH_BUILTINS : site.cur.decl?.kind === 'workflow' ? ['message'] : [];
   return [
     ...C.declarationItems(sc.variables),
-    ...builtins.map((b) => ({ label: b, kind: 6 as const, detail: builtinDoc(b) ?? 'built-in', sortText: '1' })),
+    ...builtins.map((b) => ({ label: b, kind: CompletionItemKind.Variable, detail: builtinDoc(b) ?? 'built-in', sortText: '1' })),
     ...C.functionItems(),
     ...C.keywordItems(['true', 'false', 'null', 'not'], 4),
   ];
 }
 
-function memberItems(site: Site, variables: Declaration[], chain: string): CompletionItem[] {
+function memberItems(variables: Declaration[], chain: string): CompletionItem[] {
   const root = /^[A-Za-z_][A-Za-z0-9_]*/.exec(chain)![0];
   const rest = chain.slice(root.length).replace(/^\./, '').replace(/\.(\d+)/g, '[$1]');
   const v = [...variables].reverse().find((d) => d.name === root);
@@ -310,7 +308,7 @@ function memberItems(site: Site, variables: Declaration[], chain: string): Compl
     const base = v.search ? 'Bundle' : v.resourceType;
     return C.elementItems(C.elementsAt(base, rest, v.resourceType), false);
   }
-  if (v.keys && !rest) return v.keys.map((k) => ({ label: k, kind: 5 as const, detail: `field of ${root}` }));
+  if (v.keys && !rest) return v.keys.map((k) => ({ label: k, kind: CompletionItemKind.Field, detail: `field of ${root}` }));
   return [];
 }
 

@@ -210,6 +210,8 @@ test('interpolations inside strings complete like expressions', async () => {
 
 test('no completion inside comments', async () => {
   assert.equal(await complete(within('  // search ehr Pa|\n')), []);
+  assert.equal(await complete(within('  /* search ehr\n   Pa|\n')), []);
+  item(await complete(within('  /* note */ x = search ehr Pa|\n')), 'Patient');
 });
 
 test('tests: senders after send … to, ACK codes, APIs after mock', async () => {
