@@ -94,7 +94,8 @@ function hl7PathText(version: string, path: Hl7Path): string {
   const deepest = ('subcomponent' in check && check.subcomponent) || check.component || check.field;
   const type = deepest && hl7.dataType(v, deepest.dataType);
   if (type) lines.push('', `${type.code}: ${type.description}${type.components.length ? ` (${type.components.map((c) => c.name).slice(0, 6).join(', ')}${type.components.length > 6 ? ', …' : ''})` : ''}`);
-  if (check.field?.length !== undefined) lines.push('', `Length ${check.field.length}`);
+  // 99999 is the tables' way of saying "no limit".
+  if (check.field?.length !== undefined && check.field.length < 99999) lines.push('', `Length ${check.field.length}`);
   const seg = hl7.segment(v, path.segment);
   if (seg) lines.push('', `Segment ${seg.code} ${seg.description}, HL7 v${v}`);
   return lines.join('\n');
