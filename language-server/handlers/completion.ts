@@ -18,7 +18,7 @@ import type { ServerContext } from '../server.ts';
 import type { ProjectAnalysis } from '../analysis.ts';
 import { uriToPath } from '../workspace.ts';
 
-export const completionTriggerCharacters = ['.', '-', '^', '"'];
+export const completionTriggerCharacters = ['.', '-', '^'];
 
 const FHIR_VERBS = ['read', 'search', 'create', 'update', 'delete'];
 const REST_VERBS = ['get', 'post', 'put', 'patch', 'delete'];
