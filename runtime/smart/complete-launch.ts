@@ -9,7 +9,7 @@ import type { StepContext } from '../engine/step-context.ts';
 import { WorkflowError } from '../engine/workflow-error.ts';
 import { evaluate } from '../expr/evaluate.ts';
 import { truthy } from '../expr/values.ts';
-import { ApiClient, type ResolvedApi } from '../http/api-client.ts';
+import { ApiClient, type ApiClientOptions, type ResolvedApi } from '../http/api-client.ts';
 import type { Transport } from '../http/types.ts';
 import { LaunchError } from './launch-error.ts';
 import { chooseRedirect, type RedirectChoice } from './redirect-rules.ts';
@@ -26,6 +26,8 @@ export interface CompleteLaunchInput {
   secrets?: (v: Value) => string;
   timeoutMs?: number;
   now?: number;
+  /** HTTP client options (`hdc test`: no waiting between retries, request observation). */
+  client?: ApiClientOptions;
 }
 
 export interface CompletedLaunch extends RedirectChoice {
@@ -46,7 +48,7 @@ export async function completeLaunch(input: CompleteLaunchInput): Promise<Comple
     retry: RETRY,
     src: launch.src,
   };
-  const client = new ApiClient(api, input.transport, input.auth);
+  const client = new ApiClient(api, input.transport, input.auth, input.client);
   const vars: Record<string, unknown> & { $meta: Record<string, unknown> } = {
     context: input.context,
     user: input.user,

@@ -20,6 +20,7 @@ import { mapFields } from '../mapping/map-fields.ts';
 import { orderKeyFor } from '../server/order-key.ts';
 import { startRuntime } from '../server/start-runtime.ts';
 import { MockTransport, type RecordedCall } from './mock-transport.ts';
+import { runLaunchTest } from './launch-test.ts';
 import { prepareTestPlan, testSenderPath } from './test-plan.ts';
 
 export interface TestFailure {
@@ -63,7 +64,8 @@ export async function runPlanTests(plan: Plan, opts: RunTestsOptions = {}): Prom
 async function runOne(plan: Plan, tc: TestCase, workDir: string, timeoutMs: number): Promise<TestResult> {
   const at = srcLine(tc.src);
   const base = { name: tc.name, file: at.replace(/:\d+$/, ''), at };
-  if (!tc.send) return { ...base, status: 'skipped', ms: 0, failures: [], reason: 'launch tests are not run by hdc test yet' };
+  if (tc.launch) return runLaunchTest(plan, tc, workDir);
+  if (!tc.send) return { ...base, status: 'skipped', ms: 0, failures: [], reason: 'a test needs send or launch' };
   const started = performance.now();
   const failures: TestFailure[] = [];
   const fail = (src: string | undefined, message: string) => failures.push({ at: srcLine(src ?? tc.src), message });
