@@ -9,6 +9,7 @@ import { createValueResolver, type ValueResolver } from '../engine/resolve-value
 import { GotTransport } from '../http/got-transport.ts';
 import type { Transport } from '../http/types.ts';
 import type { Logger } from '../log/logger.ts';
+import { openDatabase } from '../store/open-database.ts';
 import { LoginRateLimiter, type RateLimitOptions } from '../login/rate-limit.ts';
 import { LaunchHandler, type SessionCookie } from './launch-handler.ts';
 import { LaunchSessions } from './launch-sessions.ts';
@@ -47,7 +48,12 @@ const PURGE_EVERY_MS = 60_000;
 
 export function createSmartRoutes(deps: SmartRoutesDeps): SmartRoutes {
   const now = deps.now ?? Date.now;
-  const sessions = new LaunchSessions(deps.db, now);
+  // Launch sessions are short-lived and re-creatable (a lost one means "start again"), so their
+  // connection commits without waiting for the disk (WAL + synchronous=NORMAL: consistent, not
+  // fsynced per commit). The journal and the workflow runs keep their own, fully synchronous ones.
+  const sessionDb = deps.db.memory ? deps.db : openDatabase(deps.db.name, { migrate: false });
+  if (sessionDb !== deps.db) sessionDb.pragma('synchronous = NORMAL');
+  const sessions = new LaunchSessions(sessionDb, now);
   const ownTransport = deps.transport ? undefined : new GotTransport();
   const transport = deps.transport ?? ownTransport!;
   const resolve = deps.resolve ?? createValueResolver();
@@ -105,6 +111,7 @@ export function createSmartRoutes(deps: SmartRoutesDeps): SmartRoutes {
     async close() {
       for (const h of handlers.values()) await h.close();
       ownTransport?.close();
+      if (sessionDb !== deps.db) sessionDb.close();
     },
   };
 }
