@@ -52,6 +52,7 @@ export function oruMessage(id: string): string {
 
 // ---------------------------------------------------------------------------------------------
 // Child roles
+let journalStats: { batches: number; entries: number } | undefined;
 interface ServeArgs { role: 'serve-hdc' | 'serve-floor'; dir: string }
 interface LoadArgs { role: 'load'; url: string; dir: string; duration: number; connections: number; prefix: string }
 
@@ -96,11 +97,12 @@ async function serveHdc(dir: string): Promise<string> {
     host: '127.0.0.1', port: 0,
     tls: { cert: join(dir, 'server.crt'), key: join(dir, 'server.key'), clientCa: join(dir, 'ca.crt') },
     dataDir: join(dir, 'data'), maxBodyBytes: 5 * 1024 * 1024, requestTimeoutMs: 30_000, shutdownTimeoutMs: 5000,
-    logPhi: false, log: createLogger({ level: 'info', destination: pino.destination({ dest: '/dev/null', sync: false }) }),
+    logPhi: false, log: createLogger({ level: 'info', destination: pino.destination({ dest: '/dev/null', sync: false, minLength: 4096 }) }),
     mapFields, orderKeyFor,
     ...(process.env.BENCH_JOURNAL_THREAD ? { journalThread: process.env.BENCH_JOURNAL_THREAD as 'worker' | 'inline' } : {}),
   });
   process.once('disconnect', () => void rt.close());
+  journalStats = rt.journal.stats;
   return rt.url + '/hl7/bench';
 }
 
@@ -172,19 +174,28 @@ if (process.argv[2] === 'child') {
     process.disconnect();
   } else {
     const url = args.role === 'serve-hdc' ? await serveHdc(args.dir) : await serveFloor(args.dir);
+    // Peak RSS, process CPU (all threads) and event-loop busy time over the measured window.
+    const { performance } = await import('node:perf_hooks');
     let peak = 0;
     let cpu = process.cpuUsage();
+    let elu = performance.eventLoopUtilization();
+    let base = { ...(journalStats ?? { batches: 0, entries: 0 }) };
     const sample = () => (peak = Math.max(peak, process.memoryUsage().rss));
     const timer = setInterval(sample, 100);
     process.on('message', (m: { cmd: string }) => {
       if (m.cmd === 'reset') {
         peak = 0;
         cpu = process.cpuUsage();
+        elu = performance.eventLoopUtilization();
+        base = { ...(journalStats ?? { batches: 0, entries: 0 }) };
       }
       if (m.cmd === 'rss') {
         sample();
         const used = process.cpuUsage(cpu);
-        process.send!({ rss: { peak, cpuUs: used.user + used.system } });
+        const loop = performance.eventLoopUtilization(elu);
+        const batches = journalStats ? journalStats.batches - base.batches : 0;
+        const entries = journalStats ? journalStats.entries - base.entries : 0;
+        process.send!({ rss: { peak, cpuUs: used.user + used.system, loopUs: loop.active * 1000, perCommit: batches ? entries / batches : 0 } });
       }
     });
     process.once('disconnect', () => clearInterval(timer));
@@ -213,7 +224,9 @@ function next<T>(c: ChildProcess, key: string): Promise<T> {
   });
 }
 
-async function measure(role: ServeArgs['role'], dir: string, label: string): Promise<LoadResult & { rssMb: number; cpuUsPerReq: number }> {
+interface Measured extends LoadResult { rssMb: number; cpuUsPerReq: number; loopUsPerReq: number; perCommit: number }
+
+async function measure(role: ServeArgs['role'], dir: string, label: string): Promise<Measured> {
   const server = child({ role, dir });
   const url = await next<string>(server, 'url');
   const run = async (duration: number, prefix: string) => {
@@ -224,10 +237,11 @@ async function measure(role: ServeArgs['role'], dir: string, label: string): Pro
   server.send({ cmd: 'reset' });
   const r = await run(DURATION_S, `M${label}`);
   server.send({ cmd: 'rss' });
-  const usage = await next<{ peak: number; cpuUs: number }>(server, 'rss');
+  const usage = await next<{ peak: number; cpuUs: number; loopUs: number; perCommit: number }>(server, 'rss');
   server.disconnect();
   await new Promise((res) => server.once('exit', res));
-  return { ...r, rssMb: Math.round(usage.peak / 1024 / 1024), cpuUsPerReq: Math.round(usage.cpuUs / Math.max(1, r.requests)) };
+  const per = (v: number) => Math.round(v / Math.max(1, r.requests));
+  return { ...r, rssMb: Math.round(usage.peak / 1024 / 1024), cpuUsPerReq: per(usage.cpuUs), loopUsPerReq: per(usage.loopUs), perCommit: Math.round(usage.perCommit * 10) / 10 };
 }
 
 async function main() {
@@ -244,9 +258,9 @@ async function main() {
     writeFileSync(join(dir, 'client.key'), client.key);
     console.log(`ingest: ${CONNECTIONS} keep-alive mTLS connections, ${WARMUP_S} s warm-up + ${DURATION_S} s per server; ADT ${Buffer.byteLength(adtMessage('X'))} B, ORU ${Buffer.byteLength(oruMessage('X'))} B`);
     const floor = await measure('serve-floor', dir, 'f');
-    console.log(`floor (bare Koa HTTPS, fixed ACK): ${floor.perSec.toFixed(0)} req/s  p50 ${floor.p50} ms  p99 ${floor.p99} ms  RSS ${floor.rssMb} MB  server CPU ${floor.cpuUsPerReq} µs/req  bad ${floor.bad + floor.errors}`);
+    console.log(`floor (bare Koa HTTPS, fixed ACK): ${floor.perSec.toFixed(0)} req/s  p50 ${floor.p50} ms  p99 ${floor.p99} ms  RSS ${floor.rssMb} MB  CPU ${floor.cpuUsPerReq} µs/req (event loop ${floor.loopUsPerReq})  bad ${floor.bad + floor.errors}`);
     const hdc = await measure('serve-hdc', dir, 'h');
-    console.log(`hdc  (parse, match, map, journal):  ${hdc.perSec.toFixed(0)} msg/s  p50 ${hdc.p50} ms  p99 ${hdc.p99} ms  RSS ${hdc.rssMb} MB  server CPU ${hdc.cpuUsPerReq} µs/msg  bad ${hdc.bad + hdc.errors}${hdc.badSample ? ` (${hdc.badSample})` : ''}`);
+    console.log(`hdc  (parse, match, map, journal):  ${hdc.perSec.toFixed(0)} msg/s  p50 ${hdc.p50} ms  p99 ${hdc.p99} ms  RSS ${hdc.rssMb} MB  CPU ${hdc.cpuUsPerReq} µs/msg (event loop ${hdc.loopUsPerReq})  ${hdc.perCommit} msg/commit  bad ${hdc.bad + hdc.errors}${hdc.badSample ? ` (${hdc.badSample})` : ''}`);
     const out = {
       bench: 'ingest',
       msgPerSec: Math.round(hdc.perSec),
@@ -260,6 +274,7 @@ async function main() {
       floorRssMb: floor.rssMb,
       cpuUsPerMsg: hdc.cpuUsPerReq,
       floorCpuUsPerReq: floor.cpuUsPerReq,
+      msgPerCommit: hdc.perCommit,
       connections: CONNECTIONS,
       durationS: DURATION_S,
       failed: hdc.bad + hdc.errors,

@@ -80,7 +80,19 @@ async function workerBackend(file: string): Promise<Backend> {
       const id = nextId++;
       return new Promise((resolve, reject) => {
         waiting.set(id, { resolve, reject });
-        worker.postMessage({ ...req, id });
+        if (req.op === 'batch') {
+          // A Buffer is usually a view into a larger (pooled or socket) ArrayBuffer, and structured
+          // clone would copy all of it: give each raw message its own exact-size buffer and transfer it.
+          const transfer: ArrayBuffer[] = [];
+          const entries = req.entries.map((e) => {
+            const own = new Uint8Array(e.raw);
+            transfer.push(own.buffer);
+            return { ...e, raw: own };
+          });
+          worker.postMessage({ op: 'batch', entries, id }, transfer);
+        } else {
+          worker.postMessage({ ...req, id });
+        }
       });
     },
     async terminate() {

@@ -68,6 +68,14 @@ interface Slot {
   skippedAck?: boolean;
 }
 
+function isBlank(body: Buffer): boolean {
+  for (let i = 0; i < body.length; i++) {
+    const b = body[i]!;
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return false;
+  }
+  return true;
+}
+
 function msaCode(ack: string): string {
   const i = ack.indexOf('\rMSA');
   return i < 0 ? '' : ack.slice(i + 5, i + 7);
@@ -220,7 +228,7 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
       throw err;
     }
     const receivedAt = Date.now();
-    if (body.length === 0 || body.toString('latin1').trim() === '') return plain(ctx, 400, 'empty body: expected an HL7 v2 message');
+    if (isBlank(body)) return plain(ctx, 400, 'empty body: expected an HL7 v2 message');
 
     const first = allowed[0]!.sender;
     let decoded: { text: string; charset: string };

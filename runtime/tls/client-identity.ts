@@ -64,12 +64,19 @@ function parseSubjectPattern(pattern: string): string[] {
   return splitDn(parts.join('\n'), '\n');
 }
 
+const parsedSubjects = new Map<string, string[]>();
+function subjectPattern(pattern: string): string[] {
+  let p = parsedSubjects.get(pattern);
+  if (!p) parsedSubjects.set(pattern, (p = parseSubjectPattern(pattern)));
+  return p;
+}
+
 /** True when the certificate satisfies every criterion the identity names (at least one is required). */
 export function certificateMatchesIdentity(identity: Identity, cert: PeerCertificateFacts): boolean {
   if (identity.kind !== 'client_cert') return false;
   if (!identity.subject && !identity.san && !identity.fingerprint) return false;
   if (identity.subject) {
-    const want = parseSubjectPattern(identity.subject);
+    const want = subjectPattern(identity.subject);
     if (!want.every((rdn) => cert.subject.includes(rdn))) return false;
   }
   if (identity.san) {
