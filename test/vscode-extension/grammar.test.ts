@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { IToken } from 'chevrotain';
+import type { IToken, TokenType } from 'chevrotain';
 import * as T from '../../compiler/syntax/tokens.ts';
 import { findHdcFiles } from '../../compiler/api.ts';
 import { grammarPath, tokenize, type ScopedToken } from './textmate.ts';
@@ -22,7 +22,7 @@ test('scope assertions (vscode-tmgrammar-test)', () => {
 });
 
 // What each compiler token must be scoped as (a prefix of one of the TextMate token's scopes).
-const expected = new Map<T.TokenType, string>([
+const expected = new Map<TokenType, string>([
   [T.StringLiteral, 'string.quoted.double.hdc'],
   [T.LineComment, 'comment.line'],
   [T.BlockComment, 'comment.block'],
