@@ -14,27 +14,13 @@ import { startRuntime } from '../server/start-runtime.ts';
 import { TlsConfigError } from '../tls/server-tls.ts';
 import { Engine } from '../engine/engine.ts';
 
-interface Diagnostic {
-  severity?: string;
-  code?: string;
-  summary?: string;
-  message?: string;
-  file?: string;
-  range?: { start?: { line?: number; column?: number } };
-}
-
 async function compileSources(paths: string[]): Promise<{ plan?: Plan; errors: string[] }> {
-  const api = new URL(import.meta.url.endsWith('.ts') ? '../../compiler/api.ts' : '../../compiler/api.js', import.meta.url).href;
-  let compileFiles: (paths: string[]) => Promise<{ plan?: Plan; diagnostics: Diagnostic[] }>;
-  try {
-    ({ compileFiles } = await import(api));
-  } catch (err) {
-    return { errors: [`cannot load the compiler (${(err as Error).message}); compile first with \`hdc compile\` and run the plan.json`] };
-  }
+  // Loaded only for .hdc inputs: running a plan.json never loads the compiler.
+  const { compileFiles } = await import('../../compiler/api.ts');
   const { plan, diagnostics } = await compileFiles(paths);
   const errors = diagnostics
-    .filter((d) => (d.severity ?? 'error') === 'error')
-    .map((d) => `${d.file ?? ''}${d.range?.start?.line ? `:${d.range.start.line}` : ''}: ${d.code ? d.code + ' ' : ''}${d.summary ?? d.message ?? ''}`);
+    .filter((d) => d.severity === 'error')
+    .map((d) => `${d.file}:${d.range.start.line}: ${d.code} ${d.summary}`);
   return { ...(plan ? { plan } : {}), errors };
 }
 

@@ -116,6 +116,21 @@ test('SIGTERM drains a request in flight, then exits 0 with the message journale
   db.close();
 });
 
+test('hdc run compiles .hdc files first; the quickstart example answers AA and runs its workflow', async () => {
+  const example = join(repoRoot, 'examples', 'quickstart');
+  child = await startChild([join(example, 'quickstart.hdc'), '--port', '0', '--data', join(dir, 'qs-data')], {}, dir);
+  const certs = ['--cert', '.hdc-certs/partner.crt', '--key', '.hdc-certs/partner.key', '--ca', '.hdc-certs/ca.crt'];
+  const r = await hdc(['send', join(example, 'fixtures', 'adt-a01.hl7'), '--to', `${child.url}/hl7/partner`, ...certs]);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /MSA\|AA\|/);
+  child.child.kill('SIGTERM');
+  assert.is((await child.exited).code, 0);
+  const db = new Database(join(dir, 'qs-data', 'hdc.sqlite'), { readonly: true });
+  const run = db.prepare(`SELECT workflow, status FROM workflow_runs`).get() as { workflow: string; status: string };
+  assert.is(run.workflow, 'remember_patient');
+  db.close();
+});
+
 test('start-up refusals: a missing secret names its line, a stale plan, plain HTTP off loopback', async () => {
   const secretPlan = makePlan([
     sender({ name: 'b', path: '/b', identity: { kind: 'basic', user: 'lab', password: { env: 'LAB_PASS', src: 'labs.hdc:12:14-12:29' } } }),
