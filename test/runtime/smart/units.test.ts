@@ -20,6 +20,7 @@ import { chooseRedirect } from '../../../runtime/smart/redirect-rules.ts';
 import { canonicalQuery, signPairs, verifySignedQuery } from '../../../runtime/smart/signed-params.ts';
 import { evaluate } from '../../../runtime/expr/evaluate.ts';
 import { openDatabase } from '../../../runtime/store/open-database.ts';
+import { OptionsError, parseRunOptions } from '../../../runtime/config/run-options.ts';
 import { compileHdc } from './smart-harness.ts';
 
 const hdc = (targets: string, rules: string) => `
@@ -185,6 +186,13 @@ test('launch sessions: state consumed once, expiry, ids stored hashed', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('--public-url: https (http only on loopback), trailing slash dropped; HDC_PUBLIC_URL', () => {
+  assert.is(parseRunOptions(['p.json', '--public-url', 'https://connector.example.org/'], {}, '/tmp').publicUrl, 'https://connector.example.org');
+  assert.is(parseRunOptions(['p.json'], { HDC_PUBLIC_URL: 'http://127.0.0.1:8443' }, '/tmp').publicUrl, 'http://127.0.0.1:8443');
+  assert.is(parseRunOptions(['p.json'], {}, '/tmp').publicUrl, undefined);
+  assert.throws(() => parseRunOptions(['p.json', '--public-url', 'http://connector.example.org'], {}, '/tmp'), (e: unknown) => e instanceof OptionsError);
 });
 
 test.run();
