@@ -14,6 +14,8 @@ const self = new URL(import.meta.url).pathname;
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+// BENCH_DATA_DIR puts the journal elsewhere, e.g. on tmpfs to tell disk latency from CPU cost.
+// BENCH_JOURNAL_THREAD=inline commits on the event loop instead of the worker thread.
 
 // ---------------------------------------------------------------------------------------------
 // Messages
@@ -96,7 +98,7 @@ async function serveHdc(dir: string): Promise<string> {
   const rt = await startRuntime(plan, {
     host: '127.0.0.1', port: 0,
     tls: { cert: join(dir, 'server.crt'), key: join(dir, 'server.key'), clientCa: join(dir, 'ca.crt') },
-    dataDir: join(dir, 'data'), maxBodyBytes: 5 * 1024 * 1024, requestTimeoutMs: 30_000, shutdownTimeoutMs: 5000,
+    dataDir: process.env.BENCH_DATA_DIR ?? join(dir, 'data'), maxBodyBytes: 5 * 1024 * 1024, requestTimeoutMs: 30_000, shutdownTimeoutMs: 5000,
     logPhi: false, log: createLogger({ level: 'info', destination: pino.destination({ dest: '/dev/null', sync: false, minLength: 4096 }) }),
     mapFields, orderKeyFor,
     ...(process.env.BENCH_JOURNAL_THREAD ? { journalThread: process.env.BENCH_JOURNAL_THREAD as 'worker' | 'inline' } : {}),
