@@ -18,7 +18,9 @@ import { startAuthServer } from '../test/peers/auth-server.ts';
 import { startFhirServer } from '../test/peers/fhir-server.ts';
 import { syntheaPatients } from '../test/peers/synthea.ts';
 
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
+// The engine's default concurrency, used by both sides: the direct loop is CPU-bound well before
+// that, and the engine needs runs in flight while others wait for their step results to commit.
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = 3;
 const TOKEN_TTL = Number(process.env.BENCH_TOKEN_TTL ?? 5);
@@ -110,7 +112,9 @@ function enqueueBatch(count: number): number[] {
       runs: [{ workflow: 'chain', orderKey: null, input: JSON.stringify({ fields: { system: p.mrn.system, mrn: p.mrn.value }, message }) }],
     };
   });
-  return journal.writeBatch(entries).flatMap((r) => (r.kind === 'stored' ? r.runIds : []));
+  // BEGIN IMMEDIATE: the engine's writer thread commits concurrently, and a deferred transaction
+  // that reads before it writes would fail with SQLITE_BUSY instead of waiting.
+  return db.transaction(() => journal.writeBatch(entries)).immediate().flatMap((r) => (r.kind === 'stored' ? r.runIds : []));
 }
 async function viaEngine(seconds: number): Promise<number> {
   let settled = 0;
@@ -153,7 +157,7 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 const directRate = directSum / ROUNDS;
 const engineRate = engineSum / ROUNDS;
-const engineAuth = engine.apis.auths.get('ehr_auth') as { tokenRequests: number };
+const engineAuth = engine.apis.auths.get('ehr_auth') as unknown as { tokenRequests: number };
 const tokenRequests = engineAuth.tokenRequests;
 const runsDone = (db.prepare(`SELECT COUNT(*) AS n FROM workflow_runs WHERE status = 'done'`).get() as { n: number }).n;
 const engineSeconds = 1 + SECONDS;

@@ -1,6 +1,8 @@
 // The engine's tables: one row per finished (or last failed) step of a run, so a restarted run
 // resumes at its first unfinished step; and the named collections `store` writes to. Times are
 // epoch milliseconds, values JSON.
+// The journal's tables come first: an index below is on its queue table.
+import '../store/journal-schema.ts';
 import { registerMigration } from '../store/migrations.ts';
 
 registerMigration({
@@ -37,4 +39,11 @@ registerMigration({
     CREATE UNIQUE INDEX stored_records_key ON stored_records (collection, key) WHERE key IS NOT NULL;
     CREATE INDEX stored_records_collection ON stored_records (collection, id);
   `,
+});
+
+// Ready queued runs are taken in journal order: (status, id) lets that read stop after a page
+// instead of sorting the whole backlog.
+registerMigration({
+  id: 'engine/003-queue-order',
+  up: `CREATE INDEX engine_runs_status_id ON workflow_runs (status, id);`,
 });

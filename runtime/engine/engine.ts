@@ -7,7 +7,7 @@
 // `finished` events are emitted for settled runs only (done, rejected, dead): a run waiting to
 // retry is not settled, so an `ack after_workflow` sender gets the commit-level ACK at its timeout
 // (the message is safely journaled and will be processed).
-import type { Database } from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import type { Plan, Workflow } from '../../compiler/schema/plan.types.ts';
 import type { AuthProvider } from '../auth/auth-provider.ts';
 import { evaluate as evaluateExpr } from '../expr/evaluate.ts';
@@ -17,12 +17,25 @@ import { silentLogger, type Logger } from '../log/logger.ts';
 import { createApiRegistry, type ApiRegistry, type ApiRegistryOptions } from './api-registry.ts';
 import { createValueResolver, type ValueResolver } from './resolve-value.ts';
 import { RunExecutor, StopRequested, type Evaluate } from './run-executor.ts';
-import { RunStore, type RunRow } from './run-store.ts';
+import { RunStore, type RunRow, type StepRow } from './run-store.ts';
+import { InlineRunWriter, RunSession, ThreadRunWriter, type RunWriter } from './run-writer.ts';
 import { WorkflowError } from './workflow-error.ts';
 
 export interface EngineOptions {
-  /** A connection to the runtime's database (migrated, engine tables included). */
-  db: Database;
+  /**
+   * The runtime's database (migrated, engine tables included). The engine opens its own
+   * connection to the same file (see `ownConnection`).
+   */
+  db: Database.Database;
+  /**
+   * Default true: a second connection with synchronous=NORMAL. In WAL mode a commit then survives
+   * a crash of the process (what resuming relies on) without an fsync per step; after a power
+   * loss the last steps may run again, which at-least-once steps allow. The journal keeps
+   * synchronous=FULL on its own connection: nothing acknowledged is lost.
+   */
+  ownConnection?: boolean;
+  /** Where writes happen: a writer thread (default for database files) or inline. */
+  writer?: 'thread' | 'inline';
   plan: Plan;
   resolve?: ValueResolver;
   /** Where `enqueued` wakes the engine and `finished` is announced. */
@@ -53,6 +66,14 @@ export interface EngineStats {
 
 export class Engine {
   readonly store: RunStore;
+  private readonly db: Database.Database;
+  private readonly ownsDb: boolean;
+  private readonly writer: RunWriter;
+  /** Runs this engine is executing; their claim may not have committed yet. */
+  private readonly claimed = new Set<number>();
+  /** Ready runs read from the queue, not started yet (see fill). */
+  private ready: RunRow[] = [];
+  private readyAt = 0;
   readonly apis: ApiRegistry;
   private readonly workflows: Map<string, Workflow>;
   private readonly executor: RunExecutor;
@@ -72,7 +93,10 @@ export class Engine {
   readonly stats: EngineStats = { active: 0, started: 0, settled: 0 };
 
   constructor(private readonly opts: EngineOptions) {
-    this.store = new RunStore(opts.db);
+    this.ownsDb = opts.ownConnection !== false && !opts.db.memory;
+    this.db = this.ownsDb ? openEngineConnection(opts.db.name) : opts.db;
+    this.store = new RunStore(this.db);
+    this.writer = (opts.writer ?? (opts.db.memory ? 'inline' : 'thread')) === 'thread' ? new ThreadRunWriter(opts.db.name) : new InlineRunWriter(this.store);
     this.log = opts.logger ?? silentLogger();
     this.now = opts.now ?? Date.now;
     this.concurrency = Math.max(1, opts.concurrency ?? 8);
@@ -107,7 +131,9 @@ export class Engine {
     this.opts.events?.off('enqueued', this.onEnqueued);
     clearTimeout(this.timer);
     await Promise.allSettled([...this.inflight]);
+    await this.writer.close();
     this.apis.close();
+    if (this.ownsDb && this.db.open) this.db.close();
   }
 
   /** Resolves when no run is executing and none is ready now (tests, benchmarks). */
@@ -135,27 +161,19 @@ export class Engine {
     this.schedule();
   }
 
+  /**
+   * Starts ready runs up to the concurrency limits. Candidates are read from the queue a page at a
+   * time and kept briefly, so a busy engine does not query the queue for every run it starts.
+   */
   private fill(): void {
-    while (this.running && this.active < this.concurrency) {
-      // Page through ready runs: the first ones may all belong to a workflow at its own limit.
-      const page = Math.max((this.concurrency - this.active) * 4, 16);
-      let claimed = 0;
-      let seen = 0;
-      for (let offset = 0; this.active < this.concurrency; offset += page) {
-        const candidates = this.store.readyRuns(this.now(), page, offset);
-        seen += candidates.length;
-        for (const run of candidates) {
-          if (this.active >= this.concurrency) break;
-          const wf = this.workflows.get(run.workflow);
-          const limit = wf?.concurrency ?? Infinity;
-          if ((this.activeByWorkflow.get(run.workflow) ?? 0) >= limit) continue;
-          if (!this.store.claimRun(run.id, this.now())) continue;
-          claimed++;
-          this.launch({ ...run, status: 'running', attempts: run.attempts + 1 }, wf);
-        }
-        if (candidates.length < page || seen >= 10_000) break;
+    if (this.running && this.active < this.concurrency) {
+      if (this.now() - this.readyAt > (this.opts.pollMs ?? 1000)) this.refill();
+      this.startBuffered();
+      // Room left: the buffer ran dry or waits on workflow limits; read the queue afresh.
+      if (this.active < this.concurrency) {
+        this.refill();
+        this.startBuffered();
       }
-      if (claimed === 0) break;
     }
     if (this.active === 0 && this.idleWaiters.length && !this.hasReadyRun()) {
       const waiters = this.idleWaiters;
@@ -164,13 +182,48 @@ export class Engine {
     }
   }
 
+  private startBuffered(): void {
+    const keep: RunRow[] = [];
+    for (const run of this.ready) {
+      if (this.claimed.has(run.id)) continue;
+      if (this.active >= this.concurrency || this.atLimit(run)) {
+        keep.push(run);
+        continue;
+      }
+      this.claimed.add(run.id);
+      this.launch({ ...run, status: 'running', attempts: run.attempts + 1 }, this.workflows.get(run.workflow));
+    }
+    this.ready = keep;
+  }
+
+  private atLimit(run: RunRow): boolean {
+    const limit = this.workflows.get(run.workflow)?.concurrency ?? Infinity;
+    return (this.activeByWorkflow.get(run.workflow) ?? 0) >= limit;
+  }
+
+  /** Reads ready runs not running here yet; pages further while all of them wait on a limit. */
+  private refill(): void {
+    const page = Math.max(this.concurrency * 8, 64);
+    const out: RunRow[] = [];
+    for (let offset = 0; offset < page * 10; offset += page) {
+      const rows = this.store.readyRuns(this.now(), page, offset);
+      for (const r of rows) if (!this.claimed.has(r.id)) out.push(r);
+      if (rows.length < page || out.some((r) => !this.atLimit(r))) break;
+    }
+    this.ready = out;
+    this.readyAt = this.now();
+  }
+
   private hasReadyRun(): boolean {
-    return this.store.readyRuns(this.now(), 1).length > 0;
+    this.refill();
+    return this.ready.length > 0;
   }
 
   private schedule(): void {
-    clearTimeout(this.timer);
     if (!this.running) return;
+    // While every slot is busy a finishing run pumps again; the timer only matters with room.
+    if (this.active >= this.concurrency && this.timer) return;
+    clearTimeout(this.timer);
     const due = this.store.nextDueAt();
     const poll = this.opts.pollMs ?? 1000;
     const wait = due === null ? poll : Math.min(poll, Math.max(0, due - this.now()));
@@ -183,7 +236,10 @@ export class Engine {
     this.stats.active = this.active;
     this.stats.started++;
     this.activeByWorkflow.set(run.workflow, (this.activeByWorkflow.get(run.workflow) ?? 0) + 1);
-    const p = this.execute(run, wf).finally(() => {
+    const p = this.execute(run, wf)
+      .catch((err) => this.log.error({ runId: run.id, error: (err as Error)?.message }, 'could not record the end of a workflow run'))
+      .finally(() => {
+      this.claimed.delete(run.id);
       this.active--;
       this.stats.active = this.active;
       this.activeByWorkflow.set(run.workflow, this.activeByWorkflow.get(run.workflow)! - 1);
@@ -195,15 +251,16 @@ export class Engine {
 
   private async execute(run: RunRow, wf: Workflow | undefined): Promise<void> {
     const started = this.now();
+    const writes = new RunSession(this.writer, run.id, started);
     try {
       if (!wf) throw new WorkflowError(`workflow ${run.workflow} is not in the loaded plan`, { transient: false });
-      const end = await this.executor.execute(run, wf);
-      if (end.status === 'rejected') this.settle(run, 'rejected', { outcome: end.outcome });
-      else this.settle(run, 'done', {});
+      const end = await this.executor.execute(run, wf, writes);
+      if (end.status === 'rejected') await this.settle(run, writes, 'rejected', { outcome: end.outcome, last: end.last });
+      else await this.settle(run, writes, 'done', { last: end.last });
       this.log.info({ runId: run.id, workflow: run.workflow, status: end.status, ms: this.now() - started }, 'workflow run finished');
     } catch (err) {
       if (err instanceof StopRequested) {
-        this.opts.db.prepare(`UPDATE workflow_runs SET status = 'queued', attempts = MAX(attempts - 1, 0), updated_at = ? WHERE id = ?`).run(this.now(), run.id);
+        await writes.write({ op: 'release', id: run.id, now: this.now() });
         return;
       }
       const failure = err instanceof WorkflowError ? err : new WorkflowError(`internal error: ${(err as Error)?.message ?? err}`, { transient: true, cause: err });
@@ -212,19 +269,33 @@ export class Engine {
         const base = this.opts.retryBaseMs ?? 30_000;
         const backoff = Math.min(this.opts.retryMaxMs ?? 30 * 60_000, base * 2 ** (run.attempts - 1)) * (0.5 + (this.opts.random ?? Math.random)());
         const wait = Math.max(Math.round(backoff), failure.retryAfterMs ?? 0);
-        this.store.finishRun(run.id, 'failed', this.now(), { error: failure.message, nextAttemptAt: this.now() + wait });
+        await writes.write({ op: 'finish', id: run.id, status: 'failed', now: this.now(), extra: { error: failure.message, nextAttemptAt: this.now() + wait } });
         this.log.warn({ runId: run.id, workflow: run.workflow, attempt: run.attempts, retryInMs: wait, error: failure.message }, 'workflow run failed; will retry');
       } else {
-        this.settle(run, 'dead', { error: failure.message });
+        await this.settle(run, writes, 'dead', { error: failure.message });
         this.log.error({ runId: run.id, workflow: run.workflow, attempt: run.attempts, error: failure.message }, 'workflow run is a dead letter');
       }
     }
   }
 
-  private settle(run: RunRow, status: 'done' | 'rejected' | 'dead', extra: { outcome?: { code: 'AE' | 'AR'; text?: string } | Record<string, unknown>; error?: string }): void {
+  private async settle(
+    run: RunRow,
+    writes: RunSession,
+    status: 'done' | 'rejected' | 'dead',
+    extra: { outcome?: { code: 'AE' | 'AR'; text?: string } | Record<string, unknown>; error?: string; last?: StepRow },
+  ): Promise<void> {
     const outcome = extra.outcome as { code?: 'AA' | 'AE' | 'AR'; text?: string } | undefined;
-    this.store.finishRun(run.id, status, this.now(), { outcome, error: extra.error });
+    await writes.write({ op: 'finish', id: run.id, status, now: this.now(), extra: { outcome, error: extra.error, lastStep: extra.last } });
     this.stats.settled++;
     this.opts.events?.emit('finished', { runId: run.id, status, ...(outcome ? { outcome } : {}) });
   }
+}
+
+function openEngineConnection(file: string): Database.Database {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 10000');
+  db.pragma('foreign_keys = ON');
+  return db;
 }

@@ -5,7 +5,7 @@ import type { Step } from '../../compiler/schema/plan.types.ts';
 import { encodePathSegment } from '../http/api-url.ts';
 import type { ApiResponse, HttpMethod } from '../http/types.ts';
 import { headerValues, queryPairs, toText } from './request-values.ts';
-import type { HttpResult, StepContext } from './step-context.ts';
+import { storedResult, type HttpResult, type StepContext } from './step-context.ts';
 import { WorkflowError } from './workflow-error.ts';
 
 export const DEFAULT_MAX_PAGES = 10;
@@ -85,33 +85,49 @@ async function search(
   send: (m: HttpMethod, p: string, e?: SendExtra) => Promise<ApiResponse>,
 ): Promise<HttpResult> {
   const first = await send('GET', type, { query });
-  const bundle = asBundle(first.body, step);
-  const entries: unknown[] = [...(Array.isArray(bundle.entry) ? bundle.entry : [])];
+  const pages = [asBundle(first.body, step)];
   const maxPages = step.maxPages ?? DEFAULT_MAX_PAGES;
-  let page = bundle;
-  let pages = 1;
   let truncated = false;
-  for (let next = nextLink(page); next; next = nextLink(page)) {
-    if (pages >= maxPages) {
+  for (let next = nextLink(pages[0]!); next; next = nextLink(pages[pages.length - 1]!)) {
+    if (pages.length >= maxPages) {
       truncated = true;
       break;
     }
-    page = asBundle((await send('GET', next)).body, step);
-    pages++;
-    if (Array.isArray(page.entry)) entries.push(...page.entry);
+    pages.push(asBundle((await send('GET', next)).body, step));
   }
-  const { link: _link, entry: _entry, ...rest } = bundle;
+  const body = mergePages(pages, truncated);
+  // One untruncated page (the usual case) is stored as received and merged again when read back.
+  const stored = pages.length === 1 && !truncated && first.json !== undefined
+    ? `{"status":${first.status},"headers":${JSON.stringify(first.headers)},"page":${first.json}}`
+    : undefined;
+  return { status: first.status, headers: first.headers, body, stored };
+}
+
+/** A stored search result back in the shape steps read. */
+export function restoreSearch(stored: { status: number; headers: Record<string, string>; body?: unknown; page?: Record<string, unknown> }): HttpResult {
+  if (stored.page === undefined) return stored as HttpResult;
+  return { status: stored.status, headers: stored.headers, body: mergePages([stored.page], false) };
+}
+
+/**
+ * The pages of a search as one searchset Bundle: entries concatenated, paging links dropped.
+ * `total` is what the server reported; servers that omit it get the number of entries read, so
+ * `x.total == 0` works everywhere. A search cut short by maxPages is tagged SUBSETTED.
+ */
+function mergePages(pages: Array<Record<string, unknown>>, truncated: boolean): Record<string, unknown> {
+  const [firstPage] = pages;
+  const entries: unknown[] = [];
+  for (const p of pages) if (Array.isArray(p.entry)) entries.push(...p.entry);
+  const { link: _link, entry: _entry, ...rest } = firstPage!;
   const merged: Record<string, unknown> = {
     ...rest,
     resourceType: 'Bundle',
     type: 'searchset',
-    // `total` is what the server reported; servers that omit it get the number of entries read,
-    // so `x.total == 0` works everywhere.
-    total: typeof bundle.total === 'number' ? bundle.total : entries.length,
+    total: typeof firstPage!.total === 'number' ? firstPage!.total : entries.length,
     entry: entries,
   };
-  if (truncated) merged.meta = { ...(bundle.meta as object | undefined), tag: [{ code: 'SUBSETTED', system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue' }] };
-  return { status: first.status, headers: first.headers, body: merged };
+  if (truncated) merged.meta = { ...(firstPage!.meta as object | undefined), tag: [{ code: 'SUBSETTED', system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue' }] };
+  return merged;
 }
 
 function asBundle(body: unknown, step: Step): Record<string, unknown> {
@@ -127,5 +143,5 @@ function nextLink(bundle: Record<string, unknown>): string | undefined {
 }
 
 function pick(res: ApiResponse): HttpResult {
-  return { status: res.status, headers: res.headers, body: res.body };
+  return { status: res.status, headers: res.headers, body: res.body, stored: storedResult(res.status, res.headers, res.json) };
 }

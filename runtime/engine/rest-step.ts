@@ -5,7 +5,7 @@ import type { Expr, Step } from '../../compiler/schema/plan.types.ts';
 import { encodePathSegment } from '../http/api-url.ts';
 import type { HttpMethod } from '../http/types.ts';
 import { headerValues, queryPairs, toText } from './request-values.ts';
-import type { HttpResult, StepContext } from './step-context.ts';
+import { storedResult, type HttpResult, type StepContext } from './step-context.ts';
 import { WorkflowError } from './workflow-error.ts';
 
 export function buildPath(expr: Expr | undefined, evaluate: (e: Expr) => unknown, src?: string): string {
@@ -63,5 +63,5 @@ export async function runRestStep(step: Step, ctx: StepContext): Promise<HttpRes
     src: step.src,
     step: step.id,
   });
-  return { status: res.status, headers: res.headers, body: res.body };
+  return { status: res.status, headers: res.headers, body: res.body, stored: storedResult(res.status, res.headers, res.json) };
 }

@@ -7,18 +7,22 @@ import type { Expr, Step, Workflow } from '../../compiler/schema/plan.types.ts';
 import { truthy } from '../expr/values.ts';
 import type { ApiClient } from '../http/api-client.ts';
 import type { RunInput, RunOutcome } from '../store/journal-schema.ts';
-import { runFhirStep } from './fhir-step.ts';
+import { restoreSearch, runFhirStep } from './fhir-step.ts';
 import { toText } from './request-values.ts';
 import { runRestStep } from './rest-step.ts';
 import type { RunRow, RunStore, StepRow } from './run-store.ts';
 import { parseInput } from './run-store.ts';
+import type { RunSession } from './run-writer.ts';
 import { runSendStep } from './send-step.ts';
 import { requireApi, type HttpResult, type StepContext } from './step-context.ts';
 import { WorkflowError } from './workflow-error.ts';
 
 export type Evaluate = (expr: Expr, vars: Record<string, unknown>) => unknown;
 
-export type RunEnd = { status: 'done' } | { status: 'rejected'; outcome: RunOutcome };
+export type RunEnd = ({ status: 'done' } | { status: 'rejected'; outcome: RunOutcome }) & {
+  /** The last step's row, not yet written: the engine writes it with the run's final status. */
+  last?: StepRow;
+};
 
 /** Thrown between steps when the engine is stopping: the run goes back to the queue. */
 export class StopRequested extends Error {
@@ -41,6 +45,12 @@ interface RunState {
   vars: Record<string, unknown> & { $meta: Record<string, { status: number; headers: Record<string, string> }> };
   done: Map<string, StepRow>;
   ctx: StepContext;
+  writes: RunSession;
+  /**
+   * The latest step's row. It is written when the next step starts (so every result is on disk
+   * before anything else happens), or together with the run's status when it was the last one.
+   */
+  pending?: StepRow;
 }
 
 type Walk = undefined | { reject: RunOutcome };
@@ -48,11 +58,13 @@ type Walk = undefined | { reject: RunOutcome };
 export class RunExecutor {
   constructor(private readonly deps: ExecutorDeps) {}
 
-  async execute(run: RunRow, workflow: Workflow): Promise<RunEnd> {
+  async execute(run: RunRow, workflow: Workflow, writes: RunSession): Promise<RunEnd> {
     const input = parseInput(run);
     const vars = { ...input.fields, message: { ...input.message }, $meta: {} } as RunState['vars'];
     const done = new Map<string, StepRow>();
-    for (const row of this.deps.store.steps(run.id)) if (row.status === 'done') done.set(row.path, row);
+    // A run never touched since it was journaled has no steps yet.
+    const fresh = run.attempts <= 1 && run.updated_at === run.created_at;
+    if (!fresh) for (const row of this.deps.store.steps(run.id)) if (row.status === 'done') done.set(row.path, row);
     const ctx: StepContext = {
       runId: run.id,
       input,
@@ -60,8 +72,10 @@ export class RunExecutor {
       api: (name, step) => requireApi(this.deps.apis, name, step),
       rawMessage: () => this.deps.store.rawMessage(run.message_id),
     };
-    const end = await this.walk(workflow.steps, '', { run, input, vars, done, ctx });
-    return end ? { status: 'rejected', outcome: end.reject } : { status: 'done' };
+    const state: RunState = { run, input, vars, done, ctx, writes };
+    const end = await this.walk(workflow.steps, '', state);
+    const last = state.pending;
+    return end ? { status: 'rejected', outcome: end.reject, last } : { status: 'done', last };
   }
 
   private async walk(steps: Step[], prefix: string, s: RunState): Promise<Walk> {
@@ -75,6 +89,7 @@ export class RunExecutor {
   }
 
   private async step(step: Step, path: string, s: RunState): Promise<Walk> {
+    await this.flush(s);
     const recorded = s.done.get(path);
     const result = recorded?.result ? JSON.parse(recorded.result) : undefined;
     if (!recorded && this.deps.shouldStop()) throw new StopRequested();
@@ -86,10 +101,11 @@ export class RunExecutor {
         case 'fhir':
         case 'rest':
         case 'send': {
-          let res: HttpResult = result;
+          let res: HttpResult = recorded ? restoreSearch(result) : result;
           if (!recorded) {
             res = step.kind === 'fhir' ? await runFhirStep(step, s.ctx) : step.kind === 'rest' ? await runRestStep(step, s.ctx) : await runSendStep(step, s.ctx);
-            record(res);
+            const { stored, ...plain } = res;
+            this.recordText(s, step, path, started, stored ?? JSON.stringify(plain));
           }
           if (step.named) {
             s.vars[step.id] = res.body;
@@ -131,10 +147,11 @@ export class RunExecutor {
           if (!step.collection) throw new WorkflowError('store needs a collection', { transient: false, src: step.src });
           const key = step.key ? toText(s.ctx.evaluate(step.key)) : null;
           const now = this.deps.now();
-          this.deps.store.storeRecord(
-            { collection: step.collection, key, value: s.ctx.evaluate(step.value), runId: s.run.id, now },
-            this.row(s, step, path, started, now, null),
-          );
+          await s.writes.write({
+            op: 'store',
+            rec: { collection: step.collection, key, value: s.ctx.evaluate(step.value) ?? null, runId: s.run.id, now },
+            row: this.row(s, step, path, started, now, null),
+          });
           return undefined;
         }
         case 'reject': {
@@ -149,15 +166,26 @@ export class RunExecutor {
       const row = this.row(s, step, path, started, this.deps.now(), null);
       row.status = 'failed';
       row.error = failure.message;
-      this.deps.store.recordStep(row);
+      await s.writes.write({ op: 'step', row });
       throw failure;
     }
   }
 
   private record(s: RunState, step: Step, path: string, started: number, value: unknown): void {
-    const row = this.row(s, step, path, started, this.deps.now(), JSON.stringify(value));
-    this.deps.store.recordStep(row);
+    this.recordText(s, step, path, started, JSON.stringify(value));
+  }
+
+  private recordText(s: RunState, step: Step, path: string, started: number, result: string): void {
+    const row = this.row(s, step, path, started, this.deps.now(), result);
+    s.pending = row;
     s.done.set(path, row);
+  }
+
+  private async flush(s: RunState): Promise<void> {
+    const row = s.pending;
+    if (!row) return;
+    s.pending = undefined;
+    await s.writes.write({ op: 'step', row });
   }
 
   private row(s: RunState, step: Step, path: string, started: number, finished: number, result: string | null): StepRow {

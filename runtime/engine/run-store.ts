@@ -46,6 +46,8 @@ export interface StoredRecord {
 
 export class RunStore {
   private readonly candidates: Statement<[number, number, number]>;
+  private readonly dueRetries: Statement<[number, number, number]>;
+  private readonly nextRetry: Statement<[]>;
   private readonly claim: Statement;
   private readonly stepsOf: Statement<[number]>;
   private readonly putStep: Statement;
@@ -54,20 +56,25 @@ export class RunStore {
   private readonly upsertKeyed: Statement;
   private readonly insertRecord: Statement;
   private readonly recover: Statement;
+  private readonly release: Statement;
   private readonly nextDue: Statement<[]>;
   private readonly messageRaw: Statement<[number]>;
+  private readonly finishWithStep: (step: StepRow, args: readonly unknown[]) => void;
   private readonly storeTx: (rec: { collection: string; key: string | null; value: string; runId: number; now: number }, step: StepRow) => number;
 
   constructor(readonly db: Database) {
-    // Ready runs whose order key has no earlier unfinished run of the same workflow.
-    this.candidates = db.prepare(`
-      SELECT * FROM workflow_runs r
-      WHERE r.status IN ('queued','failed') AND r.next_attempt_at <= ?
-        AND (r.order_key IS NULL OR NOT EXISTS (
+    // Ready runs whose order key has no earlier unfinished run of the same workflow: runs waiting
+    // to retry whose time has come (oldest due first), then queued runs in journal order.
+    const notBlocked = `(r.order_key IS NULL OR NOT EXISTS (
           SELECT 1 FROM workflow_runs p
           WHERE p.workflow = r.workflow AND p.order_key = r.order_key AND p.id < r.id
-            AND p.status IN ('queued','running','failed')))
+            AND p.status IN ('queued','running','failed')))`;
+    this.dueRetries = db.prepare(`SELECT * FROM workflow_runs r
+      WHERE r.status = 'failed' AND r.next_attempt_at <= ? AND ${notBlocked}
       ORDER BY r.next_attempt_at, r.id LIMIT ? OFFSET ?`);
+    this.candidates = db.prepare(`SELECT * FROM workflow_runs r INDEXED BY engine_runs_status_id
+      WHERE r.status = 'queued' AND r.next_attempt_at <= ? AND ${notBlocked}
+      ORDER BY r.id LIMIT ? OFFSET ?`);
     this.claim = db.prepare(`UPDATE workflow_runs SET status = 'running', attempts = attempts + 1, updated_at = ?
       WHERE id = ? AND status IN ('queued','failed')`);
     this.stepsOf = db.prepare('SELECT * FROM run_steps WHERE run_id = ? ORDER BY started_at, path');
@@ -87,8 +94,14 @@ export class RunStore {
       VALUES (@collection, NULL, @value, @runId, @now, @now) RETURNING id`);
     this.recover = db.prepare(`UPDATE workflow_runs SET status = 'queued', updated_at = ?
       WHERE status = 'running'`);
-    this.nextDue = db.prepare(`SELECT MIN(next_attempt_at) AS due FROM workflow_runs WHERE status IN ('queued','failed')`);
+    this.release = db.prepare(`UPDATE workflow_runs SET status = 'queued', attempts = MAX(attempts - 1, 0), updated_at = ? WHERE id = ?`);
+    this.nextDue = db.prepare(`SELECT MIN(next_attempt_at) AS due FROM workflow_runs WHERE status = 'queued'`);
+    this.nextRetry = db.prepare(`SELECT MIN(next_attempt_at) AS due FROM workflow_runs WHERE status = 'failed'`);
     this.messageRaw = db.prepare('SELECT raw, charset FROM messages WHERE id = ?');
+    this.finishWithStep = db.transaction((step: StepRow, args: readonly unknown[]) => {
+      this.putStep.run(step);
+      this.finish.run(...args);
+    });
     this.storeTx = db.transaction((rec, step) => {
       const row = (rec.key === null ? this.insertRecord.get(rec) : this.upsertKeyed.get(rec)) as { id: number };
       step.result = JSON.stringify({ collection: rec.collection, key: rec.key, recordId: row.id });
@@ -105,8 +118,15 @@ export class RunStore {
     return this.recover.run(now).changes;
   }
 
+  /** A page of runs ready now: due retries first, then queued runs in journal order. */
   readyRuns(now: number, limit: number, offset = 0): RunRow[] {
-    return this.candidates.all(now, limit, offset) as RunRow[];
+    const retries = this.dueRetries.all(now, limit + offset, 0) as RunRow[];
+    if (retries.length > offset) {
+      const page = retries.slice(offset, offset + limit);
+      if (page.length === limit) return page;
+      return page.concat(this.candidates.all(now, limit - page.length, 0) as RunRow[]);
+    }
+    return this.candidates.all(now, limit, offset - retries.length) as RunRow[];
   }
 
   /** Marks a run running; false when another worker got it first. */
@@ -115,7 +135,9 @@ export class RunStore {
   }
 
   nextDueAt(): number | null {
-    return (this.nextDue.get() as { due: number | null }).due;
+    const a = (this.nextDue.get() as { due: number | null }).due;
+    const b = (this.nextRetry.get() as { due: number | null }).due;
+    return a === null ? b : b === null ? a : Math.min(a, b);
   }
 
   steps(runId: number): StepRow[] {
@@ -131,15 +153,16 @@ export class RunStore {
     return this.storeTx({ ...rec, value: JSON.stringify(rec.value ?? null) }, step);
   }
 
-  finishRun(id: number, status: RunStatus, now: number, extra: { outcome?: RunOutcome; error?: string; nextAttemptAt?: number } = {}): void {
-    this.finish.run(
-      status,
-      extra.outcome ? JSON.stringify(extra.outcome) : null,
-      extra.error ?? null,
-      extra.nextAttemptAt ?? now,
-      now,
-      id,
-    );
+  /** Sets the run's status; the last step's row, when given, commits in the same transaction. */
+  finishRun(id: number, status: RunStatus, now: number, extra: { outcome?: RunOutcome; error?: string; nextAttemptAt?: number; lastStep?: StepRow } = {}): void {
+    const args = [status, extra.outcome ? JSON.stringify(extra.outcome) : null, extra.error ?? null, extra.nextAttemptAt ?? now, now, id] as const;
+    if (extra.lastStep) this.finishWithStep(extra.lastStep, args);
+    else this.finish.run(...args);
+  }
+
+  /** A run stopped at a step boundary (engine shutting down): queued again, the attempt not counted. */
+  releaseRun(id: number, now: number): void {
+    this.release.run(now, id);
   }
 
   /** Puts a dead (or failed) run back in the queue; completed steps stay completed. */

@@ -9,6 +9,13 @@ export interface HttpResult {
   status: number;
   headers: Record<string, string>;
   body: unknown;
+  /** The result as stored in run_steps, when cheaper to build than JSON.stringify(result). */
+  stored?: string;
+}
+
+/** The stored form of a response whose body arrived as JSON text: no second serialisation. */
+export function storedResult(status: number, headers: Record<string, string>, json: string | undefined): string | undefined {
+  return json === undefined ? undefined : `{"status":${status},"headers":${JSON.stringify(headers)},"body":${json}}`;
 }
 
 export interface StepContext {

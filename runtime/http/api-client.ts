@@ -124,12 +124,7 @@ export class ApiClient {
       if (res.status >= 400) {
         throw new WorkflowError(`${req.label} failed: ${statusText(res)}`, { transient: false, src: req.src, status: res.status });
       }
-      return {
-        status: res.status,
-        headers: flattenHeaders(res.headers),
-        body: readBody(res, req),
-        url: url.href,
-      };
+      return { status: res.status, headers: flattenHeaders(res.headers), ...readBody(res, req), url: url.href };
     }
   }
 }
@@ -149,12 +144,12 @@ function flattenHeaders(h: WireResponse['headers']): Record<string, string> {
   return out;
 }
 
-function readBody(res: WireResponse, req: ApiRequest): unknown {
+function readBody(res: WireResponse, req: ApiRequest): { body: unknown; json?: string } {
   const text = res.body.toString('utf8');
-  if (req.responseType === 'text') return text;
-  if (text.trim() === '') return null;
+  if (req.responseType === 'text') return { body: text };
+  if (text.trim() === '') return { body: null };
   try {
-    return JSON.parse(text);
+    return { body: JSON.parse(text), json: text };
   } catch {
     throw new WorkflowError(`${req.label}: the response (${res.status}) is not JSON`, { transient: false, src: req.src, status: res.status });
   }

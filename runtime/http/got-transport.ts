@@ -48,7 +48,10 @@ export class GotTransport implements Transport {
         method: req.method,
         headers: req.headers,
         body: req.body,
-        timeout: { lookup: req.timeoutMs, connect: req.timeoutMs, secureConnect: req.timeoutMs, request: req.timeoutMs },
+        // Phase timeouts tell a request that never left (connect) from one that may have arrived.
+        timeout: req.url.protocol === 'https:'
+          ? { connect: req.timeoutMs, secureConnect: req.timeoutMs, request: req.timeoutMs }
+          : { connect: req.timeoutMs, request: req.timeoutMs },
       });
       return { status: res.statusCode, statusMessage: res.statusMessage, headers: res.headers, body: res.rawBody };
     } catch (err) {

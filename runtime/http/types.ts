@@ -32,6 +32,8 @@ export interface ApiResponse {
   status: number;
   headers: Record<string, string>;
   body: unknown;
+  /** The body's JSON text as received, when `body` was parsed from it (saves serialising it again). */
+  json?: string;
   /** The URL finally requested (without credentials). */
   url: string;
 }

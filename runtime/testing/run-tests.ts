@@ -85,6 +85,8 @@ async function runOne(plan: Plan, tc: TestCase, workDir: string, timeoutMs: numb
     // Mocks answer at once: no waiting between retries, and no run-level retry later.
     client: { sleep: async () => {}, maxRetryAfterMs: 0 },
     maxAttempts: 1,
+    // One short-lived engine per test: no writer thread to start.
+    writer: 'inline',
   });
   engine.start();
   runtime.addService({ stop: () => engine.stop() });

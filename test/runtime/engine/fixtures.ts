@@ -47,6 +47,15 @@ export interface TempDb {
   dispose(): void;
 }
 
+const dbOf = new WeakMap<JournalWriter, Database>();
+
+/** A journal writer whose enqueues take the write lock up front. */
+export function journalFor(db: Database): JournalWriter {
+  const journal = new JournalWriter(db);
+  dbOf.set(journal, db);
+  return journal;
+}
+
 export function tempDb(): TempDb {
   const dir = mkdtempSync(join(tmpdir(), 'hdc-engine-'));
   const file = join(dir, 'hdc.sqlite');
@@ -54,7 +63,7 @@ export function tempDb(): TempDb {
   return {
     db,
     file,
-    journal: new JournalWriter(db),
+    journal: journalFor(db),
     dispose: () => {
       db.close();
       rmSync(dir, { recursive: true, force: true });
@@ -73,7 +82,11 @@ export function enqueue(
   const sender = opts.sender ?? 'lab';
   const receivedAt = opts.receivedAt ?? Date.now();
   const raw = opts.raw ?? `MSH|^~\\&|LAB|LABFAC|HDC|HOSP|20240315103000||ADT^A01^ADT_A01|${controlId}|P|2.5.1\rPID|1||12345^^^ACME^MR||Doe^Jane\r`;
-  const [res] = journal.writeBatch([
+  // BEGIN IMMEDIATE: an engine's writer thread may be committing at the same time, and a deferred
+  // transaction that reads before it writes would fail with SQLITE_BUSY instead of waiting.
+  const db = dbOf.get(journal);
+  const write = (entries: Parameters<JournalWriter['writeBatch']>[0]) => (db ? db.transaction(() => journal.writeBatch(entries)).immediate() : journal.writeBatch(entries));
+  const [res] = write([
     {
       sender,
       controlId,

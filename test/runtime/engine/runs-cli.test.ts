@@ -8,10 +8,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import runs from '../../../runtime/cli/runs.ts';
 import { Engine } from '../../../runtime/engine/engine.ts';
-import { JournalWriter } from '../../../runtime/journal/journal-writer.ts';
 import { RunEvents } from '../../../runtime/journal/run-events.ts';
 import { databasePath, openDatabase, type Database } from '../../../runtime/store/open-database.ts';
-import { api, enqueue, lit, obj, op, plan, ref, src, tpl, workflow } from './fixtures.ts';
+import { api, enqueue, journalFor, lit, obj, op, plan, ref, src, tpl, workflow } from './fixtures.ts';
 
 let dir: string;
 let db: Database;
@@ -48,7 +47,7 @@ test.before(async () => {
       ]),
     ],
   });
-  const journal = new JournalWriter(db);
+  const journal = journalFor(db);
   const events = new RunEvents();
   const engine = new Engine({ db, plan: p, events });
   engine.start();

@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Step } from '../../../compiler/schema/plan.types.ts';
 import { Engine } from '../../../runtime/engine/engine.ts';
+import { restoreSearch } from '../../../runtime/engine/fhir-step.ts';
 import { RunEvents } from '../../../runtime/journal/run-events.ts';
 import { startFhirServer, type FhirServer } from '../../peers/fhir-server.ts';
 import { api, enqueue, lit, obj, plan, ref, src, tempDb, tpl, workflow, type TempDb } from '../engine/fixtures.ts';
@@ -35,7 +36,7 @@ async function runSteps(steps: Step[], fields: Record<string, unknown> = {}) {
   await engine.stop();
   const row = t.db.prepare('SELECT status, error FROM workflow_runs WHERE id = ?').get(id) as { status: string; error: string | null };
   const results = Object.fromEntries(
-    (t.db.prepare('SELECT step_id, result FROM run_steps WHERE run_id = ?').all(id) as Array<{ step_id: string; result: string }>).map((r) => [r.step_id, JSON.parse(r.result)]),
+    (t.db.prepare('SELECT step_id, kind, result FROM run_steps WHERE run_id = ?').all(id) as Array<{ step_id: string; kind: string; result: string | null }>).map((r) => [r.step_id, r.result === null ? null : r.kind === 'fhir' ? restoreSearch(JSON.parse(r.result)) : JSON.parse(r.result)]),
   );
   return { status: e?.status, error: row.error, results };
 }
