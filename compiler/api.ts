@@ -21,6 +21,8 @@ export interface CompileOptions {
   /** Reads an imported file; default: the file system. Returning undefined means "not found". */
   readFile?: (path: string) => string | undefined;
   fileExists?: (path: string) => boolean;
+  /** false: check only, no plan (editors and `hdc check` need diagnostics, not the plan). */
+  emit?: boolean;
   /** Parse results by file, reused while the text is unchanged (the language server keeps one). */
   parseCache?: Map<string, { text: string; result: ReturnType<typeof parse> }>;
 }
@@ -83,7 +85,7 @@ export function compileSources(sources: Map<string, string>, opts: CompileOption
   }
   const project: Project = { files, symbols: analysis.symbols };
   sortDiagnostics(diagnostics);
-  if (diagnostics.some(isError)) return { diagnostics, project };
+  if (diagnostics.some(isError) || opts.emit === false) return { diagnostics, project };
   const sourcesList = [...files].sort((a, b) => a.file.localeCompare(b.file)).map((f) => ({ file: f.file, sha256: sha256(f.text) }));
   const body = {
     planVersion: PLAN_VERSION as 1,

@@ -98,6 +98,7 @@ export class Analyzer {
       },
       fileExists: (path) => this.workspace.document(path) !== undefined || existsSync(path),
       parseCache: this.parses,
+      emit: false,
     });
     const files = new Map(result.project.files.map((f) => [f.file, f]));
     return { dir, result, project: result.project, files, texts, own, compileMs: performance.now() - started };

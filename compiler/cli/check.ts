@@ -19,7 +19,7 @@ Options:
       console.error(`hdc check: unknown format "${format}" (text, json or github)`);
       return 2;
     }
-    const result = await compileFiles(positionals);
+    const result = await compileFiles(positionals, { emit: false });
     const out = renderDiagnostics(result.diagnostics, format);
     if (out) console.log(out);
     const errors = result.diagnostics.some((d) => d.severity === 'error');
