@@ -4,7 +4,7 @@
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import { RunStore } from './run-store.ts';
-import { applyWrite, type WriteOp } from './run-writer.ts';
+import { applyWrite, decodeOnThread, type Reply, type ThreadMessage, type WriteOp } from './run-writer.ts';
 
 const { file } = workerData as { file: string };
 const db = new Database(file);
@@ -23,22 +23,24 @@ function flush(): void {
   scheduled = false;
   const items = queue;
   queue = [];
+  let replies: Reply[];
   try {
     const values = batch.immediate(items);
-    items.forEach((item, i) => port.postMessage({ id: item.id, ok: true, value: values[i] ?? null }));
+    replies = items.map((item, i) => ({ id: item.id, ok: true, value: values[i] ?? null }));
   } catch {
-    for (const item of items) {
+    replies = items.map((item) => {
       try {
-        port.postMessage({ id: item.id, ok: true, value: applyWrite(store, item.w) ?? null });
+        return { id: item.id, ok: true, value: applyWrite(store, item.w) ?? null };
       } catch (err) {
-        port.postMessage({ id: item.id, ok: false, error: (err as Error).message });
+        return { id: item.id, ok: false, error: (err as Error).message };
       }
-    }
+    });
   }
+  port.postMessage(replies);
 }
 
-port.on('message', (m: { id: number; w: WriteOp }) => {
-  queue.push(m);
+port.on('message', (messages: ThreadMessage[]) => {
+  for (const m of messages) queue.push({ id: m.id, w: decodeOnThread(m) });
   if (!scheduled) {
     scheduled = true;
     setImmediate(flush);

@@ -72,7 +72,40 @@ export class InlineRunWriter implements RunWriter {
   async close(): Promise<void> {}
 }
 
-interface Reply {
+/**
+ * Step results are large strings (whole FHIR Bundles). Cloning them into a message costs the
+ * event loop far more than encoding them to bytes and handing the buffer over (transfer), so
+ * results travel as UTF-8 bytes and are decoded on the writer thread.
+ */
+export interface ThreadMessage {
+  id: number;
+  w: WriteOp;
+  /** UTF-8 result of `w.row` / `w.extra.lastStep`, in place of the string. */
+  result?: Uint8Array;
+}
+
+const encoder = new TextEncoder();
+
+function encodeForThread(id: number, op: WriteOp): { message: ThreadMessage; transfer: ArrayBuffer[] } {
+  const row = op.op === 'step' || op.op === 'store' ? op.row : op.op === 'finish' ? op.extra.lastStep : undefined;
+  if (!row?.result) return { message: { id, w: op }, transfer: [] };
+  const result = encoder.encode(row.result);
+  const slim = { ...row, result: null };
+  const w: WriteOp = op.op === 'finish' ? { ...op, extra: { ...op.extra, lastStep: slim } } : { ...op, row: slim } as WriteOp;
+  return { message: { id, w, result }, transfer: [result.buffer as ArrayBuffer] };
+}
+
+/** The writer thread's side of encodeForThread. */
+export function decodeOnThread(m: ThreadMessage): WriteOp {
+  if (!m.result) return m.w;
+  const text = Buffer.from(m.result.buffer, m.result.byteOffset, m.result.byteLength).toString('utf8');
+  const w = m.w;
+  if (w.op === 'step' || w.op === 'store') w.row.result = text;
+  else if (w.op === 'finish' && w.extra.lastStep) w.extra.lastStep.result = text;
+  return w;
+}
+
+export interface Reply {
   id: number;
   ok: boolean;
   value?: unknown;
@@ -85,6 +118,17 @@ export class ThreadRunWriter implements RunWriter {
   private nextId = 1;
   private failure: Error | null = null;
   private readonly inflight = new Set<Promise<unknown>>();
+  private outbox: ThreadMessage[] = [];
+  private transfer: ArrayBuffer[] = [];
+  private posting = false;
+  private readonly post = () => {
+    this.posting = false;
+    const batch = this.outbox;
+    const transfer = this.transfer;
+    this.outbox = [];
+    this.transfer = [];
+    this.worker.postMessage(batch, transfer);
+  };
 
   constructor(file: string) {
     const fromSource = import.meta.url.endsWith('.ts');
@@ -96,12 +140,14 @@ export class ThreadRunWriter implements RunWriter {
       : `import(${JSON.stringify(script)})`;
     this.worker = new Worker(code, { eval: true, workerData: { file } });
     this.worker.unref();
-    this.worker.on('message', (r: Reply) => {
-      const w = this.waiting.get(r.id);
-      if (!w) return;
-      this.waiting.delete(r.id);
-      if (r.ok) w.resolve(r.value);
-      else w.reject(new Error(r.error));
+    this.worker.on('message', (replies: Reply[]) => {
+      for (const r of replies) {
+        const w = this.waiting.get(r.id);
+        if (!w) continue;
+        this.waiting.delete(r.id);
+        if (r.ok) w.resolve(r.value);
+        else w.reject(new Error(r.error));
+      }
     });
     const fail = (err: Error) => {
       this.failure ??= err;
@@ -119,7 +165,14 @@ export class ThreadRunWriter implements RunWriter {
       this.waiting.set(id, { resolve, reject });
       // Keep the process alive only while writes are pending.
       this.worker.ref();
-      this.worker.postMessage({ id, w: op });
+      const { message, transfer } = encodeForThread(id, op);
+      this.outbox.push(message);
+      this.transfer.push(...transfer);
+      // Writes issued in the same turn of the event loop travel as one message.
+      if (!this.posting) {
+        this.posting = true;
+        setImmediate(this.post);
+      }
     }).finally(() => {
       this.inflight.delete(p);
       if (this.waiting.size === 0) this.worker.unref();
