@@ -77,7 +77,9 @@ export class JournalWriter {
   writeBatch(entries: JournalEntry[]): JournalResult[] {
     // Rows whose raw arrived through structured clone are plain Uint8Arrays; SQLite wants Buffers.
     for (const e of entries) if (!Buffer.isBuffer(e.raw)) e.raw = Buffer.from(e.raw.buffer, e.raw.byteOffset, e.raw.byteLength);
-    return this.batch(entries);
+    // IMMEDIATE takes the write lock up front (waiting busy_timeout): a deferred transaction that read
+    // first fails at once with SQLITE_BUSY when another connection (the engine) committed meanwhile.
+    return this.batch.immediate(entries);
   }
 
   /** Records the final ACK of an `ack after_workflow` message. */
