@@ -272,15 +272,22 @@ function lowerSender(d: A.SenderDecl, file: string, r: Reporter, src: (r: A.Rang
       m.where = lowerExpr(f.where, ctx).expr;
     }
     if (f.select) m.select = f.select.components as P.FieldMapping['select'];
-    let type: P.ValueType = list ? 'list' : 'string';
+    // `where` picks the first matching repetition; `as list` keeps every match.
+    const conversions = ['string', 'number', 'date', 'datetime', 'raw', 'list'];
+    let many = list && (!f.where || f.as?.name === 'list');
+    let type: P.ValueType = many ? 'list' : 'string';
     if (f.as) {
       const conv = f.as.name;
-      if (!['string', 'number', 'date', 'datetime', 'raw'].includes(conv)) {
-        const near = closest(conv, ['string', 'number', 'date', 'datetime', 'raw'], 1);
-        r.error('HDC6003', f.as.range, `unknown conversion "${conv}"`, 'Use as string, number, date, datetime or raw.', near.map((n) => ({ replacement: n, range: f.as!.range })));
+      if (!conversions.includes(conv)) {
+        const near = closest(conv, conversions, 1);
+        r.error('HDC6003', f.as.range, `unknown conversion "${conv}"`, 'Use as string, number, date, datetime, raw or list.', near.map((n) => ({ replacement: n, range: f.as!.range })));
+      } else if (conv === 'list') {
+        if (!list) r.error('HDC6003', f.as.range, '"as list" needs a path with [*]', `Write ${f.path.path.text.replace(/^(\w{3}(?:\[[^\]]+\])?-\d+)/, '$1[*]')} … as list`);
+        many = list;
+        type = many ? 'list' : 'string';
       } else {
         m.as = conv as P.FieldMapping['as'];
-        if (!list) type = conv === 'raw' ? 'string' : (conv as P.ValueType);
+        if (!many) type = conv === 'raw' ? 'string' : (conv as P.ValueType);
       }
     }
     m.type = type;
