@@ -1,7 +1,7 @@
 // The journal's write side: synchronous SQL over one connection, one transaction per batch.
 // Runs inside the journal worker thread (or inline on the main thread); the group committer
 // decides what goes into a batch.
-import type { Database, Statement } from 'better-sqlite3';
+import type { Database, Statement, Transaction } from 'better-sqlite3';
 
 export interface JournalRun {
   workflow: string;
@@ -36,13 +36,15 @@ export class JournalWriter {
   private readonly setAck: Statement;
   private readonly purgeMessages: Statement;
   private readonly purgeInputs: Statement;
-  private readonly batch: (entries: JournalEntry[]) => JournalResult[];
+  private readonly batch: Transaction<(entries: JournalEntry[]) => JournalResult[]>;
 
   constructor(private readonly db: Database) {
     this.findMessage = db.prepare('SELECT id, ack, status FROM messages WHERE sender = ? AND control_id = ?');
     this.insertMessage = db.prepare(
+      // A resend conflicts on (sender, control_id) and inserts nothing: one index probe instead of
+      // a SELECT before every INSERT; only a duplicate pays for reading the stored row.
       `INSERT INTO messages (sender, control_id, message_type, trigger, received_at, raw, charset, status, ack)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sender, control_id) DO NOTHING`,
     );
     this.insertRun = db.prepare(
       `INSERT INTO workflow_runs (message_id, sender, workflow, order_key, status, input, attempts, next_attempt_at, created_at, updated_at)
@@ -61,12 +63,12 @@ export class JournalWriter {
   }
 
   private writeOne(e: JournalEntry): JournalResult {
-    const existing = this.findMessage.get(e.sender, e.controlId);
-    if (existing) return { kind: 'duplicate', messageId: existing.id, ack: existing.ack, status: existing.status };
-    const messageId = Number(
-      this.insertMessage.run(e.sender, e.controlId, e.messageType, e.trigger, e.receivedAt, e.raw, e.charset, e.status, e.ack)
-        .lastInsertRowid,
-    );
+    const inserted = this.insertMessage.run(e.sender, e.controlId, e.messageType, e.trigger, e.receivedAt, e.raw, e.charset, e.status, e.ack);
+    if (inserted.changes === 0) {
+      const existing = this.findMessage.get(e.sender, e.controlId)!;
+      return { kind: 'duplicate', messageId: existing.id, ack: existing.ack, status: existing.status };
+    }
+    const messageId = Number(inserted.lastInsertRowid);
     const runIds = e.runs.map((r) =>
       Number(this.insertRun.run(messageId, e.sender, r.workflow, r.orderKey, r.input, e.receivedAt, e.receivedAt, e.receivedAt).lastInsertRowid),
     );
