@@ -109,30 +109,45 @@ export function ackWanted(header: Pick<Hl7Header, 'acceptAckType' | 'appAckType'
   return c === 'SU' ? success : !success;
 }
 
-/** [major, minor, patch] of an MSH-12 version; unknown versions count as the newest rules. */
-function versionOf(v: string): number[] {
+/** MSH-12 as one comparable number (major*10000 + minor*100 + patch); unknown versions count as the newest rules. */
+function versionRank(v: string): number {
   const m = /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(v.trim());
-  return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : [2, 9, 0];
+  return m ? Number(m[1]) * 10000 + Number(m[2]) * 100 + Number(m[3] ?? 0) : 20900;
 }
-function atLeast(v: number[], major: number, minor: number, patch = 0): boolean {
-  for (const [a, b] of [[v[0]!, major], [v[1]!, minor], [v[2]!, patch]] as const) {
-    if (a !== b) return a > b;
+// A sender uses one or two versions: remember their ranks instead of running the regex per ACK
+// (bounded, since MSH-12 is whatever the sender wrote).
+const ranks = new Map<string, number>();
+function rankOf(v: string): number {
+  let r = ranks.get(v);
+  if (r === undefined) {
+    r = versionRank(v);
+    if (ranks.size < 256) ranks.set(v, r);
   }
-  return true;
+  return r;
 }
+const rank = (major: number, minor: number, patch = 0) => major * 10000 + minor * 100 + patch;
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
+// The local date/time up to the second and its UTC offset, for the last second seen: ACKs under load
+// share it, and only the milliseconds change.
+let cachedSecond = NaN;
+let cachedPrefix = '';
+let cachedOffset = '';
+
 /** HL7 DTM with milliseconds and the local UTC offset, e.g. 20240315103000.123+0100. */
 export function hl7Timestamp(now: Date = new Date()): string {
-  const off = -now.getTimezoneOffset();
-  const sign = off >= 0 ? '+' : '-';
-  const abs = Math.abs(off);
-  return (
-    `${now.getFullYear()}${pad(now.getMonth() + 1)}${pad(now.getDate())}` +
-    `${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}.${pad(now.getMilliseconds(), 3)}` +
-    `${sign}${pad(Math.floor(abs / 60))}${pad(abs % 60)}`
-  );
+  const ms = now.getTime();
+  const second = Math.floor(ms / 1000);
+  if (second !== cachedSecond) {
+    const off = -now.getTimezoneOffset();
+    const abs = Math.abs(off);
+    cachedPrefix = `${now.getFullYear()}${pad(now.getMonth() + 1)}${pad(now.getDate())}` +
+      `${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}`;
+    cachedOffset = `${off >= 0 ? '+' : '-'}${pad(Math.floor(abs / 60))}${pad(abs % 60)}`;
+    cachedSecond = second;
+  }
+  return `${cachedPrefix}.${pad(ms - second * 1000, 3)}${cachedOffset}`;
 }
 
 // Unique across processes (random prefix) and within one (counter); at most 20 characters, the
@@ -149,56 +164,59 @@ export interface BuildAckOptions {
   now?: Date;
 }
 
+// The delimiter set of the last ACK: nearly every message uses the same one.
+let lastDelimiters = delimitersFrom('|', '^~\\&');
+let lastEncoding = '|^~\\&';
+
 /** Builds the ACK text (MSH, MSA and, for errors, ERR), CR-terminated segments. */
 export function buildAck(inbound: Hl7Header, outcome: AckOutcome, opts: BuildAckOptions = {}): string {
   const fs = inbound.fieldSep || '|';
   const enc = inbound.encodingChars.length >= 4 ? inbound.encodingChars : '^~\\&';
-  const d = delimitersFrom(fs, enc);
-  const esc = (t: string) => escapeHl7(t, d);
-  const version = versionOf(inbound.version);
-  const v25 = atLeast(version, 2, 5);
+  if (lastEncoding !== fs + enc) {
+    lastDelimiters = delimitersFrom(fs, enc);
+    lastEncoding = fs + enc;
+  }
+  const d = lastDelimiters;
+  const version = rankOf(inbound.version);
+  const v25 = version >= rank(2, 5);
 
   let type = 'ACK';
-  if (atLeast(version, 2, 4)) type = `ACK${d.component}${esc(inbound.triggerEvent)}${d.component}ACK`;
-  else if (atLeast(version, 2, 3) && inbound.triggerEvent) type = `ACK${d.component}${esc(inbound.triggerEvent)}`;
+  if (version >= rank(2, 4)) type = `ACK${d.component}${escapeHl7(inbound.triggerEvent, d)}${d.component}ACK`;
+  else if (version >= rank(2, 3) && inbound.triggerEvent) type = `ACK${d.component}${escapeHl7(inbound.triggerEvent, d)}`;
 
-  const processing = esc(inbound.processingId) + (inbound.processingMode ? d.component + esc(inbound.processingMode) : '');
-  const msh = [
-    'MSH', enc,
-    inbound.receivingApplication, inbound.receivingFacility,
-    inbound.sendingApplication, inbound.sendingFacility,
-    hl7Timestamp(opts.now), '', type,
-    esc(opts.controlId ?? newControlId()),
-    processing, esc(inbound.version),
-  ];
-  if (inbound.charset) msh.push('', '', '', '', '', esc(inbound.charset));
+  const processing = escapeHl7(inbound.processingId, d) + (inbound.processingMode ? d.component + escapeHl7(inbound.processingMode, d) : '');
+  // Built by concatenation: this runs once per message.
+  let msh = 'MSH' + fs + enc + fs + inbound.receivingApplication + fs + inbound.receivingFacility + fs +
+    inbound.sendingApplication + fs + inbound.sendingFacility + fs + hl7Timestamp(opts.now) + fs + fs + type + fs +
+    escapeHl7(opts.controlId ?? newControlId(), d) + fs + processing + fs + escapeHl7(inbound.version, d);
+  if (inbound.charset) msh += fs + fs + fs + fs + fs + fs + escapeHl7(inbound.charset, d);
 
   const failed = outcome.code !== 'AA' && outcome.code !== 'CA';
   const error: AckError | undefined = outcome.error ?? (failed ? { code: 207 } : undefined);
 
-  const msa = ['MSA', outcome.code, esc(inbound.controlId)];
-  if (!v25 && (outcome.text ?? error?.text)) msa.push(esc((outcome.text ?? error?.text)!));
+  let msa = 'MSA' + fs + outcome.code + fs + escapeHl7(inbound.controlId, d);
+  if (!v25 && (outcome.text ?? error?.text)) msa += fs + escapeHl7((outcome.text ?? error?.text)!, d);
 
-  const segments = [msh.join(fs), msa.join(fs)];
+  let out = msh + '\r' + msa + '\r';
   if (error) {
     const text = error.text ?? errorCodeText[error.code] ?? '';
     const loc = error.location;
     if (v25) {
       const erl = loc
         ? [loc.segment, loc.sequence, loc.field, loc.repetition, loc.component, loc.subcomponent]
-            .map((x) => (x === undefined ? '' : esc(String(x))))
+            .map((x) => (x === undefined ? '' : escapeHl7(String(x), d)))
             .join(d.component)
             .replace(new RegExp(`\\${d.component}+$`), '')
         : '';
-      const cwe = [String(error.code), esc(text), 'HL70357'].join(d.component);
+      const cwe = [String(error.code), escapeHl7(text, d), 'HL70357'].join(d.component);
       const err = ['ERR', '', erl, cwe, error.severity ?? 'E'];
-      if (outcome.text) err.push('', '', '', esc(outcome.text));
-      segments.push(err.join(fs));
+      if (outcome.text) err.push('', '', '', escapeHl7(outcome.text, d));
+      out += err.join(fs) + '\r';
     } else {
-      const ce = [String(error.code), esc(text), 'HL70357'].join(d.subcomponent);
-      const eld = [loc ? esc(loc.segment) : '', loc?.sequence ?? '', loc?.field ?? '', ce].join(d.component);
-      segments.push(['ERR', eld].join(fs));
+      const ce = [String(error.code), escapeHl7(text, d), 'HL70357'].join(d.subcomponent);
+      const eld = [loc ? escapeHl7(loc.segment, d) : '', loc?.sequence ?? '', loc?.field ?? '', ce].join(d.component);
+      out += ['ERR', eld].join(fs) + '\r';
     }
   }
-  return segments.join('\r') + '\r';
+  return out;
 }

@@ -35,8 +35,37 @@ function countOf(segment: string): number | undefined {
   return v && /^\d+$/.test(v) ? Number(v) : undefined;
 }
 
+/** A segment name's first character: A-Z or 0-9 (so the segment is not blank). */
+function startsName(text: string, at: number): boolean {
+  const c = text.charCodeAt(at);
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39);
+}
+
+/**
+ * The common case without splitting and re-joining: one message, CR breaks, MSH first, no blank
+ * segment and no other MSH or batch segment. Returns the message text, or undefined when the
+ * general path must decide.
+ */
+function singleMessage(body: string, breaks: SegmentBreaks): string | undefined {
+  if (breaks !== 'cr' && !(breaks === 'any' && body.indexOf('\n') < 0)) return undefined;
+  if (!body.startsWith('MSH')) return undefined;
+  let start = body.indexOf('\r') + 1;
+  if (start === 0) return body + '\r';
+  while (start < body.length) {
+    if (!startsName(body, start)) return undefined;
+    const name = body.slice(start, start + 3);
+    if (name === 'MSH' || name === 'FHS' || name === 'BHS' || name === 'BTS' || name === 'FTS') return undefined;
+    const end = body.indexOf('\r', start);
+    if (end < 0) return body + '\r';
+    start = end + 1;
+  }
+  return body;
+}
+
 export function splitBatch(text: string, breaks: SegmentBreaks): SplitResult {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const single = singleMessage(body, breaks);
+  if (single !== undefined) return { messages: [single], lines: [1] };
   const lineBreak = /\r\n|\r|\n/g;
   // Physical line numbers of each segment, for error locations, are counted with any line ending.
   const segs = body.split(BREAKS[breaks]);

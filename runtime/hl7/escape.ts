@@ -49,6 +49,14 @@ function decodeHex(hex: string): string {
 
 /** Escapes text for use as one leaf value with these delimiters; CR and LF become \X0D\ \X0A\. */
 export function escapeHl7(text: string, d: Delimiters): string {
+  // Most values (IDs, codes, versions) need no escaping: return them without rebuilding.
+  let plain = true;
+  for (let i = 0; i < text.length && plain; i++) {
+    const c = text[i];
+    plain = c !== d.escape && c !== d.field && c !== d.component && c !== d.subcomponent && c !== d.repetition &&
+      c !== d.truncation && c !== '\r' && c !== '\n';
+  }
+  if (plain) return text;
   let out = '';
   for (const c of text) {
     if (c === d.escape) out += d.escape + 'E' + d.escape;

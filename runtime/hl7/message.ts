@@ -87,8 +87,8 @@ export type Hl7Tree = {
 };
 
 export class Hl7Segment {
-  private fields?: string[];
-  private reads = 0;
+  /** ends[k]: where field k (0 = the name) ends, found on demand: no substring is made for fields nobody reads. */
+  private readonly ends: number[] = [];
 
   constructor(
     /** The segment's text as written, without its terminator. */
@@ -101,13 +101,24 @@ export class Hl7Segment {
     private readonly d: Delimiters,
   ) {}
 
-  private split(): string[] {
-    return (this.fields ??= this.raw.split(this.d.field));
+  /** End offset of field k as written (k counts separators), or -1 when the segment stops before it. */
+  private endOf(k: number): number {
+    const ends = this.ends;
+    const raw = this.raw;
+    while (ends.length <= k) {
+      const last = ends.length ? ends[ends.length - 1]! : -1;
+      if (last === raw.length) return -1;
+      const j = raw.indexOf(this.d.field, last + 1);
+      ends.push(j < 0 ? raw.length : j);
+    }
+    return ends[k]!;
   }
 
   /** Highest field number present (MSH counts MSH-1). */
   get fieldCount(): number {
-    const n = this.split().length - 1;
+    let k = this.ends.length;
+    while (this.endOf(k) >= 0) k++;
+    const n = k - 1;
     return this.name === 'MSH' ? n + 1 : n;
   }
 
@@ -116,9 +127,10 @@ export class Hl7Segment {
     const msh = this.name === 'MSH';
     if (msh && n === 1) return this.d.field;
     const k = msh ? n - 1 : n;
-    // A single read walks to the field; a segment read more than once is split and cached.
-    if (this.fields === undefined && this.reads++ === 0) return piece(this.raw, this.d.field, k + 1) ?? '';
-    return this.split()[k] ?? '';
+    const end = this.endOf(k);
+    if (end < 0) return '';
+    const start = k === 0 ? 0 : this.ends[k - 1]! + 1;
+    return start === 0 && end === this.raw.length ? this.raw : this.raw.slice(start, end);
   }
 
   /** The repetitions of field n (MSH-1 and MSH-2 are never split). */

@@ -11,72 +11,102 @@
 // A path with `*` yields a list — unless the compiler typed the field as a scalar (string,
 // number, boolean, date, datetime), which reads the first kept value. Otherwise a scalar, null
 // when absent.
+//
+// A mapping list is compiled once into closures (cached by the plan's array) so each message only
+// runs the reads it needs: every decision that depends on the plan alone is taken at compile time.
 import type { FieldMapping, Hl7Path } from '../../compiler/schema/plan.types.ts';
-import { isListPath } from '../../compiler/syntax/hl7-path.ts';
-import { evaluate } from '../expr/evaluate.ts';
+import { evaluate, type Scope } from '../expr/evaluate.ts';
 import { toDate, toDatetime, toNumber, toText } from '../expr/convert.ts';
 import { truthy } from '../expr/values.ts';
 import type { Hl7Message, Hl7Repetition, Hl7Segment, Hl7Value } from '../hl7/index.ts';
 
 const SCALAR_TYPES = new Set(['string', 'number', 'boolean', 'date', 'datetime']);
 
-function convert(v: unknown, as: FieldMapping['as']): unknown {
-  if (v === null || v === undefined) return null;
+/** Reads one mapped field; `out` holds the fields mapped before it (for `where` references). */
+type Reader = (msg: Hl7Message, out: Record<string, unknown>, current: Hl7Segment | undefined) => unknown;
+type GroupMapper = (msg: Hl7Message, current: Hl7Segment | undefined) => Record<string, unknown>;
+
+function converter(as: FieldMapping['as']): (v: unknown) => unknown {
+  const nullSafe = (f: (v: unknown) => unknown) => (v: unknown) => (v === null || v === undefined ? null : f(v));
   switch (as) {
-    case 'number': return toNumber(v);
-    case 'date': return toDate(v);
-    case 'datetime': return toDatetime(v);
-    case 'string': return toText(v);
-    default: return v;
+    case 'number': return nullSafe(toNumber);
+    case 'date': return nullSafe(toDate);
+    case 'datetime': return nullSafe(toDatetime);
+    case 'string': return nullSafe(toText);
+    default: return (v) => (v === undefined ? null : v);
   }
 }
 
-/** The repetitions a path covers, inside `current` when the path names its segment. */
-function repetitionsOf(msg: Hl7Message, path: Hl7Path, current?: Hl7Segment): Hl7Repetition[] {
-  if (current && path.segment === current.name) return current.repetitions(path);
-  return msg.repetitions(path);
-}
-
-function read(msg: Hl7Message, f: FieldMapping, vars: Record<string, unknown>, current?: Hl7Segment): unknown {
-  const path = f.path!;
-  const inCurrent = current !== undefined && path.segment === current.name;
-  const list = (inCurrent ? path.fieldRep === '*' : isListPath(path)) && !SCALAR_TYPES.has(f.type);
+/** The values a path reads before conversion, in message order. */
+function valuesReader(f: FieldMapping, path: Hl7Path, inCurrent: boolean): (msg: Hl7Message, out: Record<string, unknown>, current: Hl7Segment | undefined) => unknown[] {
   const simple = f.where === undefined && f.select === undefined && f.as !== 'raw';
-
-  let values: unknown[];
+  if (path.field === undefined && f.as === 'raw') {
+    return inCurrent
+      ? (_m, _o, current) => [current!.raw]
+      : (msg) => msg.selectSegments(path.segment, path.segmentRep).map((s) => s.raw);
+  }
   if (simple || path.field === undefined) {
-    const v = inCurrent ? current!.get(path) : msg.get(path);
-    if (path.field === undefined && f.as === 'raw') {
-      values = inCurrent ? [current!.raw] : msg.selectSegments(path.segment, path.segmentRep).map((s) => s.raw);
-    } else values = Array.isArray(v) ? v : [v];
-  } else {
-    let reps = repetitionsOf(msg, path, current);
-    if (f.where) {
-      const where = f.where;
-      reps = reps.filter((rep) => truthy(evaluate(where, { vars, rel: (c) => rep.value(c[0], c[1]) })));
-    }
-    const [c, s] = f.select && f.select.length ? [f.select[0], f.select[1]] : [path.component, path.subcomponent];
-    values = reps.map((rep): Hl7Value => (f.as === 'raw' ? rep.raw(c, s) : rep.value(c, s)));
+    const wrap = (v: Hl7Value | Hl7Value[]): unknown[] => (Array.isArray(v) ? v : [v]);
+    return inCurrent ? (_m, _o, current) => wrap(current!.get(path)) : (msg) => wrap(msg.get(path));
   }
-  const converted = values.map((v) => convert(v, f.as));
-  return list ? converted : (converted[0] ?? null);
+  const [c, s] = f.select && f.select.length ? [f.select[0], f.select[1]] : [path.component, path.subcomponent];
+  const raw = f.as === 'raw';
+  const where = f.where;
+  return (msg, out, current) => {
+    let reps: Hl7Repetition[] = inCurrent ? current!.repetitions(path) : msg.repetitions(path);
+    if (where) {
+      // One scope for every repetition; `rel` reads the repetition under test.
+      let rep: Hl7Repetition;
+      const scope: Scope = { vars: out, rel: (k) => rep.value(k[0], k[1]) };
+      reps = reps.filter((r) => ((rep = r), truthy(evaluate(where, scope))));
+    }
+    return reps.map((rep): Hl7Value => (raw ? rep.raw(c, s) : rep.value(c, s)));
+  };
 }
 
-function mapIn(msg: Hl7Message, fields: readonly FieldMapping[], current?: Hl7Segment): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const f of fields) {
-    if (f.each !== undefined) {
-      out[f.name] = msg.segments(f.each).map((seg) => mapIn(msg, f.fields ?? [], seg));
-    } else if (f.path) {
-      out[f.name] = read(msg, f, out, current);
-    } else {
-      out[f.name] = null;
-    }
+function compileField(f: FieldMapping, group: string | undefined): Reader {
+  const path = f.path!;
+  const inCurrent = group !== undefined && path.segment === group;
+  const list = (inCurrent ? path.fieldRep === '*' : path.segmentRep === '*' || path.fieldRep === '*') && !SCALAR_TYPES.has(f.type);
+  const convert = converter(f.as);
+  const simple = f.where === undefined && f.select === undefined && f.as !== 'raw' && path.field !== undefined;
+  // The common case: one position, no filter: a single read and no intermediate list.
+  if (simple && path.fieldRep !== '*' && (inCurrent || path.segmentRep !== '*')) {
+    return inCurrent
+      ? (_m, _o, current) => convert(current!.value(path)) ?? null
+      : (msg) => convert(msg.get(path)) ?? null;
   }
-  return out;
+  const values = valuesReader(f, path, inCurrent);
+  if (list) return (msg, out, current) => values(msg, out, current).map(convert);
+  return (msg, out, current) => {
+    const v = values(msg, out, current);
+    return v.length ? (convert(v[0]) ?? null) : null;
+  };
 }
+
+function compileGroup(fields: readonly FieldMapping[], group: string | undefined): GroupMapper {
+  const names = fields.map((f) => f.name);
+  const readers = fields.map((f): Reader => {
+    if (f.each !== undefined) {
+      const each = f.each;
+      const record = compileGroup(f.fields ?? [], each);
+      return (msg) => msg.segments(each).map((seg) => record(msg, seg));
+    }
+    if (f.path) return compileField(f, group);
+    return () => null;
+  });
+  return (msg, current) => {
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < readers.length; i++) out[names[i]!] = readers[i]!(msg, out, current);
+    return out;
+  };
+}
+
+const compiled = new WeakMap<readonly FieldMapping[], GroupMapper>();
 
 /** Mapped field name → value, in declaration order. Never throws on missing data. */
 export function mapFields(msg: Hl7Message, fields: readonly FieldMapping[]): Record<string, unknown> {
-  return mapIn(msg, fields);
+  let mapper = compiled.get(fields);
+  if (!mapper) compiled.set(fields, (mapper = compileGroup(fields, undefined)));
+  return mapper(msg, undefined);
 }
