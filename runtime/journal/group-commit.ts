@@ -3,12 +3,19 @@
 // per batch instead of one per message. The writer runs in a worker thread by default, so the
 // event loop keeps parsing and answering while SQLite waits for the disk.
 import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { JournalEntry, JournalResult } from './journal-writer.ts';
 import { JournalWriter } from './journal-writer.ts';
-import type { WorkerRequest, WorkerResponse } from './journal-protocol.ts';
+import { packBatch, unpackResults, type WorkerRequest, type WorkerResponse } from './journal-protocol.ts';
 import { openDatabase } from '../store/open-database.ts';
 
-type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+/** What the journal asks of its backend; a batch carries whole entries (packed for the worker). */
+type Request =
+  | { op: 'batch'; entries: JournalEntry[] }
+  | { op: 'ack'; messageId: number; ack: string; status: string }
+  | { op: 'purge'; cutoff: number }
+  | { op: 'close' };
 
 interface Backend {
   call(req: Request): Promise<unknown>;
@@ -43,15 +50,26 @@ function inlineBackend(file: string): Backend {
   };
 }
 
+const WORKER_YOUNG_GENERATION_MB = 4;
+
 async function workerBackend(file: string): Promise<Backend> {
   const fromSource = import.meta.url.endsWith('.ts');
-  const script = new URL(fromSource ? './journal-worker.ts' : './journal-worker.js', import.meta.url).href;
-  // Running from TypeScript sources: the worker registers the same tsx loader first.
-  const loader = fromSource ? import.meta.resolve('tsx/esm/api') : null;
-  const code = loader
-    ? `import(${JSON.stringify(loader)}).then((m) => { m.register(); return import(${JSON.stringify(script)}); })`
-    : `import(${JSON.stringify(script)})`;
-  const worker = new Worker(code, { eval: true, workerData: { file } });
+  const script = new URL(fromSource ? './journal-worker.ts' : './journal-worker.js', import.meta.url);
+  // Running from TypeScript sources, the worker loads them through tsx's in-thread require hook:
+  // its ESM loader would start a module-hooks thread (another V8 heap) for this worker alone.
+  const code = fromSource
+    ? `require(${JSON.stringify(createRequire(import.meta.url).resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(fileURLToPath(script))});`
+    : `import(${JSON.stringify(script.href)})`;
+  const worker = new Worker(code, {
+    eval: true,
+    workerData: { file },
+    // No inherited flags: the writer needs none, an inherited `--import tsx` would start the hooks
+    // thread anyway, and V8 heap flags such as --max-semi-space-size make the Worker constructor throw.
+    execArgv: [],
+    // The writer's garbage is short-lived (one batch): a small young generation keeps the thread's
+    // memory, and the transferred message buffers it frees, small (the default grows to 32 MB).
+    resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+  });
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   let failure: Error | null = null;
@@ -79,18 +97,12 @@ async function workerBackend(file: string): Promise<Backend> {
       if (failure) return Promise.reject(failure);
       const id = nextId++;
       return new Promise((resolve, reject) => {
-        waiting.set(id, { resolve, reject });
         if (req.op === 'batch') {
-          // A Buffer is usually a view into a larger (pooled or socket) ArrayBuffer, and structured
-          // clone would copy all of it: give each raw message its own exact-size buffer and transfer it.
-          const transfer: ArrayBuffer[] = [];
-          const entries = req.entries.map((e) => {
-            const own = new Uint8Array(e.raw);
-            transfer.push(own.buffer);
-            return { ...e, raw: own };
-          });
-          worker.postMessage({ op: 'batch', entries, id }, transfer);
+          waiting.set(id, { resolve: (v) => resolve(unpackResults(v as Parameters<typeof unpackResults>[0])), reject });
+          const { fields, bytes } = packBatch(req.entries);
+          worker.postMessage({ op: 'batch', fields, bytes, id } satisfies WorkerRequest, [bytes]);
         } else {
+          waiting.set(id, { resolve, reject });
           worker.postMessage({ ...req, id });
         }
       });

@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from '../store/open-database.ts';
 import { JournalWriter } from './journal-writer.ts';
-import type { WorkerRequest, WorkerResponse } from './journal-protocol.ts';
+import { packResults, unpackBatch, type WorkerRequest, type WorkerResponse } from './journal-protocol.ts';
 
 const { file } = workerData as { file: string };
 const db = openDatabase(file, { migrate: false });
@@ -14,7 +14,7 @@ port.on('message', (req: WorkerRequest) => {
   let res: WorkerResponse;
   try {
     switch (req.op) {
-      case 'batch': res = { id: req.id, ok: true, value: writer.writeBatch(req.entries) }; break;
+      case 'batch': res = { id: req.id, ok: true, value: packResults(writer.writeBatch(unpackBatch(req.fields, req.bytes))) }; break;
       case 'ack': writer.updateAck(req.messageId, req.ack, req.status); res = { id: req.id, ok: true, value: null }; break;
       case 'purge': res = { id: req.id, ok: true, value: writer.purgeContent(req.cutoff) }; break;
       case 'close': db.close(); res = { id: req.id, ok: true, value: null }; break;

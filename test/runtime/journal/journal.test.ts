@@ -76,6 +76,9 @@ for (const thread of ['worker', 'inline'] as const) {
     const db = new Database(file, { readonly: true });
     assert.is((db.prepare('SELECT COUNT(*) AS n FROM messages').get() as { n: number }).n, 401);
     assert.is((db.prepare('SELECT COUNT(*) AS n FROM workflow_runs').get() as { n: number }).n, 401);
+    // Each row holds its own message's bytes (batches travel to the writer packed in one buffer).
+    const raws = db.prepare('SELECT control_id, raw FROM messages').all() as { control_id: string; raw: Buffer }[];
+    assert.equal(raws.filter((r) => r.raw.toString() !== `MSH|^~\\&|${r.control_id}\r`), []);
     const run = db.prepare('SELECT * FROM workflow_runs LIMIT 1').get() as Record<string, unknown>;
     assert.is(run.status, 'queued');
     assert.is(run.attempts, 0);
