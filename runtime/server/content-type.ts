@@ -8,12 +8,23 @@ export const HL7_CONTENT_TYPES = new Set([
 
 export interface ContentType {
   /** Lower-case media type without parameters. */
-  type: string;
-  charset?: string;
+  readonly type: string;
+  readonly charset?: string;
 }
+
+// A partner sends the same header on every request: parsed results are kept (bounded; read-only).
+const parsed = new Map<string, ContentType | null>();
 
 export function parseContentType(header: string | undefined): ContentType | null {
   if (!header) return null;
+  const known = parsed.get(header);
+  if (known !== undefined) return known;
+  const result = parse(header);
+  if (parsed.size < 64) parsed.set(header, result);
+  return result;
+}
+
+function parse(header: string): ContentType | null {
   const [typePart, ...params] = header.split(';');
   const type = typePart!.trim().toLowerCase();
   if (!type) return null;
@@ -28,5 +39,6 @@ export function parseContentType(header: string | undefined): ContentType | null
 
 /** Node Buffer encoding for writing a response in the charset the body was read with. */
 export function bufferEncodingFor(charset: string): 'utf8' | 'latin1' {
+  if (charset === 'utf-8') return 'utf8';
   return /^(iso-8859-1|latin1|us-ascii|ascii)$/i.test(charset) ? 'latin1' : 'utf8';
 }

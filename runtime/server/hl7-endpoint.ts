@@ -18,6 +18,7 @@ import type { JournalEntry, JournalResult } from '../journal/journal-writer.ts';
 import type { RunEvents, FinishedEvent } from '../journal/run-events.ts';
 import type { RunInput } from '../store/journal-schema.ts';
 import type { Logger } from '../log/logger.ts';
+import type { TrafficLog } from '../log/traffic-log.ts';
 import { verifiedPeerCertificate } from '../tls/client-identity.ts';
 import { parseBasicAuth } from './basic-auth.ts';
 import { bufferEncodingFor, HL7_CONTENT_TYPES, parseContentType } from './content-type.ts';
@@ -41,6 +42,8 @@ export interface Hl7EndpointDeps {
   orderKeyFor?: OrderKeyFor;
   /** Wait for after_workflow when the sender names no timeout. */
   defaultAckTimeoutMs?: number;
+  /** Counts answered messages for the periodic traffic line. */
+  traffic?: TrafficLog;
 }
 
 /** A transport-level answer: non-2xx, text/plain. */
@@ -159,18 +162,23 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
     return { outcome: { code: code('accepted') }, status: 'processed' };
   }
 
-  async function settle(slot: Slot): Promise<void> {
+  /** Sets the slot's ACK from its journal result; a promise only when `ack after_workflow` must wait. */
+  function settle(slot: Slot): Promise<void> | undefined {
     const p = slot.pending!;
     const r = slot.result!;
     if (r.kind === 'duplicate') {
       slot.ack = r.ack;
       slot.code = msaCode(r.ack);
-      return;
+      return undefined;
     }
     slot.ack = p.journal.ack;
     slot.code = msaCode(p.journal.ack);
+    if (p.entry.sender.ack.mode !== 'after_workflow' || r.runIds.length === 0) return undefined;
+    return afterWorkflowAck(slot, p, r);
+  }
+
+  async function afterWorkflowAck(slot: Slot, p: Pending, r: Extract<JournalResult, { kind: 'stored' }>): Promise<void> {
     const sender: Sender = p.entry.sender;
-    if (sender.ack.mode !== 'after_workflow' || r.runIds.length === 0) return;
     const timeout = sender.ack.timeoutMs ?? deps.defaultAckTimeoutMs ?? 10_000;
     const waits = r.runIds.map((id) => events.waitForFinished(id, timeout));
     const finished = await Promise.all(waits);
@@ -216,7 +224,8 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
     if (!contentType || !HL7_CONTENT_TYPES.has(contentType.type)) {
       return plain(ctx, 415, `unsupported content type "${ctx.get('content-type')}": use ${[...HL7_CONTENT_TYPES].join(', ')}`);
     }
-    const limit = Math.max(...allowed.map((c) => c.sender.maxBodyBytes ?? deps.maxBodyBytes));
+    let limit = 0;
+    for (const c of allowed) limit = Math.max(limit, c.sender.maxBodyBytes ?? deps.maxBodyBytes);
     let body: Buffer;
     try {
       body = await readBody(ctx.req, limit);
@@ -287,13 +296,16 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
         slot.result = results[i]!;
       }
       if (results) {
-        const stored = pending.filter((s) => s.result?.kind === 'stored' && s.result.runIds.length > 0);
-        const settling = pending.map((s) => settle(s));
-        for (const s of stored) {
-          const r = s.result as Extract<JournalResult, { kind: 'stored' }>;
-          events.emit('enqueued', { runIds: r.runIds, messageId: r.messageId, sender: s.pending!.journal.sender });
+        const settling: Promise<void>[] = [];
+        for (const s of pending) {
+          const wait = settle(s);
+          if (wait) settling.push(wait);
         }
-        await Promise.all(settling);
+        for (const s of pending) {
+          const r = s.result;
+          if (r?.kind === 'stored' && r.runIds.length > 0) events.emit('enqueued', { runIds: r.runIds, messageId: r.messageId, sender: s.pending!.journal.sender });
+        }
+        if (settling.length) await Promise.all(settling);
       }
     }
 
@@ -306,15 +318,22 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
     ctx.set('Content-Type', `${contentType.type}; charset=${label}`);
     ctx.body = Buffer.from(responseText, encoding);
 
+    // Accepted messages are counted for the periodic traffic line (and logged one by one at debug);
+    // every refusal (AE/AR/CE/CR) still gets its own line at info.
     const ms = Math.round((performance.now() - started) * 100) / 100;
+    const debug = log.isLevelEnabled('debug');
     for (const s of slots) {
       if (s.skippedAck) continue;
+      const duplicate = s.result?.kind === 'duplicate';
+      const accepted = s.code === 'AA' || s.code === 'CA';
+      deps.traffic?.count(s.sender ?? null, s.type ?? '', s.code ?? '', duplicate);
+      if (accepted && !debug) continue;
       const j = s.pending?.journal;
-      log.info({
+      log[accepted ? 'debug' : 'info']({
         sender: s.sender ?? null,
         type: s.type,
         ack: s.code,
-        ...(s.result ? { messageId: s.result.messageId, duplicate: s.result.kind === 'duplicate' } : {}),
+        ...(s.result ? { messageId: s.result.messageId, duplicate } : {}),
         ...(logPhi && j ? { controlId: j.controlId } : {}),
         ms,
       }, 'hl7 message');

@@ -12,10 +12,11 @@ import { loadServerTls, type TlsFiles } from '../tls/server-tls.ts';
 import { isLoopback } from '../config/run-options.ts';
 import { srcLine } from '../config/source-location.ts';
 import type { Logger } from '../log/logger.ts';
+import { TrafficLog } from '../log/traffic-log.ts';
 import { SenderDirectory } from './sender-directory.ts';
 import { createApp, type AppState } from './create-app.ts';
 import { createHl7Endpoint, type FieldMapper, type OrderKeyFor } from './hl7-endpoint.ts';
-import { createSmartRoutes, type SmartOptions, type SmartRoutes } from '../smart/smart-routes.ts';
+import type { SmartOptions, SmartRoutes } from '../smart/smart-routes.ts';
 
 export interface RuntimeOptions {
   host: string;
@@ -36,6 +37,8 @@ export interface RuntimeOptions {
   /** Public base URL (behind a proxy); default the listening URL. SMART redirect_uris derive from it. */
   publicUrl?: string;
   smart?: SmartOptions;
+  /** How often the listener logs its message counts (info, 'hl7 traffic'); default 10 s. */
+  trafficLogIntervalMs?: number;
 }
 
 /** Something that runs beside the listener (the workflow engine) and stops before the database closes. */
@@ -75,6 +78,10 @@ export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Ru
   const log = opts.log;
   const events = opts.events ?? sharedRunEvents;
 
+  // The SMART routes (with their OIDC, HTTP client and login modules) load only for plans with
+  // launches, and before the database opens so the migrations they register are applied.
+  const smartRoutes = plan.launches.length ? await import('../smart/smart-routes.ts') : undefined;
+
   const dbFile = databasePath(opts.dataDir);
   const db = openDatabase(dbFile);
   let journal: Journal;
@@ -87,14 +94,13 @@ export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Ru
 
   const state: AppState = { ready: false, shuttingDown: false, inFlight: 0 };
   const workflows = new Map<string, Workflow>(plan.workflows.map((w) => [w.name, w]));
+  const traffic = new TrafficLog(log, opts.trafficLogIntervalMs).start();
   const handleHl7 = createHl7Endpoint({
-    journal, events, log, logPhi: opts.logPhi, maxBodyBytes: opts.maxBodyBytes,
+    journal, events, log, logPhi: opts.logPhi, maxBodyBytes: opts.maxBodyBytes, traffic,
     mapFields: opts.mapFields, workflows, ...(opts.orderKeyFor ? { orderKeyFor: opts.orderKeyFor } : {}),
   });
   let publicUrl = opts.publicUrl?.replace(/\/+$/, '');
-  const smart = plan.launches.length
-    ? createSmartRoutes({ ...opts.smart, plan, db, log, publicUrl: () => publicUrl ?? '' })
-    : undefined;
+  const smart = smartRoutes?.createSmartRoutes({ ...opts.smart, plan, db, log, publicUrl: () => publicUrl ?? '' });
   const app = createApp({ directory, handleHl7, state, log, readyCheck: () => db.open, ...(smart ? { routes: smart.handle } : {}) });
   const serverOptions = {
     requestTimeout: opts.requestTimeoutMs,
@@ -161,6 +167,7 @@ export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Ru
         log.error({ err: (err as Error).message }, 'shutdown: a service failed to stop');
       }
     }
+    traffic.stop();
     await smart?.close();
     await journal.close();
     db.close();

@@ -80,9 +80,10 @@ test('hdc run serves mTLS with the dev certificates; hdc send prints MSA lines a
   const noCert = await hdc(['send', 'adt.hl7', '--to', `${child.url}/hl7/partner`, '--ca', '.hdc-certs/ca.crt']);
   assert.is(noCert.code, 1);
   assert.match(noCert.stderr, /HTTP 401/);
-  // Logs are JSON and carry no message content.
+  // Logs are JSON and carry no message content: a refusal gets its own line, accepted messages
+  // are counted in the periodic traffic line (checked at shutdown below).
   const lines = child.logs.filter((l) => l.msg === 'hl7 message');
-  assert.ok(lines.length >= 3);
+  assert.equal(lines.map((l) => [l.sender, l.type, l.ack]), [['partner', 'ORM^O01', 'AR']]);
   assert.ok(lines.every((l) => !JSON.stringify(l).includes('DOE') && !JSON.stringify(l).includes('SEND-')));
 });
 
@@ -111,6 +112,16 @@ test('SIGTERM drains a request in flight, then exits 0 with the message journale
   const exit = await child!.exited;
   assert.is(exit.code, 0);
   assert.ok(child!.logs.some((l) => l.msg === 'stopped'));
+  // Shutdown logs the traffic counted since the last periodic line: counts only, no content.
+  const traffic = child!.logs.filter((l) => l.msg === 'hl7 traffic');
+  const counted: Record<string, number> = {};
+  for (const l of traffic) {
+    for (const [type, acks] of Object.entries((l.senders as Record<string, Record<string, Record<string, number>>>).partner ?? {})) {
+      for (const [code, n] of Object.entries(acks)) counted[`${type} ${code}`] = (counted[`${type} ${code}`] ?? 0) + n;
+    }
+  }
+  assert.equal(counted, { 'ADT^A01 AA': 3, 'ORM^O01 AR': 1 });
+  assert.ok(traffic.every((l) => !JSON.stringify(l).includes('DOE') && !JSON.stringify(l).includes('SEND-') && !JSON.stringify(l).includes('DRAIN-')));
   const db = new Database(join(dir, '.hdc-data', 'hdc.sqlite'), { readonly: true });
   assert.ok(db.prepare(`SELECT 1 FROM messages WHERE control_id = 'DRAIN-1'`).get());
   db.close();

@@ -1,0 +1,61 @@
+// The listener's traffic at info level: one line per interval with message counts by sender,
+// message type and ACK code, instead of one line per message (which cost more CPU than parsing
+// the message). Counts only: no control IDs or content. Refusals are still logged one by one by
+// the listener; per-message lines for accepted messages are at debug level.
+import type { Logger } from 'pino';
+
+/** sender → message type → ACK code → count */
+type Counts = Map<string, Map<string, Map<string, number>>>;
+
+export class TrafficLog {
+  private counts: Counts = new Map();
+  private messages = 0;
+  private duplicates = 0;
+  private since = Date.now();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly log: Logger, private readonly intervalMs = 10_000) {}
+
+  /** Starts the periodic line (the timer does not keep the process alive). */
+  start(): this {
+    this.timer ??= setInterval(() => this.flush(), this.intervalMs);
+    this.timer.unref();
+    return this;
+  }
+
+  /** Counts one answered message; `sender` is null when no sender matched. */
+  count(sender: string | null, type: string, ack: string, duplicate: boolean): void {
+    const s = sender ?? '(none)';
+    let byType = this.counts.get(s);
+    if (!byType) this.counts.set(s, (byType = new Map()));
+    let byAck = byType.get(type);
+    if (!byAck) byType.set(type, (byAck = new Map()));
+    byAck.set(ack, (byAck.get(ack) ?? 0) + 1);
+    this.messages++;
+    if (duplicate) this.duplicates++;
+  }
+
+  /** Logs the counts since the last line, if any message was answered, and starts over. */
+  flush(): void {
+    const now = Date.now();
+    if (this.messages > 0) {
+      const senders: Record<string, Record<string, Record<string, number>>> = {};
+      for (const [sender, byType] of this.counts) {
+        const types: Record<string, Record<string, number>> = (senders[sender] = {});
+        for (const [type, byAck] of byType) types[type] = Object.fromEntries(byAck);
+      }
+      this.log.info({ messages: this.messages, duplicates: this.duplicates, seconds: Math.round((now - this.since) / 100) / 10, senders }, 'hl7 traffic');
+    }
+    this.counts = new Map();
+    this.messages = 0;
+    this.duplicates = 0;
+    this.since = now;
+  }
+
+  /** Stops the timer and logs what was counted since the last line. */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.flush();
+  }
+}
