@@ -20,12 +20,16 @@ const HL7_DTM = /^(\d{4})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:\.
 // ISO 8601 as FHIR and JSON APIs write it.
 const ISO = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2})(?::(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?(Z|[+-]\d{2}:?\d{2})?)?)?)?$/;
 
+/** An absent part is valid; a present one must lie in [lo, hi]. */
+function within(s: string | undefined, lo: number, hi: number): boolean {
+  return s === undefined || (Number(s) >= lo && Number(s) <= hi);
+}
+
 function valid(p: DateParts): boolean {
-  const n = (s: string | undefined, lo: number, hi: number) => s === undefined || (Number(s) >= lo && Number(s) <= hi);
-  if (!n(p.month, 1, 12) || !n(p.hour, 0, 23) || !n(p.minute, 0, 59) || !n(p.second, 0, 60)) return false;
+  if (!within(p.month, 1, 12) || !within(p.hour, 0, 23) || !within(p.minute, 0, 59) || !within(p.second, 0, 60)) return false;
   if (p.day !== undefined) {
     const days = new Date(Date.UTC(Number(p.year), Number(p.month ?? 1), 0)).getUTCDate();
-    if (!n(p.day, 1, days)) return false;
+    if (!within(p.day, 1, days)) return false;
   }
   if (p.offset && p.offset !== 'Z') {
     const [h, m] = [Number(p.offset.slice(1, 3)), Number(p.offset.slice(-2))];
@@ -38,6 +42,9 @@ function withOffset(p: DateParts, offset: string | undefined): DateParts {
   if (offset) p.offset = offset === 'Z' || offset === 'z' ? 'Z' : `${offset.slice(0, 3)}:${offset.slice(-2)}`;
   return p;
 }
+
+/** The regex groups after the year, in order. */
+const PART_KEYS = ['month', 'day', 'hour', 'minute', 'second', 'fraction'] as const;
 
 /** Parses an HL7 DTM/TS, an ISO 8601 date/time, or a Date; undefined when it is neither. */
 export function parseDateParts(value: unknown): DateParts | undefined {
@@ -56,17 +63,20 @@ export function parseDateParts(value: unknown): DateParts | undefined {
   } else if ((m = ISO.exec(text))) {
     p = withOffset({ year: m[1]! }, m[8]);
   } else return undefined;
-  const keys = ['month', 'day', 'hour', 'minute', 'second', 'fraction'] as const;
-  keys.forEach((k, i) => {
-    if (m![i + 2] !== undefined) p![k] = m![i + 2];
-  });
+  for (let i = 0; i < PART_KEYS.length; i++) {
+    const v = m[i + 2];
+    if (v !== undefined) p[PART_KEYS[i]!] = v;
+  }
   return valid(p) ? p : undefined;
 }
 
 /** ISO 8601 date keeping the precision present: YYYY, YYYY-MM or YYYY-MM-DD. */
 export function toDate(value: unknown): string | null {
   const p = parseDateParts(value);
-  if (!p) return null;
+  return p ? dateOf(p) : null;
+}
+
+function dateOf(p: DateParts): string {
   return p.year + (p.month ? `-${p.month}` + (p.day ? `-${p.day}` : '') : '');
 }
 
@@ -77,7 +87,7 @@ export function toDate(value: unknown): string | null {
 export function toDatetime(value: unknown): string | null {
   const p = parseDateParts(value);
   if (!p) return null;
-  let out = toDate(value)!;
+  let out = dateOf(p);
   if (p.hour !== undefined) {
     out += `T${p.hour}`;
     if (p.minute !== undefined) {

@@ -34,8 +34,18 @@ const TABLE_0211: Record<string, string> = {
 /** IANA names that must decode as exact Latin-1 rather than WHATWG's windows-1252 mapping. */
 const LATIN1 = new Set(['iso-8859-1', 'iso8859-1', 'latin1', 'latin-1', 'l1', 'us-ascii', 'ascii', 'iso_8859-1']);
 
+// Names seen so far (MSH-18 is read per message; senders repeat one or two names). Bounded.
+const resolved = new Map<string, string | undefined>();
+
 /** Resolves a charset name (HL7 table 0211 or IANA) to an encoding, or undefined if unknown. */
 export function encodingFor(name: string): string | undefined {
+  if (resolved.has(name)) return resolved.get(name);
+  const encoding = resolve(name);
+  if (resolved.size < 64) resolved.set(name, encoding);
+  return encoding;
+}
+
+function resolve(name: string): string | undefined {
   const trimmed = name.trim().replace(/^"|"$/g, '');
   const hl7 = TABLE_0211[trimmed.toUpperCase()];
   if (hl7) return hl7;

@@ -32,6 +32,23 @@ function piece(text: string, sep: string, n: number): string | undefined {
   return end < 0 ? (start === 0 ? text : text.slice(start)) : text.slice(start, end);
 }
 
+/** Start of the nth (1-based) piece of text[from, to) split on sep, or -1 when there are fewer pieces. */
+function pieceStart(text: string, sep: string, n: number, from: number, to: number): number {
+  let start = from;
+  for (let k = 1; k < n; k++) {
+    const j = text.indexOf(sep, start);
+    if (j < 0 || j >= to) return -1;
+    start = j + 1;
+  }
+  return start;
+}
+
+/** End of the piece of text[.., to) that starts at `start`. */
+function pieceEnd(text: string, sep: string, start: number, to: number): number {
+  const j = text.indexOf(sep, start);
+  return j < 0 || j > to ? to : j;
+}
+
 /** text.split(sep), without the split machinery when sep does not occur. */
 function splitOn(text: string, sep: string): string[] {
   return text.indexOf(sep) < 0 ? [text] : text.split(sep);
@@ -167,14 +184,20 @@ export class Hl7Segment {
         (path.component ?? 1) === 1 && (path.subcomponent ?? 1) === 1;
       return first ? this.fieldText(path.field) : null;
     }
+    // Narrow [a, b) within the field's text down to the position, then cut once.
     const text = this.fieldText(path.field);
     const rep = path.fieldRep === undefined || path.fieldRep === '*' ? 1 : path.fieldRep;
-    const r = rep === 1 && text.indexOf(d.repetition) < 0 ? text : piece(text, d.repetition, rep);
-    if (r === undefined) return null;
-    if (path.component === undefined) return leafOrComposite(r, d, true);
-    const c = piece(r, d.component, path.component) ?? '';
-    if (path.subcomponent === undefined) return leafOrComposite(c, d, false);
-    return leaf(piece(c, d.subcomponent, path.subcomponent) ?? '', d);
+    let a = pieceStart(text, d.repetition, rep, 0, text.length);
+    if (a < 0) return null;
+    let b = pieceEnd(text, d.repetition, a, text.length);
+    if (path.component === undefined) return leafOrComposite(a === 0 && b === text.length ? text : text.slice(a, b), d, true);
+    a = pieceStart(text, d.component, path.component, a, b);
+    if (a < 0) return null;
+    b = pieceEnd(text, d.component, a, b);
+    if (path.subcomponent === undefined) return leafOrComposite(text.slice(a, b), d, false);
+    a = pieceStart(text, d.subcomponent, path.subcomponent, a, b);
+    if (a < 0) return null;
+    return leaf(text.slice(a, pieceEnd(text, d.subcomponent, a, b)), d);
   }
 
   /** Full decomposition: field number → repetitions → components → subcomponents (empty fields omitted). */
@@ -309,6 +332,11 @@ function isDelimiterChar(c: string): boolean {
   return !/[A-Za-z0-9\s]/.test(c);
 }
 
+/** A decoded MSH position for the header; '' when absent. */
+function mshValue(msh: Hl7Segment, field: number, component?: number): string {
+  return msh.value({ field, component }) ?? '';
+}
+
 /**
  * Parses one message whose segments are separated by CR (see splitBatch for other line endings).
  * Throws Hl7ParseError only when the text cannot be HL7: no MSH first, or unusable delimiters.
@@ -380,7 +408,6 @@ export function parseMessage(text: string): Hl7Message {
   }
 
   const msh = new Hl7Segment(mshText, 'MSH', 0, 1, delimiters);
-  const at = (n: number, c?: number) => msh.value({ field: n, component: c }) ?? '';
   const header: Hl7Header = {
     fieldSep: field,
     encodingChars: enc,
@@ -389,16 +416,16 @@ export function parseMessage(text: string): Hl7Message {
     receivingApplication: msh.fieldText(5),
     receivingFacility: msh.fieldText(6),
     timestamp: msh.fieldText(7),
-    messageCode: at(9, 1),
-    triggerEvent: at(9, 2),
-    messageStructure: at(9, 3),
-    controlId: at(10),
-    processingId: at(11, 1),
-    processingMode: at(11, 2),
-    version: at(12, 1),
-    acceptAckType: at(15),
-    appAckType: at(16),
-    charset: at(18),
+    messageCode: mshValue(msh, 9, 1),
+    triggerEvent: mshValue(msh, 9, 2),
+    messageStructure: mshValue(msh, 9, 3),
+    controlId: mshValue(msh, 10),
+    processingId: mshValue(msh, 11, 1),
+    processingMode: mshValue(msh, 11, 2),
+    version: mshValue(msh, 12, 1),
+    acceptAckType: mshValue(msh, 15),
+    appAckType: mshValue(msh, 16),
+    charset: mshValue(msh, 18),
   };
   return new Hl7Message(text, delimiters, header, starts, ends, names, lines, msh);
 }
