@@ -1,0 +1,50 @@
+// The periodic traffic line: counts by sender, type and ACK code through a real pino logger.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { TrafficLog } from '../../../runtime/log/traffic-log.ts';
+
+function capture() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l));
+      done();
+    },
+  });
+  return { lines, log: pino({ level: 'info' }, stream) };
+}
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('one line per interval with counts by sender, type and ACK code; none when idle', async () => {
+  const { lines, log } = capture();
+  const traffic = new TrafficLog(log, 80).start();
+  traffic.count('lab', 'ORU^R01', 'AA', false);
+  traffic.count('lab', 'ORU^R01', 'AA', true);
+  traffic.count('lab', 'ADT^A01', 'AR', false);
+  traffic.count(null, 'ADT^A01', 'AR', false);
+  await wait(130);
+  await wait(100);
+  traffic.stop();
+  const traffic1 = lines.filter((l) => l.msg === 'hl7 traffic');
+  assert.is(traffic1.length, 1, 'the idle interval and the empty stop log nothing');
+  const line = traffic1[0]!;
+  assert.is(line.level, 30);
+  assert.is(line.messages, 4);
+  assert.is(line.duplicates, 1);
+  assert.equal(line.senders, { lab: { 'ORU^R01': { AA: 2 }, 'ADT^A01': { AR: 1 } }, '(none)': { 'ADT^A01': { AR: 1 } } });
+  assert.ok((line.seconds as number) > 0);
+});
+
+test('stop() logs what was counted since the last line', async () => {
+  const { lines, log } = capture();
+  const traffic = new TrafficLog(log, 60_000).start();
+  traffic.count('lab', 'ORU^R01', 'CA', false);
+  traffic.stop();
+  await wait(10);
+  assert.equal(lines.filter((l) => l.msg === 'hl7 traffic').map((l) => [l.messages, l.senders]), [[1, { lab: { 'ORU^R01': { CA: 1 } } }]]);
+});
+
+test.run();
