@@ -4,14 +4,17 @@
 //
 // Each server runs in its own process; autocannon runs in a third, so the load generator shares
 // neither event loop. Keep-alive connections, unique control IDs, a 1:1 mix of ADT^A01 (~1.5 KB)
-// and ORU^R01 (~5 KB, 20 OBX). Every response is checked (HTTP 200 and AA). Same run, same machine.
+// and ORU^R01 (~5 KB, 20 OBX). Every response is checked (HTTP 200 and AA). Same run, same machine:
+// both servers stay up and their measured windows alternate over BENCH_ROUNDS rounds; throughput
+// and latency are medians, the ratio the median of the rounds' ratios, RSS the highest peak.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const self = new URL(import.meta.url).pathname;
-const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 6);
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 // BENCH_DATA_DIR puts the journal elsewhere, e.g. on tmpfs to tell disk latency from CPU cost.
@@ -111,7 +114,6 @@ async function serveHdc(dir: string): Promise<string> {
 async function serveFloor(dir: string): Promise<string> {
   const Koa = (await import('koa')).default;
   const { createServer } = await import('node:https');
-  const { readFileSync } = await import('node:fs');
   const ack = Buffer.from('MSH|^~\\&|HDC|HDCFAC|LABSYS|REFLAB|20240301091500||ACK^R01^ACK|ACK1|P|2.5.1\rMSA|CA|X\r');
   const app = new Koa();
   app.use(async (ctx) => {
@@ -131,7 +133,6 @@ async function serveFloor(dir: string): Promise<string> {
 
 async function load(a: LoadArgs) {
   const autocannon = (await import('autocannon')).default;
-  const { readFileSync } = await import('node:fs');
   let n = 0;
   let bad = 0;
   let badSample = '';
@@ -176,8 +177,20 @@ if (process.argv[2] === 'child') {
     process.disconnect();
   } else {
     const url = args.role === 'serve-hdc' ? await serveHdc(args.dir) : await serveFloor(args.dir);
-    // Peak RSS, process CPU (all threads) and event-loop busy time over the measured window.
+    // Peak RSS, process CPU (all threads) and the main thread's CPU over the measured window. The
+    // main thread's share comes from /proc (Linux; 10 ms ticks): unlike event-loop busy time it
+    // does not count the time the thread waited for a core.
     const { performance } = await import('node:perf_hooks');
+    const mainThreadUs = (): number | null => {
+      try {
+        const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return ((Number(f[11]) + Number(f[12])) * 1e6) / 100;
+      } catch {
+        return null;
+      }
+    };
+    let main = mainThreadUs();
     let peak = 0;
     let cpu = process.cpuUsage();
     let elu = performance.eventLoopUtilization();
@@ -189,15 +202,17 @@ if (process.argv[2] === 'child') {
         peak = 0;
         cpu = process.cpuUsage();
         elu = performance.eventLoopUtilization();
+        main = mainThreadUs();
         base = { ...(journalStats ?? { batches: 0, entries: 0 }) };
       }
       if (m.cmd === 'rss') {
         sample();
         const used = process.cpuUsage(cpu);
-        const loop = performance.eventLoopUtilization(elu);
+        const now = mainThreadUs();
+        const loop = now !== null && main !== null ? now - main : performance.eventLoopUtilization(elu).active * 1000;
         const batches = journalStats ? journalStats.batches - base.batches : 0;
         const entries = journalStats ? journalStats.entries - base.entries : 0;
-        process.send!({ rss: { peak, cpuUs: used.user + used.system, loopUs: loop.active * 1000, perCommit: batches ? entries / batches : 0 } });
+        process.send!({ rss: { peak, cpuUs: used.user + used.system, loopUs: loop, batches, entries } });
       }
     });
     process.once('disconnect', () => clearInterval(timer));
@@ -226,24 +241,59 @@ function next<T>(c: ChildProcess, key: string): Promise<T> {
   });
 }
 
+interface Usage { peak: number; cpuUs: number; loopUs: number; batches: number; entries: number }
+interface Window extends LoadResult { usage: Usage }
 interface Measured extends LoadResult { rssMb: number; cpuUsPerReq: number; loopUsPerReq: number; perCommit: number }
 
-async function measure(role: ServeArgs['role'], dir: string, label: string): Promise<Measured> {
+interface Server { process: ChildProcess; url: string; role: ServeArgs['role'] }
+
+async function startServer(role: ServeArgs['role'], dir: string): Promise<Server> {
   const server = child({ role, dir });
-  const url = await next<string>(server, 'url');
-  const run = async (duration: number, prefix: string) => {
-    const loader = child({ role: 'load', url, dir, duration, connections: CONNECTIONS, prefix });
-    return next<LoadResult>(loader, 'result');
+  return { process: server, url: await next<string>(server, 'url'), role };
+}
+
+async function stopServer(s: Server): Promise<void> {
+  s.process.disconnect();
+  await new Promise((res) => s.process.once('exit', res));
+}
+
+function runLoad(s: Server, dir: string, duration: number, prefix: string): Promise<LoadResult> {
+  const loader = child({ role: 'load', url: s.url, dir, duration, connections: CONNECTIONS, prefix });
+  return next<LoadResult>(loader, 'result');
+}
+
+/** One measured window: the server's counters are reset before the load and read after it. */
+async function measureWindow(s: Server, dir: string, prefix: string): Promise<Window> {
+  s.process.send({ cmd: 'reset' });
+  const r = await runLoad(s, dir, DURATION_S, prefix);
+  s.process.send({ cmd: 'rss' });
+  return { ...r, usage: await next<Usage>(s.process, 'rss') };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+/** Medians of throughput and latency over the windows; RSS is the highest peak; CPU is total over total. */
+function summarise(ws: Window[]): Measured {
+  const requests = ws.reduce((n, w) => n + w.requests, 0);
+  const sum = (f: (w: Window) => number) => ws.reduce((n, w) => n + f(w), 0);
+  const batches = sum((w) => w.usage.batches);
+  return {
+    requests,
+    perSec: median(ws.map((w) => w.perSec)),
+    p50: median(ws.map((w) => w.p50)),
+    p99: median(ws.map((w) => w.p99)),
+    non2xx: sum((w) => w.non2xx),
+    errors: sum((w) => w.errors),
+    bad: sum((w) => w.bad),
+    badSample: ws.find((w) => w.badSample)?.badSample ?? '',
+    rssMb: Math.round(Math.max(...ws.map((w) => w.usage.peak)) / 1024 / 1024),
+    cpuUsPerReq: Math.round(sum((w) => w.usage.cpuUs) / Math.max(1, requests)),
+    loopUsPerReq: Math.round(sum((w) => w.usage.loopUs) / Math.max(1, requests)),
+    perCommit: batches ? Math.round((sum((w) => w.usage.entries) / batches) * 10) / 10 : 0,
   };
-  await run(WARMUP_S, `W${label}`);
-  server.send({ cmd: 'reset' });
-  const r = await run(DURATION_S, `M${label}`);
-  server.send({ cmd: 'rss' });
-  const usage = await next<{ peak: number; cpuUs: number; loopUs: number; perCommit: number }>(server, 'rss');
-  server.disconnect();
-  await new Promise((res) => server.once('exit', res));
-  const per = (v: number) => Math.round(v / Math.max(1, r.requests));
-  return { ...r, rssMb: Math.round(usage.peak / 1024 / 1024), cpuUsPerReq: per(usage.cpuUs), loopUsPerReq: per(usage.loopUs), perCommit: Math.round(usage.perCommit * 10) / 10 };
 }
 
 async function main() {
@@ -258,16 +308,36 @@ async function main() {
     writeFileSync(join(dir, 'server.key'), server.key);
     writeFileSync(join(dir, 'client.crt'), client.cert);
     writeFileSync(join(dir, 'client.key'), client.key);
-    console.log(`ingest: ${CONNECTIONS} keep-alive mTLS connections, ${WARMUP_S} s warm-up + ${DURATION_S} s per server; ADT ${Buffer.byteLength(adtMessage('X'))} B, ORU ${Buffer.byteLength(oruMessage('X'))} B`);
-    const floor = await measure('serve-floor', dir, 'f');
-    console.log(`floor (bare Koa HTTPS, fixed ACK): ${floor.perSec.toFixed(0)} req/s  p50 ${floor.p50} ms  p99 ${floor.p99} ms  RSS ${floor.rssMb} MB  CPU ${floor.cpuUsPerReq} µs/req (event loop ${floor.loopUsPerReq})  bad ${floor.bad + floor.errors}`);
-    const hdc = await measure('serve-hdc', dir, 'h');
-    console.log(`hdc  (parse, match, map, journal):  ${hdc.perSec.toFixed(0)} msg/s  p50 ${hdc.p50} ms  p99 ${hdc.p99} ms  RSS ${hdc.rssMb} MB  CPU ${hdc.cpuUsPerReq} µs/msg (event loop ${hdc.loopUsPerReq})  ${hdc.perCommit} msg/commit  bad ${hdc.bad + hdc.errors}${hdc.badSample ? ` (${hdc.badSample})` : ''}`);
+    console.log(`ingest: ${CONNECTIONS} keep-alive mTLS connections, ${WARMUP_S} s warm-up, then ${ROUNDS} rounds of ${DURATION_S} s per server, alternating; ADT ${Buffer.byteLength(adtMessage('X'))} B, ORU ${Buffer.byteLength(oruMessage('X'))} B`);
+    // Both servers stay up; their measured windows alternate (floor first in odd rounds, hdc first
+    // in even ones), so a change in the machine's load affects both sides of each round's ratio.
+    const servers = { floor: await startServer('serve-floor', dir), hdc: await startServer('serve-hdc', dir) };
+    const windows: { floor: Window[]; hdc: Window[] } = { floor: [], hdc: [] };
+    try {
+      await runLoad(servers.floor, dir, WARMUP_S, 'Wf');
+      await runLoad(servers.hdc, dir, WARMUP_S, 'Wh');
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = round % 2 ? (['hdc', 'floor'] as const) : (['floor', 'hdc'] as const);
+        for (const side of order) windows[side].push(await measureWindow(servers[side], dir, `M${side[0]}${round}-`));
+        const f = windows.floor[round]!;
+        const h = windows.hdc[round]!;
+        console.log(`round ${round + 1}: floor ${f.perSec.toFixed(0)} req/s, hdc ${h.perSec.toFixed(0)} msg/s, ratio ${(h.perSec / f.perSec).toFixed(2)}`);
+      }
+    } finally {
+      await Promise.all([stopServer(servers.floor), stopServer(servers.hdc)]);
+    }
+    const floor = summarise(windows.floor);
+    const hdc = summarise(windows.hdc);
+    const ratios = windows.hdc.map((h, i) => h.perSec / windows.floor[i]!.perSec);
+    console.log(`floor (bare Koa HTTPS, fixed ACK): ${floor.perSec.toFixed(0)} req/s  p50 ${floor.p50} ms  p99 ${floor.p99} ms  RSS ${floor.rssMb} MB  CPU ${floor.cpuUsPerReq} µs/req (main thread ${floor.loopUsPerReq})  bad ${floor.bad + floor.errors}`);
+    console.log(`hdc  (parse, match, map, journal):  ${hdc.perSec.toFixed(0)} msg/s  p50 ${hdc.p50} ms  p99 ${hdc.p99} ms  RSS ${hdc.rssMb} MB  CPU ${hdc.cpuUsPerReq} µs/msg (main thread ${hdc.loopUsPerReq})  ${hdc.perCommit} msg/commit  bad ${hdc.bad + hdc.errors}${hdc.badSample ? ` (${hdc.badSample})` : ''}`);
     const out = {
       bench: 'ingest',
       msgPerSec: Math.round(hdc.perSec),
       floorPerSec: Math.round(floor.perSec),
-      ratio: Math.round((hdc.perSec / floor.perSec) * 100) / 100,
+      // The median of the rounds' ratios (each from adjacent windows).
+      ratio: Math.round(median(ratios) * 100) / 100,
+      roundRatios: ratios.map((r) => Math.round(r * 100) / 100),
       p50Ms: hdc.p50,
       p99Ms: hdc.p99,
       rssMb: hdc.rssMb,
@@ -275,9 +345,11 @@ async function main() {
       floorP99Ms: floor.p99,
       floorRssMb: floor.rssMb,
       cpuUsPerMsg: hdc.cpuUsPerReq,
+      mainThreadUsPerMsg: hdc.loopUsPerReq,
       floorCpuUsPerReq: floor.cpuUsPerReq,
       msgPerCommit: hdc.perCommit,
       connections: CONNECTIONS,
+      rounds: ROUNDS,
       durationS: DURATION_S,
       failed: hdc.bad + hdc.errors,
     };
