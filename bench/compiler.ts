@@ -3,10 +3,8 @@
 // language server does (its parse redone, the others' reused). Prints one JSON line and writes
 // bench/results/compiler.json.
 import { writeFileSync, mkdirSync } from 'node:fs';
-import v8 from 'node:v8';
 import { compileSources } from '../compiler/api.ts';
 
-v8.setFlagsFromString('--max-semi-space-size=32'); // as bin/hdc.js does
 const FILES = 20;
 const UNITS_PER_FILE = 12;
 

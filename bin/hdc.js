@@ -2,10 +2,6 @@
 // The hdc command. Runs the compiled build (npm run build); with HDC_DEV=1, or when no build
 // exists, runs the TypeScript sources through tsx (a development dependency).
 import { existsSync } from 'node:fs';
-import v8 from 'node:v8';
-
-// The compiler allocates many short-lived nodes; a larger young generation halves GC time.
-v8.setFlagsFromString('--max-semi-space-size=32');
 
 const built = new URL('../dist/compiler/cli/main.js', import.meta.url);
 if (process.env.HDC_DEV !== '1' && existsSync(built)) {
