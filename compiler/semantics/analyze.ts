@@ -77,7 +77,7 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
           break;
         }
         case 'launch': parts.launches.push(lowerLaunch(d, f.file, r, src, symbols)); break;
-        case 'test': parts.tests.push(lowerTest(d, f.file, r, src, symbols, refTop, fileExists, senders, files)); break;
+        case 'test': parts.tests.push(lowerTest(d, f.file, r, src, symbols, refTop, fileExists)); break;
       }
     }
   }
@@ -482,11 +482,10 @@ function forEachExpr(st: A.Stmt, f: (e: A.Expr | undefined) => void): void {
   }
 }
 
-function stepId(ctx: BodyContext, st: A.Stmt, base: string): string {
+function stepId(ctx: BodyContext, base: string): string {
   let id = base;
   for (let n = 2; ctx.ids.has(id); n++) id = `${base}_${n}`;
   ctx.ids.add(id);
-  void st;
   return id;
 }
 
@@ -494,7 +493,7 @@ function lowerStmt(st: A.Stmt, ctx: BodyContext, vars: Map<string, VarInfo>, ect
   const { r, src } = ctx;
   const ex = (e: A.Expr) => lowerExpr(e, ectx);
   // Unnamed steps are numbered per kind in source order, so reformatting never renames them.
-  const autoId = (verb: string) => stepId(ctx, st, `${verb}_${(ctx.counters[verb] = (ctx.counters[verb] ?? 0) + 1)}`);
+  const autoId = (verb: string) => stepId(ctx, `${verb}_${(ctx.counters[verb] = (ctx.counters[verb] ?? 0) + 1)}`);
   const define = (name: A.Ident, kind: 'step' | 'variable', info: Partial<Declaration> & { type: P.ValueType }) => {
     const decl: Declaration = { kind, name: name.name, file: ctx.file, range: name.range, declRange: st.range, container: ctx.container, visible: { from: st.range.end.offset, to: scopeEnd }, ...info };
     ctx.symbols.declare(decl);
@@ -516,7 +515,7 @@ function lowerStmt(st: A.Stmt, ctx: BodyContext, vars: Map<string, VarInfo>, ect
         r.error('HDC2001', st.verbRange, `${st.verb} needs an API`, st.protocol === 'fhir' ? `Write: ${st.verb} API ${st.resourceType?.name ?? 'Type'} …` : 'Write the API name.');
       }
       if (ctx.launch && st.api) r.error('HDC2011', st.api.range, 'launch fetches use the launch\'s FHIR server and token', `Drop "${st.api.name}": write ${st.verb} ${st.resourceType?.name ?? ''} …`);
-      const id = st.target ? stepId(ctx, st, st.target.name) : autoId(st.verb);
+      const id = st.target ? stepId(ctx, st.target.name) : autoId(st.verb);
       let step: P.Step;
       if (st.protocol === 'fhir') {
         if (apiKind && apiKind !== 'fhir') r.error('HDC2011', st.api!.range, `"${st.api!.name}" is a ${apiKind} API; ${st.verb} is a FHIR interaction`, `Use get/post/put/patch/delete ${st.api!.name} "/path" for ${apiKind} APIs.`);
@@ -581,7 +580,7 @@ function lowerStmt(st: A.Stmt, ctx: BodyContext, vars: Map<string, VarInfo>, ect
     case 'let': {
       const v = ex(st.value);
       define(st.name, 'variable', { type: v.type });
-      return { id: stepId(ctx, st, st.name.name), named: true, kind: 'let', value: v.expr, src: src(st.range) };
+      return { id: stepId(ctx, st.name.name), named: true, kind: 'let', value: v.expr, src: src(st.range) };
     }
     case 'store': {
       const step: P.Step = { id: autoId('store'), kind: 'store', value: ex(st.value).expr, collection: st.collection.value, src: src(st.range) };
@@ -724,7 +723,7 @@ function targetCheck(to: A.StringLit, r: Reporter, declared: string[] | undefine
 function lowerTest(
   d: A.TestDecl, file: string, r: Reporter, src: (r: A.Range) => string, symbols: SymbolTable,
   refTop: (r: Reporter, file: string, kind: SymbolKind, id: A.Ident, what?: SymbolKind) => Declaration | undefined,
-  fileExists: (path: string) => boolean, senders: Array<{ d: A.SenderDecl; file: string }>, files: A.SourceFile[],
+  fileExists: (path: string) => boolean,
 ): P.TestCase {
   const tc: P.TestCase = { name: d.name.value, mocks: [], expects: [], src: src(d.range) };
   const fixture = (f: A.StringLit | A.FileCall | A.Expr, json: boolean): P.Fixture => {
@@ -743,7 +742,6 @@ function lowerTest(
     return { text: f.kind === 'literal' && typeof f.value === 'string' ? f.value : '' };
   };
   let senderName: string | undefined;
-  const workflowsOf = (sender: string) => senders.find((s) => s.d.name.name === sender)?.d.routes.map((rt) => rt.workflow.name) ?? [];
   for (const st of d.body) {
     switch (st.kind) {
       case 'error': break;
@@ -804,7 +802,6 @@ function lowerTest(
     }
   }
   if (!tc.send && !tc.launch) r.error('HDC2006', d.name.range, `test ${d.name.raw} sends nothing`, 'Start with: send file("fixtures/message.hl7") to SENDER, or launch NAME with { patient: "…" }.');
-  void workflowsOf; void files;
   return tc;
 }
 

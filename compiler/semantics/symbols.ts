@@ -35,7 +35,7 @@ export class SymbolTable {
 
   /** Adds a top-level declaration; returns the earlier one when the name is taken. */
   declareTop(d: Declaration): Declaration | undefined {
-    const key = `${group(d.kind)}:${d.name}`;
+    const key = `${d.kind}:${d.name}`;
     const prior = this.top.get(key);
     this.declarations.push(d);
     if (!prior) this.top.set(key, d);
@@ -52,16 +52,11 @@ export class SymbolTable {
   }
   /** The top-level fields a sender maps. */
   fieldsOf(sender: string): Declaration[] { return this.fields.get(sender) ?? []; }
-  lookup(kind: SymbolKind, name: string): Declaration | undefined { return this.top.get(`${group(kind)}:${name}`); }
+  lookup(kind: SymbolKind, name: string): Declaration | undefined { return this.top.get(`${kind}:${name}`); }
   names(kind: SymbolKind): string[] {
     return this.declarations.filter((d) => d.kind === kind && d.container === undefined).map((d) => d.name);
   }
   refer(name: string, file: string, range: Range, target: Declaration): void {
     this.references.push({ name, file, range, target });
   }
-}
-
-/** Kinds that share one namespace. */
-function group(kind: SymbolKind): string {
-  return kind;
 }

@@ -6,7 +6,7 @@ import type { Command } from '../../compiler/cli/command.ts';
 import type { Plan } from '../../compiler/schema/plan.types.ts';
 import { checkPlan, loadPlanFile, PlanError } from '../config/load-plan.ts';
 import { resolvePlanValues, UnresolvedValuesError } from '../config/resolve-values.ts';
-import { OptionsError, parseRunOptions, RUN_USAGE, type RunOptions } from '../config/run-options.ts';
+import { parseRunOptions, RUN_USAGE, type RunOptions } from '../config/run-options.ts';
 import { createLogger } from '../log/logger.ts';
 import { mapFields } from '../mapping/map-fields.ts';
 import { orderKeyFor } from '../server/order-key.ts';

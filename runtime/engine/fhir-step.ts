@@ -53,7 +53,7 @@ export async function runFhirStep(step: Step, ctx: StepContext): Promise<HttpRes
     case 'read':
       return pick(await send('GET', at(rawId())));
     case 'search':
-      return search(step, ctx, type, params(), send);
+      return search(step, type, params(), send);
     case 'create':
       return pick(await send('POST', type, { body: resource() }));
     case 'update': {
@@ -79,7 +79,6 @@ export async function runFhirStep(step: Step, ctx: StepContext): Promise<HttpRes
 
 async function search(
   step: Step,
-  ctx: StepContext,
   type: string,
   query: Array<[string, string]>,
   send: (m: HttpMethod, p: string, e?: SendExtra) => Promise<ApiResponse>,

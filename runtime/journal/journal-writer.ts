@@ -38,7 +38,7 @@ export class JournalWriter {
   private readonly purgeInputs: Statement;
   private readonly batch: Transaction<(entries: JournalEntry[]) => JournalResult[]>;
 
-  constructor(private readonly db: Database) {
+  constructor(db: Database) {
     this.findMessage = db.prepare('SELECT id, ack, status FROM messages WHERE sender = ? AND control_id = ?');
     this.insertMessage = db.prepare(
       // A resend conflicts on (sender, control_id) and inserts nothing: one index probe instead of

@@ -12,7 +12,6 @@ import {
   oidcRequestListener,
   escapeHtml,
   type InteractionMode,
-  type InteractionParams,
   type PeerUser,
 } from './oidc-interactions.ts';
 import { smartConfigurationFor } from './smart-configuration.ts';

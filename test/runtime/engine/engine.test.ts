@@ -268,7 +268,7 @@ test('an undeclared API or a URL leaving the base fails permanently, naming the 
 
 test('send message forwards the raw HL7 and checks the ACK; send value posts JSON', async () => {
   let ackCode = 'AA';
-  routes.set('POST /api/hl7', (req, res, body) => {
+  routes.set('POST /api/hl7', (_req, res, body) => {
     const control = body.split('\r')[0].split('|')[9];
     res.writeHead(200, { 'content-type': 'application/hl7-v2' }).end(`MSH|^~\\&|DOWN|X|HDC|Y|20240101||ACK^A01^ACK|A9|P|2.5.1\rMSA|${ackCode}|${control}\r`);
   });

@@ -10,7 +10,7 @@ import runs from '../../../runtime/cli/runs.ts';
 import { Engine } from '../../../runtime/engine/engine.ts';
 import { RunEvents } from '../../../runtime/journal/run-events.ts';
 import { databasePath, openDatabase, type Database } from '../../../runtime/store/open-database.ts';
-import { api, enqueue, journalFor, lit, obj, op, plan, ref, src, tpl, workflow } from './fixtures.ts';
+import { api, enqueue, journalFor, lit, op, plan, ref, src, tpl, workflow } from './fixtures.ts';
 
 let dir: string;
 let db: Database;
