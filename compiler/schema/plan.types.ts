@@ -28,7 +28,10 @@ export type Duration = number;
  */
 export type Rep = number | '*';
 /**
- * Keeps the repetitions for which this holds; rel nodes read inside each repetition.
+ * An expression. Exactly one of the discriminating keys is present.
+ *
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "Expr".
  */
 export type Expr = {
   lit?: string | number | boolean | null;
@@ -45,58 +48,18 @@ export type Expr = {
    */
   rel?: number[];
   op?: '==' | '!=' | '<' | '<=' | '>' | '>=' | 'and' | 'or' | 'not' | 'neg' | '+' | '-' | 'in';
-  args?: Expr1[];
+  args?: Expr[];
   call?: string;
-  template?: (string | Expr1)[];
+  template?: (string | Expr)[];
   /**
    * Ordered entries.
    */
   object?: Entry[];
-  array?: Expr1[];
-  /**
-   * A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.
-   */
-  secret?: string | EnvRef | FileRef;
+  array?: Expr[];
+  secret?: Value;
   src?: Src;
-} & {
-  [k: string]: unknown;
-};
-/**
- * An expression. Exactly one of the discriminating keys is present.
- *
- * This interface was referenced by `Plan`'s JSON-Schema
- * via the `definition` "Expr".
- */
+} & Expr1;
 export type Expr1 = {
-  lit?: string | number | boolean | null;
-  /**
-   * A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims).
-   */
-  ref?: string;
-  /**
-   * ref: property names and 0-based indexes applied to the variable; the string * maps over an array.
-   */
-  path?: (string | number)[];
-  /**
-   * Component (and subcomponent) of the current HL7 repetition, inside a where filter.
-   */
-  rel?: number[];
-  op?: '==' | '!=' | '<' | '<=' | '>' | '>=' | 'and' | 'or' | 'not' | 'neg' | '+' | '-' | 'in';
-  args?: Expr1[];
-  call?: string;
-  template?: (string | Expr1)[];
-  /**
-   * Ordered entries.
-   */
-  object?: Entry[];
-  array?: Expr1[];
-  /**
-   * A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.
-   */
-  secret?: string | EnvRef | FileRef;
-  src?: Src;
-} & Expr2;
-export type Expr2 = {
   [k: string]: unknown;
 };
 /**
@@ -107,414 +70,6 @@ export type Expr2 = {
  */
 export type ValueType =
   'string' | 'number' | 'boolean' | 'date' | 'datetime' | 'list' | 'record' | 'records' | 'any';
-/**
- * An expression. Exactly one of the discriminating keys is present.
- */
-export type Expr3 = {
-  lit?: string | number | boolean | null;
-  /**
-   * A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims).
-   */
-  ref?: string;
-  /**
-   * ref: property names and 0-based indexes applied to the variable; the string * maps over an array.
-   */
-  path?: (string | number)[];
-  /**
-   * Component (and subcomponent) of the current HL7 repetition, inside a where filter.
-   */
-  rel?: number[];
-  op?: '==' | '!=' | '<' | '<=' | '>' | '>=' | 'and' | 'or' | 'not' | 'neg' | '+' | '-' | 'in';
-  args?: Expr1[];
-  call?: string;
-  template?: (string | Expr1)[];
-  /**
-   * Ordered entries.
-   */
-  object?: Entry[];
-  array?: Expr1[];
-  /**
-   * A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.
-   */
-  secret?: string | EnvRef | FileRef;
-  src?: Src;
-} & {
-  [k: string]: unknown;
-};
-/**
- * An expression. Exactly one of the discriminating keys is present.
- */
-export type Expr4 = {
-  lit?: string | number | boolean | null;
-  /**
-   * A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims).
-   */
-  ref?: string;
-  /**
-   * ref: property names and 0-based indexes applied to the variable; the string * maps over an array.
-   */
-  path?: (string | number)[];
-  /**
-   * Component (and subcomponent) of the current HL7 repetition, inside a where filter.
-   */
-  rel?: number[];
-  op?: '==' | '!=' | '<' | '<=' | '>' | '>=' | 'and' | 'or' | 'not' | 'neg' | '+' | '-' | 'in';
-  args?: Expr1[];
-  call?: string;
-  template?: (string | Expr1)[];
-  /**
-   * Ordered entries.
-   */
-  object?: Entry[];
-  array?: Expr1[];
-  /**
-   * A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.
-   */
-  secret?: string | EnvRef | FileRef;
-  src?: Src;
-} & {
-  [k: string]: unknown;
-};
-/**
- * An expression. Exactly one of the discriminating keys is present.
- */
-export type Expr5 = {
-  lit?: string | number | boolean | null;
-  /**
-   * A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims).
-   */
-  ref?: string;
-  /**
-   * ref: property names and 0-based indexes applied to the variable; the string * maps over an array.
-   */
-  path?: (string | number)[];
-  /**
-   * Component (and subcomponent) of the current HL7 repetition, inside a where filter.
-   */
-  rel?: number[];
-  op?: '==' | '!=' | '<' | '<=' | '>' | '>=' | 'and' | 'or' | 'not' | 'neg' | '+' | '-' | 'in';
-  args?: Expr1[];
-  call?: string;
-  template?: (string | Expr1)[];
-  /**
-   * Ordered entries.
-   */
-  object?: Entry[];
-  array?: Expr1[];
-  /**
-   * A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.
-   */
-  secret?: string | EnvRef | FileRef;
-  src?: Src;
-} & {
-  [k: string]: unknown;
-};
-/**
- * An expression. Exactly one of the discriminating keys is present.
- */
-export type Expr6 = {
-  lit?: string | number | boolean | null;
-  /**
-   * A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims).
-   */
-  ref?: string;
-  /**
-   * ref: property names and 0-based indexes applied to the variable; the string * maps over an array.
-   */
-  path?: (string | number)[];
-  /**
-   * Component (and subcomponent) of the current HL7 repetition, inside a where filter.
-   */
-  rel?: number[];
-  op?: '==' | '!=' | '<' | '<=' | '>' | '>=' | 'and' | 'or' | 'not' | 'neg' | '+' | '-' | 'in';
-  args?: Expr1[];
-  call?: string;
-  template?: (string | Expr1)[];
-  /**
-   * Ordered entries.
-   */
-  object?: Entry[];
-  array?: Expr1[];
-  /**
-   * A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.
-   */
-  secret?: string | EnvRef | FileRef;
-  src?: Src;
-} & {
-  [k: string]: unknown;
-};
-/**
- * An expression. Exactly one of the discriminating keys is present.
- */
-export type Expr7 = {
-  lit?: string | number | boolean | null;
-  /**
-   * A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims).
-   */
-  ref?: string;
-  /**
-   * ref: property names and 0-based indexes applied to the variable; the string * maps over an array.
-   */
-  path?: (string | number)[];
-  /**
-   * Component (and subcomponent) of the current HL7 repetition, inside a where filter.
-   */
-  rel?: number[];
-  op?: '==' | '!=' | '<' | '<=' | '>' | '>=' | 'and' | 'or' | 'not' | 'neg' | '+' | '-' | 'in';
-  args?: Expr1[];
-  call?: string;
-  template?: (string | Expr1)[];
-  /**
-   * Ordered entries.
-   */
-  object?: Entry[];
-  array?: Expr1[];
-  /**
-   * A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.
-   */
-  secret?: string | EnvRef | FileRef;
-  src?: Src;
-} & {
-  [k: string]: unknown;
-};
-/**
- * An expression. Exactly one of the discriminating keys is present.
- */
-export type Expr8 = {
-  lit?: string | number | boolean | null;
-  /**
-   * A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims).
-   */
-  ref?: string;
-  /**
-   * ref: property names and 0-based indexes applied to the variable; the string * maps over an array.
-   */
-  path?: (string | number)[];
-  /**
-   * Component (and subcomponent) of the current HL7 repetition, inside a where filter.
-   */
-  rel?: number[];
-  op?: '==' | '!=' | '<' | '<=' | '>' | '>=' | 'and' | 'or' | 'not' | 'neg' | '+' | '-' | 'in';
-  args?: Expr1[];
-  call?: string;
-  template?: (string | Expr1)[];
-  /**
-   * Ordered entries.
-   */
-  object?: Entry[];
-  array?: Expr1[];
-  /**
-   * A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.
-   */
-  secret?: string | EnvRef | FileRef;
-  src?: Src;
-} & {
-  [k: string]: unknown;
-};
-/**
- * An expression. Exactly one of the discriminating keys is present.
- */
-export type Expr9 = {
-  lit?: string | number | boolean | null;
-  /**
-   * A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims).
-   */
-  ref?: string;
-  /**
-   * ref: property names and 0-based indexes applied to the variable; the string * maps over an array.
-   */
-  path?: (string | number)[];
-  /**
-   * Component (and subcomponent) of the current HL7 repetition, inside a where filter.
-   */
-  rel?: number[];
-  op?: '==' | '!=' | '<' | '<=' | '>' | '>=' | 'and' | 'or' | 'not' | 'neg' | '+' | '-' | 'in';
-  args?: Expr1[];
-  call?: string;
-  template?: (string | Expr1)[];
-  /**
-   * Ordered entries.
-   */
-  object?: Entry[];
-  array?: Expr1[];
-  /**
-   * A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.
-   */
-  secret?: string | EnvRef | FileRef;
-  src?: Src;
-} & {
-  [k: string]: unknown;
-};
-/**
- * An expression. Exactly one of the discriminating keys is present.
- */
-export type Expr10 = {
-  lit?: string | number | boolean | null;
-  /**
-   * A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims).
-   */
-  ref?: string;
-  /**
-   * ref: property names and 0-based indexes applied to the variable; the string * maps over an array.
-   */
-  path?: (string | number)[];
-  /**
-   * Component (and subcomponent) of the current HL7 repetition, inside a where filter.
-   */
-  rel?: number[];
-  op?: '==' | '!=' | '<' | '<=' | '>' | '>=' | 'and' | 'or' | 'not' | 'neg' | '+' | '-' | 'in';
-  args?: Expr1[];
-  call?: string;
-  template?: (string | Expr1)[];
-  /**
-   * Ordered entries.
-   */
-  object?: Entry[];
-  array?: Expr1[];
-  /**
-   * A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.
-   */
-  secret?: string | EnvRef | FileRef;
-  src?: Src;
-} & {
-  [k: string]: unknown;
-};
-/**
- * An expression. Exactly one of the discriminating keys is present.
- */
-export type Expr11 = {
-  lit?: string | number | boolean | null;
-  /**
-   * A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims).
-   */
-  ref?: string;
-  /**
-   * ref: property names and 0-based indexes applied to the variable; the string * maps over an array.
-   */
-  path?: (string | number)[];
-  /**
-   * Component (and subcomponent) of the current HL7 repetition, inside a where filter.
-   */
-  rel?: number[];
-  op?: '==' | '!=' | '<' | '<=' | '>' | '>=' | 'and' | 'or' | 'not' | 'neg' | '+' | '-' | 'in';
-  args?: Expr1[];
-  call?: string;
-  template?: (string | Expr1)[];
-  /**
-   * Ordered entries.
-   */
-  object?: Entry[];
-  array?: Expr1[];
-  /**
-   * A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.
-   */
-  secret?: string | EnvRef | FileRef;
-  src?: Src;
-} & {
-  [k: string]: unknown;
-};
-/**
- * An expression. Exactly one of the discriminating keys is present.
- */
-export type Expr12 = {
-  lit?: string | number | boolean | null;
-  /**
-   * A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims).
-   */
-  ref?: string;
-  /**
-   * ref: property names and 0-based indexes applied to the variable; the string * maps over an array.
-   */
-  path?: (string | number)[];
-  /**
-   * Component (and subcomponent) of the current HL7 repetition, inside a where filter.
-   */
-  rel?: number[];
-  op?: '==' | '!=' | '<' | '<=' | '>' | '>=' | 'and' | 'or' | 'not' | 'neg' | '+' | '-' | 'in';
-  args?: Expr1[];
-  call?: string;
-  template?: (string | Expr1)[];
-  /**
-   * Ordered entries.
-   */
-  object?: Entry[];
-  array?: Expr1[];
-  /**
-   * A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.
-   */
-  secret?: string | EnvRef | FileRef;
-  src?: Src;
-} & {
-  [k: string]: unknown;
-};
-/**
- * An expression. Exactly one of the discriminating keys is present.
- */
-export type Expr13 = {
-  lit?: string | number | boolean | null;
-  /**
-   * A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims).
-   */
-  ref?: string;
-  /**
-   * ref: property names and 0-based indexes applied to the variable; the string * maps over an array.
-   */
-  path?: (string | number)[];
-  /**
-   * Component (and subcomponent) of the current HL7 repetition, inside a where filter.
-   */
-  rel?: number[];
-  op?: '==' | '!=' | '<' | '<=' | '>' | '>=' | 'and' | 'or' | 'not' | 'neg' | '+' | '-' | 'in';
-  args?: Expr1[];
-  call?: string;
-  template?: (string | Expr1)[];
-  /**
-   * Ordered entries.
-   */
-  object?: Entry[];
-  array?: Expr1[];
-  /**
-   * A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.
-   */
-  secret?: string | EnvRef | FileRef;
-  src?: Src;
-} & {
-  [k: string]: unknown;
-};
-/**
- * An expression. Exactly one of the discriminating keys is present.
- */
-export type Expr14 = {
-  lit?: string | number | boolean | null;
-  /**
-   * A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims).
-   */
-  ref?: string;
-  /**
-   * ref: property names and 0-based indexes applied to the variable; the string * maps over an array.
-   */
-  path?: (string | number)[];
-  /**
-   * Component (and subcomponent) of the current HL7 repetition, inside a where filter.
-   */
-  rel?: number[];
-  op?: '==' | '!=' | '<' | '<=' | '>' | '>=' | 'and' | 'or' | 'not' | 'neg' | '+' | '-' | 'in';
-  args?: Expr1[];
-  call?: string;
-  template?: (string | Expr1)[];
-  /**
-   * Ordered entries.
-   */
-  object?: Entry[];
-  array?: Expr1[];
-  /**
-   * A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.
-   */
-  secret?: string | EnvRef | FileRef;
-  src?: Src;
-} & {
-  [k: string]: unknown;
-};
 
 /**
  * The execution plan emitted by `hdc compile` and executed by `hdc run`. The single source of truth for the compiler/runtime boundary.
@@ -557,21 +112,12 @@ export interface Auth {
   kind: 'basic' | 'oauth2' | 'smart_backend' | 'bearer';
   user?: Value;
   password?: Value;
-  /**
-   * A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.
-   */
-  token?: string | EnvRef | FileRef;
-  /**
-   * A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.
-   */
-  tokenUrl?: string | EnvRef | FileRef;
+  token?: Value;
+  tokenUrl?: Value;
   clientId?: Value;
   clientSecret?: Value;
   clientAuth?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
-  /**
-   * A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.
-   */
-  privateKey?: string | EnvRef | FileRef;
+  privateKey?: Value;
   alg?: 'RS384' | 'ES384';
   kid?: Value;
   scope?: string;
@@ -591,10 +137,7 @@ export interface EnvRef {
  * via the `definition` "FileRef".
  */
 export interface FileRef {
-  /**
-   * Path of the file whose contents (trimmed of a final newline) are the value. Relative paths resolve against the .hdc file's folder.
-   */
-  file: string | EnvRef | FileRef;
+  file: Value;
   /**
    * Folder (relative to the plan's working directory) that a relative path resolves against.
    */
@@ -648,10 +191,7 @@ export interface Retry {
    * Total attempts, first included.
    */
   attempts: number;
-  /**
-   * Milliseconds.
-   */
-  backoffMs: number;
+  backoffMs: Duration;
 }
 /**
  * This interface was referenced by `Plan`'s JSON-Schema
@@ -685,10 +225,7 @@ export interface Sender {
   charset?: string;
   ack: {
     mode: 'on_receive' | 'after_workflow';
-    /**
-     * Milliseconds.
-     */
-    timeoutMs?: number;
+    timeoutMs?: Duration;
   };
   maxBodyBytes?: number;
   fields: FieldMapping[];
@@ -770,7 +307,7 @@ export interface MessageType {
  */
 export interface FieldMapping {
   name: string;
-  path?: Hl7Path1;
+  path?: Hl7Path;
   where?: Expr;
   /**
    * Component (and subcomponent) taken from each kept repetition.
@@ -791,27 +328,12 @@ export interface FieldMapping {
   src: Src;
 }
 /**
- * A path into an HL7 v2 message. Absent positions mean the whole element; repetitions default to the first.
- */
-export interface Hl7Path1 {
-  /**
-   * The path as written, e.g. OBX[*]-5 or PID-3[2].4.1.
-   */
-  text: string;
-  segment: string;
-  segmentRep?: Rep;
-  field?: number;
-  fieldRep?: Rep;
-  component?: number;
-  subcomponent?: number;
-}
-/**
  * This interface was referenced by `Plan`'s JSON-Schema
  * via the `definition` "Entry".
  */
 export interface Entry {
   key: string;
-  value: Expr1;
+  value: Expr;
 }
 /**
  * This interface was referenced by `Plan`'s JSON-Schema
@@ -835,7 +357,7 @@ export interface Workflow {
    * Mapped field names the workflow reads.
    */
   inputs: string[];
-  orderBy?: Expr3;
+  orderBy?: Expr;
   concurrency?: number;
   steps: Step[];
   src: Src;
@@ -861,32 +383,32 @@ export interface Step {
   interaction?:
     'read' | 'search' | 'create' | 'update' | 'conditional_create' | 'conditional_update' | 'delete';
   resourceType?: string;
-  resourceId?: Expr1;
-  params?: Expr4;
+  resourceId?: Expr;
+  params?: Expr;
   maxPages?: number;
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  urlPath?: Expr5;
-  query?: Expr1;
-  headers?: Expr1;
-  body?: Expr1;
-  cond?: Expr1;
+  urlPath?: Expr;
+  query?: Expr;
+  headers?: Expr;
+  body?: Expr;
+  cond?: Expr;
   then?: Step[];
   else?: Step[];
   /**
    * for_each: the loop variable.
    */
   var?: string;
-  over?: Expr6;
+  over?: Expr;
   /**
    * for_each: the body.
    */
   steps?: Step[];
-  value?: Expr7;
+  value?: Expr;
   /**
    * store: the collection name.
    */
   collection?: string;
-  key?: Expr8;
+  key?: Expr;
   /**
    * send: the raw HL7 message, or value.
    */
@@ -895,7 +417,7 @@ export interface Step {
    * reject: the ACK code.
    */
   code?: 'AE' | 'AR';
-  text?: Expr9;
+  text?: Expr;
   src: Src;
 }
 /**
@@ -914,20 +436,14 @@ export interface Launch {
    * FHIR bases allowed as iss on EHR launch.
    */
   issuers: string[];
-  /**
-   * A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.
-   */
-  standalone?: string | EnvRef | FileRef;
-  /**
-   * A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.
-   */
-  redirectUri?: string | EnvRef | FileRef;
+  standalone?: Value;
+  redirectUri?: Value;
   login?: Login;
   /**
    * fhir steps run with the launch's access token (api absent).
    */
   fetch: Step[];
-  map?: Expr12;
+  map?: Expr;
   redirect: {
     rules: RedirectRule[];
     otherwise: RedirectRule;
@@ -948,10 +464,7 @@ export interface Login {
   clientId?: Value;
   clientSecret?: Value;
   scope?: string;
-  /**
-   * A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.
-   */
-  url?: string | EnvRef | FileRef;
+  url?: Value;
   /**
    * ldap: DN template with {username}.
    */
@@ -960,8 +473,8 @@ export interface Login {
    * postgres: a parameterised query ($1 username) returning a row with password_hash.
    */
   query?: string;
-  require?: Expr10;
-  map?: Expr11;
+  require?: Expr;
+  map?: Expr;
   src: Src;
 }
 /**
@@ -969,9 +482,9 @@ export interface Login {
  * via the `definition` "RedirectRule".
  */
 export interface RedirectRule {
-  when?: Expr1;
+  when?: Expr;
   to: string;
-  with?: Expr1;
+  with?: Expr;
   src: Src;
 }
 /**
@@ -987,8 +500,8 @@ export interface TestCase {
   };
   launch?: {
     name: string;
-    context: Expr13;
-    user?: Expr1;
+    context: Expr;
+    user?: Expr;
     src: Src;
   };
   mocks: Mock[];
@@ -1005,7 +518,7 @@ export interface Fixture {
    */
   file?: string;
   text?: string;
-  json?: Expr1;
+  json?: Expr;
 }
 /**
  * This interface was referenced by `Plan`'s JSON-Schema
@@ -1042,6 +555,6 @@ export interface Expectation {
   api?: string;
   method?: string;
   urlPath?: string;
-  cond?: Expr14;
+  cond?: Expr;
   src: Src;
 }
