@@ -4,6 +4,9 @@ import type { Declaration, Reference } from '../compiler/semantics/symbols.ts';
 import type * as A from '../compiler/syntax/ast.ts';
 import type { Analyzer, ProjectAnalysis } from './analysis.ts';
 import { touches } from './ranges.ts';
+import type { Position, TextDocumentIdentifier } from 'vscode-languageserver';
+import type { ServerContext } from './server.ts';
+import { uriToPath } from './workspace.ts';
 
 const key = (d: Pick<Declaration, 'file' | 'range' | 'name'>) => `${d.file}:${d.range.start.offset}:${d.name}`;
 const isBuiltin = (d: Declaration) => d.range.start.offset < 0;
@@ -68,4 +71,14 @@ export function referencesTo(analyzer: Analyzer, home: ProjectAnalysis, targets:
     }
   }
   return out;
+}
+
+/** The declared name under the cursor of an open document, with the project analysis it came from. */
+export function symbolUnderCursor(ctx: ServerContext, params: { textDocument: TextDocumentIdentifier; position: Position }): { analysis: ProjectAnalysis; hit: SymbolHit } | undefined {
+  const doc = ctx.document(params.textDocument.uri);
+  if (!doc) return undefined;
+  const path = uriToPath(params.textDocument.uri);
+  const { analysis } = ctx.analyzer.forFile(path);
+  const hit = symbolAt(analysis, path, doc.offsetAt(params.position));
+  return hit && { analysis, hit };
 }

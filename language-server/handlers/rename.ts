@@ -3,30 +3,24 @@
 import { ResponseError, ErrorCodes, type PrepareRenameParams, type Range, type RenameParams, type TextEdit, type WorkspaceEdit } from 'vscode-languageserver';
 import { keywordList } from '../../compiler/syntax/tokens.ts';
 import { toLspRange } from '../ranges.ts';
-import { relatedDeclarations, referencesTo, symbolAt } from '../symbol-at.ts';
-import { pathToUri, uriToPath } from '../workspace.ts';
+import { relatedDeclarations, referencesTo, symbolUnderCursor } from '../symbol-at.ts';
+import { pathToUri } from '../workspace.ts';
 import type { ServerContext } from '../server.ts';
 
 // Statement keywords cannot name steps or variables: `if = search …` would not parse.
 const reserved = new Set(keywordList);
 
 export function prepareRename(ctx: ServerContext, params: PrepareRenameParams): { range: Range; placeholder: string } | null {
-  const doc = ctx.document(params.textDocument.uri);
-  if (!doc) return null;
-  const path = uriToPath(params.textDocument.uri);
-  const { analysis } = ctx.analyzer.forFile(path);
-  const hit = symbolAt(analysis, path, doc.offsetAt(params.position));
-  if (!hit || hit.target.kind === 'test') return null;
+  const found = symbolUnderCursor(ctx, params);
+  if (!found || found.hit.target.kind === 'test') return null;
+  const { hit } = found;
   return { range: toLspRange(hit.range), placeholder: hit.target.name };
 }
 
 export function rename(ctx: ServerContext, params: RenameParams): WorkspaceEdit | null {
-  const doc = ctx.document(params.textDocument.uri);
-  if (!doc) return null;
-  const path = uriToPath(params.textDocument.uri);
-  const { analysis } = ctx.analyzer.forFile(path);
-  const hit = symbolAt(analysis, path, doc.offsetAt(params.position));
-  if (!hit || hit.target.kind === 'test') return null;
+  const found = symbolUnderCursor(ctx, params);
+  if (!found || found.hit.target.kind === 'test') return null;
+  const { analysis, hit } = found;
   const name = params.newName;
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ResponseError(ErrorCodes.InvalidParams, `"${name}" is not a valid name: use letters, digits and _ (not starting with a digit).`);
   if (reserved.has(name)) throw new ResponseError(ErrorCodes.InvalidParams, `"${name}" is a keyword of the language; choose another name.`);
