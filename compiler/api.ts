@@ -124,13 +124,16 @@ export function findHdcFiles(paths: string[], problems: Diagnostic[] = []): stri
       problems.push({ code: 'HDC2004', severity: 'error', file: displayPath(p), range: { start: none, end: none }, summary: `no such file or folder: ${displayPath(p)}`, detail: 'Check the path.' });
       return;
     }
-    if (st.isDirectory()) {
-      for (const name of readdirSync(p).sort()) {
-        if (name === 'node_modules' || name.startsWith('.')) continue;
-        const full = join(p, name);
-        if (name.endsWith('.hdc') || statSync(full).isDirectory()) walk(full);
-      }
-    } else out.push(p);
+    if (st.isDirectory()) walkDir(p);
+    else out.push(p);
+  };
+  const walkDir = (dir: string) => {
+    const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
+      if (e.isDirectory()) walkDir(join(dir, e.name));
+      else if (e.name.endsWith('.hdc')) out.push(join(dir, e.name));
+    }
   };
   for (const p of paths) walk(p);
   return out;

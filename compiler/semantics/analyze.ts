@@ -450,7 +450,7 @@ function lowerBody(body: A.Stmt[], ctx: BodyContext, outer: Map<string, VarInfo>
         vars.set(ref.name, { decl: { kind: 'field', name: ref.name, file: ctx.file, range: ref.range, declRange: ref.range }, type: 'any' });
       }
     });
-    forEachExpr(st, reportMissing);
+    if (missing.size) forEachExpr(st, reportMissing);
     const step = lowerStmt(st, ctx, vars, ectx, scopeEnd);
     if (step) steps.push(step);
   });
