@@ -18,6 +18,7 @@ function findTests(dir: string): string[] {
   return out;
 }
 
+const fileTimeoutS = Number(process.env.HDC_TEST_FILE_TIMEOUT_S) || 240;
 const files = findTests(join(root, 'test')).filter(
   (f) => filter.length === 0 || filter.some((p) => f.includes(p)),
 );
@@ -34,7 +35,13 @@ function runFile(file: string): Promise<Outcome> {
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
+    // A file that hangs fails on its own instead of holding up the whole run.
+    const timer = setTimeout(() => {
+      output += `\n(killed after ${fileTimeoutS} s)`;
+      child.kill('SIGKILL');
+    }, fileTimeoutS * 1000);
     child.on('close', (code) => {
+      clearTimeout(timer);
       const total = Number(/Total:\s+(\d+)/.exec(output)?.[1] ?? NaN);
       const passed = Number(/Passed:\s+(\d+)/.exec(output)?.[1] ?? NaN);
       const skipped = Number(/Skipped:\s+(\d+)/.exec(output)?.[1] ?? 0);

@@ -1,11 +1,8 @@
 // The Synthea corpus (real FHIR R4 transaction bundles) used to seed the FHIR server.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Bundle } from '@medplum/fhirtypes';
-
-/** ../shared/corpus/fhir/synthea relative to the repository root. */
-export const syntheaDir = fileURLToPath(new URL('../../../shared/corpus/fhir/synthea/', import.meta.url));
+import { syntheaCorpusDir } from '../corpus.ts';
 
 /**
  * All bundle files, hospital and practitioner bundles first so that the organisations and
@@ -13,10 +10,11 @@ export const syntheaDir = fileURLToPath(new URL('../../../shared/corpus/fhir/syn
  */
 export function syntheaBundleFiles(): string[] {
   const rank = (f: string) => (f.startsWith('hospital') ? 0 : f.startsWith('practitioner') ? 1 : 2);
-  return readdirSync(syntheaDir)
+  const dir = syntheaCorpusDir();
+  return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
-    .map((f) => join(syntheaDir, f));
+    .map((f) => join(dir, f));
 }
 
 const parsed = new Map<string, string>();

@@ -5,9 +5,9 @@ import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as fhir from '../../../compiler/dictionaries/fhir.ts';
+import { syntheaCorpusDir } from '../../corpus.ts';
 
-const root = new URL('../../..', import.meta.url).pathname;
-const dir = join(root, '../shared/corpus/fhir/synthea');
+const dir = syntheaCorpusDir();
 
 /** Leaf and object paths of a JSON resource, array indexes dropped, primitive extensions (`_x`) skipped. */
 function paths(value: unknown, prefix: string, out: Set<string>): void {

@@ -8,9 +8,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Hl7Path } from '../../../compiler/schema/plan.types.ts';
 import * as hl7 from '../../../compiler/dictionaries/hl7.ts';
+import { hl7CorpusDir } from '../../corpus.ts';
 
-const root = new URL('../../..', import.meta.url).pathname;
-const dir = join(root, '../shared/corpus/hl7/fhir-converter');
+const dir = hl7CorpusDir();
 
 interface Message { file: string; version: string; type: string; trigger: string; segments: string[][]; delimiters: { component: string; repetition: string; subcomponent: string } }
 

@@ -5,8 +5,9 @@ import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeBody, parseMessage, serialize, splitBatch } from '../../../runtime/hl7/index.ts';
+import { hl7CorpusDir } from '../../corpus.ts';
 
-const dir = new URL('../../../../shared/corpus/hl7/fhir-converter/', import.meta.url).pathname;
+const dir = hl7CorpusDir();
 const files = readdirSync(dir).filter((f) => f.endsWith('.hl7')).sort();
 
 test('the corpus is there', () => {

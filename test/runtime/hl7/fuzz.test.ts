@@ -8,8 +8,9 @@ import { buildAck, decodeBody, Hl7ParseError, parseMessage, splitBatch } from '.
 import { mapFields } from '../../../runtime/mapping/map-fields.ts';
 import { parseHl7Path } from '../../../compiler/syntax/hl7-path.ts';
 import type { FieldMapping, Hl7Path } from '../../../compiler/schema/plan.types.ts';
+import { hl7CorpusDir } from '../../corpus.ts';
 
-const dir = new URL('../../../../shared/corpus/hl7/fhir-converter/', import.meta.url).pathname;
+const dir = hl7CorpusDir();
 const seeds = readdirSync(dir).filter((f) => f.endsWith('.hl7')).sort().slice(0, 40)
   .flatMap((f) => splitBatch(decodeBody(readFileSync(join(dir, f))).text, 'any').messages);
 

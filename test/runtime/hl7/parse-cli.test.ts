@@ -5,9 +5,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hl7CorpusDir } from '../../corpus.ts';
 
 const root = new URL('../../../', import.meta.url).pathname;
-const corpus = join(root, '../shared/corpus/hl7/fhir-converter');
+const corpus = hl7CorpusDir();
 const dir = mkdtempSync(join(tmpdir(), 'hdc-parse-'));
 
 function hdc(...args: string[]) {

@@ -1,10 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { mapFields } from '../../../runtime/mapping/map-fields.ts';
 import { decodeBody, parseMessage, splitBatch } from '../../../runtime/hl7/index.ts';
 import { parseHl7Path } from '../../../compiler/syntax/hl7-path.ts';
 import type { Expr, FieldMapping, Hl7Path } from '../../../compiler/schema/plan.types.ts';
+import { hl7CorpusDir } from '../../corpus.ts';
 
 const p = (text: string): Hl7Path => {
   const r = parseHl7Path(text);
@@ -102,8 +104,8 @@ test('each: one record per segment; paths on it read the current one, others the
 });
 
 test('works on a real corpus message', () => {
-  const dir = new URL('../../../../shared/corpus/hl7/fhir-converter/', import.meta.url).pathname;
-  const m = parseMessage(splitBatch(decodeBody(readFileSync(dir + 'ADT-A01-01.hl7')).text, 'any').messages[0]!);
+  const dir = hl7CorpusDir();
+  const m = parseMessage(splitBatch(decodeBody(readFileSync(join(dir, 'ADT-A01-01.hl7'))).text, 'any').messages[0]!);
   const out = mapFields(m, [
     field('mrn', 'PID-3[*]', { where: eq([5], 'MR'), select: [1], type: 'string' }),
     field('ssn', 'PID-3[*]', { where: eq([4], 'USSSA'), select: [1], type: 'string' }),

@@ -9,8 +9,9 @@ import { request } from 'node:https';
 import { decodeBody, isAck, parseMessage, splitBatch } from '../../../runtime/hl7/index.ts';
 import { createPki, makePlan, msas, sender, startTestRuntime, workflow, type TestRuntime } from './helpers.ts';
 import type { IssuedCertificate } from '../../../runtime/tls/certificate-authority.ts';
+import { hl7CorpusDir } from '../../corpus.ts';
 
-const corpusDir = new URL('../../../../shared/corpus/hl7/fhir-converter/', import.meta.url).pathname;
+const corpusDir = hl7CorpusDir();
 const files = readdirSync(corpusDir).filter((f) => f.endsWith('.hl7')).sort();
 
 let rt: TestRuntime;

@@ -8,6 +8,7 @@ import { Agent, request } from 'node:https';
 import { parseMessage, splitBatch } from '../../../runtime/hl7/index.ts';
 import { adt, createPki, field, makePlan, msas, sender, startTestRuntime, workflow, type TestRuntime } from './helpers.ts';
 import type { IssuedCertificate } from '../../../runtime/tls/certificate-authority.ts';
+import { hl7CorpusDir } from '../../corpus.ts';
 
 const SEED = 0x5eed2024;
 const COUNT = 3000;
@@ -23,7 +24,7 @@ function mulberry32(seed: number) {
   };
 }
 
-const corpusDir = new URL('../../../../shared/corpus/hl7/fhir-converter/', import.meta.url).pathname;
+const corpusDir = hl7CorpusDir();
 const seeds: Buffer[] = [
   ...readdirSync(corpusDir).sort().slice(0, 40).map((f) => readFileSync(join(corpusDir, f))),
   Buffer.from(adt({ controlId: 'SEED-1' })),

@@ -1,0 +1,19 @@
+// Where tests and benchmarks find the shared corpus of real data written by others (HL7 v2
+// messages, Synthea FHIR bundles): HDC_CORPUS_DIR, or ../shared/corpus beside the repository.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export function corpusDir(sub: string): string {
+  const base = process.env.HDC_CORPUS_DIR ?? fileURLToPath(new URL('../../shared/corpus/', import.meta.url));
+  const dir = join(base, sub);
+  if (!existsSync(dir)) {
+    throw new Error(`test corpus not found at ${dir}: put the shared corpus beside the repository (../shared/corpus) or set HDC_CORPUS_DIR`);
+  }
+  return dir;
+}
+
+/** 132 HL7 v2 messages (microsoft/FHIR-Converter sample data). */
+export const hl7CorpusDir = (): string => corpusDir('hl7/fhir-converter');
+/** Synthea FHIR R4 transaction bundles (smart-on-fhir/bulk-data-server). */
+export const syntheaCorpusDir = (): string => corpusDir('fhir/synthea');
