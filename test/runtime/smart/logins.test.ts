@@ -14,6 +14,7 @@ import { startIdp, type Idp } from '../../peers/idp.ts';
 import { ldapAvailable, startLdap, type LdapServer } from '../../peers/ldap.ts';
 import { CookieJar, walkRedirects, type WalkResult } from '../../peers/redirect-walker.ts';
 import { startSmartStack, type SmartStack } from '../../peers/smart-stack.ts';
+import { skipBecause } from '../../harness/skip.ts';
 import { fixturePatients, launchHdc } from './launch-fixture.ts';
 import { compileHdc, freePort, memoryLog, startConnector, startFormPages, type ConnectorRuntime, type FormPages } from './smart-harness.ts';
 
@@ -221,7 +222,7 @@ test('users: failed attempts are throttled', async () => {
 });
 
 test('postgres: the parameterised query checks the password', async () => {
-  if (!pgReady) return;
+  if (!pgReady) return skipBecause(`PostgreSQL at ${PG_URL} is not reachable`);
   const jar = new CookieJar();
   const { csrf } = await toLoginForm('p', jar, general.id);
   const injected = await submit('p', jar, { csrf, username: "erin' or '1'='1", password: 'erin-password' });

@@ -1,12 +1,17 @@
-// Runs every *.test.ts under test/ in its own process (two at a time) and prints the
-// closing line CI reads: "N passed, N failed". uvu's own summary is parsed per file.
+// Runs every *.test.ts under test/ in its own process (up to four at a time) and prints the
+// closing line CI reads: "N passed, N failed[, N skipped]". Each file runs through run-file.ts,
+// which reports its counts as JSON on a pipe; a file that exits non-zero, reports nothing or hangs
+// counts as failed. With HDC_REQUIRE_PEERS=1 (set by .ci/run) a skipped test is a failure: there,
+// every optional peer (chromium, slapd, PostgreSQL) must be present.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { cpus } from 'node:os';
 
-const root = new URL('..', import.meta.url).pathname;
+const root = new URL('../..', import.meta.url).pathname;
+const runFileScript = new URL('./run-file.ts', import.meta.url).pathname;
 const filter = process.argv.slice(2);
+const requirePeers = process.env.HDC_REQUIRE_PEERS === '1';
 
 function findTests(dir: string): string[] {
   const out: string[] = [];
@@ -24,17 +29,20 @@ const files = findTests(join(root, 'test')).filter(
 );
 
 interface Outcome { file: string; passed: number; failed: number; skipped: number; output: string }
+interface Counts { passed: number; failed: number; skipped: number }
 
 function runFile(file: string): Promise<Outcome> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+    const child = spawn(process.execPath, ['--import', 'tsx', runFileScript, file], {
       cwd: root,
       env: { ...process.env, FORCE_COLOR: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     });
     let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
+    let report = '';
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    child.stdio[3]!.on('data', (d) => (report += d));
     // A file that hangs fails on its own instead of holding up the whole run.
     const timer = setTimeout(() => {
       output += `\n(killed after ${fileTimeoutS} s)`;
@@ -42,15 +50,25 @@ function runFile(file: string): Promise<Outcome> {
     }, fileTimeoutS * 1000);
     child.on('close', (code) => {
       clearTimeout(timer);
-      const total = Number(/Total:\s+(\d+)/.exec(output)?.[1] ?? NaN);
-      const passed = Number(/Passed:\s+(\d+)/.exec(output)?.[1] ?? NaN);
-      const skipped = Number(/Skipped:\s+(\d+)/.exec(output)?.[1] ?? 0);
-      if (Number.isNaN(total) || Number.isNaN(passed)) {
-        resolve({ file, passed: 0, failed: 1, skipped: 0, output: output + `\n(exit code ${code}, no uvu summary)` });
-      } else {
-        const failed = total - passed - skipped + (code !== 0 && total === passed ? 1 : 0);
-        resolve({ file, passed, failed, skipped, output });
+      let counts: Counts | undefined;
+      try {
+        counts = report ? (JSON.parse(report) as Counts) : undefined;
+      } catch {
+        counts = undefined;
       }
+      if (!counts) {
+        resolve({ file, passed: 0, failed: 1, skipped: 0, output: output + `\n(exit code ${code}, no test report)` });
+        return;
+      }
+      let { passed, failed, skipped } = counts;
+      // Tests that all passed in a process that then failed (an error after the last test).
+      if (code !== 0 && failed === 0) failed = 1;
+      if (requirePeers && skipped > 0) {
+        output += `\n(${skipped} skipped while HDC_REQUIRE_PEERS=1: a required peer is missing)`;
+        failed += skipped;
+        skipped = 0;
+      }
+      resolve({ file, passed, failed, skipped, output });
     });
   });
 }
@@ -65,7 +83,8 @@ await Promise.all(
       const r = await runFile(f);
       results.push(r);
       const mark = r.failed ? 'FAIL' : 'ok  ';
-      console.log(`${mark} ${relative(root, f)}  (${r.passed} passed${r.failed ? `, ${r.failed} failed` : ''})`);
+      const counts = [`${r.passed} passed`, r.failed ? `${r.failed} failed` : '', r.skipped ? `${r.skipped} skipped` : ''];
+      console.log(`${mark} ${relative(root, f)}  (${counts.filter(Boolean).join(', ')})`);
       if (r.failed) console.log(r.output.split('\n').map((l) => '    ' + l).join('\n'));
     }
   }),
