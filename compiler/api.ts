@@ -3,6 +3,7 @@
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { createHash } from 'node:crypto';
+import { withPlanHash } from '../plan/plan-hash.ts';
 import type { Plan } from './schema/plan.types.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { isError, sortDiagnostics } from './diagnostics.ts';
@@ -98,9 +99,7 @@ export function compileSources(sources: Map<string, string>, opts: CompileOption
     launches: analysis.parts.launches,
     tests: analysis.parts.tests,
   };
-  const hash = 'sha256:' + sha256(JSON.stringify(body));
-  const { planVersion, compiler, ...rest } = body;
-  const plan: Plan = { planVersion, compiler, hash, ...rest };
+  const plan: Plan = withPlanHash(body);
   return { plan, diagnostics, project };
 }
 

@@ -14,13 +14,24 @@ import { makePlan, sender } from './helpers.ts';
 const dir = mkdtempSync(join(tmpdir(), 'hdc-config-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('planHash is sha256 over JSON.stringify of the plan without its hash', async () => {
+test('planHash is sha256 over canonical JSON (sorted keys) of the plan without its hash', async () => {
   const plan = makePlan([sender({ name: 'a', path: '/a' })]);
   const { hash, ...rest } = plan;
   const { createHash } = await import('node:crypto');
-  assert.is(hash, 'sha256:' + createHash('sha256').update(JSON.stringify(rest)).digest('hex'));
+  const sortKeys = (v: unknown): unknown => Array.isArray(v) ? v.map(sortKeys)
+    : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])])) : v;
+  assert.is(hash, 'sha256:' + createHash('sha256').update(JSON.stringify(sortKeys(rest))).digest('hex'));
   assert.is(planHash(plan), hash);
   assert.is(withPlanHash(plan).hash, hash);
+});
+
+test('a plan re-serialised with its keys in another order is still accepted', () => {
+  const plan = makePlan([sender({ name: 'a', path: '/a' })]);
+  const reverse = (v: unknown): unknown => Array.isArray(v) ? v.map(reverse)
+    : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).reverse().map((k) => [k, reverse((v as Record<string, unknown>)[k])])) : v;
+  const reordered = reverse(plan);
+  assert.not.equal(JSON.stringify(reordered), JSON.stringify(plan));
+  assert.equal(checkPlan(reordered, 'plan.json'), reordered);
 });
 
 test('a valid plan file loads', () => {
