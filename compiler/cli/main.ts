@@ -46,7 +46,18 @@ async function main(argv: string[]): Promise<number> {
     console.log(cmd.usage);
     return 0;
   }
-  return cmd.run(rest);
+  try {
+    return await cmd.run(rest);
+  } catch (err) {
+    // A flag the command does not know, or a flag without its value, is a usage error (exit 2)
+    // for every command alike, never a crash that CI would read as "errors found".
+    const code = (err as { code?: string }).code;
+    if (code && code.startsWith('ERR_PARSE_ARGS_')) {
+      console.error(`hdc ${name}: ${(err as Error).message.split('. To specify')[0]}\n\n${cmd.usage}`);
+      return 2;
+    }
+    throw err;
+  }
 }
 
 process.exitCode = await main(process.argv.slice(2));
