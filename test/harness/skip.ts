@@ -2,7 +2,6 @@
 // skips declared up front (test.skip), so the file runner counts these itself: the test is
 // reported as skipped, not passed, and HDC_REQUIRE_PEERS turns it into a failure.
 declare global {
-  // eslint-disable-next-line no-var
   var __hdcRuntimeSkips: string[] | undefined;
 }
 
