@@ -10,9 +10,18 @@ export interface JournalRun {
   input: string;
 }
 
+/** What a sender wants done with a message that reuses a control ID (`control_id_reuse`). */
+export type ControlIdReuse = 'accept' | 'reject';
+
 export interface JournalEntry {
   sender: string;
   controlId: string;
+  /** MSH-3 and MSH-4 as written, joined by the field separator: the system that numbered MSH-10. */
+  sendingSystem: string;
+  /** The message's fingerprint with MSH-7 and MSH-10 blanked (message-fingerprint.ts). */
+  contentHash: string;
+  /** accept: a reused control ID is a new message; reject: it is refused and not journaled. */
+  onReuse: ControlIdReuse;
   messageType: string;
   trigger: string;
   receivedAt: number;
@@ -26,11 +35,16 @@ export interface JournalEntry {
 }
 
 export type JournalResult =
-  | { kind: 'stored'; messageId: number; runIds: number[] }
-  | { kind: 'duplicate'; messageId: number; ack: string; status: string };
+  /** reuseOf: an earlier message from the same sending system with this control ID and other content. */
+  | { kind: 'stored'; messageId: number; runIds: number[]; reuseOf: number | null }
+  /** A resend: the stored ACK and status of the message it repeats. */
+  | { kind: 'duplicate'; messageId: number; ack: string; status: string }
+  /** A reused control ID from a sender with `control_id_reuse reject`: nothing was written. */
+  | { kind: 'reuse-refused'; reuseOf: number };
 
 export class JournalWriter {
-  private readonly findMessage: Statement<[string, string], { id: number; ack: string; status: string }>;
+  private readonly findMessage: Statement<[string, string, string], { id: number; ack: string; status: string }>;
+  private readonly findReuse: Statement<[string, string, string, string], { id: number }>;
   private readonly insertMessage: Statement;
   private readonly insertRun: Statement;
   private readonly setAck: Statement;
@@ -39,12 +53,21 @@ export class JournalWriter {
   private readonly batch: Transaction<(entries: JournalEntry[]) => JournalResult[]>;
 
   constructor(db: Database) {
-    this.findMessage = db.prepare('SELECT id, ack, status FROM messages WHERE sender = ? AND control_id = ?');
+    this.findMessage = db.prepare('SELECT id, ack, status FROM messages WHERE sender = ? AND control_id = ? AND content_hash = ?');
+    this.findReuse = db.prepare(
+      'SELECT id FROM messages WHERE sender = ? AND control_id = ? AND sending_system = ? AND content_hash <> ? LIMIT 1',
+    );
     this.insertMessage = db.prepare(
-      // A resend conflicts on (sender, control_id) and inserts nothing: one index probe instead of
-      // a SELECT before every INSERT; only a duplicate pays for reading the stored row.
-      `INSERT INTO messages (sender, control_id, message_type, trigger, received_at, raw, charset, status, ack)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sender, control_id) DO NOTHING`,
+      // One statement per message: a resend (same sender, control ID and fingerprint, hence the same
+      // MSH-3/MSH-4) conflicts and inserts nothing; the subquery, an index probe on the same key's
+      // prefix, finds an earlier message this one reuses the control ID of. With `reject`
+      // such a message is not inserted. Only a message that inserted nothing pays for a second read.
+      `INSERT INTO messages (sender, control_id, sending_system, content_hash, message_type, trigger, received_at, raw, charset, status, ack, reuse_of)
+       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, r.id
+       FROM (SELECT (SELECT id FROM messages WHERE sender = ? AND control_id = ? AND sending_system = ? AND content_hash <> ? LIMIT 1) AS id) AS r
+       WHERE r.id IS NULL OR ? = 0
+       ON CONFLICT (sender, control_id, content_hash) DO NOTHING
+       RETURNING id, reuse_of`,
     );
     this.insertRun = db.prepare(
       `INSERT INTO workflow_runs (message_id, sender, workflow, order_key, status, input, attempts, next_attempt_at, created_at, updated_at)
@@ -63,19 +86,23 @@ export class JournalWriter {
   }
 
   private writeOne(e: JournalEntry): JournalResult {
-    const inserted = this.insertMessage.run(e.sender, e.controlId, e.messageType, e.trigger, e.receivedAt, e.raw, e.charset, e.status, e.ack);
-    if (inserted.changes === 0) {
-      const existing = this.findMessage.get(e.sender, e.controlId)!;
-      return { kind: 'duplicate', messageId: existing.id, ack: existing.ack, status: existing.status };
+    const inserted = this.insertMessage.get(
+      e.sender, e.controlId, e.sendingSystem, e.contentHash, e.messageType, e.trigger, e.receivedAt, e.raw, e.charset, e.status, e.ack,
+      e.sender, e.controlId, e.sendingSystem, e.contentHash, e.onReuse === 'reject' ? 1 : 0,
+    ) as { id: number; reuse_of: number | null } | undefined;
+    if (!inserted) {
+      const existing = this.findMessage.get(e.sender, e.controlId, e.contentHash);
+      if (existing) return { kind: 'duplicate', messageId: existing.id, ack: existing.ack, status: existing.status };
+      return { kind: 'reuse-refused', reuseOf: this.findReuse.get(e.sender, e.controlId, e.sendingSystem, e.contentHash)!.id };
     }
-    const messageId = Number(inserted.lastInsertRowid);
+    const messageId = inserted.id;
     const runIds = e.runs.map((r) =>
       Number(this.insertRun.run(messageId, e.sender, r.workflow, r.orderKey, r.input, e.receivedAt, e.receivedAt, e.receivedAt).lastInsertRowid),
     );
-    return { kind: 'stored', messageId, runIds };
+    return { kind: 'stored', messageId, runIds, reuseOf: inserted.reuse_of };
   }
 
-  /** Writes every entry in one transaction (one fsync); duplicates within or before it resolve to the first. */
+  /** Writes every entry in one transaction (one fsync); resends within or before it resolve to the first. */
   writeBatch(entries: JournalEntry[]): JournalResult[] {
     // Rows whose raw arrived through structured clone are plain Uint8Arrays; SQLite wants Buffers.
     for (const e of entries) if (!Buffer.isBuffer(e.raw)) e.raw = Buffer.from(e.raw.buffer, e.raw.byteOffset, e.raw.byteLength);
