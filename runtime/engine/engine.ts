@@ -19,6 +19,7 @@ import { createValueResolver, type ValueResolver } from './resolve-value.ts';
 import { RunExecutor, StopRequested, type Evaluate } from './run-executor.ts';
 import { RunStore, type RunRow, type StepRow } from './run-store.ts';
 import { InlineRunWriter, RunSession, ThreadRunWriter, type RunWriter } from './run-writer.ts';
+import type { RestartPolicy } from '../threads/supervised-thread.ts';
 import { WorkflowError } from './workflow-error.ts';
 
 export interface EngineOptions {
@@ -36,6 +37,10 @@ export interface EngineOptions {
   ownConnection?: boolean;
   /** Where writes happen: a writer thread (default for database files) or inline. */
   writer?: 'thread' | 'inline';
+  /** How the writer thread is restarted when it dies. */
+  writerRestart?: Partial<RestartPolicy>;
+  /** The writer thread kept dying: the process should exit non-zero. */
+  onFatal?: (err: Error) => void;
   plan: Plan;
   resolve?: ValueResolver;
   /** Where `enqueued` wakes the engine and `finished` is announced. */
@@ -96,8 +101,10 @@ export class Engine {
     this.ownsDb = opts.ownConnection !== false && !opts.db.memory;
     this.db = this.ownsDb ? openEngineConnection(opts.db.name) : opts.db;
     this.store = new RunStore(this.db);
-    this.writer = (opts.writer ?? (opts.db.memory ? 'inline' : 'thread')) === 'thread' ? new ThreadRunWriter(opts.db.name) : new InlineRunWriter(this.store);
     this.log = opts.logger ?? silentLogger();
+    this.writer = (opts.writer ?? (opts.db.memory ? 'inline' : 'thread')) === 'thread'
+      ? new ThreadRunWriter(opts.db.name, { log: this.log, ...(opts.writerRestart ? { restart: opts.writerRestart } : {}), ...(opts.onFatal ? { onFatal: opts.onFatal } : {}) })
+      : new InlineRunWriter(this.store);
     this.now = opts.now ?? Date.now;
     this.concurrency = Math.max(1, opts.concurrency ?? 8);
     this.workflows = new Map(opts.plan.workflows.map((w) => [w.name, w]));
@@ -111,6 +118,16 @@ export class Engine {
       now: this.now,
       shouldStop: () => this.stopping,
     });
+  }
+
+  /** False while the engine's writer thread is down (being restarted): /ready says not ready. */
+  get writerUp(): boolean {
+    return this.writer.up;
+  }
+
+  /** The writer thread (tests terminate it to check supervision); undefined when inline. */
+  get writerThread(): ThreadRunWriter['thread'] | undefined {
+    return this.writer instanceof ThreadRunWriter ? this.writer.thread : undefined;
   }
 
   /** Recovers runs interrupted by a crash and starts taking work from the queue. */
