@@ -106,8 +106,9 @@ export class SupervisedThread<P extends Protocol> extends EventEmitter<Supervise
     this.deaths.push(now);
     if (wasUp) this.emit('down', err);
     if (this.deaths.length > this.policy.maxRestarts) {
-      this.fatal = new Error(`${this.opts.name} thread died ${this.deaths.length} times within ${this.policy.windowMs} ms; last: ${err.message}`);
-      this.opts.log?.fatal({ thread: this.opts.name, err: err.message, deaths: this.deaths.length }, 'writer thread keeps dying; giving up');
+      const n = this.deaths.length;
+      this.fatal = new Error(`${this.opts.name} thread died ${n} time${n === 1 ? '' : 's'} within ${this.policy.windowMs} ms; last: ${err.message}`);
+      this.opts.log?.error({ thread: this.opts.name, err: err.message, deaths: this.deaths.length }, 'writer thread keeps dying; giving up');
       this.emit('fatal', this.fatal);
       this.opts.onFatal?.(this.fatal);
       return;
