@@ -105,6 +105,7 @@ export class Engine {
     this.writer = (opts.writer ?? (opts.db.memory ? 'inline' : 'thread')) === 'thread'
       ? new ThreadRunWriter(opts.db.name, { log: this.log, ...(opts.writerRestart ? { restart: opts.writerRestart } : {}), ...(opts.onFatal ? { onFatal: opts.onFatal } : {}) })
       : new InlineRunWriter(this.store);
+    if (this.writer instanceof ThreadRunWriter) this.writer.thread.on('up', () => this.recoverOrphans());
     this.now = opts.now ?? Date.now;
     this.concurrency = Math.max(1, opts.concurrency ?? 8);
     this.workflows = new Map(opts.plan.workflows.map((w) => [w.name, w]));
@@ -138,6 +139,18 @@ export class Engine {
     const recovered = this.store.recoverInterrupted(this.now());
     if (recovered) this.log.info({ runs: recovered }, 'resuming interrupted workflow runs');
     this.opts.events?.on('enqueued', this.onEnqueued);
+    this.pump();
+  }
+
+  /**
+   * After the writer thread was restarted: runs whose writes died with it stopped executing but are
+   * still marked running; they go back to the queue (their attempt counts, as after a crash).
+   */
+  private recoverOrphans(): void {
+    if (!this.running) return;
+    let runs = 0;
+    for (const id of this.store.runningIds()) if (!this.claimed.has(id)) runs += this.store.recoverRun(id, this.now());
+    if (runs) this.log.info({ runs }, 'resuming workflow runs interrupted by the writer thread');
     this.pump();
   }
 

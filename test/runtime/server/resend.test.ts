@@ -11,9 +11,10 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { adt, makePlan, msas, post, segment, sender, startTestRuntime, workflow, type TestRuntime } from './helpers.ts';
+import type { Route } from '../../../compiler/schema/plan.types.ts';
 
 const SRC = 'labs.hdc:3:3-3:20';
-const routes = [{ types: [{ code: '*', trigger: '*' }], workflow: 'w', src: SRC }];
+const routes: Route[] = [{ types: [{ code: '*', trigger: '*' }], workflow: 'w', src: SRC }];
 const plan = makePlan([
   sender({ name: 'lab', path: '/hl7/lab', segmentBreaks: 'any', routes }),
   sender({ name: 'strict', path: '/hl7/strict', controlIdReuse: 'reject', routes }),

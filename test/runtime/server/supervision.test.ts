@@ -83,20 +83,27 @@ test('journal writer that keeps dying: after the bound the runtime reports a fat
   });
 });
 
-test('engine writer killed: /ready 503 until it is restarted', async () => {
+test('engine writer killed: /ready 503 until it is restarted; runs it left running are resumed', async () => {
   await withRuntime({}, async (rt) => {
     const fatal: Error[] = [];
     const engine = new Engine({ db: rt.db, plan, events: rt.events, writerRestart: { baseDelayMs: 10 }, onFatal: (err) => void fatal.push(err) });
     engine.start();
     rt.addService({ stop: () => engine.stop(), ready: () => engine.writerUp });
+    // A run whose end could not be written when the thread died: still marked running.
+    const stored = await post(rt.url + '/hl7/lab', adt({ controlId: 'ORPHAN-1' }));
+    assert.is(msas(stored.text)[0]!.code, 'AA');
+    await engine.idle();
+    rt.db.prepare(`UPDATE workflow_runs SET status = 'running' WHERE message_id = (SELECT id FROM messages WHERE control_id = 'ORPHAN-1')`).run();
     const thread = engine.writerThread!;
     const down = once(thread, 'down');
     const up = once(thread, 'up');
+    const resumed = once(rt.events, 'finished');
     await thread.worker.terminate();
     await down;
     assert.is(engine.writerUp, false);
     await up;
     assert.is(await ready(rt), 200);
+    assert.is((await resumed)[0].status, 'done');
     // The restarted thread writes: a message's run is taken and finished.
     const finished = once(rt.events, 'finished');
     const r = await post(rt.url + '/hl7/lab', adt({ controlId: 'ENG-1' }));
