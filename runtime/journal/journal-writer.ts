@@ -46,6 +46,7 @@ export class JournalWriter {
   private readonly findMessage: Statement<[string, string, string], { id: number; ack: string; status: string }>;
   private readonly findReuse: Statement<[string, string, string, string], { id: number }>;
   private readonly insertMessage: Statement;
+  private readonly reuseOfInserted: Statement<[number], number | null>;
   private readonly insertRun: Statement;
   private readonly setAck: Statement;
   private readonly purgeMessages: Statement;
@@ -58,17 +59,18 @@ export class JournalWriter {
       'SELECT id FROM messages WHERE sender = ? AND control_id = ? AND sending_system = ? AND content_hash <> ? LIMIT 1',
     );
     this.insertMessage = db.prepare(
-      // One statement per message: a resend (same sender, control ID and fingerprint, hence the same
-      // MSH-3/MSH-4) conflicts and inserts nothing; the subquery, an index probe on the same key's
-      // prefix, finds an earlier message this one reuses the control ID of. With `reject`
-      // such a message is not inserted. Only a message that inserted nothing pays for a second read.
+      // A resend (same sender, control ID and fingerprint, hence the same MSH-3/MSH-4) conflicts and
+      // inserts nothing: one index probe instead of a SELECT before every INSERT. The subquery, a
+      // probe on the same index's prefix, records an earlier message from the same sending system
+      // that this one reuses the control ID of. A resend then reads the row it repeats.
       `INSERT INTO messages (sender, control_id, sending_system, content_hash, message_type, trigger, received_at, raw, charset, status, ack, reuse_of)
-       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, r.id
-       FROM (SELECT (SELECT id FROM messages WHERE sender = ? AND control_id = ? AND sending_system = ? AND content_hash <> ? LIMIT 1) AS id) AS r
-       WHERE r.id IS NULL OR ? = 0
-       ON CONFLICT (sender, control_id, content_hash) DO NOTHING
-       RETURNING id, reuse_of`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+         (SELECT id FROM messages WHERE sender = ? AND control_id = ? AND sending_system = ? AND content_hash <> ? LIMIT 1))
+       ON CONFLICT (sender, control_id, content_hash) DO NOTHING`,
     );
+    // The new row's reuse_of, read back by rowid from the page just written: measured cheaper than
+    // RETURNING, which buffers its rows in a temporary table.
+    this.reuseOfInserted = db.prepare<[number], number | null>('SELECT reuse_of FROM messages WHERE id = ?').pluck() as Statement<[number], number | null>;
     this.insertRun = db.prepare(
       `INSERT INTO workflow_runs (message_id, sender, workflow, order_key, status, input, attempts, next_attempt_at, created_at, updated_at)
        VALUES (?, ?, ?, ?, 'queued', ?, 0, ?, ?, ?)`,
@@ -86,20 +88,29 @@ export class JournalWriter {
   }
 
   private writeOne(e: JournalEntry): JournalResult {
-    const inserted = this.insertMessage.get(
-      e.sender, e.controlId, e.sendingSystem, e.contentHash, e.messageType, e.trigger, e.receivedAt, e.raw, e.charset, e.status, e.ack,
-      e.sender, e.controlId, e.sendingSystem, e.contentHash, e.onReuse === 'reject' ? 1 : 0,
-    ) as { id: number; reuse_of: number | null } | undefined;
-    if (!inserted) {
-      const existing = this.findMessage.get(e.sender, e.controlId, e.contentHash);
-      if (existing) return { kind: 'duplicate', messageId: existing.id, ack: existing.ack, status: existing.status };
-      return { kind: 'reuse-refused', reuseOf: this.findReuse.get(e.sender, e.controlId, e.sendingSystem, e.contentHash)!.id };
+    if (e.onReuse === 'reject') {
+      // Opt-in, so it may read first: a resend still gets its ACK, a reuse is refused unwritten.
+      const refused = this.resendOrReuse(e);
+      if (refused) return refused;
     }
-    const messageId = inserted.id;
+    const inserted = this.insertMessage.run(
+      e.sender, e.controlId, e.sendingSystem, e.contentHash, e.messageType, e.trigger, e.receivedAt, e.raw, e.charset, e.status, e.ack,
+      e.sender, e.controlId, e.sendingSystem, e.contentHash,
+    );
+    if (inserted.changes === 0) return this.resendOrReuse(e)!;
+    const messageId = Number(inserted.lastInsertRowid);
     const runIds = e.runs.map((r) =>
       Number(this.insertRun.run(messageId, e.sender, r.workflow, r.orderKey, r.input, e.receivedAt, e.receivedAt, e.receivedAt).lastInsertRowid),
     );
-    return { kind: 'stored', messageId, runIds, reuseOf: inserted.reuse_of };
+    return { kind: 'stored', messageId, runIds, reuseOf: this.reuseOfInserted.get(messageId) ?? null };
+  }
+
+  /** The stored message `e` resends, else the one whose control ID it reuses (refused), else null. */
+  private resendOrReuse(e: JournalEntry): JournalResult | null {
+    const existing = this.findMessage.get(e.sender, e.controlId, e.contentHash);
+    if (existing) return { kind: 'duplicate', messageId: existing.id, ack: existing.ack, status: existing.status };
+    const reused = this.findReuse.get(e.sender, e.controlId, e.sendingSystem, e.contentHash);
+    return reused ? { kind: 'reuse-refused', reuseOf: reused.id } : null;
   }
 
   /** Writes every entry in one transaction (one fsync); resends within or before it resolve to the first. */

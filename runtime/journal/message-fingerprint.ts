@@ -15,7 +15,11 @@ export function sendingSystemOf(h: Hl7Header): string {
   return h.sendingApplication + h.fieldSep + h.sendingFacility;
 }
 
-/** SHA-256 (base64) of `text` (one message, starting with MSH) with MSH-7 and MSH-10 emptied. */
+/**
+ * SHA-256 of `text` (one message, starting with MSH) with MSH-7 and MSH-10 emptied, its first 128
+ * bits in base64url (22 characters): fingerprints are only compared among messages with the same
+ * sender and control ID, and a short key keeps the journal's unique index small.
+ */
 export function messageFingerprint(text: string): string {
   const hash = createHash('sha256');
   const sep = text.charCodeAt(3);
@@ -36,5 +40,5 @@ export function messageFingerprint(text: string): string {
     if (field >= 10) break;
   }
   hash.update(from === 0 ? text : text.slice(from));
-  return hash.digest('base64');
+  return hash.digest().toString('base64url', 0, 16);
 }
