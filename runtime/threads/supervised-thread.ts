@@ -40,6 +40,8 @@ interface SupervisedThreadEvents {
 export class SupervisedThread<P extends Protocol> extends EventEmitter<SupervisedThreadEvents> {
   private channel: ThreadChannel<P>;
   private isUp = false;
+  /** Deaths count (and restart) only once the first start succeeded. */
+  private supervising = false;
   private closing = false;
   private fatal: Error | null = null;
   private deaths: number[] = [];
@@ -63,14 +65,14 @@ export class SupervisedThread<P extends Protocol> extends EventEmitter<Supervise
       t.closing = true;
       throw new Error(`${opts.name} thread failed to start: ${(err as Error).message}`);
     }
-    t.isUp = true;
+    t.isUp = t.supervising = true;
     return t;
   }
 
   /** Starts the thread without waiting for it (calls queue until it is set up). */
   static launch<P extends Protocol>(opts: SupervisedThreadOptions): SupervisedThread<P> {
     const t = new SupervisedThread<P>(opts);
-    t.isUp = true;
+    t.isUp = t.supervising = true;
     void t.channel.ready.catch(() => {});
     return t;
   }
@@ -97,7 +99,7 @@ export class SupervisedThread<P extends Protocol> extends EventEmitter<Supervise
   }
 
   private died(channel: ThreadChannel<P>): void {
-    if (this.closing || channel !== this.channel) return;
+    if (this.closing || !this.supervising || channel !== this.channel) return;
     const err = channel.failed ?? new Error('thread exited');
     const wasUp = this.isUp;
     this.isUp = false;
