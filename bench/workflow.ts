@@ -111,7 +111,7 @@ function enqueueBatch(count: number): number[] {
     const controlId = `B${++seq}`;
     const message = { type: 'ADT', trigger: 'A01', controlId, version: '2.5.1', receivedAt: now, sender: 'bench' };
     return {
-      sender: 'bench', controlId, messageType: 'ADT', trigger: 'A01', receivedAt: now, raw: Buffer.from('MSH|^~\\&|'), charset: 'UTF-8', status: 'accepted' as const, ack: '',
+      sender: 'bench', controlId, sendingSystem: 'BENCH|BENCH', contentHash: controlId, onReuse: 'accept' as const, messageType: 'ADT', trigger: 'A01', receivedAt: now, raw: Buffer.from('MSH|^~\\&|'), charset: 'UTF-8', status: 'accepted' as const, ack: '',
       runs: [{ workflow: 'chain', orderKey: null, input: JSON.stringify({ fields: { system: p.mrn.system, mrn: p.mrn.value }, message }) }],
     };
   });

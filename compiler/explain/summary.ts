@@ -135,6 +135,7 @@ function senderSummary(s: Sender): SenderSummary {
   if (s.processingIds?.length) settings.push(['processing ids (MSH-11)', s.processingIds.join(', ')]);
   if (s.charset) settings.push(['default charset', s.charset]);
   if (s.maxBodyBytes) settings.push(['max body', `${s.maxBodyBytes} bytes`]);
+  if (s.controlIdReuse === 'reject') settings.push(['control ID reuse', 'a different message with a used control ID is rejected (AR)']);
   return {
     name: s.name,
     path: s.path,

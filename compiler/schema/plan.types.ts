@@ -228,6 +228,10 @@ export interface Sender {
     timeoutMs?: Duration;
   };
   maxBodyBytes?: number;
+  /**
+   * A message that reuses an earlier message's control ID (same sending system MSH-3/MSH-4, other content): accept (absent: journaled as a new message) or reject (answered AR, not journaled).
+   */
+  controlIdReuse?: 'accept' | 'reject';
   fields: FieldMapping[];
   routes: Route[];
   src: Src;

@@ -350,6 +350,7 @@ function lowerSender(d: A.SenderDecl, file: string, r: Reporter, src: (r: A.Rang
   if (sender.ack.mode === 'after_workflow' && !routes.length) r.error('HDC2007', ack!.range, 'ack after_workflow needs a route', 'Add `on TYPE run WORKFLOW`, or use ack on_receive.');
   const maxBody = S.settingNumber(s.get('max_body'));
   if (maxBody !== undefined) sender.maxBodyBytes = maxBody;
+  if (S.settingString(s.get('control_id_reuse')) === 'reject') sender.controlIdReuse = 'reject';
   return sender;
 }
 

@@ -89,6 +89,7 @@ export const senderSpec: SettingsSpec = {
   charset: { kind: 'string', doc: 'Charset when Content-Type names none; wins over MSH-18.' },
   ack: { kind: 'enum', options: ['on_receive', 'after_workflow'], duration: true, doc: 'on_receive (default), or after_workflow TIMEOUT.' },
   max_body: { kind: 'number', doc: 'Largest accepted body in bytes (default 1 MiB).' },
+  control_id_reuse: { kind: 'enum', options: ['accept', 'reject'], doc: 'A different message reusing a control ID of the same sending system: accept (default, journaled as a new message) or reject (AR).' },
 };
 
 export const workflowSpec: SettingsSpec = {

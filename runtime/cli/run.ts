@@ -82,9 +82,9 @@ const command: Command = {
       log.flush();
       return 1;
     }
-    const engine = new Engine({ db: runtime.db, plan, events: runtime.events, logger: log });
+    const engine = new Engine({ db: runtime.db, plan, events: runtime.events, logger: log, onFatal: runtime.fatal });
     engine.start();
-    runtime.addService({ stop: () => engine.stop() });
+    runtime.addService({ stop: () => engine.stop(), ready: () => engine.writerUp });
     console.error(`hdc run: listening on ${runtime.url} (${opts.insecureHttp ? 'plain HTTP, loopback only' : opts.clientCa ? 'HTTPS, client certificates verified' : 'HTTPS'}); data in ${opts.dataDir}`);
 
     return new Promise<number>((resolve) => {

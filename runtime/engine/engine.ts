@@ -19,6 +19,7 @@ import { createValueResolver, type ValueResolver } from './resolve-value.ts';
 import { RunExecutor, StopRequested, type Evaluate } from './run-executor.ts';
 import { RunStore, type RunRow, type StepRow } from './run-store.ts';
 import { InlineRunWriter, RunSession, ThreadRunWriter, type RunWriter } from './run-writer.ts';
+import type { RestartPolicy } from '../threads/supervised-thread.ts';
 import { WorkflowError } from './workflow-error.ts';
 
 export interface EngineOptions {
@@ -36,6 +37,10 @@ export interface EngineOptions {
   ownConnection?: boolean;
   /** Where writes happen: a writer thread (default for database files) or inline. */
   writer?: 'thread' | 'inline';
+  /** How the writer thread is restarted when it dies. */
+  writerRestart?: Partial<RestartPolicy>;
+  /** The writer thread kept dying: the process should exit non-zero. */
+  onFatal?: (err: Error) => void;
   plan: Plan;
   resolve?: ValueResolver;
   /** Where `enqueued` wakes the engine and `finished` is announced. */
@@ -96,8 +101,11 @@ export class Engine {
     this.ownsDb = opts.ownConnection !== false && !opts.db.memory;
     this.db = this.ownsDb ? openEngineConnection(opts.db.name) : opts.db;
     this.store = new RunStore(this.db);
-    this.writer = (opts.writer ?? (opts.db.memory ? 'inline' : 'thread')) === 'thread' ? new ThreadRunWriter(opts.db.name) : new InlineRunWriter(this.store);
     this.log = opts.logger ?? silentLogger();
+    this.writer = (opts.writer ?? (opts.db.memory ? 'inline' : 'thread')) === 'thread'
+      ? new ThreadRunWriter(opts.db.name, { log: this.log, ...(opts.writerRestart ? { restart: opts.writerRestart } : {}), ...(opts.onFatal ? { onFatal: opts.onFatal } : {}) })
+      : new InlineRunWriter(this.store);
+    if (this.writer instanceof ThreadRunWriter) this.writer.thread.on('up', () => this.recoverOrphans());
     this.now = opts.now ?? Date.now;
     this.concurrency = Math.max(1, opts.concurrency ?? 8);
     this.workflows = new Map(opts.plan.workflows.map((w) => [w.name, w]));
@@ -113,6 +121,16 @@ export class Engine {
     });
   }
 
+  /** False while the engine's writer thread is down (being restarted): /ready says not ready. */
+  get writerUp(): boolean {
+    return this.writer.up;
+  }
+
+  /** The writer thread (tests terminate it to check supervision); undefined when inline. */
+  get writerThread(): ThreadRunWriter['thread'] | undefined {
+    return this.writer instanceof ThreadRunWriter ? this.writer.thread : undefined;
+  }
+
   /** Recovers runs interrupted by a crash and starts taking work from the queue. */
   start(): void {
     if (this.running) return;
@@ -121,6 +139,18 @@ export class Engine {
     const recovered = this.store.recoverInterrupted(this.now());
     if (recovered) this.log.info({ runs: recovered }, 'resuming interrupted workflow runs');
     this.opts.events?.on('enqueued', this.onEnqueued);
+    this.pump();
+  }
+
+  /**
+   * After the writer thread was restarted: runs whose writes died with it stopped executing but are
+   * still marked running; they go back to the queue (their attempt counts, as after a crash).
+   */
+  private recoverOrphans(): void {
+    if (!this.running) return;
+    let runs = 0;
+    for (const id of this.store.runningIds()) if (!this.claimed.has(id)) runs += this.store.recoverRun(id, this.now());
+    if (runs) this.log.info({ runs }, 'resuming workflow runs interrupted by the writer thread');
     this.pump();
   }
 

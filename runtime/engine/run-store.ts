@@ -56,6 +56,8 @@ export class RunStore {
   private readonly upsertKeyed: Statement;
   private readonly insertRecord: Statement;
   private readonly recover: Statement;
+  private readonly recoverOne: Statement;
+  private readonly runningStmt: Statement;
   private readonly release: Statement;
   private readonly nextDue: Statement<[]>;
   private readonly messageRaw: Statement<[number]>;
@@ -94,6 +96,8 @@ export class RunStore {
       VALUES (@collection, NULL, @value, @runId, @now, @now) RETURNING id`);
     this.recover = db.prepare(`UPDATE workflow_runs SET status = 'queued', updated_at = ?
       WHERE status = 'running'`);
+    this.recoverOne = db.prepare(`UPDATE workflow_runs SET status = 'queued', updated_at = ? WHERE id = ? AND status = 'running'`);
+    this.runningStmt = db.prepare(`SELECT id FROM workflow_runs WHERE status = 'running'`);
     this.release = db.prepare(`UPDATE workflow_runs SET status = 'queued', attempts = MAX(attempts - 1, 0), updated_at = ? WHERE id = ?`);
     this.nextDue = db.prepare(`SELECT MIN(next_attempt_at) AS due FROM workflow_runs WHERE status = 'queued'`);
     this.nextRetry = db.prepare(`SELECT MIN(next_attempt_at) AS due FROM workflow_runs WHERE status = 'failed'`);
@@ -116,6 +120,16 @@ export class RunStore {
    */
   recoverInterrupted(now: number): number {
     return this.recover.run(now).changes;
+  }
+
+  /** Ids of the runs marked running. */
+  runningIds(): number[] {
+    return this.runningStmt.pluck().all() as number[];
+  }
+
+  /** One run left `running` by a writer thread that died goes back to the queue (its attempt counts). */
+  recoverRun(id: number, now: number): number {
+    return this.recoverOne.run(now, id).changes;
   }
 
   /** A page of runs ready now: due retries first, then queued runs in journal order. */

@@ -3,9 +3,10 @@
 // evaluates expressions never waits on the disk, and writes that arrive together (several runs
 // finishing steps at once) share one transaction. A step's result is acknowledged only once its
 // transaction committed, and the run waits for that before its next step starts.
-import { Worker } from 'node:worker_threads';
 import type { RunOutcome, RunStatus } from '../store/journal-schema.ts';
 import type { RunStore, StepRow } from './run-store.ts';
+import { SupervisedThread, type RestartPolicy } from '../threads/supervised-thread.ts';
+import type { Logger } from '../log/logger.ts';
 
 export type WriteOp = (
   | { op: 'claim'; id: number; now: number }
@@ -21,6 +22,8 @@ export type WriteOp = (
 export interface RunWriter {
   write(op: WriteOp): Promise<unknown>;
   close(): Promise<void>;
+  /** False while a writer thread is down (being restarted). */
+  readonly up: boolean;
 }
 
 /** Applies one write; shared by the inline writer and the writer thread. */
@@ -65,6 +68,7 @@ export class RunSession {
 
 /** Writes on the calling thread (in-memory databases, tests). */
 export class InlineRunWriter implements RunWriter {
+  readonly up = true;
   constructor(private readonly store: RunStore) {}
   async write(op: WriteOp): Promise<unknown> {
     return applyWrite(this.store, op);
@@ -77,26 +81,30 @@ export class InlineRunWriter implements RunWriter {
  * event loop far more than encoding them to bytes and handing the buffer over (transfer), so
  * results travel as UTF-8 bytes and are decoded on the writer thread.
  */
-export interface ThreadMessage {
-  id: number;
+export interface ThreadWrite {
   w: WriteOp;
   /** UTF-8 result of `w.row` / `w.extra.lastStep`, in place of the string. */
   result?: Uint8Array;
 }
 
+/** The writer thread's operations (thread-channel.ts carries them). */
+export type RunWriterProtocol = {
+  write: { request: ThreadWrite; response: unknown };
+};
+
 const encoder = new TextEncoder();
 
-function encodeForThread(id: number, op: WriteOp): { message: ThreadMessage; transfer: ArrayBuffer[] } {
+function encodeForThread(op: WriteOp): { message: ThreadWrite; transfer: ArrayBuffer[] } {
   const row = op.op === 'step' || op.op === 'store' ? op.row : op.op === 'finish' ? op.extra.lastStep : undefined;
-  if (!row?.result) return { message: { id, w: op }, transfer: [] };
+  if (!row?.result) return { message: { w: op }, transfer: [] };
   const result = encoder.encode(row.result);
   const slim = { ...row, result: null };
   const w: WriteOp = op.op === 'finish' ? { ...op, extra: { ...op.extra, lastStep: slim } } : { ...op, row: slim } as WriteOp;
-  return { message: { id, w, result }, transfer: [result.buffer as ArrayBuffer] };
+  return { message: { w, result }, transfer: [result.buffer as ArrayBuffer] };
 }
 
 /** The writer thread's side of encodeForThread. */
-export function decodeOnThread(m: ThreadMessage): WriteOp {
+export function decodeOnThread(m: ThreadWrite): WriteOp {
   if (!m.result) return m.w;
   const text = Buffer.from(m.result.buffer, m.result.byteOffset, m.result.byteLength).toString('utf8');
   const w = m.w;
@@ -105,78 +113,39 @@ export function decodeOnThread(m: ThreadMessage): WriteOp {
   return w;
 }
 
-export interface Reply {
-  id: number;
-  ok: boolean;
-  value?: unknown;
-  error?: string;
+export interface ThreadRunWriterOptions {
+  restart?: Partial<RestartPolicy>;
+  log?: Logger;
+  /** The thread kept dying: the process should exit non-zero. */
+  onFatal?: (err: Error) => void;
 }
 
+/** Writes through a supervised writer thread (restarted when it dies). */
 export class ThreadRunWriter implements RunWriter {
-  private readonly worker: Worker;
-  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  private nextId = 1;
-  private failure: Error | null = null;
+  readonly thread: SupervisedThread<RunWriterProtocol>;
   private readonly inflight = new Set<Promise<unknown>>();
-  private outbox: ThreadMessage[] = [];
-  private transfer: ArrayBuffer[] = [];
-  private posting = false;
-  private readonly post = () => {
-    this.posting = false;
-    const batch = this.outbox;
-    const transfer = this.transfer;
-    this.outbox = [];
-    this.transfer = [];
-    this.worker.postMessage(batch, transfer);
-  };
 
-  constructor(file: string) {
-    const fromSource = import.meta.url.endsWith('.ts');
-    const script = new URL(fromSource ? './run-writer-worker.ts' : './run-writer-worker.js', import.meta.url).href;
-    // From TypeScript sources the thread registers the same tsx loader first.
-    const loader = fromSource ? import.meta.resolve('tsx/esm/api') : null;
-    const code = loader
-      ? `import(${JSON.stringify(loader)}).then((m) => { m.register(); return import(${JSON.stringify(script)}); })`
-      : `import(${JSON.stringify(script)})`;
-    this.worker = new Worker(code, { eval: true, workerData: { file } });
-    this.worker.unref();
-    this.worker.on('message', (replies: Reply[]) => {
-      for (const r of replies) {
-        const w = this.waiting.get(r.id);
-        if (!w) continue;
-        this.waiting.delete(r.id);
-        if (r.ok) w.resolve(r.value);
-        else w.reject(new Error(r.error));
-      }
+  constructor(file: string, opts: ThreadRunWriterOptions = {}) {
+    this.thread = SupervisedThread.launch<RunWriterProtocol>({
+      name: 'engine writer',
+      module: './run-writer-worker',
+      from: import.meta.url,
+      workerData: { file },
+      // Writes issued in the same turn of the event loop travel as one message (one transaction).
+      gather: true,
+      // Keep the process alive only while writes are pending.
+      unrefWhenIdle: true,
+      ...opts,
     });
-    const fail = (err: Error) => {
-      this.failure ??= err;
-      for (const w of this.waiting.values()) w.reject(err);
-      this.waiting.clear();
-    };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`engine writer thread exited (code ${code})`)));
+  }
+
+  get up(): boolean {
+    return this.thread.up;
   }
 
   write(op: WriteOp): Promise<unknown> {
-    if (this.failure) return Promise.reject(this.failure);
-    const id = this.nextId++;
-    const p = new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      // Keep the process alive only while writes are pending.
-      this.worker.ref();
-      const { message, transfer } = encodeForThread(id, op);
-      this.outbox.push(message);
-      this.transfer.push(...transfer);
-      // Writes issued in the same turn of the event loop travel as one message.
-      if (!this.posting) {
-        this.posting = true;
-        setImmediate(this.post);
-      }
-    }).finally(() => {
-      this.inflight.delete(p);
-      if (this.waiting.size === 0) this.worker.unref();
-    });
+    const { message, transfer } = encodeForThread(op);
+    const p: Promise<unknown> = this.thread.call('write', message, transfer).finally(() => this.inflight.delete(p));
     this.inflight.add(p);
     return p;
   }
@@ -184,6 +153,6 @@ export class ThreadRunWriter implements RunWriter {
   /** Waits for the writes in flight, then stops the thread. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.inflight]);
-    await this.worker.terminate();
+    await this.thread.close();
   }
 }

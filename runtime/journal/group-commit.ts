@@ -1,16 +1,16 @@
 // Group commit: journal writes from concurrent requests are gathered while the previous
 // transaction is being committed and go to disk together, so synchronous=FULL costs one fsync
 // per batch instead of one per message. The writer runs in a worker thread by default, so the
-// event loop keeps parsing and answering while SQLite waits for the disk.
-import { Worker } from 'node:worker_threads';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+// event loop keeps parsing and answering while SQLite waits for the disk; the thread is
+// supervised (restarted when it dies, see supervised-thread.ts).
 import type { JournalEntry, JournalResult } from './journal-writer.ts';
 import { JournalWriter } from './journal-writer.ts';
-import { packBatch, unpackResults, type WorkerRequest, type WorkerResponse } from './journal-protocol.ts';
+import { packBatch, unpackResults, type JournalProtocol } from './journal-protocol.ts';
 import { openDatabase } from '../store/open-database.ts';
+import { SupervisedThread, type RestartPolicy } from '../threads/supervised-thread.ts';
+import type { Logger } from '../log/logger.ts';
 
-/** What the journal asks of its backend; a batch carries whole entries (packed for the worker). */
+/** What the journal asks of its backend; a batch carries whole entries (packed for the thread). */
 type Request =
   | { op: 'batch'; entries: JournalEntry[] }
   | { op: 'ack'; messageId: number; ack: string; status: string }
@@ -19,6 +19,10 @@ type Request =
 
 interface Backend {
   call(req: Request): Promise<unknown>;
+  /** False while the writer thread is down. */
+  readonly up: boolean;
+  /** The writer thread, when there is one. */
+  readonly thread?: SupervisedThread<JournalProtocol>;
   terminate(): Promise<void>;
 }
 
@@ -30,12 +34,18 @@ export interface JournalOptions {
   thread?: JournalThread;
   /** Most entries in one transaction. */
   maxBatch?: number;
+  /** How the writer thread is restarted when it dies. */
+  restart?: Partial<RestartPolicy>;
+  log?: Logger;
+  /** The writer thread kept dying: the process should exit non-zero. */
+  onFatal?: (err: Error) => void;
 }
 
 function inlineBackend(file: string): Backend {
   const db = openDatabase(file, { migrate: false });
   const writer = new JournalWriter(db);
   return {
+    up: true,
     async call(req) {
       switch (req.op) {
         case 'batch': return writer.writeBatch(req.entries);
@@ -52,63 +62,37 @@ function inlineBackend(file: string): Backend {
 
 const WORKER_YOUNG_GENERATION_MB = 4;
 
-async function workerBackend(file: string): Promise<Backend> {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const script = new URL(fromSource ? './journal-worker.ts' : './journal-worker.js', import.meta.url);
-  // Running from TypeScript sources, the worker loads them through tsx's in-thread require hook:
-  // its ESM loader would start a module-hooks thread (another V8 heap) for this worker alone.
-  const code = fromSource
-    ? `require(${JSON.stringify(createRequire(import.meta.url).resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(fileURLToPath(script))});`
-    : `import(${JSON.stringify(script.href)})`;
-  const worker = new Worker(code, {
-    eval: true,
-    workerData: { file },
-    // No inherited flags: the writer needs none, an inherited `--import tsx` would start the hooks
-    // thread anyway, and V8 heap flags such as --max-semi-space-size make the Worker constructor throw.
-    execArgv: [],
+async function workerBackend(opts: JournalOptions): Promise<Backend> {
+  const thread = await SupervisedThread.start<JournalProtocol>({
+    name: 'journal writer',
+    module: './journal-worker',
+    from: import.meta.url,
+    workerData: { file: opts.file },
     // The writer's garbage is short-lived (one batch): a small young generation keeps the thread's
     // memory, and the transferred message buffers it frees, small (the default grows to 32 MB).
     resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    ...(opts.restart ? { restart: opts.restart } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.onFatal ? { onFatal: opts.onFatal } : {}),
   });
-  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  let nextId = 1;
-  let failure: Error | null = null;
-  const ready = new Promise<void>((resolve, reject) => {
-    worker.on('message', (res: WorkerResponse) => {
-      if (res.id === 0) return resolve();
-      const w = waiting.get(res.id);
-      if (!w) return;
-      waiting.delete(res.id);
-      if (res.ok) w.resolve(res.value);
-      else w.reject(new Error(res.error));
-    });
-    const fail = (err: Error) => {
-      failure = err;
-      reject(err);
-      for (const w of waiting.values()) w.reject(err);
-      waiting.clear();
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`journal worker exited (code ${code})`)));
-  });
-  await ready;
   return {
-    call(req) {
-      if (failure) return Promise.reject(failure);
-      const id = nextId++;
-      return new Promise((resolve, reject) => {
-        if (req.op === 'batch') {
-          waiting.set(id, { resolve: (v) => resolve(unpackResults(v as Parameters<typeof unpackResults>[0])), reject });
+    thread,
+    get up() {
+      return thread.up;
+    },
+    async call(req) {
+      switch (req.op) {
+        case 'batch': {
           const { fields, bytes } = packBatch(req.entries);
-          worker.postMessage({ op: 'batch', fields, bytes, id } satisfies WorkerRequest, [bytes]);
-        } else {
-          waiting.set(id, { resolve, reject });
-          worker.postMessage({ ...req, id });
+          return unpackResults(await thread.call('batch', { fields, bytes }, [bytes]));
         }
-      });
+        case 'ack': return thread.call('ack', { messageId: req.messageId, ack: req.ack, status: req.status });
+        case 'purge': return thread.call('purge', { cutoff: req.cutoff });
+        case 'close': return thread.close(() => thread.call('close', {}));
+      }
     },
     async terminate() {
-      await worker.terminate();
+      await thread.close();
     },
   };
 }
@@ -131,8 +115,18 @@ export class Journal {
   private constructor(private readonly backend: Backend, private readonly maxBatch: number) {}
 
   static async open(opts: JournalOptions): Promise<Journal> {
-    const backend = (opts.thread ?? 'worker') === 'worker' ? await workerBackend(opts.file) : inlineBackend(opts.file);
+    const backend = (opts.thread ?? 'worker') === 'worker' ? await workerBackend(opts) : inlineBackend(opts.file);
     return new Journal(backend, opts.maxBatch ?? 2000);
+  }
+
+  /** False while the writer thread is down (being restarted): /ready says not ready. */
+  get healthy(): boolean {
+    return this.backend.up;
+  }
+
+  /** The writer thread (tests terminate it to check supervision); undefined when inline. */
+  get thread(): SupervisedThread<JournalProtocol> | undefined {
+    return this.backend.thread;
   }
 
   /** Commits the entries (with every other pending entry) and resolves once they are durable. */

@@ -11,6 +11,9 @@ export class TrafficLog {
   private counts: Counts = new Map();
   private messages = 0;
   private duplicates = 0;
+  private reused = 0;
+  /** Counts since start (tests, operations): messages answered, resends, reused control IDs. */
+  readonly totals = { messages: 0, duplicates: 0, reusedControlIds: 0 };
   private since = Date.now();
   private timer: NodeJS.Timeout | undefined;
 
@@ -23,8 +26,11 @@ export class TrafficLog {
     return this;
   }
 
-  /** Counts one answered message; `sender` is null when no sender matched. */
-  count(sender: string | null, type: string, ack: string, duplicate: boolean): void {
+  /**
+   * Counts one answered message; `sender` is null when no sender matched. `reused`: a different
+   * message with a control ID the sending system used before (journaled, or refused with AR).
+   */
+  count(sender: string | null, type: string, ack: string, duplicate: boolean, reused = false): void {
     const s = sender ?? '(none)';
     let byType = this.counts.get(s);
     if (!byType) this.counts.set(s, (byType = new Map()));
@@ -33,6 +39,10 @@ export class TrafficLog {
     byAck.set(ack, (byAck.get(ack) ?? 0) + 1);
     this.messages++;
     if (duplicate) this.duplicates++;
+    if (reused) this.reused++;
+    this.totals.messages++;
+    if (duplicate) this.totals.duplicates++;
+    if (reused) this.totals.reusedControlIds++;
   }
 
   /** Logs the counts since the last line, if any message was answered, and starts over. */
@@ -44,11 +54,12 @@ export class TrafficLog {
         const types: Record<string, Record<string, number>> = (senders[sender] = {});
         for (const [type, byAck] of byType) types[type] = Object.fromEntries(byAck);
       }
-      this.log.info({ messages: this.messages, duplicates: this.duplicates, seconds: Math.round((now - this.since) / 100) / 10, senders }, 'hl7 traffic');
+      this.log.info({ messages: this.messages, duplicates: this.duplicates, reusedControlIds: this.reused, seconds: Math.round((now - this.since) / 100) / 10, senders }, 'hl7 traffic');
     }
     this.counts = new Map();
     this.messages = 0;
     this.duplicates = 0;
+    this.reused = 0;
     this.since = now;
   }
 

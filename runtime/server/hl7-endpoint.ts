@@ -26,6 +26,7 @@ import { readBody, BodyTooLargeError } from './read-body.ts';
 import { checkAcceptance, checkRequiredHeader } from './acceptance.ts';
 import { identityAllows, mshMatches, routedWorkflows, type SenderEntry, type RequestIdentity } from './sender-directory.ts';
 import { wrapBatchResponse } from './batch-response.ts';
+import { messageFingerprint, sendingSystemOf } from '../journal/message-fingerprint.ts';
 
 export type FieldMapper = (msg: Hl7Message, fields: FieldMapping[]) => Record<string, unknown>;
 export type OrderKeyFor = (workflow: Workflow, fields: Record<string, unknown>, message: Record<string, unknown>) => string | null;
@@ -141,6 +142,8 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
         journal: {
           sender: sender.name, controlId: h.controlId, messageType: h.messageCode, trigger: h.triggerEvent, receivedAt,
           raw, charset, status: 'accepted', ack: commit.ack, runs,
+          // The resend rule: same sender, control ID and fingerprint (which covers MSH-3/MSH-4).
+          sendingSystem: sendingSystemOf(h), contentHash: messageFingerprint(msg.raw), onReuse: sender.controlIdReuse ?? 'accept',
         },
       },
     };
@@ -169,6 +172,13 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
     if (r.kind === 'duplicate') {
       slot.ack = r.ack;
       slot.code = msaCode(r.ack);
+      return undefined;
+    }
+    if (r.kind === 'reuse-refused') {
+      Object.assign(slot, refuse(p.header, 'rejected', {
+        code: 205, location: { segment: 'MSH', sequence: 1, field: 10 },
+        text: 'duplicate key identifier: this control ID was already used for a different message from the same sending system',
+      }));
       return undefined;
     }
     slot.ack = p.journal.ack;
@@ -303,6 +313,9 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
         }
         for (const s of pending) {
           const r = s.result;
+          if (r?.kind === 'stored' && r.reuseOf !== null) {
+            log.warn({ sender: s.sender, type: s.type, messageId: r.messageId, reuseOf: r.reuseOf }, 'control ID reused by a different message; journaled as a new message');
+          }
           if (r?.kind === 'stored' && r.runIds.length > 0) events.emit('enqueued', { runIds: r.runIds, messageId: r.messageId, sender: s.pending!.journal.sender });
         }
         if (settling.length) await Promise.all(settling);
@@ -324,16 +337,19 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
     const debug = log.isLevelEnabled('debug');
     for (const s of slots) {
       if (s.skippedAck) continue;
-      const duplicate = s.result?.kind === 'duplicate';
+      const r = s.result;
+      const duplicate = r?.kind === 'duplicate';
+      const reuseOf = r?.kind === 'reuse-refused' || r?.kind === 'stored' ? r.reuseOf : null;
       const accepted = s.code === 'AA' || s.code === 'CA';
-      deps.traffic?.count(s.sender ?? null, s.type ?? '', s.code ?? '', duplicate);
+      deps.traffic?.count(s.sender ?? null, s.type ?? '', s.code ?? '', duplicate, reuseOf !== null);
       if (accepted && !debug) continue;
       const j = s.pending?.journal;
       log[accepted ? 'debug' : 'info']({
         sender: s.sender ?? null,
         type: s.type,
         ack: s.code,
-        ...(s.result ? { messageId: s.result.messageId, duplicate } : {}),
+        ...(r && r.kind !== 'reuse-refused' ? { messageId: r.messageId, duplicate } : {}),
+        ...(reuseOf !== null ? { reuseOf } : {}),
         ...(logPhi && j ? { controlId: j.controlId } : {}),
         ms,
       }, 'hl7 message');

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Plan, Workflow } from '../../compiler/schema/plan.types.ts';
 import { openDatabase, databasePath, type Database } from '../store/open-database.ts';
 import { Journal, type JournalThread } from '../journal/group-commit.ts';
+import type { RestartPolicy } from '../threads/supervised-thread.ts';
 import { runEvents as sharedRunEvents, type RunEvents } from '../journal/run-events.ts';
 import { loadServerTls, type TlsFiles } from '../tls/server-tls.ts';
 import { isLoopback } from '../config/run-options.ts';
@@ -39,11 +40,20 @@ export interface RuntimeOptions {
   smart?: SmartOptions;
   /** How often the listener logs its message counts (info, 'hl7 traffic'); default 10 s. */
   trafficLogIntervalMs?: number;
+  /** How a dead writer thread is restarted (tests shorten it). */
+  writerRestart?: Partial<RestartPolicy>;
+  /**
+   * A writer thread kept dying (or something else the process cannot recover from). Default: log
+   * it and exit with code 70, so that the process supervisor starts the runtime afresh.
+   */
+  onFatal?: (err: Error) => void;
 }
 
 /** Something that runs beside the listener (the workflow engine) and stops before the database closes. */
 export interface RuntimeService {
   stop(): Promise<void>;
+  /** False while the service cannot work (its writer thread is down): /ready says not ready. */
+  ready?(): boolean;
 }
 
 export interface Runtime {
@@ -60,6 +70,10 @@ export interface Runtime {
   smart?: SmartRoutes;
   /** Registers a service to stop after in-flight requests drained, before the database closes. */
   addService(service: RuntimeService): void;
+  /** Message counts since start (reused control IDs among them). */
+  traffic: TrafficLog;
+  /** Reports an unrecoverable failure (see RuntimeOptions.onFatal); services call it too. */
+  fatal(err: Error): void;
   /** Runs the retention purge now; resolves to the rows touched. */
   purge(): Promise<number>;
   close(): Promise<void>;
@@ -82,11 +96,23 @@ export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Ru
   // launches, and before the database opens so the migrations they register are applied.
   const smartRoutes = plan.launches.length ? await import('../smart/smart-routes.ts') : undefined;
 
+  let fatalReported = false;
+  const fatal = (err: Error) => {
+    if (fatalReported) return;
+    fatalReported = true;
+    if (opts.onFatal) return opts.onFatal(err);
+    log.fatal({ err: err.message }, 'cannot continue; exiting so that the supervisor restarts the runtime');
+    log.flush();
+    process.exit(70);
+  };
+
   const dbFile = databasePath(opts.dataDir);
   const db = openDatabase(dbFile);
   let journal: Journal;
   try {
-    journal = await Journal.open({ file: dbFile, thread: opts.journalThread ?? 'worker' });
+    journal = await Journal.open({
+      file: dbFile, thread: opts.journalThread ?? 'worker', log, onFatal: fatal, ...(opts.writerRestart ? { restart: opts.writerRestart } : {}),
+    });
   } catch (err) {
     db.close();
     throw err;
@@ -101,7 +127,10 @@ export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Ru
   });
   let publicUrl = opts.publicUrl?.replace(/\/+$/, '');
   const smart = smartRoutes?.createSmartRoutes({ ...opts.smart, plan, db, log, publicUrl: () => publicUrl ?? '' });
-  const app = createApp({ directory, handleHl7, state, log, readyCheck: () => db.open, ...(smart ? { routes: smart.handle } : {}) });
+  const services: RuntimeService[] = [];
+  // Not ready at once when a writer thread died: the listener answers AR meanwhile.
+  const readyCheck = () => db.open && journal.healthy && services.every((s) => s.ready?.() ?? true);
+  const app = createApp({ directory, handleHl7, state, log, readyCheck, ...(smart ? { routes: smart.handle } : {}) });
   const serverOptions = {
     requestTimeout: opts.requestTimeoutMs,
     headersTimeout: Math.min(opts.requestTimeoutMs, 60_000),
@@ -146,7 +175,6 @@ export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Ru
   state.ready = true;
   log.info({ url, senders: directory.paths, mtls: Boolean(tlsOptions?.requestCert), data: opts.dataDir }, 'listening');
 
-  const services: RuntimeService[] = [];
   let closing: Promise<void> | null = null;
   const close = () => (closing ??= (async () => {
     state.shuttingDown = true;
@@ -174,5 +202,7 @@ export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Ru
     log.info('stopped');
   })());
 
-  return { url, port, server, db, dbFile, journal, events, state, ...(smart ? { smart } : {}), purge, close, addService: (s) => void services.push(s) };
+  return {
+    url, port, server, db, dbFile, journal, events, state, traffic, fatal, ...(smart ? { smart } : {}), purge, close, addService: (s) => void services.push(s),
+  };
 }

@@ -7,6 +7,11 @@ export interface Migration {
   /** Unique and stable forever, e.g. "journal/001-messages". */
   id: string;
   up: string | ((db: Database) => void);
+  /**
+   * Rebuilds a table other tables reference: foreign keys are switched off around its
+   * transaction (SQLite allows that only outside one) and checked before it commits.
+   */
+  rebuildsReferencedTable?: boolean;
 }
 
 const registry: Migration[] = [];
@@ -14,7 +19,7 @@ const registry: Migration[] = [];
 export function registerMigration(m: Migration): void {
   const existing = registry.find((r) => r.id === m.id);
   if (existing) {
-    if (existing.up !== m.up) throw new Error(`migration ${m.id} registered twice with different content`);
+    if (existing.up !== m.up || existing.rebuildsReferencedTable !== m.rebuildsReferencedTable) throw new Error(`migration ${m.id} registered twice with different content`);
     return;
   }
   registry.push(m);
@@ -31,11 +36,20 @@ export function runMigrations(db: Database, list: readonly Migration[] = registr
   const applied: string[] = [];
   for (const m of list) {
     if (done.has(m.id)) continue;
-    db.transaction(() => {
-      if (typeof m.up === 'string') db.exec(m.up);
-      else m.up(db);
-      record.run(m.id, Date.now());
-    }).immediate();
+    const foreignKeys = m.rebuildsReferencedTable && db.pragma('foreign_keys', { simple: true }) === 1;
+    if (foreignKeys) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        if (typeof m.up === 'string') db.exec(m.up);
+        else m.up(db);
+        if (m.rebuildsReferencedTable && (db.pragma('foreign_key_check') as unknown[]).length) {
+          throw new Error(`migration ${m.id} left rows whose foreign keys point nowhere`);
+        }
+        record.run(m.id, Date.now());
+      }).immediate();
+    } finally {
+      if (foreignKeys) db.pragma('foreign_keys = ON');
+    }
     applied.push(m.id);
   }
   return applied;

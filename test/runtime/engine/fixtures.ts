@@ -1,5 +1,6 @@
 // Helpers for engine tests: typed plans, a migrated SQLite file in a temp dir, and runs enqueued
 // through the journal's real write path.
+import { messageFingerprint } from '../../../runtime/journal/message-fingerprint.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,6 +91,9 @@ export function enqueue(
     {
       sender,
       controlId,
+      sendingSystem: 'LAB|LABFAC',
+      contentHash: messageFingerprint(raw),
+      onReuse: 'accept',
       messageType: 'ADT',
       trigger: 'A01',
       receivedAt,

@@ -26,7 +26,7 @@ test.after(() => {
 
 function entry(controlId: string, over: Partial<JournalEntry> = {}): JournalEntry {
   return {
-    sender: 'lab', controlId, messageType: 'ADT', trigger: 'A01', receivedAt: Date.now(), raw: Buffer.from(`MSH|^~\\&|${controlId}\r`),
+    sender: 'lab', controlId, sendingSystem: 'LAB|LABFAC', contentHash: `hash of ${controlId}`, onReuse: 'accept', messageType: 'ADT', trigger: 'A01', receivedAt: Date.now(), raw: Buffer.from(`MSH|^~\\&|${controlId}\r`),
     charset: 'utf-8', status: 'accepted', ack: `ACK ${controlId}`, runs: [{ workflow: 'w', orderKey: null, input: '{"fields":{}}' }], ...over,
   };
 }

@@ -52,8 +52,8 @@ test('every corpus file gets a well-formed ACK with MSA-2 = MSH-10', async () =>
     req.end(body);
   });
   const controlIds = new Set<string>();
-  // Some corpus files reuse a control ID: a resend gets the first message's ACK (the duplicate
-  // rule), so its MSH-5/MSH-12 are checked only for control IDs that occur once.
+  // Some corpus files reuse a control ID: an exact resend gets the first message's ACK (the resend
+  // rule), so MSH-5/MSH-12 are checked only for control IDs that occur once.
   const occurrences = new Map<string, number>();
   for (const f of files) {
     for (const m of splitBatch(decodeBody(readFileSync(join(corpusDir, f))).text, 'any').messages) {
