@@ -114,10 +114,9 @@ async function runOne(plan: Plan, tc: TestCase, workDir: string, timeoutMs: numb
     for (const e of tc.expects) check(e, { ack, fields, calls: transport.calls, records: (c) => engine.store.records(c).map((r) => r.value) }, fail);
     if (!expectsFailure) for (const r of runs) if (r.status === 'dead') fail(tc.src, `workflow ${r.workflow} failed: ${r.error}`);
     for (const r of runs) if (r.status === 'queued' || r.status === 'running' || r.status === 'failed') fail(tc.src, `workflow ${r.workflow} did not finish (${r.status})`);
-    if (failures.length) {
-      const hint = lineEndingHint(fixture.bytes, sender);
-      if (hint) fail(tc.send.src, hint);
-    }
+    // The likely cause first: a fixture whose line endings the sender does not accept.
+    const hint = failures.length ? lineEndingHint(fixture.bytes, sender) : undefined;
+    if (hint) failures.unshift({ at: srcLine(tc.send.src), message: hint });
   } catch (err) {
     fail(tc.src, (err as Error).message);
   } finally {
