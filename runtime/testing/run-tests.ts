@@ -22,7 +22,7 @@ import { mapFields, type MappingOptions } from '../mapping/map-fields.ts';
 import type { FieldMapping } from '../../compiler/schema/plan.types.ts';
 import { orderKeyFor } from '../server/order-key.ts';
 import { startRuntime } from '../server/start-runtime.ts';
-import { MockTransport, type RecordedCall } from './mock-transport.ts';
+import { describeCall, MockTransport, type RecordedCall } from './mock-transport.ts';
 import { runLaunchTest } from './launch-test.ts';
 import { prepareTestPlan, testSenderPath } from './test-plan.ts';
 
@@ -173,20 +173,6 @@ function check(e: Expectation, o: Observed, fail: (src: string | undefined, mess
       fail(e.src, 'redirect expectations belong to launch tests');
       return;
   }
-}
-
-const MAX_SHOWN = 600;
-
-/** One request as the failure shows it: `POST billing /admissions?x=1 {"total":5}`. */
-function describeCall(c: RecordedCall): string {
-  const query = new URLSearchParams(Object.entries(c.query).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]]))).toString();
-  let text = `${c.method} ${c.api} ${c.path}${query ? `?${query}` : ''}`;
-  if (c.body !== null && c.body !== undefined) {
-    const body = typeof c.body === 'string' ? c.body : JSON.stringify(c.body);
-    text += ` ${body.length > MAX_SHOWN ? `${body.slice(0, MAX_SHOWN)}… (${body.length} characters)` : body}`;
-  }
-  if (c.status !== undefined) text += ` → ${c.status}`;
-  return text;
 }
 
 function readAck(ack: string): { code?: string; texts: string[] } {
