@@ -3,6 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileSources } from '../../compiler/api.ts';
+import { explainPlan } from '../../compiler/explain/explain.ts';
 
 const sender = (zone: string) => `sender s {\n  path "/hl7/s"\n  accept ADT^A08\n  timezone ${zone}\n}\n`;
 const compile = (zone: string) => compileSources(new Map([['t.hdc', sender(zone)]]));
@@ -28,6 +29,13 @@ test('a misspelt zone: HDC2007 on the string, with the closest name as a fix', (
 test('an offset or a non-string is refused', () => {
   assert.is(compile('"+01:00"').diagnostics[0]!.summary, 'unknown time zone "+01:00"');
   assert.is(compile('Europe').diagnostics[0]!.code, 'HDC2007');
+});
+
+test('hdc explain shows the time zone and the validation of an API', () => {
+  const { plan } = compileSources(new Map([['t.hdc', `api ehr fhir "https://ehr.example.org/R4" { validate fhir }\n${sender('"Europe/London"')}`]]));
+  const text = explainPlan(plan!);
+  assert.match(text, /Europe\/London \(date-times without an offset get its offset\)/);
+  assert.match(text, /request bodies validated against FHIR R4/);
 });
 
 test.run();
