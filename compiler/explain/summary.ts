@@ -90,6 +90,7 @@ export function summarize(plan: Plan): Summary {
 function apiSummary(a: Api): Summary['apis'][number] {
   const extra: string[] = [];
   if (a.format) extra.push(`responses read as ${a.format}`);
+  if (a.validate) extra.push(a.validate === 'fhir' ? 'request bodies validated against FHIR R4' : 'request bodies never validated');
   for (const h of a.headers ?? []) extra.push(`header ${h.name}: ${valueText(h.value, { secret: true })}`);
   if (a.tls) extra.push(`TLS ${Object.entries(a.tls).map(([k, v]) => `${k} ${valueText(v as Value, { secret: k === 'key' })}`).join(', ')}`);
   return {
@@ -134,6 +135,7 @@ function senderSummary(s: Sender): SenderSummary {
   if (s.strictVersion) settings.push(['strict version', 'other MSH-12 versions are rejected (AR)']);
   if (s.processingIds?.length) settings.push(['processing ids (MSH-11)', s.processingIds.join(', ')]);
   if (s.charset) settings.push(['default charset', s.charset]);
+  if (s.timezone) settings.push(['time zone', `${s.timezone} (date-times without an offset get its offset)`]);
   if (s.maxBodyBytes) settings.push(['max body', `${s.maxBodyBytes} bytes`]);
   if (s.controlIdReuse === 'reject') settings.push(['control ID reuse', 'a different message with a used control ID is rejected (AR)']);
   return {

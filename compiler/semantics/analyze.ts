@@ -10,6 +10,7 @@ import * as S from './settings.ts';
 import { closest } from '../dictionaries/closest.ts';
 import { checkHl7Path, resolveHl7Version, unknownHl7VersionMessage, messageTypeStatus, triggerStatus, suggestMessageTypes, suggestTriggers } from '../dictionaries/hl7.ts';
 import { checkFhirType, checkSearchParamName } from './fhir-checks.ts';
+import { isTimeZone, timeZoneNames } from './time-zones.ts';
 
 export interface PlanParts {
   auths: P.Auth[];
@@ -153,6 +154,9 @@ function lowerApi(d: A.ApiDecl, file: string, r: Reporter, src: (r: A.Range) => 
   };
   if (kind === 'fhir') api.fhirVersion = 'R4';
   if (kind === 'rest') api.format = (S.settingString(s.get('format')) as P.Api['format']) ?? 'json';
+  const validate = s.get('validate')?.[0];
+  if (validate && kind !== 'fhir') r.error('HDC2007', validate.range, '"validate" applies to fhir APIs', 'Remove it: only FHIR request bodies are validated.');
+  else if (validate) api.validate = S.settingString([validate]) as P.Api['validate'];
   const authSetting = s.get('auth')?.[0];
   if (authSetting && authSetting.values[0]?.kind === 'name') {
     const id = { name: authSetting.values[0].name, range: authSetting.values[0].range };
@@ -345,6 +349,16 @@ function lowerSender(d: A.SenderDecl, file: string, r: Reporter, src: (r: A.Rang
   if (pids.length) sender.processingIds = pids;
   const charset = S.settingString(s.get('charset'));
   if (charset) sender.charset = charset;
+  const timezone = s.get('timezone')?.[0]?.values[0];
+  if (timezone?.kind === 'string') {
+    if (isTimeZone(timezone.value)) sender.timezone = timezone.value;
+    else {
+      const near = closest(timezone.value, timeZoneNames(), 1);
+      r.error('HDC2007', timezone.range, `unknown time zone "${timezone.value}"`,
+        'Use an IANA time zone name such as "Europe/London" or "America/New_York" (an offset like "+01:00" does not follow daylight saving time).',
+        near.map((n) => ({ replacement: JSON.stringify(n), range: timezone.range })));
+    }
+  }
   if (sender.ack.mode === 'after_workflow') sender.ack.timeoutMs = S.settingDuration(s.get('ack'), 1) ?? 10_000;
   else if (ack && ack.values[1]) r.error('HDC2007', ack.values[1].range, 'a timeout only applies to ack after_workflow', 'Remove it, or write: ack after_workflow 10s');
   if (sender.ack.mode === 'after_workflow' && !routes.length) r.error('HDC2007', ack!.range, 'ack after_workflow needs a route', 'Add `on TYPE run WORKFLOW`, or use ack on_receive.');

@@ -62,6 +62,7 @@ export const apiSpec: SettingsSpec = {
   backoff: { kind: 'duration', doc: 'First retry delay, doubling each attempt (default 500ms).' },
   format: { kind: 'enum', options: ['json', 'text'], doc: 'How response bodies are read (rest APIs; default json).' },
   version: { kind: 'enum', options: ['R4'], doc: 'FHIR version (fhir APIs; R4).' },
+  validate: { kind: 'enum', options: ['fhir', 'none'], doc: 'fhir: check request bodies against the R4 definitions before sending (fhir APIs; hdc test does by default); none: never.' },
   header: { kind: 'header', doc: 'A header sent with every request: header "X-Key" env("KEY").', repeatable: true },
   tls: {
     kind: 'string', doc: 'Client TLS material.', block: {
@@ -87,6 +88,7 @@ export const senderSpec: SettingsSpec = {
   processing_ids: { kind: 'strings', doc: 'Accepted MSH-11 processing ids ("P", "T", "D"); default any.' },
   line_endings: { kind: 'enum', options: ['cr', 'crlf', 'lf', 'any'], doc: 'Segment breaks accepted (default cr, the standard).' },
   charset: { kind: 'string', doc: 'Charset when Content-Type names none; wins over MSH-18.' },
+  timezone: { kind: 'string', doc: 'IANA time zone of the sender\'s local times, e.g. "Europe/London": as datetime values without an offset get its offset.' },
   ack: { kind: 'enum', options: ['on_receive', 'after_workflow'], duration: true, doc: 'on_receive (default), or after_workflow TIMEOUT.' },
   max_body: { kind: 'number', doc: 'Largest accepted body in bytes (default 1 MiB).' },
   control_id_reuse: { kind: 'enum', options: ['accept', 'reject'], doc: 'A different message reusing a control ID of the same sending system: accept (default, journaled as a new message) or reject (AR).' },

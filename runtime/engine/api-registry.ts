@@ -33,6 +33,7 @@ export function createApiRegistry(plan: Pick<Plan, 'apis' | 'auths'>, opts: ApiR
       kind: api.kind,
       baseUrl: opts.resolve(api.baseUrl),
       format: api.format,
+      ...(api.validate ? { validate: api.validate } : {}),
       headers: Object.fromEntries((api.headers ?? []).map((h) => [h.name.toLowerCase(), opts.resolve(h.value)])),
       timeoutMs: api.timeoutMs,
       retry: api.retry,

@@ -4,6 +4,8 @@
 import type { Step } from '../../compiler/schema/plan.types.ts';
 import { encodePathSegment } from '../http/api-url.ts';
 import type { ApiResponse, HttpMethod } from '../http/types.ts';
+import { stripEmpty } from './fhir-body.ts';
+import { describeProblems, validateFhirResource } from './fhir-validation.ts';
 import { headerValues, queryPairs, toText } from './request-values.ts';
 import { storedResult, type HttpResult, type StepContext } from './step-context.ts';
 import { WorkflowError } from './workflow-error.ts';
@@ -27,14 +29,23 @@ export async function runFhirStep(step: Step, ctx: StepContext): Promise<HttpRes
   const base = { label: '', step: step.id, resourceType: type, src: step.src, responseType: 'json' as const };
   const rawId = () => toText(ctx.evaluate(step.resourceId)) ?? '';
   const params = () => queryPairs(ctx.evaluate(step.params), step.src);
-  const resource = (id?: string) => {
+  // The body as sent: empty values stripped (FHIR JSON has no nulls or empty values), then
+  // validated against the R4 definitions when the API asks for it.
+  const resource = async (id?: string): Promise<string> => {
     const body = ctx.evaluate(step.body);
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new WorkflowError(`${interaction} ${type}: the body is not a resource object`, { transient: false, src: step.src });
     }
-    const res: Record<string, unknown> = { resourceType: type, ...(body as Record<string, unknown>) };
-    if (id !== undefined && res.id === undefined) res.id = id;
-    return JSON.stringify(res);
+    const out = (stripEmpty({ resourceType: type, ...(body as Record<string, unknown>) }) ?? {}) as Record<string, unknown>;
+    out.resourceType ??= type;
+    if (id !== undefined && out.id === undefined) out.id = id;
+    if (client.api.validate === 'fhir') {
+      const problems = await validateFhirResource(out);
+      if (problems.length) {
+        throw new WorkflowError(`${interaction} ${type}: the body is not valid FHIR R4 (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${describeProblems(problems)}`, { transient: false, src: step.src });
+      }
+    }
+    return JSON.stringify(out);
   };
   const send = (method: HttpMethod, path: string, extra: SendExtra = {}): Promise<ApiResponse> =>
     client.request({
@@ -55,21 +66,21 @@ export async function runFhirStep(step: Step, ctx: StepContext): Promise<HttpRes
     case 'search':
       return search(step, type, params(), send);
     case 'create':
-      return pick(await send('POST', type, { body: resource() }));
+      return pick(await send('POST', type, { body: await resource() }));
     case 'update': {
       const id = rawId();
-      return pick(await send('PUT', at(id), { body: resource(id) }));
+      return pick(await send('PUT', at(id), { body: await resource(id) }));
     }
     case 'conditional_create': {
       const query = new URLSearchParams(params()).toString();
       if (!query) throw new WorkflowError(`conditional create ${type} needs parameters`, { transient: false, src: step.src });
       // If-None-Exist makes the create safe to repeat.
-      return pick(await send('POST', type, { body: resource(), headers: { 'if-none-exist': query }, idempotent: true }));
+      return pick(await send('POST', type, { body: await resource(), headers: { 'if-none-exist': query }, idempotent: true }));
     }
     case 'conditional_update': {
       const query = params();
       if (!query.length) throw new WorkflowError(`conditional update ${type} needs parameters`, { transient: false, src: step.src });
-      return pick(await send('PUT', type, { body: resource(), query }));
+      return pick(await send('PUT', type, { body: await resource(), query }));
     }
     case 'delete':
       if (step.resourceId) return pick(await send('DELETE', at(rawId())));

@@ -1,5 +1,6 @@
 // Conversions shared by the expression functions and the field mappings' `as`. All are total:
 // a value that cannot be converted gives null.
+import { formatOffset, resolveWallTime } from './time-zone.ts';
 
 /** A date/time broken into the parts that were present, so precision is kept. */
 export interface DateParts {
@@ -81,22 +82,28 @@ function dateOf(p: DateParts): string {
 }
 
 /**
- * ISO 8601 date-time keeping the precision present (2024-03-15T10:30; seconds and fraction only
- * when given; the offset as ±hh:mm when given). A value with no time reads as its date.
+ * ISO 8601 date-time as FHIR `dateTime` writes it. The date keeps the precision present (a value
+ * with no time reads as its date: `2024-03`, `2024-03-15`); a time is written to the second at
+ * least (FHIR needs seconds whenever there is a time: 10:30 becomes 10:30:00), the fraction when
+ * given, and an offset: the value's own (±hh:mm) when it carries one, else the offset `zone` (an
+ * IANA time zone) has at that wall time, else none.
  */
-export function toDatetime(value: unknown): string | null {
+export function toDatetime(value: unknown, zone?: string): string | null {
   const p = parseDateParts(value);
   if (!p) return null;
-  let out = dateOf(p);
-  if (p.hour !== undefined) {
-    out += `T${p.hour}`;
-    if (p.minute !== undefined) {
-      out += `:${p.minute}`;
-      if (p.second !== undefined) out += `:${p.second}` + (p.fraction ? `.${p.fraction}` : '');
-    }
-    if (p.offset) out += p.offset;
-  }
-  return out;
+  if (p.hour === undefined) return dateOf(p);
+  if (!p.offset && zone) return zonedDatetime(p, zone);
+  return `${dateOf(p)}T${p.hour}:${p.minute ?? '00'}:${p.second ?? '00'}${p.fraction ? `.${p.fraction}` : ''}${p.offset ?? ''}`;
+}
+
+/** A wall time of `zone` with the offset in force then (see time-zone.ts for repeated and skipped hours). */
+function zonedDatetime(p: DateParts, zone: string): string {
+  const wall = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute ?? 0), Math.min(Number(p.second ?? 0), 59));
+  const { utcMs, offsetMinutes } = resolveWallTime(wall, zone);
+  // Written from the resolved instant: a skipped wall time moves forward by the gap.
+  const local = new Date(utcMs + offsetMinutes * 60_000).toISOString();
+  const second = p.second === '60' ? '60' : local.slice(17, 19);
+  return `${local.slice(0, 17)}${second}${p.fraction ? `.${p.fraction}` : ''}${formatOffset(offsetMinutes)}`;
 }
 
 /** Formats with the tokens YYYY MM DD HH mm ss; positions the value lacks read as 01/00. */

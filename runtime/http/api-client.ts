@@ -12,6 +12,8 @@ export interface ResolvedApi {
   kind: 'fhir' | 'rest' | 'hl7';
   baseUrl: string;
   format?: 'json' | 'text';
+  /** fhir APIs: `fhir` validates request bodies before they are sent. */
+  validate?: 'fhir' | 'none';
   headers: Record<string, string>;
   timeoutMs: number;
   retry: { attempts: number; backoffMs: number };

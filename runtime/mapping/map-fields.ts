@@ -4,8 +4,9 @@
 // - `where` keeps the repetitions for which it holds, its `rel` nodes reading a component
 //   (and subcomponent) of each repetition; `select` then takes a component/subcomponent of each
 //   kept repetition (without it, the path's own component/subcomponent);
-// - `as` converts: string, number, date, datetime (as the expression functions do), raw (the
-//   escaped ER7 text as written);
+// - `as` converts: string, number, date, datetime (as the expression functions do; datetime
+//   gives a time without its own offset the offset of the sender's `timezone`), raw (the escaped
+//   ER7 text as written);
 // - `each: SEG` + `fields` gives one record per SEG segment; inside, paths on SEG read the current
 //   segment and paths on other segments read the whole message.
 // A path with `*` yields a list — unless the compiler typed the field as a scalar (string,
@@ -26,12 +27,21 @@ const SCALAR_TYPES = new Set(['string', 'number', 'boolean', 'date', 'datetime']
 type Reader = (msg: Hl7Message, out: Record<string, unknown>, current: Hl7Segment | undefined) => unknown;
 type GroupMapper = (msg: Hl7Message, current: Hl7Segment | undefined) => Record<string, unknown>;
 
-function converter(as: FieldMapping['as']): (v: unknown) => unknown {
+/** Sender settings the mapping uses. */
+export interface MappingOptions {
+  /** IANA zone of the sender's local times: `as datetime` values without an offset get its offset. */
+  timezone?: string;
+}
+
+function converter(as: FieldMapping['as'], opts: MappingOptions): (v: unknown) => unknown {
   const nullSafe = (f: (v: unknown) => unknown) => (v: unknown) => (v === null || v === undefined ? null : f(v));
   switch (as) {
     case 'number': return nullSafe(toNumber);
     case 'date': return nullSafe(toDate);
-    case 'datetime': return nullSafe(toDatetime);
+    case 'datetime': {
+      const zone = opts.timezone;
+      return nullSafe((v) => toDatetime(v, zone));
+    }
     case 'string': return nullSafe(toText);
     default: return (v) => (v === undefined ? null : v);
   }
@@ -64,11 +74,11 @@ function valuesReader(f: FieldMapping, path: Hl7Path, inCurrent: boolean): (msg:
   };
 }
 
-function compileField(f: FieldMapping, group: string | undefined): Reader {
+function compileField(f: FieldMapping, group: string | undefined, opts: MappingOptions): Reader {
   const path = f.path!;
   const inCurrent = group !== undefined && path.segment === group;
   const list = (inCurrent ? path.fieldRep === '*' : path.segmentRep === '*' || path.fieldRep === '*') && !SCALAR_TYPES.has(f.type);
-  const convert = converter(f.as);
+  const convert = converter(f.as, opts);
   const simple = f.where === undefined && f.select === undefined && f.as !== 'raw' && path.field !== undefined;
   // The common case: one position, no filter: a single read and no intermediate list.
   if (simple && path.fieldRep !== '*' && (inCurrent || path.segmentRep !== '*')) {
@@ -84,15 +94,15 @@ function compileField(f: FieldMapping, group: string | undefined): Reader {
   };
 }
 
-function compileGroup(fields: readonly FieldMapping[], group: string | undefined): GroupMapper {
+function compileGroup(fields: readonly FieldMapping[], group: string | undefined, opts: MappingOptions): GroupMapper {
   const names = fields.map((f) => f.name);
   const readers = fields.map((f): Reader => {
     if (f.each !== undefined) {
       const each = f.each;
-      const record = compileGroup(f.fields ?? [], each);
+      const record = compileGroup(f.fields ?? [], each, opts);
       return (msg) => msg.segments(each).map((seg) => record(msg, seg));
     }
-    if (f.path) return compileField(f, group);
+    if (f.path) return compileField(f, group, opts);
     return () => null;
   });
   return (msg, current) => {
@@ -102,11 +112,14 @@ function compileGroup(fields: readonly FieldMapping[], group: string | undefined
   };
 }
 
-const compiled = new WeakMap<readonly FieldMapping[], GroupMapper>();
+const compiled = new WeakMap<readonly FieldMapping[], { timezone: string | undefined; mapper: GroupMapper }>();
 
 /** Mapped field name → value, in declaration order. Never throws on missing data. */
-export function mapFields(msg: Hl7Message, fields: readonly FieldMapping[]): Record<string, unknown> {
-  let mapper = compiled.get(fields);
-  if (!mapper) compiled.set(fields, (mapper = compileGroup(fields, undefined)));
-  return mapper(msg, undefined);
+export function mapFields(msg: Hl7Message, fields: readonly FieldMapping[], opts: MappingOptions = {}): Record<string, unknown> {
+  let entry = compiled.get(fields);
+  if (!entry || entry.timezone !== opts.timezone) {
+    entry = { timezone: opts.timezone, mapper: compileGroup(fields, undefined, { timezone: opts.timezone }) };
+    compiled.set(fields, entry);
+  }
+  return entry.mapper(msg, undefined);
 }

@@ -28,7 +28,7 @@ import { identityAllows, mshMatches, routedWorkflows, type SenderEntry, type Req
 import { wrapBatchResponse } from './batch-response.ts';
 import { messageFingerprint, sendingSystemOf } from '../journal/message-fingerprint.ts';
 
-export type FieldMapper = (msg: Hl7Message, fields: FieldMapping[]) => Record<string, unknown>;
+export type FieldMapper = (msg: Hl7Message, fields: FieldMapping[], sender: { timezone?: string }) => Record<string, unknown>;
 export type OrderKeyFor = (workflow: Workflow, fields: Record<string, unknown>, message: Record<string, unknown>) => string | null;
 
 export interface Hl7EndpointDeps {
@@ -119,7 +119,7 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
     if (refused) return named(refuse(h, refused.result, refused.error));
     let fields: Record<string, unknown>;
     try {
-      fields = deps.mapFields(msg, sender.fields);
+      fields = deps.mapFields(msg, sender.fields, sender);
     } catch (err) {
       const e = err as Error & { code?: number; location?: AckErrorLocation };
       log.warn({ sender: sender.name, type: `${h.messageCode}^${h.triggerEvent}`, err: logPhi ? e.message : e.name }, 'field mapping failed');

@@ -8,7 +8,7 @@ import { srcLine } from '../config/source-location.ts';
 import { evaluate } from '../expr/evaluate.ts';
 import { truthy } from '../expr/values.ts';
 import { completeLaunch, type CompletedLaunch } from '../smart/complete-launch.ts';
-import { MockTransport } from './mock-transport.ts';
+import { describeCall, MockTransport } from './mock-transport.ts';
 import type { TestFailure, TestResult } from './run-tests.ts';
 
 const stubAuth: AuthProvider = { authorization: async () => 'Bearer hdc-test-token', refresh: async () => false };
@@ -77,7 +77,10 @@ function check(e: Expectation, r: CompletedLaunch, transport: MockTransport, fai
       const norm = (p: string) => '/' + p.replace(/^\/+/, '').replace(/\/+$/, '');
       const matching = transport.calls.filter((c) => (!e.method || c.method === e.method) && (!e.urlPath || c.path === norm(e.urlPath)));
       const satisfying = matching.filter((c) => (e.cond ? truthy(evaluate(e.cond, { vars: { request: c, ...c } })) : true));
-      if (e.kind === 'request' && !satisfying.length) fail(e.src, `no such request (made: ${transport.calls.map((c) => `${c.method} ${c.path}`).join(', ') || 'none'})`);
+      if (e.kind === 'request' && !satisfying.length) {
+        const made = (matching.length ? matching : transport.calls).map(describeCall);
+        fail(e.src, `${matching.length ? `${matching.length} request(s) matched, none where the condition holds; they were` : 'no such request; requests made'}:${made.length ? made.map((m) => `\n${m}`).join('') : ' none'}`);
+      }
       if (e.kind === 'no_request' && satisfying.length) fail(e.src, `expected no such request, got ${satisfying.length}`);
       return;
     }

@@ -24,6 +24,20 @@ export interface RecordedCall {
 
 export class NoMockError extends Error {}
 
+const MAX_SHOWN = 600;
+
+/** One request as the failure shows it: `POST billing /admissions?x=1 {"total":5} → 201`. */
+export function describeCall(c: RecordedCall): string {
+  const query = new URLSearchParams(Object.entries(c.query).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]]))).toString();
+  let text = `${c.method} ${c.api} ${c.path}${query ? `?${query}` : ''}`;
+  if (c.body !== null && c.body !== undefined) {
+    const body = typeof c.body === 'string' ? c.body : JSON.stringify(c.body);
+    text += ` ${body.length > MAX_SHOWN ? `${body.slice(0, MAX_SHOWN)}… (${body.length} characters)` : body}`;
+  }
+  if (c.status !== undefined) text += ` → ${c.status}`;
+  return text;
+}
+
 const norm = (p: string) => '/' + p.replace(/^\/+/, '').replace(/\/+$/, '');
 
 export class MockTransport implements Transport {

@@ -31,7 +31,8 @@ export function formatText(results: TestResult[], summary: TestSummary, color = 
     else if (r.status === 'skipped') lines.push(`  ${paint(33, '-')} ${r.name} ${paint(2, `(skipped: ${r.reason})`)}`);
     else {
       lines.push(`  ${paint(31, '✗')} ${r.name}`);
-      for (const f of r.failures) lines.push(`      ${f.at}: ${f.message}`);
+      // A message's further lines (the requests made, say) are indented under it.
+      for (const f of r.failures) lines.push(`      ${f.at}: ${f.message.replace(/\n/g, '\n        ')}`);
     }
   }
   if (results.length) lines.push('');

@@ -1,25 +1,26 @@
 // Runs a plan's `test` blocks. Each test gets a fresh data directory and an in-process runtime:
-// the fixture message is POSTed over loopback HTTP to the real listener (sender matching, mapping,
-// journal, ACK), the real engine runs the workflows with HTTP answered by the test's mocks, and
-// the expectations are checked against the ACK, the mapped fields, the requests made and the
-// stored records.
+// the fixture's bytes are POSTed as they are over loopback HTTP to the real listener (decoding,
+// line endings, sender matching, mapping, journal, ACK: nothing is rewritten first, so a fixture
+// the listener would misread in production fails here too), the real engine runs the workflows
+// with HTTP answered by the test's mocks, and the expectations are checked against the ACK, the
+// fields the listener mapped, the requests made (bodies as sent) and the stored records.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Expectation, Plan, TestCase } from '../../compiler/schema/plan.types.ts';
+import type { Expectation, FieldMapping, Plan, TestCase } from '../../compiler/schema/plan.types.ts';
 import type { AuthProvider } from '../auth/auth-provider.ts';
 import { srcLine } from '../config/source-location.ts';
 import { Engine } from '../engine/engine.ts';
 import { evaluate } from '../expr/evaluate.ts';
 import { truthy } from '../expr/values.ts';
-import { parseMessage, splitBatch, unescapeHl7 } from '../hl7/index.ts';
+import { parseMessage, splitBatch, unescapeHl7, type Hl7Message } from '../hl7/index.ts';
 import { RunEvents } from '../journal/run-events.ts';
 import { silentLogger } from '../log/logger.ts';
-import { mapFields } from '../mapping/map-fields.ts';
+import { mapFields, type MappingOptions } from '../mapping/map-fields.ts';
 import { orderKeyFor } from '../server/order-key.ts';
 import { startRuntime } from '../server/start-runtime.ts';
-import { MockTransport, type RecordedCall } from './mock-transport.ts';
+import { describeCall, MockTransport, type RecordedCall } from './mock-transport.ts';
 import { runLaunchTest } from './launch-test.ts';
 import { prepareTestPlan, testSenderPath } from './test-plan.ts';
 
@@ -72,9 +73,12 @@ async function runOne(plan: Plan, tc: TestCase, workDir: string, timeoutMs: numb
   const dir = mkdtempSync(join(tmpdir(), 'hdc-test-'));
   const events = new RunEvents();
   const transport = new MockTransport(tc.mocks, workDir, new Map(plan.apis.map((a) => [a.name, { kind: a.kind, format: a.format }])));
+  // The fields are the ones the listener mapped, seen on their way to the journal.
+  let mapped: Record<string, unknown> | undefined;
+  const listenerMapping = (msg: Hl7Message, fields: FieldMapping[], opts: MappingOptions) => (mapped ??= mapFields(msg, fields, opts));
   const runtime = await startRuntime(plan, {
     host: '127.0.0.1', port: 0, tls: null, dataDir: dir, maxBodyBytes: 16 << 20, requestTimeoutMs: timeoutMs, shutdownTimeoutMs: 1000,
-    logPhi: false, log: silentLogger(), mapFields, orderKeyFor, events, journalThread: 'inline',
+    logPhi: false, log: silentLogger(), mapFields: listenerMapping, orderKeyFor, events, journalThread: 'inline',
   });
   const engine = new Engine({
     db: runtime.db,
@@ -96,21 +100,21 @@ async function runOne(plan: Plan, tc: TestCase, workDir: string, timeoutMs: numb
       fail(tc.send.src, `no sender named ${tc.send.sender}`);
       return { ...base, status: 'failed', ms: performance.now() - started, failures };
     }
-    let text = fixtureText(tc.send.message, workDir);
-    // Fixtures often lose their CRs in editors and git: a sender that only accepts CR still gets
-    // segments, as a partner's system would send them.
-    if (sender.segmentBreaks === 'cr') text = text.replace(/\r?\n/g, '\r');
-    const ack = await post(runtime.url + testSenderPath(sender.name), text, timeoutMs);
+    const fixture = fixtureBody(tc.send.message, workDir);
+    const ack = await post(runtime.url + testSenderPath(sender.name), fixture, timeoutMs);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([engine.idle(), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
     clearTimeout(timer);
 
     const runs = runtime.db.prepare('SELECT id, workflow, status, input, error FROM workflow_runs ORDER BY id').all() as Array<{ id: number; workflow: string; status: string; input: string | null; error: string | null }>;
-    const fields = runs[0]?.input ? (JSON.parse(runs[0].input).fields as Record<string, unknown>) : mappedFields(text, sender);
+    const fields = runs[0]?.input ? (JSON.parse(runs[0].input).fields as Record<string, unknown>) : (mapped ?? {});
     const expectsFailure = tc.expects.some((e) => e.kind === 'ack' && e.code !== undefined && !['AA', 'CA'].includes(e.code));
     for (const e of tc.expects) check(e, { ack, fields, calls: transport.calls, records: (c) => engine.store.records(c).map((r) => r.value) }, fail);
     if (!expectsFailure) for (const r of runs) if (r.status === 'dead') fail(tc.src, `workflow ${r.workflow} failed: ${r.error}`);
     for (const r of runs) if (r.status === 'queued' || r.status === 'running' || r.status === 'failed') fail(tc.src, `workflow ${r.workflow} did not finish (${r.status})`);
+    // The likely cause first: a fixture whose line endings the sender does not accept.
+    const hint = failures.length ? lineEndingHint(fixture.bytes, sender) : undefined;
+    if (hint) failures.unshift({ at: srcLine(tc.send.src), message: hint });
   } catch (err) {
     fail(tc.src, (err as Error).message);
   } finally {
@@ -149,9 +153,11 @@ function check(e: Expectation, o: Observed, fail: (src: string | undefined, mess
       );
       const satisfying = matching.filter((c) => holds({ request: c, ...c }));
       const what = `${e.api} ${e.method ?? ''} ${e.urlPath ?? ''}`.replace(/\s+/g, ' ').trim();
-      const made = o.calls.length ? o.calls.map((c) => `${c.method} ${c.api} ${c.path}`).join(', ') : 'none';
       if (e.kind === 'request' && satisfying.length === 0) {
-        fail(e.src, matching.length ? `${matching.length} request(s) to ${what} were made, none where the condition holds` : `no request to ${what} (requests made: ${made})`);
+        const head = matching.length ? `${matching.length} request(s) to ${what} were made, none where the condition holds` : `no request to ${what}`;
+        // The requests made, bodies as sent, so the difference can be seen without a debugger.
+        const made = (matching.length ? matching : o.calls).map(describeCall);
+        fail(e.src, `${head}; ${matching.length ? 'they were' : 'requests made'}:${made.length ? made.map((m) => `\n${m}`).join('') : ' none'}`);
       }
       if (e.kind === 'no_request' && satisfying.length > 0) fail(e.src, `expected no request to ${what}, got ${satisfying.length}`);
       return;
@@ -186,35 +192,52 @@ function readAck(ack: string): { code?: string; texts: string[] } {
   }
 }
 
-function mappedFields(text: string, sender: Plan['senders'][number]): Record<string, unknown> {
-  try {
-    const first = splitBatch(text, sender.segmentBreaks).messages[0];
-    return first ? mapFields(parseMessage(first), sender.fields) : {};
-  } catch {
-    return {};
-  }
+/** The bytes a test sends, and the Content-Type they go with. */
+interface FixtureBody {
+  bytes: Buffer;
+  contentType: string;
 }
 
-function fixtureText(f: NonNullable<TestCase['send']>['message'], workDir: string): string {
-  if (f.file !== undefined) return readFileSync(resolve(workDir, f.file), 'utf8');
-  if (f.text !== undefined) return f.text;
-  const v = f.json ? evaluate(f.json, { vars: {} }) : '';
-  return typeof v === 'string' ? v : JSON.stringify(v);
+/**
+ * A file is sent as its bytes with no charset named, as a partner that names none: the listener
+ * decodes it as it would in production (the sender's charset, MSH-18, or its default). Inline
+ * text is a string, sent as UTF-8 and labelled so.
+ */
+function fixtureBody(f: NonNullable<TestCase['send']>['message'], workDir: string): FixtureBody {
+  if (f.file !== undefined) return { bytes: readFileSync(resolve(workDir, f.file)), contentType: 'application/hl7-v2' };
+  const v = f.text !== undefined ? f.text : f.json ? evaluate(f.json, { vars: {} }) : '';
+  return { bytes: Buffer.from(typeof v === 'string' ? v : JSON.stringify(v), 'utf8'), contentType: 'application/hl7-v2; charset=utf-8' };
 }
 
-function post(url: string, body: string, timeoutMs: number): Promise<string> {
+const BREAK_NAMES = { cr: 'CR', crlf: 'CRLF', lf: 'LF', any: 'CR, LF or CRLF' } as const;
+
+/** When a failed test's fixture ends its segments in a way the sender does not accept, says so. */
+function lineEndingHint(bytes: Buffer, sender: Plan['senders'][number]): string | undefined {
+  const text = bytes.toString('latin1');
+  const crlf = (text.match(/\r\n/g) ?? []).length;
+  const lf = (text.match(/\n/g) ?? []).length - crlf;
+  const cr = (text.match(/\r/g) ?? []).length - crlf;
+  const used = crlf >= lf && crlf >= cr ? 'crlf' : lf >= cr ? 'lf' : 'cr';
+  if (crlf + lf + cr === 0 || sender.segmentBreaks === 'any' || sender.segmentBreaks === used) return undefined;
+  return `the fixture's segments end with ${BREAK_NAMES[used]}, but sender ${sender.name} accepts ${BREAK_NAMES[sender.segmentBreaks]} only `
+    + `(line_endings ${sender.segmentBreaks}), so the listener reads it as production would: `
+    + `declare \`line_endings ${used}\` (or any) if the partner sends ${BREAK_NAMES[used]}, or save the fixture with ${BREAK_NAMES[sender.segmentBreaks]} endings`;
+}
+
+function post(url: string, body: FixtureBody, timeoutMs: number): Promise<string> {
   return new Promise((resolvePost, reject) => {
-    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/hl7-v2; charset=utf-8' }, timeout: timeoutMs }, (res) => {
+    const req = request(url, { method: 'POST', headers: { 'content-type': body.contentType }, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
+        const charset = /charset=([^;\s]+)/i.exec(String(res.headers['content-type'] ?? ''))?.[1] ?? 'utf-8';
+        const text = Buffer.concat(chunks).toString(/^(iso-?8859-1|latin-?1|us-ascii|windows-1252)$/i.test(charset) ? 'latin1' : 'utf8');
         if (res.statusCode !== 200) reject(new Error(`the listener answered ${res.statusCode}: ${text.trim()}`));
         else resolvePost(text);
       });
     });
     req.on('timeout', () => req.destroy(new Error('the listener did not answer')));
     req.on('error', reject);
-    req.end(body);
+    req.end(body.bytes);
   });
 }

@@ -2,7 +2,7 @@
 // harmless placeholders when not (no secrets are needed: HTTP is mocked, auth is stubbed). Each
 // sender gets its own path and no transport identity, so a test's `send … to SENDER` reaches
 // exactly that sender through the real listener; MSH matching, accepted types, mapping and ACKs
-// stay as written.
+// stay as written. FHIR request bodies are validated unless the API says `validate none`.
 import type { Plan, Value } from '../../compiler/schema/plan.types.ts';
 import { isEnvRef, isFileRef, resolveValue } from '../config/resolve-values.ts';
 
@@ -34,7 +34,11 @@ export function prepareTestPlan(plan: Plan, workDir: string): Plan {
     apis: resolved.apis.map((a, i) => {
       const base = plan.apis[i]!.baseUrl;
       const url = typeof base === 'string' ? base : tryResolve(base, '');
-      return { ...a, baseUrl: /^https?:\/\//.test(url) ? url : `https://${a.name}.hdc-test.invalid/` };
+      return {
+        ...a,
+        baseUrl: /^https?:\/\//.test(url) ? url : `https://${a.name}.hdc-test.invalid/`,
+        ...(a.kind === 'fhir' ? { validate: a.validate ?? ('fhir' as const) } : {}),
+      };
     }),
     senders: resolved.senders.map((s) => ({ ...s, path: testSenderPath(s.name), identity: { kind: 'none' as const } })),
   };
