@@ -164,6 +164,10 @@ export interface Api {
    * rest: how response bodies are read.
    */
   format?: 'json' | 'text';
+  /**
+   * fhir APIs: fhir validates each request body against the R4 definitions before it is sent; none never does (not even under hdc test, which validates by default).
+   */
+  validate?: 'fhir' | 'none';
   headers?: Header[];
   timeoutMs: Duration;
   retry: Retry;
@@ -223,6 +227,10 @@ export interface Sender {
    * Charset used when Content-Type names none; it wins over MSH-18 (partners often mislabel MSH-18).
    */
   charset?: string;
+  /**
+   * IANA time zone of the sender's local times: `as datetime` values without an offset get the offset in force at that wall time.
+   */
+  timezone?: string;
   ack: {
     mode: 'on_receive' | 'after_workflow';
     timeoutMs?: Duration;

@@ -3,7 +3,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://hdc.dev/schema/plan.schema.json","title":"Plan","description":"The execution plan emitted by `hdc compile` and executed by `hdc run`. The single source of truth for the compiler/runtime boundary.","type":"object","additionalProperties":false,"required":["planVersion","compiler","hash","sources","auths","apis","senders","workflows","launches","tests"],"properties":{"planVersion":{"const":1,"description":"Plan format version. The runtime refuses any other."},"compiler":{"type":"string","description":"Compiler name and version, e.g. hdc 0.1.0."},"hash":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 over the plan serialised without this field."},"sources":{"type":"array","items":{"$ref":"#/definitions/Source"}},"auths":{"type":"array","items":{"$ref":"#/definitions/Auth"}},"apis":{"type":"array","items":{"$ref":"#/definitions/Api"}},"senders":{"type":"array","items":{"$ref":"#/definitions/Sender"}},"workflows":{"type":"array","items":{"$ref":"#/definitions/Workflow"}},"launches":{"type":"array","items":{"$ref":"#/definitions/Launch"}},"tests":{"type":"array","items":{"$ref":"#/definitions/TestCase"}}},"definitions":{"Src":{"type":"string","pattern":"^.+:\\d+:\\d+-\\d+:\\d+$","description":"Source range FILE:LINE:COL-LINE:COL (1-based, end exclusive) of the .hdc text a node came from."},"Source":{"type":"object","additionalProperties":false,"required":["file","sha256"],"properties":{"file":{"type":"string"},"sha256":{"type":"string"}}},"Value":{"description":"A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.","oneOf":[{"type":"string"},{"$ref":"#/definitions/EnvRef"},{"$ref":"#/definitions/FileRef"}]},"EnvRef":{"type":"object","additionalProperties":false,"required":["env","src"],"properties":{"env":{"type":"string"},"default":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"FileRef":{"type":"object","additionalProperties":false,"required":["file","src"],"properties":{"file":{"$ref":"#/definitions/Value","description":"Path of the file whose contents (trimmed of a final newline) are the value. Relative paths resolve against the .hdc file's folder."},"base":{"type":"string","description":"Folder (relative to the plan's working directory) that a relative path resolves against."},"src":{"$ref":"#/definitions/Src"}}},"Duration":{"type":"integer","minimum":0,"description":"Milliseconds."},"Auth":{"type":"object","additionalProperties":false,"required":["name","kind","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["basic","oauth2","smart_backend","bearer"]},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"token":{"$ref":"#/definitions/Value","description":"bearer: a static token."},"tokenUrl":{"$ref":"#/definitions/Value","description":"oauth2/smart_backend: token endpoint. Absent: discovered from the FHIR base of the API that uses this auth (.well-known/smart-configuration)."},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"clientAuth":{"enum":["client_secret_basic","client_secret_post","private_key_jwt"]},"privateKey":{"$ref":"#/definitions/Value","description":"PEM or JWK (JSON) private key for private_key_jwt."},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"Api":{"type":"object","additionalProperties":false,"required":["name","kind","baseUrl","timeoutMs","retry","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["fhir","rest","hl7"],"description":"hl7: an HL7-over-HTTPS endpoint that `send message` forwards raw HL7 to."},"baseUrl":{"$ref":"#/definitions/Value"},"fhirVersion":{"enum":["R4"]},"auth":{"type":"string","description":"Name of an Auth."},"format":{"enum":["json","text"],"description":"rest: how response bodies are read."},"headers":{"type":"array","items":{"$ref":"#/definitions/Header"}},"timeoutMs":{"$ref":"#/definitions/Duration"},"retry":{"$ref":"#/definitions/Retry"},"tls":{"type":"object","additionalProperties":false,"properties":{"ca":{"$ref":"#/definitions/Value"},"cert":{"$ref":"#/definitions/Value"},"key":{"$ref":"#/definitions/Value"}}},"src":{"$ref":"#/definitions/Src"}}},"Header":{"type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"type":"string"},"value":{"$ref":"#/definitions/Value"}}},"Retry":{"type":"object","additionalProperties":false,"required":["attempts","backoffMs"],"properties":{"attempts":{"type":"integer","minimum":1,"description":"Total attempts, first included."},"backoffMs":{"$ref":"#/definitions/Duration","description":"First backoff; doubles each attempt, with jitter."}}},"Hl7Path":{"type":"object","additionalProperties":false,"required":["text","segment"],"description":"A path into an HL7 v2 message. Absent positions mean the whole element; repetitions default to the first.","properties":{"text":{"type":"string","description":"The path as written, e.g. OBX[*]-5 or PID-3[2].4.1."},"segment":{"type":"string","pattern":"^[A-Z][A-Z0-9]{2}$"},"segmentRep":{"$ref":"#/definitions/Rep"},"field":{"type":"integer","minimum":1},"fieldRep":{"$ref":"#/definitions/Rep"},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1}}},"Rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}],"description":"1-based repetition, or * for all."},"MessageType":{"type":"object","additionalProperties":false,"required":["code","trigger"],"properties":{"code":{"type":"string","description":"MSH-9.1, or * for any."},"trigger":{"type":"string","description":"MSH-9.2, or * for any."}}},"Sender":{"type":"object","additionalProperties":false,"required":["name","path","match","identity","accept","segmentBreaks","ack","fields","routes","src"],"properties":{"name":{"type":"string"},"path":{"type":"string","pattern":"^/"},"version":{"type":"string","description":"Declared HL7 version (2.1 to 2.8). Messages with another MSH-12 are answered AR 203 when strictVersion is set."},"strictVersion":{"type":"boolean"},"match":{"type":"array","items":{"$ref":"#/definitions/MshPredicate"}},"identity":{"$ref":"#/definitions/Identity"},"accept":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"processingIds":{"type":"array","items":{"type":"string"},"description":"Accepted MSH-11.1 values; empty means any."},"segmentBreaks":{"enum":["cr","crlf","lf","any"],"description":"Which line endings end a segment. cr is the standard; any accepts CR, LF and CRLF."},"charset":{"type":"string","description":"Charset used when Content-Type names none; it wins over MSH-18 (partners often mislabel MSH-18)."},"ack":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{"mode":{"enum":["on_receive","after_workflow"]},"timeoutMs":{"$ref":"#/definitions/Duration","description":"after_workflow: how long to wait before answering with the commit-level ACK."}}},"maxBodyBytes":{"type":"integer","minimum":1},"controlIdReuse":{"enum":["accept","reject"],"description":"A message that reuses an earlier message's control ID (same sending system MSH-3/MSH-4, other content): accept (absent: journaled as a new message) or reject (answered AR, not journaled)."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"}},"routes":{"type":"array","items":{"$ref":"#/definitions/Route"}},"src":{"$ref":"#/definitions/Src"}}},"MshPredicate":{"type":"object","additionalProperties":false,"required":["path","op","values","src"],"properties":{"path":{"$ref":"#/definitions/Hl7Path"},"op":{"enum":["==","!="]},"values":{"type":"array","items":{"type":"string"},"minItems":1,"description":"== holds when the value is one of these; != when it is none of them."},"src":{"$ref":"#/definitions/Src"}}},"Identity":{"type":"object","additionalProperties":false,"required":["kind"],"properties":{"kind":{"enum":["none","client_cert","basic"]},"subject":{"type":"string","description":"client_cert: the certificate subject must contain this RDN sequence, e.g. CN=labcorp-interface."},"san":{"type":"string","description":"client_cert: a DNS, URI or email subjectAltName the certificate must carry."},"fingerprint":{"type":"string","description":"client_cert: SHA-256 fingerprint (hex, colons optional)."},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"src":{"$ref":"#/definitions/Src"}}},"FieldMapping":{"type":"object","additionalProperties":false,"required":["name","type","src"],"properties":{"name":{"type":"string"},"path":{"$ref":"#/definitions/Hl7Path","description":"Absent for groups (each)."},"where":{"$ref":"#/definitions/Expr","description":"Keeps the repetitions for which this holds; rel nodes read inside each repetition."},"select":{"type":"array","items":{"type":"integer","minimum":1},"maxItems":2,"description":"Component (and subcomponent) taken from each kept repetition."},"as":{"enum":["string","number","date","datetime","raw"]},"each":{"type":"string","description":"Group: the segment whose every repetition becomes a record."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"},"description":"Group: the record's fields; paths on the each segment read the current repetition."},"type":{"$ref":"#/definitions/ValueType"},"src":{"$ref":"#/definitions/Src"}}},"ValueType":{"description":"The static type the compiler inferred.","enum":["string","number","boolean","date","datetime","list","record","records","any"]},"Route":{"type":"object","additionalProperties":false,"required":["types","workflow","src"],"properties":{"types":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"workflow":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"Expr":{"description":"An expression. Exactly one of the discriminating keys is present.","type":"object","oneOf":[{"required":["lit"]},{"required":["ref"]},{"required":["rel"]},{"required":["op"]},{"required":["call"]},{"required":["template"]},{"required":["object"]},{"required":["array"]},{"required":["secret"]}],"additionalProperties":false,"properties":{"lit":{"type":["string","number","boolean","null"]},"ref":{"type":"string","description":"A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims)."},"path":{"type":"array","items":{"type":["string","integer"]},"description":"ref: property names and 0-based indexes applied to the variable; the string * maps over an array."},"rel":{"type":"array","items":{"type":"integer","minimum":1},"description":"Component (and subcomponent) of the current HL7 repetition, inside a where filter."},"op":{"enum":["==","!=","<","<=",">",">=","and","or","not","neg","+","-","in"]},"args":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"call":{"type":"string"},"template":{"type":"array","items":{"oneOf":[{"type":"string"},{"$ref":"#/definitions/Expr"}]}},"object":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"Ordered entries."},"array":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"secret":{"$ref":"#/definitions/Value","description":"A deployment value used inside an expression (e.g. a header)."},"src":{"$ref":"#/definitions/Src"}}},"Entry":{"type":"object","additionalProperties":false,"required":["key","value"],"properties":{"key":{"type":"string"},"value":{"$ref":"#/definitions/Expr"}}},"Workflow":{"type":"object","additionalProperties":false,"required":["name","inputs","steps","src"],"properties":{"name":{"type":"string"},"inputs":{"type":"array","items":{"type":"string"},"description":"Mapped field names the workflow reads."},"orderBy":{"$ref":"#/definitions/Expr","description":"Runs with the same value of this key run one at a time, in journal order."},"concurrency":{"type":"integer","minimum":1},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"}},"src":{"$ref":"#/definitions/Src"}}},"Step":{"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","delete"],"description":"fhir steps."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}},"Launch":{"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}},"RedirectRule":{"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^https://"},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"Login":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["oidc","ldap","users","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value","description":"ldap: server URL; postgres: connection string."},"bindDn":{"type":"string","description":"ldap: DN template with {username}."},"query":{"type":"string","description":"postgres: a parameterised query ($1 username) returning a row with password_hash."},"require":{"$ref":"#/definitions/Expr","description":"Must hold over `claims` for the login to succeed."},"map":{"$ref":"#/definitions/Expr","description":"Object expression over `claims`: the `user` variable."},"src":{"$ref":"#/definitions/Src"}}},"TestCase":{"type":"object","additionalProperties":false,"required":["name","mocks","expects","src"],"properties":{"name":{"type":"string"},"send":{"type":"object","additionalProperties":false,"required":["sender","message","src"],"properties":{"sender":{"type":"string"},"message":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"launch":{"type":"object","additionalProperties":false,"required":["name","context","src"],"properties":{"name":{"type":"string"},"context":{"$ref":"#/definitions/Expr","description":"The token response's launch context (patient, encounter, ...)."},"user":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"mocks":{"type":"array","items":{"$ref":"#/definitions/Mock"}},"expects":{"type":"array","items":{"$ref":"#/definitions/Expectation"}},"src":{"$ref":"#/definitions/Src"}}},"Fixture":{"type":"object","additionalProperties":false,"properties":{"file":{"type":"string","description":"Path relative to the plan's working directory."},"text":{"type":"string"},"json":{"$ref":"#/definitions/Expr"}}},"Mock":{"type":"object","additionalProperties":false,"required":["status","response","src"],"properties":{"api":{"type":"string"},"step":{"type":"string"},"resourceType":{"type":"string"},"urlPath":{"type":"string"},"method":{"type":"string"},"status":{"type":"integer"},"response":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"Expectation":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://hdc.dev/schema/plan.schema.json","title":"Plan","description":"The execution plan emitted by `hdc compile` and executed by `hdc run`. The single source of truth for the compiler/runtime boundary.","type":"object","additionalProperties":false,"required":["planVersion","compiler","hash","sources","auths","apis","senders","workflows","launches","tests"],"properties":{"planVersion":{"const":1,"description":"Plan format version. The runtime refuses any other."},"compiler":{"type":"string","description":"Compiler name and version, e.g. hdc 0.1.0."},"hash":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 over the plan serialised without this field."},"sources":{"type":"array","items":{"$ref":"#/definitions/Source"}},"auths":{"type":"array","items":{"$ref":"#/definitions/Auth"}},"apis":{"type":"array","items":{"$ref":"#/definitions/Api"}},"senders":{"type":"array","items":{"$ref":"#/definitions/Sender"}},"workflows":{"type":"array","items":{"$ref":"#/definitions/Workflow"}},"launches":{"type":"array","items":{"$ref":"#/definitions/Launch"}},"tests":{"type":"array","items":{"$ref":"#/definitions/TestCase"}}},"definitions":{"Src":{"type":"string","pattern":"^.+:\\d+:\\d+-\\d+:\\d+$","description":"Source range FILE:LINE:COL-LINE:COL (1-based, end exclusive) of the .hdc text a node came from."},"Source":{"type":"object","additionalProperties":false,"required":["file","sha256"],"properties":{"file":{"type":"string"},"sha256":{"type":"string"}}},"Value":{"description":"A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.","oneOf":[{"type":"string"},{"$ref":"#/definitions/EnvRef"},{"$ref":"#/definitions/FileRef"}]},"EnvRef":{"type":"object","additionalProperties":false,"required":["env","src"],"properties":{"env":{"type":"string"},"default":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"FileRef":{"type":"object","additionalProperties":false,"required":["file","src"],"properties":{"file":{"$ref":"#/definitions/Value","description":"Path of the file whose contents (trimmed of a final newline) are the value. Relative paths resolve against the .hdc file's folder."},"base":{"type":"string","description":"Folder (relative to the plan's working directory) that a relative path resolves against."},"src":{"$ref":"#/definitions/Src"}}},"Duration":{"type":"integer","minimum":0,"description":"Milliseconds."},"Auth":{"type":"object","additionalProperties":false,"required":["name","kind","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["basic","oauth2","smart_backend","bearer"]},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"token":{"$ref":"#/definitions/Value","description":"bearer: a static token."},"tokenUrl":{"$ref":"#/definitions/Value","description":"oauth2/smart_backend: token endpoint. Absent: discovered from the FHIR base of the API that uses this auth (.well-known/smart-configuration)."},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"clientAuth":{"enum":["client_secret_basic","client_secret_post","private_key_jwt"]},"privateKey":{"$ref":"#/definitions/Value","description":"PEM or JWK (JSON) private key for private_key_jwt."},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"Api":{"type":"object","additionalProperties":false,"required":["name","kind","baseUrl","timeoutMs","retry","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["fhir","rest","hl7"],"description":"hl7: an HL7-over-HTTPS endpoint that `send message` forwards raw HL7 to."},"baseUrl":{"$ref":"#/definitions/Value"},"fhirVersion":{"enum":["R4"]},"auth":{"type":"string","description":"Name of an Auth."},"format":{"enum":["json","text"],"description":"rest: how response bodies are read."},"validate":{"enum":["fhir","none"],"description":"fhir APIs: fhir validates each request body against the R4 definitions before it is sent; none never does (not even under hdc test, which validates by default)."},"headers":{"type":"array","items":{"$ref":"#/definitions/Header"}},"timeoutMs":{"$ref":"#/definitions/Duration"},"retry":{"$ref":"#/definitions/Retry"},"tls":{"type":"object","additionalProperties":false,"properties":{"ca":{"$ref":"#/definitions/Value"},"cert":{"$ref":"#/definitions/Value"},"key":{"$ref":"#/definitions/Value"}}},"src":{"$ref":"#/definitions/Src"}}},"Header":{"type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"type":"string"},"value":{"$ref":"#/definitions/Value"}}},"Retry":{"type":"object","additionalProperties":false,"required":["attempts","backoffMs"],"properties":{"attempts":{"type":"integer","minimum":1,"description":"Total attempts, first included."},"backoffMs":{"$ref":"#/definitions/Duration","description":"First backoff; doubles each attempt, with jitter."}}},"Hl7Path":{"type":"object","additionalProperties":false,"required":["text","segment"],"description":"A path into an HL7 v2 message. Absent positions mean the whole element; repetitions default to the first.","properties":{"text":{"type":"string","description":"The path as written, e.g. OBX[*]-5 or PID-3[2].4.1."},"segment":{"type":"string","pattern":"^[A-Z][A-Z0-9]{2}$"},"segmentRep":{"$ref":"#/definitions/Rep"},"field":{"type":"integer","minimum":1},"fieldRep":{"$ref":"#/definitions/Rep"},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1}}},"Rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}],"description":"1-based repetition, or * for all."},"MessageType":{"type":"object","additionalProperties":false,"required":["code","trigger"],"properties":{"code":{"type":"string","description":"MSH-9.1, or * for any."},"trigger":{"type":"string","description":"MSH-9.2, or * for any."}}},"Sender":{"type":"object","additionalProperties":false,"required":["name","path","match","identity","accept","segmentBreaks","ack","fields","routes","src"],"properties":{"name":{"type":"string"},"path":{"type":"string","pattern":"^/"},"version":{"type":"string","description":"Declared HL7 version (2.1 to 2.8). Messages with another MSH-12 are answered AR 203 when strictVersion is set."},"strictVersion":{"type":"boolean"},"match":{"type":"array","items":{"$ref":"#/definitions/MshPredicate"}},"identity":{"$ref":"#/definitions/Identity"},"accept":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"processingIds":{"type":"array","items":{"type":"string"},"description":"Accepted MSH-11.1 values; empty means any."},"segmentBreaks":{"enum":["cr","crlf","lf","any"],"description":"Which line endings end a segment. cr is the standard; any accepts CR, LF and CRLF."},"charset":{"type":"string","description":"Charset used when Content-Type names none; it wins over MSH-18 (partners often mislabel MSH-18)."},"timezone":{"type":"string","description":"IANA time zone of the sender's local times: `as datetime` values without an offset get the offset in force at that wall time."},"ack":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{"mode":{"enum":["on_receive","after_workflow"]},"timeoutMs":{"$ref":"#/definitions/Duration","description":"after_workflow: how long to wait before answering with the commit-level ACK."}}},"maxBodyBytes":{"type":"integer","minimum":1},"controlIdReuse":{"enum":["accept","reject"],"description":"A message that reuses an earlier message's control ID (same sending system MSH-3/MSH-4, other content): accept (absent: journaled as a new message) or reject (answered AR, not journaled)."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"}},"routes":{"type":"array","items":{"$ref":"#/definitions/Route"}},"src":{"$ref":"#/definitions/Src"}}},"MshPredicate":{"type":"object","additionalProperties":false,"required":["path","op","values","src"],"properties":{"path":{"$ref":"#/definitions/Hl7Path"},"op":{"enum":["==","!="]},"values":{"type":"array","items":{"type":"string"},"minItems":1,"description":"== holds when the value is one of these; != when it is none of them."},"src":{"$ref":"#/definitions/Src"}}},"Identity":{"type":"object","additionalProperties":false,"required":["kind"],"properties":{"kind":{"enum":["none","client_cert","basic"]},"subject":{"type":"string","description":"client_cert: the certificate subject must contain this RDN sequence, e.g. CN=labcorp-interface."},"san":{"type":"string","description":"client_cert: a DNS, URI or email subjectAltName the certificate must carry."},"fingerprint":{"type":"string","description":"client_cert: SHA-256 fingerprint (hex, colons optional)."},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"src":{"$ref":"#/definitions/Src"}}},"FieldMapping":{"type":"object","additionalProperties":false,"required":["name","type","src"],"properties":{"name":{"type":"string"},"path":{"$ref":"#/definitions/Hl7Path","description":"Absent for groups (each)."},"where":{"$ref":"#/definitions/Expr","description":"Keeps the repetitions for which this holds; rel nodes read inside each repetition."},"select":{"type":"array","items":{"type":"integer","minimum":1},"maxItems":2,"description":"Component (and subcomponent) taken from each kept repetition."},"as":{"enum":["string","number","date","datetime","raw"]},"each":{"type":"string","description":"Group: the segment whose every repetition becomes a record."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"},"description":"Group: the record's fields; paths on the each segment read the current repetition."},"type":{"$ref":"#/definitions/ValueType"},"src":{"$ref":"#/definitions/Src"}}},"ValueType":{"description":"The static type the compiler inferred.","enum":["string","number","boolean","date","datetime","list","record","records","any"]},"Route":{"type":"object","additionalProperties":false,"required":["types","workflow","src"],"properties":{"types":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"workflow":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"Expr":{"description":"An expression. Exactly one of the discriminating keys is present.","type":"object","oneOf":[{"required":["lit"]},{"required":["ref"]},{"required":["rel"]},{"required":["op"]},{"required":["call"]},{"required":["template"]},{"required":["object"]},{"required":["array"]},{"required":["secret"]}],"additionalProperties":false,"properties":{"lit":{"type":["string","number","boolean","null"]},"ref":{"type":"string","description":"A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims)."},"path":{"type":"array","items":{"type":["string","integer"]},"description":"ref: property names and 0-based indexes applied to the variable; the string * maps over an array."},"rel":{"type":"array","items":{"type":"integer","minimum":1},"description":"Component (and subcomponent) of the current HL7 repetition, inside a where filter."},"op":{"enum":["==","!=","<","<=",">",">=","and","or","not","neg","+","-","in"]},"args":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"call":{"type":"string"},"template":{"type":"array","items":{"oneOf":[{"type":"string"},{"$ref":"#/definitions/Expr"}]}},"object":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"Ordered entries."},"array":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"secret":{"$ref":"#/definitions/Value","description":"A deployment value used inside an expression (e.g. a header)."},"src":{"$ref":"#/definitions/Src"}}},"Entry":{"type":"object","additionalProperties":false,"required":["key","value"],"properties":{"key":{"type":"string"},"value":{"$ref":"#/definitions/Expr"}}},"Workflow":{"type":"object","additionalProperties":false,"required":["name","inputs","steps","src"],"properties":{"name":{"type":"string"},"inputs":{"type":"array","items":{"type":"string"},"description":"Mapped field names the workflow reads."},"orderBy":{"$ref":"#/definitions/Expr","description":"Runs with the same value of this key run one at a time, in journal order."},"concurrency":{"type":"integer","minimum":1},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"}},"src":{"$ref":"#/definitions/Src"}}},"Step":{"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","delete"],"description":"fhir steps."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}},"Launch":{"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}},"RedirectRule":{"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^https://"},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"Login":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["oidc","ldap","users","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value","description":"ldap: server URL; postgres: connection string."},"bindDn":{"type":"string","description":"ldap: DN template with {username}."},"query":{"type":"string","description":"postgres: a parameterised query ($1 username) returning a row with password_hash."},"require":{"$ref":"#/definitions/Expr","description":"Must hold over `claims` for the login to succeed."},"map":{"$ref":"#/definitions/Expr","description":"Object expression over `claims`: the `user` variable."},"src":{"$ref":"#/definitions/Src"}}},"TestCase":{"type":"object","additionalProperties":false,"required":["name","mocks","expects","src"],"properties":{"name":{"type":"string"},"send":{"type":"object","additionalProperties":false,"required":["sender","message","src"],"properties":{"sender":{"type":"string"},"message":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"launch":{"type":"object","additionalProperties":false,"required":["name","context","src"],"properties":{"name":{"type":"string"},"context":{"$ref":"#/definitions/Expr","description":"The token response's launch context (patient, encounter, ...)."},"user":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"mocks":{"type":"array","items":{"$ref":"#/definitions/Mock"}},"expects":{"type":"array","items":{"$ref":"#/definitions/Expectation"}},"src":{"$ref":"#/definitions/Src"}}},"Fixture":{"type":"object","additionalProperties":false,"properties":{"file":{"type":"string","description":"Path relative to the plan's working directory."},"text":{"type":"string"},"json":{"$ref":"#/definitions/Expr"}}},"Mock":{"type":"object","additionalProperties":false,"required":["status","response","src"],"properties":{"api":{"type":"string"},"step":{"type":"string"},"resourceType":{"type":"string"},"urlPath":{"type":"string"},"method":{"type":"string"},"status":{"type":"integer"},"response":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"Expectation":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}}}};
 const schema12 = {"type":"object","additionalProperties":false,"required":["file","sha256"],"properties":{"file":{"type":"string"},"sha256":{"type":"string"}}};
 const func2 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
@@ -488,7 +488,7 @@ validate11.errors = vErrors;
 return errors === 0;
 }
 
-const schema20 = {"type":"object","additionalProperties":false,"required":["name","kind","baseUrl","timeoutMs","retry","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["fhir","rest","hl7"],"description":"hl7: an HL7-over-HTTPS endpoint that `send message` forwards raw HL7 to."},"baseUrl":{"$ref":"#/definitions/Value"},"fhirVersion":{"enum":["R4"]},"auth":{"type":"string","description":"Name of an Auth."},"format":{"enum":["json","text"],"description":"rest: how response bodies are read."},"headers":{"type":"array","items":{"$ref":"#/definitions/Header"}},"timeoutMs":{"$ref":"#/definitions/Duration"},"retry":{"$ref":"#/definitions/Retry"},"tls":{"type":"object","additionalProperties":false,"properties":{"ca":{"$ref":"#/definitions/Value"},"cert":{"$ref":"#/definitions/Value"},"key":{"$ref":"#/definitions/Value"}}},"src":{"$ref":"#/definitions/Src"}}};
+const schema20 = {"type":"object","additionalProperties":false,"required":["name","kind","baseUrl","timeoutMs","retry","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["fhir","rest","hl7"],"description":"hl7: an HL7-over-HTTPS endpoint that `send message` forwards raw HL7 to."},"baseUrl":{"$ref":"#/definitions/Value"},"fhirVersion":{"enum":["R4"]},"auth":{"type":"string","description":"Name of an Auth."},"format":{"enum":["json","text"],"description":"rest: how response bodies are read."},"validate":{"enum":["fhir","none"],"description":"fhir APIs: fhir validates each request body against the R4 definitions before it is sent; none never does (not even under hdc test, which validates by default)."},"headers":{"type":"array","items":{"$ref":"#/definitions/Header"}},"timeoutMs":{"$ref":"#/definitions/Duration"},"retry":{"$ref":"#/definitions/Retry"},"tls":{"type":"object","additionalProperties":false,"properties":{"ca":{"$ref":"#/definitions/Value"},"cert":{"$ref":"#/definitions/Value"},"key":{"$ref":"#/definitions/Value"}}},"src":{"$ref":"#/definitions/Src"}}};
 const schema22 = {"type":"integer","minimum":0,"description":"Milliseconds."};
 const schema21 = {"type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"type":"string"},"value":{"$ref":"#/definitions/Value"}}};
 
@@ -809,19 +809,10 @@ vErrors.push(err11);
 errors++;
 }
 }
-if(data.headers !== undefined){
-let data6 = data.headers;
-if(Array.isArray(data6)){
-const len0 = data6.length;
-for(let i0=0; i0<len0; i0++){
-if(!(validate28(data6[i0], {instancePath:instancePath+"/headers/" + i0,parentData:data6,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err12 = {instancePath:instancePath+"/headers",schemaPath:"#/properties/headers/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.validate !== undefined){
+let data6 = data.validate;
+if(!((data6 === "fhir") || (data6 === "none"))){
+const err12 = {instancePath:instancePath+"/validate",schemaPath:"#/properties/validate/enum",keyword:"enum",params:{allowedValues: schema20.properties.validate.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -831,10 +822,19 @@ vErrors.push(err12);
 errors++;
 }
 }
-if(data.timeoutMs !== undefined){
-let data8 = data.timeoutMs;
-if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
-const err13 = {instancePath:instancePath+"/timeoutMs",schemaPath:"#/definitions/Duration/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.headers !== undefined){
+let data7 = data.headers;
+if(Array.isArray(data7)){
+const len0 = data7.length;
+for(let i0=0; i0<len0; i0++){
+if(!(validate28(data7[i0], {instancePath:instancePath+"/headers/" + i0,parentData:data7,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/headers",schemaPath:"#/properties/headers/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -843,14 +843,27 @@ vErrors.push(err13);
 }
 errors++;
 }
-if((typeof data8 == "number") && (isFinite(data8))){
-if(data8 < 0 || isNaN(data8)){
-const err14 = {instancePath:instancePath+"/timeoutMs",schemaPath:"#/definitions/Duration/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data.timeoutMs !== undefined){
+let data9 = data.timeoutMs;
+if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
+const err14 = {instancePath:instancePath+"/timeoutMs",schemaPath:"#/definitions/Duration/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err14];
 }
 else {
 vErrors.push(err14);
+}
+errors++;
+}
+if((typeof data9 == "number") && (isFinite(data9))){
+if(data9 < 0 || isNaN(data9)){
+const err15 = {instancePath:instancePath+"/timeoutMs",schemaPath:"#/definitions/Duration/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
 }
 errors++;
 }
@@ -863,41 +876,11 @@ errors = vErrors.length;
 }
 }
 if(data.tls !== undefined){
-let data10 = data.tls;
-if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
-for(const key1 in data10){
+let data11 = data.tls;
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+for(const key1 in data11){
 if(!(((key1 === "ca") || (key1 === "cert")) || (key1 === "key"))){
-const err15 = {instancePath:instancePath+"/tls",schemaPath:"#/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-}
-}
-if(data10.ca !== undefined){
-if(!(validate12(data10.ca, {instancePath:instancePath+"/tls/ca",parentData:data10,parentDataProperty:"ca",rootData}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
-errors = vErrors.length;
-}
-}
-if(data10.cert !== undefined){
-if(!(validate12(data10.cert, {instancePath:instancePath+"/tls/cert",parentData:data10,parentDataProperty:"cert",rootData}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
-errors = vErrors.length;
-}
-}
-if(data10.key !== undefined){
-if(!(validate12(data10.key, {instancePath:instancePath+"/tls/key",parentData:data10,parentDataProperty:"key",rootData}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err16 = {instancePath:instancePath+"/tls",schemaPath:"#/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err16 = {instancePath:instancePath+"/tls",schemaPath:"#/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -907,11 +890,27 @@ vErrors.push(err16);
 errors++;
 }
 }
-if(data.src !== undefined){
-let data14 = data.src;
-if(typeof data14 === "string"){
-if(!pattern1.test(data14)){
-const err17 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+if(data11.ca !== undefined){
+if(!(validate12(data11.ca, {instancePath:instancePath+"/tls/ca",parentData:data11,parentDataProperty:"ca",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+if(data11.cert !== undefined){
+if(!(validate12(data11.cert, {instancePath:instancePath+"/tls/cert",parentData:data11,parentDataProperty:"cert",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+if(data11.key !== undefined){
+if(!(validate12(data11.key, {instancePath:instancePath+"/tls/key",parentData:data11,parentDataProperty:"key",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err17 = {instancePath:instancePath+"/tls",schemaPath:"#/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -921,8 +920,11 @@ vErrors.push(err17);
 errors++;
 }
 }
-else {
-const err18 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.src !== undefined){
+let data15 = data.src;
+if(typeof data15 === "string"){
+if(!pattern1.test(data15)){
+const err18 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -932,9 +934,8 @@ vErrors.push(err18);
 errors++;
 }
 }
-}
 else {
-const err19 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err19 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -943,11 +944,23 @@ vErrors.push(err19);
 }
 errors++;
 }
+}
+}
+else {
+const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
 validate26.errors = vErrors;
 return errors === 0;
 }
 
-const schema26 = {"type":"object","additionalProperties":false,"required":["name","path","match","identity","accept","segmentBreaks","ack","fields","routes","src"],"properties":{"name":{"type":"string"},"path":{"type":"string","pattern":"^/"},"version":{"type":"string","description":"Declared HL7 version (2.1 to 2.8). Messages with another MSH-12 are answered AR 203 when strictVersion is set."},"strictVersion":{"type":"boolean"},"match":{"type":"array","items":{"$ref":"#/definitions/MshPredicate"}},"identity":{"$ref":"#/definitions/Identity"},"accept":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"processingIds":{"type":"array","items":{"type":"string"},"description":"Accepted MSH-11.1 values; empty means any."},"segmentBreaks":{"enum":["cr","crlf","lf","any"],"description":"Which line endings end a segment. cr is the standard; any accepts CR, LF and CRLF."},"charset":{"type":"string","description":"Charset used when Content-Type names none; it wins over MSH-18 (partners often mislabel MSH-18)."},"ack":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{"mode":{"enum":["on_receive","after_workflow"]},"timeoutMs":{"$ref":"#/definitions/Duration","description":"after_workflow: how long to wait before answering with the commit-level ACK."}}},"maxBodyBytes":{"type":"integer","minimum":1},"controlIdReuse":{"enum":["accept","reject"],"description":"A message that reuses an earlier message's control ID (same sending system MSH-3/MSH-4, other content): accept (absent: journaled as a new message) or reject (answered AR, not journaled)."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"}},"routes":{"type":"array","items":{"$ref":"#/definitions/Route"}},"src":{"$ref":"#/definitions/Src"}}};
+const schema26 = {"type":"object","additionalProperties":false,"required":["name","path","match","identity","accept","segmentBreaks","ack","fields","routes","src"],"properties":{"name":{"type":"string"},"path":{"type":"string","pattern":"^/"},"version":{"type":"string","description":"Declared HL7 version (2.1 to 2.8). Messages with another MSH-12 are answered AR 203 when strictVersion is set."},"strictVersion":{"type":"boolean"},"match":{"type":"array","items":{"$ref":"#/definitions/MshPredicate"}},"identity":{"$ref":"#/definitions/Identity"},"accept":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"processingIds":{"type":"array","items":{"type":"string"},"description":"Accepted MSH-11.1 values; empty means any."},"segmentBreaks":{"enum":["cr","crlf","lf","any"],"description":"Which line endings end a segment. cr is the standard; any accepts CR, LF and CRLF."},"charset":{"type":"string","description":"Charset used when Content-Type names none; it wins over MSH-18 (partners often mislabel MSH-18)."},"timezone":{"type":"string","description":"IANA time zone of the sender's local times: `as datetime` values without an offset get the offset in force at that wall time."},"ack":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{"mode":{"enum":["on_receive","after_workflow"]},"timeoutMs":{"$ref":"#/definitions/Duration","description":"after_workflow: how long to wait before answering with the commit-level ACK."}}},"maxBodyBytes":{"type":"integer","minimum":1},"controlIdReuse":{"enum":["accept","reject"],"description":"A message that reuses an earlier message's control ID (same sending system MSH-3/MSH-4, other content): accept (absent: journaled as a new message) or reject (answered AR, not journaled)."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"}},"routes":{"type":"array","items":{"$ref":"#/definitions/Route"}},"src":{"$ref":"#/definitions/Src"}}};
 const schema34 = {"type":"object","additionalProperties":false,"required":["code","trigger"],"properties":{"code":{"type":"string","description":"MSH-9.1, or * for any."},"trigger":{"type":"string","description":"MSH-9.2, or * for any."}}};
 const pattern5 = new RegExp("^/", "u");
 const schema27 = {"type":"object","additionalProperties":false,"required":["path","op","values","src"],"properties":{"path":{"$ref":"#/definitions/Hl7Path"},"op":{"enum":["==","!="]},"values":{"type":"array","items":{"type":"string"},"minItems":1,"description":"== holds when the value is one of these; != when it is none of them."},"src":{"$ref":"#/definitions/Src"}}};
@@ -2964,11 +2977,9 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data.ack !== undefined){
-let data15 = data.ack;
-if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
-if(data15.mode === undefined){
-const err29 = {instancePath:instancePath+"/ack",schemaPath:"#/properties/ack/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
+if(data.timezone !== undefined){
+if(typeof data.timezone !== "string"){
+const err29 = {instancePath:instancePath+"/timezone",schemaPath:"#/properties/timezone/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -2977,9 +2988,12 @@ vErrors.push(err29);
 }
 errors++;
 }
-for(const key2 in data15){
-if(!((key2 === "mode") || (key2 === "timeoutMs"))){
-const err30 = {instancePath:instancePath+"/ack",schemaPath:"#/properties/ack/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+}
+if(data.ack !== undefined){
+let data16 = data.ack;
+if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
+if(data16.mode === undefined){
+const err30 = {instancePath:instancePath+"/ack",schemaPath:"#/properties/ack/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -2988,11 +3002,9 @@ vErrors.push(err30);
 }
 errors++;
 }
-}
-if(data15.mode !== undefined){
-let data16 = data15.mode;
-if(!((data16 === "on_receive") || (data16 === "after_workflow"))){
-const err31 = {instancePath:instancePath+"/ack/mode",schemaPath:"#/properties/ack/properties/mode/enum",keyword:"enum",params:{allowedValues: schema26.properties.ack.properties.mode.enum},message:"must be equal to one of the allowed values"};
+for(const key2 in data16){
+if(!((key2 === "mode") || (key2 === "timeoutMs"))){
+const err31 = {instancePath:instancePath+"/ack",schemaPath:"#/properties/ack/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -3002,10 +3014,10 @@ vErrors.push(err31);
 errors++;
 }
 }
-if(data15.timeoutMs !== undefined){
-let data17 = data15.timeoutMs;
-if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
-const err32 = {instancePath:instancePath+"/ack/timeoutMs",schemaPath:"#/definitions/Duration/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data16.mode !== undefined){
+let data17 = data16.mode;
+if(!((data17 === "on_receive") || (data17 === "after_workflow"))){
+const err32 = {instancePath:instancePath+"/ack/mode",schemaPath:"#/properties/ack/properties/mode/enum",keyword:"enum",params:{allowedValues: schema26.properties.ack.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -3014,9 +3026,11 @@ vErrors.push(err32);
 }
 errors++;
 }
-if((typeof data17 == "number") && (isFinite(data17))){
-if(data17 < 0 || isNaN(data17)){
-const err33 = {instancePath:instancePath+"/ack/timeoutMs",schemaPath:"#/definitions/Duration/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data16.timeoutMs !== undefined){
+let data18 = data16.timeoutMs;
+if(!(((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18))) && (isFinite(data18)))){
+const err33 = {instancePath:instancePath+"/ack/timeoutMs",schemaPath:"#/definitions/Duration/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -3025,11 +3039,9 @@ vErrors.push(err33);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err34 = {instancePath:instancePath+"/ack",schemaPath:"#/properties/ack/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data18 == "number") && (isFinite(data18))){
+if(data18 < 0 || isNaN(data18)){
+const err34 = {instancePath:instancePath+"/ack/timeoutMs",schemaPath:"#/definitions/Duration/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -3039,10 +3051,10 @@ vErrors.push(err34);
 errors++;
 }
 }
-if(data.maxBodyBytes !== undefined){
-let data18 = data.maxBodyBytes;
-if(!(((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18))) && (isFinite(data18)))){
-const err35 = {instancePath:instancePath+"/maxBodyBytes",schemaPath:"#/properties/maxBodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+}
+else {
+const err35 = {instancePath:instancePath+"/ack",schemaPath:"#/properties/ack/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -3051,9 +3063,11 @@ vErrors.push(err35);
 }
 errors++;
 }
-if((typeof data18 == "number") && (isFinite(data18))){
-if(data18 < 1 || isNaN(data18)){
-const err36 = {instancePath:instancePath+"/maxBodyBytes",schemaPath:"#/properties/maxBodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data.maxBodyBytes !== undefined){
+let data19 = data.maxBodyBytes;
+if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
+const err36 = {instancePath:instancePath+"/maxBodyBytes",schemaPath:"#/properties/maxBodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -3062,12 +3076,9 @@ vErrors.push(err36);
 }
 errors++;
 }
-}
-}
-if(data.controlIdReuse !== undefined){
-let data19 = data.controlIdReuse;
-if(!((data19 === "accept") || (data19 === "reject"))){
-const err37 = {instancePath:instancePath+"/controlIdReuse",schemaPath:"#/properties/controlIdReuse/enum",keyword:"enum",params:{allowedValues: schema26.properties.controlIdReuse.enum},message:"must be equal to one of the allowed values"};
+if((typeof data19 == "number") && (isFinite(data19))){
+if(data19 < 1 || isNaN(data19)){
+const err37 = {instancePath:instancePath+"/maxBodyBytes",schemaPath:"#/properties/maxBodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -3077,19 +3088,11 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data.fields !== undefined){
-let data20 = data.fields;
-if(Array.isArray(data20)){
-const len3 = data20.length;
-for(let i3=0; i3<len3; i3++){
-if(!(validate46(data20[i3], {instancePath:instancePath+"/fields/" + i3,parentData:data20,parentDataProperty:i3,rootData}))){
-vErrors = vErrors === null ? validate46.errors : vErrors.concat(validate46.errors);
-errors = vErrors.length;
 }
-}
-}
-else {
-const err38 = {instancePath:instancePath+"/fields",schemaPath:"#/properties/fields/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.controlIdReuse !== undefined){
+let data20 = data.controlIdReuse;
+if(!((data20 === "accept") || (data20 === "reject"))){
+const err38 = {instancePath:instancePath+"/controlIdReuse",schemaPath:"#/properties/controlIdReuse/enum",keyword:"enum",params:{allowedValues: schema26.properties.controlIdReuse.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -3099,19 +3102,19 @@ vErrors.push(err38);
 errors++;
 }
 }
-if(data.routes !== undefined){
-let data22 = data.routes;
-if(Array.isArray(data22)){
-const len4 = data22.length;
-for(let i4=0; i4<len4; i4++){
-if(!(validate54(data22[i4], {instancePath:instancePath+"/routes/" + i4,parentData:data22,parentDataProperty:i4,rootData}))){
-vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
+if(data.fields !== undefined){
+let data21 = data.fields;
+if(Array.isArray(data21)){
+const len3 = data21.length;
+for(let i3=0; i3<len3; i3++){
+if(!(validate46(data21[i3], {instancePath:instancePath+"/fields/" + i3,parentData:data21,parentDataProperty:i3,rootData}))){
+vErrors = vErrors === null ? validate46.errors : vErrors.concat(validate46.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err39 = {instancePath:instancePath+"/routes",schemaPath:"#/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err39 = {instancePath:instancePath+"/fields",schemaPath:"#/properties/fields/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -3121,11 +3124,19 @@ vErrors.push(err39);
 errors++;
 }
 }
-if(data.src !== undefined){
-let data24 = data.src;
-if(typeof data24 === "string"){
-if(!pattern1.test(data24)){
-const err40 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+if(data.routes !== undefined){
+let data23 = data.routes;
+if(Array.isArray(data23)){
+const len4 = data23.length;
+for(let i4=0; i4<len4; i4++){
+if(!(validate54(data23[i4], {instancePath:instancePath+"/routes/" + i4,parentData:data23,parentDataProperty:i4,rootData}))){
+vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err40 = {instancePath:instancePath+"/routes",schemaPath:"#/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -3135,8 +3146,11 @@ vErrors.push(err40);
 errors++;
 }
 }
-else {
-const err41 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.src !== undefined){
+let data25 = data.src;
+if(typeof data25 === "string"){
+if(!pattern1.test(data25)){
+const err41 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -3146,14 +3160,25 @@ vErrors.push(err41);
 errors++;
 }
 }
-}
 else {
-const err42 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err42 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err42];
 }
 else {
 vErrors.push(err42);
+}
+errors++;
+}
+}
+}
+else {
+const err43 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
 }
 errors++;
 }
