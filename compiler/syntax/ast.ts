@@ -101,9 +101,10 @@ export interface ResponseFieldDecl extends Node {
   name: Ident;
   path: Expr;
   as?: Ident;
-  each?: Range;
+  /** `each PATH { … }`: the path is a list, every item read with `fields`. */
+  each?: boolean;
   fields?: ResponseFieldDecl[];
-  optional?: Range;
+  optional?: boolean;
 }
 export interface IfStmt extends Node { kind: 'if'; cond: Expr; then: Stmt[]; else?: Stmt[]; elseRange?: Range }
 export interface ForStmt extends Node { kind: 'for'; variable: Ident; over: Expr; body: Stmt[] }

@@ -573,14 +573,15 @@ class Parser {
     this.expect(T.Equals, '"="', `Write: ${name.name} = data.${name.name}`);
     const f: A.ResponseFieldDecl = { name, path: { kind: 'error', range: this.here() }, range: name.range };
     if (this.isKw('each')) {
-      f.each = tokenRange(this.next());
+      this.next();
+      f.each = true;
       f.path = this.postfix();
       f.fields = this.block('each block', () => this.responseField(), isName).items;
     } else {
       f.path = this.postfix();
       if (this.eat(K.as)) f.as = this.name('a conversion', 'One of string, number, boolean, date, datetime, list, record.');
     }
-    if (this.isContextual('optional') && !this.is(T.Equals, 1)) f.optional = tokenRange(this.next());
+    if (this.isContextual('optional') && !this.is(T.Equals, 1)) { this.next(); f.optional = true; }
     f.range = span(name.range, this.prevEnd());
     return f;
   }
