@@ -62,9 +62,3 @@ function bodyPath(e: A.Expr, r: Reporter): Array<string | number> | undefined {
   if (node.name !== '$') chain.unshift(node.name);
   return chain;
 }
-
-/** How a declared field reads in hover and completion: `total: number`. */
-export function describeField(f: P.ResponseField): string {
-  const type = f.fields ? `list of { ${f.fields.map((x) => x.name).join(', ')} }` : f.as ?? 'any';
-  return `${f.name}: ${type}${f.optional ? ' (optional)' : ''}`;
-}
