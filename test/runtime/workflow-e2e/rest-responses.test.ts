@@ -52,9 +52,9 @@ ${body}
   return r.plan!;
 }
 
-async function run(plan: Plan, fields: Record<string, unknown>) {
+async function run(plan: Plan, fields: Record<string, unknown>, maxAttempts = 1) {
   const events = new RunEvents();
-  const engine = new Engine({ db: t.db, plan, events, maxAttempts: 1 });
+  const engine = new Engine({ db: t.db, plan, events, maxAttempts, retryBaseMs: 20, random: () => 0.5 });
   engine.start();
   const [id] = enqueue(t.journal, [{ workflow: 'book', fields }]);
   const finished = events.waitForFinished(id, 15_000);
@@ -164,6 +164,21 @@ test('a field inside each names the item', async () => {
   assert.is(r.status, 'dead');
   assert.match(r.error ?? '', /^flows\/schedule\.hdc:15:/);
   assert.match(r.error ?? '', /response field "open\[1\]\.start" \(start\) is text that does not convert, not a datetime/);
+});
+
+test('a retried run resumes after a shaped step: the declared record comes from the history, not a second request', async () => {
+  peer.fault({ status: 503, times: 1, pathPrefix: '/api/status' });
+  const plan = compile(`  slots = get sched "/slots" query { date: date } response {
+    total = data.count as number
+    first = data.results[0].id as string
+  }
+  s = get plain "/status" query { date: date }
+  post sched "/bookings" body { slot: slots.first, total: slots.total, status: s }`);
+  const r = await run(plan, { date: '2024-03-18' }, 2);
+  assert.is(r.status, 'done', r.error ?? '');
+  assert.is(peer.requests.filter((q) => q.path === '/api/slots').length, 1);
+  assert.is(peer.requests.filter((q) => q.path === '/api/status').length, 2);
+  assert.equal(bookingRequests()[0].body, { slot: 'S20240318-1', total: 2, status: '2 slots free on 2024-03-18' });
 });
 
 test('xml that is not well-formed, or declares a DTD, fails the run without repeating the content', async () => {
