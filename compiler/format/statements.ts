@@ -94,9 +94,10 @@ function responseStmtItem(ctx: FormatContext, s: A.RequestStmt, response: A.Resp
   const body = ctx.body(response.range.start.offset, response.fields.map((f) => responseFieldItem(ctx, f)));
   return ctx.item(s.range, [body], (ind) => {
     const head = ctx.lines(requestDoc(ctx, s), ind);
-    if (head.length === 1) return ctx.braced([requestDoc(ctx, s), ' response'], body, ind);
-    // The clauses went on their own lines: the response block is one more clause.
     const pad = ' '.repeat(ind + 2);
+    // When the clauses went on their own lines, the response block is one more clause.
+    const clausesSplit = head.length > 1 && head[1]!.startsWith(pad) && /^(query|headers|body) /.test(head[1]!.slice(pad.length));
+    if (!clausesSplit) return ctx.braced([requestDoc(ctx, s), ' response'], body, ind);
     return [...head, ...ctx.braced('response', body, ind + 2).map((l, i) => (i === 0 ? pad + l : l))];
   });
 }

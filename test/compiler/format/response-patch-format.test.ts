@@ -67,4 +67,25 @@ test('a request with several clauses and a response block', () => {
   assert.fixture(fmt(out), out);
 });
 
+test('a request with one clause that breaks over lines keeps response on its closing line', () => {
+  const src = `workflow w {
+  booking = post sched "/bookings" body { appointment: appointment.id, patient: mrn, start: starts_at, end: ends_at, room: room } response { id = id as string }
+}
+`;
+  const out = fmt(src);
+  assert.fixture(out, `workflow w {
+  booking = post sched "/bookings" body {
+    appointment: appointment.id,
+    patient: mrn,
+    start: starts_at,
+    end: ends_at,
+    room: room
+  } response {
+    id = id as string
+  }
+}
+`);
+  assert.fixture(fmt(out), out);
+});
+
 test.run();
