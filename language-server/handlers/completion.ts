@@ -17,6 +17,7 @@ import * as C from '../completion-sources.ts';
 import type { ServerContext } from '../server.ts';
 import type { ProjectAnalysis } from '../analysis.ts';
 import { uriToPath } from '../workspace.ts';
+import { RESPONSE_CONVERSIONS } from '../../compiler/semantics/response-shape.ts';
 
 export const completionTriggerCharacters = ['.', '-', '^'];
 
@@ -191,6 +192,7 @@ function structureSegments(version: string, accepted: string[]): string[] {
 function body(site: Site, frame: Frame, spec: S.SettingsSpec | undefined, settings: A.Setting[] = []): CompletionItem[] {
   const s = site.cur.statement;
   if (frame.kind === 'object') return objectItems(site, frame);
+  if (frame.kind === 'response') return tokenIs(s[s.length - 1], 'as') ? C.keywordItems([...RESPONSE_CONVERSIONS], 0) : [];
   if (s.length === 0) {
     return [
       ...C.keywordItems(STATEMENT_KEYWORDS, 1),

@@ -74,6 +74,14 @@ test('completion after a step name offers its declared response fields', async (
   assert.equal(labels.sort(), ['note', 'open', 'total']);
 });
 
+test('completion after `as` in a response declaration offers its conversions, and nothing else there', async () => {
+  const conv = await complete(project.replace('total = data.count as number', 'total = data.count as |'));
+  assert.equal(conv.sort(), ['boolean', 'date', 'datetime', 'list', 'number', 'record', 'string']);
+  const nested = await complete(project.replace('start = start as datetime', 'start = start as |'));
+  assert.ok(nested.includes('datetime'));
+  assert.equal(await complete(project.replace('total = data.count as number', 'total = data.|')), []);
+});
+
 test('hover on a step and on one of its fields shows the declared shape', async () => {
   const step = await hover(project.replace('{ total: slots.total }', '{ total: s|lots.total }'));
   assert.match(step, /Response: total: number, open: list of \{ id: string, start: datetime \}, note: string \(optional\)/);
