@@ -17,7 +17,7 @@ export class XmlError extends Error {
 }
 
 const MAX_DEPTH = 256;
-const NAME = /^[A-Za-z_:\u00C0-\uFFFF][-A-Za-z0-9_.:\u00B7\u00C0-\uFFFF]*/;
+const NAME = /[A-Za-z_:\u00C0-\uFFFF][-A-Za-z0-9_.:\u00B7\u00C0-\uFFFF]*/y;
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
 interface Frame {
@@ -62,7 +62,11 @@ class Reader {
   }
 
   private skipBlanks(): void {
-    while (this.i < this.s.length && /\s/.test(this.s[this.i]!)) this.i++;
+    for (;;) {
+      const c = this.s.charCodeAt(this.i);
+      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return;
+      this.i++;
+    }
   }
 
   document(): Record<string, unknown> {
@@ -83,7 +87,8 @@ class Reader {
   }
 
   private name(): string {
-    const m = NAME.exec(this.s.slice(this.i, this.i + 1024));
+    NAME.lastIndex = this.i;
+    const m = NAME.exec(this.s);
     if (!m) this.fail('expected a name');
     this.i += m[0].length;
     return m[0];
@@ -201,5 +206,6 @@ function build(frame: Frame): unknown {
 
 /** An own property even for names such as __proto__. */
 function setOwn(o: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__') Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+  else o[key] = value;
 }
