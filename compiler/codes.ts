@@ -32,6 +32,7 @@ export const codes = {
   // 4xxx: FHIR
   HDC4001: 'Unknown FHIR R4 resource type.',
   HDC4002: 'Unknown search parameter for this resource type.',
+  HDC4010: 'A patch body sets an element the resource type does not have, or one a patch may not set.',
   // 5xxx: security and SMART
   HDC5001: 'A secret is written as a literal; use env() or file().',
   HDC5002: 'A redirect target is not an absolute https URL.',

@@ -13,6 +13,7 @@ export type FrameKind =
   | 'stmts' // workflow/fetch/if/for bodies
   | 'settings' // a setting's nested block (identity client_cert { … }, tls { … }, login oidc { … })
   | 'redirect'
+  | 'response' // a REST step's `response { … }` declaration, or an `each PATH { … }` in it
   | 'object'; // an object expression: keys and values
 
 export interface Frame {
@@ -170,6 +171,7 @@ function frameFor(ctx: CursorContext, head: IToken[], open: IToken): Frame {
     return frame('object', keyText ? [...parent.keyPath, keyText] : parent.keyPath, parent.owner);
   }
   if (parent.kind === 'fields') return frame('fields');
+  if (parent.kind === 'response' || tokenIs(last, 'response')) return frame('response');
   if (tokenIs(first, 'fields')) return frame('fields');
   if (tokenIs(first, 'redirect') && head.length === 1) return frame('redirect');
   if (tokenIs(first, 'if', 'else', 'for', 'fetch') || (tokenIs(first, 'else') && tokenIs(head[1], 'if'))) {

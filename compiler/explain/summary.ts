@@ -1,7 +1,7 @@
 // What a reviewer needs to know about a plan, as plain data (already worded): who may send what,
 // what is taken from each message, which requests every workflow makes and where, and every
 // page a SMART launch may send the browser to. Markdown, text and JSON are renderings of this.
-import type { Api, Auth, FieldMapping, Launch, MshPredicate, Plan, Sender, Step, TestCase, Value } from '../schema/plan.types.ts';
+import type { Api, Auth, Expr, FieldMapping, Launch, MshPredicate, Plan, ResponseField, Sender, Step, TestCase, Value } from '../schema/plan.types.ts';
 import { exprText, valueText } from './expr-text.ts';
 
 /** One line of a nested list (workflow steps, login details). */
@@ -195,7 +195,8 @@ function stepLine(s: Step): Line {
       if (s.resourceId) text += `, id ${exprText(s.resourceId)}`;
       if (s.params) text += `${s.interaction?.startsWith('conditional') ? ', if matching' : ', params'} ${exprText(s.params)}`;
       if (s.maxPages) text += `, up to ${s.maxPages} pages`;
-      if (s.body) text += `, body ${exprText(s.body)}`;
+      if (s.body && s.interaction?.endsWith('patch')) text += `, JSON Patch setting ${patchedElements(s.body)}`;
+      else if (s.body) text += `, body ${exprText(s.body)}`;
       return { text };
     }
     case 'rest': {
@@ -203,6 +204,7 @@ function stepLine(s: Step): Line {
       if (s.query) text += `, query ${exprText(s.query)}`;
       if (s.headers) text += `, headers ${exprText(s.headers)}`;
       if (s.body) text += `, body ${exprText(s.body)}`;
+      if (s.response) text += `, response ${responseText(s.response)}`;
       return { text };
     }
     case 'if':
@@ -220,6 +222,21 @@ function stepLine(s: Step): Line {
     case 'reject':
       return { text: `reject with ${s.code}: ${exprText(s.text)}` };
   }
+}
+
+/** The elements a patch sets: the body's keys when it is written as an object. */
+function patchedElements(body: Expr): string {
+  if (Array.isArray(body.object)) return body.object.map((e) => `${e.key} = ${exprText(e.value)}`).join(', ');
+  return `the elements of ${exprText(body)}`;
+}
+
+function responseText(fields: ResponseField[]): string {
+  const field = (f: ResponseField): string => {
+    const path = f.path.map((p) => (typeof p === 'number' ? `[${p}]` : p === '*' ? '[*]' : `.${p}`)).join('').replace(/^\./, '') || '$';
+    const what = f.fields ? `each ${path} ${responseText(f.fields)}` : `${path}${f.as ? ` as ${f.as}` : ''}`;
+    return `${f.name} = ${what}${f.optional ? ' (optional)' : ''}`;
+  };
+  return `{ ${fields.map(field).join(', ')} }`;
 }
 
 function apisCalled(steps: Step[], out: string[] = []): string[] {

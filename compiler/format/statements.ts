@@ -35,7 +35,7 @@ export function stmtItem(ctx: FormatContext, s: A.Stmt): Item {
     case 'reject':
       return leaf(ctx, s, ['reject ', s.code.name, ' ', x.expr(s.text)]);
     case 'request':
-      return leaf(ctx, s, requestDoc(ctx, s));
+      return s.response ? responseStmtItem(ctx, s, s.response) : leaf(ctx, s, requestDoc(ctx, s));
     case 'error':
       return leaf(ctx, s, ctx.raw(s.range));
   }
@@ -78,6 +78,7 @@ function requestDoc(ctx: FormatContext, s: A.RequestStmt): Doc {
         if (s.conditional) clauses.push(['if_none_exist ', x.object(s.conditional)]);
         break;
       case 'update':
+      case 'patch':
         if (s.conditional) clauses.push(['where ', x.object(s.conditional)]);
         else if (s.id) head.push(' ', x.expr(s.id));
         if (s.body) clauses.push(['body ', x.expr(s.body)]);
@@ -86,6 +87,33 @@ function requestDoc(ctx: FormatContext, s: A.RequestStmt): Doc {
   }
   if (clauses.length < 2) return [head, clauses.map((c) => [' ', c])];
   return group([head, indent(clauses.map((c) => [line, c]))]);
+}
+
+/** A request with `response { … }`: the request, then the declared fields as a body. */
+function responseStmtItem(ctx: FormatContext, s: A.RequestStmt, response: A.ResponseDecl): Item {
+  const body = ctx.body(response.range.start.offset, response.fields.map((f) => responseFieldItem(ctx, f)));
+  return ctx.item(s.range, [body], (ind) => {
+    const head = ctx.lines(requestDoc(ctx, s), ind);
+    const pad = ' '.repeat(ind + 2);
+    // When the clauses went on their own lines, the response block is one more clause.
+    const clausesSplit = head.length > 1 && head[1]!.startsWith(pad) && /^(query|headers|body) /.test(head[1]!.slice(pad.length));
+    if (!clausesSplit) return ctx.braced([requestDoc(ctx, s), ' response'], body, ind);
+    return [...head, ...ctx.braced('response', body, ind + 2).map((l, i) => (i === 0 ? pad + l : l))];
+  });
+}
+
+function responseFieldItem(ctx: FormatContext, f: A.ResponseFieldDecl): Item {
+  const optional = f.optional ? ' optional' : '';
+  if (f.fields) {
+    const body = ctx.body(f.path.range.end.offset, f.fields.map((g) => responseFieldItem(ctx, g)));
+    return ctx.item(f.range, [body], (ind) => {
+      const out = ctx.braced([f.name.name, ' = each ', ctx.exprs.expr(f.path)], body, ind);
+      out[out.length - 1] += optional;
+      return out;
+    });
+  }
+  const doc: Doc = [f.name.name, ' = ', ctx.exprs.expr(f.path), f.as ? ' as ' + f.as.name : '', optional];
+  return ctx.item(f.range, [], (ind) => ctx.lines(doc, ind));
 }
 
 /** `if … { } else if … { } else { }` — one item whose bodies are every branch of the chain. */

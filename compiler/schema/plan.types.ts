@@ -161,13 +161,13 @@ export interface Api {
    */
   auth?: string;
   /**
-   * rest: how response bodies are read.
-   */
-  format?: 'json' | 'text';
-  /**
    * fhir APIs: fhir validates each request body against the R4 definitions before it is sent; none never does (not even under hdc test, which validates by default).
    */
   validate?: 'fhir' | 'none';
+  /**
+   * rest: how response bodies are read (xml: parsed into a navigable value).
+   */
+  format?: 'json' | 'text' | 'xml';
   headers?: Header[];
   timeoutMs: Duration;
   retry: Retry;
@@ -390,10 +390,18 @@ export interface Step {
   kind: 'fhir' | 'rest' | 'if' | 'for_each' | 'let' | 'store' | 'send' | 'reject';
   api?: string;
   /**
-   * fhir steps.
+   * fhir steps. patch: body is an object whose members become JSON Patch operations on top-level elements.
    */
   interaction?:
-    'read' | 'search' | 'create' | 'update' | 'conditional_create' | 'conditional_update' | 'delete';
+    | 'read'
+    | 'search'
+    | 'create'
+    | 'update'
+    | 'conditional_create'
+    | 'conditional_update'
+    | 'patch'
+    | 'conditional_patch'
+    | 'delete';
   resourceType?: string;
   resourceId?: Expr;
   params?: Expr;
@@ -403,6 +411,10 @@ export interface Step {
   query?: Expr;
   headers?: Expr;
   body?: Expr;
+  /**
+   * rest: the declared shape of the response; the step's value is a record of these fields.
+   */
+  response?: ResponseField[];
   cond?: Expr;
   then?: Step[];
   else?: Step[];
@@ -430,6 +442,30 @@ export interface Step {
    */
   code?: 'AE' | 'AR';
   text?: Expr;
+  src: Src;
+}
+/**
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "ResponseField".
+ */
+export interface ResponseField {
+  name: string;
+  /**
+   * Read from the response body (or, inside each, from the item); "*" maps over a list; [] is the whole value.
+   */
+  path: (string | number)[];
+  /**
+   * The value must convert to this; a step fails when it does not.
+   */
+  as?: 'string' | 'number' | 'boolean' | 'date' | 'datetime' | 'list' | 'record';
+  /**
+   * A missing value is null (an empty list for lists) instead of an error.
+   */
+  optional?: boolean;
+  /**
+   * each: the path is a list and every item is read with these fields.
+   */
+  fields?: ResponseField[];
   src: Src;
 }
 /**

@@ -3,7 +3,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://hdc.dev/schema/plan.schema.json","title":"Plan","description":"The execution plan emitted by `hdc compile` and executed by `hdc run`. The single source of truth for the compiler/runtime boundary.","type":"object","additionalProperties":false,"required":["planVersion","compiler","hash","sources","auths","apis","senders","workflows","launches","tests"],"properties":{"planVersion":{"const":1,"description":"Plan format version. The runtime refuses any other."},"compiler":{"type":"string","description":"Compiler name and version, e.g. hdc 0.1.0."},"hash":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 over the plan serialised without this field."},"sources":{"type":"array","items":{"$ref":"#/definitions/Source"}},"auths":{"type":"array","items":{"$ref":"#/definitions/Auth"}},"apis":{"type":"array","items":{"$ref":"#/definitions/Api"}},"senders":{"type":"array","items":{"$ref":"#/definitions/Sender"}},"workflows":{"type":"array","items":{"$ref":"#/definitions/Workflow"}},"launches":{"type":"array","items":{"$ref":"#/definitions/Launch"}},"tests":{"type":"array","items":{"$ref":"#/definitions/TestCase"}}},"definitions":{"Src":{"type":"string","pattern":"^.+:\\d+:\\d+-\\d+:\\d+$","description":"Source range FILE:LINE:COL-LINE:COL (1-based, end exclusive) of the .hdc text a node came from."},"Source":{"type":"object","additionalProperties":false,"required":["file","sha256"],"properties":{"file":{"type":"string"},"sha256":{"type":"string"}}},"Value":{"description":"A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.","oneOf":[{"type":"string"},{"$ref":"#/definitions/EnvRef"},{"$ref":"#/definitions/FileRef"}]},"EnvRef":{"type":"object","additionalProperties":false,"required":["env","src"],"properties":{"env":{"type":"string"},"default":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"FileRef":{"type":"object","additionalProperties":false,"required":["file","src"],"properties":{"file":{"$ref":"#/definitions/Value","description":"Path of the file whose contents (trimmed of a final newline) are the value. Relative paths resolve against the .hdc file's folder."},"base":{"type":"string","description":"Folder (relative to the plan's working directory) that a relative path resolves against."},"src":{"$ref":"#/definitions/Src"}}},"Duration":{"type":"integer","minimum":0,"description":"Milliseconds."},"Auth":{"type":"object","additionalProperties":false,"required":["name","kind","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["basic","oauth2","smart_backend","bearer"]},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"token":{"$ref":"#/definitions/Value","description":"bearer: a static token."},"tokenUrl":{"$ref":"#/definitions/Value","description":"oauth2/smart_backend: token endpoint. Absent: discovered from the FHIR base of the API that uses this auth (.well-known/smart-configuration)."},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"clientAuth":{"enum":["client_secret_basic","client_secret_post","private_key_jwt"]},"privateKey":{"$ref":"#/definitions/Value","description":"PEM or JWK (JSON) private key for private_key_jwt."},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"Api":{"type":"object","additionalProperties":false,"required":["name","kind","baseUrl","timeoutMs","retry","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["fhir","rest","hl7"],"description":"hl7: an HL7-over-HTTPS endpoint that `send message` forwards raw HL7 to."},"baseUrl":{"$ref":"#/definitions/Value"},"fhirVersion":{"enum":["R4"]},"auth":{"type":"string","description":"Name of an Auth."},"format":{"enum":["json","text"],"description":"rest: how response bodies are read."},"validate":{"enum":["fhir","none"],"description":"fhir APIs: fhir validates each request body against the R4 definitions before it is sent; none never does (not even under hdc test, which validates by default)."},"headers":{"type":"array","items":{"$ref":"#/definitions/Header"}},"timeoutMs":{"$ref":"#/definitions/Duration"},"retry":{"$ref":"#/definitions/Retry"},"tls":{"type":"object","additionalProperties":false,"properties":{"ca":{"$ref":"#/definitions/Value"},"cert":{"$ref":"#/definitions/Value"},"key":{"$ref":"#/definitions/Value"}}},"src":{"$ref":"#/definitions/Src"}}},"Header":{"type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"type":"string"},"value":{"$ref":"#/definitions/Value"}}},"Retry":{"type":"object","additionalProperties":false,"required":["attempts","backoffMs"],"properties":{"attempts":{"type":"integer","minimum":1,"description":"Total attempts, first included."},"backoffMs":{"$ref":"#/definitions/Duration","description":"First backoff; doubles each attempt, with jitter."}}},"Hl7Path":{"type":"object","additionalProperties":false,"required":["text","segment"],"description":"A path into an HL7 v2 message. Absent positions mean the whole element; repetitions default to the first.","properties":{"text":{"type":"string","description":"The path as written, e.g. OBX[*]-5 or PID-3[2].4.1."},"segment":{"type":"string","pattern":"^[A-Z][A-Z0-9]{2}$"},"segmentRep":{"$ref":"#/definitions/Rep"},"field":{"type":"integer","minimum":1},"fieldRep":{"$ref":"#/definitions/Rep"},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1}}},"Rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}],"description":"1-based repetition, or * for all."},"MessageType":{"type":"object","additionalProperties":false,"required":["code","trigger"],"properties":{"code":{"type":"string","description":"MSH-9.1, or * for any."},"trigger":{"type":"string","description":"MSH-9.2, or * for any."}}},"Sender":{"type":"object","additionalProperties":false,"required":["name","path","match","identity","accept","segmentBreaks","ack","fields","routes","src"],"properties":{"name":{"type":"string"},"path":{"type":"string","pattern":"^/"},"version":{"type":"string","description":"Declared HL7 version (2.1 to 2.8). Messages with another MSH-12 are answered AR 203 when strictVersion is set."},"strictVersion":{"type":"boolean"},"match":{"type":"array","items":{"$ref":"#/definitions/MshPredicate"}},"identity":{"$ref":"#/definitions/Identity"},"accept":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"processingIds":{"type":"array","items":{"type":"string"},"description":"Accepted MSH-11.1 values; empty means any."},"segmentBreaks":{"enum":["cr","crlf","lf","any"],"description":"Which line endings end a segment. cr is the standard; any accepts CR, LF and CRLF."},"charset":{"type":"string","description":"Charset used when Content-Type names none; it wins over MSH-18 (partners often mislabel MSH-18)."},"timezone":{"type":"string","description":"IANA time zone of the sender's local times: `as datetime` values without an offset get the offset in force at that wall time."},"ack":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{"mode":{"enum":["on_receive","after_workflow"]},"timeoutMs":{"$ref":"#/definitions/Duration","description":"after_workflow: how long to wait before answering with the commit-level ACK."}}},"maxBodyBytes":{"type":"integer","minimum":1},"controlIdReuse":{"enum":["accept","reject"],"description":"A message that reuses an earlier message's control ID (same sending system MSH-3/MSH-4, other content): accept (absent: journaled as a new message) or reject (answered AR, not journaled)."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"}},"routes":{"type":"array","items":{"$ref":"#/definitions/Route"}},"src":{"$ref":"#/definitions/Src"}}},"MshPredicate":{"type":"object","additionalProperties":false,"required":["path","op","values","src"],"properties":{"path":{"$ref":"#/definitions/Hl7Path"},"op":{"enum":["==","!="]},"values":{"type":"array","items":{"type":"string"},"minItems":1,"description":"== holds when the value is one of these; != when it is none of them."},"src":{"$ref":"#/definitions/Src"}}},"Identity":{"type":"object","additionalProperties":false,"required":["kind"],"properties":{"kind":{"enum":["none","client_cert","basic"]},"subject":{"type":"string","description":"client_cert: the certificate subject must contain this RDN sequence, e.g. CN=labcorp-interface."},"san":{"type":"string","description":"client_cert: a DNS, URI or email subjectAltName the certificate must carry."},"fingerprint":{"type":"string","description":"client_cert: SHA-256 fingerprint (hex, colons optional)."},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"src":{"$ref":"#/definitions/Src"}}},"FieldMapping":{"type":"object","additionalProperties":false,"required":["name","type","src"],"properties":{"name":{"type":"string"},"path":{"$ref":"#/definitions/Hl7Path","description":"Absent for groups (each)."},"where":{"$ref":"#/definitions/Expr","description":"Keeps the repetitions for which this holds; rel nodes read inside each repetition."},"select":{"type":"array","items":{"type":"integer","minimum":1},"maxItems":2,"description":"Component (and subcomponent) taken from each kept repetition."},"as":{"enum":["string","number","date","datetime","raw"]},"each":{"type":"string","description":"Group: the segment whose every repetition becomes a record."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"},"description":"Group: the record's fields; paths on the each segment read the current repetition."},"type":{"$ref":"#/definitions/ValueType"},"src":{"$ref":"#/definitions/Src"}}},"ValueType":{"description":"The static type the compiler inferred.","enum":["string","number","boolean","date","datetime","list","record","records","any"]},"Route":{"type":"object","additionalProperties":false,"required":["types","workflow","src"],"properties":{"types":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"workflow":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"Expr":{"description":"An expression. Exactly one of the discriminating keys is present.","type":"object","oneOf":[{"required":["lit"]},{"required":["ref"]},{"required":["rel"]},{"required":["op"]},{"required":["call"]},{"required":["template"]},{"required":["object"]},{"required":["array"]},{"required":["secret"]}],"additionalProperties":false,"properties":{"lit":{"type":["string","number","boolean","null"]},"ref":{"type":"string","description":"A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims)."},"path":{"type":"array","items":{"type":["string","integer"]},"description":"ref: property names and 0-based indexes applied to the variable; the string * maps over an array."},"rel":{"type":"array","items":{"type":"integer","minimum":1},"description":"Component (and subcomponent) of the current HL7 repetition, inside a where filter."},"op":{"enum":["==","!=","<","<=",">",">=","and","or","not","neg","+","-","in"]},"args":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"call":{"type":"string"},"template":{"type":"array","items":{"oneOf":[{"type":"string"},{"$ref":"#/definitions/Expr"}]}},"object":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"Ordered entries."},"array":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"secret":{"$ref":"#/definitions/Value","description":"A deployment value used inside an expression (e.g. a header)."},"src":{"$ref":"#/definitions/Src"}}},"Entry":{"type":"object","additionalProperties":false,"required":["key","value"],"properties":{"key":{"type":"string"},"value":{"$ref":"#/definitions/Expr"}}},"Workflow":{"type":"object","additionalProperties":false,"required":["name","inputs","steps","src"],"properties":{"name":{"type":"string"},"inputs":{"type":"array","items":{"type":"string"},"description":"Mapped field names the workflow reads."},"orderBy":{"$ref":"#/definitions/Expr","description":"Runs with the same value of this key run one at a time, in journal order."},"concurrency":{"type":"integer","minimum":1},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"}},"src":{"$ref":"#/definitions/Src"}}},"Step":{"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","delete"],"description":"fhir steps."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}},"Launch":{"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}},"RedirectRule":{"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^https://"},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"Login":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["oidc","ldap","users","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value","description":"ldap: server URL; postgres: connection string."},"bindDn":{"type":"string","description":"ldap: DN template with {username}."},"query":{"type":"string","description":"postgres: a parameterised query ($1 username) returning a row with password_hash."},"require":{"$ref":"#/definitions/Expr","description":"Must hold over `claims` for the login to succeed."},"map":{"$ref":"#/definitions/Expr","description":"Object expression over `claims`: the `user` variable."},"src":{"$ref":"#/definitions/Src"}}},"TestCase":{"type":"object","additionalProperties":false,"required":["name","mocks","expects","src"],"properties":{"name":{"type":"string"},"send":{"type":"object","additionalProperties":false,"required":["sender","message","src"],"properties":{"sender":{"type":"string"},"message":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"launch":{"type":"object","additionalProperties":false,"required":["name","context","src"],"properties":{"name":{"type":"string"},"context":{"$ref":"#/definitions/Expr","description":"The token response's launch context (patient, encounter, ...)."},"user":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"mocks":{"type":"array","items":{"$ref":"#/definitions/Mock"}},"expects":{"type":"array","items":{"$ref":"#/definitions/Expectation"}},"src":{"$ref":"#/definitions/Src"}}},"Fixture":{"type":"object","additionalProperties":false,"properties":{"file":{"type":"string","description":"Path relative to the plan's working directory."},"text":{"type":"string"},"json":{"$ref":"#/definitions/Expr"}}},"Mock":{"type":"object","additionalProperties":false,"required":["status","response","src"],"properties":{"api":{"type":"string"},"step":{"type":"string"},"resourceType":{"type":"string"},"urlPath":{"type":"string"},"method":{"type":"string"},"status":{"type":"integer"},"response":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"Expectation":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://hdc.dev/schema/plan.schema.json","title":"Plan","description":"The execution plan emitted by `hdc compile` and executed by `hdc run`. The single source of truth for the compiler/runtime boundary.","type":"object","additionalProperties":false,"required":["planVersion","compiler","hash","sources","auths","apis","senders","workflows","launches","tests"],"properties":{"planVersion":{"const":1,"description":"Plan format version. The runtime refuses any other."},"compiler":{"type":"string","description":"Compiler name and version, e.g. hdc 0.1.0."},"hash":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 over the plan serialised without this field."},"sources":{"type":"array","items":{"$ref":"#/definitions/Source"}},"auths":{"type":"array","items":{"$ref":"#/definitions/Auth"}},"apis":{"type":"array","items":{"$ref":"#/definitions/Api"}},"senders":{"type":"array","items":{"$ref":"#/definitions/Sender"}},"workflows":{"type":"array","items":{"$ref":"#/definitions/Workflow"}},"launches":{"type":"array","items":{"$ref":"#/definitions/Launch"}},"tests":{"type":"array","items":{"$ref":"#/definitions/TestCase"}}},"definitions":{"Src":{"type":"string","pattern":"^.+:\\d+:\\d+-\\d+:\\d+$","description":"Source range FILE:LINE:COL-LINE:COL (1-based, end exclusive) of the .hdc text a node came from."},"Source":{"type":"object","additionalProperties":false,"required":["file","sha256"],"properties":{"file":{"type":"string"},"sha256":{"type":"string"}}},"Value":{"description":"A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.","oneOf":[{"type":"string"},{"$ref":"#/definitions/EnvRef"},{"$ref":"#/definitions/FileRef"}]},"EnvRef":{"type":"object","additionalProperties":false,"required":["env","src"],"properties":{"env":{"type":"string"},"default":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"FileRef":{"type":"object","additionalProperties":false,"required":["file","src"],"properties":{"file":{"$ref":"#/definitions/Value","description":"Path of the file whose contents (trimmed of a final newline) are the value. Relative paths resolve against the .hdc file's folder."},"base":{"type":"string","description":"Folder (relative to the plan's working directory) that a relative path resolves against."},"src":{"$ref":"#/definitions/Src"}}},"Duration":{"type":"integer","minimum":0,"description":"Milliseconds."},"Auth":{"type":"object","additionalProperties":false,"required":["name","kind","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["basic","oauth2","smart_backend","bearer"]},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"token":{"$ref":"#/definitions/Value","description":"bearer: a static token."},"tokenUrl":{"$ref":"#/definitions/Value","description":"oauth2/smart_backend: token endpoint. Absent: discovered from the FHIR base of the API that uses this auth (.well-known/smart-configuration)."},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"clientAuth":{"enum":["client_secret_basic","client_secret_post","private_key_jwt"]},"privateKey":{"$ref":"#/definitions/Value","description":"PEM or JWK (JSON) private key for private_key_jwt."},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"Api":{"type":"object","additionalProperties":false,"required":["name","kind","baseUrl","timeoutMs","retry","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["fhir","rest","hl7"],"description":"hl7: an HL7-over-HTTPS endpoint that `send message` forwards raw HL7 to."},"baseUrl":{"$ref":"#/definitions/Value"},"fhirVersion":{"enum":["R4"]},"auth":{"type":"string","description":"Name of an Auth."},"validate":{"enum":["fhir","none"],"description":"fhir APIs: fhir validates each request body against the R4 definitions before it is sent; none never does (not even under hdc test, which validates by default)."},"format":{"enum":["json","text","xml"],"description":"rest: how response bodies are read (xml: parsed into a navigable value)."},"headers":{"type":"array","items":{"$ref":"#/definitions/Header"}},"timeoutMs":{"$ref":"#/definitions/Duration"},"retry":{"$ref":"#/definitions/Retry"},"tls":{"type":"object","additionalProperties":false,"properties":{"ca":{"$ref":"#/definitions/Value"},"cert":{"$ref":"#/definitions/Value"},"key":{"$ref":"#/definitions/Value"}}},"src":{"$ref":"#/definitions/Src"}}},"Header":{"type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"type":"string"},"value":{"$ref":"#/definitions/Value"}}},"Retry":{"type":"object","additionalProperties":false,"required":["attempts","backoffMs"],"properties":{"attempts":{"type":"integer","minimum":1,"description":"Total attempts, first included."},"backoffMs":{"$ref":"#/definitions/Duration","description":"First backoff; doubles each attempt, with jitter."}}},"Hl7Path":{"type":"object","additionalProperties":false,"required":["text","segment"],"description":"A path into an HL7 v2 message. Absent positions mean the whole element; repetitions default to the first.","properties":{"text":{"type":"string","description":"The path as written, e.g. OBX[*]-5 or PID-3[2].4.1."},"segment":{"type":"string","pattern":"^[A-Z][A-Z0-9]{2}$"},"segmentRep":{"$ref":"#/definitions/Rep"},"field":{"type":"integer","minimum":1},"fieldRep":{"$ref":"#/definitions/Rep"},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1}}},"Rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}],"description":"1-based repetition, or * for all."},"MessageType":{"type":"object","additionalProperties":false,"required":["code","trigger"],"properties":{"code":{"type":"string","description":"MSH-9.1, or * for any."},"trigger":{"type":"string","description":"MSH-9.2, or * for any."}}},"Sender":{"type":"object","additionalProperties":false,"required":["name","path","match","identity","accept","segmentBreaks","ack","fields","routes","src"],"properties":{"name":{"type":"string"},"path":{"type":"string","pattern":"^/"},"version":{"type":"string","description":"Declared HL7 version (2.1 to 2.8). Messages with another MSH-12 are answered AR 203 when strictVersion is set."},"strictVersion":{"type":"boolean"},"match":{"type":"array","items":{"$ref":"#/definitions/MshPredicate"}},"identity":{"$ref":"#/definitions/Identity"},"accept":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"processingIds":{"type":"array","items":{"type":"string"},"description":"Accepted MSH-11.1 values; empty means any."},"segmentBreaks":{"enum":["cr","crlf","lf","any"],"description":"Which line endings end a segment. cr is the standard; any accepts CR, LF and CRLF."},"charset":{"type":"string","description":"Charset used when Content-Type names none; it wins over MSH-18 (partners often mislabel MSH-18)."},"timezone":{"type":"string","description":"IANA time zone of the sender's local times: `as datetime` values without an offset get the offset in force at that wall time."},"ack":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{"mode":{"enum":["on_receive","after_workflow"]},"timeoutMs":{"$ref":"#/definitions/Duration","description":"after_workflow: how long to wait before answering with the commit-level ACK."}}},"maxBodyBytes":{"type":"integer","minimum":1},"controlIdReuse":{"enum":["accept","reject"],"description":"A message that reuses an earlier message's control ID (same sending system MSH-3/MSH-4, other content): accept (absent: journaled as a new message) or reject (answered AR, not journaled)."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"}},"routes":{"type":"array","items":{"$ref":"#/definitions/Route"}},"src":{"$ref":"#/definitions/Src"}}},"MshPredicate":{"type":"object","additionalProperties":false,"required":["path","op","values","src"],"properties":{"path":{"$ref":"#/definitions/Hl7Path"},"op":{"enum":["==","!="]},"values":{"type":"array","items":{"type":"string"},"minItems":1,"description":"== holds when the value is one of these; != when it is none of them."},"src":{"$ref":"#/definitions/Src"}}},"Identity":{"type":"object","additionalProperties":false,"required":["kind"],"properties":{"kind":{"enum":["none","client_cert","basic"]},"subject":{"type":"string","description":"client_cert: the certificate subject must contain this RDN sequence, e.g. CN=labcorp-interface."},"san":{"type":"string","description":"client_cert: a DNS, URI or email subjectAltName the certificate must carry."},"fingerprint":{"type":"string","description":"client_cert: SHA-256 fingerprint (hex, colons optional)."},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"src":{"$ref":"#/definitions/Src"}}},"FieldMapping":{"type":"object","additionalProperties":false,"required":["name","type","src"],"properties":{"name":{"type":"string"},"path":{"$ref":"#/definitions/Hl7Path","description":"Absent for groups (each)."},"where":{"$ref":"#/definitions/Expr","description":"Keeps the repetitions for which this holds; rel nodes read inside each repetition."},"select":{"type":"array","items":{"type":"integer","minimum":1},"maxItems":2,"description":"Component (and subcomponent) taken from each kept repetition."},"as":{"enum":["string","number","date","datetime","raw"]},"each":{"type":"string","description":"Group: the segment whose every repetition becomes a record."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"},"description":"Group: the record's fields; paths on the each segment read the current repetition."},"type":{"$ref":"#/definitions/ValueType"},"src":{"$ref":"#/definitions/Src"}}},"ValueType":{"description":"The static type the compiler inferred.","enum":["string","number","boolean","date","datetime","list","record","records","any"]},"Route":{"type":"object","additionalProperties":false,"required":["types","workflow","src"],"properties":{"types":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"workflow":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"Expr":{"description":"An expression. Exactly one of the discriminating keys is present.","type":"object","oneOf":[{"required":["lit"]},{"required":["ref"]},{"required":["rel"]},{"required":["op"]},{"required":["call"]},{"required":["template"]},{"required":["object"]},{"required":["array"]},{"required":["secret"]}],"additionalProperties":false,"properties":{"lit":{"type":["string","number","boolean","null"]},"ref":{"type":"string","description":"A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims)."},"path":{"type":"array","items":{"type":["string","integer"]},"description":"ref: property names and 0-based indexes applied to the variable; the string * maps over an array."},"rel":{"type":"array","items":{"type":"integer","minimum":1},"description":"Component (and subcomponent) of the current HL7 repetition, inside a where filter."},"op":{"enum":["==","!=","<","<=",">",">=","and","or","not","neg","+","-","in"]},"args":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"call":{"type":"string"},"template":{"type":"array","items":{"oneOf":[{"type":"string"},{"$ref":"#/definitions/Expr"}]}},"object":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"Ordered entries."},"array":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"secret":{"$ref":"#/definitions/Value","description":"A deployment value used inside an expression (e.g. a header)."},"src":{"$ref":"#/definitions/Src"}}},"Entry":{"type":"object","additionalProperties":false,"required":["key","value"],"properties":{"key":{"type":"string"},"value":{"$ref":"#/definitions/Expr"}}},"Workflow":{"type":"object","additionalProperties":false,"required":["name","inputs","steps","src"],"properties":{"name":{"type":"string"},"inputs":{"type":"array","items":{"type":"string"},"description":"Mapped field names the workflow reads."},"orderBy":{"$ref":"#/definitions/Expr","description":"Runs with the same value of this key run one at a time, in journal order."},"concurrency":{"type":"integer","minimum":1},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"}},"src":{"$ref":"#/definitions/Src"}}},"Step":{"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","patch","conditional_patch","delete"],"description":"fhir steps. patch: body is an object whose members become JSON Patch operations on top-level elements."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"response":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"rest: the declared shape of the response; the step's value is a record of these fields."},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}},"ResponseField":{"type":"object","additionalProperties":false,"required":["name","path","src"],"properties":{"name":{"type":"string"},"path":{"type":"array","items":{"oneOf":[{"type":"string"},{"type":"integer","minimum":0}]},"description":"Read from the response body (or, inside each, from the item); \"*\" maps over a list; [] is the whole value."},"as":{"enum":["string","number","boolean","date","datetime","list","record"],"description":"The value must convert to this; a step fails when it does not."},"optional":{"type":"boolean","description":"A missing value is null (an empty list for lists) instead of an error."},"fields":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"each: the path is a list and every item is read with these fields."},"src":{"$ref":"#/definitions/Src"}}},"Launch":{"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}},"RedirectRule":{"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^https://"},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"Login":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["oidc","ldap","users","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value","description":"ldap: server URL; postgres: connection string."},"bindDn":{"type":"string","description":"ldap: DN template with {username}."},"query":{"type":"string","description":"postgres: a parameterised query ($1 username) returning a row with password_hash."},"require":{"$ref":"#/definitions/Expr","description":"Must hold over `claims` for the login to succeed."},"map":{"$ref":"#/definitions/Expr","description":"Object expression over `claims`: the `user` variable."},"src":{"$ref":"#/definitions/Src"}}},"TestCase":{"type":"object","additionalProperties":false,"required":["name","mocks","expects","src"],"properties":{"name":{"type":"string"},"send":{"type":"object","additionalProperties":false,"required":["sender","message","src"],"properties":{"sender":{"type":"string"},"message":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"launch":{"type":"object","additionalProperties":false,"required":["name","context","src"],"properties":{"name":{"type":"string"},"context":{"$ref":"#/definitions/Expr","description":"The token response's launch context (patient, encounter, ...)."},"user":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"mocks":{"type":"array","items":{"$ref":"#/definitions/Mock"}},"expects":{"type":"array","items":{"$ref":"#/definitions/Expectation"}},"src":{"$ref":"#/definitions/Src"}}},"Fixture":{"type":"object","additionalProperties":false,"properties":{"file":{"type":"string","description":"Path relative to the plan's working directory."},"text":{"type":"string"},"json":{"$ref":"#/definitions/Expr"}}},"Mock":{"type":"object","additionalProperties":false,"required":["status","response","src"],"properties":{"api":{"type":"string"},"step":{"type":"string"},"resourceType":{"type":"string"},"urlPath":{"type":"string"},"method":{"type":"string"},"status":{"type":"integer"},"response":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"Expectation":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}}}};
 const schema12 = {"type":"object","additionalProperties":false,"required":["file","sha256"],"properties":{"file":{"type":"string"},"sha256":{"type":"string"}}};
 const func2 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
@@ -488,7 +488,7 @@ validate11.errors = vErrors;
 return errors === 0;
 }
 
-const schema20 = {"type":"object","additionalProperties":false,"required":["name","kind","baseUrl","timeoutMs","retry","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["fhir","rest","hl7"],"description":"hl7: an HL7-over-HTTPS endpoint that `send message` forwards raw HL7 to."},"baseUrl":{"$ref":"#/definitions/Value"},"fhirVersion":{"enum":["R4"]},"auth":{"type":"string","description":"Name of an Auth."},"format":{"enum":["json","text"],"description":"rest: how response bodies are read."},"validate":{"enum":["fhir","none"],"description":"fhir APIs: fhir validates each request body against the R4 definitions before it is sent; none never does (not even under hdc test, which validates by default)."},"headers":{"type":"array","items":{"$ref":"#/definitions/Header"}},"timeoutMs":{"$ref":"#/definitions/Duration"},"retry":{"$ref":"#/definitions/Retry"},"tls":{"type":"object","additionalProperties":false,"properties":{"ca":{"$ref":"#/definitions/Value"},"cert":{"$ref":"#/definitions/Value"},"key":{"$ref":"#/definitions/Value"}}},"src":{"$ref":"#/definitions/Src"}}};
+const schema20 = {"type":"object","additionalProperties":false,"required":["name","kind","baseUrl","timeoutMs","retry","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["fhir","rest","hl7"],"description":"hl7: an HL7-over-HTTPS endpoint that `send message` forwards raw HL7 to."},"baseUrl":{"$ref":"#/definitions/Value"},"fhirVersion":{"enum":["R4"]},"auth":{"type":"string","description":"Name of an Auth."},"validate":{"enum":["fhir","none"],"description":"fhir APIs: fhir validates each request body against the R4 definitions before it is sent; none never does (not even under hdc test, which validates by default)."},"format":{"enum":["json","text","xml"],"description":"rest: how response bodies are read (xml: parsed into a navigable value)."},"headers":{"type":"array","items":{"$ref":"#/definitions/Header"}},"timeoutMs":{"$ref":"#/definitions/Duration"},"retry":{"$ref":"#/definitions/Retry"},"tls":{"type":"object","additionalProperties":false,"properties":{"ca":{"$ref":"#/definitions/Value"},"cert":{"$ref":"#/definitions/Value"},"key":{"$ref":"#/definitions/Value"}}},"src":{"$ref":"#/definitions/Src"}}};
 const schema22 = {"type":"integer","minimum":0,"description":"Milliseconds."};
 const schema21 = {"type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"type":"string"},"value":{"$ref":"#/definitions/Value"}}};
 
@@ -796,10 +796,10 @@ vErrors.push(err10);
 errors++;
 }
 }
-if(data.format !== undefined){
-let data5 = data.format;
-if(!((data5 === "json") || (data5 === "text"))){
-const err11 = {instancePath:instancePath+"/format",schemaPath:"#/properties/format/enum",keyword:"enum",params:{allowedValues: schema20.properties.format.enum},message:"must be equal to one of the allowed values"};
+if(data.validate !== undefined){
+let data5 = data.validate;
+if(!((data5 === "fhir") || (data5 === "none"))){
+const err11 = {instancePath:instancePath+"/validate",schemaPath:"#/properties/validate/enum",keyword:"enum",params:{allowedValues: schema20.properties.validate.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -809,10 +809,10 @@ vErrors.push(err11);
 errors++;
 }
 }
-if(data.validate !== undefined){
-let data6 = data.validate;
-if(!((data6 === "fhir") || (data6 === "none"))){
-const err12 = {instancePath:instancePath+"/validate",schemaPath:"#/properties/validate/enum",keyword:"enum",params:{allowedValues: schema20.properties.validate.enum},message:"must be equal to one of the allowed values"};
+if(data.format !== undefined){
+let data6 = data.format;
+if(!(((data6 === "json") || (data6 === "text")) || (data6 === "xml"))){
+const err12 = {instancePath:instancePath+"/format",schemaPath:"#/properties/format/enum",keyword:"enum",params:{allowedValues: schema20.properties.format.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -3187,8 +3187,249 @@ return errors === 0;
 }
 
 const schema46 = {"type":"object","additionalProperties":false,"required":["name","inputs","steps","src"],"properties":{"name":{"type":"string"},"inputs":{"type":"array","items":{"type":"string"},"description":"Mapped field names the workflow reads."},"orderBy":{"$ref":"#/definitions/Expr","description":"Runs with the same value of this key run one at a time, in journal order."},"concurrency":{"type":"integer","minimum":1},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"}},"src":{"$ref":"#/definitions/Src"}}};
-const schema47 = {"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","delete"],"description":"fhir steps."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}};
-const wrapper6 = {validate: validate59};
+const schema47 = {"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","patch","conditional_patch","delete"],"description":"fhir steps. patch: body is an object whose members become JSON Patch operations on top-level elements."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"response":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"rest: the declared shape of the response; the step's value is a record of these fields."},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}};
+const schema48 = {"type":"object","additionalProperties":false,"required":["name","path","src"],"properties":{"name":{"type":"string"},"path":{"type":"array","items":{"oneOf":[{"type":"string"},{"type":"integer","minimum":0}]},"description":"Read from the response body (or, inside each, from the item); \"*\" maps over a list; [] is the whole value."},"as":{"enum":["string","number","boolean","date","datetime","list","record"],"description":"The value must convert to this; a step fails when it does not."},"optional":{"type":"boolean","description":"A missing value is null (an empty list for lists) instead of an error."},"fields":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"each: the path is a list and every item is read with these fields."},"src":{"$ref":"#/definitions/Src"}}};
+const wrapper6 = {validate: validate66};
+
+function validate66(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.name === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.path === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.src === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((((((key0 === "name") || (key0 === "path")) || (key0 === "as")) || (key0 === "optional")) || (key0 === "fields")) || (key0 === "src"))){
+const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err4 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+let data1 = data.path;
+if(Array.isArray(data1)){
+const len0 = data1.length;
+for(let i0=0; i0<len0; i0++){
+let data2 = data1[i0];
+const _errs7 = errors;
+let valid3 = false;
+let passing0 = null;
+const _errs8 = errors;
+if(typeof data2 !== "string"){
+const err5 = {instancePath:instancePath+"/path/" + i0,schemaPath:"#/properties/path/items/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+var _valid0 = _errs8 === errors;
+if(_valid0){
+valid3 = true;
+passing0 = 0;
+}
+const _errs10 = errors;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+const err6 = {instancePath:instancePath+"/path/" + i0,schemaPath:"#/properties/path/items/oneOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 < 0 || isNaN(data2)){
+const err7 = {instancePath:instancePath+"/path/" + i0,schemaPath:"#/properties/path/items/oneOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+var _valid0 = _errs10 === errors;
+if(_valid0 && valid3){
+valid3 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid3 = true;
+passing0 = 1;
+}
+}
+if(!valid3){
+const err8 = {instancePath:instancePath+"/path/" + i0,schemaPath:"#/properties/path/items/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+else {
+errors = _errs7;
+if(vErrors !== null){
+if(_errs7){
+vErrors.length = _errs7;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.as !== undefined){
+let data3 = data.as;
+if(!(((((((data3 === "string") || (data3 === "number")) || (data3 === "boolean")) || (data3 === "date")) || (data3 === "datetime")) || (data3 === "list")) || (data3 === "record"))){
+const err10 = {instancePath:instancePath+"/as",schemaPath:"#/properties/as/enum",keyword:"enum",params:{allowedValues: schema48.properties.as.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.optional !== undefined){
+if(typeof data.optional !== "boolean"){
+const err11 = {instancePath:instancePath+"/optional",schemaPath:"#/properties/optional/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.fields !== undefined){
+let data5 = data.fields;
+if(Array.isArray(data5)){
+const len1 = data5.length;
+for(let i1=0; i1<len1; i1++){
+if(!(wrapper6.validate(data5[i1], {instancePath:instancePath+"/fields/" + i1,parentData:data5,parentDataProperty:i1,rootData}))){
+vErrors = vErrors === null ? wrapper6.validate.errors : vErrors.concat(wrapper6.validate.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err12 = {instancePath:instancePath+"/fields",schemaPath:"#/properties/fields/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data.src !== undefined){
+let data7 = data.src;
+if(typeof data7 === "string"){
+if(!pattern1.test(data7)){
+const err13 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+}
+else {
+const err15 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+validate66.errors = vErrors;
+return errors === 0;
+}
+
+const wrapper7 = {validate: validate59};
 
 function validate59(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3287,7 +3528,7 @@ errors++;
 }
 if(data.interaction !== undefined){
 let data4 = data.interaction;
-if(!(((((((data4 === "read") || (data4 === "search")) || (data4 === "create")) || (data4 === "update")) || (data4 === "conditional_create")) || (data4 === "conditional_update")) || (data4 === "delete"))){
+if(!(((((((((data4 === "read") || (data4 === "search")) || (data4 === "create")) || (data4 === "update")) || (data4 === "conditional_create")) || (data4 === "conditional_update")) || (data4 === "patch")) || (data4 === "conditional_patch")) || (data4 === "delete"))){
 const err8 = {instancePath:instancePath+"/interaction",schemaPath:"#/properties/interaction/enum",keyword:"enum",params:{allowedValues: schema47.properties.interaction.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err8];
@@ -3384,25 +3625,19 @@ vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.error
 errors = vErrors.length;
 }
 }
-if(data.cond !== undefined){
-if(!(validate48(data.cond, {instancePath:instancePath+"/cond",parentData:data,parentDataProperty:"cond",rootData}))){
-vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
-errors = vErrors.length;
-}
-}
-if(data.then !== undefined){
-let data15 = data.then;
-if(Array.isArray(data15)){
-const len0 = data15.length;
+if(data.response !== undefined){
+let data14 = data.response;
+if(Array.isArray(data14)){
+const len0 = data14.length;
 for(let i0=0; i0<len0; i0++){
-if(!(wrapper6.validate(data15[i0], {instancePath:instancePath+"/then/" + i0,parentData:data15,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? wrapper6.validate.errors : vErrors.concat(wrapper6.validate.errors);
+if(!(validate66(data14[i0], {instancePath:instancePath+"/response/" + i0,parentData:data14,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate66.errors : vErrors.concat(validate66.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err13 = {instancePath:instancePath+"/then",schemaPath:"#/properties/then/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err13 = {instancePath:instancePath+"/response",schemaPath:"#/properties/response/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -3412,19 +3647,25 @@ vErrors.push(err13);
 errors++;
 }
 }
-if(data.else !== undefined){
-let data17 = data.else;
+if(data.cond !== undefined){
+if(!(validate48(data.cond, {instancePath:instancePath+"/cond",parentData:data,parentDataProperty:"cond",rootData}))){
+vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
+errors = vErrors.length;
+}
+}
+if(data.then !== undefined){
+let data17 = data.then;
 if(Array.isArray(data17)){
 const len1 = data17.length;
 for(let i1=0; i1<len1; i1++){
-if(!(wrapper6.validate(data17[i1], {instancePath:instancePath+"/else/" + i1,parentData:data17,parentDataProperty:i1,rootData}))){
-vErrors = vErrors === null ? wrapper6.validate.errors : vErrors.concat(wrapper6.validate.errors);
+if(!(wrapper7.validate(data17[i1], {instancePath:instancePath+"/then/" + i1,parentData:data17,parentDataProperty:i1,rootData}))){
+vErrors = vErrors === null ? wrapper7.validate.errors : vErrors.concat(wrapper7.validate.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err14 = {instancePath:instancePath+"/else",schemaPath:"#/properties/else/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err14 = {instancePath:instancePath+"/then",schemaPath:"#/properties/then/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -3434,14 +3675,36 @@ vErrors.push(err14);
 errors++;
 }
 }
-if(data.var !== undefined){
-if(typeof data.var !== "string"){
-const err15 = {instancePath:instancePath+"/var",schemaPath:"#/properties/var/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.else !== undefined){
+let data19 = data.else;
+if(Array.isArray(data19)){
+const len2 = data19.length;
+for(let i2=0; i2<len2; i2++){
+if(!(wrapper7.validate(data19[i2], {instancePath:instancePath+"/else/" + i2,parentData:data19,parentDataProperty:i2,rootData}))){
+vErrors = vErrors === null ? wrapper7.validate.errors : vErrors.concat(wrapper7.validate.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/else",schemaPath:"#/properties/else/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err15];
 }
 else {
 vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data.var !== undefined){
+if(typeof data.var !== "string"){
+const err16 = {instancePath:instancePath+"/var",schemaPath:"#/properties/var/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
 }
 errors++;
 }
@@ -3453,23 +3716,23 @@ errors = vErrors.length;
 }
 }
 if(data.steps !== undefined){
-let data21 = data.steps;
-if(Array.isArray(data21)){
-const len2 = data21.length;
-for(let i2=0; i2<len2; i2++){
-if(!(wrapper6.validate(data21[i2], {instancePath:instancePath+"/steps/" + i2,parentData:data21,parentDataProperty:i2,rootData}))){
-vErrors = vErrors === null ? wrapper6.validate.errors : vErrors.concat(wrapper6.validate.errors);
+let data23 = data.steps;
+if(Array.isArray(data23)){
+const len3 = data23.length;
+for(let i3=0; i3<len3; i3++){
+if(!(wrapper7.validate(data23[i3], {instancePath:instancePath+"/steps/" + i3,parentData:data23,parentDataProperty:i3,rootData}))){
+vErrors = vErrors === null ? wrapper7.validate.errors : vErrors.concat(wrapper7.validate.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err16 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err17 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err16];
+vErrors = [err17];
 }
 else {
-vErrors.push(err16);
+vErrors.push(err17);
 }
 errors++;
 }
@@ -3482,12 +3745,12 @@ errors = vErrors.length;
 }
 if(data.collection !== undefined){
 if(typeof data.collection !== "string"){
-const err17 = {instancePath:instancePath+"/collection",schemaPath:"#/properties/collection/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err18 = {instancePath:instancePath+"/collection",schemaPath:"#/properties/collection/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err17];
+vErrors = [err18];
 }
 else {
-vErrors.push(err17);
+vErrors.push(err18);
 }
 errors++;
 }
@@ -3499,27 +3762,27 @@ errors = vErrors.length;
 }
 }
 if(data.payload !== undefined){
-let data26 = data.payload;
-if(!((data26 === "message") || (data26 === "value"))){
-const err18 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/enum",keyword:"enum",params:{allowedValues: schema47.properties.payload.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
-errors++;
-}
-}
-if(data.code !== undefined){
-let data27 = data.code;
-if(!((data27 === "AE") || (data27 === "AR"))){
-const err19 = {instancePath:instancePath+"/code",schemaPath:"#/properties/code/enum",keyword:"enum",params:{allowedValues: schema47.properties.code.enum},message:"must be equal to one of the allowed values"};
+let data28 = data.payload;
+if(!((data28 === "message") || (data28 === "value"))){
+const err19 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/enum",keyword:"enum",params:{allowedValues: schema47.properties.payload.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err19];
 }
 else {
 vErrors.push(err19);
+}
+errors++;
+}
+}
+if(data.code !== undefined){
+let data29 = data.code;
+if(!((data29 === "AE") || (data29 === "AR"))){
+const err20 = {instancePath:instancePath+"/code",schemaPath:"#/properties/code/enum",keyword:"enum",params:{allowedValues: schema47.properties.code.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
 }
 errors++;
 }
@@ -3531,21 +3794,10 @@ errors = vErrors.length;
 }
 }
 if(data.src !== undefined){
-let data29 = data.src;
-if(typeof data29 === "string"){
-if(!pattern1.test(data29)){
-const err20 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
-errors++;
-}
-}
-else {
-const err21 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data31 = data.src;
+if(typeof data31 === "string"){
+if(!pattern1.test(data31)){
+const err21 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -3555,14 +3807,25 @@ vErrors.push(err21);
 errors++;
 }
 }
-}
 else {
-const err22 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err22 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err22];
 }
 else {
 vErrors.push(err22);
+}
+errors++;
+}
+}
+}
+else {
+const err23 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
 }
 errors++;
 }
@@ -3760,10 +4023,10 @@ validate57.errors = vErrors;
 return errors === 0;
 }
 
-const schema50 = {"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}};
-const schema51 = {"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["oidc","ldap","users","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value","description":"ldap: server URL; postgres: connection string."},"bindDn":{"type":"string","description":"ldap: DN template with {username}."},"query":{"type":"string","description":"postgres: a parameterised query ($1 username) returning a row with password_hash."},"require":{"$ref":"#/definitions/Expr","description":"Must hold over `claims` for the login to succeed."},"map":{"$ref":"#/definitions/Expr","description":"Object expression over `claims`: the `user` variable."},"src":{"$ref":"#/definitions/Src"}}};
+const schema52 = {"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}};
+const schema53 = {"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["oidc","ldap","users","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value","description":"ldap: server URL; postgres: connection string."},"bindDn":{"type":"string","description":"ldap: DN template with {username}."},"query":{"type":"string","description":"postgres: a parameterised query ($1 username) returning a row with password_hash."},"require":{"$ref":"#/definitions/Expr","description":"Must hold over `claims` for the login to succeed."},"map":{"$ref":"#/definitions/Expr","description":"Object expression over `claims`: the `user` variable."},"src":{"$ref":"#/definitions/Src"}}};
 
-function validate80(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate82(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -3788,7 +4051,7 @@ vErrors.push(err1);
 errors++;
 }
 for(const key0 in data){
-if(!(func2.call(schema51.properties, key0))){
+if(!(func2.call(schema53.properties, key0))){
 const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err2];
@@ -3802,7 +4065,7 @@ errors++;
 if(data.kind !== undefined){
 let data0 = data.kind;
 if(!((((data0 === "oidc") || (data0 === "ldap")) || (data0 === "users")) || (data0 === "postgres"))){
-const err3 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema51.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err3 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema53.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3920,14 +4183,14 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate80.errors = vErrors;
+validate82.errors = vErrors;
 return errors === 0;
 }
 
-const schema53 = {"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^https://"},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}};
-const pattern16 = new RegExp("^https://", "u");
+const schema55 = {"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^https://"},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}};
+const pattern17 = new RegExp("^https://", "u");
 
-function validate90(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate92(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -3972,7 +4235,7 @@ errors = vErrors.length;
 if(data.to !== undefined){
 let data1 = data.to;
 if(typeof data1 === "string"){
-if(!pattern16.test(data1)){
+if(!pattern17.test(data1)){
 const err3 = {instancePath:instancePath+"/to",schemaPath:"#/properties/to/pattern",keyword:"pattern",params:{pattern: "^https://"},message:"must match pattern \""+"^https://"+"\""};
 if(vErrors === null){
 vErrors = [err3];
@@ -4036,12 +4299,12 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate90.errors = vErrors;
+validate92.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate73(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate75(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4116,7 +4379,7 @@ vErrors.push(err6);
 errors++;
 }
 for(const key0 in data){
-if(!(func2.call(schema50.properties, key0))){
+if(!(func2.call(schema52.properties, key0))){
 const err7 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err7];
@@ -4160,7 +4423,7 @@ errors = vErrors.length;
 if(data.alg !== undefined){
 let data4 = data.alg;
 if(!((data4 === "RS384") || (data4 === "ES384"))){
-const err9 = {instancePath:instancePath+"/alg",schemaPath:"#/properties/alg/enum",keyword:"enum",params:{allowedValues: schema50.properties.alg.enum},message:"must be equal to one of the allowed values"};
+const err9 = {instancePath:instancePath+"/alg",schemaPath:"#/properties/alg/enum",keyword:"enum",params:{allowedValues: schema52.properties.alg.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -4229,8 +4492,8 @@ errors = vErrors.length;
 }
 }
 if(data.login !== undefined){
-if(!(validate80(data.login, {instancePath:instancePath+"/login",parentData:data,parentDataProperty:"login",rootData}))){
-vErrors = vErrors === null ? validate80.errors : vErrors.concat(validate80.errors);
+if(!(validate82(data.login, {instancePath:instancePath+"/login",parentData:data,parentDataProperty:"login",rootData}))){
+vErrors = vErrors === null ? validate82.errors : vErrors.concat(validate82.errors);
 errors = vErrors.length;
 }
 }
@@ -4302,8 +4565,8 @@ let data16 = data15.rules;
 if(Array.isArray(data16)){
 const len2 = data16.length;
 for(let i2=0; i2<len2; i2++){
-if(!(validate90(data16[i2], {instancePath:instancePath+"/redirect/rules/" + i2,parentData:data16,parentDataProperty:i2,rootData}))){
-vErrors = vErrors === null ? validate90.errors : vErrors.concat(validate90.errors);
+if(!(validate92(data16[i2], {instancePath:instancePath+"/redirect/rules/" + i2,parentData:data16,parentDataProperty:i2,rootData}))){
+vErrors = vErrors === null ? validate92.errors : vErrors.concat(validate92.errors);
 errors = vErrors.length;
 }
 }
@@ -4320,8 +4583,8 @@ errors++;
 }
 }
 if(data15.otherwise !== undefined){
-if(!(validate90(data15.otherwise, {instancePath:instancePath+"/redirect/otherwise",parentData:data15,parentDataProperty:"otherwise",rootData}))){
-vErrors = vErrors === null ? validate90.errors : vErrors.concat(validate90.errors);
+if(!(validate92(data15.otherwise, {instancePath:instancePath+"/redirect/otherwise",parentData:data15,parentDataProperty:"otherwise",rootData}))){
+vErrors = vErrors === null ? validate92.errors : vErrors.concat(validate92.errors);
 errors = vErrors.length;
 }
 }
@@ -4451,14 +4714,14 @@ vErrors.push(err27);
 }
 errors++;
 }
-validate73.errors = vErrors;
+validate75.errors = vErrors;
 return errors === 0;
 }
 
-const schema56 = {"type":"object","additionalProperties":false,"required":["name","mocks","expects","src"],"properties":{"name":{"type":"string"},"send":{"type":"object","additionalProperties":false,"required":["sender","message","src"],"properties":{"sender":{"type":"string"},"message":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"launch":{"type":"object","additionalProperties":false,"required":["name","context","src"],"properties":{"name":{"type":"string"},"context":{"$ref":"#/definitions/Expr","description":"The token response's launch context (patient, encounter, ...)."},"user":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"mocks":{"type":"array","items":{"$ref":"#/definitions/Mock"}},"expects":{"type":"array","items":{"$ref":"#/definitions/Expectation"}},"src":{"$ref":"#/definitions/Src"}}};
-const schema57 = {"type":"object","additionalProperties":false,"properties":{"file":{"type":"string","description":"Path relative to the plan's working directory."},"text":{"type":"string"},"json":{"$ref":"#/definitions/Expr"}}};
+const schema58 = {"type":"object","additionalProperties":false,"required":["name","mocks","expects","src"],"properties":{"name":{"type":"string"},"send":{"type":"object","additionalProperties":false,"required":["sender","message","src"],"properties":{"sender":{"type":"string"},"message":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"launch":{"type":"object","additionalProperties":false,"required":["name","context","src"],"properties":{"name":{"type":"string"},"context":{"$ref":"#/definitions/Expr","description":"The token response's launch context (patient, encounter, ...)."},"user":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"mocks":{"type":"array","items":{"$ref":"#/definitions/Mock"}},"expects":{"type":"array","items":{"$ref":"#/definitions/Expectation"}},"src":{"$ref":"#/definitions/Src"}}};
+const schema59 = {"type":"object","additionalProperties":false,"properties":{"file":{"type":"string","description":"Path relative to the plan's working directory."},"text":{"type":"string"},"json":{"$ref":"#/definitions/Expr"}}};
 
-function validate98(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate100(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4515,13 +4778,13 @@ vErrors.push(err3);
 }
 errors++;
 }
-validate98.errors = vErrors;
+validate100.errors = vErrors;
 return errors === 0;
 }
 
-const schema60 = {"type":"object","additionalProperties":false,"required":["status","response","src"],"properties":{"api":{"type":"string"},"step":{"type":"string"},"resourceType":{"type":"string"},"urlPath":{"type":"string"},"method":{"type":"string"},"status":{"type":"integer"},"response":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}};
+const schema62 = {"type":"object","additionalProperties":false,"required":["status","response","src"],"properties":{"api":{"type":"string"},"step":{"type":"string"},"resourceType":{"type":"string"},"urlPath":{"type":"string"},"method":{"type":"string"},"status":{"type":"integer"},"response":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}};
 
-function validate103(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate105(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4641,8 +4904,8 @@ errors++;
 }
 }
 if(data.response !== undefined){
-if(!(validate98(data.response, {instancePath:instancePath+"/response",parentData:data,parentDataProperty:"response",rootData}))){
-vErrors = vErrors === null ? validate98.errors : vErrors.concat(validate98.errors);
+if(!(validate100(data.response, {instancePath:instancePath+"/response",parentData:data,parentDataProperty:"response",rootData}))){
+vErrors = vErrors === null ? validate100.errors : vErrors.concat(validate100.errors);
 errors = vErrors.length;
 }
 }
@@ -4682,13 +4945,13 @@ vErrors.push(err12);
 }
 errors++;
 }
-validate103.errors = vErrors;
+validate105.errors = vErrors;
 return errors === 0;
 }
 
-const schema62 = {"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}};
+const schema64 = {"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}};
 
-function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate108(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4713,7 +4976,7 @@ vErrors.push(err1);
 errors++;
 }
 for(const key0 in data){
-if(!(func2.call(schema62.properties, key0))){
+if(!(func2.call(schema64.properties, key0))){
 const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err2];
@@ -4727,7 +4990,7 @@ errors++;
 if(data.kind !== undefined){
 let data0 = data.kind;
 if(!((((((data0 === "ack") || (data0 === "field")) || (data0 === "request")) || (data0 === "no_request")) || (data0 === "stored")) || (data0 === "redirect"))){
-const err3 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema62.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err3 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema64.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4851,12 +5114,12 @@ vErrors.push(err12);
 }
 errors++;
 }
-validate106.errors = vErrors;
+validate108.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate97(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate99(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4982,8 +5245,8 @@ errors++;
 }
 }
 if(data1.message !== undefined){
-if(!(validate98(data1.message, {instancePath:instancePath+"/send/message",parentData:data1,parentDataProperty:"message",rootData}))){
-vErrors = vErrors === null ? validate98.errors : vErrors.concat(validate98.errors);
+if(!(validate100(data1.message, {instancePath:instancePath+"/send/message",parentData:data1,parentDataProperty:"message",rootData}))){
+vErrors = vErrors === null ? validate100.errors : vErrors.concat(validate100.errors);
 errors = vErrors.length;
 }
 }
@@ -5135,8 +5398,8 @@ let data10 = data.mocks;
 if(Array.isArray(data10)){
 const len0 = data10.length;
 for(let i0=0; i0<len0; i0++){
-if(!(validate103(data10[i0], {instancePath:instancePath+"/mocks/" + i0,parentData:data10,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate103.errors : vErrors.concat(validate103.errors);
+if(!(validate105(data10[i0], {instancePath:instancePath+"/mocks/" + i0,parentData:data10,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate105.errors : vErrors.concat(validate105.errors);
 errors = vErrors.length;
 }
 }
@@ -5157,8 +5420,8 @@ let data12 = data.expects;
 if(Array.isArray(data12)){
 const len1 = data12.length;
 for(let i1=0; i1<len1; i1++){
-if(!(validate106(data12[i1], {instancePath:instancePath+"/expects/" + i1,parentData:data12,parentDataProperty:i1,rootData}))){
-vErrors = vErrors === null ? validate106.errors : vErrors.concat(validate106.errors);
+if(!(validate108(data12[i1], {instancePath:instancePath+"/expects/" + i1,parentData:data12,parentDataProperty:i1,rootData}))){
+vErrors = vErrors === null ? validate108.errors : vErrors.concat(validate108.errors);
 errors = vErrors.length;
 }
 }
@@ -5210,7 +5473,7 @@ vErrors.push(err26);
 }
 errors++;
 }
-validate97.errors = vErrors;
+validate99.errors = vErrors;
 return errors === 0;
 }
 
@@ -5561,8 +5824,8 @@ let data15 = data.launches;
 if(Array.isArray(data15)){
 const len5 = data15.length;
 for(let i5=0; i5<len5; i5++){
-if(!(validate73(data15[i5], {instancePath:instancePath+"/launches/" + i5,parentData:data15,parentDataProperty:i5,rootData}))){
-vErrors = vErrors === null ? validate73.errors : vErrors.concat(validate73.errors);
+if(!(validate75(data15[i5], {instancePath:instancePath+"/launches/" + i5,parentData:data15,parentDataProperty:i5,rootData}))){
+vErrors = vErrors === null ? validate75.errors : vErrors.concat(validate75.errors);
 errors = vErrors.length;
 }
 }
@@ -5583,8 +5846,8 @@ let data17 = data.tests;
 if(Array.isArray(data17)){
 const len6 = data17.length;
 for(let i6=0; i6<len6; i6++){
-if(!(validate97(data17[i6], {instancePath:instancePath+"/tests/" + i6,parentData:data17,parentDataProperty:i6,rootData}))){
-vErrors = vErrors === null ? validate97.errors : vErrors.concat(validate97.errors);
+if(!(validate99(data17[i6], {instancePath:instancePath+"/tests/" + i6,parentData:data17,parentDataProperty:i6,rootData}))){
+vErrors = vErrors === null ? validate99.errors : vErrors.concat(validate99.errors);
 errors = vErrors.length;
 }
 }

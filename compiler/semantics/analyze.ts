@@ -11,6 +11,8 @@ import { closest } from '../dictionaries/closest.ts';
 import { checkHl7Path, resolveHl7Version, unknownHl7VersionMessage, messageTypeStatus, triggerStatus, suggestMessageTypes, suggestTriggers } from '../dictionaries/hl7.ts';
 import { checkFhirType, checkSearchParamName } from './fhir-checks.ts';
 import { isTimeZone, timeZoneNames } from './time-zones.ts';
+import { checkPatchBody } from './fhir-patch.ts';
+import { lowerResponse } from './response-shape.ts';
 
 export interface PlanParts {
   auths: P.Auth[];
@@ -60,6 +62,11 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
 
   const apiKinds = new Map<string, string>();
   for (const f of files) for (const d of f.decls) if (d.kind === 'api') apiKinds.set(d.name.name, d.apiKind.name);
+  const apiFormats = new Map<string, string>();
+  for (const f of files) for (const d of f.decls) if (d.kind === 'api') {
+    const format = d.settings.find((x) => x.key.name === 'format');
+    apiFormats.set(d.name.name, (format && S.settingString([format])) ?? 'json');
+  }
   const senders = files.flatMap((f) => f.decls.filter((d): d is A.SenderDecl => d.kind === 'sender').map((d) => ({ d, file: f.file })));
 
   // 2. Lower each declaration.
@@ -74,7 +81,7 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
         case 'sender': parts.senders.push(lowerSender(d, f.file, r, src, symbols, (id) => refTop(r, f.file, 'workflow', id))); break;
         case 'workflow': {
           const routedBy = senders.filter((s) => s.d.routes.some((rt) => rt.workflow.name === d.name.name));
-          parts.workflows.push(lowerWorkflow(d, f.file, r, src, symbols, routedBy, apiKinds, refTop));
+          parts.workflows.push(lowerWorkflow(d, f.file, r, src, symbols, routedBy, apiKinds, refTop, apiFormats));
           break;
         }
         case 'launch': parts.launches.push(lowerLaunch(d, f.file, r, src, symbols)); break;
@@ -380,6 +387,8 @@ interface BodyContext {
   container: string;
   src: (r: A.Range) => string;
   apiKinds: Map<string, string>;
+  /** rest APIs' response formats (json, text, xml). */
+  apiFormats?: Map<string, string>;
   refApi?: (id: A.Ident) => unknown;
   ids: Set<string>;
   counters: Record<string, number>;
@@ -391,6 +400,7 @@ function lowerWorkflow(
   d: A.WorkflowDecl, file: string, r: Reporter, src: (r: A.Range) => string, symbols: SymbolTable,
   routedBy: Array<{ d: A.SenderDecl; file: string }>, apiKinds: Map<string, string>,
   refTop: (r: Reporter, file: string, kind: SymbolKind, id: A.Ident, what?: SymbolKind) => Declaration | undefined,
+  apiFormats?: Map<string, string>,
 ): P.Workflow {
   const s = S.readSettings(d.settings, S.workflowSpec, `workflow ${d.name.name}`, r, d.name.range);
   if (!routedBy.length) {
@@ -410,7 +420,7 @@ function lowerWorkflow(
   }
   vars.set('message', builtin('message', file, 'record', ['type', 'trigger', 'controlId', 'version', 'receivedAt', 'sender']));
 
-  const ctx: BodyContext = { file, r, symbols, container: d.name.name, src, apiKinds, ids: new Set(), counters: {}, refApi: (id) => refTop(r, file, 'api', id) };
+  const ctx: BodyContext = { file, r, symbols, container: d.name.name, src, apiKinds, apiFormats, ids: new Set(), counters: {}, refApi: (id) => refTop(r, file, 'api', id) };
   const firstRef = symbols.references.length;
   const steps = lowerBody(d.body, ctx, vars, d.range.end.offset, missing);
   const used = new Set<string>();
@@ -539,6 +549,7 @@ function lowerStmt(st: A.Stmt, ctx: BodyContext, vars: Map<string, VarInfo>, ect
         const interaction: P.Step['interaction'] =
           st.verb === 'create' ? (st.conditional ? 'conditional_create' : 'create')
           : st.verb === 'update' ? (st.conditional ? 'conditional_update' : 'update')
+          : st.verb === 'patch' ? (st.conditional ? 'conditional_patch' : 'patch')
           : (st.verb as 'read');
         step = { id, kind: 'fhir', interaction, resourceType: type.name, src: src(st.range) };
         if (st.api) step.api = st.api.name;
@@ -549,7 +560,9 @@ function lowerStmt(st: A.Stmt, ctx: BodyContext, vars: Map<string, VarInfo>, ect
           step.params = ex(params).expr;
         }
         if (st.pages) step.maxPages = st.pages.value;
+        if (st.verb === 'patch') checkPatchBody(type.name, st.body, r);
         if (st.body) step.body = ex(st.body).expr;
+        if (st.response) r.error('HDC2011', st.response.range, 'FHIR steps answer with resources; response declarations are for rest APIs', 'Remove the response block: read the resource\'s elements directly.');
       } else {
         const method = st.verb.toUpperCase() as P.Step['method'];
         step = { id, kind: 'rest', method, api: st.api!.name, urlPath: ex(st.urlPath!).expr, src: src(st.range) };
@@ -558,10 +571,19 @@ function lowerStmt(st: A.Stmt, ctx: BodyContext, vars: Map<string, VarInfo>, ect
         if (st.headers) step.headers = ex(st.headers).expr;
         if (st.body) step.body = ex(st.body).expr;
       }
+      let responseKeys: string[] | undefined;
+      if (st.response && st.protocol === 'rest') {
+        if (ctx.apiFormats?.get(st.api!.name) === 'text') {
+          r.error('HDC6001', st.response.range, `"${st.api!.name}" answers with text, which has no fields`, `Declare format json or xml on api ${st.api!.name}, or remove the response block.`);
+        }
+        const shape = lowerResponse(st.response, r, src);
+        step.response = shape.fields;
+        responseKeys = shape.keys;
+      }
       if (st.target) {
         step.named = true;
         const search = st.protocol === 'fhir' && st.verb === 'search';
-        define(st.target, 'step', { type: 'record', resourceType: st.resourceType?.name, search, detail: `${st.verb} ${st.api?.name ?? ''} ${st.resourceType?.name ?? ''}`.replace(/\s+/g, ' ').trim() });
+        define(st.target, 'step', { type: 'record', resourceType: st.resourceType?.name, search, keys: responseKeys, detail: `${st.verb} ${st.api?.name ?? ''} ${st.resourceType?.name ?? ''}`.replace(/\s+/g, ' ').trim() });
       }
       return step;
     }

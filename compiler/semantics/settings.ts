@@ -60,7 +60,7 @@ export const apiSpec: SettingsSpec = {
   timeout: { kind: 'duration', doc: 'Per-request timeout (default 30s).' },
   retry: { kind: 'number', doc: 'Total attempts for idempotent requests (default 3).' },
   backoff: { kind: 'duration', doc: 'First retry delay, doubling each attempt (default 500ms).' },
-  format: { kind: 'enum', options: ['json', 'text'], doc: 'How response bodies are read (rest APIs; default json).' },
+  format: { kind: 'enum', options: ['json', 'text', 'xml'], doc: 'How response bodies are read (rest APIs; default json; xml is parsed into a navigable value).' },
   version: { kind: 'enum', options: ['R4'], doc: 'FHIR version (fhir APIs; R4).' },
   validate: { kind: 'enum', options: ['fhir', 'none'], doc: 'fhir: check request bodies against the R4 definitions before sending (fhir APIs; hdc test does by default); none: never.' },
   header: { kind: 'header', doc: 'A header sent with every request: header "X-Key" env("KEY").', repeatable: true },

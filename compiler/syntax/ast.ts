@@ -74,7 +74,7 @@ export interface WorkflowDecl extends Node { kind: 'workflow'; name: Ident; sett
 export type Stmt = RequestStmt | IfStmt | ForStmt | LetStmt | StoreStmt | SendStmt | RejectStmt | ErrorStmt;
 export interface ErrorStmt extends Node { kind: 'error' }
 
-export type FhirVerb = 'read' | 'search' | 'create' | 'update' | 'delete';
+export type FhirVerb = 'read' | 'search' | 'create' | 'update' | 'patch' | 'delete';
 export type HttpVerb = 'get' | 'post' | 'put' | 'patch' | 'delete';
 export interface RequestStmt extends Node {
   kind: 'request';
@@ -92,6 +92,19 @@ export interface RequestStmt extends Node {
   query?: Expr;
   headers?: Expr;
   body?: Expr;
+  /** rest: the declared shape of the response (`response { total = data.count as number }`). */
+  response?: ResponseDecl;
+}
+export interface ResponseDecl extends Node { fields: ResponseFieldDecl[] }
+/** `name = PATH [as CONVERSION] [optional]` or `name = each PATH { … } [optional]`. */
+export interface ResponseFieldDecl extends Node {
+  name: Ident;
+  path: Expr;
+  as?: Ident;
+  /** `each PATH { … }`: the path is a list, every item read with `fields`. */
+  each?: boolean;
+  fields?: ResponseFieldDecl[];
+  optional?: boolean;
 }
 export interface IfStmt extends Node { kind: 'if'; cond: Expr; then: Stmt[]; else?: Stmt[]; elseRange?: Range }
 export interface ForStmt extends Node { kind: 'for'; variable: Ident; over: Expr; body: Stmt[] }

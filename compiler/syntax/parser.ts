@@ -499,7 +499,8 @@ class Parser {
     const v = this.next();
     const verb = v.image as A.FhirVerb | A.HttpVerb;
     const vr = tokenRange(v);
-    const rest = ['get', 'post', 'put', 'patch'].includes(verb) || (verb === 'delete' && this.is(T.StringLiteral, 1));
+    // `delete`/`patch API "/path"` are REST calls; `delete`/`patch API Type …` FHIR interactions.
+    const rest = ['get', 'post', 'put'].includes(verb) || ((verb === 'delete' || verb === 'patch') && (this.is(T.StringLiteral, 1) || this.is(T.StringLiteral)));
     if (rest) {
       const api = this.name('an API name', `Write: ${verb} API "/path"`);
       if (!this.is(T.StringLiteral)) this.fail('a path', `Write: ${verb} ${api.name} "/path/{id}"`);
@@ -509,12 +510,13 @@ class Parser {
         if (this.eat(K.query)) s.query = this.expr();
         else if (this.eat(K.headers)) s.headers = this.expr();
         else if (this.eat(K.body)) s.body = this.expr();
+        else if (this.isContextual('response') && this.is(T.LBrace, 1)) s.response = this.responseDecl();
         else break;
       }
       s.range = span(vr, this.prevEnd());
       return s;
     }
-    if (!['read', 'search', 'create', 'update', 'delete'].includes(verb)) this.fail('a step', 'Unknown step.', vr);
+    if (!['read', 'search', 'create', 'update', 'patch', 'delete'].includes(verb)) this.fail('a step', 'Unknown step.', vr);
     const first = this.name('a resource type', `Write: ${verb} [API] ResourceType …`);
     let api: A.Ident | undefined;
     let resourceType = first;
@@ -541,14 +543,47 @@ class Parser {
         if (this.eat(K.if_none_exist)) s.conditional = this.objectExpr();
         break;
       case 'update':
+      case 'patch':
         if (this.eat(K.where)) s.conditional = this.objectExpr();
         else s.id = this.expr();
-        this.expect(K.body, '"body"', 'Write: update API Type ID body { … }');
+        this.expect(K.body, '"body"', `Write: ${verb} API Type ID body { … }`);
         s.body = this.expr();
         break;
     }
+    // Parsed here too so that the checker can say why a FHIR step takes none.
+    if (this.isContextual('response') && this.is(T.LBrace, 1)) s.response = this.responseDecl();
     s.range = span(vr, this.prevEnd());
     return s;
+  }
+
+  /** A name that is a keyword only here (`response`, `optional`): an identifier to the lexer. */
+  private isContextual(word: string, k = 0): boolean {
+    const t = this.peek(k);
+    return t?.tokenType === T.Identifier && t.image === word;
+  }
+
+  /** `response { name = PATH [as CONVERSION] [optional], name = each PATH { … } }` */
+  private responseDecl(): A.ResponseDecl {
+    const kw = this.next();
+    const b = this.block('response block', () => this.responseField(), isName);
+    return { fields: b.items, range: span(tokenRange(kw), b.range) };
+  }
+  private responseField(): A.ResponseFieldDecl {
+    const name = this.name('a field name', 'Write: total = data.count as number');
+    this.expect(T.Equals, '"="', `Write: ${name.name} = data.${name.name}`);
+    const f: A.ResponseFieldDecl = { name, path: { kind: 'error', range: this.here() }, range: name.range };
+    if (this.isKw('each')) {
+      this.next();
+      f.each = true;
+      f.path = this.postfix();
+      f.fields = this.block('each block', () => this.responseField(), isName).items;
+    } else {
+      f.path = this.postfix();
+      if (this.eat(K.as)) f.as = this.name('a conversion', 'One of string, number, boolean, date, datetime, list, record.');
+    }
+    if (this.isContextual('optional') && !this.is(T.Equals, 1)) { this.next(); f.optional = true; }
+    f.range = span(name.range, this.prevEnd());
+    return f;
   }
 
   // ---- smart launch ----

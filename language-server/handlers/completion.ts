@@ -17,10 +17,11 @@ import * as C from '../completion-sources.ts';
 import type { ServerContext } from '../server.ts';
 import type { ProjectAnalysis } from '../analysis.ts';
 import { uriToPath } from '../workspace.ts';
+import { RESPONSE_CONVERSIONS } from '../../compiler/semantics/response-shape.ts';
 
 export const completionTriggerCharacters = ['.', '-', '^'];
 
-const FHIR_VERBS = ['read', 'search', 'create', 'update', 'delete'];
+const FHIR_VERBS = ['read', 'search', 'create', 'update', 'patch', 'delete'];
 const REST_VERBS = ['get', 'post', 'put', 'patch', 'delete'];
 const STATEMENT_KEYWORDS = ['if', 'for', 'let', 'store', 'send', 'reject', ...FHIR_VERBS, 'get', 'post', 'put', 'patch'];
 const TOP_KEYWORDS = ['import', 'auth', 'api', 'sender', 'workflow', 'smart', 'test'];
@@ -191,6 +192,7 @@ function structureSegments(version: string, accepted: string[]): string[] {
 function body(site: Site, frame: Frame, spec: S.SettingsSpec | undefined, settings: A.Setting[] = []): CompletionItem[] {
   const s = site.cur.statement;
   if (frame.kind === 'object') return objectItems(site, frame);
+  if (frame.kind === 'response') return tokenIs(s[s.length - 1], 'as') ? C.keywordItems([...RESPONSE_CONVERSIONS], 0) : [];
   if (s.length === 0) {
     return [
       ...C.keywordItems(STATEMENT_KEYWORDS, 1),
@@ -211,21 +213,24 @@ function statement(site: Site, s: IToken[]): CompletionItem[] | undefined {
   const verb = s[i];
   const rest = s.slice(i + 1);
   const inLaunch = site.cur.decl?.kind === 'launch';
-  if (i === 2 && !verb) return C.keywordItems(inLaunch ? ['read', 'search'] : [...FHIR_VERBS, ...REST_VERBS.filter((v) => v !== 'delete')], 0);
-  if (tokenIs(verb, ...FHIR_VERBS) && !(tokenIs(verb, 'delete') && isType(rest[1], T.StringLiteral))) {
+  if (i === 2 && !verb) return C.keywordItems(inLaunch ? ['read', 'search'] : [...FHIR_VERBS, ...REST_VERBS.filter((v) => !FHIR_VERBS.includes(v))], 0);
+  // `delete`/`patch API "/path"` are REST calls; `patch API Type …` a FHIR patch.
+  const restForm = tokenIs(verb, 'delete', 'patch') && (isType(rest[1], T.StringLiteral) || (rest.length === 1 && apisOfKind(site, 'rest').some((a) => a.name === rest[0]!.image)));
+  if (tokenIs(verb, ...FHIR_VERBS) && !restForm) {
     const apis = inLaunch ? [] : apisOfKind(site, 'fhir');
+    if (rest.length === 0 && tokenIs(verb, 'patch')) return [...C.declarationItems([...apis, ...apisOfKind(site, 'rest')]), ...C.resourceTypeItems()];
     if (rest.length === 0) return [...C.declarationItems(apis), ...C.resourceTypeItems()];
     if (rest.length === 1 && apis.some((a) => a.name === rest[0]!.image)) return C.resourceTypeItems();
     const typeTok = rest.find((t) => /^[A-Z]/.test(t.image) && fhir.isResourceType(t.image));
     const last = s[s.length - 1]!;
-    if (tokenIs(verb, 'create', 'update') && typeTok === last) return C.keywordItems(tokenIs(verb, 'create') ? ['body'] : ['where', 'body'], 0);
+    if (tokenIs(verb, 'create', 'update', 'patch') && typeTok === last) return C.keywordItems(tokenIs(verb, 'create') ? ['body'] : ['where', 'body'], 0);
     if (tokenIs(verb, 'search') && typeTok === last) return C.keywordItems(['pages'], 1);
     if (tokenIs(last, 'body', 'where')) return [];
     return typeTok && !tokenIs(verb, 'search') ? expressionItems(site, textAfter(site, typeTok)) : [];
   }
   if (tokenIs(verb, ...REST_VERBS)) {
     if (rest.length === 0) return C.declarationItems([...apisOfKind(site, 'rest'), ...apisOfKind(site, 'fhir')]);
-    if (rest.length >= 2) return C.keywordItems(['query', 'headers', 'body'], 0);
+    if (rest.length >= 2) return C.keywordItems(['query', 'headers', 'body', 'response'], 0);
     return [];
   }
   if (tokenIs(verb, 'reject')) return rest.length === 0 ? C.keywordItems(['AE', 'AR'], 0) : expressionItems(site, textAfter(site, rest[0]!));
@@ -269,7 +274,7 @@ function objectItems(site: Site, frame: Frame): CompletionItem[] {
   const used = new Set(usedKeys(site, frame));
   if (tokenIs(verb, 'search') && frame.keyPath.length === 0) return C.searchParamItems(type, used);
   const inBody = owner.some((t) => tokenIs(t, 'body'));
-  if (tokenIs(verb, 'create', 'update') && inBody) {
+  if (tokenIs(verb, 'create', 'update', 'patch') && inBody) {
     const elements = C.elementsAt(type, frame.keyPath.join('.'));
     return C.elementItems(elements, true).filter((i) => !used.has(i.label));
   }

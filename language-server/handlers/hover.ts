@@ -13,7 +13,7 @@ import { functions } from '../../compiler/semantics/functions.ts';
 import { builtinDoc } from '../../compiler/semantics/lower-expr.ts';
 import * as S from '../../compiler/semantics/settings.ts';
 import type { Declaration } from '../../compiler/semantics/symbols.ts';
-import { nodesAt } from '../ast-walk.ts';
+import { nodesAt, walk } from '../ast-walk.ts';
 import { DEFAULT_HL7_VERSION } from '../completion-sources.ts';
 import { toLspRange, touches } from '../ranges.ts';
 import { symbolAt } from '../symbol-at.ts';
@@ -162,6 +162,10 @@ function memberHover(analysis: ProjectAnalysis, file: A.SourceFile, m: A.MemberE
   if (e.kind !== 'ref') return undefined;
   const root = e.name;
   const v = scopeAt(analysis.project, file.file, offset).variables.filter((d) => d.name === root).pop();
+  if (v?.keys && v.kind === 'step' && parts.length === 1) {
+    const field = responseOf(analysis, v)?.fields.find((f) => f.name.name === parts[0]);
+    if (field) return { text: `**${root}.${responseFieldText(field)}** — declared response field`, range: m.property.range };
+  }
   if (!v?.resourceType || !fhir.isResourceType(v.resourceType)) return undefined;
   const base = v.search ? 'Bundle' : v.resourceType;
   const r = fhir.resolveElementPath(base, parts.join('.'), v.resourceType);
@@ -212,7 +216,11 @@ function declarationText(analysis: ProjectAnalysis, d: Declaration): string {
       return [`**workflow ${d.name}** — ${where}`, '', `run by ${senders.join(', ') || 'no sender'}; ${w?.body.length ?? 0} steps`].join('\n');
     }
     case 'launch': return `**smart launch ${d.name}** — ${where}`;
-    case 'step': return `**${d.name}** (step in ${d.container}) — ${d.detail ?? ''}${d.resourceType ? `\n\nResult: ${d.search ? `Bundle of ${d.resourceType}` : d.resourceType}` : ''}`;
+    case 'step': {
+      const response = responseOf(analysis, d);
+      const result = response ? `\n\nResponse: ${response.fields.map(responseFieldText).join(', ')}` : d.resourceType ? `\n\nResult: ${d.search ? `Bundle of ${d.resourceType}` : d.resourceType}` : '';
+      return `**${d.name}** (step in ${d.container}) — ${d.detail ?? ''}${result}`;
+    }
     case 'field': {
       const path = findFieldPath(decls, d);
       return `**${d.name}** (field of sender ${d.container}${d.type ? `, ${d.type}` : ''})${path ? ` — \`${path}\`` : ''}${d.keys ? `\n\nKeys: ${d.keys.join(', ')}` : ''}`;
@@ -220,6 +228,24 @@ function declarationText(analysis: ProjectAnalysis, d: Declaration): string {
     case 'variable': return `**${d.name}** (${d.detail ?? 'variable'}${d.type ? `, ${d.type}` : ''})${d.keys ? `\n\nKeys: ${d.keys.join(', ')}` : ''}`;
     default: return `**${d.kind} ${d.name}** — ${where}`;
   }
+}
+
+/** The `response { … }` declared by the request a step declaration names. */
+function responseOf(analysis: ProjectAnalysis, d: Declaration): A.ResponseDecl | undefined {
+  const file = analysis.files.get(d.file);
+  if (!file) return undefined;
+  let found: A.ResponseDecl | undefined;
+  walk(file, (n) => {
+    const st = n as unknown as A.RequestStmt;
+    if (!found && st.kind === 'request' && st.response && st.target?.range.start.offset === d.range.start.offset) found = st.response;
+  });
+  return found;
+}
+
+/** `total: number`, `open: list of { id: string, start: datetime }`, `note: string (optional)`. */
+function responseFieldText(f: A.ResponseFieldDecl): string {
+  const type = f.fields ? `list of { ${f.fields.map(responseFieldText).join(', ')} }` : f.as?.name ?? 'any';
+  return `${f.name.name}: ${type}${f.optional ? ' (optional)' : ''}`;
 }
 
 function findFieldPath(decls: A.Decl[], d: Declaration): string | undefined {

@@ -1,6 +1,6 @@
 // FHIR interactions: read, search (following `next` links up to maxPages and merging the pages
 // into one searchset Bundle), create, update, conditional create (If-None-Exist), conditional
-// update and delete.
+// update, patch and conditional patch (JSON Patch, see fhir-patch.ts) and delete.
 import type { Step } from '../../compiler/schema/plan.types.ts';
 import { encodePathSegment } from '../http/api-url.ts';
 import type { ApiResponse, HttpMethod } from '../http/types.ts';
@@ -9,6 +9,7 @@ import { describeProblems, validateFhirResource } from './fhir-validation.ts';
 import { headerValues, queryPairs, toText } from './request-values.ts';
 import { storedResult, type HttpResult, type StepContext } from './step-context.ts';
 import { WorkflowError } from './workflow-error.ts';
+import { JSON_PATCH, patchOperations } from './fhir-patch.ts';
 
 export const DEFAULT_MAX_PAGES = 10;
 const FHIR_JSON = 'application/fhir+json';
@@ -81,6 +82,16 @@ export async function runFhirStep(step: Step, ctx: StepContext): Promise<HttpRes
       const query = params();
       if (!query.length) throw new WorkflowError(`conditional update ${type} needs parameters`, { transient: false, src: step.src });
       return pick(await send('PUT', type, { body: await resource(), query }));
+    }
+    case 'patch':
+    case 'conditional_patch': {
+      const body = JSON.stringify(patchOperations(ctx.evaluate(step.body), type, step.src));
+      // Every operation sets a whole element to a fixed value: repeating the request is safe.
+      const extra: SendExtra = { body, headers: { 'content-type': JSON_PATCH }, idempotent: true };
+      if (interaction === 'patch') return pick(await send('PATCH', at(rawId()), extra));
+      const query = params();
+      if (!query.length) throw new WorkflowError(`conditional patch ${type} needs parameters`, { transient: false, src: step.src });
+      return pick(await send('PATCH', type, { ...extra, query }));
     }
     case 'delete':
       if (step.resourceId) return pick(await send('DELETE', at(rawId())));

@@ -6,14 +6,15 @@ import { WorkflowError } from '../engine/workflow-error.ts';
 import { ApiBase } from './api-url.ts';
 import { backoffDelay, isRefusedUnprocessed, isTransientStatus, parseRetryAfter } from './retry-policy.ts';
 import { TransportError, type ApiRequest, type ApiResponse, type Transport, type WireResponse } from './types.ts';
+import { parseXml, XmlError } from './xml.ts';
 
 export interface ResolvedApi {
   name: string;
   kind: 'fhir' | 'rest' | 'hl7';
   baseUrl: string;
-  format?: 'json' | 'text';
   /** fhir APIs: `fhir` validates request bodies before they are sent. */
   validate?: 'fhir' | 'none';
+  format?: 'json' | 'text' | 'xml';
   headers: Record<string, string>;
   timeoutMs: number;
   retry: { attempts: number; backoffMs: number };
@@ -146,10 +147,19 @@ function flattenHeaders(h: WireResponse['headers']): Record<string, string> {
   return out;
 }
 
-function readBody(res: WireResponse, req: ApiRequest): { body: unknown; json?: string } {
+function readBody(res: WireResponse, req: ApiRequest): { body: unknown; json?: string; text?: string } {
   const text = res.body.toString('utf8');
   if (req.responseType === 'text') return { body: text };
   if (text.trim() === '') return { body: null };
+  if (req.responseType === 'xml') {
+    try {
+      return { body: parseXml(text), text };
+    } catch (err) {
+      if (!(err instanceof XmlError)) throw err;
+      // The reason and line only: the content may hold patient data.
+      throw new WorkflowError(`${req.label}: the response (${res.status}) is not well-formed XML: ${err.message}`, { transient: false, src: req.src, status: res.status });
+    }
+  }
   try {
     return { body: JSON.parse(text), json: text };
   } catch {

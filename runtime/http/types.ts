@@ -17,8 +17,8 @@ export interface ApiRequest {
   body?: string | Buffer;
   /** Safe to send twice (GET/PUT/DELETE, conditional create): decides whether retries are allowed. */
   idempotent: boolean;
-  /** How the response body is read. */
-  responseType: 'json' | 'text';
+  /** How the response body is read (xml: parsed by xml.ts into a navigable value). */
+  responseType: 'json' | 'text' | 'xml';
   /** Words for messages, e.g. `GET ehr Patient`. */
   label: string;
   /** The plan node behind the request: named in errors. */
@@ -34,6 +34,8 @@ export interface ApiResponse {
   body: unknown;
   /** The body's JSON text as received, when `body` was parsed from it (saves serialising it again). */
   json?: string;
+  /** The body's text as received when it was read as XML (kept for the run history). */
+  text?: string;
   /** The URL finally requested (without credentials). */
   url: string;
 }

@@ -96,7 +96,7 @@ export class MockTransport implements Transport {
     }
     if (f.text !== undefined) return { body: Buffer.from(f.text), contentType: 'text/plain' };
     const value = f.json ? evaluate(f.json, { vars: {} }) : null;
-    if (typeof value === 'string' && (kind?.kind === 'hl7' || kind?.format === 'text')) return { body: Buffer.from(value), contentType: 'text/plain' };
+    if (typeof value === 'string' && (kind?.kind === 'hl7' || kind?.format === 'text' || kind?.format === 'xml')) return { body: Buffer.from(value), contentType: 'text/plain' };
     return { body: Buffer.from(JSON.stringify(value)), contentType: jsonType };
   }
 }

@@ -22,7 +22,7 @@ test('check passes on the examples and compile writes a valid, deterministic pla
   const first = readFileSync(out, 'utf8');
   const plan = JSON.parse(first);
   assert.ok(validate(plan), JSON.stringify(validate.errors));
-  assert.is(plan.senders.length, 3);
+  assert.is(plan.senders.length, 4);
   assert.is(plan.launches.length, 1);
   assert.not.match(first, /s3cr3t|BEGIN PRIVATE KEY/);
   hdc(['compile', 'examples', '-o', out]);

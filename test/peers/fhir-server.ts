@@ -258,6 +258,11 @@ export async function startFhirServer(opts: FhirServerOptions = {}): Promise<Fhi
       }
     }
 
+    // This server takes JSON Patch only (not FHIRPath Patch), declared as such, like HAPI.
+    if (method === 'PATCH' && !(req.headers['content-type'] ?? '').startsWith('application/json-patch+json')) {
+      return send(res, record, 415, outcome('not-supported', 'PATCH takes application/json-patch+json'));
+    }
+
     if (opts.routes) {
       const handled = await opts.routes({ req, res, method, path: rel, url, body, repo, baseUrl });
       if (handled) {

@@ -2,6 +2,7 @@
 //   GET  {base}/charges?encounter=…&from=…&to=…  → { encounter, from, to, currency, total, items }
 //   POST {base}/admissions                      → 201 { id, receivedAt, ...body }
 //   GET  {base}/admissions, {base}/admissions/:id
+// and a scheduling service answering in JSON, XML and text (scheduling-routes.ts).
 // Charges are computed deterministically from the query (see `chargesFor`), so a test can
 // predict the numbers a workflow will forward.
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
@@ -9,6 +10,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import { applyFault, FaultInjector, readBody, recordRequest, type Fault, type RecordedRequest } from './http-recording.ts';
 import { listenLoopback, type TlsKeyPair } from './listen.ts';
+import { addSchedulingRoutes, type Booking } from './scheduling-routes.ts';
 
 export type { Fault, RecordedRequest } from './http-recording.ts';
 
@@ -48,6 +50,8 @@ export interface RestApi {
   requests: RecordedRequest[];
   /** Stored POST /admissions bodies, oldest first. */
   admissions: Admission[];
+  /** Bookings made with POST /bookings, oldest first. */
+  bookings: Booking[];
   fault(f: Fault): void;
   clearFaults(): void;
   close(): Promise<void>;
@@ -91,6 +95,7 @@ export async function startRestApi(opts: RestApiOptions): Promise<RestApi> {
   const basePath = (opts.basePath ?? '/api').replace(/\/$/, '');
   const requests: RecordedRequest[] = [];
   const admissions: Admission[] = [];
+  const bookings: Booking[] = [];
   const faults = new FaultInjector();
   const app = new Koa();
   const router = new Router({ prefix: basePath });
@@ -183,6 +188,7 @@ export async function startRestApi(opts: RestApiOptions): Promise<RestApi> {
     ctx.body = found;
   });
 
+  addSchedulingRoutes(router, bookings);
   app.use(router.routes());
   app.use(router.allowedMethods());
   app.use((ctx) => {
@@ -197,6 +203,7 @@ export async function startRestApi(opts: RestApiOptions): Promise<RestApi> {
     origin: listening.origin,
     requests,
     admissions,
+    bookings,
     fault: (f) => faults.add(f),
     clearFaults: () => faults.clear(),
     close: () => listening.close(),
