@@ -25,6 +25,8 @@ export interface CompileOptions {
   emit?: boolean;
   /** Parse results by file, reused while the text is unchanged (the language server keeps one). */
   parseCache?: Map<string, { text: string; result: ReturnType<typeof parse> }>;
+  /** Literal secrets become a warning and an env() marker in the plan (local experiments only). */
+  allowLiteralSecrets?: boolean;
 }
 
 const toPosix = (p: string) => p.split(sep).join('/');
@@ -78,7 +80,7 @@ export function compileSources(sources: Map<string, string>, opts: CompileOption
   }
   let analysis;
   try {
-    analysis = analyze(files, diagnostics, fileExists);
+    analysis = analyze(files, diagnostics, fileExists, { allowLiteralSecrets: opts.allowLiteralSecrets });
   } catch (e) {
     diagnostics.push(internalError(files[0]?.file ?? '', e));
     return { diagnostics: sortDiagnostics(diagnostics), project: { files, symbols: undefined as unknown as SymbolTable } };

@@ -36,7 +36,7 @@ export const codes = {
   HDC5001: 'A secret is written as a literal; use env() or file().',
   HDC5002: 'A redirect target is not an absolute https URL.',
   HDC5003: 'A redirect target is not in the launch\'s declared targets.',
-  HDC5004: 'A URL that must use https does not.',
+  HDC5004: 'A URL the runtime calls uses http to a host other than loopback (an error; a warning on loopback).',
   HDC5005: 'A launch has no client authentication or issuer allow-list.',
   // 6xxx: types
   HDC6001: 'Type mismatch the compiler can see.',

@@ -3,13 +3,14 @@
 import type * as A from '../syntax/ast.ts';
 import type * as P from '../schema/plan.types.ts';
 import type { Diagnostic } from '../diagnostics.ts';
-import { Reporter } from './reporter.ts';
+import { Reporter, type AnalyzeOptions } from './reporter.ts';
 import { SymbolTable, type Declaration, type SymbolKind } from './symbols.ts';
 import { lowerExpr, srcOf, type ExprContext, type VarInfo } from './lower-expr.ts';
 import * as S from './settings.ts';
 import { closest } from '../dictionaries/closest.ts';
 import { checkHl7Path, resolveHl7Version, unknownHl7VersionMessage, messageTypeStatus, triggerStatus, suggestMessageTypes, suggestTriggers } from '../dictionaries/hl7.ts';
 import { checkFhirType, checkSearchParamName } from './fhir-checks.ts';
+import { checkUrl } from './url-checks.ts';
 
 export interface PlanParts {
   auths: P.Auth[];
@@ -27,9 +28,9 @@ const DEFAULT_ATTEMPTS = 3;
 const DEFAULT_BACKOFF_MS = 500;
 const FIELD_BUILTINS = ['message'];
 
-export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileExists: (path: string) => boolean): Analysis {
+export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileExists: (path: string) => boolean, options: AnalyzeOptions = {}): Analysis {
   const symbols = new SymbolTable();
-  const root = new Reporter('', diagnostics);
+  const root = new Reporter('', diagnostics, options);
   const parts: PlanParts = { auths: [], apis: [], senders: [], workflows: [], launches: [], tests: [] };
 
   // 1. Declarations.
@@ -100,7 +101,7 @@ function lowerAuth(d: A.AuthDecl, file: string, r: Reporter, src: (r: A.Range) =
   if (kind === 'basic') Object.assign(auth, { user: v('user'), password: v('password') });
   if (kind === 'bearer') auth.token = v('token');
   if (kind === 'oauth2' || kind === 'smart_backend') {
-    if (s.has('token_url')) auth.tokenUrl = v('token_url');
+    if (s.has('token_url')) { auth.tokenUrl = v('token_url'); checkUrl(r, s.get('token_url')![0].values[0], 'the token URL'); }
     auth.clientId = v('client_id');
     if (kind === 'oauth2') {
       auth.clientSecret = v('client_secret');
@@ -115,20 +116,6 @@ function lowerAuth(d: A.AuthDecl, file: string, r: Reporter, src: (r: A.Range) =
     if (scope !== undefined) auth.scope = scope;
   }
   return auth;
-}
-
-function checkUrl(r: Reporter, a: A.Atom, what: string): void {
-  if (a.kind !== 'string') return;
-  let url: URL;
-  try { url = new URL(a.value); } catch {
-    r.error('HDC2007', a.range, `${what} is not an absolute URL`, 'Write the full URL: "https://host/path".');
-    return;
-  }
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !loopback) {
-    r.warning('HDC5004', a.range, `${what} does not use https`, 'Patient data travels only over TLS outside loopback: use an https:// URL.',
-      [{ replacement: JSON.stringify(a.value.replace(/^http:/, 'https:')), range: a.range }]);
-  }
 }
 
 function lowerApi(d: A.ApiDecl, file: string, r: Reporter, src: (r: A.Range) => string, refAuth: (id: A.Ident) => unknown): P.Api | undefined {
@@ -671,7 +658,7 @@ function lowerLaunch(d: A.LaunchDecl, file: string, r: Reporter, src: (r: A.Rang
   if (s.has('private_key')) { launch.privateKey = v('private_key'); launch.alg = (S.settingString(s.get('alg')) as P.Launch['alg']) ?? 'RS384'; }
   if (s.has('kid')) launch.kid = v('kid');
   if (s.has('standalone')) { launch.standalone = v('standalone'); checkUrl(r, s.get('standalone')![0].values[0], 'the standalone FHIR base'); }
-  if (s.has('redirect_uri')) launch.redirectUri = v('redirect_uri');
+  if (s.has('redirect_uri')) { launch.redirectUri = v('redirect_uri'); checkUrl(r, s.get('redirect_uri')![0].values[0], 'the redirect_uri'); }
   if (login) launch.login = login;
   const scope = launch.scope.split(/\s+/);
   if (issuers.length && !scope.includes('launch')) r.warning('HDC2007', s.get('scope')?.[0].values[0].range ?? d.name.range, 'EHR launch needs the "launch" scope', 'Add "launch" to scope.');
