@@ -11,6 +11,7 @@ import { closest } from '../dictionaries/closest.ts';
 import { checkHl7Path, resolveHl7Version, unknownHl7VersionMessage, messageTypeStatus, triggerStatus, suggestMessageTypes, suggestTriggers } from '../dictionaries/hl7.ts';
 import { checkFhirType, checkSearchParamName } from './fhir-checks.ts';
 import { checkUrl } from './url-checks.ts';
+import { checkFhirBody, type BodyCheckContext } from './fhir-body-checks.ts';
 
 export interface PlanParts {
   auths: P.Auth[];
@@ -31,6 +32,7 @@ const FIELD_BUILTINS = ['message'];
 export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileExists: (path: string) => boolean, options: AnalyzeOptions = {}): Analysis {
   const symbols = new SymbolTable();
   const root = new Reporter('', diagnostics, options);
+  for (const f of files) root.addText(f.file, f.text);
   const parts: PlanParts = { auths: [], apis: [], senders: [], workflows: [], launches: [], tests: [] };
 
   // 1. Declarations.
@@ -357,6 +359,8 @@ interface BodyContext {
   counters: Record<string, number>;
   /** Launch fetch blocks use the launch's token: no API is named. */
   launch?: boolean;
+  /** Value maps' outputs, for FHIR binding checks of `map(x)` values. */
+  mapOutputs?: BodyCheckContext['mapOutputs'];
 }
 
 function lowerWorkflow(
@@ -521,7 +525,11 @@ function lowerStmt(st: A.Stmt, ctx: BodyContext, vars: Map<string, VarInfo>, ect
           step.params = ex(params).expr;
         }
         if (st.pages) step.maxPages = st.pages.value;
-        if (st.body) step.body = ex(st.body).expr;
+        if (st.body) {
+          step.body = ex(st.body).expr;
+          checkFhirBody(type.name, st.body, st.verb === 'create' || st.verb === 'update', type.range,
+            { r, typeOf: (name) => vars.get(name)?.type, mapOutputs: ctx.mapOutputs });
+        }
       } else {
         const method = st.verb.toUpperCase() as P.Step['method'];
         step = { id, kind: 'rest', method, api: st.api!.name, urlPath: ex(st.urlPath!).expr, src: src(st.range) };

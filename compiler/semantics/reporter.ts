@@ -10,8 +10,12 @@ export interface AnalyzeOptions {
 }
 
 export class Reporter {
-  constructor(public file: string, private out: Diagnostic[], readonly options: AnalyzeOptions = {}) {}
-  for(file: string): Reporter { return new Reporter(file, this.out, this.options); }
+  constructor(public file: string, private out: Diagnostic[], readonly options: AnalyzeOptions = {}, private texts = new Map<string, string>()) {}
+  for(file: string): Reporter { return new Reporter(file, this.out, this.options, this.texts); }
+  /** Makes a file's text available to textOf (for quick fixes that rewrite what was written). */
+  addText(file: string, text: string): void { this.texts.set(file, text); }
+  /** The source text of a range in this file, when known. */
+  textOf(range: Range): string | undefined { return this.texts.get(this.file)?.slice(range.start.offset, range.end.offset); }
   report(severity: Severity, code: Code, range: Range, summary: string, detail: string, suggestions: Suggestion[] = []): void {
     const d: Diagnostic = { code, severity, summary, detail, file: this.file, range };
     if (suggestions.length) d.suggestions = suggestions;
