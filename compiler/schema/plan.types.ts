@@ -395,7 +395,7 @@ export interface Step {
   then?: Step[];
   else?: Step[];
   /**
-   * for_each: the loop variable.
+   * for_each: the loop variable. let: present on an assignment (name = value), the variable given a new value.
    */
   var?: string;
   over?: Expr;

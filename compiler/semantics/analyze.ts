@@ -416,7 +416,7 @@ function definedNames(body: A.Stmt[], file: string): Map<string, { index: number
   const visit = (stmts: A.Stmt[], index: number) => {
     for (const st of stmts) {
       if (st.kind === 'request' && st.target && !out.has(st.target.name)) out.set(st.target.name, { index, decl: { kind: 'step', name: st.target.name, file, range: st.target.range, declRange: st.range } });
-      if (st.kind === 'let' && !out.has(st.name.name)) out.set(st.name.name, { index, decl: { kind: 'variable', name: st.name.name, file, range: st.name.range, declRange: st.range } });
+      if (st.kind === 'let' && !st.assign && !out.has(st.name.name)) out.set(st.name.name, { index, decl: { kind: 'variable', name: st.name.name, file, range: st.name.range, declRange: st.range } });
       if (st.kind === 'if') { visit(st.then, index); visit(st.else ?? [], index); }
       if (st.kind === 'for') visit(st.body, index);
     }
@@ -446,6 +446,12 @@ function lowerBody(body: A.Stmt[], ctx: BodyContext, outer: Map<string, VarInfo>
     if (step) steps.push(step);
   });
   return steps;
+}
+
+/** Whether an if statement gives `name` a value on every path through it. */
+function assignedIn(st: A.IfStmt, name: string): boolean {
+  const sets = (body: A.Stmt[] | undefined): boolean => (body ?? []).some((s) => (s.kind === 'let' && s.assign && s.name.name === name) || (s.kind === 'if' && assignedIn(s, name)));
+  return sets(st.then) && sets(st.else);
 }
 
 function walkRefs(e: A.Expr, f: (r: A.RefExpr) => void): void {
@@ -546,15 +552,23 @@ function lowerStmt(st: A.Stmt, ctx: BodyContext, vars: Map<string, VarInfo>, ect
       return step;
     }
     case 'if': {
-      const cond = ex(st.cond);
+      // A condition that reads a name set in only one branch of an earlier if tests it: inside the
+      // condition and the branches, the name counts as checked.
+      const guarded = new Map(vars);
+      walkRefs(st.cond, (ref) => { const v = guarded.get(ref.name); if (v?.maybe) guarded.set(ref.name, { ...v, maybe: undefined }); });
+      const cond = lowerExpr(st.cond, { ...ectx, vars: guarded });
       const firstDecl = ctx.symbols.declarations.length;
-      const step: P.Step = { id: autoId('if'), kind: 'if', cond: cond.expr, then: lowerBody(st.then, ctx, vars, scopeEnd), src: src(st.range) };
-      if (st.else) step.else = lowerBody(st.else, ctx, vars, scopeEnd);
-      // Names defined inside a branch stay visible after it (null when the branch did not run).
-      for (const decl of ctx.symbols.declarations.slice(firstDecl)) {
-        if ((decl.kind === 'step' || decl.kind === 'variable') && decl.name !== undefined && !vars.has(decl.name) && !isLoopVar(decl)) {
-          vars.set(decl.name, { decl, type: decl.type ?? 'any' });
-        }
+      const step: P.Step = { id: autoId('if'), kind: 'if', cond: cond.expr, then: lowerBody(st.then, ctx, guarded, scopeEnd), src: src(st.range) };
+      if (st.else) step.else = lowerBody(st.else, ctx, guarded, scopeEnd);
+      for (const [name, v] of vars) if (v.maybe && assignedIn(st, name)) vars.set(name, { ...v, maybe: undefined });
+      // Names defined inside a branch stay visible after it, but unless both branches define them
+      // they may be unset (null): a use must test them first (HDC2021).
+      const inBranch = (decl: Declaration, body: A.Stmt[] | undefined) => (body ?? []).some((b) => b.range.start.offset <= decl.range.start.offset && decl.range.end.offset <= b.range.end.offset);
+      const decls = ctx.symbols.declarations.slice(firstDecl).filter((d) => (d.kind === 'step' || d.kind === 'variable') && !isLoopVar(d));
+      for (const decl of decls) {
+        if (vars.has(decl.name)) continue;
+        const both = decls.some((d) => d.name === decl.name && inBranch(d, st.then)) && decls.some((d) => d.name === decl.name && inBranch(d, st.else));
+        vars.set(decl.name, { decl, type: decl.type ?? 'any', ...(both ? {} : { maybe: true }) });
       }
       return step;
     }
@@ -574,6 +588,27 @@ function lowerStmt(st: A.Stmt, ctx: BodyContext, vars: Map<string, VarInfo>, ect
     }
     case 'let': {
       const v = ex(st.value);
+      const prior = vars.get(st.name.name);
+      if (st.assign) {
+        // `name = value`: a new value for a let variable defined before (or in an enclosing block).
+        if (!prior) {
+          lowerExpr({ kind: 'ref', name: st.name.name, range: st.name.range }, ectx);
+        } else if (prior.decl.kind !== 'variable' || prior.decl.detail === 'loop' || prior.decl.detail === 'built-in') {
+          const what = prior.decl.detail === 'loop' ? 'a loop variable' : prior.decl.detail === 'built-in' ? 'a built-in name' : `a ${prior.decl.kind}`;
+          r.error('HDC2022', st.name.range, `"${st.name.name}" is ${what}, not a let variable`,
+            `Only let variables take new values. Define one: let ${st.name.name}_value = …`);
+        } else {
+          ctx.symbols.refer(st.name.name, ctx.file, st.name.range, prior.decl);
+          vars.set(st.name.name, { ...prior, type: prior.type === v.type ? v.type : 'any', maybe: undefined });
+        }
+        return { id: stepId(ctx, st.name.name), kind: 'let', var: st.name.name, value: v.expr, src: src(st.range) };
+      }
+      if (prior && prior.decl.kind === 'variable' && prior.decl.detail !== 'built-in') {
+        r.error('HDC2020', st.name.range, `"${st.name.name}" is already defined`,
+          `It was defined at line ${prior.decl.range.start.line}. To give it a new value, write ${st.name.name} = … without let; to keep both, choose another name.`,
+          [{ replacement: '', range: { start: st.range.start, end: st.name.range.start }, label: 'Assign instead: drop let' }]);
+        return { id: stepId(ctx, st.name.name), kind: 'let', var: st.name.name, value: v.expr, src: src(st.range) };
+      }
       define(st.name, 'variable', { type: v.type });
       return { id: stepId(ctx, st.name.name), named: true, kind: 'let', value: v.expr, src: src(st.range) };
     }

@@ -95,7 +95,8 @@ export interface RequestStmt extends Node {
 }
 export interface IfStmt extends Node { kind: 'if'; cond: Expr; then: Stmt[]; else?: Stmt[]; elseRange?: Range }
 export interface ForStmt extends Node { kind: 'for'; variable: Ident; over: Expr; body: Stmt[] }
-export interface LetStmt extends Node { kind: 'let'; name: Ident; value: Expr }
+/** `let name = value` defines a variable; with `assign`, `name = value` gives a defined one a new value. */
+export interface LetStmt extends Node { kind: 'let'; name: Ident; value: Expr; assign?: boolean }
 export interface StoreStmt extends Node { kind: 'store'; value: Expr; collection: StringLit; key?: Expr }
 export interface SendStmt extends Node { kind: 'send'; value: Expr | 'message'; valueRange: Range; api: Ident; urlPath?: Expr }
 export interface RejectStmt extends Node { kind: 'reject'; code: Ident; text: Expr }

@@ -399,6 +399,7 @@ class Parser {
     return { kind: 'workflow', name, settings, body: b.items, range: span(tokenRange(kw), b.range) };
   }
 
+  private static requestVerbs = new Set<TokenType>([K.read, K.search, K.create, K.update, K.delete, K.get, K.post, K.put, K.patch]);
   private static stmtStarts = new Set<TokenType>([K.if, K.for, K.let, K.store, K.send, K.reject, K.read, K.search, K.create, K.update, K.delete, K.get, K.post, K.put, K.patch]);
   private startsStmt(t: IToken, index: number): boolean {
     if (Parser.stmtStarts.has(t.tokenType)) return true;
@@ -462,6 +463,12 @@ class Parser {
         if (isName(t) && this.is(T.Equals, 1)) {
           const target = this.name('a step name');
           this.next();
+          // `name = EXPRESSION` (not a request verb): a new value for a let variable.
+          const verb = this.peek();
+          if (!verb || !Parser.requestVerbs.has(verb.tokenType)) {
+            const value = this.expr();
+            return { kind: 'let', name: target, value, assign: true, range: span(target.range, value.range) };
+          }
           const req = this.request();
           req.target = target;
           req.range = span(target.range, req.range);

@@ -116,7 +116,8 @@ export class RunExecutor {
         case 'let': {
           const value = recorded ? result.value : (s.ctx.evaluate(step.value) ?? null);
           if (!recorded) record({ value });
-          s.vars[step.id] = value;
+          // An assignment (`var`) gives the let variable it names a new value.
+          s.vars[step.var ?? step.id] = value;
           return undefined;
         }
         case 'if': {

@@ -93,7 +93,7 @@ async function walk(steps: Step[], ctx: StepContext, vars: Record<string, unknow
         break;
       }
       case 'let':
-        vars[step.id] = ctx.evaluate(step.value) ?? null;
+        vars[step.var ?? step.id] = ctx.evaluate(step.value) ?? null;
         break;
       case 'if':
         await walk((truthy(ctx.evaluate(step.cond)) ? step.then : step.else) ?? [], ctx, vars);
