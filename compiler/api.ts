@@ -155,7 +155,7 @@ function internalError(file: string, e: unknown): Diagnostic {
 
 // ---- editor queries ------------------------------------------------------------------------------
 export interface ScopeInfo {
-  block?: { kind: 'auth' | 'api' | 'sender' | 'workflow' | 'launch' | 'test'; name: string; range: Range };
+  block?: { kind: 'auth' | 'api' | 'sender' | 'workflow' | 'launch' | 'test' | 'map'; name: string; range: Range };
   /** The sender's declared HL7 version (inside a sender), or of the senders routing to a workflow. */
   hl7Version?: string;
   variables: Declaration[];

@@ -11,7 +11,8 @@ import { closest } from '../dictionaries/closest.ts';
 import { checkHl7Path, resolveHl7Version, unknownHl7VersionMessage, messageTypeStatus, triggerStatus, suggestMessageTypes, suggestTriggers } from '../dictionaries/hl7.ts';
 import { checkFhirType, checkSearchParamName } from './fhir-checks.ts';
 import { checkUrl } from './url-checks.ts';
-import { checkFhirBody, type BodyCheckContext } from './fhir-body-checks.ts';
+import { checkFhirBody } from './fhir-body-checks.ts';
+import { lowerValueMap, mapOutputs, resolveValueMap } from './value-maps.ts';
 
 export interface PlanParts {
   auths: P.Auth[];
@@ -36,7 +37,7 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
   const parts: PlanParts = { auths: [], apis: [], senders: [], workflows: [], launches: [], tests: [] };
 
   // 1. Declarations.
-  const declKinds: Record<string, SymbolKind> = { auth: 'auth', api: 'api', sender: 'sender', workflow: 'workflow', launch: 'launch', test: 'test' };
+  const declKinds: Record<string, SymbolKind> = { auth: 'auth', api: 'api', sender: 'sender', workflow: 'workflow', launch: 'launch', test: 'test', map: 'map' };
   for (const f of files) {
     const r = root.for(f.file);
     for (const d of f.decls) {
@@ -64,13 +65,16 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
   for (const f of files) for (const d of f.decls) if (d.kind === 'api') apiKinds.set(d.name.name, d.apiKind.name);
   const senders = files.flatMap((f) => f.decls.filter((d): d is A.SenderDecl => d.kind === 'sender').map((d) => ({ d, file: f.file })));
 
+  // Value maps first: senders and workflows copy them where they are used.
+  for (const f of files) for (const d of f.decls) if (d.kind === 'map') lowerValueMap(d, root.for(f.file), symbols, (range) => srcOf(f.file, range));
+
   // 2. Lower each declaration.
   for (const f of files) {
     const r = root.for(f.file);
     const src = (range: A.Range) => srcOf(f.file, range);
     for (const d of f.decls) {
       switch (d.kind) {
-        case 'import': break;
+        case 'import': case 'map': break;
         case 'auth': { const a = lowerAuth(d, f.file, r, src); if (a) parts.auths.push(a); break; }
         case 'api': { const a = lowerApi(d, f.file, r, src, (id) => refTop(r, f.file, 'auth', id)); if (a) parts.apis.push(a); break; }
         case 'sender': parts.senders.push(lowerSender(d, f.file, r, src, symbols, (id) => refTop(r, f.file, 'workflow', id))); break;
@@ -282,6 +286,10 @@ function lowerSender(d: A.SenderDecl, file: string, r: Reporter, src: (r: A.Rang
     m.type = type;
     const decl = symbols.declarations[symbols.declarations.length - 1];
     decl.type = type;
+    if (f.map) {
+      const vm = resolveValueMap(f.map, r, symbols, file);
+      if (vm) { m.map = vm; decl.valueMap = vm.name; }
+    }
     return m;
   };
   const fields = d.fields.map((f) => lowerField(f, d.name.name));
@@ -359,8 +367,6 @@ interface BodyContext {
   counters: Record<string, number>;
   /** Launch fetch blocks use the launch's token: no API is named. */
   launch?: boolean;
-  /** Value maps' outputs, for FHIR binding checks of `map(x)` values. */
-  mapOutputs?: BodyCheckContext['mapOutputs'];
 }
 
 function lowerWorkflow(
@@ -534,7 +540,7 @@ function lowerStmt(st: A.Stmt, ctx: BodyContext, vars: Map<string, VarInfo>, ect
         if (st.body) {
           step.body = ex(st.body).expr;
           checkFhirBody(type.name, st.body, st.verb === 'create' || st.verb === 'update', type.range,
-            { r, typeOf: (name) => vars.get(name)?.type, mapOutputs: ctx.mapOutputs });
+            { r, typeOf: (name) => vars.get(name)?.type, mapOf: (name) => vars.get(name)?.decl.valueMap, mapOutputs: (name) => mapOutputs(ctx.symbols, name) });
         }
       } else {
         const method = st.verb.toUpperCase() as P.Step['method'];

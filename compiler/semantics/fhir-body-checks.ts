@@ -16,6 +16,8 @@ export interface BodyCheckContext {
   typeOf(name: string): ValueType | undefined;
   /** The output values of a value map used as `name(x)`, for binding checks. */
   mapOutputs?(name: string): { values: string[]; line: number } | undefined;
+  /** The value map a mapped field applies (`sex = PID-8 -> gender`). */
+  mapOf?(name: string): string | undefined;
 }
 
 const SCALAR = new Set<ValueType>(['string', 'number', 'boolean', 'date', 'datetime', 'record']);
@@ -147,12 +149,13 @@ function checkItem(root: string, path: string, label: string, res: ResolvedEleme
       `${label} has a required binding to ${binding.valueSet}: ${listCodes(binding.codes)}.${near.length ? ` Did you mean "${near[0]}"?` : ''}`,
       near.map((n) => ({ replacement: JSON.stringify(n), range: value.range })));
   }
-  if (value.kind === 'call' && ctx.mapOutputs) {
-    const out = ctx.mapOutputs(value.callee.name);
+  const mapName = value.kind === 'call' ? value.callee.name : value.kind === 'ref' ? ctx.mapOf?.(value.name) : undefined;
+  if (mapName && ctx.mapOutputs) {
+    const out = ctx.mapOutputs(mapName);
     const bad = out?.values.filter((v) => !binding.codes.includes(v)) ?? [];
     if (out && bad.length) {
-      r.error('HDC4012', value.range, `map ${value.callee.name} gives ${bad.map((b) => `"${b}"`).join(', ')}, not ${label} code${bad.length > 1 ? 's' : ''}`,
-        `${label} has a required binding to ${binding.valueSet}: ${listCodes(binding.codes)}. Fix the map at line ${out.line}.`);
+      r.error('HDC4012', value.range, `map ${mapName} gives ${bad.map((b) => `"${b}"`).join(', ')}, which ${label} does not allow`,
+        `${label} has a required binding to ${binding.valueSet}: ${listCodes(binding.codes)}. Fix map ${mapName} at line ${out.line}.`);
     }
   }
 }

@@ -82,13 +82,20 @@ export function lowerExpr(e: A.Expr, ctx: ExprContext): { expr: Expr; type: Valu
       return { expr, type };
     }
     case 'call': {
+      const valueMap = Object.hasOwn(functions, e.callee.name) ? undefined : ctx.symbols.valueMaps.get(e.callee.name);
+      if (valueMap) {
+        const args = e.args.map((a) => lowerExpr(a, ctx));
+        ctx.symbols.refer(e.callee.name, ctx.file, e.callee.range, valueMap.decl);
+        if (args.length !== 1) ctx.r.error('HDC2010', e.range, `map ${e.callee.name}() takes 1 argument, got ${args.length}`, `Write: ${e.callee.name}(value)`);
+        return { expr: { map: valueMap.map, args: args.map((a) => a.expr), src }, type: args[0]?.type === 'list' ? 'list' : 'string' };
+      }
       const sig = functions[e.callee.name];
       const testing = TESTS_FOR_NULL.has(e.callee.name) ? { ...ctx, testing: true } : ctx;
       const args = e.args.map((a) => lowerExpr(a, testing));
       if (!sig) {
-        const near = closest(e.callee.name, Object.keys(functions), 1);
+        const near = closest(e.callee.name, [...Object.keys(functions), ...ctx.symbols.valueMaps.keys()], 1);
         ctx.r.error('HDC2009', e.callee.range, `unknown function "${e.callee.name}"`,
-          `Functions: ${Object.keys(functions).join(', ')}.`, near.map((n) => ({ replacement: n, range: e.callee.range })));
+          `Functions: ${Object.keys(functions).join(', ')}${ctx.symbols.valueMaps.size ? `; maps: ${[...ctx.symbols.valueMaps.keys()].join(', ')}` : ''}.`, near.map((n) => ({ replacement: n, range: e.callee.range })));
         return { expr: { call: e.callee.name, args: args.map((a) => a.expr), src }, type: 'any' };
       }
       if (e.args.length < sig.min || e.args.length > sig.max) {

@@ -6,6 +6,7 @@
 //   kept repetition (without it, the path's own component/subcomponent);
 // - `as` converts: string, number, date, datetime (as the expression functions do), raw (the
 //   escaped ER7 text as written);
+// - `map` (`-> NAME`) then applies a value map to the value (each item of a list);
 // - `each: SEG` + `fields` gives one record per SEG segment; inside, paths on SEG read the current
 //   segment and paths on other segments read the whole message.
 // A path with `*` yields a list — unless the compiler typed the field as a scalar (string,
@@ -18,6 +19,7 @@ import type { FieldMapping, Hl7Path } from '../../compiler/schema/plan.types.ts'
 import { evaluate, type Scope } from '../expr/evaluate.ts';
 import { toDate, toDatetime, toNumber, toText } from '../expr/convert.ts';
 import { truthy } from '../expr/values.ts';
+import { applyValueMap } from '../expr/value-map.ts';
 import type { Hl7Message, Hl7Repetition, Hl7Segment, Hl7Value } from '../hl7/index.ts';
 
 const SCALAR_TYPES = new Set(['string', 'number', 'boolean', 'date', 'datetime']);
@@ -65,6 +67,12 @@ function valuesReader(f: FieldMapping, path: Hl7Path, inCurrent: boolean): (msg:
 }
 
 function compileField(f: FieldMapping, group: string | undefined): Reader {
+  const read = compileRead(f, group);
+  const map = f.map;
+  return map ? (msg, out, current) => applyValueMap(map, read(msg, out, current)) : read;
+}
+
+function compileRead(f: FieldMapping, group: string | undefined): Reader {
   const path = f.path!;
   const inCurrent = group !== undefined && path.segment === group;
   const list = (inCurrent ? path.fieldRep === '*' : path.segmentRep === '*' || path.fieldRep === '*') && !SCALAR_TYPES.has(f.type);
