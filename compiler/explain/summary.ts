@@ -178,6 +178,7 @@ function flattenFields(fields: FieldMapping[], prefix: string): SenderSummary['f
     let from = f.path?.text ?? '';
     if (f.where) from += ` where ${exprText(f.where)}`;
     if (f.select?.length) from += ` → .${f.select.join('.')}`;
+    if (f.map) from += ` → map ${f.map.name}`;
     return [{ name, from, conversion: f.as ?? '', type: f.type }];
   });
 }
