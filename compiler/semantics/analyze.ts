@@ -669,7 +669,7 @@ function lowerLaunch(d: A.LaunchDecl, file: string, r: Reporter, src: (r: A.Rang
       if (ls.has('client_id')) login.clientId = lv('client_id');
       if (ls.has('client_secret')) login.clientSecret = lv('client_secret');
       if (ls.has('scope')) login.scope = S.settingString(ls.get('scope'));
-      if (ls.has('url')) login.url = lv('url');
+      if (ls.has('url')) { login.url = lv('url'); if (d.login.method.name === 'ldap') checkUrl(r, ls.get('url')![0].values[0], 'the LDAP URL', 'ldaps'); }
       if (ls.has('bind_dn')) login.bindDn = S.settingString(ls.get('bind_dn'));
       if (ls.has('query')) login.query = S.settingString(ls.get('query'));
       const lctx: ExprContext = { file, r, symbols, vars: new Map([['claims', builtin('claims', file, 'record')]]), src };

@@ -119,7 +119,7 @@ export const loginSpecs: Record<string, SettingsSpec> = {
     scope: { kind: 'string', doc: 'Scopes (default "openid profile email").' },
   },
   ldap: {
-    url: value('ldap:// or ldaps:// URL.', true),
+    url: value('ldaps:// URL (ldap:// on loopback only).', true),
     bind_dn: { kind: 'string', doc: 'DN template with {username}.', required: true },
   },
   users: {},
