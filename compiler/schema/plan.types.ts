@@ -416,7 +416,7 @@ export interface Step {
   then?: Step[];
   else?: Step[];
   /**
-   * for_each: the loop variable. let: present on an assignment (name = value), the variable given a new value.
+   * for_each: the loop variable. let and named steps: the variable written when it differs from id (an assignment `name = value`, or a name defined in both branches of an if).
    */
   var?: string;
   over?: Expr;

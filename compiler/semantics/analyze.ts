@@ -501,7 +501,7 @@ function lowerStmt(st: A.Stmt, ctx: BodyContext, vars: Map<string, VarInfo>, ect
     const decl: Declaration = { kind, name: name.name, file: ctx.file, range: name.range, declRange: st.range, container: ctx.container, visible: { from: st.range.end.offset, to: scopeEnd }, ...info };
     ctx.symbols.declare(decl);
     const prior = vars.get(name.name);
-    if (prior && prior.decl.kind !== 'variable' && prior.decl.detail !== 'built-in') {
+    if (prior && prior.decl.detail !== 'built-in') {
       r.error('HDC2002', name.range, `"${name.name}" is already defined`, `It was defined at line ${prior.decl.range.start.line}; choose another name.`);
     } else if (prior?.decl.detail === 'built-in') {
       r.error('HDC2002', name.range, `"${name.name}" is a built-in name`, 'Choose another name.');
@@ -552,6 +552,8 @@ function lowerStmt(st: A.Stmt, ctx: BodyContext, vars: Map<string, VarInfo>, ect
       }
       if (st.target) {
         step.named = true;
+        // The same name in both branches of an if: two steps, one variable.
+        if (id !== st.target.name) step.var = st.target.name;
         const search = st.protocol === 'fhir' && st.verb === 'search';
         define(st.target, 'step', { type: 'record', resourceType: st.resourceType?.name, search, detail: `${st.verb} ${st.api?.name ?? ''} ${st.resourceType?.name ?? ''}`.replace(/\s+/g, ' ').trim() });
       }
@@ -616,7 +618,8 @@ function lowerStmt(st: A.Stmt, ctx: BodyContext, vars: Map<string, VarInfo>, ect
         return { id: stepId(ctx, st.name.name), kind: 'let', var: st.name.name, value: v.expr, src: src(st.range) };
       }
       define(st.name, 'variable', { type: v.type });
-      return { id: stepId(ctx, st.name.name), named: true, kind: 'let', value: v.expr, src: src(st.range) };
+      const letId = stepId(ctx, st.name.name);
+      return { id: letId, named: true, kind: 'let', ...(letId !== st.name.name ? { var: st.name.name } : {}), value: v.expr, src: src(st.range) };
     }
     case 'store': {
       const step: P.Step = { id: autoId('store'), kind: 'store', value: ex(st.value).expr, collection: st.collection.value, src: src(st.range) };

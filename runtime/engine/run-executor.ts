@@ -108,8 +108,9 @@ export class RunExecutor {
             this.recordText(s, step, path, started, stored ?? JSON.stringify(plain));
           }
           if (step.named) {
-            s.vars[step.id] = res.body;
-            s.vars.$meta[step.id] = { status: res.status, headers: res.headers };
+            // `var`: a name given in both branches of an if (the ids differ, the variable is one).
+            s.vars[step.var ?? step.id] = res.body;
+            s.vars.$meta[step.var ?? step.id] = { status: res.status, headers: res.headers };
           }
           return undefined;
         }

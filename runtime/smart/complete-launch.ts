@@ -87,8 +87,8 @@ async function walk(steps: Step[], ctx: StepContext, vars: Record<string, unknow
         }
         const res = await runFhirStep(step, ctx);
         if (step.named) {
-          vars[step.id] = res.body;
-          vars.$meta[step.id] = { status: res.status, headers: res.headers };
+          vars[step.var ?? step.id] = res.body;
+          vars.$meta[step.var ?? step.id] = { status: res.status, headers: res.headers };
         }
         break;
       }

@@ -35,10 +35,15 @@ workflow admit {
     a = concat(a, "-three")
     note = "known"
   }
+  if raw_sex == "F" {
+    let branch = "then"
+  } else {
+    let branch = "else"
+  }
   let g = gender(raw_sex)
   let p = priority(raw_sex)
   let absent = gender(null)
-  store { a: a, note: note, g: g, p: p, absent: absent, sex: sex, race: race, list: gender(["M", "X", null]) } in "seen" key mrn
+  store { a: a, note: note, branch: branch, g: g, p: p, absent: absent, sex: sex, race: race, list: gender(["M", "X", null]) } in "seen" key mrn
 }
 `;
 
@@ -79,8 +84,8 @@ test('let, assignment inside and outside an if, and map calls give the values th
     await done;
     assert.equal(finished.map((f) => f.status), ['done', 'done']);
     const byKey = Object.fromEntries(engine.store.records('seen').map((r) => [r.key, r.value]));
-    assert.equal(byKey['12345'], { a: 'two-three', note: 'known', g: 'female', p: null, absent: null, sex: 'female', race: [], list: ['male', 'unknown', null] });
-    assert.equal(byKey['999'], { a: 'two', note: 'none', g: 'unknown', p: null, absent: null, sex: 'unknown', race: null, list: ['male', 'unknown', null] });
+    assert.equal(byKey['12345'], { a: 'two-three', note: 'known', branch: 'then', g: 'female', p: null, absent: null, sex: 'female', race: [], list: ['male', 'unknown', null] });
+    assert.equal(byKey['999'], { a: 'two', note: 'none', branch: 'else', g: 'unknown', p: null, absent: null, sex: 'unknown', race: null, list: ['male', 'unknown', null] });
   } finally {
     await engine.stop();
   }
