@@ -40,4 +40,21 @@ test('a value from the environment that is not a URL at all is refused', () => {
     (e: unknown) => e instanceof UnresolvedValuesError && e.problems.includes('apis.hdc:3: the base URL of api ehr is not an absolute URL'));
 });
 
+test('an LDAP directory from the environment must use ldaps outside loopback', () => {
+  const withLdap = (): Plan => ({
+    ...makePlan([]),
+    launches: [{
+      name: 'portal', clientId: 'c', scope: 'openid', issuers: [], fetch: [], src: 'l.hdc:1:1-9:1',
+      redirect: { rules: [], otherwise: { to: 'https://forms.example.org/done', src: 'l.hdc:8:5-8:40' } },
+      login: { kind: 'ldap', url: { env: 'LDAP_URL', src: 'l.hdc:4:9-4:24' }, bindDn: 'uid={username}', src: 'l.hdc:3:3-6:3' },
+    }],
+  });
+  assert.throws(() => resolvePlanValues(withLdap(), { env: { LDAP_URL: 'ldap://directory.example.org' }, workDir: '.' }),
+    (e: unknown) => e instanceof UnresolvedValuesError && e.problems.includes('l.hdc:4: the LDAP URL of launch portal must use ldaps outside loopback, got ldap://directory.example.org'));
+  const warnings: string[] = [];
+  resolvePlanValues(withLdap(), { env: { LDAP_URL: 'ldap://127.0.0.1:3890' }, workDir: '.', warn: (m) => warnings.push(m) });
+  assert.equal(warnings, ['l.hdc:4: the LDAP URL of launch portal uses ldap on loopback (127.0.0.1:3890): local development only']);
+  resolvePlanValues(withLdap(), { env: { LDAP_URL: 'ldaps://directory.example.org' }, workDir: '.' });
+});
+
 test.run();
