@@ -26,6 +26,8 @@ export interface CompileOptions {
   emit?: boolean;
   /** Parse results by file, reused while the text is unchanged (the language server keeps one). */
   parseCache?: Map<string, { text: string; result: ReturnType<typeof parse> }>;
+  /** Literal secrets become a warning and an env() marker in the plan (local experiments only). */
+  allowLiteralSecrets?: boolean;
 }
 
 const toPosix = (p: string) => p.split(sep).join('/');
@@ -79,7 +81,7 @@ export function compileSources(sources: Map<string, string>, opts: CompileOption
   }
   let analysis;
   try {
-    analysis = analyze(files, diagnostics, fileExists);
+    analysis = analyze(files, diagnostics, fileExists, { allowLiteralSecrets: opts.allowLiteralSecrets });
   } catch (e) {
     diagnostics.push(internalError(files[0]?.file ?? '', e));
     return { diagnostics: sortDiagnostics(diagnostics), project: { files, symbols: undefined as unknown as SymbolTable } };
@@ -152,7 +154,7 @@ function internalError(file: string, e: unknown): Diagnostic {
 
 // ---- editor queries ------------------------------------------------------------------------------
 export interface ScopeInfo {
-  block?: { kind: 'auth' | 'api' | 'sender' | 'workflow' | 'launch' | 'test'; name: string; range: Range };
+  block?: { kind: 'auth' | 'api' | 'sender' | 'workflow' | 'launch' | 'test' | 'map'; name: string; range: Range };
   /** The sender's declared HL7 version (inside a sender), or of the senders routing to a workflow. */
   hl7Version?: string;
   variables: Declaration[];

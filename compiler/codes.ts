@@ -20,6 +20,9 @@ export const codes = {
   HDC2009: 'Unknown function.',
   HDC2010: 'Wrong number of arguments to a function.',
   HDC2011: 'An API of the wrong kind for this step.',
+  HDC2020: 'A `let` names a variable that is already defined; assign it with `name = value` instead.',
+  HDC2021: 'A name defined inside an `if` branch is used after the `if` without a test that it is set.',
+  HDC2022: 'An assignment to a name that is not a `let` variable.',
   // 3xxx: HL7
   HDC3001: 'The HL7 segment does not exist in the declared version.',
   HDC3002: 'The HL7 field does not exist on this segment.',
@@ -32,12 +35,17 @@ export const codes = {
   // 4xxx: FHIR
   HDC4001: 'Unknown FHIR R4 resource type.',
   HDC4002: 'Unknown search parameter for this resource type.',
-  HDC4010: 'A patch body sets an element the resource type does not have, or one a patch may not set.',
+  HDC4010: 'A FHIR body names an element the resource or data type does not have.',
+  HDC4011: 'A FHIR body value has the wrong shape for its element (a text for a CodeableConcept, a single value for a list, a number for a boolean, …).',
+  HDC4012: 'A code outside the required binding of its FHIR element (a literal, or a value map\'s output).',
+  HDC4013: 'A created or updated FHIR resource lacks a required element.',
+  HDC4014: 'A value map targets a code system whose codes it does not use.',
+  HDC4015: 'A patch body sets nothing, or sets what a patch may not (id, resourceType, a nested path).',
   // 5xxx: security and SMART
   HDC5001: 'A secret is written as a literal; use env() or file().',
   HDC5002: 'A redirect target is not an absolute https URL.',
   HDC5003: 'A redirect target is not in the launch\'s declared targets.',
-  HDC5004: 'A URL that must use https does not.',
+  HDC5004: 'A URL the runtime calls uses http to a host other than loopback (an error; a warning on loopback).',
   HDC5005: 'A launch has no client authentication or issuer allow-list.',
   // 6xxx: types
   HDC6001: 'Type mismatch the compiler can see.',

@@ -7,7 +7,7 @@ import { readTable } from '../compiler/dictionaries/read-table.ts';
 import type { Hl7VersionTable } from '../compiler/dictionaries/table-shapes.ts';
 import { functions } from '../compiler/semantics/functions.ts';
 import type { SettingsSpec } from '../compiler/semantics/settings.ts';
-import type { Declaration } from '../compiler/semantics/symbols.ts';
+import type { Declaration, SymbolTable } from '../compiler/semantics/symbols.ts';
 
 /** Used when a sender declares no version: the most common one in the field. */
 export const DEFAULT_HL7_VERSION = '2.5.1';
@@ -226,6 +226,18 @@ export function functionItems(): CompletionItem[] {
     insertText: f.max === 0 ? `${name}()` : `${name}($1)`,
     insertTextFormat: InsertTextFormat.Snippet,
     sortText: sortKey(3, i),
+  }));
+}
+
+/** Value maps, called like functions: gender(sex). */
+export function valueMapItems(maps: SymbolTable['valueMaps'] | undefined): CompletionItem[] {
+  return [...(maps?.values() ?? [])].map(({ map }, i) => ({
+    label: map.name,
+    kind: CompletionItemKind.Function,
+    detail: `map: ${map.table.slice(0, 4).map(([k, v]) => `${k} → ${v}`).join(', ')}${map.table.length > 4 ? ', …' : ''}${map.else !== undefined ? `, else ${map.else}` : ''}`,
+    insertText: `${map.name}($1)`,
+    insertTextFormat: InsertTextFormat.Snippet,
+    sortText: sortKey(3, 100 + i),
   }));
 }
 

@@ -13,10 +13,17 @@ runs. Nothing is written when there are errors (exit 1). The same sources always
 byte-identical plan; secrets appear only as env()/file() references.
 
 Options:
-  -o, --out FILE   Where to write the plan (default plan.json; - for standard output).`,
+  -o, --out FILE   Where to write the plan (default plan.json; - for standard output).
+  --allow-literal-secrets
+                   For local experiments: a secret written as a literal is a warning instead of
+                   an error, and the plan reads it from an HDC_LITERAL_SECRET_… variable instead
+                   of holding the value.`,
   async run(args) {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string', short: 'o', default: 'plan.json' } } });
-    const result = await compileFiles(positionals);
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: {
+      out: { type: 'string', short: 'o', default: 'plan.json' },
+      'allow-literal-secrets': { type: 'boolean', default: false },
+    } });
+    const result = await compileFiles(positionals, { allowLiteralSecrets: values['allow-literal-secrets'] });
     const shown = renderDiagnostics(result.diagnostics, 'text');
     if (shown) console.error(shown + '\n');
     if (!result.plan) {

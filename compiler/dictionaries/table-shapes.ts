@@ -80,3 +80,13 @@ export interface FhirR4Table {
   resourceSearchParams: FhirSearchParamRow[];
   domainResourceSearchParams: FhirSearchParamRow[];
 }
+
+/**
+ * Required bindings (fhir-r4-bindings.json), kept apart from fhir-r4.json so that only body checks
+ * read it. elements: type → element path → value set URL; valueSets: URL → system → codes.
+ */
+export interface FhirBindingsTable {
+  '//': string;
+  elements: Record<string, Record<string, string>>;
+  valueSets: Record<string, Record<string, string[]>>;
+}

@@ -46,6 +46,7 @@ function bare(e: PlanExpr): string {
     if (e.op === 'neg') return `-${exprText(args[0], operandPrecedence('neg', 0))}`;
     return `${exprText(args[0], operandPrecedence(e.op, 0))} ${e.op} ${exprText(args[1], operandPrecedence(e.op, 1))}`;
   }
+  if (e.map !== undefined) return `${e.map.name}(${((e.args ?? []) as PlanExpr[]).map((a) => exprText(a)).join(', ')})`;
   if (e.call !== undefined) return `${e.call}(${((e.args ?? []) as PlanExpr[]).map((a) => exprText(a)).join(', ')})`;
   if (e.template) return templateText(e.template as Array<string | PlanExpr>);
   if (e.object) {

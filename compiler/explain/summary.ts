@@ -181,6 +181,7 @@ function flattenFields(fields: FieldMapping[], prefix: string): SenderSummary['f
     let from = f.path?.text ?? '';
     if (f.where) from += ` where ${exprText(f.where)}`;
     if (f.select?.length) from += ` → .${f.select.join('.')}`;
+    if (f.map) from += ` → map ${f.map.name}`;
     return [{ name, from, conversion: f.as ?? '', type: f.type }];
   });
 }
@@ -212,7 +213,7 @@ function stepLine(s: Step): Line {
     case 'for_each':
       return { text: `for each ${s.var} in ${exprText(s.over)}:`, children: (s.steps ?? []).map(stepLine) };
     case 'let':
-      return { text: `let ${s.id} = ${exprText(s.value)}` };
+      return { text: s.var ? `set ${s.var} = ${exprText(s.value)}` : `let ${s.id} = ${exprText(s.value)}` };
     case 'store':
       return { text: `store ${exprText(s.value)} in collection "${s.collection}"${s.key ? `, key ${exprText(s.key)}` : ''}` };
     case 'send':

@@ -37,6 +37,16 @@ export function declItem(ctx: FormatContext, d: A.Decl): Item {
     }
     case 'launch':
       return launchItem(ctx, d);
+    case 'map': {
+      const entries = d.entries.map((e) => ctx.item(e.range, [], () => [`${e.key.raw}: ${e.value.raw}`]));
+      if (d.else) {
+        const range = { start: d.elseRange!.start, end: d.else.range.end };
+        entries.push(ctx.item(range, [], () => [`else: ${d.else!.raw}`]));
+      }
+      const head = `map ${d.name.name}${d.system ? ` to ${d.system.raw}` : ''}`;
+      const body = ctx.body((d.system ?? d.name).range.end.offset, entries);
+      return ctx.item(d.range, [body], (ind) => ctx.braced(head, body, ind));
+    }
     case 'test': {
       const body = ctx.body(d.name.range.end.offset, d.body.map((s) => testStmtItem(ctx, s)));
       return ctx.item(d.range, [body], (ind) => ctx.braced(`test ${d.name.raw}`, body, ind));
@@ -82,6 +92,7 @@ function fieldItem(ctx: FormatContext, f: A.FieldDecl): Item {
     f.where ? [' where ', ctx.exprs.expr(f.where)] : '',
     f.select ? ' -> .' + f.select.components.join('.') : '',
     f.as ? ' as ' + f.as.name : '',
+    f.map ? ' -> ' + f.map.name : '',
   ];
   return ctx.item(f.range, [], (ind) => ctx.lines(doc, ind));
 }

@@ -21,7 +21,7 @@ export function stmtItem(ctx: FormatContext, s: A.Stmt): Item {
       return ctx.item(s.range, [body], (ind) => ctx.braced(head, body, ind));
     }
     case 'let':
-      return leaf(ctx, s, ['let ', s.name.name, ' = ', x.expr(s.value)]);
+      return leaf(ctx, s, [s.assign ? '' : 'let ', s.name.name, ' = ', x.expr(s.value)]);
     case 'store':
       return leaf(ctx, s, [
         'store ', x.expr(s.value, Prec.additive), ' in ', s.collection.raw,

@@ -57,6 +57,7 @@ export type Expr = {
   object?: Entry[];
   array?: Expr[];
   secret?: Value;
+  map?: ValueMap;
   src?: Src;
 } & Expr1;
 export type Expr1 = {
@@ -328,6 +329,7 @@ export interface FieldMapping {
    */
   select?: [] | [number] | [number, number];
   as?: 'string' | 'number' | 'date' | 'datetime' | 'raw';
+  map?: ValueMap;
   /**
    * Group: the segment whose every repetition becomes a record.
    */
@@ -346,6 +348,25 @@ export interface FieldMapping {
 export interface Entry {
   key: string;
   value: Expr;
+}
+/**
+ * A `map` declaration, copied where it is used: input text → output text. An absent input (null, "") stays null; an input not listed gives `else`, or null.
+ *
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "ValueMap".
+ */
+export interface ValueMap {
+  name: string;
+  /**
+   * [input, output] pairs in source order; inputs are unique.
+   */
+  table: [string, string][];
+  else?: string;
+  /**
+   * The code system the outputs belong to (`map NAME to "…"`).
+   */
+  system?: string;
+  src: Src;
 }
 /**
  * This interface was referenced by `Plan`'s JSON-Schema
@@ -419,7 +440,7 @@ export interface Step {
   then?: Step[];
   else?: Step[];
   /**
-   * for_each: the loop variable.
+   * for_each: the loop variable. let and named steps: the variable written when it differs from id (an assignment `name = value`, or a name defined in both branches of an if).
    */
   var?: string;
   over?: Expr;

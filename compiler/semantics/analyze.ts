@@ -3,7 +3,7 @@
 import type * as A from '../syntax/ast.ts';
 import type * as P from '../schema/plan.types.ts';
 import type { Diagnostic } from '../diagnostics.ts';
-import { Reporter } from './reporter.ts';
+import { Reporter, type AnalyzeOptions } from './reporter.ts';
 import { SymbolTable, type Declaration, type SymbolKind } from './symbols.ts';
 import { lowerExpr, srcOf, type ExprContext, type VarInfo } from './lower-expr.ts';
 import * as S from './settings.ts';
@@ -13,6 +13,9 @@ import { checkFhirType, checkSearchParamName } from './fhir-checks.ts';
 import { isTimeZone, timeZoneNames } from './time-zones.ts';
 import { checkPatchBody } from './fhir-patch.ts';
 import { lowerResponse } from './response-shape.ts';
+import { checkUrl } from './url-checks.ts';
+import { checkFhirBody } from './fhir-body-checks.ts';
+import { lowerValueMap, mapOutputs, resolveValueMap } from './value-maps.ts';
 
 export interface PlanParts {
   auths: P.Auth[];
@@ -30,13 +33,14 @@ const DEFAULT_ATTEMPTS = 3;
 const DEFAULT_BACKOFF_MS = 500;
 const FIELD_BUILTINS = ['message'];
 
-export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileExists: (path: string) => boolean): Analysis {
+export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileExists: (path: string) => boolean, options: AnalyzeOptions = {}): Analysis {
   const symbols = new SymbolTable();
-  const root = new Reporter('', diagnostics);
+  const root = new Reporter('', diagnostics, options);
+  for (const f of files) root.addText(f.file, f.text);
   const parts: PlanParts = { auths: [], apis: [], senders: [], workflows: [], launches: [], tests: [] };
 
   // 1. Declarations.
-  const declKinds: Record<string, SymbolKind> = { auth: 'auth', api: 'api', sender: 'sender', workflow: 'workflow', launch: 'launch', test: 'test' };
+  const declKinds: Record<string, SymbolKind> = { auth: 'auth', api: 'api', sender: 'sender', workflow: 'workflow', launch: 'launch', test: 'test', map: 'map' };
   for (const f of files) {
     const r = root.for(f.file);
     for (const d of f.decls) {
@@ -69,13 +73,16 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
   }
   const senders = files.flatMap((f) => f.decls.filter((d): d is A.SenderDecl => d.kind === 'sender').map((d) => ({ d, file: f.file })));
 
+  // Value maps first: senders and workflows copy them where they are used.
+  for (const f of files) for (const d of f.decls) if (d.kind === 'map') lowerValueMap(d, root.for(f.file), symbols, (range) => srcOf(f.file, range));
+
   // 2. Lower each declaration.
   for (const f of files) {
     const r = root.for(f.file);
     const src = (range: A.Range) => srcOf(f.file, range);
     for (const d of f.decls) {
       switch (d.kind) {
-        case 'import': break;
+        case 'import': case 'map': break;
         case 'auth': { const a = lowerAuth(d, f.file, r, src); if (a) parts.auths.push(a); break; }
         case 'api': { const a = lowerApi(d, f.file, r, src, (id) => refTop(r, f.file, 'auth', id)); if (a) parts.apis.push(a); break; }
         case 'sender': parts.senders.push(lowerSender(d, f.file, r, src, symbols, (id) => refTop(r, f.file, 'workflow', id))); break;
@@ -108,7 +115,7 @@ function lowerAuth(d: A.AuthDecl, file: string, r: Reporter, src: (r: A.Range) =
   if (kind === 'basic') Object.assign(auth, { user: v('user'), password: v('password') });
   if (kind === 'bearer') auth.token = v('token');
   if (kind === 'oauth2' || kind === 'smart_backend') {
-    if (s.has('token_url')) auth.tokenUrl = v('token_url');
+    if (s.has('token_url')) { auth.tokenUrl = v('token_url'); checkUrl(r, s.get('token_url')![0].values[0], 'the token URL'); }
     auth.clientId = v('client_id');
     if (kind === 'oauth2') {
       auth.clientSecret = v('client_secret');
@@ -123,20 +130,6 @@ function lowerAuth(d: A.AuthDecl, file: string, r: Reporter, src: (r: A.Range) =
     if (scope !== undefined) auth.scope = scope;
   }
   return auth;
-}
-
-function checkUrl(r: Reporter, a: A.Atom, what: string): void {
-  if (a.kind !== 'string') return;
-  let url: URL;
-  try { url = new URL(a.value); } catch {
-    r.error('HDC2007', a.range, `${what} is not an absolute URL`, 'Write the full URL: "https://host/path".');
-    return;
-  }
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !loopback) {
-    r.warning('HDC5004', a.range, `${what} does not use https`, 'Patient data travels only over TLS outside loopback: use an https:// URL.',
-      [{ replacement: JSON.stringify(a.value.replace(/^http:/, 'https:')), range: a.range }]);
-  }
 }
 
 function lowerApi(d: A.ApiDecl, file: string, r: Reporter, src: (r: A.Range) => string, refAuth: (id: A.Ident) => unknown): P.Api | undefined {
@@ -304,6 +297,10 @@ function lowerSender(d: A.SenderDecl, file: string, r: Reporter, src: (r: A.Rang
     m.type = type;
     const decl = symbols.declarations[symbols.declarations.length - 1];
     decl.type = type;
+    if (f.map) {
+      const vm = resolveValueMap(f.map, r, symbols, file);
+      if (vm) { m.map = vm; decl.valueMap = vm.name; }
+    }
     return m;
   };
   const fields = d.fields.map((f) => lowerField(f, d.name.name));
@@ -450,7 +447,7 @@ function definedNames(body: A.Stmt[], file: string): Map<string, { index: number
   const visit = (stmts: A.Stmt[], index: number) => {
     for (const st of stmts) {
       if (st.kind === 'request' && st.target && !out.has(st.target.name)) out.set(st.target.name, { index, decl: { kind: 'step', name: st.target.name, file, range: st.target.range, declRange: st.range } });
-      if (st.kind === 'let' && !out.has(st.name.name)) out.set(st.name.name, { index, decl: { kind: 'variable', name: st.name.name, file, range: st.name.range, declRange: st.range } });
+      if (st.kind === 'let' && !st.assign && !out.has(st.name.name)) out.set(st.name.name, { index, decl: { kind: 'variable', name: st.name.name, file, range: st.name.range, declRange: st.range } });
       if (st.kind === 'if') { visit(st.then, index); visit(st.else ?? [], index); }
       if (st.kind === 'for') visit(st.body, index);
     }
@@ -480,6 +477,12 @@ function lowerBody(body: A.Stmt[], ctx: BodyContext, outer: Map<string, VarInfo>
     if (step) steps.push(step);
   });
   return steps;
+}
+
+/** Whether an if statement gives `name` a value on every path through it. */
+function assignedIn(st: A.IfStmt, name: string): boolean {
+  const sets = (body: A.Stmt[] | undefined): boolean => (body ?? []).some((s) => (s.kind === 'let' && s.assign && s.name.name === name) || (s.kind === 'if' && assignedIn(s, name)));
+  return sets(st.then) && sets(st.else);
 }
 
 function walkRefs(e: A.Expr, f: (r: A.RefExpr) => void): void {
@@ -523,7 +526,7 @@ function lowerStmt(st: A.Stmt, ctx: BodyContext, vars: Map<string, VarInfo>, ect
     const decl: Declaration = { kind, name: name.name, file: ctx.file, range: name.range, declRange: st.range, container: ctx.container, visible: { from: st.range.end.offset, to: scopeEnd }, ...info };
     ctx.symbols.declare(decl);
     const prior = vars.get(name.name);
-    if (prior && prior.decl.kind !== 'variable' && prior.decl.detail !== 'built-in') {
+    if (prior && prior.decl.detail !== 'built-in') {
       r.error('HDC2002', name.range, `"${name.name}" is already defined`, `It was defined at line ${prior.decl.range.start.line}; choose another name.`);
     } else if (prior?.decl.detail === 'built-in') {
       r.error('HDC2002', name.range, `"${name.name}" is a built-in name`, 'Choose another name.');
@@ -561,8 +564,14 @@ function lowerStmt(st: A.Stmt, ctx: BodyContext, vars: Map<string, VarInfo>, ect
         }
         if (st.pages) step.maxPages = st.pages.value;
         if (st.verb === 'patch') checkPatchBody(type.name, st.body, r);
-        if (st.body) step.body = ex(st.body).expr;
         if (st.response) r.error('HDC2011', st.response.range, 'FHIR steps answer with resources; response declarations are for rest APIs', 'Remove the response block: read the resource\'s elements directly.');
+        if (st.body) {
+          step.body = ex(st.body).expr;
+          if (st.verb !== 'patch') {
+            checkFhirBody(type.name, st.body, st.verb === 'create' || st.verb === 'update', type.range,
+              { r, typeOf: (name) => vars.get(name)?.type, mapOf: (name) => vars.get(name)?.decl.valueMap, mapOutputs: (name) => mapOutputs(ctx.symbols, name) });
+          }
+        }
       } else {
         const method = st.verb.toUpperCase() as P.Step['method'];
         step = { id, kind: 'rest', method, api: st.api!.name, urlPath: ex(st.urlPath!).expr, src: src(st.range) };
@@ -582,21 +591,31 @@ function lowerStmt(st: A.Stmt, ctx: BodyContext, vars: Map<string, VarInfo>, ect
       }
       if (st.target) {
         step.named = true;
+        // The same name in both branches of an if: two steps, one variable.
+        if (id !== st.target.name) step.var = st.target.name;
         const search = st.protocol === 'fhir' && st.verb === 'search';
         define(st.target, 'step', { type: 'record', resourceType: st.resourceType?.name, search, keys: responseKeys, detail: `${st.verb} ${st.api?.name ?? ''} ${st.resourceType?.name ?? ''}`.replace(/\s+/g, ' ').trim() });
       }
       return step;
     }
     case 'if': {
-      const cond = ex(st.cond);
+      // A condition that reads a name set in only one branch of an earlier if tests it: inside the
+      // condition and the branches, the name counts as checked.
+      const guarded = new Map(vars);
+      walkRefs(st.cond, (ref) => { const v = guarded.get(ref.name); if (v?.maybe) guarded.set(ref.name, { ...v, maybe: undefined }); });
+      const cond = lowerExpr(st.cond, { ...ectx, vars: guarded });
       const firstDecl = ctx.symbols.declarations.length;
-      const step: P.Step = { id: autoId('if'), kind: 'if', cond: cond.expr, then: lowerBody(st.then, ctx, vars, scopeEnd), src: src(st.range) };
-      if (st.else) step.else = lowerBody(st.else, ctx, vars, scopeEnd);
-      // Names defined inside a branch stay visible after it (null when the branch did not run).
-      for (const decl of ctx.symbols.declarations.slice(firstDecl)) {
-        if ((decl.kind === 'step' || decl.kind === 'variable') && decl.name !== undefined && !vars.has(decl.name) && !isLoopVar(decl)) {
-          vars.set(decl.name, { decl, type: decl.type ?? 'any' });
-        }
+      const step: P.Step = { id: autoId('if'), kind: 'if', cond: cond.expr, then: lowerBody(st.then, ctx, guarded, scopeEnd), src: src(st.range) };
+      if (st.else) step.else = lowerBody(st.else, ctx, guarded, scopeEnd);
+      for (const [name, v] of vars) if (v.maybe && assignedIn(st, name)) vars.set(name, { ...v, maybe: undefined });
+      // Names defined inside a branch stay visible after it, but unless both branches define them
+      // they may be unset (null): a use must test them first (HDC2021).
+      const inBranch = (decl: Declaration, body: A.Stmt[] | undefined) => (body ?? []).some((b) => b.range.start.offset <= decl.range.start.offset && decl.range.end.offset <= b.range.end.offset);
+      const decls = ctx.symbols.declarations.slice(firstDecl).filter((d) => (d.kind === 'step' || d.kind === 'variable') && !isLoopVar(d));
+      for (const decl of decls) {
+        if (vars.has(decl.name)) continue;
+        const both = decls.some((d) => d.name === decl.name && inBranch(d, st.then)) && decls.some((d) => d.name === decl.name && inBranch(d, st.else));
+        vars.set(decl.name, { decl, type: decl.type ?? 'any', ...(both ? {} : { maybe: true }) });
       }
       return step;
     }
@@ -616,8 +635,30 @@ function lowerStmt(st: A.Stmt, ctx: BodyContext, vars: Map<string, VarInfo>, ect
     }
     case 'let': {
       const v = ex(st.value);
+      const prior = vars.get(st.name.name);
+      if (st.assign) {
+        // `name = value`: a new value for a let variable defined before (or in an enclosing block).
+        if (!prior) {
+          lowerExpr({ kind: 'ref', name: st.name.name, range: st.name.range }, ectx);
+        } else if (prior.decl.kind !== 'variable' || prior.decl.detail === 'loop' || prior.decl.detail === 'built-in') {
+          const what = prior.decl.detail === 'loop' ? 'a loop variable' : prior.decl.detail === 'built-in' ? 'a built-in name' : `a ${prior.decl.kind}`;
+          r.error('HDC2022', st.name.range, `"${st.name.name}" is ${what}, not a let variable`,
+            `Only let variables take new values. Define one: let ${st.name.name}_value = …`);
+        } else {
+          ctx.symbols.refer(st.name.name, ctx.file, st.name.range, prior.decl);
+          vars.set(st.name.name, { ...prior, type: prior.type === v.type ? v.type : 'any', maybe: undefined });
+        }
+        return { id: stepId(ctx, st.name.name), kind: 'let', var: st.name.name, value: v.expr, src: src(st.range) };
+      }
+      if (prior && prior.decl.kind === 'variable' && prior.decl.detail !== 'built-in') {
+        r.error('HDC2020', st.name.range, `"${st.name.name}" is already defined`,
+          `It was defined at line ${prior.decl.range.start.line}. To give it a new value, write ${st.name.name} = … without let; to keep both, choose another name.`,
+          [{ replacement: '', range: { start: st.range.start, end: st.name.range.start }, label: 'Assign instead: drop let' }]);
+        return { id: stepId(ctx, st.name.name), kind: 'let', var: st.name.name, value: v.expr, src: src(st.range) };
+      }
       define(st.name, 'variable', { type: v.type });
-      return { id: stepId(ctx, st.name.name), named: true, kind: 'let', value: v.expr, src: src(st.range) };
+      const letId = stepId(ctx, st.name.name);
+      return { id: letId, named: true, kind: 'let', ...(letId !== st.name.name ? { var: st.name.name } : {}), value: v.expr, src: src(st.range) };
     }
     case 'store': {
       const step: P.Step = { id: autoId('store'), kind: 'store', value: ex(st.value).expr, collection: st.collection.value, src: src(st.range) };
@@ -670,7 +711,7 @@ function lowerLaunch(d: A.LaunchDecl, file: string, r: Reporter, src: (r: A.Rang
       if (ls.has('client_id')) login.clientId = lv('client_id');
       if (ls.has('client_secret')) login.clientSecret = lv('client_secret');
       if (ls.has('scope')) login.scope = S.settingString(ls.get('scope'));
-      if (ls.has('url')) login.url = lv('url');
+      if (ls.has('url')) { login.url = lv('url'); if (d.login.method.name === 'ldap') checkUrl(r, ls.get('url')![0].values[0], 'the LDAP URL', 'ldaps'); }
       if (ls.has('bind_dn')) login.bindDn = S.settingString(ls.get('bind_dn'));
       if (ls.has('query')) login.query = S.settingString(ls.get('query'));
       const lctx: ExprContext = { file, r, symbols, vars: new Map([['claims', builtin('claims', file, 'record')]]), src };
@@ -708,7 +749,7 @@ function lowerLaunch(d: A.LaunchDecl, file: string, r: Reporter, src: (r: A.Rang
   if (s.has('private_key')) { launch.privateKey = v('private_key'); launch.alg = (S.settingString(s.get('alg')) as P.Launch['alg']) ?? 'RS384'; }
   if (s.has('kid')) launch.kid = v('kid');
   if (s.has('standalone')) { launch.standalone = v('standalone'); checkUrl(r, s.get('standalone')![0].values[0], 'the standalone FHIR base'); }
-  if (s.has('redirect_uri')) launch.redirectUri = v('redirect_uri');
+  if (s.has('redirect_uri')) { launch.redirectUri = v('redirect_uri'); checkUrl(r, s.get('redirect_uri')![0].values[0], 'the redirect_uri'); }
   if (login) launch.login = login;
   const scope = launch.scope.split(/\s+/);
   if (issuers.length && !scope.includes('launch')) r.warning('HDC2007', s.get('scope')?.[0].values[0].range ?? d.name.range, 'EHR launch needs the "launch" scope', 'Add "launch" to scope.');

@@ -12,16 +12,16 @@ const FIXED = ['resourceType', 'id'];
 export function checkPatchBody(type: string, body: A.Expr | undefined, r: Reporter): void {
   if (!body || body.kind !== 'object' || !checkResourceType(type).ok) return;
   if (body.entries.length === 0) {
-    r.error('HDC4010', body.range, 'a patch body sets nothing', 'Name the elements to set: body { telecom: …, address: … }');
+    r.error('HDC4015', body.range, 'a patch body sets nothing', 'Name the elements to set: body { telecom: …, address: … }');
     return;
   }
   for (const en of body.entries) {
     if (FIXED.includes(en.key)) {
-      r.error('HDC4010', en.keyRange, `a patch cannot set ${en.key}`, `The ${en.key} of the patched resource is given by the step; remove "${en.key}".`);
+      r.error('HDC4015', en.keyRange, `a patch cannot set ${en.key}`, `The ${en.key} of the patched resource is given by the step; remove "${en.key}".`);
       continue;
     }
     if (/[.[\]]/.test(en.key)) {
-      r.error('HDC4010', en.keyRange, `"${en.key}" is not a top-level element`, 'A patch sets whole top-level elements: write the element (name: [...]) with its full value.');
+      r.error('HDC4015', en.keyRange, `"${en.key}" is not a top-level element`, 'A patch sets whole top-level elements: write the element (name: [...]) with its full value.');
       continue;
     }
     const found = resolveElementPath(type, en.key);

@@ -8,7 +8,13 @@ import { functions } from './functions.ts';
 import { closest } from '../dictionaries/closest.ts';
 import { toValue } from './settings.ts';
 
-export interface VarInfo { decl: Declaration; type: ValueType; keys?: string[] }
+export interface VarInfo {
+  decl: Declaration;
+  type: ValueType;
+  keys?: string[];
+  /** Defined in one branch of an if only: unset when the other ran; a use must test it (HDC2021). */
+  maybe?: boolean;
+}
 
 export interface ExprContext {
   file: string;
@@ -19,6 +25,8 @@ export interface ExprContext {
   later?: { get(name: string): Declaration | undefined };
   /** Inside a where filter: .4.1 relative paths allowed. */
   rel?: boolean;
+  /** Inside exists(), empty() or coalesce(): a name that may be unset is being tested. */
+  testing?: boolean;
   src(range: A.Range): string;
 }
 
@@ -74,12 +82,20 @@ export function lowerExpr(e: A.Expr, ctx: ExprContext): { expr: Expr; type: Valu
       return { expr, type };
     }
     case 'call': {
+      const valueMap = Object.hasOwn(functions, e.callee.name) ? undefined : ctx.symbols.valueMaps.get(e.callee.name);
+      if (valueMap) {
+        const args = e.args.map((a) => lowerExpr(a, ctx));
+        ctx.symbols.refer(e.callee.name, ctx.file, e.callee.range, valueMap.decl);
+        if (args.length !== 1) ctx.r.error('HDC2010', e.range, `map ${e.callee.name}() takes 1 argument, got ${args.length}`, `Write: ${e.callee.name}(value)`);
+        return { expr: { map: valueMap.map, args: args.map((a) => a.expr), src }, type: args[0]?.type === 'list' ? 'list' : 'string' };
+      }
       const sig = functions[e.callee.name];
-      const args = e.args.map((a) => lowerExpr(a, ctx));
+      const testing = TESTS_FOR_NULL.has(e.callee.name) ? { ...ctx, testing: true } : ctx;
+      const args = e.args.map((a) => lowerExpr(a, testing));
       if (!sig) {
-        const near = closest(e.callee.name, Object.keys(functions), 1);
+        const near = closest(e.callee.name, [...Object.keys(functions), ...ctx.symbols.valueMaps.keys()], 1);
         ctx.r.error('HDC2009', e.callee.range, `unknown function "${e.callee.name}"`,
-          `Functions: ${Object.keys(functions).join(', ')}.`, near.map((n) => ({ replacement: n, range: e.callee.range })));
+          `Functions: ${Object.keys(functions).join(', ')}${ctx.symbols.valueMaps.size ? `; maps: ${[...ctx.symbols.valueMaps.keys()].join(', ')}` : ''}.`, near.map((n) => ({ replacement: n, range: e.callee.range })));
         return { expr: { call: e.callee.name, args: args.map((a) => a.expr), src }, type: 'any' };
       }
       if (e.args.length < sig.min || e.args.length > sig.max) {
@@ -129,6 +145,9 @@ export function lowerExpr(e: A.Expr, ctx: ExprContext): { expr: Expr; type: Valu
   }
 }
 
+/** Functions whose arguments may be unset names: they test for null. */
+const TESTS_FOR_NULL = new Set(['exists', 'empty', 'coalesce']);
+
 const builtinDocs: Record<string, string> = {
   message: 'The received message: type, trigger, controlId, version, receivedAt, sender.',
   context: 'The SMART launch context: patient, encounter, fhirContext, intent, tenant, ….',
@@ -147,6 +166,10 @@ function resolveName(node: A.RefExpr, ctx: ExprContext): VarInfo | undefined {
   const v = ctx.vars.get(node.name);
   if (v) {
     if (v.decl.range.start.offset >= 0) ctx.symbols.refer(node.name, ctx.file, node.range, v.decl);
+    if (v.maybe && !ctx.testing) {
+      ctx.r.error('HDC2021', node.range, `"${node.name}" may be unset here`,
+        `It is defined inside an if at line ${v.decl.range.start.line} and is null when that branch did not run. Test it first (if exists(${node.name}) { … }) or use coalesce(${node.name}…, default)${v.decl.kind === 'variable' ? `, or define it before the if (let ${node.name} = null) and assign it in the branch (${node.name} = …)` : ''}.`);
+    }
     return v;
   }
   const later = ctx.later?.get(node.name);

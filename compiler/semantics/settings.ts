@@ -5,6 +5,7 @@ import type { Value } from '../schema/plan.types.ts';
 import type { Reporter } from './reporter.ts';
 import { closest } from '../dictionaries/closest.ts';
 import { dirname } from 'node:path';
+import { isSecretHeader, literalSecretMarker, reportLiteralSecret } from './secrets.ts';
 
 export type SettingKind =
   | 'string' // one string
@@ -22,7 +23,7 @@ export interface SettingSpec {
   doc: string;
   options?: readonly string[];
   required?: boolean;
-  /** Holds a secret: a literal string draws HDC5001. */
+  /** Holds a secret: a literal string draws HDC5001 (an error unless literal secrets are allowed). */
   secret?: boolean;
   /** `enum` settings that may be followed by a duration (ack after_workflow 10s). */
   duration?: boolean;
@@ -121,7 +122,7 @@ export const loginSpecs: Record<string, SettingsSpec> = {
     scope: { kind: 'string', doc: 'Scopes (default "openid profile email").' },
   },
   ldap: {
-    url: value('ldap:// or ldaps:// URL.', true),
+    url: value('ldaps:// URL (ldap:// on loopback only).', true),
     bind_dn: { kind: 'string', doc: 'DN template with {username}.', required: true },
   },
   users: {},
@@ -177,11 +178,7 @@ function checkSettingValue(s: Setting, sp: SettingSpec, r: Reporter): boolean {
     case 'value':
       if (v.length < 1 || !isValue(v[0])) return bad();
       if (sp.duration ? v.length > 2 || (v[1] && v[1].kind !== 'duration') : v.length !== 1) return bad();
-      if (sp.secret && v[0].kind === 'string') {
-        r.warning('HDC5001', v[0].range, `"${s.key.name}" is a secret written as a literal`,
-          'Secrets belong in the environment or a file, never in the source or the plan: use env("NAME") or file("path").',
-          [{ replacement: `env("${s.key.name.toUpperCase()}")`, range: v[0].range }]);
-      }
+      if (sp.secret && v[0].kind === 'string') reportLiteralSecret(r, v[0], s.key.name);
       break;
     case 'name': if (v.length !== 1 || v[0].kind !== 'name') return bad(); break;
     case 'enum': {
@@ -199,7 +196,10 @@ function checkSettingValue(s: Setting, sp: SettingSpec, r: Reporter): boolean {
     case 'duration': if (v.length !== 1 || v[0].kind !== 'duration') return bad(); break;
     case 'number': if (v.length !== 1 || v[0].kind !== 'number') return bad(); break;
     case 'msgtypes': if (v.length < 1 || v.some((a) => a.kind !== 'msgtype' && a.kind !== 'star')) return bad(); break;
-    case 'header': if (v.length !== 2 || v[0].kind !== 'string' || !isValue(v[1])) return bad(); break;
+    case 'header':
+      if (v.length !== 2 || v[0].kind !== 'string' || !isValue(v[1])) return bad();
+      if (v[1].kind === 'string' && isSecretHeader(v[0].value)) reportLiteralSecret(r, v[1], `header ${v[0].value}`);
+      break;
   }
   return true;
 }
@@ -207,7 +207,10 @@ function checkSettingValue(s: Setting, sp: SettingSpec, r: Reporter): boolean {
 /** A deployment value for the plan: literal, env() or file() (relative to the .hdc file's folder). */
 export function toValue(a: Atom, file: string, src: (r: Atom['range']) => string): Value {
   switch (a.kind) {
-    case 'string': return a.value;
+    case 'string': {
+      const marker = literalSecretMarker(a);
+      return marker ? { env: marker, src: src(a.range) } : a.value;
+    }
     case 'env': return a.default ? { env: a.name.value, default: a.default.value, src: src(a.range) } : { env: a.name.value, src: src(a.range) };
     case 'file': return { file: toValue(a.path, file, src), base: dirname(file), src: src(a.range) };
     default: return 'text' in a ? String(a.text) : 'name' in a ? String(a.name) : '';

@@ -1,9 +1,9 @@
 // Declarations and references across a project: the basis for "unknown name" checks and for the
 // language server's definition, references and rename.
 import type { Range } from '../syntax/ast.ts';
-import type { ValueType } from '../schema/plan.types.ts';
+import type { ValueMap, ValueType } from '../schema/plan.types.ts';
 
-export type SymbolKind = 'auth' | 'api' | 'sender' | 'workflow' | 'launch' | 'step' | 'field' | 'variable' | 'test';
+export type SymbolKind = 'auth' | 'api' | 'sender' | 'workflow' | 'launch' | 'step' | 'field' | 'variable' | 'test' | 'map';
 
 export interface Declaration {
   kind: SymbolKind;
@@ -24,6 +24,8 @@ export interface Declaration {
   visible?: { from: number; to: number };
   /** Records (each groups, loop variables over them): their field names. */
   keys?: string[];
+  /** Fields mapped with `-> NAME`: the value map applied. */
+  valueMap?: string;
 }
 
 export interface Reference { name: string; file: string; range: Range; target: Declaration }
@@ -41,6 +43,8 @@ export class SymbolTable {
     if (!prior) this.top.set(key, d);
     return prior;
   }
+  /** Value maps by name, lowered once and copied into the plan where they are used. */
+  valueMaps = new Map<string, { map: ValueMap; decl: Declaration; line: number }>();
   private fields = new Map<string, Declaration[]>();
   declare(d: Declaration): void {
     this.declarations.push(d);

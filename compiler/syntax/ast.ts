@@ -18,7 +18,19 @@ export interface SourceFile {
   range: Range;
 }
 
-export type Decl = ImportDecl | AuthDecl | ApiDecl | SenderDecl | WorkflowDecl | LaunchDecl | TestDecl;
+export type Decl = ImportDecl | AuthDecl | ApiDecl | SenderDecl | WorkflowDecl | LaunchDecl | TestDecl | MapDecl;
+
+/** `map NAME [to "code system"] { "F": "female", …, else: "unknown" }`: a value map. */
+export interface MapDecl extends Node {
+  kind: 'map';
+  name: Ident;
+  system?: StringLit;
+  entries: MapEntry[];
+  /** The value for inputs not listed; the `else` keyword's range is elseRange. */
+  else?: StringLit;
+  elseRange?: Range;
+}
+export interface MapEntry extends Node { key: StringLit; value: StringLit }
 
 export interface ImportDecl extends Node { kind: 'import'; path: StringLit }
 
@@ -65,6 +77,8 @@ export interface FieldDecl extends Node {
   where?: Expr;
   select?: { components: number[]; range: Range };
   as?: Ident;
+  /** `-> NAME`: the value map applied to the value read. */
+  map?: Ident;
   each?: Ident;
   fields?: FieldDecl[];
 }
@@ -108,7 +122,8 @@ export interface ResponseFieldDecl extends Node {
 }
 export interface IfStmt extends Node { kind: 'if'; cond: Expr; then: Stmt[]; else?: Stmt[]; elseRange?: Range }
 export interface ForStmt extends Node { kind: 'for'; variable: Ident; over: Expr; body: Stmt[] }
-export interface LetStmt extends Node { kind: 'let'; name: Ident; value: Expr }
+/** `let name = value` defines a variable; with `assign`, `name = value` gives a defined one a new value. */
+export interface LetStmt extends Node { kind: 'let'; name: Ident; value: Expr; assign?: boolean }
 export interface StoreStmt extends Node { kind: 'store'; value: Expr; collection: StringLit; key?: Expr }
 export interface SendStmt extends Node { kind: 'send'; value: Expr | 'message'; valueRange: Range; api: Ident; urlPath?: Expr }
 export interface RejectStmt extends Node { kind: 'reject'; code: Ident; text: Expr }

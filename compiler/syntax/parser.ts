@@ -148,7 +148,7 @@ class Parser {
   // ---- file ----
   parseFile(): A.Decl[] {
     const decls: A.Decl[] = [];
-    const startsDecl = (t: IToken) => [K.import, K.auth, K.api, K.sender, K.workflow, K.smart, K.test].includes(t.tokenType);
+    const startsDecl = (t: IToken) => [K.import, K.auth, K.api, K.sender, K.workflow, K.smart, K.test, K.map].includes(t.tokenType);
     while (this.pos < this.tokens.length) {
       const before = this.pos;
       try {
@@ -176,8 +176,9 @@ class Parser {
       case K.workflow: return this.workflowDecl();
       case K.smart: return this.launchDecl();
       case K.test: return this.testDecl();
+      case K.map: return this.mapDecl();
       default:
-        return this.fail('a declaration', 'A file holds import, auth, api, sender, workflow, smart launch and test blocks.');
+        return this.fail('a declaration', 'A file holds import, auth, api, sender, workflow, smart launch, map and test blocks.');
     }
   }
 
@@ -378,12 +379,40 @@ class Parser {
     const f: A.FieldDecl = { name, path, range: name.range };
     if (this.eat(K.where)) f.where = this.expr();
     if (this.eat(T.Arrow)) {
-      const t = this.expect(T.RelPath, 'a component like .1 or .4.2', 'After -> name the component to keep: -> .1');
-      f.select = { components: t.image.slice(1).split('.').map(Number), range: tokenRange(t) };
+      if (isName(this.peek())) f.map = this.name('a value map');
+      else {
+        const t = this.expect(T.RelPath, 'a component like .1 or .4.2, or a value map', 'After -> name the component to keep (-> .1) or a value map (-> gender).');
+        f.select = { components: t.image.slice(1).split('.').map(Number), range: tokenRange(t) };
+      }
     }
     if (this.eat(K.as)) f.as = this.name('a conversion', 'One of string, number, date, datetime, raw.');
+    if (!f.map && this.eat(T.Arrow)) f.map = this.name('a value map', 'Write: sex = PID-8 -> gender');
     f.range = span(name.range, this.prevEnd());
     return f;
+  }
+
+  // ---- value map ----
+  private mapDecl(): A.MapDecl {
+    const kw = this.next();
+    const name = this.name('the map name', 'Write: map gender { "F": "female", else: "unknown" }');
+    const d: A.MapDecl = { kind: 'map', name, entries: [], range: tokenRange(kw) };
+    if (this.eat(K.to)) d.system = this.string('a code system URL', 'Write: map gender to "http://hl7.org/fhir/administrative-gender" { … }');
+    const b = this.block('map', () => {
+      if (this.isKw('else')) {
+        const e = this.next();
+        this.expect(T.Colon, '":"', 'Write: else: "value"');
+        d.else = this.string('the value for inputs not listed', 'Write: else: "unknown"');
+        d.elseRange = tokenRange(e);
+        return undefined;
+      }
+      const key = this.string('an input value in quotes', 'Each line maps an input to an output: "F": "female"');
+      this.expect(T.Colon, '":"', `Write: ${key.raw}: "output"`);
+      const value = this.string('the output value in quotes', `Write: ${key.raw}: "output"`);
+      return { key, value, range: span(key.range, value.range) };
+    }, (t) => t.tokenType === T.StringLiteral || t.tokenType === K.else);
+    d.entries = b.items;
+    d.range = span(tokenRange(kw), b.range);
+    return d;
   }
 
   // ---- workflow ----
@@ -399,6 +428,7 @@ class Parser {
     return { kind: 'workflow', name, settings, body: b.items, range: span(tokenRange(kw), b.range) };
   }
 
+  private static requestVerbs = new Set<TokenType>([K.read, K.search, K.create, K.update, K.delete, K.get, K.post, K.put, K.patch]);
   private static stmtStarts = new Set<TokenType>([K.if, K.for, K.let, K.store, K.send, K.reject, K.read, K.search, K.create, K.update, K.delete, K.get, K.post, K.put, K.patch]);
   private startsStmt(t: IToken, index: number): boolean {
     if (Parser.stmtStarts.has(t.tokenType)) return true;
@@ -462,6 +492,12 @@ class Parser {
         if (isName(t) && this.is(T.Equals, 1)) {
           const target = this.name('a step name');
           this.next();
+          // `name = EXPRESSION` (not a request verb): a new value for a let variable.
+          const verb = this.peek();
+          if (!verb || !Parser.requestVerbs.has(verb.tokenType)) {
+            const value = this.expr();
+            return { kind: 'let', name: target, value, assign: true, range: span(target.range, value.range) };
+          }
           const req = this.request();
           req.target = target;
           req.range = span(target.range, req.range);

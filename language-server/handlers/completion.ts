@@ -24,7 +24,7 @@ export const completionTriggerCharacters = ['.', '-', '^'];
 const FHIR_VERBS = ['read', 'search', 'create', 'update', 'patch', 'delete'];
 const REST_VERBS = ['get', 'post', 'put', 'patch', 'delete'];
 const STATEMENT_KEYWORDS = ['if', 'for', 'let', 'store', 'send', 'reject', ...FHIR_VERBS, 'get', 'post', 'put', 'patch'];
-const TOP_KEYWORDS = ['import', 'auth', 'api', 'sender', 'workflow', 'smart', 'test'];
+const TOP_KEYWORDS = ['import', 'auth', 'api', 'sender', 'workflow', 'smart', 'map', 'test'];
 const API_KINDS = ['fhir', 'rest', 'hl7'];
 const CONVERSIONS = ['string', 'number', 'date', 'datetime', 'raw'];
 const ACK_CODES = ['AA', 'AE', 'AR', 'CA', 'CE', 'CR'];
@@ -300,6 +300,7 @@ function expressionItems(site: Site, typed: string): CompletionItem[] {
     ...C.declarationItems(sc.variables),
     ...builtins.map((b) => ({ label: b, kind: CompletionItemKind.Variable, detail: builtinDoc(b) ?? 'built-in', sortText: '1' })),
     ...C.functionItems(),
+    ...C.valueMapItems(site.analysis.project.symbols?.valueMaps),
     ...C.keywordItems(['true', 'false', 'null', 'not'], 4),
   ];
 }

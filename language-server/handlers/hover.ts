@@ -68,6 +68,11 @@ function describe(analysis: ProjectAnalysis, file: A.SourceFile, offset: number)
     if (n.kind === 'call') {
       const c = n as unknown as A.CallExpr;
       if (touches(c.callee.range, offset) && functions[c.callee.name]) return { text: `\`${c.callee.name}\` — ${functions[c.callee.name]!.doc}`, range: c.callee.range };
+      const vm = analysis.project.symbols?.valueMaps.get(c.callee.name);
+      if (touches(c.callee.range, offset) && vm) {
+        const rows = vm.map.table.map(([k, v]) => `| ${k} | ${v} |`).join('\n');
+        return { text: `**map ${vm.map.name}**${vm.map.system ? ` to ${vm.map.system}` : ''}\n\n| input | output |\n|---|---|\n${rows}${vm.map.else !== undefined ? `\n| *else* | ${vm.map.else} |` : ''}`, range: c.callee.range };
+      }
     }
     if (n.kind === 'setting') {
       const s = n as unknown as A.Setting;

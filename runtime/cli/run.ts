@@ -47,7 +47,7 @@ const command: Command = {
     let plan: Plan;
     try {
       const loaded = await loadPlan(opts);
-      plan = resolvePlanValues(loaded.plan, { env: process.env, workDir: loaded.workDir });
+      plan = resolvePlanValues(loaded.plan, { env: process.env, workDir: loaded.workDir, warn: (m) => console.error(`hdc run: warning: ${m}`) });
     } catch (err) {
       if (err instanceof PlanError || err instanceof UnresolvedValuesError) {
         console.error(`hdc run: cannot start\n${err.message.split('\n').map((l) => '  ' + l).join('\n')}`);

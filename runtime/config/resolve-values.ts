@@ -5,9 +5,12 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { EnvRef, FileRef, Plan, Value } from '../../compiler/schema/plan.types.ts';
 import { srcLine } from './source-location.ts';
+import { checkReferencedUrls } from './url-policy.ts';
 
 export interface ResolveContext {
   env: Record<string, string | undefined>;
+  /** Told about http URLs on loopback that came from the environment (allowed for development). */
+  warn?: (message: string) => void;
   /** The plan's working directory: relative .hdc paths in `src` and `base` are relative to it. */
   workDir: string;
 }
@@ -70,7 +73,7 @@ export function resolveValue(v: Value, ctx: ResolveContext): string {
 
 /**
  * Returns a copy of the plan with every reference resolved, or throws UnresolvedValuesError listing
- * each missing one. Test cases are left as they are: they run under `hdc test`, not `hdc run`.
+ * each missing one, and each URL from the environment that uses http to a host other than loopback. Test cases are left as they are: they run under `hdc test`, not `hdc run`.
  */
 export function resolvePlanValues(plan: Plan, ctx: ResolveContext): Plan {
   const problems: string[] = [];
@@ -91,6 +94,11 @@ export function resolvePlanValues(plan: Plan, ctx: ResolveContext): Plan {
   };
   const { tests, ...rest } = plan;
   const resolved = { ...(walk(rest) as Omit<Plan, 'tests'>), tests } as Plan;
+  if (!problems.length) {
+    const urls = checkReferencedUrls(plan, resolved);
+    problems.push(...urls.problems);
+    for (const w of urls.warnings) ctx.warn?.(w);
+  }
   if (problems.length) throw new UnresolvedValuesError([...new Set(problems)]);
   return resolved;
 }

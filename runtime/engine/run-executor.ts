@@ -108,15 +108,17 @@ export class RunExecutor {
             this.recordText(s, step, path, started, stored ?? JSON.stringify(plain));
           }
           if (step.named) {
-            s.vars[step.id] = res.body;
-            s.vars.$meta[step.id] = { status: res.status, headers: res.headers };
+            // `var`: a name given in both branches of an if (the ids differ, the variable is one).
+            s.vars[step.var ?? step.id] = res.body;
+            s.vars.$meta[step.var ?? step.id] = { status: res.status, headers: res.headers };
           }
           return undefined;
         }
         case 'let': {
           const value = recorded ? result.value : (s.ctx.evaluate(step.value) ?? null);
           if (!recorded) record({ value });
-          s.vars[step.id] = value;
+          // An assignment (`var`) gives the let variable it names a new value.
+          s.vars[step.var ?? step.id] = value;
           return undefined;
         }
         case 'if': {

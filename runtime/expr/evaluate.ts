@@ -5,6 +5,7 @@ import type { Expr, Value } from '../../compiler/schema/plan.types.ts';
 import { functions } from './functions.ts';
 import { compare, equals, isAbsent, truthy } from './values.ts';
 import { toText } from './convert.ts';
+import { applyValueMap } from './value-map.ts';
 
 export interface Scope {
   /**
@@ -122,6 +123,7 @@ export function evaluate(expr: Node, scope: Scope): unknown {
       return null;
     }
   }
+  if (expr.map !== undefined) return applyValueMap(expr.map, expr.args?.[0] ? evaluate(expr.args[0], scope) : null);
   if (expr.template !== undefined) {
     let out = '';
     for (const part of expr.template) out += typeof part === 'string' ? part : (toText(evaluate(part, scope)) ?? '');

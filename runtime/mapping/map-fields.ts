@@ -7,6 +7,7 @@
 // - `as` converts: string, number, date, datetime (as the expression functions do; datetime
 //   gives a time without its own offset the offset of the sender's `timezone`), raw (the escaped
 //   ER7 text as written);
+// - `map` (`-> NAME`) then applies a value map to the value (each item of a list);
 // - `each: SEG` + `fields` gives one record per SEG segment; inside, paths on SEG read the current
 //   segment and paths on other segments read the whole message.
 // A path with `*` yields a list — unless the compiler typed the field as a scalar (string,
@@ -19,6 +20,7 @@ import type { FieldMapping, Hl7Path } from '../../compiler/schema/plan.types.ts'
 import { evaluate, type Scope } from '../expr/evaluate.ts';
 import { toDate, toDatetime, toNumber, toText } from '../expr/convert.ts';
 import { truthy } from '../expr/values.ts';
+import { applyValueMap } from '../expr/value-map.ts';
 import type { Hl7Message, Hl7Repetition, Hl7Segment, Hl7Value } from '../hl7/index.ts';
 
 const SCALAR_TYPES = new Set(['string', 'number', 'boolean', 'date', 'datetime']);
@@ -75,6 +77,12 @@ function valuesReader(f: FieldMapping, path: Hl7Path, inCurrent: boolean): (msg:
 }
 
 function compileField(f: FieldMapping, group: string | undefined, opts: MappingOptions): Reader {
+  const read = compileRead(f, group, opts);
+  const map = f.map;
+  return map ? (msg, out, current) => applyValueMap(map, read(msg, out, current)) : read;
+}
+
+function compileRead(f: FieldMapping, group: string | undefined, opts: MappingOptions): Reader {
   const path = f.path!;
   const inCurrent = group !== undefined && path.segment === group;
   const list = (inCurrent ? path.fieldRep === '*' : path.segmentRep === '*' || path.fieldRep === '*') && !SCALAR_TYPES.has(f.type);

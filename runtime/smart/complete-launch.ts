@@ -87,13 +87,13 @@ async function walk(steps: Step[], ctx: StepContext, vars: Record<string, unknow
         }
         const res = await runFhirStep(step, ctx);
         if (step.named) {
-          vars[step.id] = res.body;
-          vars.$meta[step.id] = { status: res.status, headers: res.headers };
+          vars[step.var ?? step.id] = res.body;
+          vars.$meta[step.var ?? step.id] = { status: res.status, headers: res.headers };
         }
         break;
       }
       case 'let':
-        vars[step.id] = ctx.evaluate(step.value) ?? null;
+        vars[step.var ?? step.id] = ctx.evaluate(step.value) ?? null;
         break;
       case 'if':
         await walk((truthy(ctx.evaluate(step.cond)) ? step.then : step.else) ?? [], ctx, vars);

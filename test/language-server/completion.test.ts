@@ -267,4 +267,11 @@ test('SMART launch: fetches name resource types (no API), results feed map and r
   item(when, 'data');
 });
 
+test('value maps complete like functions in expressions, with their table', async () => {
+  const items = await complete('map sex_code { "F": "female", "M": "male", else: "unknown" }\n' + within('  let g = s|\n'));
+  const m = item(items, 'sex_code');
+  assert.match(String(m.detail), /F → female, M → male, else unknown/);
+  assert.ok(labels(await complete('|')).includes('map'), 'map is a top-level keyword');
+});
+
 test.run();
