@@ -5,13 +5,13 @@
 // transaction committed, and the run waits for that before its next step starts.
 import { Worker } from 'node:worker_threads';
 import type { RunOutcome, RunStatus } from '../store/journal-schema.ts';
-import type { RunStore, StepRow } from './run-store.ts';
+import type { AttemptRow, RunStore, StepRow } from './run-store.ts';
 
 export type WriteOp = (
   | { op: 'claim'; id: number; now: number }
   | { op: 'step'; row: StepRow }
   | { op: 'store'; rec: { collection: string; key: string | null; value: unknown; runId: number; now: number }; row: StepRow }
-  | { op: 'finish'; id: number; status: RunStatus; now: number; extra: { outcome?: RunOutcome; error?: string; nextAttemptAt?: number; lastStep?: StepRow } }
+  | { op: 'finish'; id: number; status: RunStatus; now: number; extra: { outcome?: RunOutcome; error?: string; nextAttemptAt?: number; lastStep?: StepRow; attempt?: AttemptRow } }
   | { op: 'release'; id: number; now: number }
 ) & {
   /** A run's claim (status running, attempt counted), committed with the run's first write. */
