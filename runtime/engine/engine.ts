@@ -301,7 +301,9 @@ export class Engine {
         this.opts.events?.emit('retrying', { runId: run.id, attempt: run.attempts, nextAttemptAt });
         this.log.warn({ runId: run.id, workflow: run.workflow, attempt: run.attempts, retryInMs: wait, error: failure.message }, 'workflow run failed; will retry');
       } else {
-        await this.settle(run, writes, 'dead', { error: failure.message, attempt: attempt('dead', where) });
+        // Out of attempts: the error says so (the attempts' own errors are in the history).
+        const error = failure.transient && used > 1 ? `${failure.message} after ${used} attempts` : failure.message;
+        await this.settle(run, writes, 'dead', { error, attempt: attempt('dead', where) });
         this.log.error({ runId: run.id, workflow: run.workflow, attempt: run.attempts, error: failure.message }, 'workflow run is a dead letter');
       }
     }

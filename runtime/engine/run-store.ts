@@ -134,7 +134,7 @@ export class RunStore {
     // An attempt cut short by a crash: it started when the run was last claimed (updated_at).
     this.markInterrupted = db.prepare(`INSERT OR REPLACE INTO run_attempts
       (run_id, attempt, started_at, finished_at, status, step_path, api, http_status, error, next_attempt_at)
-      SELECT id, attempts, updated_at, ?1, 'interrupted', NULL, NULL, NULL, 'the process stopped during this attempt', NULL
+      SELECT id, attempts, updated_at, ?, 'interrupted', NULL, NULL, NULL, 'the process stopped during this attempt', NULL
       FROM workflow_runs WHERE status = 'running'`);
     this.putReplay = db.prepare(`INSERT OR REPLACE INTO run_replays (run_id, at, by, after_attempt, from_start) VALUES (?, ?, ?, ?, ?)`);
     this.lastReplay = db.prepare('SELECT MAX(after_attempt) AS n FROM run_replays WHERE run_id = ?');
