@@ -58,8 +58,9 @@ export const authSpecs: Record<string, SettingsSpec> = {
 export const apiSpec: SettingsSpec = {
   auth: { kind: 'name', doc: 'The auth block used for requests to this API.' },
   timeout: { kind: 'duration', doc: 'Per-request timeout (default 30s).' },
-  retry: { kind: 'number', doc: 'Total attempts for idempotent requests (default 3).' },
-  backoff: { kind: 'duration', doc: 'First retry delay, doubling each attempt (default 500ms).' },
+  retry: { kind: 'number', doc: 'Attempts in all when a request to this API fails transiently (default 5): retry 5 backoff 30s max 30m.' },
+  backoff: { kind: 'duration', doc: 'Wait before the second attempt, doubling each attempt, with jitter (default 30s).' },
+  max: { kind: 'duration', doc: 'Longest wait between attempts (default 30m).' },
   format: { kind: 'enum', options: ['json', 'text'], doc: 'How response bodies are read (rest APIs; default json).' },
   version: { kind: 'enum', options: ['R4'], doc: 'FHIR version (fhir APIs; R4).' },
   header: { kind: 'header', doc: 'A header sent with every request: header "X-Key" env("KEY").', repeatable: true },
