@@ -63,7 +63,7 @@ function describe(r: RunReport): string {
   if (r.error) lines.push(`error      ${r.error}`);
   if (r.outcome) lines.push(`outcome    ${JSON.stringify(r.outcome)}`);
   lines.push(`input      ${JSON.stringify(r.input)}`, '', 'attempts:');
-  if (!r.attemptHistory.length) lines.push('  (none ended yet)');
+  if (!r.attemptHistory.length && !r.replays.length) lines.push('  (none recorded)');
   // Attempts and replays in the order they happened.
   const events = [
     ...r.attemptHistory.map((a) => ({ at: a.finishedAt, text: attemptLine(a) })),
