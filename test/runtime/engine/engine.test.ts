@@ -40,7 +40,7 @@ function run(id: number) {
 function steps(id: number) {
   return t.db.prepare('SELECT path, status, result, error FROM run_steps WHERE run_id = ? ORDER BY path').all(id) as Array<{ path: string; status: string; result: string; error: string | null }>;
 }
-async function until(check: () => boolean, ms = 5000) {
+async function until(check: () => boolean, ms = 20_000) {
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) throw new Error('timed out waiting');
