@@ -99,9 +99,15 @@ function apiSummary(a: Api): Summary['apis'][number] {
     baseUrl: valueText(a.baseUrl),
     auth: a.auth,
     timeout: duration(a.timeoutMs),
-    retry: `${a.retry.attempts} attempt${a.retry.attempts === 1 ? '' : 's'}, backoff ${duration(a.retry.backoffMs)}`,
+    retry: retryText(a.retry),
     extra,
   };
+}
+
+/** The policy in words: `retry 5 backoff 30s max 30m` reads "5 attempts; waits 30 s, doubling, at most 30 min". */
+function retryText(r: Api['retry']): string {
+  if (r.attempts <= 1) return '1 attempt, no retries';
+  return `${r.attempts} attempts; waits ${duration(r.backoffMs)}, doubling, at most ${duration(r.maxBackoffMs ?? 30 * 60_000)}`;
 }
 
 function apiKind(a: Api): string {

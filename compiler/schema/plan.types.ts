@@ -193,10 +193,11 @@ export interface Header {
  */
 export interface Retry {
   /**
-   * Total attempts, first included.
+   * Attempts of a run whose request to this API fails transiently, the first included.
    */
   attempts: number;
   backoffMs: Duration;
+  maxBackoffMs?: Duration;
 }
 /**
  * This interface was referenced by `Plan`'s JSON-Schema

@@ -29,8 +29,10 @@ export interface PlanParts {
 export interface Analysis { parts: PlanParts; symbols: SymbolTable }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
-const DEFAULT_ATTEMPTS = 3;
-const DEFAULT_BACKOFF_MS = 500;
+// An API's retry policy (docs/language.md, "Retries"); the runtime's defaults are the same.
+const DEFAULT_ATTEMPTS = 5;
+const DEFAULT_BACKOFF_MS = 30_000;
+const DEFAULT_MAX_BACKOFF_MS = 30 * 60_000;
 const FIELD_BUILTINS = ['message'];
 
 export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileExists: (path: string) => boolean, options: AnalyzeOptions = {}): Analysis {
@@ -149,7 +151,7 @@ function lowerApi(d: A.ApiDecl, file: string, r: Reporter, src: (r: A.Range) => 
     kind: kind as P.Api['kind'],
     baseUrl: S.toValue(d.baseUrl, file, src),
     timeoutMs: S.settingDuration(s.get('timeout')) ?? DEFAULT_TIMEOUT_MS,
-    retry: { attempts: S.settingNumber(s.get('retry')) ?? DEFAULT_ATTEMPTS, backoffMs: S.settingDuration(s.get('backoff')) ?? DEFAULT_BACKOFF_MS },
+    retry: lowerRetry(s, r),
     src: src(d.range),
   };
   if (kind === 'fhir') api.fhirVersion = 'R4';
@@ -171,6 +173,25 @@ function lowerApi(d: A.ApiDecl, file: string, r: Reporter, src: (r: A.Range) => 
     for (const t of tls) if (['ca', 'cert', 'key'].includes(t.key.name) && t.values[0]) api.tls[t.key.name as 'ca'] = S.toValue(t.values[0], file, src);
   }
   return api;
+}
+
+/** `retry N backoff D max M`: whole attempts, at least one; the longest wait not below the first. */
+function lowerRetry(s: Map<string, A.Setting[]>, r: Reporter): P.Retry {
+  const attempts = S.settingNumber(s.get('retry')) ?? DEFAULT_ATTEMPTS;
+  const backoffMs = S.settingDuration(s.get('backoff')) ?? DEFAULT_BACKOFF_MS;
+  const maxBackoffMs = S.settingDuration(s.get('max')) ?? Math.max(DEFAULT_MAX_BACKOFF_MS, backoffMs);
+  const retry = s.get('retry')?.[0];
+  if (retry && (!Number.isInteger(attempts) || attempts < 1)) {
+    r.error('HDC2007', retry.values[0].range, `"retry" takes the number of attempts in all, 1 or more (got ${attempts})`,
+      'retry 1 tries once and never again; retry 5 tries up to five times.', [{ replacement: '1', range: retry.values[0].range }]);
+    return { attempts: 1, backoffMs, maxBackoffMs };
+  }
+  const max = s.get('max')?.[0];
+  if (max && maxBackoffMs < backoffMs) {
+    r.error('HDC2007', max.values[0].range, `"max" (${max.values[0].kind === 'duration' ? max.values[0].text : maxBackoffMs + 'ms'}) is shorter than "backoff"`,
+      'max caps the wait between attempts, which starts at backoff: make it at least as long.');
+  }
+  return { attempts, backoffMs, maxBackoffMs };
 }
 
 // ---- sender ------------------------------------------------------------------------------------

@@ -59,8 +59,9 @@ export const authSpecs: Record<string, SettingsSpec> = {
 export const apiSpec: SettingsSpec = {
   auth: { kind: 'name', doc: 'The auth block used for requests to this API.' },
   timeout: { kind: 'duration', doc: 'Per-request timeout (default 30s).' },
-  retry: { kind: 'number', doc: 'Total attempts for idempotent requests (default 3).' },
-  backoff: { kind: 'duration', doc: 'First retry delay, doubling each attempt (default 500ms).' },
+  retry: { kind: 'number', doc: 'Attempts in all when a request to this API fails transiently (default 5): retry 5 backoff 30s max 30m.' },
+  backoff: { kind: 'duration', doc: 'Wait before the second attempt, doubling each attempt, with jitter (default 30s).' },
+  max: { kind: 'duration', doc: 'Longest wait between attempts (default 30m).' },
   format: { kind: 'enum', options: ['json', 'text', 'xml'], doc: 'How response bodies are read (rest APIs; default json; xml is parsed into a navigable value).' },
   version: { kind: 'enum', options: ['R4'], doc: 'FHIR version (fhir APIs; R4).' },
   validate: { kind: 'enum', options: ['fhir', 'none'], doc: 'fhir: check request bodies against the R4 definitions before sending (fhir APIs; hdc test does by default); none: never.' },

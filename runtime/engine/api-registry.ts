@@ -36,7 +36,9 @@ export function createApiRegistry(plan: Pick<Plan, 'apis' | 'auths'>, opts: ApiR
       ...(api.validate ? { validate: api.validate } : {}),
       headers: Object.fromEntries((api.headers ?? []).map((h) => [h.name.toLowerCase(), opts.resolve(h.value)])),
       timeoutMs: api.timeoutMs,
-      retry: api.retry,
+      // One request per run attempt: retries happen at the run's level, by the API's policy
+      // (engine.ts), so each attempt is recorded and no worker sleeps through a backoff.
+      retry: { attempts: 1, backoffMs: 0 },
       src: api.src,
     };
     const tls = {

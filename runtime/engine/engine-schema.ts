@@ -47,3 +47,33 @@ registerMigration({
   id: 'engine/003-queue-order',
   up: `CREATE INDEX engine_runs_status_id ON workflow_runs (status, id);`,
 });
+
+// Every attempt of a run, as it ended: done, rejected, failed (and when the next try is due),
+// dead, or interrupted (the process died). `hdc runs show` lists them; nothing is overwritten.
+// Replays are recorded with who asked for them, so the history reads in order.
+registerMigration({
+  id: 'engine/004-run-attempts',
+  up: `
+    CREATE TABLE run_attempts (
+      run_id          INTEGER NOT NULL,
+      attempt         INTEGER NOT NULL,
+      started_at      INTEGER NOT NULL,
+      finished_at     INTEGER NOT NULL,
+      status          TEXT    NOT NULL,
+      step_path       TEXT,
+      api             TEXT,
+      http_status     INTEGER,
+      error           TEXT,
+      next_attempt_at INTEGER,
+      PRIMARY KEY (run_id, attempt, finished_at)
+    ) WITHOUT ROWID;
+    CREATE TABLE run_replays (
+      run_id        INTEGER NOT NULL,
+      at            INTEGER NOT NULL,
+      by            TEXT    NOT NULL,
+      after_attempt INTEGER NOT NULL,
+      from_start    INTEGER NOT NULL,
+      PRIMARY KEY (run_id, at, after_attempt)
+    ) WITHOUT ROWID;
+  `,
+});

@@ -1,23 +1,29 @@
 // The workflow engine: takes runs from the journal queue (workflow_runs) and executes them with
 // bounded concurrency (engine-wide, and per workflow when the plan sets `concurrency`). Runs that
-// share an order key (the workflow's `orderBy`) run one at a time, in journal order. Transient
-// failures retry with exponential backoff; a permanent failure or the last attempt makes the run
-// a dead letter, which `hdc runs replay` puts back in the queue.
+// share an order key (the workflow's `orderBy`) run one at a time, in journal order. A transient
+// failure ends the attempt; the run tries again later by the retry policy of the API that failed
+// (`retry N backoff D max M`), resuming at the failed step. A permanent failure or the last
+// attempt makes the run a dead letter, which `hdc runs replay` puts back in the queue. Every
+// attempt is recorded (run_attempts) with its time, status and error.
 //
-// `finished` events are emitted for settled runs only (done, rejected, dead): a run waiting to
-// retry is not settled, so an `ack after_workflow` sender gets the commit-level ACK at its timeout
-// (the message is safely journaled and will be processed).
+// `finished` events are emitted for settled runs only (done, rejected, dead). A failed attempt
+// emits `retrying` with the next try's time, so an `ack after_workflow` sender whose run cannot
+// finish within its timeout gets the commit-level ACK at once. A rejection (AE/AR) that no
+// listener waits to put in an ACK was acknowledged positively already: it becomes a dead letter
+// with the reason "rejected after acknowledgement".
 import Database from 'better-sqlite3';
 import type { Plan, Workflow } from '../../compiler/schema/plan.types.ts';
 import type { AuthProvider } from '../auth/auth-provider.ts';
 import { evaluate as evaluateExpr } from '../expr/evaluate.ts';
 import type { ApiClientOptions } from '../http/api-client.ts';
 import type { RunEvents } from '../journal/run-events.ts';
+import type { RunOutcome } from '../store/journal-schema.ts';
 import { silentLogger, type Logger } from '../log/logger.ts';
+import { DEFAULT_RETRY, nextRetryDelay, type RetryPolicy } from '../http/retry-policy.ts';
 import { createApiRegistry, type ApiRegistry, type ApiRegistryOptions } from './api-registry.ts';
 import { createValueResolver, type ValueResolver } from './resolve-value.ts';
 import { RunExecutor, StopRequested, type Evaluate } from './run-executor.ts';
-import { RunStore, type RunRow, type StepRow } from './run-store.ts';
+import { REJECTED_AFTER_ACK, RunStore, type AttemptRow, type RunRow, type StepRow } from './run-store.ts';
 import { InlineRunWriter, RunSession, ThreadRunWriter, type RunWriter } from './run-writer.ts';
 import type { RestartPolicy } from '../threads/supervised-thread.ts';
 import { WorkflowError } from './workflow-error.ts';
@@ -48,9 +54,12 @@ export interface EngineOptions {
   logger?: Logger;
   /** Runs executing at once, engine-wide. Default 8. */
   concurrency?: number;
-  /** Attempts per run before it becomes a dead letter. Default 5. */
+  /**
+   * At most this many attempts per run, whatever the API's policy says (`hdc test` uses 1); also
+   * the attempts for failures that no API's policy covers. Default 5.
+   */
   maxAttempts?: number;
-  /** Backoff before the second attempt of a run; doubles per attempt, with jitter. Default 30 s. */
+  /** For failures no API's policy covers: first backoff (default 30 s), doubling up to retryMaxMs (30 min). */
   retryBaseMs?: number;
   retryMaxMs?: number;
   /** Safety-net poll for runs whose retry time has come. Default 1 s. */
@@ -96,6 +105,8 @@ export class Engine {
   private idleWaiters: Array<() => void> = [];
   private readonly onEnqueued = () => this.pump();
   readonly stats: EngineStats = { active: 0, started: 0, settled: 0 };
+  /** The retry policy of each API, by name. */
+  private readonly policies: Map<string, RetryPolicy>;
 
   constructor(private readonly opts: EngineOptions) {
     this.ownsDb = opts.ownConnection !== false && !opts.db.memory;
@@ -109,6 +120,7 @@ export class Engine {
     this.now = opts.now ?? Date.now;
     this.concurrency = Math.max(1, opts.concurrency ?? 8);
     this.workflows = new Map(opts.plan.workflows.map((w) => [w.name, w]));
+    this.policies = new Map(opts.plan.apis.map((a) => [a.name, a.retry]));
     const resolve = opts.resolve ?? createValueResolver();
     this.apis = createApiRegistry(opts.plan, { resolve, transport: opts.transport, auths: opts.auths, client: opts.client });
     const secrets = resolve;
@@ -282,11 +294,25 @@ export class Engine {
   private async execute(run: RunRow, wf: Workflow | undefined): Promise<void> {
     const started = this.now();
     const writes = new RunSession(this.writer, run.id, started);
+    const attempt = (status: AttemptRow['status'], extra: Partial<AttemptRow> = {}): AttemptRow => ({
+      run_id: run.id, attempt: run.attempts, started_at: started, finished_at: this.now(), status,
+      step_path: null, api: null, http_status: null, error: null, next_attempt_at: null, ...extra,
+    });
     try {
       if (!wf) throw new WorkflowError(`workflow ${run.workflow} is not in the loaded plan`, { transient: false });
       const end = await this.executor.execute(run, wf, writes);
-      if (end.status === 'rejected') await this.settle(run, writes, 'rejected', { outcome: end.outcome, last: end.last });
-      else await this.settle(run, writes, 'done', { last: end.last });
+      if (end.status === 'rejected') {
+        // Someone waiting puts the rejection in the ACK; otherwise the partner was told AA/CA.
+        const heard = this.opts.events?.claim(run.id) ?? false;
+        if (!heard && this.store.acknowledgedPositively(run.message_id)) {
+          const code = end.outcome.code ?? 'AE';
+          const error = `${REJECTED_AFTER_ACK} (${code})`;
+          await this.settle(run, writes, 'dead', { outcome: end.outcome, error, last: end.last, reason: REJECTED_AFTER_ACK, attempt: attempt('dead', { error }) });
+          this.log.error({ runId: run.id, workflow: run.workflow, code }, 'workflow run rejected after the message was acknowledged: dead letter');
+        } else {
+          await this.settle(run, writes, 'rejected', { outcome: end.outcome, last: end.last, attempt: attempt('rejected') });
+        }
+      } else await this.settle(run, writes, 'done', { last: end.last, attempt: attempt('done') });
       this.log.info({ runId: run.id, workflow: run.workflow, status: end.status, ms: this.now() - started }, 'workflow run finished');
     } catch (err) {
       if (err instanceof StopRequested) {
@@ -294,30 +320,48 @@ export class Engine {
         return;
       }
       const failure = err instanceof WorkflowError ? err : new WorkflowError(`internal error: ${(err as Error)?.message ?? err}`, { transient: true, cause: err });
-      const maxAttempts = this.opts.maxAttempts ?? 5;
-      if (failure.transient && run.attempts < maxAttempts) {
-        const base = this.opts.retryBaseMs ?? 30_000;
-        const backoff = Math.min(this.opts.retryMaxMs ?? 30 * 60_000, base * 2 ** (run.attempts - 1)) * (0.5 + (this.opts.random ?? Math.random)());
-        const wait = Math.max(Math.round(backoff), failure.retryAfterMs ?? 0);
-        await writes.write({ op: 'finish', id: run.id, status: 'failed', now: this.now(), extra: { error: failure.message, nextAttemptAt: this.now() + wait } });
+      const where = { step_path: failure.stepPath ?? null, api: failure.api ?? null, http_status: failure.status ?? null, error: failure.message };
+      const policy = this.retryPolicy(failure.api);
+      // Attempts since the last replay: a replay gives the run its whole budget again.
+      const used = run.attempts - this.store.replayedAtAttempt(run.id);
+      if (failure.transient && used < policy.attempts) {
+        const wait = nextRetryDelay(policy, used, failure.retryAfterMs, this.opts.random);
+        const nextAttemptAt = this.now() + wait;
+        await writes.write({ op: 'finish', id: run.id, status: 'failed', now: this.now(), extra: { error: failure.message, nextAttemptAt, attempt: attempt('failed', { ...where, next_attempt_at: nextAttemptAt }) } });
+        this.opts.events?.emit('retrying', { runId: run.id, attempt: run.attempts, nextAttemptAt });
         this.log.warn({ runId: run.id, workflow: run.workflow, attempt: run.attempts, retryInMs: wait, error: failure.message }, 'workflow run failed; will retry');
       } else {
-        await this.settle(run, writes, 'dead', { error: failure.message });
+        // Out of attempts: the error says so (the attempts' own errors are in the history).
+        const error = failure.transient && used > 1 ? `${failure.message} after ${used} attempts` : failure.message;
+        await this.settle(run, writes, 'dead', { error, attempt: attempt('dead', where) });
         this.log.error({ runId: run.id, workflow: run.workflow, attempt: run.attempts, error: failure.message }, 'workflow run is a dead letter');
       }
     }
+  }
+
+  /** The failing API's policy (or the engine's for other failures), capped by maxAttempts. */
+  private retryPolicy(api: string | undefined): Required<RetryPolicy> {
+    const o = this.opts;
+    const declared = api ? this.policies.get(api) : undefined;
+    const policy = {
+      attempts: declared?.attempts ?? o.maxAttempts ?? DEFAULT_RETRY.attempts,
+      backoffMs: declared?.backoffMs ?? o.retryBaseMs ?? DEFAULT_RETRY.backoffMs,
+      maxBackoffMs: declared?.maxBackoffMs ?? o.retryMaxMs ?? DEFAULT_RETRY.maxBackoffMs,
+    };
+    if (o.maxAttempts !== undefined) policy.attempts = Math.min(policy.attempts, o.maxAttempts);
+    return policy;
   }
 
   private async settle(
     run: RunRow,
     writes: RunSession,
     status: 'done' | 'rejected' | 'dead',
-    extra: { outcome?: { code: 'AE' | 'AR'; text?: string } | Record<string, unknown>; error?: string; last?: StepRow },
+    extra: { outcome?: RunOutcome; error?: string; last?: StepRow; reason?: string; attempt: AttemptRow },
   ): Promise<void> {
-    const outcome = extra.outcome as { code?: 'AA' | 'AE' | 'AR'; text?: string } | undefined;
-    await writes.write({ op: 'finish', id: run.id, status, now: this.now(), extra: { outcome, error: extra.error, lastStep: extra.last } });
+    const outcome = extra.outcome;
+    await writes.write({ op: 'finish', id: run.id, status, now: this.now(), extra: { outcome, error: extra.error, lastStep: extra.last, attempt: extra.attempt } });
     this.stats.settled++;
-    this.opts.events?.emit('finished', { runId: run.id, status, ...(outcome ? { outcome } : {}) });
+    this.opts.events?.emit('finished', { runId: run.id, status, ...(outcome ? { outcome } : {}), ...(extra.reason ? { reason: extra.reason } : {}) });
   }
 }
 

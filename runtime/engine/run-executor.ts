@@ -165,6 +165,7 @@ export class RunExecutor {
     } catch (err) {
       if (err instanceof StopRequested) throw err;
       const failure = err instanceof WorkflowError ? err : new WorkflowError(`step ${step.id} failed: ${(err as Error)?.message ?? err}`, { transient: false, src: step.src, cause: err });
+      failure.stepPath ??= path;
       const row = this.row(s, step, path, started, this.deps.now(), null);
       row.status = 'failed';
       row.error = failure.message;

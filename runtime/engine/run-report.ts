@@ -1,8 +1,9 @@
-// Reading workflow runs back for people (`hdc runs`): lists with filters, and one run's steps
-// with timings and errors. Message content (inputs, response bodies, stored values, reject text)
-// is PHI: it is masked unless the caller asks for it.
+// Reading workflow runs back for people (`hdc runs`): lists with filters, and one run's attempts
+// and steps with timings and errors. Message content (mapped fields, response bodies, stored
+// values, reject text) is PHI: it is masked unless the caller asks for it. The message's type and
+// control ID identify it without saying anything about the patient: they are always shown.
 import type { Database } from 'better-sqlite3';
-import type { RunRow, StepRow } from './run-store.ts';
+import { REJECTED_AFTER_ACK, type AttemptRow, type ReplayRow, type RunRow, type StepRow } from './run-store.ts';
 
 export interface RunFilter {
   status?: string[];
@@ -11,6 +12,14 @@ export interface RunFilter {
   /** Epoch ms: runs created at or after. */
   since?: number;
   limit?: number;
+  /** Only dead letters whose workflow rejected a message already acknowledged positively. */
+  rejectedAfterAck?: boolean;
+}
+
+/** Dead letters among the runs matching a filter (status aside), and how many were rejected after acknowledgement. */
+export interface DeadLetterCounts {
+  dead: number;
+  rejectedAfterAck: number;
 }
 
 export interface RunSummary {
@@ -23,6 +32,28 @@ export interface RunSummary {
   updatedAt: string;
   error: string | null;
   outcomeCode: string | null;
+  /** MSH-9 as type^trigger, and MSH-10: not PHI, always shown. */
+  messageType: string;
+  controlId: string;
+}
+
+export interface AttemptReport {
+  attempt: number;
+  startedAt: string;
+  finishedAt: string;
+  status: string;
+  step: string | null;
+  api: string | null;
+  httpStatus: number | null;
+  error: string | null;
+  nextAttemptAt: string | null;
+}
+
+export interface ReplayReport {
+  at: string;
+  by: string;
+  afterAttempt: number;
+  fromStart: boolean;
 }
 
 export interface StepReport {
@@ -44,27 +75,48 @@ export interface RunReport extends RunSummary {
   nextAttemptAt: string | null;
   outcome: unknown;
   input: unknown;
+  attemptHistory: AttemptReport[];
+  replays: ReplayReport[];
   steps: StepReport[];
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function listRuns(db: Database, f: RunFilter = {}): RunSummary[] {
+const RUN_COLUMNS = `r.*, m.control_id AS control_id, m.message_type AS message_type, m.trigger AS message_trigger`;
+const REJECTED_AFTER_ACK_LIKE = `r.status = 'dead' AND r.error LIKE '${REJECTED_AFTER_ACK}%'`;
+
+type RunWithMessage = RunRow & { control_id: string | null; message_type: string | null; message_trigger: string | null };
+
+function conditions(f: RunFilter, withStatus: boolean): { where: string; args: unknown[] } {
   const where: string[] = [];
   const args: unknown[] = [];
-  if (f.status?.length) {
-    where.push(`status IN (${f.status.map(() => '?').join(',')})`);
+  if (withStatus && f.status?.length) {
+    where.push(`r.status IN (${f.status.map(() => '?').join(',')})`);
     args.push(...f.status);
   }
-  if (f.sender) (where.push('sender = ?'), args.push(f.sender));
-  if (f.workflow) (where.push('workflow = ?'), args.push(f.workflow));
-  if (f.since !== undefined) (where.push('created_at >= ?'), args.push(f.since));
-  const sql = `SELECT * FROM workflow_runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
-  const rows = db.prepare(sql).all(...args, f.limit ?? 100) as RunRow[];
+  if (withStatus && f.rejectedAfterAck) where.push(REJECTED_AFTER_ACK_LIKE);
+  if (f.sender) (where.push('r.sender = ?'), args.push(f.sender));
+  if (f.workflow) (where.push('r.workflow = ?'), args.push(f.workflow));
+  if (f.since !== undefined) (where.push('r.created_at >= ?'), args.push(f.since));
+  return { where: where.length ? 'WHERE ' + where.join(' AND ') : '', args };
+}
+
+export function listRuns(db: Database, f: RunFilter = {}): RunSummary[] {
+  const { where, args } = conditions(f, true);
+  const sql = `SELECT ${RUN_COLUMNS} FROM workflow_runs r LEFT JOIN messages m ON m.id = r.message_id ${where} ORDER BY r.id DESC LIMIT ?`;
+  const rows = db.prepare(sql).all(...args, f.limit ?? 100) as RunWithMessage[];
   return rows.map(summary);
 }
 
-function summary(r: RunRow): RunSummary {
+/** Counts dead letters for the filter's sender, workflow and time (not its status or limit). */
+export function countDeadLetters(db: Database, f: RunFilter = {}): DeadLetterCounts {
+  const { where, args } = conditions(f, false);
+  const sql = `SELECT COUNT(*) FILTER (WHERE r.status = 'dead') AS dead, COUNT(*) FILTER (WHERE ${REJECTED_AFTER_ACK_LIKE}) AS rejectedAfterAck
+    FROM workflow_runs r ${where}`;
+  return db.prepare(sql).get(...args) as DeadLetterCounts;
+}
+
+function summary(r: RunWithMessage): RunSummary {
   let outcomeCode: string | null = null;
   if (r.outcome) outcomeCode = (JSON.parse(r.outcome) as { code?: string }).code ?? null;
   return {
@@ -77,12 +129,16 @@ function summary(r: RunRow): RunSummary {
     updatedAt: iso(r.updated_at),
     error: r.error,
     outcomeCode,
+    messageType: r.message_type ? `${r.message_type}^${r.message_trigger ?? ''}` : '',
+    controlId: r.control_id ?? '',
   };
 }
 
 export function showRun(db: Database, id: number, opts: { phi?: boolean } = {}): RunReport | undefined {
-  const r = db.prepare('SELECT * FROM workflow_runs WHERE id = ?').get(id) as RunRow | undefined;
+  const r = db.prepare(`SELECT ${RUN_COLUMNS} FROM workflow_runs r LEFT JOIN messages m ON m.id = r.message_id WHERE r.id = ?`).get(id) as RunWithMessage | undefined;
   if (!r) return undefined;
+  const attempts = db.prepare('SELECT * FROM run_attempts WHERE run_id = ? ORDER BY attempt, finished_at').all(id) as AttemptRow[];
+  const replays = db.prepare('SELECT * FROM run_replays WHERE run_id = ? ORDER BY at').all(id) as ReplayRow[];
   const steps = db.prepare('SELECT * FROM run_steps WHERE run_id = ? ORDER BY started_at, path').all(id) as StepRow[];
   const outcome = r.outcome ? JSON.parse(r.outcome) : null;
   return {
@@ -91,7 +147,19 @@ export function showRun(db: Database, id: number, opts: { phi?: boolean } = {}):
     orderKey: opts.phi ? r.order_key : r.order_key === null ? null : mask(r.order_key),
     nextAttemptAt: r.status === 'failed' ? iso(r.next_attempt_at) : null,
     outcome: outcome && !opts.phi ? { ...outcome, ...(outcome.text !== undefined ? { text: mask(outcome.text) } : {}) } : outcome,
-    input: r.input === null ? null : opts.phi ? JSON.parse(r.input) : maskDeep(JSON.parse(r.input)),
+    input: r.input === null ? null : opts.phi ? JSON.parse(r.input) : maskInput(JSON.parse(r.input)),
+    attemptHistory: attempts.map((a) => ({
+      attempt: a.attempt,
+      startedAt: iso(a.started_at),
+      finishedAt: iso(a.finished_at),
+      status: a.status,
+      step: a.step_path,
+      api: a.api,
+      httpStatus: a.http_status,
+      error: a.error,
+      nextAttemptAt: a.next_attempt_at === null ? null : iso(a.next_attempt_at),
+    })),
+    replays: replays.map((p) => ({ at: iso(p.at), by: p.by, afterAttempt: p.after_attempt, fromStart: p.from_start === 1 })),
     steps: steps.map((s) => {
       const result = s.result ? JSON.parse(s.result) : undefined;
       const httpStatus = typeof result?.status === 'number' && (s.kind === 'fhir' || s.kind === 'rest' || s.kind === 'send') ? result.status : undefined;
@@ -109,6 +177,13 @@ export function showRun(db: Database, id: number, opts: { phi?: boolean } = {}):
       };
     }),
   };
+}
+
+/** The run's input with its mapped fields masked; the message's identifiers (type, control ID, …) kept. */
+function maskInput(input: { fields?: unknown; message?: Record<string, unknown> }): unknown {
+  const { type, trigger, controlId, version, receivedAt, sender, ...rest } = input.message ?? {};
+  const message = input.message ? { type, trigger, controlId, version, receivedAt, sender, ...(maskDeep(rest) as object) } : undefined;
+  return { ...input, fields: maskDeep(input.fields ?? {}), ...(message ? { message } : {}) };
 }
 
 /** Keeps the shape (keys, lengths, types), hides the values. */

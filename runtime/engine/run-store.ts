@@ -34,6 +34,31 @@ export interface StepRow {
   error: string | null;
 }
 
+/** The dead-letter reason for a workflow that rejected (AE/AR) a message already acknowledged positively. */
+export const REJECTED_AFTER_ACK = 'rejected after acknowledgement';
+
+/** One attempt of a run as it ended (see engine-schema.ts, run_attempts). */
+export interface AttemptRow {
+  run_id: number;
+  attempt: number;
+  started_at: number;
+  finished_at: number;
+  status: 'done' | 'rejected' | 'failed' | 'dead' | 'interrupted';
+  step_path: string | null;
+  api: string | null;
+  http_status: number | null;
+  error: string | null;
+  next_attempt_at: number | null;
+}
+
+export interface ReplayRow {
+  run_id: number;
+  at: number;
+  by: string;
+  after_attempt: number;
+  from_start: number;
+}
+
 export interface StoredRecord {
   id: number;
   collection: string;
@@ -61,7 +86,12 @@ export class RunStore {
   private readonly release: Statement;
   private readonly nextDue: Statement<[]>;
   private readonly messageRaw: Statement<[number]>;
-  private readonly finishWithStep: (step: StepRow, args: readonly unknown[]) => void;
+  private readonly putAttempt: Statement;
+  private readonly markInterrupted: Statement<[number]>;
+  private readonly putReplay: Statement;
+  private readonly lastReplay: Statement<[number]>;
+  private readonly messageAck: Statement<[number]>;
+  private readonly finishWithStep: (step: StepRow | undefined, args: readonly unknown[], attempt?: AttemptRow) => void;
   private readonly storeTx: (rec: { collection: string; key: string | null; value: string; runId: number; now: number }, step: StepRow) => number;
 
   constructor(readonly db: Database) {
@@ -102,9 +132,21 @@ export class RunStore {
     this.nextDue = db.prepare(`SELECT MIN(next_attempt_at) AS due FROM workflow_runs WHERE status = 'queued'`);
     this.nextRetry = db.prepare(`SELECT MIN(next_attempt_at) AS due FROM workflow_runs WHERE status = 'failed'`);
     this.messageRaw = db.prepare('SELECT raw, charset FROM messages WHERE id = ?');
-    this.finishWithStep = db.transaction((step: StepRow, args: readonly unknown[]) => {
-      this.putStep.run(step);
+    this.putAttempt = db.prepare(`INSERT OR REPLACE INTO run_attempts
+      (run_id, attempt, started_at, finished_at, status, step_path, api, http_status, error, next_attempt_at)
+      VALUES (@run_id, @attempt, @started_at, @finished_at, @status, @step_path, @api, @http_status, @error, @next_attempt_at)`);
+    // An attempt cut short by a crash: it started when the run was last claimed (updated_at).
+    this.markInterrupted = db.prepare(`INSERT OR REPLACE INTO run_attempts
+      (run_id, attempt, started_at, finished_at, status, step_path, api, http_status, error, next_attempt_at)
+      SELECT id, attempts, updated_at, ?, 'interrupted', NULL, NULL, NULL, 'the process stopped during this attempt', NULL
+      FROM workflow_runs WHERE status = 'running'`);
+    this.putReplay = db.prepare(`INSERT OR REPLACE INTO run_replays (run_id, at, by, after_attempt, from_start) VALUES (?, ?, ?, ?, ?)`);
+    this.lastReplay = db.prepare('SELECT MAX(after_attempt) AS n FROM run_replays WHERE run_id = ?');
+    this.messageAck = db.prepare('SELECT ack FROM messages WHERE id = ?');
+    this.finishWithStep = db.transaction((step: StepRow | undefined, args: readonly unknown[], attempt?: AttemptRow) => {
+      if (step) this.putStep.run(step);
       this.finish.run(...args);
+      if (attempt) this.putAttempt.run(attempt);
     });
     this.storeTx = db.transaction((rec, step) => {
       const row = (rec.key === null ? this.insertRecord.get(rec) : this.upsertKeyed.get(rec)) as { id: number };
@@ -119,7 +161,10 @@ export class RunStore {
    * counts, so a run that keeps killing the process ends up dead instead of looping.
    */
   recoverInterrupted(now: number): number {
-    return this.recover.run(now).changes;
+    return this.db.transaction(() => {
+      this.markInterrupted.run(now);
+      return this.recover.run(now).changes;
+    })();
   }
 
   /** Ids of the runs marked running. */
@@ -167,11 +212,38 @@ export class RunStore {
     return this.storeTx({ ...rec, value: JSON.stringify(rec.value ?? null) }, step);
   }
 
-  /** Sets the run's status; the last step's row, when given, commits in the same transaction. */
-  finishRun(id: number, status: RunStatus, now: number, extra: { outcome?: RunOutcome; error?: string; nextAttemptAt?: number; lastStep?: StepRow } = {}): void {
+  /**
+   * Sets the run's status; the last step's row and the attempt's record, when given, commit in the
+   * same transaction.
+   */
+  finishRun(
+    id: number,
+    status: RunStatus,
+    now: number,
+    extra: { outcome?: RunOutcome; error?: string; nextAttemptAt?: number; lastStep?: StepRow; attempt?: AttemptRow } = {},
+  ): void {
     const args = [status, extra.outcome ? JSON.stringify(extra.outcome) : null, extra.error ?? null, extra.nextAttemptAt ?? now, now, id] as const;
-    if (extra.lastStep) this.finishWithStep(extra.lastStep, args);
+    if (extra.lastStep || extra.attempt) this.finishWithStep(extra.lastStep, args, extra.attempt);
     else this.finish.run(...args);
+  }
+
+  /** The attempt count when the run was last replayed (0 if never): retry budgets start there. */
+  replayedAtAttempt(id: number): number {
+    return (this.lastReplay.get(id) as { n: number | null }).n ?? 0;
+  }
+
+  /** Whether the message behind a run was answered with a positive ACK (AA or CA) so far. */
+  acknowledgedPositively(messageId: number): boolean {
+    const row = this.messageAck.get(messageId) as { ack: string } | undefined;
+    return row !== undefined && /(?:^|\r)MSA\|(?:AA|CA)(?:\||\r|$)/.test(row.ack);
+  }
+
+  attempts(runId: number): AttemptRow[] {
+    return this.db.prepare('SELECT * FROM run_attempts WHERE run_id = ? ORDER BY attempt, finished_at').all(runId) as AttemptRow[];
+  }
+
+  replays(runId: number): ReplayRow[] {
+    return this.db.prepare('SELECT * FROM run_replays WHERE run_id = ? ORDER BY at').all(runId) as ReplayRow[];
   }
 
   /** A run stopped at a step boundary (engine shutting down): queued again, the attempt not counted. */
@@ -179,13 +251,18 @@ export class RunStore {
     this.release.run(now, id);
   }
 
-  /** Puts a dead (or failed) run back in the queue; completed steps stay completed. */
-  replay(id: number, now: number, fromStart = false): boolean {
+  /**
+   * Puts a dead (or failed) run back in the queue; completed steps stay completed. The attempt
+   * count goes on (the history keeps every attempt), the retry budget starts afresh, and who
+   * asked is recorded.
+   */
+  replay(id: number, now: number, fromStart = false, by = 'unknown'): boolean {
     const run = this.run(id);
     if (!run || (run.status !== 'dead' && run.status !== 'failed')) return false;
     this.db.transaction(() => {
       if (fromStart) this.db.prepare('DELETE FROM run_steps WHERE run_id = ?').run(id);
-      this.requeue.run(0, now, now, id);
+      this.requeue.run(run.attempts, now, now, id);
+      this.putReplay.run(id, now, by, run.attempts, fromStart ? 1 : 0);
     })();
     return true;
   }

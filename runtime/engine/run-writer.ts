@@ -4,7 +4,7 @@
 // finishing steps at once) share one transaction. A step's result is acknowledged only once its
 // transaction committed, and the run waits for that before its next step starts.
 import type { RunOutcome, RunStatus } from '../store/journal-schema.ts';
-import type { RunStore, StepRow } from './run-store.ts';
+import type { AttemptRow, RunStore, StepRow } from './run-store.ts';
 import { SupervisedThread, type RestartPolicy } from '../threads/supervised-thread.ts';
 import type { Logger } from '../log/logger.ts';
 
@@ -12,7 +12,7 @@ export type WriteOp = (
   | { op: 'claim'; id: number; now: number }
   | { op: 'step'; row: StepRow }
   | { op: 'store'; rec: { collection: string; key: string | null; value: unknown; runId: number; now: number }; row: StepRow }
-  | { op: 'finish'; id: number; status: RunStatus; now: number; extra: { outcome?: RunOutcome; error?: string; nextAttemptAt?: number; lastStep?: StepRow } }
+  | { op: 'finish'; id: number; status: RunStatus; now: number; extra: { outcome?: RunOutcome; error?: string; nextAttemptAt?: number; lastStep?: StepRow; attempt?: AttemptRow } }
   | { op: 'release'; id: number; now: number }
 ) & {
   /** A run's claim (status running, attempt counted), committed with the run's first write. */

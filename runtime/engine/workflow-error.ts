@@ -11,10 +11,14 @@ export class WorkflowError extends Error {
   readonly status?: number;
   /** How long the server asked us to wait (Retry-After), when it did. */
   readonly retryAfterMs?: number;
+  /** The API whose request failed: its retry policy decides the run's next attempt. */
+  readonly api?: string;
+  /** The step that failed (its path in the workflow), set by the executor. */
+  stepPath?: string;
 
   constructor(
     message: string,
-    opts: { transient: boolean; src?: string; status?: number; retryAfterMs?: number; cause?: unknown },
+    opts: { transient: boolean; src?: string; status?: number; retryAfterMs?: number; api?: string; cause?: unknown },
   ) {
     super(opts.src ? `${srcLine(opts.src)}: ${message}` : message, opts.cause ? { cause: opts.cause } : undefined);
     this.name = 'WorkflowError';
@@ -22,5 +26,6 @@ export class WorkflowError extends Error {
     this.src = opts.src;
     this.status = opts.status;
     this.retryAfterMs = opts.retryAfterMs;
+    this.api = opts.api;
   }
 }

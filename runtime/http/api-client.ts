@@ -77,7 +77,8 @@ export class ApiClient {
       } catch (err) {
         if (!(err instanceof TransportError)) throw err;
         this.options.onAttempt?.({ api: this.api.name, method: req.method, url: url.pathname, error: err.code, ms: performance.now() - started });
-        if (err.permanent) throw new WorkflowError(`${req.label} failed: ${err.message}`, { transient: false, src: req.src });
+        const api = this.api.name;
+        if (err.permanent) throw new WorkflowError(`${req.label} failed: ${err.message}`, { transient: false, src: req.src, api });
         const repeatable = req.idempotent || err.notSent;
         if (repeatable && attempt < maxAttempts) {
           await sleep(backoffDelay(attempt, this.api.retry.backoffMs, this.options.random));
@@ -89,9 +90,10 @@ export class ApiClient {
           throw new WorkflowError(`${req.label} failed: ${err.message}${tries}; not retried, the ${req.method} may have been processed`, {
             transient: false,
             src: req.src,
+            api,
           });
         }
-        throw new WorkflowError(`${req.label} failed: ${err.message}${tries}`, { transient: true, src: req.src });
+        throw new WorkflowError(`${req.label} failed: ${err.message}${tries}`, { transient: true, src: req.src, api });
       }
       this.options.onAttempt?.({ api: this.api.name, method: req.method, url: url.pathname, status: res.status, ms: performance.now() - started });
 
@@ -104,8 +106,9 @@ export class ApiClient {
       }
 
       if (isTransientStatus(res.status)) {
-        const retryAfter = parseRetryAfter(header(res, 'retry-after'));
-        const repeatable = req.idempotent || isRefusedUnprocessed(res.status);
+        const retryAfterHeader = header(res, 'retry-after');
+        const retryAfter = parseRetryAfter(retryAfterHeader);
+        const repeatable = req.idempotent || isRefusedUnprocessed(res.status, retryAfterHeader);
         if (repeatable && attempt < maxAttempts && (retryAfter === undefined || retryAfter <= maxRetryAfter)) {
           await sleep(retryAfter ?? backoffDelay(attempt, this.api.retry.backoffMs, this.options.random));
           continue;
@@ -114,7 +117,7 @@ export class ApiClient {
         if (!repeatable) {
           throw new WorkflowError(
             `${req.label} failed: ${statusText(res)}${tries}; not retried, the ${req.method} may have been processed`,
-            { transient: false, src: req.src, status: res.status },
+            { transient: false, src: req.src, status: res.status, api: this.api.name },
           );
         }
         throw new WorkflowError(`${req.label} failed: ${statusText(res)}${tries}`, {
@@ -122,10 +125,11 @@ export class ApiClient {
           src: req.src,
           status: res.status,
           retryAfterMs: retryAfter,
+          api: this.api.name,
         });
       }
       if (res.status >= 400) {
-        throw new WorkflowError(`${req.label} failed: ${statusText(res)}`, { transient: false, src: req.src, status: res.status });
+        throw new WorkflowError(`${req.label} failed: ${statusText(res)}`, { transient: false, src: req.src, status: res.status, api: this.api.name });
       }
       return { status: res.status, headers: flattenHeaders(res.headers), ...readBody(res, req), url: url.href };
     }

@@ -6,11 +6,33 @@ export function isTransientStatus(status: number): boolean {
 }
 
 /**
- * Statuses that say the server refused the request without processing it (RFC 6585 429, RFC 9110
- * 503), so even a POST may be sent again. A 500/502/504 or a timeout after sending is ambiguous.
+ * Answers that say the server refused the request without processing it, so even a POST or PATCH
+ * may be sent again: 429 (RFC 6585: rate limited), and 503 with Retry-After (RFC 9110: the server
+ * is down for maintenance and says when to come back). A bare 503, 500/502/504 or a timeout after
+ * sending is ambiguous: the request may have been processed.
  */
-export function isRefusedUnprocessed(status: number): boolean {
-  return status === 429 || status === 503;
+export function isRefusedUnprocessed(status: number, retryAfter: string | undefined): boolean {
+  return status === 429 || (status === 503 && retryAfter !== undefined && retryAfter.trim() !== '');
+}
+
+/** An API's retry policy: attempts in all (the first included), first wait, longest wait. */
+export interface RetryPolicy {
+  attempts: number;
+  backoffMs: number;
+  maxBackoffMs?: number;
+}
+
+/** Defaults when an api declares no `retry`, `backoff` or `max`. */
+export const DEFAULT_RETRY = { attempts: 5, backoffMs: 30_000, maxBackoffMs: 30 * 60_000 } as const;
+
+/**
+ * The wait before the attempt after the nth failed one: backoff·2^(n-1) with jitter (×0.5–1.5),
+ * never longer than the policy's max; a server's Retry-After is honoured as the least wait.
+ */
+export function nextRetryDelay(policy: RetryPolicy, failed: number, retryAfterMs?: number, random: () => number = Math.random): number {
+  const max = policy.maxBackoffMs ?? DEFAULT_RETRY.maxBackoffMs;
+  const wait = Math.min(max, backoffDelay(failed, policy.backoffMs, random));
+  return Math.max(wait, retryAfterMs ?? 0);
 }
 
 /** Retry-After as delay-seconds or an HTTP-date; undefined when absent or unreadable. */

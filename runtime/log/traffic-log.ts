@@ -1,8 +1,11 @@
 // The listener's traffic at info level: one line per interval with message counts by sender,
 // message type and ACK code, instead of one line per message (which cost more CPU than parsing
-// the message). Counts only: no control IDs or content. Refusals are still logged one by one by
+// the message). Counts only: no control IDs or content. Dead letters with a reason of their own
+// (a workflow that rejected a message already acknowledged) are counted on the same line, by
+// reason, so a partner told AA about a message nobody processed does not go unnoticed. Refusals are still logged one by one by
 // the listener; per-message lines for accepted messages are at debug level.
 import type { Logger } from 'pino';
+import type { FinishedEvent, RunEvents } from '../journal/run-events.ts';
 
 /** sender → message type → ACK code → count */
 type Counts = Map<string, Map<string, Map<string, number>>>;
@@ -14,6 +17,9 @@ export class TrafficLog {
   private reused = 0;
   /** Counts since start (tests, operations): messages answered, resends, reused control IDs. */
   readonly totals = { messages: 0, duplicates: 0, reusedControlIds: 0 };
+  /** reason → dead letters since the last line */
+  private deadLetters = new Map<string, number>();
+  private unwatch: (() => void) | undefined;
   private since = Date.now();
   private timer: NodeJS.Timeout | undefined;
 
@@ -24,6 +30,20 @@ export class TrafficLog {
     this.timer ??= setInterval(() => this.flush(), this.intervalMs);
     this.timer.unref();
     return this;
+  }
+
+  /** Counts the engine's dead letters that carry a reason (see FinishedEvent.reason). */
+  watch(events: RunEvents): this {
+    const on = (e: FinishedEvent) => {
+      if (e.status === 'dead' && e.reason) this.countDeadLetter(e.reason);
+    };
+    events.on('finished', on);
+    this.unwatch = () => events.off('finished', on);
+    return this;
+  }
+
+  countDeadLetter(reason: string): void {
+    this.deadLetters.set(reason, (this.deadLetters.get(reason) ?? 0) + 1);
   }
 
   /**
@@ -48,15 +68,17 @@ export class TrafficLog {
   /** Logs the counts since the last line, if any message was answered, and starts over. */
   flush(): void {
     const now = Date.now();
-    if (this.messages > 0) {
+    if (this.messages > 0 || this.deadLetters.size > 0) {
       const senders: Record<string, Record<string, Record<string, number>>> = {};
       for (const [sender, byType] of this.counts) {
         const types: Record<string, Record<string, number>> = (senders[sender] = {});
         for (const [type, byAck] of byType) types[type] = Object.fromEntries(byAck);
       }
-      this.log.info({ messages: this.messages, duplicates: this.duplicates, reusedControlIds: this.reused, seconds: Math.round((now - this.since) / 100) / 10, senders }, 'hl7 traffic');
+      const dead = this.deadLetters.size ? { deadLetters: Object.fromEntries(this.deadLetters) } : {};
+      this.log.info({ messages: this.messages, duplicates: this.duplicates, reusedControlIds: this.reused, seconds: Math.round((now - this.since) / 100) / 10, senders, ...dead }, 'hl7 traffic');
     }
     this.counts = new Map();
+    this.deadLetters = new Map();
     this.messages = 0;
     this.duplicates = 0;
     this.reused = 0;
@@ -67,6 +89,8 @@ export class TrafficLog {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.unwatch?.();
+    this.unwatch = undefined;
     this.flush();
   }
 }

@@ -190,15 +190,20 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
   async function afterWorkflowAck(slot: Slot, p: Pending, r: Extract<JournalResult, { kind: 'stored' }>): Promise<void> {
     const sender: Sender = p.entry.sender;
     const timeout = sender.ack.timeoutMs ?? deps.defaultAckTimeoutMs ?? 10_000;
+    // A wait ends early (null) when the run's next attempt is due after the timeout.
     const waits = r.runIds.map((id) => events.waitForFinished(id, timeout));
-    const finished = await Promise.all(waits);
-    if (finished.some((f) => f === null)) {
-      // Timed out: the message is safely journaled, so the commit-level ACK is the honest answer;
-      // the workflow's own outcome is recorded on its run.
-      log.info({ sender: sender.name, messageId: r.messageId }, 'after_workflow timed out; answered with the commit ACK');
+    // A run that settled before this wait began and no one claimed is a dead letter already; its
+    // rejection is not this ACK's to carry.
+    const finished = (await Promise.all(waits)).filter((f): f is FinishedEvent => f !== null && f.reason === undefined);
+    const pending = r.runIds.length - finished.length;
+    // A rejection that arrived is always reported: the engine counted on this ACK to carry it.
+    if (pending > 0 && !finished.some((f) => f.status !== 'done')) {
+      // The message is safely journaled, so the commit-level ACK is the honest answer; the
+      // workflow's own outcome is recorded on its run (a later rejection becomes a dead letter).
+      log.info({ sender: sender.name, messageId: r.messageId, pending }, 'after_workflow: outcome not known within the timeout; answered with the commit ACK');
       return;
     }
-    const { outcome, status } = afterWorkflow(p.header, finished as FinishedEvent[]);
+    const { outcome, status } = afterWorkflow(p.header, finished);
     const final = buildAck(p.header, outcome);
     try {
       await journal.updateAck(r.messageId, final, status);

@@ -120,7 +120,7 @@ export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Ru
 
   const state: AppState = { ready: false, shuttingDown: false, inFlight: 0 };
   const workflows = new Map<string, Workflow>(plan.workflows.map((w) => [w.name, w]));
-  const traffic = new TrafficLog(log, opts.trafficLogIntervalMs).start();
+  const traffic = new TrafficLog(log, opts.trafficLogIntervalMs).watch(events).start();
   const handleHl7 = createHl7Endpoint({
     journal, events, log, logPhi: opts.logPhi, maxBodyBytes: opts.maxBodyBytes, traffic,
     mapFields: opts.mapFields, workflows, ...(opts.orderKeyFor ? { orderKeyFor: opts.orderKeyFor } : {}),

@@ -166,6 +166,13 @@ test('the CLI explains .hdc files and plan.json, and fails on errors', () => {
     const fromHdc = run('a.hdc', '--format', 'text');
     assert.is(fromHdc.status, 0, fromHdc.stderr);
     assert.match(fromHdc.stdout, /billing\s+REST\s+https:\/\/billing\.example\.org/);
+    // The retry policy, declared or by default.
+    assert.match(fromHdc.stdout, /5 attempts; waits 30 s, doubling, at most 30 min/);
+    writeFileSync(join(dir, 'r.hdc'), 'api ehr fhir "https://ehr.example.org/R4" { retry 3 backoff 2s max 1m }\napi once rest "https://once.example.org" { retry 1 }\n');
+    const declared = run('r.hdc', '--format', 'text');
+    assert.is(declared.status, 0, declared.stderr);
+    assert.match(declared.stdout, /3 attempts; waits 2 s, doubling, at most 1 min/);
+    assert.match(declared.stdout, /1 attempt, no retries/);
 
     writeFileSync(join(dir, 'bad.hdc'), 'workflow w {\n  let a =\n}\n');
     const bad = run('bad.hdc');

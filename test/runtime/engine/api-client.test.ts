@@ -129,7 +129,7 @@ test('a timeout on a GET is retried; on a POST it is not (it may have been proce
   assert.is(seen.length, 1);
 });
 
-test('a POST answered 500 is not repeated; 503 (refused) is', async () => {
+test('a POST answered 500 or a bare 503 is not repeated; 503 with Retry-After and 429 (refused) are', async () => {
   handler = (_q, res) => res.writeHead(500).end();
   const post = get('admissions', { method: 'POST', idempotent: false, body: '{"a":1}' });
   const err = await failure(client().request(post));
@@ -137,11 +137,22 @@ test('a POST answered 500 is not repeated; 503 (refused) is', async () => {
   assert.is(seen.length, 1);
   seen.length = 0;
   let n = 0;
-  handler = (_q, res) => (n++ === 0 ? res.writeHead(503).end() : res.writeHead(201).end('{"id":1}'));
+  handler = (_q, res) => res.writeHead(503).end();
+  const bare = await failure(client().request(post));
+  assert.not.ok(bare.transient, 'a 503 without Retry-After may have been processed');
+  assert.match(bare.message, /503 Service Unavailable; not retried, the POST may have been processed/);
+  assert.is(seen.length, 1);
+  seen.length = 0;
+  handler = (_q, res) => (n++ === 0 ? res.writeHead(503, { 'retry-after': '0' }).end() : res.writeHead(201).end('{"id":1}'));
   const res = await client().request(post);
   assert.is(res.status, 201);
   assert.is(seen.length, 2);
   assert.is(seen[1].body, '{"a":1}');
+  seen.length = 0;
+  n = 0;
+  handler = (_q, res) => (n++ === 0 ? res.writeHead(429).end() : res.writeHead(201).end('{"id":2}'));
+  assert.is((await client().request(post)).status, 201);
+  assert.is(seen.length, 2);
 });
 
 test('a refused connection is retried even for a POST (it never reached a server)', async () => {

@@ -40,7 +40,7 @@ function run(id: number) {
 function steps(id: number) {
   return t.db.prepare('SELECT path, status, result, error FROM run_steps WHERE run_id = ? ORDER BY path').all(id) as Array<{ path: string; status: string; result: string; error: string | null }>;
 }
-async function until(check: () => boolean, ms = 5000) {
+async function until(check: () => boolean, ms = 20_000) {
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) throw new Error('timed out waiting');
@@ -65,9 +65,9 @@ test.after.each(async () => {
   t.dispose();
 });
 
-const chain = () =>
+const chain = (retry = { attempts: 2, backoffMs: 5 }) =>
   plan({
-    apis: [api('billing', 'rest', base)],
+    apis: [api('billing', 'rest', base, { retry })],
     workflows: [
       workflow('admit', [
         { id: 'patient', named: true, kind: 'rest', api: 'billing', method: 'GET', urlPath: tpl('/patients/', ref('mrn')), src: src(10) },
@@ -130,14 +130,16 @@ test('a transient failure retries the run from the failed step; finished steps a
   routes.set('GET /api/patients/C', (_q, res) => json(res, { id: 'p3', active: true }));
   let charges = 0;
   routes.set('GET /api/charges', (_q, res) => (++charges <= 2 ? res.writeHead(503).end() : json(res, { total: 1, items: [] })));
-  const e = engine(chain());
+  const e = engine(chain({ attempts: 3, backoffMs: 5 }));
   e.start();
   const [id] = enqueue(t.journal, [{ workflow: 'admit', fields: { mrn: 'C' } }]);
   e.pump();
   await until(() => run(id).status === 'done');
-  assert.is(run(id).attempts, 2);
+  assert.is(run(id).attempts, 3);
   assert.is(seen.filter((s) => s.url.startsWith('/api/patients')).length, 1);
-  assert.is(charges, 3); // two attempts in the first run attempt (retry.attempts = 2), one in the second
+  assert.is(charges, 3); // one request per run attempt: the API's policy allows three
+  const history = e.store.attempts(id).map((a) => [a.attempt, a.status, a.step_path, a.api, a.http_status]);
+  assert.equal(history, [[1, 'failed', '1/then/0', 'billing', 503], [2, 'failed', '1/then/0', 'billing', 503], [3, 'done', null, null, null]]);
 });
 
 test('permanent failures and exhausted retries become dead letters; replay resumes them', async () => {
@@ -153,7 +155,7 @@ test('permanent failures and exhausted retries become dead letters; replay resum
   assert.is(r.error, 'flows/admit.hdc:12: GET billing /charges failed: 500 Internal Server Error after 2 attempts');
   const failed = steps(id).find((s) => s.path === '1/then/0')!;
   assert.is(failed.status, 'failed');
-  assert.is(failed.error, r.error);
+  assert.is(failed.error, 'flows/admit.hdc:12: GET billing /charges failed: 500 Internal Server Error', 'the step keeps its own attempt\'s error');
 
   routes.set('GET /api/charges', (_q, res) => json(res, { total: 5, items: [] }));
   const before = seen.filter((s) => s.url.startsWith('/api/patients')).length;

@@ -1,8 +1,9 @@
-// `hdc runs`: list with filters, show one run (PHI masked unless --phi), replay a dead letter.
+// `hdc runs`: list with filters and the dead-letter count, show one run (its attempts; PHI masked
+// unless --phi; message type and control ID shown), replay a dead letter (who replayed, recorded).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -55,8 +56,11 @@ test.before(async () => {
   [ids.dead] = enqueue(journal, [{ workflow: 'w', fields: { path: 'bad', name: 'John Roe' } }], { sender: 'er' });
   [ids.rejected] = enqueue(journal, [{ workflow: 'w', fields: { path: 'reject', name: 'Ann Poe' } }], { sender: 'lab' });
   const waits = Object.values(ids).map((id) => events.waitForFinished(id, 10_000));
+  // Nobody waits for this one to put its rejection in an ACK: the partner had its AA already.
+  [ids.afterAck] = enqueue(journal, [{ workflow: 'w', fields: { path: 'reject', name: 'Bo Lee' } }], { sender: 'er' });
+  const unheard = new Promise<void>((resolve) => events.on('finished', (e) => e.runId === ids.afterAck && resolve()));
   engine.pump();
-  await Promise.all(waits);
+  await Promise.all([...waits, unheard]);
   await engine.stop();
   server.close();
 });
@@ -69,22 +73,33 @@ test('lists runs newest first, filtered by status, sender and time', async () =>
   const all = await cli();
   assert.is(all.code, 0);
   const lines = all.out.split('\n');
-  assert.match(lines[0], /^ID\s+WORKFLOW\s+SENDER\s+STATUS/);
-  assert.equal(lines.slice(1).map((l) => Number(l.split(/\s+/)[0])), [ids.rejected, ids.dead, ids.done]);
+  assert.match(lines[0], /^ID\s+WORKFLOW\s+SENDER\s+MESSAGE\s+CONTROL ID\s+STATUS/);
+  assert.equal(lines.slice(1, 5).map((l) => Number(l.split(/\s+/)[0])), [ids.afterAck, ids.rejected, ids.dead, ids.done]);
   assert.match(all.out, /rejected AE/);
+  // Message type and control ID are not PHI: listed by default.
+  assert.match(lines[2], /\sADT\^A01\s+MSG\d+-/);
+  assert.match(all.out, /dead AE\s+1\s+\S+\s+rejected after acknowledgement \(AE\)/);
+  assert.is(lines.at(-1), 'dead letters: 2 (1 rejected after acknowledgement)');
   assert.match(all.out, /flows\/admit\.hdc:3: GET x \/\{…\} failed: 404/);
   const dead = JSON.parse((await cli('--status', 'dead', '--json')).out);
-  assert.equal(dead.map((r: { id: number }) => r.id), [ids.dead]);
+  assert.equal(dead.map((r: { id: number }) => r.id), [ids.afterAck, ids.dead]);
+  const afterAck = JSON.parse((await cli('--rejected-after-ack', '--json')).out);
+  assert.equal(afterAck.map((r: { id: number }) => r.id), [ids.afterAck]);
+  assert.not.match((await cli('--sender', 'lab')).out, /dead letters/, 'no dead letters for lab: no count line');
   const lab = JSON.parse((await cli('--sender', 'lab', '--status', 'done,rejected', '--json')).out);
   assert.equal(lab.map((r: { id: number }) => r.id), [ids.rejected, ids.done]);
   assert.is((await cli('--since', '1h', '--json')).out.includes(`"id": ${ids.done}`), true);
   assert.is((await cli('--since', '2999-01-01')).out, 'no runs');
+  assert.is((await cli('--sender', 'er', '--since', '2999-01-01')).out, 'no runs');
 });
 
 test('show masks PHI unless --phi', async () => {
   const masked = await cli('show', String(ids.rejected));
   assert.is(masked.code, 0);
   assert.match(masked.out, /status\s+rejected AE/);
+  assert.match(masked.out, /message \d+: ADT\^A01 control ID MSG\d+-/);
+  assert.match(masked.out, /"type":"ADT","trigger":"A01","controlId":"MSG\d+-/);
+  assert.match(masked.out, /attempts:\n  #1\s+\S+\s+rejected/);
   assert.match(masked.out, /0\s+get\s+rest\s+done\s+\d+ ms HTTP 200/);
   assert.not.match(masked.out, /Ann Poe|no for/);
   assert.not.match(masked.out, /Jane Doe/);
@@ -97,14 +112,23 @@ test('show masks PHI unless --phi', async () => {
   assert.is(json.steps[0].status, 'failed');
   assert.match(json.steps[0].error, /404/);
   assert.is(json.input.fields.name, '•••(8)');
+  assert.equal(json.attemptHistory.map((a: { attempt: number; status: string; step: string; api: string; httpStatus: number }) => [a.attempt, a.status, a.step, a.api, a.httpStatus]), [[1, 'dead', '0', 'x', 404]]);
+  assert.match(json.attemptHistory[0].error, /failed: 404/);
 });
 
 test('replay requeues a dead letter, and only dead or failed runs', async () => {
-  const r = await cli('replay', String(ids.dead));
+  const r = await cli('replay', String(ids.dead), '--by', 'j.smith');
   assert.is(r.code, 0, r.err);
-  assert.match(r.out, /queued again/);
+  assert.match(r.out, /queued again, replayed by j\.smith/);
   const row = db.prepare('SELECT status, attempts, error FROM workflow_runs WHERE id = ?').get(ids.dead) as { status: string; attempts: number; error: string | null };
-  assert.equal(row, { status: 'queued', attempts: 0, error: null });
+  assert.equal(row, { status: 'queued', attempts: 1, error: null }, 'the attempt count goes on');
+  const shown = await cli('show', String(ids.dead));
+  assert.match(shown.out, /#1\s+\S+\s+dead\s+step 0 \(x\) HTTP 404\n.*404 Not Found\n  replayed\s+\S+\s+by j\.smith after attempt 1/);
+  // Without --by, the operating-system user is recorded.
+  assert.is((await cli('replay', String(ids.afterAck))).code, 0);
+  const replays = JSON.parse((await cli('show', String(ids.afterAck), '--json')).out).replays;
+  assert.is(replays.length, 1);
+  assert.is(replays[0].by, userInfo().username);
   const again = await cli('replay', String(ids.done));
   assert.is(again.code, 1);
   assert.match(again.err, /run \d+ is done; only dead or failed runs can be replayed/);

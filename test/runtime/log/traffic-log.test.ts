@@ -3,6 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { RunEvents } from '../../../runtime/journal/run-events.ts';
 import { TrafficLog } from '../../../runtime/log/traffic-log.ts';
 
 function capture() {
@@ -45,6 +46,26 @@ test('stop() logs what was counted since the last line', async () => {
   traffic.stop();
   await wait(10);
   assert.equal(lines.filter((l) => l.msg === 'hl7 traffic').map((l) => [l.messages, l.senders]), [[1, { lab: { 'ORU^R01': { CA: 1 } } }]]);
+});
+
+test('dead letters with a reason are counted on the line, even in an interval without messages', async () => {
+  const { lines, log } = capture();
+  const events = new RunEvents();
+  const traffic = new TrafficLog(log, 60_000).watch(events);
+  events.emit('finished', { runId: 1, status: 'dead', reason: 'rejected after acknowledgement' });
+  events.emit('finished', { runId: 2, status: 'dead' });
+  events.emit('finished', { runId: 3, status: 'rejected', outcome: { code: 'AE' } });
+  events.emit('finished', { runId: 4, status: 'dead', reason: 'rejected after acknowledgement' });
+  traffic.flush();
+  traffic.flush();
+  const out = lines.filter((l) => l.msg === 'hl7 traffic');
+  assert.is(out.length, 1, 'counted once, then idle');
+  assert.equal(out[0]!.deadLetters, { 'rejected after acknowledgement': 2 });
+  assert.is(out[0]!.messages, 0);
+  traffic.stop();
+  events.emit('finished', { runId: 5, status: 'dead', reason: 'rejected after acknowledgement' });
+  traffic.flush();
+  assert.is(lines.filter((l) => l.msg === 'hl7 traffic').length, 1, 'stop() stops watching');
 });
 
 test.run();
