@@ -228,6 +228,10 @@ export interface Sender {
     timeoutMs?: Duration;
   };
   maxBodyBytes?: number;
+  /**
+   * Segments (a path without a field) and positions every message must carry; a message without them is answered AE before mapping.
+   */
+  require?: Hl7Path[];
   fields: FieldMapping[];
   routes: Route[];
   src: Src;

@@ -3,7 +3,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://hdc.dev/schema/plan.schema.json","title":"Plan","description":"The execution plan emitted by `hdc compile` and executed by `hdc run`. The single source of truth for the compiler/runtime boundary.","type":"object","additionalProperties":false,"required":["planVersion","compiler","hash","sources","auths","apis","senders","workflows","launches","tests"],"properties":{"planVersion":{"const":1,"description":"Plan format version. The runtime refuses any other."},"compiler":{"type":"string","description":"Compiler name and version, e.g. hdc 0.1.0."},"hash":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 over the plan serialised without this field."},"sources":{"type":"array","items":{"$ref":"#/definitions/Source"}},"auths":{"type":"array","items":{"$ref":"#/definitions/Auth"}},"apis":{"type":"array","items":{"$ref":"#/definitions/Api"}},"senders":{"type":"array","items":{"$ref":"#/definitions/Sender"}},"workflows":{"type":"array","items":{"$ref":"#/definitions/Workflow"}},"launches":{"type":"array","items":{"$ref":"#/definitions/Launch"}},"tests":{"type":"array","items":{"$ref":"#/definitions/TestCase"}}},"definitions":{"Src":{"type":"string","pattern":"^.+:\\d+:\\d+-\\d+:\\d+$","description":"Source range FILE:LINE:COL-LINE:COL (1-based, end exclusive) of the .hdc text a node came from."},"Source":{"type":"object","additionalProperties":false,"required":["file","sha256"],"properties":{"file":{"type":"string"},"sha256":{"type":"string"}}},"Value":{"description":"A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.","oneOf":[{"type":"string"},{"$ref":"#/definitions/EnvRef"},{"$ref":"#/definitions/FileRef"}]},"EnvRef":{"type":"object","additionalProperties":false,"required":["env","src"],"properties":{"env":{"type":"string"},"default":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"FileRef":{"type":"object","additionalProperties":false,"required":["file","src"],"properties":{"file":{"$ref":"#/definitions/Value","description":"Path of the file whose contents (trimmed of a final newline) are the value. Relative paths resolve against the .hdc file's folder."},"base":{"type":"string","description":"Folder (relative to the plan's working directory) that a relative path resolves against."},"src":{"$ref":"#/definitions/Src"}}},"Duration":{"type":"integer","minimum":0,"description":"Milliseconds."},"Auth":{"type":"object","additionalProperties":false,"required":["name","kind","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["basic","oauth2","smart_backend","bearer"]},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"token":{"$ref":"#/definitions/Value","description":"bearer: a static token."},"tokenUrl":{"$ref":"#/definitions/Value","description":"oauth2/smart_backend: token endpoint. Absent: discovered from the FHIR base of the API that uses this auth (.well-known/smart-configuration)."},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"clientAuth":{"enum":["client_secret_basic","client_secret_post","private_key_jwt"]},"privateKey":{"$ref":"#/definitions/Value","description":"PEM or JWK (JSON) private key for private_key_jwt."},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"Api":{"type":"object","additionalProperties":false,"required":["name","kind","baseUrl","timeoutMs","retry","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["fhir","rest","hl7"],"description":"hl7: an HL7-over-HTTPS endpoint that `send message` forwards raw HL7 to."},"baseUrl":{"$ref":"#/definitions/Value"},"fhirVersion":{"enum":["R4"]},"auth":{"type":"string","description":"Name of an Auth."},"format":{"enum":["json","text"],"description":"rest: how response bodies are read."},"headers":{"type":"array","items":{"$ref":"#/definitions/Header"}},"timeoutMs":{"$ref":"#/definitions/Duration"},"retry":{"$ref":"#/definitions/Retry"},"tls":{"type":"object","additionalProperties":false,"properties":{"ca":{"$ref":"#/definitions/Value"},"cert":{"$ref":"#/definitions/Value"},"key":{"$ref":"#/definitions/Value"}}},"src":{"$ref":"#/definitions/Src"}}},"Header":{"type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"type":"string"},"value":{"$ref":"#/definitions/Value"}}},"Retry":{"type":"object","additionalProperties":false,"required":["attempts","backoffMs"],"properties":{"attempts":{"type":"integer","minimum":1,"description":"Total attempts, first included."},"backoffMs":{"$ref":"#/definitions/Duration","description":"First backoff; doubles each attempt, with jitter."}}},"Hl7Path":{"type":"object","additionalProperties":false,"required":["text","segment"],"description":"A path into an HL7 v2 message. Absent positions mean the whole element; repetitions default to the first.","properties":{"text":{"type":"string","description":"The path as written, e.g. OBX[*]-5 or PID-3[2].4.1."},"segment":{"type":"string","pattern":"^[A-Z][A-Z0-9]{2}$"},"segmentRep":{"$ref":"#/definitions/Rep"},"field":{"type":"integer","minimum":1},"fieldRep":{"$ref":"#/definitions/Rep"},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1}}},"Rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}],"description":"1-based repetition, or * for all."},"MessageType":{"type":"object","additionalProperties":false,"required":["code","trigger"],"properties":{"code":{"type":"string","description":"MSH-9.1, or * for any."},"trigger":{"type":"string","description":"MSH-9.2, or * for any."}}},"Sender":{"type":"object","additionalProperties":false,"required":["name","path","match","identity","accept","segmentBreaks","ack","fields","routes","src"],"properties":{"name":{"type":"string"},"path":{"type":"string","pattern":"^/"},"version":{"type":"string","description":"Declared HL7 version (2.1 to 2.8). Messages with another MSH-12 are answered AR 203 when strictVersion is set."},"strictVersion":{"type":"boolean"},"match":{"type":"array","items":{"$ref":"#/definitions/MshPredicate"}},"identity":{"$ref":"#/definitions/Identity"},"accept":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"processingIds":{"type":"array","items":{"type":"string"},"description":"Accepted MSH-11.1 values; empty means any."},"segmentBreaks":{"enum":["cr","crlf","lf","any"],"description":"Which line endings end a segment. cr is the standard; any accepts CR, LF and CRLF."},"charset":{"type":"string","description":"Charset used when Content-Type names none; it wins over MSH-18 (partners often mislabel MSH-18)."},"ack":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{"mode":{"enum":["on_receive","after_workflow"]},"timeoutMs":{"$ref":"#/definitions/Duration","description":"after_workflow: how long to wait before answering with the commit-level ACK."}}},"maxBodyBytes":{"type":"integer","minimum":1},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"}},"routes":{"type":"array","items":{"$ref":"#/definitions/Route"}},"src":{"$ref":"#/definitions/Src"}}},"MshPredicate":{"type":"object","additionalProperties":false,"required":["path","op","values","src"],"properties":{"path":{"$ref":"#/definitions/Hl7Path"},"op":{"enum":["==","!="]},"values":{"type":"array","items":{"type":"string"},"minItems":1,"description":"== holds when the value is one of these; != when it is none of them."},"src":{"$ref":"#/definitions/Src"}}},"Identity":{"type":"object","additionalProperties":false,"required":["kind"],"properties":{"kind":{"enum":["none","client_cert","basic"]},"subject":{"type":"string","description":"client_cert: the certificate subject must contain this RDN sequence, e.g. CN=labcorp-interface."},"san":{"type":"string","description":"client_cert: a DNS, URI or email subjectAltName the certificate must carry."},"fingerprint":{"type":"string","description":"client_cert: SHA-256 fingerprint (hex, colons optional)."},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"src":{"$ref":"#/definitions/Src"}}},"FieldMapping":{"type":"object","additionalProperties":false,"required":["name","type","src"],"properties":{"name":{"type":"string"},"path":{"$ref":"#/definitions/Hl7Path","description":"Absent for groups (each)."},"where":{"$ref":"#/definitions/Expr","description":"Keeps the repetitions for which this holds; rel nodes read inside each repetition."},"select":{"type":"array","items":{"type":"integer","minimum":1},"maxItems":2,"description":"Component (and subcomponent) taken from each kept repetition."},"as":{"enum":["string","number","date","datetime","raw"]},"each":{"type":"string","description":"Group: the segment whose every repetition becomes a record."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"},"description":"Group: the record's fields; paths on the each segment read the current repetition."},"type":{"$ref":"#/definitions/ValueType"},"src":{"$ref":"#/definitions/Src"}}},"ValueType":{"description":"The static type the compiler inferred.","enum":["string","number","boolean","date","datetime","list","record","records","any"]},"Route":{"type":"object","additionalProperties":false,"required":["types","workflow","src"],"properties":{"types":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"workflow":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"Expr":{"description":"An expression. Exactly one of the discriminating keys is present.","type":"object","oneOf":[{"required":["lit"]},{"required":["ref"]},{"required":["rel"]},{"required":["op"]},{"required":["call"]},{"required":["template"]},{"required":["object"]},{"required":["array"]},{"required":["secret"]}],"additionalProperties":false,"properties":{"lit":{"type":["string","number","boolean","null"]},"ref":{"type":"string","description":"A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims)."},"path":{"type":"array","items":{"type":["string","integer"]},"description":"ref: property names and 0-based indexes applied to the variable; the string * maps over an array."},"rel":{"type":"array","items":{"type":"integer","minimum":1},"description":"Component (and subcomponent) of the current HL7 repetition, inside a where filter."},"op":{"enum":["==","!=","<","<=",">",">=","and","or","not","neg","+","-","in"]},"args":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"call":{"type":"string"},"template":{"type":"array","items":{"oneOf":[{"type":"string"},{"$ref":"#/definitions/Expr"}]}},"object":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"Ordered entries."},"array":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"secret":{"$ref":"#/definitions/Value","description":"A deployment value used inside an expression (e.g. a header)."},"src":{"$ref":"#/definitions/Src"}}},"Entry":{"type":"object","additionalProperties":false,"required":["key","value"],"properties":{"key":{"type":"string"},"value":{"$ref":"#/definitions/Expr"}}},"Workflow":{"type":"object","additionalProperties":false,"required":["name","inputs","steps","src"],"properties":{"name":{"type":"string"},"inputs":{"type":"array","items":{"type":"string"},"description":"Mapped field names the workflow reads."},"orderBy":{"$ref":"#/definitions/Expr","description":"Runs with the same value of this key run one at a time, in journal order."},"concurrency":{"type":"integer","minimum":1},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"}},"src":{"$ref":"#/definitions/Src"}}},"Step":{"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","delete"],"description":"fhir steps."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}},"Launch":{"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}},"RedirectRule":{"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^https://"},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"Login":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["oidc","ldap","users","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value","description":"ldap: server URL; postgres: connection string."},"bindDn":{"type":"string","description":"ldap: DN template with {username}."},"query":{"type":"string","description":"postgres: a parameterised query ($1 username) returning a row with password_hash."},"require":{"$ref":"#/definitions/Expr","description":"Must hold over `claims` for the login to succeed."},"map":{"$ref":"#/definitions/Expr","description":"Object expression over `claims`: the `user` variable."},"src":{"$ref":"#/definitions/Src"}}},"TestCase":{"type":"object","additionalProperties":false,"required":["name","mocks","expects","src"],"properties":{"name":{"type":"string"},"send":{"type":"object","additionalProperties":false,"required":["sender","message","src"],"properties":{"sender":{"type":"string"},"message":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"launch":{"type":"object","additionalProperties":false,"required":["name","context","src"],"properties":{"name":{"type":"string"},"context":{"$ref":"#/definitions/Expr","description":"The token response's launch context (patient, encounter, ...)."},"user":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"mocks":{"type":"array","items":{"$ref":"#/definitions/Mock"}},"expects":{"type":"array","items":{"$ref":"#/definitions/Expectation"}},"src":{"$ref":"#/definitions/Src"}}},"Fixture":{"type":"object","additionalProperties":false,"properties":{"file":{"type":"string","description":"Path relative to the plan's working directory."},"text":{"type":"string"},"json":{"$ref":"#/definitions/Expr"}}},"Mock":{"type":"object","additionalProperties":false,"required":["status","response","src"],"properties":{"api":{"type":"string"},"step":{"type":"string"},"resourceType":{"type":"string"},"urlPath":{"type":"string"},"method":{"type":"string"},"status":{"type":"integer"},"response":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"Expectation":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://hdc.dev/schema/plan.schema.json","title":"Plan","description":"The execution plan emitted by `hdc compile` and executed by `hdc run`. The single source of truth for the compiler/runtime boundary.","type":"object","additionalProperties":false,"required":["planVersion","compiler","hash","sources","auths","apis","senders","workflows","launches","tests"],"properties":{"planVersion":{"const":1,"description":"Plan format version. The runtime refuses any other."},"compiler":{"type":"string","description":"Compiler name and version, e.g. hdc 0.1.0."},"hash":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 over the plan serialised without this field."},"sources":{"type":"array","items":{"$ref":"#/definitions/Source"}},"auths":{"type":"array","items":{"$ref":"#/definitions/Auth"}},"apis":{"type":"array","items":{"$ref":"#/definitions/Api"}},"senders":{"type":"array","items":{"$ref":"#/definitions/Sender"}},"workflows":{"type":"array","items":{"$ref":"#/definitions/Workflow"}},"launches":{"type":"array","items":{"$ref":"#/definitions/Launch"}},"tests":{"type":"array","items":{"$ref":"#/definitions/TestCase"}}},"definitions":{"Src":{"type":"string","pattern":"^.+:\\d+:\\d+-\\d+:\\d+$","description":"Source range FILE:LINE:COL-LINE:COL (1-based, end exclusive) of the .hdc text a node came from."},"Source":{"type":"object","additionalProperties":false,"required":["file","sha256"],"properties":{"file":{"type":"string"},"sha256":{"type":"string"}}},"Value":{"description":"A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.","oneOf":[{"type":"string"},{"$ref":"#/definitions/EnvRef"},{"$ref":"#/definitions/FileRef"}]},"EnvRef":{"type":"object","additionalProperties":false,"required":["env","src"],"properties":{"env":{"type":"string"},"default":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"FileRef":{"type":"object","additionalProperties":false,"required":["file","src"],"properties":{"file":{"$ref":"#/definitions/Value","description":"Path of the file whose contents (trimmed of a final newline) are the value. Relative paths resolve against the .hdc file's folder."},"base":{"type":"string","description":"Folder (relative to the plan's working directory) that a relative path resolves against."},"src":{"$ref":"#/definitions/Src"}}},"Duration":{"type":"integer","minimum":0,"description":"Milliseconds."},"Auth":{"type":"object","additionalProperties":false,"required":["name","kind","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["basic","oauth2","smart_backend","bearer"]},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"token":{"$ref":"#/definitions/Value","description":"bearer: a static token."},"tokenUrl":{"$ref":"#/definitions/Value","description":"oauth2/smart_backend: token endpoint. Absent: discovered from the FHIR base of the API that uses this auth (.well-known/smart-configuration)."},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"clientAuth":{"enum":["client_secret_basic","client_secret_post","private_key_jwt"]},"privateKey":{"$ref":"#/definitions/Value","description":"PEM or JWK (JSON) private key for private_key_jwt."},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"Api":{"type":"object","additionalProperties":false,"required":["name","kind","baseUrl","timeoutMs","retry","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["fhir","rest","hl7"],"description":"hl7: an HL7-over-HTTPS endpoint that `send message` forwards raw HL7 to."},"baseUrl":{"$ref":"#/definitions/Value"},"fhirVersion":{"enum":["R4"]},"auth":{"type":"string","description":"Name of an Auth."},"format":{"enum":["json","text"],"description":"rest: how response bodies are read."},"headers":{"type":"array","items":{"$ref":"#/definitions/Header"}},"timeoutMs":{"$ref":"#/definitions/Duration"},"retry":{"$ref":"#/definitions/Retry"},"tls":{"type":"object","additionalProperties":false,"properties":{"ca":{"$ref":"#/definitions/Value"},"cert":{"$ref":"#/definitions/Value"},"key":{"$ref":"#/definitions/Value"}}},"src":{"$ref":"#/definitions/Src"}}},"Header":{"type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"type":"string"},"value":{"$ref":"#/definitions/Value"}}},"Retry":{"type":"object","additionalProperties":false,"required":["attempts","backoffMs"],"properties":{"attempts":{"type":"integer","minimum":1,"description":"Total attempts, first included."},"backoffMs":{"$ref":"#/definitions/Duration","description":"First backoff; doubles each attempt, with jitter."}}},"Hl7Path":{"type":"object","additionalProperties":false,"required":["text","segment"],"description":"A path into an HL7 v2 message. Absent positions mean the whole element; repetitions default to the first.","properties":{"text":{"type":"string","description":"The path as written, e.g. OBX[*]-5 or PID-3[2].4.1."},"segment":{"type":"string","pattern":"^[A-Z][A-Z0-9]{2}$"},"segmentRep":{"$ref":"#/definitions/Rep"},"field":{"type":"integer","minimum":1},"fieldRep":{"$ref":"#/definitions/Rep"},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1}}},"Rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}],"description":"1-based repetition, or * for all."},"MessageType":{"type":"object","additionalProperties":false,"required":["code","trigger"],"properties":{"code":{"type":"string","description":"MSH-9.1, or * for any."},"trigger":{"type":"string","description":"MSH-9.2, or * for any."}}},"Sender":{"type":"object","additionalProperties":false,"required":["name","path","match","identity","accept","segmentBreaks","ack","fields","routes","src"],"properties":{"name":{"type":"string"},"path":{"type":"string","pattern":"^/"},"version":{"type":"string","description":"Declared HL7 version (2.1 to 2.8). Messages with another MSH-12 are answered AR 203 when strictVersion is set."},"strictVersion":{"type":"boolean"},"match":{"type":"array","items":{"$ref":"#/definitions/MshPredicate"}},"identity":{"$ref":"#/definitions/Identity"},"accept":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"processingIds":{"type":"array","items":{"type":"string"},"description":"Accepted MSH-11.1 values; empty means any."},"segmentBreaks":{"enum":["cr","crlf","lf","any"],"description":"Which line endings end a segment. cr is the standard; any accepts CR, LF and CRLF."},"charset":{"type":"string","description":"Charset used when Content-Type names none; it wins over MSH-18 (partners often mislabel MSH-18)."},"ack":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{"mode":{"enum":["on_receive","after_workflow"]},"timeoutMs":{"$ref":"#/definitions/Duration","description":"after_workflow: how long to wait before answering with the commit-level ACK."}}},"maxBodyBytes":{"type":"integer","minimum":1},"require":{"type":"array","items":{"$ref":"#/definitions/Hl7Path"},"description":"Segments (a path without a field) and positions every message must carry; a message without them is answered AE before mapping."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"}},"routes":{"type":"array","items":{"$ref":"#/definitions/Route"}},"src":{"$ref":"#/definitions/Src"}}},"MshPredicate":{"type":"object","additionalProperties":false,"required":["path","op","values","src"],"properties":{"path":{"$ref":"#/definitions/Hl7Path"},"op":{"enum":["==","!="]},"values":{"type":"array","items":{"type":"string"},"minItems":1,"description":"== holds when the value is one of these; != when it is none of them."},"src":{"$ref":"#/definitions/Src"}}},"Identity":{"type":"object","additionalProperties":false,"required":["kind"],"properties":{"kind":{"enum":["none","client_cert","basic"]},"subject":{"type":"string","description":"client_cert: the certificate subject must contain this RDN sequence, e.g. CN=labcorp-interface."},"san":{"type":"string","description":"client_cert: a DNS, URI or email subjectAltName the certificate must carry."},"fingerprint":{"type":"string","description":"client_cert: SHA-256 fingerprint (hex, colons optional)."},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"src":{"$ref":"#/definitions/Src"}}},"FieldMapping":{"type":"object","additionalProperties":false,"required":["name","type","src"],"properties":{"name":{"type":"string"},"path":{"$ref":"#/definitions/Hl7Path","description":"Absent for groups (each)."},"where":{"$ref":"#/definitions/Expr","description":"Keeps the repetitions for which this holds; rel nodes read inside each repetition."},"select":{"type":"array","items":{"type":"integer","minimum":1},"maxItems":2,"description":"Component (and subcomponent) taken from each kept repetition."},"as":{"enum":["string","number","date","datetime","raw"]},"each":{"type":"string","description":"Group: the segment whose every repetition becomes a record."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"},"description":"Group: the record's fields; paths on the each segment read the current repetition."},"type":{"$ref":"#/definitions/ValueType"},"src":{"$ref":"#/definitions/Src"}}},"ValueType":{"description":"The static type the compiler inferred.","enum":["string","number","boolean","date","datetime","list","record","records","any"]},"Route":{"type":"object","additionalProperties":false,"required":["types","workflow","src"],"properties":{"types":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"workflow":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"Expr":{"description":"An expression. Exactly one of the discriminating keys is present.","type":"object","oneOf":[{"required":["lit"]},{"required":["ref"]},{"required":["rel"]},{"required":["op"]},{"required":["call"]},{"required":["template"]},{"required":["object"]},{"required":["array"]},{"required":["secret"]}],"additionalProperties":false,"properties":{"lit":{"type":["string","number","boolean","null"]},"ref":{"type":"string","description":"A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims)."},"path":{"type":"array","items":{"type":["string","integer"]},"description":"ref: property names and 0-based indexes applied to the variable; the string * maps over an array."},"rel":{"type":"array","items":{"type":"integer","minimum":1},"description":"Component (and subcomponent) of the current HL7 repetition, inside a where filter."},"op":{"enum":["==","!=","<","<=",">",">=","and","or","not","neg","+","-","in"]},"args":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"call":{"type":"string"},"template":{"type":"array","items":{"oneOf":[{"type":"string"},{"$ref":"#/definitions/Expr"}]}},"object":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"Ordered entries."},"array":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"secret":{"$ref":"#/definitions/Value","description":"A deployment value used inside an expression (e.g. a header)."},"src":{"$ref":"#/definitions/Src"}}},"Entry":{"type":"object","additionalProperties":false,"required":["key","value"],"properties":{"key":{"type":"string"},"value":{"$ref":"#/definitions/Expr"}}},"Workflow":{"type":"object","additionalProperties":false,"required":["name","inputs","steps","src"],"properties":{"name":{"type":"string"},"inputs":{"type":"array","items":{"type":"string"},"description":"Mapped field names the workflow reads."},"orderBy":{"$ref":"#/definitions/Expr","description":"Runs with the same value of this key run one at a time, in journal order."},"concurrency":{"type":"integer","minimum":1},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"}},"src":{"$ref":"#/definitions/Src"}}},"Step":{"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","delete"],"description":"fhir steps."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}},"Launch":{"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}},"RedirectRule":{"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^https://"},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"Login":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["oidc","ldap","users","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value","description":"ldap: server URL; postgres: connection string."},"bindDn":{"type":"string","description":"ldap: DN template with {username}."},"query":{"type":"string","description":"postgres: a parameterised query ($1 username) returning a row with password_hash."},"require":{"$ref":"#/definitions/Expr","description":"Must hold over `claims` for the login to succeed."},"map":{"$ref":"#/definitions/Expr","description":"Object expression over `claims`: the `user` variable."},"src":{"$ref":"#/definitions/Src"}}},"TestCase":{"type":"object","additionalProperties":false,"required":["name","mocks","expects","src"],"properties":{"name":{"type":"string"},"send":{"type":"object","additionalProperties":false,"required":["sender","message","src"],"properties":{"sender":{"type":"string"},"message":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"launch":{"type":"object","additionalProperties":false,"required":["name","context","src"],"properties":{"name":{"type":"string"},"context":{"$ref":"#/definitions/Expr","description":"The token response's launch context (patient, encounter, ...)."},"user":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"mocks":{"type":"array","items":{"$ref":"#/definitions/Mock"}},"expects":{"type":"array","items":{"$ref":"#/definitions/Expectation"}},"src":{"$ref":"#/definitions/Src"}}},"Fixture":{"type":"object","additionalProperties":false,"properties":{"file":{"type":"string","description":"Path relative to the plan's working directory."},"text":{"type":"string"},"json":{"$ref":"#/definitions/Expr"}}},"Mock":{"type":"object","additionalProperties":false,"required":["status","response","src"],"properties":{"api":{"type":"string"},"step":{"type":"string"},"resourceType":{"type":"string"},"urlPath":{"type":"string"},"method":{"type":"string"},"status":{"type":"integer"},"response":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"Expectation":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}}}};
 const schema12 = {"type":"object","additionalProperties":false,"required":["file","sha256"],"properties":{"file":{"type":"string"},"sha256":{"type":"string"}}};
 const func2 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
@@ -947,7 +947,7 @@ validate26.errors = vErrors;
 return errors === 0;
 }
 
-const schema26 = {"type":"object","additionalProperties":false,"required":["name","path","match","identity","accept","segmentBreaks","ack","fields","routes","src"],"properties":{"name":{"type":"string"},"path":{"type":"string","pattern":"^/"},"version":{"type":"string","description":"Declared HL7 version (2.1 to 2.8). Messages with another MSH-12 are answered AR 203 when strictVersion is set."},"strictVersion":{"type":"boolean"},"match":{"type":"array","items":{"$ref":"#/definitions/MshPredicate"}},"identity":{"$ref":"#/definitions/Identity"},"accept":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"processingIds":{"type":"array","items":{"type":"string"},"description":"Accepted MSH-11.1 values; empty means any."},"segmentBreaks":{"enum":["cr","crlf","lf","any"],"description":"Which line endings end a segment. cr is the standard; any accepts CR, LF and CRLF."},"charset":{"type":"string","description":"Charset used when Content-Type names none; it wins over MSH-18 (partners often mislabel MSH-18)."},"ack":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{"mode":{"enum":["on_receive","after_workflow"]},"timeoutMs":{"$ref":"#/definitions/Duration","description":"after_workflow: how long to wait before answering with the commit-level ACK."}}},"maxBodyBytes":{"type":"integer","minimum":1},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"}},"routes":{"type":"array","items":{"$ref":"#/definitions/Route"}},"src":{"$ref":"#/definitions/Src"}}};
+const schema26 = {"type":"object","additionalProperties":false,"required":["name","path","match","identity","accept","segmentBreaks","ack","fields","routes","src"],"properties":{"name":{"type":"string"},"path":{"type":"string","pattern":"^/"},"version":{"type":"string","description":"Declared HL7 version (2.1 to 2.8). Messages with another MSH-12 are answered AR 203 when strictVersion is set."},"strictVersion":{"type":"boolean"},"match":{"type":"array","items":{"$ref":"#/definitions/MshPredicate"}},"identity":{"$ref":"#/definitions/Identity"},"accept":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"processingIds":{"type":"array","items":{"type":"string"},"description":"Accepted MSH-11.1 values; empty means any."},"segmentBreaks":{"enum":["cr","crlf","lf","any"],"description":"Which line endings end a segment. cr is the standard; any accepts CR, LF and CRLF."},"charset":{"type":"string","description":"Charset used when Content-Type names none; it wins over MSH-18 (partners often mislabel MSH-18)."},"ack":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{"mode":{"enum":["on_receive","after_workflow"]},"timeoutMs":{"$ref":"#/definitions/Duration","description":"after_workflow: how long to wait before answering with the commit-level ACK."}}},"maxBodyBytes":{"type":"integer","minimum":1},"require":{"type":"array","items":{"$ref":"#/definitions/Hl7Path"},"description":"Segments (a path without a field) and positions every message must carry; a message without them is answered AE before mapping."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"}},"routes":{"type":"array","items":{"$ref":"#/definitions/Route"}},"src":{"$ref":"#/definitions/Src"}}};
 const schema34 = {"type":"object","additionalProperties":false,"required":["code","trigger"],"properties":{"code":{"type":"string","description":"MSH-9.1, or * for any."},"trigger":{"type":"string","description":"MSH-9.2, or * for any."}}};
 const pattern5 = new RegExp("^/", "u");
 const schema27 = {"type":"object","additionalProperties":false,"required":["path","op","values","src"],"properties":{"path":{"$ref":"#/definitions/Hl7Path"},"op":{"enum":["==","!="]},"values":{"type":"array","items":{"type":"string"},"minItems":1,"description":"== holds when the value is one of these; != when it is none of them."},"src":{"$ref":"#/definitions/Src"}}};
@@ -1558,10 +1558,10 @@ return errors === 0;
 const schema36 = {"type":"object","additionalProperties":false,"required":["name","type","src"],"properties":{"name":{"type":"string"},"path":{"$ref":"#/definitions/Hl7Path","description":"Absent for groups (each)."},"where":{"$ref":"#/definitions/Expr","description":"Keeps the repetitions for which this holds; rel nodes read inside each repetition."},"select":{"type":"array","items":{"type":"integer","minimum":1},"maxItems":2,"description":"Component (and subcomponent) taken from each kept repetition."},"as":{"enum":["string","number","date","datetime","raw"]},"each":{"type":"string","description":"Group: the segment whose every repetition becomes a record."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"},"description":"Group: the record's fields; paths on the each segment read the current repetition."},"type":{"$ref":"#/definitions/ValueType"},"src":{"$ref":"#/definitions/Src"}}};
 const schema40 = {"description":"The static type the compiler inferred.","enum":["string","number","boolean","date","datetime","list","record","records","any"]};
 const schema37 = {"description":"An expression. Exactly one of the discriminating keys is present.","type":"object","oneOf":[{"required":["lit"]},{"required":["ref"]},{"required":["rel"]},{"required":["op"]},{"required":["call"]},{"required":["template"]},{"required":["object"]},{"required":["array"]},{"required":["secret"]}],"additionalProperties":false,"properties":{"lit":{"type":["string","number","boolean","null"]},"ref":{"type":"string","description":"A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims)."},"path":{"type":"array","items":{"type":["string","integer"]},"description":"ref: property names and 0-based indexes applied to the variable; the string * maps over an array."},"rel":{"type":"array","items":{"type":"integer","minimum":1},"description":"Component (and subcomponent) of the current HL7 repetition, inside a where filter."},"op":{"enum":["==","!=","<","<=",">",">=","and","or","not","neg","+","-","in"]},"args":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"call":{"type":"string"},"template":{"type":"array","items":{"oneOf":[{"type":"string"},{"$ref":"#/definitions/Expr"}]}},"object":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"Ordered entries."},"array":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"secret":{"$ref":"#/definitions/Value","description":"A deployment value used inside an expression (e.g. a header)."},"src":{"$ref":"#/definitions/Src"}}};
-const wrapper1 = {validate: validate48};
+const wrapper1 = {validate: validate49};
 const schema38 = {"type":"object","additionalProperties":false,"required":["key","value"],"properties":{"key":{"type":"string"},"value":{"$ref":"#/definitions/Expr"}}};
 
-function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -1626,12 +1626,12 @@ vErrors.push(err4);
 }
 errors++;
 }
-validate49.errors = vErrors;
+validate50.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate48(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 const _errs1 = errors;
@@ -2103,8 +2103,8 @@ let data12 = data.object;
 if(Array.isArray(data12)){
 const len4 = data12.length;
 for(let i4=0; i4<len4; i4++){
-if(!(validate49(data12[i4], {instancePath:instancePath+"/object/" + i4,parentData:data12,parentDataProperty:i4,rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate50(data12[i4], {instancePath:instancePath+"/object/" + i4,parentData:data12,parentDataProperty:i4,rootData}))){
+vErrors = vErrors === null ? validate50.errors : vErrors.concat(validate50.errors);
 errors = vErrors.length;
 }
 }
@@ -2184,13 +2184,13 @@ vErrors.push(err28);
 }
 errors++;
 }
-validate48.errors = vErrors;
+validate49.errors = vErrors;
 return errors === 0;
 }
 
-const wrapper5 = {validate: validate46};
+const wrapper5 = {validate: validate47};
 
-function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -2255,8 +2255,8 @@ errors = vErrors.length;
 }
 }
 if(data.where !== undefined){
-if(!(validate48(data.where, {instancePath:instancePath+"/where",parentData:data,parentDataProperty:"where",rootData}))){
-vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
+if(!(validate49(data.where, {instancePath:instancePath+"/where",parentData:data,parentDataProperty:"where",rootData}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
 }
@@ -2407,13 +2407,13 @@ vErrors.push(err15);
 }
 errors++;
 }
-validate46.errors = vErrors;
+validate47.errors = vErrors;
 return errors === 0;
 }
 
 const schema42 = {"type":"object","additionalProperties":false,"required":["types","workflow","src"],"properties":{"types":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"workflow":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}};
 
-function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate55(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -2604,7 +2604,7 @@ vErrors.push(err15);
 }
 errors++;
 }
-validate54.errors = vErrors;
+validate55.errors = vErrors;
 return errors === 0;
 }
 
@@ -3064,19 +3064,19 @@ errors++;
 }
 }
 }
-if(data.fields !== undefined){
-let data19 = data.fields;
+if(data.require !== undefined){
+let data19 = data.require;
 if(Array.isArray(data19)){
 const len3 = data19.length;
 for(let i3=0; i3<len3; i3++){
-if(!(validate46(data19[i3], {instancePath:instancePath+"/fields/" + i3,parentData:data19,parentDataProperty:i3,rootData}))){
-vErrors = vErrors === null ? validate46.errors : vErrors.concat(validate46.errors);
+if(!(validate39(data19[i3], {instancePath:instancePath+"/require/" + i3,parentData:data19,parentDataProperty:i3,rootData}))){
+vErrors = vErrors === null ? validate39.errors : vErrors.concat(validate39.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err37 = {instancePath:instancePath+"/fields",schemaPath:"#/properties/fields/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err37 = {instancePath:instancePath+"/require",schemaPath:"#/properties/require/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -3086,19 +3086,19 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data.routes !== undefined){
-let data21 = data.routes;
+if(data.fields !== undefined){
+let data21 = data.fields;
 if(Array.isArray(data21)){
 const len4 = data21.length;
 for(let i4=0; i4<len4; i4++){
-if(!(validate54(data21[i4], {instancePath:instancePath+"/routes/" + i4,parentData:data21,parentDataProperty:i4,rootData}))){
-vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
+if(!(validate47(data21[i4], {instancePath:instancePath+"/fields/" + i4,parentData:data21,parentDataProperty:i4,rootData}))){
+vErrors = vErrors === null ? validate47.errors : vErrors.concat(validate47.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err38 = {instancePath:instancePath+"/routes",schemaPath:"#/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err38 = {instancePath:instancePath+"/fields",schemaPath:"#/properties/fields/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -3108,11 +3108,19 @@ vErrors.push(err38);
 errors++;
 }
 }
-if(data.src !== undefined){
-let data23 = data.src;
-if(typeof data23 === "string"){
-if(!pattern1.test(data23)){
-const err39 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+if(data.routes !== undefined){
+let data23 = data.routes;
+if(Array.isArray(data23)){
+const len5 = data23.length;
+for(let i5=0; i5<len5; i5++){
+if(!(validate55(data23[i5], {instancePath:instancePath+"/routes/" + i5,parentData:data23,parentDataProperty:i5,rootData}))){
+vErrors = vErrors === null ? validate55.errors : vErrors.concat(validate55.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err39 = {instancePath:instancePath+"/routes",schemaPath:"#/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -3122,8 +3130,11 @@ vErrors.push(err39);
 errors++;
 }
 }
-else {
-const err40 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.src !== undefined){
+let data25 = data.src;
+if(typeof data25 === "string"){
+if(!pattern1.test(data25)){
+const err40 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -3133,14 +3144,25 @@ vErrors.push(err40);
 errors++;
 }
 }
-}
 else {
-const err41 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err41 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err41];
 }
 else {
 vErrors.push(err41);
+}
+errors++;
+}
+}
+}
+else {
+const err42 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
 }
 errors++;
 }
@@ -3150,9 +3172,9 @@ return errors === 0;
 
 const schema46 = {"type":"object","additionalProperties":false,"required":["name","inputs","steps","src"],"properties":{"name":{"type":"string"},"inputs":{"type":"array","items":{"type":"string"},"description":"Mapped field names the workflow reads."},"orderBy":{"$ref":"#/definitions/Expr","description":"Runs with the same value of this key run one at a time, in journal order."},"concurrency":{"type":"integer","minimum":1},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"}},"src":{"$ref":"#/definitions/Src"}}};
 const schema47 = {"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","delete"],"description":"fhir steps."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}};
-const wrapper6 = {validate: validate59};
+const wrapper6 = {validate: validate60};
 
-function validate59(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate60(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -3273,14 +3295,14 @@ errors++;
 }
 }
 if(data.resourceId !== undefined){
-if(!(validate48(data.resourceId, {instancePath:instancePath+"/resourceId",parentData:data,parentDataProperty:"resourceId",rootData}))){
-vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
+if(!(validate49(data.resourceId, {instancePath:instancePath+"/resourceId",parentData:data,parentDataProperty:"resourceId",rootData}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
 }
 if(data.params !== undefined){
-if(!(validate48(data.params, {instancePath:instancePath+"/params",parentData:data,parentDataProperty:"params",rootData}))){
-vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
+if(!(validate49(data.params, {instancePath:instancePath+"/params",parentData:data,parentDataProperty:"params",rootData}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
 }
@@ -3323,32 +3345,32 @@ errors++;
 }
 }
 if(data.urlPath !== undefined){
-if(!(validate48(data.urlPath, {instancePath:instancePath+"/urlPath",parentData:data,parentDataProperty:"urlPath",rootData}))){
-vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
+if(!(validate49(data.urlPath, {instancePath:instancePath+"/urlPath",parentData:data,parentDataProperty:"urlPath",rootData}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
 }
 if(data.query !== undefined){
-if(!(validate48(data.query, {instancePath:instancePath+"/query",parentData:data,parentDataProperty:"query",rootData}))){
-vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
+if(!(validate49(data.query, {instancePath:instancePath+"/query",parentData:data,parentDataProperty:"query",rootData}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
 }
 if(data.headers !== undefined){
-if(!(validate48(data.headers, {instancePath:instancePath+"/headers",parentData:data,parentDataProperty:"headers",rootData}))){
-vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
+if(!(validate49(data.headers, {instancePath:instancePath+"/headers",parentData:data,parentDataProperty:"headers",rootData}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
 }
 if(data.body !== undefined){
-if(!(validate48(data.body, {instancePath:instancePath+"/body",parentData:data,parentDataProperty:"body",rootData}))){
-vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
+if(!(validate49(data.body, {instancePath:instancePath+"/body",parentData:data,parentDataProperty:"body",rootData}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
 }
 if(data.cond !== undefined){
-if(!(validate48(data.cond, {instancePath:instancePath+"/cond",parentData:data,parentDataProperty:"cond",rootData}))){
-vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
+if(!(validate49(data.cond, {instancePath:instancePath+"/cond",parentData:data,parentDataProperty:"cond",rootData}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
 }
@@ -3409,8 +3431,8 @@ errors++;
 }
 }
 if(data.over !== undefined){
-if(!(validate48(data.over, {instancePath:instancePath+"/over",parentData:data,parentDataProperty:"over",rootData}))){
-vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
+if(!(validate49(data.over, {instancePath:instancePath+"/over",parentData:data,parentDataProperty:"over",rootData}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
 }
@@ -3437,8 +3459,8 @@ errors++;
 }
 }
 if(data.value !== undefined){
-if(!(validate48(data.value, {instancePath:instancePath+"/value",parentData:data,parentDataProperty:"value",rootData}))){
-vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
+if(!(validate49(data.value, {instancePath:instancePath+"/value",parentData:data,parentDataProperty:"value",rootData}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
 }
@@ -3455,8 +3477,8 @@ errors++;
 }
 }
 if(data.key !== undefined){
-if(!(validate48(data.key, {instancePath:instancePath+"/key",parentData:data,parentDataProperty:"key",rootData}))){
-vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
+if(!(validate49(data.key, {instancePath:instancePath+"/key",parentData:data,parentDataProperty:"key",rootData}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
 }
@@ -3487,8 +3509,8 @@ errors++;
 }
 }
 if(data.text !== undefined){
-if(!(validate48(data.text, {instancePath:instancePath+"/text",parentData:data,parentDataProperty:"text",rootData}))){
-vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
+if(!(validate49(data.text, {instancePath:instancePath+"/text",parentData:data,parentDataProperty:"text",rootData}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
 }
@@ -3528,12 +3550,12 @@ vErrors.push(err22);
 }
 errors++;
 }
-validate59.errors = vErrors;
+validate60.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate57(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -3630,8 +3652,8 @@ errors++;
 }
 }
 if(data.orderBy !== undefined){
-if(!(validate48(data.orderBy, {instancePath:instancePath+"/orderBy",parentData:data,parentDataProperty:"orderBy",rootData}))){
-vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
+if(!(validate49(data.orderBy, {instancePath:instancePath+"/orderBy",parentData:data,parentDataProperty:"orderBy",rootData}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
 }
@@ -3665,8 +3687,8 @@ let data5 = data.steps;
 if(Array.isArray(data5)){
 const len1 = data5.length;
 for(let i1=0; i1<len1; i1++){
-if(!(validate59(data5[i1], {instancePath:instancePath+"/steps/" + i1,parentData:data5,parentDataProperty:i1,rootData}))){
-vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
+if(!(validate60(data5[i1], {instancePath:instancePath+"/steps/" + i1,parentData:data5,parentDataProperty:i1,rootData}))){
+vErrors = vErrors === null ? validate60.errors : vErrors.concat(validate60.errors);
 errors = vErrors.length;
 }
 }
@@ -3718,14 +3740,14 @@ vErrors.push(err13);
 }
 errors++;
 }
-validate57.errors = vErrors;
+validate58.errors = vErrors;
 return errors === 0;
 }
 
 const schema50 = {"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}};
 const schema51 = {"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["oidc","ldap","users","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value","description":"ldap: server URL; postgres: connection string."},"bindDn":{"type":"string","description":"ldap: DN template with {username}."},"query":{"type":"string","description":"postgres: a parameterised query ($1 username) returning a row with password_hash."},"require":{"$ref":"#/definitions/Expr","description":"Must hold over `claims` for the login to succeed."},"map":{"$ref":"#/definitions/Expr","description":"Object expression over `claims`: the `user` variable."},"src":{"$ref":"#/definitions/Src"}}};
 
-function validate80(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate81(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -3835,14 +3857,14 @@ errors++;
 }
 }
 if(data.require !== undefined){
-if(!(validate48(data.require, {instancePath:instancePath+"/require",parentData:data,parentDataProperty:"require",rootData}))){
-vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
+if(!(validate49(data.require, {instancePath:instancePath+"/require",parentData:data,parentDataProperty:"require",rootData}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
 }
 if(data.map !== undefined){
-if(!(validate48(data.map, {instancePath:instancePath+"/map",parentData:data,parentDataProperty:"map",rootData}))){
-vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
+if(!(validate49(data.map, {instancePath:instancePath+"/map",parentData:data,parentDataProperty:"map",rootData}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
 }
@@ -3882,14 +3904,14 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate80.errors = vErrors;
+validate81.errors = vErrors;
 return errors === 0;
 }
 
 const schema53 = {"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^https://"},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}};
 const pattern16 = new RegExp("^https://", "u");
 
-function validate90(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate91(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -3926,8 +3948,8 @@ errors++;
 }
 }
 if(data.when !== undefined){
-if(!(validate48(data.when, {instancePath:instancePath+"/when",parentData:data,parentDataProperty:"when",rootData}))){
-vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
+if(!(validate49(data.when, {instancePath:instancePath+"/when",parentData:data,parentDataProperty:"when",rootData}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
 }
@@ -3957,8 +3979,8 @@ errors++;
 }
 }
 if(data.with !== undefined){
-if(!(validate48(data.with, {instancePath:instancePath+"/with",parentData:data,parentDataProperty:"with",rootData}))){
-vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
+if(!(validate49(data.with, {instancePath:instancePath+"/with",parentData:data,parentDataProperty:"with",rootData}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
 }
@@ -3998,12 +4020,12 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate90.errors = vErrors;
+validate91.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate73(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate74(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4191,8 +4213,8 @@ errors = vErrors.length;
 }
 }
 if(data.login !== undefined){
-if(!(validate80(data.login, {instancePath:instancePath+"/login",parentData:data,parentDataProperty:"login",rootData}))){
-vErrors = vErrors === null ? validate80.errors : vErrors.concat(validate80.errors);
+if(!(validate81(data.login, {instancePath:instancePath+"/login",parentData:data,parentDataProperty:"login",rootData}))){
+vErrors = vErrors === null ? validate81.errors : vErrors.concat(validate81.errors);
 errors = vErrors.length;
 }
 }
@@ -4201,8 +4223,8 @@ let data12 = data.fetch;
 if(Array.isArray(data12)){
 const len1 = data12.length;
 for(let i1=0; i1<len1; i1++){
-if(!(validate59(data12[i1], {instancePath:instancePath+"/fetch/" + i1,parentData:data12,parentDataProperty:i1,rootData}))){
-vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
+if(!(validate60(data12[i1], {instancePath:instancePath+"/fetch/" + i1,parentData:data12,parentDataProperty:i1,rootData}))){
+vErrors = vErrors === null ? validate60.errors : vErrors.concat(validate60.errors);
 errors = vErrors.length;
 }
 }
@@ -4219,8 +4241,8 @@ errors++;
 }
 }
 if(data.map !== undefined){
-if(!(validate48(data.map, {instancePath:instancePath+"/map",parentData:data,parentDataProperty:"map",rootData}))){
-vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
+if(!(validate49(data.map, {instancePath:instancePath+"/map",parentData:data,parentDataProperty:"map",rootData}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
 }
@@ -4264,8 +4286,8 @@ let data16 = data15.rules;
 if(Array.isArray(data16)){
 const len2 = data16.length;
 for(let i2=0; i2<len2; i2++){
-if(!(validate90(data16[i2], {instancePath:instancePath+"/redirect/rules/" + i2,parentData:data16,parentDataProperty:i2,rootData}))){
-vErrors = vErrors === null ? validate90.errors : vErrors.concat(validate90.errors);
+if(!(validate91(data16[i2], {instancePath:instancePath+"/redirect/rules/" + i2,parentData:data16,parentDataProperty:i2,rootData}))){
+vErrors = vErrors === null ? validate91.errors : vErrors.concat(validate91.errors);
 errors = vErrors.length;
 }
 }
@@ -4282,8 +4304,8 @@ errors++;
 }
 }
 if(data15.otherwise !== undefined){
-if(!(validate90(data15.otherwise, {instancePath:instancePath+"/redirect/otherwise",parentData:data15,parentDataProperty:"otherwise",rootData}))){
-vErrors = vErrors === null ? validate90.errors : vErrors.concat(validate90.errors);
+if(!(validate91(data15.otherwise, {instancePath:instancePath+"/redirect/otherwise",parentData:data15,parentDataProperty:"otherwise",rootData}))){
+vErrors = vErrors === null ? validate91.errors : vErrors.concat(validate91.errors);
 errors = vErrors.length;
 }
 }
@@ -4413,14 +4435,14 @@ vErrors.push(err27);
 }
 errors++;
 }
-validate73.errors = vErrors;
+validate74.errors = vErrors;
 return errors === 0;
 }
 
 const schema56 = {"type":"object","additionalProperties":false,"required":["name","mocks","expects","src"],"properties":{"name":{"type":"string"},"send":{"type":"object","additionalProperties":false,"required":["sender","message","src"],"properties":{"sender":{"type":"string"},"message":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"launch":{"type":"object","additionalProperties":false,"required":["name","context","src"],"properties":{"name":{"type":"string"},"context":{"$ref":"#/definitions/Expr","description":"The token response's launch context (patient, encounter, ...)."},"user":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"mocks":{"type":"array","items":{"$ref":"#/definitions/Mock"}},"expects":{"type":"array","items":{"$ref":"#/definitions/Expectation"}},"src":{"$ref":"#/definitions/Src"}}};
 const schema57 = {"type":"object","additionalProperties":false,"properties":{"file":{"type":"string","description":"Path relative to the plan's working directory."},"text":{"type":"string"},"json":{"$ref":"#/definitions/Expr"}}};
 
-function validate98(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate99(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4461,8 +4483,8 @@ errors++;
 }
 }
 if(data.json !== undefined){
-if(!(validate48(data.json, {instancePath:instancePath+"/json",parentData:data,parentDataProperty:"json",rootData}))){
-vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
+if(!(validate49(data.json, {instancePath:instancePath+"/json",parentData:data,parentDataProperty:"json",rootData}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
 }
@@ -4477,13 +4499,13 @@ vErrors.push(err3);
 }
 errors++;
 }
-validate98.errors = vErrors;
+validate99.errors = vErrors;
 return errors === 0;
 }
 
 const schema60 = {"type":"object","additionalProperties":false,"required":["status","response","src"],"properties":{"api":{"type":"string"},"step":{"type":"string"},"resourceType":{"type":"string"},"urlPath":{"type":"string"},"method":{"type":"string"},"status":{"type":"integer"},"response":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}};
 
-function validate103(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate104(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4603,8 +4625,8 @@ errors++;
 }
 }
 if(data.response !== undefined){
-if(!(validate98(data.response, {instancePath:instancePath+"/response",parentData:data,parentDataProperty:"response",rootData}))){
-vErrors = vErrors === null ? validate98.errors : vErrors.concat(validate98.errors);
+if(!(validate99(data.response, {instancePath:instancePath+"/response",parentData:data,parentDataProperty:"response",rootData}))){
+vErrors = vErrors === null ? validate99.errors : vErrors.concat(validate99.errors);
 errors = vErrors.length;
 }
 }
@@ -4644,13 +4666,13 @@ vErrors.push(err12);
 }
 errors++;
 }
-validate103.errors = vErrors;
+validate104.errors = vErrors;
 return errors === 0;
 }
 
 const schema62 = {"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}};
 
-function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate107(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4772,8 +4794,8 @@ errors++;
 }
 }
 if(data.cond !== undefined){
-if(!(validate48(data.cond, {instancePath:instancePath+"/cond",parentData:data,parentDataProperty:"cond",rootData}))){
-vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
+if(!(validate49(data.cond, {instancePath:instancePath+"/cond",parentData:data,parentDataProperty:"cond",rootData}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
 }
@@ -4813,12 +4835,12 @@ vErrors.push(err12);
 }
 errors++;
 }
-validate106.errors = vErrors;
+validate107.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate97(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate98(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4944,8 +4966,8 @@ errors++;
 }
 }
 if(data1.message !== undefined){
-if(!(validate98(data1.message, {instancePath:instancePath+"/send/message",parentData:data1,parentDataProperty:"message",rootData}))){
-vErrors = vErrors === null ? validate98.errors : vErrors.concat(validate98.errors);
+if(!(validate99(data1.message, {instancePath:instancePath+"/send/message",parentData:data1,parentDataProperty:"message",rootData}))){
+vErrors = vErrors === null ? validate99.errors : vErrors.concat(validate99.errors);
 errors = vErrors.length;
 }
 }
@@ -5044,14 +5066,14 @@ errors++;
 }
 }
 if(data5.context !== undefined){
-if(!(validate48(data5.context, {instancePath:instancePath+"/launch/context",parentData:data5,parentDataProperty:"context",rootData}))){
-vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
+if(!(validate49(data5.context, {instancePath:instancePath+"/launch/context",parentData:data5,parentDataProperty:"context",rootData}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
 }
 if(data5.user !== undefined){
-if(!(validate48(data5.user, {instancePath:instancePath+"/launch/user",parentData:data5,parentDataProperty:"user",rootData}))){
-vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
+if(!(validate49(data5.user, {instancePath:instancePath+"/launch/user",parentData:data5,parentDataProperty:"user",rootData}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
 }
@@ -5097,8 +5119,8 @@ let data10 = data.mocks;
 if(Array.isArray(data10)){
 const len0 = data10.length;
 for(let i0=0; i0<len0; i0++){
-if(!(validate103(data10[i0], {instancePath:instancePath+"/mocks/" + i0,parentData:data10,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate103.errors : vErrors.concat(validate103.errors);
+if(!(validate104(data10[i0], {instancePath:instancePath+"/mocks/" + i0,parentData:data10,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate104.errors : vErrors.concat(validate104.errors);
 errors = vErrors.length;
 }
 }
@@ -5119,8 +5141,8 @@ let data12 = data.expects;
 if(Array.isArray(data12)){
 const len1 = data12.length;
 for(let i1=0; i1<len1; i1++){
-if(!(validate106(data12[i1], {instancePath:instancePath+"/expects/" + i1,parentData:data12,parentDataProperty:i1,rootData}))){
-vErrors = vErrors === null ? validate106.errors : vErrors.concat(validate106.errors);
+if(!(validate107(data12[i1], {instancePath:instancePath+"/expects/" + i1,parentData:data12,parentDataProperty:i1,rootData}))){
+vErrors = vErrors === null ? validate107.errors : vErrors.concat(validate107.errors);
 errors = vErrors.length;
 }
 }
@@ -5172,7 +5194,7 @@ vErrors.push(err26);
 }
 errors++;
 }
-validate97.errors = vErrors;
+validate98.errors = vErrors;
 return errors === 0;
 }
 
@@ -5501,8 +5523,8 @@ let data13 = data.workflows;
 if(Array.isArray(data13)){
 const len4 = data13.length;
 for(let i4=0; i4<len4; i4++){
-if(!(validate57(data13[i4], {instancePath:instancePath+"/workflows/" + i4,parentData:data13,parentDataProperty:i4,rootData}))){
-vErrors = vErrors === null ? validate57.errors : vErrors.concat(validate57.errors);
+if(!(validate58(data13[i4], {instancePath:instancePath+"/workflows/" + i4,parentData:data13,parentDataProperty:i4,rootData}))){
+vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
 errors = vErrors.length;
 }
 }
@@ -5523,8 +5545,8 @@ let data15 = data.launches;
 if(Array.isArray(data15)){
 const len5 = data15.length;
 for(let i5=0; i5<len5; i5++){
-if(!(validate73(data15[i5], {instancePath:instancePath+"/launches/" + i5,parentData:data15,parentDataProperty:i5,rootData}))){
-vErrors = vErrors === null ? validate73.errors : vErrors.concat(validate73.errors);
+if(!(validate74(data15[i5], {instancePath:instancePath+"/launches/" + i5,parentData:data15,parentDataProperty:i5,rootData}))){
+vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
 errors = vErrors.length;
 }
 }
@@ -5545,8 +5567,8 @@ let data17 = data.tests;
 if(Array.isArray(data17)){
 const len6 = data17.length;
 for(let i6=0; i6<len6; i6++){
-if(!(validate97(data17[i6], {instancePath:instancePath+"/tests/" + i6,parentData:data17,parentDataProperty:i6,rootData}))){
-vErrors = vErrors === null ? validate97.errors : vErrors.concat(validate97.errors);
+if(!(validate98(data17[i6], {instancePath:instancePath+"/tests/" + i6,parentData:data17,parentDataProperty:i6,rootData}))){
+vErrors = vErrors === null ? validate98.errors : vErrors.concat(validate98.errors);
 errors = vErrors.length;
 }
 }
