@@ -187,20 +187,43 @@ export class Hl7Segment {
     return first ? this.fieldText(path.field!) : null;
   }
 
-  /** Narrows [a, b) within the field's text down to the first leaf at the position, then cuts once. */
-  private leafText(path: Hl7FieldPath): string | undefined {
+  /**
+   * True when the position holds data: something other than delimiters and `""`. A path without a
+   * field asks whether the segment is there (it is: this is it).
+   */
+  holdsData(path: Hl7FieldPath): boolean {
+    if (path.field === undefined) return true;
+    const t = this.leafText(path, false);
+    if (t === undefined || t === '' || t === '""') return false;
+    const d = this.d;
+    for (let i = 0; i < t.length; i++) {
+      const c = t[i];
+      if (c !== d.component && c !== d.subcomponent && c !== d.repetition && c !== '"') return true;
+    }
+    return false;
+  }
+
+  /**
+   * Narrows [a, b) within the field's text down to the position — to its first leaf unless
+   * `toLeaf` is false — then cuts once.
+   */
+  private leafText(path: Hl7FieldPath, toLeaf = true): string | undefined {
     const d = this.d;
     const text = this.fieldText(path.field!);
     const rep = path.fieldRep === undefined || path.fieldRep === '*' ? 1 : path.fieldRep;
     let a = pieceStart(text, d.repetition, rep, 0, text.length);
     if (a < 0) return undefined;
     let b = pieceEnd(text, d.repetition, a, text.length);
-    a = pieceStart(text, d.component, path.component ?? 1, a, b);
-    if (a < 0) return undefined;
-    b = pieceEnd(text, d.component, a, b);
-    a = pieceStart(text, d.subcomponent, path.subcomponent ?? 1, a, b);
-    if (a < 0) return undefined;
-    b = pieceEnd(text, d.subcomponent, a, b);
+    if (toLeaf || path.component !== undefined) {
+      a = pieceStart(text, d.component, path.component ?? 1, a, b);
+      if (a < 0) return undefined;
+      b = pieceEnd(text, d.component, a, b);
+      if (toLeaf || path.subcomponent !== undefined) {
+        a = pieceStart(text, d.subcomponent, path.subcomponent ?? 1, a, b);
+        if (a < 0) return undefined;
+        b = pieceEnd(text, d.subcomponent, a, b);
+      }
+    }
     return a === 0 && b === text.length ? text : text.slice(a, b);
   }
 
@@ -322,6 +345,12 @@ export class Hl7Message {
   /** The text of the leaf one position reads, as written (see Hl7Segment.written); undefined when absent. */
   written(path: Hl7Path): string | undefined {
     return this.nth(path.segment, path.segmentRep === '*' ? 1 : path.segmentRep ?? 1)?.written(path);
+  }
+
+  /** The segment a path names is there and, when the path names a position, that position holds data. */
+  holdsData(path: Hl7Path): boolean {
+    const seg = this.nth(path.segment, path.segmentRep === '*' ? 1 : path.segmentRep ?? 1);
+    return seg !== undefined && seg.holdsData(path);
   }
 
   /** The field repetitions a path covers, for where/select in field mappings. */
