@@ -28,11 +28,15 @@ function rejected(code: number, text: string, location: Refusal['error']['locati
   return { result: 'rejected', error: { code, text, ...(location ? { location } : {}) } };
 }
 
+/** "segments are separated by LF (line 2, before EVN), but {who} accepts CR only" */
+export function describeUndeclaredBreak(found: UndeclaredBreak, accepts: SegmentBreaks, who: string): string {
+  return `segments are separated by ${BREAK_NAMES[found.found]} (line ${found.line}, before ${found.segment}), but ${who} accepts ${BREAK_NAMES[accepts]} only`;
+}
+
 /** Segment breaks the sender does not accept: refused rather than read as one long segment. */
 export function undeclaredBreakRefusal(found: UndeclaredBreak, accepts: SegmentBreaks): Refusal {
   return rejected(100,
-    `segments are separated by ${BREAK_NAMES[found.found]} (line ${found.line}, before ${found.segment}), but this sender accepts ${BREAK_NAMES[accepts]} only: ` +
-    `send CR (the standard) or declare line_endings ${found.found === 'crlf' ? 'crlf' : found.found} (or any) for this sender`,
+    `${describeUndeclaredBreak(found, accepts, 'this sender')}: send CR (the standard) or declare line_endings ${found.found} (or any) for this sender`,
     { segment: found.segment });
 }
 
