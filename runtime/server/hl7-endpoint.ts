@@ -106,7 +106,9 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
     const h = msg.header;
     if (isAck(h)) return { skippedAck: true };
     const unusable = broken ?? checkStructure(msg);
-    const slot: Slot = unusable ? refuse(h, unusable.result, unusable.error) : decideFor(msg, candidates, raw, charset, receivedAt);
+    // An MSH that swallowed other segments has no trustworthy MSH-15/16: answer in original mode.
+    const header = unusable?.error.location?.segment === 'MSH' ? { ...h, acceptAckType: '', appAckType: '' } : h;
+    const slot: Slot = unusable ? refuse(header, unusable.result, unusable.error) : decideFor(msg, candidates, raw, charset, receivedAt);
     slot.type = `${h.messageCode}^${h.triggerEvent}`;
     return slot;
   }
