@@ -104,13 +104,15 @@ function predicatesOverlap(a: P.MshPredicate[], b: P.MshPredicate[]): boolean {
   return true;
 }
 
-/** Two identities no single request can present (different Basic users, different fingerprints). */
+/** Two identities no single request can present (different Basic users, fingerprints or subjects). */
 function identitiesExclusive(a: P.Identity, b: P.Identity): boolean {
   if (a.kind !== b.kind) return a.kind !== 'none' && b.kind !== 'none';
   if (a.kind === 'basic') return typeof a.user === 'string' && typeof b.user === 'string' && a.user !== b.user;
   if (a.kind === 'client_cert') {
     const fp = (x?: string) => x?.replace(/:/g, '').toLowerCase();
-    return !!a.fingerprint && !!b.fingerprint && fp(a.fingerprint) !== fp(b.fingerprint);
+    if (a.fingerprint && b.fingerprint && fp(a.fingerprint) !== fp(b.fingerprint)) return true;
+    // "CN=lab" and "CN=clinic": one certificate subject does not hold both.
+    return !!a.subject && !!b.subject && !a.subject.includes(b.subject) && !b.subject.includes(a.subject);
   }
   return false;
 }

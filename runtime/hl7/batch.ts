@@ -153,9 +153,11 @@ export function splitBatch(text: string, breaks: SegmentBreaks): SplitResult {
     if (current && current.length) messages.push(current.join('\r') + '\r');
     current = undefined;
   };
-  for (const seg of segs) {
+  for (let seg of segs) {
     const segLine = line;
     line += 1 + (seg.match(lineBreak)?.length ?? 0);
+    // With lf, a CRLF body passes: the CR before each LF is dropped, never kept inside a value.
+    if (breaks === 'lf' && seg.charCodeAt(seg.length - 1) === 0x0d) seg = seg.slice(0, -1);
     if (seg.trim() === '') continue;
     if (continues && current && current.length && !startsSegment(seg, 0, sep)) {
       current[current.length - 1] += '\n' + seg;

@@ -88,11 +88,19 @@ function checkHeader(msg: Hl7Message): Refusal | null {
 function joinedSegment(text: string, n: number): string | undefined {
   if (text.length < 3) return undefined;
   if (text.length === 3) return n > 12 && SEGMENT_IDS.has(text) ? text : undefined;
-  const end = text.slice(-3);
-  if (/\s/.test(text[text.length - 4]!) && SEGMENT_IDS.has(end)) return end;
-  const start = text.slice(0, 3);
-  if (/\s/.test(text[3]!) && SEGMENT_IDS.has(start)) return start;
+  if (isSpace(text.charCodeAt(text.length - 4))) {
+    const end = text.slice(-3);
+    if (SEGMENT_IDS.has(end)) return end;
+  }
+  if (isSpace(text.charCodeAt(3))) {
+    const start = text.slice(0, 3);
+    if (SEGMENT_IDS.has(start)) return start;
+  }
   return undefined;
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }
 
 function clip(text: string): string {

@@ -64,8 +64,12 @@ test('with LF or CRLF breaks, a line that is not a segment continues the field b
     assert.is(m.get({ text: 'OBX-6', segment: 'OBX', field: 6 }), 'x\nobx lower case');
     assert.is(r.undeclared, undefined);
   }
-  const crlf = splitBatch(lab.replace(/\n/g, '\r\n'), 'crlf');
-  assert.equal(parseMessage(crlf.messages[0]!).segmentNames(), ['MSH', 'OBX', 'OBX']);
+  for (const breaks of ['crlf', 'lf', 'any'] as const) {
+    const crlf = parseMessage(splitBatch(lab.replace(/\n/g, '\r\n'), breaks).messages[0]!);
+    assert.equal(crlf.segmentNames(), ['MSH', 'OBX', 'OBX'], breaks);
+    assert.is(crlf.invalidSegment, undefined, breaks);
+    assert.is(crlf.get({ text: 'OBX-5', segment: 'OBX', field: 5 }), 'first line\nsecond line\n\tindented: 5', breaks);
+  }
   // A control ID cut by a line break stays in MSH-10, where the listener sees it.
   const cut = parseMessage(splitBatch('MSH|^~\\&|S|F|R|RF|2024||ADT^A01|CTL\n0042|P|2.5\nPID|1\n', 'any').messages[0]!);
   assert.is(cut.header.controlId, 'CTL\n0042');
