@@ -71,9 +71,15 @@ function fieldSeparatorOf(body: string): string {
   return (head === 'MSH' || head === 'FHS' || head === 'BHS') && body.length > 3 ? body[3]! : '|';
 }
 
-/** The first break the policy does not accept that is followed by a segment; one scan for `cr`. */
+/**
+ * The first break the policy does not accept that is followed by a segment, when the body's
+ * segments are separated by such breaks only: a line feed before "OBX|" inside a value of a
+ * CR-separated message is a value. CRLF under `cr` is always reported (its LFs would start every
+ * segment).
+ */
 export function findUndeclaredBreak(body: string, breaks: SegmentBreaks): UndeclaredBreak | undefined {
   if (breaks === 'any') return undefined;
+  const accepted = breaks === 'cr' ? body.indexOf('\r') >= 0 : breaks === 'lf' ? body.indexOf('\n') >= 0 : body.indexOf('\r\n') >= 0;
   const sep = fieldSeparatorOf(body);
   const found = (at: number, kind: UndeclaredBreak['found']): UndeclaredBreak => {
     let line = 1;
@@ -88,12 +94,12 @@ export function findUndeclaredBreak(body: string, breaks: SegmentBreaks): Undecl
   if (breaks === 'cr' || breaks === 'crlf') {
     for (let i = body.indexOf('\n'); i >= 0; i = body.indexOf('\n', i + 1)) {
       const afterCr = i > 0 && body.charCodeAt(i - 1) === 0x0d;
-      if (breaks === 'crlf' && afterCr) continue;
+      if (breaks === 'crlf' ? afterCr || accepted : !afterCr && accepted) continue;
       if (startsSegment(body, i + 1, sep)) return found(i + 1, afterCr ? 'crlf' : 'lf');
     }
   }
   // A bare CR: not a break under lf and crlf.
-  if (breaks === 'lf' || breaks === 'crlf') {
+  if ((breaks === 'lf' || breaks === 'crlf') && !accepted) {
     for (let i = body.indexOf('\r'); i >= 0; i = body.indexOf('\r', i + 1)) {
       if (body.charCodeAt(i + 1) === 0x0a) continue;
       if (startsSegment(body, i + 1, sep)) return found(i + 1, 'cr');
@@ -117,7 +123,8 @@ function singleMessage(body: string, breaks: SegmentBreaks): string | undefined 
   if (breaks !== 'cr' && !(breaks === 'any' && body.indexOf('\n') < 0)) return undefined;
   if (!body.startsWith('MSH')) return undefined;
   let start = body.indexOf('\r') + 1;
-  if (start === 0) return body + '\r';
+  // One line: a single segment, unless line feeds separate segments the policy does not accept.
+  if (start === 0) return body.indexOf('\n') < 0 ? body + '\r' : undefined;
   while (start < body.length) {
     if (!startsName(body, start)) return undefined;
     const name = body.slice(start, start + 3);
@@ -131,9 +138,10 @@ function singleMessage(body: string, breaks: SegmentBreaks): string | undefined 
 
 export function splitBatch(text: string, breaks: SegmentBreaks): SplitResult {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  const undeclared = findUndeclaredBreak(body, breaks);
-  const single = undeclared ? undefined : singleMessage(body, breaks);
+  // The fast path takes only bodies whose CR breaks all start segments: none to report there.
+  const single = singleMessage(body, breaks);
   if (single !== undefined) return { messages: [single], lines: [1] };
+  const undeclared = findUndeclaredBreak(body, breaks);
   const lineBreak = /\r\n|\r|\n/g;
   // Lines that are not segments continue the field before them when LF or CRLF may end a segment.
   const continues = breaks !== 'cr';

@@ -485,7 +485,7 @@ export function parseMessage(text: string): Hl7Message {
   const header: Hl7Header = {
     fieldSep: field,
     // Normalised (a doubled escape collapsed, a missing one restored): an ACK reuses these.
-    encodingChars: encodingCharsOf(delimiters.escape ? delimiters : { ...delimiters, escape: '\\' }),
+    encodingChars: encEnd === 8 && delimiters.escape === mshText[6] ? mshText.slice(4, 8) : encodingCharsOf(delimiters.escape ? delimiters : { ...delimiters, escape: '\\' }),
     sendingApplication: msh.fieldText(3),
     sendingFacility: msh.fieldText(4),
     receivingApplication: msh.fieldText(5),

@@ -89,7 +89,13 @@ test('line breaks the policy does not accept, where a segment starts, are report
   assert.equal(splitBatch(lf, 'crlf').undeclared, { found: 'lf', line: 2, segment: 'EVN' });
   assert.equal(splitBatch(cr, 'crlf').undeclared, { found: 'cr', line: 2, segment: 'EVN' });
   assert.equal(splitBatch(cr, 'lf').undeclared, { found: 'cr', line: 2, segment: 'EVN' });
-  assert.equal(splitBatch(`${A}\rEVN|A01\nPID|1\r`, 'cr').undeclared, { found: 'lf', line: 3, segment: 'PID' });
+  // Only a body whose segments are separated by such breaks alone: with CR breaks present, a bare
+  // LF is inside a value, whatever follows it.
+  assert.is(splitBatch(`${A}\rEVN|A01\nPID|1\r`, 'cr').undeclared, undefined);
+  assert.is(splitBatch(`${A}\r\nEVN|A01\rPID|1\r\n`, 'crlf').undeclared, undefined);
+  assert.equal(splitBatch(`${A}\rEVN|A01\r\nPID|1\r`, 'cr').undeclared, { found: 'crlf', line: 3, segment: 'PID' });
+  assert.equal(splitBatch(`${A}\n`, 'cr').undeclared, undefined);
+  assert.equal(splitBatch(`${A}\nPID|1`, 'cr').undeclared, { found: 'lf', line: 2, segment: 'PID' });
   for (const [body, breaks] of [[cr, 'cr'], [crlf, 'crlf'], [lf, 'lf'], [crlf, 'lf'], [lf, 'any'], [cr, 'any']] as const) {
     assert.is(splitBatch(body, breaks).undeclared, undefined, `${JSON.stringify(body.slice(-3))} ${breaks}`);
   }
