@@ -15,10 +15,14 @@ const MSH_FIELDS: Record<string, number> = {
 /** Fields beyond the version's last that still pass: senders pre-adopt a later version's fields. */
 const MSH_SLACK = 4;
 
-/** Segment IDs common enough that seeing one as (the end of) an MSH field means a joined segment. */
+/**
+ * Segment IDs common enough that seeing one as (the end of) an MSH field means a joined segment.
+ * BHS and PRT are left out: they are also ISO 3166 country codes (Bahamas, Portugal), which MSH-17
+ * and facility names carry.
+ */
 const SEGMENT_IDS = new Set((
-  'ACC AIG AIL AIP AIS AL1 ARV BHS BTS CON DB1 DG1 DRG DSC DSP ERR EVN FHS FT1 FTS GT1 IAM IN1 IN2 IN3 ' +
-  'MRG MSA MSH NK1 NTE OBR OBX ORC PD1 PDA PID PR1 PRT PV1 PV2 QAK QPD QRD RCP RGS ROL RXA RXC RXD RXE RXO ' +
+  'ACC AIG AIL AIP AIS AL1 ARV BTS CON DB1 DG1 DRG DSC DSP ERR EVN FHS FT1 FTS GT1 IAM IN1 IN2 IN3 ' +
+  'MRG MSA MSH NK1 NTE OBR OBX ORC PD1 PDA PID PR1 PV1 PV2 QAK QPD QRD RCP RGS ROL RXA RXC RXD RXE RXO ' +
   'RXR SCH SFT SPM TQ1 TXA UB1 UB2'
 ).split(' '));
 
@@ -87,7 +91,8 @@ function checkHeader(msg: Hl7Message): Refusal | null {
 /** The segment ID a field of MSH-n starts or ends with, when it reads as a segment joined to it. */
 function joinedSegment(text: string, n: number): string | undefined {
   if (text.length < 3) return undefined;
-  if (text.length === 3) return n > 12 && SEGMENT_IDS.has(text) ? text : undefined;
+  // A whole field that is a segment ID: from MSH-13 on, MSH-17 (country) and MSH-19 (language) aside.
+  if (text.length === 3) return n > 12 && n !== 17 && n !== 19 && SEGMENT_IDS.has(text) ? text : undefined;
   if (isSpace(text.charCodeAt(text.length - 4))) {
     const end = text.slice(-3);
     if (SEGMENT_IDS.has(end)) return end;
