@@ -32,6 +32,7 @@ export const codes = {
   HDC3006: 'A repetition on a field that does not repeat in the declared version.',
   HDC3007: 'A message type is routed but not accepted by the sender.',
   HDC3008: 'An accepted message type has no route.',
+  HDC3009: 'Two senders share a path and their MSH predicates can match the same message.',
   // 4xxx: FHIR
   HDC4001: 'Unknown FHIR R4 resource type.',
   HDC4002: 'Unknown search parameter for this resource type.',

@@ -242,6 +242,10 @@ export interface Sender {
    * A message that reuses an earlier message's control ID (same sending system MSH-3/MSH-4, other content): accept (absent: journaled as a new message) or reject (answered AR, not journaled).
    */
   controlIdReuse?: 'accept' | 'reject';
+  /**
+   * Segments (a path without a field) and positions every message must carry; a message without them is answered AE before mapping.
+   */
+  require?: Hl7Path[];
   fields: FieldMapping[];
   routes: Route[];
   src: Src;

@@ -98,7 +98,62 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
       }
     }
   }
+  warnSharedPaths(senders, parts.senders, root);
   return { parts, symbols };
+}
+
+// ---- senders sharing a path --------------------------------------------------------------------
+/** Where a predicate reads: MSH-4 and MSH-4.1 read the same value (the first leaf). */
+function predicateKey(p: P.Hl7Path): string {
+  return `${p.segment}-${p.field ?? 0}[${p.fieldRep ?? 1}].${p.component ?? 1}.${p.subcomponent ?? 1}`;
+}
+
+/** False only when some MSH position the two senders both test cannot satisfy both. */
+function predicatesOverlap(a: P.MshPredicate[], b: P.MshPredicate[]): boolean {
+  for (const pa of a) {
+    for (const pb of b) {
+      if (predicateKey(pa.path) !== predicateKey(pb.path)) continue;
+      if (pa.op === '==' && pb.op === '==' && !pa.values.some((v) => pb.values.includes(v))) return false;
+      if (pa.op === '==' && pb.op === '!=' && pa.values.every((v) => pb.values.includes(v))) return false;
+      if (pa.op === '!=' && pb.op === '==' && pb.values.every((v) => pa.values.includes(v))) return false;
+    }
+  }
+  return true;
+}
+
+/** Two identities no single request can present (different Basic users, fingerprints or subjects). */
+function identitiesExclusive(a: P.Identity, b: P.Identity): boolean {
+  if (a.kind !== b.kind) return a.kind !== 'none' && b.kind !== 'none';
+  if (a.kind === 'basic') return typeof a.user === 'string' && typeof b.user === 'string' && a.user !== b.user;
+  if (a.kind === 'client_cert') {
+    const fp = (x?: string) => x?.replace(/:/g, '').toLowerCase();
+    if (a.fingerprint && b.fingerprint && fp(a.fingerprint) !== fp(b.fingerprint)) return true;
+    // "CN=lab" and "CN=clinic": one certificate subject does not hold both.
+    return !!a.subject && !!b.subject && !a.subject.includes(b.subject) && !b.subject.includes(a.subject);
+  }
+  return false;
+}
+
+/**
+ * HDC3009: senders on one path are told apart by identity, then by their MSH predicates; the
+ * first that matches decodes the body (charset, line_endings, max_body). Warn when two could match
+ * the same message, so the second's settings would never apply to it.
+ */
+function warnSharedPaths(decls: Array<{ d: A.SenderDecl; file: string }>, senders: P.Sender[], root: Reporter): void {
+  const norm = (p: string) => (p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p);
+  for (let j = 1; j < senders.length; j++) {
+    for (let i = 0; i < j; i++) {
+      const a = senders[i]!;
+      const b = senders[j]!;
+      if (norm(a.path) !== norm(b.path) || identitiesExclusive(a.identity, b.identity) || !predicatesOverlap(a.match, b.match)) continue;
+      const decl = decls[j]!;
+      const pathSetting = decl.d.settings.find((x) => x.key.name === 'path');
+      root.for(decl.file).warning('HDC3009', pathSetting?.range ?? decl.d.name.range,
+        `senders ${a.name} and ${b.name} share the path "${b.path}" and their match predicates can both hold for one message`,
+        `${a.name}, declared first, takes such a message and decodes it with its own charset, line_endings and max_body. Tell them apart with a match on the MSH (e.g. match MSH-4 == "…"), or give each its own path.`);
+      break;
+    }
+  }
 }
 
 // ---- auth and api ------------------------------------------------------------------------------
@@ -390,7 +445,28 @@ function lowerSender(d: A.SenderDecl, file: string, r: Reporter, src: (r: A.Rang
   const maxBody = S.settingNumber(s.get('max_body'));
   if (maxBody !== undefined) sender.maxBodyBytes = maxBody;
   if (S.settingString(s.get('control_id_reuse')) === 'reject') sender.controlIdReuse = 'reject';
+  const required = requiredPositions(s.get('require'), checkPath, r);
+  if (required.length) sender.require = required;
   return sender;
+}
+
+/** `require PID, PID-3`: segment names and paths to one position each, checked like mapped paths. */
+function requiredPositions(setting: A.Setting[] | undefined, checkPath: (p: A.Atom & { kind: 'hl7path' }) => void, r: Reporter): P.Hl7Path[] {
+  const out: P.Hl7Path[] = [];
+  for (const a of setting?.[0].values ?? []) {
+    const atom: A.Atom & { kind: 'hl7path' } | undefined = a.kind === 'hl7path' ? a
+      : a.kind === 'name' ? { kind: 'hl7path', path: { text: a.name, segment: a.name }, range: a.range } : undefined;
+    if (!atom) continue;
+    const p = atom.path;
+    if (p.segmentRep === '*' || p.fieldRep === '*') {
+      r.error('HDC2007', atom.range, `require names one position, not a list: ${p.text}`, `Write the position without [*]: ${p.text.replace(/\[\*\]/g, '')}`,
+        [{ replacement: p.text.replace(/\[\*\]/g, ''), range: atom.range }]);
+      continue;
+    }
+    checkPath(atom);
+    out.push(p);
+  }
+  return out;
 }
 
 function countDecls(fields: A.FieldDecl[]): number {

@@ -16,6 +16,7 @@ export type SettingKind =
   | 'duration'
   | 'number'
   | 'msgtypes' // ADT^A01, ORU^*, *
+  | 'positions' // PID, PID-3, OBX-3.1: segments and HL7 paths
   | 'header'; // "Name" VALUE
 
 export interface SettingSpec {
@@ -94,6 +95,7 @@ export const senderSpec: SettingsSpec = {
   ack: { kind: 'enum', options: ['on_receive', 'after_workflow'], duration: true, doc: 'on_receive (default), or after_workflow TIMEOUT.' },
   max_body: { kind: 'number', doc: 'Largest accepted body in bytes (default 1 MiB).' },
   control_id_reuse: { kind: 'enum', options: ['accept', 'reject'], doc: 'A different message reusing a control ID of the same sending system: accept (default, journaled as a new message) or reject (AR).' },
+  require: { kind: 'positions', doc: 'Segments and fields every message must carry, e.g. PID, PID-3; refused AE before the workflow runs.' },
 };
 
 export const workflowSpec: SettingsSpec = {
@@ -136,6 +138,7 @@ export const loginSpecs: Record<string, SettingsSpec> = {
 const atomKinds: Record<SettingKind, string> = {
   string: 'a "string"', strings: 'one or more "strings"', value: 'a "string", env("NAME") or file("path")',
   name: 'a name', enum: 'one of', duration: 'a duration like 10s', number: 'a number', msgtypes: 'message types like ADT^A01',
+  positions: 'segments and HL7 paths like PID, PID-3',
   header: '"Header-Name" VALUE',
 };
 
@@ -197,6 +200,18 @@ function checkSettingValue(s: Setting, sp: SettingSpec, r: Reporter): boolean {
     case 'duration': if (v.length !== 1 || v[0].kind !== 'duration') return bad(); break;
     case 'number': if (v.length !== 1 || v[0].kind !== 'number') return bad(); break;
     case 'msgtypes': if (v.length < 1 || v.some((a) => a.kind !== 'msgtype' && a.kind !== 'star')) return bad(); break;
+    case 'positions': {
+      if (v.length < 1) return bad();
+      const wrong = v.find((a) => a.kind !== 'hl7path' && !(a.kind === 'name' && /^[A-Z][A-Z0-9]{2}$/.test(a.name)));
+      if (wrong) {
+        const text = wrong.kind === 'name' ? wrong.name : wrong.kind === 'string' ? wrong.value : '';
+        const fix = /^[A-Za-z][A-Za-z0-9]{2}$/.test(text) ? [{ replacement: text.toUpperCase(), range: wrong.range }] : [];
+        r.error('HDC2007', wrong.range, `"${s.key.name}" takes segments and HL7 paths like PID, PID-3`,
+          'Write segment IDs (3 characters, A-Z then A-Z or 0-9) and HL7 paths without quotes: require PID, PID-3, OBR-4.1', fix);
+        return false;
+      }
+      break;
+    }
     case 'header':
       if (v.length !== 2 || v[0].kind !== 'string' || !isValue(v[1])) return bad();
       if (v[1].kind === 'string' && isSecretHeader(v[0].value)) reportLiteralSecret(r, v[1], `header ${v[0].value}`);

@@ -83,6 +83,11 @@ export function sniffMsh18(body: Buffer): string | undefined {
   const raw = body.subarray(start, end).toString('latin1');
   const rep = body[at + 5] === undefined ? '~' : String.fromCharCode(body[at + 5]!);
   const first = raw.split(rep)[0]!.trim();
+  // A value with component or subcomponent separators is no charset name but another segment's
+  // data (segments joined into MSH): ignored, so the message is refused for what is wrong with it.
+  const component = String.fromCharCode(body[at + 4] ?? 0x5e);
+  const subcomponent = String.fromCharCode(body[at + 7] ?? 0x26);
+  if (first.includes(component) || first.includes(subcomponent)) return undefined;
   return first === '' || first === '""' ? undefined : first;
 }
 

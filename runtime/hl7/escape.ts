@@ -9,6 +9,7 @@ const HEX = /^(?:[0-9A-Fa-f]{2})*$/;
 /** Decodes the escape sequences of one leaf value (already split out of its delimiters). */
 export function unescapeHl7(text: string, d: Delimiters): string {
   const esc = d.escape;
+  if (esc === '') return text; // MSH-2 declared no escape character
   let j = text.indexOf(esc);
   if (j < 0) return text;
   let out = '';

@@ -6,7 +6,7 @@
 export interface Hl7Header {
   /** MSH-1 */
   fieldSep: string;
-  /** MSH-2 as written (4 characters, 5 with the v2.7 truncation character). */
+  /** MSH-2 normalised to 4 characters (5 with the v2.7 truncation character): see parseMessage. */
   encodingChars: string;
   /** MSH-3 (HD, ER7 text) */
   sendingApplication: string;

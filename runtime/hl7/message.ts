@@ -2,16 +2,18 @@
 // and subcomponents are split on demand and cached per segment, so reading MSH and a handful of
 // mapped fields never builds the full tree. The raw text is kept verbatim: serialize(parse(x)) === x.
 //
-// Values read through get():
-// - a leaf position (no component/subcomponent delimiter inside) reads as its decoded text;
-// - an empty position and `""` (explicit null) read as null; toJSON() keeps them apart ("" vs null);
-// - a position that stops above its leaves (PID-5, PID-5.1 when it has subcomponents, a segment)
-//   reads as its ER7 text as written — delimiters and escapes kept, so nothing is ambiguous —
-//   with trailing empty positions dropped ("DOE^JOHN^^" → "DOE^JOHN", "123^^^" → "123");
+// Values read through get() are values, never ER7 text: no unescaped delimiter ever comes out.
+// - a position reads as its first leaf, decoded: a path that stops at a field reads its first
+//   component, one that stops at a component its first subcomponent (as HAPI's terser does:
+//   PID-5 of `DOE&VAN^JOHN` is "DOE", PID-5.1.2 is "VAN");
+// - an empty position and `""` (explicit null) read as null; written() and toJSON() keep them
+//   apart ('' vs '""');
+// - a path without a field reads the segment ID when the segment is present (a presence test);
+// - MSH-1 and MSH-2 read as the delimiters the message declares;
 // - an omitted repetition means the first; a `*` repetition yields one entry per repetition
 //   (per segment for SEG[*], flattened in message order when both are `*`).
 import type { Hl7Path, Rep } from '../../compiler/schema/plan.types.ts';
-import type { Delimiters } from './delimiters.ts';
+import { encodingCharsOf, type Delimiters } from './delimiters.ts';
 import { Hl7ParseError } from './errors.ts';
 import { unescapeHl7 } from './escape.ts';
 import type { Hl7Header } from './header.ts';
@@ -59,19 +61,6 @@ function leaf(text: string, d: Delimiters): Hl7Value {
   return unescapeHl7(text, d);
 }
 
-/** A leaf's decoded value, or a composite's ER7 text without its trailing empty positions. */
-function leafOrComposite(text: string, d: Delimiters, withComponents: boolean): Hl7Value {
-  let end = text.length;
-  while (end > 0) {
-    const c = text[end - 1];
-    if (c === d.subcomponent || (withComponents && c === d.component)) end--;
-    else break;
-  }
-  const t = end === text.length ? text : text.slice(0, end);
-  if (t.indexOf(d.subcomponent) >= 0 || (withComponents && t.indexOf(d.component) >= 0)) return t;
-  return leaf(t, d);
-}
-
 /** One repetition of a field: the unit `where` filters and `select` read components from. */
 export class Hl7Repetition {
   constructor(
@@ -80,13 +69,11 @@ export class Hl7Repetition {
     private readonly d: Delimiters,
   ) {}
 
-  /** Decoded value of the repetition, a component, or a subcomponent (see the file comment). */
+  /** Decoded first leaf of the repetition, a component, or a subcomponent (see the file comment). */
   value(component?: number, subcomponent?: number): Hl7Value {
-    const d = this.d;
-    if (component === undefined) return leafOrComposite(this.text, d, true);
-    const c = piece(this.text, d.component, component) ?? '';
-    if (subcomponent === undefined) return leafOrComposite(c, d, false);
-    return leaf(piece(c, d.subcomponent, subcomponent) ?? '', d);
+    const c = piece(this.text, this.d.component, component ?? 1);
+    if (c === undefined) return null;
+    return leaf(piece(c, this.d.subcomponent, subcomponent ?? 1) ?? '', this.d);
   }
 
   /** The text as written at that position (escapes kept); null when absent or empty. */
@@ -175,29 +162,69 @@ export class Hl7Segment {
     return this.value(path);
   }
 
-  /** Reads one position (a `*` repetition is taken as the first). */
+  /** Reads one position (a `*` repetition is taken as the first): its first leaf, decoded. */
   value(path: Hl7FieldPath): Hl7Value {
+    if (path.field === undefined) return this.name;
+    if (this.name === 'MSH' && path.field <= 2) return this.delimiterField(path);
+    const t = this.leafText(path);
+    return t === undefined ? null : leaf(t, this.d);
+  }
+
+  /**
+   * The text of the leaf a position reads, as written (escapes kept, `""` as is): undefined when
+   * the segment stops before it. A path without a field gives the segment ID.
+   */
+  written(path: Hl7FieldPath): string | undefined {
+    if (path.field === undefined) return this.name;
+    if (this.name === 'MSH' && path.field <= 2) return this.delimiterField(path) ?? undefined;
+    return this.leafText(path);
+  }
+
+  /** MSH-1 and MSH-2 are the delimiters themselves: never split. */
+  private delimiterField(path: Hl7FieldPath): Hl7Value {
+    const first = (path.fieldRep === undefined || path.fieldRep === '*' || path.fieldRep === 1) &&
+      (path.component ?? 1) === 1 && (path.subcomponent ?? 1) === 1;
+    return first ? this.fieldText(path.field!) : null;
+  }
+
+  /**
+   * True when the position holds data: something other than delimiters and `""`. A path without a
+   * field asks whether the segment is there (it is: this is it).
+   */
+  holdsData(path: Hl7FieldPath): boolean {
+    if (path.field === undefined) return true;
+    const t = this.leafText(path, false);
+    if (t === undefined || t === '' || t === '""') return false;
     const d = this.d;
-    if (path.field === undefined) return this.raw;
-    if (this.name === 'MSH' && path.field <= 2) {
-      const first = (path.fieldRep === undefined || path.fieldRep === '*' || path.fieldRep === 1) &&
-        (path.component ?? 1) === 1 && (path.subcomponent ?? 1) === 1;
-      return first ? this.fieldText(path.field) : null;
+    for (let i = 0; i < t.length; i++) {
+      const c = t[i];
+      if (c !== d.component && c !== d.subcomponent && c !== d.repetition && c !== '"') return true;
     }
-    // Narrow [a, b) within the field's text down to the position, then cut once.
-    const text = this.fieldText(path.field);
+    return false;
+  }
+
+  /**
+   * Narrows [a, b) within the field's text down to the position — to its first leaf unless
+   * `toLeaf` is false — then cuts once.
+   */
+  private leafText(path: Hl7FieldPath, toLeaf = true): string | undefined {
+    const d = this.d;
+    const text = this.fieldText(path.field!);
     const rep = path.fieldRep === undefined || path.fieldRep === '*' ? 1 : path.fieldRep;
     let a = pieceStart(text, d.repetition, rep, 0, text.length);
-    if (a < 0) return null;
+    if (a < 0) return undefined;
     let b = pieceEnd(text, d.repetition, a, text.length);
-    if (path.component === undefined) return leafOrComposite(a === 0 && b === text.length ? text : text.slice(a, b), d, true);
-    a = pieceStart(text, d.component, path.component, a, b);
-    if (a < 0) return null;
-    b = pieceEnd(text, d.component, a, b);
-    if (path.subcomponent === undefined) return leafOrComposite(text.slice(a, b), d, false);
-    a = pieceStart(text, d.subcomponent, path.subcomponent, a, b);
-    if (a < 0) return null;
-    return leaf(text.slice(a, pieceEnd(text, d.subcomponent, a, b)), d);
+    if (toLeaf || path.component !== undefined) {
+      a = pieceStart(text, d.component, path.component ?? 1, a, b);
+      if (a < 0) return undefined;
+      b = pieceEnd(text, d.component, a, b);
+      if (toLeaf || path.subcomponent !== undefined) {
+        a = pieceStart(text, d.subcomponent, path.subcomponent ?? 1, a, b);
+        if (a < 0) return undefined;
+        b = pieceEnd(text, d.subcomponent, a, b);
+      }
+    }
+    return a === 0 && b === text.length ? text : text.slice(a, b);
   }
 
   /** Full decomposition: field number → repetitions → components → subcomponents (empty fields omitted). */
@@ -242,6 +269,8 @@ export class Hl7Message {
     private readonly names: string[],
     private readonly lines: number[],
     msh: Hl7Segment,
+    /** The first segment whose ID is not [A-Z][A-Z0-9]{2} followed by the field separator. */
+    readonly invalidSegment?: { index: number; line: number; text: string },
   ) {
     this.cache = new Array(starts.length);
     this.cache[0] = msh;
@@ -313,6 +342,17 @@ export class Hl7Message {
     return out;
   }
 
+  /** The text of the leaf one position reads, as written (see Hl7Segment.written); undefined when absent. */
+  written(path: Hl7Path): string | undefined {
+    return this.nth(path.segment, path.segmentRep === '*' ? 1 : path.segmentRep ?? 1)?.written(path);
+  }
+
+  /** The segment a path names is there and, when the path names a position, that position holds data. */
+  holdsData(path: Hl7Path): boolean {
+    const seg = this.nth(path.segment, path.segmentRep === '*' ? 1 : path.segmentRep ?? 1);
+    return seg !== undefined && seg.holdsData(path);
+  }
+
   /** The field repetitions a path covers, for where/select in field mappings. */
   repetitions(path: Hl7Path): Hl7Repetition[] {
     const out: Hl7Repetition[] = [];
@@ -330,6 +370,54 @@ export class Hl7Message {
 
 function isDelimiterChar(c: string): boolean {
   return !/[A-Za-z0-9\s]/.test(c);
+}
+
+/** [A-Z][A-Z0-9]{2} at text[at]. */
+function isSegmentId(text: string, at: number): boolean {
+  const a = text.charCodeAt(at);
+  if (a < 0x41 || a > 0x5a) return false;
+  for (let k = 1; k < 3; k++) {
+    const c = text.charCodeAt(at + k);
+    if (!((c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39))) return false;
+  }
+  return true;
+}
+
+function isBlankText(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (text.charCodeAt(i) > 0x20) return false;
+  return true;
+}
+
+/**
+ * MSH-2 as the 4 (or 5, with the v2.7 truncation character) encoding characters, accepting the
+ * de-facto variants real senders write: the escape character doubled (`^~\\&`, from senders
+ * that escape the backslash once too often) and no escape character at all (`^~&`), which reads
+ * as component, repetition, subcomponent with escapes off ('' as the escape character).
+ */
+function encodingCharacters(written: string, field: string): Delimiters {
+  let enc = written;
+  if ((enc.length === 5 || enc.length === 6) && enc[2] === '\\' && enc[3] === '\\') enc = enc.slice(0, 3) + enc.slice(4);
+  if (enc.length === 3 && enc[2] === '&' && isDelimiterChar(enc[0]!) && isDelimiterChar(enc[1]!)) {
+    if (enc[0] === enc[1] || enc[0] === field || enc[1] === field) {
+      throw new Hl7ParseError(`MSH-2: "${enc}" repeats a delimiter`, 1, 5, 'MSH');
+    }
+    return { field, component: enc[0]!, repetition: enc[1]!, escape: '', subcomponent: '&' };
+  }
+  if (enc.length < 4 || enc.length > 5) {
+    throw new Hl7ParseError(
+      `MSH-2 must hold 4 encoding characters (5 from v2.7 with the truncation character), found "${written}"`,
+      1, 5, 'MSH',
+    );
+  }
+  for (let k = 0; k < enc.length; k++) {
+    const c = enc[k]!;
+    if (!isDelimiterChar(c) || c === field || enc.indexOf(c) !== k) {
+      throw new Hl7ParseError(`MSH-2: "${c}" cannot be an encoding character here`, 1, 5 + written.indexOf(c, k), 'MSH');
+    }
+  }
+  const d: Delimiters = { field, component: enc[0]!, repetition: enc[1]!, escape: enc[2]!, subcomponent: enc[3]! };
+  if (enc.length === 5) d.truncation = enc[4];
+  return d;
 }
 
 /** A decoded MSH position for the header; '' when absent. */
@@ -360,48 +448,34 @@ export function parseMessage(text: string): Hl7Message {
   }
   let encEnd = mshText.indexOf(field, 4);
   if (encEnd < 0) encEnd = mshText.length;
-  const enc = mshText.slice(4, encEnd);
-  if (enc.length < 4 || enc.length > 5) {
-    throw new Hl7ParseError(
-      `MSH-2 must hold 4 encoding characters (5 from v2.7 with the truncation character), found "${enc}"`,
-      1, 5, 'MSH',
-    );
-  }
-  for (let k = 0; k < enc.length; k++) {
-    const c = enc[k]!;
-    if (!isDelimiterChar(c) || c === field || enc.indexOf(c) !== k) {
-      throw new Hl7ParseError(`MSH-2: "${c}" cannot be an encoding character here`, 1, 5 + k, 'MSH');
-    }
-  }
-  const delimiters: Delimiters = {
-    field,
-    component: enc[0]!,
-    repetition: enc[1]!,
-    escape: enc[2]!,
-    subcomponent: enc[3]!,
-  };
-  if (enc.length === 5) delimiters.truncation = enc[4];
+  const delimiters = encodingCharacters(mshText.slice(4, encEnd), field);
 
-  // Locate segments; empty lines (consecutive CRs, a trailing CR) are kept in raw but not segments.
+  // Locate segments; empty lines (consecutive CRs, a trailing CR, blanks) are kept in raw but
+  // are not segments.
   const starts: number[] = [];
   const ends: number[] = [];
   const names: string[] = [];
   const lines: number[] = [];
+  let invalid: { index: number; line: number; text: string } | undefined;
   let line = 1;
   let start = 0;
   while (start <= text.length) {
     let end = text.indexOf('\r', start);
     if (end < 0) end = text.length;
     if (end > start) {
-      starts.push(start);
-      ends.push(end);
-      lines.push(line);
       let nameEnd = start + 3;
       if (nameEnd < end && text[nameEnd] !== field) {
         nameEnd = text.indexOf(field, start);
         if (nameEnd < 0 || nameEnd > end) nameEnd = end;
       } else if (nameEnd > end) nameEnd = end;
-      names.push(text.slice(start, nameEnd));
+      const valid = nameEnd - start === 3 && isSegmentId(text, start);
+      if (valid || !isBlankText(text, start, end)) {
+        if (!valid && !invalid) invalid = { index: starts.length, line, text: text.slice(start, Math.min(nameEnd, start + 20)) };
+        starts.push(start);
+        ends.push(end);
+        lines.push(line);
+        names.push(text.slice(start, nameEnd));
+      }
     }
     line++;
     start = end + 1;
@@ -410,7 +484,8 @@ export function parseMessage(text: string): Hl7Message {
   const msh = new Hl7Segment(mshText, 'MSH', 0, 1, delimiters);
   const header: Hl7Header = {
     fieldSep: field,
-    encodingChars: enc,
+    // Normalised (a doubled escape collapsed, a missing one restored): an ACK reuses these.
+    encodingChars: encEnd === 8 && delimiters.escape === mshText[6] ? mshText.slice(4, 8) : encodingCharsOf(delimiters.escape ? delimiters : { ...delimiters, escape: '\\' }),
     sendingApplication: msh.fieldText(3),
     sendingFacility: msh.fieldText(4),
     receivingApplication: msh.fieldText(5),
@@ -427,7 +502,7 @@ export function parseMessage(text: string): Hl7Message {
     appAckType: mshValue(msh, 16),
     charset: mshValue(msh, 18),
   };
-  return new Hl7Message(text, delimiters, header, starts, ends, names, lines, msh);
+  return new Hl7Message(text, delimiters, header, starts, ends, names, lines, msh, invalid);
 }
 
 /** The message text, exactly as parsed. */

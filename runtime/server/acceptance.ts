@@ -1,7 +1,7 @@
 // What the chosen sender accepts, checked on the MSH header alone. A refusal here is AR (or CR in
 // enhanced mode): it is unrelated to the message's content. Missing MSH-9/MSH-10 is AE 101.
 import type { Sender } from '../../compiler/schema/plan.types.ts';
-import type { AckError, Hl7Header } from '../hl7/index.ts';
+import type { AckError, AckErrorLocation, Hl7Header, Hl7Message } from '../hl7/index.ts';
 import { typeMatches } from './sender-directory.ts';
 
 export interface Refusal {
@@ -32,6 +32,29 @@ export function checkAcceptance(sender: Sender, h: Hl7Header): Refusal | null {
   }
   if (sender.strictVersion && sender.version && h.version !== sender.version) {
     return { result: 'rejected', error: { code: 203, text: `version "${h.version}" is not accepted (expected ${sender.version})`, location: { segment: 'MSH', sequence: 1, field: 12 } } };
+  }
+  return null;
+}
+
+/**
+ * The sender's `require` list: every segment and position must hold data (`""` and bare
+ * delimiters do not count). A missing one is AE (CE in enhanced mode): 100 for a segment, 101 for
+ * a field, with ERR locating it.
+ */
+export function checkRequired(sender: Sender, msg: Hl7Message): Refusal | null {
+  const required = sender.require;
+  if (!required) return null;
+  for (const p of required) {
+    if (msg.holdsData(p)) continue;
+    const sequence = typeof p.segmentRep === 'number' ? p.segmentRep : 1;
+    if (p.field === undefined || msg.selectSegments(p.segment, p.segmentRep).length === 0) {
+      return { result: 'error', error: { code: 100, text: `segment ${p.segment}${sequence > 1 ? `[${sequence}]` : ''} is required from this sender and is missing`, location: { segment: p.segment, sequence } } };
+    }
+    const location: AckErrorLocation = { segment: p.segment, sequence, field: p.field };
+    if (typeof p.fieldRep === 'number') location.repetition = p.fieldRep;
+    if (p.component !== undefined) location.component = p.component;
+    if (p.subcomponent !== undefined) location.subcomponent = p.subcomponent;
+    return { result: 'error', error: { code: 101, text: `${p.text} is required from this sender and is empty`, location } };
   }
   return null;
 }

@@ -2,8 +2,12 @@
 // a text/plain body (401 credentials, 413 too large, 415 content type or charset, 400 not HL7);
 // everything that is HL7 gets an ACK with HTTP 200, AE/AR/CE/CR included.
 //
-// Per message: parse → never ACK an ACK → pick the sender (identity, then MSH predicates) →
-// required MSH fields → accepted type, processing ID, version → map fields → journal (group
+// Per body: the sender whose MSH predicates hold for the first MSH (read ASCII-compatibly) sets the
+// body limit, charset and line endings (sender-for-body.ts) → decode → split.
+// Per message: parse → never ACK an ACK → structure (breaks the sender does not accept, lines that
+// are not segments, segments joined into MSH: AR) → pick the sender (identity, then MSH
+// predicates) → required MSH fields → accepted type, processing ID, version → the sender's
+// `require` list → map fields → journal (group
 // commit, duplicates answered with the original ACK) → for `ack after_workflow`, wait for the
 // workflow's outcome up to the sender's timeout, then answer with the commit-level ACK.
 import type { Context } from 'koa';
@@ -23,7 +27,9 @@ import { verifiedPeerCertificate } from '../tls/client-identity.ts';
 import { parseBasicAuth } from './basic-auth.ts';
 import { bufferEncodingFor, HL7_CONTENT_TYPES, parseContentType } from './content-type.ts';
 import { readBody, BodyTooLargeError } from './read-body.ts';
-import { checkAcceptance, checkRequiredHeader } from './acceptance.ts';
+import { checkAcceptance, checkRequired, checkRequiredHeader, type Refusal } from './acceptance.ts';
+import { checkStructure, undeclaredBreakRefusal } from './message-structure.ts';
+import { senderForBody } from './sender-for-body.ts';
 import { identityAllows, mshMatches, routedWorkflows, type SenderEntry, type RequestIdentity } from './sender-directory.ts';
 import { wrapBatchResponse } from './batch-response.ts';
 import { messageFingerprint, sendingSystemOf } from '../journal/message-fingerprint.ts';
@@ -96,11 +102,14 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
     return answer(header, { code: ackCodeFor(header, result), error, ...(text ? { text } : {}) });
   }
 
-  /** Everything up to the journal for one parsed message. */
-  function decide(msg: Hl7Message, candidates: SenderEntry[], raw: Uint8Array, charset: string, receivedAt: number): Slot {
+  /** Everything up to the journal for one parsed message; `broken` refuses it whatever it holds. */
+  function decide(msg: Hl7Message, candidates: SenderEntry[], raw: Uint8Array, charset: string, receivedAt: number, broken: Refusal | null): Slot {
     const h = msg.header;
     if (isAck(h)) return { skippedAck: true };
-    const slot = decideFor(msg, candidates, raw, charset, receivedAt);
+    const unusable = broken ?? checkStructure(msg);
+    // An MSH that swallowed other segments has no trustworthy MSH-15/16: answer in original mode.
+    const header = unusable?.error.location?.segment === 'MSH' ? { ...h, acceptAckType: '', appAckType: '' } : h;
+    const slot: Slot = unusable ? refuse(header, unusable.result, unusable.error) : decideFor(msg, candidates, raw, charset, receivedAt);
     slot.type = `${h.messageCode}^${h.triggerEvent}`;
     return slot;
   }
@@ -117,6 +126,8 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
     if (missing) return named(refuse(h, missing.result, missing.error));
     const refused = checkAcceptance(sender, h);
     if (refused) return named(refuse(h, refused.result, refused.error));
+    const lacking = checkRequired(sender, msg);
+    if (lacking) return named(refuse(h, lacking.result, lacking.error));
     let fields: Record<string, unknown>;
     try {
       fields = deps.mapFields(msg, sender.fields, sender);
@@ -254,16 +265,23 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
     const receivedAt = Date.now();
     if (isBlank(body)) return plain(ctx, 400, 'empty body: expected an HL7 v2 message');
 
-    const first = allowed[0]!.sender;
+    const policy = senderForBody(body, allowed).sender;
+    const bodyLimit = policy.maxBodyBytes ?? deps.maxBodyBytes;
+    if (body.length > bodyLimit) return plain(ctx, 413, `request body exceeds the limit of ${bodyLimit} bytes for this sender`);
     let decoded: { text: string; charset: string };
     try {
-      decoded = decodeBody(body, { contentTypeCharset: contentType.charset, senderCharset: first.charset });
+      decoded = decodeBody(body, { contentTypeCharset: contentType.charset, senderCharset: policy.charset });
     } catch (err) {
       if (err instanceof Hl7CharsetError) return plain(ctx, err.source === 'content-type' ? 415 : 400, err.message);
       throw err;
     }
-    const split = splitBatch(decoded.text, first.segmentBreaks);
+    let split = splitBatch(decoded.text, policy.segmentBreaks);
+    // Breaks the sender does not accept: every message is refused, each answered with its own
+    // header, read with any breaks so the ACK does not echo a header that swallowed the message.
+    const undeclared = split.undeclared ? undeclaredBreakRefusal(split.undeclared, policy.segmentBreaks) : null;
+    if (undeclared) split = splitBatch(decoded.text, 'any');
     if (split.messages.length === 0) return plain(ctx, 400, 'not an HL7 v2 message: no MSH segment');
+    if (split.batch?.countMismatches) log.warn({ path: ctx.path, sender: policy.name, counts: split.batch.countMismatches }, 'batch trailer counts do not match the messages received');
 
     const single = split.messages.length === 1;
     const rawEncoding = bufferEncodingFor(decoded.charset);
@@ -284,7 +302,7 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
       // own text, re-encoded in the body's charset (segments end with CR).
       const raw = single ? body : Buffer.from(text, rawEncoding);
       try {
-        slots.push(decide(msg, allowed, raw, decoded.charset, receivedAt));
+        slots.push(decide(msg, allowed, raw, decoded.charset, receivedAt, undeclared));
       } catch (err) {
         log.error({ err: (err as Error).message }, 'unexpected error while handling a message');
         slots.push(refuse(msg.header, 'error', { code: 207, text: 'application internal error' }));

@@ -38,6 +38,29 @@ test('every corpus file parses', () => {
   assert.ok(messages >= files.length);
 });
 
+test('values are values: nothing read from the corpus holds a delimiter its text did not escape', () => {
+  let checked = 0;
+  for (const file of files) {
+    for (const raw of splitBatch(decodeBody(readFileSync(join(dir, file))).text, 'any').messages) {
+      const m = parseMessage(raw);
+      assert.is(m.invalidSegment, undefined, file);
+      const d = m.delimiters;
+      const delimiter = new RegExp(`[${[d.field, d.component, d.repetition, d.subcomponent].map((c) => '\\' + c).join('')}]`);
+      for (const s of m.segments()) {
+        for (let f = 1; f <= s.fieldCount; f++) {
+          if (s.name === 'MSH' && f <= 2) continue;
+          for (const path of [{ field: f }, { field: f, component: 1 }, { field: f, component: 2 }, { field: f, component: 1, subcomponent: 2 }]) {
+            const v = s.value(path);
+            checked++;
+            if (v !== null && delimiter.test(v)) assert.ok(s.written(path)!.includes(d.escape), `${file} ${s.name}-${f}: ${v}`);
+          }
+        }
+      }
+    }
+  }
+  assert.ok(checked > 10_000, `${checked} positions`);
+});
+
 test('normalising the line endings to CR and back gives the file (blank lines aside)', () => {
   for (const file of files) {
     const text = decodeBody(readFileSync(join(dir, file))).text;

@@ -21,7 +21,37 @@ function hdc(...args: string[]) {
 test('--get prints PATH<TAB>JSON, lists for * paths', () => {
   const r = hdc(join(corpus, 'ADT-A01-01.hl7'), '--get', 'PID-5.1.1', '--get', 'PID-3[*].1', '--get', 'MSH-9.2', '--get', 'ZZZ-1');
   assert.is(r.code, 0, r.err);
-  assert.is(r.out, 'PID-5.1.1\t"EVERYMAN"\nPID-3[*].1\t["PATID1234","123456789"]\nMSH-9.2\t"A01"\nZZZ-1\tnull\n');
+  assert.is(r.out, 'PID-5.1.1\t"EVERYMAN"\nPID-3[*].1\t["PATID1234","123456789"]\nMSH-9.2\t"A01"\nZZZ-1\t\n');
+});
+
+test('--get prints values, never ER7: the first leaf, "" as null, nothing when empty or absent', () => {
+  const file = join(dir, 'values.hl7');
+  writeFileSync(file, 'MSH|^~\\&|A|B|C|D|2024||ADT^A01^ADT_A01|1|P|2.5\rPID|1||123^^^H\\T\\S&1.2&ISO^MR||EVERYMAN&&&&Aniston^ADAM||""|||^X\r');
+  const r = hdc(file, '--get', 'PID-5', '--get', 'PID-5.1', '--get', 'PID-5.1.5', '--get', 'PID-3.4', '--get', 'MSH-9',
+    '--get', 'PID-7', '--get', 'PID-8', '--get', 'PID-10', '--get', 'PID-10.2', '--get', 'PID', '--get', 'NK1');
+  assert.is(r.code, 0, r.err);
+  assert.is(r.out, [
+    'PID-5\t"EVERYMAN"', 'PID-5.1\t"EVERYMAN"', 'PID-5.1.5\t"Aniston"', 'PID-3.4\t"H&S"', 'MSH-9\t"ADT"',
+    'PID-7\tnull', 'PID-8\t', 'PID-10\t', 'PID-10.2\t"X"', 'PID\t"PID"', 'NK1\t', '',
+  ].join('\n'));
+});
+
+test('what the listener refuses is an error here too, located, and still printed', () => {
+  const lf = join(dir, 'lf.hl7');
+  writeFileSync(lf, 'MSH|^~\\&|A|B|C|D|2024||ADT^A01|1|P|2.5\nEVN|A01\nPID|1||42\n');
+  const cr = hdc(lf, '--breaks', 'cr', '--get', 'PID-3');
+  assert.is(cr.code, 1);
+  assert.is(cr.out, 'PID-3\t"42"\n');
+  assert.is(cr.err.trim(), `${lf}:2:1: error: segments are separated by LF (line 2, before EVN), but --breaks cr accepts CR only`);
+  assert.is(hdc(lf, '--get', 'PID-3').code, 0);
+  const bad = join(dir, 'bad-segment.hl7');
+  writeFileSync(bad, 'MSH|^~\\&|A|B|C|D|2024||ADT^A01|1|P|2.5\rPID|1\rpv1|1\r');
+  const b = hdc(bad, '--get', 'PID-1', '--breaks', 'cr');
+  assert.is(b.code, 1);
+  assert.is(b.err.trim(), `${bad}:3:1: error: line 3 is not a segment: "pv1" does not start with a segment ID (A-Z, then two of A-Z or 0-9) and the field separator`);
+  const joined = join(dir, 'joined.hl7');
+  writeFileSync(joined, 'MSH|^~\\&|A|B|C|D|2024||ADT^A01|1|P|2.5 EVN|A01|2024 PID|1||42\r');
+  assert.match(hdc(joined).err, `${joined}:1:1: error: MSH-12 ("2.5 EVN") holds the start of a EVN segment`);
 });
 
 test('without --get, each message is its full JSON tree', () => {

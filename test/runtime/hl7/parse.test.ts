@@ -36,7 +36,7 @@ test('MSH numbering: MSH-1 is the separator, MSH-2 the encoding characters', () 
   assert.is(get(m, 'MSH-1'), '|');
   assert.is(get(m, 'MSH-2'), '^~\\&');
   assert.is(get(m, 'MSH-3'), 'SND');
-  assert.is(get(m, 'MSH-9'), 'ADT^A01^ADT_A01');
+  assert.is(get(m, 'MSH-9'), 'ADT');
   assert.is(get(m, 'MSH-9.3'), 'ADT_A01');
   assert.is(get(m, 'MSH-12'), '2.5.1');
 });
@@ -101,9 +101,9 @@ test('repetitions, components, subcomponents; first repetition by default', () =
   assert.is(get(m, 'PID-3[9].1'), null);
   assert.equal(get(m, 'PID-3[*].1'), ['111', '222', null, '333']);
   assert.equal(get(m, 'PID-3[*].4.2'), ['1.2.3', null, null, null]);
-  assert.is(get(m, 'PID-3.4'), 'HOSP&1.2.3&ISO');
+  assert.is(get(m, 'PID-3.4'), 'HOSP');
   assert.is(get(m, 'PID-3.4.3'), 'ISO');
-  assert.is(get(m, 'PID-3'), '111^^^HOSP&1.2.3&ISO^MR');
+  assert.is(get(m, 'PID-3'), '111');
   assert.equal(m.repetitions(parseOk('PID-3[*]')).map((r) => r.value(5)), ['MR', 'SS', null, null]);
 });
 
@@ -113,10 +113,50 @@ function parseOk(text: string) {
   return r.path;
 }
 
+test('values are values: a path that stops above its leaves reads the first one, decoded', () => {
+  const m = parseMessage(seg(MSH, 'PID|1||A\\T\\1&X^^^H~B|\\S\\lead^x|EVERYMAN&&&&Aniston^ADAM^A^III^DR', 'OBX|1|CE|1^Code&Sub'));
+  assert.is(get(m, 'PID-5'), 'EVERYMAN');
+  assert.is(get(m, 'PID-5.1'), 'EVERYMAN');
+  assert.is(get(m, 'PID-5.1.2'), null);
+  assert.is(get(m, 'PID-5.1.5'), 'Aniston');
+  assert.is(get(m, 'PID-5.2'), 'ADAM');
+  assert.is(get(m, 'PID-3'), 'A&1');
+  assert.is(get(m, 'PID-4'), '^lead');
+  assert.equal(get(m, 'PID-3[*]'), ['A&1', 'B']);
+  assert.is(get(m, 'OBX-3.2'), 'Code');
+  assert.equal(m.repetitions(parseOk('PID-3[*]')).map((r) => r.value()), ['A&1', 'B']);
+  assert.equal(m.repetitions(parseOk('PID-3[*]')).map((r) => r.value(1)), ['A&1', 'B']);
+  assert.equal(m.repetitions(parseOk('PID-3[*]')).map((r) => r.raw(1)), ['A\\T\\1&X', 'B']);
+  // No value read anywhere in the message holds an unescaped delimiter.
+  for (const s of m.segments()) {
+    for (let f = 1; f <= s.fieldCount; f++) {
+      if (s.name === 'MSH' && f <= 2) continue;
+      for (const p of [{ field: f }, { field: f, component: 1 }, { field: f, component: 2 }, { field: f, fieldRep: '*' as const }]) {
+        const v = s.get(p);
+        for (const x of Array.isArray(v) ? v : [v]) {
+          if (x !== null && x !== 'A&1' && x !== '^lead') assert.not.match(x, /[|^~\\&]/, `${s.name}-${f}: ${x}`);
+        }
+      }
+    }
+  }
+});
+
+test('written() keeps "" and an empty position apart', () => {
+  const m = parseMessage(seg(MSH, 'PID|1||""||^X|""^Y'));
+  assert.is(m.written(parseOk('PID-3')), '""');
+  assert.is(m.written(parseOk('PID-4')), '');
+  assert.is(m.written(parseOk('PID-5')), '');
+  assert.is(m.written(parseOk('PID-6')), '""');
+  assert.is(m.written(parseOk('PID-40')), '');
+  assert.is(m.written(parseOk('NK1-1')), undefined);
+  assert.is(get(m, 'PID-3'), null);
+  assert.is(get(m, 'PID-4'), null);
+});
+
 test('trailing empty positions mean nothing', () => {
   const m = parseMessage(seg(MSH, 'PID|1||123^^^||DOE^JOHN^^^|||||'));
   assert.is(get(m, 'PID-3'), '123');
-  assert.is(get(m, 'PID-5'), 'DOE^JOHN');
+  assert.is(get(m, 'PID-5'), 'DOE');
   assert.is(get(m, 'PID-5.7'), null);
   assert.is(get(m, 'PID-9'), null);
   assert.is(get(m, 'PID-40'), null);
@@ -132,8 +172,10 @@ test('segment repetitions and Z segments', () => {
   assert.equal(get(m, 'OBX[*]-5'), ['1', '2', '3']);
   assert.equal(get(m, 'OBX[*]-3'), ['A', 'B', 'C']);
   assert.is(get(m, 'ZXY-1.2'), 'val');
-  assert.is(get(m, 'ZXY'), 'ZXY|custom^val|x');
-  assert.equal(get(m, 'OBX[*]'), ['OBX|1|NM|A||1', 'OBX|2|NM|B||2', 'OBX|3|NM|C||3']);
+  // A path without a field is a presence test: the segment ID, or null.
+  assert.is(get(m, 'ZXY'), 'ZXY');
+  assert.is(get(m, 'NTE'), null);
+  assert.equal(get(m, 'OBX[*]'), ['OBX', 'OBX', 'OBX']);
   assert.is(get(m, 'NTE-1'), null);
   assert.equal(get(m, 'NTE[*]-1'), []);
   assert.equal(m.segments('OBX').map((s) => s.line), [2, 4, 5]);
@@ -204,6 +246,36 @@ test('text that is not HL7 throws a located Hl7ParseError', () => {
   throwsAt('MSH|^~\\&#$|x', 1, 5, /4 encoding characters/);
   throwsAt('MSH|^^\\&|x', 1, 6, /MSH-2: "\^"/);
   throwsAt('MSH|^~a&|x', 1, 7, /MSH-2: "a"/);
+});
+
+test('MSH-2 variants real senders write: the escape doubled, or missing', () => {
+  const doubled = parseMessage(seg('MSH|^~\\\\&|S|F|R|RF|2024||ADT^A01|1|P|2.3', 'PID|1||1^^^X\\T\\Y&Z'));
+  assert.equal(doubled.delimiters, { field: '|', component: '^', repetition: '~', escape: '\\', subcomponent: '&' });
+  assert.is(doubled.header.encodingChars, '^~\\&');
+  assert.is(doubled.header.version, '2.3');
+  assert.is(get(doubled, 'PID-3.4'), 'X&Y');
+  assert.is(get(doubled, 'PID-3.4.2'), 'Z');
+  assert.is(serialize(doubled), seg('MSH|^~\\\\&|S|F|R|RF|2024||ADT^A01|1|P|2.3', 'PID|1||1^^^X\\T\\Y&Z'));
+  const doubled27 = parseMessage(seg('MSH|^~\\\\&#|S|F|R|RF|2024||ADT^A01|1|P|2.7'));
+  assert.is(doubled27.delimiters.truncation, '#');
+  assert.is(doubled27.header.encodingChars, '^~\\&#');
+  const noEscape = parseMessage(seg('MSH|^~&|EPIC||||20191107134803||ORM^O01|23|T|2.3', 'PID|1||MRN_123^^^IDX&X^MR||C:\\dir\\F\\'));
+  assert.equal(noEscape.delimiters, { field: '|', component: '^', repetition: '~', escape: '', subcomponent: '&' });
+  assert.is(noEscape.header.encodingChars, '^~\\&');
+  assert.is(noEscape.header.controlId, '23');
+  assert.is(get(noEscape, 'PID-3.4.2'), 'X');
+  assert.is(get(noEscape, 'PID-5'), 'C:\\dir\\F\\');
+});
+
+test('segment IDs are [A-Z][A-Z0-9]{2} followed by the field separator; the first bad one is kept', () => {
+  const ok = parseMessage(seg(MSH, 'PID|1', 'ZX1|a', 'OBX', '  ', ''));
+  assert.is(ok.invalidSegment, undefined);
+  assert.equal(ok.segmentNames(), ['MSH', 'PID', 'ZX1', 'OBX']);
+  for (const [line, name] of [['pid|1', 'pid'], ['PI|1', 'PI'], ['PIDX|1', 'PIDX'], ['1PD|1', '1PD'], ['free text line', 'free text line']] as const) {
+    const m = parseMessage(seg(MSH, 'PID|1', line, 'OBX|1'));
+    assert.equal(m.invalidSegment, { index: 2, line: 3, text: name.slice(0, 20) }, line);
+    assert.is(m.segmentCount, 4);
+  }
 });
 
 test('anything else parses without throwing', () => {

@@ -29,7 +29,7 @@ const msg = parseMessage([
 
 const eq = (rel: number[], v: string): Expr => ({ op: '==', args: [{ rel }, { lit: v }] });
 
-test('scalar paths read decoded values; absent is null', () => {
+test('scalar paths read decoded values, a path above its leaves the first one; absent is null', () => {
   const out = mapFields(msg, [
     field('family', 'PID-5.1'),
     field('given', 'PID-5.2'),
@@ -37,8 +37,15 @@ test('scalar paths read decoded values; absent is null', () => {
     field('middle2', 'PID-5.9'),
     field('trigger', 'MSH-9.2'),
     field('nothing', 'ZZZ-1'),
+    field('authority', 'PID-3[2].4'),
+    field('type', 'MSH-9'),
+    field('obr', 'OBR'),
+    field('codes', 'OBX[*]-3'),
   ]);
-  assert.equal(out, { family: 'DOE', given: 'JANE', name: 'DOE^JANE^Q', middle2: null, trigger: 'R01', nothing: null });
+  assert.equal(out, {
+    family: 'DOE', given: 'JANE', name: 'DOE', middle2: null, trigger: 'R01', nothing: null,
+    authority: 'ACME', type: 'ORU', obr: 'OBR', codes: ['GLU', 'NOTE', 'HGB'],
+  });
 });
 
 test('conversions: date, datetime, number, string, raw', () => {

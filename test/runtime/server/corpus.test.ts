@@ -23,6 +23,12 @@ test.before(async () => {
   partner = await pki.client('corpus-partner');
   ca = pki.ca.cert;
   const plan = makePlan([
+    // The same partner declared with the standard CR breaks: the corpus files, written with LF,
+    // are each refused with an ERR naming the breaks found.
+    sender({
+      name: 'cr', path: '/hl7/cr', identity: { kind: 'client_cert', subject: 'CN=corpus-partner' },
+      accept: [{ code: '*', trigger: '*' }], segmentBreaks: 'cr',
+    }),
     sender({
       name: 'any', path: '/hl7/any', identity: { kind: 'client_cert', subject: 'CN=corpus-partner' },
       accept: [{ code: '*', trigger: '*' }], segmentBreaks: 'any',
@@ -39,6 +45,40 @@ test.after(async () => {
 test(`the corpus has files (${files.length})`, () => {
   assert.ok(files.length >= 100);
 });
+
+test('corpus files written with LF, posted to a sender declared with CR: each refused AR, nothing stored', async () => {
+  const agent = new Agent({ keepAlive: true, maxSockets: 2, ca, cert: partner.cert, key: partner.key });
+  const failures: string[] = [];
+  for (const file of files.slice(0, 40)) {
+    const bytes = readFileSync(join(corpusDir, file));
+    const text = decodeBody(bytes).text;
+    if (!text.includes('\n')) continue;
+    const expected = splitBatch(text, 'any').messages.map((m) => parseMessage(m).header);
+    const r = await postTo(agent, '/hl7/cr', bytes);
+    const got = msas(r.text);
+    if (r.status !== 200 || got.length !== expected.length) { failures.push(`${file}: HTTP ${r.status}, ${got.length} ACKs: ${r.text}`); continue; }
+    expected.forEach((h, k) => {
+      const want = h.acceptAckType || h.appAckType ? 'CR' : 'AR';
+      if (got[k]!.code !== want || got[k]!.controlId !== h.controlId) failures.push(`${file}: MSA ${got[k]!.code}|${got[k]!.controlId}`);
+    });
+    if (!/segments are separated by (LF|CRLF) \(line 2, before [A-Z0-9]{3}\), but this sender accepts CR only/.test(r.text)) failures.push(`${file}: ${r.text}`);
+  }
+  agent.destroy();
+  assert.equal(failures, []);
+  assert.is((rt.db.prepare(`SELECT COUNT(*) AS n FROM messages WHERE sender = 'cr'`).get() as { n: number }).n, 0);
+});
+
+function postTo(agent: Agent, path: string, body: Buffer) {
+  return new Promise<{ status: number; type: string; text: string }>((resolve, reject) => {
+    const req = request(`${rt.url}${path}`, { method: 'POST', agent, headers: { 'Content-Type': 'application/hl7-v2', 'Content-Length': body.length } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, type: String(res.headers['content-type']), text: Buffer.concat(chunks).toString('latin1') }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 test('every corpus file gets a well-formed ACK with MSA-2 = MSH-10', async () => {
   const agent = new Agent({ keepAlive: true, maxSockets: 4, ca, cert: partner.cert, key: partner.key });
