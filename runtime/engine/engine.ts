@@ -257,7 +257,8 @@ export class Engine {
       const end = await this.executor.execute(run, wf, writes);
       if (end.status === 'rejected') await this.settle(run, writes, 'rejected', { outcome: end.outcome, last: end.last });
       else await this.settle(run, writes, 'done', { last: end.last });
-      this.log.info({ runId: run.id, workflow: run.workflow, status: end.status, ms: this.now() - started }, 'workflow run finished');
+      // One line per run is too many at info on a busy runtime: the periodic traffic line counts them.
+      this.log.debug({ runId: run.id, workflow: run.workflow, status: end.status, ms: this.now() - started }, 'workflow run finished');
     } catch (err) {
       if (err instanceof StopRequested) {
         await writes.write({ op: 'release', id: run.id, now: this.now() });
@@ -287,7 +288,7 @@ export class Engine {
     const outcome = extra.outcome as { code?: 'AA' | 'AE' | 'AR'; text?: string } | undefined;
     await writes.write({ op: 'finish', id: run.id, status, now: this.now(), extra: { outcome, error: extra.error, lastStep: extra.last } });
     this.stats.settled++;
-    this.opts.events?.emit('finished', { runId: run.id, status, ...(outcome ? { outcome } : {}) });
+    this.opts.events?.emit('finished', { runId: run.id, workflow: run.workflow, status, ...(outcome ? { outcome } : {}) });
   }
 }
 

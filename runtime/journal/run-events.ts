@@ -12,6 +12,8 @@ export interface EnqueuedEvent {
 
 export interface FinishedEvent {
   runId: number;
+  /** The run's workflow (counted in the traffic line). */
+  workflow?: string;
   status: Exclude<RunStatus, 'queued' | 'running'>;
   outcome?: RunOutcome;
 }

@@ -1,8 +1,10 @@
 // The listener's traffic at info level: one line per interval with message counts by sender,
 // message type and ACK code, instead of one line per message (which cost more CPU than parsing
 // the message). Counts only: no control IDs or content. Refusals are still logged one by one by
-// the listener; per-message lines for accepted messages are at debug level.
+// the listener; per-message lines for accepted messages are at debug level. Workflow runs are
+// counted the same way (queued, and settled by workflow and status), from the run events.
 import type { Logger } from 'pino';
+import type { EnqueuedEvent, FinishedEvent, RunEvents } from '../journal/run-events.ts';
 
 /** sender → message type → ACK code → count */
 type Counts = Map<string, Map<string, Map<string, number>>>;
@@ -13,6 +15,13 @@ export class TrafficLog {
   private duplicates = 0;
   private since = Date.now();
   private timer: NodeJS.Timeout | undefined;
+  /** workflow → status → count, for runs settled since the last line. */
+  private runs = new Map<string, Map<string, number>>();
+  private runsQueued = 0;
+  private runsSettled = 0;
+  private events: RunEvents | undefined;
+  private readonly onEnqueued = (e: EnqueuedEvent) => void (this.runsQueued += e.runIds.length);
+  private readonly onFinished = (e: FinishedEvent) => this.countRun(e.workflow ?? '(unknown)', e.status);
 
   constructor(private readonly log: Logger, private readonly intervalMs = 10_000) {}
 
@@ -21,6 +30,29 @@ export class TrafficLog {
     this.timer ??= setInterval(() => this.flush(), this.intervalMs);
     this.timer.unref();
     return this;
+  }
+
+  /** Counts runs from these events: `enqueued` (queued) and `finished` (settled). */
+  watch(events: RunEvents): this {
+    this.unwatch();
+    this.events = events;
+    events.on('enqueued', this.onEnqueued);
+    events.on('finished', this.onFinished);
+    return this;
+  }
+
+  private unwatch(): void {
+    this.events?.off('enqueued', this.onEnqueued);
+    this.events?.off('finished', this.onFinished);
+    this.events = undefined;
+  }
+
+  /** Counts one settled workflow run. */
+  countRun(workflow: string, status: string): void {
+    let byStatus = this.runs.get(workflow);
+    if (!byStatus) this.runs.set(workflow, (byStatus = new Map()));
+    byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
+    this.runsSettled++;
   }
 
   /** Counts one answered message; `sender` is null when no sender matched. */
@@ -38,17 +70,25 @@ export class TrafficLog {
   /** Logs the counts since the last line, if any message was answered, and starts over. */
   flush(): void {
     const now = Date.now();
-    if (this.messages > 0) {
+    if (this.messages > 0 || this.runsQueued > 0 || this.runsSettled > 0) {
       const senders: Record<string, Record<string, Record<string, number>>> = {};
       for (const [sender, byType] of this.counts) {
         const types: Record<string, Record<string, number>> = (senders[sender] = {});
         for (const [type, byAck] of byType) types[type] = Object.fromEntries(byAck);
       }
-      this.log.info({ messages: this.messages, duplicates: this.duplicates, seconds: Math.round((now - this.since) / 100) / 10, senders }, 'hl7 traffic');
+      const workflows: Record<string, Record<string, number>> = {};
+      for (const [workflow, byStatus] of this.runs) workflows[workflow] = Object.fromEntries(byStatus);
+      this.log.info({
+        messages: this.messages, duplicates: this.duplicates, seconds: Math.round((now - this.since) / 100) / 10, senders,
+        runs: { queued: this.runsQueued, settled: this.runsSettled, workflows },
+      }, 'hl7 traffic');
     }
     this.counts = new Map();
     this.messages = 0;
     this.duplicates = 0;
+    this.runs = new Map();
+    this.runsQueued = 0;
+    this.runsSettled = 0;
     this.since = now;
   }
 
@@ -56,6 +96,7 @@ export class TrafficLog {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.unwatch();
     this.flush();
   }
 }

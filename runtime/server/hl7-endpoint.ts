@@ -19,10 +19,12 @@ import type { RunEvents, FinishedEvent } from '../journal/run-events.ts';
 import type { RunInput } from '../store/journal-schema.ts';
 import type { Logger } from '../log/logger.ts';
 import type { TrafficLog } from '../log/traffic-log.ts';
-import { verifiedPeerCertificate } from '../tls/client-identity.ts';
+import { peerCertificateProblem, verifiedPeerCertificate } from '../tls/client-identity.ts';
 import { parseBasicAuth } from './basic-auth.ts';
 import { bufferEncodingFor, HL7_CONTENT_TYPES, parseContentType } from './content-type.ts';
-import { readBody, BodyTooLargeError } from './read-body.ts';
+import { readBody, BodyTooLargeError, ClientAbortError } from './read-body.ts';
+import { logClientAbort, logRefusal, wasRefused, type RefusalReason } from './refusal.ts';
+import { lingerBeforeClose } from './linger.ts';
 import { checkAcceptance, checkRequiredHeader } from './acceptance.ts';
 import { identityAllows, mshMatches, routedWorkflows, type SenderEntry, type RequestIdentity } from './sender-directory.ts';
 import { wrapBatchResponse } from './batch-response.ts';
@@ -201,11 +203,17 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
 
   return async function handle(ctx: Context, candidates: SenderEntry[]): Promise<void> {
     const started = performance.now();
+    const socket = ctx.req.socket as TLSSocket;
+    let senderName: string | undefined;
+    /** A transport-level refusal: its log line (reason code, path, peer; no content) and the answer. */
+    const refuseRequest = (status: number, reason: RefusalReason, text: string): void => {
+      logRefusal(log, { status, reason, path: ctx.path, sender: senderName, socket });
+      plain(ctx, status, text);
+    };
     if (ctx.method !== 'POST') {
       ctx.set('Allow', 'POST');
-      return plain(ctx, 405, 'method not allowed: POST HL7 v2 messages here');
+      return refuseRequest(405, 'method-not-allowed', 'method not allowed: POST HL7 v2 messages here');
     }
-    const socket = ctx.req.socket as TLSSocket;
     const who: RequestIdentity = {
       certificate: socket.encrypted ? verifiedPeerCertificate(socket) : null,
       basic: parseBasicAuth(ctx.get('authorization') || undefined),
@@ -215,40 +223,55 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
       const wantsBasic = candidates.some((c) => c.sender.identity.kind === 'basic');
       if (wantsBasic) ctx.set('WWW-Authenticate', 'Basic realm="hdc", charset="UTF-8"');
       const wantsCert = candidates.some((c) => c.sender.identity.kind === 'client_cert');
-      log.warn({ path: ctx.path, certificate: who.certificate !== null, basic: who.basic !== null }, 'request refused: identity not accepted');
-      return plain(ctx, 401, who.certificate === null && who.basic === null
-        ? `authentication required${wantsCert ? ': a client certificate issued by the configured CA' : ''}${wantsBasic ? `${wantsCert ? ' or' : ':'} Basic credentials` : ''}`
-        : 'the credentials presented are not accepted for this endpoint');
+      const problem = wantsCert && who.certificate === null ? peerCertificateProblem(socket) : null;
+      if (problem && (who.basic === null || !wantsBasic)) return refuseRequest(401, problem.reason, problem.text);
+      if (who.certificate === null && who.basic === null) {
+        return refuseRequest(401, 'identity-missing',
+          `authentication required${wantsCert ? ': a client certificate issued by the configured CA' : ''}${wantsBasic ? `${wantsCert ? ' or' : ':'} Basic credentials` : ''}`);
+      }
+      return refuseRequest(401, who.basic !== null && wantsBasic ? 'credentials-not-accepted' : 'certificate-not-accepted',
+        'the credentials presented are not accepted for this endpoint');
     }
+    if (allowed.length === 1) senderName = allowed[0]!.sender.name;
     const contentType = parseContentType(ctx.get('content-type') || undefined);
     if (!contentType || !HL7_CONTENT_TYPES.has(contentType.type)) {
-      return plain(ctx, 415, `unsupported content type "${ctx.get('content-type')}": use ${[...HL7_CONTENT_TYPES].join(', ')}`);
+      return refuseRequest(415, 'content-type', `unsupported content type "${ctx.get('content-type')}": use ${[...HL7_CONTENT_TYPES].join(', ')}`);
     }
     let limit = 0;
     for (const c of allowed) limit = Math.max(limit, c.sender.maxBodyBytes ?? deps.maxBodyBytes);
     let body: Buffer;
     try {
-      body = await readBody(ctx.req, limit);
+      body = await readBody(ctx.req, limit, ctx.res);
     } catch (err) {
       if (err instanceof BodyTooLargeError) {
+        // The client may still be sending: the answer goes out first, then the connection closes
+        // once the client stops (or after a short linger), so the 413 is read rather than reset.
         ctx.set('Connection', 'close');
-        return plain(ctx, 413, err.message);
+        lingerBeforeClose(socket);
+        return refuseRequest(413, 'body-too-large', err.message);
+      }
+      if (err instanceof ClientAbortError) {
+        if (!wasRefused(socket)) logClientAbort(log, ctx.path, socket);
+        ctx.respond = false;
+        return;
       }
       throw err;
     }
     const receivedAt = Date.now();
-    if (isBlank(body)) return plain(ctx, 400, 'empty body: expected an HL7 v2 message');
+    if (isBlank(body)) return refuseRequest(400, 'body-empty', 'empty body: expected an HL7 v2 message');
 
     const first = allowed[0]!.sender;
     let decoded: { text: string; charset: string };
     try {
       decoded = decodeBody(body, { contentTypeCharset: contentType.charset, senderCharset: first.charset });
     } catch (err) {
-      if (err instanceof Hl7CharsetError) return plain(ctx, err.source === 'content-type' ? 415 : 400, err.message);
+      if (err instanceof Hl7CharsetError) {
+        return err.source === 'content-type' ? refuseRequest(415, 'charset', err.message) : refuseRequest(400, 'charset-undecodable', err.message);
+      }
       throw err;
     }
     const split = splitBatch(decoded.text, first.segmentBreaks);
-    if (split.messages.length === 0) return plain(ctx, 400, 'not an HL7 v2 message: no MSH segment');
+    if (split.messages.length === 0) return refuseRequest(400, 'not-hl7', 'not an HL7 v2 message: no MSH segment');
 
     const single = split.messages.length === 1;
     const rawEncoding = bufferEncodingFor(decoded.charset);
@@ -261,7 +284,7 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
       } catch (err) {
         if (err instanceof Hl7ParseError) {
           const line = (split.lines[i] ?? 1) + err.line - 1;
-          return plain(ctx, 400, `not an HL7 v2 message: line ${line}, column ${err.column}: ${err.message}`);
+          return refuseRequest(400, 'not-hl7', `not an HL7 v2 message: line ${line}, column ${err.column}: ${err.message}`);
         }
         throw err;
       }
@@ -276,7 +299,7 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
       }
     }
     if (slots.every((s) => s.skippedAck)) {
-      return plain(ctx, 400, 'an acknowledgment (MSH-9 ACK) was posted: acknowledgments are never acknowledged and not accepted here');
+      return refuseRequest(400, 'ack-posted', 'an acknowledgment (MSH-9 ACK) was posted: acknowledgments are never acknowledged and not accepted here');
     }
 
     const pending = slots.filter((s) => s.pending);

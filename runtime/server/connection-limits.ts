@@ -1,0 +1,110 @@
+// What happens to connections before and around requests: the connection limit, the idle timeout
+// for connections that never send a request, failed TLS handshakes, and requests the HTTP parser
+// refuses (malformed: 400, headers too large: 431, not received in time: 408). Each refusal is one
+// log line with a reason code and the peer; TLS failures are named, not OpenSSL's text.
+import type { Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Logger } from '../log/logger.ts';
+import { logRefusal, markRefused, peerOf, type RefusalReason } from './refusal.ts';
+
+export interface ConnectionLimits {
+  log: Logger;
+  tls: boolean;
+  maxConnections: number;
+  idleTimeoutMs: number;
+  pathOf(url: string | undefined): string;
+}
+
+/** Reason codes for failed TLS handshakes, from Node's error codes (OpenSSL's text is not logged). */
+export function tlsFailureReason(err: NodeJS.ErrnoException): string {
+  const code = err.code ?? '';
+  if (code === 'ERR_TLS_HANDSHAKE_TIMEOUT') return 'tls-handshake-timeout';
+  if (code === 'ECONNRESET' || code === 'EPIPE') return 'client-aborted';
+  if (/UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|UNSUPPORTED_CERTIFICATE|CERTIFICATE_EXPIRED/.test(code)) return 'client-rejected-server-certificate';
+  if (/HTTP_REQUEST/.test(code)) return 'plain-http-on-tls-port';
+  if (/PROTOCOL|VERSION|CIPHER|NO_SHARED/.test(code)) return 'tls-version-or-cipher';
+  return 'tls-handshake-failed';
+}
+
+const ANSWERS: Record<string, [number, RefusalReason, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request-timeout', 'Request Timeout'],
+  HPE_HEADER_OVERFLOW: [431, 'headers-too-large', 'Request Header Fields Too Large'],
+};
+
+const BODIES: Record<number, string> = {
+  400: 'bad request: not a valid HTTP/1.1 request\n',
+  408: 'request timeout: the whole request was not received in time; resend it\n',
+  431: 'request header fields too large\n',
+};
+
+export function watchConnections(server: Server, limits: ConnectionLimits): void {
+  const { log } = limits;
+  server.maxConnections = limits.maxConnections;
+
+  // Dropped connections: one warn line per 10 s at most, with how many were dropped.
+  let dropped = 0;
+  let dropTimer: NodeJS.Timeout | undefined;
+  server.on('drop', (data?: { remoteAddress?: string }) => {
+    dropped++;
+    if (dropTimer) return;
+    log.warn({ reason: 'too-many-connections', maxConnections: limits.maxConnections, peer: data?.remoteAddress ?? null }, 'connection refused: the connection limit is reached');
+    dropped = 0;
+    dropTimer = setTimeout(() => {
+      dropTimer = undefined;
+      if (dropped) log.warn({ reason: 'too-many-connections', maxConnections: limits.maxConnections, dropped }, 'connections refused in the last 10 s: the connection limit is reached');
+      dropped = 0;
+    }, 10_000);
+    dropTimer.unref();
+  });
+
+  // Connections that never send a request are closed after idleTimeoutMs (the HTTP server's own
+  // timeout handler destroys the socket; this only stops the clock at the first request).
+  const waiting = new WeakSet<Socket>();
+  server.on(limits.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
+    waiting.add(socket);
+    socket.setTimeout(limits.idleTimeoutMs);
+    socket.once('timeout', () => {
+      if (waiting.has(socket)) log.info({ reason: 'idle-timeout', idleTimeoutMs: limits.idleTimeoutMs, peer: peerOf(socket) }, 'connection closed: no request was sent');
+    });
+  });
+  server.on('request', (req) => {
+    if (waiting.delete(req.socket)) req.socket.setTimeout(0);
+  });
+  server.on('checkContinue', (req) => {
+    if (waiting.delete(req.socket)) req.socket.setTimeout(0);
+  });
+
+  if (limits.tls) {
+    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      const reason = tlsFailureReason(err);
+      if (reason === 'client-aborted') log.debug({ reason, peer: peerOf(socket) }, 'TLS handshake not completed');
+      else log.info({ reason, tlsError: err.code ?? null, peer: peerOf(socket) }, 'TLS handshake failed');
+    });
+  }
+
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
+    // A connection reset is the client going away: the request handler (if one was reading) logs it.
+    if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.code === 'ECONNABORTED') {
+      socket.destroy();
+      return;
+    }
+    const [status, reason, phrase] = ANSWERS[err.code ?? ''] ?? [400, 'bad-request', 'Bad Request'];
+    if (res?.headersSent) {
+      // The answer is already on its way; never write a second status line into it.
+      socket.destroy();
+      return;
+    }
+    markRefused(socket);
+    logRefusal(log, { status, reason, path: res?.req?.url ? limits.pathOf(res.req.url) : undefined, socket });
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const body = BODIES[status] ?? BODIES[400]!;
+    socket.end(`HTTP/1.1 ${status} ${phrase}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    const timer = setTimeout(() => socket.destroy(), 1000);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  });
+}
