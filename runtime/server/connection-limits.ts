@@ -5,7 +5,7 @@
 import type { Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log/logger.ts';
-import { logRefusal, markRefused, peerOf, type RefusalReason } from './refusal.ts';
+import { logRefusal, markRefused, peerOf, wasRefused, type RefusalReason } from './refusal.ts';
 
 export interface ConnectionLimits {
   log: Logger;
@@ -25,6 +25,8 @@ export function tlsFailureReason(err: NodeJS.ErrnoException): string {
   if (/PROTOCOL|VERSION|CIPHER|NO_SHARED/.test(code)) return 'tls-version-or-cipher';
   return 'tls-handshake-failed';
 }
+
+const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'HPE_INVALID_EOF_STATE']);
 
 const ANSWERS: Record<string, [number, RefusalReason, string]> = {
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'request-timeout', 'Request Timeout'],
@@ -60,11 +62,14 @@ export function watchConnections(server: Server, limits: ConnectionLimits): void
   // Connections that never send a request are closed after idleTimeoutMs (the HTTP server's own
   // timeout handler destroys the socket; this only stops the clock at the first request).
   const waiting = new WeakSet<Socket>();
+  const established = new WeakSet<Socket>();
   server.on(limits.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
+    established.add(socket);
     waiting.add(socket);
     socket.setTimeout(limits.idleTimeoutMs);
+    const peer = peerOf(socket);
     socket.once('timeout', () => {
-      if (waiting.has(socket)) log.info({ reason: 'idle-timeout', idleTimeoutMs: limits.idleTimeoutMs, peer: peerOf(socket) }, 'connection closed: no request was sent');
+      if (waiting.has(socket)) log.info({ reason: 'idle-timeout', idleTimeoutMs: limits.idleTimeoutMs, peer }, 'connection closed: no request was sent');
     });
   });
   server.on('request', (req) => {
@@ -83,9 +88,16 @@ export function watchConnections(server: Server, limits: ConnectionLimits): void
   }
 
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    // HTTPS servers also report failed TLS handshakes here: that connection speaks no HTTP yet, so
+    // nothing is written to it (it used to get a bare 400); 'tlsClientError' logs it.
+    if (!established.has(socket)) {
+      socket.destroy();
+      return;
+    }
     const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
-    // A connection reset is the client going away: the request handler (if one was reading) logs it.
-    if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.code === 'ECONNABORTED') {
+    // The client went away (a reset, or the connection ended mid-request): the request handler,
+    // if one was reading the body, logs it as an abort.
+    if (CLIENT_GONE.has(err.code ?? '') || wasRefused(socket)) {
       socket.destroy();
       return;
     }
@@ -96,7 +108,7 @@ export function watchConnections(server: Server, limits: ConnectionLimits): void
       return;
     }
     markRefused(socket);
-    logRefusal(log, { status, reason, path: res?.req?.url ? limits.pathOf(res.req.url) : undefined, socket });
+    logRefusal(log, { status, reason, path: res?.req?.url ? limits.pathOf(res.req.url) : undefined, socket, ...(status === 400 ? { detail: err.code } : {}) });
     if (!socket.writable) {
       socket.destroy();
       return;

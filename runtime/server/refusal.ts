@@ -40,6 +40,8 @@ export interface Refusal {
   /** The sender, when the request got as far as one identity. */
   sender?: string | undefined;
   socket?: Socket | undefined;
+  /** Node's code for what the HTTP parser refused (e.g. HPE_INVALID_METHOD); never content. */
+  detail?: string | undefined;
 }
 
 /** The peer's address (no port: one partner, one line pattern). */
@@ -54,6 +56,7 @@ export function logRefusal(log: Logger, r: Refusal): void {
     reason: r.reason,
     path: r.path ?? null,
     ...(r.sender ? { sender: r.sender } : {}),
+    ...(r.detail ? { detail: r.detail } : {}),
     peer: peerOf(r.socket),
   }, 'request refused');
 }
