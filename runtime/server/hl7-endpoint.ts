@@ -25,6 +25,7 @@ import { bufferEncodingFor, HL7_CONTENT_TYPES, parseContentType } from './conten
 import { readBody, BodyTooLargeError, ClientAbortError } from './read-body.ts';
 import { logClientAbort, logRefusal, wasRefused, type RefusalReason } from './refusal.ts';
 import { lingerBeforeClose } from './linger.ts';
+import { recordInChunks, TimeSlice, yieldToEventLoop } from './fair-share.ts';
 import { checkAcceptance, checkRequiredHeader } from './acceptance.ts';
 import { identityAllows, mshMatches, routedWorkflows, type SenderEntry, type RequestIdentity } from './sender-directory.ts';
 import { wrapBatchResponse } from './batch-response.ts';
@@ -276,7 +277,9 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
     const single = split.messages.length === 1;
     const rawEncoding = bufferEncodingFor(decoded.charset);
     const slots: Slot[] = [];
+    const slice = new TimeSlice();
     for (let i = 0; i < split.messages.length; i++) {
+      if (slice.due(i)) await yieldToEventLoop(); // a large batch shares the event loop
       const text = split.messages[i]!;
       let msg: Hl7Message;
       try {
@@ -304,27 +307,28 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
 
     const pending = slots.filter((s) => s.pending);
     if (pending.length) {
-      let results: JournalResult[] | null = null;
-      try {
-        results = await journal.record(pending.map((s) => s.pending!.journal));
-      } catch (err) {
-        log.error({ err: (err as Error).message }, 'journal write failed; answering AR (system unavailable)');
-      }
+      // A large batch is journaled in chunks (other requests' entries interleave); a chunk that
+      // fails is answered AR, the chunks already committed keep their ACKs.
+      const results = await recordInChunks(journal, pending.map((s) => s.pending!.journal),
+        (err) => log.error({ err: err.message }, 'journal write failed; answering AR (system unavailable)'));
+      const stored: Slot[] = [];
       for (let i = 0; i < pending.length; i++) {
         const slot = pending[i]!;
-        if (!results) {
+        const result = results[i];
+        if (!result) {
           Object.assign(slot, refuse(slot.pending!.header, 'rejected', { code: 207, text: 'system unavailable: the message could not be stored; resend it later' }));
           continue;
         }
-        slot.result = results[i]!;
+        slot.result = result;
+        stored.push(slot);
       }
-      if (results) {
+      if (stored.length) {
         const settling: Promise<void>[] = [];
-        for (const s of pending) {
+        for (const s of stored) {
           const wait = settle(s);
           if (wait) settling.push(wait);
         }
-        for (const s of pending) {
+        for (const s of stored) {
           const r = s.result;
           if (r?.kind === 'stored' && r.runIds.length > 0) events.emit('enqueued', { runIds: r.runIds, messageId: r.messageId, sender: s.pending!.journal.sender });
         }
