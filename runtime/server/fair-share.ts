@@ -7,6 +7,8 @@ import type { JournalEntry, JournalResult } from '../journal/journal-writer.ts';
 
 /** Longest stretch of synchronous per-message work before other requests get a turn. */
 export const SLICE_MS = 8;
+/** A body this large is decoded and split between yields. */
+export const LARGE_BODY_BYTES = 1024 * 1024;
 /** Most entries of one request in one journal call (one transaction). */
 export const JOURNAL_CHUNK = 200;
 

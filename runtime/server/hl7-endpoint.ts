@@ -25,7 +25,7 @@ import { bufferEncodingFor, HL7_CONTENT_TYPES, parseContentType } from './conten
 import { readBody, BodyTooLargeError, ClientAbortError } from './read-body.ts';
 import { logClientAbort, logRefusal, wasRefused, type RefusalReason } from './refusal.ts';
 import { lingerBeforeClose } from './linger.ts';
-import { recordInChunks, TimeSlice, yieldToEventLoop } from './fair-share.ts';
+import { LARGE_BODY_BYTES, recordInChunks, TimeSlice, yieldToEventLoop } from './fair-share.ts';
 import { checkAcceptance, checkRequiredHeader } from './acceptance.ts';
 import { identityAllows, mshMatches, routedWorkflows, type SenderEntry, type RequestIdentity } from './sender-directory.ts';
 import { wrapBatchResponse } from './batch-response.ts';
@@ -262,6 +262,8 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
     if (isBlank(body)) return refuseRequest(400, 'body-empty', 'empty body: expected an HL7 v2 message');
 
     const first = allowed[0]!.sender;
+    // Decoding and splitting a large body are single steps: other requests get a turn around them.
+    const large = body.length > LARGE_BODY_BYTES;
     let decoded: { text: string; charset: string };
     try {
       decoded = decodeBody(body, { contentTypeCharset: contentType.charset, senderCharset: first.charset });
@@ -271,7 +273,9 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
       }
       throw err;
     }
+    if (large) await yieldToEventLoop();
     const split = splitBatch(decoded.text, first.segmentBreaks);
+    if (large) await yieldToEventLoop();
     if (split.messages.length === 0) return refuseRequest(400, 'not-hl7', 'not an HL7 v2 message: no MSH segment');
 
     const single = split.messages.length === 1;
@@ -328,7 +332,10 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
           const wait = settle(s);
           if (wait) settling.push(wait);
         }
+        slice.restart();
+        let k = 0;
         for (const s of stored) {
+          if (slice.due(k++)) await yieldToEventLoop();
           const r = s.result;
           if (r?.kind === 'stored' && r.runIds.length > 0) events.emit('enqueued', { runIds: r.runIds, messageId: r.messageId, sender: s.pending!.journal.sender });
         }
