@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { TrafficLog } from '../../../runtime/log/traffic-log.ts';
+import { RunEvents } from '../../../runtime/journal/run-events.ts';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -45,6 +46,26 @@ test('stop() logs what was counted since the last line', async () => {
   traffic.stop();
   await wait(10);
   assert.equal(lines.filter((l) => l.msg === 'hl7 traffic').map((l) => [l.messages, l.senders]), [[1, { lab: { 'ORU^R01': { CA: 1 } } }]]);
+});
+
+test('runs are counted from the run events: queued, and settled by workflow and status', () => {
+  const { lines, log } = capture();
+  const events = new RunEvents();
+  const traffic = new TrafficLog(log, 60_000).start().watch(events);
+  events.emit('enqueued', { runIds: [1, 2, 3], messageId: 1, sender: 'lab' });
+  events.emit('finished', { runId: 1, workflow: 'admit', status: 'done' });
+  events.emit('finished', { runId: 2, workflow: 'admit', status: 'dead' });
+  events.emit('finished', { runId: 3, workflow: 'charges', status: 'rejected', outcome: { code: 'AE', text: 'x' } });
+  traffic.flush();
+  // A line with runs and no messages still goes out; after stop() events are no longer counted.
+  traffic.stop();
+  events.emit('finished', { runId: 4, workflow: 'admit', status: 'done' });
+  traffic.flush();
+  const out = lines.filter((l) => l.msg === 'hl7 traffic');
+  assert.is(out.length, 1);
+  assert.is(out[0]!.messages, 0);
+  assert.equal(out[0]!.runs, { queued: 3, settled: 3, workflows: { admit: { done: 1, dead: 1 }, charges: { rejected: 1 } } });
+  assert.is(events.listenerCount('finished'), 1, 'only the RunEvents own listener is left');
 });
 
 test.run();
