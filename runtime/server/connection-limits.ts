@@ -80,10 +80,16 @@ export function watchConnections(server: Server, limits: ConnectionLimits): void
   });
 
   if (limits.tls) {
+    // A failed handshake's socket is already closed when it is reported: the address is taken
+    // from the TCP connection when it opens.
+    const addresses = new WeakMap<Socket, string | undefined>();
+    server.on('connection', (raw: Socket) => addresses.set(raw, raw.remoteAddress));
     server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       const reason = tlsFailureReason(err);
-      if (reason === 'client-aborted') log.debug({ reason, peer: peerOf(socket) }, 'TLS handshake not completed');
-      else log.info({ reason, tlsError: err.code ?? null, peer: peerOf(socket) }, 'TLS handshake failed');
+      const parent = (socket as Socket & { _parent?: Socket })._parent;
+      const peer = peerOf(socket) ?? (parent ? addresses.get(parent) ?? null : null);
+      if (reason === 'client-aborted') log.debug({ reason, peer }, 'TLS handshake not completed');
+      else log.info({ reason, tlsError: err.code ?? null, peer }, 'TLS handshake failed');
     });
   }
 

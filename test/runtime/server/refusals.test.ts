@@ -30,8 +30,8 @@ function capture() {
       done();
     },
   });
-  const waitFor = (pred: (l: Line) => boolean, what: string, ms = 15_000): Promise<Line> => {
-    const found = lines.find(pred);
+  const waitFor = (pred: (l: Line) => boolean, what: string, from = 0, ms = 15_000): Promise<Line> => {
+    const found = lines.slice(from).find(pred);
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -251,6 +251,22 @@ test('a TLS handshake that does not complete is cut at the handshake timeout', a
   const line = await logs.waitFor((l) => l.reason === 'tls-handshake-timeout', 'handshake timeout line');
   assert.is(line.msg, 'TLS handshake failed');
   assert.not.ok(JSON.stringify(line).includes('SSL routines'), 'no OpenSSL text');
+});
+
+test('a client that rejects our server certificate: no HTTP answer on a failed handshake, a named line', async () => {
+  const before = refusals('bad-request').length;
+  const from = logs.lines.length;
+  const other = await createPki(); // the client trusts another CA than the one that issued our certificate
+  const socket = tlsConnect({ host: '127.0.0.1', port: rt.port, ca: other.ca.cert, servername: 'localhost', cert: lab.cert, key: lab.key });
+  let received = '';
+  socket.on('data', (c) => (received += c));
+  const [err] = (await once(socket, 'error')) as [NodeJS.ErrnoException];
+  assert.match(String(err.code), /SELF_SIGNED|UNABLE_TO_VERIFY|CERT/);
+  const line = await logs.waitFor((l) => /^TLS handshake (failed|not completed)$/.test(String(l.msg)) && l.reason !== 'tls-handshake-timeout', 'handshake line', from);
+  assert.is(line.peer, '127.0.0.1');
+  assert.not.ok(JSON.stringify(line).includes('SSL routines'), 'no OpenSSL text');
+  assert.is(received, '');
+  assert.is(refusals('bad-request').length, before, 'never a bare 400');
 });
 
 test('connections over the limit are dropped, with a warn line; room again once they close', async () => {
