@@ -209,6 +209,9 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
     /** A transport-level refusal: its log line (reason code, path, peer; no content) and the answer. */
     const refuseRequest = (status: number, reason: RefusalReason, text: string): void => {
       logRefusal(log, { status, reason, path: ctx.path, sender: senderName, socket });
+      // Refused before "100 Continue": the client may or may not send the body now, so the
+      // connection cannot be reused.
+      if (ctx.req.headers.expect && !ctx.req.complete) ctx.set('Connection', 'close');
       plain(ctx, status, text);
     };
     if (ctx.method !== 'POST') {

@@ -191,6 +191,22 @@ test('Expect: 100-continue: an excess is answered 413 without "continue"; an acc
   assert.ok(ok.continued);
   assert.is(ok.status, 200);
   assert.is(msas(ok.text)[0]!.code, 'AA');
+  // Refused before "continue" (no certificate): 401 at once, and the connection is not reused,
+  // since the client may still send the body it announced.
+  const unauthorised = await new Promise<{ status: number; connection: string; continued: boolean }>((resolve, reject) => {
+    let continued = false;
+    const req = httpsRequest(url('/hl7/lab'), {
+      method: 'POST', agent: false, ca: pki.ca.cert,
+      headers: { 'Content-Type': 'application/hl7-v2', 'Content-Length': '500', Expect: '100-continue' },
+    }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode!, connection: String(res.headers.connection), continued }));
+      req.destroy();
+    });
+    req.on('continue', () => (continued = true));
+    req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+  });
+  assert.equal(unauthorised, { status: 401, connection: 'close', continued: false });
 });
 
 /** A raw TLS connection as the lab partner. */
