@@ -1,6 +1,8 @@
 // `hdc send`: posts HL7 v2 files to an HL7-over-HTTP endpoint the way a partner would, one
 // message per request (files holding batches or several messages are split), and prints each
 // ACK's MSA segment. Exit code 1 when any answer is AE/AR/CE/CR or a transport error occurred.
+// Every problem is one line naming the file (never a stack trace); a file that cannot be read or
+// decoded is skipped and the others are still sent.
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { request as httpRequest, Agent as HttpAgent, type IncomingMessage } from 'node:http';
@@ -25,7 +27,8 @@ Options:
   --content-type TYPE    default application/hl7-v2
   --charset NAME         charset to declare (default: detected, UTF-8 or ISO-8859-1)
   --quiet                print nothing but failures
-Exit code: 0 when every answer is AA or CA, 1 otherwise (AE/AR/CE/CR, HTTP error, no ACK).`;
+Exit code: 0 when every message was acknowledged with AA or CA; 1 otherwise (AE/AR/CE/CR, HTTP
+error, no ACK, a file that could not be read or decoded); 2 for a usage error.`;
 
 interface Reply {
   status: number;
@@ -83,12 +86,26 @@ const command: Command = {
       console.error(`hdc send: ${(err as Error).message}\n\n${usage}`);
       return 2;
     }
-    const url = new URL(values.to!);
-    const tls = {
-      ...(values.cert ? { cert: readFileSync(values.cert) } : {}),
-      ...(values.key ? { key: readFileSync(values.key) } : {}),
-      ...(values.ca ? { ca: readFileSync(values.ca) } : {}),
-    };
+    let url: URL;
+    let tls: { cert?: Buffer; key?: Buffer; ca?: Buffer };
+    try {
+      url = new URL(values.to!);
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`--to: expected an https:// URL, got "${values.to}"`);
+      const pem = (flag: string, file: string | undefined) => {
+        if (file === undefined) return undefined;
+        try {
+          return readFileSync(file);
+        } catch (err) {
+          throw new Error(`${flag} ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+        }
+      };
+      const [cert, key, ca] = [pem('--cert', values.cert), pem('--key', values.key), pem('--ca', values.ca)];
+      tls = { ...(cert ? { cert } : {}), ...(key ? { key } : {}), ...(ca ? { ca } : {}) };
+    } catch (err) {
+      const message = err instanceof TypeError ? `--to: not a URL: "${values.to}"` : (err as Error).message;
+      console.error(`hdc send: ${message}`);
+      return 2;
+    }
     const headers: Record<string, string> = {};
     if (values.user !== undefined) {
       const password = values.password ?? process.env.HDC_SEND_PASSWORD ?? '';
@@ -107,15 +124,27 @@ const command: Command = {
           failures++;
           continue;
         }
-        const { text, charset } = decodeBody(bytes, values.charset ? { contentTypeCharset: values.charset } : {});
-        const label = values.charset ?? charset;
-        const encoding = /^(iso-8859-1|latin1|us-ascii|ascii)$/i.test(label) ? 'latin1' : 'utf8';
+        let label: string;
         let bodies: Buffer[];
-        if (values.whole) bodies = [bytes];
-        else {
-          const eol = values.normalize ? '\r' : (/\r\n|\r|\n/.exec(text)?.[0] ?? '\r');
-          const { messages } = splitBatch(text, (values.breaks ?? 'any') as SegmentBreaks);
-          bodies = messages.map((m) => Buffer.from(eol === '\r' ? m : m.replace(/\r/g, eol), encoding));
+        try {
+          const decoded = decodeBody(bytes, values.charset ? { contentTypeCharset: values.charset } : {});
+          label = values.charset ?? decoded.charset;
+          const encoding = /^(iso-8859-1|latin1|us-ascii|ascii)$/i.test(label) ? 'latin1' : 'utf8';
+          if (values.whole) bodies = [bytes];
+          else {
+            const eol = values.normalize ? '\r' : (/\r\n|\r|\n/.exec(decoded.text)?.[0] ?? '\r');
+            const { messages } = splitBatch(decoded.text, (values.breaks ?? 'any') as SegmentBreaks);
+            bodies = messages.map((m) => Buffer.from(eol === '\r' ? m : m.replace(/\r/g, eol), encoding));
+          }
+        } catch (err) {
+          console.error(`${file}: cannot decode (${(err as Error).message})`);
+          failures++;
+          continue;
+        }
+        if (bodies.length === 0 || (!values.whole && bodies.every((b) => b.length === 0))) {
+          console.error(`${file}: no HL7 v2 message in it (no MSH segment)`);
+          failures++;
+          continue;
         }
         for (let i = 0; i < bodies.length; i++) {
           const where = bodies.length > 1 ? `${file}#${i + 1}` : file;

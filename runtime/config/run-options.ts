@@ -15,6 +15,9 @@ export interface RunOptions {
   maxBodyBytes: number;
   requestTimeoutMs: number;
   shutdownTimeoutMs: number;
+  maxConnections: number;
+  tlsHandshakeTimeoutMs: number;
+  idleTimeoutMs: number;
   retentionDays?: number;
   logPhi: boolean;
   logLevel: string;
@@ -41,7 +44,13 @@ Options (environment variable in brackets; flags win):
   --insecure-http         plain HTTP, refused unless --host is a loopback address [HDC_INSECURE_HTTP=1]
   --body-limit BYTES      largest request body (k/m suffixes), default 5m; a sender's own limit
                           in the plan wins [HDC_BODY_LIMIT]
-  --request-timeout MS    time allowed to receive a whole request, default 30000 [HDC_REQUEST_TIMEOUT]
+  --request-timeout MS    time allowed to receive a whole request, default 30000; later: 408
+                          [HDC_REQUEST_TIMEOUT]
+  --max-connections N     connections open at once, default 1000; more are dropped at accept
+                          [HDC_MAX_CONNECTIONS]
+  --handshake-timeout MS  time allowed for a TLS handshake, default 10000 [HDC_HANDSHAKE_TIMEOUT]
+  --idle-timeout MS       a connection that sends no request this long after it opened is closed,
+                          default 10000 [HDC_IDLE_TIMEOUT]
   --shutdown-timeout MS   time allowed to drain in-flight requests on SIGTERM, default 15000
                           [HDC_SHUTDOWN_TIMEOUT]
   --retention-days N      purge message content (raw HL7, workflow inputs of finished runs) older
@@ -95,6 +104,9 @@ export function parseRunOptions(args: string[], env: Record<string, string | und
       'body-limit': { type: 'string' },
       'request-timeout': { type: 'string' },
       'shutdown-timeout': { type: 'string' },
+      'max-connections': { type: 'string' },
+      'handshake-timeout': { type: 'string' },
+      'idle-timeout': { type: 'string' },
       'retention-days': { type: 'string' },
       'log-phi': { type: 'boolean' },
       'log-level': { type: 'string' },
@@ -137,6 +149,9 @@ export function parseRunOptions(args: string[], env: Record<string, string | und
     maxBodyBytes: parseSize(pick(values['body-limit'], 'HDC_BODY_LIMIT') ?? '5m', '--body-limit'),
     requestTimeoutMs: parseInteger(pick(values['request-timeout'], 'HDC_REQUEST_TIMEOUT') ?? '30000', '--request-timeout', 1),
     shutdownTimeoutMs: parseInteger(pick(values['shutdown-timeout'], 'HDC_SHUTDOWN_TIMEOUT') ?? '15000', '--shutdown-timeout'),
+    maxConnections: parseInteger(pick(values['max-connections'], 'HDC_MAX_CONNECTIONS') ?? '1000', '--max-connections', 1),
+    tlsHandshakeTimeoutMs: parseInteger(pick(values['handshake-timeout'], 'HDC_HANDSHAKE_TIMEOUT') ?? '10000', '--handshake-timeout', 1),
+    idleTimeoutMs: parseInteger(pick(values['idle-timeout'], 'HDC_IDLE_TIMEOUT') ?? '10000', '--idle-timeout', 1),
     retentionDays: retention === undefined ? undefined : parseInteger(retention, '--retention-days', 1),
     logPhi: values['log-phi'] ?? truthy(env.HDC_LOG_PHI),
     logLevel: pick(values['log-level'], 'HDC_LOG_LEVEL') ?? 'info',

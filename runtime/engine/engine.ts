@@ -313,7 +313,8 @@ export class Engine {
           await this.settle(run, writes, 'rejected', { outcome: end.outcome, last: end.last, attempt: attempt('rejected') });
         }
       } else await this.settle(run, writes, 'done', { last: end.last, attempt: attempt('done') });
-      this.log.info({ runId: run.id, workflow: run.workflow, status: end.status, ms: this.now() - started }, 'workflow run finished');
+      // One line per run is too many at info on a busy runtime: the periodic traffic line counts them.
+      this.log.debug({ runId: run.id, workflow: run.workflow, status: end.status, ms: this.now() - started }, 'workflow run finished');
     } catch (err) {
       if (err instanceof StopRequested) {
         await writes.write({ op: 'release', id: run.id, now: this.now() });
@@ -361,7 +362,7 @@ export class Engine {
     const outcome = extra.outcome;
     await writes.write({ op: 'finish', id: run.id, status, now: this.now(), extra: { outcome, error: extra.error, lastStep: extra.last, attempt: extra.attempt } });
     this.stats.settled++;
-    this.opts.events?.emit('finished', { runId: run.id, status, ...(outcome ? { outcome } : {}), ...(extra.reason ? { reason: extra.reason } : {}) });
+    this.opts.events?.emit('finished', { runId: run.id, workflow: run.workflow, status, ...(outcome ? { outcome } : {}), ...(extra.reason ? { reason: extra.reason } : {}) });
   }
 }
 

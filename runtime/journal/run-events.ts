@@ -24,6 +24,8 @@ export interface RetryingEvent {
 
 export interface FinishedEvent {
   runId: number;
+  /** The run's workflow (counted in the traffic line). */
+  workflow?: string;
   status: Exclude<RunStatus, 'queued' | 'running'>;
   outcome?: RunOutcome;
   /** Why a run is a dead letter, when it is one for a reason of its own (e.g. rejected after acknowledgement). */

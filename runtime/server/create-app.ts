@@ -4,6 +4,10 @@ import Koa from 'koa';
 import type { SenderDirectory } from './sender-directory.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Context } from 'koa';
+import { logClientAbort, logRefusal } from './refusal.ts';
+
+// Errors that mean the client went away mid-request or mid-response: info, not error.
+const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED']);
 
 export interface AppState {
   /** Database open and plan loaded; false while starting and once shutdown begins. */
@@ -27,7 +31,10 @@ export function createApp(deps: AppDeps): Koa {
   const { directory, state, log } = deps;
   const app = new Koa();
   app.silent = true;
-  app.on('error', (err: Error) => log.error({ err: err.message }, 'request failed'));
+  app.on('error', (err: NodeJS.ErrnoException, ctx?: Context) => {
+    if (CLIENT_GONE.has(err.code ?? '') || ctx?.req.destroyed) logClientAbort(log, ctx?.path, ctx?.req.socket);
+    else log.error({ err: err.message, path: ctx?.path ?? null }, 'request failed');
+  });
   app.use(async (ctx) => {
     state.inFlight++;
     try {
@@ -55,12 +62,14 @@ export function createApp(deps: AppDeps): Koa {
       }
       const candidates = directory.forPath(ctx.path);
       if (!candidates) {
+        logRefusal(log, { status: 404, reason: 'no-sender-at-path', path: ctx.path, socket: ctx.req.socket });
         ctx.status = 404;
         ctx.set('Content-Type', 'text/plain; charset=utf-8');
         ctx.body = 'no sender is configured at this path\n';
         return;
       }
       if (!state.ready || state.shuttingDown) {
+        logRefusal(log, { status: 503, reason: 'not-ready', path: ctx.path, socket: ctx.req.socket });
         ctx.status = 503;
         ctx.set('Retry-After', '5');
         ctx.set('Content-Type', 'text/plain; charset=utf-8');

@@ -23,10 +23,13 @@ import type { RunEvents, FinishedEvent } from '../journal/run-events.ts';
 import type { RunInput } from '../store/journal-schema.ts';
 import type { Logger } from '../log/logger.ts';
 import type { TrafficLog } from '../log/traffic-log.ts';
-import { verifiedPeerCertificate } from '../tls/client-identity.ts';
+import { peerCertificateProblem, verifiedPeerCertificate } from '../tls/client-identity.ts';
 import { parseBasicAuth } from './basic-auth.ts';
 import { bufferEncodingFor, HL7_CONTENT_TYPES, parseContentType } from './content-type.ts';
-import { readBody, BodyTooLargeError } from './read-body.ts';
+import { readBody, BodyTooLargeError, ClientAbortError } from './read-body.ts';
+import { logClientAbort, logRefusal, wasRefused, type RefusalReason } from './refusal.ts';
+import { lingerBeforeClose } from './linger.ts';
+import { LARGE_BODY_BYTES, recordInChunks, TimeSlice, yieldToEventLoop } from './fair-share.ts';
 import { checkAcceptance, checkRequired, checkRequiredHeader, type Refusal } from './acceptance.ts';
 import { checkStructure, undeclaredBreakRefusal } from './message-structure.ts';
 import { senderForBody } from './sender-for-body.ts';
@@ -227,11 +230,20 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
 
   return async function handle(ctx: Context, candidates: SenderEntry[]): Promise<void> {
     const started = performance.now();
+    const socket = ctx.req.socket as TLSSocket;
+    let senderName: string | undefined;
+    /** A transport-level refusal: its log line (reason code, path, peer; no content) and the answer. */
+    const refuseRequest = (status: number, reason: RefusalReason, text: string): void => {
+      logRefusal(log, { status, reason, path: ctx.path, sender: senderName, socket });
+      // Refused before "100 Continue": the client may or may not send the body now, so the
+      // connection cannot be reused.
+      if (ctx.req.headers.expect && !ctx.req.complete) ctx.set('Connection', 'close');
+      plain(ctx, status, text);
+    };
     if (ctx.method !== 'POST') {
       ctx.set('Allow', 'POST');
-      return plain(ctx, 405, 'method not allowed: POST HL7 v2 messages here');
+      return refuseRequest(405, 'method-not-allowed', 'method not allowed: POST HL7 v2 messages here');
     }
-    const socket = ctx.req.socket as TLSSocket;
     const who: RequestIdentity = {
       certificate: socket.encrypted ? verifiedPeerCertificate(socket) : null,
       basic: parseBasicAuth(ctx.get('authorization') || undefined),
@@ -241,52 +253,75 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
       const wantsBasic = candidates.some((c) => c.sender.identity.kind === 'basic');
       if (wantsBasic) ctx.set('WWW-Authenticate', 'Basic realm="hdc", charset="UTF-8"');
       const wantsCert = candidates.some((c) => c.sender.identity.kind === 'client_cert');
-      log.warn({ path: ctx.path, certificate: who.certificate !== null, basic: who.basic !== null }, 'request refused: identity not accepted');
-      return plain(ctx, 401, who.certificate === null && who.basic === null
-        ? `authentication required${wantsCert ? ': a client certificate issued by the configured CA' : ''}${wantsBasic ? `${wantsCert ? ' or' : ':'} Basic credentials` : ''}`
-        : 'the credentials presented are not accepted for this endpoint');
+      const problem = wantsCert && who.certificate === null ? peerCertificateProblem(socket) : null;
+      if (problem && (who.basic === null || !wantsBasic)) return refuseRequest(401, problem.reason, problem.text);
+      if (who.certificate === null && who.basic === null) {
+        return refuseRequest(401, 'identity-missing',
+          `authentication required${wantsCert ? ': a client certificate issued by the configured CA' : ''}${wantsBasic ? `${wantsCert ? ' or' : ':'} Basic credentials` : ''}`);
+      }
+      return refuseRequest(401, who.basic !== null && wantsBasic ? 'credentials-not-accepted' : 'certificate-not-accepted',
+        'the credentials presented are not accepted for this endpoint');
     }
+    if (allowed.length === 1) senderName = allowed[0]!.sender.name;
     const contentType = parseContentType(ctx.get('content-type') || undefined);
     if (!contentType || !HL7_CONTENT_TYPES.has(contentType.type)) {
-      return plain(ctx, 415, `unsupported content type "${ctx.get('content-type')}": use ${[...HL7_CONTENT_TYPES].join(', ')}`);
+      return refuseRequest(415, 'content-type', `unsupported content type "${ctx.get('content-type')}": use ${[...HL7_CONTENT_TYPES].join(', ')}`);
     }
     let limit = 0;
     for (const c of allowed) limit = Math.max(limit, c.sender.maxBodyBytes ?? deps.maxBodyBytes);
     let body: Buffer;
     try {
-      body = await readBody(ctx.req, limit);
+      body = await readBody(ctx.req, limit, ctx.res);
     } catch (err) {
       if (err instanceof BodyTooLargeError) {
+        // The client may still be sending: the answer goes out first, then the connection closes
+        // once the client stops (or after a short linger), so the 413 is read rather than reset.
         ctx.set('Connection', 'close');
-        return plain(ctx, 413, err.message);
+        lingerBeforeClose(socket);
+        return refuseRequest(413, 'body-too-large', err.message);
+      }
+      if (err instanceof ClientAbortError) {
+        if (!wasRefused(socket)) logClientAbort(log, ctx.path, socket);
+        ctx.respond = false;
+        return;
       }
       throw err;
     }
     const receivedAt = Date.now();
-    if (isBlank(body)) return plain(ctx, 400, 'empty body: expected an HL7 v2 message');
+    if (isBlank(body)) return refuseRequest(400, 'body-empty', 'empty body: expected an HL7 v2 message');
 
+    // Each sender's own decoding: the sender is found from the MSH (read ASCII-compatibly), then
+    // its body limit, charset and segment breaks apply.
     const policy = senderForBody(body, allowed).sender;
     const bodyLimit = policy.maxBodyBytes ?? deps.maxBodyBytes;
-    if (body.length > bodyLimit) return plain(ctx, 413, `request body exceeds the limit of ${bodyLimit} bytes for this sender`);
+    if (body.length > bodyLimit) return refuseRequest(413, 'body-too-large', `request body exceeds the limit of ${bodyLimit} bytes for this sender`);
+    // Decoding and splitting a large body are single steps: other requests get a turn around them.
+    const large = body.length > LARGE_BODY_BYTES;
     let decoded: { text: string; charset: string };
     try {
       decoded = decodeBody(body, { contentTypeCharset: contentType.charset, senderCharset: policy.charset });
     } catch (err) {
-      if (err instanceof Hl7CharsetError) return plain(ctx, err.source === 'content-type' ? 415 : 400, err.message);
+      if (err instanceof Hl7CharsetError) {
+        return err.source === 'content-type' ? refuseRequest(415, 'charset', err.message) : refuseRequest(400, 'charset-undecodable', err.message);
+      }
       throw err;
     }
+    if (large) await yieldToEventLoop();
     let split = splitBatch(decoded.text, policy.segmentBreaks);
     // Breaks the sender does not accept: every message is refused, each answered with its own
     // header, read with any breaks so the ACK does not echo a header that swallowed the message.
     const undeclared = split.undeclared ? undeclaredBreakRefusal(split.undeclared, policy.segmentBreaks) : null;
     if (undeclared) split = splitBatch(decoded.text, 'any');
-    if (split.messages.length === 0) return plain(ctx, 400, 'not an HL7 v2 message: no MSH segment');
+    if (large) await yieldToEventLoop();
+    if (split.messages.length === 0) return refuseRequest(400, 'not-hl7', 'not an HL7 v2 message: no MSH segment');
     if (split.batch?.countMismatches) log.warn({ path: ctx.path, sender: policy.name, counts: split.batch.countMismatches }, 'batch trailer counts do not match the messages received');
 
     const single = split.messages.length === 1;
     const rawEncoding = bufferEncodingFor(decoded.charset);
     const slots: Slot[] = [];
+    const slice = new TimeSlice();
     for (let i = 0; i < split.messages.length; i++) {
+      if (slice.due(i)) await yieldToEventLoop(); // a large batch shares the event loop
       const text = split.messages[i]!;
       let msg: Hl7Message;
       try {
@@ -294,7 +329,7 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
       } catch (err) {
         if (err instanceof Hl7ParseError) {
           const line = (split.lines[i] ?? 1) + err.line - 1;
-          return plain(ctx, 400, `not an HL7 v2 message: line ${line}, column ${err.column}: ${err.message}`);
+          return refuseRequest(400, 'not-hl7', `not an HL7 v2 message: line ${line}, column ${err.column}: ${err.message}`);
         }
         throw err;
       }
@@ -309,32 +344,36 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
       }
     }
     if (slots.every((s) => s.skippedAck)) {
-      return plain(ctx, 400, 'an acknowledgment (MSH-9 ACK) was posted: acknowledgments are never acknowledged and not accepted here');
+      return refuseRequest(400, 'ack-posted', 'an acknowledgment (MSH-9 ACK) was posted: acknowledgments are never acknowledged and not accepted here');
     }
 
     const pending = slots.filter((s) => s.pending);
     if (pending.length) {
-      let results: JournalResult[] | null = null;
-      try {
-        results = await journal.record(pending.map((s) => s.pending!.journal));
-      } catch (err) {
-        log.error({ err: (err as Error).message }, 'journal write failed; answering AR (system unavailable)');
-      }
+      // A large batch is journaled in chunks (other requests' entries interleave); a chunk that
+      // fails is answered AR, the chunks already committed keep their ACKs.
+      const results = await recordInChunks(journal, pending.map((s) => s.pending!.journal),
+        (err) => log.error({ err: err.message }, 'journal write failed; answering AR (system unavailable)'));
+      const stored: Slot[] = [];
       for (let i = 0; i < pending.length; i++) {
         const slot = pending[i]!;
-        if (!results) {
+        const result = results[i];
+        if (!result) {
           Object.assign(slot, refuse(slot.pending!.header, 'rejected', { code: 207, text: 'system unavailable: the message could not be stored; resend it later' }));
           continue;
         }
-        slot.result = results[i]!;
+        slot.result = result;
+        stored.push(slot);
       }
-      if (results) {
+      if (stored.length) {
         const settling: Promise<void>[] = [];
-        for (const s of pending) {
+        for (const s of stored) {
           const wait = settle(s);
           if (wait) settling.push(wait);
         }
-        for (const s of pending) {
+        slice.restart();
+        let k = 0;
+        for (const s of stored) {
+          if (slice.due(k++)) await yieldToEventLoop();
           const r = s.result;
           if (r?.kind === 'stored' && r.reuseOf !== null) {
             log.warn({ sender: s.sender, type: s.type, messageId: r.messageId, reuseOf: r.reuseOf }, 'control ID reused by a different message; journaled as a new message');

@@ -1,6 +1,7 @@
 // Reads a request body up to a byte limit; a larger body is refused as soon as it is known to be
-// too large (Content-Length, or while streaming).
-import type { IncomingMessage } from 'node:http';
+// too large (Content-Length, or while streaming). A client that sent `Expect: 100-continue` is
+// told to go on only here, once everything that can be refused without the body has passed.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export class BodyTooLargeError extends Error {
   constructor(readonly limit: number) {
@@ -8,9 +9,17 @@ export class BodyTooLargeError extends Error {
   }
 }
 
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/** The client went away (or the connection was cut) before the whole body arrived. */
+export class ClientAbortError extends Error {
+  constructor() {
+    super('the client closed the connection before the request body was received');
+  }
+}
+
+export function readBody(req: IncomingMessage, limit: number, res?: ServerResponse): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(new BodyTooLargeError(limit));
+  if (res && !res.headersSent && /^100-continue$/i.test(String(req.headers.expect ?? ''))) res.writeContinue();
   // The listeners stay attached once settled and ignore what follows (a refused body drains):
   // cheaper per request than removing named handlers.
   return new Promise((resolve, reject) => {
@@ -34,15 +43,17 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       settled = true;
       resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     });
-    req.on('error', (err: Error) => {
+    req.on('error', () => {
       if (settled) return;
       settled = true;
-      reject(err);
+      reject(new ClientAbortError());
     });
-    req.on('aborted', () => {
+    const abort = () => {
       if (settled) return;
       settled = true;
-      reject(new Error('request aborted'));
-    });
+      reject(new ClientAbortError());
+    };
+    req.on('aborted', abort);
+    req.on('close', abort);
   });
 }

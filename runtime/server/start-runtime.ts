@@ -2,7 +2,7 @@
 // retention, and an orderly shutdown: stop accepting, drain in-flight requests, finish journal
 // writes, close the database.
 import { createServer as createHttpsServer } from 'node:https';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Plan, Workflow } from '../../compiler/schema/plan.types.ts';
 import { openDatabase, databasePath, type Database } from '../store/open-database.ts';
@@ -17,6 +17,7 @@ import { TrafficLog } from '../log/traffic-log.ts';
 import { SenderDirectory } from './sender-directory.ts';
 import { createApp, type AppState } from './create-app.ts';
 import { createHl7Endpoint, type FieldMapper, type OrderKeyFor } from './hl7-endpoint.ts';
+import { watchConnections } from './connection-limits.ts';
 import type { SmartOptions, SmartRoutes } from '../smart/smart-routes.ts';
 
 export interface RuntimeOptions {
@@ -47,7 +48,15 @@ export interface RuntimeOptions {
    * it and exit with code 70, so that the process supervisor starts the runtime afresh.
    */
   onFatal?: (err: Error) => void;
+  /** Connections open at once; more are dropped at accept. Default 1000. */
+  maxConnections?: number;
+  /** Time allowed for a TLS handshake. Default 10 s. */
+  tlsHandshakeTimeoutMs?: number;
+  /** A connection that sends no request this long after it opened is closed. Default 10 s. */
+  idleTimeoutMs?: number;
 }
+
+export const LISTENER_DEFAULTS = { maxConnections: 1000, tlsHandshakeTimeoutMs: 10_000, idleTimeoutMs: 10_000 } as const;
 
 /** Something that runs beside the listener (the workflow engine) and stops before the database closes. */
 export interface RuntimeService {
@@ -80,6 +89,12 @@ export interface Runtime {
 }
 
 const HOUR = 3_600_000;
+
+function pathOf(url: string | undefined): string {
+  const u = url ?? '/';
+  const q = u.indexOf('?');
+  return q < 0 ? u : u.slice(0, q);
+}
 
 export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Runtime> {
   if (!opts.tls && !isLoopback(opts.host)) throw new Error(`plain HTTP is only allowed on a loopback address, not ${opts.host}`);
@@ -120,7 +135,7 @@ export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Ru
 
   const state: AppState = { ready: false, shuttingDown: false, inFlight: 0 };
   const workflows = new Map<string, Workflow>(plan.workflows.map((w) => [w.name, w]));
-  const traffic = new TrafficLog(log, opts.trafficLogIntervalMs).watch(events).start();
+  const traffic = new TrafficLog(log, opts.trafficLogIntervalMs).start().watch(events);
   const handleHl7 = createHl7Endpoint({
     journal, events, log, logPhi: opts.logPhi, maxBodyBytes: opts.maxBodyBytes, traffic,
     mapFields: opts.mapFields, workflows, ...(opts.orderKeyFor ? { orderKeyFor: opts.orderKeyFor } : {}),
@@ -137,15 +152,23 @@ export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Ru
     connectionsCheckingInterval: Math.min(1000, opts.requestTimeoutMs),
     keepAliveTimeout: 5000,
   };
+  const handler = app.callback();
   const server: Server = tlsOptions
-    ? (createHttpsServer({ ...tlsOptions, ...serverOptions }, app.callback()) as unknown as Server)
-    : createHttpServer(serverOptions, app.callback());
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    log.debug({ code: err.code }, 'client connection error');
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
+    ? (createHttpsServer({ ...tlsOptions, ...serverOptions, handshakeTimeout: opts.tlsHandshakeTimeoutMs ?? LISTENER_DEFAULTS.tlsHandshakeTimeoutMs }, handler) as unknown as Server)
+    : createHttpServer(serverOptions, handler);
+  // `Expect: 100-continue` on a sender's path: the endpoint says "continue" only once identity,
+  // content type and the announced length passed, so a refused body is never sent. Elsewhere at once.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (!directory.forPath(pathOf(req.url))) res.writeContinue();
+    void handler(req, res);
   });
-  server.on('tlsClientError', (err: NodeJS.ErrnoException) => log.debug({ code: err.code }, 'TLS handshake failed'));
+  watchConnections(server, {
+    log,
+    tls: Boolean(tlsOptions),
+    maxConnections: opts.maxConnections ?? LISTENER_DEFAULTS.maxConnections,
+    idleTimeoutMs: opts.idleTimeoutMs ?? LISTENER_DEFAULTS.idleTimeoutMs,
+    pathOf,
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

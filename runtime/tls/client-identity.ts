@@ -90,3 +90,46 @@ export function certificateMatchesIdentity(identity: Identity, cert: PeerCertifi
   }
   return true;
 }
+
+export type CertificateProblemReason = 'certificate-untrusted' | 'certificate-expired' | 'certificate-not-yet-valid' | 'certificate-invalid';
+
+export interface CertificateProblem {
+  /** Stable reason code for the log line. */
+  reason: CertificateProblemReason;
+  /** One sentence for the partner (the 401 body); no OpenSSL wording. */
+  text: string;
+}
+
+// OpenSSL verification results that mean "not issued by the configured client CA".
+const UNTRUSTED = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_SIGNATURE_FAILURE', 'CERT_UNTRUSTED',
+  'CERT_CHAIN_TOO_LONG', 'INVALID_CA', 'PATH_LENGTH_EXCEEDED',
+]);
+
+const day = (text: string | undefined): string => {
+  const t = text ? Date.parse(text) : NaN;
+  return Number.isFinite(t) ? new Date(t).toISOString().slice(0, 10) : 'unknown';
+};
+
+/**
+ * Why a client certificate that was presented did not verify (null when none was presented or it
+ * verified). The handshake never fails on these (senders with Basic auth share the listener), so
+ * the per-sender identity check answers 401 with this text every time.
+ */
+export function peerCertificateProblem(socket: TLSSocket): CertificateProblem | null {
+  if (!socket.encrypted || socket.authorized) return null;
+  const peer = socket.getPeerCertificate(false);
+  if (!peer || !peer.raw) return null;
+  const code = String(socket.authorizationError ?? '');
+  if (code === 'CERT_HAS_EXPIRED') {
+    return { reason: 'certificate-expired', text: `the client certificate expired on ${day(peer.valid_to)}: ask for a renewed one` };
+  }
+  if (code === 'CERT_NOT_YET_VALID') {
+    return { reason: 'certificate-not-yet-valid', text: `the client certificate is not valid before ${day(peer.valid_from)}` };
+  }
+  if (UNTRUSTED.has(code)) {
+    return { reason: 'certificate-untrusted', text: 'the client certificate was not issued by the CA this endpoint trusts (--client-ca)' };
+  }
+  return { reason: 'certificate-invalid', text: `the client certificate could not be verified (${code || 'unknown reason'})` };
+}

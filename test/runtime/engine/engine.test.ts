@@ -100,7 +100,7 @@ test('a chain runs end to end: results feed later steps, loops, let, store', asy
   const [id] = enqueue(t.journal, [{ workflow: 'admit', fields: { mrn: 'A/1 2' } }]);
   events.emit('enqueued', { runIds: [id], messageId: 1, sender: 'lab' });
   await until(() => finished.length === 1);
-  assert.equal(finished[0], { runId: id, status: 'done' });
+  assert.equal(finished[0], { runId: id, workflow: 'admit', status: 'done' });
   assert.is(run(id).status, 'done');
   assert.equal(seen.map((s) => `${s.method} ${s.url}`), ['GET /api/patients/A%2F1%202', 'GET /api/charges?patient=p1&trace=t1', 'POST /api/lines', 'POST /api/lines']);
   assert.equal(JSON.parse(seen[2].body), { code: 'x', status: 200 });
@@ -122,7 +122,7 @@ test('reject ends the run with its outcome', async () => {
   const [id] = enqueue(t.journal, [{ workflow: 'admit', fields: { mrn: 'B' } }]);
   const wait = events.waitForFinished(id, 5000);
   e.pump();
-  assert.equal(await wait, { runId: id, status: 'rejected', outcome: { code: 'AE', text: 'inactive patient B' } });
+  assert.equal(await wait, { runId: id, workflow: 'admit', status: 'rejected', outcome: { code: 'AE', text: 'inactive patient B' } });
   assert.equal(JSON.parse(run(id).outcome!), { code: 'AE', text: 'inactive patient B' });
 });
 

@@ -120,4 +120,20 @@ test('a UTF-8 BOM is dropped', () => {
   assert.equal(splitBatch(`\ufeff${A}\r`, 'cr').messages, [`${A}\r`]);
 });
 
+test('CR-only bodies (cut without splitting into segments) split exactly as the general path does', () => {
+  const big = ['BHS|^~\\&|S|F||||||||B9'];
+  for (let i = 0; i < 2000; i++) big.push(`${A.replace('A1', `M${i}`)}\rPID|1||${i}\rOBX|1|ST|||x`);
+  big.push('BTS|2000');
+  const bodies = [
+    `${A}\rPID|1\r`, `${A}\rPID|1`, `BHS|^~\\&|x\r${A}\rPID\r${B}\r\rBTS|2\r`, `\r\r${A}\r \r${B}\rEVN\r`,
+    `PID|1\r${A}\r`, `${A}\r\rPID|2\r`, `FHS|^~\\&\rBHS|^~\\&|||||||||B\r${A}\rBTS|1\rFTS|1\r`, `${A}\r\t\r`, big.join('\r') + '\r',
+  ];
+  for (const body of bodies) {
+    // The same body with LF breaks takes the general path.
+    assert.equal(splitBatch(body, 'cr'), splitBatch(body.replace(/\r/g, '\n'), 'lf'), JSON.stringify(body.slice(0, 60)));
+    assert.equal(splitBatch(body, 'any'), splitBatch(body.replace(/\r/g, '\n'), 'lf'));
+  }
+  assert.is(splitBatch(big.join('\r'), 'cr').messages.length, 2000);
+});
+
 test.run();

@@ -68,4 +68,24 @@ test('dead letters with a reason are counted on the line, even in an interval wi
   assert.is(lines.filter((l) => l.msg === 'hl7 traffic').length, 1, 'stop() stops watching');
 });
 
+test('runs are counted from the run events: queued, and settled by workflow and status', () => {
+  const { lines, log } = capture();
+  const events = new RunEvents();
+  const traffic = new TrafficLog(log, 60_000).start().watch(events);
+  events.emit('enqueued', { runIds: [1, 2, 3], messageId: 1, sender: 'lab' });
+  events.emit('finished', { runId: 1, workflow: 'admit', status: 'done' });
+  events.emit('finished', { runId: 2, workflow: 'admit', status: 'dead' });
+  events.emit('finished', { runId: 3, workflow: 'charges', status: 'rejected', outcome: { code: 'AE', text: 'x' } });
+  traffic.flush();
+  // A line with runs and no messages still goes out; after stop() events are no longer counted.
+  traffic.stop();
+  events.emit('finished', { runId: 4, workflow: 'admit', status: 'done' });
+  traffic.flush();
+  const out = lines.filter((l) => l.msg === 'hl7 traffic');
+  assert.is(out.length, 1);
+  assert.is(out[0]!.messages, 0);
+  assert.equal(out[0]!.runs, { queued: 3, settled: 3, workflows: { admit: { done: 1, dead: 1 }, charges: { rejected: 1 } } });
+  assert.is(events.listenerCount('finished'), 1, 'only the RunEvents own listener is left');
+});
+
 test.run();

@@ -102,6 +102,11 @@ test('run options: defaults, HDC_* variables, flags win; plain HTTP only on loop
   assert.is(parseRunOptions(['plan.json', '--insecure-http', '--host', '::1'], {}, dir).insecureHttp, true);
   assert.throws(() => parseRunOptions([], {}, dir), (err: Error) => err instanceof OptionsError && /expected a plan/.test(err.message));
   assert.throws(() => parseSize('lots', '--body-limit'), /expected a size/);
+  // Connection limits: documented defaults, variables and flags.
+  assert.equal([o.maxConnections, o.tlsHandshakeTimeoutMs, o.idleTimeoutMs], [1000, 10_000, 10_000]);
+  const l = parseRunOptions(['plan.json', '--idle-timeout', '2500'], { HDC_MAX_CONNECTIONS: '50', HDC_HANDSHAKE_TIMEOUT: '3000', HDC_IDLE_TIMEOUT: '9000' }, dir);
+  assert.equal([l.maxConnections, l.tlsHandshakeTimeoutMs, l.idleTimeoutMs], [50, 3000, 2500]);
+  assert.throws(() => parseRunOptions(['plan.json', '--max-connections', '0'], {}, dir), /--max-connections: expected an integer ≥ 1/);
   // The dev-certs files are the TLS defaults when present.
   mkdirSync(join(dir, '.hdc-certs'), { recursive: true });
   for (const f of ['server.crt', 'server.key', 'ca.crt']) writeFileSync(join(dir, '.hdc-certs', f), '');

@@ -57,6 +57,8 @@ export interface TestPki {
   client(cn: string): Promise<IssuedCertificate>;
   /** A client certificate from an unrelated CA. */
   foreign(cn: string): Promise<IssuedCertificate>;
+  /** A client certificate from the test CA that expired 12 hours ago. */
+  expired(cn: string): Promise<IssuedCertificate>;
 }
 
 export async function createPki(): Promise<TestPki> {
@@ -68,6 +70,7 @@ export async function createPki(): Promise<TestPki> {
     server,
     client: (cn) => issueCertificate(ca, { commonName: cn, usage: 'client' }),
     foreign: (cn) => issueCertificate(other, { commonName: cn, usage: 'client' }),
+    expired: (cn) => issueCertificate(ca, { commonName: cn, usage: 'client', validDays: -0.5 }),
   };
 }
 
