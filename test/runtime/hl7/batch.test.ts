@@ -125,11 +125,12 @@ test('CR-only bodies (cut without splitting into segments) split exactly as the 
   for (let i = 0; i < 2000; i++) big.push(`${A.replace('A1', `M${i}`)}\rPID|1||${i}\rOBX|1|ST|||x`);
   big.push('BTS|2000');
   const bodies = [
-    `${A}\rPID|1\r`, `${A}\rPID|1`, `BHS|^~\\&|x\r${A}\rPID\r${B}\r\rBTS|2\r`, `\r\r${A}\r \r${B}\rEVN\r`,
+    `${A}\rPID|1\r`, `${A}\rPID|1`, `BHS|^~\\&|x\r${A}\rPID|\r${B}\r\rBTS|2\r`, `\r\r${A}\r \r${B}\rEVN|\r`,
     `PID|1\r${A}\r`, `${A}\r\rPID|2\r`, `FHS|^~\\&\rBHS|^~\\&|||||||||B\r${A}\rBTS|1\rFTS|1\r`, `${A}\r\t\r`, big.join('\r') + '\r',
   ];
   for (const body of bodies) {
-    // The same body with LF breaks takes the general path.
+    // The same body with LF breaks takes the general path (every line here starts a segment, so
+    // no line continues a field under lf).
     assert.equal(splitBatch(body, 'cr'), splitBatch(body.replace(/\r/g, '\n'), 'lf'), JSON.stringify(body.slice(0, 60)));
     assert.equal(splitBatch(body, 'any'), splitBatch(body.replace(/\r/g, '\n'), 'lf'));
   }

@@ -49,7 +49,7 @@ ${body}
 
 async function run(plan: Plan, fields: Record<string, unknown>) {
   const events = new RunEvents();
-  const engine = new Engine({ db: t.db, plan, events, maxAttempts: 1 });
+  const engine = new Engine({ db: t.db, plan, events, maxAttempts: 2 });
   engine.start();
   const [id] = enqueue(t.journal, [{ workflow: 'demographics', fields }]);
   const finished = events.waitForFinished(id, 15_000);

@@ -36,7 +36,7 @@ function compile(body: string): Plan {
   const source = `auth sched_auth basic { user "hdc" password env("SCHED_TEST_PASS") }
 api sched rest "${peer.baseUrl}" { auth sched_auth retry 1 }
 api legacy rest "${peer.baseUrl}" { auth sched_auth format xml retry 1 }
-api plain rest "${peer.baseUrl}" { auth sched_auth format text retry 1 }
+api plain rest "${peer.baseUrl}" { auth sched_auth format text retry 2 backoff 10ms }
 sender siu {
   path "/hl7/siu"
   accept SIU^S12
