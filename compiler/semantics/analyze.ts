@@ -1,5 +1,6 @@
 // Name resolution, checks and lowering of a whole project to the plan's parts, in one walk over
 // the ASTs. Declarations are collected first (across files), so order between files never matters.
+import { posix } from 'node:path';
 import type * as A from '../syntax/ast.ts';
 import type * as P from '../schema/plan.types.ts';
 import type { Diagnostic } from '../diagnostics.ts';
@@ -980,14 +981,6 @@ function lowerTest(
   return tc;
 }
 
-const dirOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '.');
-function joinPath(dir: string, rel: string): string {
-  if (rel.startsWith('/')) return rel;
-  const parts = (dir === '.' ? [] : dir.split('/')).concat(rel.split('/'));
-  const out: string[] = [];
-  for (const p of parts) {
-    if (p === '..' && out.length && out[out.length - 1] !== '..') out.pop();
-    else if (p !== '.' && p !== '') out.push(p);
-  }
-  return out.join('/') || '.';
-}
+const dirOf = (p: string) => posix.dirname(p);
+/** A fixture path relative to its .hdc file; an absolute .hdc path keeps its leading "/". */
+const joinPath = (dir: string, rel: string): string => (rel.startsWith('/') ? rel : posix.join(dir, rel));
