@@ -23,7 +23,7 @@ Options:
     try {
       parsed = parseArgs({ args, allowPositionals: true, options: { format: { type: 'string', default: 'markdown' } } });
     } catch (e) {
-      console.error(`hdc explain: ${(e as Error).message}`);
+      console.error(`hdc explain: ${(e as Error).message}\n\n${this.usage}`);
       return 2;
     }
     const { values, positionals } = parsed;

@@ -21,7 +21,7 @@ Exit codes: 0 all formatted, 1 a file needs formatting (--check) or has syntax e
     try {
       parsed = parseArgs({ args, allowPositionals: true, options: { check: { type: 'boolean', default: false } } });
     } catch (e) {
-      console.error(`hdc fmt: ${(e as Error).message}`);
+      console.error(`hdc fmt: ${(e as Error).message}\n\n${this.usage}`);
       return 2;
     }
     const { values, positionals } = parsed;

@@ -35,7 +35,7 @@ const command: Command = {
         options: { dir: { type: 'string' }, partner: { type: 'string', multiple: true }, force: { type: 'boolean' } },
       }));
     } catch (err) {
-      console.error(`hdc dev-certs: ${(err as Error).message}`);
+      console.error(`hdc dev-certs: ${(err as Error).message}\n\n${this.usage}`);
       return 2;
     }
     const dir = resolve(values.dir ?? DEV_CERT_DIR);

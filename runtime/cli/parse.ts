@@ -55,7 +55,7 @@ const command: Command = {
         options: { get: { type: 'string', multiple: true }, breaks: { type: 'string', default: 'any' } },
       });
     } catch (e) {
-      console.error(`hdc parse: ${(e as Error).message}`);
+      console.error(`hdc parse: ${(e as Error).message}\n\n${this.usage}`);
       return 2;
     }
     const files = parsed.positionals;

@@ -113,7 +113,7 @@ const command: Command = {
         },
       });
     } catch (err) {
-      console.error(`hdc runs: ${(err as Error).message}`);
+      console.error(`hdc runs: ${(err as Error).message}\n\n${this.usage}`);
       return 2;
     }
     const { values: v, positionals } = parsed;

@@ -29,7 +29,7 @@ const command: Command = {
     try {
       ({ values, positionals } = parseArgs({ args, allowPositionals: true, options: { format: { type: 'string', default: 'text' }, filter: { type: 'string' } } }));
     } catch (err) {
-      console.error(`hdc test: ${(err as Error).message}`);
+      console.error(`hdc test: ${(err as Error).message}\n\n${this.usage}`);
       return 2;
     }
     if (values.format !== 'text' && values.format !== 'json') {

@@ -29,6 +29,16 @@ test('check passes on the examples and compile writes a valid, deterministic pla
   assert.is(readFileSync(out, 'utf8'), first, 'same sources give a byte-identical plan');
 });
 
+test('an unknown flag is a usage error (exit 2 with the usage) for every command', () => {
+  for (const command of ['check', 'compile', 'fmt', 'explain', 'run', 'send', 'parse', 'runs', 'test', 'dev-certs', 'users']) {
+    const r = hdc([command, '--no-such-flag']);
+    assert.is(r.status, 2, `${command}: ${r.stderr}`);
+    assert.match(r.stderr, /--no-such-flag/, command);
+    assert.match(r.stderr, /Usage:\s+hdc /, command);
+    assert.not.match(r.stderr, /\n\s+at /, `${command} printed a stack trace`);
+  }
+});
+
 test('errors: exit 1, located text with a caret, and no plan file', () => {
   const bad = join(dir, 'bad.hdc');
   writeFileSync(bad, 'sender s {\n  path "/x"\n  version "2.5.1"\n  accept ADT^A01\n  fields { a = PID-99 }\n}\n');
