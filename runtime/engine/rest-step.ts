@@ -67,7 +67,7 @@ export async function runRestStep(step: Step, ctx: StepContext): Promise<HttpRes
     responseType: format,
     label,
     src: step.src,
-    step: step.id,
+    step: step.var ?? step.id,
   });
   if (!step.response) {
     if (res.text === undefined) return { status: res.status, headers: res.headers, body: res.body, stored: storedResult(res.status, res.headers, res.json) };
