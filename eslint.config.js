@@ -4,7 +4,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'vscode-extension/**', 'eslint.config.js', 'compiler/schema/validate-plan.js', '**/*.d.ts'] },
+  { ignores: ['node_modules/**', 'dist/**', 'vscode-extension/**', 'eslint.config.js', 'plan/validate-plan.js', '**/*.d.ts'] },
   {
     files: ['**/*.ts', '**/*.mts'],
     languageOptions: {

@@ -62,12 +62,12 @@ interface ServeArgs { role: 'serve-hdc' | 'serve-floor'; dir: string }
 interface LoadArgs { role: 'load'; url: string; dir: string; duration: number; connections: number; prefix: string }
 
 async function serveHdc(dir: string): Promise<string> {
-  const { startRuntime } = await import('../runtime/server/start-runtime.ts');
-  const { withPlanHash } = await import('../runtime/config/plan-hash.ts');
-  const { mapFields } = await import('../runtime/mapping/map-fields.ts');
-  const { orderKeyFor } = await import('../runtime/server/order-key.ts');
+  const { startRuntime } = await import('../runtime/platform/start-runtime.ts');
+  const { withPlanHash } = await import('../plan/plan-hash.ts');
+  const { mapFields } = await import('../runtime/inbound/map-fields.ts');
+  const { orderKeyFor } = await import('../runtime/inbound/order-key.ts');
   const { parseHl7Path } = await import('../compiler/syntax/hl7-path.ts');
-  const { createLogger } = await import('../runtime/log/logger.ts');
+  const { createLogger } = await import('../runtime/platform/log/logger.ts');
   const pino = (await import('pino')).default;
   const src = 'bench.hdc:1:1-1:2';
   const path = (t: string) => {
@@ -297,7 +297,7 @@ function summarise(ws: Window[]): Measured {
 }
 
 async function main() {
-  const { createCertificateAuthority, issueCertificate } = await import('../runtime/tls/certificate-authority.ts');
+  const { createCertificateAuthority, issueCertificate } = await import('../runtime/platform/tls/certificate-authority.ts');
   const dir = mkdtempSync(join(tmpdir(), 'hdc-bench-ingest-'));
   try {
     const ca = await createCertificateAuthority('bench CA');

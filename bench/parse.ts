@@ -8,7 +8,7 @@ import { Hl7Message as MedplumMessage } from '@medplum/core';
 import { Message as NodeHl7Message } from 'node-hl7-client';
 import simpleHl7 from 'simple-hl7';
 import Hl7Standard from 'hl7-standard';
-import { parseMessage } from '../runtime/hl7/index.ts';
+import { parseMessage } from '../runtime/inbound/hl7/index.ts';
 import { parseHl7Path } from '../compiler/syntax/hl7-path.ts';
 
 interface Read {

@@ -6,12 +6,12 @@
 // its handlers spent awaiting the peers. Baseline, in the same run: the same handshake and
 // fetches done directly against the peers by a minimal client, without the connector.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { silentLogger } from '../runtime/log/logger.ts';
+import { silentLogger } from '../runtime/platform/log/logger.ts';
 import { CookieJar, walkRedirects } from '../test/peers/redirect-walker.ts';
 import { authorizeUrl, pkcePair, randomState, tokenRequest } from '../test/peers/oauth-test-client.ts';
 import { startSmartStack } from '../test/peers/smart-stack.ts';
-import { fixturePatients, launchHdc } from '../test/runtime/smart/launch-fixture.ts';
-import { compileHdc, freePort, startConnector } from '../test/runtime/smart/smart-harness.ts';
+import { fixturePatients, launchHdc } from '../test/modules/smart/launch-fixture.ts';
+import { compileHdc, freePort, startConnector } from '../test/modules/smart/smart-harness.ts';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);

@@ -3,11 +3,11 @@
 // exists, runs the TypeScript sources through tsx (a development dependency).
 import { existsSync } from 'node:fs';
 
-const built = new URL('../dist/compiler/cli/main.js', import.meta.url);
+const built = new URL('../dist/cli/main.js', import.meta.url);
 if (process.env.HDC_DEV !== '1' && existsSync(built)) {
   await import(built.href);
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  await import(new URL('../compiler/cli/main.ts', import.meta.url).href);
+  await import(new URL('../cli/main.ts', import.meta.url).href);
 }

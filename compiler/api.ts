@@ -4,7 +4,7 @@ import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { createHash } from 'node:crypto';
 import { withPlanHash } from '../plan/plan-hash.ts';
-import type { Plan } from './schema/plan.types.ts';
+import type { Plan } from '../plan/plan.types.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { isError, sortDiagnostics } from './diagnostics.ts';
 import type { SourceFile, Range } from './syntax/ast.ts';

@@ -3,6 +3,7 @@
 // (keys reordered, re-indented) is still accepted, and the compiler and the runtime cannot
 // disagree about what was hashed.
 import { createHash } from 'node:crypto';
+import type { Plan } from './plan.types.ts';
 
 /** JSON with object keys sorted at every level; undefined members dropped as JSON.stringify does. */
 export function canonicalJson(value: unknown): string {
@@ -24,9 +25,9 @@ export function planHash(plan: { hash?: string }): string {
 }
 
 /** The plan with its `hash` set, placed after planVersion and compiler as the compiler emits it. */
-export function withPlanHash<P extends { planVersion: unknown; compiler: unknown; hash?: string }>(plan: P): P & { hash: string } {
+export function withPlanHash(plan: Omit<Plan, 'hash'> & { hash?: string }): Plan {
   const { hash: _ignored, planVersion, compiler, ...body } = plan;
-  const ordered = { planVersion, compiler, hash: '', ...body } as unknown as P & { hash: string };
+  const ordered: Plan = { planVersion, compiler, hash: '', ...body };
   ordered.hash = planHash(ordered);
   return ordered;
 }

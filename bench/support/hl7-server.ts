@@ -19,7 +19,7 @@ export interface BenchPki {
 
 /** Writes a CA, a server certificate and one client certificate per partner into dir. */
 export async function writeBenchPki(dir: string, partners: string[]): Promise<BenchPki> {
-  const { createCertificateAuthority, issueCertificate } = await import('../../runtime/tls/certificate-authority.ts');
+  const { createCertificateAuthority, issueCertificate } = await import('../../runtime/platform/tls/certificate-authority.ts');
   const ca = await createCertificateAuthority('bench CA');
   const server = await issueCertificate(ca, { commonName: 'localhost', usage: 'server', ipAddresses: ['127.0.0.1'] });
   writeFileSync(join(dir, 'ca.crt'), ca.cert);
@@ -82,12 +82,12 @@ export function nextMessage<T>(c: ChildProcess, key: string): Promise<T> {
 }
 
 async function serve(dir: string, partners: Partner[]): Promise<void> {
-  const { startRuntime } = await import('../../runtime/server/start-runtime.ts');
-  const { withPlanHash } = await import('../../runtime/config/plan-hash.ts');
-  const { mapFields } = await import('../../runtime/mapping/map-fields.ts');
-  const { orderKeyFor } = await import('../../runtime/server/order-key.ts');
+  const { startRuntime } = await import('../../runtime/platform/start-runtime.ts');
+  const { withPlanHash } = await import('../../plan/plan-hash.ts');
+  const { mapFields } = await import('../../runtime/inbound/map-fields.ts');
+  const { orderKeyFor } = await import('../../runtime/inbound/order-key.ts');
   const { parseHl7Path } = await import('../../compiler/syntax/hl7-path.ts');
-  const { createLogger } = await import('../../runtime/log/logger.ts');
+  const { createLogger } = await import('../../runtime/platform/log/logger.ts');
   const pino = (await import('pino')).default;
   const src = 'bench.hdc:1:1-1:2';
   const path = (t: string) => {

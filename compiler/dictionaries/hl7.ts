@@ -1,6 +1,6 @@
 // HL7 v2 dictionary (2.1–2.7.1 from hl7-dictionary; 2.8 answered from 2.7.1) for compile-time
 // path checks, completion and hover. Tables load on first use of a version and stay cached.
-import type { Hl7Path } from '../schema/plan.types.ts';
+import type { Hl7Path } from '../../plan/plan.types.ts';
 import { closest } from './closest.ts';
 import { readTable } from './read-table.ts';
 import type { Hl7CommonTable, Hl7FieldRow, Hl7Optionality, Hl7StructureRow, Hl7ValueTables, Hl7VersionTable } from './table-shapes.ts';

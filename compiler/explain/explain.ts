@@ -1,5 +1,5 @@
 // `hdc explain`: a reviewer's summary of an execution plan.
-import type { Plan } from '../schema/plan.types.ts';
+import type { Plan } from '../../plan/plan.types.ts';
 import { renderSummary, type ExplainFormat } from './render.ts';
 import { summarize } from './summary.ts';
 

@@ -1,6 +1,6 @@
 // Plan expressions and deployment values back to readable .hdc-like text, for reviewers.
 // Parentheses follow the language's precedence: or < and < not < comparison/in < + - < unary -.
-import type { EnvRef, Expr, FileRef, Value } from '../schema/plan.types.ts';
+import type { EnvRef, Expr, FileRef, Value } from '../../plan/plan.types.ts';
 
 type PlanExpr = Expr;
 

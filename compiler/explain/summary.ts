@@ -1,7 +1,7 @@
 // What a reviewer needs to know about a plan, as plain data (already worded): who may send what,
 // what is taken from each message, which requests every workflow makes and where, and every
 // page a SMART launch may send the browser to. Markdown, text and JSON are renderings of this.
-import type { Api, Auth, Expr, FieldMapping, Launch, MshPredicate, Plan, ResponseField, Sender, Step, TestCase, Value } from '../schema/plan.types.ts';
+import type { Api, Auth, Expr, FieldMapping, Launch, MshPredicate, Plan, ResponseField, Sender, Step, TestCase, Value } from '../../plan/plan.types.ts';
 import { exprText, valueText } from './expr-text.ts';
 
 /** One line of a nested list (workflow steps, login details). */

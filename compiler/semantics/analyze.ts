@@ -2,7 +2,7 @@
 // the ASTs. Declarations are collected first (across files), so order between files never matters.
 import { posix } from 'node:path';
 import type * as A from '../syntax/ast.ts';
-import type * as P from '../schema/plan.types.ts';
+import type * as P from '../../plan/plan.types.ts';
 import type { Diagnostic } from '../diagnostics.ts';
 import { Reporter, type AnalyzeOptions } from './reporter.ts';
 import { SymbolTable, type Declaration, type SymbolKind } from './symbols.ts';

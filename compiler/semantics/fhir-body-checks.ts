@@ -3,7 +3,7 @@
 // text; a repeating element is a list), codes of required bindings are allowed ones
 // (Appointment.status "confirmed" → "booked"), and a whole-resource write has its required elements.
 import type * as A from '../syntax/ast.ts';
-import type { ValueType } from '../schema/plan.types.ts';
+import type { ValueType } from '../../plan/plan.types.ts';
 import type { Reporter } from './reporter.ts';
 import type { Suggestion } from '../diagnostics.ts';
 import { childElements, isPrimitiveType, isResourceType, resolveElementPath, type ResolvedElement } from '../dictionaries/fhir.ts';

@@ -1,6 +1,6 @@
 // The expression language's functions as the compiler sees them: arity and result type. The
-// runtime implements the same names (runtime/expr/functions.ts); a test keeps the two in step.
-import type { ValueType } from '../schema/plan.types.ts';
+// runtime implements the same names (runtime/workflows/expr/functions.ts); a test keeps the two in step.
+import type { ValueType } from '../../plan/plan.types.ts';
 
 export interface FunctionSig { min: number; max: number; returns: ValueType; doc: string }
 

@@ -1,7 +1,7 @@
 // Expressions: name resolution against a scope, the type checks the compiler can see, and
 // lowering to the plan's Expr.
 import type * as A from '../syntax/ast.ts';
-import type { Expr, ValueType } from '../schema/plan.types.ts';
+import type { Expr, ValueType } from '../../plan/plan.types.ts';
 import type { Reporter } from './reporter.ts';
 import type { Declaration, SymbolTable } from './symbols.ts';
 import { functions } from './functions.ts';

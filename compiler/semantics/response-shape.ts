@@ -2,7 +2,7 @@
 // the response body, optionally converted (`as number`) or mapped over a list (`each`); the step's
 // value becomes a record of exactly these fields, so later uses are checked against them.
 import type * as A from '../syntax/ast.ts';
-import type * as P from '../schema/plan.types.ts';
+import type * as P from '../../plan/plan.types.ts';
 import type { Reporter } from './reporter.ts';
 import { closest } from '../dictionaries/closest.ts';
 

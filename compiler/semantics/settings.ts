@@ -1,7 +1,7 @@
 // The settings each block accepts: one table read by the checker, the plan writer, the docs and
 // the language server's completion, so they cannot drift apart.
 import type { Atom, Setting, StringLit } from '../syntax/ast.ts';
-import type { Value } from '../schema/plan.types.ts';
+import type { Value } from '../../plan/plan.types.ts';
 import type { Reporter } from './reporter.ts';
 import { closest } from '../dictionaries/closest.ts';
 import { dirname } from 'node:path';

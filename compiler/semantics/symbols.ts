@@ -1,7 +1,7 @@
 // Declarations and references across a project: the basis for "unknown name" checks and for the
 // language server's definition, references and rename.
 import type { Range } from '../syntax/ast.ts';
-import type { ValueMap, ValueType } from '../schema/plan.types.ts';
+import type { ValueMap, ValueType } from '../../plan/plan.types.ts';
 
 export type SymbolKind = 'auth' | 'api' | 'sender' | 'workflow' | 'launch' | 'step' | 'field' | 'variable' | 'test' | 'map';
 

@@ -3,7 +3,7 @@
 // names its code system (`map gender to "http://hl7.org/fhir/administrative-gender"`) has its
 // outputs checked against the codes the FHIR definitions list for it.
 import type * as A from '../syntax/ast.ts';
-import type * as P from '../schema/plan.types.ts';
+import type * as P from '../../plan/plan.types.ts';
 import type { Reporter } from './reporter.ts';
 import type { SymbolTable } from './symbols.ts';
 import { closest } from '../dictionaries/closest.ts';

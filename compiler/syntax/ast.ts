@@ -1,6 +1,6 @@
 // The abstract syntax tree. Every node carries the exact source range it came from, so checks,
 // the plan (`src`) and the language server can point at the text.
-import type { Hl7Path } from '../schema/plan.types.ts';
+import type { Hl7Path } from '../../plan/plan.types.ts';
 
 export interface Position { line: number; col: number; offset: number }
 /** 1-based line/column; `end` is exclusive. */

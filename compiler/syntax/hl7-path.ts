@@ -2,7 +2,7 @@
 //   SEG[rep]-FIELD[rep].COMP.SUB     e.g. PID, OBX[*], PID-3, PID-3[*].4.1, OBX[2]-5.1, MSH-9.2
 // SEG is three characters [A-Z][A-Z0-9]{2}; rep is an integer >= 1 or `*`. Every part after SEG is
 // optional, left to right. An omitted repetition stays unset (it means the first).
-import type { Hl7Path, Rep } from '../schema/plan.types.ts';
+import type { Hl7Path, Rep } from '../../plan/plan.types.ts';
 
 export type Hl7PathResult = { path: Hl7Path } | { error: string; column: number };
 

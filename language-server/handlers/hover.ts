@@ -3,7 +3,7 @@
 // of any declared name.
 import { MarkupKind, type Hover, type HoverParams } from 'vscode-languageserver';
 import type * as A from '../../compiler/syntax/ast.ts';
-import type { Hl7Path } from '../../compiler/schema/plan.types.ts';
+import type { Hl7Path } from '../../plan/plan.types.ts';
 import { scopeAt } from '../../compiler/api.ts';
 import * as hl7 from '../../compiler/dictionaries/hl7.ts';
 import * as fhir from '../../compiler/dictionaries/fhir.ts';

@@ -6,9 +6,9 @@
 import type { JournalEntry, JournalResult } from './journal-writer.ts';
 import { JournalWriter } from './journal-writer.ts';
 import { packBatch, unpackResults, type JournalProtocol } from './journal-protocol.ts';
-import { openDatabase } from '../store/open-database.ts';
-import { SupervisedThread, type RestartPolicy } from '../threads/supervised-thread.ts';
-import type { Logger } from '../log/logger.ts';
+import { openDatabase } from './open-database.ts';
+import { SupervisedThread, type RestartPolicy } from '../platform/threads/supervised-thread.ts';
+import type { Logger } from '../platform/log/logger.ts';
 
 /** What the journal asks of its backend; a batch carries whole entries (packed for the thread). */
 type Request =

@@ -1,10 +1,10 @@
 // The journal's writer thread: fsync at commit happens here, off the event loop that serves
 // partners. Answers group-commit.ts's requests over the shared thread channel.
 import { workerData } from 'node:worker_threads';
-import { openDatabase } from '../store/open-database.ts';
+import { openDatabase } from './open-database.ts';
 import { JournalWriter } from './journal-writer.ts';
 import { packResults, unpackBatch, type JournalProtocol } from './journal-protocol.ts';
-import { outcomeOf, serveChannel } from '../threads/thread-channel.ts';
+import { outcomeOf, serveChannel } from '../platform/threads/thread-channel.ts';
 
 const { file } = workerData as { file: string };
 const db = openDatabase(file, { migrate: false });

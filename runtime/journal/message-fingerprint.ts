@@ -8,7 +8,7 @@
 // segment breaks, a trailing newline, inside or outside a batch, another charset label) is still
 // the same message. Any difference in content, even one character, is another message.
 import { createHash } from 'node:crypto';
-import type { Hl7Header } from '../hl7/index.ts';
+import type { Hl7Header } from '../inbound/hl7/index.ts';
 
 /** MSH-3 and MSH-4 as written: the system that numbers its messages' MSH-10. */
 export function sendingSystemOf(h: Hl7Header): string {

@@ -8,7 +8,7 @@
 // the outcome reaches the partner; a rejection nobody waits for went out as a positive ACK and
 // becomes a dead letter instead (see engine.ts).
 import { EventEmitter } from 'node:events';
-import type { RunOutcome, RunStatus } from '../store/journal-schema.ts';
+import type { RunOutcome, RunStatus } from './journal-schema.ts';
 
 export interface EnqueuedEvent {
   runIds: number[];

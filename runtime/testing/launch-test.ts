@@ -2,12 +2,12 @@
 // map and redirect rules — the same code as a real launch after its handshake and login — with
 // the launch's FHIR server answered by the test's mocks (`mock Patient returns …`, by resource
 // type, path or step), then checks `expect redirect "URL" where params.x == …`.
-import type { Expectation, Plan, TestCase } from '../../compiler/schema/plan.types.ts';
-import type { AuthProvider } from '../auth/auth-provider.ts';
-import { srcLine } from '../config/source-location.ts';
-import { evaluate } from '../expr/evaluate.ts';
-import { truthy } from '../expr/values.ts';
-import { completeLaunch, type CompletedLaunch } from '../smart/complete-launch.ts';
+import type { Expectation, Plan, TestCase } from '../../plan/plan.types.ts';
+import type { AuthProvider } from '../workflows/auth/auth-provider.ts';
+import { srcLine } from '../platform/config/source-location.ts';
+import { evaluate } from '../workflows/expr/evaluate.ts';
+import { truthy } from '../workflows/expr/values.ts';
+import { completeLaunch, type CompletedLaunch } from '../../modules/smart/complete-launch.ts';
 import { describeCall, MockTransport } from './mock-transport.ts';
 import type { TestFailure, TestResult } from './run-tests.ts';
 

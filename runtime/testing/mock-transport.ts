@@ -4,9 +4,9 @@
 // `expect request`.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Fixture, Mock } from '../../compiler/schema/plan.types.ts';
-import { evaluate } from '../expr/evaluate.ts';
-import type { Transport, WireRequest, WireResponse } from '../http/types.ts';
+import type { Fixture, Mock } from '../../plan/plan.types.ts';
+import { evaluate } from '../workflows/expr/evaluate.ts';
+import type { Transport, WireRequest, WireResponse } from '../workflows/http/types.ts';
 
 export interface RecordedCall {
   api: string;

@@ -3,8 +3,8 @@
 // sender gets its own path and no transport identity, so a test's `send … to SENDER` reaches
 // exactly that sender through the real listener; MSH matching, accepted types, mapping and ACKs
 // stay as written. FHIR request bodies are validated unless the API says `validate none`.
-import type { Plan, Value } from '../../compiler/schema/plan.types.ts';
-import { isEnvRef, isFileRef, resolveValue } from '../config/resolve-values.ts';
+import type { Plan, Value } from '../../plan/plan.types.ts';
+import { isEnvRef, isFileRef, resolveValue } from '../platform/config/resolve-values.ts';
 
 export const TEST_SENDER_PREFIX = '/__hdc-test/';
 

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { functions } from '../../compiler/semantics/functions.ts';
-import { functionNames } from '../../runtime/expr/functions.ts';
+import { functionNames } from '../../runtime/workflows/expr/functions.ts';
 import { codes } from '../../compiler/codes.ts';
 import * as S from '../../compiler/semantics/settings.ts';
 

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { compileSources } from '../../compiler/api.ts';
-import { validate } from '../../compiler/schema/validate-plan.js';
+import { validate } from '../../plan/validate-plan.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 process.chdir(root);

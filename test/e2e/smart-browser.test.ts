@@ -7,12 +7,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Page } from 'playwright-core';
-import { verifySignedQuery } from '../../runtime/smart/signed-params.ts';
+import { verifySignedQuery } from '../../modules/smart/signed-params.ts';
 import { browserAvailable, launchBrowser, type TestBrowser } from '../peers/browser.ts';
 import { startIdp, type Idp } from '../peers/idp.ts';
 import { startSmartStack, type SmartStack } from '../peers/smart-stack.ts';
-import { fixturePatients, launchHdc } from '../runtime/smart/launch-fixture.ts';
-import { compileHdc, freePort, startConnector, startFormPages, type ConnectorRuntime, type FormPages } from '../runtime/smart/smart-harness.ts';
+import { fixturePatients, launchHdc } from '../modules/smart/launch-fixture.ts';
+import { compileHdc, freePort, startConnector, startFormPages, type ConnectorRuntime, type FormPages } from '../modules/smart/smart-harness.ts';
 
 const available = browserAvailable();
 if (!available) console.log('chromium is not installed (Debian package chromium): browser tests skipped');

@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startRestApi, type RestApi } from '../peers/rest-api.ts';
 import { slotsFor, slotsXml } from '../peers/scheduling-routes.ts';
-import { parseXml } from '../../runtime/http/xml.ts';
+import { parseXml } from '../../runtime/workflows/http/xml.ts';
 
 let api: RestApi;
 const basic = 'Basic ' + Buffer.from('u:p').toString('base64');

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Hl7Path } from '../../../compiler/schema/plan.types.ts';
+import type { Hl7Path } from '../../../plan/plan.types.ts';
 import * as hl7 from '../../../compiler/dictionaries/hl7.ts';
 import { hl7CorpusDir } from '../../corpus.ts';
 

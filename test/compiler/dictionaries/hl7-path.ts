@@ -1,5 +1,5 @@
 // Builds plan Hl7Path objects from their text (PID-3[2].4.1, OBX[*]-5) for the dictionary tests.
-import type { Hl7Path } from '../../../compiler/schema/plan.types.ts';
+import type { Hl7Path } from '../../../plan/plan.types.ts';
 
 export function hl7Path(text: string): Hl7Path {
   const m = /^([A-Z][A-Z0-9]{2})(?:\[(\d+|\*)\])?(?:-(\d+)(?:\[(\d+|\*)\])?(?:\.(\d+)(?:\.(\d+))?)?)?$/.exec(text);

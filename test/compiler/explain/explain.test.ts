@@ -5,8 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Expr, Plan } from '../../../compiler/schema/plan.types.ts';
-import { validate } from '../../../compiler/schema/validate-plan.js';
+import type { Expr, Plan } from '../../../plan/plan.types.ts';
+import { validate } from '../../../plan/validate-plan.js';
 import { explainPlan, exprText, summarize } from '../../../compiler/explain/explain.ts';
 
 const src = 'x.hdc:1:1-1:2';

@@ -6,12 +6,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { openDatabase } from '../../../runtime/store/open-database.ts';
-import { registeredMigrations, runMigrations } from '../../../runtime/store/migrations.ts';
+import { openDatabase } from '../../../runtime/journal/open-database.ts';
+import { registeredMigrations, runMigrations } from '../../../runtime/journal/migrations.ts';
 import { Journal } from '../../../runtime/journal/group-commit.ts';
 import type { JournalEntry } from '../../../runtime/journal/journal-writer.ts';
 import { messageFingerprint, sendingSystemOf } from '../../../runtime/journal/message-fingerprint.ts';
-import { parseMessage } from '../../../runtime/hl7/index.ts';
+import { parseMessage } from '../../../runtime/inbound/hl7/index.ts';
 
 const dirs: string[] = [];
 function tempFile(): string {

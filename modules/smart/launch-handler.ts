@@ -1,0 +1,427 @@
+// One `smart launch` block at run time: EHR and standalone launch, the callback (state check,
+// code exchange with PKCE, granted scope, launch context, id_token and fhirUser), the user login,
+// then the fetches and the redirect. Every failure ends on the plain error page with a
+// correlation id; the log gets the detail and the .hdc line, never tokens or patient data.
+import type { Context } from 'koa';
+import * as oidc from 'openid-client';
+import type { Launch } from '../../plan/plan.types.ts';
+import { srcLine } from '../../runtime/platform/config/source-location.ts';
+import type { ValueResolver } from '../../runtime/workflows/resolve-value.ts';
+import type { Transport } from '../../runtime/workflows/http/types.ts';
+import type { Logger } from '../../runtime/platform/log/logger.ts';
+import { authorizeUser, createLoginMethod } from '../../runtime/platform/login/create-login.ts';
+import { loginFormPage } from '../../runtime/platform/login/login-form.ts';
+import { LoginRefusedError, LoginUnavailableError, type Claims, type LoginMethod } from '../../runtime/platform/login/login-method.ts';
+import type { LoginRateLimiter } from '../../runtime/platform/login/rate-limit.ts';
+import { BodyTooLargeError, readBody } from '../../runtime/inbound/read-body.ts';
+import type { Database } from 'better-sqlite3';
+import { completeLaunch } from './complete-launch.ts';
+import { correlationId, errorPage } from './error-page.ts';
+import { LaunchError } from './launch-error.ts';
+import { LaunchSessions, randomToken, type LaunchSession } from './launch-sessions.ts';
+import { LaunchTokenAuth, type TokenSet } from './launch-token-auth.ts';
+import { launchScope, missingScopes, readLaunchContext } from './launch-scope.ts';
+import { SmartServers, type SmartServer } from './smart-servers.ts';
+import type { RequestTiming } from './request-timing.ts';
+import { timingSafeEqual } from 'node:crypto';
+
+export interface LaunchHandlerDeps {
+  db: Database;
+  sessions: LaunchSessions;
+  log: Logger;
+  resolve: ValueResolver;
+  transport: Transport;
+  /** The public base URL of the connector (no trailing slash). */
+  publicUrl: () => string;
+  sessionTtlMs: number;
+  discoveryTtlMs?: number;
+  rateLimiter: LoginRateLimiter;
+  cookie: SessionCookie;
+  now: () => number;
+  /** Counts completed and failed launches. */
+  onOutcome?: (ok: boolean) => void;
+  discover?: (fhirBase: string) => Promise<Record<string, unknown>>;
+}
+
+export interface SessionCookie {
+  read(ctx: Context): string | undefined;
+  write(ctx: Context, id: string, maxAgeMs: number): void;
+  clear(ctx: Context): void;
+}
+
+const FORM_LIMIT = 8 * 1024;
+
+export class LaunchHandler {
+  readonly servers: SmartServers;
+  private login?: Promise<LoginMethod>;
+
+  constructor(
+    readonly launch: Launch,
+    private readonly deps: LaunchHandlerDeps,
+  ) {
+    this.servers = new SmartServers(launch, {
+      resolve: deps.resolve,
+      ...(deps.discoveryTtlMs !== undefined ? { ttlMs: deps.discoveryTtlMs } : {}),
+      now: deps.now,
+      ...(deps.discover ? { discover: deps.discover } : {}),
+    });
+  }
+
+  private get base(): string {
+    return `${this.deps.publicUrl()}/smart/${encodeURIComponent(this.launch.name)}`;
+  }
+
+  redirectUri(): string {
+    return this.launch.redirectUri !== undefined ? this.deps.resolve(this.launch.redirectUri) : `${this.base}/callback`;
+  }
+
+  /** Routes below /smart/NAME/; false when the action is not one of them. */
+  async handle(ctx: Context, action: string, t: RequestTiming): Promise<boolean> {
+    const get = ctx.method === 'GET' || ctx.method === 'HEAD';
+    try {
+      if (action === 'launch' && get) await this.ehrLaunch(ctx, t);
+      else if (action === 'start' && get) await this.standaloneLaunch(ctx, t);
+      else if (action === 'callback' && get) await this.callback(ctx, t);
+      else if (action === 'login' && get) await this.loginForm(ctx);
+      else if (action === 'login' && ctx.method === 'POST') await this.loginSubmit(ctx, t);
+      else if (action === 'login/callback' && get) await this.loginCallback(ctx, t);
+      else return false;
+    } catch (err) {
+      this.fail(ctx, err);
+    }
+    return true;
+  }
+
+  // ---- launch ----------------------------------------------------------------------------------
+  private async ehrLaunch(ctx: Context, t: RequestTiming): Promise<void> {
+    const iss = single(ctx.query.iss);
+    const launchParam = single(ctx.query.launch);
+    if (!iss || !launchParam) throw new LaunchError('EHR launch without iss or launch', { status: 400, src: this.launch.src });
+    const allowed = this.launch.issuers.some((i) => sameBase(i, iss));
+    if (!allowed) {
+      // The iss is a URL the EHR (or anyone) chose: logged as an origin only.
+      throw new LaunchError(`iss is not on the allow-list (${safeOrigin(iss)})`, {
+        status: 400,
+        src: this.launch.src,
+        publicText: 'This EHR is not allowed to launch this app.',
+      });
+    }
+    await this.authorize(ctx, t, 'ehr', iss, launchParam);
+  }
+
+  private async standaloneLaunch(ctx: Context, t: RequestTiming): Promise<void> {
+    if (this.launch.standalone === undefined) throw new LaunchError('no standalone FHIR base is configured', { status: 404, src: this.launch.src });
+    await this.authorize(ctx, t, 'standalone', this.deps.resolve(this.launch.standalone));
+  }
+
+  private async authorize(ctx: Context, t: RequestTiming, kind: 'ehr' | 'standalone', iss: string, launchParam?: string): Promise<void> {
+    const server = await t.peer(this.servers.get(iss));
+    const state = randomToken();
+    const verifier = oidc.randomPKCECodeVerifier();
+    const scope = launchScope(this.launch.scope, kind);
+    const id = this.deps.sessions.create({ launch: this.launch.name, kind, iss, state, pkceVerifier: verifier, ...(launchParam ? { launchParam } : {}), scope, ttlMs: this.deps.sessionTtlMs });
+    const params: Record<string, string> = {
+      response_type: 'code',
+      redirect_uri: this.redirectUri(),
+      scope,
+      state,
+      aud: iss,
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    };
+    if (launchParam) params.launch = launchParam;
+    const url = oidc.buildAuthorizationUrl(server.config, params);
+    this.deps.cookie.write(ctx, id, this.deps.sessionTtlMs);
+    this.deps.log.info({ launch: this.launch.name, kind, fhir: safeOrigin(iss) }, 'smart launch started');
+    redirect(ctx, url.href);
+  }
+
+  // ---- callback --------------------------------------------------------------------------------
+  private async callback(ctx: Context, t: RequestTiming): Promise<void> {
+    const session = this.session(ctx);
+    const state = single(ctx.query.state);
+    const stale = () => new LaunchError('the authorization state was already used', { status: 410, src: this.launch.src });
+    if (!state || state !== session.state) {
+      if (session.phase !== 'authorize') throw stale();
+      throw new LaunchError('the authorization state does not match this browser\'s launch', { status: 400, src: this.launch.src });
+    }
+    const verifier = session.pkceVerifier!;
+    if (!this.deps.sessions.consumeState(session.idHash, state, 'login')) throw stale();
+    const error = single(ctx.query.error);
+    if (error) {
+      this.deps.sessions.finish(session.idHash, 'failed', false);
+      const denied = error === 'access_denied';
+      throw new LaunchError(`the EHR's authorization server answered ${error.slice(0, 64)}`, {
+        status: denied ? 403 : 502,
+        src: this.launch.src,
+        publicText: denied ? 'Access was not granted, so the app cannot open.' : undefined,
+      });
+    }
+    const server = await t.peer(this.servers.get(session.iss));
+    const current = new URL(this.redirectUri());
+    for (const [k, v] of Object.entries(ctx.query)) if (typeof v === 'string') current.searchParams.set(k, v);
+    // A server that publishes no issuer cannot have its RFC 9207 `iss` checked.
+    if (!server.issuer) current.searchParams.delete('iss');
+    let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
+    try {
+      tokens = await t.peer(oidc.authorizationCodeGrant(server.config, current, { pkceCodeVerifier: verifier, expectedState: state }));
+    } catch (err) {
+      this.deps.sessions.finish(session.idHash, 'failed', false);
+      throw tokenError(err, this.launch.src);
+    }
+    const granted = tokens.scope ?? session.scope;
+    const missing = missingScopes(session.scope, granted);
+    if (missing.length) this.deps.log.warn({ launch: this.launch.name, missing }, 'smart launch: scopes not granted');
+    const context = readLaunchContext(tokens as unknown as Record<string, unknown>);
+    const claims = tokens.id_token ? tokens.claims() : undefined;
+    if (claims && typeof claims.fhirUser === 'string') {
+      context.fhirUser = new URL(claims.fhirUser, server.fhirBase + '/').href;
+    }
+    const keepRefresh = /\b(offline_access|online_access)\b/.test(granted);
+    const tokenSet: TokenSet = {
+      accessToken: tokens.access_token,
+      ...(tokens.expires_in ? { expiresAt: this.deps.now() + tokens.expires_in * 1000 } : {}),
+    };
+    this.deps.sessions.update(session.idHash, {
+      tokens: { accessToken: tokenSet.accessToken, ...(tokenSet.expiresAt ? { expiresAt: tokenSet.expiresAt } : {}), scope: granted },
+      refreshToken: keepRefresh && tokens.refresh_token ? tokens.refresh_token : null,
+      context,
+    });
+    const login = this.launch.login;
+    if (!login) {
+      await this.finish(ctx, t, { ...session, context, refreshToken: keepRefresh ? tokens.refresh_token ?? null : null, tokens: { ...tokenSet, scope: granted } }, null);
+      return;
+    }
+    const method = await this.loginMethod();
+    if (method.kind === 'redirect') {
+      const start = await t.peer(method.begin(`${this.base}/login/callback`));
+      this.deps.sessions.update(session.idHash, { loginState: start.state, loginVerifier: start.verifier, loginNonce: start.nonce });
+      redirect(ctx, start.url);
+    } else {
+      this.deps.sessions.update(session.idHash, { csrf: randomToken() });
+      redirect(ctx, `${this.base}/login`);
+    }
+  }
+
+  // ---- login -----------------------------------------------------------------------------------
+  private loginMethod(): Promise<LoginMethod> {
+    this.login ??= createLoginMethod(this.launch.login!, this.deps.resolve, this.deps.db).catch((err) => {
+      this.login = undefined;
+      throw new LaunchError(`login ${this.launch.login!.kind} cannot start: ${(err as Error).message}`, { status: 500, src: this.launch.login!.src });
+    });
+    return this.login;
+  }
+
+  private async loginForm(ctx: Context): Promise<void> {
+    const session = this.session(ctx);
+    if (session.phase !== 'login' || !session.csrf) throw new LaunchError('no login is waiting in this session', { status: 410, src: this.launch.src });
+    html(ctx, 200, loginFormPage(`${this.base}/login`, session.csrf));
+  }
+
+  private async loginSubmit(ctx: Context, t: RequestTiming): Promise<void> {
+    const session = this.session(ctx);
+    if (session.phase !== 'login' || !session.csrf) throw new LaunchError('no login is waiting in this session', { status: 410, src: this.launch.src });
+    let form: URLSearchParams;
+    try {
+      form = new URLSearchParams((await readBody(ctx.req, FORM_LIMIT)).toString('utf8'));
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) throw new LaunchError('login form too large', { status: 413, src: this.launch.src });
+      throw err;
+    }
+    if (!sameSecret(form.get('csrf') ?? '', session.csrf)) {
+      throw new LaunchError('login form without the session\'s CSRF token', { status: 403, src: this.launch.src, publicText: 'The sign-in form has expired. Start again from your EHR.' });
+    }
+    const username = (form.get('username') ?? '').trim().slice(0, 256);
+    const password = form.get('password') ?? '';
+    const address = ctx.ip || 'unknown';
+    const limiter = this.deps.rateLimiter;
+    if (!limiter.allowed(address, username)) {
+      this.deps.log.warn({ launch: this.launch.name }, 'smart launch: login attempts throttled');
+      html(ctx, 429, loginFormPage(`${this.base}/login`, session.csrf, 'Too many failed attempts. Wait a few minutes and try again.'));
+      return;
+    }
+    const method = await this.loginMethod();
+    if (method.kind !== 'form') throw new LaunchError('this launch does not use a login form', { status: 404, src: this.launch.src });
+    let claims: Claims | null;
+    try {
+      claims = await t.peer(method.verify(username, password));
+    } catch (err) {
+      if (err instanceof LoginUnavailableError) throw new LaunchError(err.message, { status: 502, src: this.launch.login!.src, cause: err });
+      throw err;
+    }
+    if (!claims) {
+      limiter.failed(address, username);
+      this.deps.log.info({ launch: this.launch.name, login: this.launch.login!.kind }, 'smart launch: login failed');
+      html(ctx, 401, loginFormPage(`${this.base}/login`, session.csrf, 'Invalid user name or password.'));
+      return;
+    }
+    limiter.succeeded(address, username);
+    if (!this.deps.sessions.transition(session.idHash, 'login', 'done')) throw new LaunchError('the login was already completed', { status: 410, src: this.launch.src });
+    await this.finish(ctx, t, session, this.userFromClaims(claims, session));
+  }
+
+  private async loginCallback(ctx: Context, t: RequestTiming): Promise<void> {
+    const session = this.session(ctx);
+    const state = single(ctx.query.state);
+    if (session.phase !== 'login' || !session.loginState) throw new LaunchError('no login is waiting in this session', { status: 410, src: this.launch.src });
+    if (!state || !sameSecret(state, session.loginState)) throw new LaunchError('the login state does not match this browser\'s launch', { status: 400, src: this.launch.src });
+    if (!this.deps.sessions.transition(session.idHash, 'login', 'done', session.loginState)) {
+      throw new LaunchError('the login state was already used', { status: 410, src: this.launch.src });
+    }
+    const method = await this.loginMethod();
+    if (method.kind !== 'redirect') throw new LaunchError('this launch does not use an identity provider', { status: 404, src: this.launch.src });
+    const current = new URL(`${this.base}/login/callback`);
+    for (const [k, v] of Object.entries(ctx.query)) if (typeof v === 'string') current.searchParams.set(k, v);
+    let claims: Claims;
+    try {
+      claims = await t.peer(method.finish(current, { state: session.loginState, verifier: session.loginVerifier!, nonce: session.loginNonce! }));
+    } catch (err) {
+      this.deps.sessions.finish(session.idHash, 'failed', false);
+      if (err instanceof LoginRefusedError) throw new LaunchError(`login refused: ${err.message}`, { status: 403, src: this.launch.login!.src, publicText: 'Sign-in at your identity provider did not succeed.' });
+      if (err instanceof LoginUnavailableError) throw new LaunchError(err.message, { status: 502, src: this.launch.login!.src, cause: err });
+      throw err;
+    }
+    await this.finish(ctx, t, session, this.userFromClaims(claims, session));
+  }
+
+  /** The login's require/map, or a 403. */
+  private userFromClaims(claims: Claims, session: LaunchSession): Record<string, unknown> {
+    const result = authorizeUser(this.launch.login!, claims, this.deps.resolve);
+    if (!result.ok) {
+      this.deps.sessions.finish(session.idHash, 'failed', false);
+      throw new LaunchError('the signed-in user does not meet the login requirement', {
+        status: 403,
+        src: this.launch.login!.require?.src ?? this.launch.login!.src,
+        publicText: 'Your account is not allowed to use this app.',
+      });
+    }
+    return result.user;
+  }
+
+  // ---- completion ------------------------------------------------------------------------------
+  private async finish(ctx: Context, t: RequestTiming, session: LaunchSession, user: Record<string, unknown> | null): Promise<void> {
+    if (!session.tokens || !session.context) throw new LaunchError('the launch has no access token', { status: 410, src: this.launch.src });
+    const server = await t.peer(this.servers.get(session.iss));
+    const auth = new LaunchTokenAuth(
+      { accessToken: session.tokens.accessToken, ...(session.tokens.expiresAt ? { expiresAt: session.tokens.expiresAt } : {}), ...(session.refreshToken ? { refreshToken: session.refreshToken } : {}) },
+      session.refreshToken ? (rt) => refreshTokens(server, rt, this.deps.now) : undefined,
+      (next) => this.deps.sessions.update(session.idHash, { refreshToken: next.refreshToken ?? null }),
+      this.deps.now,
+    );
+    // Only the time on the wire counts as the peers'; parsing and evaluating is the connector's.
+    const transport: Transport = { send: (req) => t.peer(this.deps.transport.send(req)) };
+    const done = await completeLaunch({
+        launch: this.launch,
+        fhirBase: session.iss,
+        auth,
+        transport,
+        context: session.context,
+        user,
+        ...(this.launch.sign ? { signingSecret: this.deps.resolve(this.launch.sign.secret) } : {}),
+        secrets: this.deps.resolve,
+        now: this.deps.now(),
+      }).catch((err) => {
+        this.deps.sessions.finish(session.idHash, 'failed', false);
+        throw err;
+      });
+    this.deps.sessions.finish(session.idHash, 'done', Boolean(session.refreshToken));
+    this.deps.cookie.clear(ctx);
+    this.deps.onOutcome?.(true);
+    this.deps.log.info({ launch: this.launch.name, rule: done.index, src: srcLine(done.rule.src), target: done.rule.to }, 'smart launch completed');
+    redirect(ctx, done.url);
+  }
+
+  /** Releases the login method's connections (PostgreSQL pool). */
+  async close(): Promise<void> {
+    const login = await this.login?.catch(() => undefined);
+    if (login?.kind === 'form') await login.close?.();
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------------
+  /** The browser's launch session: present, of this launch, not expired. */
+  private session(ctx: Context): LaunchSession {
+    const id = this.deps.cookie.read(ctx);
+    const session = id ? this.deps.sessions.get(id) : undefined;
+    if (!session || session.launch !== this.launch.name) {
+      throw new LaunchError('no launch session in this browser (cookie missing, or the launch began in another browser)', { status: 400, src: this.launch.src });
+    }
+    if (this.deps.sessions.isExpired(session)) throw new LaunchError('the launch session has expired', { status: 410, src: this.launch.src });
+    if (session.phase === 'done' || session.phase === 'failed') throw new LaunchError(`the launch session is already ${session.phase}`, { status: 410, src: this.launch.src });
+    return session;
+  }
+
+  private fail(ctx: Context, err: unknown): void {
+    const id = correlationId();
+    const e = err instanceof LaunchError ? err : new LaunchError(`unexpected error: ${(err as Error)?.message ?? err}`, { status: 500, src: this.launch.src, cause: err });
+    const cause = (e.cause as Error | undefined)?.message;
+    const entry = { launch: this.launch.name, correlationId: id, status: e.status, err: e.message, ...(cause && cause !== e.message ? { cause } : {}) };
+    if (e.status >= 500) this.deps.log.error(entry, 'smart launch failed');
+    else this.deps.log.warn(entry, 'smart launch refused');
+    this.deps.onOutcome?.(false);
+    html(ctx, e.status, errorPage(e.publicText, id));
+  }
+}
+
+async function refreshTokens(server: SmartServer, refreshToken: string, now: () => number): Promise<TokenSet> {
+  const r = await oidc.refreshTokenGrant(server.config, refreshToken);
+  return {
+    accessToken: r.access_token,
+    ...(r.expires_in ? { expiresAt: now() + r.expires_in * 1000 } : {}),
+    ...(r.refresh_token ? { refreshToken: r.refresh_token } : {}),
+  };
+}
+
+function tokenError(err: unknown, src: string): LaunchError {
+  if (err instanceof oidc.ResponseBodyError) {
+    return new LaunchError(`token endpoint answered ${err.status} ${err.error}`, { status: 502, src });
+  }
+  if (err instanceof oidc.WWWAuthenticateChallengeError) {
+    const error = err.cause[0]?.parameters.error;
+    return new LaunchError(`token endpoint answered ${err.status}${error ? ` ${error}` : ''} (${err.cause[0]?.scheme ?? 'challenge'})`, { status: 502, src });
+  }
+  if (err instanceof oidc.AuthorizationResponseError) {
+    return new LaunchError(`authorization response refused: ${err.error}`, { status: err.error === 'access_denied' ? 403 : 400, src });
+  }
+  const code = (err as { code?: string })?.code;
+  return new LaunchError(`token exchange failed: ${code ?? (err as Error)?.name ?? 'error'}: ${(err as Error)?.message ?? ''}`.slice(0, 300), { status: 502, src, cause: err });
+}
+
+function single(v: string | string[] | undefined): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+function sameBase(a: string, b: string): boolean {
+  return a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+}
+
+function safeOrigin(u: string): string {
+  try {
+    return new URL(u).origin;
+  } catch {
+    return '(not a URL)';
+  }
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function redirect(ctx: Context, url: string): void {
+  ctx.set('Cache-Control', 'no-store');
+  ctx.set('Referrer-Policy', 'no-referrer');
+  ctx.status = 302;
+  ctx.set('Location', url);
+  ctx.body = '';
+}
+
+function html(ctx: Context, status: number, body: string): void {
+  ctx.status = status;
+  ctx.set('Cache-Control', 'no-store');
+  ctx.set('Referrer-Policy', 'no-referrer');
+  ctx.set('X-Frame-Options', 'DENY');
+  ctx.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
+  ctx.type = 'text/html; charset=utf-8';
+  ctx.body = body;
+}

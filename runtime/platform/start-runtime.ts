@@ -1,0 +1,231 @@
+// Starts the runtime: database and journal, the Koa app on HTTPS (or loopback HTTP when asked),
+// retention, and an orderly shutdown: stop accepting, drain in-flight requests, finish journal
+// writes, close the database.
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Plan, Workflow } from '../../plan/plan.types.ts';
+import { openDatabase, databasePath, type Database } from '../journal/open-database.ts';
+import { Journal, type JournalThread } from '../journal/group-commit.ts';
+import type { RestartPolicy } from './threads/supervised-thread.ts';
+import { runEvents as sharedRunEvents, type RunEvents } from '../journal/run-events.ts';
+import { loadServerTls, type TlsFiles } from './tls/server-tls.ts';
+import { isLoopback } from './config/run-options.ts';
+import { srcLine } from './config/source-location.ts';
+import type { Logger } from './log/logger.ts';
+import { TrafficLog } from './log/traffic-log.ts';
+import { SenderDirectory } from '../inbound/sender-directory.ts';
+import { createApp, type AppState } from './create-app.ts';
+import { createHl7Endpoint, type FieldMapper, type OrderKeyFor } from '../inbound/hl7-endpoint.ts';
+import { watchConnections } from './connection-limits.ts';
+import type { SmartOptions, SmartRoutes } from '../../modules/smart/smart-routes.ts';
+
+export interface RuntimeOptions {
+  host: string;
+  port: number;
+  /** TLS files; null for plain HTTP (loopback only). */
+  tls: TlsFiles | null;
+  dataDir: string;
+  maxBodyBytes: number;
+  requestTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  retentionDays?: number;
+  logPhi: boolean;
+  log: Logger;
+  mapFields: FieldMapper;
+  orderKeyFor?: OrderKeyFor;
+  journalThread?: JournalThread;
+  events?: RunEvents;
+  /** Public base URL (behind a proxy); default the listening URL. SMART redirect_uris derive from it. */
+  publicUrl?: string;
+  smart?: SmartOptions;
+  /** How often the listener logs its message counts (info, 'hl7 traffic'); default 10 s. */
+  trafficLogIntervalMs?: number;
+  /** How a dead writer thread is restarted (tests shorten it). */
+  writerRestart?: Partial<RestartPolicy>;
+  /**
+   * A writer thread kept dying (or something else the process cannot recover from). Default: log
+   * it and exit with code 70, so that the process supervisor starts the runtime afresh.
+   */
+  onFatal?: (err: Error) => void;
+  /** Connections open at once; more are dropped at accept. Default 1000. */
+  maxConnections?: number;
+  /** Time allowed for a TLS handshake. Default 10 s. */
+  tlsHandshakeTimeoutMs?: number;
+  /** A connection that sends no request this long after it opened is closed. Default 10 s. */
+  idleTimeoutMs?: number;
+}
+
+export const LISTENER_DEFAULTS = { maxConnections: 1000, tlsHandshakeTimeoutMs: 10_000, idleTimeoutMs: 10_000 } as const;
+
+/** Something that runs beside the listener (the workflow engine) and stops before the database closes. */
+export interface RuntimeService {
+  stop(): Promise<void>;
+  /** False while the service cannot work (its writer thread is down): /ready says not ready. */
+  ready?(): boolean;
+}
+
+export interface Runtime {
+  url: string;
+  port: number;
+  server: Server;
+  /** The main-thread connection (migrated); the journal writes through its own. */
+  db: Database;
+  dbFile: string;
+  journal: Journal;
+  events: RunEvents;
+  state: AppState;
+  /** The SMART launch routes, when the plan has launches. */
+  smart?: SmartRoutes;
+  /** Registers a service to stop after in-flight requests drained, before the database closes. */
+  addService(service: RuntimeService): void;
+  /** Message counts since start (reused control IDs among them). */
+  traffic: TrafficLog;
+  /** Reports an unrecoverable failure (see RuntimeOptions.onFatal); services call it too. */
+  fatal(err: Error): void;
+  /** Runs the retention purge now; resolves to the rows touched. */
+  purge(): Promise<number>;
+  close(): Promise<void>;
+}
+
+const HOUR = 3_600_000;
+
+function pathOf(url: string | undefined): string {
+  const u = url ?? '/';
+  const q = u.indexOf('?');
+  return q < 0 ? u : u.slice(0, q);
+}
+
+export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Runtime> {
+  if (!opts.tls && !isLoopback(opts.host)) throw new Error(`plain HTTP is only allowed on a loopback address, not ${opts.host}`);
+  const tlsOptions = opts.tls ? loadServerTls(opts.tls) : null;
+  const directory = new SenderDirectory(plan);
+  if (directory.usesClientCertificates && !opts.tls?.clientCa) {
+    const names = plan.senders.filter((s) => s.identity.kind === 'client_cert').map((s) => `${srcLine(s.identity.src ?? s.src)} (${s.name})`);
+    throw new Error(`senders identified by client certificate need a client CA (--client-ca) over HTTPS: ${names.join(', ')}`);
+  }
+  const log = opts.log;
+  const events = opts.events ?? sharedRunEvents;
+
+  // The SMART routes (with their OIDC, HTTP client and login modules) load only for plans with
+  // launches, and before the database opens so the migrations they register are applied.
+  const smartRoutes = plan.launches.length ? await import('../../modules/smart/smart-routes.ts') : undefined;
+
+  let fatalReported = false;
+  const fatal = (err: Error) => {
+    if (fatalReported) return;
+    fatalReported = true;
+    if (opts.onFatal) return opts.onFatal(err);
+    log.fatal({ err: err.message }, 'cannot continue; exiting so that the supervisor restarts the runtime');
+    log.flush();
+    process.exit(70);
+  };
+
+  const dbFile = databasePath(opts.dataDir);
+  const db = openDatabase(dbFile);
+  let journal: Journal;
+  try {
+    journal = await Journal.open({
+      file: dbFile, thread: opts.journalThread ?? 'worker', log, onFatal: fatal, ...(opts.writerRestart ? { restart: opts.writerRestart } : {}),
+    });
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+
+  const state: AppState = { ready: false, shuttingDown: false, inFlight: 0 };
+  const workflows = new Map<string, Workflow>(plan.workflows.map((w) => [w.name, w]));
+  const traffic = new TrafficLog(log, opts.trafficLogIntervalMs).start().watch(events);
+  const handleHl7 = createHl7Endpoint({
+    journal, events, log, logPhi: opts.logPhi, maxBodyBytes: opts.maxBodyBytes, traffic,
+    mapFields: opts.mapFields, workflows, ...(opts.orderKeyFor ? { orderKeyFor: opts.orderKeyFor } : {}),
+  });
+  let publicUrl = opts.publicUrl?.replace(/\/+$/, '');
+  const smart = smartRoutes?.createSmartRoutes({ ...opts.smart, plan, db, log, publicUrl: () => publicUrl ?? '' });
+  const services: RuntimeService[] = [];
+  // Not ready at once when a writer thread died: the listener answers AR meanwhile.
+  const readyCheck = () => db.open && journal.healthy && services.every((s) => s.ready?.() ?? true);
+  const app = createApp({ directory, handleHl7, state, log, readyCheck, ...(smart ? { routes: smart.handle } : {}) });
+  const serverOptions = {
+    requestTimeout: opts.requestTimeoutMs,
+    headersTimeout: Math.min(opts.requestTimeoutMs, 60_000),
+    connectionsCheckingInterval: Math.min(1000, opts.requestTimeoutMs),
+    keepAliveTimeout: 5000,
+  };
+  const handler = app.callback();
+  const server: Server = tlsOptions
+    ? (createHttpsServer({ ...tlsOptions, ...serverOptions, handshakeTimeout: opts.tlsHandshakeTimeoutMs ?? LISTENER_DEFAULTS.tlsHandshakeTimeoutMs }, handler) as unknown as Server)
+    : createHttpServer(serverOptions, handler);
+  // `Expect: 100-continue` on a sender's path: the endpoint says "continue" only once identity,
+  // content type and the announced length passed, so a refused body is never sent. Elsewhere at once.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (!directory.forPath(pathOf(req.url))) res.writeContinue();
+    void handler(req, res);
+  });
+  watchConnections(server, {
+    log,
+    tls: Boolean(tlsOptions),
+    maxConnections: opts.maxConnections ?? LISTENER_DEFAULTS.maxConnections,
+    idleTimeoutMs: opts.idleTimeoutMs ?? LISTENER_DEFAULTS.idleTimeoutMs,
+    pathOf,
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const url = `${tlsOptions ? 'https' : 'http'}://${hostForUrl}:${port}`;
+  publicUrl ??= url;
+
+  const purge = async () => {
+    if (!opts.retentionDays) return 0;
+    const n = await journal.purgeContent(Date.now() - opts.retentionDays * 24 * HOUR);
+    if (n) log.info({ rows: n, retentionDays: opts.retentionDays }, 'retention: purged message content');
+    return n;
+  };
+  let retentionTimer: NodeJS.Timeout | undefined;
+  if (opts.retentionDays) {
+    void purge().catch((err) => log.error({ err: (err as Error).message }, 'retention purge failed'));
+    retentionTimer = setInterval(() => void purge().catch((err) => log.error({ err: (err as Error).message }, 'retention purge failed')), HOUR);
+    retentionTimer.unref();
+  }
+
+  state.ready = true;
+  log.info({ url, senders: directory.paths, mtls: Boolean(tlsOptions?.requestCert), data: opts.dataDir }, 'listening');
+
+  let closing: Promise<void> | null = null;
+  const close = () => (closing ??= (async () => {
+    state.shuttingDown = true;
+    if (retentionTimer) clearInterval(retentionTimer);
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const deadline = Date.now() + opts.shutdownTimeoutMs;
+    while (state.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    if (state.inFlight > 0) log.warn({ inFlight: state.inFlight }, 'shutdown: gave up waiting for in-flight requests');
+    // Responses of drained requests are being written; give them a moment, then cut the rest.
+    server.closeIdleConnections();
+    await Promise.race([closed, new Promise((r) => setTimeout(r, Math.max(0, Math.min(1000, deadline - Date.now()))))]);
+    server.closeAllConnections();
+    for (const s of services.splice(0).reverse()) {
+      try {
+        await s.stop();
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'shutdown: a service failed to stop');
+      }
+    }
+    traffic.stop();
+    await smart?.close();
+    await journal.close();
+    db.close();
+    log.info('stopped');
+  })());
+
+  return {
+    url, port, server, db, dbFile, journal, events, state, traffic, fatal, ...(smart ? { smart } : {}), purge, close, addService: (s) => void services.push(s),
+  };
+}
