@@ -10,6 +10,7 @@ const commands: Record<string, Loader> = {
   compile: () => import('./commands/compile.ts'),
   fmt: () => import('./commands/fmt.ts'),
   explain: () => import('./commands/explain.ts'),
+  convert: () => import('./commands/convert.ts'),
   lsp: () => import('./commands/lsp.ts'),
   runs: () => import('./commands/runs.ts'),
   test: () => import('./commands/test.ts'),

@@ -11,6 +11,7 @@ import type { SourceFile, Range } from './syntax/ast.ts';
 import { parse } from './syntax/parser.ts';
 import { version } from './version.ts';
 import { analyze } from './semantics/analyze.ts';
+import { stdImport, stdLibraries } from './std-library.ts';
 import type { Declaration, SymbolTable } from './semantics/symbols.ts';
 
 export const PLAN_VERSION = 1;
@@ -65,6 +66,19 @@ export function compileSources(sources: Map<string, string>, opts: CompileOption
     diagnostics.push(...parsed.diagnostics);
     for (const d of parsed.ast.decls) {
       if (d.kind !== 'import') continue;
+      const std = stdImport(d.path.value);
+      if (std) {
+        for (const target of std) {
+          if (!texts.has(target)) { const t = readFile(target); if (t !== undefined) texts.set(target, t); }
+          if (texts.has(target)) queue.push(target);
+        }
+        if (std.length) continue;
+        diagnostics.push({
+          code: 'HDC8001', severity: 'error', file, range: d.path.range,
+          summary: `no library ${d.path.raw} ships with hdc`, detail: `The libraries: ${stdLibraries().map((l) => `"std/${l}"`).join(', ')}.`,
+        });
+        continue;
+      }
       const target = toPosix(join(file.includes('/') ? file.slice(0, file.lastIndexOf('/')) : '.', d.path.value));
       if (seen.has(target) || texts.has(target)) { queue.push(target); continue; }
       const t = readFile(target);
@@ -100,6 +114,7 @@ export function compileSources(sources: Map<string, string>, opts: CompileOption
     workflows: analysis.parts.workflows,
     launches: analysis.parts.launches,
     tests: analysis.parts.tests,
+    ...(analysis.parts.transforms.length ? { transforms: analysis.parts.transforms } : {}),
   };
   const plan: Plan = withPlanHash(body);
   return { plan, diagnostics, project };
@@ -154,7 +169,7 @@ function internalError(file: string, e: unknown): Diagnostic {
 
 // ---- editor queries ------------------------------------------------------------------------------
 export interface ScopeInfo {
-  block?: { kind: 'auth' | 'api' | 'sender' | 'workflow' | 'launch' | 'test' | 'map'; name: string; range: Range };
+  block?: { kind: 'auth' | 'api' | 'sender' | 'workflow' | 'launch' | 'test' | 'map' | 'transform'; name: string; range: Range };
   /** The sender's declared HL7 version (inside a sender), or of the senders routing to a workflow. */
   hl7Version?: string;
   variables: Declaration[];

@@ -47,6 +47,9 @@ export function declItem(ctx: FormatContext, d: A.Decl): Item {
       const body = ctx.body((d.system ?? d.name).range.end.offset, entries);
       return ctx.item(d.range, [body], (ind) => ctx.braced(head, body, ind));
     }
+    case 'transform':
+      // Kept as written: a transform body is data laid out by its author.
+      return ctx.item(d.range, [], () => [ctx.raw(d.range)]);
     case 'test': {
       const body = ctx.body(d.name.range.end.offset, d.body.map((s) => testStmtItem(ctx, s)));
       return ctx.item(d.range, [body], (ind) => ctx.braced(`test ${d.name.raw}`, body, ind));

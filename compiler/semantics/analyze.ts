@@ -17,6 +17,7 @@ import { lowerResponse } from './response-shape.ts';
 import { checkUrl } from './url-checks.ts';
 import { checkFhirBody } from './fhir-body-checks.ts';
 import { lowerValueMap, mapOutputs, resolveValueMap } from './value-maps.ts';
+import { lowerTransform, registerTransforms } from './transforms.ts';
 
 export interface PlanParts {
   auths: P.Auth[];
@@ -25,6 +26,7 @@ export interface PlanParts {
   workflows: P.Workflow[];
   launches: P.Launch[];
   tests: P.TestCase[];
+  transforms: P.Transform[];
 }
 
 export interface Analysis { parts: PlanParts; symbols: SymbolTable }
@@ -40,10 +42,10 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
   const symbols = new SymbolTable();
   const root = new Reporter('', diagnostics, options);
   for (const f of files) root.addText(f.file, f.text);
-  const parts: PlanParts = { auths: [], apis: [], senders: [], workflows: [], launches: [], tests: [] };
+  const parts: PlanParts = { auths: [], apis: [], senders: [], workflows: [], launches: [], tests: [], transforms: [] };
 
   // 1. Declarations.
-  const declKinds: Record<string, SymbolKind> = { auth: 'auth', api: 'api', sender: 'sender', workflow: 'workflow', launch: 'launch', test: 'test', map: 'map' };
+  const declKinds: Record<string, SymbolKind> = { auth: 'auth', api: 'api', sender: 'sender', workflow: 'workflow', launch: 'launch', test: 'test', map: 'map', transform: 'transform' };
   for (const f of files) {
     const r = root.for(f.file);
     for (const d of f.decls) {
@@ -78,6 +80,7 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
 
   // Value maps first: senders and workflows copy them where they are used.
   for (const f of files) for (const d of f.decls) if (d.kind === 'map') lowerValueMap(d, root.for(f.file), symbols, (range) => srcOf(f.file, range));
+  registerTransforms(files, symbols, root);
 
   // 2. Lower each declaration.
   for (const f of files) {
@@ -86,6 +89,7 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
     for (const d of f.decls) {
       switch (d.kind) {
         case 'import': case 'map': break;
+        case 'transform': { const t = lowerTransform(d, f.file, r, symbols); if (t) parts.transforms.push(t); break; }
         case 'auth': { const a = lowerAuth(d, f.file, r, src); if (a) parts.auths.push(a); break; }
         case 'api': { const a = lowerApi(d, f.file, r, src, (id) => refTop(r, f.file, 'auth', id)); if (a) parts.apis.push(a); break; }
         case 'sender': parts.senders.push(lowerSender(d, f.file, r, src, symbols, (id) => refTop(r, f.file, 'workflow', id))); break;

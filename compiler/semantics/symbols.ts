@@ -3,7 +3,7 @@
 import type { Range } from '../syntax/ast.ts';
 import type { ValueMap, ValueType } from '../../plan/plan.types.ts';
 
-export type SymbolKind = 'auth' | 'api' | 'sender' | 'workflow' | 'launch' | 'step' | 'field' | 'variable' | 'test' | 'map';
+export type SymbolKind = 'auth' | 'api' | 'sender' | 'workflow' | 'launch' | 'step' | 'field' | 'variable' | 'test' | 'map' | 'transform';
 
 export interface Declaration {
   kind: SymbolKind;
@@ -28,6 +28,13 @@ export interface Declaration {
   valueMap?: string;
 }
 
+export interface TransformSymbol {
+  decl: Declaration;
+  file: string;
+  /** The declaration's AST (transforms.ts reads it for extends and calls). */
+  ast: import('../syntax/ast.ts').TransformDecl;
+}
+
 export interface Reference { name: string; file: string; range: Range; target: Declaration }
 
 export class SymbolTable {
@@ -45,6 +52,8 @@ export class SymbolTable {
   }
   /** Value maps by name, lowered once and copied into the plan where they are used. */
   valueMaps = new Map<string, { map: ValueMap; decl: Declaration; line: number }>();
+  /** Transforms by name (compiler/semantics/transforms.ts), so calls resolve in any order. */
+  transforms = new Map<string, TransformSymbol>();
   private fields = new Map<string, Declaration[]>();
   declare(d: Declaration): void {
     this.declarations.push(d);
