@@ -22,6 +22,7 @@ export const functions: Record<string, FunctionSig> = {
   number: { min: 1, max: 1, returns: 'number', doc: 'number(x): a number, or null.' },
   string: { min: 1, max: 1, returns: 'string', doc: 'string(x)' },
   date: { min: 1, max: 1, returns: 'date', doc: 'date(x): HL7 DTM/TS or ISO → ISO 8601 date, precision kept.' },
+  distinct_by: { min: 2, max: 2, returns: 'list', doc: 'distinct_by(list, "key"): the first item for each value of item.key (items without it are kept).' },
   when: { min: 2, max: 3, returns: 'any', doc: 'when(condition, value, otherwise?): value when the condition holds, else otherwise (null).' },
   uuid: { min: 1, max: 16, returns: 'string', doc: 'uuid(a, b, …): a UUID derived from the texts joined (SHA-256; the same texts always give the same id).' },
   er7: { min: 1, max: 1, returns: 'string', doc: 'er7(x): an HL7 composite as ER7 text (components joined by ^, subcomponents by &).' },

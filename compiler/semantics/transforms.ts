@@ -296,7 +296,7 @@ function checkArgKind(p: P.TransformParam, low: Lowered, a: A.Expr, ctx: ExprCon
   const h = low.hl7;
   const want = p.kind === 'group' ? `each ${p.type}` : p.kind === 'segment' ? `a ${p.type} segment` : p.kind === 'message' ? 'the message' : p.kind === 'composite' ? `a ${p.type} value` : '';
   if (p.kind === 'value' || !want) return;
-  const lit = a.kind === 'literal' || a.kind === 'template' || a.kind === 'object' || a.kind === 'array';
+  const lit = (a.kind === 'literal' && a.value !== null) || a.kind === 'template' || a.kind === 'object' || a.kind === 'array';
   const wrong = lit
     || (h && p.kind === 'message' && h.kind !== 'message')
     || (h && (p.kind === 'segment' || p.kind === 'group') && (h.kind === 'message' || h.kind === 'composite' || ((h.kind === 'segment' || h.kind === 'group') && h.segment !== p.type)))
@@ -385,7 +385,11 @@ function lowerChain(e: A.RefExpr | A.MemberExpr | A.IndexExpr, ctx: ExprContext,
   const decl = ctx.vars.get(node.name)?.decl;
   if (decl) ctx.symbols.refer(node.name, ctx.file, node.range, decl);
   const base: P.Expr = { ref: node.name, src: ctx.src(node.range) };
-  if (!chain.length) return { expr: base, type: h.kind === 'group' ? 'list' : 'any', hl7: h };
+  if (!chain.length) {
+    // A composite used as a value reads as its text (its first leaf); as an argument it stays whole.
+    if (h.kind === 'composite' && !struct) return { expr: { hl7: { from: 'composite' }, args: [base], src }, type: 'any' };
+    return { expr: base, type: h.kind === 'group' ? 'list' : 'any', hl7: h };
+  }
   const bad = (why: string): Lowered => {
     ctx.r.error('HDC8009', e.range, why, h.kind === 'segment' ? `Read a field: ${node.name}.5, ${node.name}.5.1, ${node.name}.3[*]` : `Read a component: ${node.name}.1 or ${node.name}.4.2`);
     return { expr: { lit: null, src }, type: 'any' };

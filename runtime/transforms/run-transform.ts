@@ -32,8 +32,9 @@ export class TransformRunner implements TransformHost {
     if (first && (first.kind === 'segment' || first.kind === 'composite') && Array.isArray(args[0])) {
       return args[0].map((item) => this.call(name, [item, ...args.slice(1)], scope, src)).filter((v) => v !== null && v !== undefined);
     }
-    // A segment or composite that is absent: nothing to transform.
-    if (first && first.kind !== 'value' && (args[0] === null || args[0] === undefined)) return null;
+    // No HL7 data at all (every segment, group or composite parameter absent): nothing to transform.
+    const hl7 = t.params.map((p, i) => [p, args[i]] as const).filter(([p]) => p.kind !== 'value');
+    if (hl7.length && hl7.every(([, a]) => a === null || a === undefined || (Array.isArray(a) && a.length === 0))) return null;
     if (++this.depth > MAX_DEPTH) {
       this.depth = 0;
       throw new Error(`${t.src.replace(/:(\d+):\d+-.*$/, ':$1')}: transform ${name} calls itself more than ${MAX_DEPTH} deep`);

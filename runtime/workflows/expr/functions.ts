@@ -61,6 +61,19 @@ export const functions: Record<string, Fn> = {
   string: ([v]) => toText(v),
   date: ([v]) => toDate(v),
   datetime: ([v, zone]) => toDatetime(v, typeof zone === 'string' ? zone : undefined),
+  distinct_by: ([v, key]) => {
+    const k = str(key);
+    if (!Array.isArray(v) || k === null) return null;
+    const seen = new Set<string>();
+    return v.filter((x) => {
+      const id = x && typeof x === 'object' ? (x as Record<string, unknown>)[k] : undefined;
+      if (id === undefined || id === null) return true;
+      const t = JSON.stringify(id);
+      if (seen.has(t)) return false;
+      seen.add(t);
+      return true;
+    });
+  },
   when: ([cond, then, otherwise]) => (truthy(cond) ? (then ?? null) : (otherwise ?? null)),
   uuid: (args) => deterministicUuid(args.map((a) => toText(a) ?? '').join('')),
   er7: ([v]) => er7(v),
