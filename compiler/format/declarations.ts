@@ -49,7 +49,7 @@ export function declItem(ctx: FormatContext, d: A.Decl): Item {
     }
     case 'transform':
       // Kept as written: a transform body is data laid out by its author.
-      return ctx.item(d.range, [], () => [ctx.raw(d.range)]);
+      return Object.assign(ctx.item(d.range, [], () => [ctx.raw(d.range)]), { verbatim: true });
     case 'test': {
       const body = ctx.body(d.name.range.end.offset, d.body.map((s) => testStmtItem(ctx, s)));
       return ctx.item(d.range, [body], (ind) => ctx.braced(`test ${d.name.raw}`, body, ind));
