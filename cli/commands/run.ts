@@ -88,6 +88,7 @@ const command: Command = {
     const engine = new Engine({ db: runtime.db, plan, events: runtime.events, logger: log, onFatal: runtime.fatal });
     engine.start();
     runtime.addService({ stop: () => engine.stop(), ready: () => engine.writerUp });
+    runtime.attachEngine(engine);
     console.error(`hdc run: listening on ${runtime.url} (${opts.insecureHttp ? 'plain HTTP, loopback only' : opts.clientCa ? 'HTTPS, client certificates verified' : 'HTTPS'}); data in ${opts.dataDir}`);
 
     return new Promise<number>((resolve) => {
