@@ -34,7 +34,6 @@ async function loadPlan(opts: RunOptions): Promise<{ plan: Plan; workDir: string
 }
 
 const command: Command = {
-  summary: 'Run integrations: the HL7 v2 HTTPS listener, the journal and the workflow engine',
   usage: RUN_USAGE,
   async run(args) {
     let opts: RunOptions;
