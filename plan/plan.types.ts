@@ -108,6 +108,12 @@ export interface Plan {
    * Transform declarations (HL7 v2 → FHIR mappings), the std library's and the project's.
    */
   transforms?: Transform[];
+  /**
+   * The add-on modules' settings by module name: what the module's declarations lowered to (its spec gives the shape). Absent when the plan uses none.
+   */
+  modules?: {
+    [k: string]: {};
+  };
 }
 /**
  * This interface was referenced by `Plan`'s JSON-Schema

@@ -1,10 +1,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parseArgs } from 'node:util';
-import type { Command } from '../command.ts';
+import { defineCommand } from '../command.ts';
 import { compileSources, findHdcFiles, displayPath } from '../../compiler/api.ts';
 import { TransformRunner } from '../../runtime/transforms/run-transform.ts';
-import { convertMessage, ConvertError } from '../../runtime/transforms/convert-message.ts';
+import { convertMessage } from '../../runtime/transforms/convert-message.ts';
 import { renderDiagnostics, summaryLine } from '../diagnostic-report.ts';
 
 /** Compiles the std HL7 v2 → FHIR library with the project's .hdc files (its transforms and overrides). */
@@ -20,9 +19,7 @@ export function compileConverter(projectPaths: string[]): { runner?: TransformRu
   return { runner: TransformRunner.forPlan(result.plan), errors: '' };
 }
 
-const command: Command = {
-  summary: 'Convert HL7 v2 messages to FHIR R4 Bundles with transforms (the std library by default)',
-  usage: `Usage: hdc convert MESSAGE.hl7… [--transform NAME] [--project DIR] [-o DIR] [--timezone ZONE]
+const usage = `Usage: hdc convert MESSAGE.hl7… [--transform NAME] [--project DIR] [-o DIR] [--timezone ZONE]
 
 Converts each message with an entry transform and prints the result as JSON (one Bundle per
 message; several messages print a JSON array). Without --transform, the transform is picked by
@@ -33,16 +30,18 @@ Options:
   --transform NAME   The transform to run (a project's, or the library's: std.ORU_R01).
   --project DIR      .hdc files or folders whose transforms and overrides are used (default: none).
   -o, --out DIR      Write one file per message, DIR/<message file name>.json, instead of printing.
-  --timezone ZONE    IANA zone of HL7 times without an offset (default UTC).`,
-  async run(args) {
-    const { values, positionals } = parseArgs({
-      args, allowPositionals: true,
-      options: { transform: { type: 'string' }, project: { type: 'string', multiple: true }, out: { type: 'string', short: 'o' }, timezone: { type: 'string' } },
-    });
-    if (!positionals.length) {
-      console.error(`hdc convert: name at least one message file\n\n${this.usage}`);
-      return 2;
-    }
+  --timezone ZONE    IANA zone of HL7 times without an offset (default UTC).
+
+Exit status: 0 when every message converted, 1 when one did not (or the project has errors),
+2 on a usage error.`;
+
+export default defineCommand({
+  name: 'convert',
+  usage,
+  options: { transform: { type: 'string' }, project: { type: 'string', multiple: true }, out: { type: 'string', short: 'o' }, timezone: { type: 'string' } },
+  minPositionals: 1,
+  async run(parsed) {
+    const { values, positionals } = parsed;
     const { runner, errors } = compileConverter(values.project ?? []);
     if (!runner) {
       console.error(errors);
@@ -66,14 +65,11 @@ Options:
           writeFileSync(join(values.out, basename(file).replace(/\.[^.]*$/, '') + '.json'), JSON.stringify(value, null, 2) + '\n');
         } else outputs.push(value);
       } catch (e) {
-        if (!(e instanceof ConvertError) && !(e instanceof Error)) throw e;
         console.error(`hdc convert: ${file}: ${(e as Error).message}`);
         failed++;
       }
     }
-    if (!values.out && outputs.length) process.stdout.write(JSON.stringify(outputs.length === 1 && positionals.length === 1 ? outputs[0] : outputs, null, 2) + '\n');
+    if (!values.out && outputs.length) process.stdout.write(JSON.stringify(positionals.length === 1 ? outputs[0] : outputs, null, 2) + '\n');
     return failed ? 1 : 0;
   },
-};
-
-export default command;
+});
