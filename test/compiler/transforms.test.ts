@@ -102,6 +102,18 @@ transform mine extends base { active: true, birthDate: date(PID-7) }
   assert.is(errors('transform mine extends nope { active: true }\n')[0]!.code, 'HDC8007');
 });
 
+test('go-to-definition data: calls and extends refer to the library\'s declarations in std/', () => {
+  const src = 'import "std/hl7v2-fhir"\ntransform mine extends std.patient { active: true }\ntransform b(msg: message) -> Bundle = std.ADT_A01(msg)\n';
+  const { project } = compile(src);
+  const refs = project.symbols.references.filter((r) => r.file === 't.hdc');
+  const ext = refs.find((r) => r.name === 'std.patient')!;
+  assert.match(ext.target.file, /std\/hl7v2-fhir\/patient\.hdc$/);
+  assert.is(ext.target.kind, 'transform');
+  const call = refs.find((r) => r.name === 'std.ADT_A01')!;
+  assert.match(call.target.file, /std\/hl7v2-fhir\/messages\.hdc$/);
+  assert.equal([call.range.start.line, call.range.start.col], [3, 39]);
+});
+
 test('workflows call transforms over values', () => {
   const { plan, diagnostics } = compile(`
 transform obs(code: value) -> Observation { status: "final", code: { text: code } }
