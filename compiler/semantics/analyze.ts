@@ -217,7 +217,7 @@ function lowerApi(d: A.ApiDecl, file: string, r: Reporter, src: (r: A.Range) => 
   else if (validate) api.validate = S.settingString([validate]) as P.Api['validate'];
   const authSetting = s.get('auth')?.[0];
   if (authSetting && authSetting.values[0]?.kind === 'name') {
-    const id = { name: authSetting.values[0].name, range: authSetting.values[0].range };
+    const id: A.Ident = { kind: 'ident', name: authSetting.values[0].name, range: authSetting.values[0].range };
     refAuth(id);
     api.auth = id.name;
   }

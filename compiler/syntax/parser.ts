@@ -27,12 +27,12 @@ export function parse(text: string, file: string): ParseResult {
     });
   }
   const comments: A.Comment[] = (lexed.groups.comments ?? []).map((t: IToken) => ({
-    text: t.image, block: t.tokenType === T.BlockComment, range: tokenRange(t),
+    kind: 'comment', text: t.image, block: t.tokenType === T.BlockComment, range: tokenRange(t),
   }));
   const decls = p.parseFile();
   const end = positionAt(text, text.length);
   return {
-    ast: { file, text, decls, comments, range: { start: { line: 1, col: 1, offset: 0 }, end } },
+    ast: { kind: 'source', file, text, decls, comments, range: { start: { line: 1, col: 1, offset: 0 }, end } },
     diagnostics: p.diagnostics,
   };
 }
@@ -98,7 +98,7 @@ class Parser {
     const t = this.peek();
     if (!isName(t)) this.fail(what, hint);
     this.next();
-    return { name: t!.image, range: tokenRange(t!) };
+    return { kind: 'ident', name: t!.image, range: tokenRange(t!) };
   }
   private isKw(word: T.Keyword, k = 0): boolean { return this.is(K[word], k); }
 
@@ -349,7 +349,7 @@ class Parser {
       while (this.eat(T.Comma));
       this.expect(T.RBracket, '"]"', 'Close the list with ].');
     } else this.fail('==, != or in', 'Write: match MSH-4.1 == "LABCORP".');
-    return { path, op, values, range: span(tokenRange(kw), this.prevEnd()) };
+    return { kind: 'match', path, op, values, range: span(tokenRange(kw), this.prevEnd()) };
   }
 
   private route(): A.RouteDecl {
@@ -362,7 +362,7 @@ class Parser {
     } while (this.eat(T.Comma));
     this.expect(K.run, '"run"', 'Write: on ADT^A01 run WORKFLOW');
     const workflow = this.name('a workflow name');
-    return { types, workflow, range: span(tokenRange(kw), workflow.range) };
+    return { kind: 'route', types, workflow, range: span(tokenRange(kw), workflow.range) };
   }
 
   private fieldDecl(): A.FieldDecl {
@@ -372,11 +372,11 @@ class Parser {
       this.next();
       const seg = this.name('a segment', 'Write: results = each OBX { value = OBX-5 }');
       const b = this.block('group', () => this.fieldDecl(), isName);
-      return { name, each: seg, fields: b.items, range: span(name.range, b.range) };
+      return { kind: 'field', name, each: seg, fields: b.items, range: span(name.range, b.range) };
     }
     if (!this.is(T.Hl7PathToken)) this.fail('an HL7 path', 'A field maps an HL7 path: PID-5.1, PID-3[*] where .4.1 == "ACME" -> .1, PID-7 as date.');
     const path = this.hl7Path();
-    const f: A.FieldDecl = { name, path, range: name.range };
+    const f: A.FieldDecl = { kind: 'field', name, path, range: name.range };
     if (this.eat(K.where)) f.where = this.expr();
     if (this.eat(T.Arrow)) {
       if (isName(this.peek())) f.map = this.name('a value map');
@@ -408,7 +408,7 @@ class Parser {
       const key = this.string('an input value in quotes', 'Each line maps an input to an output: "F": "female"');
       this.expect(T.Colon, '":"', `Write: ${key.raw}: "output"`);
       const value = this.string('the output value in quotes', `Write: ${key.raw}: "output"`);
-      return { key, value, range: span(key.range, value.range) };
+      return { kind: 'map_entry' as const, key, value, range: span(key.range, value.range) };
     }, (t) => t.tokenType === T.StringLiteral || t.tokenType === K.else);
     d.entries = b.items;
     d.range = span(tokenRange(kw), b.range);
@@ -602,12 +602,12 @@ class Parser {
   private responseDecl(): A.ResponseDecl {
     const kw = this.next();
     const b = this.block('response block', () => this.responseField(), isName);
-    return { fields: b.items, range: span(tokenRange(kw), b.range) };
+    return { kind: 'response', fields: b.items, range: span(tokenRange(kw), b.range) };
   }
   private responseField(): A.ResponseFieldDecl {
     const name = this.name('a field name', 'Write: total = data.count as number');
     this.expect(T.Equals, '"="', `Write: ${name.name} = data.${name.name}`);
-    const f: A.ResponseFieldDecl = { name, path: { kind: 'error', range: this.here() }, range: name.range };
+    const f: A.ResponseFieldDecl = { kind: 'response_field', name, path: { kind: 'error', range: this.here() }, range: name.range };
     if (this.isKw('each')) {
       this.next();
       f.each = true;
@@ -647,7 +647,7 @@ class Parser {
   private loginDecl(): A.LoginDecl {
     const kw = this.next();
     const method = this.name('a login method', 'One of oidc, ldap, users, postgres.');
-    const d: A.LoginDecl = { method, settings: [], range: span(tokenRange(kw), method.range) };
+    const d: A.LoginDecl = { kind: 'login', method, settings: [], range: span(tokenRange(kw), method.range) };
     if (this.is(T.LBrace)) {
       const b = this.block('login block', () => {
         if (this.eat(K.require)) d.require = this.expr();
@@ -662,7 +662,7 @@ class Parser {
 
   private redirectDecl(): A.RedirectDecl {
     const kw = this.next();
-    const d: A.RedirectDecl = { rules: [], range: tokenRange(kw) };
+    const d: A.RedirectDecl = { kind: 'redirect', rules: [], range: tokenRange(kw) };
     const b = this.block('redirect block', () => {
       const t = this.peek()!;
       if (this.eat(K.when)) {
@@ -682,7 +682,7 @@ class Parser {
     this.expect(K.to, '"to"', 'Write: to "https://forms.example.org/page"');
     const to = this.string('a target URL', 'Targets are literal https URLs (no expressions: no open redirects).');
     const w = this.eat(K.with) ? this.objectExpr() : undefined;
-    return { to, with: w, range: span(start, this.prevEnd()) };
+    return { kind: 'redirect_rule', to, with: w, range: span(start, this.prevEnd()) };
   }
 
   // ---- tests ----
@@ -810,7 +810,7 @@ class Parser {
         return { kind: 'binary', op, left, right, range: span(left.range, right.range) };
       }
     }
-    return { kind: 'call', callee: { name: 'exists', range: left.range }, args: [left], range: left.range };
+    return { kind: 'call', callee: { kind: 'ident', name: 'exists', range: left.range }, args: [left], range: left.range };
   }
 
   // ---- expressions ----
@@ -920,7 +920,7 @@ class Parser {
             const args: A.Expr[] = [];
             if (!this.is(T.RParen)) do args.push(this.expr()); while (this.eat(T.Comma));
             const close = this.expect(T.RParen, '")"', `Close the call to ${t!.image}( with ).`);
-            return { kind: 'call', callee: { name: t!.image, range: r }, args, range: span(r, tokenRange(close)) };
+            return { kind: 'call', callee: { kind: 'ident', name: t!.image, range: r }, args, range: span(r, tokenRange(close)) };
           }
           return { kind: 'ref', name: t!.image, range: r };
         }
