@@ -159,7 +159,7 @@ export function readSettings(settings: Setting[], spec: SettingsSpec, what: stri
       continue;
     }
     if (checkSettingValue(s, sp, r)) byKey.set(key, [...(byKey.get(key) ?? []), s]);
-    if (s.block && !sp.block) r.error('HDC2007', s.range, `"${key}" takes no { … } block`, 'Remove the block.');
+    if (s.block && !sp.block) r.error('HDC2040', s.range, `"${key}" takes no { … } block`, 'Remove the block.');
     if (s.block && sp.block) readSettings(s.block, sp.block, `${key} block`, r, s.range);
   }
   for (const [key, sp] of Object.entries(spec)) {
@@ -172,7 +172,7 @@ function checkSettingValue(s: Setting, sp: SettingSpec, r: Reporter): boolean {
   const v = s.values;
   const bad = (detail = sp.doc): false => {
     const expected = sp.kind === 'enum' ? `one of ${sp.options!.join(', ')}` : atomKinds[sp.kind];
-    r.error('HDC2007', v[0]?.range ?? s.key.range, `"${s.key.name}" takes ${expected}`, detail);
+    r.error('HDC2041', v[0]?.range ?? s.key.range, `"${s.key.name}" takes ${expected}`, detail);
     return false;
   };
   const isValue = (a: Atom) => a.kind === 'string' || a.kind === 'env' || a.kind === 'file';
@@ -190,7 +190,7 @@ function checkSettingValue(s: Setting, sp: SettingSpec, r: Reporter): boolean {
       const text = first?.kind === 'name' ? first.name : undefined;
       if (!text || !sp.options!.includes(text)) {
         const near = text ? closest(text, sp.options!, 1) : [];
-        r.error('HDC2007', first?.range ?? s.key.range, `"${s.key.name}" takes one of ${sp.options!.join(', ')}`, sp.doc,
+        r.error('HDC2042', first?.range ?? s.key.range, `"${s.key.name}" takes one of ${sp.options!.join(', ')}`, sp.doc,
           first ? near.map((n) => ({ replacement: n, range: first.range })) : []);
         return false;
       }
@@ -206,7 +206,7 @@ function checkSettingValue(s: Setting, sp: SettingSpec, r: Reporter): boolean {
       if (wrong) {
         const text = wrong.kind === 'name' ? wrong.name : wrong.kind === 'string' ? wrong.value : '';
         const fix = /^[A-Za-z][A-Za-z0-9]{2}$/.test(text) ? [{ replacement: text.toUpperCase(), range: wrong.range }] : [];
-        r.error('HDC2007', wrong.range, `"${s.key.name}" takes segments and HL7 paths like PID, PID-3`,
+        r.error('HDC2041', wrong.range, `"${s.key.name}" takes segments and HL7 paths like PID, PID-3`,
           'Write segment IDs (3 characters, A-Z then A-Z or 0-9) and HL7 paths without quotes: require PID, PID-3, OBR-4.1', fix);
         return false;
       }

@@ -19,7 +19,16 @@ export interface SourceFile {
   range: Range;
 }
 
-export type Decl = ImportDecl | AuthDecl | ApiDecl | SenderDecl | WorkflowDecl | LaunchDecl | TestDecl | MapDecl;
+export type Decl = ImportDecl | AuthDecl | ApiDecl | SenderDecl | WorkflowDecl | LaunchDecl | TestDecl | MapDecl | ModuleDecl;
+
+/** `KEYWORD [NAME] [from NAME] { settings }`: a declaration a module adds (compiler/specs/module-spec.ts). */
+export interface ModuleDecl extends Node {
+  kind: 'module';
+  keyword: Ident;
+  name?: Ident;
+  from?: Ident;
+  settings: Setting[];
+}
 
 /** `map NAME [to "code system"] { "F": "female", …, else: "unknown" }`: a value map. */
 export interface MapDecl extends Node {

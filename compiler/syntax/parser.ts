@@ -7,10 +7,13 @@ import * as T from './tokens.ts';
 import type * as A from './ast.ts';
 import type { Diagnostic } from '../diagnostics.ts';
 import { parseHl7Path } from './hl7-path.ts';
+import { moduleDeclaration } from '../specs/module-spec.ts';
 
 const K = T.Keywords;
 const nameTypes = new Set<TokenType>([T.Identifier, ...Object.values(K)]);
 const isName = (t: IToken | undefined): boolean => !!t && nameTypes.has(t.tokenType);
+/** A plain name that starts a module's declaration (registered by the module's spec). */
+const isModuleKeyword = (t: IToken | undefined): boolean => !!t && t.tokenType === T.Identifier && moduleDeclaration(t.image) !== undefined;
 
 export interface ParseResult { ast: A.SourceFile; diagnostics: Diagnostic[] }
 
@@ -148,7 +151,7 @@ class Parser {
   // ---- file ----
   parseFile(): A.Decl[] {
     const decls: A.Decl[] = [];
-    const startsDecl = (t: IToken) => [K.import, K.auth, K.api, K.sender, K.workflow, K.smart, K.test, K.map].includes(t.tokenType);
+    const startsDecl = (t: IToken) => [K.import, K.auth, K.api, K.sender, K.workflow, K.smart, K.test, K.map].includes(t.tokenType) || isModuleKeyword(t);
     while (this.pos < this.tokens.length) {
       const before = this.pos;
       try {
@@ -178,6 +181,7 @@ class Parser {
       case K.test: return this.testDecl();
       case K.map: return this.mapDecl();
       default:
+        if (isModuleKeyword(t)) return this.moduleDecl();
         return this.fail('a declaration', 'A file holds import, auth, api, sender, workflow, smart launch, map and test blocks.');
     }
   }
@@ -290,6 +294,24 @@ class Parser {
       end = b.range;
     }
     return { kind: 'setting', key, values, block, range: span(key.range, end) };
+  }
+
+  /** `KEYWORD [NAME] [from NAME] { settings }`: a module's declaration, read with the generic setting parser. */
+  private moduleDecl(): A.ModuleDecl {
+    const kw = this.next();
+    const keyword: A.Ident = { kind: 'ident', name: kw.image, range: tokenRange(kw) };
+    const spec = moduleDeclaration(kw.image)!.declaration;
+    const usage = `Write: ${kw.image}${spec.name === 'none' ? '' : ' NAME'}${spec.from ? ` from ${spec.from.toUpperCase()}` : ''} { … }`;
+    const d: A.ModuleDecl = { kind: 'module', keyword, settings: [], range: keyword.range };
+    if (spec.name === 'required' || (spec.name === 'optional' && isName(this.peek()) && this.peek()!.image !== 'from')) d.name = this.name(`the ${kw.image} name`, usage);
+    if (this.peek()?.image === 'from' && spec.from) {
+      this.next();
+      d.from = this.name(`the ${spec.from} it reads from`, usage);
+    }
+    const b = this.block(`${kw.image} block`, () => this.setting(), isName);
+    d.settings = b.items;
+    d.range = span(keyword.range, b.range);
+    return d;
   }
 
   private authDecl(): A.AuthDecl {

@@ -32,6 +32,7 @@ export function children(n: AnyNode): AnyNode[] {
     case 'star': case 'hl7path': case 'error': case 'literal': case 'ref': case 'rel': case 'string':
       if (n.kind === 'import') add(n.path);
       break;
+    case 'module': add(n.keyword, n.name, n.from, n.settings); break;
     case 'map': add(n.name, n.system, n.entries, n.else); break;
     case 'map_entry': add(n.key, n.value); break;
     case 'setting': add(n.key, n.values, n.block); break;
