@@ -44,7 +44,7 @@ export function completion(ctx: ServerContext, params: CompletionParams): Comple
   const doc = ctx.document(params.textDocument.uri);
   if (!doc) return null;
   const path = uriToPath(params.textDocument.uri);
-  const { analysis, file } = ctx.analyzer.forFileWhileTyping(path);
+  const { analysis, file } = ctx.analyzer.resolvedFor(path);
   const text = doc.getText();
   const offset = doc.offsetAt(params.position);
   const cur = cursorContext(file, text, offset);
