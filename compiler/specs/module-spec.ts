@@ -4,7 +4,7 @@
 // `plan.modules[module][NAME or KEYWORD]`. A module's `spec.ts` exports one ModuleSpec; the
 // compiler, completion, hover, the TextMate grammar and the docs read it through this registry,
 // so no module-specific code lives in the compiler or the language server.
-import type { SettingsSpec } from '../semantics/settings.ts';
+import type { SettingsSpec } from './settings.ts';
 import type { SymbolKind } from '../semantics/symbols.ts';
 
 export interface ModuleDeclarationSpec {

@@ -7,7 +7,11 @@ import * as T from './tokens.ts';
 import type * as A from './ast.ts';
 import type { Diagnostic } from '../diagnostics.ts';
 import { parseHl7Path } from './hl7-path.ts';
-import { moduleDeclaration } from '../specs/module-spec.ts';
+import { moduleDeclaration, moduleSpecs } from '../specs/module-spec.ts';
+import { statements } from '../specs/statements.ts';
+
+/** The words a file's declarations start with, for the parser's "expected" message. */
+const declarationWords = () => [...statements.filter((x) => x.in === 'file').map((x) => x.keyword), ...moduleSpecs().flatMap((m) => m.declarations.map((d) => d.keyword))];
 
 const K = T.Keywords;
 const nameTypes = new Set<TokenType>([T.Identifier, ...Object.values(K)]);
@@ -182,7 +186,7 @@ class Parser {
       case K.map: return this.mapDecl();
       default:
         if (isModuleKeyword(t)) return this.moduleDecl();
-        return this.fail('a declaration', 'A file holds import, auth, api, sender, workflow, smart launch, map and test blocks.');
+        return this.fail('a declaration', `A file holds ${declarationWords().join(', ').replace(/, ([^,]+)$/, ' and $1')} blocks.`);
     }
   }
 

@@ -14,6 +14,7 @@ import { builtinDoc } from '../../compiler/semantics/lower-expr.ts';
 import * as S from '../../compiler/semantics/settings.ts';
 import type { Declaration } from '../../compiler/semantics/symbols.ts';
 import { nodesAt, walk, type AnyNode } from '../../compiler/syntax/visit.ts';
+import { moduleDeclaration } from '../../compiler/specs/module-spec.ts';
 import { DEFAULT_HL7_VERSION } from '../completion-sources.ts';
 import { toLspRange, touches } from '../ranges.ts';
 import { symbolAt } from '../symbol-at.ts';
@@ -182,6 +183,7 @@ function settingDoc(ancestors: AnyNode[], key: string): string | undefined {
     case 'api': spec = S.apiSpec; break;
     case 'sender': spec = S.senderSpec; break;
     case 'workflow': spec = S.workflowSpec; break;
+    case 'module': spec = moduleDeclaration(decl.keyword.name)?.declaration.settings; break;
     case 'launch': {
       const login = ancestors.find((n): n is A.LoginDecl => n.kind === 'login');
       spec = login ? S.loginSpecs[login.method.name] : S.launchSpec;

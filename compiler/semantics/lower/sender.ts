@@ -10,6 +10,7 @@ import { closest } from '../../dictionaries/closest.ts';
 import { checkHl7Path, resolveHl7Version, unknownHl7VersionMessage, messageTypeStatus, triggerStatus, suggestMessageTypes, suggestTriggers } from '../../dictionaries/hl7.ts';
 import { isTimeZone, timeZoneNames } from '../time-zones.ts';
 import { resolveValueMap } from '../value-maps.ts';
+import { conversions as conversionDocs } from '../../specs/enumerations.ts';
 
 
 // ---- sender ------------------------------------------------------------------------------------
@@ -114,7 +115,7 @@ export function lowerSender(d: A.SenderDecl, file: string, r: Reporter, src: (r:
     }
     if (f.select) m.select = f.select.components as P.FieldMapping['select'];
     // `where` picks the first matching repetition; `as list` keeps every match.
-    const conversions = ['string', 'number', 'date', 'datetime', 'raw', 'list'];
+    const conversions = Object.keys(conversionDocs);
     let many = list && (!f.where || f.as?.name === 'list');
     let type: P.ValueType = many ? 'list' : 'string';
     if (f.as) {
