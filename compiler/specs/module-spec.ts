@@ -6,6 +6,7 @@
 // so no module-specific code lives in the compiler or the language server.
 import type { SettingsSpec } from './settings.ts';
 import type { SymbolKind } from '../semantics/symbols.ts';
+import { installedModuleSpecs } from '../../modules/specs.ts';
 
 export interface ModuleDeclarationSpec {
   /** The word that starts the block (a plain name, not reserved elsewhere). */
@@ -59,3 +60,5 @@ export function moduleDeclaration(keyword: string): { module: ModuleSpec; declar
 export function moduleSpecs(): ModuleSpec[] {
   return [...specs.values()];
 }
+
+for (const spec of installedModuleSpecs) registerModuleSpec(spec);
