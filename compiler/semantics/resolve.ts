@@ -71,7 +71,15 @@ export function resolveNames(files: A.SourceFile[], diagnostics: Diagnostic[], o
     apiFormats.set(d.name.name, (format && S.settingString([format])) ?? 'json');
   }
   const senders = files.flatMap((f) => f.decls.filter((d): d is A.SenderDecl => d.kind === 'sender').map((d) => ({ d, file: f.file })));
-  const routedBy = (workflow: string) => senders.filter((s) => s.d.routes.some((rt) => rt.workflow.name === workflow));
+  const routes = new Map<string, SenderAt[]>();
+  for (const s of senders) {
+    for (const name of new Set(s.d.routes.map((rt) => rt.workflow.name))) {
+      const list = routes.get(name);
+      if (list) list.push(s);
+      else routes.set(name, [s]);
+    }
+  }
+  const routedBy = (workflow: string) => routes.get(workflow) ?? [];
 
   // Value maps first: senders and workflows copy them where they are used.
   for (const f of files) for (const d of f.decls) if (d.kind === 'map') lowerValueMap(d, root.for(f.file), symbols, (range) => srcOf(f.file, range));

@@ -17,7 +17,7 @@ type Child = AnyNode | undefined | 'message' | Child[];
 const isTestSend = (n: A.SendStmt | A.TestSend): n is A.TestSend => 'sender' in n;
 const isTestLaunch = (n: A.LaunchDecl | A.TestLaunch): n is A.TestLaunch => !('name' in n);
 
-/** The direct children of a node, in source order. */
+/** The direct children of a node (in the order its fields are written, which is mostly source order). */
 export function children(n: AnyNode): AnyNode[] {
   const out: AnyNode[] = [];
   const add = (...cs: Child[]) => {
@@ -78,15 +78,24 @@ export function children(n: AnyNode): AnyNode[] {
     case 'secret': add(n.value); break;
     default: { const never: never = n; throw new Error(`no children known for ${(never as AnyNode).kind}`); }
   }
-  // Optional parts are listed in declaration order; sort so callers see source order.
-  return out.length > 1 ? out.sort((a, b) => a.range.start.offset - b.range.start.offset) : out;
+  return out;
 }
 
-/** Calls visit for every node under root (root excluded), parents before children; ancestors is the path from root. */
-export function walk(root: A.SourceFile | AnyNode, visit: (node: AnyNode, ancestors: readonly AnyNode[]) => void): void {
+/** Expression and value kinds: nodes below a statement or a setting. */
+export const expressionKinds: ReadonlySet<NodeKind> = new Set<NodeKind>([
+  'literal', 'template', 'ref', 'member', 'index', 'call', 'binary', 'unary', 'object', 'array', 'rel', 'secret',
+  'string', 'number', 'duration', 'name', 'msgtype', 'star', 'hl7path', 'env', 'file',
+]);
+
+/**
+ * Calls visit for every node under root (root excluded), parents before children; ancestors is the
+ * path from root. `into`, when given, says whether to go below a node.
+ */
+export function walk(root: A.SourceFile | AnyNode, visit: (node: AnyNode, ancestors: readonly AnyNode[]) => void, into?: (node: AnyNode) => boolean): void {
   const ancestors: AnyNode[] = [];
   const descend = (n: AnyNode): void => {
     visit(n, ancestors);
+    if (into && !into(n)) return;
     ancestors.push(n);
     for (const c of children(n)) descend(c);
     ancestors.pop();

@@ -2,7 +2,7 @@
 // lowers anything. They run after resolution, over every node of every file, in the Checked
 // stage. Lowering (lower/) keeps only the checks that need what it computes (types, the plan).
 import type * as A from '../../syntax/ast.ts';
-import { walk, type AnyNode, type NodeKind, type NodeOfKind } from '../../syntax/visit.ts';
+import { expressionKinds, walk, type AnyNode, type NodeKind, type NodeOfKind } from '../../syntax/visit.ts';
 import type { Reporter } from '../reporter.ts';
 import type { SymbolTable } from '../symbols.ts';
 import type { ResolvedNames } from '../resolve.ts';
@@ -31,9 +31,16 @@ export function mergeChecks(...registries: CheckRegistry[]): CheckRegistry {
   return out as CheckRegistry;
 }
 
+/** Kinds whose subtrees hold only expressions, values, names and settings. */
+const leafKinds: ReadonlySet<NodeKind> = new Set<NodeKind>([...expressionKinds, 'ident', 'setting', 'map_entry', 'response', 'response_field']);
+
 export const checks: CheckRegistry = mergeChecks(workflowChecks, senderChecks, statementChecks, testChecks);
 
 export function runChecks(files: A.SourceFile[], context: { root: Reporter; symbols: SymbolTable; names: ResolvedNames }, registry: CheckRegistry = checks): void {
+  // Expressions, names and settings are most of a tree and hold no statements: go below them only
+  // when some check reads such nodes.
+  const readsLeaves = Object.keys(registry).some((k) => leafKinds.has(k as NodeKind));
+  const into = readsLeaves ? undefined : (n: AnyNode) => !leafKinds.has(n.kind);
   for (const f of files) {
     const r = context.root.for(f.file);
     walk(f, (node, ancestors) => {
@@ -41,6 +48,6 @@ export function runChecks(files: A.SourceFile[], context: { root: Reporter; symb
       if (!list) return;
       const ctx: CheckContext = { r, file: f.file, symbols: context.symbols, names: context.names, ancestors };
       for (const check of list) check(node as NodeOfKind<NodeKind>, ctx);
-    });
+    }, into);
   }
 }
