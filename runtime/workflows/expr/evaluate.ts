@@ -140,7 +140,7 @@ export function evaluate(expr: Node, scope: Scope): unknown {
     return out;
   }
   if (expr.call !== undefined) {
-    const fn = functions[expr.call];
+    const fn = (functions as Partial<Record<string, (args: unknown[]) => unknown>>)[expr.call];
     if (!fn) return null;
     try {
       const args = (expr.args ?? []).map((a) => evaluate(a, scope));
