@@ -30,12 +30,15 @@ export function transformHl7Version(d: A.TransformDecl, symbols: SymbolTable, r:
   return DEFAULT_TRANSFORM_HL7_VERSION;
 }
 
-/** Reports what the dictionary of `version` says about `path` (read at `node`). */
-export function checkTransformHl7Path(version: string, path: Hl7Path, node: object, range: A.Range, r: Reporter, file: string): void {
+/**
+ * Reports what the dictionary of `version` says about `path` (read at `node`). `viaVariable`: read
+ * through a parameter or loop variable whose segment was checked where it was declared.
+ */
+export function checkTransformHl7Path(version: string, path: Hl7Path, node: object, range: A.Range, r: Reporter, file: string, viaVariable = false): void {
   if (checked.has(node)) return;
   checked.add(node);
   const c = checkHl7Path(version, path);
-  if (c.ok || c.part === 'version') return;
+  if (c.ok || c.part === 'version' || (viaVariable && c.part === 'segment')) return;
   // The library reads some v2.8 fields the bundled 2.7.1 lacks, and repetitions senders send
   // although the standard has none: on purpose, so those warnings are not its users' business.
   if (c.warning && isStdFile(file)) return;

@@ -419,7 +419,7 @@ function lowerChain(e: A.RefExpr | A.MemberExpr | A.IndexExpr, ctx: ExprContext,
     if (i < nums.length) { if (typeof nums[i] !== 'number') return bad('subcomponents are numbers'); read.subcomponent = nums[i++] as number; }
     if (i < nums.length) return bad('an HL7 read stops at a subcomponent');
     const text = `${h.segment}-${read.field}${read.rep !== undefined ? `[${read.rep}]` : ''}${read.component !== undefined ? `.${read.component}` : ''}${read.subcomponent !== undefined ? `.${read.subcomponent}` : ''}`;
-    checkTransformHl7Path(scope.version, { text, segment: h.segment, field: read.field, fieldRep: read.rep, component: read.component, subcomponent: read.subcomponent }, e, e.range, ctx.r, ctx.file);
+    checkTransformHl7Path(scope.version, { text, segment: h.segment, field: read.field, fieldRep: read.rep, component: read.component, subcomponent: read.subcomponent }, e, e.range, ctx.r, ctx.file, true);
     const keep = struct && read.subcomponent === undefined;
     if (keep) read.struct = true;
     return { expr: { hl7: read, args: [base], src }, type: read.rep === '*' ? 'list' : 'any', hl7: keep ? { kind: 'composite', type: '' } : undefined };
