@@ -34,7 +34,7 @@ export function transformHl7Version(d: A.TransformDecl, symbols: SymbolTable, r:
  * Reports what the dictionary of `version` says about `path` (read at `node`). `viaVariable`: read
  * through a parameter or loop variable whose segment was checked where it was declared.
  */
-export function checkTransformHl7Path(version: string, path: Hl7Path, node: object, range: A.Range, r: Reporter, file: string, viaVariable = false): void {
+export function checkTransformHl7Path(version: string, path: Hl7Path, node: object, range: A.Range, r: Reporter, file: string, viaVariable = false, quickFix = !viaVariable): void {
   if (checked.has(node)) return;
   checked.add(node);
   const c = checkHl7Path(version, path);
@@ -44,5 +44,10 @@ export function checkTransformHl7Path(version: string, path: Hl7Path, node: obje
   if (c.warning && isStdFile(file)) return;
   const code = c.part === 'segment' ? 'HDC8011' : c.part === 'field' ? 'HDC8012' : 'HDC8013';
   const detail = c.suggestions.length ? `Did you mean ${c.suggestions.join(', or ')}?` : `Check the path against HL7 v${version}.`;
-  r.report(c.warning ? 'warning' : 'error', code, range, c.message.replace(/; did you mean .*$/, ''), detail);
+  // Quick fixes for a path as written (PID-99 → PID-9, keeping what follows the corrected part);
+  // a read through a variable (obx.5) or a quoted segment ID (children) is not one, so gets none.
+  const written = path.text;
+  const rest = c.part === 'field' ? written.replace(/^[A-Z0-9]{3}(\[[^\]]*\])?-\d+/, '') : c.part === 'segment' ? written.slice(3) : '';
+  const suggestions = !quickFix ? [] : c.replacements.map((text) => ({ replacement: text + rest, range }));
+  r.report(c.warning ? 'warning' : 'error', code, range, c.message.replace(/; did you mean .*$/, ''), detail, suggestions);
 }

@@ -323,7 +323,7 @@ function lowerChildren(e: A.CallExpr, ctx: ExprContext): Lowered {
     ctx.r.error('HDC2010', e.range, 'children() takes a segment and a segment ID', 'Write: children(obr, "OBX"): the OBX segments after obr, up to the next OBR.');
     return { expr: { lit: null, src }, type: 'list' };
   }
-  if (ctx.transform) checkTransformHl7Path(ctx.transform.version, { text: id, segment: id }, seg, seg.range, ctx.r, ctx.file);
+  if (ctx.transform) checkTransformHl7Path(ctx.transform.version, { text: id, segment: id }, seg, seg.range, ctx.r, ctx.file, false, false);
   const base = lowerTransformArg(e.args[0]!, ctx, true);
   if (base.hl7 && base.hl7.kind !== 'segment') {
     ctx.r.error('HDC8006', e.args[0]!.range, 'children() reads after a segment', 'Pass a segment parameter or a for variable over SEG[*].');

@@ -62,7 +62,8 @@ test('HL7 paths in bodies are checked against the transform\'s version: HDC8011â
   assert.is(field!.code, 'HDC8012');
   assert.match(field!.summary, /PID-99 does not exist in HL7 v2\.5\.1/);
   assert.equal(at(field!), [1, 68, 74]);
-  assert.match(field!.message ?? JSON.stringify(field), /PID-9 Patient Alias/);
+  assert.match(field!.detail, /PID-9 Patient Alias/);
+  assert.equal(field!.suggestions?.[0]?.replacement, 'PID-9');
   const [comp] = errors('transform p(pid: PID) -> Patient version "2.5.1" { gender: pid.8.7 }\n');
   assert.is(comp!.code, 'HDC8013');
   // Overrides inherit the base's version; segments in for loops and children() are checked too.
