@@ -17,7 +17,7 @@ import {
   ackCodeFor, buildAck, decodeBody, Hl7CharsetError, Hl7ParseError, isAck, parseMessage, splitBatch,
   type AckErrorLocation, type AckOutcome, type Hl7Header, type Hl7Message,
 } from './hl7/index.ts';
-import type { Journal } from '../journal/group-commit.ts';
+import type { JournalStore } from '../store/journal-store.ts';
 import type { JournalEntry, JournalResult } from '../journal/journal-writer.ts';
 import type { RunEvents, FinishedEvent } from '../journal/run-events.ts';
 import type { RunInput } from '../journal/journal-schema.ts';
@@ -41,7 +41,7 @@ export type FieldMapper = (msg: Hl7Message, fields: FieldMapping[], sender: { ti
 export type OrderKeyFor = (workflow: Workflow, fields: Record<string, unknown>, message: Record<string, unknown>) => string | null;
 
 export interface Hl7EndpointDeps {
-  journal: Journal;
+  journal: JournalStore;
   events: RunEvents;
   log: Logger;
   logPhi: boolean;

@@ -1,0 +1,284 @@
+// The journal in PostgreSQL, shared by every runtime of a cluster. The durable-before-ACK rule
+// holds as with SQLite: record() resolves only after COMMIT returned on a connection with
+// synchronous_commit on, and entries from concurrent requests wait while the previous batch
+// commits and then go together (group commit: one WAL flush per batch, three statements per batch
+// whatever its size, the rows travelling as arrays).
+//
+// Resends are recognised by the unique resend key (sender, control ID, fingerprint), not by a read
+// before the write: when two runtimes receive the same message at the same moment, the second
+// INSERT waits on the first one's uncommitted row, inserts nothing once it committed, and reads
+// that row's ACK, so both answer once and the same way. Rows are inserted in key order so that two
+// batches with overlapping keys lock them in the same order and never deadlock.
+import type pg from 'pg';
+import type { JournalEntry, JournalResult } from '../../journal/journal-writer.ts';
+import type { JournalStats, JournalStore } from '../journal-store.ts';
+import type { Logger } from '../../platform/log/logger.ts';
+
+/** Where newly queued runs are announced (LISTEN in pg-engine.ts wakes the other runtimes). */
+export const RUNS_CHANNEL = 'hdc_runs';
+/** Advisory lock of the retention purge: one runtime at a time. */
+export const PURGE_LOCK = 0x6864630002;
+
+interface Waiter {
+  entries: JournalEntry[];
+  resolve: (r: JournalResult[]) => void;
+  reject: (e: Error) => void;
+}
+
+export interface PgJournalOptions {
+  pool: pg.Pool;
+  /** The definition hash of each workflow of this runtime's plan (rolling upgrades, see pg-schema.ts). */
+  workflowHashes: ReadonlyMap<string, string>;
+  maxBatch?: number;
+  log?: Logger;
+}
+
+const keyOf = (e: { sender: string; controlId: string; contentHash: string }) => `${e.sender}\u0000${e.controlId}\u0000${e.contentHash}`;
+
+export class PgJournal implements JournalStore {
+  private readonly queue: Waiter[] = [];
+  private inFlight = false;
+  private scheduled = false;
+  private closed = false;
+  private idle: (() => void)[] = [];
+  private up = true;
+  readonly stats: JournalStats = { batches: 0, entries: 0, largestBatch: 0 };
+  readonly thread = undefined;
+  private readonly pool: pg.Pool;
+  private readonly maxBatch: number;
+
+  constructor(private readonly opts: PgJournalOptions) {
+    this.pool = opts.pool;
+    this.maxBatch = opts.maxBatch ?? 1000;
+  }
+
+  get healthy(): boolean {
+    return this.up && !this.closed;
+  }
+
+  record(entries: JournalEntry[]): Promise<JournalResult[]> {
+    if (this.closed) return Promise.reject(new Error('journal is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ entries, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  async updateAck(messageId: number, ack: string, status: string): Promise<void> {
+    await this.pool.query('UPDATE messages SET ack = $1, status = $2 WHERE id = $3', [ack, status, messageId]);
+  }
+
+  /** Runs on one runtime at a time (an advisory lock); the others return 0. */
+  async purgeContent(cutoff: number, now = Date.now()): Promise<number> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const got = (await client.query<{ got: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS got', [PURGE_LOCK])).rows[0]!.got;
+      let total = 0;
+      if (got) {
+        total += (await client.query('UPDATE messages SET raw = NULL, content_purged_at = $1 WHERE received_at < $2 AND content_purged_at IS NULL', [now, cutoff])).rowCount ?? 0;
+        total += (await client.query(`UPDATE workflow_runs SET input = NULL WHERE created_at < $1 AND input IS NOT NULL AND status IN ('done','rejected')`, [cutoff])).rowCount ?? 0;
+      }
+      await client.query('COMMIT');
+      return total;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  private schedule(): void {
+    if (this.inFlight || this.scheduled || this.queue.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.inFlight || this.queue.length === 0) return;
+    this.inFlight = true;
+    const taken: Waiter[] = [];
+    let count = 0;
+    while (this.queue.length && (count === 0 || count + this.queue[0]!.entries.length <= this.maxBatch)) {
+      const w = this.queue.shift()!;
+      taken.push(w);
+      count += w.entries.length;
+    }
+    const all = taken.flatMap((w) => w.entries);
+    try {
+      const results = await this.writeBatch(all);
+      this.up = true;
+      this.stats.batches++;
+      this.stats.entries += all.length;
+      this.stats.largestBatch = Math.max(this.stats.largestBatch, all.length);
+      let i = 0;
+      for (const w of taken) {
+        w.resolve(results.slice(i, i + w.entries.length));
+        i += w.entries.length;
+      }
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      // Connection-level failures (no SQLSTATE) mean the database is unreachable: not ready.
+      if (!e.code || /^(08|57P)/.test(e.code)) this.up = false;
+      this.opts.log?.error({ err: e.message }, 'PostgreSQL journal batch failed');
+      for (const w of taken) w.reject(e);
+    } finally {
+      this.inFlight = false;
+      if (this.queue.length) this.schedule();
+      else for (const f of this.idle.splice(0)) f();
+    }
+  }
+
+  /** One transaction for the batch; resolves after COMMIT (synchronous_commit on). */
+  async writeBatch(entries: JournalEntry[]): Promise<JournalResult[]> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const results = await this.writeIn(client, entries);
+      if (results.some((r) => r?.kind === 'stored' && r.runIds.length)) await client.query('SELECT pg_notify($1, \'\')', [RUNS_CHANNEL]);
+      await client.query('COMMIT');
+      return results;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async writeIn(client: pg.PoolClient, entries: JournalEntry[]): Promise<JournalResult[]> {
+    const results: (JournalResult | undefined)[] = new Array(entries.length);
+    // `control_id_reuse reject` (opt-in) reads first: a resend gets its ACK, a reuse is refused unwritten.
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (e.onReuse !== 'reject') continue;
+      const found = await this.resendOrReuse(client, e);
+      if (found) results[i] = found;
+    }
+    // The first entry of each resend key is inserted; later ones in the batch are its resends.
+    const firstOf = new Map<string, number>();
+    const toInsert: number[] = [];
+    for (let i = 0; i < entries.length; i++) {
+      if (results[i]) continue;
+      const k = keyOf(entries[i]!);
+      if (firstOf.has(k)) continue;
+      firstOf.set(k, i);
+      toInsert.push(i);
+    }
+    toInsert.sort((a, b) => (keyOf(entries[a]!) < keyOf(entries[b]!) ? -1 : keyOf(entries[a]!) > keyOf(entries[b]!) ? 1 : 0));
+    const col = <T>(f: (e: JournalEntry) => T) => toInsert.map((i) => f(entries[i]!));
+    const inserted = toInsert.length === 0 ? [] : (await client.query<{ id: number; sender: string; control_id: string; content_hash: string; reuse_of: number | null }>(
+      `INSERT INTO messages (sender, control_id, sending_system, content_hash, message_type, trigger, received_at, raw, charset, status, ack, reuse_of)
+       SELECT i.sender, i.control_id, i.sending_system, i.content_hash, i.message_type, i.trigger, i.received_at, i.raw, i.charset, 'accepted', i.ack,
+         (SELECT m.id FROM messages m WHERE m.sender = i.sender AND m.control_id = i.control_id
+            AND m.sending_system = i.sending_system AND m.content_hash <> i.content_hash LIMIT 1)
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bytea[], $9::text[], $10::text[])
+         WITH ORDINALITY AS i(sender, control_id, sending_system, content_hash, message_type, trigger, received_at, raw, charset, ack, ord)
+       ORDER BY i.ord
+       ON CONFLICT ON CONSTRAINT messages_resend_key DO NOTHING
+       RETURNING id, sender, control_id, content_hash, reuse_of`,
+      [col((e) => e.sender), col((e) => e.controlId), col((e) => e.sendingSystem), col((e) => e.contentHash), col((e) => e.messageType),
+        col((e) => e.trigger), col((e) => e.receivedAt), col((e) => Buffer.from(e.raw.buffer, e.raw.byteOffset, e.raw.byteLength)), col((e) => e.charset), col((e) => e.ack)],
+    )).rows;
+    const stored = new Map<string, { id: number; reuse_of: number | null }>();
+    for (const r of inserted) stored.set(keyOf({ sender: r.sender, controlId: r.control_id, contentHash: r.content_hash }), r);
+    // The subquery above does not see rows of its own statement: a control ID reused within the
+    // batch (rare) gets its reuse_of from a second look.
+    const seen = new Set<string>();
+    const reusedInBatch = inserted.filter((r) => {
+      const k = `${r.sender}\u0000${r.control_id}`;
+      if (seen.has(k)) return true;
+      seen.add(k);
+      return false;
+    });
+    if (reusedInBatch.some((r) => r.reuse_of === null)) {
+      const fixed = (await client.query<{ id: number; reuse_of: number | null }>(
+        `UPDATE messages m SET reuse_of = (SELECT o.id FROM messages o WHERE o.sender = m.sender AND o.control_id = m.control_id
+             AND o.sending_system = m.sending_system AND o.content_hash <> m.content_hash AND o.id < m.id ORDER BY o.id LIMIT 1)
+         WHERE m.id = ANY($1::bigint[]) AND m.reuse_of IS NULL RETURNING id, reuse_of`,
+        [inserted.map((r) => r.id)],
+      )).rows;
+      const byId = new Map(fixed.map((r) => [r.id, r.reuse_of]));
+      for (const row of stored.values()) if (byId.has(row.id)) row.reuse_of = byId.get(row.id) ?? null;
+    }
+
+    // Runs of the stored messages, in journal order.
+    const runMessage: number[] = [], runSender: string[] = [], runWorkflow: string[] = [], runHash: string[] = [], runKey: (string | null)[] = [], runInput: string[] = [], runAt: number[] = [];
+    for (const i of toInsert) {
+      const e = entries[i]!;
+      const row = stored.get(keyOf(e));
+      if (!row) continue;
+      for (const r of e.runs) {
+        runMessage.push(row.id); runSender.push(e.sender); runWorkflow.push(r.workflow); runKey.push(r.orderKey); runInput.push(r.input); runAt.push(e.receivedAt);
+        runHash.push(this.opts.workflowHashes.get(r.workflow) ?? '');
+      }
+    }
+    const runIds = new Map<number, number[]>();
+    if (runMessage.length) {
+      const rows = (await client.query<{ id: number; message_id: number }>(
+        `INSERT INTO workflow_runs (message_id, sender, workflow, workflow_hash, order_key, status, input, attempts, next_attempt_at, created_at, updated_at)
+         SELECT r.message_id, r.sender, r.workflow, r.workflow_hash, r.order_key, 'queued', r.input, 0, r.at, r.at, r.at
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
+           WITH ORDINALITY AS r(message_id, sender, workflow, workflow_hash, order_key, input, at, ord)
+         ORDER BY r.message_id, r.ord
+         RETURNING id, message_id`,
+        [runMessage, runSender, runWorkflow, runHash, runKey, runInput, runAt],
+      )).rows.sort((a, b) => a.id - b.id);
+      for (const r of rows) {
+        const list = runIds.get(r.message_id) ?? [];
+        list.push(r.id);
+        runIds.set(r.message_id, list);
+      }
+    }
+
+    // Resends: the rows they repeat (inserted by another runtime, an earlier batch or this one).
+    const missing = entries.map((_, i) => i).filter((i) => !results[i] && !(firstOf.get(keyOf(entries[i]!)) === i && stored.has(keyOf(entries[i]!))));
+    const existing = new Map<string, { id: number; ack: string; status: string }>();
+    if (missing.length) {
+      const m = missing.map((i) => entries[i]!);
+      const rows = (await client.query<{ id: number; sender: string; control_id: string; content_hash: string; ack: string; status: string }>(
+        `SELECT m.id, m.sender, m.control_id, m.content_hash, m.ack, m.status
+         FROM messages m JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(sender, control_id, content_hash)
+           ON m.sender = k.sender AND m.control_id = k.control_id AND m.content_hash = k.content_hash`,
+        [m.map((e) => e.sender), m.map((e) => e.controlId), m.map((e) => e.contentHash)],
+      )).rows;
+      for (const r of rows) existing.set(keyOf({ sender: r.sender, controlId: r.control_id, contentHash: r.content_hash }), r);
+    }
+
+    return entries.map((e, i) => {
+      if (results[i]) return results[i]!;
+      const k = keyOf(e);
+      const row = stored.get(k);
+      if (row && firstOf.get(k) === i) return { kind: 'stored', messageId: row.id, runIds: runIds.get(row.id) ?? [], reuseOf: row.reuse_of ?? null };
+      const dup = existing.get(k);
+      if (!dup) throw new Error(`journal: message ${e.controlId} from ${e.sender} was neither stored nor found`);
+      return { kind: 'duplicate', messageId: dup.id, ack: dup.ack, status: dup.status };
+    });
+  }
+
+  private async resendOrReuse(client: pg.PoolClient, e: JournalEntry): Promise<JournalResult | null> {
+    const found = (await client.query<{ id: number; ack: string; status: string }>(
+      'SELECT id, ack, status FROM messages WHERE sender = $1 AND control_id = $2 AND content_hash = $3', [e.sender, e.controlId, e.contentHash])).rows[0];
+    if (found) return { kind: 'duplicate', messageId: found.id, ack: found.ack, status: found.status };
+    const reused = (await client.query<{ id: number }>(
+      'SELECT id FROM messages WHERE sender = $1 AND control_id = $2 AND sending_system = $3 AND content_hash <> $4 LIMIT 1',
+      [e.sender, e.controlId, e.sendingSystem, e.contentHash])).rows[0];
+    return reused ? { kind: 'reuse-refused', reuseOf: reused.id } : null;
+  }
+
+  drain(): Promise<void> {
+    if (!this.inFlight && !this.scheduled && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  /** Finishes pending writes; the pool belongs to the caller. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.drain();
+    this.closed = true;
+  }
+}

@@ -1,0 +1,199 @@
+// The workflow queue in PostgreSQL. Runs are claimed with FOR UPDATE SKIP LOCKED (a runtime never
+// waits on rows another one is claiming) and carry a lease: the claiming runtime renews it while
+// it lives; once a lease ran out (the runtime was killed) the run is claimable again by any other.
+// Every write of a run is fenced by its claim (claimed_by, status running): a runtime that lost
+// its lease cannot record a step or finish the run, so nothing runs twice past a persisted step.
+// Order keys hold across runtimes: a run is claimable only while no earlier run of its workflow
+// with the same key is unfinished (queued, running or waiting to retry).
+import type pg from 'pg';
+import type { RunOutcome, RunStatus } from '../../journal/journal-schema.ts';
+import type { AttemptRow, RunRow, StepRow } from '../../workflows/run-store.ts';
+import type { RunWriter, WriteOp } from '../../workflows/run-writer.ts';
+
+/** A write of a run whose lease this runtime no longer holds; the run stops where it is. */
+export class LeaseLost extends Error {
+  constructor(readonly runId: number) {
+    super(`workflow run ${runId}: the claim was lost (lease ran out); another runtime resumes it`);
+  }
+}
+
+export interface ClaimedRun extends RunRow {
+  /** The run was claimed from a runtime whose lease ran out (its attempt was interrupted). */
+  reclaimed: boolean;
+}
+
+/** Everything an attempt reads before it starts (the executor reads synchronously). */
+export interface RunContext {
+  steps: StepRow[];
+  raw: { raw: Buffer; charset: string } | null;
+  replayedAtAttempt: number;
+}
+
+const STEP_COLUMNS = 'run_id, path, step_id, kind, status, result, attempt, started_at, finished_at, error';
+const stepValues = (s: StepRow) => [s.run_id, s.path, s.step_id, s.kind, s.status, s.result, s.attempt, s.started_at, s.finished_at, s.error];
+const UPSERT_STEP = `INSERT INTO run_steps (${STEP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+  ON CONFLICT (run_id, path) DO UPDATE SET step_id = excluded.step_id, kind = excluded.kind, status = excluded.status,
+    result = excluded.result, attempt = excluded.attempt, started_at = excluded.started_at, finished_at = excluded.finished_at, error = excluded.error`;
+const PUT_ATTEMPT = `INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, status, step_path, api, http_status, error, next_attempt_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`;
+const attemptValues = (a: AttemptRow) => [a.run_id, a.attempt, a.started_at, a.finished_at, a.status, a.step_path, a.api, a.http_status, a.error, a.next_attempt_at];
+
+export class PgRunStore {
+  constructor(
+    private readonly pool: pg.Pool,
+    /** This runtime's id in claimed_by. */
+    readonly runtimeId: string,
+    private readonly leaseMs: number,
+  ) {}
+
+  /**
+   * Claims up to `limit` ready runs whose workflow definition this runtime knows: queued runs and
+   * retries whose time came, and runs whose lease ran out, oldest first.
+   */
+  async claim(limit: number, now: number, workflowHashes: readonly string[]): Promise<ClaimedRun[]> {
+    if (limit <= 0) return [];
+    const { rows } = await this.pool.query<RunRow & { prior: RunStatus }>(
+      `WITH c AS (
+         SELECT r.id, r.status AS prior FROM workflow_runs r
+         WHERE ((r.status IN ('queued','failed') AND r.next_attempt_at <= $1)
+                OR (r.status = 'running' AND r.lease_until < hdc_now_ms()))
+           AND r.workflow_hash = ANY($2::text[])
+           AND (r.order_key IS NULL OR NOT EXISTS (
+                 SELECT 1 FROM workflow_runs p
+                 WHERE p.workflow = r.workflow AND p.order_key = r.order_key AND p.id < r.id
+                   AND p.status IN ('queued','running','failed')))
+         ORDER BY r.id
+         LIMIT $3
+         FOR UPDATE SKIP LOCKED)
+       UPDATE workflow_runs w SET status = 'running', attempts = w.attempts + 1, claimed_by = $4,
+         lease_until = hdc_now_ms() + $5, updated_at = $1
+       FROM c WHERE w.id = c.id
+       RETURNING w.*, c.prior`,
+      [now, workflowHashes, limit, this.runtimeId, this.leaseMs],
+    );
+    const runs = rows.sort((a, b) => a.id - b.id).map(({ prior, ...r }) => ({ ...(r as RunRow), reclaimed: prior === 'running' }));
+    // The attempt cut short by the runtime that died is recorded as interrupted.
+    const cut = runs.filter((r) => r.reclaimed);
+    if (cut.length) {
+      await this.pool.query(
+        `INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, status, error)
+         SELECT id, n - 1, $3, $3, 'interrupted', 'the runtime holding this run stopped renewing its lease'
+         FROM unnest($1::bigint[], $2::int[]) AS t(id, n) ON CONFLICT DO NOTHING`,
+        [cut.map((r) => r.id), cut.map((r) => r.attempts), now],
+      );
+    }
+    return runs;
+  }
+
+  /** Renews the lease of every run this runtime holds; resolves to their number. */
+  async renewLeases(): Promise<number> {
+    const r = await this.pool.query(`UPDATE workflow_runs SET lease_until = hdc_now_ms() + $2 WHERE claimed_by = $1 AND status = 'running'`, [this.runtimeId, this.leaseMs]);
+    return r.rowCount ?? 0;
+  }
+
+  /** The earliest time a queued or failed run becomes due (for the engine's timer). */
+  async nextDueAt(): Promise<number | null> {
+    const r = await this.pool.query<{ due: number | null }>(`SELECT MIN(next_attempt_at) AS due FROM workflow_runs WHERE status IN ('queued','failed')`);
+    return r.rows[0]?.due ?? null;
+  }
+
+  async context(run: RunRow): Promise<RunContext> {
+    const [steps, raw, replay] = await Promise.all([
+      this.pool.query<StepRow>(`SELECT ${STEP_COLUMNS} FROM run_steps WHERE run_id = $1 ORDER BY started_at, path`, [run.id]),
+      this.pool.query<{ raw: Buffer | null; charset: string }>('SELECT raw, charset FROM messages WHERE id = $1', [run.message_id]),
+      this.pool.query<{ n: number | null }>('SELECT MAX(after_attempt) AS n FROM run_replays WHERE run_id = $1', [run.id]),
+    ]);
+    const m = raw.rows[0];
+    return { steps: steps.rows, raw: m?.raw ? { raw: m.raw, charset: m.charset } : null, replayedAtAttempt: replay.rows[0]?.n ?? 0 };
+  }
+
+  async acknowledgedPositively(messageId: number): Promise<boolean> {
+    const r = await this.pool.query<{ ack: string }>('SELECT ack FROM messages WHERE id = $1', [messageId]);
+    const ack = r.rows[0]?.ack;
+    return ack !== undefined && /(?:^|\r)MSA\|(?:AA|CA)(?:\||\r|$)/.test(ack);
+  }
+
+  /** One transaction in which the run's claim is checked (and locked) first. */
+  private async fenced<T>(runId: number, body: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const held = await client.query(`SELECT 1 FROM workflow_runs WHERE id = $1 AND claimed_by = $2 AND status = 'running' FOR UPDATE`, [runId, this.runtimeId]);
+      if (held.rowCount !== 1) throw new LeaseLost(runId);
+      const out = await body(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async recordStep(step: StepRow): Promise<void> {
+    // One statement: the step is written only while the claim holds.
+    const r = await this.pool.query(
+      `INSERT INTO run_steps (${STEP_COLUMNS})
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10
+       WHERE EXISTS (SELECT 1 FROM workflow_runs WHERE id = $1 AND claimed_by = $11 AND status = 'running')
+       ON CONFLICT (run_id, path) DO UPDATE SET step_id = excluded.step_id, kind = excluded.kind, status = excluded.status,
+         result = excluded.result, attempt = excluded.attempt, started_at = excluded.started_at, finished_at = excluded.finished_at, error = excluded.error`,
+      [...stepValues(step), this.runtimeId],
+    );
+    if (r.rowCount !== 1) throw new LeaseLost(step.run_id);
+  }
+
+  /** A `store` step: the record and the step's completion commit together (exactly once). */
+  storeRecord(rec: { collection: string; key: string | null; value: unknown; runId: number; now: number }, step: StepRow): Promise<number> {
+    return this.fenced(rec.runId, async (c) => {
+      const value = JSON.stringify(rec.value ?? null);
+      const row = rec.key === null
+        ? await c.query<{ id: number }>('INSERT INTO stored_records (collection, key, value, run_id, created_at, updated_at) VALUES ($1, NULL, $2, $3, $4, $4) RETURNING id', [rec.collection, value, rec.runId, rec.now])
+        : await c.query<{ id: number }>(
+          `INSERT INTO stored_records (collection, key, value, run_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)
+           ON CONFLICT (collection, key) WHERE key IS NOT NULL DO UPDATE SET value = excluded.value, run_id = excluded.run_id, updated_at = excluded.updated_at
+           RETURNING id`, [rec.collection, rec.key, value, rec.runId, rec.now]);
+      const id = row.rows[0]!.id;
+      await c.query(UPSERT_STEP, stepValues({ ...step, result: JSON.stringify({ collection: rec.collection, key: rec.key, recordId: id }) }));
+      return id;
+    });
+  }
+
+  /** Ends the attempt: the last step, the run's status and the attempt's record in one transaction. */
+  finishRun(id: number, status: RunStatus, now: number, extra: { outcome?: RunOutcome; error?: string; nextAttemptAt?: number; lastStep?: StepRow; attempt?: AttemptRow }): Promise<void> {
+    return this.fenced(id, async (c) => {
+      if (extra.lastStep) await c.query(UPSERT_STEP, stepValues(extra.lastStep));
+      await c.query(
+        `UPDATE workflow_runs SET status = $1, outcome = $2, error = $3, next_attempt_at = $4, updated_at = $5, claimed_by = NULL, lease_until = NULL WHERE id = $6`,
+        [status, extra.outcome ? JSON.stringify(extra.outcome) : null, extra.error ?? null, extra.nextAttemptAt ?? now, now, id],
+      );
+      if (extra.attempt) await c.query(PUT_ATTEMPT, attemptValues(extra.attempt));
+    });
+  }
+
+  /** A run stopped at a step boundary (runtime shutting down): queued again, the attempt not counted. */
+  async releaseRun(id: number, now: number): Promise<void> {
+    await this.pool.query(
+      `UPDATE workflow_runs SET status = 'queued', attempts = GREATEST(attempts - 1, 0), claimed_by = NULL, lease_until = NULL, updated_at = $3
+       WHERE id = $1 AND claimed_by = $2 AND status = 'running'`, [id, this.runtimeId, now]);
+  }
+}
+
+/** The engine's RunWriter over PostgreSQL (claims are taken up front, so a write's `claim` is already done). */
+export class PgRunWriter implements RunWriter {
+  readonly up = true;
+  constructor(private readonly store: PgRunStore) {}
+
+  async write(w: WriteOp): Promise<unknown> {
+    switch (w.op) {
+      case 'claim': return true;
+      case 'step': return this.store.recordStep(w.row);
+      case 'store': return this.store.storeRecord(w.rec, w.row);
+      case 'finish': return this.store.finishRun(w.id, w.status, w.now, w.extra);
+      case 'release': return this.store.releaseRun(w.id, w.now);
+    }
+  }
+
+  async close(): Promise<void> {}
+}
