@@ -43,7 +43,6 @@ async function loadPlan(opts: RunOptions): Promise<{ plan: Plan; workDir: string
 }
 
 const command: Command = {
-  summary: 'Run integrations: the HL7 v2 HTTPS listener, the journal and the workflow engine',
   usage: RUN_USAGE,
   async run(args) {
     let opts: RunOptions;
@@ -127,6 +126,7 @@ const command: Command = {
       const engine = new Engine({ db: runtime.db, plan, events: runtime.events, logger: log, onFatal: runtime.fatal });
       engine.start();
       runtime.addService({ stop: () => engine.stop(), ready: () => engine.writerUp });
+      runtime.attachEngine(engine);
     }
     const where = store.kind === 'postgres' ? `store ${redactUrl(store.url)} (from the ${store.from === 'plan' ? 'plan' : '--store flag'})` : `data in ${opts.dataDir}`;
     console.error(`hdc run: listening on ${runtime.url} (${opts.insecureHttp ? 'plain HTTP, loopback only' : opts.clientCa ? 'HTTPS, client certificates verified' : 'HTTPS'}); ${where}`);

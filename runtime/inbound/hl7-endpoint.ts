@@ -22,7 +22,7 @@ import type { JournalEntry, JournalResult } from '../journal/journal-writer.ts';
 import type { RunEvents, FinishedEvent } from '../journal/run-events.ts';
 import type { RunInput } from '../journal/journal-schema.ts';
 import type { Logger } from '../platform/log/logger.ts';
-import type { TrafficLog } from '../platform/log/traffic-log.ts';
+import type { InboundEvents } from './inbound-events.ts';
 import { peerCertificateProblem, verifiedPeerCertificate } from '../platform/tls/client-identity.ts';
 import { parseBasicAuth } from './basic-auth.ts';
 import { bufferEncodingFor, HL7_CONTENT_TYPES, parseContentType } from './content-type.ts';
@@ -52,8 +52,8 @@ export interface Hl7EndpointDeps {
   orderKeyFor?: OrderKeyFor;
   /** Wait for after_workflow when the sender names no timeout. */
   defaultAckTimeoutMs?: number;
-  /** Counts answered messages for the periodic traffic line. */
-  traffic?: TrafficLog;
+  /** Told of every answered message (the traffic line, add-ons that watch traffic). */
+  inbound?: InboundEvents;
 }
 
 /** A transport-level answer: non-2xx, text/plain. */
@@ -403,7 +403,10 @@ export function createHl7Endpoint(deps: Hl7EndpointDeps) {
       const duplicate = r?.kind === 'duplicate';
       const reuseOf = r?.kind === 'reuse-refused' || r?.kind === 'stored' ? r.reuseOf : null;
       const accepted = s.code === 'AA' || s.code === 'CA';
-      deps.traffic?.count(s.sender ?? null, s.type ?? '', s.code ?? '', duplicate, reuseOf !== null);
+      deps.inbound?.emit('message', {
+        sender: s.sender ?? null, messageType: s.type ?? '', ackCode: s.code ?? '', receivedAt, latencyMs: ms, duplicate,
+        reusedControlId: reuseOf !== null, ...(r && r.kind !== 'reuse-refused' ? { messageId: r.messageId } : {}),
+      });
       if (accepted && !debug) continue;
       const j = s.pending?.journal;
       log[accepted ? 'debug' : 'info']({
