@@ -14,6 +14,7 @@ export interface TestDatabase {
 /** Creates the database, or resolves null when no server answers. */
 export async function createTestDatabase(prefix: string): Promise<TestDatabase | null> {
   const admin = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5000 });
+  admin.on('error', () => {});
   try {
     await admin.connect();
   } catch {
