@@ -55,6 +55,14 @@ export const codes = {
   // 7xxx: tests
   HDC7001: 'A test refers to an unknown sender, API, step or launch.',
   HDC7002: 'A test fixture file was not found.',
+  // 83xx: the store (several runtimes on one PostgreSQL database)
+  HDC8300: 'A runtime refuses to join runtimes on the same PostgreSQL store that run another plan (start it with --rolling for a rolling upgrade).',
+  HDC8301: 'Unknown store kind: `store postgres …` or `store sqlite`.',
+  HDC8302: '`store postgres` without the database URL.',
+  HDC8303: 'The store URL is not a string, env() or file(), or a literal URL holds a password.',
+  HDC8304: 'The store URL is not a postgres:// URL.',
+  HDC8305: 'The store is declared more than once in a project.',
+  HDC8306: "`store sqlite` takes no URL (the file lives in the runtime's data directory).",
 } as const;
 
 export type Code = keyof typeof codes;

@@ -17,8 +17,10 @@ import { lowerResponse } from './response-shape.ts';
 import { checkUrl } from './url-checks.ts';
 import { checkFhirBody } from './fhir-body-checks.ts';
 import { lowerValueMap, mapOutputs, resolveValueMap } from './value-maps.ts';
+import { lowerStore } from './store-decl.ts';
 
 export interface PlanParts {
+  store?: P.Store;
   auths: P.Auth[];
   apis: P.Api[];
   senders: P.Sender[];
@@ -47,7 +49,7 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
   for (const f of files) {
     const r = root.for(f.file);
     for (const d of f.decls) {
-      if (d.kind === 'import') continue;
+      if (d.kind === 'import' || d.kind === 'store') continue;
       const name = d.kind === 'test' ? { name: d.name.value, range: d.name.range } : d.name;
       const prior = symbols.declareTop({ kind: declKinds[d.kind], name: name.name, file: f.file, range: name.range, declRange: d.range });
       if (prior) {
@@ -86,6 +88,11 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
     for (const d of f.decls) {
       switch (d.kind) {
         case 'import': case 'map': break;
+        case 'store': {
+          const s = lowerStore(d, f.file, r, src, parts.store);
+          if (s) parts.store = s;
+          break;
+        }
         case 'auth': { const a = lowerAuth(d, f.file, r, src); if (a) parts.auths.push(a); break; }
         case 'api': { const a = lowerApi(d, f.file, r, src, (id) => refTop(r, f.file, 'auth', id)); if (a) parts.apis.push(a); break; }
         case 'sender': parts.senders.push(lowerSender(d, f.file, r, src, symbols, (id) => refTop(r, f.file, 'workflow', id))); break;

@@ -18,7 +18,10 @@ export interface SourceFile {
   range: Range;
 }
 
-export type Decl = ImportDecl | AuthDecl | ApiDecl | SenderDecl | WorkflowDecl | LaunchDecl | TestDecl | MapDecl;
+export type Decl = ImportDecl | AuthDecl | ApiDecl | SenderDecl | WorkflowDecl | LaunchDecl | TestDecl | MapDecl | StoreDecl;
+
+/** `store postgres env("DATABASE_URL")` or `store sqlite`: where the runtime keeps its state. */
+export interface StoreDecl extends Node { kind: 'store'; storeKind: Ident; url?: Atom }
 
 /** `map NAME [to "code system"] { "F": "female", …, else: "unknown" }`: a value map. */
 export interface MapDecl extends Node {

@@ -148,7 +148,7 @@ class Parser {
   // ---- file ----
   parseFile(): A.Decl[] {
     const decls: A.Decl[] = [];
-    const startsDecl = (t: IToken) => [K.import, K.auth, K.api, K.sender, K.workflow, K.smart, K.test, K.map].includes(t.tokenType);
+    const startsDecl = (t: IToken) => [K.import, K.auth, K.api, K.sender, K.workflow, K.smart, K.test, K.map, K.store].includes(t.tokenType);
     while (this.pos < this.tokens.length) {
       const before = this.pos;
       try {
@@ -177,8 +177,9 @@ class Parser {
       case K.smart: return this.launchDecl();
       case K.test: return this.testDecl();
       case K.map: return this.mapDecl();
+      case K.store: return this.storeDecl();
       default:
-        return this.fail('a declaration', 'A file holds import, auth, api, sender, workflow, smart launch, map and test blocks.');
+        return this.fail('a declaration', 'A file holds import, store, auth, api, sender, workflow, smart launch, map and test blocks.');
     }
   }
 
@@ -392,6 +393,17 @@ class Parser {
   }
 
   // ---- value map ----
+  private storeDecl(): A.StoreDecl {
+    const kw = this.next();
+    const storeKind = this.name('the store kind', 'Write: store postgres env("DATABASE_URL"), or store sqlite');
+    const d: A.StoreDecl = { kind: 'store', storeKind, range: span(tokenRange(kw), storeKind.range) };
+    if (this.startsAtom(this.peek(), true) && this.peek()!.startLine === storeKind.range.start.line) {
+      d.url = this.atom();
+      d.range = span(d.range, d.url.range);
+    }
+    return d;
+  }
+
   private mapDecl(): A.MapDecl {
     const kw = this.next();
     const name = this.name('the map name', 'Write: map gender { "F": "female", else: "unknown" }');

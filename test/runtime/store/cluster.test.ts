@@ -182,4 +182,21 @@ test('a runtime with another plan refuses to join (HDC8300); with --rolling it j
   assert.match(rolling.url, /^http:\/\//);
 });
 
+test('the plan\'s `store postgres env("DATABASE_URL")` wins over --store', async () => {
+  if (!db) return skipBecause('no PostgreSQL server at 127.0.0.1:5432');
+  const hdc = join(dir, 'project.hdc');
+  writeFileSync(hdc, [
+    'store postgres env("DATABASE_URL")',
+    'sender lab {', '  path "/hl7/lab"', '  accept ADT^A01', '  on ADT^A01 run keep', '}',
+    'workflow keep {', '  store { type: message.type } in "kept"', '}', '',
+  ].join('\n'));
+  const rt = await startChild([hdc, '--insecure-http', '--port', '0', '--store', 'postgres://nobody@127.0.0.1:1/none', '--rolling', '--data', join(dir, 'data-9')],
+    { DATABASE_URL: db!.url });
+  children.push(rt);
+  assert.match(rt.stderr.join('\n'), /store postgres:\/\/.*\(from the plan\)/);
+  const r = await post(rt.url + '/hl7/lab', message('PLAN-1', 'KP'));
+  assert.is(msas(r.text)[0]!.code, 'AA');
+  await until(async () => (await pool.query(`SELECT 1 FROM stored_records WHERE collection = 'kept'`)).rowCount === 1, 60_000, 'the run on the plan\'s store');
+});
+
 test.run();
