@@ -3,7 +3,7 @@
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 
-const ADMIN_URL = process.env.HDC_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const ADMIN_URL = process.env.HDC_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export interface TestDatabase {
   url: string;
