@@ -28,7 +28,7 @@ import { RunSession } from '../../workflows/run-writer.ts';
 import { WorkflowError } from '../../workflows/workflow-error.ts';
 import type { AuthProvider } from '../../workflows/auth/auth-provider.ts';
 import { RUNS_CHANNEL } from './pg-journal.ts';
-import { LeaseLost, PgRunStore, PgRunWriter, type ClaimedRun } from './pg-run-store.ts';
+import { LeaseLost, PgRunStore, PgRunWriter } from './pg-run-store.ts';
 
 /** The hash of a workflow's definition: runs name it, so a rolling upgrade never mixes versions. */
 export function workflowHash(w: Workflow): string {
@@ -66,6 +66,8 @@ export class PgEngine {
   private readonly writer: PgRunWriter;
   private readonly workflows: Map<string, Workflow>;
   private readonly hashes: string[];
+  /** Workflows with a `send` step (they read the message's bytes). */
+  private readonly sends: Set<string>;
   private readonly apis: ApiRegistry;
   private readonly log: Logger;
   private readonly now: () => number;
@@ -90,6 +92,7 @@ export class PgEngine {
     this.writer = new PgRunWriter(this.store);
     this.workflows = new Map(opts.plan.workflows.map((w) => [w.name, w]));
     this.hashes = [...workflowHashes(opts.plan).values()];
+    this.sends = new Set(opts.plan.workflows.filter((w) => JSON.stringify(w.steps).includes('"kind":"send"')).map((w) => w.name));
     this.log = opts.logger ?? silentLogger();
     this.now = opts.now ?? Date.now;
     this.concurrency = Math.max(1, opts.concurrency ?? 8);
@@ -111,11 +114,23 @@ export class PgEngine {
     this.listener.on('error', (err) => this.log.warn({ err: err.message }, 'PostgreSQL notification connection failed; polling only'));
     await this.listener.query(`LISTEN ${RUNS_CHANNEL}`);
     this.opts.events?.on('enqueued', this.onEnqueued);
-    this.renewTimer = setInterval(() => {
-      this.store.renewLeases().catch((err) => this.log.error({ err: (err as Error).message }, 'could not renew workflow run leases'));
-    }, Math.max(250, Math.floor(this.leaseMs / 3)));
+    // Every third of a lease: renew ours, and put back runs whose runtime stopped renewing theirs.
+    this.renewTimer = setInterval(() => void this.keepLeases(), Math.max(250, Math.floor(this.leaseMs / 3)));
     this.renewTimer.unref();
     this.pump();
+  }
+
+  private async keepLeases(): Promise<void> {
+    try {
+      await this.store.renewLeases();
+      const back = await this.store.reclaimExpired(this.now());
+      if (back.length) {
+        this.log.info({ runs: back.length }, 'resuming workflow runs whose runtime stopped renewing its lease');
+        this.pump();
+      }
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'could not renew workflow run leases');
+    }
   }
 
   /** Stops claiming; runs in progress stop at their next step boundary and go back to the queue. */
@@ -178,11 +193,10 @@ export class PgEngine {
     this.timer.unref();
   }
 
-  private launch(run: ClaimedRun): void {
+  private launch(run: RunRow): void {
     this.active++;
     this.stats.active = this.active;
     this.stats.started++;
-    if (run.reclaimed) this.log.info({ runId: run.id, workflow: run.workflow }, 'resuming a workflow run whose runtime stopped renewing its lease');
     const p = this.execute(run)
       .catch((err) => this.log.error({ runId: run.id, error: (err as Error)?.message }, 'could not record the end of a workflow run'))
       .finally(() => {
@@ -205,7 +219,7 @@ export class PgEngine {
     let replayedAt = 0;
     try {
       if (!wf) throw new WorkflowError(`workflow ${run.workflow} is not in the loaded plan`, { transient: false });
-      const ctx = await this.store.context(run);
+      const ctx = await this.store.context(run, this.sends.has(wf.name));
       replayedAt = ctx.replayedAtAttempt;
       const executor = new RunExecutor({
         store: { steps: () => ctx.steps, rawMessage: () => ctx.raw },

@@ -1,8 +1,8 @@
 // The journal in PostgreSQL, shared by every runtime of a cluster. The durable-before-ACK rule
 // holds as with SQLite: record() resolves only after COMMIT returned on a connection with
 // synchronous_commit on, and entries from concurrent requests wait while the previous batch
-// commits and then go together (group commit: one WAL flush per batch, three statements per batch
-// whatever its size, the rows travelling as arrays).
+// commits and then go together (group commit: one statement and one WAL flush per batch whatever
+// its size, the rows travelling as arrays).
 //
 // Resends are recognised by the unique resend key (sender, control ID, fingerprint), not by a read
 // before the write: when two runtimes receive the same message at the same moment, the second
@@ -133,30 +133,19 @@ export class PgJournal implements JournalStore {
     }
   }
 
-  /** One transaction for the batch; resolves after COMMIT (synchronous_commit on). */
+  /**
+   * The batch's messages and runs in one statement (one round trip, one commit, one WAL flush with
+   * synchronous_commit on); resolves after that commit. Resends are then read in a second
+   * statement, which sees the rows other runtimes committed meanwhile.
+   */
   async writeBatch(entries: JournalEntry[]): Promise<JournalResult[]> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const results = await this.writeIn(client, entries);
-      if (results.some((r) => r?.kind === 'stored' && r.runIds.length)) await client.query('SELECT pg_notify($1, \'\')', [RUNS_CHANNEL]);
-      await client.query('COMMIT');
-      return results;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
-  }
-
-  private async writeIn(client: pg.PoolClient, entries: JournalEntry[]): Promise<JournalResult[]> {
+    const pool = this.pool;
     const results: (JournalResult | undefined)[] = new Array(entries.length);
     // `control_id_reuse reject` (opt-in) reads first: a resend gets its ACK, a reuse is refused unwritten.
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       if (e.onReuse !== 'reject') continue;
-      const found = await this.resendOrReuse(client, e);
+      const found = await this.resendOrReuse(pool, e);
       if (found) results[i] = found;
     }
     // The first entry of each resend key is inserted; later ones in the batch are its resends.
@@ -169,25 +158,58 @@ export class PgJournal implements JournalStore {
       firstOf.set(k, i);
       toInsert.push(i);
     }
-    toInsert.sort((a, b) => (keyOf(entries[a]!) < keyOf(entries[b]!) ? -1 : keyOf(entries[a]!) > keyOf(entries[b]!) ? 1 : 0));
+    // Key order: two batches with overlapping keys lock them in the same order (no deadlock).
+    toInsert.sort((x, y) => { const kx = keyOf(entries[x]!), ky = keyOf(entries[y]!); return kx < ky ? -1 : kx > ky ? 1 : 0; });
     const col = <T>(f: (e: JournalEntry) => T) => toInsert.map((i) => f(entries[i]!));
-    const inserted = toInsert.length === 0 ? [] : (await client.query<{ id: number; sender: string; control_id: string; content_hash: string; reuse_of: number | null }>(
-      `INSERT INTO messages (sender, control_id, sending_system, content_hash, message_type, trigger, received_at, raw, charset, status, ack, reuse_of)
-       SELECT i.sender, i.control_id, i.sending_system, i.content_hash, i.message_type, i.trigger, i.received_at, i.raw, i.charset, 'accepted', i.ack,
-         (SELECT m.id FROM messages m WHERE m.sender = i.sender AND m.control_id = i.control_id
-            AND m.sending_system = i.sending_system AND m.content_hash <> i.content_hash LIMIT 1)
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bytea[], $9::text[], $10::text[])
-         WITH ORDINALITY AS i(sender, control_id, sending_system, content_hash, message_type, trigger, received_at, raw, charset, ack, ord)
-       ORDER BY i.ord
-       ON CONFLICT ON CONSTRAINT messages_resend_key DO NOTHING
-       RETURNING id, sender, control_id, content_hash, reuse_of`,
+    const runs: { sender: string; controlId: string; contentHash: string; workflow: string; hash: string; orderKey: string | null; input: string; at: number }[] = [];
+    for (const i of toInsert) {
+      const e = entries[i]!;
+      for (const r of e.runs) {
+        runs.push({ sender: e.sender, controlId: e.controlId, contentHash: e.contentHash, workflow: r.workflow, hash: this.opts.workflowHashes.get(r.workflow) ?? '', orderKey: r.orderKey, input: r.input, at: e.receivedAt });
+      }
+    }
+    const rcol = <T>(f: (r: (typeof runs)[number]) => T) => runs.map(f);
+    type Row = { t: 'm' | 'r'; id: number; sender: string | null; control_id: string | null; content_hash: string | null; reuse_of: number | null; message_id: number | null };
+    const rows = toInsert.length === 0 ? [] : (await pool.query<Row>(
+      `WITH i AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bytea[], $9::text[], $10::text[])
+           WITH ORDINALITY AS i(sender, control_id, sending_system, content_hash, message_type, trigger, received_at, raw, charset, ack, ord)),
+       m AS (
+         INSERT INTO messages (sender, control_id, sending_system, content_hash, message_type, trigger, received_at, raw, charset, status, ack, reuse_of)
+         SELECT i.sender, i.control_id, i.sending_system, i.content_hash, i.message_type, i.trigger, i.received_at, i.raw, i.charset, 'accepted', i.ack,
+           (SELECT o.id FROM messages o WHERE o.sender = i.sender AND o.control_id = i.control_id
+              AND o.sending_system = i.sending_system AND o.content_hash <> i.content_hash LIMIT 1)
+         FROM i ORDER BY i.ord
+         ON CONFLICT ON CONSTRAINT messages_resend_key DO NOTHING
+         RETURNING id, sender, control_id, content_hash, reuse_of),
+       q AS (
+         SELECT * FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::bigint[])
+           WITH ORDINALITY AS q(sender, control_id, content_hash, workflow, workflow_hash, order_key, input, at, ord)),
+       r AS (
+         INSERT INTO workflow_runs (message_id, sender, workflow, workflow_hash, order_key, status, input, attempts, next_attempt_at, created_at, updated_at)
+         SELECT m.id, q.sender, q.workflow, q.workflow_hash, q.order_key, 'queued', q.input, 0, q.at, q.at, q.at
+         FROM q JOIN m ON m.sender = q.sender AND m.control_id = q.control_id AND m.content_hash = q.content_hash
+         ORDER BY q.ord
+         RETURNING id, message_id),
+       n AS (SELECT pg_notify('${RUNS_CHANNEL}', '') FROM (SELECT 1 FROM r LIMIT 1) one)
+       SELECT 'm' AS t, id, sender, control_id, content_hash, reuse_of, NULL::bigint AS message_id FROM m
+       UNION ALL SELECT 'r', id, NULL, NULL, NULL, NULL, message_id FROM r
+       UNION ALL SELECT 'n', 0, NULL, NULL, NULL, NULL, NULL FROM n`,
       [col((e) => e.sender), col((e) => e.controlId), col((e) => e.sendingSystem), col((e) => e.contentHash), col((e) => e.messageType),
-        col((e) => e.trigger), col((e) => e.receivedAt), col((e) => Buffer.from(e.raw.buffer, e.raw.byteOffset, e.raw.byteLength)), col((e) => e.charset), col((e) => e.ack)],
+        col((e) => e.trigger), col((e) => e.receivedAt), col((e) => Buffer.from(e.raw.buffer, e.raw.byteOffset, e.raw.byteLength)), col((e) => e.charset), col((e) => e.ack),
+        rcol((r) => r.sender), rcol((r) => r.controlId), rcol((r) => r.contentHash), rcol((r) => r.workflow), rcol((r) => r.hash), rcol((r) => r.orderKey), rcol((r) => r.input), rcol((r) => r.at)],
     )).rows;
+    const inserted = rows.filter((r) => r.t === 'm');
     const stored = new Map<string, { id: number; reuse_of: number | null }>();
-    for (const r of inserted) stored.set(keyOf({ sender: r.sender, controlId: r.control_id, contentHash: r.content_hash }), r);
-    // The subquery above does not see rows of its own statement: a control ID reused within the
-    // batch (rare) gets its reuse_of from a second look.
+    for (const r of inserted) stored.set(keyOf({ sender: r.sender!, controlId: r.control_id!, contentHash: r.content_hash! }), r);
+    const runIds = new Map<number, number[]>();
+    for (const r of rows.filter((x) => x.t === 'r').sort((x, y) => x.id - y.id)) {
+      const list = runIds.get(r.message_id!) ?? [];
+      list.push(r.id);
+      runIds.set(r.message_id!, list);
+    }
+    // The statement does not see its own rows: a control ID reused within the batch (rare) gets
+    // its reuse_of from a second look.
     const seen = new Set<string>();
     const reusedInBatch = inserted.filter((r) => {
       const k = `${r.sender}\u0000${r.control_id}`;
@@ -195,8 +217,8 @@ export class PgJournal implements JournalStore {
       seen.add(k);
       return false;
     });
-    if (reusedInBatch.some((r) => r.reuse_of === null)) {
-      const fixed = (await client.query<{ id: number; reuse_of: number | null }>(
+    if (reusedInBatch.length) {
+      const fixed = (await pool.query<{ id: number; reuse_of: number | null }>(
         `UPDATE messages m SET reuse_of = (SELECT o.id FROM messages o WHERE o.sender = m.sender AND o.control_id = m.control_id
              AND o.sending_system = m.sending_system AND o.content_hash <> m.content_hash AND o.id < m.id ORDER BY o.id LIMIT 1)
          WHERE m.id = ANY($1::bigint[]) AND m.reuse_of IS NULL RETURNING id, reuse_of`,
@@ -206,47 +228,18 @@ export class PgJournal implements JournalStore {
       for (const row of stored.values()) if (byId.has(row.id)) row.reuse_of = byId.get(row.id) ?? null;
     }
 
-    // Runs of the stored messages, in journal order.
-    const runMessage: number[] = [], runSender: string[] = [], runWorkflow: string[] = [], runHash: string[] = [], runKey: (string | null)[] = [], runInput: string[] = [], runAt: number[] = [];
-    for (const i of toInsert) {
-      const e = entries[i]!;
-      const row = stored.get(keyOf(e));
-      if (!row) continue;
-      for (const r of e.runs) {
-        runMessage.push(row.id); runSender.push(e.sender); runWorkflow.push(r.workflow); runKey.push(r.orderKey); runInput.push(r.input); runAt.push(e.receivedAt);
-        runHash.push(this.opts.workflowHashes.get(r.workflow) ?? '');
-      }
-    }
-    const runIds = new Map<number, number[]>();
-    if (runMessage.length) {
-      const rows = (await client.query<{ id: number; message_id: number }>(
-        `INSERT INTO workflow_runs (message_id, sender, workflow, workflow_hash, order_key, status, input, attempts, next_attempt_at, created_at, updated_at)
-         SELECT r.message_id, r.sender, r.workflow, r.workflow_hash, r.order_key, 'queued', r.input, 0, r.at, r.at, r.at
-         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
-           WITH ORDINALITY AS r(message_id, sender, workflow, workflow_hash, order_key, input, at, ord)
-         ORDER BY r.message_id, r.ord
-         RETURNING id, message_id`,
-        [runMessage, runSender, runWorkflow, runHash, runKey, runInput, runAt],
-      )).rows.sort((a, b) => a.id - b.id);
-      for (const r of rows) {
-        const list = runIds.get(r.message_id) ?? [];
-        list.push(r.id);
-        runIds.set(r.message_id, list);
-      }
-    }
-
-    // Resends: the rows they repeat (inserted by another runtime, an earlier batch or this one).
+    // Resends: the rows they repeat (committed by another runtime, an earlier batch or this one).
     const missing = entries.map((_, i) => i).filter((i) => !results[i] && !(firstOf.get(keyOf(entries[i]!)) === i && stored.has(keyOf(entries[i]!))));
     const existing = new Map<string, { id: number; ack: string; status: string }>();
     if (missing.length) {
       const m = missing.map((i) => entries[i]!);
-      const rows = (await client.query<{ id: number; sender: string; control_id: string; content_hash: string; ack: string; status: string }>(
+      const found = (await pool.query<{ id: number; sender: string; control_id: string; content_hash: string; ack: string; status: string }>(
         `SELECT m.id, m.sender, m.control_id, m.content_hash, m.ack, m.status
          FROM messages m JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(sender, control_id, content_hash)
            ON m.sender = k.sender AND m.control_id = k.control_id AND m.content_hash = k.content_hash`,
         [m.map((e) => e.sender), m.map((e) => e.controlId), m.map((e) => e.contentHash)],
       )).rows;
-      for (const r of rows) existing.set(keyOf({ sender: r.sender, controlId: r.control_id, contentHash: r.content_hash }), r);
+      for (const r of found) existing.set(keyOf({ sender: r.sender, controlId: r.control_id, contentHash: r.content_hash }), r);
     }
 
     return entries.map((e, i) => {
@@ -260,7 +253,7 @@ export class PgJournal implements JournalStore {
     });
   }
 
-  private async resendOrReuse(client: pg.PoolClient, e: JournalEntry): Promise<JournalResult | null> {
+  private async resendOrReuse(client: pg.Pool, e: JournalEntry): Promise<JournalResult | null> {
     const found = (await client.query<{ id: number; ack: string; status: string }>(
       'SELECT id, ack, status FROM messages WHERE sender = $1 AND control_id = $2 AND content_hash = $3', [e.sender, e.controlId, e.contentHash])).rows[0];
     if (found) return { kind: 'duplicate', messageId: found.id, ack: found.ack, status: found.status };

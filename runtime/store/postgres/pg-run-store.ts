@@ -17,11 +17,6 @@ export class LeaseLost extends Error {
   }
 }
 
-export interface ClaimedRun extends RunRow {
-  /** The run was claimed from a runtime whose lease ran out (its attempt was interrupted). */
-  reclaimed: boolean;
-}
-
 /** Everything an attempt reads before it starts (the executor reads synchronously). */
 export interface RunContext {
   steps: StepRow[];
@@ -34,8 +29,6 @@ const stepValues = (s: StepRow) => [s.run_id, s.path, s.step_id, s.kind, s.statu
 const UPSERT_STEP = `INSERT INTO run_steps (${STEP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
   ON CONFLICT (run_id, path) DO UPDATE SET step_id = excluded.step_id, kind = excluded.kind, status = excluded.status,
     result = excluded.result, attempt = excluded.attempt, started_at = excluded.started_at, finished_at = excluded.finished_at, error = excluded.error`;
-const PUT_ATTEMPT = `INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, status, step_path, api, http_status, error, next_attempt_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`;
 const attemptValues = (a: AttemptRow) => [a.run_id, a.attempt, a.started_at, a.finished_at, a.status, a.step_path, a.api, a.http_status, a.error, a.next_attempt_at];
 
 export class PgRunStore {
@@ -48,15 +41,14 @@ export class PgRunStore {
 
   /**
    * Claims up to `limit` ready runs whose workflow definition this runtime knows: queued runs and
-   * retries whose time came, and runs whose lease ran out, oldest first.
+   * retries whose time came, oldest first. Rows another runtime is claiming are skipped, not waited on.
    */
-  async claim(limit: number, now: number, workflowHashes: readonly string[]): Promise<ClaimedRun[]> {
+  async claim(limit: number, now: number, workflowHashes: readonly string[]): Promise<RunRow[]> {
     if (limit <= 0) return [];
-    const { rows } = await this.pool.query<RunRow & { prior: RunStatus }>(
+    const { rows } = await this.pool.query<RunRow>(
       `WITH c AS (
-         SELECT r.id, r.status AS prior FROM workflow_runs r
-         WHERE ((r.status IN ('queued','failed') AND r.next_attempt_at <= $1)
-                OR (r.status = 'running' AND r.lease_until < hdc_now_ms()))
+         SELECT r.id FROM workflow_runs r
+         WHERE r.status IN ('queued','failed') AND r.next_attempt_at <= $1
            AND r.workflow_hash = ANY($2::text[])
            AND (r.order_key IS NULL OR NOT EXISTS (
                  SELECT 1 FROM workflow_runs p
@@ -68,21 +60,30 @@ export class PgRunStore {
        UPDATE workflow_runs w SET status = 'running', attempts = w.attempts + 1, claimed_by = $4,
          lease_until = hdc_now_ms() + $5, updated_at = $1
        FROM c WHERE w.id = c.id
-       RETURNING w.*, c.prior`,
+       RETURNING w.*`,
       [now, workflowHashes, limit, this.runtimeId, this.leaseMs],
     );
-    const runs = rows.sort((a, b) => a.id - b.id).map(({ prior, ...r }) => ({ ...(r as RunRow), reclaimed: prior === 'running' }));
-    // The attempt cut short by the runtime that died is recorded as interrupted.
-    const cut = runs.filter((r) => r.reclaimed);
-    if (cut.length) {
-      await this.pool.query(
-        `INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, status, error)
-         SELECT id, n - 1, $3, $3, 'interrupted', 'the runtime holding this run stopped renewing its lease'
-         FROM unnest($1::bigint[], $2::int[]) AS t(id, n) ON CONFLICT DO NOTHING`,
-        [cut.map((r) => r.id), cut.map((r) => r.attempts), now],
-      );
-    }
-    return runs;
+    return rows.sort((a, b) => a.id - b.id);
+  }
+
+  /**
+   * Runs whose lease ran out (their runtime was killed or cut off) go back to the queue; the
+   * attempt they were in is recorded as interrupted and still counts. Any runtime may do it; the
+   * row locks let one of them win. Resolves to the ids put back.
+   */
+  async reclaimExpired(now: number): Promise<number[]> {
+    const { rows } = await this.pool.query<{ run_id: number }>(
+      `WITH x AS (
+         UPDATE workflow_runs SET status = 'queued', claimed_by = NULL, lease_until = NULL
+         WHERE status = 'running' AND lease_until < hdc_now_ms()
+         RETURNING id, attempts, updated_at)
+       INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, status, error)
+       SELECT id, attempts, updated_at, $1, 'interrupted', 'the runtime holding this run stopped renewing its lease' FROM x
+       ON CONFLICT DO NOTHING
+       RETURNING run_id`,
+      [now],
+    );
+    return rows.map((r) => r.run_id);
   }
 
   /** Renews the lease of every run this runtime holds; resolves to their number. */
@@ -97,14 +98,19 @@ export class PgRunStore {
     return r.rows[0]?.due ?? null;
   }
 
-  async context(run: RunRow): Promise<RunContext> {
+  /**
+   * A first attempt has no finished steps and no replay to read; the message's bytes are read only
+   * for workflows that `send` them.
+   */
+  async context(run: RunRow, needsRaw: boolean): Promise<RunContext> {
+    const first = run.attempts <= 1;
     const [steps, raw, replay] = await Promise.all([
-      this.pool.query<StepRow>(`SELECT ${STEP_COLUMNS} FROM run_steps WHERE run_id = $1 ORDER BY started_at, path`, [run.id]),
-      this.pool.query<{ raw: Buffer | null; charset: string }>('SELECT raw, charset FROM messages WHERE id = $1', [run.message_id]),
-      this.pool.query<{ n: number | null }>('SELECT MAX(after_attempt) AS n FROM run_replays WHERE run_id = $1', [run.id]),
+      first ? null : this.pool.query<StepRow>(`SELECT ${STEP_COLUMNS} FROM run_steps WHERE run_id = $1 ORDER BY started_at, path`, [run.id]),
+      needsRaw ? this.pool.query<{ raw: Buffer | null; charset: string }>('SELECT raw, charset FROM messages WHERE id = $1', [run.message_id]) : null,
+      first ? null : this.pool.query<{ n: number | null }>('SELECT MAX(after_attempt) AS n FROM run_replays WHERE run_id = $1', [run.id]),
     ]);
-    const m = raw.rows[0];
-    return { steps: steps.rows, raw: m?.raw ? { raw: m.raw, charset: m.charset } : null, replayedAtAttempt: replay.rows[0]?.n ?? 0 };
+    const m = raw?.rows[0];
+    return { steps: steps?.rows ?? [], raw: m?.raw ? { raw: m.raw, charset: m.charset } : null, replayedAtAttempt: replay?.rows[0]?.n ?? 0 };
   }
 
   async acknowledgedPositively(messageId: number): Promise<boolean> {
@@ -160,16 +166,32 @@ export class PgRunStore {
     });
   }
 
-  /** Ends the attempt: the last step, the run's status and the attempt's record in one transaction. */
-  finishRun(id: number, status: RunStatus, now: number, extra: { outcome?: RunOutcome; error?: string; nextAttemptAt?: number; lastStep?: StepRow; attempt?: AttemptRow }): Promise<void> {
-    return this.fenced(id, async (c) => {
-      if (extra.lastStep) await c.query(UPSERT_STEP, stepValues(extra.lastStep));
-      await c.query(
-        `UPDATE workflow_runs SET status = $1, outcome = $2, error = $3, next_attempt_at = $4, updated_at = $5, claimed_by = NULL, lease_until = NULL WHERE id = $6`,
-        [status, extra.outcome ? JSON.stringify(extra.outcome) : null, extra.error ?? null, extra.nextAttemptAt ?? now, now, id],
-      );
-      if (extra.attempt) await c.query(PUT_ATTEMPT, attemptValues(extra.attempt));
-    });
+  /**
+   * Ends the attempt in one statement (one round trip, one commit): the run's status, fenced by its
+   * claim, with the last step and the attempt's record written only if the fence held.
+   */
+  async finishRun(id: number, status: RunStatus, now: number, extra: { outcome?: RunOutcome; error?: string; nextAttemptAt?: number; lastStep?: StepRow; attempt?: AttemptRow }): Promise<void> {
+    const params: unknown[] = [status, extra.outcome ? JSON.stringify(extra.outcome) : null, extra.error ?? null, extra.nextAttemptAt ?? now, now, id, this.runtimeId];
+    const ctes = [`f AS (UPDATE workflow_runs SET status = $1, outcome = $2, error = $3, next_attempt_at = $4, updated_at = $5, claimed_by = NULL, lease_until = NULL
+      WHERE id = $6 AND claimed_by = $7 AND status = 'running' RETURNING id)`];
+    if (extra.lastStep) {
+      const at = params.length;
+      params.push(...stepValues(extra.lastStep));
+      const p = (i: number) => `$${at + i + 1}`;
+      ctes.push(`s AS (INSERT INTO run_steps (${STEP_COLUMNS}) SELECT ${[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => p(i) + (i === 0 ? '::bigint' : i === 6 ? '::int' : [7, 8].includes(i) ? '::bigint' : '::text')).join(', ')} FROM f
+        ON CONFLICT (run_id, path) DO UPDATE SET step_id = excluded.step_id, kind = excluded.kind, status = excluded.status,
+          result = excluded.result, attempt = excluded.attempt, started_at = excluded.started_at, finished_at = excluded.finished_at, error = excluded.error)`);
+    }
+    if (extra.attempt) {
+      const at = params.length;
+      params.push(...attemptValues(extra.attempt));
+      const p = (i: number) => `$${at + i + 1}`;
+      const types = ['bigint', 'int', 'bigint', 'bigint', 'text', 'text', 'text', 'int', 'text', 'bigint'];
+      ctes.push(`a AS (INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, status, step_path, api, http_status, error, next_attempt_at)
+        SELECT ${types.map((t, i) => `${p(i)}::${t}`).join(', ')} FROM f ON CONFLICT DO NOTHING)`);
+    }
+    const r = await this.pool.query(`WITH ${ctes.join(', ')} SELECT id FROM f`, params);
+    if (r.rowCount !== 1) throw new LeaseLost(id);
   }
 
   /** A run stopped at a step boundary (runtime shutting down): queued again, the attempt not counted. */

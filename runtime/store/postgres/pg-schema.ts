@@ -61,7 +61,8 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         created_at      bigint NOT NULL,
         updated_at      bigint NOT NULL
       );
-      CREATE INDEX workflow_runs_ready ON workflow_runs (status, next_attempt_at, id);
+      -- Claims read ready runs in journal order; finished runs (most of the table) stay out of it.
+      CREATE INDEX workflow_runs_claimable ON workflow_runs (id) WHERE status IN ('queued','failed');
       CREATE INDEX workflow_runs_message ON workflow_runs (message_id);
       -- Order keys: is there an earlier unfinished run with this key?
       CREATE INDEX workflow_runs_order ON workflow_runs (workflow, order_key, id)
