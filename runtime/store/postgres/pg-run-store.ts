@@ -29,7 +29,13 @@ const stepValues = (s: StepRow) => [s.run_id, s.path, s.step_id, s.kind, s.statu
 const UPSERT_STEP = `INSERT INTO run_steps (${STEP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
   ON CONFLICT (run_id, path) DO UPDATE SET step_id = excluded.step_id, kind = excluded.kind, status = excluded.status,
     result = excluded.result, attempt = excluded.attempt, started_at = excluded.started_at, finished_at = excluded.finished_at, error = excluded.error`;
-const attemptValues = (a: AttemptRow) => [a.run_id, a.attempt, a.started_at, a.finished_at, a.status, a.step_path, a.api, a.http_status, a.error, a.next_attempt_at];
+
+export interface FinishArgs {
+  id: number;
+  status: RunStatus;
+  now: number;
+  extra: { outcome?: RunOutcome; error?: string; nextAttemptAt?: number; lastStep?: StepRow; attempt?: AttemptRow };
+}
 
 export class PgRunStore {
   constructor(
@@ -167,31 +173,47 @@ export class PgRunStore {
   }
 
   /**
-   * Ends the attempt in one statement (one round trip, one commit): the run's status, fenced by its
-   * claim, with the last step and the attempt's record written only if the fence held.
+   * Ends attempts of several runs in one statement (one round trip, one commit): each run's status,
+   * fenced by its claim, with its last step and its attempt's record written only where the fence
+   * held. Resolves to the ids whose claim held; the others lost their lease.
    */
-  async finishRun(id: number, status: RunStatus, now: number, extra: { outcome?: RunOutcome; error?: string; nextAttemptAt?: number; lastStep?: StepRow; attempt?: AttemptRow }): Promise<void> {
-    const params: unknown[] = [status, extra.outcome ? JSON.stringify(extra.outcome) : null, extra.error ?? null, extra.nextAttemptAt ?? now, now, id, this.runtimeId];
-    const ctes = [`f AS (UPDATE workflow_runs SET status = $1, outcome = $2, error = $3, next_attempt_at = $4, updated_at = $5, claimed_by = NULL, lease_until = NULL
-      WHERE id = $6 AND claimed_by = $7 AND status = 'running' RETURNING id)`];
-    if (extra.lastStep) {
-      const at = params.length;
-      params.push(...stepValues(extra.lastStep));
-      const p = (i: number) => `$${at + i + 1}`;
-      ctes.push(`s AS (INSERT INTO run_steps (${STEP_COLUMNS}) SELECT ${[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => p(i) + (i === 0 ? '::bigint' : i === 6 ? '::int' : [7, 8].includes(i) ? '::bigint' : '::text')).join(', ')} FROM f
-        ON CONFLICT (run_id, path) DO UPDATE SET step_id = excluded.step_id, kind = excluded.kind, status = excluded.status,
-          result = excluded.result, attempt = excluded.attempt, started_at = excluded.started_at, finished_at = excluded.finished_at, error = excluded.error)`);
-    }
-    if (extra.attempt) {
-      const at = params.length;
-      params.push(...attemptValues(extra.attempt));
-      const p = (i: number) => `$${at + i + 1}`;
-      const types = ['bigint', 'int', 'bigint', 'bigint', 'text', 'text', 'text', 'int', 'text', 'bigint'];
-      ctes.push(`a AS (INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, status, step_path, api, http_status, error, next_attempt_at)
-        SELECT ${types.map((t, i) => `${p(i)}::${t}`).join(', ')} FROM f ON CONFLICT DO NOTHING)`);
-    }
-    const r = await this.pool.query(`WITH ${ctes.join(', ')} SELECT id FROM f`, params);
-    if (r.rowCount !== 1) throw new LeaseLost(id);
+  async finishRuns(list: readonly FinishArgs[]): Promise<Set<number>> {
+    const steps = list.filter((f) => f.extra.lastStep).map((f) => f.extra.lastStep!);
+    const attempts = list.filter((f) => f.extra.attempt).map((f) => f.extra.attempt!);
+    const col = <T, R>(xs: readonly T[], f: (x: T) => R) => xs.map(f);
+    const { rows } = await this.pool.query<{ id: number }>(
+      `WITH v AS (
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])
+           AS v(id, status, outcome, error, next_attempt_at, now)),
+       f AS (
+         UPDATE workflow_runs w SET status = v.status, outcome = v.outcome, error = v.error, next_attempt_at = v.next_attempt_at,
+           updated_at = v.now, claimed_by = NULL, lease_until = NULL
+         FROM v WHERE w.id = v.id AND w.claimed_by = $7 AND w.status = 'running'
+         RETURNING w.id),
+       s AS (
+         INSERT INTO run_steps (${STEP_COLUMNS})
+         SELECT s.* FROM unnest($8::bigint[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::int[], $15::bigint[], $16::bigint[], $17::text[])
+           AS s(run_id, path, step_id, kind, status, result, attempt, started_at, finished_at, error)
+         JOIN f ON f.id = s.run_id
+         ON CONFLICT (run_id, path) DO UPDATE SET step_id = excluded.step_id, kind = excluded.kind, status = excluded.status,
+           result = excluded.result, attempt = excluded.attempt, started_at = excluded.started_at, finished_at = excluded.finished_at, error = excluded.error),
+       a AS (
+         INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, status, step_path, api, http_status, error, next_attempt_at)
+         SELECT a.* FROM unnest($18::bigint[], $19::int[], $20::bigint[], $21::bigint[], $22::text[], $23::text[], $24::text[], $25::int[], $26::text[], $27::bigint[])
+           AS a(run_id, attempt, started_at, finished_at, status, step_path, api, http_status, error, next_attempt_at)
+         JOIN f ON f.id = a.run_id
+         ON CONFLICT DO NOTHING)
+       SELECT id FROM f`,
+      [
+        col(list, (f) => f.id), col(list, (f) => f.status), col(list, (f) => (f.extra.outcome ? JSON.stringify(f.extra.outcome) : null)),
+        col(list, (f) => f.extra.error ?? null), col(list, (f) => f.extra.nextAttemptAt ?? f.now), col(list, (f) => f.now), this.runtimeId,
+        col(steps, (x) => x.run_id), col(steps, (x) => x.path), col(steps, (x) => x.step_id), col(steps, (x) => x.kind), col(steps, (x) => x.status),
+        col(steps, (x) => x.result), col(steps, (x) => x.attempt), col(steps, (x) => x.started_at), col(steps, (x) => x.finished_at), col(steps, (x) => x.error),
+        col(attempts, (x) => x.run_id), col(attempts, (x) => x.attempt), col(attempts, (x) => x.started_at), col(attempts, (x) => x.finished_at), col(attempts, (x) => x.status),
+        col(attempts, (x) => x.step_path), col(attempts, (x) => x.api), col(attempts, (x) => x.http_status), col(attempts, (x) => x.error), col(attempts, (x) => x.next_attempt_at),
+      ],
+    );
+    return new Set(rows.map((r) => r.id));
   }
 
   /** A run stopped at a step boundary (runtime shutting down): queued again, the attempt not counted. */
@@ -202,20 +224,52 @@ export class PgRunStore {
   }
 }
 
-/** The engine's RunWriter over PostgreSQL (claims are taken up front, so a write's `claim` is already done). */
+/**
+ * The engine's RunWriter over PostgreSQL (claims are taken up front, so a write's `claim` is
+ * already done). Runs ending in the same turn of the event loop end in one statement.
+ */
 export class PgRunWriter implements RunWriter {
   readonly up = true;
+  private pending: { args: FinishArgs; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private scheduled = false;
+  private readonly inflight = new Set<Promise<unknown>>();
+
   constructor(private readonly store: PgRunStore) {}
 
-  async write(w: WriteOp): Promise<unknown> {
+  write(w: WriteOp): Promise<unknown> {
+    const p = this.apply(w);
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p)).catch(() => {});
+    return p;
+  }
+
+  private apply(w: WriteOp): Promise<unknown> {
     switch (w.op) {
-      case 'claim': return true;
+      case 'claim': return Promise.resolve(true);
       case 'step': return this.store.recordStep(w.row);
       case 'store': return this.store.storeRecord(w.rec, w.row);
-      case 'finish': return this.store.finishRun(w.id, w.status, w.now, w.extra);
+      case 'finish': return this.finish({ id: w.id, status: w.status, now: w.now, extra: w.extra });
       case 'release': return this.store.releaseRun(w.id, w.now);
     }
   }
 
-  async close(): Promise<void> {}
+  private finish(args: FinishArgs): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ args, resolve, reject });
+      if (this.scheduled) return;
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        const batch = this.pending.splice(0);
+        this.store.finishRuns(batch.map((b) => b.args)).then(
+          (held) => { for (const b of batch) held.has(b.args.id) ? b.resolve() : b.reject(new LeaseLost(b.args.id)); },
+          (err: Error) => { for (const b of batch) b.reject(err); },
+        );
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.inflight]);
+  }
 }
