@@ -30,6 +30,17 @@ export interface PgJournalOptions {
   /** The definition hash of each workflow of this runtime's plan (rolling upgrades, see pg-schema.ts). */
   workflowHashes: ReadonlyMap<string, string>;
   maxBatch?: number;
+  /**
+   * Batches committing at once (default 2): while one waits for its WAL flush the next one runs,
+   * and PostgreSQL flushes concurrent commits together.
+   */
+  maxInFlight?: number;
+  /**
+   * Where the wake-up NOTIFY for other runtimes is sent: a pool with synchronous_commit off, so that
+   * the notifying transaction (which holds PostgreSQL's notification lock until it commits) does
+   * not wait for a flush. Default: the journal's pool.
+   */
+  notifyPool?: pg.Pool;
   log?: Logger;
 }
 
@@ -37,7 +48,9 @@ const keyOf = (e: { sender: string; controlId: string; contentHash: string }) =>
 
 export class PgJournal implements JournalStore {
   private readonly queue: Waiter[] = [];
-  private inFlight = false;
+  private inFlight = 0;
+  private notifying = false;
+  private notifyAgain = false;
   private scheduled = false;
   private closed = false;
   private idle: (() => void)[] = [];
@@ -46,10 +59,12 @@ export class PgJournal implements JournalStore {
   readonly thread = undefined;
   private readonly pool: pg.Pool;
   private readonly maxBatch: number;
+  private readonly maxInFlight: number;
 
   constructor(private readonly opts: PgJournalOptions) {
     this.pool = opts.pool;
     this.maxBatch = opts.maxBatch ?? 1000;
+    this.maxInFlight = Math.max(1, opts.maxInFlight ?? 2);
   }
 
   get healthy(): boolean {
@@ -89,8 +104,29 @@ export class PgJournal implements JournalStore {
     }
   }
 
+  /**
+   * Wakes the other runtimes' engines (LISTEN in pg-engine.ts) after runs were committed; outside the
+   * batch's transaction, at most one at a time (a burst of batches coalesces into one more).
+   */
+  private announce(): void {
+    if (this.notifying) {
+      this.notifyAgain = true;
+      return;
+    }
+    this.notifying = true;
+    (this.opts.notifyPool ?? this.pool).query(`SELECT pg_notify('${RUNS_CHANNEL}', '')`)
+      .catch(() => {}) // the engines poll as well
+      .finally(() => {
+        this.notifying = false;
+        if (this.notifyAgain && !this.closed) {
+          this.notifyAgain = false;
+          this.announce();
+        }
+      });
+  }
+
   private schedule(): void {
-    if (this.inFlight || this.scheduled || this.queue.length === 0) return;
+    if (this.inFlight >= this.maxInFlight || this.scheduled || this.queue.length === 0) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -99,8 +135,8 @@ export class PgJournal implements JournalStore {
   }
 
   private async flush(): Promise<void> {
-    if (this.inFlight || this.queue.length === 0) return;
-    this.inFlight = true;
+    if (this.inFlight >= this.maxInFlight || this.queue.length === 0) return;
+    this.inFlight++;
     const taken: Waiter[] = [];
     let count = 0;
     while (this.queue.length && (count === 0 || count + this.queue[0]!.entries.length <= this.maxBatch)) {
@@ -111,6 +147,7 @@ export class PgJournal implements JournalStore {
     const all = taken.flatMap((w) => w.entries);
     try {
       const results = await this.writeBatch(all);
+      if (results.some((r) => r.kind === 'stored' && r.runIds.length)) this.announce();
       this.up = true;
       this.stats.batches++;
       this.stats.entries += all.length;
@@ -127,9 +164,9 @@ export class PgJournal implements JournalStore {
       this.opts.log?.error({ err: e.message }, 'PostgreSQL journal batch failed');
       for (const w of taken) w.reject(e);
     } finally {
-      this.inFlight = false;
+      this.inFlight--;
       if (this.queue.length) this.schedule();
-      else for (const f of this.idle.splice(0)) f();
+      else if (this.inFlight === 0) for (const f of this.idle.splice(0)) f();
     }
   }
 
@@ -190,11 +227,9 @@ export class PgJournal implements JournalStore {
          SELECT m.id, q.sender, q.workflow, q.workflow_hash, q.order_key, 'queued', q.input, 0, q.at, q.at, q.at
          FROM q JOIN m ON m.sender = q.sender AND m.control_id = q.control_id AND m.content_hash = q.content_hash
          ORDER BY q.ord
-         RETURNING id, message_id),
-       n AS (SELECT pg_notify('${RUNS_CHANNEL}', '') FROM (SELECT 1 FROM r LIMIT 1) one)
+         RETURNING id, message_id)
        SELECT 'm' AS t, id, sender, control_id, content_hash, reuse_of, NULL::bigint AS message_id FROM m
-       UNION ALL SELECT 'r', id, NULL, NULL, NULL, NULL, message_id FROM r
-       UNION ALL SELECT 'n', 0, NULL, NULL, NULL, NULL, NULL FROM n`,
+       UNION ALL SELECT 'r', id, NULL, NULL, NULL, NULL, message_id FROM r`,
       [col((e) => e.sender), col((e) => e.controlId), col((e) => e.sendingSystem), col((e) => e.contentHash), col((e) => e.messageType),
         col((e) => e.trigger), col((e) => e.receivedAt), col((e) => Buffer.from(e.raw.buffer, e.raw.byteOffset, e.raw.byteLength)), col((e) => e.charset), col((e) => e.ack),
         rcol((r) => r.sender), rcol((r) => r.controlId), rcol((r) => r.contentHash), rcol((r) => r.workflow), rcol((r) => r.hash), rcol((r) => r.orderKey), rcol((r) => r.input), rcol((r) => r.at)],
@@ -264,7 +299,7 @@ export class PgJournal implements JournalStore {
   }
 
   drain(): Promise<void> {
-    if (!this.inFlight && !this.scheduled && this.queue.length === 0) return Promise.resolve();
+    if (this.inFlight === 0 && !this.scheduled && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
