@@ -18,7 +18,7 @@ export interface Membership {
   stop(): Promise<void>;
 }
 
-export async function joinCluster(pool: pg.Pool, me: { runtimeId: string; planHash: string; rolling: boolean; leaseMs: number }): Promise<Membership> {
+export async function joinCluster(pool: pg.Pool, me: { runtimeId: string; planHash: string; rolling: boolean; leaseMs: number; workflowHashes?: readonly string[] }): Promise<Membership> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -29,9 +29,9 @@ export async function joinCluster(pool: pg.Pool, me: { runtimeId: string; planHa
     const foreign = others.filter((h) => h !== me.planHash);
     if (foreign.length && !me.rolling) throw new ClusterPlanMismatch(me.planHash, foreign);
     await client.query(
-      `INSERT INTO cluster_members (runtime_id, plan_hash, rolling, started_at, seen_at) VALUES ($1, $2, $3, hdc_now_ms(), hdc_now_ms())
-       ON CONFLICT (runtime_id) DO UPDATE SET plan_hash = excluded.plan_hash, rolling = excluded.rolling, seen_at = excluded.seen_at`,
-      [me.runtimeId, me.planHash, me.rolling]);
+      `INSERT INTO cluster_members (runtime_id, plan_hash, rolling, workflow_hashes, started_at, seen_at) VALUES ($1, $2, $3, $4, hdc_now_ms(), hdc_now_ms())
+       ON CONFLICT (runtime_id) DO UPDATE SET plan_hash = excluded.plan_hash, rolling = excluded.rolling, workflow_hashes = excluded.workflow_hashes, seen_at = excluded.seen_at`,
+      [me.runtimeId, me.planHash, me.rolling, me.workflowHashes ?? []]);
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});

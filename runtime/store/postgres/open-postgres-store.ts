@@ -41,7 +41,7 @@ export async function openPostgresStore(plan: Plan, opts: PostgresStoreOptions):
   try {
     const applied = await migratePostgres(journalPool);
     if (applied.length) opts.log?.info({ migrations: applied }, 'PostgreSQL store migrated');
-    membership = await joinCluster(journalPool, { runtimeId, planHash: plan.hash, rolling: opts.rolling ?? false, leaseMs });
+    membership = await joinCluster(journalPool, { runtimeId, planHash: plan.hash, rolling: opts.rolling ?? false, leaseMs, workflowHashes: [...workflowHashes(plan).values()] });
   } catch (err) {
     await Promise.allSettled([journalPool.end(), enginePool.end()]);
     const e = err as Error & { code?: string };

@@ -66,6 +66,7 @@ export class PgEngine {
   private readonly writer: PgRunWriter;
   private readonly workflows: Map<string, Workflow>;
   private readonly hashes: string[];
+  private readonly names: string[];
   /** Workflows with a `send` step (they read the message's bytes). */
   private readonly sends: Set<string>;
   private readonly apis: ApiRegistry;
@@ -92,6 +93,7 @@ export class PgEngine {
     this.writer = new PgRunWriter(this.store);
     this.workflows = new Map(opts.plan.workflows.map((w) => [w.name, w]));
     this.hashes = [...workflowHashes(opts.plan).values()];
+    this.names = opts.plan.workflows.map((w) => w.name);
     this.sends = new Set(opts.plan.workflows.filter((w) => JSON.stringify(w.steps).includes('"kind":"send"')).map((w) => w.name));
     this.log = opts.logger ?? silentLogger();
     this.now = opts.now ?? Date.now;
@@ -177,7 +179,7 @@ export class PgEngine {
       for (;;) {
         const room = this.concurrency - this.active;
         if (room <= 0 || !this.running) return;
-        const runs = await this.store.claim(room, this.now(), this.hashes);
+        const runs = await this.store.claim(room, this.now(), this.hashes, this.names);
         for (const run of runs) this.launch(run);
         if (runs.length < room) return;
       }

@@ -48,14 +48,23 @@ export class PgRunStore {
   /**
    * Claims up to `limit` ready runs whose workflow definition this runtime knows: queued runs and
    * retries whose time came, oldest first. Rows another runtime is claiming are skipped, not waited on.
+   *
+   * During a rolling upgrade a run is claimed by a runtime whose plan has its workflow's very
+   * definition. Once no live runtime has that definition any more (the last old runtime stopped),
+   * a runtime with a workflow of the same name adopts the run, provided it never ran a step (its
+   * recorded steps belong to the old definition and stay for an operator to replay).
    */
-  async claim(limit: number, now: number, workflowHashes: readonly string[]): Promise<RunRow[]> {
+  async claim(limit: number, now: number, workflowHashes: readonly string[], workflowNames: readonly string[] = []): Promise<RunRow[]> {
     if (limit <= 0) return [];
     const { rows } = await this.pool.query<RunRow>(
       `WITH c AS (
          SELECT r.id FROM workflow_runs r
          WHERE r.status IN ('queued','failed') AND r.next_attempt_at <= $1
-           AND r.workflow_hash = ANY($2::text[])
+           AND (r.workflow_hash = ANY($2::text[])
+                OR (r.workflow = ANY($6::text[])
+                    AND NOT EXISTS (SELECT 1 FROM cluster_members m
+                                    WHERE r.workflow_hash = ANY(m.workflow_hashes) AND m.seen_at > hdc_now_ms() - 3 * $5)
+                    AND NOT EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = r.id)))
            AND (r.order_key IS NULL OR NOT EXISTS (
                  SELECT 1 FROM workflow_runs p
                  WHERE p.workflow = r.workflow AND p.order_key = r.order_key AND p.id < r.id
@@ -67,7 +76,7 @@ export class PgRunStore {
          lease_until = hdc_now_ms() + $5, updated_at = $1
        FROM c WHERE w.id = c.id
        RETURNING w.*`,
-      [now, workflowHashes, limit, this.runtimeId, this.leaseMs],
+      [now, workflowHashes, limit, this.runtimeId, this.leaseMs, workflowNames],
     );
     return rows.sort((a, b) => a.id - b.id);
   }

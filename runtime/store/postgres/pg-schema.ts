@@ -126,6 +126,8 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         runtime_id   text   PRIMARY KEY,
         plan_hash    text   NOT NULL,
         rolling      boolean NOT NULL,
+        -- The workflow definitions this runtime's plan has (see pg-run-store.ts, claim).
+        workflow_hashes text[] NOT NULL DEFAULT '{}',
         started_at   bigint NOT NULL,
         seen_at      bigint NOT NULL
       );
