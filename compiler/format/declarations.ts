@@ -15,7 +15,7 @@ export function declItem(ctx: FormatContext, d: A.Decl): Item {
       it.isImport = true;
       return it;
     }
-    case 'store':
+    case 'store_decl':
       return ctx.item(d.range, [], () => [`store ${d.storeKind.name}${d.url ? ' ' + ctx.atom(d.url) : ''}`]);
     case 'auth': {
       const body = ctx.body(d.authKind.range.end.offset, d.settings.map((s) => settingItem(ctx, s)));
@@ -47,6 +47,12 @@ export function declItem(ctx: FormatContext, d: A.Decl): Item {
       }
       const head = `map ${d.name.name}${d.system ? ` to ${d.system.raw}` : ''}`;
       const body = ctx.body((d.system ?? d.name).range.end.offset, entries);
+      return ctx.item(d.range, [body], (ind) => ctx.braced(head, body, ind));
+    }
+    case 'module': {
+      const headEnd = (d.from ?? d.name ?? d.keyword).range.end.offset;
+      const body = ctx.body(headEnd, d.settings.map((s) => settingItem(ctx, s)));
+      const head = `${d.keyword.name}${d.name ? ` ${d.name.name}` : ''}${d.from ? ` from ${d.from.name}` : ''}`;
       return ctx.item(d.range, [body], (ind) => ctx.braced(head, body, ind));
     }
     case 'test': {

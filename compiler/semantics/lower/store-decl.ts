@@ -1,11 +1,11 @@
 // `store postgres env("DATABASE_URL")` / `store sqlite`: where the runtime keeps its journal and
 // workflow queue. PostgreSQL lets several runtimes share one database. The URL carries a password,
 // so it is a reference (env() or file()); a literal is accepted only without one.
-import type * as A from '../syntax/ast.ts';
-import type * as P from '../../plan/plan.types.ts';
-import type { Reporter } from './reporter.ts';
-import { toValue } from './settings.ts';
-import { closest } from '../dictionaries/closest.ts';
+import type * as A from '../../syntax/ast.ts';
+import type * as P from '../../../plan/plan.types.ts';
+import type { Reporter } from '../reporter.ts';
+import { toValue } from '../settings.ts';
+import { closest } from '../../dictionaries/closest.ts';
 
 const KINDS = ['postgres', 'sqlite'] as const;
 const HINT = 'Write: store postgres env("DATABASE_URL"), or store sqlite (the embedded default).';
