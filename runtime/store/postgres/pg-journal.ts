@@ -55,6 +55,7 @@ export class PgJournal implements JournalStore {
   private closed = false;
   private idle: (() => void)[] = [];
   private up = true;
+  private probe?: NodeJS.Timeout;
   readonly stats: JournalStats = { batches: 0, entries: 0, largestBatch: 0 };
   readonly thread = undefined;
   private readonly pool: pg.Pool;
@@ -125,6 +126,24 @@ export class PgJournal implements JournalStore {
       });
   }
 
+  /**
+   * The database is unreachable: /ready says not ready, so a load balancer sends partners
+   * elsewhere; a probe every second notices when it answers again (no partner traffic needed).
+   */
+  private down(): void {
+    this.up = false;
+    if (this.probe) return;
+    this.probe = setInterval(() => {
+      this.pool.query('SELECT 1').then(() => {
+        this.up = true;
+        clearInterval(this.probe);
+        this.probe = undefined;
+        this.opts.log?.info('PostgreSQL journal reachable again');
+      }, () => {});
+    }, 1000);
+    this.probe.unref();
+  }
+
   private schedule(): void {
     if (this.inFlight >= this.maxInFlight || this.scheduled || this.queue.length === 0) return;
     this.scheduled = true;
@@ -160,7 +179,7 @@ export class PgJournal implements JournalStore {
     } catch (err) {
       const e = err as Error & { code?: string };
       // Connection-level failures (no SQLSTATE) mean the database is unreachable: not ready.
-      if (!e.code || /^(08|57P)/.test(e.code)) this.up = false;
+      if (!e.code || /^(08|57P)/.test(e.code)) this.down();
       this.opts.log?.error({ err: e.message }, 'PostgreSQL journal batch failed');
       for (const w of taken) w.reject(e);
     } finally {
@@ -308,5 +327,6 @@ export class PgJournal implements JournalStore {
     if (this.closed) return;
     await this.drain();
     this.closed = true;
+    clearInterval(this.probe);
   }
 }
