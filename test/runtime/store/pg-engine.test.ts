@@ -5,6 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer, type ServerResponse } from 'node:http';
+import { spawnSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
 import { createTestDatabase, type TestDatabase } from './pg-test-db.ts';
@@ -150,6 +151,30 @@ test('a runtime whose lease ran out can neither record a step nor finish; the ru
   const interrupted = (await pool.query('SELECT 1 FROM run_attempts WHERE run_id = $1 AND status = $2', [id, 'interrupted'])).rowCount;
   assert.is(interrupted, 1, 'the interrupted attempt is in the history');
   await b.stop();
+});
+
+test('hdc runs --store lists the dead letters and replays one; a runtime runs it again', async () => {
+  if (!db) return skipBecause('no PostgreSQL server at 127.0.0.1:5432');
+  const hdc = (...args: string[]) => spawnSync(process.execPath, [new URL('../../../bin/hdc.js', import.meta.url).pathname, 'runs', ...args, '--store', db!.url],
+    { encoding: 'utf8', env: { ...process.env, HDC_DEV: '1' } });
+  const listed = hdc('--status', 'dead', '--json');
+  assert.is(listed.status, 0, listed.stderr);
+  const dead = JSON.parse(listed.stdout) as { id: number; controlId: string; status: string }[];
+  const t2 = dead.find((r) => r.controlId === 'T-2');
+  assert.ok(t2, 'the dead letter is listed with its control ID');
+  const table = hdc();
+  assert.match(table.stdout, /dead letter/i);
+  const replay = hdc('replay', String(t2!.id), '--by', 'tester');
+  assert.is(replay.status, 0, replay.stderr);
+  assert.match(replay.stdout, /queued again, replayed by tester/);
+  assert.is((await runOf(t2!.id)).status, 'queued');
+  assert.is(hdc('replay', String(t2!.id)).status, 1, 'a queued run is not replayed');
+  const e = engine('rt-c');
+  await e.start();
+  await until(async () => (await runOf(t2!.id)).status === 'done');
+  const by = (await pool.query<{ by: string }>('SELECT by FROM run_replays WHERE run_id = $1', [t2!.id])).rows[0]!.by;
+  assert.is(by, 'tester');
+  await e.stop();
 });
 
 test.run();
