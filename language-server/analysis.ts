@@ -51,6 +51,26 @@ export class Analyzer {
     return { analysis: cached, file: parsed.ast };
   }
 
+  /**
+   * The file's parse alone (outline, folding): no project compile, so these answer at once after an
+   * edit. Shares the parse cache with the compiles.
+   */
+  parsed(path: string): SourceFile | undefined {
+    const text = this.workspace.text(path);
+    if (text === undefined) return undefined;
+    const entry = this.parses.get(path);
+    if (entry && entry.text === text) return entry.result.ast;
+    const result = parse(text, path);
+    this.parses.set(path, { text, result });
+    return result.ast;
+  }
+
+  /** True when the project has an analysis that no longer matches the texts (a refresh is due). */
+  isStale(dir: string): boolean {
+    const cached = this.cache.get(dir);
+    return cached !== undefined && !this.current(cached);
+  }
+
   project(dir: string): ProjectAnalysis {
     const cached = this.cache.get(dir);
     if (cached && this.current(cached)) return cached;
@@ -64,6 +84,10 @@ export class Analyzer {
     const out = new Set<string>([this.workspace.projectOf(path)]);
     for (const a of this.cache.values()) if (a.texts.has(path)) out.add(a.dir);
     return [...out];
+  }
+
+  cachedProjects(): string[] {
+    return [...this.cache.keys()];
   }
 
   forget(dir: string): void {

@@ -17,7 +17,8 @@ import { findHdcFiles } from '../compiler/api.ts';
 import { Analyzer } from './analysis.ts';
 import { CheckScheduler } from './check-scheduler.ts';
 import { Workspace, toPosixPath, uriToPath } from './workspace.ts';
-import { DiagnosticPublisher } from './handlers/diagnostics.ts';
+import { CheckThread } from './check-thread.ts';
+import { DiagnosticPublisher, type ProjectCheck } from './handlers/diagnostics.ts';
 import { completion, completionTriggerCharacters } from './handlers/completion.ts';
 import { hover } from './handlers/hover.ts';
 import { definition } from './handlers/definition.ts';
@@ -29,10 +30,14 @@ import { formatting } from './handlers/formatting.ts';
 import { codeActions } from './handlers/code-action.ts';
 
 export const DEFAULT_DEBOUNCE_MS = 100;
+/** After this long without edits or requests, stale analyses the requests use are compiled again. */
+const IDLE_REFRESH_MS = 400;
 
 export interface ServerOptions {
   /** Quiet period after an edit before the project is checked (initializationOptions.debounceMs overrides). */
   debounceMs?: number;
+  /** false: checks run on the thread that answers requests (initializationOptions.checkThread overrides). */
+  checkThread?: boolean;
 }
 
 /** What every handler reads: the document store and the analyzer over it. */
@@ -58,27 +63,69 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     },
   };
   const publisher = new DiagnosticPublisher(connection, (path) => workspace.document(path)?.version);
+  const log = (message: string) => connection.console.error(message);
+  let thread: CheckThread | undefined;
+  let useThread = options.checkThread ?? true;
+  /** Files each project's last check read (its own and imports), to know what an edit affects. */
+  const reads = new Map<string, Set<string>>();
+
+  // Checks run in the check thread: the thread answering requests only publishes the result.
+  const runCheck = async (dir: string): Promise<ProjectCheck> => {
+    if (!useThread) {
+      const a = analyzer.project(dir);
+      reads.set(dir, new Set(a.texts.keys()));
+      return { dir: a.dir, own: a.own, diagnostics: a.result.diagnostics };
+    }
+    thread ??= new CheckThread(workspace, log);
+    const r = await thread.check(dir);
+    reads.set(dir, new Set(r.read));
+    return r;
+  };
   const scheduler = new CheckScheduler(
-    (dir, token) => {
+    async (dir, token) => {
       if (token.cancelled) return;
-      const analysis = analyzer.project(dir);
+      const check = await runCheck(dir);
       // A newer edit arrived while this check ran: its own check will publish.
       if (token.cancelled) return;
-      publisher.publish(analysis);
+      publisher.publish(check);
+      refreshWhenIdle();
     },
     options.debounceMs ?? DEFAULT_DEBOUNCE_MS,
-    (e) => connection.console.error(`hdc: check failed: ${(e as Error)?.stack ?? e}`),
+    (e) => log(`hdc: check failed: ${(e as Error)?.stack ?? e}`),
   );
+
+  // The analyses requests read (completion, hover, navigation) are compiled on this thread only
+  // when a request needs one, or once the author pauses: never while they type.
+  let lastActivity = performance.now();
+  let idleTimer: NodeJS.Timeout | undefined;
+  const active = () => void (lastActivity = performance.now());
+  function refreshWhenIdle(): void {
+    if (idleTimer) return;
+    idleTimer = setTimeout(() => {
+      idleTimer = undefined;
+      const quiet = performance.now() - lastActivity;
+      if (quiet < IDLE_REFRESH_MS) return refreshWhenIdle();
+      for (const dir of analyzer.cachedProjects()) if (analyzer.isStale(dir)) analyzer.project(dir);
+    }, IDLE_REFRESH_MS);
+    idleTimer.unref();
+  }
+
   let roots: string[] = [];
   let watchDynamically = false;
 
+  const projectsAffectedBy = (path: string) => {
+    const dirs = new Set(analyzer.projectsReading(path));
+    for (const [dir, files] of reads) if (files.has(path)) dirs.add(dir);
+    return dirs;
+  };
   const checkAfterChange = (path: string) => {
-    for (const dir of analyzer.projectsReading(path)) scheduler.schedule(dir);
+    for (const dir of projectsAffectedBy(path)) scheduler.schedule(dir);
   };
 
   connection.onInitialize((params: InitializeParams): InitializeResult => {
-    const init = (params.initializationOptions ?? {}) as { debounceMs?: number };
+    const init = (params.initializationOptions ?? {}) as { debounceMs?: number; checkThread?: boolean };
     if (typeof init.debounceMs === 'number' && init.debounceMs >= 0) scheduler.delayMs = init.debounceMs;
+    if (typeof init.checkThread === 'boolean') useThread = init.checkThread;
     roots = (params.workspaceFolders ?? []).map((f) => uriToPath(f.uri));
     if (!roots.length && params.rootUri) roots = [uriToPath(params.rootUri)];
     watchDynamically = !!params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration;
@@ -119,9 +166,10 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   documents.onDidOpen((e) => {
     workspace.setOpen(e.document);
     justOpened.add(e.document.uri);
-    for (const dir of analyzer.projectsReading(uriToPath(e.document.uri))) scheduler.schedule(dir, 0);
+    for (const dir of projectsAffectedBy(uriToPath(e.document.uri))) scheduler.schedule(dir, 0);
   });
   documents.onDidChangeContent((e) => {
+    active();
     workspace.setOpen(e.document);
     if (justOpened.delete(e.document.uri)) return;
     checkAfterChange(uriToPath(e.document.uri));
@@ -134,13 +182,20 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     for (const change of e.changes) {
       const path = uriToPath(change.uri);
       workspace.diskChanged(path);
-      if (change.type === FileChangeType.Deleted) analyzer.forget(workspace.projectOf(path));
+      thread?.diskChanged(path);
+      if (change.type === FileChangeType.Deleted) {
+        analyzer.forget(workspace.projectOf(path));
+        thread?.forget(workspace.projectOf(path));
+      }
       checkAfterChange(path);
     }
   });
 
-  // Requests answer from the current text: a stale cache is recompiled first (Analyzer.forFile).
+  // Requests never wait for a check: outline, folding and formatting read the file's parse alone,
+  // completion the last analysis with the edited file parsed again, navigation and hover the
+  // analysis of the current texts (compiled here when stale: exact ranges matter there).
   const guard = <P, R>(fallback: R, run: (params: P, token: CancellationToken) => R) => (params: P, token: CancellationToken): R => {
+    active();
     if (token.isCancellationRequested) return fallback;
     try {
       return run(params, token);
@@ -151,7 +206,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       return fallback;
     }
   };
-  const fileAt = (uri: string) => analyzer.forFile(uriToPath(uri));
+  const parsedFile = (uri: string) => analyzer.parsed(uriToPath(uri));
 
   connection.onCompletion(guard(null, (p) => completion(ctx, p)));
   connection.onHover(guard(null, (p) => hover(ctx, p)));
@@ -160,17 +215,21 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.onPrepareRename(guard(null, (p) => prepareRename(ctx, p)));
   connection.onRenameRequest(guard(null, (p) => rename(ctx, p)));
   connection.onDocumentSymbol(guard(null, (p) => {
-    const { file } = fileAt(p.textDocument.uri);
+    const file = parsedFile(p.textDocument.uri);
     return file ? documentSymbols(file) : [];
   }));
   connection.onFoldingRanges(guard(null, (p) => {
-    const { file } = fileAt(p.textDocument.uri);
+    const file = parsedFile(p.textDocument.uri);
     return file ? foldingRanges(file) : [];
   }));
   connection.onDocumentFormatting(guard(null, (p) => formatting(ctx, p)));
   connection.onCodeAction(guard(null, (p) => codeActions(p)));
 
-  connection.onShutdown(() => scheduler.dispose());
+  connection.onShutdown(() => {
+    scheduler.dispose();
+    clearTimeout(idleTimer);
+    thread?.dispose();
+  });
   documents.listen(connection);
   connection.listen();
 }
