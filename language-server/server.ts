@@ -18,6 +18,7 @@ import { Analyzer } from './analysis.ts';
 import { CheckScheduler } from './check-scheduler.ts';
 import { Workspace, toPosixPath, uriToPath } from './workspace.ts';
 import { CheckThread } from './check-thread.ts';
+import { FolderWatcher } from './folder-watcher.ts';
 import { DiagnosticPublisher, type ProjectCheck } from './handlers/diagnostics.ts';
 import { completion, completionTriggerCharacters } from './handlers/completion.ts';
 import { hover } from './handlers/hover.ts';
@@ -112,6 +113,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
 
   let roots: string[] = [];
   let watchDynamically = false;
+  let watcher: FolderWatcher | undefined;
 
   const projectsAffectedBy = (path: string) => {
     const dirs = new Set(analyzer.projectsReading(path));
@@ -149,6 +151,10 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.onInitialized(() => {
     if (watchDynamically) {
       void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.hdc' }] });
+    } else {
+      // The client will not tell us about files changed on disk: watch the folders ourselves.
+      watcher = new FolderWatcher((path, event) => diskChanged(path, event === 'deleted'));
+      for (const root of roots) if (root.startsWith('/') || /^[A-Za-z]:\//.test(root)) watcher.watch(root);
     }
     // Check the workspace's projects once, so problems in unopened files show up too.
     const dirs = new Set(findHdcFiles(roots.filter(Boolean)).map((f) => workspace.projectOf(toPosixPath(f))));
@@ -178,17 +184,17 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     workspace.close(e.document.uri);
     checkAfterChange(uriToPath(e.document.uri));
   });
-  connection.onDidChangeWatchedFiles((e) => {
-    for (const change of e.changes) {
-      const path = uriToPath(change.uri);
-      workspace.diskChanged(path);
-      thread?.diskChanged(path);
-      if (change.type === FileChangeType.Deleted) {
-        analyzer.forget(workspace.projectOf(path));
-        thread?.forget(workspace.projectOf(path));
-      }
-      checkAfterChange(path);
+  const diskChanged = (path: string, deleted: boolean) => {
+    workspace.diskChanged(path);
+    thread?.diskChanged(path);
+    if (deleted) {
+      analyzer.forget(workspace.projectOf(path));
+      thread?.forget(workspace.projectOf(path));
     }
+    checkAfterChange(path);
+  };
+  connection.onDidChangeWatchedFiles((e) => {
+    for (const change of e.changes) diskChanged(uriToPath(change.uri), change.type === FileChangeType.Deleted);
   });
 
   // Requests never wait for a check: outline, folding and formatting read the file's parse alone,
@@ -229,6 +235,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     scheduler.dispose();
     clearTimeout(idleTimer);
     thread?.dispose();
+    watcher?.dispose();
   });
   documents.listen(connection);
   connection.listen();
