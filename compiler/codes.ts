@@ -42,6 +42,7 @@ export const codes = {
   HDC4013: 'A created or updated FHIR resource lacks a required element.',
   HDC4014: 'A value map targets a code system whose codes it does not use.',
   HDC4015: 'A patch body sets nothing, or sets what a patch may not (id, resourceType, a nested path).',
+  HDC4020: 'A read of a FHIR step result names an element the resource (a Bundle for a search) or data type does not have.',
   // 5xxx: security and SMART
   HDC5001: 'A secret is written as a literal; use env() or file().',
   HDC5002: 'A redirect target is not an absolute https URL.',

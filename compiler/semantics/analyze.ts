@@ -9,7 +9,7 @@ import { SymbolTable, type Declaration, type SymbolKind } from './symbols.ts';
 import { lowerExpr, srcOf, type ExprContext, type VarInfo } from './lower-expr.ts';
 import * as S from './settings.ts';
 import { closest } from '../dictionaries/closest.ts';
-import { checkHl7Path, resolveHl7Version, unknownHl7VersionMessage, messageTypeStatus, triggerStatus, suggestMessageTypes, suggestTriggers } from '../dictionaries/hl7.ts';
+import { checkHl7Path, nearHl7Versions, resolveHl7Version, unknownHl7VersionMessage, messageTypeStatus, triggerStatus, suggestMessageTypes, suggestTriggers } from '../dictionaries/hl7.ts';
 import { checkFhirType, checkSearchParamName } from './fhir-checks.ts';
 import { isTimeZone, timeZoneNames } from './time-zones.ts';
 import { checkPatchBody } from './fhir-patch.ts';
@@ -258,7 +258,7 @@ function lowerSender(d: A.SenderDecl, file: string, r: Reporter, src: (r: A.Rang
   let dictVersion: string | undefined;
   if (version !== undefined) {
     const resolved = resolveHl7Version(version);
-    if (!resolved) r.error('HDC3004', versionSetting!.values[0].range, unknownHl7VersionMessage(version), 'Declare the version the partner sends, e.g. version "2.5.1".');
+    if (!resolved) r.error('HDC3004', versionSetting!.values[0].range, unknownHl7VersionMessage(version), 'Declare the version the partner sends, e.g. version "2.5.1".', nearHl7Versions(version).map((v) => ({ replacement: JSON.stringify(v), range: versionSetting!.values[0]!.range })));
     else {
       dictVersion = resolved.version;
       if (resolved.fallbackFrom) r.info('HDC3004', versionSetting!.values[0].range, `HL7 ${version} paths are checked against ${resolved.version}`, 'The bundled dictionary stops at 2.7.1; 2.8 adds few fields.');
