@@ -8,6 +8,7 @@ export const codes = {
   HDC1004: 'Invalid string: bad escape or unbalanced `{…}` interpolation.',
   HDC1005: 'Invalid HL7 path syntax.',
   HDC1006: 'The formatter could not reproduce the file faithfully; the file is left as it is.',
+  HDC1010: 'A stray `{` where a statement, setting or field should start.',
   // 2xxx: names
   HDC2001: 'Unknown name (auth, API, sender, workflow, launch, step or variable).',
   HDC2002: 'Duplicate declaration.',

@@ -80,6 +80,8 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
   for (const f of files) for (const d of f.decls) if (d.kind === 'map') lowerValueMap(d, root.for(f.file), symbols, (range) => srcOf(f.file, range));
 
   // 2. Lower each declaration.
+  const workflowNames = files.flatMap((f) => f.decls).flatMap((d) => (d.kind === 'workflow' ? [d.name.name] : []));
+  const routeTarget = (name: string) => (workflowNames.includes(name) ? name : closest(name, workflowNames, 1)[0] ?? name);
   for (const f of files) {
     const r = root.for(f.file);
     const src = (range: A.Range) => srcOf(f.file, range);
@@ -90,7 +92,9 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
         case 'api': { const a = lowerApi(d, f.file, r, src, (id) => refTop(r, f.file, 'auth', id)); if (a) parts.apis.push(a); break; }
         case 'sender': parts.senders.push(lowerSender(d, f.file, r, src, symbols, (id) => refTop(r, f.file, 'workflow', id))); break;
         case 'workflow': {
-          const routedBy = senders.filter((s) => s.d.routes.some((rt) => rt.workflow.name === d.name.name));
+          // A misspelt route (`run resuts`, reported once as unknown) still routes to the workflow it
+          // was meant for, so that workflow's fields are not each "unknown name" as well.
+          const routedBy = senders.filter((s) => s.d.routes.some((rt) => routeTarget(rt.workflow.name) === d.name.name));
           parts.workflows.push(lowerWorkflow(d, f.file, r, src, symbols, routedBy, apiKinds, refTop, apiFormats));
           break;
         }
@@ -298,16 +302,19 @@ function lowerSender(d: A.SenderDecl, file: string, r: Reporter, src: (r: A.Rang
   }
 
   // Message types
+  let unknownTypes = 0;
   const msgTypes = (atoms: A.Atom[]): P.MessageType[] => atoms.map((a) => {
     if (a.kind === 'star') return { code: '*', trigger: '*' };
     const m = a as A.Atom & { kind: 'msgtype' };
     if (dictVersion) {
       if (m.code !== '*' && messageTypeStatus(dictVersion, m.code) === 'unknown') {
         const near = suggestMessageTypes(dictVersion, m.code);
+        unknownTypes++;
         r.error('HDC3005', m.range, `unknown message type ${m.code} in HL7 ${version}`, near.length ? `Did you mean ${near.join(', ')}?` : 'Check MSH-9.1.',
           near.slice(0, 1).map((n) => ({ replacement: `${n}^${m.trigger}`, range: m.range })));
       } else if (m.trigger !== '*' && triggerStatus(dictVersion, m.trigger) === 'unknown') {
         const near = suggestTriggers(dictVersion, m.trigger);
+        unknownTypes++;
         r.error('HDC3005', m.range, `unknown trigger event ${m.trigger} in HL7 ${version}`, near.length ? `Did you mean ${near.join(', ')}?` : 'Check MSH-9.2.',
           near.slice(0, 1).map((n) => ({ replacement: `${m.code}^${n}`, range: m.range })));
       }
@@ -315,6 +322,8 @@ function lowerSender(d: A.SenderDecl, file: string, r: Reporter, src: (r: A.Rang
     return { code: m.code, trigger: m.trigger };
   });
   const accept = msgTypes(s.get('accept')?.[0].values ?? []);
+  // A misspelt accepted type is reported once; the routes it was meant to cover are not reported too.
+  const acceptMisspelt = unknownTypes > 0;
   const covers = (a: P.MessageType, t: P.MessageType) => (a.code === '*' || a.code === t.code) && (a.trigger === '*' || a.trigger === t.trigger);
 
   // Matches
@@ -392,7 +401,7 @@ function lowerSender(d: A.SenderDecl, file: string, r: Reporter, src: (r: A.Rang
   const routes: P.Route[] = d.routes.map((rt) => {
     const types = msgTypes(rt.types);
     rt.types.forEach((t, i) => {
-      if (!accept.some((a) => covers(a, types[i]))) {
+      if (!accept.some((a) => covers(a, types[i])) && !acceptMisspelt) {
         r.error('HDC3007', t.range, `${t.kind === 'star' ? '*' : (t as { text: string }).text} is routed but not accepted`,
           'Add it to the sender\'s accept list, or remove it from this route.');
       }

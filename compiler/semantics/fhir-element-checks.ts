@@ -6,7 +6,7 @@
 import type * as A from '../syntax/ast.ts';
 import type { Declaration } from './symbols.ts';
 import type { Reporter } from './reporter.ts';
-import { resolveElementPath, resourceTypes } from '../dictionaries/fhir.ts';
+import { isResourceType, resolveElementPath, resourceTypes } from '../dictionaries/fhir.ts';
 
 /** Verbs whose result is the resource (or, for search, a Bundle of it). */
 const RETURNS_RESOURCE = new Set(['read', 'search', 'create', 'update', 'patch']);
@@ -15,7 +15,7 @@ interface Segment { name: string; range: A.Range; indexed: boolean }
 
 /** Checks `e` (a member/index chain on a step named by decl); does nothing for other names. */
 export function checkFhirResultPath(decl: Declaration, e: A.Expr, r: Reporter): void {
-  if (decl.kind !== 'step' || !decl.resourceType) return;
+  if (decl.kind !== 'step' || !decl.resourceType || !isResourceType(decl.resourceType)) return;
   const verb = decl.detail?.split(' ')[0] ?? '';
   if (!RETURNS_RESOURCE.has(verb)) return;
   const segments = segmentsOf(e);
