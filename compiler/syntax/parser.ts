@@ -126,12 +126,16 @@ class Parser {
       // A stray "{" where an item starts: one diagnostic and a fix that deletes it, instead of a
       // block that swallows the rest of the enclosing one.
       if (this.is(T.LBrace)) {
-        const stray = tokenRange(this.next());
+        const brace = this.next();
+        const stray = tokenRange(brace);
+        // The fix takes the spaces after the brace too: `{ store` becomes `store`.
+        const after = this.peek();
+        const removed = after && after.startLine === brace.startLine ? { start: stray.start, end: positionAt(this.text, after.startOffset) } : stray;
         this.diagnostics.push({
           code: 'HDC1010', severity: 'error', file: this.file, range: stray,
           summary: `stray "{" in the ${what}`,
-          detail: `A ${what} holds ${what === 'workflow' || what.endsWith('branch') ? 'statements' : 'items'}, not a block of its own: remove the "{".`,
-          suggestions: [{ replacement: '', range: stray, label: 'remove "{"' }],
+          detail: `A ${what} holds ${what === 'workflow' || what.endsWith('body') ? 'statements' : 'items'}, not a block of its own: remove the "{".`,
+          suggestions: [{ replacement: '', range: removed, label: 'remove "{"' }],
         });
         continue;
       }
