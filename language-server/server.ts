@@ -48,6 +48,8 @@ export interface ServerContext {
   documents: TextDocuments<TextDocument>;
   /** An open document, or the file's text on disk (navigation may ask about files not open). */
   document(uri: string): TextDocument | undefined;
+  /** The client accepts snippets in completion items (textDocument.completion.completionItem.snippetSupport). */
+  snippetSupport: boolean;
 }
 
 export function startServer(connection: Connection, options: ServerOptions = {}): void {
@@ -55,7 +57,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   const analyzer = new Analyzer(workspace);
   const documents = new TextDocuments(TextDocument);
   const ctx: ServerContext = {
-    workspace, analyzer, documents,
+    workspace, analyzer, documents, snippetSupport: false,
     document: (uri) => {
       const open = documents.get(uri);
       if (open) return open;
@@ -131,6 +133,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     roots = (params.workspaceFolders ?? []).map((f) => uriToPath(f.uri));
     if (!roots.length && params.rootUri) roots = [uriToPath(params.rootUri)];
     watchDynamically = !!params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration;
+    ctx.snippetSupport = !!params.capabilities.textDocument?.completion?.completionItem?.snippetSupport;
     return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,

@@ -53,7 +53,35 @@ export function completion(ctx: ServerContext, params: CompletionParams): Comple
     range: (from) => ({ start: doc.positionAt(from), end: params.position }),
   };
   const items = complete(site);
-  return items ? { isIncomplete: false, items } : null;
+  return items ? { isIncomplete: false, items: forClient(items, ctx.snippetSupport) } : null;
+}
+
+/**
+ * Each label once; snippets only for clients that take them (others would insert `${1:name}`
+ * literally): a snippet block then gives way to its keyword, an item with placeholders to its plain text.
+ */
+function forClient(items: CompletionItem[], snippets: boolean): CompletionItem[] {
+  const isSnippet = (i: CompletionItem) => i.kind === CompletionItemKind.Snippet;
+  const out: CompletionItem[] = [];
+  const seen = new Map<string, number>();
+  for (const item of items) {
+    if (!snippets && isSnippet(item)) continue;
+    const plain = !snippets && item.insertTextFormat === InsertTextFormat.Snippet ? withoutPlaceholders(item) : item;
+    const at = seen.get(plain.label);
+    if (at === undefined) {
+      seen.set(plain.label, out.length);
+      out.push(plain);
+    } else if (isSnippet(plain) && !isSnippet(out[at]!)) out[at] = plain;
+  }
+  return out;
+}
+
+function withoutPlaceholders(item: CompletionItem): CompletionItem {
+  const plain = (t: string) => t.replace(/\$\{\d+\|([^,|]*)[^}]*\}/g, '$1').replace(/\$\{\d+:([^}]*)\}/g, '$1').replace(/\$\d+/g, '');
+  const out: CompletionItem = { ...item, insertTextFormat: InsertTextFormat.PlainText };
+  if (item.insertText !== undefined) out.insertText = plain(item.insertText);
+  if (item.textEdit && 'newText' in item.textEdit) out.textEdit = { ...item.textEdit, newText: plain(item.textEdit.newText) };
+  return out;
 }
 
 function complete(site: Site): CompletionItem[] | undefined {
