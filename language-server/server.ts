@@ -29,6 +29,10 @@ import { documentSymbols } from './handlers/document-symbol.ts';
 import { foldingRanges } from './handlers/folding-range.ts';
 import { formatting } from './handlers/formatting.ts';
 import { codeActions } from './handlers/code-action.ts';
+import { codeLenses } from './handlers/code-lens.ts';
+import { documentLinks } from './handlers/document-link.ts';
+import { signatureHelp, signatureTriggerCharacters } from './handlers/signature-help.ts';
+import { workspaceSymbols } from './handlers/workspace-symbol.ts';
 
 export const DEFAULT_DEBOUNCE_MS = 100;
 /** After this long without edits or requests, stale analyses the requests use are compiled again. */
@@ -146,6 +150,10 @@ export function startServer(connection: Connection, options: ServerOptions = {})
         foldingRangeProvider: true,
         documentFormattingProvider: true,
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+        codeLensProvider: { resolveProvider: false },
+        documentLinkProvider: { resolveProvider: false },
+        workspaceSymbolProvider: true,
+        signatureHelpProvider: { triggerCharacters: signatureTriggerCharacters },
       },
       serverInfo: { name: 'hdc-language-server' },
     };
@@ -233,6 +241,21 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   }));
   connection.onDocumentFormatting(guard(null, (p) => formatting(ctx, p)));
   connection.onCodeAction(guard(null, (p) => codeActions(p)));
+  connection.onCodeLens(guard(null, (p) => {
+    const file = parsedFile(p.textDocument.uri);
+    return file ? codeLenses(file) : [];
+  }));
+  connection.onDocumentLinks(guard(null, (p) => {
+    const file = parsedFile(p.textDocument.uri);
+    return file ? documentLinks(file) : [];
+  }));
+  connection.onSignatureHelp(guard(null, (p) => signatureHelp(ctx, p)));
+  connection.onWorkspaceSymbol(guard(null, (p) => {
+    const paths = new Set(findHdcFiles(roots.filter(Boolean)).map(toPosixPath));
+    for (const open of workspace.openPaths()) paths.add(open);
+    const files = [...paths].sort().map((path) => analyzer.parsed(path)).filter((f) => f !== undefined);
+    return workspaceSymbols(files, p.query);
+  }));
 
   connection.onShutdown(() => {
     scheduler.dispose();
