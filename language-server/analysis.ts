@@ -65,10 +65,10 @@ export class Analyzer {
     return result.ast;
   }
 
-  /** True when the project has an analysis that no longer matches the texts (a refresh is due). */
+  /** True when the project has no analysis or one that no longer matches the texts (a refresh is due). */
   isStale(dir: string): boolean {
     const cached = this.cache.get(dir);
-    return cached !== undefined && !this.current(cached);
+    return cached === undefined || !this.current(cached);
   }
 
   project(dir: string): ProjectAnalysis {

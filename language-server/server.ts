@@ -36,7 +36,7 @@ import { workspaceSymbols } from './handlers/workspace-symbol.ts';
 
 export const DEFAULT_DEBOUNCE_MS = 100;
 /** After this long without edits or requests, stale analyses the requests use are compiled again. */
-const IDLE_REFRESH_MS = 400;
+const IDLE_REFRESH_MS = 1500;
 
 export interface ServerOptions {
   /** Quiet period after an edit before the project is checked (initializationOptions.debounceMs overrides). */
@@ -112,7 +112,9 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       idleTimer = undefined;
       const quiet = performance.now() - lastActivity;
       if (quiet < IDLE_REFRESH_MS) return refreshWhenIdle();
-      for (const dir of analyzer.cachedProjects()) if (analyzer.isStale(dir)) analyzer.project(dir);
+      // The projects requests use, and those of open documents (their first completion then finds one ready).
+      const dirs = new Set([...analyzer.cachedProjects(), ...workspace.openPaths().map((p) => workspace.projectOf(p))]);
+      for (const dir of dirs) if (analyzer.isStale(dir)) analyzer.project(dir);
     }, IDLE_REFRESH_MS);
     idleTimer.unref();
   }
