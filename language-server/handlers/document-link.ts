@@ -3,7 +3,7 @@
 import type { DocumentLink } from 'vscode-languageserver';
 import { dirname, resolve } from 'node:path';
 import type * as A from '../../compiler/syntax/ast.ts';
-import { walk } from '../ast-walk.ts';
+import { walk } from '../../compiler/syntax/visit.ts';
 import { toLspRange } from '../ranges.ts';
 import { pathToUri, toPosixPath } from '../workspace.ts';
 
@@ -17,8 +17,7 @@ export function documentLinks(file: A.SourceFile): DocumentLink[] {
   };
   for (const d of file.decls) if (d.kind === 'import') link(d.path, 'Open the imported file');
   walk(file, (n) => {
-    const call = n as unknown as A.FileCall;
-    if (n.kind === 'file' && call.path?.kind === 'string') link(call.path, 'Open the file');
+    if (n.kind === 'file' && n.path.kind === 'string') link(n.path, 'Open the file');
   });
   return out;
 }

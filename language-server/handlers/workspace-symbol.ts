@@ -7,7 +7,7 @@ import { pathToUri } from '../workspace.ts';
 
 const kinds: Record<string, SymbolKind> = {
   auth: SymbolKind.Key, api: SymbolKind.Interface, sender: SymbolKind.Class, workflow: SymbolKind.Function,
-  launch: SymbolKind.Event, test: SymbolKind.Method, map: SymbolKind.Enum,
+  launch: SymbolKind.Event, test: SymbolKind.Method, map: SymbolKind.Enum, module: SymbolKind.Module,
 };
 
 /** "adm" matches "admit_patient": the query's letters appear in order, case-insensitively. */
@@ -27,7 +27,7 @@ export function workspaceSymbols(files: A.SourceFile[], query: string): Workspac
   for (const f of files) {
     for (const d of f.decls) {
       if (d.kind === 'import') continue;
-      const name = d.kind === 'test' ? d.name.value : d.name.name;
+      const name = d.kind === 'test' ? d.name.value : d.kind === 'module' ? (d.name ?? d.keyword).name : d.name.name;
       if (!name || !matchesQuery(name, query)) continue;
       out.push({ name, kind: kinds[d.kind] ?? SymbolKind.Object, containerName: d.kind === 'launch' ? 'smart launch' : d.kind, location: { uri: pathToUri(f.file), range: toLspRange(d.range) } });
     }
