@@ -13,6 +13,7 @@ function place(b: Block, c: Comment, text?: string): void {
   const at = c.range.start.offset;
   const inside = b.items.find((it) => it.start <= at && at < it.end);
   if (inside) {
+    if (inside.verbatim) return;
     const nested = inside.blocks.find((nb) => nb.open < at && at < nb.close);
     // On the line of the body's `{`, before its first item: it stays after the `{`.
     if (nested && text !== undefined && c.text.startsWith('//') && !nested.items.some((it) => it.start < at) && !text.slice(nested.open, at).includes('\n')) nested.afterOpen.push(c);
