@@ -64,6 +64,12 @@ export class Analyzer {
     return { analysis: fresh, file: fresh.files.get(path) };
   }
 
+  /** True when the project has no analysis or one that no longer matches the texts (a refresh is due). */
+  isStale(dir: string): boolean {
+    const cached = this.cache.get(dir);
+    return cached === undefined || !this.current(cached);
+  }
+
   project(dir: string): ProjectAnalysis {
     const cached = this.cache.get(dir);
     if (cached && this.current(cached)) return cached;
@@ -77,6 +83,10 @@ export class Analyzer {
     const out = new Set<string>([this.workspace.projectOf(path)]);
     for (const a of this.cache.values()) if (a.texts.has(path)) out.add(a.dir);
     return [...out];
+  }
+
+  cachedProjects(): string[] {
+    return [...this.cache.keys()];
   }
 
   forget(dir: string): void {

@@ -7,7 +7,7 @@ import type { Declaration, SymbolTable } from '../symbols.ts';
 import { lowerExpr, type ExprContext } from '../lower-expr.ts';
 import * as S from '../settings.ts';
 import { closest } from '../../dictionaries/closest.ts';
-import { checkHl7Path, resolveHl7Version, unknownHl7VersionMessage, messageTypeStatus, triggerStatus, suggestMessageTypes, suggestTriggers } from '../../dictionaries/hl7.ts';
+import { checkHl7Path, nearHl7Versions, resolveHl7Version, unknownHl7VersionMessage, messageTypeStatus, triggerStatus, suggestMessageTypes, suggestTriggers } from '../../dictionaries/hl7.ts';
 import { isTimeZone, timeZoneNames } from '../time-zones.ts';
 import { resolveValueMap } from '../value-maps.ts';
 import { conversions as conversionDocs } from '../../specs/enumerations.ts';
@@ -21,7 +21,7 @@ export function lowerSender(d: A.SenderDecl, file: string, r: Reporter, src: (r:
   let dictVersion: string | undefined;
   if (version !== undefined) {
     const resolved = resolveHl7Version(version);
-    if (!resolved) r.error('HDC3004', versionSetting!.values[0].range, unknownHl7VersionMessage(version), 'Declare the version the partner sends, e.g. version "2.5.1".');
+    if (!resolved) r.error('HDC3004', versionSetting!.values[0].range, unknownHl7VersionMessage(version), 'Declare the version the partner sends, e.g. version "2.5.1".', nearHl7Versions(version).map((v) => ({ replacement: JSON.stringify(v), range: versionSetting!.values[0]!.range })));
     else {
       dictVersion = resolved.version;
       if (resolved.fallbackFrom) r.info('HDC3004', versionSetting!.values[0].range, `HL7 ${version} paths are checked against ${resolved.version}`, 'The bundled dictionary stops at 2.7.1; 2.8 adds few fields.');
@@ -61,16 +61,19 @@ export function lowerSender(d: A.SenderDecl, file: string, r: Reporter, src: (r:
   }
 
   // Message types
+  let unknownTypes = 0;
   const msgTypes = (atoms: A.Atom[]): P.MessageType[] => atoms.map((a) => {
     if (a.kind === 'star') return { code: '*', trigger: '*' };
     const m = a as A.Atom & { kind: 'msgtype' };
     if (dictVersion) {
       if (m.code !== '*' && messageTypeStatus(dictVersion, m.code) === 'unknown') {
         const near = suggestMessageTypes(dictVersion, m.code);
+        unknownTypes++;
         r.error('HDC3005', m.range, `unknown message type ${m.code} in HL7 ${version}`, near.length ? `Did you mean ${near.join(', ')}?` : 'Check MSH-9.1.',
           near.slice(0, 1).map((n) => ({ replacement: `${n}^${m.trigger}`, range: m.range })));
       } else if (m.trigger !== '*' && triggerStatus(dictVersion, m.trigger) === 'unknown') {
         const near = suggestTriggers(dictVersion, m.trigger);
+        unknownTypes++;
         r.error('HDC3005', m.range, `unknown trigger event ${m.trigger} in HL7 ${version}`, near.length ? `Did you mean ${near.join(', ')}?` : 'Check MSH-9.2.',
           near.slice(0, 1).map((n) => ({ replacement: `${m.code}^${n}`, range: m.range })));
       }
@@ -78,6 +81,8 @@ export function lowerSender(d: A.SenderDecl, file: string, r: Reporter, src: (r:
     return { code: m.code, trigger: m.trigger };
   });
   const accept = msgTypes(s.get('accept')?.[0].values ?? []);
+  // A misspelt accepted type is reported once; the routes it was meant to cover are not reported too.
+  const acceptMisspelt = unknownTypes > 0;
   const covers = (a: P.MessageType, t: P.MessageType) => (a.code === '*' || a.code === t.code) && (a.trigger === '*' || a.trigger === t.trigger);
 
   // Matches
@@ -146,7 +151,7 @@ export function lowerSender(d: A.SenderDecl, file: string, r: Reporter, src: (r:
   const routes: P.Route[] = d.routes.map((rt) => {
     const types = msgTypes(rt.types);
     rt.types.forEach((t, i) => {
-      if (!accept.some((a) => covers(a, types[i]))) {
+      if (!accept.some((a) => covers(a, types[i])) && !acceptMisspelt) {
         r.error('HDC3007', t.range, `${t.kind === 'star' ? '*' : (t as { text: string }).text} is routed but not accepted`,
           'Add it to the sender\'s accept list, or remove it from this route.');
       }

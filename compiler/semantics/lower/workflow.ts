@@ -10,6 +10,7 @@ import { checkPatchBody } from '../fhir-patch.ts';
 import { lowerResponse } from '../response-shape.ts';
 import { checkFhirBody } from '../fhir-body-checks.ts';
 import { mapOutputs } from '../value-maps.ts';
+import { builtinFields } from '../../specs/enumerations.ts';
 
 // ---- workflows ---------------------------------------------------------------------------------
 export interface BodyContext {
@@ -47,7 +48,7 @@ export function lowerWorkflow(
     if (lacking) missing.set(name, lacking.d.name.name);
     else vars.set(name, { decl, type: decl.type ?? 'any', keys: decl.keys });
   }
-  vars.set('message', builtin('message', file, 'record', ['type', 'trigger', 'controlId', 'version', 'receivedAt', 'sender']));
+  vars.set('message', builtin('message', file, 'record', [...builtinFields.message]));
 
   const ctx: BodyContext = { file, r, symbols, container: d.name.name, src, apiKinds, apiFormats, ids: new Set(), counters: {}, refApi: (id) => refTop(r, file, 'api', id) };
   const firstRef = symbols.references.length;
