@@ -26,7 +26,7 @@ export function workspaceSymbols(files: A.SourceFile[], query: string): Workspac
   const out: WorkspaceSymbol[] = [];
   for (const f of files) {
     for (const d of f.decls) {
-      if (d.kind === 'import') continue;
+      if (d.kind === 'import' || d.kind === 'store_decl') continue;
       const name = d.kind === 'test' ? d.name.value : d.kind === 'module' ? (d.name ?? d.keyword).name : d.name.name;
       if (!name || !matchesQuery(name, query)) continue;
       out.push({ name, kind: kinds[d.kind] ?? SymbolKind.Object, containerName: d.kind === 'launch' ? 'smart launch' : d.kind, location: { uri: pathToUri(f.file), range: toLspRange(d.range) } });
