@@ -70,6 +70,10 @@ function describe(analysis: ProjectAnalysis, file: A.SourceFile, offset: number)
         return { text: `**map ${vm.map.name}**${vm.map.system ? ` to ${vm.map.system}` : ''}\n\n| input | output |\n|---|---|\n${rows}${vm.map.else !== undefined ? `\n| *else* | ${vm.map.else} |` : ''}`, range: c.callee.range };
       }
     }
+    if (n.kind === 'module' && touches(n.keyword.range, offset)) {
+      const found = moduleDeclaration(n.keyword.name);
+      if (found) return { text: `**${n.keyword.name}** (module ${found.module.name}) — ${found.declaration.doc}`, range: n.keyword.range };
+    }
     if (n.kind === 'setting') {
       const s = n;
       if (touches(s.key.range, offset)) {
