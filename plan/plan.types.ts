@@ -96,7 +96,7 @@ export interface Plan {
   launches: Launch[];
   tests: TestCase[];
   /**
-   * The add-on modules' settings, by module name: what the module's declarations lowered to (each module's spec says its shape). Absent when the plan uses none.
+   * The add-on modules' settings by module name: what the module's declarations lowered to (its spec gives the shape). Absent when the plan uses none.
    */
   modules?: {
     [k: string]: {};
