@@ -10,6 +10,7 @@ import { workflowChecks } from './workflow-checks.ts';
 import { senderChecks } from './sender-checks.ts';
 import { statementChecks } from './statement-checks.ts';
 import { testChecks } from './test-checks.ts';
+import { launchChecks } from './launch-checks.ts';
 
 export interface CheckContext {
   /** Reports against the file being checked. */
@@ -34,7 +35,7 @@ export function mergeChecks(...registries: CheckRegistry[]): CheckRegistry {
 /** Kinds whose subtrees hold only expressions, values, names and settings. */
 const leafKinds: ReadonlySet<NodeKind> = new Set<NodeKind>([...expressionKinds, 'ident', 'setting', 'map_entry', 'response', 'response_field']);
 
-export const checks: CheckRegistry = mergeChecks(workflowChecks, senderChecks, statementChecks, testChecks);
+export const checks: CheckRegistry = mergeChecks(workflowChecks, senderChecks, statementChecks, testChecks, launchChecks);
 
 export function runChecks(files: A.SourceFile[], context: { root: Reporter; symbols: SymbolTable; names: ResolvedNames }, registry: CheckRegistry = checks): void {
   // Expressions, names and settings are most of a tree and hold no statements: go below them only
