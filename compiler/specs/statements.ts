@@ -65,6 +65,11 @@ export const clauseWords = [
   'ack', 'field', 'request', 'no', 'stored', 'step', 'body', 'query', 'headers', 'pages', 'if_none_exist', 'path', 'message',
 ] as const;
 
+/** The statement (inside a block) a keyword starts: `read` stands for every FHIR verb, `get` for every REST one. */
+export function blockStatement(keyword: string): StatementSpec | undefined {
+  return statements.find((s) => s.keyword === keyword && s.in !== 'file');
+}
+
 /** The words that start a top-level declaration, module keywords included. */
 export function declarationKeywords(): string[] {
   return [...statements.filter((s) => s.in === 'file').map((s) => s.keyword.split(' ')[0]!), ...moduleSpecs().flatMap((m) => m.declarations.map((d) => d.keyword))];

@@ -1,6 +1,6 @@
-// A module's declarations in the editor, through its spec alone: completion of its settings and
-// of the block keyword, hover on the keyword and on a setting, and the outline. In process, with a
-// module spec registered by the test (the server's own process sees only installed modules).
+// The vocabulary in the editor: a module's declarations through its spec alone (completion of its
+// settings and keyword, hover, the outline) and statement keywords' docs. In process, with a module
+// spec registered by the test (the server's own process sees only installed modules).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -57,6 +57,14 @@ test('the outline lists a module block by its name', () => {
   const { ctx } = open('board ops {\n  path "/ops"\n}\n');
   const file = ctx.analyzer.parsed('untitled:board.hdc')!;
   assert.equal(documentSymbols(file).map((s) => [s.name, s.detail]), [['ops', 'board']]);
+});
+
+test('hover on a statement keyword shows the vocabulary\'s doc and form', () => {
+  const { ctx, uri, at } = open('workflow w {\n  store 1 in "ones"\n  x = get billing "/a"\n}\n');
+  const store = hover(ctx, { textDocument: { uri }, position: at('store', 2) });
+  assert.match(String((store?.contents as { value: string }).value), /\*\*store\*\* — Keeps a record in the journal\.\n\n`store EXPR in "collection" \[key EXPR\]`/);
+  const get = hover(ctx, { textDocument: { uri }, position: at('get', 1) });
+  assert.match(String((get?.contents as { value: string }).value), /\*\*get\*\* — A REST request\./);
 });
 
 test.after(() => unregisterModuleSpec('demo'));
