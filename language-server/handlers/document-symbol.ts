@@ -75,6 +75,12 @@ export function documentSymbols(file: A.SourceFile): DocumentSymbol[] {
       case 'module':
         out.push(symbol((d.name ?? d.keyword).name, d.keyword.name, SymbolKind.Object, d.range, (d.name ?? d.keyword).range));
         break;
+      case 'map':
+        out.push(symbol(d.name.name, 'map', SymbolKind.Enum, d.range, d.name.range));
+        break;
+      case 'transform':
+        out.push(symbol(d.name.name, d.extends ? `transform extends ${d.extends.name}` : `transform → ${d.result?.name ?? ''}`, SymbolKind.Function, d.range, d.name.range));
+        break;
     }
   }
   return out;
