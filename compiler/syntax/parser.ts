@@ -8,7 +8,7 @@ import type * as A from './ast.ts';
 import type { Diagnostic } from '../diagnostics.ts';
 import { parseHl7Path } from './hl7-path.ts';
 import { moduleDeclaration, moduleSpecs } from '../specs/module-spec.ts';
-import { statements } from '../specs/statements.ts';
+import { fhirVerbs, httpVerbs, statementStarts, statements } from '../specs/statements.ts';
 
 /** The words a file's declarations start with, for the parser's "expected" message. */
 const declarationWords = () => [...statements.filter((x) => x.in === 'file').map((x) => x.keyword), ...moduleSpecs().flatMap((m) => m.declarations.map((d) => d.keyword))];
@@ -591,8 +591,8 @@ class Parser {
     return { kind: 'workflow', name, settings, body: b.items, range: span(tokenRange(kw), b.range) };
   }
 
-  private static requestVerbs = new Set<TokenType>([K.read, K.search, K.create, K.update, K.delete, K.get, K.post, K.put, K.patch]);
-  private static stmtStarts = new Set<TokenType>([K.if, K.for, K.let, K.store, K.send, K.reject, K.read, K.search, K.create, K.update, K.delete, K.get, K.post, K.put, K.patch]);
+  private static requestVerbs = new Set<TokenType>([...fhirVerbs, ...httpVerbs].map((w) => K[w]));
+  private static stmtStarts = new Set<TokenType>(statementStarts('workflow').map((w) => K[w as T.Keyword]));
   private startsStmt(t: IToken, index: number): boolean {
     if (Parser.stmtStarts.has(t.tokenType)) return true;
     return isName(t) && this.tokens[index + 1]?.tokenType === T.Equals;
@@ -872,11 +872,12 @@ class Parser {
   private testDecl(): A.TestDecl {
     const kw = this.next();
     const name = this.string('the test name', 'Write: test "admit finds the patient" { … }');
-    const starts = (t: IToken) => [K.send, K.launch, K.mock, K.expect].includes(t.tokenType);
+    const starts = (t: IToken) => Parser.testStarts.has(t.tokenType);
     const b = this.block('test block', () => this.testStmt(), starts);
     return { kind: 'test', name, body: b.items, range: span(tokenRange(kw), b.range) };
   }
 
+  private static testStarts = new Set<TokenType>(statementStarts('test').map((w) => K[w as T.Keyword]));
   private testStmt(): A.TestStmt {
     const t = this.next();
     const r = tokenRange(t);

@@ -36,7 +36,8 @@ const LAUNCH_BUILTINS: readonly string[] = builtinsIn.launch;
 /** Everything a completion decision reads. */
 interface Site {
   cur: CursorContext;
-  analysis: ProjectAnalysis;
+  /** The project Resolved around this file (compiled on first use). */
+  readonly analysis: ProjectAnalysis;
   path: string;
   file?: A.SourceFile;
   /** Range of the text being typed, for items that replace it (paths, message types). */
@@ -47,12 +48,16 @@ export function completion(ctx: ServerContext, params: CompletionParams): Comple
   const doc = ctx.document(params.textDocument.uri);
   if (!doc) return null;
   const path = uriToPath(params.textDocument.uri);
-  const { analysis, file } = ctx.analyzer.resolvedFor(path);
+  // The file Parsed decides what is being typed; the project is Resolved only when the answer
+  // needs names (variables in scope, declared APIs, fields of earlier results).
+  const file = ctx.analyzer.parsed(path);
   const text = doc.getText();
   const offset = doc.offsetAt(params.position);
   const cur = cursorContext(file, text, offset);
+  let analysis: ProjectAnalysis | undefined;
   const site: Site = {
-    cur, analysis, path, file,
+    cur, path, file,
+    get analysis() { return (analysis ??= ctx.analyzer.resolvedFor(path, offset).analysis); },
     range: (from) => ({ start: doc.positionAt(from), end: params.position }),
   };
   const items = complete(site);
