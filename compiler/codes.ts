@@ -19,6 +19,7 @@ export const diagnosticCodes = {
   HDC1004: { severity: 'error', summary: 'Invalid string: bad escape or unbalanced `{…}` interpolation.' },
   HDC1005: { severity: 'error', summary: 'Invalid HL7 path syntax.' },
   HDC1006: { severity: 'error', summary: 'The formatter could not reproduce the file faithfully; the file is left as it is.' },
+  HDC1010: { severity: 'error', summary: 'A stray `{` where a statement, setting or field should start.' },
   // 2xxx: names and settings
   HDC2001: { severity: 'error', summary: 'Unknown name (auth, API, sender, workflow, launch, step or variable).' },
   HDC2002: { severity: 'error', summary: 'Duplicate declaration.' },
@@ -70,6 +71,7 @@ export const diagnosticCodes = {
   HDC4013: { severity: 'error', summary: 'A created or updated FHIR resource lacks a required element.' },
   HDC4014: { severity: 'error', summary: 'A value map targets a code system whose codes it does not use.' },
   HDC4015: { severity: 'error', summary: 'A patch body sets nothing, or sets what a patch may not (id, resourceType, a nested path).' },
+  HDC4020: { severity: 'error', summary: 'A read of a FHIR step result names an element the resource (a Bundle for a search) or data type does not have.' },
   // 5xxx: security and SMART
   HDC5001: { severity: 'error', summary: 'A secret is written as a literal; use env() or file().' },
   HDC5002: { severity: 'error', summary: 'A redirect target is not an absolute https URL.' },
@@ -98,6 +100,13 @@ export const diagnosticCodes = {
   HDC8012: { severity: 'error', summary: 'A transform reads a field its segment does not have in the transform\'s HL7 version (a warning for 2.8).' },
   HDC8013: { severity: 'error', summary: 'A transform reads a component, subcomponent or repetition the field\'s data type or definition does not have in its HL7 version (a warning for 2.8).' },
   HDC8014: { severity: 'error', summary: 'A transform declares an unknown HL7 version.' },
+  // 83xx: the store (HDC8300, a runtime refusing to join runtimes with another plan, is reported by `hdc run`)
+  HDC8301: { severity: 'error', summary: 'Unknown store kind: `store postgres …` or `store sqlite`.' },
+  HDC8302: { severity: 'error', summary: '`store postgres` without the database URL.' },
+  HDC8303: { severity: 'error', summary: 'The store URL is not a string, env() or file(), or a literal URL holds a password.' },
+  HDC8304: { severity: 'error', summary: 'The store URL is not a postgres:// URL.' },
+  HDC8305: { severity: 'error', summary: 'The store is declared more than once in a project.' },
+  HDC8306: { severity: 'error', summary: '`store sqlite` takes no URL (the file lives in the runtime\'s data directory).' },
 } as const satisfies Record<string, CodeSpec>;
 
 export type Code = keyof typeof diagnosticCodes;

@@ -71,6 +71,7 @@ export function renderSummary(s: Summary, format: Exclude<ExplainFormat, 'json'>
   const w = format === 'markdown' ? new MarkdownWriter() : new TextWriter();
   w.h(1, 'Integration summary');
   w.para(`Compiled by ${code(s.compiler)} from ${s.sources.map(code).join(', ') || 'no sources'}; plan ${code(s.hash)}.`);
+  w.para(`Store: ${s.store}.`);
 
   if (s.senders.length) w.h(2, 'Senders (HL7 v2 in)');
   for (const x of s.senders) {
@@ -149,6 +150,13 @@ export function renderSummary(s: Summary, format: Exclude<ExplainFormat, 'json'>
     w.h(2, 'Authentication');
     w.table(['Auth', 'Kind', 'Settings'], s.auths.map((a) => [
       code(a.name), a.kind, a.settings.map(([k, v]) => `${k} ${code(v)}`).join('<br>') || '—',
+    ]));
+  }
+  if (s.modules?.length) {
+    w.h(2, 'Modules');
+    w.table(['Module', 'Block', 'Settings'], s.modules.map((m) => [
+      m.module, `${code(m.keyword)}${m.name ? ` ${code(m.name)}` : ''}${m.from ? ` from ${code(m.from)}` : ''}`,
+      m.settings.map(([k, v]) => `${k} ${code(v)}`).join('<br>') || '—',
     ]));
   }
   if (s.tests.length) {

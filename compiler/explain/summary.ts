@@ -17,15 +17,21 @@ export interface Summary {
   compiler: string;
   hash: string;
   sources: string[];
+  /** Where the runtime keeps its journal and queue, e.g. "postgres env(\"DATABASE_URL\")". */
+  store: string;
   apis: Array<{ name: string; kind: string; baseUrl: string; auth?: string; timeout: string; retry: string; extra: string[] }>;
   auths: Array<{ name: string; kind: string; settings: Array<[string, string]> }>;
   senders: SenderSummary[];
   workflows: WorkflowSummary[];
   launches: LaunchSummary[];
   tests: Array<{ name: string; what: string }>;
+  /** Module blocks (plan.modules), when the plan has any: their settings as written. */
+  modules?: ModuleBlockSummary[];
   /** The project's transforms (the std library's are not listed) and what overrides change. */
   transforms?: TransformSummary[];
 }
+
+export interface ModuleBlockSummary { module: string; keyword: string; name?: string; from?: string; settings: Array<[string, string]> }
 
 export interface SenderSummary {
   name: string;
@@ -71,6 +77,9 @@ export function summarize(plan: Plan): Summary {
     compiler: plan.compiler,
     hash: plan.hash,
     sources: plan.sources.map((s) => s.file),
+    store: plan.store?.kind === 'postgres'
+      ? `PostgreSQL ${plan.store.url !== undefined ? valueText(plan.store.url) : ''} (shared by every runtime of the plan)`
+      : plan.store?.kind === 'sqlite' ? 'SQLite in the runtime\'s data directory' : 'SQLite in the runtime\'s data directory (default; hdc run --store URL for PostgreSQL)',
     apis: plan.apis.map(apiSummary),
     auths: plan.auths.map(authSummary),
     senders: plan.senders.map(senderSummary),
@@ -85,8 +94,28 @@ export function summarize(plan: Plan): Summary {
     })),
     launches: plan.launches.map(launchSummary),
     tests: plan.tests.map(testSummary),
+    ...(plan.modules && Object.keys(plan.modules).length ? { modules: moduleSummaries(plan.modules) } : {}),
     ...(plan.transforms?.some((t) => !t.name.startsWith('std.')) ? { transforms: transformSummaries(plan) } : {}),
   };
+}
+
+// ---- module blocks ----
+
+/** Each block's settings, read generically: env() and file() as references, never their values. */
+function moduleSummaries(modules: NonNullable<Plan['modules']>): ModuleBlockSummary[] {
+  const text = (v: unknown): string => {
+    if (Array.isArray(v)) return v.map(text).join(', ');
+    if (v && typeof v === 'object' && ('env' in v || 'file' in v)) return valueText(v as Value, { secret: true });
+    if (v && typeof v === 'object') return Object.entries(v).map(([k, x]) => `${k} ${text(x)}`).join('; ');
+    return String(v);
+  };
+  const out: ModuleBlockSummary[] = [];
+  for (const [module, blocks] of Object.entries(modules)) {
+    for (const block of Object.values(blocks) as Array<{ kind: string; name?: string; from?: string; settings?: Record<string, unknown> }>) {
+      out.push({ module, keyword: block.kind, name: block.name, from: block.from, settings: Object.entries(block.settings ?? {}).map(([k, v]) => [k, text(v)]) });
+    }
+  }
+  return out;
 }
 
 // ---- apis and auths ----

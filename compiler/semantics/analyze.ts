@@ -14,10 +14,12 @@ import { lowerLaunch } from './lower/launch.ts';
 import { lowerTest } from './lower/test.ts';
 import { lowerModuleBlock } from './lower/module-block.ts';
 import { runChecks } from './checks/registry.ts';
+import { lowerStore } from './lower/store-decl.ts';
 import { warnSharedPaths, type LoweredSender } from './checks/shared-paths.ts';
 import { lowerTransform, registerTransforms } from './transforms.ts';
 
 export interface PlanParts {
+  store?: P.Store;
   auths: P.Auth[];
   apis: P.Api[];
   senders: P.Sender[];
@@ -37,6 +39,8 @@ export interface AnalyzeRun {
   stage: 'resolved' | 'checked';
   /** Resolve only this file's declarations in full (and the senders routing to its workflows): completion while typing. */
   focus?: string;
+  /** With focus: only the declaration holding this offset. */
+  focusOffset?: number;
 }
 
 export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileExists: (path: string) => boolean, options: AnalyzeOptions = {}, run: AnalyzeRun = { stage: 'checked' }): Analysis {
@@ -49,8 +53,10 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
   // With a focus, other files' senders are walked only when they route to a workflow of the focus
   // file: their fields are what those workflows read.
   const focusRoutes = new Set<string>();
-  if (run.focus) for (const f of files) if (f.file === run.focus) for (const d of f.decls) if (d.kind === 'workflow') focusRoutes.add(d.name.name);
-  const wanted = (file: string, d: A.Decl) => !run.focus || file === run.focus || (d.kind === 'sender' && d.routes.some((rt) => focusRoutes.has(rt.workflow.name)));
+  const at = run.focusOffset;
+  const inFocus = (file: string, d: A.Decl) => file === run.focus && (at === undefined || (d.range.start.offset <= at && at <= d.range.end.offset));
+  if (run.focus) for (const f of files) for (const d of f.decls) if (d.kind === 'workflow' && inFocus(f.file, d)) focusRoutes.add(d.name.name);
+  const wanted = (file: string, d: A.Decl) => !run.focus || inFocus(file, d) || (d.kind === 'sender' && d.routes.some((rt) => focusRoutes.has(rt.workflow.name)));
 
   // Each declaration is lowered on its own; the names inside its body are declared as it is walked.
   for (const f of files) {
@@ -61,6 +67,11 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
       switch (d.kind) {
         case 'import': case 'map': break;
         case 'transform': { const t = lowerTransform(d, f.file, r, symbols); if (t) parts.transforms.push(t); break; }
+        case 'store_decl': {
+          const s = lowerStore(d, f.file, r, src, parts.store);
+          if (s) parts.store = s;
+          break;
+        }
         case 'auth': { const a = lowerAuth(d, f.file, r, src); if (a) parts.auths.push(a); break; }
         case 'api': { const a = lowerApi(d, f.file, r, src, (id) => refTop(r, f.file, 'auth', id)); if (a) parts.apis.push(a); break; }
         case 'sender': {
