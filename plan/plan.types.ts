@@ -512,6 +512,7 @@ export interface Launch {
   issuers: string[];
   standalone?: Value;
   redirectUri?: Value;
+  sessionKey?: Value;
   login?: Login;
   /**
    * fhir steps run with the launch's access token (api absent).

@@ -848,6 +848,7 @@ function lowerLaunch(d: A.LaunchDecl, file: string, r: Reporter, src: (r: A.Rang
   if (s.has('kid')) launch.kid = v('kid');
   if (s.has('standalone')) { launch.standalone = v('standalone'); checkUrl(r, s.get('standalone')![0].values[0], 'the standalone FHIR base'); }
   if (s.has('redirect_uri')) { launch.redirectUri = v('redirect_uri'); checkUrl(r, s.get('redirect_uri')![0].values[0], 'the redirect_uri'); }
+  if (s.has('session_key')) launch.sessionKey = v('session_key');
   if (login) launch.login = login;
   const scope = launch.scope.split(/\s+/);
   if (issuers.length && !scope.includes('launch')) r.warning('HDC2007', s.get('scope')?.[0].values[0].range ?? d.name.range, 'EHR launch needs the "launch" scope', 'Add "launch" to scope.');

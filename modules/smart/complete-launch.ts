@@ -11,7 +11,7 @@ import { evaluate } from '../../runtime/workflows/expr/evaluate.ts';
 import { truthy } from '../../runtime/workflows/expr/values.ts';
 import { ApiClient, type ApiClientOptions, type ResolvedApi } from '../../runtime/workflows/http/api-client.ts';
 import type { Transport } from '../../runtime/workflows/http/types.ts';
-import { LaunchError } from './launch-error.ts';
+import { LaunchError, SCOPE_REFUSED_TEXT } from './launch-error.ts';
 import { chooseRedirect, type RedirectChoice } from './redirect-rules.ts';
 
 export interface CompleteLaunchInput {
@@ -22,6 +22,8 @@ export interface CompleteLaunchInput {
   transport: Transport;
   context: Record<string, unknown>;
   user: Record<string, unknown> | null;
+  /** The scopes the EHR granted (`scopes.granted`, `has_scope(…)`); default the block's scope. */
+  granted?: string;
   signingSecret?: string;
   secrets?: (v: Value) => string;
   timeoutMs?: number;
@@ -68,6 +70,10 @@ export async function completeLaunch(input: CompleteLaunchInput): Promise<Comple
     await walk(launch.fetch, ctx, vars);
   } catch (err) {
     if (err instanceof LaunchError) throw err;
+    // A refused scope is not cured by trying again: its own status and page.
+    if (err instanceof WorkflowError && err.status === 403) {
+      throw new LaunchError(`${err.message} (the EHR refused the read: a scope it did not grant?)`, { status: 403, publicText: SCOPE_REFUSED_TEXT, cause: err });
+    }
     // WorkflowError messages already start with the step's .hdc line.
     const message = err instanceof WorkflowError ? err.message : `fetch failed: ${(err as Error)?.message ?? err}`;
     throw new LaunchError(message, { status: 502, publicText: 'The patient data could not be read from the EHR. Try again later.', cause: err });
