@@ -37,7 +37,7 @@ export function chooseRedirect(launch: Launch, opts: RedirectOptions): RedirectC
 
   const pairs = queryPairs(rule.with ? opts.evaluate(rule.with) : null, rule.src);
   const signed = launch.sign && opts.signingSecret !== undefined
-    ? signPairs(pairs, opts.signingSecret, launch.sign.ttlSeconds, opts.now)
+    ? signPairs(target, pairs, opts.signingSecret, launch.sign.ttlSeconds, opts.now)
     : pairs;
   for (const [k, v] of signed) target.searchParams.append(k, v);
   const params: Record<string, string | string[]> = {};

@@ -155,6 +155,7 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
   const clients = new Map(opts.clients.map((c) => [c.clientId, c]));
   const launches = new Map(Object.entries(opts.launchContexts ?? {}));
   const grantContexts = new Map<string, LaunchContext>();
+  const codeContexts = new Map<string, LaunchContext>();
   let mode: InteractionMode = opts.interaction ?? 'form';
   let tokenRequests = 0;
   const tokenRequestsByGrant: Record<string, number> = {};
@@ -291,7 +292,19 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
       const isToken = ctx.path === '/token' && ctx.method === 'POST';
       if (isToken) tokenRequests++;
       await next();
-      if (!isToken) return;
+      if (!isToken) {
+        // The launch context belongs to the authorization request that produced the code: one
+        // browser may run several launches on one grant (two tabs, two patients).
+        const location = ctx.response.get('location');
+        const code = location ? new URL(location, issuer).searchParams.get('code') : null;
+        if (code) {
+          const launchId = ctx.oidc?.params?.launch as string | undefined;
+          const grantId = ctx.oidc?.entities?.Grant?.jti;
+          const context = launchId !== undefined ? launches.get(launchId) : grantId ? grantContexts.get(grantId) : undefined;
+          if (context) codeContexts.set(code, context);
+        }
+        return;
+      }
       const gty = ctx.oidc?.params?.grant_type as string | undefined;
       if (gty) tokenRequestsByGrant[gty] = (tokenRequestsByGrant[gty] ?? 0) + 1;
       const body = ctx.body as Record<string, unknown> | undefined;
@@ -310,7 +323,9 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
           .filter(Boolean)
           .join(' ');
         body.scope = scope;
-        const launch = grant.jti ? grantContexts.get(grant.jti) : undefined;
+        const code = ctx.oidc.params?.code as string | undefined;
+        const launch = (code ? codeContexts.get(code) : undefined) ?? (grant.jti ? grantContexts.get(grant.jti) : undefined);
+        if (code && launch && grant.jti) grantContexts.set(grant.jti, launch);
         if (launch) {
           const { user: _user, ...context } = launch;
           Object.assign(body, context);

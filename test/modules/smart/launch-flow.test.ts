@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createLogger } from '../../../runtime/platform/log/logger.ts';
-import { verifySignedQuery } from '../../../modules/smart/signed-params.ts';
+import { verifySignedUrl } from '../../../modules/smart/signed-params.ts';
 import { CookieJar, walkRedirects } from '../../peers/redirect-walker.ts';
 import { startSmartStack, type SmartStack } from '../../peers/smart-stack.ts';
 import { compileHdc, freePort, memoryLog, startConnector, startFormPages, type ConnectorRuntime, type FormPages } from './smart-harness.ts';
@@ -62,7 +62,7 @@ test('EHR launch: a child goes to the pediatric form with signed parameters', as
   assert.is(url.searchParams.get('given'), child.given);
   assert.is(url.searchParams.get('family'), child.family);
   assert.is(url.searchParams.get('birth_date'), '2018-12-14');
-  assert.equal(verifySignedQuery(url.searchParams, 'form-signing-key'), { ok: true });
+  assert.equal(verifySignedUrl(url, 'form-signing-key'), { ok: true });
 });
 
 test('EHR launch: a patient with medication requests goes to the medication form', async () => {

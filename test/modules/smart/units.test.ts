@@ -2,10 +2,10 @@
 // allow-list does not compile), rule choice and parameter encoding, the signing scheme, scopes,
 // DN escaping, password hashes, login throttling, and the launch session's single-use state in a
 // real SQLite file.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHmac } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileSources } from '../../../compiler/api.ts';
@@ -18,7 +18,7 @@ import { LaunchSessions } from '../../../modules/smart/launch-sessions.ts';
 import { SessionCipher } from '../../../modules/smart/session-cipher.ts';
 import { launchScope, missingScopes, readLaunchContext } from '../../../modules/smart/launch-scope.ts';
 import { chooseRedirect } from '../../../modules/smart/redirect-rules.ts';
-import { canonicalQuery, signPairs, verifySignedQuery } from '../../../modules/smart/signed-params.ts';
+import { canonicalQuery, canonicalSigned, signPairs, verifySignedUrl } from '../../../modules/smart/signed-params.ts';
 import { evaluate } from '../../../runtime/workflows/expr/evaluate.ts';
 import { openDatabase } from '../../../runtime/journal/open-database.ts';
 import { OptionsError, parseRunOptions } from '../../../runtime/platform/config/run-options.ts';
@@ -84,25 +84,51 @@ test('a hand-edited plan cannot redirect to a non-https target', () => {
   assert.throws(() => chooseRedirect(l, { evaluate: () => null }), /not https/);
 });
 
-test('signing: hdc_exp and hdc_sig over the sorted, encoded query; verification snippet agrees', () => {
+test('signing: hdc_exp and hdc_sig over the target and the sorted, encoded query; verification snippet agrees', () => {
   const now = Date.UTC(2030, 0, 1);
-  const signed = signPairs([['b', '2'], ['a', 'x y'], ['a', 'é']], 'secret', 300, now);
+  const target = 'https://forms.example.org/insured';
+  const signed = signPairs(target, [['b', '2'], ['a', 'x y'], ['a', 'é']], 'secret', 300, now);
   assert.equal(signed.slice(0, 4), [['b', '2'], ['a', 'x y'], ['a', 'é'], ['hdc_exp', String(now / 1000 + 300)]]);
-  const canonical = `a=%C3%A9&a=x%20y&b=2&hdc_exp=${now / 1000 + 300}`;
-  assert.is(canonicalQuery(signed), canonical);
+  const canonical = `https://forms.example.org/insured\na=%C3%A9&a=x%20y&b=2&hdc_exp=${now / 1000 + 300}`;
+  assert.is(canonicalSigned(target, signed), canonical);
+  assert.is(canonicalQuery(signed), canonical.split('\n')[1]);
   assert.is(signed[4]![1], createHmac('sha256', 'secret').update(canonical).digest('base64url'));
-  const q = new URLSearchParams(signed);
-  assert.equal(verifySignedQuery(q, 'secret', now), { ok: true });
-  assert.equal(verifySignedQuery(q, 'other', now), { ok: false, reason: 'bad-signature' });
-  assert.equal(verifySignedQuery(q, 'secret', now + 301_000), { ok: false, reason: 'expired' });
-  const tampered = new URLSearchParams(q);
-  tampered.set('hdc_exp', String(now / 1000 + 9999));
-  assert.equal(verifySignedQuery(tampered, 'secret', now), { ok: false, reason: 'bad-signature' });
-  const added = new URLSearchParams(q);
-  added.append('extra', '1');
-  assert.equal(verifySignedQuery(added, 'secret', now), { ok: false, reason: 'bad-signature' });
-  assert.equal(verifySignedQuery(new URLSearchParams('a=1'), 'secret', now), { ok: false, reason: 'missing' });
+  const url = new URL(target);
+  for (const [k, v] of signed) url.searchParams.append(k, v);
+  assert.equal(verifySignedUrl(url, 'secret', now), { ok: true });
+  assert.equal(verifySignedUrl(url.href, 'secret', now), { ok: true });
+  assert.equal(verifySignedUrl(url, 'other', now), { ok: false, reason: 'bad-signature' });
+  assert.equal(verifySignedUrl(url, 'secret', now + 301_000), { ok: false, reason: 'expired' });
+  // The same query on another page of the same site, or another site, does not verify.
+  for (const elsewhere of ['https://forms.example.org/self-pay', 'https://evil.example.org/insured', 'https://forms.example.org:8443/insured']) {
+    const moved = new URL(elsewhere);
+    moved.search = url.search;
+    assert.equal(verifySignedUrl(moved, 'secret', now), { ok: false, reason: 'bad-signature' }, elsewhere);
+  }
+  const tampered = new URL(url);
+  tampered.searchParams.set('hdc_exp', String(now / 1000 + 9999));
+  assert.equal(verifySignedUrl(tampered, 'secret', now), { ok: false, reason: 'bad-signature' });
+  const added = new URL(url);
+  added.searchParams.append('extra', '1');
+  assert.equal(verifySignedUrl(added, 'secret', now), { ok: false, reason: 'bad-signature' });
+  assert.equal(verifySignedUrl('https://forms.example.org/insured?a=1', 'secret', now), { ok: false, reason: 'missing' });
+  // The Node.js snippet of docs/smart.md, verbatim, agrees.
+  const verifyHdcUrl = docsNodeSnippet();
+  assert.ok(verifyHdcUrl(url.href, 'secret', now));
+  const moved = new URL('https://forms.example.org/self-pay');
+  moved.search = url.search;
+  assert.not.ok(verifyHdcUrl(moved.href, 'secret', now));
 });
+
+/** The verification function of docs/smart.md's Node.js snippet. */
+function docsNodeSnippet(): (href: string, secret: string, now?: number) => boolean {
+  const docs = readFileSync(new URL('../../../docs/smart.md', import.meta.url), 'utf8');
+  const code = /```js\n([\s\S]*?)```/.exec(docs)![1]!
+    .replace(/^import .*$/m, '')
+    .replace('export function', 'return function');
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the documented snippet, run as written
+  return new Function('createHmac', 'timingSafeEqual', code)(createHmac, timingSafeEqual) as (href: string, secret: string, now?: number) => boolean;
+}
 
 test('the launch signs with the plan\'s ttl; reserved names are refused', () => {
   const l = launchOf('otherwise to "https://forms.example.org/o" with { a: "1" }', 'sign env("K") 2m');
