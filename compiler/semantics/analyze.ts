@@ -8,6 +8,7 @@ import { Reporter, type AnalyzeOptions } from './reporter.ts';
 import { SymbolTable, type Declaration, type SymbolKind } from './symbols.ts';
 import { lowerExpr, srcOf, type ExprContext, type VarInfo } from './lower-expr.ts';
 import * as S from './settings.ts';
+import { checkLaunchDecl } from './launch-checks.ts';
 import { closest } from '../dictionaries/closest.ts';
 import { checkHl7Path, resolveHl7Version, unknownHl7VersionMessage, messageTypeStatus, triggerStatus, suggestMessageTypes, suggestTriggers } from '../dictionaries/hl7.ts';
 import { checkFhirType, checkSearchParamName } from './fhir-checks.ts';
@@ -787,6 +788,7 @@ function lowerStmt(st: A.Stmt, ctx: BodyContext, vars: Map<string, VarInfo>, ect
 // ---- SMART launches ----------------------------------------------------------------------------
 function lowerLaunch(d: A.LaunchDecl, file: string, r: Reporter, src: (r: A.Range) => string, symbols: SymbolTable): P.Launch {
   const s = S.readSettings(d.settings, S.launchSpec, `smart launch ${d.name.name}`, r, d.name.range);
+  checkLaunchDecl(d, r);
   const v = (key: string) => { const st = s.get(key)?.[0]; return st ? S.toValue(st.values[0], file, src) : undefined; };
   const issuers = S.settingStrings(s.get('issuers'));
   for (const a of s.get('issuers')?.[0].values ?? []) checkUrl(r, a, 'an issuer');

@@ -134,8 +134,22 @@ test('the launch signs with the plan\'s ttl; reserved names are refused', () => 
   const l = launchOf('otherwise to "https://forms.example.org/o" with { a: "1" }', 'sign env("K") 2m');
   const r = chooseRedirect(l, { evaluate: (e) => evaluate(e, { vars: {} }), signingSecret: 'k', now: 1_000_000 });
   assert.is(r.params.hdc_exp, String(1000 + 120));
-  const bad = launchOf('otherwise to "https://forms.example.org/o" with { hdc_sig: "x" }', 'sign env("K") 2m');
+  // A hand-edited plan that uses a reserved name is refused at run time too.
+  const bad = launchOf('otherwise to "https://forms.example.org/o" with { sig: "x" }', 'sign env("K") 2m');
+  (bad.redirect.otherwise.with as unknown as { object: Array<{ key: string }> }).object[0]!.key = 'hdc_sig';
   assert.throws(() => chooseRedirect(bad, { evaluate: (e) => evaluate(e, { vars: {} }), signingSecret: 'k' }), /reserved/);
+});
+
+test('with { hdc_sig: … } or hdc_exp is a compile error (HDC5010) with a rename suggestion', () => {
+  for (const key of ['hdc_sig', 'hdc_exp']) {
+    const text = hdc('sign env("K") 2m', `when true to "https://forms.example.org/a" with { ${key}: "x" }\n    otherwise to "https://forms.example.org/o" with { a: "1" }`);
+    const { plan, diagnostics } = compileSources(new Map([['t.hdc', text]]));
+    assert.is(plan, undefined, key);
+    const d = diagnostics.find((x) => x.code === 'HDC5010');
+    assert.ok(d, key);
+    assert.is(d!.severity, 'error');
+    assert.is(text.split('\n')[d!.range.start.line - 1]!.slice(d!.range.start.col - 1, d!.range.end.col - 1), key);
+  }
 });
 
 test('scopes: launch for EHR launch, launch/patient for standalone; v1 and v2 grants compare', () => {
