@@ -49,6 +49,7 @@ export const codes = {
   HDC5004: 'A URL the runtime calls uses http to a host other than loopback (an error; a warning on loopback).',
   HDC5005: 'A launch has no client authentication or issuer allow-list.',
   HDC5010: 'A redirect parameter uses a name reserved for signed parameters (hdc_exp, hdc_sig).',
+  HDC5011: 'A launch extends a launch that is not declared in the same file, or extends itself.',
   // 6xxx: types
   HDC6001: 'Type mismatch the compiler can see.',
   HDC6002: 'for each over a value that is not a list.',

@@ -9,6 +9,7 @@ import { SymbolTable, type Declaration, type SymbolKind } from './symbols.ts';
 import { lowerExpr, srcOf, type ExprContext, type VarInfo } from './lower-expr.ts';
 import * as S from './settings.ts';
 import { checkLaunchDecl } from './launch-checks.ts';
+import { withBase } from './launch-extends.ts';
 import { closest } from '../dictionaries/closest.ts';
 import { checkHl7Path, resolveHl7Version, unknownHl7VersionMessage, messageTypeStatus, triggerStatus, suggestMessageTypes, suggestTriggers } from '../dictionaries/hl7.ts';
 import { checkFhirType, checkSearchParamName } from './fhir-checks.ts';
@@ -95,7 +96,7 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
           parts.workflows.push(lowerWorkflow(d, f.file, r, src, symbols, routedBy, apiKinds, refTop, apiFormats));
           break;
         }
-        case 'launch': parts.launches.push(lowerLaunch(d, f.file, r, src, symbols)); break;
+        case 'launch': parts.launches.push(lowerLaunch(withBase(d, f.decls, r), f.file, r, src, symbols)); break;
         case 'test': parts.tests.push(lowerTest(d, f.file, r, src, symbols, refTop, fileExists)); break;
       }
     }

@@ -131,6 +131,8 @@ export interface RejectStmt extends Node { kind: 'reject'; code: Ident; text: Ex
 export interface LaunchDecl extends Node {
   kind: 'launch';
   name: Ident;
+  /** `extends BASE`: settings, login, fetch, map and redirect not written here come from BASE. */
+  extends?: Ident;
   settings: Setting[];
   login?: LoginDecl;
   fetch: Stmt[];

@@ -36,8 +36,12 @@ test.before(async () => {
       interaction: 'auto',
     },
   });
-  const text = launchHdc({ fhirBase: stack.fhir.baseUrl, formsOrigin: forms.origin })
-    + launchHdc({ name: 'narrow', client: 'client_id "narrow-app"\n  client_secret env("INTAKE_SECRET")', fhirBase: stack.fhir.baseUrl, formsOrigin: forms.origin });
+  // The second client reuses the first block whole but for its client id (`extends`).
+  const text = `${launchHdc({ fhirBase: stack.fhir.baseUrl, formsOrigin: forms.origin })}
+smart launch narrow extends intake {
+  client_id "narrow-app"
+}
+`;
   rt = await startConnector(compileHdc(text), port, { log: createLogger({ level: 'debug', destination: log.destination }) });
 });
 

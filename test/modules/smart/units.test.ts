@@ -9,6 +9,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileSources } from '../../../compiler/api.ts';
+import { formatSource } from '../../../compiler/format/format.ts';
 import type { Launch } from '../../../plan/plan.types.ts';
 import { escapeDnValue } from '../../../runtime/platform/login/ldap-login.ts';
 import { hashPassword, verifyPassword } from '../../../runtime/platform/login/password-hash.ts';
@@ -242,6 +243,42 @@ test('launch sessions: state consumed once, expiry, ids stored hashed, secrets s
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('extends: a launch reuses another, overriding settings by key and blocks whole; fmt keeps it', () => {
+  const base = hdc('targets "https://forms.example.org/a", "https://forms.example.org/o"\n  sign env("K") 2m', 'when true to "https://forms.example.org/a" with { a: patient.id }\n    otherwise to "https://forms.example.org/o"');
+  const text = `${base}
+smart launch second extends forms {
+  client_id env("ID2")
+  private_key file("keys/second.jwks") kid "k2"
+  redirect { otherwise to "https://forms.example.org/o" }
+}
+smart launch third extends second {
+  issuers "https://other-ehr.example.org/R4"
+}
+`;
+  const { plan, diagnostics } = compileSources(new Map([['t.hdc', text]]));
+  assert.ok(plan, diagnostics.map((d) => `${d.code} ${d.summary}`).join('; '));
+  const [forms, second, third] = plan!.launches;
+  assert.is((second!.clientId as { env: string }).env, 'ID2');
+  assert.is((second!.kid as { lit?: string }).lit ?? second!.kid, 'k2');
+  assert.equal(second!.clientSecret, forms!.clientSecret);
+  assert.equal(second!.fetch.map((f) => f.kind), ['fhir']);
+  assert.is(second!.redirect.rules.length, 0);
+  assert.equal(second!.sign, forms!.sign);
+  assert.equal(third!.issuers, ['https://other-ehr.example.org/R4']);
+  assert.is((third!.clientId as { env: string }).env, 'ID2');
+  assert.is(third!.scope, forms!.scope);
+  const formatted = formatSource(text, 't.hdc');
+  assert.match(formatted.text ?? '', /smart launch second extends forms \{/);
+  assert.match(formatted.text ?? '', /smart launch third extends second \{/);
+});
+
+test('extends: an unknown base or a cycle is HDC5011', () => {
+  const unknown = compileSources(new Map([['t.hdc', `${hdc('', 'otherwise to "https://forms.example.org/o"')}\nsmart launch b extends nope { client_id "x" }\n`]]));
+  assert.ok(unknown.diagnostics.some((d) => d.code === 'HDC5011' && /not a launch of this file/.test(d.summary)));
+  const cycle = compileSources(new Map([['t.hdc', 'smart launch a extends b { client_id "x" }\nsmart launch b extends a { client_id "y" }\n']]));
+  assert.ok(cycle.diagnostics.some((d) => d.code === 'HDC5011' && /extends itself/.test(d.summary)));
 });
 
 test('--public-url: https (http only on loopback), trailing slash dropped; HDC_PUBLIC_URL', () => {
