@@ -50,6 +50,8 @@ export const codes = {
   HDC5005: 'A launch has no client authentication or issuer allow-list.',
   HDC5010: 'A redirect parameter uses a name reserved for signed parameters (hdc_exp, hdc_sig).',
   HDC5011: 'A launch extends a launch that is not declared in the same file, or extends itself.',
+  HDC5012: '`optional` is written on a step other than a launch fetch\'s read or search.',
+  HDC5013: 'A redirect target uses http on a loopback address (allowed for development, a warning).',
   // 6xxx: types
   HDC6001: 'Type mismatch the compiler can see.',
   HDC6002: 'for each over a value that is not a list.',

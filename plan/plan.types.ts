@@ -432,6 +432,10 @@ export interface Step {
   resourceId?: Expr;
   params?: Expr;
   maxPages?: number;
+  /**
+   * Launch fetches: a 403 or 404 makes the result null instead of failing the launch.
+   */
+  optional?: boolean;
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   urlPath?: Expr;
   query?: Expr;
@@ -558,6 +562,9 @@ export interface Login {
  */
 export interface RedirectRule {
   when?: Expr;
+  /**
+   * https, or http on a loopback address (development).
+   */
   to: string;
   with?: Expr;
   src: Src;

@@ -10,6 +10,7 @@ import { lowerExpr, srcOf, type ExprContext, type VarInfo } from './lower-expr.t
 import * as S from './settings.ts';
 import { checkLaunchDecl } from './launch-checks.ts';
 import { withBase } from './launch-extends.ts';
+import { loopbackHttpTarget, optionalFetch } from './launch-checks.ts';
 import { closest } from '../dictionaries/closest.ts';
 import { checkHl7Path, resolveHl7Version, unknownHl7VersionMessage, messageTypeStatus, triggerStatus, suggestMessageTypes, suggestTriggers } from '../dictionaries/hl7.ts';
 import { checkFhirType, checkSearchParamName } from './fhir-checks.ts';
@@ -663,6 +664,7 @@ function lowerStmt(st: A.Stmt, ctx: BodyContext, vars: Map<string, VarInfo>, ect
           step.params = ex(params).expr;
         }
         if (st.pages) step.maxPages = st.pages.value;
+        if (st.optional) optionalFetch(st.optional, step, Boolean(ctx.launch), r);
         if (st.verb === 'patch') checkPatchBody(type.name, st.body, r);
         if (st.response) r.error('HDC2011', st.response.range, 'FHIR steps answer with resources; response declarations are for rest APIs', 'Remove the response block: read the resource\'s elements directly.');
         if (st.body) {
@@ -798,6 +800,7 @@ function lowerLaunch(d: A.LaunchDecl, file: string, r: Reporter, src: (r: A.Rang
   }
   const vars = new Map<string, VarInfo>();
   vars.set('context', builtin('context', file, 'record', ['patient', 'encounter', 'fhirContext', 'need_patient_banner', 'smart_style_url', 'intent', 'tenant', 'fhirUser']));
+  vars.set('scopes', builtin('scopes', file, 'record', ['granted', 'requested']));
   let login: P.Login | undefined;
   if (d.login) {
     const spec = S.loginSpecs[d.login.method.name];
@@ -886,7 +889,8 @@ function lowerLaunch(d: A.LaunchDecl, file: string, r: Reporter, src: (r: A.Rang
 function targetCheck(to: A.StringLit, r: Reporter, declared: string[] | undefined): void {
   let url: URL | undefined;
   try { url = new URL(to.value); } catch { /* reported below */ }
-  if (!url || url.protocol !== 'https:') {
+  if (url && loopbackHttpTarget(url, to, r)) { /* allowed in development, with a warning */ }
+  else if (!url || url.protocol !== 'https:') {
     r.error('HDC5002', to.range, `redirect target ${to.raw} is not an absolute https URL`,
       'The browser may only be sent to absolute https:// URLs declared in the source (no open redirects).',
       url?.protocol === 'http:' ? [{ replacement: JSON.stringify(to.value.replace(/^http:/, 'https:')), range: to.range }] : []);

@@ -586,6 +586,8 @@ class Parser {
         s.body = this.expr();
         break;
     }
+    // `optional` (launch fetches): a 403 or 404 makes the result null instead of failing.
+    if (this.isContextual('optional') && !this.is(T.Equals, 1)) s.optional = tokenRange(this.next());
     // Parsed here too so that the checker can say why a FHIR step takes none.
     if (this.isContextual('response') && this.is(T.LBrace, 1)) s.response = this.responseDecl();
     s.range = span(vr, this.prevEnd());

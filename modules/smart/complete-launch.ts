@@ -54,6 +54,8 @@ export async function completeLaunch(input: CompleteLaunchInput): Promise<Comple
   const vars: Record<string, unknown> & { $meta: Record<string, unknown> } = {
     context: input.context,
     user: input.user,
+    // The scopes the EHR granted (it may grant less than asked), for `scopes.granted` and has_scope(…).
+    scopes: { granted: words(input.granted ?? launchScopeWords(launch)), requested: launchScopeWords(launch) },
     $meta: {},
   };
   const scope = { vars, ...(input.secrets ? { secrets: input.secrets } : {}) };
@@ -91,7 +93,18 @@ async function walk(steps: Step[], ctx: StepContext, vars: Record<string, unknow
         if (step.interaction !== 'read' && step.interaction !== 'search') {
           throw new LaunchError(`launch fetches only read and search, not ${step.interaction}`, { status: 500, src: step.src });
         }
-        const res = await runFhirStep(step, ctx);
+        let res: Awaited<ReturnType<typeof runFhirStep>>;
+        try {
+          res = await runFhirStep(step, ctx);
+        } catch (err) {
+          // `optional`: a refused (403) or absent (404) resource is null, the launch goes on.
+          if (!step.optional || !(err instanceof WorkflowError) || (err.status !== 403 && err.status !== 404)) throw err;
+          if (step.named) {
+            vars[step.var ?? step.id] = null;
+            vars.$meta[step.var ?? step.id] = { status: err.status, headers: {} };
+          }
+          break;
+        }
         if (step.named) {
           vars[step.var ?? step.id] = res.body;
           vars.$meta[step.var ?? step.id] = { status: res.status, headers: res.headers };
@@ -108,4 +121,12 @@ async function walk(steps: Step[], ctx: StepContext, vars: Record<string, unknow
         throw new LaunchError(`a ${step.kind} step cannot run in a launch`, { status: 500, src: step.src });
     }
   }
+}
+
+function words(text: string | string[]): string[] {
+  return Array.isArray(text) ? text : text.split(/\s+/).filter(Boolean);
+}
+
+function launchScopeWords(launch: Launch): string[] {
+  return words(launch.scope);
 }

@@ -2,6 +2,7 @@
 // implements each one here. Every function is total: a wrong type or absent input gives null.
 import { formatDate, toDate, toDatetime, toNumber, toText } from './convert.ts';
 import { compare, equals, isAbsent } from './values.ts';
+import { scopeGranted, scopeList } from './scope-match.ts';
 
 type Fn = (args: unknown[]) => unknown;
 
@@ -64,6 +65,10 @@ export const functions: Record<string, Fn> = {
   today: () => {
     const d = new Date();
     return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+  },
+  has_scope: ([granted, asked]) => {
+    const a = str(asked);
+    return a === null ? null : scopeGranted(scopeList(granted), a);
   },
   contains: ([hay, needle]) => {
     if (Array.isArray(hay)) return hay.some((x) => equals(x, needle));
