@@ -621,7 +621,7 @@ export interface Mock {
  * via the `definition` "Expectation".
  */
 export interface Expectation {
-  kind: 'ack' | 'field' | 'request' | 'no_request' | 'stored' | 'redirect';
+  kind: 'ack' | 'field' | 'request' | 'no_request' | 'stored' | 'redirect' | 'error_page';
   /**
    * ack: AA/AE/AR/CA/CE/CR.
    */

@@ -205,5 +205,7 @@ function expectDoc(ctx: FormatContext, e: A.TestExpect): Doc {
       return ['expect stored ', e.collection?.raw ?? '', where];
     case 'redirect':
       return ['expect redirect ', e.text?.raw ?? '', where];
+    case 'error_page':
+      return ['expect error page ', e.text?.raw ?? '', where];
   }
 }

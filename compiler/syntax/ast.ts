@@ -162,7 +162,7 @@ export interface TestMock extends Node {
 }
 export interface TestExpect extends Node {
   kind: 'expect';
-  what: 'ack' | 'field' | 'request' | 'no_request' | 'stored' | 'redirect';
+  what: 'ack' | 'field' | 'request' | 'no_request' | 'stored' | 'redirect' | 'error_page';
   code?: Ident;
   text?: StringLit;
   name?: Ident;

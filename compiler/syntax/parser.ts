@@ -793,8 +793,16 @@ class Parser {
         if (this.eat(K.where)) e.cond = this.expr();
         break;
       default:
+        // `expect error page "text"` (a launch that ends on its error page): contextual words.
+        if (what.image === 'error' && isName(this.peek()) && this.peek()!.image === 'page') {
+          this.next();
+          e.what = 'error_page';
+          e.text = this.string('text the page says', 'Write: expect error page "did not grant" where status == 403');
+          if (this.eat(K.where)) e.cond = this.expr();
+          break;
+        }
         this.pos--;
-        this.fail('ack, field, request, no request, stored or redirect', 'Write: expect ack AA');
+        this.fail('ack, field, request, no request, stored, redirect or error page', 'Write: expect ack AA');
     }
     e.range = span(r, this.prevEnd());
     return e;

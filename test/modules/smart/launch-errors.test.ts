@@ -30,7 +30,7 @@ test.before(async () => {
       clients: [
         { clientId: 'intake-app', clientSecret: 'intake-secret', redirectUris: [`${base}/smart/intake/callback`] },
         // The EHR grants this client no Observation scope, whatever it asks for.
-        { clientId: 'narrow-app', clientSecret: 'intake-secret', redirectUris: [`${base}/smart/narrow/callback`], allowedScopes: ['patient/Patient.rs', 'patient/MedicationRequest.rs'] },
+        { clientId: 'narrow-app', clientSecret: 'intake-secret', redirectUris: [`${base}/smart/narrow/callback`, `${base}/smart/lenient/callback`], allowedScopes: ['patient/Patient.rs', 'patient/MedicationRequest.rs'] },
       ],
       users: [{ username: 'dr.who', password: 'tardis', fhirUser: 'Practitioner/who-1' }],
       interaction: 'auto',
@@ -40,6 +40,20 @@ test.before(async () => {
   const text = `${launchHdc({ fhirBase: stack.fhir.baseUrl, formsOrigin: forms.origin })}
 smart launch narrow extends intake {
   client_id "narrow-app"
+}
+
+smart launch lenient extends intake {
+  client_id "narrow-app"
+  fetch {
+    patient = read Patient context.patient
+    vitals = search Observation { patient: "Patient/{context.patient}" } optional
+  }
+  map { given: patient.name[0].given[0] }
+  redirect {
+    when not has_scope("patient/Observation.rs")
+      to "${forms.origin}/general" with { given: data.given, vitals: exists(vitals), meds: has_scope("patient/MedicationRequest.read"), granted: count(scopes.granted) }
+    otherwise to "${forms.origin}/meds"
+  }
 }
 `;
   rt = await startConnector(compileHdc(text), port, { log: createLogger({ level: 'debug', destination: log.destination }) });
@@ -99,6 +113,19 @@ test('a read refused because its scope was not granted: 403, a page that does no
   assert.match(line, /launch\.hdc:\d+: GET launch narrow Observation failed: 403/);
   // The granted scopes were compared with the asked ones when the token came.
   assert.ok(log.lines.some((l) => l.includes('scopes not granted') && l.includes('patient/Observation.rs')));
+});
+
+test('fetch … optional: a 403 is null and the launch goes on; has_scope and scopes.granted see what the EHR granted', async () => {
+  stack.auth.registerLaunch('E-lenient', { patient: child.id });
+  const page = await walkRedirects(`${base}/smart/lenient/launch?iss=${encodeURIComponent(stack.fhir.baseUrl)}&launch=E-lenient`, { stopWhen: toForms });
+  assert.ok(page.stopped, `${page.status} ${page.body.slice(0, 300)}`);
+  const url = new URL(page.url);
+  assert.is(url.pathname, '/general');
+  assert.is(url.searchParams.get('given'), child.given);
+  assert.is(url.searchParams.get('vitals'), 'false');
+  assert.is(url.searchParams.get('meds'), 'true', 'v1 .read asked, v2 .rs granted');
+  assert.ok(Number(url.searchParams.get('granted')) >= 2);
+  assert.ok(stack.fhir.requests.some((r) => r.path.startsWith('/fhir/Observation') && r.status === 403), 'the Observation search was refused');
 });
 
 test('the FHIR server failing stays a 502 with "try again later"', async () => {
