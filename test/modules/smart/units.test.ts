@@ -17,6 +17,7 @@ import { LoginRateLimiter } from '../../../runtime/platform/login/rate-limit.ts'
 import { authorizeUser } from '../../../runtime/platform/login/create-login.ts';
 import { LaunchSessions } from '../../../modules/smart/launch-sessions.ts';
 import { SessionCipher } from '../../../modules/smart/session-cipher.ts';
+import { pickJwk } from '../../../runtime/workflows/auth/private-key.ts';
 import { launchScope, missingScopes, readLaunchContext } from '../../../modules/smart/launch-scope.ts';
 import { chooseRedirect } from '../../../modules/smart/redirect-rules.ts';
 import { canonicalQuery, canonicalSigned, signPairs, verifySignedUrl } from '../../../modules/smart/signed-params.ts';
@@ -279,6 +280,27 @@ test('extends: an unknown base or a cycle is HDC5011', () => {
   assert.ok(unknown.diagnostics.some((d) => d.code === 'HDC5011' && /not a launch of this file/.test(d.summary)));
   const cycle = compileSources(new Map([['t.hdc', 'smart launch a extends b { client_id "x" }\nsmart launch b extends a { client_id "y" }\n']]));
   assert.ok(cycle.diagnostics.some((d) => d.code === 'HDC5011' && /extends itself/.test(d.summary)));
+});
+
+test('redirect targets: http to a loopback address compiles with a warning (HDC5013) and redirects; elsewhere HDC5002', () => {
+  const { plan, diagnostics } = compileSources(new Map([['t.hdc', hdc('', 'when true to "http://127.0.0.1:8080/form"\n    otherwise to "http://localhost:3000/o"')]]));
+  assert.ok(plan, diagnostics.map((d) => d.code).join());
+  assert.equal(diagnostics.filter((d) => d.code === 'HDC5013').map((d) => d.severity), ['warning', 'warning']);
+  const r = chooseRedirect(plan!.launches[0]!, { evaluate: () => true });
+  assert.is(r.url, 'http://127.0.0.1:8080/form');
+  const remote = compileSources(new Map([['t.hdc', hdc('', 'otherwise to "http://forms.example.org/o"')]]));
+  assert.ok(remote.diagnostics.some((d) => d.code === 'HDC5002'));
+});
+
+test('a JWKS as private_key: the key by kid, else the one key for the alg; ambiguity is an error', () => {
+  const rsa = (kid: string) => ({ kty: 'RSA', kid, d: 'x', n: 'n', e: 'AQAB' });
+  const ec = { kty: 'EC', crv: 'P-384', kid: 'e1', d: 'x', x: 'x', y: 'y' };
+  assert.is(pickJwk({ keys: [rsa('r1'), ec] }, 'ES384').kid, 'e1');
+  assert.is(pickJwk({ keys: [rsa('r1'), ec] }, 'RS384').kid, 'r1');
+  assert.is(pickJwk({ keys: [rsa('r1'), rsa('r2')] }, 'RS384', 'r2').kid, 'r2');
+  assert.throws(() => pickJwk({ keys: [rsa('r1'), rsa('r2')] }, 'RS384'), /2 private keys for RS384: set kid/);
+  assert.throws(() => pickJwk({ keys: [rsa('r1')] }, 'RS384', 'nope'), /no private key with kid "nope"/);
+  assert.throws(() => pickJwk({ keys: [{ kty: 'RSA', kid: 'pub', n: 'n', e: 'AQAB' }] }, 'RS384'), /no private key/);
 });
 
 test('--public-url: https (http only on loopback), trailing slash dropped; HDC_PUBLIC_URL', () => {
