@@ -128,7 +128,6 @@ function docsNodeSnippet(): (href: string, secret: string, now?: number) => bool
   const code = /```js\n([\s\S]*?)```/.exec(docs)![1]!
     .replace(/^import .*$/m, '')
     .replace('export function', 'return function');
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the documented snippet, run as written
   return new Function('createHmac', 'timingSafeEqual', code)(createHmac, timingSafeEqual) as (href: string, secret: string, now?: number) => boolean;
 }
 
