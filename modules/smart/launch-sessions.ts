@@ -7,40 +7,42 @@
 // wiped when the launch ends or its state expires.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
-import { registerMigration } from '../../runtime/journal/migrations.ts';
+import type { Migration } from '../../runtime/journal/migrations.ts';
 import type { SessionCipher } from './session-cipher.ts';
 
-registerMigration({
-  id: 'smart/001-launch-sessions',
-  up: `
-    CREATE TABLE smart_launch_sessions (
-      id_hash        TEXT    PRIMARY KEY,
-      launch         TEXT    NOT NULL,
-      phase          TEXT    NOT NULL CHECK (phase IN ('authorize','login','done','failed')),
-      kind           TEXT    NOT NULL CHECK (kind IN ('ehr','standalone')),
-      iss            TEXT    NOT NULL,
-      state          TEXT,
-      pkce_verifier  TEXT,
-      launch_param   TEXT,
-      scope          TEXT    NOT NULL,
-      login_state    TEXT,
-      login_verifier TEXT,
-      login_nonce    TEXT,
-      csrf           TEXT,
-      tokens         TEXT,
-      refresh_token  TEXT,
-      context        TEXT,
-      created_at     INTEGER NOT NULL,
-      expires_at     INTEGER NOT NULL
-    );
-    CREATE INDEX smart_launch_sessions_expiry ON smart_launch_sessions (expires_at);
-  `,
-});
-
-registerMigration({
-  id: 'smart/002-launch-session-user',
-  up: `ALTER TABLE smart_launch_sessions ADD COLUMN user_claims TEXT;`,
-});
+export const launchSessionMigrations: readonly Migration[] = [
+  {
+    id: 'smart/001-launch-sessions',
+    up: `
+      CREATE TABLE smart_launch_sessions (
+        id_hash        TEXT    PRIMARY KEY,
+        launch         TEXT    NOT NULL,
+        phase          TEXT    NOT NULL CHECK (phase IN ('authorize','login','done','failed')),
+        kind           TEXT    NOT NULL CHECK (kind IN ('ehr','standalone')),
+        iss            TEXT    NOT NULL,
+        state          TEXT,
+        pkce_verifier  TEXT,
+        launch_param   TEXT,
+        scope          TEXT    NOT NULL,
+        login_state    TEXT,
+        login_verifier TEXT,
+        login_nonce    TEXT,
+        csrf           TEXT,
+        tokens         TEXT,
+        refresh_token  TEXT,
+        context        TEXT,
+        created_at     INTEGER NOT NULL,
+        expires_at     INTEGER NOT NULL
+      );
+      CREATE INDEX smart_launch_sessions_expiry ON smart_launch_sessions (expires_at);
+    `,
+  },
+  {
+    // The signed-in user's claims (sealed) while the EHR authorizes: the login now comes first.
+    id: 'smart/002-launch-session-user',
+    up: `ALTER TABLE smart_launch_sessions ADD COLUMN user_claims TEXT;`,
+  },
+];
 
 export type LaunchPhase = 'authorize' | 'login' | 'done' | 'failed';
 

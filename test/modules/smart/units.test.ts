@@ -15,7 +15,8 @@ import { escapeDnValue } from '../../../runtime/platform/login/ldap-login.ts';
 import { hashPassword, verifyPassword } from '../../../runtime/platform/login/password-hash.ts';
 import { LoginRateLimiter } from '../../../runtime/platform/login/rate-limit.ts';
 import { authorizeUser } from '../../../runtime/platform/login/create-login.ts';
-import { LaunchSessions } from '../../../modules/smart/launch-sessions.ts';
+import { LaunchSessions, launchSessionMigrations } from '../../../modules/smart/launch-sessions.ts';
+import { coreMigrations } from '../../../runtime/journal/core-migrations.ts';
 import { SessionCipher } from '../../../modules/smart/session-cipher.ts';
 import { pickJwk } from '../../../runtime/workflows/auth/private-key.ts';
 import { launchScope, missingScopes, readLaunchContext } from '../../../modules/smart/launch-scope.ts';
@@ -207,7 +208,7 @@ test('require and map over claims', () => {
 test('launch sessions: state consumed once, expiry, ids stored hashed, secrets sealed and wiped on expiry', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hdc-sessions-'));
   try {
-    const db = openDatabase(join(dir, 'hdc.sqlite'));
+    const db = openDatabase(join(dir, 'hdc.sqlite'), { migrations: [...coreMigrations, ...launchSessionMigrations] });
     let now = 1000;
     const cipher = new SessionCipher('session-key');
     const s = new LaunchSessions(db, () => now, () => cipher);
