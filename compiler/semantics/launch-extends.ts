@@ -44,3 +44,16 @@ function mergeInto(child: A.LaunchDecl, base: A.LaunchDecl): A.LaunchDecl {
     ...(child.redirect || !base.redirect ? {} : { redirect: base.redirect }),
   };
 }
+
+/**
+ * The reporter for lowering a block that extends another: what the inherited parts provoke was
+ * already reported when the base itself was lowered, so only diagnostics inside the block stay.
+ */
+export function ownDiagnostics(d: A.LaunchDecl, r: Reporter): Reporter {
+  if (!d.extends) return r;
+  const own = r.for(r.file);
+  own.report = (severity, code, range, summary, detail, suggestions) => {
+    if (range.start.offset >= d.range.start.offset && range.end.offset <= d.range.end.offset) r.report(severity, code, range, summary, detail, suggestions);
+  };
+  return own;
+}

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { createLogger } from '../../../runtime/platform/log/logger.ts';
 import { walkRedirects } from '../../peers/redirect-walker.ts';
 import { startSmartStack, type SmartStack } from '../../peers/smart-stack.ts';
-import { compileHdc, freePort, memoryLog, startConnector, startFormPages, type ConnectorRuntime, type FormPages } from './smart-harness.ts';
+import { compileHdc, freePort, launchesOf, memoryLog, startConnector, startFormPages, type ConnectorRuntime, type FormPages } from './smart-harness.ts';
 import { fixturePatients, launchHdc } from './launch-fixture.ts';
 
 process.env.INTAKE_SECRET = 'intake-secret';
@@ -34,7 +34,7 @@ test.before(async () => {
   quirky = await startSmartStack({ fhir: { seed: [child.file, medicated.file] }, auth: auth('quirky'), smartConfiguration: { omitIssuer: true }, relativeEndpoints: true });
   rotating = await startSmartStack({ fhir: { seed: [child.file, medicated.file] }, auth: auth('rotating') });
   const text = launchHdc({ name: 'quirky', fhirBase: quirky.fhir.baseUrl, formsOrigin: forms.origin }) + launchHdc({ name: 'rotating', fhirBase: rotating.fhir.baseUrl, formsOrigin: forms.origin });
-  rt = await startConnector(compileHdc(text), port, { log: createLogger({ level: 'debug', destination: log.destination }), over: { smart: { jwksCooldownMs: 60_000 } } });
+  rt = await startConnector(compileHdc(text), port, { log: createLogger({ level: 'debug', destination: log.destination }), over: { moduleOptions: { smart: { jwksCooldownMs: 60_000 } } } });
 });
 
 test.after(async () => {
@@ -64,7 +64,7 @@ test('no issuer, relative endpoints, openid fhirUser: the issuer comes from the 
   // The browser went to the FHIR origin's authorization endpoint; the id_token's issuer is another origin.
   assert.ok(r.hops.some((h) => h.startsWith(`${new URL(quirky.fhir.baseUrl).origin}/auth?`)));
   assert.is.not(quirky.auth.issuer, new URL(quirky.fhir.baseUrl).origin);
-  const server = await rt.smart!.handlers.get('quirky')!.servers.get(quirky.fhir.baseUrl);
+  const server = await launchesOf(rt).handlers.get('quirky')!.servers.get(quirky.fhir.baseUrl);
   assert.is(server.issuer, quirky.auth.issuer);
   assert.ok(server.idTokenKeys, 'the jwks_uri of the metadata is used for the id_token signature');
 });
@@ -78,7 +78,7 @@ test('no issuer, relative endpoints: a standalone launch too', async () => {
 test('key rotation: an id_token signed with a new kid refetches the JWKS once, then the key is cached', async () => {
   const first = await launch('rotating', rotating, child.id, 'R-1');
   assert.ok(first.stopped, first.body.slice(0, 300));
-  const server = await rt.smart!.handlers.get('rotating')!.servers.get(rotating.fhir.baseUrl);
+  const server = await launchesOf(rt).handlers.get('rotating')!.servers.get(rotating.fhir.baseUrl);
   const keys = server.idTokenKeys!;
   assert.is(keys.fetches, 1);
   await rotating.auth.rotateSigningKey();
@@ -91,7 +91,7 @@ test('key rotation: an id_token signed with a new kid refetches the JWKS once, t
 });
 
 test('key rotation: a second unknown kid within the cooldown is not fetched again; the launch fails with the cause logged', async () => {
-  const server = await rt.smart!.handlers.get('rotating')!.servers.get(rotating.fhir.baseUrl);
+  const server = await launchesOf(rt).handlers.get('rotating')!.servers.get(rotating.fhir.baseUrl);
   const keys = server.idTokenKeys!;
   const before = keys.fetches;
   await rotating.auth.rotateSigningKey();
