@@ -28,7 +28,7 @@ test.before(async () => {
     fhir: { seed: [child.file, medicated.file] },
     auth: {
       clients: [
-        { clientId: 'intake-app', clientSecret: 'intake-secret', redirectUris: [`${base}/smart/intake/callback`] },
+        { clientId: 'intake-app', clientSecret: 'intake-secret', redirectUris: [`${base}/smart/intake/callback`, `${base}/smart/byref/callback`] },
         // The EHR grants this client no Observation scope, whatever it asks for.
         { clientId: 'narrow-app', clientSecret: 'intake-secret', redirectUris: [`${base}/smart/narrow/callback`, `${base}/smart/lenient/callback`], allowedScopes: ['patient/Patient.rs', 'patient/MedicationRequest.rs'] },
       ],
@@ -40,6 +40,12 @@ test.before(async () => {
   const text = `${launchHdc({ fhirBase: stack.fhir.baseUrl, formsOrigin: forms.origin })}
 smart launch narrow extends intake {
   client_id "narrow-app"
+}
+
+smart launch byref extends intake {
+  fetch {
+    patient = read Patient context.fhirContext[0].reference
+  }
 }
 
 smart launch lenient extends intake {
@@ -126,6 +132,19 @@ test('fetch … optional: a 403 is null and the launch goes on; has_scope and sc
   assert.is(url.searchParams.get('meds'), 'true', 'v1 .read asked, v2 .rs granted');
   assert.ok(Number(url.searchParams.get('granted')) >= 2);
   assert.ok(stack.fhir.requests.some((r) => r.path.startsWith('/fhir/Observation') && r.status === 403), 'the Observation search was refused');
+});
+
+test('read by reference: read Patient context.fhirContext[0].reference', async () => {
+  stack.auth.registerLaunch('E-ref', { fhirContext: [{ reference: `Patient/${child.id}` }] });
+  const page = await walkRedirects(`${base}/smart/byref/launch?iss=${encodeURIComponent(stack.fhir.baseUrl)}&launch=E-ref`, { stopWhen: toForms });
+  assert.ok(page.stopped, `${page.status} ${page.body.slice(0, 300)}`);
+  assert.is(new URL(page.url).pathname, '/peds');
+  assert.is(new URL(page.url).searchParams.get('given'), child.given);
+  // An absolute reference on another server is refused, never requested.
+  stack.auth.registerLaunch('E-ref-away', { fhirContext: [{ reference: `https://elsewhere.example.org/fhir/Patient/${child.id}` }] });
+  const away = await walkRedirects(`${base}/smart/byref/launch?iss=${encodeURIComponent(stack.fhir.baseUrl)}&launch=E-ref-away`, { stopWhen: toForms });
+  assert.is(away.status, 502);
+  assert.match(logLine(away), /the reference is to https:\/\/elsewhere\.example\.org, not this FHIR server/);
 });
 
 test('the FHIR server failing stays a 502 with "try again later"', async () => {
