@@ -26,7 +26,7 @@ import { describeText, tokenError } from './token-errors.ts';
 import { SCOPE_REFUSED_TEXT, UNKNOWN_LAUNCH_TEXT } from './launch-error.ts';
 import { LaunchTokenAuth, type TokenSet } from './launch-token-auth.ts';
 import { launchScope, missingScopes, readLaunchContext } from './launch-scope.ts';
-import { SmartServers, type SmartServer } from './smart-servers.ts';
+import { SmartServers } from './smart-servers.ts';
 import type { RequestTiming } from './request-timing.ts';
 import { timingSafeEqual } from 'node:crypto';
 
@@ -206,7 +206,7 @@ export class LaunchHandler {
       ...(tokens.expires_in ? { expiresAt: this.deps.now() + tokens.expires_in * 1000 } : {}),
       ...(tokens.refresh_token ? { refreshToken: tokens.refresh_token } : {}),
     };
-    await this.finish(ctx, t, session, key!, server, tokenSet, granted, context);
+    await this.finish(ctx, t, session, key!, config, tokenSet, granted, context);
   }
 
   // ---- login -----------------------------------------------------------------------------------
@@ -329,12 +329,13 @@ export class LaunchHandler {
 
   // ---- completion ------------------------------------------------------------------------------
   private async finish(
-    ctx: Context, t: RequestTiming, session: LaunchSession, key: string, server: SmartServer,
+    ctx: Context, t: RequestTiming, session: LaunchSession, key: string, config: oidc.Configuration,
     tokens: TokenSet, granted: string, context: Record<string, unknown>,
   ): Promise<void> {
     const auth = new LaunchTokenAuth(
       tokens,
-      tokens.refreshToken ? (rt) => refreshTokens(server, rt, this.deps.now) : undefined,
+      // Refreshed with the configuration the code was exchanged with (same expected issuer).
+      tokens.refreshToken ? (rt) => refreshTokens(config, rt, this.deps.now) : undefined,
       () => this.deps.log.info({ launch: this.launch.name }, 'smart launch: access token refreshed'),
       this.deps.now,
     );
@@ -395,8 +396,8 @@ export class LaunchHandler {
   }
 }
 
-async function refreshTokens(server: SmartServer, refreshToken: string, now: () => number): Promise<TokenSet> {
-  const r = await oidc.refreshTokenGrant(server.config, refreshToken);
+async function refreshTokens(config: oidc.Configuration, refreshToken: string, now: () => number): Promise<TokenSet> {
+  const r = await oidc.refreshTokenGrant(config, refreshToken);
   return {
     accessToken: r.access_token,
     ...(r.expires_in ? { expiresAt: now() + r.expires_in * 1000 } : {}),
