@@ -58,6 +58,15 @@ export type Expr = {
   array?: Expr[];
   secret?: Value;
   map?: ValueMap;
+  hl7?: Hl7Read;
+  /**
+   * Calls the transform of this name with args; a list given for a segment or composite parameter calls it once per item.
+   */
+  transform?: string;
+  /**
+   * A list comprehension: args[0] is the list, args[1] the value computed for each item bound to this variable; null results are dropped.
+   */
+  for?: string;
   src?: Src;
 } & Expr1;
 export type Expr1 = {
@@ -89,12 +98,17 @@ export interface Plan {
    */
   hash: string;
   sources: Source[];
+  store?: Store;
   auths: Auth[];
   apis: Api[];
   senders: Sender[];
   workflows: Workflow[];
   launches: Launch[];
   tests: TestCase[];
+  /**
+   * Transform declarations (HL7 v2 → FHIR mappings), the std library's and the project's.
+   */
+  transforms?: Transform[];
   /**
    * The add-on modules' settings by module name: what the module's declarations lowered to (its spec gives the shape). Absent when the plan uses none.
    */
@@ -111,23 +125,14 @@ export interface Source {
   sha256: string;
 }
 /**
+ * Where the runtime keeps its journal and workflow queue: sqlite (embedded, the default when absent) or postgres (shared by several runtimes). `hdc run --store URL` applies only when the plan has none.
+ *
  * This interface was referenced by `Plan`'s JSON-Schema
- * via the `definition` "Auth".
+ * via the `definition` "Store".
  */
-export interface Auth {
-  name: string;
-  kind: 'basic' | 'oauth2' | 'smart_backend' | 'bearer';
-  user?: Value;
-  password?: Value;
-  token?: Value;
-  tokenUrl?: Value;
-  clientId?: Value;
-  clientSecret?: Value;
-  clientAuth?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
-  privateKey?: Value;
-  alg?: 'RS384' | 'ES384';
-  kid?: Value;
-  scope?: string;
+export interface Store {
+  kind: 'sqlite' | 'postgres';
+  url?: Value;
   src: Src;
 }
 /**
@@ -149,6 +154,26 @@ export interface FileRef {
    * Folder (relative to the plan's working directory) that a relative path resolves against.
    */
   base?: string;
+  src: Src;
+}
+/**
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "Auth".
+ */
+export interface Auth {
+  name: string;
+  kind: 'basic' | 'oauth2' | 'smart_backend' | 'bearer';
+  user?: Value;
+  password?: Value;
+  token?: Value;
+  tokenUrl?: Value;
+  clientId?: Value;
+  clientSecret?: Value;
+  clientAuth?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+  privateKey?: Value;
+  alg?: 'RS384' | 'ES384';
+  kid?: Value;
+  scope?: string;
   src: Src;
 }
 /**
@@ -378,6 +403,30 @@ export interface ValueMap {
    */
   system?: string;
   src: Src;
+}
+/**
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "Hl7Read".
+ */
+export interface Hl7Read {
+  from: 'message' | 'segment' | 'composite';
+  /**
+   * from message: the segment ID read (the first occurrence, or every one with all).
+   */
+  segment?: string;
+  all?: boolean;
+  field?: number;
+  rep?: number | '*';
+  component?: number;
+  subcomponent?: number;
+  /**
+   * Keep the composite structure (for a transform's parameter) instead of the first leaf's text.
+   */
+  struct?: boolean;
+  /**
+   * from segment: the segments of this ID that follow it, up to the next segment of its own ID.
+   */
+  children?: string;
 }
 /**
  * This interface was referenced by `Plan`'s JSON-Schema
@@ -645,4 +694,38 @@ export interface Expectation {
   urlPath?: string;
   cond?: Expr;
   src: Src;
+}
+/**
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "Transform".
+ */
+export interface Transform {
+  name: string;
+  params: TransformParam[];
+  /**
+   * The FHIR R4 resource or data type the body builds.
+   */
+  resultType: string;
+  /**
+   * let bindings, evaluated in order before the body.
+   */
+  lets: Entry[];
+  body: Expr;
+  /**
+   * The transform this one overrides.
+   */
+  extends?: string;
+  src: Src;
+}
+/**
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "TransformParam".
+ */
+export interface TransformParam {
+  name: string;
+  kind: 'message' | 'segment' | 'group' | 'composite' | 'value';
+  /**
+   * segment/group: the segment ID; composite: the HL7 data type.
+   */
+  type?: string;
 }

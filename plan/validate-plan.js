@@ -3,11 +3,11 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://hdc.dev/schema/plan.schema.json","title":"Plan","description":"The execution plan emitted by `hdc compile` and executed by `hdc run`. The single source of truth for the compiler/runtime boundary.","type":"object","additionalProperties":false,"required":["planVersion","compiler","hash","sources","auths","apis","senders","workflows","launches","tests"],"properties":{"planVersion":{"const":1,"description":"Plan format version. The runtime refuses any other."},"compiler":{"type":"string","description":"Compiler name and version, e.g. hdc 0.1.0."},"hash":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 over the plan serialised without this field."},"sources":{"type":"array","items":{"$ref":"#/definitions/Source"}},"auths":{"type":"array","items":{"$ref":"#/definitions/Auth"}},"apis":{"type":"array","items":{"$ref":"#/definitions/Api"}},"senders":{"type":"array","items":{"$ref":"#/definitions/Sender"}},"workflows":{"type":"array","items":{"$ref":"#/definitions/Workflow"}},"launches":{"type":"array","items":{"$ref":"#/definitions/Launch"}},"tests":{"type":"array","items":{"$ref":"#/definitions/TestCase"}},"modules":{"type":"object","description":"The add-on modules' settings by module name: what the module's declarations lowered to (its spec gives the shape). Absent when the plan uses none.","additionalProperties":{"type":"object"}}},"definitions":{"Src":{"type":"string","pattern":"^.+:\\d+:\\d+-\\d+:\\d+$","description":"Source range FILE:LINE:COL-LINE:COL (1-based, end exclusive) of the .hdc text a node came from."},"Source":{"type":"object","additionalProperties":false,"required":["file","sha256"],"properties":{"file":{"type":"string"},"sha256":{"type":"string"}}},"Value":{"description":"A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.","oneOf":[{"type":"string"},{"$ref":"#/definitions/EnvRef"},{"$ref":"#/definitions/FileRef"}]},"EnvRef":{"type":"object","additionalProperties":false,"required":["env","src"],"properties":{"env":{"type":"string"},"default":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"FileRef":{"type":"object","additionalProperties":false,"required":["file","src"],"properties":{"file":{"$ref":"#/definitions/Value","description":"Path of the file whose contents (trimmed of a final newline) are the value. Relative paths resolve against the .hdc file's folder."},"base":{"type":"string","description":"Folder (relative to the plan's working directory) that a relative path resolves against."},"src":{"$ref":"#/definitions/Src"}}},"Duration":{"type":"integer","minimum":0,"description":"Milliseconds."},"Auth":{"type":"object","additionalProperties":false,"required":["name","kind","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["basic","oauth2","smart_backend","bearer"]},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"token":{"$ref":"#/definitions/Value","description":"bearer: a static token."},"tokenUrl":{"$ref":"#/definitions/Value","description":"oauth2/smart_backend: token endpoint. Absent: discovered from the FHIR base of the API that uses this auth (.well-known/smart-configuration)."},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"clientAuth":{"enum":["client_secret_basic","client_secret_post","private_key_jwt"]},"privateKey":{"$ref":"#/definitions/Value","description":"PEM or JWK (JSON) private key for private_key_jwt."},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"Api":{"type":"object","additionalProperties":false,"required":["name","kind","baseUrl","timeoutMs","retry","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["fhir","rest","hl7"],"description":"hl7: an HL7-over-HTTPS endpoint that `send message` forwards raw HL7 to."},"baseUrl":{"$ref":"#/definitions/Value"},"fhirVersion":{"enum":["R4"]},"auth":{"type":"string","description":"Name of an Auth."},"validate":{"enum":["fhir","none"],"description":"fhir APIs: fhir validates each request body against the R4 definitions before it is sent; none never does (not even under hdc test, which validates by default)."},"format":{"enum":["json","text","xml"],"description":"rest: how response bodies are read (xml: parsed into a navigable value)."},"headers":{"type":"array","items":{"$ref":"#/definitions/Header"}},"timeoutMs":{"$ref":"#/definitions/Duration"},"retry":{"$ref":"#/definitions/Retry"},"tls":{"type":"object","additionalProperties":false,"properties":{"ca":{"$ref":"#/definitions/Value"},"cert":{"$ref":"#/definitions/Value"},"key":{"$ref":"#/definitions/Value"}}},"src":{"$ref":"#/definitions/Src"}}},"Header":{"type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"type":"string"},"value":{"$ref":"#/definitions/Value"}}},"Retry":{"type":"object","additionalProperties":false,"required":["attempts","backoffMs"],"properties":{"attempts":{"type":"integer","minimum":1,"description":"Attempts of a run whose request to this API fails transiently, the first included."},"backoffMs":{"$ref":"#/definitions/Duration","description":"Wait before the second attempt; doubles each attempt, with jitter."},"maxBackoffMs":{"$ref":"#/definitions/Duration","description":"Longest wait between attempts (default 30 min); a server's Retry-After may ask for longer."}}},"Hl7Path":{"type":"object","additionalProperties":false,"required":["text","segment"],"description":"A path into an HL7 v2 message. Absent positions mean the whole element; repetitions default to the first.","properties":{"text":{"type":"string","description":"The path as written, e.g. OBX[*]-5 or PID-3[2].4.1."},"segment":{"type":"string","pattern":"^[A-Z][A-Z0-9]{2}$"},"segmentRep":{"$ref":"#/definitions/Rep"},"field":{"type":"integer","minimum":1},"fieldRep":{"$ref":"#/definitions/Rep"},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1}}},"Rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}],"description":"1-based repetition, or * for all."},"MessageType":{"type":"object","additionalProperties":false,"required":["code","trigger"],"properties":{"code":{"type":"string","description":"MSH-9.1, or * for any."},"trigger":{"type":"string","description":"MSH-9.2, or * for any."}}},"Sender":{"type":"object","additionalProperties":false,"required":["name","path","match","identity","accept","segmentBreaks","ack","fields","routes","src"],"properties":{"name":{"type":"string"},"path":{"type":"string","pattern":"^/"},"version":{"type":"string","description":"Declared HL7 version (2.1 to 2.8). Messages with another MSH-12 are answered AR 203 when strictVersion is set."},"strictVersion":{"type":"boolean"},"match":{"type":"array","items":{"$ref":"#/definitions/MshPredicate"}},"identity":{"$ref":"#/definitions/Identity"},"accept":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"processingIds":{"type":"array","items":{"type":"string"},"description":"Accepted MSH-11.1 values; empty means any."},"segmentBreaks":{"enum":["cr","crlf","lf","any"],"description":"Which line endings end a segment. cr is the standard; any accepts CR, LF and CRLF."},"charset":{"type":"string","description":"Charset used when Content-Type names none; it wins over MSH-18 (partners often mislabel MSH-18)."},"timezone":{"type":"string","description":"IANA time zone of the sender's local times: `as datetime` values without an offset get the offset in force at that wall time."},"ack":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{"mode":{"enum":["on_receive","after_workflow"]},"timeoutMs":{"$ref":"#/definitions/Duration","description":"after_workflow: how long to wait before answering with the commit-level ACK."}}},"maxBodyBytes":{"type":"integer","minimum":1},"controlIdReuse":{"enum":["accept","reject"],"description":"A message that reuses an earlier message's control ID (same sending system MSH-3/MSH-4, other content): accept (absent: journaled as a new message) or reject (answered AR, not journaled)."},"require":{"type":"array","items":{"$ref":"#/definitions/Hl7Path"},"description":"Segments (a path without a field) and positions every message must carry; a message without them is answered AE before mapping."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"}},"routes":{"type":"array","items":{"$ref":"#/definitions/Route"}},"src":{"$ref":"#/definitions/Src"}}},"MshPredicate":{"type":"object","additionalProperties":false,"required":["path","op","values","src"],"properties":{"path":{"$ref":"#/definitions/Hl7Path"},"op":{"enum":["==","!="]},"values":{"type":"array","items":{"type":"string"},"minItems":1,"description":"== holds when the value is one of these; != when it is none of them."},"src":{"$ref":"#/definitions/Src"}}},"Identity":{"type":"object","additionalProperties":false,"required":["kind"],"properties":{"kind":{"enum":["none","client_cert","basic"]},"subject":{"type":"string","description":"client_cert: the certificate subject must contain this RDN sequence, e.g. CN=labcorp-interface."},"san":{"type":"string","description":"client_cert: a DNS, URI or email subjectAltName the certificate must carry."},"fingerprint":{"type":"string","description":"client_cert: SHA-256 fingerprint (hex, colons optional)."},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"src":{"$ref":"#/definitions/Src"}}},"FieldMapping":{"type":"object","additionalProperties":false,"required":["name","type","src"],"properties":{"name":{"type":"string"},"path":{"$ref":"#/definitions/Hl7Path","description":"Absent for groups (each)."},"where":{"$ref":"#/definitions/Expr","description":"Keeps the repetitions for which this holds; rel nodes read inside each repetition."},"select":{"type":"array","items":{"type":"integer","minimum":1},"maxItems":2,"description":"Component (and subcomponent) taken from each kept repetition."},"as":{"enum":["string","number","date","datetime","raw"]},"map":{"$ref":"#/definitions/ValueMap","description":"`-> NAME`: the value map applied to the value read (to each item of a list)."},"each":{"type":"string","description":"Group: the segment whose every repetition becomes a record."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"},"description":"Group: the record's fields; paths on the each segment read the current repetition."},"type":{"$ref":"#/definitions/ValueType"},"src":{"$ref":"#/definitions/Src"}}},"ValueType":{"description":"The static type the compiler inferred.","enum":["string","number","boolean","date","datetime","list","record","records","any"]},"Route":{"type":"object","additionalProperties":false,"required":["types","workflow","src"],"properties":{"types":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"workflow":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"ValueMap":{"description":"A `map` declaration, copied where it is used: input text → output text. An absent input (null, \"\") stays null; an input not listed gives `else`, or null.","type":"object","additionalProperties":false,"required":["name","table","src"],"properties":{"name":{"type":"string"},"table":{"type":"array","items":{"type":"array","items":{"type":"string"},"minItems":2,"maxItems":2},"description":"[input, output] pairs in source order; inputs are unique."},"else":{"type":"string"},"system":{"type":"string","description":"The code system the outputs belong to (`map NAME to \"…\"`)."},"src":{"$ref":"#/definitions/Src"}}},"Expr":{"description":"An expression. Exactly one of the discriminating keys is present.","type":"object","oneOf":[{"required":["lit"]},{"required":["ref"]},{"required":["rel"]},{"required":["op"]},{"required":["call"]},{"required":["template"]},{"required":["object"]},{"required":["array"]},{"required":["secret"]},{"required":["map"]}],"additionalProperties":false,"properties":{"lit":{"type":["string","number","boolean","null"]},"ref":{"type":"string","description":"A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims)."},"path":{"type":"array","items":{"type":["string","integer"]},"description":"ref: property names and 0-based indexes applied to the variable; the string * maps over an array."},"rel":{"type":"array","items":{"type":"integer","minimum":1},"description":"Component (and subcomponent) of the current HL7 repetition, inside a where filter."},"op":{"enum":["==","!=","<","<=",">",">=","and","or","not","neg","+","-","in"]},"args":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"call":{"type":"string"},"template":{"type":"array","items":{"oneOf":[{"type":"string"},{"$ref":"#/definitions/Expr"}]}},"object":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"Ordered entries."},"array":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"secret":{"$ref":"#/definitions/Value","description":"A deployment value used inside an expression (e.g. a header)."},"map":{"$ref":"#/definitions/ValueMap","description":"A value map applied to args[0] (to each item of a list): `gender(sex)`."},"src":{"$ref":"#/definitions/Src"}}},"Entry":{"type":"object","additionalProperties":false,"required":["key","value"],"properties":{"key":{"type":"string"},"value":{"$ref":"#/definitions/Expr"}}},"Workflow":{"type":"object","additionalProperties":false,"required":["name","inputs","steps","src"],"properties":{"name":{"type":"string"},"inputs":{"type":"array","items":{"type":"string"},"description":"Mapped field names the workflow reads."},"orderBy":{"$ref":"#/definitions/Expr","description":"Runs with the same value of this key run one at a time, in journal order."},"concurrency":{"type":"integer","minimum":1},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"}},"src":{"$ref":"#/definitions/Src"}}},"Step":{"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","patch","conditional_patch","delete"],"description":"fhir steps. patch: body is an object whose members become JSON Patch operations on top-level elements."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"optional":{"type":"boolean","description":"Launch fetches: a 403 or 404 makes the result null instead of failing the launch."},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"response":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"rest: the declared shape of the response; the step's value is a record of these fields."},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable. let and named steps: the variable written when it differs from id (an assignment `name = value`, or a name defined in both branches of an if)."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}},"ResponseField":{"type":"object","additionalProperties":false,"required":["name","path","src"],"properties":{"name":{"type":"string"},"path":{"type":"array","items":{"oneOf":[{"type":"string"},{"type":"integer","minimum":0}]},"description":"Read from the response body (or, inside each, from the item); \"*\" maps over a list; [] is the whole value."},"as":{"enum":["string","number","boolean","date","datetime","list","record"],"description":"The value must convert to this; a step fails when it does not."},"optional":{"type":"boolean","description":"A missing value is null (an empty list for lists) instead of an error."},"fields":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"each: the path is a list and every item is read with these fields."},"src":{"$ref":"#/definitions/Src"}}},"Launch":{"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"sessionKey":{"$ref":"#/definitions/Value","description":"Key sealing what a launch session keeps between requests (default: random per process)."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}},"RedirectRule":{"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^(https://|http://(127\\.|localhost[:/]|\\[::1\\]))","description":"https, or http on a loopback address (development)."},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"Login":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["oidc","ldap","users","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value","description":"ldap: server URL; postgres: connection string."},"bindDn":{"type":"string","description":"ldap: DN template with {username}."},"query":{"type":"string","description":"postgres: a parameterised query ($1 username) returning a row with password_hash."},"require":{"$ref":"#/definitions/Expr","description":"Must hold over `claims` for the login to succeed."},"map":{"$ref":"#/definitions/Expr","description":"Object expression over `claims`: the `user` variable."},"src":{"$ref":"#/definitions/Src"}}},"TestCase":{"type":"object","additionalProperties":false,"required":["name","mocks","expects","src"],"properties":{"name":{"type":"string"},"send":{"type":"object","additionalProperties":false,"required":["sender","message","src"],"properties":{"sender":{"type":"string"},"message":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"launch":{"type":"object","additionalProperties":false,"required":["name","context","src"],"properties":{"name":{"type":"string"},"context":{"$ref":"#/definitions/Expr","description":"The token response's launch context (patient, encounter, ...)."},"user":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"mocks":{"type":"array","items":{"$ref":"#/definitions/Mock"}},"expects":{"type":"array","items":{"$ref":"#/definitions/Expectation"}},"src":{"$ref":"#/definitions/Src"}}},"Fixture":{"type":"object","additionalProperties":false,"properties":{"file":{"type":"string","description":"Path relative to the plan's working directory."},"text":{"type":"string"},"json":{"$ref":"#/definitions/Expr"}}},"Mock":{"type":"object","additionalProperties":false,"required":["status","response","src"],"properties":{"api":{"type":"string"},"step":{"type":"string"},"resourceType":{"type":"string"},"urlPath":{"type":"string"},"method":{"type":"string"},"status":{"type":"integer"},"response":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"Expectation":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect","error_page"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://hdc.dev/schema/plan.schema.json","title":"Plan","description":"The execution plan emitted by `hdc compile` and executed by `hdc run`. The single source of truth for the compiler/runtime boundary.","type":"object","additionalProperties":false,"required":["planVersion","compiler","hash","sources","auths","apis","senders","workflows","launches","tests"],"properties":{"planVersion":{"const":1,"description":"Plan format version. The runtime refuses any other."},"compiler":{"type":"string","description":"Compiler name and version, e.g. hdc 0.1.0."},"hash":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 over the plan serialised without this field."},"sources":{"type":"array","items":{"$ref":"#/definitions/Source"}},"store":{"$ref":"#/definitions/Store"},"auths":{"type":"array","items":{"$ref":"#/definitions/Auth"}},"apis":{"type":"array","items":{"$ref":"#/definitions/Api"}},"senders":{"type":"array","items":{"$ref":"#/definitions/Sender"}},"workflows":{"type":"array","items":{"$ref":"#/definitions/Workflow"}},"launches":{"type":"array","items":{"$ref":"#/definitions/Launch"}},"tests":{"type":"array","items":{"$ref":"#/definitions/TestCase"}},"transforms":{"type":"array","items":{"$ref":"#/definitions/Transform"},"description":"Transform declarations (HL7 v2 → FHIR mappings), the std library's and the project's."},"modules":{"type":"object","description":"The add-on modules' settings by module name: what the module's declarations lowered to (its spec gives the shape). Absent when the plan uses none.","additionalProperties":{"type":"object"}}},"definitions":{"Src":{"type":"string","pattern":"^.+:\\d+:\\d+-\\d+:\\d+$","description":"Source range FILE:LINE:COL-LINE:COL (1-based, end exclusive) of the .hdc text a node came from."},"Source":{"type":"object","additionalProperties":false,"required":["file","sha256"],"properties":{"file":{"type":"string"},"sha256":{"type":"string"}}},"Value":{"description":"A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.","oneOf":[{"type":"string"},{"$ref":"#/definitions/EnvRef"},{"$ref":"#/definitions/FileRef"}]},"Store":{"description":"Where the runtime keeps its journal and workflow queue: sqlite (embedded, the default when absent) or postgres (shared by several runtimes). `hdc run --store URL` applies only when the plan has none.","type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["sqlite","postgres"]},"url":{"$ref":"#/definitions/Value","description":"postgres: the database URL, a reference when it holds a password."},"src":{"$ref":"#/definitions/Src"}}},"EnvRef":{"type":"object","additionalProperties":false,"required":["env","src"],"properties":{"env":{"type":"string"},"default":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"FileRef":{"type":"object","additionalProperties":false,"required":["file","src"],"properties":{"file":{"$ref":"#/definitions/Value","description":"Path of the file whose contents (trimmed of a final newline) are the value. Relative paths resolve against the .hdc file's folder."},"base":{"type":"string","description":"Folder (relative to the plan's working directory) that a relative path resolves against."},"src":{"$ref":"#/definitions/Src"}}},"Duration":{"type":"integer","minimum":0,"description":"Milliseconds."},"Auth":{"type":"object","additionalProperties":false,"required":["name","kind","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["basic","oauth2","smart_backend","bearer"]},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"token":{"$ref":"#/definitions/Value","description":"bearer: a static token."},"tokenUrl":{"$ref":"#/definitions/Value","description":"oauth2/smart_backend: token endpoint. Absent: discovered from the FHIR base of the API that uses this auth (.well-known/smart-configuration)."},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"clientAuth":{"enum":["client_secret_basic","client_secret_post","private_key_jwt"]},"privateKey":{"$ref":"#/definitions/Value","description":"PEM or JWK (JSON) private key for private_key_jwt."},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"Api":{"type":"object","additionalProperties":false,"required":["name","kind","baseUrl","timeoutMs","retry","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["fhir","rest","hl7"],"description":"hl7: an HL7-over-HTTPS endpoint that `send message` forwards raw HL7 to."},"baseUrl":{"$ref":"#/definitions/Value"},"fhirVersion":{"enum":["R4"]},"auth":{"type":"string","description":"Name of an Auth."},"validate":{"enum":["fhir","none"],"description":"fhir APIs: fhir validates each request body against the R4 definitions before it is sent; none never does (not even under hdc test, which validates by default)."},"format":{"enum":["json","text","xml"],"description":"rest: how response bodies are read (xml: parsed into a navigable value)."},"headers":{"type":"array","items":{"$ref":"#/definitions/Header"}},"timeoutMs":{"$ref":"#/definitions/Duration"},"retry":{"$ref":"#/definitions/Retry"},"tls":{"type":"object","additionalProperties":false,"properties":{"ca":{"$ref":"#/definitions/Value"},"cert":{"$ref":"#/definitions/Value"},"key":{"$ref":"#/definitions/Value"}}},"src":{"$ref":"#/definitions/Src"}}},"Header":{"type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"type":"string"},"value":{"$ref":"#/definitions/Value"}}},"Retry":{"type":"object","additionalProperties":false,"required":["attempts","backoffMs"],"properties":{"attempts":{"type":"integer","minimum":1,"description":"Attempts of a run whose request to this API fails transiently, the first included."},"backoffMs":{"$ref":"#/definitions/Duration","description":"Wait before the second attempt; doubles each attempt, with jitter."},"maxBackoffMs":{"$ref":"#/definitions/Duration","description":"Longest wait between attempts (default 30 min); a server's Retry-After may ask for longer."}}},"Hl7Path":{"type":"object","additionalProperties":false,"required":["text","segment"],"description":"A path into an HL7 v2 message. Absent positions mean the whole element; repetitions default to the first.","properties":{"text":{"type":"string","description":"The path as written, e.g. OBX[*]-5 or PID-3[2].4.1."},"segment":{"type":"string","pattern":"^[A-Z][A-Z0-9]{2}$"},"segmentRep":{"$ref":"#/definitions/Rep"},"field":{"type":"integer","minimum":1},"fieldRep":{"$ref":"#/definitions/Rep"},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1}}},"Rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}],"description":"1-based repetition, or * for all."},"MessageType":{"type":"object","additionalProperties":false,"required":["code","trigger"],"properties":{"code":{"type":"string","description":"MSH-9.1, or * for any."},"trigger":{"type":"string","description":"MSH-9.2, or * for any."}}},"Sender":{"type":"object","additionalProperties":false,"required":["name","path","match","identity","accept","segmentBreaks","ack","fields","routes","src"],"properties":{"name":{"type":"string"},"path":{"type":"string","pattern":"^/"},"version":{"type":"string","description":"Declared HL7 version (2.1 to 2.8). Messages with another MSH-12 are answered AR 203 when strictVersion is set."},"strictVersion":{"type":"boolean"},"match":{"type":"array","items":{"$ref":"#/definitions/MshPredicate"}},"identity":{"$ref":"#/definitions/Identity"},"accept":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"processingIds":{"type":"array","items":{"type":"string"},"description":"Accepted MSH-11.1 values; empty means any."},"segmentBreaks":{"enum":["cr","crlf","lf","any"],"description":"Which line endings end a segment. cr is the standard; any accepts CR, LF and CRLF."},"charset":{"type":"string","description":"Charset used when Content-Type names none; it wins over MSH-18 (partners often mislabel MSH-18)."},"timezone":{"type":"string","description":"IANA time zone of the sender's local times: `as datetime` values without an offset get the offset in force at that wall time."},"ack":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{"mode":{"enum":["on_receive","after_workflow"]},"timeoutMs":{"$ref":"#/definitions/Duration","description":"after_workflow: how long to wait before answering with the commit-level ACK."}}},"maxBodyBytes":{"type":"integer","minimum":1},"controlIdReuse":{"enum":["accept","reject"],"description":"A message that reuses an earlier message's control ID (same sending system MSH-3/MSH-4, other content): accept (absent: journaled as a new message) or reject (answered AR, not journaled)."},"require":{"type":"array","items":{"$ref":"#/definitions/Hl7Path"},"description":"Segments (a path without a field) and positions every message must carry; a message without them is answered AE before mapping."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"}},"routes":{"type":"array","items":{"$ref":"#/definitions/Route"}},"src":{"$ref":"#/definitions/Src"}}},"MshPredicate":{"type":"object","additionalProperties":false,"required":["path","op","values","src"],"properties":{"path":{"$ref":"#/definitions/Hl7Path"},"op":{"enum":["==","!="]},"values":{"type":"array","items":{"type":"string"},"minItems":1,"description":"== holds when the value is one of these; != when it is none of them."},"src":{"$ref":"#/definitions/Src"}}},"Identity":{"type":"object","additionalProperties":false,"required":["kind"],"properties":{"kind":{"enum":["none","client_cert","basic"]},"subject":{"type":"string","description":"client_cert: the certificate subject must contain this RDN sequence, e.g. CN=labcorp-interface."},"san":{"type":"string","description":"client_cert: a DNS, URI or email subjectAltName the certificate must carry."},"fingerprint":{"type":"string","description":"client_cert: SHA-256 fingerprint (hex, colons optional)."},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"src":{"$ref":"#/definitions/Src"}}},"FieldMapping":{"type":"object","additionalProperties":false,"required":["name","type","src"],"properties":{"name":{"type":"string"},"path":{"$ref":"#/definitions/Hl7Path","description":"Absent for groups (each)."},"where":{"$ref":"#/definitions/Expr","description":"Keeps the repetitions for which this holds; rel nodes read inside each repetition."},"select":{"type":"array","items":{"type":"integer","minimum":1},"maxItems":2,"description":"Component (and subcomponent) taken from each kept repetition."},"as":{"enum":["string","number","date","datetime","raw"]},"map":{"$ref":"#/definitions/ValueMap","description":"`-> NAME`: the value map applied to the value read (to each item of a list)."},"each":{"type":"string","description":"Group: the segment whose every repetition becomes a record."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"},"description":"Group: the record's fields; paths on the each segment read the current repetition."},"type":{"$ref":"#/definitions/ValueType"},"src":{"$ref":"#/definitions/Src"}}},"ValueType":{"description":"The static type the compiler inferred.","enum":["string","number","boolean","date","datetime","list","record","records","any"]},"Route":{"type":"object","additionalProperties":false,"required":["types","workflow","src"],"properties":{"types":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"workflow":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"ValueMap":{"description":"A `map` declaration, copied where it is used: input text → output text. An absent input (null, \"\") stays null; an input not listed gives `else`, or null.","type":"object","additionalProperties":false,"required":["name","table","src"],"properties":{"name":{"type":"string"},"table":{"type":"array","items":{"type":"array","items":{"type":"string"},"minItems":2,"maxItems":2},"description":"[input, output] pairs in source order; inputs are unique."},"else":{"type":"string"},"system":{"type":"string","description":"The code system the outputs belong to (`map NAME to \"…\"`)."},"src":{"$ref":"#/definitions/Src"}}},"Expr":{"description":"An expression. Exactly one of the discriminating keys is present.","type":"object","oneOf":[{"required":["lit"]},{"required":["ref"]},{"required":["rel"]},{"required":["op"]},{"required":["call"]},{"required":["template"]},{"required":["object"]},{"required":["array"]},{"required":["secret"]},{"required":["map"]},{"required":["hl7"]},{"required":["transform"]},{"required":["for"]}],"additionalProperties":false,"properties":{"lit":{"type":["string","number","boolean","null"]},"ref":{"type":"string","description":"A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims)."},"path":{"type":"array","items":{"type":["string","integer"]},"description":"ref: property names and 0-based indexes applied to the variable; the string * maps over an array."},"rel":{"type":"array","items":{"type":"integer","minimum":1},"description":"Component (and subcomponent) of the current HL7 repetition, inside a where filter."},"op":{"enum":["==","!=","<","<=",">",">=","and","or","not","neg","+","-","in"]},"args":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"call":{"type":"string"},"template":{"type":"array","items":{"oneOf":[{"type":"string"},{"$ref":"#/definitions/Expr"}]}},"object":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"Ordered entries."},"array":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"secret":{"$ref":"#/definitions/Value","description":"A deployment value used inside an expression (e.g. a header)."},"map":{"$ref":"#/definitions/ValueMap","description":"A value map applied to args[0] (to each item of a list): `gender(sex)`."},"hl7":{"$ref":"#/definitions/Hl7Read","description":"Reads HL7 data from args[0] (a message, a segment or a composite value; a list is read item by item)."},"transform":{"type":"string","description":"Calls the transform of this name with args; a list given for a segment or composite parameter calls it once per item."},"for":{"type":"string","description":"A list comprehension: args[0] is the list, args[1] the value computed for each item bound to this variable; null results are dropped."},"src":{"$ref":"#/definitions/Src"}}},"Hl7Read":{"type":"object","additionalProperties":false,"required":["from"],"properties":{"from":{"enum":["message","segment","composite"]},"segment":{"type":"string","description":"from message: the segment ID read (the first occurrence, or every one with all)."},"all":{"type":"boolean"},"field":{"type":"integer","minimum":0},"rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}]},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1},"struct":{"type":"boolean","description":"Keep the composite structure (for a transform's parameter) instead of the first leaf's text."},"children":{"type":"string","description":"from segment: the segments of this ID that follow it, up to the next segment of its own ID."}}},"Transform":{"type":"object","additionalProperties":false,"required":["name","params","resultType","lets","body","src"],"properties":{"name":{"type":"string"},"params":{"type":"array","items":{"$ref":"#/definitions/TransformParam"}},"resultType":{"type":"string","description":"The FHIR R4 resource or data type the body builds."},"lets":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"let bindings, evaluated in order before the body."},"body":{"$ref":"#/definitions/Expr"},"extends":{"type":"string","description":"The transform this one overrides."},"src":{"$ref":"#/definitions/Src"}}},"TransformParam":{"type":"object","additionalProperties":false,"required":["name","kind"],"properties":{"name":{"type":"string"},"kind":{"enum":["message","segment","group","composite","value"]},"type":{"type":"string","description":"segment/group: the segment ID; composite: the HL7 data type."}}},"Entry":{"type":"object","additionalProperties":false,"required":["key","value"],"properties":{"key":{"type":"string"},"value":{"$ref":"#/definitions/Expr"}}},"Workflow":{"type":"object","additionalProperties":false,"required":["name","inputs","steps","src"],"properties":{"name":{"type":"string"},"inputs":{"type":"array","items":{"type":"string"},"description":"Mapped field names the workflow reads."},"orderBy":{"$ref":"#/definitions/Expr","description":"Runs with the same value of this key run one at a time, in journal order."},"concurrency":{"type":"integer","minimum":1},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"}},"src":{"$ref":"#/definitions/Src"}}},"Step":{"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","patch","conditional_patch","delete"],"description":"fhir steps. patch: body is an object whose members become JSON Patch operations on top-level elements."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"optional":{"type":"boolean","description":"Launch fetches: a 403 or 404 makes the result null instead of failing the launch."},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"response":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"rest: the declared shape of the response; the step's value is a record of these fields."},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable. let and named steps: the variable written when it differs from id (an assignment `name = value`, or a name defined in both branches of an if)."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}},"ResponseField":{"type":"object","additionalProperties":false,"required":["name","path","src"],"properties":{"name":{"type":"string"},"path":{"type":"array","items":{"oneOf":[{"type":"string"},{"type":"integer","minimum":0}]},"description":"Read from the response body (or, inside each, from the item); \"*\" maps over a list; [] is the whole value."},"as":{"enum":["string","number","boolean","date","datetime","list","record"],"description":"The value must convert to this; a step fails when it does not."},"optional":{"type":"boolean","description":"A missing value is null (an empty list for lists) instead of an error."},"fields":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"each: the path is a list and every item is read with these fields."},"src":{"$ref":"#/definitions/Src"}}},"Launch":{"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"sessionKey":{"$ref":"#/definitions/Value","description":"Key sealing what a launch session keeps between requests (default: random per process)."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}},"RedirectRule":{"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^(https://|http://(127\\.|localhost[:/]|\\[::1\\]))","description":"https, or http on a loopback address (development)."},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"Login":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["oidc","ldap","users","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value","description":"ldap: server URL; postgres: connection string."},"bindDn":{"type":"string","description":"ldap: DN template with {username}."},"query":{"type":"string","description":"postgres: a parameterised query ($1 username) returning a row with password_hash."},"require":{"$ref":"#/definitions/Expr","description":"Must hold over `claims` for the login to succeed."},"map":{"$ref":"#/definitions/Expr","description":"Object expression over `claims`: the `user` variable."},"src":{"$ref":"#/definitions/Src"}}},"TestCase":{"type":"object","additionalProperties":false,"required":["name","mocks","expects","src"],"properties":{"name":{"type":"string"},"send":{"type":"object","additionalProperties":false,"required":["sender","message","src"],"properties":{"sender":{"type":"string"},"message":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"launch":{"type":"object","additionalProperties":false,"required":["name","context","src"],"properties":{"name":{"type":"string"},"context":{"$ref":"#/definitions/Expr","description":"The token response's launch context (patient, encounter, ...)."},"user":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"mocks":{"type":"array","items":{"$ref":"#/definitions/Mock"}},"expects":{"type":"array","items":{"$ref":"#/definitions/Expectation"}},"src":{"$ref":"#/definitions/Src"}}},"Fixture":{"type":"object","additionalProperties":false,"properties":{"file":{"type":"string","description":"Path relative to the plan's working directory."},"text":{"type":"string"},"json":{"$ref":"#/definitions/Expr"}}},"Mock":{"type":"object","additionalProperties":false,"required":["status","response","src"],"properties":{"api":{"type":"string"},"step":{"type":"string"},"resourceType":{"type":"string"},"urlPath":{"type":"string"},"method":{"type":"string"},"status":{"type":"integer"},"response":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"Expectation":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect","error_page"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}}}};
 const schema12 = {"type":"object","additionalProperties":false,"required":["file","sha256"],"properties":{"file":{"type":"string"},"sha256":{"type":"string"}}};
 const func2 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
-const schema13 = {"type":"object","additionalProperties":false,"required":["name","kind","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["basic","oauth2","smart_backend","bearer"]},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"token":{"$ref":"#/definitions/Value","description":"bearer: a static token."},"tokenUrl":{"$ref":"#/definitions/Value","description":"oauth2/smart_backend: token endpoint. Absent: discovered from the FHIR base of the API that uses this auth (.well-known/smart-configuration)."},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"clientAuth":{"enum":["client_secret_basic","client_secret_post","private_key_jwt"]},"privateKey":{"$ref":"#/definitions/Value","description":"PEM or JWK (JSON) private key for private_key_jwt."},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}};
+const schema13 = {"description":"Where the runtime keeps its journal and workflow queue: sqlite (embedded, the default when absent) or postgres (shared by several runtimes). `hdc run --store URL` applies only when the plan has none.","type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["sqlite","postgres"]},"url":{"$ref":"#/definitions/Value","description":"postgres: the database URL, a reference when it holds a password."},"src":{"$ref":"#/definitions/Src"}}};
 const schema16 = {"type":"string","pattern":"^.+:\\d+:\\d+-\\d+:\\d+$","description":"Source range FILE:LINE:COL-LINE:COL (1-based, end exclusive) of the .hdc text a node came from."};
 const schema14 = {"description":"A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.","oneOf":[{"type":"string"},{"$ref":"#/definitions/EnvRef"},{"$ref":"#/definitions/FileRef"}]};
 const schema15 = {"type":"object","additionalProperties":false,"required":["env","src"],"properties":{"env":{"type":"string"},"default":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}};
@@ -295,6 +295,103 @@ function validate11(data, {instancePath="", parentData, parentDataProperty, root
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.kind === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.src === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(((key0 === "kind") || (key0 === "url")) || (key0 === "src"))){
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.kind !== undefined){
+let data0 = data.kind;
+if(!((data0 === "sqlite") || (data0 === "postgres"))){
+const err3 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema13.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.url !== undefined){
+if(!(validate12(data.url, {instancePath:instancePath+"/url",parentData:data,parentDataProperty:"url",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+if(data.src !== undefined){
+let data2 = data.src;
+if(typeof data2 === "string"){
+if(!pattern1.test(data2)){
+const err4 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate11.errors = vErrors;
+return errors === 0;
+}
+
+const schema20 = {"type":"object","additionalProperties":false,"required":["name","kind","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["basic","oauth2","smart_backend","bearer"]},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"token":{"$ref":"#/definitions/Value","description":"bearer: a static token."},"tokenUrl":{"$ref":"#/definitions/Value","description":"oauth2/smart_backend: token endpoint. Absent: discovered from the FHIR base of the API that uses this auth (.well-known/smart-configuration)."},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"clientAuth":{"enum":["client_secret_basic","client_secret_post","private_key_jwt"]},"privateKey":{"$ref":"#/definitions/Value","description":"PEM or JWK (JSON) private key for private_key_jwt."},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}};
+
+function validate19(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.name === undefined){
 const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
@@ -326,7 +423,7 @@ vErrors.push(err2);
 errors++;
 }
 for(const key0 in data){
-if(!(func2.call(schema13.properties, key0))){
+if(!(func2.call(schema20.properties, key0))){
 const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err3];
@@ -352,7 +449,7 @@ errors++;
 if(data.kind !== undefined){
 let data1 = data.kind;
 if(!((((data1 === "basic") || (data1 === "oauth2")) || (data1 === "smart_backend")) || (data1 === "bearer"))){
-const err5 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema13.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err5 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema20.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -401,7 +498,7 @@ errors = vErrors.length;
 if(data.clientAuth !== undefined){
 let data8 = data.clientAuth;
 if(!(((data8 === "client_secret_basic") || (data8 === "client_secret_post")) || (data8 === "private_key_jwt"))){
-const err6 = {instancePath:instancePath+"/clientAuth",schemaPath:"#/properties/clientAuth/enum",keyword:"enum",params:{allowedValues: schema13.properties.clientAuth.enum},message:"must be equal to one of the allowed values"};
+const err6 = {instancePath:instancePath+"/clientAuth",schemaPath:"#/properties/clientAuth/enum",keyword:"enum",params:{allowedValues: schema20.properties.clientAuth.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -420,7 +517,7 @@ errors = vErrors.length;
 if(data.alg !== undefined){
 let data10 = data.alg;
 if(!((data10 === "RS384") || (data10 === "ES384"))){
-const err7 = {instancePath:instancePath+"/alg",schemaPath:"#/properties/alg/enum",keyword:"enum",params:{allowedValues: schema13.properties.alg.enum},message:"must be equal to one of the allowed values"};
+const err7 = {instancePath:instancePath+"/alg",schemaPath:"#/properties/alg/enum",keyword:"enum",params:{allowedValues: schema20.properties.alg.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -484,15 +581,15 @@ vErrors.push(err11);
 }
 errors++;
 }
-validate11.errors = vErrors;
+validate19.errors = vErrors;
 return errors === 0;
 }
 
-const schema20 = {"type":"object","additionalProperties":false,"required":["name","kind","baseUrl","timeoutMs","retry","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["fhir","rest","hl7"],"description":"hl7: an HL7-over-HTTPS endpoint that `send message` forwards raw HL7 to."},"baseUrl":{"$ref":"#/definitions/Value"},"fhirVersion":{"enum":["R4"]},"auth":{"type":"string","description":"Name of an Auth."},"validate":{"enum":["fhir","none"],"description":"fhir APIs: fhir validates each request body against the R4 definitions before it is sent; none never does (not even under hdc test, which validates by default)."},"format":{"enum":["json","text","xml"],"description":"rest: how response bodies are read (xml: parsed into a navigable value)."},"headers":{"type":"array","items":{"$ref":"#/definitions/Header"}},"timeoutMs":{"$ref":"#/definitions/Duration"},"retry":{"$ref":"#/definitions/Retry"},"tls":{"type":"object","additionalProperties":false,"properties":{"ca":{"$ref":"#/definitions/Value"},"cert":{"$ref":"#/definitions/Value"},"key":{"$ref":"#/definitions/Value"}}},"src":{"$ref":"#/definitions/Src"}}};
-const schema22 = {"type":"integer","minimum":0,"description":"Milliseconds."};
-const schema21 = {"type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"type":"string"},"value":{"$ref":"#/definitions/Value"}}};
+const schema22 = {"type":"object","additionalProperties":false,"required":["name","kind","baseUrl","timeoutMs","retry","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["fhir","rest","hl7"],"description":"hl7: an HL7-over-HTTPS endpoint that `send message` forwards raw HL7 to."},"baseUrl":{"$ref":"#/definitions/Value"},"fhirVersion":{"enum":["R4"]},"auth":{"type":"string","description":"Name of an Auth."},"validate":{"enum":["fhir","none"],"description":"fhir APIs: fhir validates each request body against the R4 definitions before it is sent; none never does (not even under hdc test, which validates by default)."},"format":{"enum":["json","text","xml"],"description":"rest: how response bodies are read (xml: parsed into a navigable value)."},"headers":{"type":"array","items":{"$ref":"#/definitions/Header"}},"timeoutMs":{"$ref":"#/definitions/Duration"},"retry":{"$ref":"#/definitions/Retry"},"tls":{"type":"object","additionalProperties":false,"properties":{"ca":{"$ref":"#/definitions/Value"},"cert":{"$ref":"#/definitions/Value"},"key":{"$ref":"#/definitions/Value"}}},"src":{"$ref":"#/definitions/Src"}}};
+const schema24 = {"type":"integer","minimum":0,"description":"Milliseconds."};
+const schema23 = {"type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"type":"string"},"value":{"$ref":"#/definitions/Value"}}};
 
-function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -557,13 +654,13 @@ vErrors.push(err4);
 }
 errors++;
 }
-validate28.errors = vErrors;
+validate31.errors = vErrors;
 return errors === 0;
 }
 
-const schema23 = {"type":"object","additionalProperties":false,"required":["attempts","backoffMs"],"properties":{"attempts":{"type":"integer","minimum":1,"description":"Attempts of a run whose request to this API fails transiently, the first included."},"backoffMs":{"$ref":"#/definitions/Duration","description":"Wait before the second attempt; doubles each attempt, with jitter."},"maxBackoffMs":{"$ref":"#/definitions/Duration","description":"Longest wait between attempts (default 30 min); a server's Retry-After may ask for longer."}}};
+const schema25 = {"type":"object","additionalProperties":false,"required":["attempts","backoffMs"],"properties":{"attempts":{"type":"integer","minimum":1,"description":"Attempts of a run whose request to this API fails transiently, the first included."},"backoffMs":{"$ref":"#/definitions/Duration","description":"Wait before the second attempt; doubles each attempt, with jitter."},"maxBackoffMs":{"$ref":"#/definitions/Duration","description":"Longest wait between attempts (default 30 min); a server's Retry-After may ask for longer."}}};
 
-function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate34(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -685,12 +782,12 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate31.errors = vErrors;
+validate34.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -755,7 +852,7 @@ vErrors.push(err5);
 errors++;
 }
 for(const key0 in data){
-if(!(func2.call(schema20.properties, key0))){
+if(!(func2.call(schema22.properties, key0))){
 const err6 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err6];
@@ -781,7 +878,7 @@ errors++;
 if(data.kind !== undefined){
 let data1 = data.kind;
 if(!(((data1 === "fhir") || (data1 === "rest")) || (data1 === "hl7"))){
-const err8 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema20.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err8 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema22.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -799,7 +896,7 @@ errors = vErrors.length;
 }
 if(data.fhirVersion !== undefined){
 if(!(data.fhirVersion === "R4")){
-const err9 = {instancePath:instancePath+"/fhirVersion",schemaPath:"#/properties/fhirVersion/enum",keyword:"enum",params:{allowedValues: schema20.properties.fhirVersion.enum},message:"must be equal to one of the allowed values"};
+const err9 = {instancePath:instancePath+"/fhirVersion",schemaPath:"#/properties/fhirVersion/enum",keyword:"enum",params:{allowedValues: schema22.properties.fhirVersion.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -824,7 +921,7 @@ errors++;
 if(data.validate !== undefined){
 let data5 = data.validate;
 if(!((data5 === "fhir") || (data5 === "none"))){
-const err11 = {instancePath:instancePath+"/validate",schemaPath:"#/properties/validate/enum",keyword:"enum",params:{allowedValues: schema20.properties.validate.enum},message:"must be equal to one of the allowed values"};
+const err11 = {instancePath:instancePath+"/validate",schemaPath:"#/properties/validate/enum",keyword:"enum",params:{allowedValues: schema22.properties.validate.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -837,7 +934,7 @@ errors++;
 if(data.format !== undefined){
 let data6 = data.format;
 if(!(((data6 === "json") || (data6 === "text")) || (data6 === "xml"))){
-const err12 = {instancePath:instancePath+"/format",schemaPath:"#/properties/format/enum",keyword:"enum",params:{allowedValues: schema20.properties.format.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/format",schemaPath:"#/properties/format/enum",keyword:"enum",params:{allowedValues: schema22.properties.format.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -852,8 +949,8 @@ let data7 = data.headers;
 if(Array.isArray(data7)){
 const len0 = data7.length;
 for(let i0=0; i0<len0; i0++){
-if(!(validate28(data7[i0], {instancePath:instancePath+"/headers/" + i0,parentData:data7,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);
+if(!(validate31(data7[i0], {instancePath:instancePath+"/headers/" + i0,parentData:data7,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate31.errors : vErrors.concat(validate31.errors);
 errors = vErrors.length;
 }
 }
@@ -895,8 +992,8 @@ errors++;
 }
 }
 if(data.retry !== undefined){
-if(!(validate31(data.retry, {instancePath:instancePath+"/retry",parentData:data,parentDataProperty:"retry",rootData}))){
-vErrors = vErrors === null ? validate31.errors : vErrors.concat(validate31.errors);
+if(!(validate34(data.retry, {instancePath:instancePath+"/retry",parentData:data,parentDataProperty:"retry",rootData}))){
+vErrors = vErrors === null ? validate34.errors : vErrors.concat(validate34.errors);
 errors = vErrors.length;
 }
 }
@@ -981,19 +1078,19 @@ vErrors.push(err20);
 }
 errors++;
 }
-validate26.errors = vErrors;
+validate29.errors = vErrors;
 return errors === 0;
 }
 
-const schema27 = {"type":"object","additionalProperties":false,"required":["name","path","match","identity","accept","segmentBreaks","ack","fields","routes","src"],"properties":{"name":{"type":"string"},"path":{"type":"string","pattern":"^/"},"version":{"type":"string","description":"Declared HL7 version (2.1 to 2.8). Messages with another MSH-12 are answered AR 203 when strictVersion is set."},"strictVersion":{"type":"boolean"},"match":{"type":"array","items":{"$ref":"#/definitions/MshPredicate"}},"identity":{"$ref":"#/definitions/Identity"},"accept":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"processingIds":{"type":"array","items":{"type":"string"},"description":"Accepted MSH-11.1 values; empty means any."},"segmentBreaks":{"enum":["cr","crlf","lf","any"],"description":"Which line endings end a segment. cr is the standard; any accepts CR, LF and CRLF."},"charset":{"type":"string","description":"Charset used when Content-Type names none; it wins over MSH-18 (partners often mislabel MSH-18)."},"timezone":{"type":"string","description":"IANA time zone of the sender's local times: `as datetime` values without an offset get the offset in force at that wall time."},"ack":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{"mode":{"enum":["on_receive","after_workflow"]},"timeoutMs":{"$ref":"#/definitions/Duration","description":"after_workflow: how long to wait before answering with the commit-level ACK."}}},"maxBodyBytes":{"type":"integer","minimum":1},"controlIdReuse":{"enum":["accept","reject"],"description":"A message that reuses an earlier message's control ID (same sending system MSH-3/MSH-4, other content): accept (absent: journaled as a new message) or reject (answered AR, not journaled)."},"require":{"type":"array","items":{"$ref":"#/definitions/Hl7Path"},"description":"Segments (a path without a field) and positions every message must carry; a message without them is answered AE before mapping."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"}},"routes":{"type":"array","items":{"$ref":"#/definitions/Route"}},"src":{"$ref":"#/definitions/Src"}}};
-const schema35 = {"type":"object","additionalProperties":false,"required":["code","trigger"],"properties":{"code":{"type":"string","description":"MSH-9.1, or * for any."},"trigger":{"type":"string","description":"MSH-9.2, or * for any."}}};
-const pattern5 = new RegExp("^/", "u");
-const schema28 = {"type":"object","additionalProperties":false,"required":["path","op","values","src"],"properties":{"path":{"$ref":"#/definitions/Hl7Path"},"op":{"enum":["==","!="]},"values":{"type":"array","items":{"type":"string"},"minItems":1,"description":"== holds when the value is one of these; != when it is none of them."},"src":{"$ref":"#/definitions/Src"}}};
-const schema29 = {"type":"object","additionalProperties":false,"required":["text","segment"],"description":"A path into an HL7 v2 message. Absent positions mean the whole element; repetitions default to the first.","properties":{"text":{"type":"string","description":"The path as written, e.g. OBX[*]-5 or PID-3[2].4.1."},"segment":{"type":"string","pattern":"^[A-Z][A-Z0-9]{2}$"},"segmentRep":{"$ref":"#/definitions/Rep"},"field":{"type":"integer","minimum":1},"fieldRep":{"$ref":"#/definitions/Rep"},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1}}};
-const schema30 = {"oneOf":[{"type":"integer","minimum":1},{"const":"*"}],"description":"1-based repetition, or * for all."};
-const pattern6 = new RegExp("^[A-Z][A-Z0-9]{2}$", "u");
+const schema29 = {"type":"object","additionalProperties":false,"required":["name","path","match","identity","accept","segmentBreaks","ack","fields","routes","src"],"properties":{"name":{"type":"string"},"path":{"type":"string","pattern":"^/"},"version":{"type":"string","description":"Declared HL7 version (2.1 to 2.8). Messages with another MSH-12 are answered AR 203 when strictVersion is set."},"strictVersion":{"type":"boolean"},"match":{"type":"array","items":{"$ref":"#/definitions/MshPredicate"}},"identity":{"$ref":"#/definitions/Identity"},"accept":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"processingIds":{"type":"array","items":{"type":"string"},"description":"Accepted MSH-11.1 values; empty means any."},"segmentBreaks":{"enum":["cr","crlf","lf","any"],"description":"Which line endings end a segment. cr is the standard; any accepts CR, LF and CRLF."},"charset":{"type":"string","description":"Charset used when Content-Type names none; it wins over MSH-18 (partners often mislabel MSH-18)."},"timezone":{"type":"string","description":"IANA time zone of the sender's local times: `as datetime` values without an offset get the offset in force at that wall time."},"ack":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{"mode":{"enum":["on_receive","after_workflow"]},"timeoutMs":{"$ref":"#/definitions/Duration","description":"after_workflow: how long to wait before answering with the commit-level ACK."}}},"maxBodyBytes":{"type":"integer","minimum":1},"controlIdReuse":{"enum":["accept","reject"],"description":"A message that reuses an earlier message's control ID (same sending system MSH-3/MSH-4, other content): accept (absent: journaled as a new message) or reject (answered AR, not journaled)."},"require":{"type":"array","items":{"$ref":"#/definitions/Hl7Path"},"description":"Segments (a path without a field) and positions every message must carry; a message without them is answered AE before mapping."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"}},"routes":{"type":"array","items":{"$ref":"#/definitions/Route"}},"src":{"$ref":"#/definitions/Src"}}};
+const schema37 = {"type":"object","additionalProperties":false,"required":["code","trigger"],"properties":{"code":{"type":"string","description":"MSH-9.1, or * for any."},"trigger":{"type":"string","description":"MSH-9.2, or * for any."}}};
+const pattern6 = new RegExp("^/", "u");
+const schema30 = {"type":"object","additionalProperties":false,"required":["path","op","values","src"],"properties":{"path":{"$ref":"#/definitions/Hl7Path"},"op":{"enum":["==","!="]},"values":{"type":"array","items":{"type":"string"},"minItems":1,"description":"== holds when the value is one of these; != when it is none of them."},"src":{"$ref":"#/definitions/Src"}}};
+const schema31 = {"type":"object","additionalProperties":false,"required":["text","segment"],"description":"A path into an HL7 v2 message. Absent positions mean the whole element; repetitions default to the first.","properties":{"text":{"type":"string","description":"The path as written, e.g. OBX[*]-5 or PID-3[2].4.1."},"segment":{"type":"string","pattern":"^[A-Z][A-Z0-9]{2}$"},"segmentRep":{"$ref":"#/definitions/Rep"},"field":{"type":"integer","minimum":1},"fieldRep":{"$ref":"#/definitions/Rep"},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1}}};
+const schema32 = {"oneOf":[{"type":"integer","minimum":1},{"const":"*"}],"description":"1-based repetition, or * for all."};
+const pattern7 = new RegExp("^[A-Z][A-Z0-9]{2}$", "u");
 
-function validate39(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -1044,7 +1141,7 @@ errors++;
 if(data.segment !== undefined){
 let data1 = data.segment;
 if(typeof data1 === "string"){
-if(!pattern6.test(data1)){
+if(!pattern7.test(data1)){
 const err4 = {instancePath:instancePath+"/segment",schemaPath:"#/properties/segment/pattern",keyword:"pattern",params:{pattern: "^[A-Z][A-Z0-9]{2}$"},message:"must match pattern \""+"^[A-Z][A-Z0-9]{2}$"+"\""};
 if(vErrors === null){
 vErrors = [err4];
@@ -1306,12 +1403,12 @@ vErrors.push(err20);
 }
 errors++;
 }
-validate39.errors = vErrors;
+validate42.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate38(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -1368,15 +1465,15 @@ errors++;
 }
 }
 if(data.path !== undefined){
-if(!(validate39(data.path, {instancePath:instancePath+"/path",parentData:data,parentDataProperty:"path",rootData}))){
-vErrors = vErrors === null ? validate39.errors : vErrors.concat(validate39.errors);
+if(!(validate42(data.path, {instancePath:instancePath+"/path",parentData:data,parentDataProperty:"path",rootData}))){
+vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
 errors = vErrors.length;
 }
 }
 if(data.op !== undefined){
 let data1 = data.op;
 if(!((data1 === "==") || (data1 === "!="))){
-const err5 = {instancePath:instancePath+"/op",schemaPath:"#/properties/op/enum",keyword:"enum",params:{allowedValues: schema28.properties.op.enum},message:"must be equal to one of the allowed values"};
+const err5 = {instancePath:instancePath+"/op",schemaPath:"#/properties/op/enum",keyword:"enum",params:{allowedValues: schema30.properties.op.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1460,13 +1557,13 @@ vErrors.push(err11);
 }
 errors++;
 }
-validate38.errors = vErrors;
+validate41.errors = vErrors;
 return errors === 0;
 }
 
-const schema33 = {"type":"object","additionalProperties":false,"required":["kind"],"properties":{"kind":{"enum":["none","client_cert","basic"]},"subject":{"type":"string","description":"client_cert: the certificate subject must contain this RDN sequence, e.g. CN=labcorp-interface."},"san":{"type":"string","description":"client_cert: a DNS, URI or email subjectAltName the certificate must carry."},"fingerprint":{"type":"string","description":"client_cert: SHA-256 fingerprint (hex, colons optional)."},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"src":{"$ref":"#/definitions/Src"}}};
+const schema35 = {"type":"object","additionalProperties":false,"required":["kind"],"properties":{"kind":{"enum":["none","client_cert","basic"]},"subject":{"type":"string","description":"client_cert: the certificate subject must contain this RDN sequence, e.g. CN=labcorp-interface."},"san":{"type":"string","description":"client_cert: a DNS, URI or email subjectAltName the certificate must carry."},"fingerprint":{"type":"string","description":"client_cert: SHA-256 fingerprint (hex, colons optional)."},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"src":{"$ref":"#/definitions/Src"}}};
 
-function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -1495,7 +1592,7 @@ errors++;
 if(data.kind !== undefined){
 let data0 = data.kind;
 if(!(((data0 === "none") || (data0 === "client_cert")) || (data0 === "basic"))){
-const err2 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema33.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err2 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema35.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1589,17 +1686,18 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate42.errors = vErrors;
+validate45.errors = vErrors;
 return errors === 0;
 }
 
-const schema37 = {"type":"object","additionalProperties":false,"required":["name","type","src"],"properties":{"name":{"type":"string"},"path":{"$ref":"#/definitions/Hl7Path","description":"Absent for groups (each)."},"where":{"$ref":"#/definitions/Expr","description":"Keeps the repetitions for which this holds; rel nodes read inside each repetition."},"select":{"type":"array","items":{"type":"integer","minimum":1},"maxItems":2,"description":"Component (and subcomponent) taken from each kept repetition."},"as":{"enum":["string","number","date","datetime","raw"]},"map":{"$ref":"#/definitions/ValueMap","description":"`-> NAME`: the value map applied to the value read (to each item of a list)."},"each":{"type":"string","description":"Group: the segment whose every repetition becomes a record."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"},"description":"Group: the record's fields; paths on the each segment read the current repetition."},"type":{"$ref":"#/definitions/ValueType"},"src":{"$ref":"#/definitions/Src"}}};
-const schema43 = {"description":"The static type the compiler inferred.","enum":["string","number","boolean","date","datetime","list","record","records","any"]};
-const schema38 = {"description":"An expression. Exactly one of the discriminating keys is present.","type":"object","oneOf":[{"required":["lit"]},{"required":["ref"]},{"required":["rel"]},{"required":["op"]},{"required":["call"]},{"required":["template"]},{"required":["object"]},{"required":["array"]},{"required":["secret"]},{"required":["map"]}],"additionalProperties":false,"properties":{"lit":{"type":["string","number","boolean","null"]},"ref":{"type":"string","description":"A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims)."},"path":{"type":"array","items":{"type":["string","integer"]},"description":"ref: property names and 0-based indexes applied to the variable; the string * maps over an array."},"rel":{"type":"array","items":{"type":"integer","minimum":1},"description":"Component (and subcomponent) of the current HL7 repetition, inside a where filter."},"op":{"enum":["==","!=","<","<=",">",">=","and","or","not","neg","+","-","in"]},"args":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"call":{"type":"string"},"template":{"type":"array","items":{"oneOf":[{"type":"string"},{"$ref":"#/definitions/Expr"}]}},"object":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"Ordered entries."},"array":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"secret":{"$ref":"#/definitions/Value","description":"A deployment value used inside an expression (e.g. a header)."},"map":{"$ref":"#/definitions/ValueMap","description":"A value map applied to args[0] (to each item of a list): `gender(sex)`."},"src":{"$ref":"#/definitions/Src"}}};
-const wrapper1 = {validate: validate49};
-const schema39 = {"type":"object","additionalProperties":false,"required":["key","value"],"properties":{"key":{"type":"string"},"value":{"$ref":"#/definitions/Expr"}}};
+const schema39 = {"type":"object","additionalProperties":false,"required":["name","type","src"],"properties":{"name":{"type":"string"},"path":{"$ref":"#/definitions/Hl7Path","description":"Absent for groups (each)."},"where":{"$ref":"#/definitions/Expr","description":"Keeps the repetitions for which this holds; rel nodes read inside each repetition."},"select":{"type":"array","items":{"type":"integer","minimum":1},"maxItems":2,"description":"Component (and subcomponent) taken from each kept repetition."},"as":{"enum":["string","number","date","datetime","raw"]},"map":{"$ref":"#/definitions/ValueMap","description":"`-> NAME`: the value map applied to the value read (to each item of a list)."},"each":{"type":"string","description":"Group: the segment whose every repetition becomes a record."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"},"description":"Group: the record's fields; paths on the each segment read the current repetition."},"type":{"$ref":"#/definitions/ValueType"},"src":{"$ref":"#/definitions/Src"}}};
+const schema46 = {"description":"The static type the compiler inferred.","enum":["string","number","boolean","date","datetime","list","record","records","any"]};
+const schema40 = {"description":"An expression. Exactly one of the discriminating keys is present.","type":"object","oneOf":[{"required":["lit"]},{"required":["ref"]},{"required":["rel"]},{"required":["op"]},{"required":["call"]},{"required":["template"]},{"required":["object"]},{"required":["array"]},{"required":["secret"]},{"required":["map"]},{"required":["hl7"]},{"required":["transform"]},{"required":["for"]}],"additionalProperties":false,"properties":{"lit":{"type":["string","number","boolean","null"]},"ref":{"type":"string","description":"A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims)."},"path":{"type":"array","items":{"type":["string","integer"]},"description":"ref: property names and 0-based indexes applied to the variable; the string * maps over an array."},"rel":{"type":"array","items":{"type":"integer","minimum":1},"description":"Component (and subcomponent) of the current HL7 repetition, inside a where filter."},"op":{"enum":["==","!=","<","<=",">",">=","and","or","not","neg","+","-","in"]},"args":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"call":{"type":"string"},"template":{"type":"array","items":{"oneOf":[{"type":"string"},{"$ref":"#/definitions/Expr"}]}},"object":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"Ordered entries."},"array":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"secret":{"$ref":"#/definitions/Value","description":"A deployment value used inside an expression (e.g. a header)."},"map":{"$ref":"#/definitions/ValueMap","description":"A value map applied to args[0] (to each item of a list): `gender(sex)`."},"hl7":{"$ref":"#/definitions/Hl7Read","description":"Reads HL7 data from args[0] (a message, a segment or a composite value; a list is read item by item)."},"transform":{"type":"string","description":"Calls the transform of this name with args; a list given for a segment or composite parameter calls it once per item."},"for":{"type":"string","description":"A list comprehension: args[0] is the list, args[1] the value computed for each item bound to this variable; null results are dropped."},"src":{"$ref":"#/definitions/Src"}}};
+const schema44 = {"type":"object","additionalProperties":false,"required":["from"],"properties":{"from":{"enum":["message","segment","composite"]},"segment":{"type":"string","description":"from message: the segment ID read (the first occurrence, or every one with all)."},"all":{"type":"boolean"},"field":{"type":"integer","minimum":0},"rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}]},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1},"struct":{"type":"boolean","description":"Keep the composite structure (for a transform's parameter) instead of the first leaf's text."},"children":{"type":"string","description":"from segment: the segments of this ID that follow it, up to the next segment of its own ID."}}};
+const wrapper1 = {validate: validate52};
+const schema41 = {"type":"object","additionalProperties":false,"required":["key","value"],"properties":{"key":{"type":"string"},"value":{"$ref":"#/definitions/Expr"}}};
 
-function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate53(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -1664,13 +1762,13 @@ vErrors.push(err4);
 }
 errors++;
 }
-validate50.errors = vErrors;
+validate53.errors = vErrors;
 return errors === 0;
 }
 
-const schema40 = {"description":"A `map` declaration, copied where it is used: input text → output text. An absent input (null, \"\") stays null; an input not listed gives `else`, or null.","type":"object","additionalProperties":false,"required":["name","table","src"],"properties":{"name":{"type":"string"},"table":{"type":"array","items":{"type":"array","items":{"type":"string"},"minItems":2,"maxItems":2},"description":"[input, output] pairs in source order; inputs are unique."},"else":{"type":"string"},"system":{"type":"string","description":"The code system the outputs belong to (`map NAME to \"…\"`)."},"src":{"$ref":"#/definitions/Src"}}};
+const schema42 = {"description":"A `map` declaration, copied where it is used: input text → output text. An absent input (null, \"\") stays null; an input not listed gives `else`, or null.","type":"object","additionalProperties":false,"required":["name","table","src"],"properties":{"name":{"type":"string"},"table":{"type":"array","items":{"type":"array","items":{"type":"string"},"minItems":2,"maxItems":2},"description":"[input, output] pairs in source order; inputs are unique."},"else":{"type":"string"},"system":{"type":"string","description":"The code system the outputs belong to (`map NAME to \"…\"`)."},"src":{"$ref":"#/definitions/Src"}}};
 
-function validate53(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate56(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -1852,12 +1950,12 @@ vErrors.push(err14);
 }
 errors++;
 }
-validate53.errors = vErrors;
+validate56.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 const _errs1 = errors;
@@ -2088,6 +2186,78 @@ if(_valid0){
 valid0 = true;
 passing0 = 9;
 }
+const _errs12 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.hl7 === undefined){
+const err10 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "hl7"},message:"must have required property '"+"hl7"+"'"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+var _valid0 = _errs12 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 10];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 10;
+}
+const _errs13 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.transform === undefined){
+const err11 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "transform"},message:"must have required property '"+"transform"+"'"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+var _valid0 = _errs13 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 11];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 11;
+}
+const _errs14 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.for === undefined){
+const err12 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "for"},message:"must have required property '"+"for"+"'"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+var _valid0 = _errs14 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 12];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 12;
+}
+}
+}
+}
 }
 }
 }
@@ -2098,12 +2268,12 @@ passing0 = 9;
 }
 }
 if(!valid0){
-const err10 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+const err13 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
-vErrors = [err10];
+vErrors = [err13];
 }
 else {
-vErrors.push(err10);
+vErrors.push(err13);
 }
 errors++;
 }
@@ -2120,13 +2290,13 @@ vErrors = null;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!(func2.call(schema38.properties, key0))){
-const err11 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(!(func2.call(schema40.properties, key0))){
+const err14 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
-vErrors = [err11];
+vErrors = [err14];
 }
 else {
-vErrors.push(err11);
+vErrors.push(err14);
 }
 errors++;
 }
@@ -2134,24 +2304,24 @@ errors++;
 if(data.lit !== undefined){
 let data0 = data.lit;
 if((((typeof data0 !== "string") && (!((typeof data0 == "number") && (isFinite(data0))))) && (typeof data0 !== "boolean")) && (data0 !== null)){
-const err12 = {instancePath:instancePath+"/lit",schemaPath:"#/properties/lit/type",keyword:"type",params:{type: schema38.properties.lit.type},message:"must be string,number,boolean,null"};
+const err15 = {instancePath:instancePath+"/lit",schemaPath:"#/properties/lit/type",keyword:"type",params:{type: schema40.properties.lit.type},message:"must be string,number,boolean,null"};
 if(vErrors === null){
-vErrors = [err12];
+vErrors = [err15];
 }
 else {
-vErrors.push(err12);
+vErrors.push(err15);
 }
 errors++;
 }
 }
 if(data.ref !== undefined){
 if(typeof data.ref !== "string"){
-const err13 = {instancePath:instancePath+"/ref",schemaPath:"#/properties/ref/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err16 = {instancePath:instancePath+"/ref",schemaPath:"#/properties/ref/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err13];
+vErrors = [err16];
 }
 else {
-vErrors.push(err13);
+vErrors.push(err16);
 }
 errors++;
 }
@@ -2163,24 +2333,24 @@ const len0 = data2.length;
 for(let i0=0; i0<len0; i0++){
 let data3 = data2[i0];
 if((typeof data3 !== "string") && (!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3))))){
-const err14 = {instancePath:instancePath+"/path/" + i0,schemaPath:"#/properties/path/items/type",keyword:"type",params:{type: schema38.properties.path.items.type},message:"must be string,integer"};
+const err17 = {instancePath:instancePath+"/path/" + i0,schemaPath:"#/properties/path/items/type",keyword:"type",params:{type: schema40.properties.path.items.type},message:"must be string,integer"};
 if(vErrors === null){
-vErrors = [err14];
+vErrors = [err17];
 }
 else {
-vErrors.push(err14);
+vErrors.push(err17);
 }
 errors++;
 }
 }
 }
 else {
-const err15 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err18 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err15];
+vErrors = [err18];
 }
 else {
-vErrors.push(err15);
+vErrors.push(err18);
 }
 errors++;
 }
@@ -2192,23 +2362,23 @@ const len1 = data4.length;
 for(let i1=0; i1<len1; i1++){
 let data5 = data4[i1];
 if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-const err16 = {instancePath:instancePath+"/rel/" + i1,schemaPath:"#/properties/rel/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err19 = {instancePath:instancePath+"/rel/" + i1,schemaPath:"#/properties/rel/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
-vErrors = [err16];
+vErrors = [err19];
 }
 else {
-vErrors.push(err16);
+vErrors.push(err19);
 }
 errors++;
 }
 if((typeof data5 == "number") && (isFinite(data5))){
 if(data5 < 1 || isNaN(data5)){
-const err17 = {instancePath:instancePath+"/rel/" + i1,schemaPath:"#/properties/rel/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+const err20 = {instancePath:instancePath+"/rel/" + i1,schemaPath:"#/properties/rel/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
-vErrors = [err17];
+vErrors = [err20];
 }
 else {
-vErrors.push(err17);
+vErrors.push(err20);
 }
 errors++;
 }
@@ -2216,12 +2386,12 @@ errors++;
 }
 }
 else {
-const err18 = {instancePath:instancePath+"/rel",schemaPath:"#/properties/rel/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err21 = {instancePath:instancePath+"/rel",schemaPath:"#/properties/rel/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err18];
+vErrors = [err21];
 }
 else {
-vErrors.push(err18);
+vErrors.push(err21);
 }
 errors++;
 }
@@ -2229,12 +2399,12 @@ errors++;
 if(data.op !== undefined){
 let data6 = data.op;
 if(!(((((((((((((data6 === "==") || (data6 === "!=")) || (data6 === "<")) || (data6 === "<=")) || (data6 === ">")) || (data6 === ">=")) || (data6 === "and")) || (data6 === "or")) || (data6 === "not")) || (data6 === "neg")) || (data6 === "+")) || (data6 === "-")) || (data6 === "in"))){
-const err19 = {instancePath:instancePath+"/op",schemaPath:"#/properties/op/enum",keyword:"enum",params:{allowedValues: schema38.properties.op.enum},message:"must be equal to one of the allowed values"};
+const err22 = {instancePath:instancePath+"/op",schemaPath:"#/properties/op/enum",keyword:"enum",params:{allowedValues: schema40.properties.op.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
-vErrors = [err19];
+vErrors = [err22];
 }
 else {
-vErrors.push(err19);
+vErrors.push(err22);
 }
 errors++;
 }
@@ -2251,24 +2421,24 @@ errors = vErrors.length;
 }
 }
 else {
-const err20 = {instancePath:instancePath+"/args",schemaPath:"#/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err23 = {instancePath:instancePath+"/args",schemaPath:"#/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err20];
+vErrors = [err23];
 }
 else {
-vErrors.push(err20);
+vErrors.push(err23);
 }
 errors++;
 }
 }
 if(data.call !== undefined){
 if(typeof data.call !== "string"){
-const err21 = {instancePath:instancePath+"/call",schemaPath:"#/properties/call/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err24 = {instancePath:instancePath+"/call",schemaPath:"#/properties/call/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err21];
+vErrors = [err24];
 }
 else {
-vErrors.push(err21);
+vErrors.push(err24);
 }
 errors++;
 }
@@ -2279,31 +2449,31 @@ if(Array.isArray(data10)){
 const len3 = data10.length;
 for(let i3=0; i3<len3; i3++){
 let data11 = data10[i3];
-const _errs34 = errors;
+const _errs37 = errors;
 let valid10 = false;
 let passing1 = null;
-const _errs35 = errors;
+const _errs38 = errors;
 if(typeof data11 !== "string"){
-const err22 = {instancePath:instancePath+"/template/" + i3,schemaPath:"#/properties/template/items/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err25 = {instancePath:instancePath+"/template/" + i3,schemaPath:"#/properties/template/items/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err22];
+vErrors = [err25];
 }
 else {
-vErrors.push(err22);
+vErrors.push(err25);
 }
 errors++;
 }
-var _valid1 = _errs35 === errors;
+var _valid1 = _errs38 === errors;
 if(_valid1){
 valid10 = true;
 passing1 = 0;
 }
-const _errs37 = errors;
+const _errs40 = errors;
 if(!(wrapper1.validate(data11, {instancePath:instancePath+"/template/" + i3,parentData:data10,parentDataProperty:i3,rootData}))){
 vErrors = vErrors === null ? wrapper1.validate.errors : vErrors.concat(wrapper1.validate.errors);
 errors = vErrors.length;
 }
-var _valid1 = _errs37 === errors;
+var _valid1 = _errs40 === errors;
 if(_valid1 && valid10){
 valid10 = false;
 passing1 = [passing1, 1];
@@ -2315,20 +2485,20 @@ passing1 = 1;
 }
 }
 if(!valid10){
-const err23 = {instancePath:instancePath+"/template/" + i3,schemaPath:"#/properties/template/items/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
+const err26 = {instancePath:instancePath+"/template/" + i3,schemaPath:"#/properties/template/items/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
-vErrors = [err23];
+vErrors = [err26];
 }
 else {
-vErrors.push(err23);
+vErrors.push(err26);
 }
 errors++;
 }
 else {
-errors = _errs34;
+errors = _errs37;
 if(vErrors !== null){
-if(_errs34){
-vErrors.length = _errs34;
+if(_errs37){
+vErrors.length = _errs37;
 }
 else {
 vErrors = null;
@@ -2338,12 +2508,12 @@ vErrors = null;
 }
 }
 else {
-const err24 = {instancePath:instancePath+"/template",schemaPath:"#/properties/template/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err27 = {instancePath:instancePath+"/template",schemaPath:"#/properties/template/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err24];
+vErrors = [err27];
 }
 else {
-vErrors.push(err24);
+vErrors.push(err27);
 }
 errors++;
 }
@@ -2353,19 +2523,19 @@ let data12 = data.object;
 if(Array.isArray(data12)){
 const len4 = data12.length;
 for(let i4=0; i4<len4; i4++){
-if(!(validate50(data12[i4], {instancePath:instancePath+"/object/" + i4,parentData:data12,parentDataProperty:i4,rootData}))){
-vErrors = vErrors === null ? validate50.errors : vErrors.concat(validate50.errors);
+if(!(validate53(data12[i4], {instancePath:instancePath+"/object/" + i4,parentData:data12,parentDataProperty:i4,rootData}))){
+vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err25 = {instancePath:instancePath+"/object",schemaPath:"#/properties/object/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err28 = {instancePath:instancePath+"/object",schemaPath:"#/properties/object/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err25];
+vErrors = [err28];
 }
 else {
-vErrors.push(err25);
+vErrors.push(err28);
 }
 errors++;
 }
@@ -2382,12 +2552,12 @@ errors = vErrors.length;
 }
 }
 else {
-const err26 = {instancePath:instancePath+"/array",schemaPath:"#/properties/array/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err29 = {instancePath:instancePath+"/array",schemaPath:"#/properties/array/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err26];
+vErrors = [err29];
 }
 else {
-vErrors.push(err26);
+vErrors.push(err29);
 }
 errors++;
 }
@@ -2399,54 +2569,328 @@ errors = vErrors.length;
 }
 }
 if(data.map !== undefined){
-if(!(validate53(data.map, {instancePath:instancePath+"/map",parentData:data,parentDataProperty:"map",rootData}))){
-vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
+if(!(validate56(data.map, {instancePath:instancePath+"/map",parentData:data,parentDataProperty:"map",rootData}))){
+vErrors = vErrors === null ? validate56.errors : vErrors.concat(validate56.errors);
 errors = vErrors.length;
 }
 }
+if(data.hl7 !== undefined){
+let data18 = data.hl7;
+if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
+if(data18.from === undefined){
+const err30 = {instancePath:instancePath+"/hl7",schemaPath:"#/definitions/Hl7Read/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+for(const key1 in data18){
+if(!(func2.call(schema44.properties, key1))){
+const err31 = {instancePath:instancePath+"/hl7",schemaPath:"#/definitions/Hl7Read/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+if(data18.from !== undefined){
+let data19 = data18.from;
+if(!(((data19 === "message") || (data19 === "segment")) || (data19 === "composite"))){
+const err32 = {instancePath:instancePath+"/hl7/from",schemaPath:"#/definitions/Hl7Read/properties/from/enum",keyword:"enum",params:{allowedValues: schema44.properties.from.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+if(data18.segment !== undefined){
+if(typeof data18.segment !== "string"){
+const err33 = {instancePath:instancePath+"/hl7/segment",schemaPath:"#/definitions/Hl7Read/properties/segment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+}
+if(data18.all !== undefined){
+if(typeof data18.all !== "boolean"){
+const err34 = {instancePath:instancePath+"/hl7/all",schemaPath:"#/definitions/Hl7Read/properties/all/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+if(data18.field !== undefined){
+let data22 = data18.field;
+if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
+const err35 = {instancePath:instancePath+"/hl7/field",schemaPath:"#/definitions/Hl7Read/properties/field/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+if((typeof data22 == "number") && (isFinite(data22))){
+if(data22 < 0 || isNaN(data22)){
+const err36 = {instancePath:instancePath+"/hl7/field",schemaPath:"#/definitions/Hl7Read/properties/field/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+}
+}
+if(data18.rep !== undefined){
+let data23 = data18.rep;
+const _errs61 = errors;
+let valid17 = false;
+let passing2 = null;
+const _errs62 = errors;
+if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
+const err37 = {instancePath:instancePath+"/hl7/rep",schemaPath:"#/definitions/Hl7Read/properties/rep/oneOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+if((typeof data23 == "number") && (isFinite(data23))){
+if(data23 < 1 || isNaN(data23)){
+const err38 = {instancePath:instancePath+"/hl7/rep",schemaPath:"#/definitions/Hl7Read/properties/rep/oneOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+}
+var _valid2 = _errs62 === errors;
+if(_valid2){
+valid17 = true;
+passing2 = 0;
+}
+const _errs64 = errors;
+if("*" !== data23){
+const err39 = {instancePath:instancePath+"/hl7/rep",schemaPath:"#/definitions/Hl7Read/properties/rep/oneOf/1/const",keyword:"const",params:{allowedValue: "*"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+var _valid2 = _errs64 === errors;
+if(_valid2 && valid17){
+valid17 = false;
+passing2 = [passing2, 1];
+}
+else {
+if(_valid2){
+valid17 = true;
+passing2 = 1;
+}
+}
+if(!valid17){
+const err40 = {instancePath:instancePath+"/hl7/rep",schemaPath:"#/definitions/Hl7Read/properties/rep/oneOf",keyword:"oneOf",params:{passingSchemas: passing2},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+else {
+errors = _errs61;
+if(vErrors !== null){
+if(_errs61){
+vErrors.length = _errs61;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data18.component !== undefined){
+let data24 = data18.component;
+if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
+const err41 = {instancePath:instancePath+"/hl7/component",schemaPath:"#/definitions/Hl7Read/properties/component/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+if((typeof data24 == "number") && (isFinite(data24))){
+if(data24 < 1 || isNaN(data24)){
+const err42 = {instancePath:instancePath+"/hl7/component",schemaPath:"#/definitions/Hl7Read/properties/component/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+}
+}
+if(data18.subcomponent !== undefined){
+let data25 = data18.subcomponent;
+if(!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25)))){
+const err43 = {instancePath:instancePath+"/hl7/subcomponent",schemaPath:"#/definitions/Hl7Read/properties/subcomponent/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+if((typeof data25 == "number") && (isFinite(data25))){
+if(data25 < 1 || isNaN(data25)){
+const err44 = {instancePath:instancePath+"/hl7/subcomponent",schemaPath:"#/definitions/Hl7Read/properties/subcomponent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+}
+}
+if(data18.struct !== undefined){
+if(typeof data18.struct !== "boolean"){
+const err45 = {instancePath:instancePath+"/hl7/struct",schemaPath:"#/definitions/Hl7Read/properties/struct/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+}
+if(data18.children !== undefined){
+if(typeof data18.children !== "string"){
+const err46 = {instancePath:instancePath+"/hl7/children",schemaPath:"#/definitions/Hl7Read/properties/children/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+}
+}
+else {
+const err47 = {instancePath:instancePath+"/hl7",schemaPath:"#/definitions/Hl7Read/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+}
+if(data.transform !== undefined){
+if(typeof data.transform !== "string"){
+const err48 = {instancePath:instancePath+"/transform",schemaPath:"#/properties/transform/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+if(data.for !== undefined){
+if(typeof data.for !== "string"){
+const err49 = {instancePath:instancePath+"/for",schemaPath:"#/properties/for/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+}
 if(data.src !== undefined){
-let data18 = data.src;
-if(typeof data18 === "string"){
-if(!pattern1.test(data18)){
-const err27 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+let data30 = data.src;
+if(typeof data30 === "string"){
+if(!pattern1.test(data30)){
+const err50 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
 if(vErrors === null){
-vErrors = [err27];
+vErrors = [err50];
 }
 else {
-vErrors.push(err27);
+vErrors.push(err50);
 }
 errors++;
 }
 }
 else {
-const err28 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err51 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err28];
+vErrors = [err51];
 }
 else {
-vErrors.push(err28);
+vErrors.push(err51);
 }
 errors++;
 }
 }
 }
 else {
-const err29 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err52 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err29];
+vErrors = [err52];
 }
 else {
-vErrors.push(err29);
+vErrors.push(err52);
 }
 errors++;
 }
-validate49.errors = vErrors;
+validate52.errors = vErrors;
 return errors === 0;
 }
 
-const wrapper5 = {validate: validate47};
+const wrapper5 = {validate: validate50};
 
-function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -2481,7 +2925,7 @@ vErrors.push(err2);
 errors++;
 }
 for(const key0 in data){
-if(!(func2.call(schema37.properties, key0))){
+if(!(func2.call(schema39.properties, key0))){
 const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err3];
@@ -2505,14 +2949,14 @@ errors++;
 }
 }
 if(data.path !== undefined){
-if(!(validate39(data.path, {instancePath:instancePath+"/path",parentData:data,parentDataProperty:"path",rootData}))){
-vErrors = vErrors === null ? validate39.errors : vErrors.concat(validate39.errors);
+if(!(validate42(data.path, {instancePath:instancePath+"/path",parentData:data,parentDataProperty:"path",rootData}))){
+vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
 errors = vErrors.length;
 }
 }
 if(data.where !== undefined){
-if(!(validate49(data.where, {instancePath:instancePath+"/where",parentData:data,parentDataProperty:"where",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.where, {instancePath:instancePath+"/where",parentData:data,parentDataProperty:"where",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -2570,7 +3014,7 @@ errors++;
 if(data.as !== undefined){
 let data5 = data.as;
 if(!(((((data5 === "string") || (data5 === "number")) || (data5 === "date")) || (data5 === "datetime")) || (data5 === "raw"))){
-const err9 = {instancePath:instancePath+"/as",schemaPath:"#/properties/as/enum",keyword:"enum",params:{allowedValues: schema37.properties.as.enum},message:"must be equal to one of the allowed values"};
+const err9 = {instancePath:instancePath+"/as",schemaPath:"#/properties/as/enum",keyword:"enum",params:{allowedValues: schema39.properties.as.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -2581,8 +3025,8 @@ errors++;
 }
 }
 if(data.map !== undefined){
-if(!(validate53(data.map, {instancePath:instancePath+"/map",parentData:data,parentDataProperty:"map",rootData}))){
-vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
+if(!(validate56(data.map, {instancePath:instancePath+"/map",parentData:data,parentDataProperty:"map",rootData}))){
+vErrors = vErrors === null ? validate56.errors : vErrors.concat(validate56.errors);
 errors = vErrors.length;
 }
 }
@@ -2623,7 +3067,7 @@ errors++;
 if(data.type !== undefined){
 let data10 = data.type;
 if(!(((((((((data10 === "string") || (data10 === "number")) || (data10 === "boolean")) || (data10 === "date")) || (data10 === "datetime")) || (data10 === "list")) || (data10 === "record")) || (data10 === "records")) || (data10 === "any"))){
-const err12 = {instancePath:instancePath+"/type",schemaPath:"#/definitions/ValueType/enum",keyword:"enum",params:{allowedValues: schema43.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/type",schemaPath:"#/definitions/ValueType/enum",keyword:"enum",params:{allowedValues: schema46.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -2669,13 +3113,13 @@ vErrors.push(err15);
 }
 errors++;
 }
-validate47.errors = vErrors;
+validate50.errors = vErrors;
 return errors === 0;
 }
 
-const schema45 = {"type":"object","additionalProperties":false,"required":["types","workflow","src"],"properties":{"types":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"workflow":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}};
+const schema48 = {"type":"object","additionalProperties":false,"required":["types","workflow","src"],"properties":{"types":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"workflow":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}};
 
-function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate61(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -2866,12 +3310,12 @@ vErrors.push(err15);
 }
 errors++;
 }
-validate58.errors = vErrors;
+validate61.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate37(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate40(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -2976,7 +3420,7 @@ vErrors.push(err9);
 errors++;
 }
 for(const key0 in data){
-if(!(func2.call(schema27.properties, key0))){
+if(!(func2.call(schema29.properties, key0))){
 const err10 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err10];
@@ -3002,7 +3446,7 @@ errors++;
 if(data.path !== undefined){
 let data1 = data.path;
 if(typeof data1 === "string"){
-if(!pattern5.test(data1)){
+if(!pattern6.test(data1)){
 const err12 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
 if(vErrors === null){
 vErrors = [err12];
@@ -3053,8 +3497,8 @@ let data4 = data.match;
 if(Array.isArray(data4)){
 const len0 = data4.length;
 for(let i0=0; i0<len0; i0++){
-if(!(validate38(data4[i0], {instancePath:instancePath+"/match/" + i0,parentData:data4,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate38.errors : vErrors.concat(validate38.errors);
+if(!(validate41(data4[i0], {instancePath:instancePath+"/match/" + i0,parentData:data4,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
 errors = vErrors.length;
 }
 }
@@ -3071,8 +3515,8 @@ errors++;
 }
 }
 if(data.identity !== undefined){
-if(!(validate42(data.identity, {instancePath:instancePath+"/identity",parentData:data,parentDataProperty:"identity",rootData}))){
-vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
+if(!(validate45(data.identity, {instancePath:instancePath+"/identity",parentData:data,parentDataProperty:"identity",rootData}))){
+vErrors = vErrors === null ? validate45.errors : vErrors.concat(validate45.errors);
 errors = vErrors.length;
 }
 }
@@ -3204,7 +3648,7 @@ errors++;
 if(data.segmentBreaks !== undefined){
 let data13 = data.segmentBreaks;
 if(!((((data13 === "cr") || (data13 === "crlf")) || (data13 === "lf")) || (data13 === "any"))){
-const err27 = {instancePath:instancePath+"/segmentBreaks",schemaPath:"#/properties/segmentBreaks/enum",keyword:"enum",params:{allowedValues: schema27.properties.segmentBreaks.enum},message:"must be equal to one of the allowed values"};
+const err27 = {instancePath:instancePath+"/segmentBreaks",schemaPath:"#/properties/segmentBreaks/enum",keyword:"enum",params:{allowedValues: schema29.properties.segmentBreaks.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -3266,7 +3710,7 @@ errors++;
 if(data16.mode !== undefined){
 let data17 = data16.mode;
 if(!((data17 === "on_receive") || (data17 === "after_workflow"))){
-const err32 = {instancePath:instancePath+"/ack/mode",schemaPath:"#/properties/ack/properties/mode/enum",keyword:"enum",params:{allowedValues: schema27.properties.ack.properties.mode.enum},message:"must be equal to one of the allowed values"};
+const err32 = {instancePath:instancePath+"/ack/mode",schemaPath:"#/properties/ack/properties/mode/enum",keyword:"enum",params:{allowedValues: schema29.properties.ack.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -3341,7 +3785,7 @@ errors++;
 if(data.controlIdReuse !== undefined){
 let data20 = data.controlIdReuse;
 if(!((data20 === "accept") || (data20 === "reject"))){
-const err38 = {instancePath:instancePath+"/controlIdReuse",schemaPath:"#/properties/controlIdReuse/enum",keyword:"enum",params:{allowedValues: schema27.properties.controlIdReuse.enum},message:"must be equal to one of the allowed values"};
+const err38 = {instancePath:instancePath+"/controlIdReuse",schemaPath:"#/properties/controlIdReuse/enum",keyword:"enum",params:{allowedValues: schema29.properties.controlIdReuse.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -3356,8 +3800,8 @@ let data21 = data.require;
 if(Array.isArray(data21)){
 const len3 = data21.length;
 for(let i3=0; i3<len3; i3++){
-if(!(validate39(data21[i3], {instancePath:instancePath+"/require/" + i3,parentData:data21,parentDataProperty:i3,rootData}))){
-vErrors = vErrors === null ? validate39.errors : vErrors.concat(validate39.errors);
+if(!(validate42(data21[i3], {instancePath:instancePath+"/require/" + i3,parentData:data21,parentDataProperty:i3,rootData}))){
+vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
 errors = vErrors.length;
 }
 }
@@ -3378,8 +3822,8 @@ let data23 = data.fields;
 if(Array.isArray(data23)){
 const len4 = data23.length;
 for(let i4=0; i4<len4; i4++){
-if(!(validate47(data23[i4], {instancePath:instancePath+"/fields/" + i4,parentData:data23,parentDataProperty:i4,rootData}))){
-vErrors = vErrors === null ? validate47.errors : vErrors.concat(validate47.errors);
+if(!(validate50(data23[i4], {instancePath:instancePath+"/fields/" + i4,parentData:data23,parentDataProperty:i4,rootData}))){
+vErrors = vErrors === null ? validate50.errors : vErrors.concat(validate50.errors);
 errors = vErrors.length;
 }
 }
@@ -3400,8 +3844,8 @@ let data25 = data.routes;
 if(Array.isArray(data25)){
 const len5 = data25.length;
 for(let i5=0; i5<len5; i5++){
-if(!(validate58(data25[i5], {instancePath:instancePath+"/routes/" + i5,parentData:data25,parentDataProperty:i5,rootData}))){
-vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
+if(!(validate61(data25[i5], {instancePath:instancePath+"/routes/" + i5,parentData:data25,parentDataProperty:i5,rootData}))){
+vErrors = vErrors === null ? validate61.errors : vErrors.concat(validate61.errors);
 errors = vErrors.length;
 }
 }
@@ -3453,16 +3897,16 @@ vErrors.push(err44);
 }
 errors++;
 }
-validate37.errors = vErrors;
+validate40.errors = vErrors;
 return errors === 0;
 }
 
-const schema49 = {"type":"object","additionalProperties":false,"required":["name","inputs","steps","src"],"properties":{"name":{"type":"string"},"inputs":{"type":"array","items":{"type":"string"},"description":"Mapped field names the workflow reads."},"orderBy":{"$ref":"#/definitions/Expr","description":"Runs with the same value of this key run one at a time, in journal order."},"concurrency":{"type":"integer","minimum":1},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"}},"src":{"$ref":"#/definitions/Src"}}};
-const schema50 = {"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","patch","conditional_patch","delete"],"description":"fhir steps. patch: body is an object whose members become JSON Patch operations on top-level elements."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"optional":{"type":"boolean","description":"Launch fetches: a 403 or 404 makes the result null instead of failing the launch."},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"response":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"rest: the declared shape of the response; the step's value is a record of these fields."},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable. let and named steps: the variable written when it differs from id (an assignment `name = value`, or a name defined in both branches of an if)."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}};
-const schema51 = {"type":"object","additionalProperties":false,"required":["name","path","src"],"properties":{"name":{"type":"string"},"path":{"type":"array","items":{"oneOf":[{"type":"string"},{"type":"integer","minimum":0}]},"description":"Read from the response body (or, inside each, from the item); \"*\" maps over a list; [] is the whole value."},"as":{"enum":["string","number","boolean","date","datetime","list","record"],"description":"The value must convert to this; a step fails when it does not."},"optional":{"type":"boolean","description":"A missing value is null (an empty list for lists) instead of an error."},"fields":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"each: the path is a list and every item is read with these fields."},"src":{"$ref":"#/definitions/Src"}}};
-const wrapper6 = {validate: validate70};
+const schema52 = {"type":"object","additionalProperties":false,"required":["name","inputs","steps","src"],"properties":{"name":{"type":"string"},"inputs":{"type":"array","items":{"type":"string"},"description":"Mapped field names the workflow reads."},"orderBy":{"$ref":"#/definitions/Expr","description":"Runs with the same value of this key run one at a time, in journal order."},"concurrency":{"type":"integer","minimum":1},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"}},"src":{"$ref":"#/definitions/Src"}}};
+const schema53 = {"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","patch","conditional_patch","delete"],"description":"fhir steps. patch: body is an object whose members become JSON Patch operations on top-level elements."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"optional":{"type":"boolean","description":"Launch fetches: a 403 or 404 makes the result null instead of failing the launch."},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"response":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"rest: the declared shape of the response; the step's value is a record of these fields."},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable. let and named steps: the variable written when it differs from id (an assignment `name = value`, or a name defined in both branches of an if)."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}};
+const schema54 = {"type":"object","additionalProperties":false,"required":["name","path","src"],"properties":{"name":{"type":"string"},"path":{"type":"array","items":{"oneOf":[{"type":"string"},{"type":"integer","minimum":0}]},"description":"Read from the response body (or, inside each, from the item); \"*\" maps over a list; [] is the whole value."},"as":{"enum":["string","number","boolean","date","datetime","list","record"],"description":"The value must convert to this; a step fails when it does not."},"optional":{"type":"boolean","description":"A missing value is null (an empty list for lists) instead of an error."},"fields":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"each: the path is a list and every item is read with these fields."},"src":{"$ref":"#/definitions/Src"}}};
+const wrapper6 = {validate: validate73};
 
-function validate70(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate73(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -3616,7 +4060,7 @@ errors++;
 if(data.as !== undefined){
 let data3 = data.as;
 if(!(((((((data3 === "string") || (data3 === "number")) || (data3 === "boolean")) || (data3 === "date")) || (data3 === "datetime")) || (data3 === "list")) || (data3 === "record"))){
-const err10 = {instancePath:instancePath+"/as",schemaPath:"#/properties/as/enum",keyword:"enum",params:{allowedValues: schema51.properties.as.enum},message:"must be equal to one of the allowed values"};
+const err10 = {instancePath:instancePath+"/as",schemaPath:"#/properties/as/enum",keyword:"enum",params:{allowedValues: schema54.properties.as.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -3696,13 +4140,13 @@ vErrors.push(err15);
 }
 errors++;
 }
-validate70.errors = vErrors;
+validate73.errors = vErrors;
 return errors === 0;
 }
 
-const wrapper7 = {validate: validate63};
+const wrapper7 = {validate: validate66};
 
-function validate63(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate66(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -3737,7 +4181,7 @@ vErrors.push(err2);
 errors++;
 }
 for(const key0 in data){
-if(!(func2.call(schema50.properties, key0))){
+if(!(func2.call(schema53.properties, key0))){
 const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err3];
@@ -3775,7 +4219,7 @@ errors++;
 if(data.kind !== undefined){
 let data2 = data.kind;
 if(!((((((((data2 === "fhir") || (data2 === "rest")) || (data2 === "if")) || (data2 === "for_each")) || (data2 === "let")) || (data2 === "store")) || (data2 === "send")) || (data2 === "reject"))){
-const err6 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema50.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err6 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema53.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3800,7 +4244,7 @@ errors++;
 if(data.interaction !== undefined){
 let data4 = data.interaction;
 if(!(((((((((data4 === "read") || (data4 === "search")) || (data4 === "create")) || (data4 === "update")) || (data4 === "conditional_create")) || (data4 === "conditional_update")) || (data4 === "patch")) || (data4 === "conditional_patch")) || (data4 === "delete"))){
-const err8 = {instancePath:instancePath+"/interaction",schemaPath:"#/properties/interaction/enum",keyword:"enum",params:{allowedValues: schema50.properties.interaction.enum},message:"must be equal to one of the allowed values"};
+const err8 = {instancePath:instancePath+"/interaction",schemaPath:"#/properties/interaction/enum",keyword:"enum",params:{allowedValues: schema53.properties.interaction.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -3823,14 +4267,14 @@ errors++;
 }
 }
 if(data.resourceId !== undefined){
-if(!(validate49(data.resourceId, {instancePath:instancePath+"/resourceId",parentData:data,parentDataProperty:"resourceId",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.resourceId, {instancePath:instancePath+"/resourceId",parentData:data,parentDataProperty:"resourceId",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
 if(data.params !== undefined){
-if(!(validate49(data.params, {instancePath:instancePath+"/params",parentData:data,parentDataProperty:"params",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.params, {instancePath:instancePath+"/params",parentData:data,parentDataProperty:"params",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -3874,7 +4318,7 @@ errors++;
 if(data.method !== undefined){
 let data10 = data.method;
 if(!(((((data10 === "GET") || (data10 === "POST")) || (data10 === "PUT")) || (data10 === "PATCH")) || (data10 === "DELETE"))){
-const err13 = {instancePath:instancePath+"/method",schemaPath:"#/properties/method/enum",keyword:"enum",params:{allowedValues: schema50.properties.method.enum},message:"must be equal to one of the allowed values"};
+const err13 = {instancePath:instancePath+"/method",schemaPath:"#/properties/method/enum",keyword:"enum",params:{allowedValues: schema53.properties.method.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -3885,26 +4329,26 @@ errors++;
 }
 }
 if(data.urlPath !== undefined){
-if(!(validate49(data.urlPath, {instancePath:instancePath+"/urlPath",parentData:data,parentDataProperty:"urlPath",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.urlPath, {instancePath:instancePath+"/urlPath",parentData:data,parentDataProperty:"urlPath",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
 if(data.query !== undefined){
-if(!(validate49(data.query, {instancePath:instancePath+"/query",parentData:data,parentDataProperty:"query",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.query, {instancePath:instancePath+"/query",parentData:data,parentDataProperty:"query",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
 if(data.headers !== undefined){
-if(!(validate49(data.headers, {instancePath:instancePath+"/headers",parentData:data,parentDataProperty:"headers",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.headers, {instancePath:instancePath+"/headers",parentData:data,parentDataProperty:"headers",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
 if(data.body !== undefined){
-if(!(validate49(data.body, {instancePath:instancePath+"/body",parentData:data,parentDataProperty:"body",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.body, {instancePath:instancePath+"/body",parentData:data,parentDataProperty:"body",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -3913,8 +4357,8 @@ let data15 = data.response;
 if(Array.isArray(data15)){
 const len0 = data15.length;
 for(let i0=0; i0<len0; i0++){
-if(!(validate70(data15[i0], {instancePath:instancePath+"/response/" + i0,parentData:data15,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate70.errors : vErrors.concat(validate70.errors);
+if(!(validate73(data15[i0], {instancePath:instancePath+"/response/" + i0,parentData:data15,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate73.errors : vErrors.concat(validate73.errors);
 errors = vErrors.length;
 }
 }
@@ -3931,8 +4375,8 @@ errors++;
 }
 }
 if(data.cond !== undefined){
-if(!(validate49(data.cond, {instancePath:instancePath+"/cond",parentData:data,parentDataProperty:"cond",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.cond, {instancePath:instancePath+"/cond",parentData:data,parentDataProperty:"cond",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -3993,8 +4437,8 @@ errors++;
 }
 }
 if(data.over !== undefined){
-if(!(validate49(data.over, {instancePath:instancePath+"/over",parentData:data,parentDataProperty:"over",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.over, {instancePath:instancePath+"/over",parentData:data,parentDataProperty:"over",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -4021,8 +4465,8 @@ errors++;
 }
 }
 if(data.value !== undefined){
-if(!(validate49(data.value, {instancePath:instancePath+"/value",parentData:data,parentDataProperty:"value",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.value, {instancePath:instancePath+"/value",parentData:data,parentDataProperty:"value",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -4039,15 +4483,15 @@ errors++;
 }
 }
 if(data.key !== undefined){
-if(!(validate49(data.key, {instancePath:instancePath+"/key",parentData:data,parentDataProperty:"key",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.key, {instancePath:instancePath+"/key",parentData:data,parentDataProperty:"key",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
 if(data.payload !== undefined){
 let data29 = data.payload;
 if(!((data29 === "message") || (data29 === "value"))){
-const err20 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/enum",keyword:"enum",params:{allowedValues: schema50.properties.payload.enum},message:"must be equal to one of the allowed values"};
+const err20 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/enum",keyword:"enum",params:{allowedValues: schema53.properties.payload.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -4060,7 +4504,7 @@ errors++;
 if(data.code !== undefined){
 let data30 = data.code;
 if(!((data30 === "AE") || (data30 === "AR"))){
-const err21 = {instancePath:instancePath+"/code",schemaPath:"#/properties/code/enum",keyword:"enum",params:{allowedValues: schema50.properties.code.enum},message:"must be equal to one of the allowed values"};
+const err21 = {instancePath:instancePath+"/code",schemaPath:"#/properties/code/enum",keyword:"enum",params:{allowedValues: schema53.properties.code.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -4071,8 +4515,8 @@ errors++;
 }
 }
 if(data.text !== undefined){
-if(!(validate49(data.text, {instancePath:instancePath+"/text",parentData:data,parentDataProperty:"text",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.text, {instancePath:instancePath+"/text",parentData:data,parentDataProperty:"text",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -4112,12 +4556,12 @@ vErrors.push(err24);
 }
 errors++;
 }
-validate63.errors = vErrors;
+validate66.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate61(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate64(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4214,8 +4658,8 @@ errors++;
 }
 }
 if(data.orderBy !== undefined){
-if(!(validate49(data.orderBy, {instancePath:instancePath+"/orderBy",parentData:data,parentDataProperty:"orderBy",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.orderBy, {instancePath:instancePath+"/orderBy",parentData:data,parentDataProperty:"orderBy",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -4249,8 +4693,8 @@ let data5 = data.steps;
 if(Array.isArray(data5)){
 const len1 = data5.length;
 for(let i1=0; i1<len1; i1++){
-if(!(validate63(data5[i1], {instancePath:instancePath+"/steps/" + i1,parentData:data5,parentDataProperty:i1,rootData}))){
-vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
+if(!(validate66(data5[i1], {instancePath:instancePath+"/steps/" + i1,parentData:data5,parentDataProperty:i1,rootData}))){
+vErrors = vErrors === null ? validate66.errors : vErrors.concat(validate66.errors);
 errors = vErrors.length;
 }
 }
@@ -4302,14 +4746,14 @@ vErrors.push(err13);
 }
 errors++;
 }
-validate61.errors = vErrors;
+validate64.errors = vErrors;
 return errors === 0;
 }
 
-const schema55 = {"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"sessionKey":{"$ref":"#/definitions/Value","description":"Key sealing what a launch session keeps between requests (default: random per process)."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}};
-const schema56 = {"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["oidc","ldap","users","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value","description":"ldap: server URL; postgres: connection string."},"bindDn":{"type":"string","description":"ldap: DN template with {username}."},"query":{"type":"string","description":"postgres: a parameterised query ($1 username) returning a row with password_hash."},"require":{"$ref":"#/definitions/Expr","description":"Must hold over `claims` for the login to succeed."},"map":{"$ref":"#/definitions/Expr","description":"Object expression over `claims`: the `user` variable."},"src":{"$ref":"#/definitions/Src"}}};
+const schema58 = {"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"sessionKey":{"$ref":"#/definitions/Value","description":"Key sealing what a launch session keeps between requests (default: random per process)."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}};
+const schema59 = {"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["oidc","ldap","users","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value","description":"ldap: server URL; postgres: connection string."},"bindDn":{"type":"string","description":"ldap: DN template with {username}."},"query":{"type":"string","description":"postgres: a parameterised query ($1 username) returning a row with password_hash."},"require":{"$ref":"#/definitions/Expr","description":"Must hold over `claims` for the login to succeed."},"map":{"$ref":"#/definitions/Expr","description":"Object expression over `claims`: the `user` variable."},"src":{"$ref":"#/definitions/Src"}}};
 
-function validate87(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate90(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4334,7 +4778,7 @@ vErrors.push(err1);
 errors++;
 }
 for(const key0 in data){
-if(!(func2.call(schema56.properties, key0))){
+if(!(func2.call(schema59.properties, key0))){
 const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err2];
@@ -4348,7 +4792,7 @@ errors++;
 if(data.kind !== undefined){
 let data0 = data.kind;
 if(!((((data0 === "oidc") || (data0 === "ldap")) || (data0 === "users")) || (data0 === "postgres"))){
-const err3 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema56.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err3 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema59.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4419,14 +4863,14 @@ errors++;
 }
 }
 if(data.require !== undefined){
-if(!(validate49(data.require, {instancePath:instancePath+"/require",parentData:data,parentDataProperty:"require",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.require, {instancePath:instancePath+"/require",parentData:data,parentDataProperty:"require",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
 if(data.map !== undefined){
-if(!(validate49(data.map, {instancePath:instancePath+"/map",parentData:data,parentDataProperty:"map",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.map, {instancePath:instancePath+"/map",parentData:data,parentDataProperty:"map",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -4466,14 +4910,14 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate87.errors = vErrors;
+validate90.errors = vErrors;
 return errors === 0;
 }
 
-const schema58 = {"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^(https://|http://(127\\.|localhost[:/]|\\[::1\\]))","description":"https, or http on a loopback address (development)."},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}};
-const pattern18 = new RegExp("^(https://|http://(127\\.|localhost[:/]|\\[::1\\]))", "u");
+const schema61 = {"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^(https://|http://(127\\.|localhost[:/]|\\[::1\\]))","description":"https, or http on a loopback address (development)."},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}};
+const pattern19 = new RegExp("^(https://|http://(127\\.|localhost[:/]|\\[::1\\]))", "u");
 
-function validate97(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate100(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4510,15 +4954,15 @@ errors++;
 }
 }
 if(data.when !== undefined){
-if(!(validate49(data.when, {instancePath:instancePath+"/when",parentData:data,parentDataProperty:"when",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.when, {instancePath:instancePath+"/when",parentData:data,parentDataProperty:"when",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
 if(data.to !== undefined){
 let data1 = data.to;
 if(typeof data1 === "string"){
-if(!pattern18.test(data1)){
+if(!pattern19.test(data1)){
 const err3 = {instancePath:instancePath+"/to",schemaPath:"#/properties/to/pattern",keyword:"pattern",params:{pattern: "^(https://|http://(127\\.|localhost[:/]|\\[::1\\]))"},message:"must match pattern \""+"^(https://|http://(127\\.|localhost[:/]|\\[::1\\]))"+"\""};
 if(vErrors === null){
 vErrors = [err3];
@@ -4541,8 +4985,8 @@ errors++;
 }
 }
 if(data.with !== undefined){
-if(!(validate49(data.with, {instancePath:instancePath+"/with",parentData:data,parentDataProperty:"with",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.with, {instancePath:instancePath+"/with",parentData:data,parentDataProperty:"with",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -4582,12 +5026,12 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate97.errors = vErrors;
+validate100.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate79(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate82(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4662,7 +5106,7 @@ vErrors.push(err6);
 errors++;
 }
 for(const key0 in data){
-if(!(func2.call(schema55.properties, key0))){
+if(!(func2.call(schema58.properties, key0))){
 const err7 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err7];
@@ -4706,7 +5150,7 @@ errors = vErrors.length;
 if(data.alg !== undefined){
 let data4 = data.alg;
 if(!((data4 === "RS384") || (data4 === "ES384"))){
-const err9 = {instancePath:instancePath+"/alg",schemaPath:"#/properties/alg/enum",keyword:"enum",params:{allowedValues: schema55.properties.alg.enum},message:"must be equal to one of the allowed values"};
+const err9 = {instancePath:instancePath+"/alg",schemaPath:"#/properties/alg/enum",keyword:"enum",params:{allowedValues: schema58.properties.alg.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -4781,8 +5225,8 @@ errors = vErrors.length;
 }
 }
 if(data.login !== undefined){
-if(!(validate87(data.login, {instancePath:instancePath+"/login",parentData:data,parentDataProperty:"login",rootData}))){
-vErrors = vErrors === null ? validate87.errors : vErrors.concat(validate87.errors);
+if(!(validate90(data.login, {instancePath:instancePath+"/login",parentData:data,parentDataProperty:"login",rootData}))){
+vErrors = vErrors === null ? validate90.errors : vErrors.concat(validate90.errors);
 errors = vErrors.length;
 }
 }
@@ -4791,8 +5235,8 @@ let data13 = data.fetch;
 if(Array.isArray(data13)){
 const len1 = data13.length;
 for(let i1=0; i1<len1; i1++){
-if(!(validate63(data13[i1], {instancePath:instancePath+"/fetch/" + i1,parentData:data13,parentDataProperty:i1,rootData}))){
-vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
+if(!(validate66(data13[i1], {instancePath:instancePath+"/fetch/" + i1,parentData:data13,parentDataProperty:i1,rootData}))){
+vErrors = vErrors === null ? validate66.errors : vErrors.concat(validate66.errors);
 errors = vErrors.length;
 }
 }
@@ -4809,8 +5253,8 @@ errors++;
 }
 }
 if(data.map !== undefined){
-if(!(validate49(data.map, {instancePath:instancePath+"/map",parentData:data,parentDataProperty:"map",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.map, {instancePath:instancePath+"/map",parentData:data,parentDataProperty:"map",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -4854,8 +5298,8 @@ let data17 = data16.rules;
 if(Array.isArray(data17)){
 const len2 = data17.length;
 for(let i2=0; i2<len2; i2++){
-if(!(validate97(data17[i2], {instancePath:instancePath+"/redirect/rules/" + i2,parentData:data17,parentDataProperty:i2,rootData}))){
-vErrors = vErrors === null ? validate97.errors : vErrors.concat(validate97.errors);
+if(!(validate100(data17[i2], {instancePath:instancePath+"/redirect/rules/" + i2,parentData:data17,parentDataProperty:i2,rootData}))){
+vErrors = vErrors === null ? validate100.errors : vErrors.concat(validate100.errors);
 errors = vErrors.length;
 }
 }
@@ -4872,8 +5316,8 @@ errors++;
 }
 }
 if(data16.otherwise !== undefined){
-if(!(validate97(data16.otherwise, {instancePath:instancePath+"/redirect/otherwise",parentData:data16,parentDataProperty:"otherwise",rootData}))){
-vErrors = vErrors === null ? validate97.errors : vErrors.concat(validate97.errors);
+if(!(validate100(data16.otherwise, {instancePath:instancePath+"/redirect/otherwise",parentData:data16,parentDataProperty:"otherwise",rootData}))){
+vErrors = vErrors === null ? validate100.errors : vErrors.concat(validate100.errors);
 errors = vErrors.length;
 }
 }
@@ -5003,14 +5447,14 @@ vErrors.push(err27);
 }
 errors++;
 }
-validate79.errors = vErrors;
+validate82.errors = vErrors;
 return errors === 0;
 }
 
-const schema61 = {"type":"object","additionalProperties":false,"required":["name","mocks","expects","src"],"properties":{"name":{"type":"string"},"send":{"type":"object","additionalProperties":false,"required":["sender","message","src"],"properties":{"sender":{"type":"string"},"message":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"launch":{"type":"object","additionalProperties":false,"required":["name","context","src"],"properties":{"name":{"type":"string"},"context":{"$ref":"#/definitions/Expr","description":"The token response's launch context (patient, encounter, ...)."},"user":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"mocks":{"type":"array","items":{"$ref":"#/definitions/Mock"}},"expects":{"type":"array","items":{"$ref":"#/definitions/Expectation"}},"src":{"$ref":"#/definitions/Src"}}};
-const schema62 = {"type":"object","additionalProperties":false,"properties":{"file":{"type":"string","description":"Path relative to the plan's working directory."},"text":{"type":"string"},"json":{"$ref":"#/definitions/Expr"}}};
+const schema64 = {"type":"object","additionalProperties":false,"required":["name","mocks","expects","src"],"properties":{"name":{"type":"string"},"send":{"type":"object","additionalProperties":false,"required":["sender","message","src"],"properties":{"sender":{"type":"string"},"message":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"launch":{"type":"object","additionalProperties":false,"required":["name","context","src"],"properties":{"name":{"type":"string"},"context":{"$ref":"#/definitions/Expr","description":"The token response's launch context (patient, encounter, ...)."},"user":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"mocks":{"type":"array","items":{"$ref":"#/definitions/Mock"}},"expects":{"type":"array","items":{"$ref":"#/definitions/Expectation"}},"src":{"$ref":"#/definitions/Src"}}};
+const schema65 = {"type":"object","additionalProperties":false,"properties":{"file":{"type":"string","description":"Path relative to the plan's working directory."},"text":{"type":"string"},"json":{"$ref":"#/definitions/Expr"}}};
 
-function validate105(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate108(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -5051,8 +5495,8 @@ errors++;
 }
 }
 if(data.json !== undefined){
-if(!(validate49(data.json, {instancePath:instancePath+"/json",parentData:data,parentDataProperty:"json",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.json, {instancePath:instancePath+"/json",parentData:data,parentDataProperty:"json",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -5067,13 +5511,13 @@ vErrors.push(err3);
 }
 errors++;
 }
-validate105.errors = vErrors;
+validate108.errors = vErrors;
 return errors === 0;
 }
 
-const schema65 = {"type":"object","additionalProperties":false,"required":["status","response","src"],"properties":{"api":{"type":"string"},"step":{"type":"string"},"resourceType":{"type":"string"},"urlPath":{"type":"string"},"method":{"type":"string"},"status":{"type":"integer"},"response":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}};
+const schema68 = {"type":"object","additionalProperties":false,"required":["status","response","src"],"properties":{"api":{"type":"string"},"step":{"type":"string"},"resourceType":{"type":"string"},"urlPath":{"type":"string"},"method":{"type":"string"},"status":{"type":"integer"},"response":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}};
 
-function validate110(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate113(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -5193,8 +5637,8 @@ errors++;
 }
 }
 if(data.response !== undefined){
-if(!(validate105(data.response, {instancePath:instancePath+"/response",parentData:data,parentDataProperty:"response",rootData}))){
-vErrors = vErrors === null ? validate105.errors : vErrors.concat(validate105.errors);
+if(!(validate108(data.response, {instancePath:instancePath+"/response",parentData:data,parentDataProperty:"response",rootData}))){
+vErrors = vErrors === null ? validate108.errors : vErrors.concat(validate108.errors);
 errors = vErrors.length;
 }
 }
@@ -5234,13 +5678,13 @@ vErrors.push(err12);
 }
 errors++;
 }
-validate110.errors = vErrors;
+validate113.errors = vErrors;
 return errors === 0;
 }
 
-const schema67 = {"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect","error_page"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}};
+const schema70 = {"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect","error_page"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}};
 
-function validate113(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate116(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -5265,7 +5709,7 @@ vErrors.push(err1);
 errors++;
 }
 for(const key0 in data){
-if(!(func2.call(schema67.properties, key0))){
+if(!(func2.call(schema70.properties, key0))){
 const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err2];
@@ -5279,7 +5723,7 @@ errors++;
 if(data.kind !== undefined){
 let data0 = data.kind;
 if(!(((((((data0 === "ack") || (data0 === "field")) || (data0 === "request")) || (data0 === "no_request")) || (data0 === "stored")) || (data0 === "redirect")) || (data0 === "error_page"))){
-const err3 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema67.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err3 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema70.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -5362,8 +5806,8 @@ errors++;
 }
 }
 if(data.cond !== undefined){
-if(!(validate49(data.cond, {instancePath:instancePath+"/cond",parentData:data,parentDataProperty:"cond",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.cond, {instancePath:instancePath+"/cond",parentData:data,parentDataProperty:"cond",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -5403,12 +5847,12 @@ vErrors.push(err12);
 }
 errors++;
 }
-validate113.errors = vErrors;
+validate116.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate104(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate107(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -5534,8 +5978,8 @@ errors++;
 }
 }
 if(data1.message !== undefined){
-if(!(validate105(data1.message, {instancePath:instancePath+"/send/message",parentData:data1,parentDataProperty:"message",rootData}))){
-vErrors = vErrors === null ? validate105.errors : vErrors.concat(validate105.errors);
+if(!(validate108(data1.message, {instancePath:instancePath+"/send/message",parentData:data1,parentDataProperty:"message",rootData}))){
+vErrors = vErrors === null ? validate108.errors : vErrors.concat(validate108.errors);
 errors = vErrors.length;
 }
 }
@@ -5634,14 +6078,14 @@ errors++;
 }
 }
 if(data5.context !== undefined){
-if(!(validate49(data5.context, {instancePath:instancePath+"/launch/context",parentData:data5,parentDataProperty:"context",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data5.context, {instancePath:instancePath+"/launch/context",parentData:data5,parentDataProperty:"context",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
 if(data5.user !== undefined){
-if(!(validate49(data5.user, {instancePath:instancePath+"/launch/user",parentData:data5,parentDataProperty:"user",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data5.user, {instancePath:instancePath+"/launch/user",parentData:data5,parentDataProperty:"user",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -5687,8 +6131,8 @@ let data10 = data.mocks;
 if(Array.isArray(data10)){
 const len0 = data10.length;
 for(let i0=0; i0<len0; i0++){
-if(!(validate110(data10[i0], {instancePath:instancePath+"/mocks/" + i0,parentData:data10,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate110.errors : vErrors.concat(validate110.errors);
+if(!(validate113(data10[i0], {instancePath:instancePath+"/mocks/" + i0,parentData:data10,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate113.errors : vErrors.concat(validate113.errors);
 errors = vErrors.length;
 }
 }
@@ -5709,8 +6153,8 @@ let data12 = data.expects;
 if(Array.isArray(data12)){
 const len1 = data12.length;
 for(let i1=0; i1<len1; i1++){
-if(!(validate113(data12[i1], {instancePath:instancePath+"/expects/" + i1,parentData:data12,parentDataProperty:i1,rootData}))){
-vErrors = vErrors === null ? validate113.errors : vErrors.concat(validate113.errors);
+if(!(validate116(data12[i1], {instancePath:instancePath+"/expects/" + i1,parentData:data12,parentDataProperty:i1,rootData}))){
+vErrors = vErrors === null ? validate116.errors : vErrors.concat(validate116.errors);
 errors = vErrors.length;
 }
 }
@@ -5762,7 +6206,290 @@ vErrors.push(err26);
 }
 errors++;
 }
-validate104.errors = vErrors;
+validate107.errors = vErrors;
+return errors === 0;
+}
+
+const schema73 = {"type":"object","additionalProperties":false,"required":["name","params","resultType","lets","body","src"],"properties":{"name":{"type":"string"},"params":{"type":"array","items":{"$ref":"#/definitions/TransformParam"}},"resultType":{"type":"string","description":"The FHIR R4 resource or data type the body builds."},"lets":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"let bindings, evaluated in order before the body."},"body":{"$ref":"#/definitions/Expr"},"extends":{"type":"string","description":"The transform this one overrides."},"src":{"$ref":"#/definitions/Src"}}};
+const schema74 = {"type":"object","additionalProperties":false,"required":["name","kind"],"properties":{"name":{"type":"string"},"kind":{"enum":["message","segment","group","composite","value"]},"type":{"type":"string","description":"segment/group: the segment ID; composite: the HL7 data type."}}};
+
+function validate120(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.name === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.params === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "params"},message:"must have required property '"+"params"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.resultType === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "resultType"},message:"must have required property '"+"resultType"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.lets === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "lets"},message:"must have required property '"+"lets"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data.body === undefined){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "body"},message:"must have required property '"+"body"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(data.src === undefined){
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(((((((key0 === "name") || (key0 === "params")) || (key0 === "resultType")) || (key0 === "lets")) || (key0 === "body")) || (key0 === "extends")) || (key0 === "src"))){
+const err6 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err7 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.params !== undefined){
+let data1 = data.params;
+if(Array.isArray(data1)){
+const len0 = data1.length;
+for(let i0=0; i0<len0; i0++){
+let data2 = data1[i0];
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+if(data2.name === undefined){
+const err8 = {instancePath:instancePath+"/params/" + i0,schemaPath:"#/definitions/TransformParam/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(data2.kind === undefined){
+const err9 = {instancePath:instancePath+"/params/" + i0,schemaPath:"#/definitions/TransformParam/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+for(const key1 in data2){
+if(!(((key1 === "name") || (key1 === "kind")) || (key1 === "type"))){
+const err10 = {instancePath:instancePath+"/params/" + i0,schemaPath:"#/definitions/TransformParam/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data2.name !== undefined){
+if(typeof data2.name !== "string"){
+const err11 = {instancePath:instancePath+"/params/" + i0+"/name",schemaPath:"#/definitions/TransformParam/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data2.kind !== undefined){
+let data4 = data2.kind;
+if(!(((((data4 === "message") || (data4 === "segment")) || (data4 === "group")) || (data4 === "composite")) || (data4 === "value"))){
+const err12 = {instancePath:instancePath+"/params/" + i0+"/kind",schemaPath:"#/definitions/TransformParam/properties/kind/enum",keyword:"enum",params:{allowedValues: schema74.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data2.type !== undefined){
+if(typeof data2.type !== "string"){
+const err13 = {instancePath:instancePath+"/params/" + i0+"/type",schemaPath:"#/definitions/TransformParam/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/params/" + i0,schemaPath:"#/definitions/TransformParam/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/params",schemaPath:"#/properties/params/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data.resultType !== undefined){
+if(typeof data.resultType !== "string"){
+const err16 = {instancePath:instancePath+"/resultType",schemaPath:"#/properties/resultType/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+if(data.lets !== undefined){
+let data7 = data.lets;
+if(Array.isArray(data7)){
+const len1 = data7.length;
+for(let i1=0; i1<len1; i1++){
+if(!(validate53(data7[i1], {instancePath:instancePath+"/lets/" + i1,parentData:data7,parentDataProperty:i1,rootData}))){
+vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err17 = {instancePath:instancePath+"/lets",schemaPath:"#/properties/lets/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+if(data.body !== undefined){
+if(!(validate52(data.body, {instancePath:instancePath+"/body",parentData:data,parentDataProperty:"body",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
+errors = vErrors.length;
+}
+}
+if(data.extends !== undefined){
+if(typeof data.extends !== "string"){
+const err18 = {instancePath:instancePath+"/extends",schemaPath:"#/properties/extends/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+if(data.src !== undefined){
+let data11 = data.src;
+if(typeof data11 === "string"){
+if(!pattern1.test(data11)){
+const err19 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+else {
+const err20 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+}
+else {
+const err21 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+validate120.errors = vErrors;
 return errors === 0;
 }
 
@@ -6020,13 +6747,19 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data.auths !== undefined){
-let data7 = data.auths;
-if(Array.isArray(data7)){
-const len1 = data7.length;
-for(let i1=0; i1<len1; i1++){
-if(!(validate11(data7[i1], {instancePath:instancePath+"/auths/" + i1,parentData:data7,parentDataProperty:i1,rootData}))){
+if(data.store !== undefined){
+if(!(validate11(data.store, {instancePath:instancePath+"/store",parentData:data,parentDataProperty:"store",rootData}))){
 vErrors = vErrors === null ? validate11.errors : vErrors.concat(validate11.errors);
+errors = vErrors.length;
+}
+}
+if(data.auths !== undefined){
+let data8 = data.auths;
+if(Array.isArray(data8)){
+const len1 = data8.length;
+for(let i1=0; i1<len1; i1++){
+if(!(validate19(data8[i1], {instancePath:instancePath+"/auths/" + i1,parentData:data8,parentDataProperty:i1,rootData}))){
+vErrors = vErrors === null ? validate19.errors : vErrors.concat(validate19.errors);
 errors = vErrors.length;
 }
 }
@@ -6043,12 +6776,12 @@ errors++;
 }
 }
 if(data.apis !== undefined){
-let data9 = data.apis;
-if(Array.isArray(data9)){
-const len2 = data9.length;
+let data10 = data.apis;
+if(Array.isArray(data10)){
+const len2 = data10.length;
 for(let i2=0; i2<len2; i2++){
-if(!(validate26(data9[i2], {instancePath:instancePath+"/apis/" + i2,parentData:data9,parentDataProperty:i2,rootData}))){
-vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+if(!(validate29(data10[i2], {instancePath:instancePath+"/apis/" + i2,parentData:data10,parentDataProperty:i2,rootData}))){
+vErrors = vErrors === null ? validate29.errors : vErrors.concat(validate29.errors);
 errors = vErrors.length;
 }
 }
@@ -6065,12 +6798,12 @@ errors++;
 }
 }
 if(data.senders !== undefined){
-let data11 = data.senders;
-if(Array.isArray(data11)){
-const len3 = data11.length;
+let data12 = data.senders;
+if(Array.isArray(data12)){
+const len3 = data12.length;
 for(let i3=0; i3<len3; i3++){
-if(!(validate37(data11[i3], {instancePath:instancePath+"/senders/" + i3,parentData:data11,parentDataProperty:i3,rootData}))){
-vErrors = vErrors === null ? validate37.errors : vErrors.concat(validate37.errors);
+if(!(validate40(data12[i3], {instancePath:instancePath+"/senders/" + i3,parentData:data12,parentDataProperty:i3,rootData}))){
+vErrors = vErrors === null ? validate40.errors : vErrors.concat(validate40.errors);
 errors = vErrors.length;
 }
 }
@@ -6087,12 +6820,12 @@ errors++;
 }
 }
 if(data.workflows !== undefined){
-let data13 = data.workflows;
-if(Array.isArray(data13)){
-const len4 = data13.length;
+let data14 = data.workflows;
+if(Array.isArray(data14)){
+const len4 = data14.length;
 for(let i4=0; i4<len4; i4++){
-if(!(validate61(data13[i4], {instancePath:instancePath+"/workflows/" + i4,parentData:data13,parentDataProperty:i4,rootData}))){
-vErrors = vErrors === null ? validate61.errors : vErrors.concat(validate61.errors);
+if(!(validate64(data14[i4], {instancePath:instancePath+"/workflows/" + i4,parentData:data14,parentDataProperty:i4,rootData}))){
+vErrors = vErrors === null ? validate64.errors : vErrors.concat(validate64.errors);
 errors = vErrors.length;
 }
 }
@@ -6109,12 +6842,12 @@ errors++;
 }
 }
 if(data.launches !== undefined){
-let data15 = data.launches;
-if(Array.isArray(data15)){
-const len5 = data15.length;
+let data16 = data.launches;
+if(Array.isArray(data16)){
+const len5 = data16.length;
 for(let i5=0; i5<len5; i5++){
-if(!(validate79(data15[i5], {instancePath:instancePath+"/launches/" + i5,parentData:data15,parentDataProperty:i5,rootData}))){
-vErrors = vErrors === null ? validate79.errors : vErrors.concat(validate79.errors);
+if(!(validate82(data16[i5], {instancePath:instancePath+"/launches/" + i5,parentData:data16,parentDataProperty:i5,rootData}))){
+vErrors = vErrors === null ? validate82.errors : vErrors.concat(validate82.errors);
 errors = vErrors.length;
 }
 }
@@ -6131,12 +6864,12 @@ errors++;
 }
 }
 if(data.tests !== undefined){
-let data17 = data.tests;
-if(Array.isArray(data17)){
-const len6 = data17.length;
+let data18 = data.tests;
+if(Array.isArray(data18)){
+const len6 = data18.length;
 for(let i6=0; i6<len6; i6++){
-if(!(validate104(data17[i6], {instancePath:instancePath+"/tests/" + i6,parentData:data17,parentDataProperty:i6,rootData}))){
-vErrors = vErrors === null ? validate104.errors : vErrors.concat(validate104.errors);
+if(!(validate107(data18[i6], {instancePath:instancePath+"/tests/" + i6,parentData:data18,parentDataProperty:i6,rootData}))){
+vErrors = vErrors === null ? validate107.errors : vErrors.concat(validate107.errors);
 errors = vErrors.length;
 }
 }
@@ -6152,13 +6885,19 @@ vErrors.push(err27);
 errors++;
 }
 }
-if(data.modules !== undefined){
-let data19 = data.modules;
-if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
-for(const key2 in data19){
-let data20 = data19[key2];
-if(!(data20 && typeof data20 == "object" && !Array.isArray(data20))){
-const err28 = {instancePath:instancePath+"/modules/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/modules/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.transforms !== undefined){
+let data20 = data.transforms;
+if(Array.isArray(data20)){
+const len7 = data20.length;
+for(let i7=0; i7<len7; i7++){
+if(!(validate120(data20[i7], {instancePath:instancePath+"/transforms/" + i7,parentData:data20,parentDataProperty:i7,rootData}))){
+vErrors = vErrors === null ? validate120.errors : vErrors.concat(validate120.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err28 = {instancePath:instancePath+"/transforms",schemaPath:"#/properties/transforms/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -6168,9 +6907,13 @@ vErrors.push(err28);
 errors++;
 }
 }
-}
-else {
-const err29 = {instancePath:instancePath+"/modules",schemaPath:"#/properties/modules/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.modules !== undefined){
+let data22 = data.modules;
+if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
+for(const key2 in data22){
+let data23 = data22[key2];
+if(!(data23 && typeof data23 == "object" && !Array.isArray(data23))){
+const err29 = {instancePath:instancePath+"/modules/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/modules/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -6182,12 +6925,24 @@ errors++;
 }
 }
 else {
-const err30 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err30 = {instancePath:instancePath+"/modules",schemaPath:"#/properties/modules/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err30];
 }
 else {
 vErrors.push(err30);
+}
+errors++;
+}
+}
+}
+else {
+const err31 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
 }
 errors++;
 }

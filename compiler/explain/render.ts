@@ -71,6 +71,7 @@ export function renderSummary(s: Summary, format: Exclude<ExplainFormat, 'json'>
   const w = format === 'markdown' ? new MarkdownWriter() : new TextWriter();
   w.h(1, 'Integration summary');
   w.para(`Compiled by ${code(s.compiler)} from ${s.sources.map(code).join(', ') || 'no sources'}; plan ${code(s.hash)}.`);
+  w.para(`Store: ${s.store}.`);
 
   if (s.senders.length) w.h(2, 'Senders (HL7 v2 in)');
   for (const x of s.senders) {
@@ -121,6 +122,22 @@ export function renderSummary(s: Summary, format: Exclude<ExplainFormat, 'json'>
       code(r.to),
       r.params.map(([k, v]) => `${code(k)} ← ${code(v)}`).join('<br>') || '—',
     ]));
+  }
+
+  if (s.transforms?.length) {
+    w.h(2, 'Transforms');
+    for (const t of s.transforms) {
+      w.h(3, `Transform ${code(t.name)}(${t.params}) → ${t.result}`);
+      if (!t.extends) continue;
+      w.kv('Extends', code(t.extends));
+      if (!t.replaced.length && !t.added.length) w.para('Changes nothing.');
+      if (t.replaced.length || t.added.length) {
+        w.table(['Element', 'Change', 'Value'], [
+          ...t.replaced.map(([k, v]) => [code(k), 'replaced', code(v)]),
+          ...t.added.map(([k, v]) => [code(k), 'added', code(v)]),
+        ]);
+      }
+    }
   }
 
   if (s.apis.length) {

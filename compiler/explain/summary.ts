@@ -3,6 +3,7 @@
 // page a SMART launch may send the browser to. Markdown, text and JSON are renderings of this.
 import type { Api, Auth, Expr, FieldMapping, Launch, MshPredicate, Plan, ResponseField, Sender, Step, TestCase, Value } from '../../plan/plan.types.ts';
 import { exprText, valueText } from './expr-text.ts';
+import { transformSummaries, type TransformSummary } from './transforms.ts';
 
 /** One line of a nested list (workflow steps, login details). */
 export interface Line {
@@ -16,12 +17,16 @@ export interface Summary {
   compiler: string;
   hash: string;
   sources: string[];
+  /** Where the runtime keeps its journal and queue, e.g. "postgres env(\"DATABASE_URL\")". */
+  store: string;
   apis: Array<{ name: string; kind: string; baseUrl: string; auth?: string; timeout: string; retry: string; extra: string[] }>;
   auths: Array<{ name: string; kind: string; settings: Array<[string, string]> }>;
   senders: SenderSummary[];
   workflows: WorkflowSummary[];
   launches: LaunchSummary[];
   tests: Array<{ name: string; what: string }>;
+  /** The project's transforms (the std library's are not listed) and what overrides change. */
+  transforms?: TransformSummary[];
 }
 
 export interface SenderSummary {
@@ -68,6 +73,9 @@ export function summarize(plan: Plan): Summary {
     compiler: plan.compiler,
     hash: plan.hash,
     sources: plan.sources.map((s) => s.file),
+    store: plan.store?.kind === 'postgres'
+      ? `PostgreSQL ${plan.store.url !== undefined ? valueText(plan.store.url) : ''} (shared by every runtime of the plan)`
+      : plan.store?.kind === 'sqlite' ? 'SQLite in the runtime\'s data directory' : 'SQLite in the runtime\'s data directory (default; hdc run --store URL for PostgreSQL)',
     apis: plan.apis.map(apiSummary),
     auths: plan.auths.map(authSummary),
     senders: plan.senders.map(senderSummary),
@@ -82,6 +90,7 @@ export function summarize(plan: Plan): Summary {
     })),
     launches: plan.launches.map(launchSummary),
     tests: plan.tests.map(testSummary),
+    ...(plan.transforms?.some((t) => !t.name.startsWith('std.')) ? { transforms: transformSummaries(plan) } : {}),
   };
 }
 

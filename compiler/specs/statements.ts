@@ -25,12 +25,14 @@ export const expectKinds = ['ack', 'field', 'request', 'no request', 'stored', '
 export const statements: readonly StatementSpec[] = [
   // A file
   { keyword: 'import', in: 'file', follows: '"path.hdc"', doc: 'Reads another file\'s declarations (relative to this file).' },
+  { keyword: 'store', in: 'file', follows: 'postgres env("DATABASE_URL") | sqlite', verbs: ['postgres', 'sqlite'], doc: 'Where the runtime keeps its journal and workflow queue: PostgreSQL shared by several runtimes, or SQLite (the default).' },
   { keyword: 'auth', in: 'file', follows: 'NAME KIND { settings }', verbs: ['basic', 'bearer', 'oauth2', 'smart_backend'], doc: 'How requests to an API authenticate.' },
   { keyword: 'api', in: 'file', follows: 'NAME KIND "base URL" [{ settings }]', verbs: ['fhir', 'rest', 'hl7'], doc: 'A server the workflows call.' },
   { keyword: 'sender', in: 'file', follows: 'NAME { settings, match, fields, on … run }', doc: 'A partner that posts HL7 v2 messages.' },
   { keyword: 'workflow', in: 'file', follows: 'NAME { statements }', doc: 'The steps run for a routed message.' },
   { keyword: 'smart launch', in: 'file', follows: 'NAME { settings, login, fetch, map, redirect }', doc: 'A SMART on FHIR app launch.' },
   { keyword: 'map', in: 'file', follows: 'NAME [to "system"] { "in": "out", …, else: "out" }', doc: 'A value map.' },
+  { keyword: 'transform', in: 'file', follows: 'NAME(param: TYPE, …) -> FhirType { [let …] element: EXPR, … } | NAME extends BASE { … }', doc: 'An HL7 v2 → FHIR mapping, checked against R4 and callable from workflows and transforms.' },
   { keyword: 'test', in: 'file', follows: '"name" { send/launch, mock, expect }', doc: 'A test run by hdc test.' },
   // A sender
   { keyword: 'match', in: 'sender', follows: 'MSH-N (== | !=) "value", …', doc: 'Tells senders sharing a path apart by the MSH.' },

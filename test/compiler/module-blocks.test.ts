@@ -76,7 +76,7 @@ test('without the spec registered, the keyword is not a declaration', () => {
   try {
     const r = compileText('board ops {\n  path "/ops"\n}\n');
     assert.is(r.diagnostics[0]?.code, 'HDC1001');
-    assert.match(r.diagnostics[0]!.detail, /A file holds import, auth, api, sender, workflow, smart launch, map and test blocks/);
+    assert.match(r.diagnostics[0]!.detail, /A file holds import, store, auth, api, sender, workflow, smart launch, map, transform and test blocks/);
   } finally {
     registerModuleSpec(demo);
   }
