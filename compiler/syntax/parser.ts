@@ -736,7 +736,7 @@ class Parser {
     this.expect(K.launch, '"launch"', 'Write: smart launch NAME { … }');
     const name = this.name('the launch name');
     const decl: A.LaunchDecl = { kind: 'launch', name, settings: [], fetch: [], range: tokenRange(kw) };
-    if (this.isContextual('extends')) { this.next(); decl.extends = this.name('the launch it extends', 'Write: smart launch NAME extends BASE { … }'); }
+    if (this.eat(K.extends)) { decl.extends = this.name('the launch it extends', 'Write: smart launch NAME extends BASE { … }'); }
     const b = this.block('smart launch block', () => {
       if (this.isKw('login')) decl.login = this.loginDecl();
       else if (this.isKw('fetch')) {
