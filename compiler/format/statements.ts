@@ -85,7 +85,7 @@ function requestDoc(ctx: FormatContext, s: A.RequestStmt): Doc {
         break;
     }
   }
-  if (s.kind === 'request' && s.optional) clauses.push('optional');
+  if (s.kind === 'request' && s.optionalRange) clauses.push('optional');
   if (clauses.length < 2) return [head, clauses.map((c) => [' ', c])];
   return group([head, indent(clauses.map((c) => [line, c]))]);
 }

@@ -135,8 +135,8 @@ export interface RequestStmt extends Node {
   params?: ObjectExpr;
   conditional?: ObjectExpr;
   pages?: { value: number; range: Range };
-  /** `optional` (launch fetches): null on 403/404 instead of a failed launch. */
-  optional?: Range;
+  /** Where `optional` is written (launch fetches: null on 403/404 instead of a failed launch). */
+  optionalRange?: Range;
   urlPath?: Expr;
   query?: Expr;
   headers?: Expr;

@@ -693,7 +693,7 @@ class Parser {
         break;
     }
     // `optional` (launch fetches): a 403 or 404 makes the result null instead of failing.
-    if (this.isContextual('optional') && !this.is(T.Equals, 1)) s.optional = tokenRange(this.next());
+    if (this.isContextual('optional') && !this.is(T.Equals, 1)) s.optionalRange = tokenRange(this.next());
     // Parsed here too so that the checker can say why a FHIR step takes none.
     if (this.isContextual('response') && this.is(T.LBrace, 1)) s.response = this.responseDecl();
     s.range = span(vr, this.prevEnd());

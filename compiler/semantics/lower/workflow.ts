@@ -196,7 +196,7 @@ function lowerStmt(st: A.Stmt, ctx: BodyContext, vars: Map<string, VarInfo>, ect
           step.params = ex(params).expr;
         }
         if (st.pages) step.maxPages = st.pages.value;
-        if (st.optional) optionalFetch(st.optional, step, Boolean(ctx.launch), r);
+        if (st.optionalRange) optionalFetch(st.optionalRange, step, Boolean(ctx.launch), r);
         if (st.verb === 'patch') checkPatchBody(type.name, st.body, r);
         if (st.response) r.error('HDC2011', st.response.range, 'FHIR steps answer with resources; response declarations are for rest APIs', 'Remove the response block: read the resource\'s elements directly.');
         if (st.body) {
