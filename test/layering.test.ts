@@ -42,7 +42,8 @@ for (const rule of rules) {
 
 test('a module reaches no other module, and the runtime reaches modules only through their catalog and services', () => {
   const offences: string[] = [];
-  for (const f of sources('modules').filter((f) => f !== 'modules/catalog.ts')) {
+  // The two lists of modules (catalog.ts: services; specs.ts: language additions) reach every module.
+  for (const f of sources('modules').filter((f) => f !== 'modules/catalog.ts' && f !== 'modules/specs.ts')) {
     const own = f.split('/')[1]!;
     for (const t of importsOf(f)) {
       if (t.startsWith('modules/') && t !== 'modules/catalog.ts' && t.split('/')[1] !== own) offences.push(`${f} → ${t}`);
