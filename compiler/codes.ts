@@ -78,6 +78,10 @@ export const diagnosticCodes = {
   HDC5003: { severity: 'error', summary: 'A redirect target is not in the launch\'s declared targets.' },
   HDC5004: { severity: 'error', summary: 'A URL the runtime calls uses http to a host other than loopback (an error; a warning on loopback).' },
   HDC5005: { severity: 'error', summary: 'A launch has no client authentication or issuer allow-list.' },
+  HDC5010: { severity: 'error', summary: 'A redirect parameter uses a name reserved for signed parameters (hdc_exp, hdc_sig).' },
+  HDC5011: { severity: 'error', summary: 'A launch extends a launch that is not declared in the same file, or extends itself.' },
+  HDC5012: { severity: 'error', summary: '`optional` is written on a step other than a launch fetch\'s read or search.' },
+  HDC5013: { severity: 'warning', summary: 'A redirect target uses http on a loopback address (allowed for development, a warning).' },
   // 6xxx: types
   HDC6001: { severity: 'error', summary: 'Type mismatch the compiler can see.' },
   HDC6002: { severity: 'error', summary: 'for each over a value that is not a list.' },

@@ -35,6 +35,7 @@ export const functionSpecs = {
   now: { min: 0, max: 0, returns: 'datetime', doc: 'now(): the current instant (ISO 8601, UTC).' },
   today: { min: 0, max: 0, returns: 'date', doc: 'today(): the current date (UTC).' },
   contains: { min: 2, max: 2, returns: 'boolean', doc: 'contains(textOrList, x)' },
+  has_scope: { min: 1, max: 2, returns: 'boolean', doc: 'has_scope(scope): in a launch, the EHR granted scope (v1 .read = .rs, patient/*.rs covers each type); elsewhere has_scope(granted, scope).' },
   starts_with: { min: 2, max: 2, returns: 'boolean', doc: 'starts_with(text, prefix)' },
   ends_with: { min: 2, max: 2, returns: 'boolean', doc: 'ends_with(text, suffix)' },
   sum: { min: 1, max: 1, returns: 'number', doc: 'sum(list of numbers)' },

@@ -487,6 +487,10 @@ export interface Step {
   resourceId?: Expr;
   params?: Expr;
   maxPages?: number;
+  /**
+   * Launch fetches: a 403 or 404 makes the result null instead of failing the launch.
+   */
+  optional?: boolean;
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   urlPath?: Expr;
   query?: Expr;
@@ -567,6 +571,7 @@ export interface Launch {
   issuers: string[];
   standalone?: Value;
   redirectUri?: Value;
+  sessionKey?: Value;
   login?: Login;
   /**
    * fhir steps run with the launch's access token (api absent).
@@ -612,6 +617,9 @@ export interface Login {
  */
 export interface RedirectRule {
   when?: Expr;
+  /**
+   * https, or http on a loopback address (development).
+   */
   to: string;
   with?: Expr;
   src: Src;
@@ -668,7 +676,7 @@ export interface Mock {
  * via the `definition` "Expectation".
  */
 export interface Expectation {
-  kind: 'ack' | 'field' | 'request' | 'no_request' | 'stored' | 'redirect';
+  kind: 'ack' | 'field' | 'request' | 'no_request' | 'stored' | 'redirect' | 'error_page';
   /**
    * ack: AA/AE/AR/CA/CE/CR.
    */

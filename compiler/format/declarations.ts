@@ -144,8 +144,9 @@ function launchItem(ctx: FormatContext, d: A.LaunchDecl): Item {
   if (d.login) items.push(loginItem(ctx, d.login));
   if (d.map) items.push(mapItem(ctx, d.map));
   if (d.redirect) items.push(redirectItem(ctx, d.redirect));
-  const body = ctx.body(d.name.range.end.offset, items);
-  return ctx.item(d.range, [body], (ind) => ctx.braced(`smart launch ${d.name.name}`, body, ind));
+  const body = ctx.body((d.extends ?? d.name).range.end.offset, items);
+  const head = `smart launch ${d.name.name}${d.extends ? ` extends ${d.extends.name}` : ''}`;
+  return ctx.item(d.range, [body], (ind) => ctx.braced(head, body, ind));
 }
 
 /** `map { … }`: the item starts at the `map` keyword before the object. */

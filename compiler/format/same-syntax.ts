@@ -3,7 +3,7 @@
 import type { SourceFile } from '../syntax/ast.ts';
 import { commentText } from './layout.ts';
 
-const positional = new Set(['range', 'keyRange', 'indexRange', 'verbRange', 'valueRange', 'elseRange', 'fieldsRange', 'fetchRange']);
+const positional = new Set(['range', 'keyRange', 'indexRange', 'verbRange', 'valueRange', 'elseRange', 'fieldsRange', 'fetchRange', 'optionalRange']);
 
 export function sameSyntax(a: SourceFile, b: SourceFile): boolean {
   const texts = (f: SourceFile): string => JSON.stringify(f.comments.map(commentText).sort());

@@ -85,6 +85,7 @@ function requestDoc(ctx: FormatContext, s: A.RequestStmt): Doc {
         break;
     }
   }
+  if (s.kind === 'request' && s.optionalRange) clauses.push('optional');
   if (clauses.length < 2) return [head, clauses.map((c) => [' ', c])];
   return group([head, indent(clauses.map((c) => [line, c]))]);
 }
@@ -204,5 +205,7 @@ function expectDoc(ctx: FormatContext, e: A.TestExpect): Doc {
       return ['expect stored ', e.collection?.raw ?? '', where];
     case 'redirect':
       return ['expect redirect ', e.text?.raw ?? '', where];
+    case 'error_page':
+      return ['expect error page ', e.text?.raw ?? '', where];
   }
 }

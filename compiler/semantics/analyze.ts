@@ -11,6 +11,7 @@ import { lowerAuth, lowerApi } from './lower/auth-api.ts';
 import { lowerSender } from './lower/sender.ts';
 import { lowerWorkflow } from './lower/workflow.ts';
 import { lowerLaunch } from './lower/launch.ts';
+import { ownDiagnostics, withBase } from './launch-extends.ts';
 import { lowerTest } from './lower/test.ts';
 import { lowerModuleBlock } from './lower/module-block.ts';
 import { runChecks } from './checks/registry.ts';
@@ -81,7 +82,7 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
           break;
         }
         case 'workflow': parts.workflows.push(lowerWorkflow(d, f.file, r, src, symbols, routedBy(d.name.name), apiKinds, refTop, apiFormats)); break;
-        case 'launch': parts.launches.push(lowerLaunch(d, f.file, r, src, symbols)); break;
+        case 'launch': parts.launches.push(lowerLaunch(withBase(d, f.decls, r), f.file, ownDiagnostics(d, r), src, symbols)); break;
         case 'test': parts.tests.push(lowerTest(d, f.file, r, src, symbols, refTop, fileExists)); break;
         case 'module': lowerModuleBlock(d, f.file, r, src, symbols, refTop, parts.modules); break;
       }

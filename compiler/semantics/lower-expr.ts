@@ -100,6 +100,11 @@ export function lowerExpr(e: A.Expr, ctx: ExprContext): { expr: Expr; type: Valu
         if (args.length !== 1) ctx.r.error('HDC2010', e.range, `map ${e.callee.name}() takes 1 argument, got ${args.length}`, `Write: ${e.callee.name}(value)`);
         return { expr: { map: valueMap.map, args: args.map((a) => a.expr), src }, type: args[0]?.type === 'list' ? 'list' : 'string' };
       }
+      // In a launch, has_scope(S) asks the launch's granted scopes.
+      if (e.callee.name === 'has_scope' && e.args.length === 1 && ctx.vars.has('scopes')) {
+        const asked = lowerExpr(e.args[0]!, ctx);
+        return { expr: { call: 'has_scope', args: [{ ref: 'scopes', path: ['granted'], src }, asked.expr], src }, type: 'boolean' };
+      }
       const sig = functions[e.callee.name];
       const testing = TESTS_FOR_NULL.has(e.callee.name) ? { ...ctx, testing: true } : ctx;
       const args = e.args.map((a) => lowerExpr(a, testing));

@@ -33,6 +33,7 @@ export const builtins = {
   user: 'The logged-in user (the login block\'s map).',
   claims: 'The login id_token\'s (or directory entry\'s) claims.',
   data: 'The launch\'s map block.',
+  scopes: 'The launch\'s scopes: granted (what the EHR granted) and requested (the block\'s scope).',
   value: 'The value under test.',
   request: 'The recorded request: method, path, query, headers, body.',
   records: 'The stored records.',

@@ -112,6 +112,7 @@ export const launchSpec: SettingsSpec = {
   redirect_uri: value('Registered redirect_uri; default {public URL}/smart/NAME/callback.'),
   targets: { kind: 'strings', doc: 'The https URLs redirect rules may send the browser to.' },
   sign: { kind: 'value', secret: true, duration: true, doc: 'Sign redirect parameters: sign env("KEY") 5m.' },
+  session_key: secret('Key sealing launch sessions between requests (default: random per process).', false),
 };
 
 export const loginSpecs: Record<string, SettingsSpec> = {

@@ -137,6 +137,8 @@ export interface RequestStmt extends Node {
   params?: ObjectExpr;
   conditional?: ObjectExpr;
   pages?: { value: number; range: Range };
+  /** Where `optional` is written (launch fetches: null on 403/404 instead of a failed launch). */
+  optionalRange?: Range;
   urlPath?: Expr;
   query?: Expr;
   headers?: Expr;
@@ -167,6 +169,8 @@ export interface RejectStmt extends Node { kind: 'reject'; code: Ident; text: Ex
 export interface LaunchDecl extends Node {
   kind: 'launch';
   name: Ident;
+  /** `extends BASE`: settings, login, fetch, map and redirect not written here come from BASE. */
+  extends?: Ident;
   settings: Setting[];
   login?: LoginDecl;
   fetch: Stmt[];
@@ -194,7 +198,7 @@ export interface TestMock extends Node {
 }
 export interface TestExpect extends Node {
   kind: 'expect';
-  what: 'ack' | 'field' | 'request' | 'no_request' | 'stored' | 'redirect';
+  what: 'ack' | 'field' | 'request' | 'no_request' | 'stored' | 'redirect' | 'error_page';
   code?: Ident;
   text?: StringLit;
   name?: Ident;

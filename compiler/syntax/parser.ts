@@ -766,6 +766,8 @@ class Parser {
         s.body = this.expr();
         break;
     }
+    // `optional` (launch fetches): a 403 or 404 makes the result null instead of failing.
+    if (this.isContextual('optional') && !this.is(T.Equals, 1)) s.optionalRange = tokenRange(this.next());
     // Parsed here too so that the checker can say why a FHIR step takes none.
     if (this.isContextual('response') && this.is(T.LBrace, 1)) s.response = this.responseDecl();
     s.range = span(vr, this.prevEnd());
@@ -823,6 +825,7 @@ class Parser {
     this.expect(K.launch, '"launch"', 'Write: smart launch NAME { … }');
     const name = this.name('the launch name');
     const decl: A.LaunchDecl = { kind: 'launch', name, settings: [], fetch: [], range: tokenRange(kw) };
+    if (this.eat(K.extends)) { decl.extends = this.name('the launch it extends', 'Write: smart launch NAME extends BASE { … }'); }
     const b = this.block('smart launch block', () => {
       if (this.isKw('login')) decl.login = this.loginDecl();
       else if (this.isKw('fetch')) {
@@ -986,8 +989,16 @@ class Parser {
         if (this.eat(K.where)) e.cond = this.expr();
         break;
       default:
+        // `expect error page "text"` (a launch that ends on its error page): contextual words.
+        if (what.image === 'error' && isName(this.peek()) && this.peek()!.image === 'page') {
+          this.next();
+          e.what = 'error_page';
+          e.text = this.string('text the page says', 'Write: expect error page "did not grant" where status == 403');
+          if (this.eat(K.where)) e.cond = this.expr();
+          break;
+        }
         this.pos--;
-        this.fail('ack, field, request, no request, stored or redirect', 'Write: expect ack AA');
+        this.fail('ack, field, request, no request, stored, redirect or error page', 'Write: expect ack AA');
     }
     e.range = span(r, this.prevEnd());
     return e;

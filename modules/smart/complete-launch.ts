@@ -11,7 +11,7 @@ import { evaluate } from '../../runtime/workflows/expr/evaluate.ts';
 import { truthy } from '../../runtime/workflows/expr/values.ts';
 import { ApiClient, type ApiClientOptions, type ResolvedApi } from '../../runtime/workflows/http/api-client.ts';
 import type { Transport } from '../../runtime/workflows/http/types.ts';
-import { LaunchError } from './launch-error.ts';
+import { LaunchError, SCOPE_REFUSED_TEXT } from './launch-error.ts';
 import { chooseRedirect, type RedirectChoice } from './redirect-rules.ts';
 
 export interface CompleteLaunchInput {
@@ -22,6 +22,8 @@ export interface CompleteLaunchInput {
   transport: Transport;
   context: Record<string, unknown>;
   user: Record<string, unknown> | null;
+  /** The scopes the EHR granted (`scopes.granted`, `has_scope(…)`); default the block's scope. */
+  granted?: string;
   signingSecret?: string;
   secrets?: (v: Value) => string;
   timeoutMs?: number;
@@ -52,6 +54,8 @@ export async function completeLaunch(input: CompleteLaunchInput): Promise<Comple
   const vars: Record<string, unknown> & { $meta: Record<string, unknown> } = {
     context: input.context,
     user: input.user,
+    // The scopes the EHR granted (it may grant less than asked), for `scopes.granted` and has_scope(…).
+    scopes: { granted: words(input.granted ?? launchScopeWords(launch)), requested: launchScopeWords(launch) },
     $meta: {},
   };
   const scope = { vars, ...(input.secrets ? { secrets: input.secrets } : {}) };
@@ -68,6 +72,10 @@ export async function completeLaunch(input: CompleteLaunchInput): Promise<Comple
     await walk(launch.fetch, ctx, vars);
   } catch (err) {
     if (err instanceof LaunchError) throw err;
+    // A refused scope is not cured by trying again: its own status and page.
+    if (err instanceof WorkflowError && err.status === 403) {
+      throw new LaunchError(`${err.message} (the EHR refused the read: a scope it did not grant?)`, { status: 403, publicText: SCOPE_REFUSED_TEXT, cause: err });
+    }
     // WorkflowError messages already start with the step's .hdc line.
     const message = err instanceof WorkflowError ? err.message : `fetch failed: ${(err as Error)?.message ?? err}`;
     throw new LaunchError(message, { status: 502, publicText: 'The patient data could not be read from the EHR. Try again later.', cause: err });
@@ -85,7 +93,18 @@ async function walk(steps: Step[], ctx: StepContext, vars: Record<string, unknow
         if (step.interaction !== 'read' && step.interaction !== 'search') {
           throw new LaunchError(`launch fetches only read and search, not ${step.interaction}`, { status: 500, src: step.src });
         }
-        const res = await runFhirStep(step, ctx);
+        let res: Awaited<ReturnType<typeof runFhirStep>>;
+        try {
+          res = await runFhirStep(step, ctx);
+        } catch (err) {
+          // `optional`: a refused (403) or absent (404) resource is null, the launch goes on.
+          if (!step.optional || !(err instanceof WorkflowError) || (err.status !== 403 && err.status !== 404)) throw err;
+          if (step.named) {
+            vars[step.var ?? step.id] = null;
+            vars.$meta[step.var ?? step.id] = { status: err.status, headers: {} };
+          }
+          break;
+        }
         if (step.named) {
           vars[step.var ?? step.id] = res.body;
           vars.$meta[step.var ?? step.id] = { status: res.status, headers: res.headers };
@@ -102,4 +121,12 @@ async function walk(steps: Step[], ctx: StepContext, vars: Record<string, unknow
         throw new LaunchError(`a ${step.kind} step cannot run in a launch`, { status: 500, src: step.src });
     }
   }
+}
+
+function words(text: string | string[]): string[] {
+  return Array.isArray(text) ? text : text.split(/\s+/).filter(Boolean);
+}
+
+function launchScopeWords(launch: Launch): string[] {
+  return words(launch.scope);
 }

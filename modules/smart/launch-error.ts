@@ -34,3 +34,6 @@ function defaultText(status: number): string {
   if (status === 502 || status === 504) return 'A server the connector depends on did not answer as expected. Try again later.';
   return 'The launch could not be completed.';
 }
+
+export const UNKNOWN_LAUNCH_TEXT = 'The EHR did not recognise this launch (it may have expired). Open the app again from the EHR.';
+export const SCOPE_REFUSED_TEXT = 'The EHR did not grant this app access to data it needs. Trying again will not help: ask your administrator to grant the access.';

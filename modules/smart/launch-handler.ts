@@ -1,7 +1,10 @@
-// One `smart launch` block at run time: EHR and standalone launch, the callback (state check,
-// code exchange with PKCE, granted scope, launch context, id_token and fhirUser), the user login,
-// then the fetches and the redirect. Every failure ends on the plain error page with a
-// correlation id; the log gets the detail and the .hdc line, never tokens or patient data.
+// One `smart launch` block at run time: EHR and standalone launch, the user login (first, so the
+// time a user spends at the IdP never counts against the EHR's access token), the EHR
+// authorization, the callback (state check, code exchange with PKCE, granted scope, launch
+// context, id_token and fhirUser), then — in the same request — the fetches and the redirect.
+// Every failure ends on the plain error page with a correlation id; the log gets the detail and
+// the .hdc line, never tokens or patient data. Each launch has its own cookie, named by the
+// launch key its states start with, so several launches can run in one browser.
 import type { Context } from 'koa';
 import * as oidc from 'openid-client';
 import type { Launch } from '../../plan/plan.types.ts';
@@ -18,10 +21,12 @@ import type { Database } from 'better-sqlite3';
 import { completeLaunch } from './complete-launch.ts';
 import { correlationId, errorPage } from './error-page.ts';
 import { LaunchError } from './launch-error.ts';
-import { LaunchSessions, randomToken, type LaunchSession } from './launch-sessions.ts';
+import { LAUNCH_KEY_LENGTH, LaunchSessions, launchKeyOf, randomLaunchKey, randomToken, type LaunchSession } from './launch-sessions.ts';
+import { describeText, tokenError } from './token-errors.ts';
+import { SCOPE_REFUSED_TEXT, UNKNOWN_LAUNCH_TEXT } from './launch-error.ts';
 import { LaunchTokenAuth, type TokenSet } from './launch-token-auth.ts';
 import { launchScope, missingScopes, readLaunchContext } from './launch-scope.ts';
-import { SmartServers, type SmartServer } from './smart-servers.ts';
+import { SmartServers } from './smart-servers.ts';
 import type { RequestTiming } from './request-timing.ts';
 import { timingSafeEqual } from 'node:crypto';
 
@@ -41,12 +46,14 @@ export interface LaunchHandlerDeps {
   /** Counts completed and failed launches. */
   onOutcome?: (ok: boolean) => void;
   discover?: (fhirBase: string) => Promise<Record<string, unknown>>;
+  jwksCooldownMs?: number;
 }
 
+/** The browser's launch sessions: one cookie per launch, named by its launch key. */
 export interface SessionCookie {
-  read(ctx: Context): string | undefined;
-  write(ctx: Context, id: string, maxAgeMs: number): void;
-  clear(ctx: Context): void;
+  read(ctx: Context, key: string): string | undefined;
+  write(ctx: Context, key: string, id: string, maxAgeMs: number): void;
+  clear(ctx: Context, key: string): void;
 }
 
 const FORM_LIMIT = 8 * 1024;
@@ -64,6 +71,7 @@ export class LaunchHandler {
       ...(deps.discoveryTtlMs !== undefined ? { ttlMs: deps.discoveryTtlMs } : {}),
       now: deps.now,
       ...(deps.discover ? { discover: deps.discover } : {}),
+      ...(deps.jwksCooldownMs !== undefined ? { jwksCooldownMs: deps.jwksCooldownMs } : {}),
     });
   }
 
@@ -106,67 +114,83 @@ export class LaunchHandler {
         publicText: 'This EHR is not allowed to launch this app.',
       });
     }
-    await this.authorize(ctx, t, 'ehr', iss, launchParam);
+    await this.start(ctx, t, 'ehr', iss, launchParam);
   }
 
   private async standaloneLaunch(ctx: Context, t: RequestTiming): Promise<void> {
     if (this.launch.standalone === undefined) throw new LaunchError('no standalone FHIR base is configured', { status: 404, src: this.launch.src });
-    await this.authorize(ctx, t, 'standalone', this.deps.resolve(this.launch.standalone));
+    await this.start(ctx, t, 'standalone', this.deps.resolve(this.launch.standalone));
   }
 
-  private async authorize(ctx: Context, t: RequestTiming, kind: 'ehr' | 'standalone', iss: string, launchParam?: string): Promise<void> {
-    const server = await t.peer(this.servers.get(iss));
-    const state = randomToken();
-    const verifier = oidc.randomPKCECodeVerifier();
+  /** A new launch session with its own cookie; then the login, or the EHR's authorization. */
+  private async start(ctx: Context, t: RequestTiming, kind: 'ehr' | 'standalone', iss: string, launchParam?: string): Promise<void> {
+    // Discovery first: a broken EHR fails before the user is asked to sign in.
+    await t.peer(this.servers.get(iss));
     const scope = launchScope(this.launch.scope, kind);
-    const id = this.deps.sessions.create({ launch: this.launch.name, kind, iss, state, pkceVerifier: verifier, ...(launchParam ? { launchParam } : {}), scope, ttlMs: this.deps.sessionTtlMs });
+    const key = randomLaunchKey();
+    const phase = this.launch.login ? 'login' : 'authorize';
+    const id = this.deps.sessions.create({ launch: this.launch.name, kind, iss, phase, ...(launchParam ? { launchParam } : {}), scope, ttlMs: this.deps.sessionTtlMs });
+    this.deps.cookie.write(ctx, key, id, this.deps.sessionTtlMs);
+    this.deps.log.info({ launch: this.launch.name, kind, fhir: safeOrigin(iss) }, 'smart launch started');
+    const session = this.deps.sessions.get(id)!;
+    if (phase === 'login') await this.beginLogin(ctx, t, session, key);
+    else await this.authorize(ctx, t, session, key);
+  }
+
+  /** Sends the browser to the EHR's authorization endpoint. */
+  private async authorize(ctx: Context, t: RequestTiming, session: LaunchSession, key: string): Promise<void> {
+    const server = await t.peer(this.servers.get(session.iss));
+    const state = key + randomToken();
+    const verifier = oidc.randomPKCECodeVerifier();
+    this.deps.sessions.authorizing(session, state, verifier);
     const params: Record<string, string> = {
       response_type: 'code',
       redirect_uri: this.redirectUri(),
-      scope,
+      scope: session.scope,
       state,
-      aud: iss,
+      aud: session.iss,
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
     };
-    if (launchParam) params.launch = launchParam;
-    const url = oidc.buildAuthorizationUrl(server.config, params);
-    this.deps.cookie.write(ctx, id, this.deps.sessionTtlMs);
-    this.deps.log.info({ launch: this.launch.name, kind, fhir: safeOrigin(iss) }, 'smart launch started');
-    redirect(ctx, url.href);
+    if (session.launchParam) params.launch = session.launchParam;
+    redirect(ctx, oidc.buildAuthorizationUrl(server.config, params).href);
   }
 
   // ---- callback --------------------------------------------------------------------------------
   private async callback(ctx: Context, t: RequestTiming): Promise<void> {
-    const session = this.session(ctx);
     const state = single(ctx.query.state);
+    const key = launchKeyOf(state);
+    const session = this.session(ctx, key);
     const stale = () => new LaunchError('the authorization state was already used', { status: 410, src: this.launch.src });
     if (!state || state !== session.state) {
       if (session.phase !== 'authorize') throw stale();
       throw new LaunchError('the authorization state does not match this browser\'s launch', { status: 400, src: this.launch.src });
     }
-    const verifier = session.pkceVerifier!;
-    if (!this.deps.sessions.consumeState(session.idHash, state, 'login')) throw stale();
+    const verifier = session.pkceVerifier;
+    if (!verifier) throw new LaunchError('the launch session cannot be read (sealed with another key, or altered)', { status: 410, src: this.launch.src });
+    if (!this.deps.sessions.consumeState(session.idHash, state, 'done')) throw stale();
     const error = single(ctx.query.error);
     if (error) {
-      this.deps.sessions.finish(session.idHash, 'failed', false);
-      const denied = error === 'access_denied';
-      throw new LaunchError(`the EHR's authorization server answered ${error.slice(0, 64)}`, {
-        status: denied ? 403 : 502,
-        src: this.launch.src,
-        publicText: denied ? 'Access was not granted, so the app cannot open.' : undefined,
-      });
+      this.deps.sessions.finish(session.idHash, 'failed');
+      throw authorizationError(error, single(ctx.query.error_description), this.launch.src);
     }
     const server = await t.peer(this.servers.get(session.iss));
     const current = new URL(this.redirectUri());
     for (const [k, v] of Object.entries(ctx.query)) if (typeof v === 'string') current.searchParams.set(k, v);
-    // A server that publishes no issuer cannot have its RFC 9207 `iss` checked.
-    if (!server.issuer) current.searchParams.delete('iss');
+    // The issuer an id_token (and the RFC 9207 `iss`) must name: the server's (smart-configuration
+    // or its own metadata); else the callback's `iss`, which the authorization server sent.
+    const callbackIss = single(ctx.query.iss);
+    const issuer = server.issuer ?? (callbackIss && /^https?:\/\//.test(callbackIss) ? callbackIss : undefined);
+    const config = server.issuer || !issuer ? server.config : server.configFor(issuer);
+    if (!issuer) current.searchParams.delete('iss');
     let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
     try {
-      tokens = await t.peer(oidc.authorizationCodeGrant(server.config, current, { pkceCodeVerifier: verifier, expectedState: state }));
+      tokens = await t.peer(oidc.authorizationCodeGrant(config, current, { pkceCodeVerifier: verifier, expectedState: state }));
+      if (tokens.id_token && server.idTokenKeys && issuer) {
+        await t.peer(server.idTokenKeys.verify(tokens.id_token, issuer, this.deps.resolve(this.launch.clientId)));
+      }
     } catch (err) {
-      this.deps.sessions.finish(session.idHash, 'failed', false);
+      this.deps.sessions.finish(session.idHash, 'failed');
       throw tokenError(err, this.launch.src);
     }
     const granted = tokens.scope ?? session.scope;
@@ -177,30 +201,12 @@ export class LaunchHandler {
     if (claims && typeof claims.fhirUser === 'string') {
       context.fhirUser = new URL(claims.fhirUser, server.fhirBase + '/').href;
     }
-    const keepRefresh = /\b(offline_access|online_access)\b/.test(granted);
     const tokenSet: TokenSet = {
       accessToken: tokens.access_token,
       ...(tokens.expires_in ? { expiresAt: this.deps.now() + tokens.expires_in * 1000 } : {}),
+      ...(tokens.refresh_token ? { refreshToken: tokens.refresh_token } : {}),
     };
-    this.deps.sessions.update(session.idHash, {
-      tokens: { accessToken: tokenSet.accessToken, ...(tokenSet.expiresAt ? { expiresAt: tokenSet.expiresAt } : {}), scope: granted },
-      refreshToken: keepRefresh && tokens.refresh_token ? tokens.refresh_token : null,
-      context,
-    });
-    const login = this.launch.login;
-    if (!login) {
-      await this.finish(ctx, t, { ...session, context, refreshToken: keepRefresh ? tokens.refresh_token ?? null : null, tokens: { ...tokenSet, scope: granted } }, null);
-      return;
-    }
-    const method = await this.loginMethod();
-    if (method.kind === 'redirect') {
-      const start = await t.peer(method.begin(`${this.base}/login/callback`));
-      this.deps.sessions.update(session.idHash, { loginState: start.state, loginVerifier: start.verifier, loginNonce: start.nonce });
-      redirect(ctx, start.url);
-    } else {
-      this.deps.sessions.update(session.idHash, { csrf: randomToken() });
-      redirect(ctx, `${this.base}/login`);
-    }
+    await this.finish(ctx, t, session, key!, config, tokenSet, granted, context);
   }
 
   // ---- login -----------------------------------------------------------------------------------
@@ -212,15 +218,34 @@ export class LaunchHandler {
     return this.login;
   }
 
+  private async beginLogin(ctx: Context, t: RequestTiming, session: LaunchSession, key: string): Promise<void> {
+    const method = await this.loginMethod();
+    if (method.kind === 'redirect') {
+      const begun = await t.peer(method.begin(`${this.base}/login/callback`, key + randomToken()));
+      this.deps.sessions.loginStarted(session, { loginState: begun.state, loginVerifier: begun.verifier, loginNonce: begun.nonce });
+      redirect(ctx, begun.url);
+    } else {
+      this.deps.sessions.formShown(session, randomToken());
+      redirect(ctx, this.loginPath(key));
+    }
+  }
+
+  private loginPath(key: string): string {
+    return `${this.base}/login?k=${encodeURIComponent(key)}`;
+  }
+
   private async loginForm(ctx: Context): Promise<void> {
-    const session = this.session(ctx);
+    const key = launchKeyParam(single(ctx.query.k));
+    const session = this.session(ctx, key);
     if (session.phase !== 'login' || !session.csrf) throw new LaunchError('no login is waiting in this session', { status: 410, src: this.launch.src });
-    html(ctx, 200, loginFormPage(`${this.base}/login`, session.csrf));
+    html(ctx, 200, loginFormPage(this.loginPath(key!), session.csrf));
   }
 
   private async loginSubmit(ctx: Context, t: RequestTiming): Promise<void> {
-    const session = this.session(ctx);
+    const key = launchKeyParam(single(ctx.query.k));
+    const session = this.session(ctx, key);
     if (session.phase !== 'login' || !session.csrf) throw new LaunchError('no login is waiting in this session', { status: 410, src: this.launch.src });
+    const action = this.loginPath(key!);
     let form: URLSearchParams;
     try {
       form = new URLSearchParams((await readBody(ctx.req, FORM_LIMIT)).toString('utf8'));
@@ -237,7 +262,7 @@ export class LaunchHandler {
     const limiter = this.deps.rateLimiter;
     if (!limiter.allowed(address, username)) {
       this.deps.log.warn({ launch: this.launch.name }, 'smart launch: login attempts throttled');
-      html(ctx, 429, loginFormPage(`${this.base}/login`, session.csrf, 'Too many failed attempts. Wait a few minutes and try again.'));
+      html(ctx, 429, loginFormPage(action, session.csrf, 'Too many failed attempts. Wait a few minutes and try again.'));
       return;
     }
     const method = await this.loginMethod();
@@ -252,20 +277,22 @@ export class LaunchHandler {
     if (!claims) {
       limiter.failed(address, username);
       this.deps.log.info({ launch: this.launch.name, login: this.launch.login!.kind }, 'smart launch: login failed');
-      html(ctx, 401, loginFormPage(`${this.base}/login`, session.csrf, 'Invalid user name or password.'));
+      html(ctx, 401, loginFormPage(action, session.csrf, 'Invalid user name or password.'));
       return;
     }
     limiter.succeeded(address, username);
-    if (!this.deps.sessions.transition(session.idHash, 'login', 'done')) throw new LaunchError('the login was already completed', { status: 410, src: this.launch.src });
-    await this.finish(ctx, t, session, this.userFromClaims(claims, session));
+    const user = this.userFromClaims(claims, session);
+    if (!this.deps.sessions.loggedIn(session, user)) throw new LaunchError('the login was already completed', { status: 410, src: this.launch.src });
+    await this.authorize(ctx, t, { ...session, phase: 'authorize' }, key!);
   }
 
   private async loginCallback(ctx: Context, t: RequestTiming): Promise<void> {
-    const session = this.session(ctx);
     const state = single(ctx.query.state);
+    const key = launchKeyOf(state);
+    const session = this.session(ctx, key);
     if (session.phase !== 'login' || !session.loginState) throw new LaunchError('no login is waiting in this session', { status: 410, src: this.launch.src });
     if (!state || !sameSecret(state, session.loginState)) throw new LaunchError('the login state does not match this browser\'s launch', { status: 400, src: this.launch.src });
-    if (!this.deps.sessions.transition(session.idHash, 'login', 'done', session.loginState)) {
+    if (!this.deps.sessions.consumeLoginState(session.idHash, session.loginState)) {
       throw new LaunchError('the login state was already used', { status: 410, src: this.launch.src });
     }
     const method = await this.loginMethod();
@@ -276,19 +303,21 @@ export class LaunchHandler {
     try {
       claims = await t.peer(method.finish(current, { state: session.loginState, verifier: session.loginVerifier!, nonce: session.loginNonce! }));
     } catch (err) {
-      this.deps.sessions.finish(session.idHash, 'failed', false);
+      this.deps.sessions.finish(session.idHash, 'failed');
       if (err instanceof LoginRefusedError) throw new LaunchError(`login refused: ${err.message}`, { status: 403, src: this.launch.login!.src, publicText: 'Sign-in at your identity provider did not succeed.' });
       if (err instanceof LoginUnavailableError) throw new LaunchError(err.message, { status: 502, src: this.launch.login!.src, cause: err });
       throw err;
     }
-    await this.finish(ctx, t, session, this.userFromClaims(claims, session));
+    const user = this.userFromClaims(claims, session);
+    if (!this.deps.sessions.loggedIn(session, user)) throw new LaunchError('the login was already completed', { status: 410, src: this.launch.src });
+    await this.authorize(ctx, t, { ...session, phase: 'authorize' }, key!);
   }
 
   /** The login's require/map, or a 403. */
   private userFromClaims(claims: Claims, session: LaunchSession): Record<string, unknown> {
     const result = authorizeUser(this.launch.login!, claims, this.deps.resolve);
     if (!result.ok) {
-      this.deps.sessions.finish(session.idHash, 'failed', false);
+      this.deps.sessions.finish(session.idHash, 'failed');
       throw new LaunchError('the signed-in user does not meet the login requirement', {
         status: 403,
         src: this.launch.login!.require?.src ?? this.launch.login!.src,
@@ -299,33 +328,38 @@ export class LaunchHandler {
   }
 
   // ---- completion ------------------------------------------------------------------------------
-  private async finish(ctx: Context, t: RequestTiming, session: LaunchSession, user: Record<string, unknown> | null): Promise<void> {
-    if (!session.tokens || !session.context) throw new LaunchError('the launch has no access token', { status: 410, src: this.launch.src });
-    const server = await t.peer(this.servers.get(session.iss));
+  private async finish(
+    ctx: Context, t: RequestTiming, session: LaunchSession, key: string, config: oidc.Configuration,
+    tokens: TokenSet, granted: string, context: Record<string, unknown>,
+  ): Promise<void> {
     const auth = new LaunchTokenAuth(
-      { accessToken: session.tokens.accessToken, ...(session.tokens.expiresAt ? { expiresAt: session.tokens.expiresAt } : {}), ...(session.refreshToken ? { refreshToken: session.refreshToken } : {}) },
-      session.refreshToken ? (rt) => refreshTokens(server, rt, this.deps.now) : undefined,
-      (next) => this.deps.sessions.update(session.idHash, { refreshToken: next.refreshToken ?? null }),
+      tokens,
+      // Refreshed with the configuration the code was exchanged with (same expected issuer).
+      tokens.refreshToken ? (rt) => refreshTokens(config, rt, this.deps.now) : undefined,
+      () => this.deps.log.info({ launch: this.launch.name }, 'smart launch: access token refreshed'),
       this.deps.now,
     );
     // Only the time on the wire counts as the peers'; parsing and evaluating is the connector's.
     const transport: Transport = { send: (req) => t.peer(this.deps.transport.send(req)) };
     const done = await completeLaunch({
-        launch: this.launch,
-        fhirBase: session.iss,
-        auth,
-        transport,
-        context: session.context,
-        user,
-        ...(this.launch.sign ? { signingSecret: this.deps.resolve(this.launch.sign.secret) } : {}),
-        secrets: this.deps.resolve,
-        now: this.deps.now(),
-      }).catch((err) => {
-        this.deps.sessions.finish(session.idHash, 'failed', false);
-        throw err;
-      });
-    this.deps.sessions.finish(session.idHash, 'done', Boolean(session.refreshToken));
-    this.deps.cookie.clear(ctx);
+      launch: this.launch,
+      fhirBase: session.iss,
+      auth,
+      transport,
+      context,
+      user: this.launch.login ? session.user : null,
+      granted,
+      ...(this.launch.sign ? { signingSecret: this.deps.resolve(this.launch.sign.secret) } : {}),
+      secrets: this.deps.resolve,
+      now: this.deps.now(),
+    }).catch((err) => {
+      this.deps.sessions.finish(session.idHash, 'failed');
+      this.deps.cookie.clear(ctx, key);
+      throw err;
+    });
+    // The refresh token is not kept: nothing runs for this launch after the redirect.
+    this.deps.sessions.finish(session.idHash, 'done');
+    this.deps.cookie.clear(ctx, key);
     this.deps.onOutcome?.(true);
     this.deps.log.info({ launch: this.launch.name, rule: done.index, src: srcLine(done.rule.src), target: done.rule.to }, 'smart launch completed');
     redirect(ctx, done.url);
@@ -339,8 +373,8 @@ export class LaunchHandler {
 
   // ---- helpers ---------------------------------------------------------------------------------
   /** The browser's launch session: present, of this launch, not expired. */
-  private session(ctx: Context): LaunchSession {
-    const id = this.deps.cookie.read(ctx);
+  private session(ctx: Context, key: string | undefined): LaunchSession {
+    const id = key ? this.deps.cookie.read(ctx, key) : undefined;
     const session = id ? this.deps.sessions.get(id) : undefined;
     if (!session || session.launch !== this.launch.name) {
       throw new LaunchError('no launch session in this browser (cookie missing, or the launch began in another browser)', { status: 400, src: this.launch.src });
@@ -353,7 +387,7 @@ export class LaunchHandler {
   private fail(ctx: Context, err: unknown): void {
     const id = correlationId();
     const e = err instanceof LaunchError ? err : new LaunchError(`unexpected error: ${(err as Error)?.message ?? err}`, { status: 500, src: this.launch.src, cause: err });
-    const cause = (e.cause as Error | undefined)?.message;
+    const cause = causeOf(e);
     const entry = { launch: this.launch.name, correlationId: id, status: e.status, err: e.message, ...(cause && cause !== e.message ? { cause } : {}) };
     if (e.status >= 500) this.deps.log.error(entry, 'smart launch failed');
     else this.deps.log.warn(entry, 'smart launch refused');
@@ -362,8 +396,8 @@ export class LaunchHandler {
   }
 }
 
-async function refreshTokens(server: SmartServer, refreshToken: string, now: () => number): Promise<TokenSet> {
-  const r = await oidc.refreshTokenGrant(server.config, refreshToken);
+async function refreshTokens(config: oidc.Configuration, refreshToken: string, now: () => number): Promise<TokenSet> {
+  const r = await oidc.refreshTokenGrant(config, refreshToken);
   return {
     accessToken: r.access_token,
     ...(r.expires_in ? { expiresAt: now() + r.expires_in * 1000 } : {}),
@@ -371,19 +405,32 @@ async function refreshTokens(server: SmartServer, refreshToken: string, now: () 
   };
 }
 
-function tokenError(err: unknown, src: string): LaunchError {
-  if (err instanceof oidc.ResponseBodyError) {
-    return new LaunchError(`token endpoint answered ${err.status} ${err.error}`, { status: 502, src });
+/** The EHR's authorization server answered the callback with an error. */
+function authorizationError(error: string, description: string | undefined, src: string): LaunchError {
+  const code = error.slice(0, 64);
+  const why = `the EHR's authorization server answered ${code}${describeText(description)}`;
+  if (code === 'access_denied') return new LaunchError(why, { status: 403, src, publicText: 'Access was not granted, so the app cannot open.' });
+  // An unknown or expired `launch` id: opening the app again from the EHR makes a new one.
+  if ((code === 'invalid_request' || code === 'invalid_scope') && /launch/i.test(description ?? '')) {
+    return new LaunchError(why, { status: 400, src, publicText: UNKNOWN_LAUNCH_TEXT });
   }
-  if (err instanceof oidc.WWWAuthenticateChallengeError) {
-    const error = err.cause[0]?.parameters.error;
-    return new LaunchError(`token endpoint answered ${err.status}${error ? ` ${error}` : ''} (${err.cause[0]?.scheme ?? 'challenge'})`, { status: 502, src });
+  if (code === 'invalid_scope') return new LaunchError(why, { status: 403, src, publicText: SCOPE_REFUSED_TEXT });
+  return new LaunchError(why, { status: 502, src });
+}
+
+/** The innermost cause's message, when it says more than the error itself (no tokens: messages only). */
+function causeOf(e: LaunchError): string | undefined {
+  let c: unknown = e.cause;
+  let last: string | undefined;
+  for (let i = 0; i < 5 && c instanceof Error; i++) {
+    last = `${c.name}: ${c.message}`;
+    c = c.cause;
   }
-  if (err instanceof oidc.AuthorizationResponseError) {
-    return new LaunchError(`authorization response refused: ${err.error}`, { status: err.error === 'access_denied' ? 403 : 400, src });
-  }
-  const code = (err as { code?: string })?.code;
-  return new LaunchError(`token exchange failed: ${code ?? (err as Error)?.name ?? 'error'}: ${(err as Error)?.message ?? ''}`.slice(0, 300), { status: 502, src, cause: err });
+  return last && !e.message.includes(last) ? last.slice(0, 300) : undefined;
+}
+
+function launchKeyParam(k: string | undefined): string | undefined {
+  return k && k.length === LAUNCH_KEY_LENGTH && /^[A-Za-z0-9_-]+$/.test(k) ? k : undefined;
 }
 
 function single(v: string | string[] | undefined): string | undefined {

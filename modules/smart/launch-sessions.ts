@@ -1,10 +1,14 @@
 // Server-side state of SMART launches in progress. The browser holds only an opaque session id in
 // a cookie; the table keys rows by its SHA-256, so a copy of the database does not hand out live
 // sessions. State values are single use: moving a row out of a phase is one conditional UPDATE,
-// so a replayed or concurrent callback finds nothing to consume.
+// so a replayed or concurrent callback finds nothing to consume. Tokens are never stored: the
+// code is exchanged and the fetches run in the callback's request. What waits between requests
+// (PKCE verifiers, the IdP nonce, the signed-in user's claims) is sealed (session-cipher.ts) and
+// wiped when the launch ends or its state expires.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import type { Migration } from '../../runtime/journal/migrations.ts';
+import type { SessionCipher } from './session-cipher.ts';
 
 export const launchSessionMigrations: readonly Migration[] = [
   {
@@ -33,6 +37,11 @@ export const launchSessionMigrations: readonly Migration[] = [
       CREATE INDEX smart_launch_sessions_expiry ON smart_launch_sessions (expires_at);
     `,
   },
+  {
+    // The signed-in user's claims (sealed) while the EHR authorizes: the login now comes first.
+    id: 'smart/002-launch-session-user',
+    up: `ALTER TABLE smart_launch_sessions ADD COLUMN user_claims TEXT;`,
+  },
 ];
 
 export type LaunchPhase = 'authorize' | 'login' | 'done' | 'failed';
@@ -51,18 +60,10 @@ export interface LaunchSession {
   loginVerifier: string | null;
   loginNonce: string | null;
   csrf: string | null;
-  /** The token response's access part, kept only until the launch completes. */
-  tokens: LaunchTokens | null;
-  refreshToken: string | null;
-  context: Record<string, unknown> | null;
+  /** The signed-in user (`user` in the rules), once the login is done. */
+  user: Record<string, unknown> | null;
   createdAt: number;
   expiresAt: number;
-}
-
-export interface LaunchTokens {
-  accessToken: string;
-  expiresAt?: number;
-  scope: string;
 }
 
 interface Row {
@@ -79,9 +80,7 @@ interface Row {
   login_verifier: string | null;
   login_nonce: string | null;
   csrf: string | null;
-  tokens: string | null;
-  refresh_token: string | null;
-  context: string | null;
+  user_claims: string | null;
   created_at: number;
   expires_at: number;
 }
@@ -91,57 +90,54 @@ export function randomToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
-export function hashId(id: string): string {
-  return createHash('sha256').update(id).digest('base64url');
+/** The first characters of a launch's states name its cookie (several launches per browser). */
+export const LAUNCH_KEY_LENGTH = 16;
+
+export function randomLaunchKey(): string {
+  return randomBytes(12).toString('base64url');
 }
 
-function fromRow(r: Row): LaunchSession {
-  return {
-    idHash: r.id_hash,
-    launch: r.launch,
-    phase: r.phase,
-    kind: r.kind,
-    iss: r.iss,
-    state: r.state,
-    pkceVerifier: r.pkce_verifier,
-    launchParam: r.launch_param,
-    scope: r.scope,
-    loginState: r.login_state,
-    loginVerifier: r.login_verifier,
-    loginNonce: r.login_nonce,
-    csrf: r.csrf,
-    tokens: r.tokens ? (JSON.parse(r.tokens) as LaunchTokens) : null,
-    refreshToken: r.refresh_token,
-    context: r.context ? (JSON.parse(r.context) as Record<string, unknown>) : null,
-    createdAt: r.created_at,
-    expiresAt: r.expires_at,
-  };
+/** The launch key a state starts with; undefined when the value cannot be one of ours. */
+export function launchKeyOf(state: string | undefined): string | undefined {
+  if (!state || state.length < LAUNCH_KEY_LENGTH + 22) return undefined;
+  const key = state.slice(0, LAUNCH_KEY_LENGTH);
+  return /^[A-Za-z0-9_-]+$/.test(key) ? key : undefined;
+}
+
+export function hashId(id: string): string {
+  return createHash('sha256').update(id).digest('base64url');
 }
 
 export interface NewSession {
   launch: string;
   kind: 'ehr' | 'standalone';
   iss: string;
-  state: string;
-  pkceVerifier: string;
+  /** login: the user signs in first; authorize: straight to the EHR. */
+  phase: 'login' | 'authorize';
   launchParam?: string;
   scope: string;
   ttlMs: number;
 }
 
+/** Secrets wiped when a launch ends or expires. */
+const WIPE = 'state = NULL, pkce_verifier = NULL, login_state = NULL, login_verifier = NULL, login_nonce = NULL, csrf = NULL, user_claims = NULL, tokens = NULL, refresh_token = NULL, context = NULL';
+
 export class LaunchSessions {
   private readonly insertStmt;
   private readonly getStmt;
   private readonly consumeStmt;
+  private readonly wipeExpiredStmt;
   private readonly purgeStmt;
 
   constructor(
     private readonly db: Database,
     private readonly now: () => number = Date.now,
+    /** The cipher of a launch block's sessions. */
+    private readonly cipherFor: (launch: string) => SessionCipher,
   ) {
     this.insertStmt = db.prepare(
-      `INSERT INTO smart_launch_sessions (id_hash, launch, phase, kind, iss, state, pkce_verifier, launch_param, scope, created_at, expires_at)
-       VALUES (?, ?, 'authorize', ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO smart_launch_sessions (id_hash, launch, phase, kind, iss, launch_param, scope, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.getStmt = db.prepare('SELECT * FROM smart_launch_sessions WHERE id_hash = ?');
     // Single use: only a row still in the expected phase, with the expected state, moves on.
@@ -149,24 +145,65 @@ export class LaunchSessions {
       `UPDATE smart_launch_sessions SET phase = ?, state = NULL, pkce_verifier = NULL
        WHERE id_hash = ? AND phase = 'authorize' AND state = ? AND expires_at > ?`,
     );
+    this.wipeExpiredStmt = db.prepare(
+      `UPDATE smart_launch_sessions SET ${WIPE} WHERE expires_at <= ? AND (pkce_verifier IS NOT NULL OR login_verifier IS NOT NULL
+       OR user_claims IS NOT NULL OR csrf IS NOT NULL OR tokens IS NOT NULL OR refresh_token IS NOT NULL OR context IS NOT NULL)`,
+    );
     this.purgeStmt = db.prepare('DELETE FROM smart_launch_sessions WHERE expires_at < ?');
+  }
+
+  private seal(launch: string, v: string | null | undefined): string | null {
+    return v === null || v === undefined ? null : this.cipherFor(launch).seal(v);
+  }
+
+  private open(launch: string, v: string | null): string | null {
+    return v === null ? null : (this.cipherFor(launch).open(v) ?? null);
+  }
+
+  private fromRow(r: Row): LaunchSession {
+    const user = this.open(r.launch, r.user_claims);
+    return {
+      idHash: r.id_hash,
+      launch: r.launch,
+      phase: r.phase,
+      kind: r.kind,
+      iss: r.iss,
+      state: r.state,
+      pkceVerifier: this.open(r.launch, r.pkce_verifier),
+      launchParam: r.launch_param,
+      scope: r.scope,
+      loginState: r.login_state,
+      loginVerifier: this.open(r.launch, r.login_verifier),
+      loginNonce: this.open(r.launch, r.login_nonce),
+      csrf: r.csrf,
+      user: user ? (JSON.parse(user) as Record<string, unknown>) : null,
+      createdAt: r.created_at,
+      expiresAt: r.expires_at,
+    };
   }
 
   /** Creates a session; returns the opaque id for the cookie. */
   create(s: NewSession): string {
     const id = randomToken();
     const now = this.now();
-    this.insertStmt.run(hashId(id), s.launch, s.kind, s.iss, s.state, s.pkceVerifier, s.launchParam ?? null, s.scope, now, now + s.ttlMs);
+    this.insertStmt.run(hashId(id), s.launch, s.phase, s.kind, s.iss, s.launchParam ?? null, s.scope, now, now + s.ttlMs);
     return id;
   }
 
   get(id: string): LaunchSession | undefined {
     const row = this.getStmt.get(hashId(id)) as Row | undefined;
-    return row ? fromRow(row) : undefined;
+    return row ? this.fromRow(row) : undefined;
   }
 
   isExpired(s: LaunchSession): boolean {
     return s.expiresAt <= this.now();
+  }
+
+  /** The EHR authorization request is about to leave: its state and PKCE verifier. */
+  authorizing(s: LaunchSession, state: string, pkceVerifier: string): void {
+    this.db
+      .prepare(`UPDATE smart_launch_sessions SET state = ?, pkce_verifier = ? WHERE id_hash = ? AND phase = 'authorize'`)
+      .run(state, this.seal(s.launch, pkceVerifier), s.idHash);
   }
 
   /** Consumes the authorization state: true once, for the browser that holds the session. */
@@ -174,49 +211,54 @@ export class LaunchSessions {
     return this.consumeStmt.run(next, idHash, state, this.now()).changes === 1;
   }
 
-  update(idHash: string, fields: Partial<Pick<LaunchSession, 'phase' | 'loginState' | 'loginVerifier' | 'loginNonce' | 'csrf' | 'tokens' | 'refreshToken' | 'context'>>): void {
-    const cols: string[] = [];
-    const values: unknown[] = [];
-    const set = (col: string, v: unknown) => {
-      cols.push(`${col} = ?`);
-      values.push(v);
-    };
-    if ('phase' in fields) set('phase', fields.phase);
-    if ('loginState' in fields) set('login_state', fields.loginState ?? null);
-    if ('loginVerifier' in fields) set('login_verifier', fields.loginVerifier ?? null);
-    if ('loginNonce' in fields) set('login_nonce', fields.loginNonce ?? null);
-    if ('csrf' in fields) set('csrf', fields.csrf ?? null);
-    if ('tokens' in fields) set('tokens', fields.tokens ? JSON.stringify(fields.tokens) : null);
-    if ('refreshToken' in fields) set('refresh_token', fields.refreshToken ?? null);
-    if ('context' in fields) set('context', fields.context ? JSON.stringify(fields.context) : null);
-    if (!cols.length) return;
-    this.db.prepare(`UPDATE smart_launch_sessions SET ${cols.join(', ')} WHERE id_hash = ?`).run(...values, idHash);
+  /** The login is waiting for the IdP's callback. */
+  loginStarted(s: LaunchSession, fields: { loginState: string; loginVerifier: string; loginNonce: string }): void {
+    this.db
+      .prepare(`UPDATE smart_launch_sessions SET login_state = ?, login_verifier = ?, login_nonce = ? WHERE id_hash = ? AND phase = 'login'`)
+      .run(fields.loginState, this.seal(s.launch, fields.loginVerifier), this.seal(s.launch, fields.loginNonce), s.idHash);
+  }
+
+  /** The login form is waiting, with its CSRF token. */
+  formShown(s: LaunchSession, csrf: string): void {
+    this.db.prepare(`UPDATE smart_launch_sessions SET csrf = ? WHERE id_hash = ? AND phase = 'login'`).run(csrf, s.idHash);
   }
 
   /**
-   * Moves a session out of `from` (login state consumed, or the login form used) — true once.
+   * The user signed in: login → authorize, once (the IdP's state, when given, must still be the
+   * session's). The login's secrets are dropped; the user's claims are kept, sealed.
    */
-  transition(idHash: string, from: LaunchPhase, to: LaunchPhase, loginState?: string): boolean {
-    const sql = loginState === undefined
-      ? `UPDATE smart_launch_sessions SET phase = ? WHERE id_hash = ? AND phase = ? AND expires_at > ?`
-      : `UPDATE smart_launch_sessions SET phase = ?, login_state = NULL WHERE id_hash = ? AND phase = ? AND expires_at > ? AND login_state = ?`;
-    const args: unknown[] = [to, idHash, from, this.now()];
+  loggedIn(s: LaunchSession, user: Record<string, unknown>, loginState?: string): boolean {
+    const args: unknown[] = [this.seal(s.launch, JSON.stringify(user)), s.idHash, this.now()];
     if (loginState !== undefined) args.push(loginState);
-    return this.db.prepare(sql).run(...args).changes === 1;
-  }
-
-  /** Ends a launch: access token and secrets of the handshake dropped, the refresh token kept only when asked. */
-  finish(idHash: string, phase: 'done' | 'failed', keepRefreshToken: boolean): void {
-    this.db
+    return this.db
       .prepare(
-        `UPDATE smart_launch_sessions SET phase = ?, tokens = NULL, state = NULL, pkce_verifier = NULL, login_state = NULL,
-         login_verifier = NULL, login_nonce = NULL, csrf = NULL, context = NULL${keepRefreshToken ? '' : ', refresh_token = NULL'} WHERE id_hash = ?`,
+        `UPDATE smart_launch_sessions SET phase = 'authorize', user_claims = ?, login_state = NULL, login_verifier = NULL, login_nonce = NULL, csrf = NULL
+         WHERE id_hash = ? AND phase = 'login' AND expires_at > ?${loginState === undefined ? '' : ' AND login_state = ?'}`,
       )
-      .run(phase, idHash);
+      .run(...args).changes === 1;
   }
 
-  /** Deletes sessions expired longer than `graceMs` ago; returns how many. */
-  purge(graceMs = 0): number {
-    return this.purgeStmt.run(this.now() - graceMs).changes;
+  /** Takes the IdP's state so it cannot be used twice (a failed login ends the launch). */
+  consumeLoginState(idHash: string, loginState: string): boolean {
+    return this.db
+      .prepare(`UPDATE smart_launch_sessions SET login_state = NULL WHERE id_hash = ? AND phase = 'login' AND expires_at > ? AND login_state = ?`)
+      .run(idHash, this.now(), loginState).changes === 1;
+  }
+
+  /** Ends a launch: every secret of the handshake and the user's claims are dropped. */
+  finish(idHash: string, phase: 'done' | 'failed'): void {
+    this.db.prepare(`UPDATE smart_launch_sessions SET phase = ?, ${WIPE} WHERE id_hash = ?`).run(phase, idHash);
+  }
+
+  /**
+   * Wipes the secrets of sessions whose state has expired (abandoned launches) and deletes rows
+   * expired longer than `graceMs` ago (kept meanwhile so a late browser hears "expired", not
+   * "unknown"). Returns the rows wiped and deleted.
+   */
+  purge(graceMs = 0): { wiped: number; deleted: number } {
+    const now = this.now();
+    const wiped = this.wipeExpiredStmt.run(now).changes;
+    const deleted = this.purgeStmt.run(now - graceMs).changes;
+    return { wiped, deleted };
   }
 }

@@ -6,6 +6,7 @@ import { truthy } from '../../runtime/workflows/expr/values.ts';
 import { toText } from '../../runtime/workflows/request-values.ts';
 import { EXPIRY_PARAM, SIGNATURE_PARAM, signPairs } from './signed-params.ts';
 import { LaunchError } from './launch-error.ts';
+import { isLoopbackHost } from './smart-servers.ts';
 
 export interface RedirectChoice {
   rule: RedirectRule;
@@ -33,11 +34,14 @@ export function chooseRedirect(launch: Launch, opts: RedirectOptions): RedirectC
   } catch {
     throw new LaunchError('redirect target is not a URL', { status: 500, src: rule.src });
   }
-  if (target.protocol !== 'https:') throw new LaunchError('redirect target is not https', { status: 500, src: rule.src });
+  // https; http only to a loopback address (development, warned by the compiler as HDC5013).
+  if (target.protocol !== 'https:' && !(target.protocol === 'http:' && isLoopbackHost(target.hostname))) {
+    throw new LaunchError('redirect target is not https', { status: 500, src: rule.src });
+  }
 
   const pairs = queryPairs(rule.with ? opts.evaluate(rule.with) : null, rule.src);
   const signed = launch.sign && opts.signingSecret !== undefined
-    ? signPairs(pairs, opts.signingSecret, launch.sign.ttlSeconds, opts.now)
+    ? signPairs(target, pairs, opts.signingSecret, launch.sign.ttlSeconds, opts.now)
     : pairs;
   for (const [k, v] of signed) target.searchParams.append(k, v);
   const params: Record<string, string | string[]> = {};

@@ -1,7 +1,9 @@
 // The SMART routes of the runtime: /smart/NAME/launch, /start, /callback, /login and
 // /login/callback for each `smart launch` block. The launch session lives in SQLite; the browser
-// holds only its opaque id, in an HttpOnly, SameSite=Lax cookie (Lax: the EHR's redirect back to
-// the callback is a cross-site top-level GET), Secure and `__Host-` prefixed over HTTPS.
+// holds only its opaque id, in an HttpOnly, SameSite=Lax cookie per launch (Lax: the EHR's
+// redirect back to the callback is a cross-site top-level GET), Secure and `__Host-` prefixed when
+// the connector is reached over HTTPS — directly, or through a TLS-terminating proxy named by an
+// https public URL.
 import type { Database } from 'better-sqlite3';
 import type { Context } from 'koa';
 import type { Plan } from '../../plan/plan.types.ts';
@@ -13,6 +15,7 @@ import { openDatabase } from '../../runtime/journal/open-database.ts';
 import { LoginRateLimiter, type RateLimitOptions } from '../../runtime/platform/login/rate-limit.ts';
 import { LaunchHandler, type SessionCookie } from './launch-handler.ts';
 import { LaunchSessions } from './launch-sessions.ts';
+import { SessionCipher } from './session-cipher.ts';
 import { RequestTiming, type SmartTimingTotals } from './request-timing.ts';
 
 export interface SmartOptions {
@@ -25,6 +28,8 @@ export interface SmartOptions {
   transport?: Transport;
   resolve?: ValueResolver;
   now?: () => number;
+  /** Least time between two JWKS refetches for an unknown kid (default 10 s). */
+  jwksCooldownMs?: number;
 }
 
 export interface SmartRoutesDeps extends SmartOptions {
@@ -41,6 +46,8 @@ export interface SmartRoutes {
   readonly handlers: Map<string, LaunchHandler>;
   readonly sessions: LaunchSessions;
   readonly timing: SmartTimingTotals;
+  /** Wipes the secrets of expired launches now (also every minute). */
+  purge(): void;
   close(): Promise<void>;
 }
 
@@ -48,29 +55,42 @@ const PURGE_EVERY_MS = 60_000;
 
 export function createSmartRoutes(deps: SmartRoutesDeps): SmartRoutes {
   const now = deps.now ?? Date.now;
+  const resolve = deps.resolve ?? createValueResolver();
   // Launch sessions are short-lived and re-creatable (a lost one means "start again"), so their
   // connection commits without waiting for the disk (WAL + synchronous=NORMAL: consistent, not
   // fsynced per commit). The journal and the workflow runs keep their own, fully synchronous ones.
   const sessionDb = deps.db.memory ? deps.db : openDatabase(deps.db.name, { migrate: false });
   if (sessionDb !== deps.db) sessionDb.pragma('synchronous = NORMAL');
-  const sessions = new LaunchSessions(sessionDb, now);
+  // Each block's sessions are sealed with its `session_key`, else a random key of this process.
+  const ciphers = new Map<string, SessionCipher>();
+  const cipherFor = (name: string): SessionCipher => {
+    let c = ciphers.get(name);
+    if (!c) {
+      const launch = deps.plan.launches.find((l) => l.name === name);
+      c = new SessionCipher(launch?.sessionKey !== undefined ? resolve(launch.sessionKey) : undefined);
+      ciphers.set(name, c);
+    }
+    return c;
+  };
+  const sessions = new LaunchSessions(sessionDb, now, cipherFor);
   const ownTransport = deps.transport ? undefined : new GotTransport();
   const transport = deps.transport ?? ownTransport!;
-  const resolve = deps.resolve ?? createValueResolver();
   const rateLimiter = new LoginRateLimiter(deps.rateLimit);
   const timing: SmartTimingTotals = { requests: 0, totalMs: 0, peerMs: 0, completed: 0, failed: 0 };
   const sessionTtlMs = deps.sessionTtlMs ?? 10 * 60_000;
 
+  // Behind a TLS-terminating proxy the request is plain HTTP but the browser speaks HTTPS: the
+  // public URL says which, so the cookie keeps Secure and the __Host- prefix.
+  const secure = (ctx: Context) => ctx.secure || deps.publicUrl().startsWith('https:');
+  const cookieName = (ctx: Context, key: string) => `${secure(ctx) ? '__Host-' : ''}hdc-launch-${key}`;
+  const setCookie = (ctx: Context, key: string, value: string, maxAge: number) => {
+    if (secure(ctx)) ctx.cookies.secure = true;
+    ctx.cookies.set(cookieName(ctx, key), value, { httpOnly: true, secure: secure(ctx), sameSite: 'lax', path: '/', maxAge, overwrite: true });
+  };
   const cookie: SessionCookie = {
-    read: (ctx) => ctx.cookies.get(ctx.secure ? '__Host-hdc-launch' : 'hdc-launch') || undefined,
-    write: (ctx, id, maxAge) =>
-      ctx.cookies.set(ctx.secure ? '__Host-hdc-launch' : 'hdc-launch', id, {
-        httpOnly: true, secure: ctx.secure, sameSite: 'lax', path: '/', maxAge, overwrite: true,
-      }),
-    clear: (ctx) =>
-      ctx.cookies.set(ctx.secure ? '__Host-hdc-launch' : 'hdc-launch', '', {
-        httpOnly: true, secure: ctx.secure, sameSite: 'lax', path: '/', maxAge: 0, overwrite: true,
-      }),
+    read: (ctx, key) => ctx.cookies.get(cookieName(ctx, key)) || undefined,
+    write: (ctx, key, id, maxAge) => setCookie(ctx, key, id, maxAge),
+    clear: (ctx, key) => setCookie(ctx, key, '', 0),
   };
 
   const handlers = new Map<string, LaunchHandler>();
@@ -80,14 +100,24 @@ export function createSmartRoutes(deps: SmartRoutesDeps): SmartRoutes {
       new LaunchHandler(launch, {
         db: deps.db, sessions, log: deps.log, resolve, transport, publicUrl: deps.publicUrl, sessionTtlMs,
         ...(deps.discoveryTtlMs !== undefined ? { discoveryTtlMs: deps.discoveryTtlMs } : {}),
+        ...(deps.jwksCooldownMs !== undefined ? { jwksCooldownMs: deps.jwksCooldownMs } : {}),
         rateLimiter, cookie, now,
         onOutcome: (ok) => void (ok ? timing.completed++ : timing.failed++),
       }),
     );
   }
 
+  // Abandoned launches lose their secrets when their state expires, requests or not.
+  const purge = () => {
+    lastPurge = now();
+    // Rows are kept an hour past expiry, so a late browser is told "expired" rather than "unknown".
+    sessions.purge(3_600_000);
+  };
   let lastPurge = 0;
+  const timer = setInterval(purge, PURGE_EVERY_MS);
+  timer.unref();
   return {
+    purge,
     handlers,
     sessions,
     timing,
@@ -97,11 +127,7 @@ export function createSmartRoutes(deps: SmartRoutesDeps): SmartRoutes {
       const handler = handlers.get(m[1]!);
       if (!handler) return false;
       const t = new RequestTiming();
-      if (now() - lastPurge > PURGE_EVERY_MS) {
-        lastPurge = now();
-        // Kept an hour past expiry, so a late browser is told "expired" rather than "unknown".
-        sessions.purge(3_600_000);
-      }
+      if (now() - lastPurge > PURGE_EVERY_MS) purge();
       const handled = await handler.handle(ctx, m[2]!, t);
       timing.requests++;
       timing.totalMs += t.elapsedMs();
@@ -109,6 +135,7 @@ export function createSmartRoutes(deps: SmartRoutesDeps): SmartRoutes {
       return handled;
     },
     async close() {
+      clearInterval(timer);
       for (const h of handlers.values()) await h.close();
       ownTransport?.close();
       if (sessionDb !== deps.db) sessionDb.close();

@@ -1,7 +1,8 @@
 // The EHR authorization servers a launch talks to, one per FHIR base (iss): discovered from
 // `{iss}/.well-known/smart-configuration` (relative endpoints resolved against the FHIR base;
-// `issuer` may be absent), cached with a TTL, and turned into an openid-client Configuration with
-// the launch's client authentication (client_secret_basic, private_key_jwt or none).
+// `issuer` may be absent: then the authorization server's own metadata names it), cached with a
+// TTL, and turned into an openid-client Configuration with the launch's client authentication
+// (client_secret_basic, private_key_jwt or none).
 import * as oidc from 'openid-client';
 import type { Launch } from '../../plan/plan.types.ts';
 import { DiscoveryError, discoverSmartConfiguration } from '../../runtime/workflows/auth/smart-discovery.ts';
@@ -9,14 +10,22 @@ import { loadClientKey, type ClientKey } from '../../runtime/workflows/auth/priv
 import { smartPrivateKeyJwt } from '../../runtime/workflows/auth/smart-assertion.ts';
 import type { ValueResolver } from '../../runtime/workflows/resolve-value.ts';
 import { LaunchError } from './launch-error.ts';
+import { IdTokenKeys } from './id-token-keys.ts';
+import { findIssuerMetadata } from './issuer-metadata.ts';
 
 export interface SmartServer {
   fhirBase: string;
   config: oidc.Configuration;
   authorizationEndpoint: string;
   tokenEndpoint: string;
-  /** The discovered issuer; absent when the server does not publish one. */
+  /** The authorization server's issuer (smart-configuration, else its own metadata); absent when neither names it. */
   issuer?: string;
+  /** Where the issuer came from, for the log. */
+  issuerFrom?: string;
+  /** The id_token signature keys, when a jwks_uri is known. */
+  idTokenKeys?: IdTokenKeys;
+  /** The same client with another expected issuer (the callback's RFC 9207 `iss` when nothing else names it). */
+  configFor(issuer: string): oidc.Configuration;
   capabilities: string[];
 }
 
@@ -26,6 +35,8 @@ export interface SmartServersOptions {
   now?: () => number;
   /** Injected discovery (tests of `hdc test`); default: HTTP GET of the well-known document. */
   discover?: (fhirBase: string) => Promise<Record<string, unknown>>;
+  /** Least time between two JWKS refetches for an unknown kid (default 10 s). */
+  jwksCooldownMs?: number;
 }
 
 export function isLoopbackHost(hostname: string): boolean {
@@ -85,26 +96,44 @@ export class SmartServers {
     if (methods && !methods.includes('S256')) {
       throw new LaunchError(`launch ${this.launch.name}: ${fhirBase} does not support PKCE S256`, { status: 502, src });
     }
-    const issuer = typeof doc.issuer === 'string' ? doc.issuer : undefined;
-    const metadata: oidc.ServerMetadata = {
-      // Without a published issuer the callback's RFC 9207 `iss` cannot be checked (it is dropped)
-      // and an id_token is only accepted from the token endpoint's origin.
-      issuer: issuer ?? token.origin,
-      authorization_endpoint: authorization.href,
-      token_endpoint: token.href,
-      code_challenge_methods_supported: ['S256'],
-      ...(typeof doc.jwks_uri === 'string' ? { jwks_uri: url(doc.jwks_uri, 'jwks_uri').href } : {}),
+    let issuer = typeof doc.issuer === 'string' ? doc.issuer : undefined;
+    let issuerFrom = issuer ? 'smart-configuration' : undefined;
+    let jwksUri = typeof doc.jwks_uri === 'string' ? url(doc.jwks_uri, 'jwks_uri').href : undefined;
+    // The id_token's iss is the authorization server's issuer: without one in the
+    // smart-configuration, ask the server's own metadata (only when an id_token will come).
+    if (!issuer && /(^|\s)openid(\s|$)/.test(this.launch.scope) && !this.opts.discover) {
+      const found = await findIssuerMetadata(fhirBase, token.href);
+      if (found) {
+        issuer = found.issuer;
+        issuerFrom = found.from;
+        if (!jwksUri && found.jwksUri) jwksUri = url(found.jwksUri, 'jwks_uri').href;
+      }
+    }
+    const clientId = this.opts.resolve(this.launch.clientId);
+    const auth = await this.clientAuth(token.href);
+    const configFor = (iss: string): oidc.Configuration => {
+      const metadata: oidc.ServerMetadata = {
+        issuer: iss,
+        authorization_endpoint: authorization.href,
+        token_endpoint: token.href,
+        code_challenge_methods_supported: ['S256'],
+      };
+      const config = new oidc.Configuration(metadata, clientId, {}, auth);
+      if ([authorization, token].some((u) => u.protocol === 'http:')) oidc.allowInsecureRequests(config);
+      return config;
     };
-    const config = new oidc.Configuration(metadata, this.opts.resolve(this.launch.clientId), {}, await this.clientAuth(token.href));
-    if ([authorization, token].some((u) => u.protocol === 'http:')) oidc.allowInsecureRequests(config);
-    // id_token signatures are checked against the server's keys when it publishes them.
-    if (metadata.jwks_uri) oidc.enableNonRepudiationChecks(config);
+    // Without any issuer the callback's RFC 9207 `iss` (when sent) is used per callback; the
+    // placeholder only serves the authorization URL.
+    const config = configFor(issuer ?? token.origin);
     return {
       fhirBase: fhirBase.replace(/\/$/, ''),
       config,
+      configFor,
       authorizationEndpoint: authorization.href,
       tokenEndpoint: token.href,
-      ...(issuer ? { issuer } : {}),
+      ...(issuer ? { issuer, issuerFrom } : {}),
+      // id_token signatures are checked against the server's keys when it publishes them.
+      ...(jwksUri ? { idTokenKeys: new IdTokenKeys(jwksUri, { ...(this.opts.jwksCooldownMs !== undefined ? { cooldownMs: this.opts.jwksCooldownMs } : {}) }) } : {}),
       capabilities: Array.isArray(doc.capabilities) ? doc.capabilities.filter((c): c is string => typeof c === 'string') : [],
     };
   }

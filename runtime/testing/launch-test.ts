@@ -1,13 +1,15 @@
 // `hdc test` for launches: `launch NAME with { context } user { … }` runs the launch's fetches,
 // map and redirect rules — the same code as a real launch after its handshake and login — with
 // the launch's FHIR server answered by the test's mocks (`mock Patient returns …`, by resource
-// type, path or step), then checks `expect redirect "URL" where params.x == …`.
+// type, path or step), then checks `expect redirect "URL" where params.x == …`, or, for a launch
+// that fails, `expect error page "text" where status == 403`.
 import type { Expectation, Plan, TestCase } from '../../plan/plan.types.ts';
 import type { AuthProvider } from '../workflows/auth/auth-provider.ts';
 import { srcLine } from '../platform/config/source-location.ts';
 import { evaluate } from '../workflows/expr/evaluate.ts';
 import { truthy } from '../workflows/expr/values.ts';
 import { completeLaunch, type CompletedLaunch } from '../../modules/smart/complete-launch.ts';
+import { LaunchError } from '../../modules/smart/launch-error.ts';
 import { describeCall, MockTransport } from './mock-transport.ts';
 import type { TestFailure, TestResult } from './run-tests.ts';
 
@@ -50,18 +52,32 @@ export async function runLaunchTest(plan: Plan, tc: TestCase, workDir: string): 
       client: { sleep: async () => {}, maxRetryAfterMs: 0 },
     });
   } catch (err) {
-    fail(spec.src, (err as Error).message);
+    // A launch that ends on its error page: what `expect error page "…"` is for.
+    const pages = tc.expects.filter((e) => e.kind === 'error_page');
+    if (!pages.length || !(err instanceof LaunchError)) {
+      fail(spec.src, (err as Error).message);
+      return done();
+    }
+    for (const e of pages) {
+      if (!err.publicText.includes(e.text ?? '')) fail(e.src, `the error page says "${err.publicText}" (${err.status}), not "${e.text}"; the launch failed with: ${err.message}`);
+      else if (e.cond && !truthy(evaluate(e.cond, { vars: { status: err.status, text: err.publicText } }))) fail(e.src, `the error page (${err.status} "${err.publicText}") does not satisfy the condition`);
+    }
+    for (const e of tc.expects) if (e.kind === 'request' || e.kind === 'no_request') check(e, undefined, transport, fail);
     return done();
   }
   for (const e of tc.expects) check(e, result, transport, fail);
   return done();
 }
 
-function check(e: Expectation, r: CompletedLaunch, transport: MockTransport, fail: (src: string | undefined, message: string) => void): void {
-  const url = new URL(r.url);
-  const target = `${url.origin}${url.pathname}`;
+function check(e: Expectation, r: CompletedLaunch | undefined, transport: MockTransport, fail: (src: string | undefined, message: string) => void): void {
   switch (e.kind) {
+    case 'error_page':
+      fail(e.src, `expected the launch to end on its error page; it redirected to ${r?.rule.to}`);
+      return;
     case 'redirect': {
+      if (!r) return;
+      const url = new URL(r.url);
+      const target = `${url.origin}${url.pathname}`;
       const wanted = e.text;
       if (wanted !== undefined && wanted !== r.rule.to) {
         fail(e.src, `expected a redirect to ${wanted}, got ${r.rule.to} (${r.index < 0 ? 'otherwise' : `rule ${r.index + 1}`})`);

@@ -169,7 +169,8 @@ function check(e: Expectation, o: Observed, fail: (src: string | undefined, mess
       return;
     }
     case 'redirect':
-      fail(e.src, 'redirect expectations belong to launch tests');
+    case 'error_page':
+      fail(e.src, `${e.kind === 'redirect' ? 'redirect' : 'error page'} expectations belong to launch tests`);
       return;
   }
 }

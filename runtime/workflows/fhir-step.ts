@@ -63,7 +63,7 @@ export async function runFhirStep(step: Step, ctx: StepContext): Promise<HttpRes
 
   switch (interaction) {
     case 'read':
-      return pick(await send('GET', at(rawId())));
+      return pick(await send('GET', at(idOfReference(rawId(), type, client.api.baseUrl, step.src))));
     case 'search':
       return search(step, type, params(), send);
     case 'create':
@@ -165,4 +165,32 @@ function nextLink(bundle: Record<string, unknown>): string | undefined {
 
 function pick(res: ApiResponse): HttpResult {
   return { status: res.status, headers: res.headers, body: res.body, stored: storedResult(res.status, res.headers, res.json) };
+}
+
+/**
+ * A read's id may be written as a reference: `read Encounter context.fhirContext[0].reference`
+ * with "Encounter/123", or an absolute URL under the API's base. A reference to another type or
+ * another server is an error, never a request elsewhere. A plain id is returned as it is.
+ */
+export function idOfReference(value: string, type: string, baseUrl: string, src?: string): string {
+  if (!value.includes('/')) return value;
+  let rel = value;
+  if (/^https?:\/\//i.test(value)) {
+    const base = baseUrl.replace(/\/+$/, '') + '/';
+    if (!value.startsWith(base)) throw new WorkflowError(`read ${type}: the reference is to ${safeOrigin(value)}, not this FHIR server`, { transient: false, src });
+    rel = value.slice(base.length);
+  }
+  const m = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/.exec(rel);
+  if (!m) throw new WorkflowError(`read ${type}: the id is neither an id nor a reference (Type/id)`, { transient: false, src });
+  if (m[1] !== type) throw new WorkflowError(`read ${type}: the reference is to a ${m[1]}`, { transient: false, src });
+  return m[2]!;
+}
+
+/** Logged instead of a reference (which may hold a patient id). */
+function safeOrigin(u: string): string {
+  try {
+    return new URL(u).origin;
+  } catch {
+    return 'another server';
+  }
 }

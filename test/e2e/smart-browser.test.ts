@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Page } from 'playwright-core';
-import { verifySignedQuery } from '../../modules/smart/signed-params.ts';
+import { verifySignedUrl } from '../../modules/smart/signed-params.ts';
 import { browserAvailable, launchBrowser, type TestBrowser } from '../peers/browser.ts';
 import { startIdp, type Idp } from '../peers/idp.ts';
 import { startSmartStack, type SmartStack } from '../peers/smart-stack.ts';
@@ -88,18 +88,21 @@ maybe('EHR launch in the browser: two patients, two forms, signed parameters', a
   assert.is(peds.origin + peds.pathname, `${forms.origin}/peds`);
   assert.is(peds.searchParams.get('given'), child.given);
   assert.is(peds.searchParams.get('birth_date'), '2018-12-14');
-  assert.equal(verifySignedQuery(peds.searchParams, 'browser-form-key'), { ok: true });
-  // Tampered parameters fail verification at the receiving page.
-  const tampered = new URLSearchParams(peds.searchParams);
-  tampered.set('given', 'Mallory');
-  assert.equal(verifySignedQuery(tampered, 'browser-form-key'), { ok: false, reason: 'bad-signature' });
-  const late = verifySignedQuery(peds.searchParams, 'browser-form-key', Date.now() + 6 * 60_000);
+  assert.equal(verifySignedUrl(peds, 'browser-form-key'), { ok: true });
+  // Tampered parameters, or the same query on another page, fail verification.
+  const tampered = new URL(peds);
+  tampered.searchParams.set('given', 'Mallory');
+  assert.equal(verifySignedUrl(tampered, 'browser-form-key'), { ok: false, reason: 'bad-signature' });
+  const moved = new URL(peds);
+  moved.pathname = '/general';
+  assert.equal(verifySignedUrl(moved, 'browser-form-key'), { ok: false, reason: 'bad-signature' });
+  const late = verifySignedUrl(peds, 'browser-form-key', Date.now() + 6 * 60_000);
   assert.equal(late, { ok: false, reason: 'expired' });
 
   // The session cookie was Secure, HttpOnly, SameSite=Lax, and is gone once the launch completed.
   stack.auth.registerLaunch('B-meds', { patient: medicated.id });
   await page.goto(`${base}/smart/intake/launch?iss=${encodeURIComponent(stack.fhir.baseUrl)}&launch=B-meds`, { waitUntil: 'commit' });
-  const cookie = (await browser.context.cookies(base)).find((c) => c.name === '__Host-hdc-launch');
+  const cookie = (await browser.context.cookies(base)).find((c) => c.name.startsWith('__Host-hdc-launch-'));
   assert.ok(cookie);
   assert.ok(cookie!.secure && cookie!.httpOnly);
   assert.is(cookie!.sameSite, 'Lax');
@@ -110,7 +113,7 @@ maybe('EHR launch in the browser: two patients, two forms, signed parameters', a
   assert.is(meds.searchParams.get('given'), medicated.given);
   assert.is(meds.searchParams.get('meds'), '5');
   assert.is(meds.searchParams.get('clinician'), `${stack.fhir.baseUrl}/Practitioner/who-1`);
-  assert.not.ok((await browser.context.cookies(base)).some((c) => c.name === '__Host-hdc-launch'));
+  assert.not.ok((await browser.context.cookies(base)).some((c) => c.name.startsWith('__Host-hdc-launch-')));
   await page.close();
 });
 
@@ -133,6 +136,8 @@ maybe('denied consent and a callback replayed without the session end on the err
   stack.auth.setInteraction('deny');
   try {
     await page.goto(`${base}/smart/intake/launch?iss=${encodeURIComponent(stack.fhir.baseUrl)}&launch=B-deny`);
+    // The user signs in at the IdP first (when it asks), then the EHR refuses.
+    await throughForms(page);
     await page.waitForSelector('#error');
   } finally {
     stack.auth.setInteraction('form');
@@ -155,6 +160,31 @@ maybe('denied consent and a callback replayed without the session end on the err
   assert.is(res?.status(), 400);
   assert.ok(await page.locator('#correlation-id').count());
   await page.close();
+});
+
+maybe('two tabs, two patients, one browser: the second launch does not break the first', async () => {
+  // No sessions at the IdP or the EHR yet: tab 1 stops on the IdP's sign-in page.
+  await browser.context.clearCookies();
+  const tab1 = await browser.newPage();
+  const tab2 = await browser.newPage();
+  stack.auth.registerLaunch('B-tab1', { patient: child.id });
+  stack.auth.registerLaunch('B-tab2', { patient: medicated.id });
+  await tab1.goto(`${base}/smart/intake/launch?iss=${encodeURIComponent(stack.fhir.baseUrl)}&launch=B-tab1`);
+  await tab1.waitForSelector('#password');
+  // Tab 2 runs a whole launch for another patient meanwhile.
+  await tab2.goto(`${base}/smart/intake/launch?iss=${encodeURIComponent(stack.fhir.baseUrl)}&launch=B-tab2`);
+  await throughForms(tab2);
+  await tab2.waitForSelector('#form');
+  assert.is(new URL(tab2.url()).pathname, '/meds');
+  assert.is(new URL(tab2.url()).searchParams.get('given'), medicated.given);
+  // Tab 1 goes on where it stopped and reaches its own patient's form.
+  await throughForms(tab1);
+  await tab1.waitForSelector('#form');
+  const first = new URL(tab1.url());
+  assert.is(first.pathname, '/peds');
+  assert.is(first.searchParams.get('given'), child.given);
+  await tab1.close();
+  await tab2.close();
 });
 
 test.run();

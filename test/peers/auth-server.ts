@@ -105,6 +105,8 @@ export interface AuthServer {
   readonly tokenRequestsByGrant: Record<string, number>;
   registerLaunch(launchId: string, ctx: LaunchContext): void;
   setInteraction(mode: InteractionMode): void;
+  /** Signs with a new key from now on (its JWKS lists only the new key); returns the new kid. */
+  rotateSigningKey(): Promise<string>;
   provider: Provider;
   close(): Promise<void>;
 }
@@ -153,14 +155,16 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
   const clients = new Map(opts.clients.map((c) => [c.clientId, c]));
   const launches = new Map(Object.entries(opts.launchContexts ?? {}));
   const grantContexts = new Map<string, LaunchContext>();
+  const codeContexts = new Map<string, LaunchContext>();
   let mode: InteractionMode = opts.interaction ?? 'form';
   let tokenRequests = 0;
   const tokenRequestsByGrant: Record<string, number> = {};
   const tokenEndpoint = `${issuer}/token`;
   const strict = opts.strictAssertions ?? true;
 
-  const signing = await testKeyPair('RS256', 'auth-server');
+  let signing = await testKeyPair('RS256', 'auth-server');
   const publicJwks = { keys: [signing.publicJwk] };
+  let rotations = 0;
 
   const absoluteFhirUser = (u?: string) => (u && !/^https?:/.test(u) ? `${fhirBase}/${u}` : u);
 
@@ -271,94 +275,116 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
     },
   };
 
-  const provider = new Provider(issuer, configuration);
+  // One provider per signing key: a rotation builds a new one (grants live in oidc-provider's
+  // shared memory adapter, so launches started before the rotation still complete).
+  function buildProvider() {
+    const provider = new Provider(issuer, { ...configuration, jwks: { keys: [signing.privateJwk as never] } });
 
-  provider.use(async (ctx: KoaContextWithOIDC, next) => {
-    // oidc-provider drops offline_access unless prompt=consent, which SMART apps never send;
-    // asking for consent explicitly keeps the scope (the consent step runs anyway).
-    if (ctx.path === '/auth' && ctx.method === 'GET') {
-      const q = ctx.query;
-      if (typeof q.scope === 'string' && q.scope.split(' ').includes('offline_access') && q.prompt === undefined) {
-        ctx.query = { ...q, prompt: 'consent' };
+    provider.use(async (ctx: KoaContextWithOIDC, next) => {
+      // oidc-provider drops offline_access unless prompt=consent, which SMART apps never send;
+      // asking for consent explicitly keeps the scope (the consent step runs anyway).
+      if (ctx.path === '/auth' && ctx.method === 'GET') {
+        const q = ctx.query;
+        if (typeof q.scope === 'string' && q.scope.split(' ').includes('offline_access') && q.prompt === undefined) {
+          ctx.query = { ...q, prompt: 'consent' };
+        }
       }
-    }
-    const isToken = ctx.path === '/token' && ctx.method === 'POST';
-    if (isToken) tokenRequests++;
-    await next();
-    if (!isToken) return;
-    const gty = ctx.oidc?.params?.grant_type as string | undefined;
-    if (gty) tokenRequestsByGrant[gty] = (tokenRequestsByGrant[gty] ?? 0) + 1;
-    const body = ctx.body as Record<string, unknown> | undefined;
-    if (ctx.status !== 200 || !body?.access_token) return;
-    const grant = ctx.oidc.entities.Grant;
-    const source = ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken;
-    if (grant && source) {
-      // oidc-provider reports only the resource scopes of the access token; SMART clients
-      // expect every granted scope (openid, launch/patient, offline_access, ...).
-      const granted = new Set([
-        ...String(grant.openid?.scope ?? '').split(' '),
-        ...String(body.scope ?? '').split(' '),
-      ]);
-      const requested = String(source.scope ?? '').split(' ');
-      const scope = [...new Set([...requested.filter((s) => granted.has(s)), ...String(body.scope ?? '').split(' ')])]
-        .filter(Boolean)
-        .join(' ');
-      body.scope = scope;
-      const launch = grant.jti ? grantContexts.get(grant.jti) : undefined;
-      if (launch) {
-        const { user: _user, ...context } = launch;
-        Object.assign(body, context);
-      }
-    }
-  });
-
-  const interactions = interactionHandler({
-    provider,
-    users,
-    title: 'EHR sign-in',
-    mode: () => mode,
-    autoUser: () => opts.autoUser ?? users[0]?.username,
-    fillGrant(grant, params) {
-      const requested = String(params.scope ?? '').split(' ');
-      grant.addOIDCScope(requested.filter((s) => OIDC_SCOPES.includes(s)).join(' '));
-      const clinical = clinicalScopes(params.scope);
-      const resource = (typeof params.resource === 'string' ? params.resource : fhirBase).replace(/\/$/, '');
-      if (clinical.length) grant.addResourceScope(resource, clinical.join(' '));
-    },
-    beforeConsent(params) {
-      const launch = params.launch as string | undefined;
-      if (launch !== undefined && !launches.has(launch)) {
-        return { error: 'invalid_request', errorDescription: 'unknown launch' };
-      }
-      const wantsPatient = String(params.scope ?? '').split(' ').includes('launch/patient');
-      const choices = opts.patients ?? [];
-      if (launch === undefined && wantsPatient && !opts.defaultPatient && choices.length) {
-        return {
-          fieldsHtml:
-            `<label for="patient">Patient</label> <select id="patient" name="patient">` +
-            choices.map((p) => `<option value="${escapeHtml(p.id)}">${escapeHtml(p.name ?? p.id)}</option>`).join('') +
-            `</select><br>`,
-        };
-      }
-      return {};
-    },
-    afterGrant(grantId, params, form) {
-      const launch = params.launch as string | undefined;
-      if (launch !== undefined) {
-        const ctx = launches.get(launch);
-        if (ctx) grantContexts.set(grantId, ctx);
+      const isToken = ctx.path === '/token' && ctx.method === 'POST';
+      if (isToken) tokenRequests++;
+      await next();
+      if (!isToken) {
+        // The launch context belongs to the authorization request that produced the code: one
+        // browser may run several launches on one grant (two tabs, two patients).
+        const location = ctx.response.get('location');
+        const code = location ? new URL(location, issuer).searchParams.get('code') : null;
+        if (code) {
+          const launchId = ctx.oidc?.params?.launch as string | undefined;
+          const grantId = ctx.oidc?.entities?.Grant?.jti;
+          const context = launchId !== undefined ? launches.get(launchId) : grantId ? grantContexts.get(grantId) : undefined;
+          if (context) codeContexts.set(code, context);
+        }
         return;
       }
-      if (String(params.scope ?? '').split(' ').includes('launch/patient')) {
-        const patient = form.get('patient') ?? opts.defaultPatient ?? opts.patients?.[0]?.id;
-        if (patient) grantContexts.set(grantId, { patient, need_patient_banner: true });
+      const gty = ctx.oidc?.params?.grant_type as string | undefined;
+      if (gty) tokenRequestsByGrant[gty] = (tokenRequestsByGrant[gty] ?? 0) + 1;
+      const body = ctx.body as Record<string, unknown> | undefined;
+      if (ctx.status !== 200 || !body?.access_token) return;
+      const grant = ctx.oidc.entities.Grant;
+      const source = ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken;
+      if (grant && source) {
+        // oidc-provider reports only the resource scopes of the access token; SMART clients
+        // expect every granted scope (openid, launch/patient, offline_access, ...).
+        const granted = new Set([
+          ...String(grant.openid?.scope ?? '').split(' '),
+          ...String(body.scope ?? '').split(' '),
+        ]);
+        const requested = String(source.scope ?? '').split(' ');
+        const scope = [...new Set([...requested.filter((s) => granted.has(s)), ...String(body.scope ?? '').split(' ')])]
+          .filter(Boolean)
+          .join(' ');
+        body.scope = scope;
+        const code = ctx.oidc.params?.code as string | undefined;
+        const launch = (code ? codeContexts.get(code) : undefined) ?? (grant.jti ? grantContexts.get(grant.jti) : undefined);
+        if (code && launch && grant.jti) grantContexts.set(grant.jti, launch);
+        if (launch) {
+          const { user: _user, ...context } = launch;
+          Object.assign(body, context);
+        }
       }
-    },
-  });
+    });
 
-  listening.setHandler(oidcRequestListener(provider, interactions));
+    const interactions = interactionHandler({
+      provider,
+      users,
+      title: 'EHR sign-in',
+      mode: () => mode,
+      autoUser: () => opts.autoUser ?? users[0]?.username,
+      fillGrant(grant, params) {
+        const requested = String(params.scope ?? '').split(' ');
+        grant.addOIDCScope(requested.filter((s) => OIDC_SCOPES.includes(s)).join(' '));
+        const clinical = clinicalScopes(params.scope);
+        const resource = (typeof params.resource === 'string' ? params.resource : fhirBase).replace(/\/$/, '');
+        if (clinical.length) grant.addResourceScope(resource, clinical.join(' '));
+      },
+      beforeConsent(params) {
+        const launch = params.launch as string | undefined;
+        if (launch !== undefined && !launches.has(launch)) {
+          return { error: 'invalid_request', errorDescription: 'unknown launch' };
+        }
+        const wantsPatient = String(params.scope ?? '').split(' ').includes('launch/patient');
+        const choices = opts.patients ?? [];
+        if (launch === undefined && wantsPatient && !opts.defaultPatient && choices.length) {
+          return {
+            fieldsHtml:
+              `<label for="patient">Patient</label> <select id="patient" name="patient">` +
+              choices.map((p) => `<option value="${escapeHtml(p.id)}">${escapeHtml(p.name ?? p.id)}</option>`).join('') +
+              `</select><br>`,
+          };
+        }
+        return {};
+      },
+      afterGrant(grantId, params, form) {
+        const launch = params.launch as string | undefined;
+        if (launch !== undefined) {
+          const ctx = launches.get(launch);
+          if (ctx) grantContexts.set(grantId, ctx);
+          return;
+        }
+        if (String(params.scope ?? '').split(' ').includes('launch/patient')) {
+          const patient = form.get('patient') ?? opts.defaultPatient ?? opts.patients?.[0]?.id;
+          if (patient) grantContexts.set(grantId, { patient, need_patient_banner: true });
+        }
+      },
+    });
 
-  const localJwks = createLocalJWKSet(publicJwks);
+  return { provider, listener: oidcRequestListener(provider, interactions) };
+  }
+  let built = buildProvider();
+  const provider = built.provider;
+  listening.setHandler((req, res) => built.listener(req, res));
+
+
+  let localJwks = createLocalJWKSet(publicJwks);
   const server: AuthServer = {
     issuer,
     tokenEndpoint,
@@ -393,6 +419,15 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
     },
     setInteraction(m) {
       mode = m;
+    },
+    async rotateSigningKey() {
+      rotations++;
+      signing = await testKeyPair('RS256', `auth-server-rotated-${rotations}`);
+      publicJwks.keys.push(signing.publicJwk);
+      localJwks = createLocalJWKSet(publicJwks);
+      built = buildProvider();
+      server.provider = built.provider;
+      return signing.kid;
     },
     provider,
     close: () => listening.close(),

@@ -1,7 +1,7 @@
 // A real FHIR R4 server for tests and benchmarks: @medplum/fhir-router with its in-memory
 // repository behind node:http on 127.0.0.1 (port 0), optionally seeded from the Synthea corpus,
 // optionally protected by bearer tokens from the auth server (auth-server.ts).
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { getStatus, isCreated } from '@medplum/core';
 import type { Bundle, CapabilityStatement, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { FhirRouter, MemoryRepository, type HttpMethod } from '@medplum/fhir-router';
@@ -66,7 +66,12 @@ export interface FhirServer {
   fault(f: Fault): void;
   clearFaults(): void;
   /** Protect the server after start (the auth server usually needs the FHIR base first). */
-  attachAuth(auth: { verifyToken?: VerifyToken; smartConfig?: object; enforceScopes?: boolean }): void;
+  /**
+   * `proxyOutside`: requests outside the FHIR base go to this origin (same path, same Host
+   * header), so an authorization server appears on the FHIR server's origin — an EHR whose
+   * smart-configuration lists endpoints relative to the FHIR base.
+   */
+  attachAuth(auth: { verifyToken?: VerifyToken; smartConfig?: object; enforceScopes?: boolean; proxyOutside?: string }): void;
   /** The in-memory repository, for direct reads and writes from tests. */
   repo: MemoryRepository;
   router: FhirRouter;
@@ -344,7 +349,13 @@ export async function startFhirServer(opts: FhirServerOptions = {}): Promise<Fhi
     if (count > 0 && offset > 0) bundle.link.push({ relation: 'previous', url: page(Math.max(0, offset - count)) });
   }
 
+  let proxyOutside: string | undefined;
   const listener = (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (proxyOutside && basePath && path !== basePath && !path.startsWith(basePath + '/')) {
+      forward(req, res, proxyOutside);
+      return;
+    }
     handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': `${FHIR_JSON}; charset=utf-8` });
@@ -367,10 +378,28 @@ export async function startFhirServer(opts: FhirServerOptions = {}): Promise<Fhi
       if (auth.verifyToken) verifyToken = auth.verifyToken;
       if (auth.smartConfig) smartConfig = auth.smartConfig as Record<string, unknown>;
       if (auth.enforceScopes !== undefined) enforceScopes = auth.enforceScopes;
+      if (auth.proxyOutside) proxyOutside = auth.proxyOutside;
     },
     repo,
     router,
     seedMs,
     close: () => listening.close(),
   };
+}
+
+/** Forwards a request as is (method, path, headers with the original Host, body) to `origin`. */
+function forward(req: IncomingMessage, res: ServerResponse, origin: string): void {
+  const target = new URL(origin);
+  const out = httpRequest(
+    { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+    (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    },
+  );
+  out.on('error', () => {
+    if (!res.headersSent) res.writeHead(502).end();
+    else res.destroy();
+  });
+  req.pipe(out);
 }

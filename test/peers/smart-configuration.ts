@@ -13,6 +13,11 @@ export interface SmartConfigurationOptions {
   omitIssuer?: boolean;
   /** Replace the capability list. */
   capabilities?: string[];
+  /**
+   * Write the endpoints relative to this FHIR base (SMART allows it): `../token` from
+   * `http://host/fhir/`. The authorization server must then answer on the FHIR base's origin.
+   */
+  relativeTo?: string;
 }
 
 export const SMART_CAPABILITIES = [
@@ -64,6 +69,14 @@ export function smartConfigurationFor(
     capabilities: opts.capabilities ?? SMART_CAPABILITIES,
     code_challenge_methods_supported: ['S256'],
   };
+  if (opts.relativeTo) {
+    const base = new URL(opts.relativeTo.endsWith('/') ? opts.relativeTo : opts.relativeTo + '/');
+    const depth = base.pathname.split('/').filter(Boolean).length;
+    for (const k of ['authorization_endpoint', 'token_endpoint', 'introspection_endpoint', 'revocation_endpoint', 'userinfo_endpoint', 'jwks_uri']) {
+      const v = doc[k];
+      if (typeof v === 'string') doc[k] = '../'.repeat(depth) + new URL(v).pathname.replace(/^\//, '');
+    }
+  }
   if (opts.omitIssuer) {
     delete doc.issuer;
     delete doc.jwks_uri;

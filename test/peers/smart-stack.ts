@@ -16,6 +16,11 @@ export async function startSmartStack(opts: {
   auth: Omit<AuthServerOptions, 'fhirBase'>;
   /** e.g. `{ omitIssuer: true }` to serve a smart-configuration without `issuer`. */
   smartConfiguration?: SmartConfigurationOptions;
+  /**
+   * The authorization server answers on the FHIR server's origin too (requests outside the FHIR
+   * base are forwarded), and the smart-configuration lists endpoints relative to the FHIR base.
+   */
+  relativeEndpoints?: boolean;
 }): Promise<SmartStack> {
   const fhir = await startFhirServer(opts.fhir);
   let auth: AuthServer;
@@ -25,9 +30,11 @@ export async function startSmartStack(opts: {
     await fhir.close();
     throw e;
   }
+  const configOptions: SmartConfigurationOptions | undefined = opts.relativeEndpoints ? { ...opts.smartConfiguration, relativeTo: fhir.baseUrl } : opts.smartConfiguration;
   fhir.attachAuth({
     verifyToken: auth.verifyAccessToken,
-    smartConfig: opts.smartConfiguration ? smartConfigurationFor(auth, opts.smartConfiguration) : auth.smartConfiguration,
+    smartConfig: configOptions ? smartConfigurationFor(auth, configOptions) : auth.smartConfiguration,
+    ...(opts.relativeEndpoints ? { proxyOutside: auth.issuer } : {}),
   });
   return {
     fhir,

@@ -3,6 +3,7 @@ import type * as A from '../../syntax/ast.ts';
 import type { Reporter } from '../reporter.ts';
 import type { CheckRegistry } from './registry.ts';
 import { closest } from '../../dictionaries/closest.ts';
+import { loopbackHttpTarget } from '../launch-checks.ts';
 
 export const launchChecks: CheckRegistry = {
   launch: [
@@ -23,7 +24,8 @@ export const launchChecks: CheckRegistry = {
 function targetCheck(to: A.StringLit, r: Reporter, declared: string[] | undefined): void {
   let url: URL | undefined;
   try { url = new URL(to.value); } catch { /* reported below */ }
-  if (!url || url.protocol !== 'https:') {
+  if (url && loopbackHttpTarget(url, to, r)) { /* allowed in development, with a warning */ }
+  else if (!url || url.protocol !== 'https:') {
     r.error('HDC5002', to.range, `redirect target ${to.raw} is not an absolute https URL`,
       'The browser may only be sent to absolute https:// URLs declared in the source (no open redirects).',
       url?.protocol === 'http:' ? [{ replacement: JSON.stringify(to.value.replace(/^http:/, 'https:')), range: to.range }] : []);

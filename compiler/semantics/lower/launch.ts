@@ -7,11 +7,13 @@ import { lowerExpr, type ExprContext, type VarInfo } from '../lower-expr.ts';
 import * as S from '../settings.ts';
 import { closest } from '../../dictionaries/closest.ts';
 import { checkUrl } from '../url-checks.ts';
+import { checkLaunchDecl } from '../launch-checks.ts';
 
 import { builtin, isLoopVar, lowerBody, type BodyContext } from './workflow.ts';
 // ---- SMART launches ----------------------------------------------------------------------------
 export function lowerLaunch(d: A.LaunchDecl, file: string, r: Reporter, src: (r: A.Range) => string, symbols: SymbolTable): P.Launch {
   const s = S.readSettings(d.settings, S.launchSpec, `smart launch ${d.name.name}`, r, d.name.range);
+  checkLaunchDecl(d, r);
   const v = (key: string) => { const st = s.get(key)?.[0]; return st ? S.toValue(st.values[0], file, src) : undefined; };
   const issuers = S.settingStrings(s.get('issuers'));
   for (const a of s.get('issuers')?.[0].values ?? []) checkUrl(r, a, 'an issuer');
@@ -20,6 +22,7 @@ export function lowerLaunch(d: A.LaunchDecl, file: string, r: Reporter, src: (r:
   }
   const vars = new Map<string, VarInfo>();
   vars.set('context', builtin('context', file, 'record', ['patient', 'encounter', 'fhirContext', 'need_patient_banner', 'smart_style_url', 'intent', 'tenant', 'fhirUser']));
+  vars.set('scopes', builtin('scopes', file, 'record', ['granted', 'requested']));
   let login: P.Login | undefined;
   if (d.login) {
     const spec = S.loginSpecs[d.login.method.name];
@@ -73,6 +76,7 @@ export function lowerLaunch(d: A.LaunchDecl, file: string, r: Reporter, src: (r:
   if (s.has('kid')) launch.kid = v('kid');
   if (s.has('standalone')) { launch.standalone = v('standalone'); checkUrl(r, s.get('standalone')![0].values[0], 'the standalone FHIR base'); }
   if (s.has('redirect_uri')) { launch.redirectUri = v('redirect_uri'); checkUrl(r, s.get('redirect_uri')![0].values[0], 'the redirect_uri'); }
+  if (s.has('session_key')) launch.sessionKey = v('session_key');
   if (login) launch.login = login;
   const scope = launch.scope.split(/\s+/);
   if (issuers.length && !scope.includes('launch')) r.warning('HDC2057', s.get('scope')?.[0].values[0].range ?? d.name.range, 'EHR launch needs the "launch" scope', 'Add "launch" to scope.');

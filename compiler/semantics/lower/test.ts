@@ -83,6 +83,7 @@ export function lowerTest(
         }
         if (st.what === 'stored') { e.name = st.collection!.value; bind('records'); }
         if (st.what === 'redirect') { e.text = st.text!.value; bind('url'); bind('params'); }
+        if (st.what === 'error_page') { e.text = st.text!.value; bind('status'); bind('text'); }
         if (st.cond) e.cond = lowerExpr(st.cond, { file, r, symbols, vars, src }).expr;
         tc.expects.push(e);
         break;

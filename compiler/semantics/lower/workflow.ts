@@ -1,4 +1,5 @@
 // Lowering of workflow bodies (also a launch's fetch block): scopes, step ids, statements.
+import { optionalFetch } from '../launch-checks.ts';
 import type * as A from '../../syntax/ast.ts';
 import type * as P from '../../../plan/plan.types.ts';
 import type { Reporter } from '../reporter.ts';
@@ -179,6 +180,7 @@ function lowerRequest(st: A.RequestStmt, ctx: BodyContext, vars: Map<string, Var
       step.params = ex(params).expr;
     }
     if (st.pages) step.maxPages = st.pages.value;
+    if (st.optionalRange) optionalFetch(st.optionalRange, step, Boolean(ctx.launch), r);
     if (st.verb === 'patch') checkPatchBody(type.name, st.body, r);
     if (st.response) r.error('HDC2011', st.response.range, 'FHIR steps answer with resources; response declarations are for rest APIs', 'Remove the response block: read the resource\'s elements directly.');
     if (st.body) {

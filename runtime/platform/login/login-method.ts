@@ -13,8 +13,11 @@ export interface RedirectLoginStart {
 
 export interface RedirectLogin {
   kind: 'redirect';
-  /** Builds the IdP authorization URL (state, PKCE S256 and nonce are new each time). */
-  begin(redirectUri: string): Promise<RedirectLoginStart>;
+  /**
+   * Builds the IdP authorization URL (PKCE S256 and nonce are new each time; so is `state` unless
+   * the caller gives one, which must carry at least 128 random bits).
+   */
+  begin(redirectUri: string, state?: string): Promise<RedirectLoginStart>;
   /** Validates the callback (state, code exchange with PKCE, id_token) and returns its claims. */
   finish(callbackUrl: URL, checks: { state: string; verifier: string; nonce: string }): Promise<Claims>;
 }

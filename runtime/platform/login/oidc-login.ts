@@ -39,10 +39,10 @@ export function oidcLogin(opts: OidcLoginOptions): RedirectLogin {
   const scope = opts.scope ?? 'openid profile email';
   return {
     kind: 'redirect',
-    async begin(redirectUri) {
+    async begin(redirectUri, givenState) {
       const config = await configuration();
       const verifier = oidc.randomPKCECodeVerifier();
-      const state = oidc.randomState();
+      const state = givenState ?? oidc.randomState();
       const nonce = oidc.randomNonce();
       const url = oidc.buildAuthorizationUrl(config, {
         redirect_uri: redirectUri,

@@ -6,6 +6,7 @@ import { formatDate, toDate, toDatetime, toNumber, toText } from './convert.ts';
 import { createHash } from 'node:crypto';
 import { compare, equals, isAbsent, truthy } from './values.ts';
 import { er7 } from '../../transforms/hl7-values.ts';
+import { scopeGranted, scopeList } from './scope-match.ts';
 
 type Fn = (args: unknown[]) => unknown;
 
@@ -85,6 +86,10 @@ export const functions: Record<FunctionName, Fn> = {
   today: () => {
     const d = new Date();
     return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+  },
+  has_scope: ([granted, asked]) => {
+    const a = str(asked);
+    return a === null ? null : scopeGranted(scopeList(granted), a);
   },
   contains: ([hay, needle]) => {
     if (Array.isArray(hay)) return hay.some((x) => equals(x, needle));

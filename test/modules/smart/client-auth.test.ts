@@ -2,6 +2,9 @@
 // claims (RS384 and ES384, checked by the real authorization server), a public client (PKCE
 // only), a wrong secret (token endpoint failure), and a server whose smart-configuration has no
 // issuer.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createLogger } from '../../../runtime/platform/log/logger.ts';
@@ -20,6 +23,8 @@ let bare: SmartStack;
 let forms: FormPages;
 let rt: ConnectorRuntime;
 let base: string;
+let keyDir: string | undefined;
+let jwksFile = '';
 const log = memoryLog();
 
 test.before(async () => {
@@ -28,6 +33,10 @@ test.before(async () => {
   process.env.RS_KEY = rs.privatePem;
   process.env.ES_KEY = JSON.stringify(es.privateJwk);
   process.env.RS_KID = rs.kid;
+  // A JWKS file with both private keys: the launch picks by kid, else by alg.
+  keyDir = mkdtempSync(join(tmpdir(), 'hdc-jwks-'));
+  jwksFile = join(keyDir, 'client.jwks');
+  writeFileSync(jwksFile, JSON.stringify({ keys: [rs.privateJwk, es.privateJwk] }));
   forms = await startFormPages();
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
@@ -39,6 +48,7 @@ test.before(async () => {
         { clientId: 'rs-app', jwks: { keys: [rs.publicJwk] }, assertionAlg: 'RS384', redirectUris: cb('rs') },
         { clientId: 'es-app', jwks: { keys: [es.publicJwk] }, assertionAlg: 'ES384', redirectUris: cb('es') },
         { clientId: 'public-app', auth: 'none', redirectUris: cb('pub') },
+        { clientId: 'jwks-app', jwks: { keys: [rs.publicJwk, es.publicJwk] }, redirectUris: [...cb('jwks_es'), ...cb('jwks_rs')] },
         { clientId: 'intake-app', clientSecret: 'intake-secret', redirectUris: cb('wrong') },
       ],
       users: [{ username: 'dr', password: 'pw' }],
@@ -56,6 +66,8 @@ test.before(async () => {
     launchHdc({ ...common, name: 'rs', fhirBase: stack.fhir.baseUrl, client: 'client_id "rs-app"\n  private_key env("RS_KEY")\n  alg RS384\n  kid env("RS_KID")' }),
     launchHdc({ ...common, name: 'es', fhirBase: stack.fhir.baseUrl, client: 'client_id "es-app"\n  private_key env("ES_KEY")\n  alg ES384' }),
     launchHdc({ ...common, name: 'pub', fhirBase: stack.fhir.baseUrl, client: 'client_id "public-app"' }),
+    launchHdc({ ...common, name: 'jwks_es', fhirBase: stack.fhir.baseUrl, client: `client_id "jwks-app"\n  private_key file("${jwksFile}")\n  alg ES384` }),
+    launchHdc({ ...common, name: 'jwks_rs', fhirBase: stack.fhir.baseUrl, client: `client_id "jwks-app"\n  private_key file("${jwksFile}")\n  alg RS384\n  kid env("RS_KID")` }),
     launchHdc({ ...common, name: 'wrong', fhirBase: stack.fhir.baseUrl }),
     launchHdc({ ...common, name: 'bare', fhirBase: bare.fhir.baseUrl, client: 'client_id "bare-app"\n  client_secret env("BARE_SECRET", "bare")' }),
   ].join('\n');
@@ -63,6 +75,7 @@ test.before(async () => {
 });
 
 test.after(async () => {
+  if (keyDir) rmSync(keyDir, { recursive: true, force: true });
   await rt?.stop();
   await stack?.close();
   await bare?.close();
@@ -106,7 +119,16 @@ test('token endpoint failure (wrong client secret): error page, the log has the 
   assert.not.match(line, /not-the-secret/);
 });
 
-test('a smart-configuration without issuer still launches (RFC 9207 iss dropped)', async () => {
+test('private_key from a JWKS file: the key is picked by alg (ES384) or by kid (RS384)', async () => {
+  const es = await launch('jwks_es', stack, child.id);
+  assert.ok(es.stopped, es.body.slice(0, 300));
+  assert.is(new URL(es.url).pathname, '/peds');
+  const rs = await launch('jwks_rs', stack, medicated.id);
+  assert.ok(rs.stopped, rs.body.slice(0, 300));
+  assert.is(new URL(rs.url).pathname, '/meds');
+});
+
+test('a smart-configuration without issuer still launches (the callback\'s RFC 9207 iss names it)', async () => {
   const doc = await (await fetch(`${bare.fhir.baseUrl}/.well-known/smart-configuration`)).json();
   assert.is(doc.issuer, undefined);
   const r = await launch('bare', bare, child.id);

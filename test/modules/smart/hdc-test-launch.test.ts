@@ -52,6 +52,27 @@ test "FHIR error" {
   mock Patient returns { resourceType: "OperationOutcome" } status 404
   expect redirect "https://forms.example.org/self-pay"
 }
+
+test "a refused scope ends on the error page" {
+  launch intake with { patient: "p4" }
+  mock Patient returns { resourceType: "Patient", id: "p4" }
+  mock Coverage returns { resourceType: "OperationOutcome" } status 403
+  expect error page "did not grant this app access" where status == 403
+
+}
+
+test "an error page that does not come" {
+  launch intake with { patient: "p1" }
+  mock Patient returns { resourceType: "Patient", id: "p1" }
+  mock Coverage returns { resourceType: "Bundle", type: "searchset", entry: [] }
+  expect error page "Try again later"
+}
+
+test "another error page than expected" {
+  launch intake with { patient: "p5" }
+  mock Patient returns { resourceType: "OperationOutcome" } status 500
+  expect error page "did not grant"
+}
 `;
 
 test('launch tests pass and fail as they should', async () => {
@@ -66,6 +87,11 @@ test('launch tests pass and fail as they should', async () => {
   assert.match(by['wrong expectation']!.failures[0]!.at, /launch-tests\.hdc:\d+/);
   assert.is(by['FHIR error']!.status, 'failed');
   assert.match(by['FHIR error']!.failures[0]!.message, /launch-tests\.hdc:10: GET launch intake Patient failed: 404/);
+  assert.is(by['a refused scope ends on the error page']!.status, 'passed', JSON.stringify(by['a refused scope ends on the error page']!.failures));
+  assert.is(by['an error page that does not come']!.status, 'failed');
+  assert.match(by['an error page that does not come']!.failures[0]!.message, /expected the launch to end on its error page; it redirected to https:\/\/forms\.example\.org\/self-pay/);
+  assert.is(by['another error page than expected']!.status, 'failed');
+  assert.match(by['another error page than expected']!.failures[0]!.message, /the error page says "The patient data could not be read.*" \(502\), not "did not grant"/);
 });
 
 test('the smart-coverage example passes', async () => {

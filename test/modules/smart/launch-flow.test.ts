@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createLogger } from '../../../runtime/platform/log/logger.ts';
-import { verifySignedQuery } from '../../../modules/smart/signed-params.ts';
+import { verifySignedUrl } from '../../../modules/smart/signed-params.ts';
 import { CookieJar, walkRedirects } from '../../peers/redirect-walker.ts';
 import { startSmartStack, type SmartStack } from '../../peers/smart-stack.ts';
 import { compileHdc, freePort, launchesOf, memoryLog, startConnector, startFormPages, type ConnectorRuntime, type FormPages } from './smart-harness.ts';
@@ -62,7 +62,7 @@ test('EHR launch: a child goes to the pediatric form with signed parameters', as
   assert.is(url.searchParams.get('given'), child.given);
   assert.is(url.searchParams.get('family'), child.family);
   assert.is(url.searchParams.get('birth_date'), '2018-12-14');
-  assert.equal(verifySignedQuery(url.searchParams, 'form-signing-key'), { ok: true });
+  assert.equal(verifySignedUrl(url, 'form-signing-key'), { ok: true });
 });
 
 test('EHR launch: a patient with medication requests goes to the medication form', async () => {
@@ -200,10 +200,13 @@ test('sessions are stored server side, hashed; the cookie is HttpOnly and SameSi
   stack.auth.registerLaunch('L-cookie', { patient: child.id });
   const res = await fetch(`${base}/smart/intake/launch?iss=${encodeURIComponent(stack.fhir.baseUrl)}&launch=L-cookie`, { redirect: 'manual' });
   const cookie = res.headers.getSetCookie()[0]!;
-  assert.match(cookie, /^hdc-launch=[A-Za-z0-9_-]{43};/);
+  // One cookie per launch, named by the launch key its state starts with.
+  assert.match(cookie, /^hdc-launch-[A-Za-z0-9_-]{16}=[A-Za-z0-9_-]{43};/);
+  const key = /^hdc-launch-([^=]+)=/.exec(cookie)![1]!;
+  assert.ok(new URL(res.headers.get('location')!).searchParams.get('state')!.startsWith(key));
   assert.match(cookie, /httponly/i);
   assert.match(cookie, /samesite=lax/i);
-  const id = /^hdc-launch=([^;]+)/.exec(cookie)![1]!;
+  const id = /^hdc-launch-[^=]+=([^;]+)/.exec(cookie)![1]!;
   const rows = rt.db.prepare('SELECT id_hash FROM smart_launch_sessions').all() as Array<{ id_hash: string }>;
   assert.ok(rows.length > 0);
   assert.not.ok(rows.some((r) => r.id_hash === id));

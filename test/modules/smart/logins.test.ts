@@ -12,7 +12,7 @@ import { hashPassword } from '../../../runtime/platform/login/password-hash.ts';
 import { createLogger } from '../../../runtime/platform/log/logger.ts';
 import { startIdp, type Idp } from '../../peers/idp.ts';
 import { ldapAvailable, startLdap, type LdapServer } from '../../peers/ldap.ts';
-import { CookieJar, walkRedirects, type WalkResult } from '../../peers/redirect-walker.ts';
+import { CookieJar, formAction, walkRedirects, type WalkResult } from '../../peers/redirect-walker.ts';
 import { startSmartStack, type SmartStack } from '../../peers/smart-stack.ts';
 import { skipBecause } from '../../harness/skip.ts';
 import { fixturePatients, launchHdc } from './launch-fixture.ts';
@@ -122,11 +122,15 @@ async function toLoginForm(name: string, jar: CookieJar, patient = child.id): Pr
   assert.is(new URL(page.url).pathname, `/smart/${name}/login`);
   const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)?.[1];
   assert.ok(csrf);
+  formUrls.set(jar, formAction(page.body, page.url, `/smart/${name}/login`));
   return { page, csrf: csrf! };
 }
 
+/** The form's action: it names the launch (several may run in one browser). */
+const formUrls = new WeakMap<CookieJar, string>();
+
 function submit(name: string, jar: CookieJar, form: Record<string, string>) {
-  return walkRedirects(`${base}/smart/${name}/login`, { jar, form, stopWhen: toForms });
+  return walkRedirects(formUrls.get(jar) ?? `${base}/smart/${name}/login`, { jar, form, stopWhen: toForms });
 }
 
 test('oidc: a clinician signs in at the IdP; claims mapped into user', async () => {
@@ -232,15 +236,33 @@ test('postgres: the parameterised query checks the password', async () => {
   assert.is(new URL(ok.url).searchParams.get('user'), 'erin@acme.org');
 });
 
-test('offline_access: an access token that expired during the login is refreshed', async () => {
+test('the time spent signing in does not count: the EHR token is obtained after the login', async () => {
+  // Access tokens live 2 s here; the user takes longer at the form, without offline_access.
+  const jar = new CookieJar();
+  const codes = stack.auth.tokenRequestsByGrant.authorization_code ?? 0;
+  const { csrf } = await toLoginForm('u', jar, general.id);
+  assert.is(stack.auth.tokenRequestsByGrant.authorization_code ?? 0, codes, 'no EHR token before the login');
+  await new Promise((r) => setTimeout(r, 2500));
+  const ok = await submit('u', jar, { csrf, username: 'frank', password: 'frank-password' });
+  assert.ok(ok.stopped, ok.body.slice(0, 300));
+  assert.is(new URL(ok.url).pathname, '/general');
+  assert.is(stack.auth.tokenRequestsByGrant.authorization_code, codes + 1);
+});
+
+test('offline_access: a token the FHIR server refuses (401) is refreshed once, and the log says so', async () => {
   const jar = new CookieJar();
   const { csrf } = await toLoginForm('r', jar, general.id);
   const refreshes = stack.auth.tokenRequestsByGrant.refresh_token ?? 0;
-  await new Promise((r) => setTimeout(r, 2500));
+  stack.fhir.fault({ status: 401, times: 1, pathPrefix: '/fhir/Patient' });
   const ok = await submit('r', jar, { csrf, username: 'frank', password: 'frank-password' });
   assert.ok(ok.stopped, ok.body.slice(0, 300));
   assert.is(new URL(ok.url).pathname, '/general');
   assert.is(stack.auth.tokenRequestsByGrant.refresh_token, refreshes + 1);
+  assert.ok(log.lines.some((l) => l.includes('access token refreshed') && l.includes('"launch":"r"')));
+  // Nothing of the launch is kept once it is done: no refresh token, no user.
+  const rows = rt.db.prepare("SELECT refresh_token, tokens, user_claims FROM smart_launch_sessions WHERE launch = 'r'").all();
+  assert.ok(rows.length > 0);
+  assert.ok(rows.every((r) => Object.values(r as object).every((v) => v === null)));
 });
 
 test.run();

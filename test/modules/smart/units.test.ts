@@ -2,13 +2,14 @@
 // allow-list does not compile), rule choice and parameter encoding, the signing scheme, scopes,
 // DN escaping, password hashes, login throttling, and the launch session's single-use state in a
 // real SQLite file.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHmac } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileSources } from '../../../compiler/api.ts';
+import { formatSource } from '../../../compiler/format/format.ts';
 import type { Launch } from '../../../plan/plan.types.ts';
 import { escapeDnValue } from '../../../runtime/platform/login/ldap-login.ts';
 import { hashPassword, verifyPassword } from '../../../runtime/platform/login/password-hash.ts';
@@ -16,9 +17,11 @@ import { LoginRateLimiter } from '../../../runtime/platform/login/rate-limit.ts'
 import { authorizeUser } from '../../../runtime/platform/login/create-login.ts';
 import { LaunchSessions, launchSessionMigrations } from '../../../modules/smart/launch-sessions.ts';
 import { coreMigrations } from '../../../runtime/journal/core-migrations.ts';
+import { SessionCipher } from '../../../modules/smart/session-cipher.ts';
+import { pickJwk } from '../../../runtime/workflows/auth/private-key.ts';
 import { launchScope, missingScopes, readLaunchContext } from '../../../modules/smart/launch-scope.ts';
 import { chooseRedirect } from '../../../modules/smart/redirect-rules.ts';
-import { canonicalQuery, signPairs, verifySignedQuery } from '../../../modules/smart/signed-params.ts';
+import { canonicalQuery, canonicalSigned, signPairs, verifySignedUrl } from '../../../modules/smart/signed-params.ts';
 import { evaluate } from '../../../runtime/workflows/expr/evaluate.ts';
 import { openDatabase } from '../../../runtime/journal/open-database.ts';
 import { OptionsError, parseRunOptions } from '../../../runtime/platform/config/run-options.ts';
@@ -84,32 +87,71 @@ test('a hand-edited plan cannot redirect to a non-https target', () => {
   assert.throws(() => chooseRedirect(l, { evaluate: () => null }), /not https/);
 });
 
-test('signing: hdc_exp and hdc_sig over the sorted, encoded query; verification snippet agrees', () => {
+test('signing: hdc_exp and hdc_sig over the target and the sorted, encoded query; verification snippet agrees', () => {
   const now = Date.UTC(2030, 0, 1);
-  const signed = signPairs([['b', '2'], ['a', 'x y'], ['a', 'é']], 'secret', 300, now);
+  const target = 'https://forms.example.org/insured';
+  const signed = signPairs(target, [['b', '2'], ['a', 'x y'], ['a', 'é']], 'secret', 300, now);
   assert.equal(signed.slice(0, 4), [['b', '2'], ['a', 'x y'], ['a', 'é'], ['hdc_exp', String(now / 1000 + 300)]]);
-  const canonical = `a=%C3%A9&a=x%20y&b=2&hdc_exp=${now / 1000 + 300}`;
-  assert.is(canonicalQuery(signed), canonical);
+  const canonical = `https://forms.example.org/insured\na=%C3%A9&a=x%20y&b=2&hdc_exp=${now / 1000 + 300}`;
+  assert.is(canonicalSigned(target, signed), canonical);
+  assert.is(canonicalQuery(signed), canonical.split('\n')[1]);
   assert.is(signed[4]![1], createHmac('sha256', 'secret').update(canonical).digest('base64url'));
-  const q = new URLSearchParams(signed);
-  assert.equal(verifySignedQuery(q, 'secret', now), { ok: true });
-  assert.equal(verifySignedQuery(q, 'other', now), { ok: false, reason: 'bad-signature' });
-  assert.equal(verifySignedQuery(q, 'secret', now + 301_000), { ok: false, reason: 'expired' });
-  const tampered = new URLSearchParams(q);
-  tampered.set('hdc_exp', String(now / 1000 + 9999));
-  assert.equal(verifySignedQuery(tampered, 'secret', now), { ok: false, reason: 'bad-signature' });
-  const added = new URLSearchParams(q);
-  added.append('extra', '1');
-  assert.equal(verifySignedQuery(added, 'secret', now), { ok: false, reason: 'bad-signature' });
-  assert.equal(verifySignedQuery(new URLSearchParams('a=1'), 'secret', now), { ok: false, reason: 'missing' });
+  const url = new URL(target);
+  for (const [k, v] of signed) url.searchParams.append(k, v);
+  assert.equal(verifySignedUrl(url, 'secret', now), { ok: true });
+  assert.equal(verifySignedUrl(url.href, 'secret', now), { ok: true });
+  assert.equal(verifySignedUrl(url, 'other', now), { ok: false, reason: 'bad-signature' });
+  assert.equal(verifySignedUrl(url, 'secret', now + 301_000), { ok: false, reason: 'expired' });
+  // The same query on another page of the same site, or another site, does not verify.
+  for (const elsewhere of ['https://forms.example.org/self-pay', 'https://evil.example.org/insured', 'https://forms.example.org:8443/insured']) {
+    const moved = new URL(elsewhere);
+    moved.search = url.search;
+    assert.equal(verifySignedUrl(moved, 'secret', now), { ok: false, reason: 'bad-signature' }, elsewhere);
+  }
+  const tampered = new URL(url);
+  tampered.searchParams.set('hdc_exp', String(now / 1000 + 9999));
+  assert.equal(verifySignedUrl(tampered, 'secret', now), { ok: false, reason: 'bad-signature' });
+  const added = new URL(url);
+  added.searchParams.append('extra', '1');
+  assert.equal(verifySignedUrl(added, 'secret', now), { ok: false, reason: 'bad-signature' });
+  assert.equal(verifySignedUrl('https://forms.example.org/insured?a=1', 'secret', now), { ok: false, reason: 'missing' });
+  // The Node.js snippet of docs/smart.md, verbatim, agrees.
+  const verifyHdcUrl = docsNodeSnippet();
+  assert.ok(verifyHdcUrl(url.href, 'secret', now));
+  const moved = new URL('https://forms.example.org/self-pay');
+  moved.search = url.search;
+  assert.not.ok(verifyHdcUrl(moved.href, 'secret', now));
 });
+
+/** The verification function of docs/smart.md's Node.js snippet. */
+function docsNodeSnippet(): (href: string, secret: string, now?: number) => boolean {
+  const docs = readFileSync(new URL('../../../docs/smart.md', import.meta.url), 'utf8');
+  const code = /```js\n([\s\S]*?)```/.exec(docs)![1]!
+    .replace(/^import .*$/m, '')
+    .replace('export function', 'return function');
+  return new Function('createHmac', 'timingSafeEqual', code)(createHmac, timingSafeEqual) as (href: string, secret: string, now?: number) => boolean;
+}
 
 test('the launch signs with the plan\'s ttl; reserved names are refused', () => {
   const l = launchOf('otherwise to "https://forms.example.org/o" with { a: "1" }', 'sign env("K") 2m');
   const r = chooseRedirect(l, { evaluate: (e) => evaluate(e, { vars: {} }), signingSecret: 'k', now: 1_000_000 });
   assert.is(r.params.hdc_exp, String(1000 + 120));
-  const bad = launchOf('otherwise to "https://forms.example.org/o" with { hdc_sig: "x" }', 'sign env("K") 2m');
+  // A hand-edited plan that uses a reserved name is refused at run time too.
+  const bad = launchOf('otherwise to "https://forms.example.org/o" with { sig: "x" }', 'sign env("K") 2m');
+  (bad.redirect.otherwise.with as unknown as { object: Array<{ key: string }> }).object[0]!.key = 'hdc_sig';
   assert.throws(() => chooseRedirect(bad, { evaluate: (e) => evaluate(e, { vars: {} }), signingSecret: 'k' }), /reserved/);
+});
+
+test('with { hdc_sig: … } or hdc_exp is a compile error (HDC5010) with a rename suggestion', () => {
+  for (const key of ['hdc_sig', 'hdc_exp']) {
+    const text = hdc('sign env("K") 2m', `when true to "https://forms.example.org/a" with { ${key}: "x" }\n    otherwise to "https://forms.example.org/o" with { a: "1" }`);
+    const { plan, diagnostics } = compileSources(new Map([['t.hdc', text]]));
+    assert.is(plan, undefined, key);
+    const d = diagnostics.find((x) => x.code === 'HDC5010');
+    assert.ok(d, key);
+    assert.is(d!.severity, 'error');
+    assert.is(text.split('\n')[d!.range.start.line - 1]!.slice(d!.range.start.col - 1, d!.range.end.col - 1), key);
+  }
 });
 
 test('scopes: launch for EHR launch, launch/patient for standalone; v1 and v2 grants compare', () => {
@@ -163,30 +205,102 @@ test('require and map over claims', () => {
   assert.equal(authorizeUser(login, {}), { ok: false });
 });
 
-test('launch sessions: state consumed once, expiry, ids stored hashed', () => {
+test('launch sessions: state consumed once, expiry, ids stored hashed, secrets sealed and wiped on expiry', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hdc-sessions-'));
   try {
     const db = openDatabase(join(dir, 'hdc.sqlite'), { migrations: [...coreMigrations, ...launchSessionMigrations] });
     let now = 1000;
-    const s = new LaunchSessions(db, () => now);
-    const id = s.create({ launch: 'x', kind: 'ehr', iss: 'https://e', state: 'st', pkceVerifier: 'v', scope: 'launch', ttlMs: 100 });
+    const cipher = new SessionCipher('session-key');
+    const s = new LaunchSessions(db, () => now, () => cipher);
+    const id = s.create({ launch: 'x', kind: 'ehr', iss: 'https://e', phase: 'authorize', scope: 'launch', ttlMs: 100 });
+    s.authorizing(s.get(id)!, 'st', 'verifier-secret');
     const row = s.get(id)!;
     assert.is(row.phase, 'authorize');
-    // The cookie's value is not what the table stores.
+    assert.is(row.pkceVerifier, 'verifier-secret');
+    // The cookie's value is not what the table stores; the verifier is sealed.
     assert.is((db.prepare('SELECT count(*) AS n FROM smart_launch_sessions WHERE id_hash = ?').get(id) as { n: number }).n, 0);
-    assert.not.ok(s.consumeState(row.idHash, 'other', 'login'));
-    assert.ok(s.consumeState(row.idHash, 'st', 'login'));
-    assert.not.ok(s.consumeState(row.idHash, 'st', 'login'));
+    const stored = db.prepare('SELECT pkce_verifier FROM smart_launch_sessions WHERE id_hash = ?').get(row.idHash) as { pkce_verifier: string };
+    assert.not.match(stored.pkce_verifier, /verifier-secret/);
+    // Another key cannot open it.
+    assert.is(new LaunchSessions(db, () => now, () => new SessionCipher('other')).get(id)!.pkceVerifier, null);
+    assert.not.ok(s.consumeState(row.idHash, 'other', 'done'));
+    assert.ok(s.consumeState(row.idHash, 'st', 'done'));
+    assert.not.ok(s.consumeState(row.idHash, 'st', 'done'));
     assert.is(s.get(id)!.pkceVerifier, null);
-    const late = s.create({ launch: 'x', kind: 'ehr', iss: 'https://e', state: 'st2', pkceVerifier: 'v', scope: 'launch', ttlMs: 100 });
+    // A user waiting at the EHR: claims sealed; wiped when the state expires (abandoned launch).
+    const late = s.create({ launch: 'x', kind: 'ehr', iss: 'https://e', phase: 'login', scope: 'launch', ttlMs: 100 });
+    assert.ok(s.loggedIn(s.get(late)!, { email: 'dr@acme.org' }));
+    s.authorizing(s.get(late)!, 'st2', 'v2');
+    assert.equal(s.get(late)!.user, { email: 'dr@acme.org' });
+    assert.not.ok(JSON.stringify(db.prepare('SELECT * FROM smart_launch_sessions').all()).includes('acme.org'));
     now = 1200;
     assert.ok(s.isExpired(s.get(late)!));
-    assert.not.ok(s.consumeState(s.get(late)!.idHash, 'st2', 'login'));
-    assert.is(s.purge(), 2);
+    assert.not.ok(s.consumeState(s.get(late)!.idHash, 'st2', 'done'));
+    assert.equal(s.purge(1000), { wiped: 1, deleted: 0 });
+    const wiped = db.prepare('SELECT user_claims, pkce_verifier, state FROM smart_launch_sessions WHERE id_hash = ?').get(s.get(late)!.idHash);
+    assert.equal(wiped, { user_claims: null, pkce_verifier: null, state: null });
+    assert.equal(s.purge(0), { wiped: 0, deleted: 2 });
     db.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('extends: a launch reuses another, overriding settings by key and blocks whole; fmt keeps it', () => {
+  const base = hdc('targets "https://forms.example.org/a", "https://forms.example.org/o"\n  sign env("K") 2m', 'when true to "https://forms.example.org/a" with { a: patient.id }\n    otherwise to "https://forms.example.org/o"');
+  const text = `${base}
+smart launch second extends forms {
+  client_id env("ID2")
+  private_key file("keys/second.jwks") kid "k2"
+  redirect { otherwise to "https://forms.example.org/o" }
+}
+smart launch third extends second {
+  issuers "https://other-ehr.example.org/R4"
+}
+`;
+  const { plan, diagnostics } = compileSources(new Map([['t.hdc', text]]));
+  assert.ok(plan, diagnostics.map((d) => `${d.code} ${d.summary}`).join('; '));
+  const [forms, second, third] = plan!.launches;
+  assert.is((second!.clientId as { env: string }).env, 'ID2');
+  assert.is((second!.kid as { lit?: string }).lit ?? second!.kid, 'k2');
+  assert.equal(second!.clientSecret, forms!.clientSecret);
+  assert.equal(second!.fetch.map((f) => f.kind), ['fhir']);
+  assert.is(second!.redirect.rules.length, 0);
+  assert.equal(second!.sign, forms!.sign);
+  assert.equal(third!.issuers, ['https://other-ehr.example.org/R4']);
+  assert.is((third!.clientId as { env: string }).env, 'ID2');
+  assert.is(third!.scope, forms!.scope);
+  const formatted = formatSource(text, 't.hdc');
+  assert.match(formatted.text ?? '', /smart launch second extends forms \{/);
+  assert.match(formatted.text ?? '', /smart launch third extends second \{/);
+});
+
+test('extends: an unknown base or a cycle is HDC5011', () => {
+  const unknown = compileSources(new Map([['t.hdc', `${hdc('', 'otherwise to "https://forms.example.org/o"')}\nsmart launch b extends nope { client_id "x" }\n`]]));
+  assert.ok(unknown.diagnostics.some((d) => d.code === 'HDC5011' && /not a launch of this file/.test(d.summary)));
+  const cycle = compileSources(new Map([['t.hdc', 'smart launch a extends b { client_id "x" }\nsmart launch b extends a { client_id "y" }\n']]));
+  assert.ok(cycle.diagnostics.some((d) => d.code === 'HDC5011' && /extends itself/.test(d.summary)));
+});
+
+test('redirect targets: http to a loopback address compiles with a warning (HDC5013) and redirects; elsewhere HDC5002', () => {
+  const { plan, diagnostics } = compileSources(new Map([['t.hdc', hdc('', 'when true to "http://127.0.0.1:8080/form"\n    otherwise to "http://localhost:3000/o"')]]));
+  assert.ok(plan, diagnostics.map((d) => d.code).join());
+  assert.equal(diagnostics.filter((d) => d.code === 'HDC5013').map((d) => d.severity), ['warning', 'warning']);
+  const r = chooseRedirect(plan!.launches[0]!, { evaluate: () => true });
+  assert.is(r.url, 'http://127.0.0.1:8080/form');
+  const remote = compileSources(new Map([['t.hdc', hdc('', 'otherwise to "http://forms.example.org/o"')]]));
+  assert.ok(remote.diagnostics.some((d) => d.code === 'HDC5002'));
+});
+
+test('a JWKS as private_key: the key by kid, else the one key for the alg; ambiguity is an error', () => {
+  const rsa = (kid: string) => ({ kty: 'RSA', kid, d: 'x', n: 'n', e: 'AQAB' });
+  const ec = { kty: 'EC', crv: 'P-384', kid: 'e1', d: 'x', x: 'x', y: 'y' };
+  assert.is(pickJwk({ keys: [rsa('r1'), ec] }, 'ES384').kid, 'e1');
+  assert.is(pickJwk({ keys: [rsa('r1'), ec] }, 'RS384').kid, 'r1');
+  assert.is(pickJwk({ keys: [rsa('r1'), rsa('r2')] }, 'RS384', 'r2').kid, 'r2');
+  assert.throws(() => pickJwk({ keys: [rsa('r1'), rsa('r2')] }, 'RS384'), /2 private keys for RS384: set kid/);
+  assert.throws(() => pickJwk({ keys: [rsa('r1')] }, 'RS384', 'nope'), /no private key with kid "nope"/);
+  assert.throws(() => pickJwk({ keys: [{ kty: 'RSA', kid: 'pub', n: 'n', e: 'AQAB' }] }, 'RS384'), /no private key/);
 });
 
 test('--public-url: https (http only on loopback), trailing slash dropped; HDC_PUBLIC_URL', () => {
