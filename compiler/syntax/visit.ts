@@ -63,7 +63,7 @@ export function children(n: AnyNode): AnyNode[] {
     case 'reject': add(n.code, n.text); break;
     case 'launch':
       if (isTestLaunch(n)) add(n.launch, n.context, n.user);
-      else add(n.name, n.settings, n.login, n.fetch, n.map, n.redirect);
+      else add(n.name, n.extends, n.settings, n.login, n.fetch, n.map, n.redirect);
       break;
     case 'login': add(n.method, n.settings, n.require, n.map); break;
     case 'redirect': add(n.rules, n.otherwise); break;
