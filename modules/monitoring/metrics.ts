@@ -1,0 +1,91 @@
+// The runtime's metrics in the Prometheus text format (prom-client, its own registry). Names and
+// labels follow the Prometheus conventions (hdc_ prefix, base units, _total counters, snake_case
+// labels). Labels carry only names from the plan and code values (sender, message type, ACK code,
+// workflow, status, refusal reason): never control IDs, content or anything about a patient.
+// Message types are checked for shape, so a partner cannot create series at will.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Database, Statement } from 'better-sqlite3';
+import { LATENCY_BOUNDS_MS } from './latency-buckets.ts';
+import { UNMATCHED } from './rollups.ts';
+
+const MESSAGE_TYPE = /^[A-Z0-9]{3}(?:\^[A-Z0-9]{3})?$/;
+const CODE = /^[A-Z]{2}$/;
+const REASON = /^[a-z0-9-]{1,40}$/;
+
+/** A label value drawn from partner input kept to a known shape ("other" otherwise). */
+export function boundedMessageType(type: string): string {
+  return MESSAGE_TYPE.test(type) ? type : 'other';
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly messages: Counter<'sender' | 'message_type' | 'ack_code'>;
+  private readonly latency: Histogram<'sender'>;
+  private readonly refused: Counter<'reason'>;
+  private readonly runs: Counter<'workflow' | 'status'>;
+  private readonly deadLetters: Counter<'workflow'>;
+
+  constructor(db: Database, senders: readonly string[]) {
+    const known = new Set(senders);
+    const senderLabel = (s: string | null) => (s === null ? UNMATCHED : known.has(s) ? s : 'other');
+    this.messages = new Counter({
+      name: 'hdc_hl7_messages_total', help: 'HL7 v2 messages answered, by sender, message type (MSH-9.1^MSH-9.2) and ACK code (MSA-1).',
+      labelNames: ['sender', 'message_type', 'ack_code'], registers: [this.registry],
+    });
+    this.latency = new Histogram({
+      name: 'hdc_hl7_ack_latency_seconds', help: 'Time from receiving an HL7 v2 message to answering it with its ACK.',
+      labelNames: ['sender'], buckets: LATENCY_BOUNDS_MS.map((ms) => ms / 1000), registers: [this.registry],
+    });
+    this.refused = new Counter({
+      name: 'hdc_hl7_refusals_total', help: 'HL7 v2 messages or requests refused, by reason.', labelNames: ['reason'], registers: [this.registry],
+    });
+    this.runs = new Counter({
+      name: 'hdc_workflow_runs_total', help: 'Workflow runs settled, by workflow and status (done, rejected, failed, dead).',
+      labelNames: ['workflow', 'status'], registers: [this.registry],
+    });
+    this.deadLetters = new Counter({
+      name: 'hdc_dead_letters_total', help: 'Workflow runs that became dead letters, by workflow.', labelNames: ['workflow'], registers: [this.registry],
+    });
+    const queued: Statement = db.prepare(`SELECT workflow, COUNT(*) AS n FROM workflow_runs WHERE status IN ('queued','running','failed') GROUP BY workflow`);
+    const dead: Statement = db.prepare(`SELECT workflow, COUNT(*) AS n FROM workflow_runs WHERE status = 'dead' GROUP BY workflow`);
+    new Gauge({
+      name: 'hdc_workflow_queue_depth', help: 'Workflow runs waiting to finish (queued, running or waiting to retry), by workflow.',
+      labelNames: ['workflow'], registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const r of queued.all() as Array<{ workflow: string; n: number }>) this.set({ workflow: r.workflow }, r.n);
+      },
+    });
+    new Gauge({
+      name: 'hdc_dead_letters', help: 'Dead letters waiting for a replay, by workflow.', labelNames: ['workflow'], registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const r of dead.all() as Array<{ workflow: string; n: number }>) this.set({ workflow: r.workflow }, r.n);
+      },
+    });
+    collectDefaultMetrics({ register: this.registry, prefix: 'hdc_' });
+    this.senderLabel = senderLabel;
+  }
+
+  private readonly senderLabel: (s: string | null) => string;
+
+  countMessage(sender: string | null, type: string, ack: string, latencyMs: number, refusedReason?: string): void {
+    const s = this.senderLabel(sender);
+    this.messages.inc({ sender: s, message_type: boundedMessageType(type), ack_code: CODE.test(ack) ? ack : 'other' });
+    this.latency.observe({ sender: s }, latencyMs / 1000);
+    if (refusedReason) this.refused.inc({ reason: REASON.test(refusedReason) ? refusedReason : 'other' });
+  }
+
+  countRun(workflow: string, status: string): void {
+    this.runs.inc({ workflow, status });
+    if (status === 'dead') this.deadLetters.inc({ workflow });
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
