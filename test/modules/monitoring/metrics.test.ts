@@ -3,7 +3,7 @@
 // Prometheus exposition scraped over HTTP — with no control ID or content in any label.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { addUser, hl7, monitoredPlan, startMonitored, startPartnerApi, type Monitored, type PartnerApi } from './monitoring-harness.ts';
+import { hl7, monitoredPlan, startMonitored, startPartnerApi, type Monitored, type PartnerApi } from './monitoring-harness.ts';
 import { httpGet, parseExposition, sample } from './scrape.ts';
 
 let api: PartnerApi;
@@ -13,7 +13,6 @@ const controlIds: string[] = [];
 test.before(async () => {
   api = await startPartnerApi();
   m = await startMonitored(monitoredPlan(api.url, { metrics: { listen: '127.0.0.1:0', src: 'monitoring.hdc:20:1-20:30' } }));
-  void addUser;
   const settled = m.settled(3);
   const send = async (path: string, opts: Parameters<typeof hl7>[0]) => {
     const controlId = `CTL-${controlIds.length}-SECRET`;

@@ -123,15 +123,18 @@ export async function startMonitored(plan: Plan): Promise<Monitored> {
   };
 }
 
-export async function addUser(plan: Plan, dbFile: string, username: string, password: string, groups: string[]): Promise<void> {
-  void plan;
-  const { openDatabase } = await import('../../../runtime/journal/open-database.ts');
-  const db = openDatabase(dbFile, { migrate: false });
-  try {
-    new UsersTable(db).add(username, await hashPassword(password, { ln: 10, r: 8, p: 1 }), { groups });
-  } finally {
-    db.close();
-  }
+/** A dashboard user in the runtime's users table (what `hdc users add` writes). */
+export async function addUser(m: Monitored, username: string, password: string, groups: string[]): Promise<void> {
+  new UsersTable(m.rt.db).add(username, await hashPassword(password, { ln: 10, r: 8, p: 1 }), { groups });
+}
+
+/** A dashboard block: users table login, the two roles by group. */
+export function dashboardBlock(extra: Partial<MonitoringPlan['dashboard']> = {}): NonNullable<MonitoringPlan['dashboard']> {
+  return {
+    listen: '127.0.0.1:0', login: { kind: 'users', src: 'monitoring.hdc:31:3-31:14' },
+    roles: [{ name: 'viewer', groups: ['integration-viewers'] }, { name: 'operator', groups: ['integration-team'] }],
+    src: 'monitoring.hdc:30:1-30:12', ...extra,
+  };
 }
 
 let n = 0;
