@@ -137,7 +137,10 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
   };
 
   const loginForm = (ctx: Context, status: number, message?: string) => {
-    const csrf = randomToken();
+    // One token per browser while it signs in: a second tab (or the favicon's redirect) does not
+    // invalidate the first form.
+    const existing = ctx.cookies.get(LOGIN_COOKIE);
+    const csrf = existing && /^[A-Za-z0-9_-]{43}$/.test(existing) ? existing : randomToken();
     ctx.cookies.set(LOGIN_COOKIE, csrf, { ...cookieOptions, maxAge: 30 * 60_000 });
     html(ctx, status, loginPage(csrf, message, method.kind === 'redirect'));
   };
@@ -290,7 +293,7 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
     ctx.set('Content-Security-Policy', CSP);
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('X-Frame-Options', 'DENY');
-    ctx.set('Referrer-Policy', 'no-referrer');
+    ctx.set('Referrer-Policy', 'same-origin');
     ctx.set('Cache-Control', 'no-store');
     ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
     ctx.set('Cross-Origin-Resource-Policy', 'same-origin');
@@ -303,6 +306,10 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
         return;
       }
       if (ctx.path === '/login' || ctx.path === '/login/callback') return await handleLogin(ctx);
+      if (ctx.path === '/favicon.ico') {
+        ctx.status = 404;
+        return;
+      }
       const found = sessions.lookup(ctx.cookies.get(SESSION_COOKIE));
       if (!found.ok) {
         if (ctx.method === 'GET' && !ctx.path.endsWith('.json') && ctx.path !== '/events' && ctx.path !== '/audit.csv') {

@@ -39,7 +39,7 @@ export function page(opts: PageOptions, body: string): string {
     : '';
   const scripts = (opts.scripts ?? []).map((src) => `<script src="${esc(src)}" defer></script>`).join('');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
-    `<meta name="referrer" content="no-referrer"><title>${esc(opts.title)} · hdc</title>` +
+    `<meta name="referrer" content="same-origin"><title>${esc(opts.title)} · hdc</title>` +
     `<link rel="stylesheet" href="/assets/uPlot.min.css"><link rel="stylesheet" href="/assets/dashboard.css">${scripts}</head>` +
     `<body><header><strong>hdc</strong> monitoring ${nav}</header><main><h1>${esc(opts.title)}</h1>${body}</main></body></html>`;
 }
