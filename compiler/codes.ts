@@ -55,6 +55,14 @@ export const codes = {
   // 7xxx: tests
   HDC7001: 'A test refers to an unknown sender, API, step or launch.',
   HDC7002: 'A test fixture file was not found.',
+  // 81xx: monitoring module (dashboard, metrics, tracing)
+  HDC8100: 'A monitoring `listen` is not HOST:PORT (e.g. "127.0.0.1:9464").',
+  HDC8101: 'The dashboard listens on an address other than loopback (it serves plain HTTP; put an HTTPS proxy in front).',
+  HDC8102: 'A dashboard role grants no group, or a role is declared twice.',
+  HDC8103: 'The dashboard has no operator role: nobody can see content or replay (a warning).',
+  HDC8104: 'The dashboard and the metrics listen on the same address.',
+  HDC8105: 'The dashboard\'s retention is shorter than one day, or its session_idle shorter than one minute.',
+  HDC8106: 'A `tracing` block is present but this runtime does not export traces yet (a warning).',
 } as const;
 
 export type Code = keyof typeof codes;

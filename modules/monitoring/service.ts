@@ -12,6 +12,8 @@ import { Metrics } from './metrics.ts';
 import { startMetricsServer, type MetricsServer } from './metrics-server.ts';
 import { startDashboard, type Dashboard } from './dashboard/dashboard-server.ts';
 import { AuditLog } from './dashboard/audit-log.ts';
+import { checkMonitoring } from './checks.ts';
+import { srcLine } from '../../runtime/platform/config/source-location.ts';
 
 const HOUR = 3_600_000;
 
@@ -35,6 +37,10 @@ const monitoring: RuntimeModule & { start(s: ModuleServices): Promise<Monitoring
   async start(services) {
     const plan = monitoringPlan(services.plan) ?? {};
     const log = services.log.child({ module: 'monitoring' });
+    const problems = checkMonitoring(plan);
+    const errors = problems.filter((p) => p.severity === 'error');
+    if (errors.length) throw new Error(errors.map((p) => `${srcLine(p.src)}: ${p.code} ${p.summary}: ${p.hint}`).join('\n'));
+    for (const p of problems) log.warn({ code: p.code, at: srcLine(p.src) }, p.summary);
     // Rollups are written once a second; losing the last second in a power cut is acceptable,
     // so their connection does not wait for the disk on each commit.
     const own = services.db.memory ? undefined : openDatabase(services.dbFile, { migrate: false });

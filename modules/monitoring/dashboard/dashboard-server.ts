@@ -14,7 +14,7 @@ import { LoginRefusedError, LoginUnavailableError, type Claims, type LoginMethod
 import { showRun } from '../../../runtime/workflows/run-report.ts';
 import { srcLine } from '../../../runtime/platform/config/source-location.ts';
 import type { ModuleServices } from '../seam.ts';
-import { DEFAULT_SESSION_IDLE_MS, parseListen, type DashboardPlan } from '../monitoring-plan.ts';
+import { DEFAULT_SESSION_IDLE_MS, type DashboardPlan } from '../monitoring-plan.ts';
 import type { Rollups } from '../rollups.ts';
 import { closeServer, listenOn } from '../listen.ts';
 import type { AuditLog } from './audit-log.ts';
@@ -95,10 +95,6 @@ function localTime(v: string | null): number | undefined {
 
 export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): Promise<Dashboard> {
   const { services, rollups, audit, db, log } = deps;
-  const { host } = parseListen(plan.listen, srcLine(plan.src));
-  if (!/^(127\.|::1$|localhost$)/.test(host)) {
-    throw new Error(`${srcLine(plan.src)}: the dashboard listens on plain HTTP, so only on a loopback address (put an HTTPS reverse proxy in front); got ${host}`);
-  }
   const sessions = new DashboardSessions(db, plan.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS);
   const method: LoginMethod = await loginMethod(plan, services.resolve, services.db);
   const limiter = new LoginRateLimiter();

@@ -49,7 +49,7 @@ export async function startPartnerApi(): Promise<PartnerApi> {
 export function monitoredPlan(apiUrl: string, modules: MonitoringPlan): Plan {
   const ref = (name: string) => ({ ref: name });
   const plan = withPlanHash({
-    planVersion: 1, compiler: 'hdc test', sources: [], auths: [], launches: [], tests: [],
+    planVersion: 1 as const, compiler: 'hdc test', sources: [], auths: [], launches: [], tests: [],
     apis: [{ name: 'partner', kind: 'rest', baseUrl: apiUrl, timeoutMs: 5000, retry: { attempts: 1, backoffMs: 5 }, src: S(1) }],
     senders: [
       sender({
@@ -67,7 +67,7 @@ export function monitoredPlan(apiUrl: string, modules: MonitoringPlan): Plan {
       ],
     }],
     ...({ modules: { monitoring: modules } } as object),
-  } as Plan);
+  } as Omit<Plan, 'hash'>);
   return plan;
 }
 
@@ -95,10 +95,10 @@ export async function startMonitored(plan: Plan): Promise<Monitored> {
     count(s, type, ack, duplicate, reused);
     inbound.emit('message', { sender: s, messageType: type, ackCode: ack, receivedAt: Date.now(), latencyMs: 1 });
   };
-  const module = await monitoring.start({
+  const module = (await monitoring.start({
     plan, db: rt.db, dbFile: rt.dbFile, events: rt.events, inbound, log: silentLogger(), resolve: createValueResolver(),
     publicUrl: () => rt.url, engine: () => engine, fatal: rt.fatal,
-  });
+  })) as MonitoringInstance;
   rt.addService(module);
   return {
     rt, engine, module, inbound,

@@ -33,7 +33,7 @@
     }
     var series = [{}].concat(names.map(function (n, i) {
       var colour = stacked ? (ackColours[n] || palette[i % palette.length]) : palette[i % palette.length];
-      var s = { label: n, stroke: colour, width: 1.5 };
+      var s = { label: n, stroke: colour, width: 1.5, points: { show: false } };
       if (stacked) { s.fill = colour; s.paths = uPlot.paths.bars({ size: [0.8, 40] }); }
       return s;
     }));

@@ -1,0 +1,49 @@
+// The module's checks of its plan part (HDC8100–HDC8106), and the spec's declarations.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { checkMonitoring } from '../../../modules/monitoring/checks.ts';
+import { spec } from '../../../modules/monitoring/spec.ts';
+import { codes } from '../../../compiler/codes.ts';
+import type { DashboardPlan } from '../../../modules/monitoring/monitoring-plan.ts';
+
+const S = 'm.hdc:1:1-1:10';
+const dashboard = (over: Partial<DashboardPlan> = {}): DashboardPlan => ({
+  listen: '127.0.0.1:9443', login: { kind: 'users', src: S },
+  roles: [{ name: 'viewer', groups: ['v'] }, { name: 'operator', groups: ['o'] }], src: S, ...over,
+});
+const codesOf = (m: Parameters<typeof checkMonitoring>[0]) => checkMonitoring(m).map((p) => `${p.code} ${p.severity}`);
+
+test('a good block has no problems', () => {
+  assert.equal(codesOf({ dashboard: dashboard(), metrics: { listen: '127.0.0.1:9464', src: S } }), []);
+  assert.equal(codesOf({ metrics: { listen: '[::1]:9464', src: S } }), []);
+  assert.equal(codesOf({ metrics: { listen: '0.0.0.0:9464', src: S } }), [], 'metrics carry no PHI: any address');
+});
+
+test('each problem has its code', () => {
+  assert.equal(codesOf({ metrics: { listen: '9464', src: S } }), ['HDC8100 error']);
+  assert.equal(codesOf({ dashboard: dashboard({ listen: '0.0.0.0:9443' }) }), ['HDC8101 error']);
+  assert.equal(codesOf({ dashboard: dashboard({ roles: [{ name: 'operator', groups: [] }] }) }), ['HDC8102 error']);
+  assert.equal(codesOf({ dashboard: dashboard({ roles: [{ name: 'operator', groups: ['a'] }, { name: 'operator', groups: ['b'] }] }) }), ['HDC8102 error']);
+  assert.equal(codesOf({ dashboard: dashboard({ roles: [{ name: 'viewer', groups: ['v'] }] }) }), ['HDC8103 warning']);
+  assert.equal(codesOf({ dashboard: dashboard(), metrics: { listen: '127.0.0.1:9443', src: S } }), ['HDC8104 error']);
+  assert.equal(codesOf({ dashboard: dashboard({ retentionMs: 3_600_000 }) }), ['HDC8105 error']);
+  assert.equal(codesOf({ tracing: { otlp: 'http://127.0.0.1:4318', src: S } }), ['HDC8106 warning']);
+  for (const p of checkMonitoring({ dashboard: dashboard({ listen: 'x', retentionMs: 1 }) })) {
+    assert.ok(p.code in codes, p.code);
+    assert.ok(p.hint.length > 10);
+  }
+});
+
+test('the spec declares the three blocks with their settings', () => {
+  assert.equal(Object.keys(spec.declarations).sort(), ['dashboard', 'metrics', 'tracing']);
+  const d = spec.declarations.dashboard!.settings;
+  assert.ok(d.listen?.required);
+  assert.equal(d.login?.options, ['users', 'oidc', 'ldap', 'postgres']);
+  assert.ok(d.login?.block?.issuer && d.login.block.bind_dn);
+  assert.equal(d.role?.options, ['viewer', 'operator']);
+  assert.ok(d.role?.block?.group);
+  assert.is(d.retention?.kind, 'duration');
+  assert.ok(spec.declarations.metrics!.settings.listen?.required);
+});
+
+test.run();
