@@ -69,10 +69,23 @@ export class Metrics {
 
   private readonly senderLabel: (s: string | null) => string;
 
+  /** Label-bound children by sender, type and ACK code: prom-client hashes a label object on every call otherwise. */
+  private readonly bound = new Map<string, { messages: { inc(): void }; latency: { observe(v: number): void } }>();
+
   countMessage(sender: string | null, type: string, ack: string, latencyMs: number, refusedReason?: string): void {
-    const s = this.senderLabel(sender);
-    this.messages.inc({ sender: s, message_type: boundedMessageType(type), ack_code: CODE.test(ack) ? ack : 'other' });
-    this.latency.observe({ sender: s }, latencyMs / 1000);
+    const key = `${sender}\u0000${type}\u0000${ack}`;
+    let b = this.bound.get(key);
+    if (!b) {
+      const s = this.senderLabel(sender);
+      b = {
+        messages: this.messages.labels({ sender: s, message_type: boundedMessageType(type), ack_code: CODE.test(ack) ? ack : 'other' }),
+        latency: this.latency.labels({ sender: s }),
+      };
+      // Bounded: beyond this many distinct keys (a partner sending garbage types), no caching.
+      if (this.bound.size < 10_000) this.bound.set(key, b);
+    }
+    b.messages.inc();
+    b.latency.observe(latencyMs / 1000);
     if (refusedReason) this.refused.inc({ reason: REASON.test(refusedReason) ? refusedReason : 'other' });
   }
 
