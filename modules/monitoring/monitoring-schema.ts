@@ -7,11 +7,12 @@ import { BUCKET_COUNT } from './latency-buckets.ts';
 
 export const bucketColumns = Array.from({ length: BUCKET_COUNT }, (_, i) => `b${i}`);
 
-export const migrations: Migration[] = [
-  {
-    id: 'monitoring/001-rollups',
-    up: `
-      CREATE TABLE monitoring_message_minutes (
+/**
+ * Messages per bucket: per minute, and per hour for the day and 30-day views (which would otherwise
+ * sum up to 43,200 minute rows per series). Narrow covering indexes serve the charts' series.
+ */
+function messageTable(name: string): string {
+  return `CREATE TABLE ${name} (
         minute       INTEGER NOT NULL,
         sender       TEXT    NOT NULL,
         message_type TEXT    NOT NULL,
@@ -21,6 +22,16 @@ export const migrations: Migration[] = [
         ${bucketColumns.map((c) => `${c} INTEGER NOT NULL DEFAULT 0`).join(',\n        ')},
         PRIMARY KEY (minute, sender, message_type, ack_code)
       ) WITHOUT ROWID;
+      CREATE INDEX ${name}_by_sender ON ${name} (minute, sender, count);
+      CREATE INDEX ${name}_by_ack ON ${name} (minute, ack_code, count);`;
+}
+
+export const migrations: Migration[] = [
+  {
+    id: 'monitoring/001-rollups',
+    up: `
+      ${messageTable('monitoring_message_minutes')}
+      ${messageTable('monitoring_message_hours')}
       CREATE TABLE monitoring_run_minutes (
         minute   INTEGER NOT NULL,
         workflow TEXT    NOT NULL,
@@ -56,5 +67,12 @@ export const migrations: Migration[] = [
       );
       CREATE INDEX monitoring_audit_at ON monitoring_audit (at);
     `,
+  },
+  {
+    // The dashboard's search: by control ID across senders, and a sender's newest messages first
+    // (the journal's own (sender, control ID, …) key would sort all of a sender's messages).
+    id: 'monitoring/003-message-search',
+    up: `CREATE INDEX IF NOT EXISTS monitoring_messages_control_id ON messages (control_id);
+      CREATE INDEX IF NOT EXISTS monitoring_messages_sender ON messages (sender, id);`,
   },
 ];

@@ -8,6 +8,10 @@ import { BUCKET_COUNT, bucketIndex, quantile } from './latency-buckets.ts';
 import { bucketColumns } from './monitoring-schema.ts';
 
 export const MINUTE = 60_000;
+export const HOUR = 3_600_000;
+/** Longer ranges read the hourly rollups (aligned to the hour) instead of the minutes. */
+const HOURLY_ABOVE_MS = 6 * HOUR;
+type MessageTable = 'monitoring_message_minutes' | 'monitoring_message_hours';
 /** The sender of messages no sender declaration matched. */
 export const UNMATCHED = '(unmatched)';
 
@@ -64,7 +68,7 @@ export class Rollups {
   private runs = new Map<string, RunCell>();
   private lastSeen = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
-  private readonly addMessage: Statement;
+  private readonly addMessage: Record<MessageTable, Statement>;
   private readonly addRun: Statement;
   private readonly touchSender: Statement;
   private readonly write: (m: MessageCell[], r: RunCell[], s: Array<[string, number]>) => void;
@@ -72,16 +76,18 @@ export class Rollups {
   onFlush: (() => void) | undefined;
 
   constructor(private readonly db: Database) {
-    this.addMessage = db.prepare(`INSERT INTO monitoring_message_minutes (minute, sender, message_type, ack_code, count, latency_sum, ${bucketColumns.join(', ')})
+    const add = (table: MessageTable) => db.prepare(`INSERT INTO ${table} (minute, sender, message_type, ack_code, count, latency_sum, ${bucketColumns.join(', ')})
       VALUES (?, ?, ?, ?, ?, ?, ${bucketColumns.map(() => '?').join(', ')})
       ON CONFLICT (minute, sender, message_type, ack_code) DO UPDATE SET count = count + excluded.count, latency_sum = latency_sum + excluded.latency_sum,
       ${bucketColumns.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`);
+    this.addMessage = { monitoring_message_minutes: add('monitoring_message_minutes'), monitoring_message_hours: add('monitoring_message_hours') };
     this.addRun = db.prepare(`INSERT INTO monitoring_run_minutes (minute, workflow, status, count) VALUES (?, ?, ?, ?)
       ON CONFLICT (minute, workflow, status) DO UPDATE SET count = count + excluded.count`);
     this.touchSender = db.prepare(`INSERT INTO monitoring_senders (sender, last_message_at) VALUES (?, ?)
       ON CONFLICT (sender) DO UPDATE SET last_message_at = MAX(last_message_at, excluded.last_message_at)`);
     this.write = db.transaction((m: MessageCell[], r: RunCell[], s: Array<[string, number]>) => {
-      for (const c of m) this.addMessage.run(c.minute, c.sender, c.type, c.ack, c.count, c.latencySum, ...c.buckets);
+      for (const c of m) this.addMessage.monitoring_message_minutes.run(c.minute, c.sender, c.type, c.ack, c.count, c.latencySum, ...c.buckets);
+      for (const c of hourly(m)) this.addMessage.monitoring_message_hours.run(c.minute, c.sender, c.type, c.ack, c.count, c.latencySum, ...c.buckets);
       for (const c of r) this.addRun.run(c.minute, c.workflow, c.status, c.count);
       for (const [sender, at] of s) this.touchSender.run(sender, at);
     });
@@ -137,6 +143,7 @@ export class Rollups {
   purge(before: number): number {
     this.flush();
     const a = this.db.prepare('DELETE FROM monitoring_message_minutes WHERE minute < ?').run(before).changes;
+    this.db.prepare('DELETE FROM monitoring_message_hours WHERE minute < ?').run(before - (before % HOUR));
     const b = this.db.prepare('DELETE FROM monitoring_run_minutes WHERE minute < ?').run(before).changes;
     return a + b;
   }
@@ -146,8 +153,8 @@ export class Rollups {
     this.flush();
     const rows = this.db.prepare(`SELECT sender, message_type, ack_code, SUM(count) AS count, SUM(latency_sum) AS latency_sum,
         ${bucketColumns.map((c) => `SUM(${c}) AS ${c}`).join(', ')}
-      FROM monitoring_message_minutes WHERE minute >= ? AND minute < ? GROUP BY sender, message_type, ack_code ORDER BY sender, message_type, ack_code`)
-      .all(from - (from % MINUTE), to) as Array<Record<string, number | string>>;
+      FROM ${tableFor(from, to)} WHERE minute >= ? AND minute < ? GROUP BY sender, message_type, ack_code ORDER BY sender, message_type, ack_code`)
+      .all(align(from, to), to) as Array<Record<string, number | string>>;
     return rows.map((r) => ({
       sender: r.sender as string, messageType: r.message_type as string, ackCode: r.ack_code as string,
       count: r.count as number, latencySumMs: r.latency_sum as number, buckets: bucketColumns.map((c) => r[c] as number),
@@ -175,16 +182,16 @@ export class Rollups {
   series(from: number, to: number, stepMinutes = 1): SeriesPoint[] {
     this.flush();
     const step = stepMinutes * MINUTE;
-    return this.db.prepare(`SELECT (minute / ?) * ? AS minute, sender, SUM(count) AS count FROM monitoring_message_minutes
-      WHERE minute >= ? AND minute < ? GROUP BY 1, sender ORDER BY 1`).all(step, step, from - (from % MINUTE), to) as SeriesPoint[];
+    return this.db.prepare(`SELECT (minute / ?) * ? AS minute, sender, SUM(count) AS count FROM ${tableFor(from, to, stepMinutes)}
+      WHERE minute >= ? AND minute < ? GROUP BY 1, sender ORDER BY 1`).all(step, step, align(from, to, stepMinutes), to) as SeriesPoint[];
   }
 
   /** Messages per ACK code per step (minutes) over [from, to). */
   ackSeries(from: number, to: number, stepMinutes = 1): AckPoint[] {
     this.flush();
     const step = stepMinutes * MINUTE;
-    return (this.db.prepare(`SELECT (minute / ?) * ? AS minute, ack_code, SUM(count) AS count FROM monitoring_message_minutes
-      WHERE minute >= ? AND minute < ? GROUP BY 1, ack_code ORDER BY 1`).all(step, step, from - (from % MINUTE), to) as Array<{ minute: number; ack_code: string; count: number }>)
+    return (this.db.prepare(`SELECT (minute / ?) * ? AS minute, ack_code, SUM(count) AS count FROM ${tableFor(from, to, stepMinutes)}
+      WHERE minute >= ? AND minute < ? GROUP BY 1, ack_code ORDER BY 1`).all(step, step, align(from, to, stepMinutes), to) as Array<{ minute: number; ack_code: string; count: number }>)
       .map((r) => ({ minute: r.minute, ackCode: r.ack_code, count: r.count }));
   }
 
@@ -201,4 +208,32 @@ export class Rollups {
     const rows = this.db.prepare('SELECT sender, last_message_at FROM monitoring_senders').all() as Array<{ sender: string; last_message_at: number }>;
     return new Map(rows.map((r) => [r.sender, r.last_message_at]));
   }
+}
+
+/** Series: the hourly table for hour-wide steps. Totals: for long ranges. Else the minutes. */
+function tableFor(from: number, to: number, stepMinutes?: number): MessageTable {
+  const hourly = stepMinutes !== undefined ? stepMinutes >= 60 : to - from > HOURLY_ABOVE_MS;
+  return hourly ? 'monitoring_message_hours' : 'monitoring_message_minutes';
+}
+
+/** The range's start aligned to the table's buckets. */
+function align(from: number, to: number, stepMinutes?: number): number {
+  return tableFor(from, to, stepMinutes) === 'monitoring_message_hours' ? from - (from % HOUR) : from - (from % MINUTE);
+}
+
+/** Minute cells summed into hour cells. */
+function hourly(cells: MessageCell[]): MessageCell[] {
+  const out = new Map<string, MessageCell>();
+  for (const c of cells) {
+    const hour = c.minute - (c.minute % HOUR);
+    const key = `${hour}\u0000${c.sender}\u0000${c.type}\u0000${c.ack}`;
+    const h = out.get(key);
+    if (!h) out.set(key, { ...c, minute: hour, buckets: [...c.buckets] });
+    else {
+      h.count += c.count;
+      h.latencySum += c.latencySum;
+      c.buckets.forEach((n, i) => (h.buckets[i]! += n));
+    }
+  }
+  return [...out.values()];
 }

@@ -51,6 +51,10 @@ test('rollups: messages per sender, type and ACK code, runs by status, last mess
   assert.equal(runs, [{ workflow: 'admit', status: 'dead', count: 1 }, { workflow: 'admit', status: 'done', count: 2 }]);
   const last = m.module.rollups.lastMessages();
   assert.ok(Math.abs(last.get('lab')! - now) < 60_000);
+  // Long ranges read the hourly rollups: the same counts.
+  const week = m.module.rollups.senderSummaries(now - 7 * 86_400_000, now + 60_000);
+  assert.is(week.find((x) => x.sender === 'lab' && x.messageType === 'ADT^A01')?.count, 3);
+  assert.is(m.module.rollups.series(now - 7 * 86_400_000, now + 60_000, 60).reduce((a, p) => a + p.count, 0), 7);
   // The series sums to what was sent.
   const total = m.module.rollups.series(now - 3_600_000, now + 60_000).reduce((a, p) => a + p.count, 0);
   assert.is(total, 7);
