@@ -11,7 +11,7 @@ import { CookieJar, walkRedirects } from '../test/peers/redirect-walker.ts';
 import { authorizeUrl, pkcePair, randomState, tokenRequest } from '../test/peers/oauth-test-client.ts';
 import { startSmartStack } from '../test/peers/smart-stack.ts';
 import { fixturePatients, launchHdc } from '../test/modules/smart/launch-fixture.ts';
-import { compileHdc, freePort, startConnector } from '../test/modules/smart/smart-harness.ts';
+import { compileHdc, freePort, launchesOf, startConnector } from '../test/modules/smart/smart-harness.ts';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -38,7 +38,7 @@ const stack = await startSmartStack({
 });
 const plan = compileHdc(launchHdc({ fhirBase: stack.fhir.baseUrl, formsOrigin: FORMS, standalone: false }));
 const rt = await startConnector(plan, port, { log: silentLogger() });
-const smart = rt.smart!;
+const smart = launchesOf(rt);
 const scope = 'launch openid fhirUser patient/Patient.rs patient/MedicationRequest.rs patient/Observation.rs';
 
 let seq = 0;

@@ -3,31 +3,32 @@
 import type { Command } from './command.ts';
 import { version } from '../compiler/version.ts';
 
-type Loader = () => Promise<{ default: Command }>;
+interface CommandEntry {
+  /** One line for `hdc --help` (kept here so that the help loads no command module). */
+  summary: string;
+  load(): Promise<{ default: Command }>;
+}
 
-const commands: Record<string, Loader> = {
-  check: () => import('./commands/check.ts'),
-  compile: () => import('./commands/compile.ts'),
-  fmt: () => import('./commands/fmt.ts'),
-  explain: () => import('./commands/explain.ts'),
-  lsp: () => import('./commands/lsp.ts'),
-  runs: () => import('./commands/runs.ts'),
-  test: () => import('./commands/test.ts'),
-  parse: () => import('./commands/parse.ts'),
-  run: () => import('./commands/run.ts'),
-  send: () => import('./commands/send.ts'),
-  'dev-certs': () => import('./commands/dev-certs.ts'),
-  users: () => import('./commands/users.ts'),
+const commands: Record<string, CommandEntry> = {
+  check: { summary: 'Check .hdc files and print diagnostics (exit 1 on errors)', load: () => import('./commands/check.ts') },
+  compile: { summary: 'Check, then write the execution plan (plan.json)', load: () => import('./commands/compile.ts') },
+  fmt: { summary: 'Rewrite .hdc files in the canonical format (--check: only report)', load: () => import('./commands/fmt.ts') },
+  explain: { summary: 'Summarise what a plan does, for reviewers (Markdown by default)', load: () => import('./commands/explain.ts') },
+  test: { summary: 'Run the test blocks of .hdc files with mocked APIs', load: () => import('./commands/test.ts') },
+  run: { summary: 'Run integrations: the HL7 v2 HTTPS listener, the journal and the workflow engine', load: () => import('./commands/run.ts') },
+  runs: { summary: 'List workflow runs, show one, replay dead letters', load: () => import('./commands/runs.ts') },
+  send: { summary: 'Post HL7 v2 files to an endpoint and print the ACKs', load: () => import('./commands/send.ts') },
+  parse: { summary: 'Parse HL7 v2 files and print them as JSON, or the values at HL7 paths', load: () => import('./commands/parse.ts') },
+  users: { summary: 'Manage the embedded users table used by `login users`', load: () => import('./commands/users.ts') },
+  'dev-certs': { summary: 'Create a local CA, a server certificate and partner client certificates for development', load: () => import('./commands/dev-certs.ts') },
+  lsp: { summary: 'Start the language server (LSP over stdio) for editors', load: () => import('./commands/lsp.ts') },
 };
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     const lines = [`hdc ${version} — the health data connector`, '', 'Usage: hdc <command> [options]', '', 'Commands:'];
-    for (const [key, load] of Object.entries(commands)) {
-      const cmd = (await load()).default;
-      lines.push(`  ${key.padEnd(10)} ${cmd.summary}`);
-    }
+    for (const [key, entry] of Object.entries(commands)) lines.push(`  ${key.padEnd(10)} ${entry.summary}`);
     lines.push('', 'Run `hdc <command> --help` for a command\'s options.');
     console.log(lines.join('\n'));
     return name ? 0 : 2;
@@ -36,28 +37,18 @@ async function main(argv: string[]): Promise<number> {
     console.log(version);
     return 0;
   }
-  const load = commands[name];
-  if (!load) {
+  const entry = commands[name];
+  if (!entry) {
     console.error(`hdc: unknown command "${name}". Run \`hdc --help\` for the list.`);
     return 2;
   }
-  const cmd = (await load()).default;
+  const cmd = (await entry.load()).default;
   if (rest.includes('--help') || rest.includes('-h')) {
     console.log(cmd.usage);
     return 0;
   }
-  try {
-    return await cmd.run(rest);
-  } catch (err) {
-    // A flag the command does not know, or a flag without its value, is a usage error (exit 2)
-    // for every command alike, never a crash that CI would read as "errors found".
-    const code = (err as { code?: string }).code;
-    if (code && code.startsWith('ERR_PARSE_ARGS_')) {
-      console.error(`hdc ${name}: ${(err as Error).message.split('. To specify')[0]}\n\n${cmd.usage}`);
-      return 2;
-    }
-    throw err;
-  }
+  // Flags are parsed by the command (defineCommand): a usage mistake is exit 2 for every command.
+  return cmd.run(rest);
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -95,6 +95,12 @@ export interface Plan {
   workflows: Workflow[];
   launches: Launch[];
   tests: TestCase[];
+  /**
+   * The add-on modules' settings by module name: what the module's declarations lowered to (its spec gives the shape). Absent when the plan uses none.
+   */
+  modules?: {
+    [k: string]: {};
+  };
 }
 /**
  * This interface was referenced by `Plan`'s JSON-Schema

@@ -1,11 +1,10 @@
-import { parseArgs } from 'node:util';
 import { writeFileSync, renameSync } from 'node:fs';
-import type { Command } from '../command.ts';
+import { defineCommand } from '../command.ts';
 import { compileFiles } from '../../compiler/api.ts';
 import { renderDiagnostics, summaryLine } from '../diagnostic-report.ts';
 
-const command: Command = {
-  summary: 'Check, then write the execution plan (plan.json)',
+export default defineCommand({
+  name: 'compile',
   usage: `Usage: hdc compile [paths…] [-o plan.json]
 
 Checks the .hdc files (default: the current folder) and writes the execution plan the runtime
@@ -18,11 +17,11 @@ Options:
                    For local experiments: a secret written as a literal is a warning instead of
                    an error, and the plan reads it from an HDC_LITERAL_SECRET_… variable instead
                    of holding the value.`,
-  async run(args) {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: {
-      out: { type: 'string', short: 'o', default: 'plan.json' },
-      'allow-literal-secrets': { type: 'boolean', default: false },
-    } });
+  options: {
+    out: { type: 'string', short: 'o', default: 'plan.json' },
+    'allow-literal-secrets': { type: 'boolean', default: false },
+  },
+  async run({ values, positionals }) {
     const result = await compileFiles(positionals, { allowLiteralSecrets: values['allow-literal-secrets'] });
     const shown = renderDiagnostics(result.diagnostics, 'text');
     if (shown) console.error(shown + '\n');
@@ -41,5 +40,4 @@ Options:
     }
     return 0;
   },
-};
-export default command;
+});

@@ -1,8 +1,7 @@
 // `hdc dev-certs`: a local CA, a server certificate and partner client certificates, so
 // `hdc run` serves HTTPS with mutual TLS out of the box on a developer's machine.
-import { parseArgs } from 'node:util';
 import { relative, resolve } from 'node:path';
-import type { Command } from '../command.ts';
+import { defineCommand } from '../command.ts';
 import { DEV_CERT_DIR } from '../../runtime/platform/config/run-options.ts';
 import { writeDevCerts } from '../../runtime/platform/tls/dev-certs.ts';
 
@@ -24,20 +23,11 @@ Options:
   --force          re-issue the server and partner certificates that already exist
 Development only: the CA's private key sits next to the certificates.`;
 
-const command: Command = {
-  summary: 'Create a local CA, a server certificate and partner client certificates for development',
+export default defineCommand({
+  name: 'dev-certs',
   usage,
-  async run(args) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args,
-        options: { dir: { type: 'string' }, partner: { type: 'string', multiple: true }, force: { type: 'boolean' } },
-      }));
-    } catch (err) {
-      console.error(`hdc dev-certs: ${(err as Error).message}\n\n${this.usage}`);
-      return 2;
-    }
+  options: { dir: { type: 'string' }, partner: { type: 'string', multiple: true }, force: { type: 'boolean' } },
+  async run({ values }) {
     const dir = resolve(values.dir ?? DEV_CERT_DIR);
     const partners = values.partner?.length ? values.partner : ['partner'];
     const written = await writeDevCerts({ dir, partners, force: values.force ?? false });
@@ -48,6 +38,4 @@ const command: Command = {
     }
     return 0;
   },
-};
-
-export default command;
+});

@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import type { Command } from '../command.ts';
+import { defineCommand } from '../command.ts';
 import { compileFiles } from '../../compiler/api.ts';
 import { explainPlan, type ExplainFormat } from '../../compiler/explain/explain.ts';
 import { validate } from '../../plan/validate-plan.js';
 import { renderDiagnostics, summaryLine } from '../diagnostic-report.ts';
 
-const command: Command = {
-  summary: 'Summarise what a plan does, for reviewers (Markdown by default)',
+export default defineCommand({
+  name: 'explain',
   usage: `Usage: hdc explain [paths…|plan.json] [--format markdown|text|json]
 
 Prints what the integration does, read from its execution plan: each sender (path, identity,
@@ -18,20 +17,10 @@ plan.json, or .hdc files and folders (default: the current folder) that are comp
 
 Options:
   --format markdown|text|json   Output format. Default: markdown (reads well in a PR comment).`,
-  async run(args) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args, allowPositionals: true, options: { format: { type: 'string', default: 'markdown' } } });
-    } catch (e) {
-      console.error(`hdc explain: ${(e as Error).message}\n\n${this.usage}`);
-      return 2;
-    }
-    const { values, positionals } = parsed;
+  options: { format: { type: 'string', default: 'markdown' } },
+  choices: { format: ['markdown', 'text', 'json'] },
+  async run({ values, positionals }) {
     const format = values.format as ExplainFormat;
-    if (!['markdown', 'text', 'json'].includes(format)) {
-      console.error(`hdc explain: unknown format "${format}" (markdown, text or json)`);
-      return 2;
-    }
 
     if (positionals.length === 1 && positionals[0]!.endsWith('.json')) {
       let data: unknown;
@@ -59,5 +48,4 @@ Options:
     process.stdout.write(explainPlan(result.plan, format));
     return 0;
   },
-};
-export default command;
+});

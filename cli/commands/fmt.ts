@@ -1,12 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import type { Command } from '../command.ts';
+import { defineCommand } from '../command.ts';
 import { displayPath, findHdcFiles } from '../../compiler/api.ts';
 import type { Diagnostic } from '../../compiler/diagnostics.ts';
 import { formatSource } from '../../compiler/format/format.ts';
 
-const command: Command = {
-  summary: 'Rewrite .hdc files in the canonical format (--check: only report)',
+export default defineCommand({
+  name: 'fmt',
   usage: `Usage: hdc fmt [--check] [paths…]
 
 Formats .hdc files in place (folders are searched recursively, skipping node_modules; default:
@@ -16,15 +15,8 @@ Options:
   --check   Write nothing; list the files that are not formatted and exit 1 if there are any.
 
 Exit codes: 0 all formatted, 1 a file needs formatting (--check) or has syntax errors, 2 usage.`,
-  async run(args) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args, allowPositionals: true, options: { check: { type: 'boolean', default: false } } });
-    } catch (e) {
-      console.error(`hdc fmt: ${(e as Error).message}\n\n${this.usage}`);
-      return 2;
-    }
-    const { values, positionals } = parsed;
+  options: { check: { type: 'boolean', default: false } },
+  async run({ values, positionals }) {
     const missing: Diagnostic[] = [];
     const files = findHdcFiles(positionals.length ? positionals : ['.'], missing);
     for (const d of missing) console.error(`hdc fmt: ${d.summary}`);
@@ -49,5 +41,4 @@ Exit codes: 0 all formatted, 1 a file needs formatting (--check) or has syntax e
     }
     return failed ? 1 : 0;
   },
-};
-export default command;
+});

@@ -2,7 +2,6 @@
 import type { Command } from '../command.ts';
 
 const command: Command = {
-  summary: 'Start the language server (LSP over stdio) for editors',
   usage: [
     'Usage: hdc lsp --stdio',
     '',

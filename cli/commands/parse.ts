@@ -1,8 +1,7 @@
 // `hdc parse FILE… [--get PATH…] [--breaks cr|crlf|lf|any]`: shows how the runtime reads HL7
 // samples, so integration engineers can try paths before writing them in .hdc files.
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import type { Command } from '../command.ts';
+import { defineCommand, UsageError } from '../command.ts';
 import type { Hl7Path } from '../../plan/plan.types.ts';
 import { parseHl7Path } from '../../compiler/syntax/hl7-path.ts';
 import { decodeBody, Hl7CharsetError, Hl7ParseError, parseMessage, splitBatch } from '../../runtime/inbound/hl7/index.ts';
@@ -43,38 +42,19 @@ function render(msg: Hl7Message): string {
   return `{\n  "delimiters": ${JSON.stringify(tree.delimiters)},\n  "segments": [\n${segs.join(',\n')}\n  ]\n}`;
 }
 
-const command: Command = {
-  summary: 'Parse HL7 v2 files and print them as JSON, or the values at HL7 paths',
+export default defineCommand({
+  name: 'parse',
   usage,
-  async run(args) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        allowPositionals: true,
-        options: { get: { type: 'string', multiple: true }, breaks: { type: 'string', default: 'any' } },
-      });
-    } catch (e) {
-      console.error(`hdc parse: ${(e as Error).message}\n\n${this.usage}`);
-      return 2;
-    }
+  options: { get: { type: 'string', multiple: true }, breaks: { type: 'string', default: 'any' } },
+  choices: { breaks: ['cr', 'crlf', 'lf', 'any'] },
+  minPositionals: 1,
+  async run(parsed) {
     const files = parsed.positionals;
     const breaks = parsed.values.breaks as string;
-    if (!['cr', 'crlf', 'lf', 'any'].includes(breaks)) {
-      console.error(`hdc parse: --breaks must be cr, crlf, lf or any, not "${breaks}"`);
-      return 2;
-    }
-    if (files.length === 0) {
-      console.error('hdc parse: no file given\n\n' + usage);
-      return 2;
-    }
     const paths: Hl7Path[] = [];
     for (const text of parsed.values.get ?? []) {
       const r = parseHl7Path(text);
-      if ('error' in r) {
-        console.error(`hdc parse: --get ${text}: column ${r.column}: ${r.error}`);
-        return 2;
-      }
+      if ('error' in r) throw new UsageError(`--get ${text}: column ${r.column}: ${r.error}`);
       paths.push(r.path);
     }
 
@@ -135,6 +115,4 @@ const command: Command = {
     if (out.length) process.stdout.write(out.join('\n\n') + '\n');
     return status;
   },
-};
-
-export default command;
+});

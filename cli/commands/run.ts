@@ -34,7 +34,6 @@ async function loadPlan(opts: RunOptions): Promise<{ plan: Plan; workDir: string
 }
 
 const command: Command = {
-  summary: 'Run integrations: the HL7 v2 HTTPS listener, the journal and the workflow engine',
   usage: RUN_USAGE,
   async run(args) {
     let opts: RunOptions;
@@ -88,6 +87,7 @@ const command: Command = {
     const engine = new Engine({ db: runtime.db, plan, events: runtime.events, logger: log, onFatal: runtime.fatal });
     engine.start();
     runtime.addService({ stop: () => engine.stop(), ready: () => engine.writerUp });
+    runtime.attachEngine(engine);
     console.error(`hdc run: listening on ${runtime.url} (${opts.insecureHttp ? 'plain HTTP, loopback only' : opts.clientCa ? 'HTTPS, client certificates verified' : 'HTTPS'}); data in ${opts.dataDir}`);
 
     return new Promise<number>((resolve) => {

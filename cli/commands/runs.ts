@@ -4,8 +4,7 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import type { Command } from '../command.ts';
+import { defineCommand } from '../command.ts';
 import { countDeadLetters, listRuns, showRun, type DeadLetterCounts, type RunReport, type RunSummary } from '../../runtime/workflows/run-report.ts';
 import { RunStore } from '../../runtime/workflows/run-store.ts';
 import { databasePath, openDatabase } from '../../runtime/journal/open-database.ts';
@@ -89,33 +88,32 @@ function attemptLine(a: RunReport['attemptHistory'][number]): string {
   return a.error ? `${line}\n             ${a.error}` : line;
 }
 
-const command: Command = {
-  summary: 'list workflow runs, show one, replay dead letters',
+/** Who ran the command, for the replay record; never fails (a user without a passwd entry). */
+function operatingSystemUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.USERNAME ?? 'unknown';
+  }
+}
+
+export default defineCommand({
+  name: 'runs',
   usage,
-  async run(args) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        allowPositionals: true,
-        options: {
-          status: { type: 'string' },
-          sender: { type: 'string' },
-          workflow: { type: 'string' },
-          since: { type: 'string' },
-          limit: { type: 'string' },
-          data: { type: 'string' },
-          phi: { type: 'boolean' },
-          json: { type: 'boolean' },
-          'from-start': { type: 'boolean' },
-          'rejected-after-ack': { type: 'boolean' },
-          by: { type: 'string' },
-        },
-      });
-    } catch (err) {
-      console.error(`hdc runs: ${(err as Error).message}\n\n${this.usage}`);
-      return 2;
-    }
+  options: {
+    status: { type: 'string' },
+    sender: { type: 'string' },
+    workflow: { type: 'string' },
+    since: { type: 'string' },
+    limit: { type: 'string' },
+    data: { type: 'string' },
+    phi: { type: 'boolean' },
+    json: { type: 'boolean' },
+    'from-start': { type: 'boolean' },
+    'rejected-after-ack': { type: 'boolean' },
+    by: { type: 'string' },
+  },
+  async run(parsed) {
     const { values: v, positionals } = parsed;
     const dataDir = resolve(v.data ?? process.env.HDC_DATA ?? '.hdc-data');
     const file = databasePath(dataDir);
@@ -177,15 +175,4 @@ const command: Command = {
       db.close();
     }
   },
-};
-
-/** Who ran the command, for the replay record; never fails (a user without a passwd entry). */
-function operatingSystemUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? process.env.USERNAME ?? 'unknown';
-  }
-}
-
-export default command;
+});

@@ -6,8 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { request as httpRequest, Agent as HttpAgent, type IncomingMessage } from 'node:http';
-import { parseArgs } from 'node:util';
-import type { Command } from '../command.ts';
+import { defineCommand, UsageError } from '../command.ts';
 import { decodeBody, splitBatch, type SegmentBreaks } from '../../runtime/inbound/hl7/index.ts';
 
 const usage = `Usage: hdc send FILE… --to URL [options]
@@ -59,33 +58,20 @@ export function msaSegments(ack: string): string[] {
   return ack.split(/\r\n|\r|\n/).filter((s) => s.startsWith('MSA'));
 }
 
-const command: Command = {
-  summary: 'Post HL7 v2 files to an endpoint and print the ACKs',
+export default defineCommand({
+  name: 'send',
   usage,
-  async run(args) {
-    let values;
-    let files: string[];
-    try {
-      const parsed = parseArgs({
-        args,
-        allowPositionals: true,
-        options: {
-          to: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, ca: { type: 'string' },
-          user: { type: 'string' }, password: { type: 'string' }, breaks: { type: 'string' },
-          normalize: { type: 'boolean' }, whole: { type: 'boolean' }, 'content-type': { type: 'string' },
-          charset: { type: 'string' }, quiet: { type: 'boolean' },
-        },
-      });
-      values = parsed.values;
-      files = parsed.positionals;
-      if (!values.to) throw new Error('--to URL is required');
-      if (files.length === 0) throw new Error('give at least one file');
-      if (values.breaks && !['cr', 'crlf', 'lf', 'any'].includes(values.breaks)) throw new Error(`--breaks: expected cr, crlf, lf or any, not "${values.breaks}"`);
-      if (Boolean(values.cert) !== Boolean(values.key)) throw new Error('--cert and --key go together');
-    } catch (err) {
-      console.error(`hdc send: ${(err as Error).message}\n\n${usage}`);
-      return 2;
-    }
+  options: {
+    to: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, ca: { type: 'string' },
+    user: { type: 'string' }, password: { type: 'string' }, breaks: { type: 'string' },
+    normalize: { type: 'boolean' }, whole: { type: 'boolean' }, 'content-type': { type: 'string' },
+    charset: { type: 'string' }, quiet: { type: 'boolean' },
+  },
+  choices: { breaks: ['cr', 'crlf', 'lf', 'any'] },
+  minPositionals: 1,
+  async run({ values, positionals: files }) {
+    if (!values.to) throw new UsageError('--to URL is required');
+    if (Boolean(values.cert) !== Boolean(values.key)) throw new UsageError('--cert and --key go together');
     let url: URL;
     let tls: { cert?: Buffer; key?: Buffer; ca?: Buffer };
     try {
@@ -181,6 +167,4 @@ const command: Command = {
     }
     return failures ? 1 : 0;
   },
-};
-
-export default command;
+});

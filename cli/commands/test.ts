@@ -1,8 +1,8 @@
 // `hdc test [paths…]`: compiles the .hdc files and runs their `test` blocks through the real
 // listener and engine, with API responses mocked. Exit 1 when a test fails or the files do not
 // compile.
-import { parseArgs } from 'node:util';
-import type { Command } from '../command.ts';
+import { defineCommand } from '../command.ts';
+import { renderDiagnostics } from '../diagnostic-report.ts';
 import { formatJson, formatText, summarize } from '../../runtime/testing/report.ts';
 import { runPlanTests } from '../../runtime/testing/run-tests.ts';
 
@@ -20,28 +20,18 @@ Options:
   --format FORMAT   text (default) or json
 Exit status: 0 when every test passed, 1 otherwise.`;
 
-const command: Command = {
-  summary: 'run the test blocks of .hdc files with mocked APIs',
+export default defineCommand({
+  name: 'test',
   usage,
-  async run(args) {
-    let values;
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({ args, allowPositionals: true, options: { format: { type: 'string', default: 'text' }, filter: { type: 'string' } } }));
-    } catch (err) {
-      console.error(`hdc test: ${(err as Error).message}\n\n${this.usage}`);
-      return 2;
-    }
-    if (values.format !== 'text' && values.format !== 'json') {
-      console.error('hdc test: --format is text or json');
-      return 2;
-    }
+  options: { format: { type: 'string', default: 'text' }, filter: { type: 'string' } },
+  choices: { format: ['text', 'json'] },
+  async run({ values, positionals }) {
     const started = performance.now();
     const { compileFiles } = await import('../../compiler/api.ts');
     const { plan, diagnostics } = await compileFiles(positionals);
     const errors = diagnostics.filter((d) => d.severity === 'error');
     if (!plan || errors.length) {
-      for (const d of errors) console.error(`${d.file}:${d.range.start.line}:${d.range.start.col}: error ${d.code}: ${d.summary}`);
+      console.error(renderDiagnostics(errors, 'text') + '\n');
       console.error(`hdc test: the files do not compile (${errors.length} error${errors.length === 1 ? '' : 's'})`);
       return 1;
     }
@@ -50,6 +40,4 @@ const command: Command = {
     console.log(values.format === 'json' ? formatJson(results, summary) : formatText(results, summary, process.stdout.isTTY));
     return summary.failed > 0 ? 1 : 0;
   },
-};
-
-export default command;
+});

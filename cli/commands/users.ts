@@ -4,8 +4,7 @@
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { parseArgs } from 'node:util';
-import type { Command } from '../command.ts';
+import { defineCommand } from '../command.ts';
 import { hashPassword } from '../../runtime/platform/login/password-hash.ts';
 import { UsersTable } from '../../runtime/platform/login/users-table.ts';
 import { databasePath, openDatabase } from '../../runtime/journal/open-database.ts';
@@ -78,28 +77,17 @@ async function readPassword(fromStdin: boolean): Promise<string> {
   return first;
 }
 
-const command: Command = {
-  summary: 'Manage the embedded users table used by `login users`',
+export default defineCommand({
+  name: 'users',
   usage,
-  async run(args) {
-    let values;
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args,
-        allowPositionals: true,
-        options: {
-          data: { type: 'string' },
-          claim: { type: 'string', multiple: true },
-          claims: { type: 'string' },
-          'password-stdin': { type: 'boolean' },
-          json: { type: 'boolean' },
-        },
-      }));
-    } catch (err) {
-      console.error(`hdc users: ${(err as Error).message}\n\n${usage}`);
-      return 2;
-    }
+  options: {
+    data: { type: 'string' },
+    claim: { type: 'string', multiple: true },
+    claims: { type: 'string' },
+    'password-stdin': { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+  async run({ values, positionals }) {
     const [action, name, ...extra] = positionals;
     const needsName = action === 'add' || action === 'passwd' || action === 'remove' || action === 'claims';
     if (!action || !['add', 'passwd', 'claims', 'list', 'remove'].includes(action) || (needsName && !name) || extra.length || (!needsName && name)) {
@@ -168,6 +156,4 @@ const command: Command = {
       db.close();
     }
   },
-};
-
-export default command;
+});

@@ -4,34 +4,36 @@
 // so a replayed or concurrent callback finds nothing to consume.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
-import { registerMigration } from '../../runtime/journal/migrations.ts';
+import type { Migration } from '../../runtime/journal/migrations.ts';
 
-registerMigration({
-  id: 'smart/001-launch-sessions',
-  up: `
-    CREATE TABLE smart_launch_sessions (
-      id_hash        TEXT    PRIMARY KEY,
-      launch         TEXT    NOT NULL,
-      phase          TEXT    NOT NULL CHECK (phase IN ('authorize','login','done','failed')),
-      kind           TEXT    NOT NULL CHECK (kind IN ('ehr','standalone')),
-      iss            TEXT    NOT NULL,
-      state          TEXT,
-      pkce_verifier  TEXT,
-      launch_param   TEXT,
-      scope          TEXT    NOT NULL,
-      login_state    TEXT,
-      login_verifier TEXT,
-      login_nonce    TEXT,
-      csrf           TEXT,
-      tokens         TEXT,
-      refresh_token  TEXT,
-      context        TEXT,
-      created_at     INTEGER NOT NULL,
-      expires_at     INTEGER NOT NULL
-    );
-    CREATE INDEX smart_launch_sessions_expiry ON smart_launch_sessions (expires_at);
-  `,
-});
+export const launchSessionMigrations: readonly Migration[] = [
+  {
+    id: 'smart/001-launch-sessions',
+    up: `
+      CREATE TABLE smart_launch_sessions (
+        id_hash        TEXT    PRIMARY KEY,
+        launch         TEXT    NOT NULL,
+        phase          TEXT    NOT NULL CHECK (phase IN ('authorize','login','done','failed')),
+        kind           TEXT    NOT NULL CHECK (kind IN ('ehr','standalone')),
+        iss            TEXT    NOT NULL,
+        state          TEXT,
+        pkce_verifier  TEXT,
+        launch_param   TEXT,
+        scope          TEXT    NOT NULL,
+        login_state    TEXT,
+        login_verifier TEXT,
+        login_nonce    TEXT,
+        csrf           TEXT,
+        tokens         TEXT,
+        refresh_token  TEXT,
+        context        TEXT,
+        created_at     INTEGER NOT NULL,
+        expires_at     INTEGER NOT NULL
+      );
+      CREATE INDEX smart_launch_sessions_expiry ON smart_launch_sessions (expires_at);
+    `,
+  },
+];
 
 export type LaunchPhase = 'authorize' | 'login' | 'done' | 'failed';
 

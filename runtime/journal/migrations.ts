@@ -1,6 +1,6 @@
-// The ordered list of schema migrations. Each module that owns tables appends its own with
-// registerMigration() at import time, before openDatabase() runs them; ids are applied once,
-// in registration order, and recorded in schema_migrations.
+// Applies schema migrations: each id once, in list order, recorded in schema_migrations. The
+// lists are explicit (core-migrations.ts, then each loaded module's), never registered by import
+// side effects, so what a database gets does not depend on which files happened to be imported.
 import type { Database } from 'better-sqlite3';
 
 export interface Migration {
@@ -14,22 +14,7 @@ export interface Migration {
   rebuildsReferencedTable?: boolean;
 }
 
-const registry: Migration[] = [];
-
-export function registerMigration(m: Migration): void {
-  const existing = registry.find((r) => r.id === m.id);
-  if (existing) {
-    if (existing.up !== m.up || existing.rebuildsReferencedTable !== m.rebuildsReferencedTable) throw new Error(`migration ${m.id} registered twice with different content`);
-    return;
-  }
-  registry.push(m);
-}
-
-export function registeredMigrations(): readonly Migration[] {
-  return registry;
-}
-
-export function runMigrations(db: Database, list: readonly Migration[] = registry): string[] {
+export function runMigrations(db: Database, list: readonly Migration[]): string[] {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)');
   const done = new Set((db.prepare('SELECT id FROM schema_migrations').all() as { id: string }[]).map((r) => r.id));
   const record = db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)');

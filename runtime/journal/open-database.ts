@@ -1,10 +1,10 @@
 // Opens the embedded SQLite database: WAL so readers never block the writer, synchronous=FULL so
-// a committed transaction survives power loss, and every registered migration applied.
+// a committed transaction survives power loss, and the migrations applied.
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { runMigrations } from './migrations.ts';
-import './journal-schema.ts';
+import { runMigrations, type Migration } from './migrations.ts';
+import { coreMigrations } from './core-migrations.ts';
 
 export type { Database } from 'better-sqlite3';
 
@@ -18,6 +18,8 @@ export interface OpenOptions {
   /** Skip migrations (a second connection to an already migrated database). */
   migrate?: boolean;
   readonly?: boolean;
+  /** The migrations to apply (default: the core's; the runtime adds its modules'). */
+  migrations?: readonly Migration[];
 }
 
 export function openDatabase(file: string, opts: OpenOptions = {}): Database.Database {
@@ -27,6 +29,6 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database.Dat
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 10000');
   db.pragma('foreign_keys = ON');
-  if (!opts.readonly && opts.migrate !== false) runMigrations(db);
+  if (!opts.readonly && opts.migrate !== false) runMigrations(db, opts.migrations ?? coreMigrations);
   return db;
 }

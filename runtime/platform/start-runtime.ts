@@ -18,7 +18,11 @@ import { SenderDirectory } from '../inbound/sender-directory.ts';
 import { createApp, type AppState } from './create-app.ts';
 import { createHl7Endpoint, type FieldMapper, type OrderKeyFor } from '../inbound/hl7-endpoint.ts';
 import { watchConnections } from './connection-limits.ts';
-import type { SmartOptions, SmartRoutes } from '../../modules/smart/smart-routes.ts';
+import { InboundEvents } from '../inbound/inbound-events.ts';
+import { coreMigrations } from '../journal/core-migrations.ts';
+import { createValueResolver } from '../workflows/resolve-value.ts';
+import type { Engine } from '../workflows/engine.ts';
+import { loadModules, type ModuleInstance, type ModuleServices } from './modules.ts';
 
 export interface RuntimeOptions {
   host: string;
@@ -38,7 +42,8 @@ export interface RuntimeOptions {
   events?: RunEvents;
   /** Public base URL (behind a proxy); default the listening URL. SMART redirect_uris derive from it. */
   publicUrl?: string;
-  smart?: SmartOptions;
+  /** Options for a module, by module name (tests shorten timers, swap transports): `{ smart: { … } }`. */
+  moduleOptions?: Record<string, unknown>;
   /** How often the listener logs its message counts (info, 'hl7 traffic'); default 10 s. */
   trafficLogIntervalMs?: number;
   /** How a dead writer thread is restarted (tests shorten it). */
@@ -75,8 +80,12 @@ export interface Runtime {
   journal: Journal;
   events: RunEvents;
   state: AppState;
-  /** The SMART launch routes, when the plan has launches. */
-  smart?: SmartRoutes;
+  /** Every answered HL7 message, as it is answered. */
+  inbound: InboundEvents;
+  /** The running modules (those the plan uses), by name. */
+  modules: ReadonlyMap<string, ModuleInstance>;
+  /** Hands the workflow engine to the modules that start runs (Bulk FHIR). */
+  attachEngine(engine: Engine): void;
   /** Registers a service to stop after in-flight requests drained, before the database closes. */
   addService(service: RuntimeService): void;
   /** Message counts since start (reused control IDs among them). */
@@ -107,9 +116,9 @@ export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Ru
   const log = opts.log;
   const events = opts.events ?? sharedRunEvents;
 
-  // The SMART routes (with their OIDC, HTTP client and login modules) load only for plans with
-  // launches, and before the database opens so the migrations they register are applied.
-  const smartRoutes = plan.launches.length ? await import('../../modules/smart/smart-routes.ts') : undefined;
+  // Modules (SMART launches with their OIDC and HTTP clients, …) load only when the plan uses
+  // them, and before the database opens so that their migrations are applied with the core's.
+  const modules = await loadModules(plan);
 
   let fatalReported = false;
   const fatal = (err: Error) => {
@@ -122,7 +131,7 @@ export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Ru
   };
 
   const dbFile = databasePath(opts.dataDir);
-  const db = openDatabase(dbFile);
+  const db = openDatabase(dbFile, { migrations: [...coreMigrations, ...modules.flatMap((m) => m.migrations ?? [])] });
   let journal: Journal;
   try {
     journal = await Journal.open({
@@ -135,17 +144,38 @@ export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Ru
 
   const state: AppState = { ready: false, shuttingDown: false, inFlight: 0 };
   const workflows = new Map<string, Workflow>(plan.workflows.map((w) => [w.name, w]));
-  const traffic = new TrafficLog(log, opts.trafficLogIntervalMs).start().watch(events);
+  const inbound = new InboundEvents();
+  const traffic = new TrafficLog(log, opts.trafficLogIntervalMs).start().watch(events, inbound);
   const handleHl7 = createHl7Endpoint({
-    journal, events, log, logPhi: opts.logPhi, maxBodyBytes: opts.maxBodyBytes, traffic,
+    journal, events, log, logPhi: opts.logPhi, maxBodyBytes: opts.maxBodyBytes, inbound,
     mapFields: opts.mapFields, workflows, ...(opts.orderKeyFor ? { orderKeyFor: opts.orderKeyFor } : {}),
   });
   let publicUrl = opts.publicUrl?.replace(/\/+$/, '');
-  const smart = smartRoutes?.createSmartRoutes({ ...opts.smart, plan, db, log, publicUrl: () => publicUrl ?? '' });
   const services: RuntimeService[] = [];
+  let engine: Engine | undefined;
+  const moduleServices: ModuleServices = {
+    plan, db, dbFile, events, inbound, log, resolve: createValueResolver(), publicUrl: () => publicUrl ?? '', engine: () => engine, fatal,
+  };
+  const running = new Map<string, ModuleInstance>();
+  try {
+    for (const m of modules) running.set(m.name, await m.start(moduleServices, opts.moduleOptions?.[m.name]));
+  } catch (err) {
+    for (const instance of [...running.values()].reverse()) await instance.stop().catch(() => undefined);
+    await journal.close();
+    db.close();
+    throw err;
+  }
+  const instances = [...running.values()];
   // Not ready at once when a writer thread died: the listener answers AR meanwhile.
-  const readyCheck = () => db.open && journal.healthy && services.every((s) => s.ready?.() ?? true);
-  const app = createApp({ directory, handleHl7, state, log, readyCheck, ...(smart ? { routes: smart.handle } : {}) });
+  const readyCheck = () => db.open && journal.healthy && services.every((s) => s.ready?.() ?? true) && instances.every((i) => i.ready?.() ?? true);
+  const routed = instances.filter((i) => i.routes);
+  const routes = routed.length
+    ? async (ctx: Parameters<NonNullable<ModuleInstance['routes']>>[0]) => {
+      for (const i of routed) if (await i.routes!(ctx)) return true;
+      return false;
+    }
+    : undefined;
+  const app = createApp({ directory, handleHl7, state, log, readyCheck, ...(routes ? { routes } : {}) });
   const serverOptions = {
     requestTimeout: opts.requestTimeoutMs,
     headersTimeout: Math.min(opts.requestTimeoutMs, 60_000),
@@ -218,14 +248,22 @@ export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Ru
         log.error({ err: (err as Error).message }, 'shutdown: a service failed to stop');
       }
     }
+    for (const [name, instance] of [...running].reverse()) {
+      try {
+        await instance.stop();
+      } catch (err) {
+        log.error({ module: name, err: (err as Error).message }, 'shutdown: a module failed to stop');
+      }
+    }
     traffic.stop();
-    await smart?.close();
     await journal.close();
     db.close();
     log.info('stopped');
   })());
 
   return {
-    url, port, server, db, dbFile, journal, events, state, traffic, fatal, ...(smart ? { smart } : {}), purge, close, addService: (s) => void services.push(s),
+    url, port, server, db, dbFile, journal, events, inbound, state, traffic, fatal, modules: running, purge, close,
+    addService: (s) => void services.push(s),
+    attachEngine: (e) => void (engine = e),
   };
 }

@@ -94,6 +94,7 @@ async function runOne(plan: Plan, tc: TestCase, workDir: string, timeoutMs: numb
   });
   engine.start();
   runtime.addService({ stop: () => engine.stop() });
+  runtime.attachEngine(engine);
   try {
     const sender = plan.senders.find((s) => s.name === tc.send!.sender);
     if (!sender) {

@@ -3,7 +3,6 @@
 // step's result is on disk before the next step starts.
 import type { Database, Statement } from 'better-sqlite3';
 import type { RunInput, RunOutcome, RunStatus } from '../journal/journal-schema.ts';
-import './engine-schema.ts';
 
 export interface RunRow {
   id: number;

@@ -39,6 +39,23 @@ test('an unknown flag is a usage error (exit 2 with the usage) for every command
   }
 });
 
+test('a value outside an option\'s choices, or a missing argument, is a usage error too', () => {
+  for (const args of [['check', '--format', 'xml'], ['explain', '--format', 'yaml'], ['test', '--format', 'tap'], ['parse', '--breaks', 'nl', 'x.hl7'], ['parse'], ['send', 'x.hl7']]) {
+    const r = hdc(args);
+    assert.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`^hdc ${args[0]}: `), args.join(' '));
+    assert.match(r.stderr, /Usage:\s+hdc /, args.join(' '));
+  }
+});
+
+test('hdc --help lists every command with its summary', () => {
+  const r = hdc(['--help']);
+  assert.is(r.status, 0);
+  for (const command of ['check', 'compile', 'fmt', 'explain', 'test', 'run', 'runs', 'send', 'parse', 'users', 'dev-certs', 'lsp']) {
+    assert.match(r.stdout, new RegExp(`\\n  ${command}\\s+\\S`), command);
+  }
+});
+
 test('errors: exit 1, located text with a caret, and no plan file', () => {
   const bad = join(dir, 'bad.hdc');
   writeFileSync(bad, 'sender s {\n  path "/x"\n  version "2.5.1"\n  accept ADT^A01\n  fields { a = PID-99 }\n}\n');

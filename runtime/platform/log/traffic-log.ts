@@ -5,6 +5,7 @@
 // counted the same way (queued, and settled by workflow and status), from the run events, and so
 // are dead letters with a reason of their own (a workflow that rejected a message already
 // acknowledged), so a partner told AA about a message nobody processed does not go unnoticed.
+import type { AnsweredMessage, InboundEvents } from '../../inbound/inbound-events.ts';
 import type { Logger } from 'pino';
 import type { EnqueuedEvent, FinishedEvent, RunEvents } from '../../journal/run-events.ts';
 
@@ -27,6 +28,7 @@ export class TrafficLog {
   /** reason → dead letters since the last line */
   private deadLetters = new Map<string, number>();
   private events: RunEvents | undefined;
+  private inbound: InboundEvents | undefined;
   private readonly onEnqueued = (e: EnqueuedEvent) => void (this.runsQueued += e.runIds.length);
   private readonly onFinished = (e: FinishedEvent) => {
     this.countRun(e.workflow ?? '(unknown)', e.status);
@@ -43,19 +45,26 @@ export class TrafficLog {
   }
 
   /** Counts runs from these events: `enqueued` (queued) and `finished` (settled, dead letters by reason). */
-  watch(events: RunEvents): this {
+  /** Counts runs from `events` and, when given, answered messages from `inbound`. */
+  watch(events: RunEvents, inbound?: InboundEvents): this {
     this.unwatch();
     this.events = events;
+    this.inbound = inbound;
     events.on('enqueued', this.onEnqueued);
     events.on('finished', this.onFinished);
+    inbound?.on('message', this.onMessage);
     return this;
   }
 
   private unwatch(): void {
     this.events?.off('enqueued', this.onEnqueued);
     this.events?.off('finished', this.onFinished);
+    this.inbound?.off('message', this.onMessage);
     this.events = undefined;
+    this.inbound = undefined;
   }
+
+  private readonly onMessage = (m: AnsweredMessage) => this.count(m.sender, m.messageType, m.ackCode, m.duplicate, m.reusedControlId);
 
   /** Counts one settled workflow run. */
   countRun(workflow: string, status: string): void {

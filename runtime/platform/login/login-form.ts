@@ -1,6 +1,6 @@
 // The connector's own login page (ldap, users and postgres logins). The form carries a CSRF token
 // bound to the launch session; the page forbids framing and caching.
-import { escapeHtml, htmlPage } from '../../../modules/smart/error-page.ts';
+import { escapeHtml, htmlPage } from '../html-page.ts';
 
 export function loginFormPage(action: string, csrf: string, message?: string): string {
   const alert = message ? `<p role="alert" id="login-error">${escapeHtml(message)}</p>` : '';

@@ -1,22 +1,24 @@
 // The embedded users table (`login users`): user name, scrypt password hash and claims (email,
 // groups, … as JSON) in the runtime's SQLite database, managed with `hdc users`.
 import type { Database } from 'better-sqlite3';
-import { registerMigration } from '../../journal/migrations.ts';
+import type { Migration } from '../../journal/migrations.ts';
 import { dummyHash, verifyPassword } from './password-hash.ts';
 import type { Claims, FormLogin } from './login-method.ts';
 
-registerMigration({
-  id: 'login/001-users',
-  up: `
-    CREATE TABLE users (
-      username      TEXT    PRIMARY KEY,
-      password_hash TEXT    NOT NULL,
-      claims        TEXT    NOT NULL DEFAULT '{}',
-      created_at    INTEGER NOT NULL,
-      updated_at    INTEGER NOT NULL
-    );
-  `,
-});
+export const usersMigrations: readonly Migration[] = [
+  {
+    id: 'login/001-users',
+    up: `
+      CREATE TABLE users (
+        username      TEXT    PRIMARY KEY,
+        password_hash TEXT    NOT NULL,
+        claims        TEXT    NOT NULL DEFAULT '{}',
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL
+      );
+    `,
+  },
+];
 
 export interface UserRow {
   username: string;

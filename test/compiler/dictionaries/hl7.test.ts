@@ -217,13 +217,4 @@ test('segment occurrence in a message structure, and HL7 value tables', () => {
   assert.is(hl7.hl7Table(99999), undefined);
 });
 
-test('lookups are fast once a version is loaded', () => {
-  hl7.segments('2.5.1');
-  const paths = ['PID-5.1', 'PID-3[*].4.1', 'OBX-5', 'MSH-9.2', 'PV1-3.1', 'PDI-1', 'PID-50'].map(hl7Path);
-  const started = performance.now();
-  for (let i = 0; i < 2000; i++) for (const p of paths) hl7.checkHl7Path('2.5.1', p);
-  const perCheck = (performance.now() - started) / (2000 * paths.length);
-  assert.ok(perCheck < 0.5, `${perCheck.toFixed(3)} ms per check`);
-});
-
 test.run();

@@ -9,7 +9,7 @@ import { createLogger } from '../../../runtime/platform/log/logger.ts';
 import { verifySignedQuery } from '../../../modules/smart/signed-params.ts';
 import { CookieJar, walkRedirects } from '../../peers/redirect-walker.ts';
 import { startSmartStack, type SmartStack } from '../../peers/smart-stack.ts';
-import { compileHdc, freePort, memoryLog, startConnector, startFormPages, type ConnectorRuntime, type FormPages } from './smart-harness.ts';
+import { compileHdc, freePort, launchesOf, memoryLog, startConnector, startFormPages, type ConnectorRuntime, type FormPages } from './smart-harness.ts';
 import { fixturePatients, launchHdc } from './launch-fixture.ts';
 
 process.env.INTAKE_SECRET = 'intake-secret';
@@ -37,7 +37,7 @@ test.before(async () => {
     },
   });
   const plan = compileHdc(launchHdc({ fhirBase: stack.fhir.baseUrl, formsOrigin: forms.origin }));
-  rt = await startConnector(plan, port, { log: createLogger({ level: 'debug', destination: log.destination }), over: { smart: { sessionTtlMs: 60_000, now: () => Date.now() + clockOffset } } });
+  rt = await startConnector(plan, port, { log: createLogger({ level: 'debug', destination: log.destination }), over: { moduleOptions: { smart: { sessionTtlMs: 60_000, now: () => Date.now() + clockOffset } } } });
 });
 
 test.after(async () => {
@@ -207,7 +207,7 @@ test('sessions are stored server side, hashed; the cookie is HttpOnly and SameSi
   const rows = rt.db.prepare('SELECT id_hash FROM smart_launch_sessions').all() as Array<{ id_hash: string }>;
   assert.ok(rows.length > 0);
   assert.not.ok(rows.some((r) => r.id_hash === id));
-  assert.ok(rt.smart!.sessions.get(id));
+  assert.ok(launchesOf(rt).sessions.get(id));
   // Nothing of the launch is in the URL but the state, the challenge and public parameters.
   assert.not.match(res.headers.get('location')!, new RegExp(id));
 });

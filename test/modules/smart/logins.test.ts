@@ -92,7 +92,7 @@ test.before(async () => {
     launchHdc({ ...common, name: 'p', client: client('p'), login: `login postgres {\n    url env("PG_URL", "${PG_URL}")\n    query "select password_hash, email from ${pgTable} where username = $1"\n    map { email: claims.email }\n  }` }),
     launchHdc({ ...common, name: 'r', client: client('r'), scope: 'launch offline_access patient/Patient.rs patient/MedicationRequest.rs patient/Observation.rs', login: 'login users { map { email: claims.email } }' }),
   ].join('\n');
-  rt = await startConnector(compileHdc(text), port, { log: createLogger({ level: 'info', destination: log.destination }), over: { smart: { rateLimit: { perUser: 3 } } } });
+  rt = await startConnector(compileHdc(text), port, { log: createLogger({ level: 'info', destination: log.destination }), over: { moduleOptions: { smart: { rateLimit: { perUser: 3 } } } } });
   // Users added with the CLI, into the running connector's database.
   for (const [name, pw, claims] of [['frank', 'frank-password', '{"email":"frank@acme.org","groups":["clinicians"]}'], ['gina', 'gina-password', '{"email":"gina@acme.org","groups":["billing"]}']] as const) {
     const r = spawnSync(process.execPath, [join(root, 'bin/hdc.js'), 'users', 'add', name, '--claims', claims, '--password-stdin', '--data', join(rt.dir, 'data')], {

@@ -16,6 +16,8 @@ import { orderKeyFor } from '../../../runtime/inbound/order-key.ts';
 import { startRuntime, type Runtime, type RuntimeOptions } from '../../../runtime/platform/start-runtime.ts';
 import { listenLoopback, type Listening } from '../../peers/listen.ts';
 import { selfSignedCert } from '../../peers/self-signed.ts';
+import type { SmartModuleInstance } from '../../../modules/smart/service.ts';
+import type { SmartRoutes } from '../../../modules/smart/smart-routes.ts';
 
 export async function freePort(): Promise<number> {
   const srv = createServer();
@@ -85,4 +87,11 @@ export async function startConnector(plan: Plan, port: number, opts: { https?: b
 export function memoryLog(): { lines: string[]; destination: { write(s: string): void } } {
   const lines: string[] = [];
   return { lines, destination: { write: (s: string) => void lines.push(s) } };
+}
+
+/** The SMART module's launch routes of a running connector. */
+export function launchesOf(rt: { modules: ReadonlyMap<string, unknown> }): SmartRoutes {
+  const instance = rt.modules.get('smart') as SmartModuleInstance | undefined;
+  if (!instance) throw new Error('the SMART module is not running (the plan has no launches)');
+  return instance.launches;
 }

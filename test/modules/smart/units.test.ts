@@ -14,7 +14,8 @@ import { escapeDnValue } from '../../../runtime/platform/login/ldap-login.ts';
 import { hashPassword, verifyPassword } from '../../../runtime/platform/login/password-hash.ts';
 import { LoginRateLimiter } from '../../../runtime/platform/login/rate-limit.ts';
 import { authorizeUser } from '../../../runtime/platform/login/create-login.ts';
-import { LaunchSessions } from '../../../modules/smart/launch-sessions.ts';
+import { LaunchSessions, launchSessionMigrations } from '../../../modules/smart/launch-sessions.ts';
+import { coreMigrations } from '../../../runtime/journal/core-migrations.ts';
 import { launchScope, missingScopes, readLaunchContext } from '../../../modules/smart/launch-scope.ts';
 import { chooseRedirect } from '../../../modules/smart/redirect-rules.ts';
 import { canonicalQuery, signPairs, verifySignedQuery } from '../../../modules/smart/signed-params.ts';
@@ -165,7 +166,7 @@ test('require and map over claims', () => {
 test('launch sessions: state consumed once, expiry, ids stored hashed', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hdc-sessions-'));
   try {
-    const db = openDatabase(join(dir, 'hdc.sqlite'));
+    const db = openDatabase(join(dir, 'hdc.sqlite'), { migrations: [...coreMigrations, ...launchSessionMigrations] });
     let now = 1000;
     const s = new LaunchSessions(db, () => now);
     const id = s.create({ launch: 'x', kind: 'ehr', iss: 'https://e', state: 'st', pkceVerifier: 'v', scope: 'launch', ttlMs: 100 });

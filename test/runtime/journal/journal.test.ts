@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openDatabase } from '../../../runtime/journal/open-database.ts';
-import { registerMigration, runMigrations, type Migration } from '../../../runtime/journal/migrations.ts';
+import { runMigrations, type Migration } from '../../../runtime/journal/migrations.ts';
+import { coreMigrations } from '../../../runtime/journal/core-migrations.ts';
 import { Journal } from '../../../runtime/journal/group-commit.ts';
 import type { JournalEntry } from '../../../runtime/journal/journal-writer.ts';
 import { RunEvents } from '../../../runtime/journal/run-events.ts';
@@ -40,18 +41,21 @@ test('openDatabase: WAL, synchronous=FULL, the journal tables, migrations applie
   for (const t of ['messages', 'workflow_runs', 'schema_migrations']) assert.ok(tables.includes(t), t);
   const applied = (db.prepare('SELECT id FROM schema_migrations').all() as { id: string }[]).map((r) => r.id);
   assert.ok(applied.includes('journal/001-messages') && applied.includes('journal/002-workflow-runs'));
-  assert.equal(runMigrations(db), []);
+  assert.equal(runMigrations(db, coreMigrations), []);
   db.close();
 });
 
-test('modules append their own migrations, applied in order and recorded', () => {
+test('modules append their own migrations after the core, applied once in order and recorded', () => {
   const file = tempDb();
-  const extra: Migration = { id: 'test/001-extra', up: 'CREATE TABLE extra_things (id INTEGER PRIMARY KEY)' };
-  registerMigration(extra);
-  registerMigration(extra); // idempotent
-  assert.throws(() => registerMigration({ id: 'test/001-extra', up: 'SELECT 1' }), /twice/);
-  const db = openDatabase(file);
-  assert.ok(db.prepare(`SELECT 1 FROM sqlite_master WHERE name = 'extra_things'`).get());
+  const extra: Migration[] = [
+    { id: 'test/001-extra', up: 'CREATE TABLE extra_things (id INTEGER PRIMARY KEY)' },
+    { id: 'test/002-extra-index', up: 'CREATE INDEX extra_things_id ON extra_things (id)' },
+  ];
+  const db = openDatabase(file, { migrations: [...coreMigrations, ...extra] });
+  assert.ok(db.prepare(`SELECT 1 FROM sqlite_master WHERE name = 'extra_things_id'`).get());
+  const applied = (db.prepare('SELECT id FROM schema_migrations ORDER BY rowid').all() as { id: string }[]).map((r) => r.id);
+  assert.equal(applied.slice(-2), ['test/001-extra', 'test/002-extra-index']);
+  assert.equal(runMigrations(db, [...coreMigrations, ...extra]), []);
   db.close();
 });
 

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openDatabase } from '../../../runtime/journal/open-database.ts';
-import { registeredMigrations, runMigrations } from '../../../runtime/journal/migrations.ts';
+import { runMigrations } from '../../../runtime/journal/migrations.ts';
+import { coreMigrations } from '../../../runtime/journal/core-migrations.ts';
 import { Journal } from '../../../runtime/journal/group-commit.ts';
 import type { JournalEntry } from '../../../runtime/journal/journal-writer.ts';
 import { messageFingerprint, sendingSystemOf } from '../../../runtime/journal/message-fingerprint.ts';
@@ -82,7 +83,7 @@ test('upgrade: a database keyed by (sender, control ID) is rebuilt; stored messa
   const old = new Database(file);
   old.pragma('journal_mode = WAL');
   old.pragma('foreign_keys = ON');
-  runMigrations(old, registeredMigrations().filter((m) => m.id === 'journal/001-messages' || m.id === 'journal/002-workflow-runs'));
+  runMigrations(old, coreMigrations.filter((m) => m.id === 'journal/001-messages' || m.id === 'journal/002-workflow-runs'));
   const insert = old.prepare(`INSERT INTO messages (sender, control_id, message_type, trigger, received_at, raw, charset, status, ack, content_purged_at)
     VALUES ('lab', ?, 'ADT', 'A01', 1, ?, ?, 'accepted', ?, ?)`);
   const kept = msg({ id: 'OLD-1' });

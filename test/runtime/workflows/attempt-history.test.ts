@@ -12,7 +12,8 @@ import * as assert from 'uvu/assert';
 import { Engine } from '../../../runtime/workflows/engine.ts';
 import { RunStore } from '../../../runtime/workflows/run-store.ts';
 import { RunEvents } from '../../../runtime/journal/run-events.ts';
-import { registeredMigrations, runMigrations } from '../../../runtime/journal/migrations.ts';
+import { runMigrations } from '../../../runtime/journal/migrations.ts';
+import { coreMigrations } from '../../../runtime/journal/core-migrations.ts';
 import { openDatabase } from '../../../runtime/journal/open-database.ts';
 import { api, enqueue, journalFor, lit, plan, src, tempDb, workflow } from './fixtures.ts';
 
@@ -46,7 +47,7 @@ test('a database from before the attempt history upgrades in place; its runs are
   try {
     const file = join(dir, 'hdc.sqlite');
     const old = new Database(file);
-    runMigrations(old, registeredMigrations().filter((m) => m.id !== 'engine/004-run-attempts'));
+    runMigrations(old, coreMigrations.filter((m) => m.id !== 'engine/004-run-attempts'));
     const [id] = enqueue(journalFor(old), [{ workflow: 'w' }]);
     assert.throws(() => old.prepare('SELECT * FROM run_attempts').all(), /no such table/);
     old.close();

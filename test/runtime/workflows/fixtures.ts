@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import type { Api, Auth, Expr, Plan, Step, Workflow } from '../../../plan/plan.types.ts';
 import { JournalWriter } from '../../../runtime/journal/journal-writer.ts';
 import { openDatabase, type Database } from '../../../runtime/journal/open-database.ts';
-import '../../../runtime/workflows/engine-schema.ts';
 
 export const src = (line: number) => `flows/admit.hdc:${line}:3-${line}:40`;
 

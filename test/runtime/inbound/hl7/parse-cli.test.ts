@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hl7CorpusDir } from '../../../corpus.ts';
 
-const root = new URL('../../../', import.meta.url).pathname;
+const root = new URL('../../../../', import.meta.url).pathname;
 const corpus = hl7CorpusDir();
 const dir = mkdtempSync(join(tmpdir(), 'hdc-parse-'));
 

@@ -34,7 +34,6 @@ test.before(async () => {
   fhir = await startFhirServer();
   auth = await startAuthServer({
     fhirBase: fhir.baseUrl,
-    accessTokenTtl: 4,
     clients: [
       { clientId: 'basic-client', clientSecret: 'basic-secret-123', auth: 'client_secret_basic' },
       { clientId: 'post-client', clientSecret: 'post-secret-456', auth: 'client_secret_post' },
@@ -153,14 +152,20 @@ test('token endpoint discovered from the FHIR base (smart-configuration without 
 });
 
 test('one token shared by concurrent requests (single flight), renewed after expiry', async () => {
-  const p = provider('basic-client', { clientAuth: 'client_secret_basic', clientSecret: 'basic-secret-123' });
+  // The client's clock is the test's: expiry is reached by moving it, not by waiting (a loaded
+  // machine must not renew early or late). The server's tokens live long enough for the test.
+  let clock = Date.now();
+  const p = new ClientCredentialsAuth({
+    name: 'ehr', clientId: 'basic-client', scope, tokenUrl: auth.tokenEndpoint,
+    auth: { method: 'client_secret_basic', secret: 'basic-secret-123' }, now: () => clock,
+  });
   const c = fhirClient(p);
   const before = auth.tokenRequests;
   await Promise.all(Array.from({ length: 20 }, () => c.request(searchPatients)));
   assert.is(auth.tokenRequests - before, 1);
   await Promise.all(Array.from({ length: 5 }, () => c.request(searchPatients)));
   assert.is(auth.tokenRequests - before, 1);
-  await new Promise((r) => setTimeout(r, 4000)); // past the 4 s lifetime
+  clock += 300_000; // past the token's lifetime (the server's default, 300 s)
   await Promise.all(Array.from({ length: 5 }, () => c.request(searchPatients)));
   assert.is(auth.tokenRequests - before, 2);
 });

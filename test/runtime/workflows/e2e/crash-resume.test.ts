@@ -20,7 +20,7 @@ const S = (line: number) => `flows/billing.hdc:${line}:3-${line}:60`;
 const ref = (name: string, ...path: Array<string | number>): Expr => (path.length ? { ref: name, path } : { ref: name });
 const obj = (e: Record<string, Expr>): Expr => ({ object: Object.entries(e).map(([key, value]) => ({ key, value })) });
 
-const repoRoot = new URL('../../../', import.meta.url).pathname;
+const repoRoot = new URL('../../../../', import.meta.url).pathname;
 
 interface ChildRuntime {
   child: ChildProcess;
