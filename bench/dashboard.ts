@@ -11,18 +11,15 @@ import { request } from 'node:http';
 import { withPlanHash } from '../plan/plan-hash.ts';
 import type { Plan } from '../plan/plan.types.ts';
 import { openDatabase, databasePath } from '../runtime/journal/open-database.ts';
-import { runMigrations } from '../runtime/journal/migrations.ts';
+import { coreMigrations } from '../runtime/journal/core-migrations.ts';
 import { startRuntime } from '../runtime/platform/start-runtime.ts';
 import { mapFields } from '../runtime/inbound/map-fields.ts';
 import { silentLogger } from '../runtime/platform/log/logger.ts';
-import { createValueResolver } from '../runtime/workflows/resolve-value.ts';
 import { hashPassword } from '../runtime/platform/login/password-hash.ts';
 import { UsersTable } from '../runtime/platform/login/users-table.ts';
-import { EventEmitter } from 'node:events';
 import monitoring, { type MonitoringInstance } from '../modules/monitoring/service.ts';
 import { Rollups } from '../modules/monitoring/rollups.ts';
 import { DashboardSessions } from '../modules/monitoring/dashboard/sessions.ts';
-import '../runtime/workflows/engine-schema.ts';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 40);
@@ -32,8 +29,7 @@ const DAY = 86_400_000;
 const src = 'bench.hdc:1:1-1:2';
 
 function fill(file: string, now: number): { controlId: string; messageId: number } {
-  const db = openDatabase(file);
-  runMigrations(db, monitoring.migrations);
+  const db = openDatabase(file, { migrations: [...coreMigrations, ...(monitoring.migrations ?? [])] });
   const insert = db.prepare(`INSERT INTO messages (sender, control_id, sending_system, content_hash, message_type, trigger, received_at, raw, charset, status, ack)
     VALUES (?, ?, 'SYS^FAC', ?, ?, ?, ?, ?, 'utf-8', ?, ?)`);
   const rollups = new Rollups(db);
@@ -83,17 +79,14 @@ async function main() {
     const plan: Plan = withPlanHash({
       planVersion: 1, compiler: 'bench', sources: [], auths: [], apis: [], launches: [], tests: [], workflows: [],
       senders: SENDERS.map((name) => ({ name, path: `/hl7/${name}`, match: [], identity: { kind: 'none' as const }, accept: [{ code: '*', trigger: '*' }], segmentBreaks: 'any' as const, ack: { mode: 'on_receive' as const }, fields: [], routes: [], src })),
-      ...({ modules: { monitoring: { dashboard: { listen: '127.0.0.1:0', login: { kind: 'users', src }, roles: [{ name: 'operator', groups: ['ops'] }], src } } } } as object),
-    } as Parameters<typeof withPlanHash>[0]);
+      modules: { monitoring: { dashboard: { listen: '127.0.0.1:0', login: { kind: 'users', src }, roles: [{ name: 'operator', groups: ['ops'] }], src } } },
+    });
     const rt = await startRuntime(plan, {
       host: '127.0.0.1', port: 0, tls: null, dataDir: join(dir, 'data'), maxBodyBytes: 1 << 20, requestTimeoutMs: 30_000, shutdownTimeoutMs: 5000,
       logPhi: false, log: silentLogger(), mapFields,
     });
     new UsersTable(rt.db).add('ops', await hashPassword('bench-pass', { ln: 10, r: 8, p: 1 }), { groups: ['ops'] });
-    const module = (await monitoring.start({
-      plan, db: rt.db, dbFile: rt.dbFile, events: rt.events, inbound: new EventEmitter(), log: silentLogger(), resolve: createValueResolver(),
-      publicUrl: () => rt.url, engine: () => undefined, fatal: rt.fatal,
-    })) as MonitoringInstance;
+    const module = rt.modules.get('monitoring') as MonitoringInstance;
     const { token } = new DashboardSessions(rt.db, 3_600_000).create('ops', 'operator');
     const cookie = `hdc-dashboard=${token}`;
     const base = module.dashboardUrl!;
@@ -122,7 +115,6 @@ async function main() {
       for (const [u, ms] of slowest) console.log(`  ${u}: slowest ${ms.toFixed(1)} ms`);
       console.log(`${kind}: p95 ${p95(times[kind]!).toFixed(1)} ms over ${REQUESTS} requests (${urls.join(', ')})`);
     }
-    await module.stop();
     await rt.close();
     const out = {
       bench: 'dashboard', journaled: MESSAGES,

@@ -49,35 +49,20 @@ async function serve(a: ServeArgs): Promise<string> {
       src,
     }],
     ...(modules ? { modules } : {}),
-  } as Parameters<typeof withPlanHash>[0]);
+  });
   const rt = await startRuntime(plan, {
     host: '127.0.0.1', port: 0, tls: null, dataDir: join(a.dir, a.monitoring ? 'with' : 'without'), maxBodyBytes: 5 * 1024 * 1024,
     requestTimeoutMs: 30_000, shutdownTimeoutMs: 5000, logPhi: false, log: silentLogger(), mapFields, orderKeyFor,
   });
-  if (a.monitoring) await attachMonitoring(rt, plan);
+  if (a.monitoring) scrapeEverySecond(rt);
   process.once('disconnect', () => void rt.close());
   return `${rt.url}/hl7/bench`;
 }
 
-/** Starts the module beside the runtime and scrapes /metrics every second. */
-async function attachMonitoring(rt: Awaited<ReturnType<typeof import('../runtime/platform/start-runtime.ts')['startRuntime']>>, plan: import('../plan/plan.types.ts').Plan): Promise<void> {
-  const { EventEmitter } = await import('node:events');
-  const { runMigrations } = await import('../runtime/journal/migrations.ts');
-  const { silentLogger } = await import('../runtime/platform/log/logger.ts');
-  const { createValueResolver } = await import('../runtime/workflows/resolve-value.ts');
-  const monitoring = (await import('../modules/monitoring/service.ts')).default;
-  runMigrations(rt.db, monitoring.migrations);
-  const inbound = new EventEmitter<{ message: [import('../modules/monitoring/seam.ts').InboundMessageEvent] }>();
-  const count = rt.traffic.count.bind(rt.traffic);
-  rt.traffic.count = (s, type, ack, duplicate, reused) => {
-    count(s, type, ack, duplicate, reused);
-    inbound.emit('message', { sender: s, messageType: type, ackCode: ack, receivedAt: Date.now(), latencyMs: 1 });
-  };
-  const module = (await monitoring.start({
-    plan, db: rt.db, dbFile: rt.dbFile, events: rt.events, inbound, log: silentLogger(), resolve: createValueResolver(),
-    publicUrl: () => rt.url, engine: () => undefined, fatal: rt.fatal,
-  })) as import('../modules/monitoring/service.ts').MonitoringInstance;
-  rt.addService(module);
+/** Scrapes the module's /metrics every second, as Prometheus would. */
+function scrapeEverySecond(rt: { modules: ReadonlyMap<string, unknown> }): void {
+  const module = rt.modules.get('monitoring') as { metricsUrl?: string } | undefined;
+  if (!module?.metricsUrl) throw new Error('the monitoring module did not start its metrics listener');
   const timer = setInterval(() => void fetch(`${module.metricsUrl}/metrics`).then((r) => r.text()).catch(() => undefined), 1000);
   timer.unref();
 }

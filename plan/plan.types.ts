@@ -99,7 +99,67 @@ export interface Plan {
    * The add-on modules' settings by module name: what the module's declarations lowered to (its spec gives the shape). Absent when the plan uses none.
    */
   modules?: {
-    [k: string]: {};
+    monitoring?: {
+      dashboard?: {
+        /**
+         * HOST:PORT of the dashboard's own listener.
+         */
+        listen: string;
+        login: Login;
+        roles: {
+          name: 'viewer' | 'operator';
+          groups: string[];
+          src?: Src;
+        }[];
+        retentionMs?: Duration;
+        sessionIdleMs?: Duration;
+        src: Src;
+      };
+      metrics?: {
+        /**
+         * HOST:PORT where GET /metrics is served.
+         */
+        listen: string;
+        src: Src;
+      };
+      tracing?: {
+        otlp: Value;
+        service?: string;
+        src: Src;
+      };
+    };
+    [k: string]:
+      | {}
+      | {
+          dashboard?: {
+            /**
+             * HOST:PORT of the dashboard's own listener.
+             */
+            listen: string;
+            login: Login;
+            roles: {
+              name: 'viewer' | 'operator';
+              groups: string[];
+              src?: Src;
+            }[];
+            retentionMs?: Duration;
+            sessionIdleMs?: Duration;
+            src: Src;
+          };
+          metrics?: {
+            /**
+             * HOST:PORT where GET /metrics is served.
+             */
+            listen: string;
+            src: Src;
+          };
+          tracing?: {
+            otlp: Value;
+            service?: string;
+            src: Src;
+          };
+        }
+      | undefined;
   };
 }
 /**

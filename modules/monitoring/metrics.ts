@@ -1,7 +1,7 @@
 // The runtime's metrics in the Prometheus text format (prom-client, its own registry). Names and
 // labels follow the Prometheus conventions (hdc_ prefix, base units, _total counters, snake_case
 // labels). Labels carry only names from the plan and code values (sender, message type, ACK code,
-// workflow, status, refusal reason): never control IDs, content or anything about a patient.
+// workflow, status): never control IDs, content or anything about a patient.
 // Message types are checked for shape, so a partner cannot create series at will.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Database, Statement } from 'better-sqlite3';
@@ -10,7 +10,6 @@ import { UNMATCHED } from './rollups.ts';
 
 const MESSAGE_TYPE = /^[A-Z0-9]{3}(?:\^[A-Z0-9]{3})?$/;
 const CODE = /^[A-Z]{2}$/;
-const REASON = /^[a-z0-9-]{1,40}$/;
 
 /** A label value drawn from partner input kept to a known shape ("other" otherwise). */
 export function boundedMessageType(type: string): string {
@@ -21,7 +20,6 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly messages: Counter<'sender' | 'message_type' | 'ack_code'>;
   private readonly latency: Histogram<'sender'>;
-  private readonly refused: Counter<'reason'>;
   private readonly runs: Counter<'workflow' | 'status'>;
   private readonly deadLetters: Counter<'workflow'>;
 
@@ -35,9 +33,6 @@ export class Metrics {
     this.latency = new Histogram({
       name: 'hdc_hl7_ack_latency_seconds', help: 'Time from receiving an HL7 v2 message to answering it with its ACK.',
       labelNames: ['sender'], buckets: LATENCY_BOUNDS_MS.map((ms) => ms / 1000), registers: [this.registry],
-    });
-    this.refused = new Counter({
-      name: 'hdc_hl7_refusals_total', help: 'HL7 v2 messages or requests refused, by reason.', labelNames: ['reason'], registers: [this.registry],
     });
     this.runs = new Counter({
       name: 'hdc_workflow_runs_total', help: 'Workflow runs settled, by workflow and status (done, rejected, failed, dead).',
@@ -72,7 +67,7 @@ export class Metrics {
   /** Label-bound children by sender, type and ACK code: prom-client hashes a label object on every call otherwise. */
   private readonly bound = new Map<string, { messages: { inc(): void }; latency: { observe(v: number): void } }>();
 
-  countMessage(sender: string | null, type: string, ack: string, latencyMs: number, refusedReason?: string): void {
+  countMessage(sender: string | null, type: string, ack: string, latencyMs: number): void {
     const key = `${sender}\u0000${type}\u0000${ack}`;
     let b = this.bound.get(key);
     if (!b) {
@@ -86,7 +81,6 @@ export class Metrics {
     }
     b.messages.inc();
     b.latency.observe(latencyMs / 1000);
-    if (refusedReason) this.refused.inc({ reason: REASON.test(refusedReason) ? refusedReason : 'other' });
   }
 
   countRun(workflow: string, status: string): void {

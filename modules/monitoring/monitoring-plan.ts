@@ -1,42 +1,16 @@
 // The module's part of the plan (plan.modules.monitoring, see plan.schema.json beside this file):
 // what the `dashboard`, `metrics` and `tracing` blocks lower to.
-import type { Login, Plan, Src, Value } from '../../plan/plan.types.ts';
+import type { Plan, Src } from '../../plan/plan.types.ts';
 
-export type DashboardRoleName = 'viewer' | 'operator';
-
-export interface DashboardPlan {
-  /** host:port of the dashboard's own listener. */
-  listen: string;
-  login: Login;
-  /** Claims groups that grant each role; operator includes everything a viewer sees. */
-  roles: Array<{ name: DashboardRoleName; groups: string[]; src?: Src }>;
-  /** Per-minute rollups and the audit log are kept this long (default 30 days). */
-  retentionMs?: number;
-  /** A session ends after this long without a request (default 8 hours). */
-  sessionIdleMs?: number;
-  src: Src;
-}
-
-export interface MetricsPlan {
-  listen: string;
-  src: Src;
-}
-
-export interface TracingPlan {
-  otlp: Value;
-  service?: string;
-  src: Src;
-}
-
-export interface MonitoringPlan {
-  dashboard?: DashboardPlan;
-  metrics?: MetricsPlan;
-  tracing?: TracingPlan;
-}
+/** Generated from plan.schema.json beside this file. */
+export type MonitoringPlan = NonNullable<NonNullable<Plan['modules']>['monitoring']>;
+export type DashboardPlan = NonNullable<MonitoringPlan['dashboard']>;
+export type MetricsPlan = NonNullable<MonitoringPlan['metrics']>;
+export type TracingPlan = NonNullable<MonitoringPlan['tracing']>;
+export type DashboardRoleName = DashboardPlan['roles'][number]['name'];
 
 export function monitoringPlan(plan: Plan): MonitoringPlan | undefined {
-  const m = (plan as Plan & { modules?: Record<string, unknown> }).modules?.monitoring;
-  return m && typeof m === 'object' ? (m as MonitoringPlan) : undefined;
+  return plan.modules?.monitoring;
 }
 
 export const DEFAULT_RETENTION_MS = 30 * 86_400_000;

@@ -52,7 +52,7 @@ const monitoring: RuntimeModule & { start(s: ModuleServices): Promise<Monitoring
 
     const onMessage = (e: InboundMessageEvent) => {
       rollups.countMessage(e.sender, e.messageType, e.ackCode, e.receivedAt, e.latencyMs);
-      metrics?.countMessage(e.sender, e.messageType, e.ackCode, e.latencyMs, e.refusedReason);
+      metrics?.countMessage(e.sender, e.messageType, e.ackCode, e.latencyMs);
     };
     const onFinished = (e: FinishedEvent) => {
       const workflow = e.workflow ?? '(unknown)';

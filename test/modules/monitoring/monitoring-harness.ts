@@ -2,21 +2,16 @@
 // journal, the workflow engine and the module, a plan with one sender whose workflow calls a REST
 // API that the test can break (dead letters) and mend (replays), and users for the dashboard.
 import { createServer, type Server } from 'node:http';
-import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Plan } from '../../../plan/plan.types.ts';
 import { withPlanHash } from '../../../plan/plan-hash.ts';
 import { Engine } from '../../../runtime/workflows/engine.ts';
 import { silentLogger } from '../../../runtime/platform/log/logger.ts';
-import { createValueResolver } from '../../../runtime/workflows/resolve-value.ts';
-import { runMigrations } from '../../../runtime/journal/migrations.ts';
 import { hashPassword } from '../../../runtime/platform/login/password-hash.ts';
 import { UsersTable } from '../../../runtime/platform/login/users-table.ts';
-import monitoring, { type MonitoringInstance } from '../../../modules/monitoring/service.ts';
-import type { InboundMessageEvent } from '../../../modules/monitoring/seam.ts';
 import type { MonitoringPlan } from '../../../modules/monitoring/monitoring-plan.ts';
+import type { MonitoringInstance } from '../../../modules/monitoring/service.ts';
 import { field, post, sender, startTestRuntime, type TestRuntime } from '../../runtime/inbound/helpers.ts';
-import '../../../runtime/workflows/engine-schema.ts';
 
 export const SRC = 'monitoring.hdc:3:1-3:20';
 const S = (line: number) => `monitoring.hdc:${line}:3-${line}:40`;
@@ -49,7 +44,7 @@ export async function startPartnerApi(): Promise<PartnerApi> {
 export function monitoredPlan(apiUrl: string, modules: MonitoringPlan): Plan {
   const ref = (name: string) => ({ ref: name });
   const plan = withPlanHash({
-    planVersion: 1 as const, compiler: 'hdc test', sources: [], auths: [], launches: [], tests: [],
+    planVersion: 1, compiler: 'hdc test', sources: [], auths: [], launches: [], tests: [],
     apis: [{ name: 'partner', kind: 'rest', baseUrl: apiUrl, timeoutMs: 5000, retry: { attempts: 1, backoffMs: 5 }, src: S(1) }],
     senders: [
       sender({
@@ -66,8 +61,8 @@ export function monitoredPlan(apiUrl: string, modules: MonitoringPlan): Plan {
         { id: 'check', kind: 'if', cond: { op: '==', args: [ref('family'), { lit: 'REJECT' }] }, then: [{ id: 'no', kind: 'reject', code: 'AE', text: { template: ['no admission for ', ref('family')] }, src: S(8) }], src: S(7) },
       ],
     }],
-    ...({ modules: { monitoring: modules } } as object),
-  } as Omit<Plan, 'hash'>);
+    modules: { monitoring: modules },
+  });
   return plan;
 }
 
@@ -75,7 +70,6 @@ export interface Monitored {
   rt: TestRuntime;
   engine: Engine;
   module: MonitoringInstance;
-  inbound: EventEmitter<{ message: [InboundMessageEvent] }>;
   send(path: string, body: string): Promise<{ status: number; ack: string; code: string }>;
   /** Resolves when `n` more workflow runs have settled. */
   settled(n: number): Promise<void>;
@@ -84,24 +78,14 @@ export interface Monitored {
 
 export async function startMonitored(plan: Plan): Promise<Monitored> {
   const rt = await startTestRuntime(plan, null);
-  runMigrations(rt.db, monitoring.migrations);
   const engine = new Engine({ db: rt.db, plan, events: rt.events, logger: silentLogger(), onFatal: rt.fatal });
   engine.start();
+  rt.attachEngine(engine);
   rt.addService({ stop: () => engine.stop(), ready: () => engine.writerUp });
-  // Until the runtime emits inbound events itself, the traffic counter's per-message call stands in.
-  const inbound = new EventEmitter<{ message: [InboundMessageEvent] }>();
-  const count = rt.traffic.count.bind(rt.traffic);
-  rt.traffic.count = (s, type, ack, duplicate, reused) => {
-    count(s, type, ack, duplicate, reused);
-    inbound.emit('message', { sender: s, messageType: type, ackCode: ack, receivedAt: Date.now(), latencyMs: 1 });
-  };
-  const module = (await monitoring.start({
-    plan, db: rt.db, dbFile: rt.dbFile, events: rt.events, inbound, log: silentLogger(), resolve: createValueResolver(),
-    publicUrl: () => rt.url, engine: () => engine, fatal: rt.fatal,
-  })) as MonitoringInstance;
-  rt.addService(module);
+  const module = rt.modules.get('monitoring') as MonitoringInstance | undefined;
+  if (!module) throw new Error('the runtime did not start the monitoring module');
   return {
-    rt, engine, module, inbound,
+    rt, engine, module,
     async send(path, body) {
       const a = await post(`${rt.url}${path}`, body);
       const msa = a.text.split('\r').find((s) => s.startsWith('MSA'));
