@@ -62,7 +62,7 @@ export const codes = {
   HDC8103: 'The dashboard has no operator role: nobody can see content or replay (a warning).',
   HDC8104: 'The dashboard and the metrics listen on the same address.',
   HDC8105: 'The dashboard\'s retention is shorter than one day, or its session_idle shorter than one minute.',
-  HDC8106: 'A `tracing` block is present but this runtime does not export traces yet (a warning).',
+  HDC8106: 'The tracing block\'s `otlp` is not an http(s) URL.',
 } as const;
 
 export type Code = keyof typeof codes;

@@ -1,6 +1,6 @@
 // The module's own checks of plan.modules.monitoring (HDC8100–HDC8106): run by the compiler's
-// vocabulary registry on the lowered block, and again by the runtime before it opens a listener,
-// so a hand-written plan gets the same answers. Pure: no I/O.
+// vocabulary registry on the lowered block, and again by the runtime (with env()/file() values
+// resolved) before it opens a listener, so a hand-written plan gets the same answers. Pure: no I/O.
 import type { MonitoringPlan } from './monitoring-plan.ts';
 import { parseListen } from './monitoring-plan.ts';
 
@@ -62,8 +62,8 @@ export function checkMonitoring(m: MonitoringPlan): MonitoringProblem[] {
       out.push({ code: 'HDC8104', severity: 'error', summary: `the dashboard and the metrics both listen on ${m.dashboard.listen}`, hint: 'Give each its own port, e.g. 9443 and 9464.', src: m.metrics.src });
     }
   }
-  if (m.tracing) {
-    out.push({ code: 'HDC8106', severity: 'warning', summary: 'traces are not exported by this runtime yet', hint: 'Remove the tracing block, or keep it for when OpenTelemetry export lands.', src: m.tracing.src });
+  if (m.tracing && typeof m.tracing.otlp === 'string' && !/^https?:\/\/[^/\s]+/.test(m.tracing.otlp)) {
+    out.push({ code: 'HDC8106', severity: 'error', summary: `tracing: otlp "${m.tracing.otlp}" is not an http(s) URL`, hint: 'Give the collector\'s OTLP/HTTP base URL, e.g. otlp env("OTEL_EXPORTER_OTLP_ENDPOINT") or "http://127.0.0.1:4318".', src: m.tracing.src });
   }
   return out;
 }

@@ -1,6 +1,6 @@
 // The monitoring module's runtime service: per-minute rollups of the traffic and the workflow runs
-// (always, once the plan has a dashboard or metrics block), the Prometheus listener (`metrics`)
-// and the dashboard's own listener (`dashboard`). It listens to the runtime's events only: the
+// (always, once the plan has a monitoring block), the Prometheus listener (`metrics`), the
+// dashboard's own listener (`dashboard`) and OpenTelemetry traces (`tracing`). It listens to the runtime's events only: the
 // listener's answered messages and the engine's settled runs.
 import { openDatabase } from '../../runtime/journal/open-database.ts';
 import type { FinishedEvent } from '../../runtime/journal/run-events.ts';
@@ -13,6 +13,7 @@ import { startMetricsServer, type MetricsServer } from './metrics-server.ts';
 import { startDashboard, type Dashboard } from './dashboard/dashboard-server.ts';
 import { AuditLog } from './dashboard/audit-log.ts';
 import { checkMonitoring } from './checks.ts';
+import type { TracingOptions } from './tracing.ts';
 import { srcLine } from '../../runtime/platform/config/source-location.ts';
 
 const HOUR = 3_600_000;
@@ -27,14 +28,19 @@ export interface MonitoringInstance extends ModuleInstance {
   purge(now?: number): number;
 }
 
-const monitoring: RuntimeModule & { start(s: ModuleServices): Promise<MonitoringInstance> } = {
+export interface MonitoringOptions {
+  /** Tracing's batch export delay and how long a run waits for its message's span (tests shorten them). */
+  tracing?: Pick<TracingOptions, 'exportDelayMs' | 'waitForMessageMs'>;
+}
+
+const monitoring: RuntimeModule<MonitoringOptions> & { start(s: ModuleServices, o?: MonitoringOptions): Promise<MonitoringInstance> } = {
   name: 'monitoring',
   usedBy: (plan) => {
     const m = monitoringPlan(plan);
-    return Boolean(m?.dashboard || m?.metrics);
+    return Boolean(m?.dashboard || m?.metrics || m?.tracing);
   },
   migrations,
-  async start(services) {
+  async start(services, options = {}) {
     const plan = monitoringPlan(services.plan) ?? {};
     const log = services.log.child({ module: 'monitoring' });
     const problems = checkMonitoring(plan);
@@ -81,16 +87,23 @@ const monitoring: RuntimeModule & { start(s: ModuleServices): Promise<Monitoring
 
     let metricsServer: MetricsServer | undefined;
     let dashboard: Dashboard | undefined;
+    let tracing: { stop(): Promise<void> } | undefined;
     const stop = async () => {
       clearInterval(retentionTimer);
       services.inbound.off('message', onMessage);
       services.events.off('finished', onFinished);
+      await tracing?.stop();
       await dashboard?.close();
       await metricsServer?.close();
       rollups.stop();
       own?.close();
     };
     try {
+      if (plan.tracing) {
+        // The OpenTelemetry SDK loads only for plans that trace.
+        const { Tracing } = await import('./tracing.ts');
+        tracing = new Tracing({ endpoint: services.resolve(plan.tracing.otlp), service: plan.tracing.service ?? 'hdc', ...options.tracing }, services.db, services.inbound, services.events, log);
+      }
       if (plan.metrics && metrics) metricsServer = await startMetricsServer(plan.metrics, metrics, log);
       if (plan.dashboard) {
         dashboard = await startDashboard(plan.dashboard, { services, rollups, audit, db, log });

@@ -27,7 +27,8 @@ test('each problem has its code', () => {
   assert.equal(codesOf({ dashboard: dashboard({ roles: [{ name: 'viewer', groups: ['v'] }] }) }), ['HDC8103 warning']);
   assert.equal(codesOf({ dashboard: dashboard(), metrics: { listen: '127.0.0.1:9443', src: S } }), ['HDC8104 error']);
   assert.equal(codesOf({ dashboard: dashboard({ retentionMs: 3_600_000 }) }), ['HDC8105 error']);
-  assert.equal(codesOf({ tracing: { otlp: 'http://127.0.0.1:4318', src: S } }), ['HDC8106 warning']);
+  assert.equal(codesOf({ tracing: { otlp: 'http://127.0.0.1:4318', src: S } }), []);
+  assert.equal(codesOf({ tracing: { otlp: '127.0.0.1:4318', src: S } }), ['HDC8106 error']);
   for (const p of checkMonitoring({ dashboard: dashboard({ listen: 'x', retentionMs: 1 }) })) {
     assert.ok(p.code in codes, p.code);
     assert.ok(p.hint.length > 10);

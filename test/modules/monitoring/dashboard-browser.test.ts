@@ -109,7 +109,7 @@ test('viewer: the overview shows what was sent, live; no content, no replay', as
   await m.send('/hl7/pharmacy', hl7({ type: 'ADT^A04^ADT_A01' }));
   await page.waitForFunction(() => document.getElementById('total-messages')?.textContent === '6', undefined, { timeout: 15_000 });
   const liveMs = Date.now() - sent;
-  console.log(`  live update after ${liveMs} ms`);
+  process.stderr.write(`  live update after ${liveMs} ms\n`);
   assert.is(await cell(page, 'pharmacy', 'ADT^A04', 'count'), '2');
   assert.is(await page.getAttribute('#chart-messages', 'data-total'), '6');
 

@@ -10,7 +10,7 @@ import { silentLogger } from '../../../runtime/platform/log/logger.ts';
 import { hashPassword } from '../../../runtime/platform/login/password-hash.ts';
 import { UsersTable } from '../../../runtime/platform/login/users-table.ts';
 import type { MonitoringPlan } from '../../../modules/monitoring/monitoring-plan.ts';
-import type { MonitoringInstance } from '../../../modules/monitoring/service.ts';
+import type { MonitoringInstance, MonitoringOptions } from '../../../modules/monitoring/service.ts';
 import { field, post, sender, startTestRuntime, type TestRuntime } from '../../runtime/inbound/helpers.ts';
 
 export const SRC = 'monitoring.hdc:3:1-3:20';
@@ -39,7 +39,8 @@ export async function startPartnerApi(): Promise<PartnerApi> {
 
 /**
  * Senders lab (ADT and ORU, workflow `admit`: a POST to the partner API, and a reject AE when the
- * family name is REJECT) and pharmacy (ADT, no workflow).
+ * family name is REJECT), pharmacy (ADT, no workflow) and clinic (ADT^A01 to `admit`, answered
+ * after the workflow).
  */
 export function monitoredPlan(apiUrl: string, modules: MonitoringPlan): Plan {
   const ref = (name: string) => ({ ref: name });
@@ -53,6 +54,10 @@ export function monitoredPlan(apiUrl: string, modules: MonitoringPlan): Plan {
         routes: [{ types: [{ code: 'ADT', trigger: 'A01' }], workflow: 'admit', src: S(2) }],
       }),
       sender({ name: 'pharmacy', path: '/hl7/pharmacy', accept: [{ code: 'ADT', trigger: '*' }] }),
+      sender({
+        name: 'clinic', path: '/hl7/clinic', fields: [field('family', 'PID-5.1')], accept: [{ code: 'ADT', trigger: 'A01' }],
+        ack: { mode: 'after_workflow', timeoutMs: 20_000 }, routes: [{ types: [{ code: 'ADT', trigger: 'A01' }], workflow: 'admit', src: S(3) }],
+      }),
     ],
     workflows: [{
       name: 'admit', inputs: ['family'], src: S(5),
@@ -76,8 +81,8 @@ export interface Monitored {
   stop(): Promise<void>;
 }
 
-export async function startMonitored(plan: Plan): Promise<Monitored> {
-  const rt = await startTestRuntime(plan, null);
+export async function startMonitored(plan: Plan, options?: MonitoringOptions): Promise<Monitored> {
+  const rt = await startTestRuntime(plan, null, options ? { moduleOptions: { monitoring: options } } : {});
   const engine = new Engine({ db: rt.db, plan, events: rt.events, logger: silentLogger(), onFatal: rt.fatal });
   engine.start();
   rt.attachEngine(engine);
