@@ -4,7 +4,7 @@
 // nothing inline, no framing) and is not cached. Every POST needs the session's CSRF token and, when
 // the browser sends one, this origin in Origin.
 import { createServer, type Server } from 'node:http';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import Koa, { type Context } from 'koa';
 import type { Database } from 'better-sqlite3';
@@ -48,7 +48,12 @@ const MAX_FORM_BYTES = 16 * 1024;
 
 function assets(): Map<string, { type: string; body: Buffer }> {
   const require = createRequire(import.meta.url);
-  const local = (name: string) => new URL(`./assets/${name}`, import.meta.url);
+  // The assets live beside the sources; the compiled build (dist/) has the scripts but not the
+  // stylesheet, so a build reads them from the source tree it was built from.
+  const local = (name: string) => {
+    const here = new URL(`./assets/${name}`, import.meta.url);
+    return existsSync(here) ? here : new URL(here.href.replace(/\/dist\/modules\//, '/modules/'));
+  };
   return new Map([
     ['/assets/uPlot.iife.min.js', { type: 'text/javascript; charset=utf-8', body: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js')) }],
     ['/assets/uPlot.min.css', { type: 'text/css; charset=utf-8', body: readFileSync(require.resolve('uplot/dist/uPlot.min.css')) }],
