@@ -105,6 +105,35 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
+/**
+ * The module's own work per message, in-process and without the machine's noise: the rollup cell
+ * and the Prometheus children for each of N answered messages, with the once-a-second flushes.
+ */
+async function perMessageCost(dir: string): Promise<number> {
+  const { openDatabase } = await import('../runtime/journal/open-database.ts');
+  const { coreMigrations } = await import('../runtime/journal/core-migrations.ts');
+  const monitoring = (await import('../modules/monitoring/service.ts')).default;
+  const { Rollups } = await import('../modules/monitoring/rollups.ts');
+  const { Metrics } = await import('../modules/monitoring/metrics.ts');
+  const db = openDatabase(join(dir, 'micro.sqlite'), { migrations: [...coreMigrations, ...(monitoring.migrations ?? [])] });
+  const rollups = new Rollups(db);
+  const metrics = new Metrics(db, ['bench']);
+  const n = 500_000;
+  const types = ['ADT^A01', 'ORU^R01'];
+  const t0 = performance.now();
+  let at = Date.now();
+  for (let i = 0; i < n; i++) {
+    at += 1;
+    rollups.countMessage('bench', types[i & 1]!, 'AA', at, 3 + (i % 40));
+    metrics.countMessage('bench', types[i & 1]!, 'AA', 3 + (i % 40));
+    if (i % 3000 === 0) rollups.flush();
+  }
+  rollups.flush();
+  const us = ((performance.now() - t0) * 1000) / n;
+  db.close();
+  return Math.round(us * 100) / 100;
+}
+
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'hdc-bench-monitoring-'));
   const servers: ChildProcess[] = [];
@@ -115,6 +144,8 @@ async function main() {
       servers.push(c);
       return next<string>(c, 'url');
     };
+    const moduleUsPerMsg = await perMessageCost(dir);
+    console.log(`the module's own work: ${moduleUsPerMsg} µs per message (in-process, rollups and metrics)`);
     const urls = { without: await start(false), with: await start(true) };
     const run = (url: string, duration: number, prefix: string) => next<LoadResult>(child({ role: 'load', url, duration, connections: CONNECTIONS, prefix }), 'result');
     await run(urls.without, WARMUP_S, 'Wo');
@@ -130,6 +161,7 @@ async function main() {
       bench: 'monitoring-overhead',
       ratio: Math.round(median(ratios) * 1000) / 1000,
       roundRatios: ratios.map((r) => Math.round(r * 1000) / 1000),
+      moduleUsPerMsg,
       withPerSec: Math.round(median(results.with.map((r) => r.perSec))),
       withoutPerSec: Math.round(median(results.without.map((r) => r.perSec))),
       withP99Ms: median(results.with.map((r) => r.p99)),

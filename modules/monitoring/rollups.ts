@@ -195,6 +195,15 @@ export class Rollups {
       .map((r) => ({ minute: r.minute, ackCode: r.ack_code, count: r.count }));
   }
 
+  /** The rollup rows over [from, to) as stored (per minute, or per hour for long ranges), oldest first. */
+  rows(from: number, to: number): Array<{ minute: number; sender: string; messageType: string; ackCode: string; count: number; latencySumMs: number }> {
+    this.flush();
+    return (this.db.prepare(`SELECT minute, sender, message_type, ack_code, count, latency_sum FROM ${tableFor(from, to)}
+      WHERE minute >= ? AND minute < ? ORDER BY minute, sender, message_type, ack_code`).all(align(from, to), to) as Array<{
+        minute: number; sender: string; message_type: string; ack_code: string; count: number; latency_sum: number;
+      }>).map((r) => ({ minute: r.minute, sender: r.sender, messageType: r.message_type, ackCode: r.ack_code, count: r.count, latencySumMs: r.latency_sum }));
+  }
+
   /** Settled workflow runs per workflow and status over [from, to). */
   runTotals(from: number, to: number): Array<{ workflow: string; status: string; count: number }> {
     this.flush();

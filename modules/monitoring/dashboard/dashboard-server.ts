@@ -21,7 +21,7 @@ import type { AuditLog } from './audit-log.ts';
 import { DashboardSessions, randomToken, sameToken, type Session } from './sessions.ts';
 import { decide, loginMethod } from './login-flow.ts';
 import { LiveUpdates } from './live-updates.ts';
-import { overviewData, rangeOf } from './overview-data.ts';
+import { overviewData, rangeOf, RANGES } from './overview-data.ts';
 import { messageDetail, runOf, searchMessages, MESSAGE_STATUSES, type MessageFilter } from './message-search.ts';
 import { auditPage, deadLettersPage, errorPage, loginPage, messagePage, messagesPage, overviewPage, overviewTables } from './pages.ts';
 
@@ -204,6 +204,19 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
       ctx.body = { data, html: overviewTables(data) };
       return;
     }
+    if (ctx.method === 'GET' && ctx.path === '/export.csv') {
+      // The numbers behind the charts (counts and latency sums, no content): for spreadsheets and reports.
+      const range = rangeOf(ctx.query.range);
+      const now = Date.now();
+      const to = now - (now % 60_000) + 60_000;
+      const rows = rollups.rows(to - RANGES[range].ms, to);
+      ctx.type = 'text/csv; charset=utf-8';
+      ctx.set('Content-Disposition', `attachment; filename="hdc-traffic-${range}.csv"`);
+      const cell = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : /^[=+\-@]/.test(v) ? `'${v}` : v);
+      ctx.body = ['start,sender,message_type,ack_code,messages,mean_latency_ms',
+        ...rows.map((r) => [new Date(r.minute).toISOString(), cell(r.sender), cell(r.messageType), cell(r.ackCode), String(r.count), (r.latencySumMs / r.count).toFixed(1)].join(','))].join('\r\n') + '\r\n';
+      return;
+    }
     if (ctx.method === 'GET' && ctx.path === '/events') {
       ctx.respond = false;
       live.add(ctx.res);
@@ -313,7 +326,7 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
       }
       const found = sessions.lookup(ctx.cookies.get(SESSION_COOKIE));
       if (!found.ok) {
-        if (ctx.method === 'GET' && !ctx.path.endsWith('.json') && ctx.path !== '/events' && ctx.path !== '/audit.csv') {
+        if (ctx.method === 'GET' && !/\.(json|csv)$/.test(ctx.path) && ctx.path !== '/events') {
           ctx.redirect(found.reason === 'expired' ? '/login?expired=1' : '/login');
           return;
         }

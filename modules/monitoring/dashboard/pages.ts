@@ -40,7 +40,7 @@ export function overviewPage(session: Session, d: OverviewData): string {
   const t = overviewTables(d);
   const ranges = Object.keys(RANGES).map((r) => `<a href="/${q({ range: r })}"${r === d.range ? ' aria-current="true"' : ''}>${r}</a>`).join(' ');
   return page({ title: 'Overview', session, nav: 'overview', scripts: OVERVIEW_SCRIPTS },
-    `<p class="ranges">Range: ${ranges} <span id="live" class="live">live</span></p>` +
+    `<p class="ranges">Range: ${ranges} <span id="live" class="live">live</span> · <a href="/export.csv${q({ range: d.range })}" id="export" download>Export (CSV)</a></p>` +
     `<section class="cards"><div class="card"><span class="label">Messages</span><span id="total-messages" class="big">${d.messages}</span></div>` +
     `<div class="card"><span class="label">Dead letters</span><a href="/dead-letters" id="dead-letters" class="big">${d.deadLetters}</a></div></section>` +
     `<section><h2>Messages per ${d.stepMinutes === 1 ? 'minute' : `${d.stepMinutes} minutes`} by sender</h2><div id="chart-messages" class="chart"></div></section>` +

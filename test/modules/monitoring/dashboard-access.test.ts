@@ -146,6 +146,20 @@ test('an idle session expires; signing out ends the session', async () => {
   assert.is((await c.get('/')).status, 302);
 });
 
+test('the numbers behind the charts export as CSV', async () => {
+  const c = new DashboardClient(base);
+  assert.is((await c.get('/export.csv')).status, 401);
+  await c.signIn('vera', 'viewer-pass');
+  const csv = await c.get('/export.csv?range=24h');
+  assert.is(csv.status, 200);
+  assert.match(String(csv.headers['content-type']), /^text\/csv/);
+  const lines = csv.text.trim().split('\r\n');
+  assert.is(lines[0], 'start,sender,message_type,ack_code,messages,mean_latency_ms');
+  const lab = lines.slice(1).map((l) => l.split(',')).filter((f) => f[1] === 'lab' && f[2] === 'ADT^A01' && f[3] === 'AA');
+  assert.is(lab.reduce((n, f) => n + Number(f[4]), 0), 2);
+  assert.not.ok(csv.text.includes('OK-1'), 'no control IDs');
+});
+
 test('search by sender, type, control ID and status', async () => {
   const c = new DashboardClient(base);
   await c.signIn('vera', 'viewer-pass');
