@@ -12,7 +12,7 @@ export interface AuditEntry {
   outcome: string;
 }
 
-export type AuditAction = 'sign-in' | 'sign-in-refused' | 'sign-out' | 'view-message' | 'replay-run' | 'refused';
+export type AuditAction = 'sign-in' | 'sign-in-refused' | 'sign-out' | 'view-message' | 'search-field' | 'replay-run' | 'refused';
 
 export class AuditLog {
   constructor(private readonly db: Database) {}

@@ -22,7 +22,7 @@ import { DashboardSessions, randomToken, sameToken, type Session } from './sessi
 import { decide, loginMethod } from './login-flow.ts';
 import { LiveUpdates } from './live-updates.ts';
 import { overviewData, rangeOf, RANGES } from './overview-data.ts';
-import { messageDetail, runOf, searchMessages, MESSAGE_STATUSES, type MessageFilter } from './message-search.ts';
+import { messageDetail, runOf, searchMessages, FIELD_NAME, MESSAGE_STATUSES, type MessageFilter } from './message-search.ts';
 import { auditPage, deadLettersPage, errorPage, loginPage, messagePage, messagesPage, overviewPage, overviewTables } from './pages.ts';
 
 export interface Dashboard {
@@ -236,7 +236,16 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
       if (from !== undefined) f.from = from;
       if (to !== undefined) f.to = to;
       const pageNo = Math.max(0, Math.min(10_000, Number.parseInt(str('page') || '0', 10) || 0));
-      const raw = { type: str('type'), control_id: str('control_id'), from: str('from'), to: str('to') };
+      const fieldName = str('field');
+      const fieldValue = str('value');
+      if (fieldName && fieldValue) {
+        if (!operator) return refuse('Only operators can search by a mapped field\'s value.');
+        if (!FIELD_NAME.test(fieldName)) return html(ctx, 400, errorPage(s, 400, 'A field name is letters, digits and underscores.'));
+        f.field = { name: fieldName, value: fieldValue };
+        // The value searched for may be PHI (a medical record number): the search is audited, the value is not written down.
+        audited(s, 'search-field', `field ${fieldName}`, 'searched');
+      }
+      const raw = { type: str('type'), control_id: str('control_id'), from: str('from'), to: str('to'), field: fieldName, value: fieldValue };
       return html(ctx, 200, messagesPage(s, f, senders, searchMessages(services.db, f, pageNo), pageNo, raw));
     }
     const messageMatch = /^\/messages\/(\d{1,15})$/.exec(ctx.path);

@@ -11,7 +11,12 @@ export interface MessageFilter {
   status?: string;
   from?: number;
   to?: number;
+  /** Operators: a mapped field's value (what the sender's `fields` took from the message), exact. */
+  field?: { name: string; value: string };
 }
+
+/** A mapped field's name as the language allows it: the only part of a JSON path built from input. */
+export const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 export interface MessageRow {
   id: number;
@@ -57,6 +62,11 @@ export function searchMessages(db: Database, f: MessageFilter, page = 0): { rows
   if (f.controlId) (where.push('m.control_id = ?'), args.push(f.controlId));
   if (f.status === 'dead') where.push(`EXISTS (SELECT 1 FROM workflow_runs r WHERE r.message_id = m.id AND r.status = 'dead')`);
   else if (f.status) (where.push('m.status = ?'), args.push(f.status));
+  if (f.field && FIELD_NAME.test(f.field.name)) {
+    // Mapped fields live in the runs' input; a message without a workflow run has none stored.
+    where.push(`EXISTS (SELECT 1 FROM workflow_runs r WHERE r.message_id = m.id AND json_extract(r.input, '$.fields.${f.field.name}') = ?)`);
+    args.push(f.field.value);
+  }
   if (f.from !== undefined) (where.push('m.received_at >= ?'), args.push(f.from));
   if (f.to !== undefined) (where.push('m.received_at < ?'), args.push(f.to));
   const sql = `SELECT m.id, m.sender, m.control_id, m.message_type, m.trigger, m.received_at, m.status, m.ack, m.content_purged_at

@@ -61,10 +61,14 @@ export function messagesPage(session: Session, f: MessageFilter, senders: string
     `<label>Status <select name="status">${opt('', f.status, 'any')}${MESSAGE_STATUSES.map((s) => opt(s, f.status)).join('')}</select></label>` +
     `<label>From <input type="datetime-local" name="from" value="${esc(raw.from ?? '')}"></label>` +
     `<label>To <input type="datetime-local" name="to" value="${esc(raw.to ?? '')}"></label>` +
+    (session.role === 'operator'
+      ? `<label>Mapped field <input name="field" value="${esc(raw.field ?? '')}" placeholder="mrn" size="10"></label>` +
+        `<label>equals <input name="value" value="${esc(raw.value ?? '')}" size="14"></label>`
+      : '') +
     `<button id="search-button">Search</button></form>`;
   const rows = result.rows.map((m) => `<tr data-id="${m.id}"><td><a href="/messages/${m.id}">${m.id}</a></td><td>${esc(iso(m.receivedAt))}</td><td>${esc(m.sender)}</td>` +
     `<td>${esc(`${m.messageType}^${m.trigger}`)}</td><td class="control-id">${esc(m.controlId)}</td><td>${esc(m.status)}</td><td>${esc(ackCode(m.ack))}</td></tr>`).join('');
-  const params = { sender: f.sender, type: raw.type, control_id: raw.control_id, status: f.status, from: raw.from, to: raw.to };
+  const params = { sender: f.sender, type: raw.type, control_id: raw.control_id, status: f.status, from: raw.from, to: raw.to, field: raw.field, value: raw.value };
   const pager = `<p class="pager">${pageNo > 0 ? `<a href="/messages${q({ ...params, page: pageNo - 1 })}" id="prev">newer</a>` : ''} page ${pageNo + 1} ` +
     `${result.more ? `<a href="/messages${q({ ...params, page: pageNo + 1 })}" id="next">older</a>` : ''}</p>`;
   return page({ title: 'Messages', session, nav: 'messages' }, form +

@@ -168,6 +168,16 @@ test('search by sender, type, control ID and status', async () => {
   assert.equal(ids((await c.get('/messages?sender=lab&type=ADT%5EA01')).text), [deadMessage, okMessage]);
   assert.equal(ids((await c.get('/messages?sender=pharmacy')).text), []);
   assert.equal(ids((await c.get(`/messages?from=${new Date(Date.now() + 3_600_000).toISOString().slice(0, 16)}`)).text), []);
+  // A mapped field's value is for operators only, and the search is audited without the value.
+  assert.is((await c.get('/messages?field=family&value=SMITH')).status, 403);
+  const op = new DashboardClient(base);
+  await op.signIn('otto', 'operator-pass');
+  assert.equal(ids((await op.get('/messages?field=family&value=SMITH')).text), [okMessage]);
+  assert.equal(ids((await op.get('/messages?field=family&value=NOBODY')).text), []);
+  assert.is((await op.get('/messages?field=family%27)--&value=x')).status, 400);
+  const searched = m.module.audit.list({ action: 'search-field' });
+  assert.ok(searched.some((e) => e.username === 'otto' && e.target === 'field family'));
+  assert.not.ok(JSON.stringify(searched).includes('SMITH'));
 });
 
 test.run();
