@@ -21,9 +21,15 @@ export class Metrics {
   private readonly messages: Counter<'sender' | 'message_type' | 'ack_code'>;
   private readonly latency: Histogram<'sender'>;
   private readonly runs: Counter<'workflow' | 'status'>;
+  private readonly steps: Histogram<'workflow' | 'kind' | 'status'>;
+  private readonly outbound: Counter<'api' | 'status_code'>;
+  private readonly outboundLatency: Histogram<'api'>;
+  private readonly stepsOf: Statement;
+  private readonly apiOf: Map<string, Map<string, string>>;
   private readonly deadLetters: Counter<'workflow'>;
 
-  constructor(db: Database, senders: readonly string[]) {
+  /** `apis`: workflow → step id → the API its request goes to. */
+  constructor(db: Database, senders: readonly string[], apis: Map<string, Map<string, string>> = new Map()) {
     const known = new Set(senders);
     const senderLabel = (s: string | null) => (s === null ? UNMATCHED : known.has(s) ? s : 'other');
     this.messages = new Counter({
@@ -38,6 +44,20 @@ export class Metrics {
       name: 'hdc_workflow_runs_total', help: 'Workflow runs settled, by workflow and status (done, rejected, failed, dead).',
       labelNames: ['workflow', 'status'], registers: [this.registry],
     });
+    this.steps = new Histogram({
+      name: 'hdc_workflow_step_duration_seconds', help: 'Duration of workflow steps (their last attempt), by workflow, step kind and status.',
+      labelNames: ['workflow', 'kind', 'status'], buckets: LATENCY_BOUNDS_MS.map((ms) => ms / 1000), registers: [this.registry],
+    });
+    this.outbound = new Counter({
+      name: 'hdc_outbound_requests_total', help: 'Requests workflow steps sent to declared APIs, by API and HTTP status (0: no response).',
+      labelNames: ['api', 'status_code'], registers: [this.registry],
+    });
+    this.outboundLatency = new Histogram({
+      name: 'hdc_outbound_request_duration_seconds', help: 'Duration of requests to declared APIs (the step\'s last attempt), by API.',
+      labelNames: ['api'], buckets: LATENCY_BOUNDS_MS.map((ms) => ms / 1000), registers: [this.registry],
+    });
+    this.stepsOf = db.prepare('SELECT step_id, kind, status, started_at, finished_at, result FROM run_steps WHERE run_id = ?');
+    this.apiOf = apis;
     this.deadLetters = new Counter({
       name: 'hdc_dead_letters_total', help: 'Workflow runs that became dead letters, by workflow.', labelNames: ['workflow'], registers: [this.registry],
     });
@@ -83,9 +103,30 @@ export class Metrics {
     b.latency.observe(latencyMs / 1000);
   }
 
-  countRun(workflow: string, status: string): void {
+  countRun(workflow: string, status: string, runId?: number): void {
     this.runs.inc({ workflow, status });
     if (status === 'dead') this.deadLetters.inc({ workflow });
+    if (runId !== undefined) this.countSteps(workflow, runId);
+  }
+
+  /** The settled run's steps: durations, and the requests among them by API and HTTP status. */
+  private countSteps(workflow: string, runId: number): void {
+    const apis = this.apiOf.get(workflow);
+    for (const s of this.stepsOf.all(runId) as Array<{ step_id: string; kind: string; status: string; started_at: number; finished_at: number; result: string | null }>) {
+      const seconds = Math.max(0, s.finished_at - s.started_at) / 1000;
+      this.steps.observe({ workflow, kind: s.kind, status: s.status }, seconds);
+      const api = apis?.get(s.step_id);
+      if (!api) continue;
+      let code = 0;
+      try {
+        const r = s.result ? (JSON.parse(s.result) as { status?: unknown }) : undefined;
+        if (typeof r?.status === 'number') code = r.status;
+      } catch {
+        // no status to count
+      }
+      this.outbound.inc({ api, status_code: String(code) });
+      this.outboundLatency.observe({ api }, seconds);
+    }
   }
 
   text(): Promise<string> {
@@ -95,4 +136,22 @@ export class Metrics {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+/** workflow → step id → API, for every step that sends a request (walks nested branches and loops). */
+export function stepApis(workflows: ReadonlyArray<{ name: string; steps: unknown }>): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  const walk = (v: unknown, into: Map<string, string>): void => {
+    if (Array.isArray(v)) return v.forEach((x) => walk(x, into));
+    if (!v || typeof v !== 'object') return;
+    const o = v as Record<string, unknown>;
+    if (typeof o.id === 'string' && typeof o.api === 'string') into.set(o.id, o.api);
+    for (const x of Object.values(o)) if (x && typeof x === 'object') walk(x, into);
+  };
+  for (const w of workflows) {
+    const m = new Map<string, string>();
+    walk(w.steps, m);
+    out.set(w.name, m);
+  }
+  return out;
 }

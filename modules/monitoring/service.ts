@@ -8,7 +8,7 @@ import type { InboundMessageEvent, ModuleInstance, ModuleServices, RuntimeModule
 import { DEFAULT_RETENTION_MS, monitoringPlan } from './monitoring-plan.ts';
 import { migrations } from './monitoring-schema.ts';
 import { Rollups } from './rollups.ts';
-import { Metrics } from './metrics.ts';
+import { Metrics, stepApis } from './metrics.ts';
 import { startMetricsServer, type MetricsServer } from './metrics-server.ts';
 import { startDashboard, type Dashboard } from './dashboard/dashboard-server.ts';
 import { AuditLog } from './dashboard/audit-log.ts';
@@ -53,7 +53,9 @@ const monitoring: RuntimeModule<MonitoringOptions> & { start(s: ModuleServices, 
     own?.pragma('synchronous = NORMAL');
     const db = own ?? services.db;
     const rollups = new Rollups(db).start();
-    const metrics = plan.metrics ? new Metrics(services.db, services.plan.senders.map((s) => s.name)) : undefined;
+    const metrics = plan.metrics
+      ? new Metrics(services.db, services.plan.senders.map((s) => s.name), stepApis(services.plan.workflows))
+      : undefined;
     const audit = new AuditLog(db);
 
     const onMessage = (e: InboundMessageEvent) => {
@@ -63,7 +65,7 @@ const monitoring: RuntimeModule<MonitoringOptions> & { start(s: ModuleServices, 
     const onFinished = (e: FinishedEvent) => {
       const workflow = e.workflow ?? '(unknown)';
       rollups.countRun(workflow, e.status, Date.now());
-      metrics?.countRun(workflow, e.status);
+      metrics?.countRun(workflow, e.status, e.runId);
     };
     services.inbound.on('message', onMessage);
     services.events.on('finished', onFinished);

@@ -77,6 +77,10 @@ test('metrics: the Prometheus text format at /metrics, counts equal to the traff
   assert.is(sample(s, 'hdc_dead_letters_total', { workflow: 'admit' }), 1);
   assert.is(sample(s, 'hdc_dead_letters', { workflow: 'admit' }), 1);
   assert.ok(sample(s, 'hdc_process_cpu_seconds_total') !== undefined);
+  // Each run's request to the partner API, by API and status, and the steps' durations.
+  assert.is(sample(s, 'hdc_outbound_requests_total', { api: 'partner', status_code: '200' }), 3);
+  assert.is(sample(s, 'hdc_outbound_request_duration_seconds_count', { api: 'partner' }), 3);
+  assert.is(sample(s, 'hdc_workflow_step_duration_seconds_count', { workflow: 'admit', kind: 'rest', status: 'done' }), 3);
   // Names follow the conventions: hdc_ prefix, _total counters, base units.
   for (const line of r.text.split('\n').filter((l) => l.startsWith('# TYPE'))) {
     const [, , name, type] = line.split(' ');
