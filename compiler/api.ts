@@ -1,5 +1,6 @@
 // The compiler's public entry points, used by the CLI, the runtime (`hdc run x.hdc`), `hdc test`
-// and the language server: lex → parse (recovering) → resolve imports → analyze → emit.
+// and the language server. A compile goes through named stages, and a caller stops at the one it
+// needs (`until`): Parsed → Resolved → Checked → Lowered.
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -11,18 +12,36 @@ import type { SourceFile, Range } from './syntax/ast.ts';
 import { parse } from './syntax/parser.ts';
 import { version } from './version.ts';
 import { analyze } from './semantics/analyze.ts';
-import type { Declaration, SymbolTable } from './semantics/symbols.ts';
+import { SymbolTable, type Declaration } from './semantics/symbols.ts';
 
 export const PLAN_VERSION = 1;
 export const COMPILER = `hdc ${version}`;
 
+/**
+ * The stages of a compile, in order. What is safe to read after each:
+ * - `parsed`: every file read (imports followed) and parsed with recovery: `project.files` (ASTs,
+ *   comments, exact ranges) and the syntax diagnostics (HDC1xxx, HDC2004). `project.symbols` is
+ *   empty. Enough for the outline, folding and formatting.
+ * - `resolved`: names declared and resolved: `project.symbols` holds every declaration (top-level,
+ *   sender fields, steps and variables with where they are visible, their types and keys) and every
+ *   reference. Diagnostics are those found while resolving, not all of them. With `focus`, only that
+ *   file (and the senders routing to its workflows) is resolved in full: completion while typing.
+ * - `checked`: every check has run: the diagnostics are complete. No plan.
+ * - `lowered`: the plan, when there are no errors.
+ */
+export type Stage = 'parsed' | 'resolved' | 'checked' | 'lowered';
+
 export interface Project { files: SourceFile[]; symbols: SymbolTable }
-export interface CompileResult { plan?: Plan; diagnostics: Diagnostic[]; project: Project }
+export interface CompileResult { plan?: Plan; diagnostics: Diagnostic[]; project: Project; stage: Stage }
 export interface CompileOptions {
+  /** The last stage to run (default `lowered`). */
+  until?: Stage;
+  /** `resolved` only: resolve this file's declarations in full, others' only as far as it reads them. */
+  focus?: string;
   /** Reads an imported file; default: the file system. Returning undefined means "not found". */
   readFile?: (path: string) => string | undefined;
   fileExists?: (path: string) => boolean;
-  /** false: check only, no plan (editors and `hdc check` need diagnostics, not the plan). */
+  /** false: the same as `until: 'checked'` (kept for callers written before stages). */
   emit?: boolean;
   /** Parse results by file, reused while the text is unchanged (the language server keeps one). */
   parseCache?: Map<string, { text: string; result: ReturnType<typeof parse> }>;
@@ -38,8 +57,9 @@ const fsRead = (p: string): string | undefined => {
   try { return readFileSync(p, 'utf8'); } catch { return undefined; }
 };
 
-/** Compiles in-memory sources (file path → text); imports not in the map are read with opts.readFile. */
-export function compileSources(sources: Map<string, string>, opts: CompileOptions = {}): CompileResult {
+/** Compiles in-memory sources (file path → text) up to `opts.until`; imports not in the map are read with opts.readFile. */
+export function compile(sources: Map<string, string>, opts: CompileOptions = {}): CompileResult {
+  const until: Stage = opts.until ?? (opts.emit === false ? 'checked' : 'lowered');
   const readFile = opts.readFile ?? fsRead;
   const fileExists = opts.fileExists ?? ((p: string) => existsSync(p));
   const diagnostics: Diagnostic[] = [];
@@ -79,16 +99,17 @@ export function compileSources(sources: Map<string, string>, opts: CompileOption
       queue.push(target);
     }
   }
+  if (until === 'parsed') return { diagnostics: sortDiagnostics(diagnostics), project: { files, symbols: new SymbolTable() }, stage: until };
   let analysis;
   try {
-    analysis = analyze(files, diagnostics, fileExists, { allowLiteralSecrets: opts.allowLiteralSecrets });
+    analysis = analyze(files, diagnostics, fileExists, { allowLiteralSecrets: opts.allowLiteralSecrets }, { stage: until === 'resolved' ? 'resolved' : 'checked', focus: opts.focus });
   } catch (e) {
     diagnostics.push(internalError(files[0]?.file ?? '', e));
-    return { diagnostics: sortDiagnostics(diagnostics), project: { files, symbols: undefined as unknown as SymbolTable } };
+    return { diagnostics: sortDiagnostics(diagnostics), project: { files, symbols: new SymbolTable() }, stage: until };
   }
   const project: Project = { files, symbols: analysis.symbols };
   sortDiagnostics(diagnostics);
-  if (diagnostics.some(isError) || opts.emit === false) return { diagnostics, project };
+  if (diagnostics.some(isError) || until !== 'lowered') return { diagnostics, project, stage: until };
   const sourcesList = [...files].sort((a, b) => a.file.localeCompare(b.file)).map((f) => ({ file: f.file, sha256: sha256(f.text) }));
   const body = {
     planVersion: PLAN_VERSION as 1,
@@ -100,9 +121,15 @@ export function compileSources(sources: Map<string, string>, opts: CompileOption
     workflows: analysis.parts.workflows,
     launches: analysis.parts.launches,
     tests: analysis.parts.tests,
+    ...(Object.keys(analysis.parts.modules).length ? { modules: analysis.parts.modules } : {}),
   };
   const plan: Plan = withPlanHash(body);
-  return { plan, diagnostics, project };
+  return { plan, diagnostics, project, stage: until };
+}
+
+/** `compile` to the end (or to `checked` with `emit: false`). */
+export function compileSources(sources: Map<string, string>, opts: CompileOptions = {}): CompileResult {
+  return compile(sources, opts);
 }
 
 /** Compiles .hdc files and folders (searched recursively for *.hdc, skipping node_modules). */
@@ -110,7 +137,7 @@ export async function compileFiles(paths: string[], opts: CompileOptions = {}): 
   const sources = new Map<string, string>();
   const missing: Diagnostic[] = [];
   for (const p of findHdcFiles(paths.length ? paths : ['.'], missing)) sources.set(displayPath(p), readFileSync(p, 'utf8'));
-  const result = compileSources(sources, opts);
+  const result = compile(sources, opts);
   result.diagnostics.unshift(...missing);
   if (missing.length) delete result.plan;
   return result;
@@ -147,14 +174,14 @@ function sha256(text: string): string {
 function internalError(file: string, e: unknown): Diagnostic {
   const none = { line: 1, col: 1, offset: 0 };
   return {
-    code: 'HDC1001', severity: 'error', file, range: { start: none, end: none },
+    code: 'HDC1000', severity: 'error', file, range: { start: none, end: none },
     summary: 'the compiler could not process this file', detail: `Internal error: ${(e as Error)?.message ?? e}. Please report it with the file.`,
   };
 }
 
 // ---- editor queries ------------------------------------------------------------------------------
 export interface ScopeInfo {
-  block?: { kind: 'auth' | 'api' | 'sender' | 'workflow' | 'launch' | 'test' | 'map'; name: string; range: Range };
+  block?: { kind: Exclude<SourceFile['decls'][number]['kind'], 'import'>; name: string; range: Range };
   /** The sender's declared HL7 version (inside a sender), or of the senders routing to a workflow. */
   hl7Version?: string;
   variables: Declaration[];
@@ -167,7 +194,7 @@ export function scopeAt(project: Project, file: string, offset: number): ScopeIn
   if (!sf) return info;
   const decl = sf.decls.find((d) => d.range.start.offset <= offset && offset <= d.range.end.offset);
   if (!decl || decl.kind === 'import') return info;
-  const name = decl.kind === 'test' ? decl.name.value : decl.name.name;
+  const name = decl.kind === 'test' ? decl.name.value : decl.kind === 'module' ? (decl.name ?? decl.keyword).name : decl.name.name;
   info.block = { kind: decl.kind, name, range: decl.range };
   const symbols = project.symbols;
   if (!symbols) return info;

@@ -1,68 +1,99 @@
-// Every diagnostic code the compiler emits, with its meaning. docs/language.md lists the same
-// table; a test keeps the two in step.
-export const codes = {
-  // 1xxx: syntax
-  HDC1001: 'Unexpected token: the parser expected something else here.',
-  HDC1002: 'Unterminated block: a `{` has no matching `}`.',
-  HDC1003: 'Invalid character or token the lexer does not know.',
-  HDC1004: 'Invalid string: bad escape or unbalanced `{…}` interpolation.',
-  HDC1005: 'Invalid HL7 path syntax.',
-  HDC1006: 'The formatter could not reproduce the file faithfully; the file is left as it is.',
-  // 2xxx: names
-  HDC2001: 'Unknown name (auth, API, sender, workflow, launch, step or variable).',
-  HDC2002: 'Duplicate declaration.',
-  HDC2003: 'A variable is used before the step that defines it.',
-  HDC2004: 'Imported file not found or unreadable.',
-  HDC2005: 'Unknown setting for this block.',
-  HDC2006: 'A required setting is missing.',
-  HDC2007: 'Invalid setting value.',
-  HDC2008: 'A workflow is never run: no sender routes a message type to it.',
-  HDC2009: 'Unknown function.',
-  HDC2010: 'Wrong number of arguments to a function.',
-  HDC2011: 'An API of the wrong kind for this step.',
-  HDC2020: 'A `let` names a variable that is already defined; assign it with `name = value` instead.',
-  HDC2021: 'A name defined inside an `if` branch is used after the `if` without a test that it is set.',
-  HDC2022: 'An assignment to a name that is not a `let` variable.',
-  // 3xxx: HL7
-  HDC3001: 'The HL7 segment does not exist in the declared version.',
-  HDC3002: 'The HL7 field does not exist on this segment.',
-  HDC3003: 'The HL7 component or subcomponent does not exist for this data type.',
-  HDC3004: 'Unknown or unsupported HL7 version.',
-  HDC3005: 'Unknown HL7 message type or trigger event for the declared version.',
-  HDC3006: 'A repetition on a field that does not repeat in the declared version.',
-  HDC3007: 'A message type is routed but not accepted by the sender.',
-  HDC3008: 'An accepted message type has no route.',
-  HDC3009: 'Two senders share a path and their MSH predicates can match the same message.',
-  // 4xxx: FHIR
-  HDC4001: 'Unknown FHIR R4 resource type.',
-  HDC4002: 'Unknown search parameter for this resource type.',
-  HDC4010: 'A FHIR body names an element the resource or data type does not have.',
-  HDC4011: 'A FHIR body value has the wrong shape for its element (a text for a CodeableConcept, a single value for a list, a number for a boolean, …).',
-  HDC4012: 'A code outside the required binding of its FHIR element (a literal, or a value map\'s output).',
-  HDC4013: 'A created or updated FHIR resource lacks a required element.',
-  HDC4014: 'A value map targets a code system whose codes it does not use.',
-  HDC4015: 'A patch body sets nothing, or sets what a patch may not (id, resourceType, a nested path).',
-  // 5xxx: security and SMART
-  HDC5001: 'A secret is written as a literal; use env() or file().',
-  HDC5002: 'A redirect target is not an absolute https URL.',
-  HDC5003: 'A redirect target is not in the launch\'s declared targets.',
-  HDC5004: 'A URL the runtime calls uses http to a host other than loopback (an error; a warning on loopback).',
-  HDC5005: 'A launch has no client authentication or issuer allow-list.',
-  // 6xxx: types
-  HDC6001: 'Type mismatch the compiler can see.',
-  HDC6002: 'for each over a value that is not a list.',
-  HDC6003: 'Invalid value for a conversion or setting type.',
-  // 7xxx: tests
-  HDC7001: 'A test refers to an unknown sender, API, step or launch.',
-  HDC7002: 'A test fixture file was not found.',
-  // 81xx: monitoring module (dashboard, metrics, tracing)
-  HDC8100: 'A monitoring `listen` is not HOST:PORT (e.g. "127.0.0.1:9464").',
-  HDC8101: 'The dashboard listens on an address other than loopback (it serves plain HTTP; put an HTTPS proxy in front).',
-  HDC8102: 'A dashboard role grants no group, or a role is declared twice.',
-  HDC8103: 'The dashboard has no operator role: nobody can see content or replay (a warning).',
-  HDC8104: 'The dashboard and the metrics listen on the same address.',
-  HDC8105: 'The dashboard\'s retention is shorter than one day, or its session_idle shorter than one minute.',
-  HDC8106: 'The tracing block\'s `otlp` is not an http(s) URL.',
-} as const;
+// Every diagnostic code the compiler emits: its usual severity and what it means. The table of
+// codes in docs/language.md is generated from it (npm run gen), and test/compiler/cases holds at
+// least one case per code (test/compiler/spec-coverage.test.ts).
+import type { Severity } from './diagnostics.ts';
 
-export type Code = keyof typeof codes;
+export interface CodeSpec {
+  /** The severity it is usually reported with (some codes are reported lower where noted). */
+  severity: Severity;
+  /** One line: what the code means. */
+  summary: string;
+}
+
+export const diagnosticCodes = {
+  // 1xxx: syntax
+  HDC1000: { severity: 'error', summary: 'Internal compiler error: the compiler failed on this file (please report it).' },
+  HDC1001: { severity: 'error', summary: 'Unexpected token: the parser expected something else here.' },
+  HDC1002: { severity: 'error', summary: 'Unterminated block: a `{` has no matching `}`.' },
+  HDC1003: { severity: 'error', summary: 'Invalid character or token the lexer does not know.' },
+  HDC1004: { severity: 'error', summary: 'Invalid string: bad escape or unbalanced `{…}` interpolation.' },
+  HDC1005: { severity: 'error', summary: 'Invalid HL7 path syntax.' },
+  HDC1006: { severity: 'error', summary: 'The formatter could not reproduce the file faithfully; the file is left as it is.' },
+  // 2xxx: names and settings
+  HDC2001: { severity: 'error', summary: 'Unknown name (auth, API, sender, workflow, launch, step or variable).' },
+  HDC2002: { severity: 'error', summary: 'Duplicate declaration.' },
+  HDC2003: { severity: 'error', summary: 'A variable is used before the step that defines it.' },
+  HDC2004: { severity: 'error', summary: 'Imported file not found or unreadable.' },
+  HDC2005: { severity: 'error', summary: 'Unknown setting for this block.' },
+  HDC2006: { severity: 'error', summary: 'A required setting is missing.' },
+  HDC2008: { severity: 'warning', summary: 'A workflow is never run: no sender routes a message type to it.' },
+  HDC2009: { severity: 'error', summary: 'Unknown function.' },
+  HDC2010: { severity: 'error', summary: 'Wrong number of arguments to a function.' },
+  HDC2011: { severity: 'error', summary: 'An API of the wrong kind for this step.' },
+  HDC2020: { severity: 'error', summary: 'A `let` names a variable that is already defined; assign it with `name = value` instead.' },
+  HDC2021: { severity: 'error', summary: 'A name defined inside an `if` branch is used after the `if` without a test that it is set.' },
+  HDC2022: { severity: 'error', summary: 'An assignment to a name that is not a `let` variable.' },
+  HDC2040: { severity: 'error', summary: 'A setting written with a `{ … }` block takes none.' },
+  HDC2041: { severity: 'error', summary: 'A setting\'s value has the wrong kind or count (a number where a text is expected, two values for one, …).' },
+  HDC2042: { severity: 'error', summary: 'A setting\'s value is not one of the words it accepts.' },
+  HDC2043: { severity: 'error', summary: 'A URL is not absolute (scheme and host).' },
+  HDC2044: { severity: 'warning', summary: 'A value map maps nothing.' },
+  HDC2045: { severity: 'error', summary: 'Unknown kind of block: auth kind, API kind or login method.' },
+  HDC2046: { severity: 'error', summary: 'The API base URL is neither a "string" nor env("NAME").' },
+  HDC2047: { severity: 'error', summary: 'A retry policy out of range: fewer than 1 attempt, or `max` shorter than `backoff`.' },
+  HDC2048: { severity: 'error', summary: 'A setting or value that does not apply here (validate on a non-FHIR API, an ack timeout without after_workflow).' },
+  HDC2049: { severity: 'error', summary: 'A sender `match` reads a segment other than MSH.' },
+  HDC2050: { severity: 'error', summary: 'A sender path does not start with "/".' },
+  HDC2051: { severity: 'error', summary: 'Unknown IANA time zone.' },
+  HDC2052: { severity: 'error', summary: '`ack after_workflow` on a sender with no route.' },
+  HDC2053: { severity: 'error', summary: '`require` names a list (`[*]`) instead of one position.' },
+  HDC2054: { severity: 'error', summary: 'A store collection name uses characters other than letters, digits, _ . and -.' },
+  HDC2055: { severity: 'error', summary: 'Unknown ACK code (reject takes AE or AR; expect ack takes AA, AE, AR, CA, CE or CR).' },
+  HDC2056: { severity: 'error', summary: 'A statement that is not allowed in this block (a launch fetch block reads data only).' },
+  HDC2057: { severity: 'warning', summary: 'An EHR launch whose scope lacks "launch".' },
+  // 3xxx: HL7
+  HDC3001: { severity: 'error', summary: 'The HL7 segment does not exist in the declared version.' },
+  HDC3002: { severity: 'error', summary: 'The HL7 field does not exist on this segment.' },
+  HDC3003: { severity: 'error', summary: 'The HL7 component or subcomponent does not exist for this data type.' },
+  HDC3004: { severity: 'error', summary: 'Unknown or unsupported HL7 version.' },
+  HDC3005: { severity: 'error', summary: 'Unknown HL7 message type or trigger event for the declared version.' },
+  HDC3006: { severity: 'warning', summary: 'A repetition on a field that does not repeat in the declared version.' },
+  HDC3007: { severity: 'error', summary: 'A message type is routed but not accepted by the sender.' },
+  HDC3008: { severity: 'info', summary: 'An accepted message type has no route.' },
+  HDC3009: { severity: 'warning', summary: 'Two senders share a path and their MSH predicates can match the same message.' },
+  // 4xxx: FHIR
+  HDC4001: { severity: 'error', summary: 'Unknown FHIR R4 resource type.' },
+  HDC4002: { severity: 'error', summary: 'Unknown search parameter for this resource type.' },
+  HDC4010: { severity: 'error', summary: 'A FHIR body names an element the resource or data type does not have.' },
+  HDC4011: { severity: 'error', summary: 'A FHIR body value has the wrong shape for its element (a text for a CodeableConcept, a single value for a list, a number for a boolean, …).' },
+  HDC4012: { severity: 'error', summary: 'A code outside the required binding of its FHIR element (a literal, or a value map\'s output).' },
+  HDC4013: { severity: 'error', summary: 'A created or updated FHIR resource lacks a required element.' },
+  HDC4014: { severity: 'error', summary: 'A value map targets a code system whose codes it does not use.' },
+  HDC4015: { severity: 'error', summary: 'A patch body sets nothing, or sets what a patch may not (id, resourceType, a nested path).' },
+  // 5xxx: security and SMART
+  HDC5001: { severity: 'error', summary: 'A secret is written as a literal; use env() or file().' },
+  HDC5002: { severity: 'error', summary: 'A redirect target is not an absolute https URL.' },
+  HDC5003: { severity: 'error', summary: 'A redirect target is not in the launch\'s declared targets.' },
+  HDC5004: { severity: 'error', summary: 'A URL the runtime calls uses http to a host other than loopback (an error; a warning on loopback).' },
+  HDC5005: { severity: 'error', summary: 'A launch has no client authentication or issuer allow-list.' },
+  // 6xxx: types
+  HDC6001: { severity: 'error', summary: 'Type mismatch the compiler can see.' },
+  HDC6002: { severity: 'error', summary: 'for each over a value that is not a list.' },
+  HDC6003: { severity: 'error', summary: 'Invalid value for a conversion or setting type.' },
+  // 7xxx: tests
+  HDC7001: { severity: 'error', summary: 'A test refers to an unknown sender, API, step or launch.' },
+  HDC7002: { severity: 'error', summary: 'A test fixture file was not found.' },
+  // 81xx: the monitoring module (dashboard, metrics, tracing)
+  HDC8100: { severity: 'error', summary: 'A monitoring `listen` is not HOST:PORT (e.g. "127.0.0.1:9464").' },
+  HDC8101: { severity: 'error', summary: 'The dashboard listens on an address other than loopback (it serves plain HTTP; put an HTTPS proxy in front).' },
+  HDC8102: { severity: 'error', summary: 'A dashboard role grants no group, or a role is declared twice.' },
+  HDC8103: { severity: 'warning', summary: 'The dashboard has no operator role: nobody can see content or replay.' },
+  HDC8104: { severity: 'error', summary: 'The dashboard and the metrics listen on the same address.' },
+  HDC8105: { severity: 'error', summary: 'The dashboard\'s retention is shorter than one day, or its session_idle shorter than one minute.' },
+  HDC8106: { severity: 'error', summary: 'The tracing block\'s `otlp` is not an http(s) URL.' },
+} as const satisfies Record<string, CodeSpec>;
+
+export type Code = keyof typeof diagnosticCodes;
+
+/** Code → meaning (the summaries alone). */
+export const codes = Object.fromEntries(Object.entries(diagnosticCodes).map(([code, spec]) => [code, spec.summary])) as Record<Code, string>;

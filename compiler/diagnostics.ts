@@ -1,5 +1,6 @@
 // One diagnostic shape for the CLI, the plan writer and the language server.
 import type { Range } from './syntax/ast.ts';
+import type { Code } from './codes.ts';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -11,7 +12,8 @@ export interface Suggestion {
 }
 
 export interface Diagnostic {
-  code: string;
+  /** One of compiler/codes.ts. */
+  code: Code;
   severity: Severity;
   /** One line: what is wrong. */
   summary: string;

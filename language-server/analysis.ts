@@ -1,8 +1,9 @@
 // Runs the compiler over a project and keeps the result until one of the texts it read changes.
-// Every feature (diagnostics, completion, navigation) reads the same compile, so the server
-// never parses or resolves anything on its own.
+// Each feature asks for the stage it needs: the outline and folding a file Parsed, completion
+// while typing the project Resolved around the edited file, diagnostics and navigation Checked.
+// The server never parses or resolves anything on its own.
 import { existsSync } from 'node:fs';
-import { compileSources, type CompileOptions, type CompileResult, type Project } from '../compiler/api.ts';
+import { compile, type CompileOptions, type CompileResult, type Project, type Stage } from '../compiler/api.ts';
 import type { SourceFile } from '../compiler/syntax/ast.ts';
 import { parse } from '../compiler/syntax/parser.ts';
 import type { Workspace } from './workspace.ts';
@@ -23,6 +24,8 @@ export interface ProjectAnalysis {
 
 export class Analyzer {
   private cache = new Map<string, ProjectAnalysis>();
+  /** The last Resolved compile per project (completion while typing), valid while its texts are. */
+  private resolvedCache = new Map<string, ProjectAnalysis>();
   /** Parses by file, reused while a file's text is unchanged: an edit re-parses only its own file. */
   private parses: NonNullable<CompileOptions['parseCache']> = new Map();
 
@@ -34,21 +37,31 @@ export class Analyzer {
     return { analysis, file: analysis.files.get(path) };
   }
 
-  /**
-   * For completion while typing: when only this file changed since the last compile, the last
-   * analysis (declarations, scopes) with this file freshly parsed — a parse of one file instead of a
-   * compile of the project per keystroke. The debounced check compiles shortly after.
-   */
-  forFileWhileTyping(path: string): { analysis: ProjectAnalysis; file: SourceFile | undefined } {
-    const dir = this.workspace.projectOf(path);
-    const cached = this.cache.get(dir);
+  /** The file as it is now, Parsed (the outline and folding need no names). */
+  parsed(path: string): SourceFile | undefined {
     const text = this.workspace.text(path);
-    if (!cached || text === undefined || !cached.texts.has(path) || !this.current(cached, path)) return this.forFile(path);
-    if (cached.texts.get(path) === text) return { analysis: cached, file: cached.files.get(path) };
+    if (text === undefined) return undefined;
     const entry = this.parses.get(path);
-    const parsed = entry && entry.text === text ? entry.result : parse(text, path);
-    this.parses.set(path, { text, result: parsed });
-    return { analysis: cached, file: parsed.ast };
+    if (entry && entry.text === text) return entry.result.ast;
+    const result = parse(text, path);
+    this.parses.set(path, { text, result });
+    return result.ast;
+  }
+
+  /**
+   * For completion while typing: the project Resolved with this file's current text — its
+   * declarations and scopes resolved in full, the other files only as far as it reads them. When the
+   * last Checked compile is current it serves instead. The debounced check compiles shortly after.
+   */
+  resolvedFor(path: string): { analysis: ProjectAnalysis; file: SourceFile | undefined } {
+    const dir = this.workspace.projectOf(path);
+    const checked = this.cache.get(dir);
+    if (checked && this.current(checked)) return { analysis: checked, file: checked.files.get(path) };
+    const resolved = this.resolvedCache.get(dir);
+    if (resolved && this.current(resolved) && resolved.files.has(path)) return { analysis: resolved, file: resolved.files.get(path) };
+    const fresh = this.compile(dir, 'resolved', path);
+    this.resolvedCache.set(dir, fresh);
+    return { analysis: fresh, file: fresh.files.get(path) };
   }
 
   project(dir: string): ProjectAnalysis {
@@ -68,18 +81,19 @@ export class Analyzer {
 
   forget(dir: string): void {
     this.cache.delete(dir);
+    this.resolvedCache.delete(dir);
     for (const file of this.parses.keys()) if (file.startsWith(dir + '/')) this.parses.delete(file);
   }
 
-  /** True when every text the analysis read is still current (except, if given, one file). */
-  private current(a: ProjectAnalysis, except?: string): boolean {
+  /** True when every text the analysis read is still current. */
+  private current(a: ProjectAnalysis): boolean {
     const own = this.workspace.projectFiles(a.dir);
     if (own.length !== a.own.length || own.some((p, i) => p !== a.own[i])) return false;
-    for (const [path, text] of a.texts) if (path !== except && this.workspace.text(path) !== text) return false;
+    for (const [path, text] of a.texts) if (this.workspace.text(path) !== text) return false;
     return true;
   }
 
-  private compile(dir: string): ProjectAnalysis {
+  private compile(dir: string, until: Stage = 'checked', focus?: string): ProjectAnalysis {
     const started = performance.now();
     const own = this.workspace.projectFiles(dir);
     const texts = new Map<string, string>();
@@ -90,7 +104,9 @@ export class Analyzer {
       sources.set(path, text);
       texts.set(path, text);
     }
-    const result = compileSources(sources, {
+    const result = compile(sources, {
+      until,
+      focus,
       readFile: (path) => {
         const text = this.workspace.text(path);
         if (text !== undefined) texts.set(path, text);
@@ -98,7 +114,6 @@ export class Analyzer {
       },
       fileExists: (path) => this.workspace.document(path) !== undefined || existsSync(path),
       parseCache: this.parses,
-      emit: false,
     });
     const files = new Map(result.project.files.map((f) => [f.file, f]));
     return { dir, result, project: result.project, files, texts, own, compileMs: performance.now() - started };

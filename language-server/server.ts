@@ -151,7 +151,6 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       return fallback;
     }
   };
-  const fileAt = (uri: string) => analyzer.forFile(uriToPath(uri));
 
   connection.onCompletion(guard(null, (p) => completion(ctx, p)));
   connection.onHover(guard(null, (p) => hover(ctx, p)));
@@ -160,11 +159,11 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.onPrepareRename(guard(null, (p) => prepareRename(ctx, p)));
   connection.onRenameRequest(guard(null, (p) => rename(ctx, p)));
   connection.onDocumentSymbol(guard(null, (p) => {
-    const { file } = fileAt(p.textDocument.uri);
+    const file = analyzer.parsed(uriToPath(p.textDocument.uri));
     return file ? documentSymbols(file) : [];
   }));
   connection.onFoldingRanges(guard(null, (p) => {
-    const { file } = fileAt(p.textDocument.uri);
+    const file = analyzer.parsed(uriToPath(p.textDocument.uri));
     return file ? foldingRanges(file) : [];
   }));
   connection.onDocumentFormatting(guard(null, (p) => formatting(ctx, p)));

@@ -47,6 +47,12 @@ export function declItem(ctx: FormatContext, d: A.Decl): Item {
       const body = ctx.body((d.system ?? d.name).range.end.offset, entries);
       return ctx.item(d.range, [body], (ind) => ctx.braced(head, body, ind));
     }
+    case 'module': {
+      const headEnd = (d.from ?? d.name ?? d.keyword).range.end.offset;
+      const body = ctx.body(headEnd, d.settings.map((s) => settingItem(ctx, s)));
+      const head = `${d.keyword.name}${d.name ? ` ${d.name.name}` : ''}${d.from ? ` from ${d.from.name}` : ''}`;
+      return ctx.item(d.range, [body], (ind) => ctx.braced(head, body, ind));
+    }
     case 'test': {
       const body = ctx.body(d.name.range.end.offset, d.body.map((s) => testStmtItem(ctx, s)));
       return ctx.item(d.range, [body], (ind) => ctx.braced(`test ${d.name.raw}`, body, ind));

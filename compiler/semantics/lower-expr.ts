@@ -7,6 +7,7 @@ import type { Declaration, SymbolTable } from './symbols.ts';
 import { functions } from './functions.ts';
 import { closest } from '../dictionaries/closest.ts';
 import { toValue } from './settings.ts';
+import { builtins } from '../specs/enumerations.ts';
 
 export interface VarInfo {
   decl: Declaration;
@@ -148,18 +149,7 @@ export function lowerExpr(e: A.Expr, ctx: ExprContext): { expr: Expr; type: Valu
 /** Functions whose arguments may be unset names: they test for null. */
 const TESTS_FOR_NULL = new Set(['exists', 'empty', 'coalesce']);
 
-const builtinDocs: Record<string, string> = {
-  message: 'The received message: type, trigger, controlId, version, receivedAt, sender.',
-  context: 'The SMART launch context: patient, encounter, fhirContext, intent, tenant, ….',
-  user: 'The logged-in user (the login block\'s map).',
-  claims: 'The login id_token\'s (or directory entry\'s) claims.',
-  data: 'The launch\'s map block.',
-  value: 'The value under test.',
-  request: 'The recorded request: method, path, query, headers, body.',
-  records: 'The stored records.',
-  url: 'The redirect URL.',
-  params: 'The redirect query parameters.',
-};
+const builtinDocs: Record<string, string> = builtins;
 export const builtinDoc = (name: string): string | undefined => builtinDocs[name];
 
 function resolveName(node: A.RefExpr, ctx: ExprContext): VarInfo | undefined {

@@ -1,139 +1,14 @@
-// The settings each block accepts: one table read by the checker, the plan writer, the docs and
-// the language server's completion, so they cannot drift apart.
+// Reading settings against their spec (compiler/specs/settings.ts, re-exported here): the value
+// checks, and the helpers the lowering uses to read values.
 import type { Atom, Setting, StringLit } from '../syntax/ast.ts';
 import type { Value } from '../../plan/plan.types.ts';
 import type { Reporter } from './reporter.ts';
 import { closest } from '../dictionaries/closest.ts';
 import { dirname } from 'node:path';
 import { isSecretHeader, literalSecretMarker, reportLiteralSecret } from './secrets.ts';
+import type { SettingKind, SettingSpec, SettingsSpec } from '../specs/settings.ts';
 
-export type SettingKind =
-  | 'string' // one string
-  | 'strings' // one or more strings
-  | 'value' // a deployment value: string, env() or file()
-  | 'name' // a declared name
-  | 'enum' // one of `options`
-  | 'duration'
-  | 'number'
-  | 'msgtypes' // ADT^A01, ORU^*, *
-  | 'positions' // PID, PID-3, OBX-3.1: segments and HL7 paths
-  | 'header'; // "Name" VALUE
-
-export interface SettingSpec {
-  kind: SettingKind;
-  doc: string;
-  options?: readonly string[];
-  required?: boolean;
-  /** Holds a secret: a literal string draws HDC5001 (an error unless literal secrets are allowed). */
-  secret?: boolean;
-  /** `enum` settings that may be followed by a duration (ack after_workflow 10s). */
-  duration?: boolean;
-  repeatable?: boolean;
-  /** Settings accepted in a `{ … }` block after the value. */
-  block?: Record<string, SettingSpec>;
-}
-export type SettingsSpec = Record<string, SettingSpec>;
-
-const secret = (doc: string, required = true): SettingSpec => ({ kind: 'value', doc, secret: true, required });
-const value = (doc: string, required = false): SettingSpec => ({ kind: 'value', doc, required });
-
-export const authSpecs: Record<string, SettingsSpec> = {
-  basic: { user: value('User name.', true), password: secret('Password (env() or file()).') },
-  bearer: { token: secret('A static bearer token (env() or file()).') },
-  oauth2: {
-    token_url: value('Token endpoint; default: discovered from the FHIR base of the API using this auth.'),
-    client_id: value('OAuth2 client id.', true),
-    client_secret: secret('OAuth2 client secret.'),
-    client_auth: { kind: 'enum', options: ['basic', 'post'], doc: 'client_secret_basic (default) or client_secret_post.' },
-    scope: { kind: 'string', doc: 'Scopes to request.' },
-  },
-  smart_backend: {
-    token_url: value('Token endpoint; default: discovered from {FHIR base}/.well-known/smart-configuration.'),
-    client_id: value('Client id registered with the FHIR server.', true),
-    private_key: secret('PEM or JWK private key for private_key_jwt.'),
-    alg: { kind: 'enum', options: ['RS384', 'ES384'], doc: 'JWT signing algorithm (default RS384).' },
-    kid: value('Key id (the JWT header kid).'),
-    scope: { kind: 'string', doc: 'SMART system scopes, e.g. "system/Patient.rs".' },
-  },
-};
-
-export const apiSpec: SettingsSpec = {
-  auth: { kind: 'name', doc: 'The auth block used for requests to this API.' },
-  timeout: { kind: 'duration', doc: 'Per-request timeout (default 30s).' },
-  retry: { kind: 'number', doc: 'Attempts in all when a request to this API fails transiently (default 5): retry 5 backoff 30s max 30m.' },
-  backoff: { kind: 'duration', doc: 'Wait before the second attempt, doubling each attempt, with jitter (default 30s).' },
-  max: { kind: 'duration', doc: 'Longest wait between attempts (default 30m).' },
-  format: { kind: 'enum', options: ['json', 'text', 'xml'], doc: 'How response bodies are read (rest APIs; default json; xml is parsed into a navigable value).' },
-  version: { kind: 'enum', options: ['R4'], doc: 'FHIR version (fhir APIs; R4).' },
-  validate: { kind: 'enum', options: ['fhir', 'none'], doc: 'fhir: check request bodies against the R4 definitions before sending (fhir APIs; hdc test does by default); none: never.' },
-  header: { kind: 'header', doc: 'A header sent with every request: header "X-Key" env("KEY").', repeatable: true },
-  tls: {
-    kind: 'string', doc: 'Client TLS material.', block: {
-      ca: value('CA bundle (PEM) to trust.'), cert: value('Client certificate (PEM).'), key: secret('Client key (PEM).', false),
-    },
-  },
-};
-
-export const identitySpec: SettingsSpec = {
-  subject: { kind: 'string', doc: 'client_cert: the subject must contain this, e.g. "CN=labcorp-interface".' },
-  san: { kind: 'string', doc: 'client_cert: a subjectAltName the certificate must carry.' },
-  fingerprint: { kind: 'string', doc: 'client_cert: SHA-256 fingerprint (hex).' },
-  user: value('basic: user name.'),
-  password: secret('basic: password.', false),
-};
-
-export const senderSpec: SettingsSpec = {
-  path: { kind: 'string', doc: 'HTTP path partners POST to, e.g. "/hl7/labcorp".', required: true },
-  version: { kind: 'string', doc: 'HL7 version the sender uses (2.1–2.8); drives path checks.' },
-  strict_version: { kind: 'enum', options: ['true', 'false'], doc: 'Answer AR (203) when MSH-12 differs from version.' },
-  identity: { kind: 'enum', options: ['none', 'client_cert', 'basic'], doc: 'How the partner proves who it is.', block: identitySpec },
-  accept: { kind: 'msgtypes', doc: 'Accepted message types: ADT^A01, ORU^*, or * for all.', required: true },
-  processing_ids: { kind: 'strings', doc: 'Accepted MSH-11 processing ids ("P", "T", "D"); default any.' },
-  line_endings: { kind: 'enum', options: ['cr', 'crlf', 'lf', 'any'], doc: 'Segment breaks accepted (default cr, the standard).' },
-  charset: { kind: 'string', doc: 'Charset when Content-Type names none; wins over MSH-18.' },
-  timezone: { kind: 'string', doc: 'IANA time zone of the sender\'s local times, e.g. "Europe/London": as datetime values without an offset get its offset.' },
-  ack: { kind: 'enum', options: ['on_receive', 'after_workflow'], duration: true, doc: 'on_receive (default), or after_workflow TIMEOUT.' },
-  max_body: { kind: 'number', doc: 'Largest accepted body in bytes (default 1 MiB).' },
-  control_id_reuse: { kind: 'enum', options: ['accept', 'reject'], doc: 'A different message reusing a control ID of the same sending system: accept (default, journaled as a new message) or reject (AR).' },
-  require: { kind: 'positions', doc: 'Segments and fields every message must carry, e.g. PID, PID-3; refused AE before the workflow runs.' },
-};
-
-export const workflowSpec: SettingsSpec = {
-  concurrency: { kind: 'number', doc: 'Runs of this workflow executed at once.' },
-  order_by: { kind: 'name', doc: 'A mapped field; runs with the same value run one at a time, in order.' },
-};
-
-export const launchSpec: SettingsSpec = {
-  client_id: value('Client id registered with the EHR.', true),
-  client_secret: secret('Client secret (confidential client, client_secret_basic).', false),
-  private_key: secret('Private key for private_key_jwt (asymmetric client).', false),
-  alg: { kind: 'enum', options: ['RS384', 'ES384'], doc: 'private_key_jwt algorithm.' },
-  kid: value('Key id.'),
-  scope: { kind: 'string', doc: 'Scopes, e.g. "launch openid fhirUser patient/Patient.rs".', required: true },
-  issuers: { kind: 'strings', doc: 'FHIR bases allowed as iss on EHR launch.' },
-  standalone: value('FHIR base for standalone launch (/smart/NAME/start).'),
-  redirect_uri: value('Registered redirect_uri; default {public URL}/smart/NAME/callback.'),
-  targets: { kind: 'strings', doc: 'The https URLs redirect rules may send the browser to.' },
-  sign: { kind: 'value', secret: true, duration: true, doc: 'Sign redirect parameters: sign env("KEY") 5m.' },
-};
-
-export const loginSpecs: Record<string, SettingsSpec> = {
-  oidc: {
-    issuer: value('The IdP issuer URL (discovery).', true),
-    client_id: value('Client id at the IdP.', true),
-    client_secret: secret('Client secret at the IdP.', false),
-    scope: { kind: 'string', doc: 'Scopes (default "openid profile email").' },
-  },
-  ldap: {
-    url: value('ldaps:// URL (ldap:// on loopback only).', true),
-    bind_dn: { kind: 'string', doc: 'DN template with {username}.', required: true },
-  },
-  users: {},
-  postgres: {
-    url: secret('Connection string.'),
-    query: { kind: 'string', doc: 'Parameterised query ($1 = username) returning password_hash.', required: true },
-  },
-};
+export * from '../specs/settings.ts';
 
 const atomKinds: Record<SettingKind, string> = {
   string: 'a "string"', strings: 'one or more "strings"', value: 'a "string", env("NAME") or file("path")',
@@ -159,7 +34,7 @@ export function readSettings(settings: Setting[], spec: SettingsSpec, what: stri
       continue;
     }
     if (checkSettingValue(s, sp, r)) byKey.set(key, [...(byKey.get(key) ?? []), s]);
-    if (s.block && !sp.block) r.error('HDC2007', s.range, `"${key}" takes no { … } block`, 'Remove the block.');
+    if (s.block && !sp.block) r.error('HDC2040', s.range, `"${key}" takes no { … } block`, 'Remove the block.');
     if (s.block && sp.block) readSettings(s.block, sp.block, `${key} block`, r, s.range);
   }
   for (const [key, sp] of Object.entries(spec)) {
@@ -172,7 +47,7 @@ function checkSettingValue(s: Setting, sp: SettingSpec, r: Reporter): boolean {
   const v = s.values;
   const bad = (detail = sp.doc): false => {
     const expected = sp.kind === 'enum' ? `one of ${sp.options!.join(', ')}` : atomKinds[sp.kind];
-    r.error('HDC2007', v[0]?.range ?? s.key.range, `"${s.key.name}" takes ${expected}`, detail);
+    r.error('HDC2041', v[0]?.range ?? s.key.range, `"${s.key.name}" takes ${expected}`, detail);
     return false;
   };
   const isValue = (a: Atom) => a.kind === 'string' || a.kind === 'env' || a.kind === 'file';
@@ -190,7 +65,7 @@ function checkSettingValue(s: Setting, sp: SettingSpec, r: Reporter): boolean {
       const text = first?.kind === 'name' ? first.name : undefined;
       if (!text || !sp.options!.includes(text)) {
         const near = text ? closest(text, sp.options!, 1) : [];
-        r.error('HDC2007', first?.range ?? s.key.range, `"${s.key.name}" takes one of ${sp.options!.join(', ')}`, sp.doc,
+        r.error('HDC2042', first?.range ?? s.key.range, `"${s.key.name}" takes one of ${sp.options!.join(', ')}`, sp.doc,
           first ? near.map((n) => ({ replacement: n, range: first.range })) : []);
         return false;
       }
@@ -206,7 +81,7 @@ function checkSettingValue(s: Setting, sp: SettingSpec, r: Reporter): boolean {
       if (wrong) {
         const text = wrong.kind === 'name' ? wrong.name : wrong.kind === 'string' ? wrong.value : '';
         const fix = /^[A-Za-z][A-Za-z0-9]{2}$/.test(text) ? [{ replacement: text.toUpperCase(), range: wrong.range }] : [];
-        r.error('HDC2007', wrong.range, `"${s.key.name}" takes segments and HL7 paths like PID, PID-3`,
+        r.error('HDC2041', wrong.range, `"${s.key.name}" takes segments and HL7 paths like PID, PID-3`,
           'Write segment IDs (3 characters, A-Z then A-Z or 0-9) and HL7 paths without quotes: require PID, PID-3, OBR-4.1', fix);
         return false;
       }

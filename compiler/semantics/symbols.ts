@@ -3,7 +3,8 @@
 import type { Range } from '../syntax/ast.ts';
 import type { ValueMap, ValueType } from '../../plan/plan.types.ts';
 
-export type SymbolKind = 'auth' | 'api' | 'sender' | 'workflow' | 'launch' | 'step' | 'field' | 'variable' | 'test' | 'map';
+/** `module`: a named declaration a module adds (its keyword in `detail`). */
+export type SymbolKind = 'auth' | 'api' | 'sender' | 'workflow' | 'launch' | 'step' | 'field' | 'variable' | 'test' | 'map' | 'module';
 
 export interface Declaration {
   kind: SymbolKind;

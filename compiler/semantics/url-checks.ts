@@ -21,7 +21,7 @@ export function checkUrl(r: Reporter, a: A.Atom, what: string, secure: 'https' |
 function checkUrlText(r: Reporter, a: A.StringLit, what: string, secure: 'https' | 'ldaps'): void {
   let url: URL;
   try { url = new URL(a.value); } catch {
-    r.error('HDC2007', a.range, `${what} is not an absolute URL`, 'Write the full URL: "https://host/path".');
+    r.error('HDC2043', a.range, `${what} is not an absolute URL`, 'Write the full URL: "https://host/path".');
     return;
   }
   if (url.protocol === `${secure}:`) return;

@@ -28,7 +28,7 @@ export function lowerValueMap(d: A.MapDecl, r: Reporter, symbols: SymbolTable, s
     seen.set(e.key.value, e);
     table.push([e.key.value, e.value.value]);
   }
-  if (!d.entries.length) r.warning('HDC2007', d.name.range, `map ${d.name.name} maps nothing`, 'Add entries: "F": "female".');
+  if (!d.entries.length) r.warning('HDC2044', d.name.range, `map ${d.name.name} maps nothing`, 'Add entries: "F": "female".');
   if (d.system) checkSystem(d, r);
   const map: P.ValueMap = { name: d.name.name, table, src: src(d.range) };
   if (d.else) map.else = d.else.value;

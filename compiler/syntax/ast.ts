@@ -7,10 +7,11 @@ export interface Position { line: number; col: number; offset: number }
 export interface Range { start: Position; end: Position }
 
 export interface Node { range: Range }
-export interface Ident extends Node { name: string }
-export interface Comment extends Node { text: string; block: boolean }
+export interface Ident extends Node { kind: 'ident'; name: string }
+export interface Comment extends Node { kind: 'comment'; text: string; block: boolean }
 
 export interface SourceFile {
+  kind: 'source';
   file: string;
   text: string;
   decls: Decl[];
@@ -18,7 +19,16 @@ export interface SourceFile {
   range: Range;
 }
 
-export type Decl = ImportDecl | AuthDecl | ApiDecl | SenderDecl | WorkflowDecl | LaunchDecl | TestDecl | MapDecl;
+export type Decl = ImportDecl | AuthDecl | ApiDecl | SenderDecl | WorkflowDecl | LaunchDecl | TestDecl | MapDecl | ModuleDecl;
+
+/** `KEYWORD [NAME] [from NAME] { settings }`: a declaration a module adds (compiler/specs/module-spec.ts). */
+export interface ModuleDecl extends Node {
+  kind: 'module';
+  keyword: Ident;
+  name?: Ident;
+  from?: Ident;
+  settings: Setting[];
+}
 
 /** `map NAME [to "code system"] { "F": "female", …, else: "unknown" }`: a value map. */
 export interface MapDecl extends Node {
@@ -30,7 +40,7 @@ export interface MapDecl extends Node {
   else?: StringLit;
   elseRange?: Range;
 }
-export interface MapEntry extends Node { key: StringLit; value: StringLit }
+export interface MapEntry extends Node { kind: 'map_entry'; key: StringLit; value: StringLit }
 
 export interface ImportDecl extends Node { kind: 'import'; path: StringLit }
 
@@ -68,10 +78,11 @@ export interface SenderDecl extends Node {
   fieldsRange?: Range;
   routes: RouteDecl[];
 }
-export interface MatchClause extends Node { path: Atom & { kind: 'hl7path' }; op: '==' | '!='; values: StringLit[] }
-export interface RouteDecl extends Node { types: Array<Atom & { kind: 'msgtype' | 'star' }>; workflow: Ident }
+export interface MatchClause extends Node { kind: 'match'; path: Atom & { kind: 'hl7path' }; op: '==' | '!='; values: StringLit[] }
+export interface RouteDecl extends Node { kind: 'route'; types: Array<Atom & { kind: 'msgtype' | 'star' }>; workflow: Ident }
 
 export interface FieldDecl extends Node {
+  kind: 'field';
   name: Ident;
   path?: Atom & { kind: 'hl7path' };
   where?: Expr;
@@ -109,9 +120,10 @@ export interface RequestStmt extends Node {
   /** rest: the declared shape of the response (`response { total = data.count as number }`). */
   response?: ResponseDecl;
 }
-export interface ResponseDecl extends Node { fields: ResponseFieldDecl[] }
+export interface ResponseDecl extends Node { kind: 'response'; fields: ResponseFieldDecl[] }
 /** `name = PATH [as CONVERSION] [optional]` or `name = each PATH { … } [optional]`. */
 export interface ResponseFieldDecl extends Node {
+  kind: 'response_field';
   name: Ident;
   path: Expr;
   as?: Ident;
@@ -138,9 +150,9 @@ export interface LaunchDecl extends Node {
   map?: ObjectExpr;
   redirect?: RedirectDecl;
 }
-export interface LoginDecl extends Node { method: Ident; settings: Setting[]; require?: Expr; map?: ObjectExpr }
-export interface RedirectDecl extends Node { rules: RedirectRuleDecl[]; otherwise?: RedirectRuleDecl }
-export interface RedirectRuleDecl extends Node { when?: Expr; to: StringLit; with?: ObjectExpr }
+export interface LoginDecl extends Node { kind: 'login'; method: Ident; settings: Setting[]; require?: Expr; map?: ObjectExpr }
+export interface RedirectDecl extends Node { kind: 'redirect'; rules: RedirectRuleDecl[]; otherwise?: RedirectRuleDecl }
+export interface RedirectRuleDecl extends Node { kind: 'redirect_rule'; when?: Expr; to: StringLit; with?: ObjectExpr }
 
 export interface TestDecl extends Node { kind: 'test'; name: StringLit; body: TestStmt[] }
 export type TestStmt = TestSend | TestLaunch | TestMock | TestExpect | ErrorStmt;

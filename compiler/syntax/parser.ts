@@ -7,10 +7,17 @@ import * as T from './tokens.ts';
 import type * as A from './ast.ts';
 import type { Diagnostic } from '../diagnostics.ts';
 import { parseHl7Path } from './hl7-path.ts';
+import { moduleDeclaration, moduleSpecs } from '../specs/module-spec.ts';
+import { statements } from '../specs/statements.ts';
+
+/** The words a file's declarations start with, for the parser's "expected" message. */
+const declarationWords = () => [...statements.filter((x) => x.in === 'file').map((x) => x.keyword), ...moduleSpecs().flatMap((m) => m.declarations.map((d) => d.keyword))];
 
 const K = T.Keywords;
 const nameTypes = new Set<TokenType>([T.Identifier, ...Object.values(K)]);
 const isName = (t: IToken | undefined): boolean => !!t && nameTypes.has(t.tokenType);
+/** A plain name that starts a module's declaration (registered by the module's spec). */
+const isModuleKeyword = (t: IToken | undefined): boolean => !!t && t.tokenType === T.Identifier && moduleDeclaration(t.image) !== undefined;
 
 export interface ParseResult { ast: A.SourceFile; diagnostics: Diagnostic[] }
 
@@ -27,12 +34,12 @@ export function parse(text: string, file: string): ParseResult {
     });
   }
   const comments: A.Comment[] = (lexed.groups.comments ?? []).map((t: IToken) => ({
-    text: t.image, block: t.tokenType === T.BlockComment, range: tokenRange(t),
+    kind: 'comment', text: t.image, block: t.tokenType === T.BlockComment, range: tokenRange(t),
   }));
   const decls = p.parseFile();
   const end = positionAt(text, text.length);
   return {
-    ast: { file, text, decls, comments, range: { start: { line: 1, col: 1, offset: 0 }, end } },
+    ast: { kind: 'source', file, text, decls, comments, range: { start: { line: 1, col: 1, offset: 0 }, end } },
     diagnostics: p.diagnostics,
   };
 }
@@ -98,7 +105,7 @@ class Parser {
     const t = this.peek();
     if (!isName(t)) this.fail(what, hint);
     this.next();
-    return { name: t!.image, range: tokenRange(t!) };
+    return { kind: 'ident', name: t!.image, range: tokenRange(t!) };
   }
   private isKw(word: T.Keyword, k = 0): boolean { return this.is(K[word], k); }
 
@@ -148,7 +155,7 @@ class Parser {
   // ---- file ----
   parseFile(): A.Decl[] {
     const decls: A.Decl[] = [];
-    const startsDecl = (t: IToken) => [K.import, K.auth, K.api, K.sender, K.workflow, K.smart, K.test, K.map].includes(t.tokenType);
+    const startsDecl = (t: IToken) => [K.import, K.auth, K.api, K.sender, K.workflow, K.smart, K.test, K.map].includes(t.tokenType) || isModuleKeyword(t);
     while (this.pos < this.tokens.length) {
       const before = this.pos;
       try {
@@ -178,7 +185,8 @@ class Parser {
       case K.test: return this.testDecl();
       case K.map: return this.mapDecl();
       default:
-        return this.fail('a declaration', 'A file holds import, auth, api, sender, workflow, smart launch, map and test blocks.');
+        if (isModuleKeyword(t)) return this.moduleDecl();
+        return this.fail('a declaration', `A file holds ${declarationWords().join(', ').replace(/, ([^,]+)$/, ' and $1')} blocks.`);
     }
   }
 
@@ -292,6 +300,24 @@ class Parser {
     return { kind: 'setting', key, values, block, range: span(key.range, end) };
   }
 
+  /** `KEYWORD [NAME] [from NAME] { settings }`: a module's declaration, read with the generic setting parser. */
+  private moduleDecl(): A.ModuleDecl {
+    const kw = this.next();
+    const keyword: A.Ident = { kind: 'ident', name: kw.image, range: tokenRange(kw) };
+    const spec = moduleDeclaration(kw.image)!.declaration;
+    const usage = `Write: ${kw.image}${spec.name === 'none' ? '' : ' NAME'}${spec.from ? ` from ${spec.from.toUpperCase()}` : ''} { … }`;
+    const d: A.ModuleDecl = { kind: 'module', keyword, settings: [], range: keyword.range };
+    if (spec.name === 'required' || (spec.name === 'optional' && isName(this.peek()) && this.peek()!.image !== 'from')) d.name = this.name(`the ${kw.image} name`, usage);
+    if (this.peek()?.image === 'from' && spec.from) {
+      this.next();
+      d.from = this.name(`the ${spec.from} it reads from`, usage);
+    }
+    const b = this.block(`${kw.image} block`, () => this.setting(), isName);
+    d.settings = b.items;
+    d.range = span(keyword.range, b.range);
+    return d;
+  }
+
   private authDecl(): A.AuthDecl {
     const kw = this.next();
     const name = this.name('the auth name', 'Write: auth NAME basic|oauth2|smart_backend|bearer { … }');
@@ -349,7 +375,7 @@ class Parser {
       while (this.eat(T.Comma));
       this.expect(T.RBracket, '"]"', 'Close the list with ].');
     } else this.fail('==, != or in', 'Write: match MSH-4.1 == "LABCORP".');
-    return { path, op, values, range: span(tokenRange(kw), this.prevEnd()) };
+    return { kind: 'match', path, op, values, range: span(tokenRange(kw), this.prevEnd()) };
   }
 
   private route(): A.RouteDecl {
@@ -362,7 +388,7 @@ class Parser {
     } while (this.eat(T.Comma));
     this.expect(K.run, '"run"', 'Write: on ADT^A01 run WORKFLOW');
     const workflow = this.name('a workflow name');
-    return { types, workflow, range: span(tokenRange(kw), workflow.range) };
+    return { kind: 'route', types, workflow, range: span(tokenRange(kw), workflow.range) };
   }
 
   private fieldDecl(): A.FieldDecl {
@@ -372,11 +398,11 @@ class Parser {
       this.next();
       const seg = this.name('a segment', 'Write: results = each OBX { value = OBX-5 }');
       const b = this.block('group', () => this.fieldDecl(), isName);
-      return { name, each: seg, fields: b.items, range: span(name.range, b.range) };
+      return { kind: 'field', name, each: seg, fields: b.items, range: span(name.range, b.range) };
     }
     if (!this.is(T.Hl7PathToken)) this.fail('an HL7 path', 'A field maps an HL7 path: PID-5.1, PID-3[*] where .4.1 == "ACME" -> .1, PID-7 as date.');
     const path = this.hl7Path();
-    const f: A.FieldDecl = { name, path, range: name.range };
+    const f: A.FieldDecl = { kind: 'field', name, path, range: name.range };
     if (this.eat(K.where)) f.where = this.expr();
     if (this.eat(T.Arrow)) {
       if (isName(this.peek())) f.map = this.name('a value map');
@@ -408,7 +434,7 @@ class Parser {
       const key = this.string('an input value in quotes', 'Each line maps an input to an output: "F": "female"');
       this.expect(T.Colon, '":"', `Write: ${key.raw}: "output"`);
       const value = this.string('the output value in quotes', `Write: ${key.raw}: "output"`);
-      return { key, value, range: span(key.range, value.range) };
+      return { kind: 'map_entry' as const, key, value, range: span(key.range, value.range) };
     }, (t) => t.tokenType === T.StringLiteral || t.tokenType === K.else);
     d.entries = b.items;
     d.range = span(tokenRange(kw), b.range);
@@ -602,12 +628,12 @@ class Parser {
   private responseDecl(): A.ResponseDecl {
     const kw = this.next();
     const b = this.block('response block', () => this.responseField(), isName);
-    return { fields: b.items, range: span(tokenRange(kw), b.range) };
+    return { kind: 'response', fields: b.items, range: span(tokenRange(kw), b.range) };
   }
   private responseField(): A.ResponseFieldDecl {
     const name = this.name('a field name', 'Write: total = data.count as number');
     this.expect(T.Equals, '"="', `Write: ${name.name} = data.${name.name}`);
-    const f: A.ResponseFieldDecl = { name, path: { kind: 'error', range: this.here() }, range: name.range };
+    const f: A.ResponseFieldDecl = { kind: 'response_field', name, path: { kind: 'error', range: this.here() }, range: name.range };
     if (this.isKw('each')) {
       this.next();
       f.each = true;
@@ -647,7 +673,7 @@ class Parser {
   private loginDecl(): A.LoginDecl {
     const kw = this.next();
     const method = this.name('a login method', 'One of oidc, ldap, users, postgres.');
-    const d: A.LoginDecl = { method, settings: [], range: span(tokenRange(kw), method.range) };
+    const d: A.LoginDecl = { kind: 'login', method, settings: [], range: span(tokenRange(kw), method.range) };
     if (this.is(T.LBrace)) {
       const b = this.block('login block', () => {
         if (this.eat(K.require)) d.require = this.expr();
@@ -662,7 +688,7 @@ class Parser {
 
   private redirectDecl(): A.RedirectDecl {
     const kw = this.next();
-    const d: A.RedirectDecl = { rules: [], range: tokenRange(kw) };
+    const d: A.RedirectDecl = { kind: 'redirect', rules: [], range: tokenRange(kw) };
     const b = this.block('redirect block', () => {
       const t = this.peek()!;
       if (this.eat(K.when)) {
@@ -682,7 +708,7 @@ class Parser {
     this.expect(K.to, '"to"', 'Write: to "https://forms.example.org/page"');
     const to = this.string('a target URL', 'Targets are literal https URLs (no expressions: no open redirects).');
     const w = this.eat(K.with) ? this.objectExpr() : undefined;
-    return { to, with: w, range: span(start, this.prevEnd()) };
+    return { kind: 'redirect_rule', to, with: w, range: span(start, this.prevEnd()) };
   }
 
   // ---- tests ----
@@ -810,7 +836,7 @@ class Parser {
         return { kind: 'binary', op, left, right, range: span(left.range, right.range) };
       }
     }
-    return { kind: 'call', callee: { name: 'exists', range: left.range }, args: [left], range: left.range };
+    return { kind: 'call', callee: { kind: 'ident', name: 'exists', range: left.range }, args: [left], range: left.range };
   }
 
   // ---- expressions ----
@@ -920,7 +946,7 @@ class Parser {
             const args: A.Expr[] = [];
             if (!this.is(T.RParen)) do args.push(this.expr()); while (this.eat(T.Comma));
             const close = this.expect(T.RParen, '")"', `Close the call to ${t!.image}( with ).`);
-            return { kind: 'call', callee: { name: t!.image, range: r }, args, range: span(r, tokenRange(close)) };
+            return { kind: 'call', callee: { kind: 'ident', name: t!.image, range: r }, args, range: span(r, tokenRange(close)) };
           }
           return { kind: 'ref', name: t!.image, range: r };
         }

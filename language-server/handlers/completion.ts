@@ -18,17 +18,20 @@ import type { ServerContext } from '../server.ts';
 import type { ProjectAnalysis } from '../analysis.ts';
 import { uriToPath } from '../workspace.ts';
 import { RESPONSE_CONVERSIONS } from '../../compiler/semantics/response-shape.ts';
+import { declarationKeywords, fhirVerbs, httpVerbs, statements } from '../../compiler/specs/statements.ts';
+import { ackCodes, builtinsIn, conversions } from '../../compiler/specs/enumerations.ts';
+import { moduleDeclaration } from '../../compiler/specs/module-spec.ts';
 
 export const completionTriggerCharacters = ['.', '-', '^'];
 
-const FHIR_VERBS = ['read', 'search', 'create', 'update', 'patch', 'delete'];
-const REST_VERBS = ['get', 'post', 'put', 'patch', 'delete'];
+// The words come from the vocabulary (compiler/specs/), declared once for every consumer.
+const FHIR_VERBS: readonly string[] = fhirVerbs;
+const REST_VERBS: readonly string[] = httpVerbs;
 const STATEMENT_KEYWORDS = ['if', 'for', 'let', 'store', 'send', 'reject', ...FHIR_VERBS, 'get', 'post', 'put', 'patch'];
-const TOP_KEYWORDS = ['import', 'auth', 'api', 'sender', 'workflow', 'smart', 'map', 'test'];
-const API_KINDS = ['fhir', 'rest', 'hl7'];
-const CONVERSIONS = ['string', 'number', 'date', 'datetime', 'raw'];
-const ACK_CODES = ['AA', 'AE', 'AR', 'CA', 'CE', 'CR'];
-const LAUNCH_BUILTINS = ['context', 'user', 'claims', 'data'];
+const API_KINDS = statements.find((s) => s.keyword === 'api')!.verbs!;
+const CONVERSIONS = Object.keys(conversions).filter((c) => c !== 'list');
+const ACK_CODES = Object.keys(ackCodes);
+const LAUNCH_BUILTINS: readonly string[] = builtinsIn.launch;
 
 /** Everything a completion decision reads. */
 interface Site {
@@ -44,7 +47,7 @@ export function completion(ctx: ServerContext, params: CompletionParams): Comple
   const doc = ctx.document(params.textDocument.uri);
   if (!doc) return null;
   const path = uriToPath(params.textDocument.uri);
-  const { analysis, file } = ctx.analyzer.forFileWhileTyping(path);
+  const { analysis, file } = ctx.analyzer.resolvedFor(path);
   const text = doc.getText();
   const offset = doc.offsetAt(params.position);
   const cur = cursorContext(file, text, offset);
@@ -70,6 +73,7 @@ function complete(site: Site): CompletionItem[] | undefined {
     case 'workflow': return body(site, frame, S.workflowSpec, decl.settings);
     case 'launch': return launch(site, decl, frame);
     case 'test': return testBody(site, frame);
+    case 'module': return settingsBlock(site, frame, moduleDeclaration(decl.keyword.name)?.declaration.settings ?? {}, decl.settings);
     default: return undefined;
   }
 }
@@ -84,7 +88,7 @@ function declarationHeader(site: Site): CompletionItem[] {
   if (tokenIs(first, 'smart') && s.length === 1) return C.keywordItems(['launch'], 0);
   if (s.length > 0) return [];
   return [
-    ...C.keywordItems(TOP_KEYWORDS, 1),
+    ...C.keywordItems(declarationKeywords(), 1),
     C.snippetItem('sender', 'sender ${1:name} {\n\tpath "/hl7/${1:name}"\n\tversion "${2:2.5.1}"\n\taccept ${3:ADT^A01}\n\tfields {\n\t\t$0\n\t}\n\ton ${3:ADT^A01} run ${4:workflow}\n}', 'sender block'),
     C.snippetItem('workflow', 'workflow ${1:name} {\n\t$0\n}', 'workflow block'),
     C.snippetItem('api', 'api ${1:name} ${2|fhir,rest,hl7|} "${3:https://}" {\n\t$0\n}', 'api declaration'),
@@ -295,7 +299,7 @@ function expressionItems(site: Site, typed: string): CompletionItem[] {
   const sc = scope(site);
   if (member) return memberItems(sc.variables, member[1]!);
   if (/[0-9"]$/.test(typed)) return [];
-  const builtins = site.cur.decl?.kind === 'launch' ? LAUNCH_BUILTINS : site.cur.decl?.kind === 'workflow' ? ['message'] : [];
+  const builtins = site.cur.decl?.kind === 'launch' ? LAUNCH_BUILTINS : site.cur.decl?.kind === 'workflow' ? builtinsIn.workflow : [];
   return [
     ...C.declarationItems(sc.variables),
     ...builtins.map((b) => ({ label: b, kind: CompletionItemKind.Variable, detail: builtinDoc(b) ?? 'built-in', sortText: '1' })),

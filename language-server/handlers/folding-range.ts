@@ -2,7 +2,7 @@
 // runs of line comments, block comments and the run of imports at the top of a file.
 import { FoldingRangeKind, type FoldingRange } from 'vscode-languageserver';
 import type { SourceFile } from '../../compiler/syntax/ast.ts';
-import { walk } from '../ast-walk.ts';
+import { walk } from '../../compiler/syntax/visit.ts';
 
 export function foldingRanges(file: SourceFile): FoldingRange[] {
   const out: FoldingRange[] = [];
@@ -23,8 +23,8 @@ export function foldingRanges(file: SourceFile): FoldingRange[] {
   walk(file, (node) => {
     const r = node.range;
     if (r.end.line > r.start.line) add(r.start.line, blockEnd(r.end.line, r.end.col));
-    for (const key of ['fieldsRange', 'fetchRange'] as const) {
-      const inner = node[key] as SourceFile['range'] | undefined;
+    const inner = node.kind === 'sender' ? node.fieldsRange : node.kind === 'launch' && 'fetchRange' in node ? node.fetchRange : undefined;
+    {
       if (inner && inner.end.line > inner.start.line) add(inner.start.line, blockEnd(inner.end.line, inner.end.col));
     }
   });

@@ -13,15 +13,14 @@ import { functions } from '../../compiler/semantics/functions.ts';
 import { builtinDoc } from '../../compiler/semantics/lower-expr.ts';
 import * as S from '../../compiler/semantics/settings.ts';
 import type { Declaration } from '../../compiler/semantics/symbols.ts';
-import { nodesAt, walk } from '../ast-walk.ts';
+import { nodesAt, walk, type AnyNode } from '../../compiler/syntax/visit.ts';
+import { moduleDeclaration } from '../../compiler/specs/module-spec.ts';
 import { DEFAULT_HL7_VERSION } from '../completion-sources.ts';
 import { toLspRange, touches } from '../ranges.ts';
 import { symbolAt } from '../symbol-at.ts';
 import { uriToPath } from '../workspace.ts';
 import type { ServerContext } from '../server.ts';
 import type { ProjectAnalysis } from '../analysis.ts';
-
-type AnyNode = A.Node & Record<string, unknown>;
 
 export function hover(ctx: ServerContext, params: HoverParams): Hover | null {
   const doc = ctx.document(params.textDocument.uri);
@@ -36,7 +35,7 @@ export function hover(ctx: ServerContext, params: HoverParams): Hover | null {
 }
 
 function describe(analysis: ProjectAnalysis, file: A.SourceFile, offset: number): { text: string; range: A.Range } | undefined {
-  const chain = nodesAt(file, offset) as AnyNode[];
+  const chain = nodesAt(file, offset);
   // The sender's declared version (or that of the senders routing to a workflow).
   const version = () => {
     const v = scopeAt(analysis.project, file.file, offset).hl7Version;
@@ -46,27 +45,24 @@ function describe(analysis: ProjectAnalysis, file: A.SourceFile, offset: number)
   for (let i = chain.length - 1; i >= 0; i--) {
     const n = chain[i]!;
     const parent = chain[i - 1];
-    if (n.kind === 'hl7path') return { text: hl7PathText(version(), (n as unknown as { path: Hl7Path }).path), range: n.range };
-    if (n.kind === 'msgtype') return { text: messageTypeText(version(), n as unknown as { code: string; trigger: string; text: string }), range: n.range };
+    if (n.kind === 'hl7path') return { text: hl7PathText(version(), n.path), range: n.range };
+    if (n.kind === 'msgtype') return { text: messageTypeText(version(), n), range: n.range };
     // `each OBX`: the segment.
-    if (parent && (parent as unknown as A.FieldDecl).each === (n as unknown)) {
-      const seg = hl7.segment(hl7.resolveHl7Version(version())!.version, (n as unknown as A.Ident).name);
+    if (parent?.kind === 'field' && n.kind === 'ident' && parent.each === n) {
+      const seg = hl7.segment(hl7.resolveHl7Version(version())!.version, n.name);
       if (seg) return { text: `**${seg.code}** — ${seg.description} (HL7 v${version()}), ${seg.fields.length} fields`, range: n.range };
     }
-    if (parent && parent.kind === 'request') {
-      const st = parent as unknown as A.RequestStmt;
-      if (st.resourceType && st.resourceType === (n as unknown)) return resourceText(st.resourceType.name, n.range);
-    }
+    if (parent?.kind === 'request' && parent.resourceType && parent.resourceType === n) return resourceText(parent.resourceType.name, n.range);
     if (n.kind === 'object') {
       const hit = objectKeyHover(chain.slice(0, i + 1), offset);
       if (hit) return hit;
     }
     if (n.kind === 'member') {
-      const hit = memberHover(analysis, file, n as unknown as A.MemberExpr, offset);
+      const hit = memberHover(analysis, file, n, offset);
       if (hit) return hit;
     }
     if (n.kind === 'call') {
-      const c = n as unknown as A.CallExpr;
+      const c = n;
       if (touches(c.callee.range, offset) && functions[c.callee.name]) return { text: `\`${c.callee.name}\` — ${functions[c.callee.name]!.doc}`, range: c.callee.range };
       const vm = analysis.project.symbols?.valueMaps.get(c.callee.name);
       if (touches(c.callee.range, offset) && vm) {
@@ -75,7 +71,7 @@ function describe(analysis: ProjectAnalysis, file: A.SourceFile, offset: number)
       }
     }
     if (n.kind === 'setting') {
-      const s = n as unknown as A.Setting;
+      const s = n;
       if (touches(s.key.range, offset)) {
         const doc = settingDoc(chain.slice(0, i), s.key.name);
         if (doc) return { text: `**${s.key.name}** — ${doc}`, range: s.key.range };
@@ -86,7 +82,7 @@ function describe(analysis: ProjectAnalysis, file: A.SourceFile, offset: number)
   const hit = symbolAt(analysis, file.file, offset);
   if (hit) return { text: declarationText(analysis, hit.target), range: hit.range };
 
-  const ref = chain.filter((n) => n.kind === 'ref').pop() as A.RefExpr | undefined;
+  const ref = chain.filter((n): n is A.RefExpr => n.kind === 'ref').pop();
   if (ref && builtinDoc(ref.name)) return { text: `\`${ref.name}\` (built-in) — ${builtinDoc(ref.name)}`, range: ref.range };
   return undefined;
 }
@@ -125,7 +121,8 @@ function resourceText(name: string, range: A.Range): { text: string; range: A.Ra
 
 /** Search parameter or element names written as object keys. */
 function objectKeyHover(chain: AnyNode[], offset: number): { text: string; range: A.Range } | undefined {
-  const obj = chain[chain.length - 1] as unknown as A.ObjectExpr;
+  const obj = chain[chain.length - 1];
+  if (obj?.kind !== 'object') return undefined;
   const entry = obj.entries.find((e) => touches(e.keyRange, offset));
   if (!entry) return undefined;
   // Walk up to the request the object belongs to, collecting the keys on the way.
@@ -133,10 +130,10 @@ function objectKeyHover(chain: AnyNode[], offset: number): { text: string; range
   for (let i = chain.length - 2; i >= 0; i--) {
     const n = chain[i]!;
     if (n.kind === 'request') {
-      const st = n as unknown as A.RequestStmt;
+      const st = n;
       const type = st.resourceType?.name;
       if (!type) return undefined;
-      if (st.params === (chain[i + 1] as unknown) && keys.length === 1) {
+      if (st.params === chain[i + 1] && keys.length === 1) {
         const check = fhir.checkSearchParam(type, entry.key);
         if (check.ok) return { text: `**${type}?${entry.key}** (${check.param.type} search parameter) — ${check.param.description}${check.param.expression ? `\n\n\`${check.param.expression}\`` : ''}`, range: entry.keyRange };
         return undefined;
@@ -146,8 +143,7 @@ function objectKeyHover(chain: AnyNode[], offset: number): { text: string; range
       return undefined;
     }
     if (n.kind === 'object') {
-      const outer = n as unknown as A.ObjectExpr;
-      const holder = outer.entries.find((e) => e.value === (chain[i + 1] as unknown));
+      const holder = n.entries.find((e) => e.value === chain[i + 1]);
       if (holder) keys.unshift(holder.key);
     } else if (n.kind !== 'array') return undefined;
   }
@@ -179,15 +175,20 @@ function memberHover(analysis: ProjectAnalysis, file: A.SourceFile, m: A.MemberE
 }
 
 function settingDoc(ancestors: AnyNode[], key: string): string | undefined {
-  const decl = ancestors[0] as unknown as A.Decl | undefined;
-  const nested = ancestors.filter((n) => n.kind === 'setting').map((n) => (n as unknown as A.Setting).key.name);
+  const decl = ancestors[0];
+  const nested = ancestors.filter((n): n is A.Setting => n.kind === 'setting').map((n) => n.key.name);
   let spec: S.SettingsSpec | undefined;
   switch (decl?.kind) {
     case 'auth': spec = S.authSpecs[decl.authKind.name]; break;
     case 'api': spec = S.apiSpec; break;
     case 'sender': spec = S.senderSpec; break;
     case 'workflow': spec = S.workflowSpec; break;
-    case 'launch': spec = ancestors.some((n) => 'method' in n) ? S.loginSpecs[((ancestors.find((n) => 'method' in n) as unknown as A.LoginDecl).method.name)] : S.launchSpec; break;
+    case 'module': spec = moduleDeclaration(decl.keyword.name)?.declaration.settings; break;
+    case 'launch': {
+      const login = ancestors.find((n): n is A.LoginDecl => n.kind === 'login');
+      spec = login ? S.loginSpecs[login.method.name] : S.launchSpec;
+      break;
+    }
   }
   for (const k of nested) spec = spec?.[k]?.block;
   return spec?.[key]?.doc;
@@ -240,8 +241,7 @@ function responseOf(analysis: ProjectAnalysis, d: Declaration): A.ResponseDecl |
   const file = analysis.files.get(d.file);
   if (!file) return undefined;
   let found: A.ResponseDecl | undefined;
-  walk(file, (n) => {
-    const st = n as unknown as A.RequestStmt;
+  walk(file, (st) => {
     if (!found && st.kind === 'request' && st.response && st.target?.range.start.offset === d.range.start.offset) found = st.response;
   });
   return found;

@@ -6,7 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DocumentSymbol, Hover } from 'vscode-languageserver/node.js';
 import { compileSources, findHdcFiles } from '../../compiler/api.ts';
-import { walk } from '../../language-server/ast-walk.ts';
+import { walk } from '../../compiler/syntax/visit.ts';
 import { parse } from '../../compiler/syntax/parser.ts';
 import { LspClient } from './lsp-client.ts';
 
@@ -49,7 +49,7 @@ test('every HL7 path in the examples has a hover naming the field', async () => 
     const uri = client.uri(file);
     const paths: Array<{ line: number; character: number; text: string }> = [];
     walk(parse(text, file).ast, (n) => {
-      if (n.kind === 'hl7path') paths.push({ line: n.range.start.line - 1, character: n.range.start.col, text: String((n.path as { text: string }).text) });
+      if (n.kind === 'hl7path') paths.push({ line: n.range.start.line - 1, character: n.range.start.col, text: n.path.text });
     });
     for (const p of paths) {
       const h = await client.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position: { line: p.line, character: p.character } });

@@ -114,7 +114,7 @@ export function evaluate(expr: Node, scope: Scope): unknown {
     return null;
   }
   if (expr.call !== undefined) {
-    const fn = functions[expr.call];
+    const fn = (functions as Partial<Record<string, (args: unknown[]) => unknown>>)[expr.call];
     if (!fn) return null;
     try {
       const r = fn((expr.args ?? []).map((a) => evaluate(a, scope)));

@@ -1,5 +1,7 @@
-// The expression functions. The compiler type-checks calls against `functionNames`; the runtime
-// implements each one here. Every function is total: a wrong type or absent input gives null.
+// The expression functions declared in plan/functions.ts, implemented: the table is typed by their
+// names, so a declared function without an implementation (or an undeclared one) does not compile.
+// Every function is total: a wrong type or absent input gives null.
+import type { FunctionName } from '../../../plan/functions.ts';
 import { formatDate, toDate, toDatetime, toNumber, toText } from './convert.ts';
 import { compare, equals, isAbsent } from './values.ts';
 
@@ -17,7 +19,7 @@ const stringFn = (f: (s: string, ...rest: unknown[]) => unknown): Fn => (args) =
   return s === null ? null : f(s, ...args.slice(1));
 };
 
-export const functions: Record<string, Fn> = {
+export const functions: Record<FunctionName, Fn> = {
   first: ([v]) => (Array.isArray(v) ? (v[0] ?? null) : (v ?? null)),
   last: ([v]) => (Array.isArray(v) ? (v[v.length - 1] ?? null) : (v ?? null)),
   count: ([v]) => list(v).length,
@@ -114,4 +116,4 @@ function extreme(values: unknown[], sign: 1 | -1): unknown {
 }
 
 /** The function names the language defines; the compiler checks calls against this list. */
-export const functionNames: readonly string[] = Object.freeze(Object.keys(functions));
+export const functionNames: readonly FunctionName[] = Object.freeze(Object.keys(functions) as FunctionName[]);

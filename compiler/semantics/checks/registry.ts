@@ -1,0 +1,53 @@
+// Checks by node kind: each check reads one node (and the resolved names) and reports; none
+// lowers anything. They run after resolution, over every node of every file, in the Checked
+// stage. Lowering (lower/) keeps only the checks that need what it computes (types, the plan).
+import type * as A from '../../syntax/ast.ts';
+import { expressionKinds, walk, type AnyNode, type NodeKind, type NodeOfKind } from '../../syntax/visit.ts';
+import type { Reporter } from '../reporter.ts';
+import type { SymbolTable } from '../symbols.ts';
+import type { ResolvedNames } from '../resolve.ts';
+import { workflowChecks } from './workflow-checks.ts';
+import { senderChecks } from './sender-checks.ts';
+import { statementChecks } from './statement-checks.ts';
+import { testChecks } from './test-checks.ts';
+
+export interface CheckContext {
+  /** Reports against the file being checked. */
+  r: Reporter;
+  file: string;
+  symbols: SymbolTable;
+  names: ResolvedNames;
+  /** The nodes enclosing this one, outermost first (its declaration is ancestors[0]). */
+  ancestors: readonly AnyNode[];
+}
+
+export type Check<K extends NodeKind> = (node: NodeOfKind<K>, ctx: CheckContext) => void;
+export type CheckRegistry = { [K in NodeKind]?: Array<Check<K>> };
+
+/** Merges registries (a module may add checks for its own declarations). */
+export function mergeChecks(...registries: CheckRegistry[]): CheckRegistry {
+  const out: Record<string, Array<Check<NodeKind>>> = {};
+  for (const reg of registries) for (const [kind, list] of Object.entries(reg)) (out[kind] ??= []).push(...(list as Array<Check<NodeKind>>));
+  return out as CheckRegistry;
+}
+
+/** Kinds whose subtrees hold only expressions, values, names and settings. */
+const leafKinds: ReadonlySet<NodeKind> = new Set<NodeKind>([...expressionKinds, 'ident', 'setting', 'map_entry', 'response', 'response_field']);
+
+export const checks: CheckRegistry = mergeChecks(workflowChecks, senderChecks, statementChecks, testChecks);
+
+export function runChecks(files: A.SourceFile[], context: { root: Reporter; symbols: SymbolTable; names: ResolvedNames }, registry: CheckRegistry = checks): void {
+  // Expressions, names and settings are most of a tree and hold no statements: go below them only
+  // when some check reads such nodes.
+  const readsLeaves = Object.keys(registry).some((k) => leafKinds.has(k as NodeKind));
+  const into = readsLeaves ? undefined : (n: AnyNode) => !leafKinds.has(n.kind);
+  for (const f of files) {
+    const r = context.root.for(f.file);
+    walk(f, (node, ancestors) => {
+      const list = registry[node.kind] as Array<Check<NodeKind>> | undefined;
+      if (!list) return;
+      const ctx: CheckContext = { r, file: f.file, symbols: context.symbols, names: context.names, ancestors };
+      for (const check of list) check(node as NodeOfKind<NodeKind>, ctx);
+    }, into);
+  }
+}

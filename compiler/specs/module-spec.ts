@@ -1,0 +1,64 @@
+// What a module adds to the language: top-level declarations written as
+//   KEYWORD [NAME] [from NAME] { settings… }
+// each with its settings (the same SettingsSpec the core's blocks use), lowered into
+// `plan.modules[module][NAME or KEYWORD]`. A module's `spec.ts` exports one ModuleSpec; the
+// compiler, completion, hover, the TextMate grammar and the docs read it through this registry,
+// so no module-specific code lives in the compiler or the language server.
+import type { SettingsSpec } from './settings.ts';
+import type { SymbolKind } from '../semantics/symbols.ts';
+import { installedModuleSpecs } from '../../modules/specs.ts';
+
+export interface ModuleDeclarationSpec {
+  /** The word that starts the block (a plain name, not reserved elsewhere). */
+  keyword: string;
+  /** One line for completion and hover. */
+  doc: string;
+  /** `required`: `KEYWORD NAME { … }`; `optional`: the name may be left out; `none`: `KEYWORD { … }`. */
+  name: 'required' | 'optional' | 'none';
+  /** `from NAME`: the kind of top-level declaration NAME must be (checked as a reference), if allowed. */
+  from?: SymbolKind;
+  /** Whether `from NAME` must be written. */
+  fromRequired?: boolean;
+  settings: SettingsSpec;
+}
+
+export interface ModuleSpec {
+  /** The module's name: its folder under modules/ and its key under plan.modules. */
+  name: string;
+  declarations: ModuleDeclarationSpec[];
+}
+
+const specs = new Map<string, ModuleSpec>();
+const byKeyword = new Map<string, { module: ModuleSpec; declaration: ModuleDeclarationSpec }>();
+
+/** Adds a module's declarations to the language (idempotent for the same spec). */
+export function registerModuleSpec(spec: ModuleSpec): void {
+  const prior = specs.get(spec.name);
+  if (prior === spec) return;
+  if (prior) unregisterModuleSpec(spec.name);
+  for (const d of spec.declarations) {
+    const taken = byKeyword.get(d.keyword);
+    if (taken) throw new Error(`module ${spec.name}: "${d.keyword}" is already declared by module ${taken.module.name}`);
+  }
+  specs.set(spec.name, spec);
+  for (const d of spec.declarations) byKeyword.set(d.keyword, { module: spec, declaration: d });
+}
+
+/** Removes a module's declarations (tests that register a module of their own). */
+export function unregisterModuleSpec(name: string): void {
+  const spec = specs.get(name);
+  if (!spec) return;
+  specs.delete(name);
+  for (const d of spec.declarations) byKeyword.delete(d.keyword);
+}
+
+/** The declaration a block keyword starts, when a registered module owns it. */
+export function moduleDeclaration(keyword: string): { module: ModuleSpec; declaration: ModuleDeclarationSpec } | undefined {
+  return byKeyword.get(keyword);
+}
+
+export function moduleSpecs(): ModuleSpec[] {
+  return [...specs.values()];
+}
+
+for (const spec of installedModuleSpecs) registerModuleSpec(spec);
