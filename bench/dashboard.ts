@@ -79,7 +79,7 @@ async function main() {
     const plan: Plan = withPlanHash({
       planVersion: 1, compiler: 'bench', sources: [], auths: [], apis: [], launches: [], tests: [], workflows: [],
       senders: SENDERS.map((name) => ({ name, path: `/hl7/${name}`, match: [], identity: { kind: 'none' as const }, accept: [{ code: '*', trigger: '*' }], segmentBreaks: 'any' as const, ack: { mode: 'on_receive' as const }, fields: [], routes: [], src })),
-      modules: { monitoring: { dashboard: { listen: '127.0.0.1:0', login: { kind: 'users', src }, roles: [{ name: 'operator', groups: ['ops'] }], src } } },
+      modules: { monitoring: { dashboard: { kind: 'dashboard', src, settings: { listen: '127.0.0.1:0', login: 'users', role: { value: 'operator', group: 'ops' } } } } },
     });
     const rt = await startRuntime(plan, {
       host: '127.0.0.1', port: 0, tls: null, dataDir: join(dir, 'data'), maxBodyBytes: 1 << 20, requestTimeoutMs: 30_000, shutdownTimeoutMs: 5000,

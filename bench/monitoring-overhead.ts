@@ -32,7 +32,7 @@ async function serve(a: ServeArgs): Promise<string> {
     if ('error' in r) throw new Error(r.error);
     return r.path;
   };
-  const modules = a.monitoring ? { monitoring: { metrics: { listen: '127.0.0.1:0', src } } } : undefined;
+  const modules = a.monitoring ? { monitoring: { metrics: { kind: 'metrics' as const, src, settings: { listen: '127.0.0.1:0' } } } } : undefined;
   const plan = withPlanHash({
     planVersion: 1, compiler: 'bench', sources: [], auths: [], apis: [], launches: [], tests: [],
     workflows: [{ name: 'ingest', inputs: [], steps: [], src }],

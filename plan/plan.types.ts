@@ -101,62 +101,122 @@ export interface Plan {
   modules?: {
     monitoring?: {
       dashboard?: {
-        /**
-         * HOST:PORT of the dashboard's own listener.
-         */
-        listen: string;
-        login: Login;
-        roles: {
-          name: 'viewer' | 'operator';
-          groups: string[];
-          src?: Src;
-        }[];
-        retentionMs?: Duration;
-        sessionIdleMs?: Duration;
+        kind: 'dashboard';
         src: Src;
+        settings: {
+          /**
+           * HOST:PORT of the dashboard's own listener.
+           */
+          listen: string;
+          /**
+           * users | ldap | postgres | oidc, alone or with its block's settings ({ value: KIND, issuer, client_id, … }).
+           */
+          login:
+            | ('users' | 'oidc' | 'ldap' | 'postgres')
+            | {
+                value: 'users' | 'oidc' | 'ldap' | 'postgres';
+                issuer?: Value;
+                client_id?: Value;
+                client_secret?: Value;
+                scope?: string;
+                url?: Value;
+                bind_dn?: string;
+                query?: string;
+              };
+          /**
+           * One role block, or a list of them: { value: viewer|operator, group: NAME or [NAMES] }.
+           */
+          role?:
+            | {
+                value: 'viewer' | 'operator';
+                group?: string | string[];
+              }
+            | {
+                value: 'viewer' | 'operator';
+                group?: string | string[];
+              }[];
+          retention?: Duration;
+          session_idle?: Duration;
+        };
       };
       metrics?: {
-        /**
-         * HOST:PORT where GET /metrics is served.
-         */
-        listen: string;
+        kind: 'metrics';
         src: Src;
+        settings: {
+          /**
+           * HOST:PORT where GET /metrics is served.
+           */
+          listen: string;
+        };
       };
       tracing?: {
-        otlp: Value;
-        service?: string;
+        kind: 'tracing';
         src: Src;
+        settings: {
+          otlp: Value;
+          service?: string;
+        };
       };
     };
     [k: string]:
       | {}
       | {
           dashboard?: {
-            /**
-             * HOST:PORT of the dashboard's own listener.
-             */
-            listen: string;
-            login: Login;
-            roles: {
-              name: 'viewer' | 'operator';
-              groups: string[];
-              src?: Src;
-            }[];
-            retentionMs?: Duration;
-            sessionIdleMs?: Duration;
+            kind: 'dashboard';
             src: Src;
+            settings: {
+              /**
+               * HOST:PORT of the dashboard's own listener.
+               */
+              listen: string;
+              /**
+               * users | ldap | postgres | oidc, alone or with its block's settings ({ value: KIND, issuer, client_id, … }).
+               */
+              login:
+                | ('users' | 'oidc' | 'ldap' | 'postgres')
+                | {
+                    value: 'users' | 'oidc' | 'ldap' | 'postgres';
+                    issuer?: Value;
+                    client_id?: Value;
+                    client_secret?: Value;
+                    scope?: string;
+                    url?: Value;
+                    bind_dn?: string;
+                    query?: string;
+                  };
+              /**
+               * One role block, or a list of them: { value: viewer|operator, group: NAME or [NAMES] }.
+               */
+              role?:
+                | {
+                    value: 'viewer' | 'operator';
+                    group?: string | string[];
+                  }
+                | {
+                    value: 'viewer' | 'operator';
+                    group?: string | string[];
+                  }[];
+              retention?: Duration;
+              session_idle?: Duration;
+            };
           };
           metrics?: {
-            /**
-             * HOST:PORT where GET /metrics is served.
-             */
-            listen: string;
+            kind: 'metrics';
             src: Src;
+            settings: {
+              /**
+               * HOST:PORT where GET /metrics is served.
+               */
+              listen: string;
+            };
           };
           tracing?: {
-            otlp: Value;
-            service?: string;
+            kind: 'tracing';
             src: Src;
+            settings: {
+              otlp: Value;
+              service?: string;
+            };
           };
         }
       | undefined;

@@ -3,7 +3,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://hdc.dev/schema/plan.schema.json","title":"Plan","description":"The execution plan emitted by `hdc compile` and executed by `hdc run`. The single source of truth for the compiler/runtime boundary.","type":"object","additionalProperties":false,"required":["planVersion","compiler","hash","sources","auths","apis","senders","workflows","launches","tests"],"properties":{"planVersion":{"const":1,"description":"Plan format version. The runtime refuses any other."},"compiler":{"type":"string","description":"Compiler name and version, e.g. hdc 0.1.0."},"hash":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 over the plan serialised without this field."},"sources":{"type":"array","items":{"$ref":"#/definitions/Source"}},"auths":{"type":"array","items":{"$ref":"#/definitions/Auth"}},"apis":{"type":"array","items":{"$ref":"#/definitions/Api"}},"senders":{"type":"array","items":{"$ref":"#/definitions/Sender"}},"workflows":{"type":"array","items":{"$ref":"#/definitions/Workflow"}},"launches":{"type":"array","items":{"$ref":"#/definitions/Launch"}},"tests":{"type":"array","items":{"$ref":"#/definitions/TestCase"}},"modules":{"type":"object","description":"The add-on modules' settings by module name: what the module's declarations lowered to (its spec gives the shape). Absent when the plan uses none.","additionalProperties":{"type":"object"},"properties":{"monitoring":{"$comment":"plan.modules.monitoring: what the dashboard, metrics and tracing blocks lower to. Merged into plan/plan.schema.json by the generator.","type":"object","additionalProperties":false,"properties":{"dashboard":{"type":"object","additionalProperties":false,"required":["listen","login","roles","src"],"properties":{"listen":{"type":"string","description":"HOST:PORT of the dashboard's own listener."},"login":{"$ref":"#/definitions/Login"},"roles":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["name","groups"],"properties":{"name":{"enum":["viewer","operator"]},"groups":{"type":"array","items":{"type":"string"}},"src":{"$ref":"#/definitions/Src"}}}},"retentionMs":{"$ref":"#/definitions/Duration"},"sessionIdleMs":{"$ref":"#/definitions/Duration"},"src":{"$ref":"#/definitions/Src"}}},"metrics":{"type":"object","additionalProperties":false,"required":["listen","src"],"properties":{"listen":{"type":"string","description":"HOST:PORT where GET /metrics is served."},"src":{"$ref":"#/definitions/Src"}}},"tracing":{"type":"object","additionalProperties":false,"required":["otlp","src"],"properties":{"otlp":{"$ref":"#/definitions/Value"},"service":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}}}}}}},"definitions":{"Src":{"type":"string","pattern":"^.+:\\d+:\\d+-\\d+:\\d+$","description":"Source range FILE:LINE:COL-LINE:COL (1-based, end exclusive) of the .hdc text a node came from."},"Source":{"type":"object","additionalProperties":false,"required":["file","sha256"],"properties":{"file":{"type":"string"},"sha256":{"type":"string"}}},"Value":{"description":"A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.","oneOf":[{"type":"string"},{"$ref":"#/definitions/EnvRef"},{"$ref":"#/definitions/FileRef"}]},"EnvRef":{"type":"object","additionalProperties":false,"required":["env","src"],"properties":{"env":{"type":"string"},"default":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"FileRef":{"type":"object","additionalProperties":false,"required":["file","src"],"properties":{"file":{"$ref":"#/definitions/Value","description":"Path of the file whose contents (trimmed of a final newline) are the value. Relative paths resolve against the .hdc file's folder."},"base":{"type":"string","description":"Folder (relative to the plan's working directory) that a relative path resolves against."},"src":{"$ref":"#/definitions/Src"}}},"Duration":{"type":"integer","minimum":0,"description":"Milliseconds."},"Auth":{"type":"object","additionalProperties":false,"required":["name","kind","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["basic","oauth2","smart_backend","bearer"]},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"token":{"$ref":"#/definitions/Value","description":"bearer: a static token."},"tokenUrl":{"$ref":"#/definitions/Value","description":"oauth2/smart_backend: token endpoint. Absent: discovered from the FHIR base of the API that uses this auth (.well-known/smart-configuration)."},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"clientAuth":{"enum":["client_secret_basic","client_secret_post","private_key_jwt"]},"privateKey":{"$ref":"#/definitions/Value","description":"PEM or JWK (JSON) private key for private_key_jwt."},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"Api":{"type":"object","additionalProperties":false,"required":["name","kind","baseUrl","timeoutMs","retry","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["fhir","rest","hl7"],"description":"hl7: an HL7-over-HTTPS endpoint that `send message` forwards raw HL7 to."},"baseUrl":{"$ref":"#/definitions/Value"},"fhirVersion":{"enum":["R4"]},"auth":{"type":"string","description":"Name of an Auth."},"validate":{"enum":["fhir","none"],"description":"fhir APIs: fhir validates each request body against the R4 definitions before it is sent; none never does (not even under hdc test, which validates by default)."},"format":{"enum":["json","text","xml"],"description":"rest: how response bodies are read (xml: parsed into a navigable value)."},"headers":{"type":"array","items":{"$ref":"#/definitions/Header"}},"timeoutMs":{"$ref":"#/definitions/Duration"},"retry":{"$ref":"#/definitions/Retry"},"tls":{"type":"object","additionalProperties":false,"properties":{"ca":{"$ref":"#/definitions/Value"},"cert":{"$ref":"#/definitions/Value"},"key":{"$ref":"#/definitions/Value"}}},"src":{"$ref":"#/definitions/Src"}}},"Header":{"type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"type":"string"},"value":{"$ref":"#/definitions/Value"}}},"Retry":{"type":"object","additionalProperties":false,"required":["attempts","backoffMs"],"properties":{"attempts":{"type":"integer","minimum":1,"description":"Attempts of a run whose request to this API fails transiently, the first included."},"backoffMs":{"$ref":"#/definitions/Duration","description":"Wait before the second attempt; doubles each attempt, with jitter."},"maxBackoffMs":{"$ref":"#/definitions/Duration","description":"Longest wait between attempts (default 30 min); a server's Retry-After may ask for longer."}}},"Hl7Path":{"type":"object","additionalProperties":false,"required":["text","segment"],"description":"A path into an HL7 v2 message. Absent positions mean the whole element; repetitions default to the first.","properties":{"text":{"type":"string","description":"The path as written, e.g. OBX[*]-5 or PID-3[2].4.1."},"segment":{"type":"string","pattern":"^[A-Z][A-Z0-9]{2}$"},"segmentRep":{"$ref":"#/definitions/Rep"},"field":{"type":"integer","minimum":1},"fieldRep":{"$ref":"#/definitions/Rep"},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1}}},"Rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}],"description":"1-based repetition, or * for all."},"MessageType":{"type":"object","additionalProperties":false,"required":["code","trigger"],"properties":{"code":{"type":"string","description":"MSH-9.1, or * for any."},"trigger":{"type":"string","description":"MSH-9.2, or * for any."}}},"Sender":{"type":"object","additionalProperties":false,"required":["name","path","match","identity","accept","segmentBreaks","ack","fields","routes","src"],"properties":{"name":{"type":"string"},"path":{"type":"string","pattern":"^/"},"version":{"type":"string","description":"Declared HL7 version (2.1 to 2.8). Messages with another MSH-12 are answered AR 203 when strictVersion is set."},"strictVersion":{"type":"boolean"},"match":{"type":"array","items":{"$ref":"#/definitions/MshPredicate"}},"identity":{"$ref":"#/definitions/Identity"},"accept":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"processingIds":{"type":"array","items":{"type":"string"},"description":"Accepted MSH-11.1 values; empty means any."},"segmentBreaks":{"enum":["cr","crlf","lf","any"],"description":"Which line endings end a segment. cr is the standard; any accepts CR, LF and CRLF."},"charset":{"type":"string","description":"Charset used when Content-Type names none; it wins over MSH-18 (partners often mislabel MSH-18)."},"timezone":{"type":"string","description":"IANA time zone of the sender's local times: `as datetime` values without an offset get the offset in force at that wall time."},"ack":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{"mode":{"enum":["on_receive","after_workflow"]},"timeoutMs":{"$ref":"#/definitions/Duration","description":"after_workflow: how long to wait before answering with the commit-level ACK."}}},"maxBodyBytes":{"type":"integer","minimum":1},"controlIdReuse":{"enum":["accept","reject"],"description":"A message that reuses an earlier message's control ID (same sending system MSH-3/MSH-4, other content): accept (absent: journaled as a new message) or reject (answered AR, not journaled)."},"require":{"type":"array","items":{"$ref":"#/definitions/Hl7Path"},"description":"Segments (a path without a field) and positions every message must carry; a message without them is answered AE before mapping."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"}},"routes":{"type":"array","items":{"$ref":"#/definitions/Route"}},"src":{"$ref":"#/definitions/Src"}}},"MshPredicate":{"type":"object","additionalProperties":false,"required":["path","op","values","src"],"properties":{"path":{"$ref":"#/definitions/Hl7Path"},"op":{"enum":["==","!="]},"values":{"type":"array","items":{"type":"string"},"minItems":1,"description":"== holds when the value is one of these; != when it is none of them."},"src":{"$ref":"#/definitions/Src"}}},"Identity":{"type":"object","additionalProperties":false,"required":["kind"],"properties":{"kind":{"enum":["none","client_cert","basic"]},"subject":{"type":"string","description":"client_cert: the certificate subject must contain this RDN sequence, e.g. CN=labcorp-interface."},"san":{"type":"string","description":"client_cert: a DNS, URI or email subjectAltName the certificate must carry."},"fingerprint":{"type":"string","description":"client_cert: SHA-256 fingerprint (hex, colons optional)."},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"src":{"$ref":"#/definitions/Src"}}},"FieldMapping":{"type":"object","additionalProperties":false,"required":["name","type","src"],"properties":{"name":{"type":"string"},"path":{"$ref":"#/definitions/Hl7Path","description":"Absent for groups (each)."},"where":{"$ref":"#/definitions/Expr","description":"Keeps the repetitions for which this holds; rel nodes read inside each repetition."},"select":{"type":"array","items":{"type":"integer","minimum":1},"maxItems":2,"description":"Component (and subcomponent) taken from each kept repetition."},"as":{"enum":["string","number","date","datetime","raw"]},"map":{"$ref":"#/definitions/ValueMap","description":"`-> NAME`: the value map applied to the value read (to each item of a list)."},"each":{"type":"string","description":"Group: the segment whose every repetition becomes a record."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"},"description":"Group: the record's fields; paths on the each segment read the current repetition."},"type":{"$ref":"#/definitions/ValueType"},"src":{"$ref":"#/definitions/Src"}}},"ValueType":{"description":"The static type the compiler inferred.","enum":["string","number","boolean","date","datetime","list","record","records","any"]},"Route":{"type":"object","additionalProperties":false,"required":["types","workflow","src"],"properties":{"types":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"workflow":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"ValueMap":{"description":"A `map` declaration, copied where it is used: input text → output text. An absent input (null, \"\") stays null; an input not listed gives `else`, or null.","type":"object","additionalProperties":false,"required":["name","table","src"],"properties":{"name":{"type":"string"},"table":{"type":"array","items":{"type":"array","items":{"type":"string"},"minItems":2,"maxItems":2},"description":"[input, output] pairs in source order; inputs are unique."},"else":{"type":"string"},"system":{"type":"string","description":"The code system the outputs belong to (`map NAME to \"…\"`)."},"src":{"$ref":"#/definitions/Src"}}},"Expr":{"description":"An expression. Exactly one of the discriminating keys is present.","type":"object","oneOf":[{"required":["lit"]},{"required":["ref"]},{"required":["rel"]},{"required":["op"]},{"required":["call"]},{"required":["template"]},{"required":["object"]},{"required":["array"]},{"required":["secret"]},{"required":["map"]}],"additionalProperties":false,"properties":{"lit":{"type":["string","number","boolean","null"]},"ref":{"type":"string","description":"A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims)."},"path":{"type":"array","items":{"type":["string","integer"]},"description":"ref: property names and 0-based indexes applied to the variable; the string * maps over an array."},"rel":{"type":"array","items":{"type":"integer","minimum":1},"description":"Component (and subcomponent) of the current HL7 repetition, inside a where filter."},"op":{"enum":["==","!=","<","<=",">",">=","and","or","not","neg","+","-","in"]},"args":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"call":{"type":"string"},"template":{"type":"array","items":{"oneOf":[{"type":"string"},{"$ref":"#/definitions/Expr"}]}},"object":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"Ordered entries."},"array":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"secret":{"$ref":"#/definitions/Value","description":"A deployment value used inside an expression (e.g. a header)."},"map":{"$ref":"#/definitions/ValueMap","description":"A value map applied to args[0] (to each item of a list): `gender(sex)`."},"src":{"$ref":"#/definitions/Src"}}},"Entry":{"type":"object","additionalProperties":false,"required":["key","value"],"properties":{"key":{"type":"string"},"value":{"$ref":"#/definitions/Expr"}}},"Workflow":{"type":"object","additionalProperties":false,"required":["name","inputs","steps","src"],"properties":{"name":{"type":"string"},"inputs":{"type":"array","items":{"type":"string"},"description":"Mapped field names the workflow reads."},"orderBy":{"$ref":"#/definitions/Expr","description":"Runs with the same value of this key run one at a time, in journal order."},"concurrency":{"type":"integer","minimum":1},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"}},"src":{"$ref":"#/definitions/Src"}}},"Step":{"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","patch","conditional_patch","delete"],"description":"fhir steps. patch: body is an object whose members become JSON Patch operations on top-level elements."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"response":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"rest: the declared shape of the response; the step's value is a record of these fields."},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable. let and named steps: the variable written when it differs from id (an assignment `name = value`, or a name defined in both branches of an if)."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}},"ResponseField":{"type":"object","additionalProperties":false,"required":["name","path","src"],"properties":{"name":{"type":"string"},"path":{"type":"array","items":{"oneOf":[{"type":"string"},{"type":"integer","minimum":0}]},"description":"Read from the response body (or, inside each, from the item); \"*\" maps over a list; [] is the whole value."},"as":{"enum":["string","number","boolean","date","datetime","list","record"],"description":"The value must convert to this; a step fails when it does not."},"optional":{"type":"boolean","description":"A missing value is null (an empty list for lists) instead of an error."},"fields":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"each: the path is a list and every item is read with these fields."},"src":{"$ref":"#/definitions/Src"}}},"Launch":{"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}},"RedirectRule":{"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^https://"},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"Login":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["oidc","ldap","users","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value","description":"ldap: server URL; postgres: connection string."},"bindDn":{"type":"string","description":"ldap: DN template with {username}."},"query":{"type":"string","description":"postgres: a parameterised query ($1 username) returning a row with password_hash."},"require":{"$ref":"#/definitions/Expr","description":"Must hold over `claims` for the login to succeed."},"map":{"$ref":"#/definitions/Expr","description":"Object expression over `claims`: the `user` variable."},"src":{"$ref":"#/definitions/Src"}}},"TestCase":{"type":"object","additionalProperties":false,"required":["name","mocks","expects","src"],"properties":{"name":{"type":"string"},"send":{"type":"object","additionalProperties":false,"required":["sender","message","src"],"properties":{"sender":{"type":"string"},"message":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"launch":{"type":"object","additionalProperties":false,"required":["name","context","src"],"properties":{"name":{"type":"string"},"context":{"$ref":"#/definitions/Expr","description":"The token response's launch context (patient, encounter, ...)."},"user":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"mocks":{"type":"array","items":{"$ref":"#/definitions/Mock"}},"expects":{"type":"array","items":{"$ref":"#/definitions/Expectation"}},"src":{"$ref":"#/definitions/Src"}}},"Fixture":{"type":"object","additionalProperties":false,"properties":{"file":{"type":"string","description":"Path relative to the plan's working directory."},"text":{"type":"string"},"json":{"$ref":"#/definitions/Expr"}}},"Mock":{"type":"object","additionalProperties":false,"required":["status","response","src"],"properties":{"api":{"type":"string"},"step":{"type":"string"},"resourceType":{"type":"string"},"urlPath":{"type":"string"},"method":{"type":"string"},"status":{"type":"integer"},"response":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"Expectation":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://hdc.dev/schema/plan.schema.json","title":"Plan","description":"The execution plan emitted by `hdc compile` and executed by `hdc run`. The single source of truth for the compiler/runtime boundary.","type":"object","additionalProperties":false,"required":["planVersion","compiler","hash","sources","auths","apis","senders","workflows","launches","tests"],"properties":{"planVersion":{"const":1,"description":"Plan format version. The runtime refuses any other."},"compiler":{"type":"string","description":"Compiler name and version, e.g. hdc 0.1.0."},"hash":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 over the plan serialised without this field."},"sources":{"type":"array","items":{"$ref":"#/definitions/Source"}},"auths":{"type":"array","items":{"$ref":"#/definitions/Auth"}},"apis":{"type":"array","items":{"$ref":"#/definitions/Api"}},"senders":{"type":"array","items":{"$ref":"#/definitions/Sender"}},"workflows":{"type":"array","items":{"$ref":"#/definitions/Workflow"}},"launches":{"type":"array","items":{"$ref":"#/definitions/Launch"}},"tests":{"type":"array","items":{"$ref":"#/definitions/TestCase"}},"modules":{"type":"object","description":"The add-on modules' settings by module name: what the module's declarations lowered to (its spec gives the shape). Absent when the plan uses none.","additionalProperties":{"type":"object"},"properties":{"monitoring":{"$comment":"plan.modules.monitoring: the dashboard, metrics and tracing blocks as the compiler lowers module blocks ({ kind, src, settings }). modules/monitoring/monitoring-plan.ts reads them.","type":"object","additionalProperties":false,"properties":{"dashboard":{"type":"object","additionalProperties":false,"required":["kind","src","settings"],"properties":{"kind":{"const":"dashboard"},"src":{"$ref":"#/definitions/Src"},"settings":{"type":"object","additionalProperties":false,"required":["listen","login"],"properties":{"listen":{"type":"string","description":"HOST:PORT of the dashboard's own listener."},"login":{"description":"users | ldap | postgres | oidc, alone or with its block's settings ({ value: KIND, issuer, client_id, … }).","anyOf":[{"enum":["users","oidc","ldap","postgres"]},{"type":"object","required":["value"],"properties":{"value":{"enum":["users","oidc","ldap","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"client_id":{"$ref":"#/definitions/Value"},"client_secret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value"},"bind_dn":{"type":"string"},"query":{"type":"string"}},"additionalProperties":false}]},"role":{"description":"One role block, or a list of them: { value: viewer|operator, group: NAME or [NAMES] }.","anyOf":[{"type":"object","additionalProperties":false,"required":["value"],"properties":{"value":{"enum":["viewer","operator"]},"group":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]}}},{"type":"array","items":{"type":"object","additionalProperties":false,"required":["value"],"properties":{"value":{"enum":["viewer","operator"]},"group":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]}}}}]},"retention":{"$ref":"#/definitions/Duration"},"session_idle":{"$ref":"#/definitions/Duration"}}}}},"metrics":{"type":"object","additionalProperties":false,"required":["kind","src","settings"],"properties":{"kind":{"const":"metrics"},"src":{"$ref":"#/definitions/Src"},"settings":{"type":"object","additionalProperties":false,"required":["listen"],"properties":{"listen":{"type":"string","description":"HOST:PORT where GET /metrics is served."}}}}},"tracing":{"type":"object","additionalProperties":false,"required":["kind","src","settings"],"properties":{"kind":{"const":"tracing"},"src":{"$ref":"#/definitions/Src"},"settings":{"type":"object","additionalProperties":false,"required":["otlp"],"properties":{"otlp":{"$ref":"#/definitions/Value"},"service":{"type":"string"}}}}}}}}}},"definitions":{"Src":{"type":"string","pattern":"^.+:\\d+:\\d+-\\d+:\\d+$","description":"Source range FILE:LINE:COL-LINE:COL (1-based, end exclusive) of the .hdc text a node came from."},"Source":{"type":"object","additionalProperties":false,"required":["file","sha256"],"properties":{"file":{"type":"string"},"sha256":{"type":"string"}}},"Value":{"description":"A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.","oneOf":[{"type":"string"},{"$ref":"#/definitions/EnvRef"},{"$ref":"#/definitions/FileRef"}]},"EnvRef":{"type":"object","additionalProperties":false,"required":["env","src"],"properties":{"env":{"type":"string"},"default":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"FileRef":{"type":"object","additionalProperties":false,"required":["file","src"],"properties":{"file":{"$ref":"#/definitions/Value","description":"Path of the file whose contents (trimmed of a final newline) are the value. Relative paths resolve against the .hdc file's folder."},"base":{"type":"string","description":"Folder (relative to the plan's working directory) that a relative path resolves against."},"src":{"$ref":"#/definitions/Src"}}},"Duration":{"type":"integer","minimum":0,"description":"Milliseconds."},"Auth":{"type":"object","additionalProperties":false,"required":["name","kind","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["basic","oauth2","smart_backend","bearer"]},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"token":{"$ref":"#/definitions/Value","description":"bearer: a static token."},"tokenUrl":{"$ref":"#/definitions/Value","description":"oauth2/smart_backend: token endpoint. Absent: discovered from the FHIR base of the API that uses this auth (.well-known/smart-configuration)."},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"clientAuth":{"enum":["client_secret_basic","client_secret_post","private_key_jwt"]},"privateKey":{"$ref":"#/definitions/Value","description":"PEM or JWK (JSON) private key for private_key_jwt."},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"Api":{"type":"object","additionalProperties":false,"required":["name","kind","baseUrl","timeoutMs","retry","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["fhir","rest","hl7"],"description":"hl7: an HL7-over-HTTPS endpoint that `send message` forwards raw HL7 to."},"baseUrl":{"$ref":"#/definitions/Value"},"fhirVersion":{"enum":["R4"]},"auth":{"type":"string","description":"Name of an Auth."},"validate":{"enum":["fhir","none"],"description":"fhir APIs: fhir validates each request body against the R4 definitions before it is sent; none never does (not even under hdc test, which validates by default)."},"format":{"enum":["json","text","xml"],"description":"rest: how response bodies are read (xml: parsed into a navigable value)."},"headers":{"type":"array","items":{"$ref":"#/definitions/Header"}},"timeoutMs":{"$ref":"#/definitions/Duration"},"retry":{"$ref":"#/definitions/Retry"},"tls":{"type":"object","additionalProperties":false,"properties":{"ca":{"$ref":"#/definitions/Value"},"cert":{"$ref":"#/definitions/Value"},"key":{"$ref":"#/definitions/Value"}}},"src":{"$ref":"#/definitions/Src"}}},"Header":{"type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"type":"string"},"value":{"$ref":"#/definitions/Value"}}},"Retry":{"type":"object","additionalProperties":false,"required":["attempts","backoffMs"],"properties":{"attempts":{"type":"integer","minimum":1,"description":"Attempts of a run whose request to this API fails transiently, the first included."},"backoffMs":{"$ref":"#/definitions/Duration","description":"Wait before the second attempt; doubles each attempt, with jitter."},"maxBackoffMs":{"$ref":"#/definitions/Duration","description":"Longest wait between attempts (default 30 min); a server's Retry-After may ask for longer."}}},"Hl7Path":{"type":"object","additionalProperties":false,"required":["text","segment"],"description":"A path into an HL7 v2 message. Absent positions mean the whole element; repetitions default to the first.","properties":{"text":{"type":"string","description":"The path as written, e.g. OBX[*]-5 or PID-3[2].4.1."},"segment":{"type":"string","pattern":"^[A-Z][A-Z0-9]{2}$"},"segmentRep":{"$ref":"#/definitions/Rep"},"field":{"type":"integer","minimum":1},"fieldRep":{"$ref":"#/definitions/Rep"},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1}}},"Rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}],"description":"1-based repetition, or * for all."},"MessageType":{"type":"object","additionalProperties":false,"required":["code","trigger"],"properties":{"code":{"type":"string","description":"MSH-9.1, or * for any."},"trigger":{"type":"string","description":"MSH-9.2, or * for any."}}},"Sender":{"type":"object","additionalProperties":false,"required":["name","path","match","identity","accept","segmentBreaks","ack","fields","routes","src"],"properties":{"name":{"type":"string"},"path":{"type":"string","pattern":"^/"},"version":{"type":"string","description":"Declared HL7 version (2.1 to 2.8). Messages with another MSH-12 are answered AR 203 when strictVersion is set."},"strictVersion":{"type":"boolean"},"match":{"type":"array","items":{"$ref":"#/definitions/MshPredicate"}},"identity":{"$ref":"#/definitions/Identity"},"accept":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"processingIds":{"type":"array","items":{"type":"string"},"description":"Accepted MSH-11.1 values; empty means any."},"segmentBreaks":{"enum":["cr","crlf","lf","any"],"description":"Which line endings end a segment. cr is the standard; any accepts CR, LF and CRLF."},"charset":{"type":"string","description":"Charset used when Content-Type names none; it wins over MSH-18 (partners often mislabel MSH-18)."},"timezone":{"type":"string","description":"IANA time zone of the sender's local times: `as datetime` values without an offset get the offset in force at that wall time."},"ack":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{"mode":{"enum":["on_receive","after_workflow"]},"timeoutMs":{"$ref":"#/definitions/Duration","description":"after_workflow: how long to wait before answering with the commit-level ACK."}}},"maxBodyBytes":{"type":"integer","minimum":1},"controlIdReuse":{"enum":["accept","reject"],"description":"A message that reuses an earlier message's control ID (same sending system MSH-3/MSH-4, other content): accept (absent: journaled as a new message) or reject (answered AR, not journaled)."},"require":{"type":"array","items":{"$ref":"#/definitions/Hl7Path"},"description":"Segments (a path without a field) and positions every message must carry; a message without them is answered AE before mapping."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"}},"routes":{"type":"array","items":{"$ref":"#/definitions/Route"}},"src":{"$ref":"#/definitions/Src"}}},"MshPredicate":{"type":"object","additionalProperties":false,"required":["path","op","values","src"],"properties":{"path":{"$ref":"#/definitions/Hl7Path"},"op":{"enum":["==","!="]},"values":{"type":"array","items":{"type":"string"},"minItems":1,"description":"== holds when the value is one of these; != when it is none of them."},"src":{"$ref":"#/definitions/Src"}}},"Identity":{"type":"object","additionalProperties":false,"required":["kind"],"properties":{"kind":{"enum":["none","client_cert","basic"]},"subject":{"type":"string","description":"client_cert: the certificate subject must contain this RDN sequence, e.g. CN=labcorp-interface."},"san":{"type":"string","description":"client_cert: a DNS, URI or email subjectAltName the certificate must carry."},"fingerprint":{"type":"string","description":"client_cert: SHA-256 fingerprint (hex, colons optional)."},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"src":{"$ref":"#/definitions/Src"}}},"FieldMapping":{"type":"object","additionalProperties":false,"required":["name","type","src"],"properties":{"name":{"type":"string"},"path":{"$ref":"#/definitions/Hl7Path","description":"Absent for groups (each)."},"where":{"$ref":"#/definitions/Expr","description":"Keeps the repetitions for which this holds; rel nodes read inside each repetition."},"select":{"type":"array","items":{"type":"integer","minimum":1},"maxItems":2,"description":"Component (and subcomponent) taken from each kept repetition."},"as":{"enum":["string","number","date","datetime","raw"]},"map":{"$ref":"#/definitions/ValueMap","description":"`-> NAME`: the value map applied to the value read (to each item of a list)."},"each":{"type":"string","description":"Group: the segment whose every repetition becomes a record."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"},"description":"Group: the record's fields; paths on the each segment read the current repetition."},"type":{"$ref":"#/definitions/ValueType"},"src":{"$ref":"#/definitions/Src"}}},"ValueType":{"description":"The static type the compiler inferred.","enum":["string","number","boolean","date","datetime","list","record","records","any"]},"Route":{"type":"object","additionalProperties":false,"required":["types","workflow","src"],"properties":{"types":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"workflow":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"ValueMap":{"description":"A `map` declaration, copied where it is used: input text → output text. An absent input (null, \"\") stays null; an input not listed gives `else`, or null.","type":"object","additionalProperties":false,"required":["name","table","src"],"properties":{"name":{"type":"string"},"table":{"type":"array","items":{"type":"array","items":{"type":"string"},"minItems":2,"maxItems":2},"description":"[input, output] pairs in source order; inputs are unique."},"else":{"type":"string"},"system":{"type":"string","description":"The code system the outputs belong to (`map NAME to \"…\"`)."},"src":{"$ref":"#/definitions/Src"}}},"Expr":{"description":"An expression. Exactly one of the discriminating keys is present.","type":"object","oneOf":[{"required":["lit"]},{"required":["ref"]},{"required":["rel"]},{"required":["op"]},{"required":["call"]},{"required":["template"]},{"required":["object"]},{"required":["array"]},{"required":["secret"]},{"required":["map"]}],"additionalProperties":false,"properties":{"lit":{"type":["string","number","boolean","null"]},"ref":{"type":"string","description":"A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims)."},"path":{"type":"array","items":{"type":["string","integer"]},"description":"ref: property names and 0-based indexes applied to the variable; the string * maps over an array."},"rel":{"type":"array","items":{"type":"integer","minimum":1},"description":"Component (and subcomponent) of the current HL7 repetition, inside a where filter."},"op":{"enum":["==","!=","<","<=",">",">=","and","or","not","neg","+","-","in"]},"args":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"call":{"type":"string"},"template":{"type":"array","items":{"oneOf":[{"type":"string"},{"$ref":"#/definitions/Expr"}]}},"object":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"Ordered entries."},"array":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"secret":{"$ref":"#/definitions/Value","description":"A deployment value used inside an expression (e.g. a header)."},"map":{"$ref":"#/definitions/ValueMap","description":"A value map applied to args[0] (to each item of a list): `gender(sex)`."},"src":{"$ref":"#/definitions/Src"}}},"Entry":{"type":"object","additionalProperties":false,"required":["key","value"],"properties":{"key":{"type":"string"},"value":{"$ref":"#/definitions/Expr"}}},"Workflow":{"type":"object","additionalProperties":false,"required":["name","inputs","steps","src"],"properties":{"name":{"type":"string"},"inputs":{"type":"array","items":{"type":"string"},"description":"Mapped field names the workflow reads."},"orderBy":{"$ref":"#/definitions/Expr","description":"Runs with the same value of this key run one at a time, in journal order."},"concurrency":{"type":"integer","minimum":1},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"}},"src":{"$ref":"#/definitions/Src"}}},"Step":{"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","patch","conditional_patch","delete"],"description":"fhir steps. patch: body is an object whose members become JSON Patch operations on top-level elements."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"response":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"rest: the declared shape of the response; the step's value is a record of these fields."},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable. let and named steps: the variable written when it differs from id (an assignment `name = value`, or a name defined in both branches of an if)."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}},"ResponseField":{"type":"object","additionalProperties":false,"required":["name","path","src"],"properties":{"name":{"type":"string"},"path":{"type":"array","items":{"oneOf":[{"type":"string"},{"type":"integer","minimum":0}]},"description":"Read from the response body (or, inside each, from the item); \"*\" maps over a list; [] is the whole value."},"as":{"enum":["string","number","boolean","date","datetime","list","record"],"description":"The value must convert to this; a step fails when it does not."},"optional":{"type":"boolean","description":"A missing value is null (an empty list for lists) instead of an error."},"fields":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"each: the path is a list and every item is read with these fields."},"src":{"$ref":"#/definitions/Src"}}},"Launch":{"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}},"RedirectRule":{"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^https://"},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"Login":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["oidc","ldap","users","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value","description":"ldap: server URL; postgres: connection string."},"bindDn":{"type":"string","description":"ldap: DN template with {username}."},"query":{"type":"string","description":"postgres: a parameterised query ($1 username) returning a row with password_hash."},"require":{"$ref":"#/definitions/Expr","description":"Must hold over `claims` for the login to succeed."},"map":{"$ref":"#/definitions/Expr","description":"Object expression over `claims`: the `user` variable."},"src":{"$ref":"#/definitions/Src"}}},"TestCase":{"type":"object","additionalProperties":false,"required":["name","mocks","expects","src"],"properties":{"name":{"type":"string"},"send":{"type":"object","additionalProperties":false,"required":["sender","message","src"],"properties":{"sender":{"type":"string"},"message":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"launch":{"type":"object","additionalProperties":false,"required":["name","context","src"],"properties":{"name":{"type":"string"},"context":{"$ref":"#/definitions/Expr","description":"The token response's launch context (patient, encounter, ...)."},"user":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"mocks":{"type":"array","items":{"$ref":"#/definitions/Mock"}},"expects":{"type":"array","items":{"$ref":"#/definitions/Expectation"}},"src":{"$ref":"#/definitions/Src"}}},"Fixture":{"type":"object","additionalProperties":false,"properties":{"file":{"type":"string","description":"Path relative to the plan's working directory."},"text":{"type":"string"},"json":{"$ref":"#/definitions/Expr"}}},"Mock":{"type":"object","additionalProperties":false,"required":["status","response","src"],"properties":{"api":{"type":"string"},"step":{"type":"string"},"resourceType":{"type":"string"},"urlPath":{"type":"string"},"method":{"type":"string"},"status":{"type":"integer"},"response":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"Expectation":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}}}};
 const schema12 = {"type":"object","additionalProperties":false,"required":["file","sha256"],"properties":{"file":{"type":"string"},"sha256":{"type":"string"}}};
 const schema16 = {"type":"string","pattern":"^.+:\\d+:\\d+-\\d+:\\d+$","description":"Source range FILE:LINE:COL-LINE:COL (1-based, end exclusive) of the .hdc text a node came from."};
 const schema22 = {"type":"integer","minimum":0,"description":"Milliseconds."};
@@ -6170,8 +6170,8 @@ errors++;
 if(data21.dashboard !== undefined){
 let data22 = data21.dashboard;
 if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
-if(data22.listen === undefined){
-const err30 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/required",keyword:"required",params:{missingProperty: "listen"},message:"must have required property '"+"listen"+"'"};
+if(data22.kind === undefined){
+const err30 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -6180,8 +6180,8 @@ vErrors.push(err30);
 }
 errors++;
 }
-if(data22.login === undefined){
-const err31 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/required",keyword:"required",params:{missingProperty: "login"},message:"must have required property '"+"login"+"'"};
+if(data22.src === undefined){
+const err31 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -6190,8 +6190,8 @@ vErrors.push(err31);
 }
 errors++;
 }
-if(data22.roles === undefined){
-const err32 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/required",keyword:"required",params:{missingProperty: "roles"},message:"must have required property '"+"roles"+"'"};
+if(data22.settings === undefined){
+const err32 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/required",keyword:"required",params:{missingProperty: "settings"},message:"must have required property '"+"settings"+"'"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -6200,8 +6200,9 @@ vErrors.push(err32);
 }
 errors++;
 }
-if(data22.src === undefined){
-const err33 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
+for(const key4 in data22){
+if(!(((key4 === "kind") || (key4 === "src")) || (key4 === "settings"))){
+const err33 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -6210,9 +6211,10 @@ vErrors.push(err33);
 }
 errors++;
 }
-for(const key4 in data22){
-if(!((((((key4 === "listen") || (key4 === "login")) || (key4 === "roles")) || (key4 === "retentionMs")) || (key4 === "sessionIdleMs")) || (key4 === "src"))){
-const err34 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+}
+if(data22.kind !== undefined){
+if("dashboard" !== data22.kind){
+const err34 = {instancePath:instancePath+"/modules/monitoring/dashboard/kind",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/kind/const",keyword:"const",params:{allowedValue: "dashboard"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -6222,9 +6224,11 @@ vErrors.push(err34);
 errors++;
 }
 }
-if(data22.listen !== undefined){
-if(typeof data22.listen !== "string"){
-const err35 = {instancePath:instancePath+"/modules/monitoring/dashboard/listen",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data22.src !== undefined){
+let data24 = data22.src;
+if(typeof data24 === "string"){
+if(!pattern1.test(data24)){
+const err35 = {instancePath:instancePath+"/modules/monitoring/dashboard/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -6234,21 +6238,8 @@ vErrors.push(err35);
 errors++;
 }
 }
-if(data22.login !== undefined){
-if(!(validate86(data22.login, {instancePath:instancePath+"/modules/monitoring/dashboard/login",parentData:data22,parentDataProperty:"login",rootData}))){
-vErrors = vErrors === null ? validate86.errors : vErrors.concat(validate86.errors);
-errors = vErrors.length;
-}
-}
-if(data22.roles !== undefined){
-let data25 = data22.roles;
-if(Array.isArray(data25)){
-const len7 = data25.length;
-for(let i7=0; i7<len7; i7++){
-let data26 = data25[i7];
-if(data26 && typeof data26 == "object" && !Array.isArray(data26)){
-if(data26.name === undefined){
-const err36 = {instancePath:instancePath+"/modules/monitoring/dashboard/roles/" + i7,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/roles/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+else {
+const err36 = {instancePath:instancePath+"/modules/monitoring/dashboard/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -6257,8 +6248,12 @@ vErrors.push(err36);
 }
 errors++;
 }
-if(data26.groups === undefined){
-const err37 = {instancePath:instancePath+"/modules/monitoring/dashboard/roles/" + i7,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/roles/items/required",keyword:"required",params:{missingProperty: "groups"},message:"must have required property '"+"groups"+"'"};
+}
+if(data22.settings !== undefined){
+let data25 = data22.settings;
+if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
+if(data25.listen === undefined){
+const err37 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/required",keyword:"required",params:{missingProperty: "listen"},message:"must have required property '"+"listen"+"'"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -6267,9 +6262,8 @@ vErrors.push(err37);
 }
 errors++;
 }
-for(const key5 in data26){
-if(!(((key5 === "name") || (key5 === "groups")) || (key5 === "src"))){
-const err38 = {instancePath:instancePath+"/modules/monitoring/dashboard/roles/" + i7,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/roles/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+if(data25.login === undefined){
+const err38 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/required",keyword:"required",params:{missingProperty: "login"},message:"must have required property '"+"login"+"'"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -6278,11 +6272,9 @@ vErrors.push(err38);
 }
 errors++;
 }
-}
-if(data26.name !== undefined){
-let data27 = data26.name;
-if(!((data27 === "viewer") || (data27 === "operator"))){
-const err39 = {instancePath:instancePath+"/modules/monitoring/dashboard/roles/" + i7+"/name",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/roles/items/properties/name/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.roles.items.properties.name.enum},message:"must be equal to one of the allowed values"};
+for(const key5 in data25){
+if(!(((((key5 === "listen") || (key5 === "login")) || (key5 === "role")) || (key5 === "retention")) || (key5 === "session_idle"))){
+const err39 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -6292,13 +6284,9 @@ vErrors.push(err39);
 errors++;
 }
 }
-if(data26.groups !== undefined){
-let data28 = data26.groups;
-if(Array.isArray(data28)){
-const len8 = data28.length;
-for(let i8=0; i8<len8; i8++){
-if(typeof data28[i8] !== "string"){
-const err40 = {instancePath:instancePath+"/modules/monitoring/dashboard/roles/" + i7+"/groups/" + i8,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/roles/items/properties/groups/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data25.listen !== undefined){
+if(typeof data25.listen !== "string"){
+const err40 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/listen",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -6308,9 +6296,13 @@ vErrors.push(err40);
 errors++;
 }
 }
-}
-else {
-const err41 = {instancePath:instancePath+"/modules/monitoring/dashboard/roles/" + i7+"/groups",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/roles/items/properties/groups/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data25.login !== undefined){
+let data27 = data25.login;
+const _errs57 = errors;
+let valid23 = false;
+const _errs58 = errors;
+if(!((((data27 === "users") || (data27 === "oidc")) || (data27 === "ldap")) || (data27 === "postgres"))){
+const err41 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.settings.properties.login.anyOf[0].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -6319,12 +6311,13 @@ vErrors.push(err41);
 }
 errors++;
 }
-}
-if(data26.src !== undefined){
-let data30 = data26.src;
-if(typeof data30 === "string"){
-if(!pattern1.test(data30)){
-const err42 = {instancePath:instancePath+"/modules/monitoring/dashboard/roles/" + i7+"/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+var _valid0 = _errs58 === errors;
+valid23 = valid23 || _valid0;
+if(!valid23){
+const _errs59 = errors;
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+if(data27.value === undefined){
+const err42 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -6333,9 +6326,9 @@ vErrors.push(err42);
 }
 errors++;
 }
-}
-else {
-const err43 = {instancePath:instancePath+"/modules/monitoring/dashboard/roles/" + i7+"/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key6 in data27){
+if(!((((((((key6 === "value") || (key6 === "issuer")) || (key6 === "client_id")) || (key6 === "client_secret")) || (key6 === "scope")) || (key6 === "url")) || (key6 === "bind_dn")) || (key6 === "query"))){
+const err43 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -6345,9 +6338,10 @@ vErrors.push(err43);
 errors++;
 }
 }
-}
-else {
-const err44 = {instancePath:instancePath+"/modules/monitoring/dashboard/roles/" + i7,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/roles/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data27.value !== undefined){
+let data28 = data27.value;
+if(!((((data28 === "users") || (data28 === "oidc")) || (data28 === "ldap")) || (data28 === "postgres"))){
+const err44 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/value",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/properties/value/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.settings.properties.login.anyOf[1].properties.value.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -6357,9 +6351,27 @@ vErrors.push(err44);
 errors++;
 }
 }
+if(data27.issuer !== undefined){
+if(!(validate12(data27.issuer, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/issuer",parentData:data27,parentDataProperty:"issuer",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
 }
-else {
-const err45 = {instancePath:instancePath+"/modules/monitoring/dashboard/roles",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/roles/type",keyword:"type",params:{type: "array"},message:"must be array"};
+}
+if(data27.client_id !== undefined){
+if(!(validate12(data27.client_id, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/client_id",parentData:data27,parentDataProperty:"client_id",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+if(data27.client_secret !== undefined){
+if(!(validate12(data27.client_secret, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/client_secret",parentData:data27,parentDataProperty:"client_secret",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+if(data27.scope !== undefined){
+if(typeof data27.scope !== "string"){
+const err45 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/scope",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/properties/scope/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -6369,10 +6381,15 @@ vErrors.push(err45);
 errors++;
 }
 }
-if(data22.retentionMs !== undefined){
-let data31 = data22.retentionMs;
-if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
-const err46 = {instancePath:instancePath+"/modules/monitoring/dashboard/retentionMs",schemaPath:"#/definitions/Duration/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data27.url !== undefined){
+if(!(validate12(data27.url, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/url",parentData:data27,parentDataProperty:"url",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+if(data27.bind_dn !== undefined){
+if(typeof data27.bind_dn !== "string"){
+const err46 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/bind_dn",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/properties/bind_dn/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -6381,9 +6398,10 @@ vErrors.push(err46);
 }
 errors++;
 }
-if((typeof data31 == "number") && (isFinite(data31))){
-if(data31 < 0 || isNaN(data31)){
-const err47 = {instancePath:instancePath+"/modules/monitoring/dashboard/retentionMs",schemaPath:"#/definitions/Duration/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data27.query !== undefined){
+if(typeof data27.query !== "string"){
+const err47 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/query",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/properties/query/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -6394,10 +6412,8 @@ errors++;
 }
 }
 }
-if(data22.sessionIdleMs !== undefined){
-let data32 = data22.sessionIdleMs;
-if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
-const err48 = {instancePath:instancePath+"/modules/monitoring/dashboard/sessionIdleMs",schemaPath:"#/definitions/Duration/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err48 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -6406,9 +6422,11 @@ vErrors.push(err48);
 }
 errors++;
 }
-if((typeof data32 == "number") && (isFinite(data32))){
-if(data32 < 0 || isNaN(data32)){
-const err49 = {instancePath:instancePath+"/modules/monitoring/dashboard/sessionIdleMs",schemaPath:"#/definitions/Duration/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+var _valid0 = _errs59 === errors;
+valid23 = valid23 || _valid0;
+}
+if(!valid23){
+const err49 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -6417,13 +6435,26 @@ vErrors.push(err49);
 }
 errors++;
 }
+else {
+errors = _errs57;
+if(vErrors !== null){
+if(_errs57){
+vErrors.length = _errs57;
+}
+else {
+vErrors = null;
 }
 }
-if(data22.src !== undefined){
-let data33 = data22.src;
-if(typeof data33 === "string"){
-if(!pattern1.test(data33)){
-const err50 = {instancePath:instancePath+"/modules/monitoring/dashboard/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+}
+}
+if(data25.role !== undefined){
+let data36 = data25.role;
+const _errs74 = errors;
+let valid25 = false;
+const _errs75 = errors;
+if(data36 && typeof data36 == "object" && !Array.isArray(data36)){
+if(data36.value === undefined){
+const err50 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -6432,9 +6463,9 @@ vErrors.push(err50);
 }
 errors++;
 }
-}
-else {
-const err51 = {instancePath:instancePath+"/modules/monitoring/dashboard/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key7 in data36){
+if(!((key7 === "value") || (key7 === "group"))){
+const err51 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -6444,9 +6475,10 @@ vErrors.push(err51);
 errors++;
 }
 }
-}
-else {
-const err52 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data36.value !== undefined){
+let data37 = data36.value;
+if(!((data37 === "viewer") || (data37 === "operator"))){
+const err52 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/value",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/value/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.settings.properties.role.anyOf[0].properties.value.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -6456,11 +6488,13 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data21.metrics !== undefined){
-let data34 = data21.metrics;
-if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
-if(data34.listen === undefined){
-const err53 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/required",keyword:"required",params:{missingProperty: "listen"},message:"must have required property '"+"listen"+"'"};
+if(data36.group !== undefined){
+let data38 = data36.group;
+const _errs80 = errors;
+let valid27 = false;
+const _errs81 = errors;
+if(typeof data38 !== "string"){
+const err53 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/group/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -6469,8 +6503,15 @@ vErrors.push(err53);
 }
 errors++;
 }
-if(data34.src === undefined){
-const err54 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
+var _valid2 = _errs81 === errors;
+valid27 = valid27 || _valid2;
+if(!valid27){
+const _errs83 = errors;
+if(Array.isArray(data38)){
+const len7 = data38.length;
+for(let i7=0; i7<len7; i7++){
+if(typeof data38[i7] !== "string"){
+const err54 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/group/" + i7,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/group/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -6479,9 +6520,10 @@ vErrors.push(err54);
 }
 errors++;
 }
-for(const key6 in data34){
-if(!((key6 === "listen") || (key6 === "src"))){
-const err55 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+}
+}
+else {
+const err55 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/group/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -6490,10 +6532,11 @@ vErrors.push(err55);
 }
 errors++;
 }
+var _valid2 = _errs83 === errors;
+valid27 = valid27 || _valid2;
 }
-if(data34.listen !== undefined){
-if(typeof data34.listen !== "string"){
-const err56 = {instancePath:instancePath+"/modules/monitoring/metrics/listen",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!valid27){
+const err56 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/group/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -6502,12 +6545,21 @@ vErrors.push(err56);
 }
 errors++;
 }
+else {
+errors = _errs80;
+if(vErrors !== null){
+if(_errs80){
+vErrors.length = _errs80;
 }
-if(data34.src !== undefined){
-let data36 = data34.src;
-if(typeof data36 === "string"){
-if(!pattern1.test(data36)){
-const err57 = {instancePath:instancePath+"/modules/monitoring/metrics/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err57 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -6516,9 +6568,17 @@ vErrors.push(err57);
 }
 errors++;
 }
-}
-else {
-const err58 = {instancePath:instancePath+"/modules/monitoring/metrics/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid1 = _errs75 === errors;
+valid25 = valid25 || _valid1;
+if(!valid25){
+const _errs87 = errors;
+if(Array.isArray(data36)){
+const len8 = data36.length;
+for(let i8=0; i8<len8; i8++){
+let data40 = data36[i8];
+if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
+if(data40.value === undefined){
+const err58 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i8,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -6527,10 +6587,9 @@ vErrors.push(err58);
 }
 errors++;
 }
-}
-}
-else {
-const err59 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key8 in data40){
+if(!((key8 === "value") || (key8 === "group"))){
+const err59 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i8,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -6540,11 +6599,10 @@ vErrors.push(err59);
 errors++;
 }
 }
-if(data21.tracing !== undefined){
-let data37 = data21.tracing;
-if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
-if(data37.otlp === undefined){
-const err60 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/required",keyword:"required",params:{missingProperty: "otlp"},message:"must have required property '"+"otlp"+"'"};
+if(data40.value !== undefined){
+let data41 = data40.value;
+if(!((data41 === "viewer") || (data41 === "operator"))){
+const err60 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i8+"/value",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/value/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.settings.properties.role.anyOf[1].items.properties.value.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -6553,8 +6611,14 @@ vErrors.push(err60);
 }
 errors++;
 }
-if(data37.src === undefined){
-const err61 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
+}
+if(data40.group !== undefined){
+let data42 = data40.group;
+const _errs94 = errors;
+let valid33 = false;
+const _errs95 = errors;
+if(typeof data42 !== "string"){
+const err61 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i8+"/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/group/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -6563,9 +6627,15 @@ vErrors.push(err61);
 }
 errors++;
 }
-for(const key7 in data37){
-if(!(((key7 === "otlp") || (key7 === "service")) || (key7 === "src"))){
-const err62 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+var _valid3 = _errs95 === errors;
+valid33 = valid33 || _valid3;
+if(!valid33){
+const _errs97 = errors;
+if(Array.isArray(data42)){
+const len9 = data42.length;
+for(let i9=0; i9<len9; i9++){
+if(typeof data42[i9] !== "string"){
+const err62 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i8+"/group/" + i9,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/group/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -6575,15 +6645,9 @@ vErrors.push(err62);
 errors++;
 }
 }
-if(data37.otlp !== undefined){
-if(!(validate12(data37.otlp, {instancePath:instancePath+"/modules/monitoring/tracing/otlp",parentData:data37,parentDataProperty:"otlp",rootData}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
-errors = vErrors.length;
 }
-}
-if(data37.service !== undefined){
-if(typeof data37.service !== "string"){
-const err63 = {instancePath:instancePath+"/modules/monitoring/tracing/service",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/service/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err63 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i8+"/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/group/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -6592,12 +6656,11 @@ vErrors.push(err63);
 }
 errors++;
 }
+var _valid3 = _errs97 === errors;
+valid33 = valid33 || _valid3;
 }
-if(data37.src !== undefined){
-let data40 = data37.src;
-if(typeof data40 === "string"){
-if(!pattern1.test(data40)){
-const err64 = {instancePath:instancePath+"/modules/monitoring/tracing/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+if(!valid33){
+const err64 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i8+"/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/group/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -6606,9 +6669,21 @@ vErrors.push(err64);
 }
 errors++;
 }
+else {
+errors = _errs94;
+if(vErrors !== null){
+if(_errs94){
+vErrors.length = _errs94;
 }
 else {
-const err65 = {instancePath:instancePath+"/modules/monitoring/tracing/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err65 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i8,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -6620,7 +6695,7 @@ errors++;
 }
 }
 else {
-const err66 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err66 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -6629,10 +6704,11 @@ vErrors.push(err66);
 }
 errors++;
 }
+var _valid1 = _errs87 === errors;
+valid25 = valid25 || _valid1;
 }
-}
-else {
-const err67 = {instancePath:instancePath+"/modules/monitoring",schemaPath:"#/properties/modules/properties/monitoring/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(!valid25){
+const err67 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -6641,10 +6717,22 @@ vErrors.push(err67);
 }
 errors++;
 }
-}
+else {
+errors = _errs74;
+if(vErrors !== null){
+if(_errs74){
+vErrors.length = _errs74;
 }
 else {
-const err68 = {instancePath:instancePath+"/modules",schemaPath:"#/properties/modules/type",keyword:"type",params:{type: "object"},message:"must be object"};
+vErrors = null;
+}
+}
+}
+}
+if(data25.retention !== undefined){
+let data44 = data25.retention;
+if(!(((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44))) && (isFinite(data44)))){
+const err68 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/retention",schemaPath:"#/definitions/Duration/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -6653,15 +6741,392 @@ vErrors.push(err68);
 }
 errors++;
 }
-}
-}
-else {
-const err69 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data44 == "number") && (isFinite(data44))){
+if(data44 < 0 || isNaN(data44)){
+const err69 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/retention",schemaPath:"#/definitions/Duration/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err69];
 }
 else {
 vErrors.push(err69);
+}
+errors++;
+}
+}
+}
+if(data25.session_idle !== undefined){
+let data45 = data25.session_idle;
+if(!(((typeof data45 == "number") && (!(data45 % 1) && !isNaN(data45))) && (isFinite(data45)))){
+const err70 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/session_idle",schemaPath:"#/definitions/Duration/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+if((typeof data45 == "number") && (isFinite(data45))){
+if(data45 < 0 || isNaN(data45)){
+const err71 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/session_idle",schemaPath:"#/definitions/Duration/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err72 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+}
+}
+else {
+const err73 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+}
+if(data21.metrics !== undefined){
+let data46 = data21.metrics;
+if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
+if(data46.kind === undefined){
+const err74 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+if(data46.src === undefined){
+const err75 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
+}
+errors++;
+}
+if(data46.settings === undefined){
+const err76 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/required",keyword:"required",params:{missingProperty: "settings"},message:"must have required property '"+"settings"+"'"};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+for(const key9 in data46){
+if(!(((key9 === "kind") || (key9 === "src")) || (key9 === "settings"))){
+const err77 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
+}
+errors++;
+}
+}
+if(data46.kind !== undefined){
+if("metrics" !== data46.kind){
+const err78 = {instancePath:instancePath+"/modules/monitoring/metrics/kind",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/kind/const",keyword:"const",params:{allowedValue: "metrics"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
+}
+errors++;
+}
+}
+if(data46.src !== undefined){
+let data48 = data46.src;
+if(typeof data48 === "string"){
+if(!pattern1.test(data48)){
+const err79 = {instancePath:instancePath+"/modules/monitoring/metrics/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+if(vErrors === null){
+vErrors = [err79];
+}
+else {
+vErrors.push(err79);
+}
+errors++;
+}
+}
+else {
+const err80 = {instancePath:instancePath+"/modules/monitoring/metrics/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err80];
+}
+else {
+vErrors.push(err80);
+}
+errors++;
+}
+}
+if(data46.settings !== undefined){
+let data49 = data46.settings;
+if(data49 && typeof data49 == "object" && !Array.isArray(data49)){
+if(data49.listen === undefined){
+const err81 = {instancePath:instancePath+"/modules/monitoring/metrics/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/settings/required",keyword:"required",params:{missingProperty: "listen"},message:"must have required property '"+"listen"+"'"};
+if(vErrors === null){
+vErrors = [err81];
+}
+else {
+vErrors.push(err81);
+}
+errors++;
+}
+for(const key10 in data49){
+if(!(key10 === "listen")){
+const err82 = {instancePath:instancePath+"/modules/monitoring/metrics/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err82];
+}
+else {
+vErrors.push(err82);
+}
+errors++;
+}
+}
+if(data49.listen !== undefined){
+if(typeof data49.listen !== "string"){
+const err83 = {instancePath:instancePath+"/modules/monitoring/metrics/settings/listen",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/settings/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err83];
+}
+else {
+vErrors.push(err83);
+}
+errors++;
+}
+}
+}
+else {
+const err84 = {instancePath:instancePath+"/modules/monitoring/metrics/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/settings/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err84];
+}
+else {
+vErrors.push(err84);
+}
+errors++;
+}
+}
+}
+else {
+const err85 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err85];
+}
+else {
+vErrors.push(err85);
+}
+errors++;
+}
+}
+if(data21.tracing !== undefined){
+let data51 = data21.tracing;
+if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
+if(data51.kind === undefined){
+const err86 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
+}
+errors++;
+}
+if(data51.src === undefined){
+const err87 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
+}
+errors++;
+}
+if(data51.settings === undefined){
+const err88 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/required",keyword:"required",params:{missingProperty: "settings"},message:"must have required property '"+"settings"+"'"};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
+}
+errors++;
+}
+for(const key11 in data51){
+if(!(((key11 === "kind") || (key11 === "src")) || (key11 === "settings"))){
+const err89 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
+}
+errors++;
+}
+}
+if(data51.kind !== undefined){
+if("tracing" !== data51.kind){
+const err90 = {instancePath:instancePath+"/modules/monitoring/tracing/kind",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/kind/const",keyword:"const",params:{allowedValue: "tracing"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err90];
+}
+else {
+vErrors.push(err90);
+}
+errors++;
+}
+}
+if(data51.src !== undefined){
+let data53 = data51.src;
+if(typeof data53 === "string"){
+if(!pattern1.test(data53)){
+const err91 = {instancePath:instancePath+"/modules/monitoring/tracing/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+if(vErrors === null){
+vErrors = [err91];
+}
+else {
+vErrors.push(err91);
+}
+errors++;
+}
+}
+else {
+const err92 = {instancePath:instancePath+"/modules/monitoring/tracing/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err92];
+}
+else {
+vErrors.push(err92);
+}
+errors++;
+}
+}
+if(data51.settings !== undefined){
+let data54 = data51.settings;
+if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
+if(data54.otlp === undefined){
+const err93 = {instancePath:instancePath+"/modules/monitoring/tracing/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/settings/required",keyword:"required",params:{missingProperty: "otlp"},message:"must have required property '"+"otlp"+"'"};
+if(vErrors === null){
+vErrors = [err93];
+}
+else {
+vErrors.push(err93);
+}
+errors++;
+}
+for(const key12 in data54){
+if(!((key12 === "otlp") || (key12 === "service"))){
+const err94 = {instancePath:instancePath+"/modules/monitoring/tracing/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err94];
+}
+else {
+vErrors.push(err94);
+}
+errors++;
+}
+}
+if(data54.otlp !== undefined){
+if(!(validate12(data54.otlp, {instancePath:instancePath+"/modules/monitoring/tracing/settings/otlp",parentData:data54,parentDataProperty:"otlp",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+if(data54.service !== undefined){
+if(typeof data54.service !== "string"){
+const err95 = {instancePath:instancePath+"/modules/monitoring/tracing/settings/service",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/settings/properties/service/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err95];
+}
+else {
+vErrors.push(err95);
+}
+errors++;
+}
+}
+}
+else {
+const err96 = {instancePath:instancePath+"/modules/monitoring/tracing/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/settings/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err96];
+}
+else {
+vErrors.push(err96);
+}
+errors++;
+}
+}
+}
+else {
+const err97 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err97];
+}
+else {
+vErrors.push(err97);
+}
+errors++;
+}
+}
+}
+else {
+const err98 = {instancePath:instancePath+"/modules/monitoring",schemaPath:"#/properties/modules/properties/monitoring/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err98];
+}
+else {
+vErrors.push(err98);
+}
+errors++;
+}
+}
+}
+else {
+const err99 = {instancePath:instancePath+"/modules",schemaPath:"#/properties/modules/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err99];
+}
+else {
+vErrors.push(err99);
+}
+errors++;
+}
+}
+}
+else {
+const err100 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err100];
+}
+else {
+vErrors.push(err100);
 }
 errors++;
 }

@@ -2,20 +2,21 @@
 // blocks. Data only: the compiler's vocabulary registry reads it for checking, completion, hover,
 // `hdc explain` and the reference docs; the blocks lower into plan.modules.monitoring (the shape
 // is plan.schema.json beside this file).
-import type { SettingSpec, SettingsSpec } from '../../compiler/semantics/settings.ts';
-import { loginSpecs } from '../../compiler/semantics/settings.ts';
-
-/** The seam's ModuleSpec, as SEAM describes it (replaced by the seam's own type once it lands). */
-export interface ModuleSpecShape {
-  name: string;
-  declarations: Record<string, { doc: string; name: 'none' | 'required'; from?: 'api'; settings: SettingsSpec }>;
-  docs: string;
-}
+import type { SettingSpec, SettingsSpec } from '../../compiler/specs/settings.ts';
+import { loginSpecs } from '../../compiler/specs/settings.ts';
+import type { ModuleSpec } from '../../compiler/specs/module-spec.ts';
+import { readMonitoringBlocks, type MonitoringBlocks } from './monitoring-plan.ts';
+import { checkMonitoring } from './checks.ts';
 
 const listen = (doc: string): SettingSpec => ({ kind: 'string', required: true, doc });
 
-/** The union of the login providers' settings: which apply depends on the kind. */
-const loginBlock: Record<string, SettingSpec> = Object.assign({}, ...Object.values(loginSpecs));
+/**
+ * The union of the login providers' settings: which apply depends on the kind, so none is
+ * required here; the runtime names what a kind lacks when it starts (e.g. "login oidc needs issuer").
+ */
+const loginBlock: Record<string, SettingSpec> = Object.fromEntries(
+  Object.values(loginSpecs).flatMap((kind) => Object.entries(kind)).map(([key, spec]) => [key, { ...spec, required: false }]),
+);
 
 const dashboardSettings: SettingsSpec = {
   listen: listen('HOST:PORT of the dashboard\'s own listener, e.g. "127.0.0.1:9443" (plain HTTP, so a loopback address; put an HTTPS proxy in front). Never the partners\' port.'),
@@ -32,23 +33,33 @@ const dashboardSettings: SettingsSpec = {
   session_idle: { kind: 'duration', doc: 'A dashboard session ends after this long without a request (default 8h).' },
 };
 
-export const spec: ModuleSpecShape = {
+export const spec: ModuleSpec = {
   name: 'monitoring',
-  declarations: {
-    dashboard: { name: 'none', settings: dashboardSettings, doc: 'A web dashboard on its own listener: traffic per sender and message type, ACK codes, latency percentiles, workflow runs and dead letters, live; message search and drill-down; replays; an audit log.' },
-    metrics: {
-      name: 'none',
-      settings: { listen: listen('HOST:PORT where GET /metrics answers in the Prometheus text format, e.g. "127.0.0.1:9464".') },
-      doc: 'Prometheus metrics: messages by sender, type and ACK code, the ACK latency histogram, workflow runs by status, dead letters, queue depth.',
+  declarations: [
+    {
+      keyword: 'dashboard', name: 'none', settings: dashboardSettings,
+      doc: 'A web dashboard on its own listener: traffic per sender and message type, ACK codes, latency percentiles, workflow runs and dead letters, live; message search and drill-down; replays; an audit log.',
     },
-    tracing: {
-      name: 'none',
+    {
+      keyword: 'metrics', name: 'none',
+      settings: { listen: listen('HOST:PORT where GET /metrics answers in the Prometheus text format, e.g. "127.0.0.1:9464".') },
+      doc: 'Prometheus metrics: messages by sender, type and ACK code, the ACK latency histogram, workflow runs and steps, outbound requests, dead letters, queue depth.',
+    },
+    {
+      keyword: 'tracing', name: 'none',
       settings: {
-        otlp: { kind: 'value', required: true, doc: 'The OTLP/HTTP endpoint, e.g. env("OTEL_EXPORTER_OTLP_ENDPOINT").' },
+        otlp: { kind: 'value', required: true, doc: 'The collector\'s OTLP/HTTP base URL, e.g. env("OTEL_EXPORTER_OTLP_ENDPOINT").' },
         service: { kind: 'string', doc: 'service.name of the spans (default "hdc").' },
       },
-      doc: 'OpenTelemetry traces (optional, off unless configured).',
+      doc: 'OpenTelemetry traces over OTLP/HTTP: a span per message, its workflow runs and their steps.',
     },
+  ],
+  check(blocks) {
+    try {
+      return checkMonitoring(readMonitoringBlocks(blocks as MonitoringBlocks)).map(({ src: _src, ...p }) => p);
+    } catch {
+      // Blocks broken enough to defeat the reading have errors of their own already.
+      return [];
+    }
   },
-  docs: 'docs/monitoring.md',
 };

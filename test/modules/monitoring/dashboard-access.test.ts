@@ -3,7 +3,7 @@
 // expired and missing sessions, the strict CSP, and the audit log of an operator's views and replays.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { addUser, dashboardBlock, hl7, monitoredPlan, startMonitored, startPartnerApi, type Monitored, type PartnerApi } from './monitoring-harness.ts';
+import { addUser, DASHBOARD_BLOCK, hl7, monitoredPlan, startMonitored, startPartnerApi, type Monitored, type PartnerApi } from './monitoring-harness.ts';
 import { DashboardClient } from './dashboard-client.ts';
 
 let api: PartnerApi;
@@ -15,7 +15,7 @@ let deadMessage: number;
 
 test.before(async () => {
   api = await startPartnerApi();
-  m = await startMonitored(monitoredPlan(api.url, { dashboard: dashboardBlock() }));
+  m = await startMonitored(monitoredPlan(api.url, DASHBOARD_BLOCK));
   base = m.module.dashboardUrl!;
   await addUser(m, 'vera', 'viewer-pass', ['integration-viewers']);
   await addUser(m, 'otto', 'operator-pass', ['integration-team', 'integration-viewers']);

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { skipBecause } from '../../harness/skip.ts';
 import { browserAvailable, launchBrowser, type TestBrowser } from '../../peers/browser.ts';
-import { addUser, dashboardBlock, hl7, monitoredPlan, startMonitored, startPartnerApi, type Monitored, type PartnerApi } from './monitoring-harness.ts';
+import { addUser, DASHBOARD_BLOCK, hl7, monitoredPlan, startMonitored, startPartnerApi, type Monitored, type PartnerApi } from './monitoring-harness.ts';
 
 const SHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
 const XSS_FAMILY = '<img src=x id=xss-family onerror=alert(1)>';
@@ -49,7 +49,7 @@ async function signIn(page: Page, username: string, password: string): Promise<v
 test.before(async () => {
   if (!browserAvailable()) return;
   api = await startPartnerApi();
-  m = await startMonitored(monitoredPlan(api.url, { dashboard: dashboardBlock() }));
+  m = await startMonitored(monitoredPlan(api.url, DASHBOARD_BLOCK));
   base = m.module.dashboardUrl!;
   await addUser(m, 'vera', 'viewer-pass', ['integration-viewers']);
   await addUser(m, 'otto', 'operator-pass', ['integration-team']);

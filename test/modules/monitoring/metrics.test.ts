@@ -12,7 +12,7 @@ const controlIds: string[] = [];
 
 test.before(async () => {
   api = await startPartnerApi();
-  m = await startMonitored(monitoredPlan(api.url, { metrics: { listen: '127.0.0.1:0', src: 'monitoring.hdc:20:1-20:30' } }));
+  m = await startMonitored(monitoredPlan(api.url, 'metrics { listen "127.0.0.1:0" }'));
   const settled = m.settled(3);
   const send = async (path: string, opts: Parameters<typeof hl7>[0]) => {
     const controlId = `CTL-${controlIds.length}-SECRET`;

@@ -9,7 +9,8 @@ import { Engine } from '../../../runtime/workflows/engine.ts';
 import { silentLogger } from '../../../runtime/platform/log/logger.ts';
 import { hashPassword } from '../../../runtime/platform/login/password-hash.ts';
 import { UsersTable } from '../../../runtime/platform/login/users-table.ts';
-import type { MonitoringPlan } from '../../../modules/monitoring/monitoring-plan.ts';
+import type { MonitoringBlocks } from '../../../modules/monitoring/monitoring-plan.ts';
+import { compile } from '../../../compiler/api.ts';
 import type { MonitoringInstance, MonitoringOptions } from '../../../modules/monitoring/service.ts';
 import { field, post, sender, startTestRuntime, type TestRuntime } from '../../runtime/inbound/helpers.ts';
 
@@ -42,7 +43,8 @@ export async function startPartnerApi(): Promise<PartnerApi> {
  * family name is REJECT), pharmacy (ADT, no workflow) and clinic (ADT^A01 to `admit`, answered
  * after the workflow).
  */
-export function monitoredPlan(apiUrl: string, modules: MonitoringPlan): Plan {
+export function monitoredPlan(apiUrl: string, blocks: string): Plan {
+  const modules = monitoringBlocks(blocks);
   const ref = (name: string) => ({ ref: name });
   const plan = withPlanHash({
     planVersion: 1, compiler: 'hdc test', sources: [], auths: [], launches: [], tests: [],
@@ -118,12 +120,20 @@ export async function addUser(m: Monitored, username: string, password: string, 
 }
 
 /** A dashboard block: users table login, the two roles by group. */
-export function dashboardBlock(extra: Partial<MonitoringPlan['dashboard']> = {}): NonNullable<MonitoringPlan['dashboard']> {
-  return {
-    listen: '127.0.0.1:0', login: { kind: 'users', src: 'monitoring.hdc:31:3-31:14' },
-    roles: [{ name: 'viewer', groups: ['integration-viewers'] }, { name: 'operator', groups: ['integration-team'] }],
-    src: 'monitoring.hdc:30:1-30:12', ...extra,
-  };
+export const DASHBOARD_BLOCK = `dashboard {
+  listen "127.0.0.1:0"
+  login users
+  role viewer { group "integration-viewers" }
+  role operator { group "integration-team" }
+}
+`;
+
+/** The monitoring blocks of .hdc text, compiled (no errors allowed): what plan.modules.monitoring holds. */
+export function monitoringBlocks(text: string): MonitoringBlocks {
+  const r = compile(new Map([['monitoring.hdc', text]]));
+  const errors = r.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length || !r.plan?.modules?.monitoring) throw new Error(`monitoring blocks did not compile: ${errors.map((d) => `${d.code} ${d.summary}`).join('; ')}`);
+  return r.plan.modules.monitoring;
 }
 
 let n = 0;

@@ -56,7 +56,7 @@ test.after(async () => {
 test('Prometheus scrapes /metrics and PromQL returns the counts sent', async () => {
   if (!existsSync(PROMETHEUS)) return skipBecause(`prometheus not found at ${PROMETHEUS} (Debian package prometheus)`);
   api = await startPartnerApi();
-  m = await startMonitored(monitoredPlan(api.url, { metrics: { listen: '127.0.0.1:0', src: 'monitoring.hdc:20:1-20:30' } }));
+  m = await startMonitored(monitoredPlan(api.url, 'metrics { listen "127.0.0.1:0" }'));
   const settled = m.settled(4);
   for (let i = 0; i < 4; i++) assert.is((await m.send('/hl7/lab', hl7({ family: `P${i}` }))).code, 'AA');
   assert.is((await m.send('/hl7/lab', hl7({ type: 'SIU^S12^SIU_S12' }))).code, 'AR');

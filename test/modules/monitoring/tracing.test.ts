@@ -55,7 +55,7 @@ test.before(async () => {
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   api = await startPartnerApi();
   const otlp = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-  m = await startMonitored(monitoredPlan(api.url, { tracing: { otlp, service: 'hdc-test', src: 'monitoring.hdc:40:1-40:20' } }), { tracing: { exportDelayMs: 100 } });
+  m = await startMonitored(monitoredPlan(api.url, `tracing {\n  otlp "${otlp}"\n  service "hdc-test"\n}\n`), { tracing: { exportDelayMs: 100 } });
 });
 
 test.after(async () => {
