@@ -110,13 +110,16 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
   const stepLines = stepLinesOf(services.plan);
   /** OIDC sign-ins under way: browser nonce cookie → the checks for the callback. */
   const pendingOidc = new Map<string, { state: string; verifier: string; nonce: string; at: number }>();
-  let origin = '';
 
-  const app = new Koa({ proxy: false });
+  // The dashboard listens on loopback only, so whatever forwards to it is local: an HTTPS reverse
+  // proxy's X-Forwarded-Proto/Host decide the origin (CSRF checks, the OIDC redirect) and make
+  // the cookies Secure.
+  const app = new Koa({ proxy: true });
   app.silent = true;
   app.on('error', (err: Error) => log.error({ err: err.message }, 'dashboard: request failed'));
 
-  const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, secure: false, path: '/', overwrite: true };
+  const cookieOptions = (ctx: Context) => ({ httpOnly: true, sameSite: 'lax' as const, secure: ctx.secure, path: '/', overwrite: true });
+  const originOf = (ctx: Context) => `${ctx.protocol}://${ctx.host}`;
   const html = (ctx: Context, status: number, body: string) => {
     ctx.status = status;
     ctx.type = 'text/html; charset=utf-8';
@@ -133,7 +136,7 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
     }
     const { token, session } = sessions.create(d.username, d.role);
     audited(session, 'sign-in', '', 'ok');
-    ctx.cookies.set(SESSION_COOKIE, token, cookieOptions);
+    ctx.cookies.set(SESSION_COOKIE, token, cookieOptions(ctx));
     ctx.redirect('/');
   };
 
@@ -142,7 +145,7 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
     // invalidate the first form.
     const existing = ctx.cookies.get(LOGIN_COOKIE);
     const csrf = existing && /^[A-Za-z0-9_-]{43}$/.test(existing) ? existing : randomToken();
-    ctx.cookies.set(LOGIN_COOKIE, csrf, { ...cookieOptions, maxAge: 30 * 60_000 });
+    ctx.cookies.set(LOGIN_COOKIE, csrf, { ...cookieOptions(ctx), maxAge: 30 * 60_000 });
     html(ctx, status, loginPage(csrf, message, method.kind === 'redirect'));
   };
 
@@ -152,11 +155,11 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
       const form = await readForm(ctx);
       if (!sameToken(form.get('csrf') ?? undefined, ctx.cookies.get(LOGIN_COOKIE))) return loginForm(ctx, 403, 'The sign-in form expired; try again.');
       if (method.kind === 'redirect') {
-        const start = await method.begin(`${origin}/login/callback`);
+        const start = await method.begin(`${originOf(ctx)}/login/callback`);
         const nonce = randomToken();
         for (const [k, p] of pendingOidc) if (Date.now() - p.at > 10 * 60_000) pendingOidc.delete(k);
         pendingOidc.set(nonce, { state: start.state, verifier: start.verifier, nonce: start.nonce, at: Date.now() });
-        ctx.cookies.set(`${LOGIN_COOKIE}-oidc`, nonce, { ...cookieOptions, maxAge: 10 * 60_000 });
+        ctx.cookies.set(`${LOGIN_COOKIE}-oidc`, nonce, { ...cookieOptions(ctx), maxAge: 10 * 60_000 });
         return ctx.redirect(start.url);
       }
       const username = (form.get('username') ?? '').slice(0, 200);
@@ -176,7 +179,7 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
       const pending = key ? pendingOidc.get(key) : undefined;
       if (!key || !pending) return loginForm(ctx, 400, 'The sign-in took too long or was started elsewhere; try again.');
       pendingOidc.delete(key);
-      const claims = await method.finish(new URL(ctx.originalUrl, origin), pending);
+      const claims = await method.finish(new URL(ctx.originalUrl, originOf(ctx)), pending);
       return startSession(ctx, claims);
     }
     html(ctx, 404, errorPage(undefined, 404, 'No such page.'));
@@ -185,7 +188,7 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
   /** POST checks: the session's CSRF token, and this origin when the browser names one. */
   const csrfRefusal = (ctx: Context, s: Session, form: URLSearchParams): string | null => {
     const from = ctx.get('origin');
-    if (from && from !== `http://${ctx.get('host')}`) return 'the request came from another site';
+    if (from && from !== originOf(ctx)) return 'the request came from another site';
     if (!sameToken(form.get('csrf') ?? undefined, s.csrf)) return 'missing or wrong CSRF token';
     return null;
   };
@@ -304,7 +307,7 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
       if (bad) return refuse(`Refused: ${bad}.`);
       sessions.end(ctx.cookies.get(SESSION_COOKIE));
       audited(s, 'sign-out', '', 'ok');
-      ctx.cookies.set(SESSION_COOKIE, '', { ...cookieOptions, maxAge: 0 });
+      ctx.cookies.set(SESSION_COOKIE, '', { ...cookieOptions(ctx), maxAge: 0 });
       ctx.status = 303;
       ctx.redirect('/login');
       return;
@@ -358,7 +361,6 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
   const server: Server = createServer(app.callback());
   server.keepAliveTimeout = 5000;
   const url = await listenOn(server, plan.listen, plan.src, 'dashboard');
-  origin = url;
   const sweep = setInterval(() => sessions.purgeIdle(), 10 * 60_000);
   sweep.unref();
   log.info({ url }, 'dashboard: listening');

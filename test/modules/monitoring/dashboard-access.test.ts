@@ -146,6 +146,20 @@ test('an idle session expires; signing out ends the session', async () => {
   assert.is((await c.get('/')).status, 302);
 });
 
+test('behind an HTTPS reverse proxy: Secure cookies, and the proxy\'s origin is the one POSTs must come from', async () => {
+  const proxied = { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'monitor.example.org' };
+  const c = new DashboardClient(base);
+  const page = await c.send('GET', '/login', undefined, proxied);
+  assert.match(String(page.headers['set-cookie']), /; secure/i);
+  const csrf = /name="csrf" value="([^"]+)"/.exec(page.text)![1]!;
+  const signed = await c.send('POST', '/login', { csrf, username: 'otto', password: 'operator-pass' }, proxied);
+  assert.is(signed.status, 302);
+  assert.match(String(signed.headers['set-cookie']), /hdc-dashboard=[^;]+;.*secure/i);
+  const token = /name="csrf" value="([^"]+)"/.exec((await c.send('GET', '/', undefined, proxied)).text)![1]!;
+  const plain = await c.send('POST', `/runs/${deadRun}/replay`, { csrf: token, confirm: 'yes' }, { ...proxied, Origin: base });
+  assert.is(plain.status, 403, 'the loopback origin is not the proxied one');
+});
+
 test('the numbers behind the charts export as CSV', async () => {
   const c = new DashboardClient(base);
   assert.is((await c.get('/export.csv')).status, 401);
