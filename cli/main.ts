@@ -14,6 +14,7 @@ const commands: Record<string, CommandEntry> = {
   compile: { summary: 'Check, then write the execution plan (plan.json)', load: () => import('./commands/compile.ts') },
   fmt: { summary: 'Rewrite .hdc files in the canonical format (--check: only report)', load: () => import('./commands/fmt.ts') },
   explain: { summary: 'Summarise what a plan does, for reviewers (Markdown by default)', load: () => import('./commands/explain.ts') },
+  convert: { summary: 'Convert HL7 v2 messages to FHIR R4 Bundles with transforms (the std library by default)', load: () => import('./commands/convert.ts') },
   test: { summary: 'Run the test blocks of .hdc files with mocked APIs', load: () => import('./commands/test.ts') },
   run: { summary: 'Run integrations: the HL7 v2 HTTPS listener, the journal and the workflow engine', load: () => import('./commands/run.ts') },
   runs: { summary: 'List workflow runs, show one, replay dead letters', load: () => import('./commands/runs.ts') },

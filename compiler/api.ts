@@ -12,6 +12,7 @@ import type { SourceFile, Range } from './syntax/ast.ts';
 import { parse } from './syntax/parser.ts';
 import { version } from './version.ts';
 import { analyze } from './semantics/analyze.ts';
+import { stdImport, stdLibraries } from './std-library.ts';
 import { SymbolTable, type Declaration } from './semantics/symbols.ts';
 
 export const PLAN_VERSION = 1;
@@ -85,6 +86,19 @@ export function compile(sources: Map<string, string>, opts: CompileOptions = {})
     diagnostics.push(...parsed.diagnostics);
     for (const d of parsed.ast.decls) {
       if (d.kind !== 'import') continue;
+      const std = stdImport(d.path.value);
+      if (std) {
+        for (const target of std) {
+          if (!texts.has(target)) { const t = readFile(target); if (t !== undefined) texts.set(target, t); }
+          if (texts.has(target)) queue.push(target);
+        }
+        if (std.length) continue;
+        diagnostics.push({
+          code: 'HDC8001', severity: 'error', file, range: d.path.range,
+          summary: `no library ${d.path.raw} ships with hdc`, detail: `The libraries: ${stdLibraries().map((l) => `"std/${l}"`).join(', ')}.`,
+        });
+        continue;
+      }
       const target = toPosix(join(file.includes('/') ? file.slice(0, file.lastIndexOf('/')) : '.', d.path.value));
       if (seen.has(target) || texts.has(target)) { queue.push(target); continue; }
       const t = readFile(target);
@@ -121,6 +135,7 @@ export function compile(sources: Map<string, string>, opts: CompileOptions = {})
     workflows: analysis.parts.workflows,
     launches: analysis.parts.launches,
     tests: analysis.parts.tests,
+    ...(analysis.parts.transforms.length ? { transforms: analysis.parts.transforms } : {}),
     ...(Object.keys(analysis.parts.modules).length ? { modules: analysis.parts.modules } : {}),
   };
   const plan: Plan = withPlanHash(body);

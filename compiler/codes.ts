@@ -83,6 +83,17 @@ export const diagnosticCodes = {
   // 7xxx: tests
   HDC7001: { severity: 'error', summary: 'A test refers to an unknown sender, API, step or launch.' },
   HDC7002: { severity: 'error', summary: 'A test fixture file was not found.' },
+  // 8xxx: transforms and the std library
+  HDC8001: { severity: 'error', summary: 'An import "std/…" names no library shipped with hdc.' },
+  HDC8002: { severity: 'error', summary: 'An HL7 path in a transform reads a segment no parameter holds.' },
+  HDC8003: { severity: 'error', summary: 'A declaration is named std.… outside the std library.' },
+  HDC8004: { severity: 'error', summary: 'Unknown transform parameter type (message, a segment ID, each SEG, an HL7 data type or value).' },
+  HDC8005: { severity: 'error', summary: 'A transform is called with the wrong number of arguments.' },
+  HDC8006: { severity: 'error', summary: 'A transform argument of the wrong kind (another segment, a text for a segment, …).' },
+  HDC8007: { severity: 'error', summary: 'A transform extends a transform that does not exist.' },
+  HDC8008: { severity: 'error', summary: 'A transform\'s result is not a FHIR R4 resource or data type.' },
+  HDC8009: { severity: 'error', summary: 'An HL7 read a transform cannot make (a segment repetition other than the first or [*], a component of a value).' },
+  HDC8010: { severity: 'error', summary: 'A transform parameter is declared twice.' },
   // 81xx: the monitoring module (dashboard, metrics, tracing)
   HDC8100: { severity: 'error', summary: 'A monitoring `listen` is not HOST:PORT (e.g. "127.0.0.1:9464").' },
   HDC8101: { severity: 'error', summary: 'The dashboard listens on an address other than loopback (it serves plain HTTP; put an HTTPS proxy in front).' },

@@ -58,6 +58,15 @@ export type Expr = {
   array?: Expr[];
   secret?: Value;
   map?: ValueMap;
+  hl7?: Hl7Read;
+  /**
+   * Calls the transform of this name with args; a list given for a segment or composite parameter calls it once per item.
+   */
+  transform?: string;
+  /**
+   * A list comprehension: args[0] is the list, args[1] the value computed for each item bound to this variable; null results are dropped.
+   */
+  for?: string;
   src?: Src;
 } & Expr1;
 export type Expr1 = {
@@ -95,6 +104,10 @@ export interface Plan {
   workflows: Workflow[];
   launches: Launch[];
   tests: TestCase[];
+  /**
+   * Transform declarations (HL7 v2 → FHIR mappings), the std library's and the project's.
+   */
+  transforms?: Transform[];
   /**
    * The add-on modules' settings by module name: what the module's declarations lowered to (its spec gives the shape). Absent when the plan uses none.
    */
@@ -501,6 +514,30 @@ export interface ValueMap {
 }
 /**
  * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "Hl7Read".
+ */
+export interface Hl7Read {
+  from: 'message' | 'segment' | 'composite';
+  /**
+   * from message: the segment ID read (the first occurrence, or every one with all).
+   */
+  segment?: string;
+  all?: boolean;
+  field?: number;
+  rep?: number | '*';
+  component?: number;
+  subcomponent?: number;
+  /**
+   * Keep the composite structure (for a transform's parameter) instead of the first leaf's text.
+   */
+  struct?: boolean;
+  /**
+   * from segment: the segments of this ID that follow it, up to the next segment of its own ID.
+   */
+  children?: string;
+}
+/**
+ * This interface was referenced by `Plan`'s JSON-Schema
  * via the `definition` "Route".
  */
 export interface Route {
@@ -757,4 +794,38 @@ export interface Expectation {
   urlPath?: string;
   cond?: Expr;
   src: Src;
+}
+/**
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "Transform".
+ */
+export interface Transform {
+  name: string;
+  params: TransformParam[];
+  /**
+   * The FHIR R4 resource or data type the body builds.
+   */
+  resultType: string;
+  /**
+   * let bindings, evaluated in order before the body.
+   */
+  lets: Entry[];
+  body: Expr;
+  /**
+   * The transform this one overrides.
+   */
+  extends?: string;
+  src: Src;
+}
+/**
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "TransformParam".
+ */
+export interface TransformParam {
+  name: string;
+  kind: 'message' | 'segment' | 'group' | 'composite' | 'value';
+  /**
+   * segment/group: the segment ID; composite: the HL7 data type.
+   */
+  type?: string;
 }

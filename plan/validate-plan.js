@@ -3,7 +3,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://hdc.dev/schema/plan.schema.json","title":"Plan","description":"The execution plan emitted by `hdc compile` and executed by `hdc run`. The single source of truth for the compiler/runtime boundary.","type":"object","additionalProperties":false,"required":["planVersion","compiler","hash","sources","auths","apis","senders","workflows","launches","tests"],"properties":{"planVersion":{"const":1,"description":"Plan format version. The runtime refuses any other."},"compiler":{"type":"string","description":"Compiler name and version, e.g. hdc 0.1.0."},"hash":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 over the plan serialised without this field."},"sources":{"type":"array","items":{"$ref":"#/definitions/Source"}},"auths":{"type":"array","items":{"$ref":"#/definitions/Auth"}},"apis":{"type":"array","items":{"$ref":"#/definitions/Api"}},"senders":{"type":"array","items":{"$ref":"#/definitions/Sender"}},"workflows":{"type":"array","items":{"$ref":"#/definitions/Workflow"}},"launches":{"type":"array","items":{"$ref":"#/definitions/Launch"}},"tests":{"type":"array","items":{"$ref":"#/definitions/TestCase"}},"modules":{"type":"object","description":"The add-on modules' settings by module name: what the module's declarations lowered to (its spec gives the shape). Absent when the plan uses none.","additionalProperties":{"type":"object"},"properties":{"monitoring":{"$comment":"plan.modules.monitoring: the dashboard, metrics and tracing blocks as the compiler lowers module blocks ({ kind, src, settings }). modules/monitoring/monitoring-plan.ts reads them.","type":"object","additionalProperties":false,"properties":{"dashboard":{"type":"object","additionalProperties":false,"required":["kind","src","settings"],"properties":{"kind":{"const":"dashboard"},"src":{"$ref":"#/definitions/Src"},"settings":{"type":"object","additionalProperties":false,"required":["listen","login"],"properties":{"listen":{"type":"string","description":"HOST:PORT of the dashboard's own listener."},"login":{"description":"users | ldap | postgres | oidc, alone or with its block's settings ({ value: KIND, issuer, client_id, … }).","anyOf":[{"enum":["users","oidc","ldap","postgres"]},{"type":"object","required":["value"],"properties":{"value":{"enum":["users","oidc","ldap","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"client_id":{"$ref":"#/definitions/Value"},"client_secret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value"},"bind_dn":{"type":"string"},"query":{"type":"string"}},"additionalProperties":false}]},"role":{"description":"One role block, or a list of them: { value: viewer|operator, group: NAME or [NAMES] }.","anyOf":[{"type":"object","additionalProperties":false,"required":["value"],"properties":{"value":{"enum":["viewer","operator"]},"group":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]}}},{"type":"array","items":{"type":"object","additionalProperties":false,"required":["value"],"properties":{"value":{"enum":["viewer","operator"]},"group":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]}}}}]},"retention":{"$ref":"#/definitions/Duration"},"session_idle":{"$ref":"#/definitions/Duration"}}}}},"metrics":{"type":"object","additionalProperties":false,"required":["kind","src","settings"],"properties":{"kind":{"const":"metrics"},"src":{"$ref":"#/definitions/Src"},"settings":{"type":"object","additionalProperties":false,"required":["listen"],"properties":{"listen":{"type":"string","description":"HOST:PORT where GET /metrics is served."}}}}},"tracing":{"type":"object","additionalProperties":false,"required":["kind","src","settings"],"properties":{"kind":{"const":"tracing"},"src":{"$ref":"#/definitions/Src"},"settings":{"type":"object","additionalProperties":false,"required":["otlp"],"properties":{"otlp":{"$ref":"#/definitions/Value"},"service":{"type":"string"}}}}}}}}}},"definitions":{"Src":{"type":"string","pattern":"^.+:\\d+:\\d+-\\d+:\\d+$","description":"Source range FILE:LINE:COL-LINE:COL (1-based, end exclusive) of the .hdc text a node came from."},"Source":{"type":"object","additionalProperties":false,"required":["file","sha256"],"properties":{"file":{"type":"string"},"sha256":{"type":"string"}}},"Value":{"description":"A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.","oneOf":[{"type":"string"},{"$ref":"#/definitions/EnvRef"},{"$ref":"#/definitions/FileRef"}]},"EnvRef":{"type":"object","additionalProperties":false,"required":["env","src"],"properties":{"env":{"type":"string"},"default":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"FileRef":{"type":"object","additionalProperties":false,"required":["file","src"],"properties":{"file":{"$ref":"#/definitions/Value","description":"Path of the file whose contents (trimmed of a final newline) are the value. Relative paths resolve against the .hdc file's folder."},"base":{"type":"string","description":"Folder (relative to the plan's working directory) that a relative path resolves against."},"src":{"$ref":"#/definitions/Src"}}},"Duration":{"type":"integer","minimum":0,"description":"Milliseconds."},"Auth":{"type":"object","additionalProperties":false,"required":["name","kind","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["basic","oauth2","smart_backend","bearer"]},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"token":{"$ref":"#/definitions/Value","description":"bearer: a static token."},"tokenUrl":{"$ref":"#/definitions/Value","description":"oauth2/smart_backend: token endpoint. Absent: discovered from the FHIR base of the API that uses this auth (.well-known/smart-configuration)."},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"clientAuth":{"enum":["client_secret_basic","client_secret_post","private_key_jwt"]},"privateKey":{"$ref":"#/definitions/Value","description":"PEM or JWK (JSON) private key for private_key_jwt."},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"Api":{"type":"object","additionalProperties":false,"required":["name","kind","baseUrl","timeoutMs","retry","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["fhir","rest","hl7"],"description":"hl7: an HL7-over-HTTPS endpoint that `send message` forwards raw HL7 to."},"baseUrl":{"$ref":"#/definitions/Value"},"fhirVersion":{"enum":["R4"]},"auth":{"type":"string","description":"Name of an Auth."},"validate":{"enum":["fhir","none"],"description":"fhir APIs: fhir validates each request body against the R4 definitions before it is sent; none never does (not even under hdc test, which validates by default)."},"format":{"enum":["json","text","xml"],"description":"rest: how response bodies are read (xml: parsed into a navigable value)."},"headers":{"type":"array","items":{"$ref":"#/definitions/Header"}},"timeoutMs":{"$ref":"#/definitions/Duration"},"retry":{"$ref":"#/definitions/Retry"},"tls":{"type":"object","additionalProperties":false,"properties":{"ca":{"$ref":"#/definitions/Value"},"cert":{"$ref":"#/definitions/Value"},"key":{"$ref":"#/definitions/Value"}}},"src":{"$ref":"#/definitions/Src"}}},"Header":{"type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"type":"string"},"value":{"$ref":"#/definitions/Value"}}},"Retry":{"type":"object","additionalProperties":false,"required":["attempts","backoffMs"],"properties":{"attempts":{"type":"integer","minimum":1,"description":"Attempts of a run whose request to this API fails transiently, the first included."},"backoffMs":{"$ref":"#/definitions/Duration","description":"Wait before the second attempt; doubles each attempt, with jitter."},"maxBackoffMs":{"$ref":"#/definitions/Duration","description":"Longest wait between attempts (default 30 min); a server's Retry-After may ask for longer."}}},"Hl7Path":{"type":"object","additionalProperties":false,"required":["text","segment"],"description":"A path into an HL7 v2 message. Absent positions mean the whole element; repetitions default to the first.","properties":{"text":{"type":"string","description":"The path as written, e.g. OBX[*]-5 or PID-3[2].4.1."},"segment":{"type":"string","pattern":"^[A-Z][A-Z0-9]{2}$"},"segmentRep":{"$ref":"#/definitions/Rep"},"field":{"type":"integer","minimum":1},"fieldRep":{"$ref":"#/definitions/Rep"},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1}}},"Rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}],"description":"1-based repetition, or * for all."},"MessageType":{"type":"object","additionalProperties":false,"required":["code","trigger"],"properties":{"code":{"type":"string","description":"MSH-9.1, or * for any."},"trigger":{"type":"string","description":"MSH-9.2, or * for any."}}},"Sender":{"type":"object","additionalProperties":false,"required":["name","path","match","identity","accept","segmentBreaks","ack","fields","routes","src"],"properties":{"name":{"type":"string"},"path":{"type":"string","pattern":"^/"},"version":{"type":"string","description":"Declared HL7 version (2.1 to 2.8). Messages with another MSH-12 are answered AR 203 when strictVersion is set."},"strictVersion":{"type":"boolean"},"match":{"type":"array","items":{"$ref":"#/definitions/MshPredicate"}},"identity":{"$ref":"#/definitions/Identity"},"accept":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"processingIds":{"type":"array","items":{"type":"string"},"description":"Accepted MSH-11.1 values; empty means any."},"segmentBreaks":{"enum":["cr","crlf","lf","any"],"description":"Which line endings end a segment. cr is the standard; any accepts CR, LF and CRLF."},"charset":{"type":"string","description":"Charset used when Content-Type names none; it wins over MSH-18 (partners often mislabel MSH-18)."},"timezone":{"type":"string","description":"IANA time zone of the sender's local times: `as datetime` values without an offset get the offset in force at that wall time."},"ack":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{"mode":{"enum":["on_receive","after_workflow"]},"timeoutMs":{"$ref":"#/definitions/Duration","description":"after_workflow: how long to wait before answering with the commit-level ACK."}}},"maxBodyBytes":{"type":"integer","minimum":1},"controlIdReuse":{"enum":["accept","reject"],"description":"A message that reuses an earlier message's control ID (same sending system MSH-3/MSH-4, other content): accept (absent: journaled as a new message) or reject (answered AR, not journaled)."},"require":{"type":"array","items":{"$ref":"#/definitions/Hl7Path"},"description":"Segments (a path without a field) and positions every message must carry; a message without them is answered AE before mapping."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"}},"routes":{"type":"array","items":{"$ref":"#/definitions/Route"}},"src":{"$ref":"#/definitions/Src"}}},"MshPredicate":{"type":"object","additionalProperties":false,"required":["path","op","values","src"],"properties":{"path":{"$ref":"#/definitions/Hl7Path"},"op":{"enum":["==","!="]},"values":{"type":"array","items":{"type":"string"},"minItems":1,"description":"== holds when the value is one of these; != when it is none of them."},"src":{"$ref":"#/definitions/Src"}}},"Identity":{"type":"object","additionalProperties":false,"required":["kind"],"properties":{"kind":{"enum":["none","client_cert","basic"]},"subject":{"type":"string","description":"client_cert: the certificate subject must contain this RDN sequence, e.g. CN=labcorp-interface."},"san":{"type":"string","description":"client_cert: a DNS, URI or email subjectAltName the certificate must carry."},"fingerprint":{"type":"string","description":"client_cert: SHA-256 fingerprint (hex, colons optional)."},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"src":{"$ref":"#/definitions/Src"}}},"FieldMapping":{"type":"object","additionalProperties":false,"required":["name","type","src"],"properties":{"name":{"type":"string"},"path":{"$ref":"#/definitions/Hl7Path","description":"Absent for groups (each)."},"where":{"$ref":"#/definitions/Expr","description":"Keeps the repetitions for which this holds; rel nodes read inside each repetition."},"select":{"type":"array","items":{"type":"integer","minimum":1},"maxItems":2,"description":"Component (and subcomponent) taken from each kept repetition."},"as":{"enum":["string","number","date","datetime","raw"]},"map":{"$ref":"#/definitions/ValueMap","description":"`-> NAME`: the value map applied to the value read (to each item of a list)."},"each":{"type":"string","description":"Group: the segment whose every repetition becomes a record."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"},"description":"Group: the record's fields; paths on the each segment read the current repetition."},"type":{"$ref":"#/definitions/ValueType"},"src":{"$ref":"#/definitions/Src"}}},"ValueType":{"description":"The static type the compiler inferred.","enum":["string","number","boolean","date","datetime","list","record","records","any"]},"Route":{"type":"object","additionalProperties":false,"required":["types","workflow","src"],"properties":{"types":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"workflow":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"ValueMap":{"description":"A `map` declaration, copied where it is used: input text → output text. An absent input (null, \"\") stays null; an input not listed gives `else`, or null.","type":"object","additionalProperties":false,"required":["name","table","src"],"properties":{"name":{"type":"string"},"table":{"type":"array","items":{"type":"array","items":{"type":"string"},"minItems":2,"maxItems":2},"description":"[input, output] pairs in source order; inputs are unique."},"else":{"type":"string"},"system":{"type":"string","description":"The code system the outputs belong to (`map NAME to \"…\"`)."},"src":{"$ref":"#/definitions/Src"}}},"Expr":{"description":"An expression. Exactly one of the discriminating keys is present.","type":"object","oneOf":[{"required":["lit"]},{"required":["ref"]},{"required":["rel"]},{"required":["op"]},{"required":["call"]},{"required":["template"]},{"required":["object"]},{"required":["array"]},{"required":["secret"]},{"required":["map"]}],"additionalProperties":false,"properties":{"lit":{"type":["string","number","boolean","null"]},"ref":{"type":"string","description":"A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims)."},"path":{"type":"array","items":{"type":["string","integer"]},"description":"ref: property names and 0-based indexes applied to the variable; the string * maps over an array."},"rel":{"type":"array","items":{"type":"integer","minimum":1},"description":"Component (and subcomponent) of the current HL7 repetition, inside a where filter."},"op":{"enum":["==","!=","<","<=",">",">=","and","or","not","neg","+","-","in"]},"args":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"call":{"type":"string"},"template":{"type":"array","items":{"oneOf":[{"type":"string"},{"$ref":"#/definitions/Expr"}]}},"object":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"Ordered entries."},"array":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"secret":{"$ref":"#/definitions/Value","description":"A deployment value used inside an expression (e.g. a header)."},"map":{"$ref":"#/definitions/ValueMap","description":"A value map applied to args[0] (to each item of a list): `gender(sex)`."},"src":{"$ref":"#/definitions/Src"}}},"Entry":{"type":"object","additionalProperties":false,"required":["key","value"],"properties":{"key":{"type":"string"},"value":{"$ref":"#/definitions/Expr"}}},"Workflow":{"type":"object","additionalProperties":false,"required":["name","inputs","steps","src"],"properties":{"name":{"type":"string"},"inputs":{"type":"array","items":{"type":"string"},"description":"Mapped field names the workflow reads."},"orderBy":{"$ref":"#/definitions/Expr","description":"Runs with the same value of this key run one at a time, in journal order."},"concurrency":{"type":"integer","minimum":1},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"}},"src":{"$ref":"#/definitions/Src"}}},"Step":{"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","patch","conditional_patch","delete"],"description":"fhir steps. patch: body is an object whose members become JSON Patch operations on top-level elements."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"response":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"rest: the declared shape of the response; the step's value is a record of these fields."},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable. let and named steps: the variable written when it differs from id (an assignment `name = value`, or a name defined in both branches of an if)."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}},"ResponseField":{"type":"object","additionalProperties":false,"required":["name","path","src"],"properties":{"name":{"type":"string"},"path":{"type":"array","items":{"oneOf":[{"type":"string"},{"type":"integer","minimum":0}]},"description":"Read from the response body (or, inside each, from the item); \"*\" maps over a list; [] is the whole value."},"as":{"enum":["string","number","boolean","date","datetime","list","record"],"description":"The value must convert to this; a step fails when it does not."},"optional":{"type":"boolean","description":"A missing value is null (an empty list for lists) instead of an error."},"fields":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"each: the path is a list and every item is read with these fields."},"src":{"$ref":"#/definitions/Src"}}},"Launch":{"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}},"RedirectRule":{"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^https://"},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"Login":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["oidc","ldap","users","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value","description":"ldap: server URL; postgres: connection string."},"bindDn":{"type":"string","description":"ldap: DN template with {username}."},"query":{"type":"string","description":"postgres: a parameterised query ($1 username) returning a row with password_hash."},"require":{"$ref":"#/definitions/Expr","description":"Must hold over `claims` for the login to succeed."},"map":{"$ref":"#/definitions/Expr","description":"Object expression over `claims`: the `user` variable."},"src":{"$ref":"#/definitions/Src"}}},"TestCase":{"type":"object","additionalProperties":false,"required":["name","mocks","expects","src"],"properties":{"name":{"type":"string"},"send":{"type":"object","additionalProperties":false,"required":["sender","message","src"],"properties":{"sender":{"type":"string"},"message":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"launch":{"type":"object","additionalProperties":false,"required":["name","context","src"],"properties":{"name":{"type":"string"},"context":{"$ref":"#/definitions/Expr","description":"The token response's launch context (patient, encounter, ...)."},"user":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"mocks":{"type":"array","items":{"$ref":"#/definitions/Mock"}},"expects":{"type":"array","items":{"$ref":"#/definitions/Expectation"}},"src":{"$ref":"#/definitions/Src"}}},"Fixture":{"type":"object","additionalProperties":false,"properties":{"file":{"type":"string","description":"Path relative to the plan's working directory."},"text":{"type":"string"},"json":{"$ref":"#/definitions/Expr"}}},"Mock":{"type":"object","additionalProperties":false,"required":["status","response","src"],"properties":{"api":{"type":"string"},"step":{"type":"string"},"resourceType":{"type":"string"},"urlPath":{"type":"string"},"method":{"type":"string"},"status":{"type":"integer"},"response":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"Expectation":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://hdc.dev/schema/plan.schema.json","title":"Plan","description":"The execution plan emitted by `hdc compile` and executed by `hdc run`. The single source of truth for the compiler/runtime boundary.","type":"object","additionalProperties":false,"required":["planVersion","compiler","hash","sources","auths","apis","senders","workflows","launches","tests"],"properties":{"planVersion":{"const":1,"description":"Plan format version. The runtime refuses any other."},"compiler":{"type":"string","description":"Compiler name and version, e.g. hdc 0.1.0."},"hash":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 over the plan serialised without this field."},"sources":{"type":"array","items":{"$ref":"#/definitions/Source"}},"auths":{"type":"array","items":{"$ref":"#/definitions/Auth"}},"apis":{"type":"array","items":{"$ref":"#/definitions/Api"}},"senders":{"type":"array","items":{"$ref":"#/definitions/Sender"}},"workflows":{"type":"array","items":{"$ref":"#/definitions/Workflow"}},"launches":{"type":"array","items":{"$ref":"#/definitions/Launch"}},"tests":{"type":"array","items":{"$ref":"#/definitions/TestCase"}},"transforms":{"type":"array","items":{"$ref":"#/definitions/Transform"},"description":"Transform declarations (HL7 v2 → FHIR mappings), the std library's and the project's."},"modules":{"type":"object","description":"The add-on modules' settings by module name: what the module's declarations lowered to (its spec gives the shape). Absent when the plan uses none.","additionalProperties":{"type":"object"},"properties":{"monitoring":{"$comment":"plan.modules.monitoring: the dashboard, metrics and tracing blocks as the compiler lowers module blocks ({ kind, src, settings }). modules/monitoring/monitoring-plan.ts reads them.","type":"object","additionalProperties":false,"properties":{"dashboard":{"type":"object","additionalProperties":false,"required":["kind","src","settings"],"properties":{"kind":{"const":"dashboard"},"src":{"$ref":"#/definitions/Src"},"settings":{"type":"object","additionalProperties":false,"required":["listen","login"],"properties":{"listen":{"type":"string","description":"HOST:PORT of the dashboard's own listener."},"login":{"description":"users | ldap | postgres | oidc, alone or with its block's settings ({ value: KIND, issuer, client_id, … }).","anyOf":[{"enum":["users","oidc","ldap","postgres"]},{"type":"object","required":["value"],"properties":{"value":{"enum":["users","oidc","ldap","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"client_id":{"$ref":"#/definitions/Value"},"client_secret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value"},"bind_dn":{"type":"string"},"query":{"type":"string"}},"additionalProperties":false}]},"role":{"description":"One role block, or a list of them: { value: viewer|operator, group: NAME or [NAMES] }.","anyOf":[{"type":"object","additionalProperties":false,"required":["value"],"properties":{"value":{"enum":["viewer","operator"]},"group":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]}}},{"type":"array","items":{"type":"object","additionalProperties":false,"required":["value"],"properties":{"value":{"enum":["viewer","operator"]},"group":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]}}}}]},"retention":{"$ref":"#/definitions/Duration"},"session_idle":{"$ref":"#/definitions/Duration"}}}}},"metrics":{"type":"object","additionalProperties":false,"required":["kind","src","settings"],"properties":{"kind":{"const":"metrics"},"src":{"$ref":"#/definitions/Src"},"settings":{"type":"object","additionalProperties":false,"required":["listen"],"properties":{"listen":{"type":"string","description":"HOST:PORT where GET /metrics is served."}}}}},"tracing":{"type":"object","additionalProperties":false,"required":["kind","src","settings"],"properties":{"kind":{"const":"tracing"},"src":{"$ref":"#/definitions/Src"},"settings":{"type":"object","additionalProperties":false,"required":["otlp"],"properties":{"otlp":{"$ref":"#/definitions/Value"},"service":{"type":"string"}}}}}}}}}},"definitions":{"Src":{"type":"string","pattern":"^.+:\\d+:\\d+-\\d+:\\d+$","description":"Source range FILE:LINE:COL-LINE:COL (1-based, end exclusive) of the .hdc text a node came from."},"Source":{"type":"object","additionalProperties":false,"required":["file","sha256"],"properties":{"file":{"type":"string"},"sha256":{"type":"string"}}},"Value":{"description":"A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.","oneOf":[{"type":"string"},{"$ref":"#/definitions/EnvRef"},{"$ref":"#/definitions/FileRef"}]},"EnvRef":{"type":"object","additionalProperties":false,"required":["env","src"],"properties":{"env":{"type":"string"},"default":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"FileRef":{"type":"object","additionalProperties":false,"required":["file","src"],"properties":{"file":{"$ref":"#/definitions/Value","description":"Path of the file whose contents (trimmed of a final newline) are the value. Relative paths resolve against the .hdc file's folder."},"base":{"type":"string","description":"Folder (relative to the plan's working directory) that a relative path resolves against."},"src":{"$ref":"#/definitions/Src"}}},"Duration":{"type":"integer","minimum":0,"description":"Milliseconds."},"Auth":{"type":"object","additionalProperties":false,"required":["name","kind","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["basic","oauth2","smart_backend","bearer"]},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"token":{"$ref":"#/definitions/Value","description":"bearer: a static token."},"tokenUrl":{"$ref":"#/definitions/Value","description":"oauth2/smart_backend: token endpoint. Absent: discovered from the FHIR base of the API that uses this auth (.well-known/smart-configuration)."},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"clientAuth":{"enum":["client_secret_basic","client_secret_post","private_key_jwt"]},"privateKey":{"$ref":"#/definitions/Value","description":"PEM or JWK (JSON) private key for private_key_jwt."},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"Api":{"type":"object","additionalProperties":false,"required":["name","kind","baseUrl","timeoutMs","retry","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["fhir","rest","hl7"],"description":"hl7: an HL7-over-HTTPS endpoint that `send message` forwards raw HL7 to."},"baseUrl":{"$ref":"#/definitions/Value"},"fhirVersion":{"enum":["R4"]},"auth":{"type":"string","description":"Name of an Auth."},"validate":{"enum":["fhir","none"],"description":"fhir APIs: fhir validates each request body against the R4 definitions before it is sent; none never does (not even under hdc test, which validates by default)."},"format":{"enum":["json","text","xml"],"description":"rest: how response bodies are read (xml: parsed into a navigable value)."},"headers":{"type":"array","items":{"$ref":"#/definitions/Header"}},"timeoutMs":{"$ref":"#/definitions/Duration"},"retry":{"$ref":"#/definitions/Retry"},"tls":{"type":"object","additionalProperties":false,"properties":{"ca":{"$ref":"#/definitions/Value"},"cert":{"$ref":"#/definitions/Value"},"key":{"$ref":"#/definitions/Value"}}},"src":{"$ref":"#/definitions/Src"}}},"Header":{"type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"type":"string"},"value":{"$ref":"#/definitions/Value"}}},"Retry":{"type":"object","additionalProperties":false,"required":["attempts","backoffMs"],"properties":{"attempts":{"type":"integer","minimum":1,"description":"Attempts of a run whose request to this API fails transiently, the first included."},"backoffMs":{"$ref":"#/definitions/Duration","description":"Wait before the second attempt; doubles each attempt, with jitter."},"maxBackoffMs":{"$ref":"#/definitions/Duration","description":"Longest wait between attempts (default 30 min); a server's Retry-After may ask for longer."}}},"Hl7Path":{"type":"object","additionalProperties":false,"required":["text","segment"],"description":"A path into an HL7 v2 message. Absent positions mean the whole element; repetitions default to the first.","properties":{"text":{"type":"string","description":"The path as written, e.g. OBX[*]-5 or PID-3[2].4.1."},"segment":{"type":"string","pattern":"^[A-Z][A-Z0-9]{2}$"},"segmentRep":{"$ref":"#/definitions/Rep"},"field":{"type":"integer","minimum":1},"fieldRep":{"$ref":"#/definitions/Rep"},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1}}},"Rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}],"description":"1-based repetition, or * for all."},"MessageType":{"type":"object","additionalProperties":false,"required":["code","trigger"],"properties":{"code":{"type":"string","description":"MSH-9.1, or * for any."},"trigger":{"type":"string","description":"MSH-9.2, or * for any."}}},"Sender":{"type":"object","additionalProperties":false,"required":["name","path","match","identity","accept","segmentBreaks","ack","fields","routes","src"],"properties":{"name":{"type":"string"},"path":{"type":"string","pattern":"^/"},"version":{"type":"string","description":"Declared HL7 version (2.1 to 2.8). Messages with another MSH-12 are answered AR 203 when strictVersion is set."},"strictVersion":{"type":"boolean"},"match":{"type":"array","items":{"$ref":"#/definitions/MshPredicate"}},"identity":{"$ref":"#/definitions/Identity"},"accept":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"processingIds":{"type":"array","items":{"type":"string"},"description":"Accepted MSH-11.1 values; empty means any."},"segmentBreaks":{"enum":["cr","crlf","lf","any"],"description":"Which line endings end a segment. cr is the standard; any accepts CR, LF and CRLF."},"charset":{"type":"string","description":"Charset used when Content-Type names none; it wins over MSH-18 (partners often mislabel MSH-18)."},"timezone":{"type":"string","description":"IANA time zone of the sender's local times: `as datetime` values without an offset get the offset in force at that wall time."},"ack":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{"mode":{"enum":["on_receive","after_workflow"]},"timeoutMs":{"$ref":"#/definitions/Duration","description":"after_workflow: how long to wait before answering with the commit-level ACK."}}},"maxBodyBytes":{"type":"integer","minimum":1},"controlIdReuse":{"enum":["accept","reject"],"description":"A message that reuses an earlier message's control ID (same sending system MSH-3/MSH-4, other content): accept (absent: journaled as a new message) or reject (answered AR, not journaled)."},"require":{"type":"array","items":{"$ref":"#/definitions/Hl7Path"},"description":"Segments (a path without a field) and positions every message must carry; a message without them is answered AE before mapping."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"}},"routes":{"type":"array","items":{"$ref":"#/definitions/Route"}},"src":{"$ref":"#/definitions/Src"}}},"MshPredicate":{"type":"object","additionalProperties":false,"required":["path","op","values","src"],"properties":{"path":{"$ref":"#/definitions/Hl7Path"},"op":{"enum":["==","!="]},"values":{"type":"array","items":{"type":"string"},"minItems":1,"description":"== holds when the value is one of these; != when it is none of them."},"src":{"$ref":"#/definitions/Src"}}},"Identity":{"type":"object","additionalProperties":false,"required":["kind"],"properties":{"kind":{"enum":["none","client_cert","basic"]},"subject":{"type":"string","description":"client_cert: the certificate subject must contain this RDN sequence, e.g. CN=labcorp-interface."},"san":{"type":"string","description":"client_cert: a DNS, URI or email subjectAltName the certificate must carry."},"fingerprint":{"type":"string","description":"client_cert: SHA-256 fingerprint (hex, colons optional)."},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"src":{"$ref":"#/definitions/Src"}}},"FieldMapping":{"type":"object","additionalProperties":false,"required":["name","type","src"],"properties":{"name":{"type":"string"},"path":{"$ref":"#/definitions/Hl7Path","description":"Absent for groups (each)."},"where":{"$ref":"#/definitions/Expr","description":"Keeps the repetitions for which this holds; rel nodes read inside each repetition."},"select":{"type":"array","items":{"type":"integer","minimum":1},"maxItems":2,"description":"Component (and subcomponent) taken from each kept repetition."},"as":{"enum":["string","number","date","datetime","raw"]},"map":{"$ref":"#/definitions/ValueMap","description":"`-> NAME`: the value map applied to the value read (to each item of a list)."},"each":{"type":"string","description":"Group: the segment whose every repetition becomes a record."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"},"description":"Group: the record's fields; paths on the each segment read the current repetition."},"type":{"$ref":"#/definitions/ValueType"},"src":{"$ref":"#/definitions/Src"}}},"ValueType":{"description":"The static type the compiler inferred.","enum":["string","number","boolean","date","datetime","list","record","records","any"]},"Route":{"type":"object","additionalProperties":false,"required":["types","workflow","src"],"properties":{"types":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"workflow":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"ValueMap":{"description":"A `map` declaration, copied where it is used: input text → output text. An absent input (null, \"\") stays null; an input not listed gives `else`, or null.","type":"object","additionalProperties":false,"required":["name","table","src"],"properties":{"name":{"type":"string"},"table":{"type":"array","items":{"type":"array","items":{"type":"string"},"minItems":2,"maxItems":2},"description":"[input, output] pairs in source order; inputs are unique."},"else":{"type":"string"},"system":{"type":"string","description":"The code system the outputs belong to (`map NAME to \"…\"`)."},"src":{"$ref":"#/definitions/Src"}}},"Expr":{"description":"An expression. Exactly one of the discriminating keys is present.","type":"object","oneOf":[{"required":["lit"]},{"required":["ref"]},{"required":["rel"]},{"required":["op"]},{"required":["call"]},{"required":["template"]},{"required":["object"]},{"required":["array"]},{"required":["secret"]},{"required":["map"]},{"required":["hl7"]},{"required":["transform"]},{"required":["for"]}],"additionalProperties":false,"properties":{"lit":{"type":["string","number","boolean","null"]},"ref":{"type":"string","description":"A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims)."},"path":{"type":"array","items":{"type":["string","integer"]},"description":"ref: property names and 0-based indexes applied to the variable; the string * maps over an array."},"rel":{"type":"array","items":{"type":"integer","minimum":1},"description":"Component (and subcomponent) of the current HL7 repetition, inside a where filter."},"op":{"enum":["==","!=","<","<=",">",">=","and","or","not","neg","+","-","in"]},"args":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"call":{"type":"string"},"template":{"type":"array","items":{"oneOf":[{"type":"string"},{"$ref":"#/definitions/Expr"}]}},"object":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"Ordered entries."},"array":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"secret":{"$ref":"#/definitions/Value","description":"A deployment value used inside an expression (e.g. a header)."},"map":{"$ref":"#/definitions/ValueMap","description":"A value map applied to args[0] (to each item of a list): `gender(sex)`."},"hl7":{"$ref":"#/definitions/Hl7Read","description":"Reads HL7 data from args[0] (a message, a segment or a composite value; a list is read item by item)."},"transform":{"type":"string","description":"Calls the transform of this name with args; a list given for a segment or composite parameter calls it once per item."},"for":{"type":"string","description":"A list comprehension: args[0] is the list, args[1] the value computed for each item bound to this variable; null results are dropped."},"src":{"$ref":"#/definitions/Src"}}},"Hl7Read":{"type":"object","additionalProperties":false,"required":["from"],"properties":{"from":{"enum":["message","segment","composite"]},"segment":{"type":"string","description":"from message: the segment ID read (the first occurrence, or every one with all)."},"all":{"type":"boolean"},"field":{"type":"integer","minimum":0},"rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}]},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1},"struct":{"type":"boolean","description":"Keep the composite structure (for a transform's parameter) instead of the first leaf's text."},"children":{"type":"string","description":"from segment: the segments of this ID that follow it, up to the next segment of its own ID."}}},"Transform":{"type":"object","additionalProperties":false,"required":["name","params","resultType","lets","body","src"],"properties":{"name":{"type":"string"},"params":{"type":"array","items":{"$ref":"#/definitions/TransformParam"}},"resultType":{"type":"string","description":"The FHIR R4 resource or data type the body builds."},"lets":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"let bindings, evaluated in order before the body."},"body":{"$ref":"#/definitions/Expr"},"extends":{"type":"string","description":"The transform this one overrides."},"src":{"$ref":"#/definitions/Src"}}},"TransformParam":{"type":"object","additionalProperties":false,"required":["name","kind"],"properties":{"name":{"type":"string"},"kind":{"enum":["message","segment","group","composite","value"]},"type":{"type":"string","description":"segment/group: the segment ID; composite: the HL7 data type."}}},"Entry":{"type":"object","additionalProperties":false,"required":["key","value"],"properties":{"key":{"type":"string"},"value":{"$ref":"#/definitions/Expr"}}},"Workflow":{"type":"object","additionalProperties":false,"required":["name","inputs","steps","src"],"properties":{"name":{"type":"string"},"inputs":{"type":"array","items":{"type":"string"},"description":"Mapped field names the workflow reads."},"orderBy":{"$ref":"#/definitions/Expr","description":"Runs with the same value of this key run one at a time, in journal order."},"concurrency":{"type":"integer","minimum":1},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"}},"src":{"$ref":"#/definitions/Src"}}},"Step":{"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","patch","conditional_patch","delete"],"description":"fhir steps. patch: body is an object whose members become JSON Patch operations on top-level elements."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"response":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"rest: the declared shape of the response; the step's value is a record of these fields."},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable. let and named steps: the variable written when it differs from id (an assignment `name = value`, or a name defined in both branches of an if)."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}},"ResponseField":{"type":"object","additionalProperties":false,"required":["name","path","src"],"properties":{"name":{"type":"string"},"path":{"type":"array","items":{"oneOf":[{"type":"string"},{"type":"integer","minimum":0}]},"description":"Read from the response body (or, inside each, from the item); \"*\" maps over a list; [] is the whole value."},"as":{"enum":["string","number","boolean","date","datetime","list","record"],"description":"The value must convert to this; a step fails when it does not."},"optional":{"type":"boolean","description":"A missing value is null (an empty list for lists) instead of an error."},"fields":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"each: the path is a list and every item is read with these fields."},"src":{"$ref":"#/definitions/Src"}}},"Launch":{"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}},"RedirectRule":{"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^https://"},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"Login":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["oidc","ldap","users","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value","description":"ldap: server URL; postgres: connection string."},"bindDn":{"type":"string","description":"ldap: DN template with {username}."},"query":{"type":"string","description":"postgres: a parameterised query ($1 username) returning a row with password_hash."},"require":{"$ref":"#/definitions/Expr","description":"Must hold over `claims` for the login to succeed."},"map":{"$ref":"#/definitions/Expr","description":"Object expression over `claims`: the `user` variable."},"src":{"$ref":"#/definitions/Src"}}},"TestCase":{"type":"object","additionalProperties":false,"required":["name","mocks","expects","src"],"properties":{"name":{"type":"string"},"send":{"type":"object","additionalProperties":false,"required":["sender","message","src"],"properties":{"sender":{"type":"string"},"message":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"launch":{"type":"object","additionalProperties":false,"required":["name","context","src"],"properties":{"name":{"type":"string"},"context":{"$ref":"#/definitions/Expr","description":"The token response's launch context (patient, encounter, ...)."},"user":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"mocks":{"type":"array","items":{"$ref":"#/definitions/Mock"}},"expects":{"type":"array","items":{"$ref":"#/definitions/Expectation"}},"src":{"$ref":"#/definitions/Src"}}},"Fixture":{"type":"object","additionalProperties":false,"properties":{"file":{"type":"string","description":"Path relative to the plan's working directory."},"text":{"type":"string"},"json":{"$ref":"#/definitions/Expr"}}},"Mock":{"type":"object","additionalProperties":false,"required":["status","response","src"],"properties":{"api":{"type":"string"},"step":{"type":"string"},"resourceType":{"type":"string"},"urlPath":{"type":"string"},"method":{"type":"string"},"status":{"type":"integer"},"response":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"Expectation":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}}}};
 const schema12 = {"type":"object","additionalProperties":false,"required":["file","sha256"],"properties":{"file":{"type":"string"},"sha256":{"type":"string"}}};
 const schema16 = {"type":"string","pattern":"^.+:\\d+:\\d+-\\d+:\\d+$","description":"Source range FILE:LINE:COL-LINE:COL (1-based, end exclusive) of the .hdc text a node came from."};
 const schema22 = {"type":"integer","minimum":0,"description":"Milliseconds."};
@@ -1594,8 +1594,9 @@ return errors === 0;
 }
 
 const schema37 = {"type":"object","additionalProperties":false,"required":["name","type","src"],"properties":{"name":{"type":"string"},"path":{"$ref":"#/definitions/Hl7Path","description":"Absent for groups (each)."},"where":{"$ref":"#/definitions/Expr","description":"Keeps the repetitions for which this holds; rel nodes read inside each repetition."},"select":{"type":"array","items":{"type":"integer","minimum":1},"maxItems":2,"description":"Component (and subcomponent) taken from each kept repetition."},"as":{"enum":["string","number","date","datetime","raw"]},"map":{"$ref":"#/definitions/ValueMap","description":"`-> NAME`: the value map applied to the value read (to each item of a list)."},"each":{"type":"string","description":"Group: the segment whose every repetition becomes a record."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"},"description":"Group: the record's fields; paths on the each segment read the current repetition."},"type":{"$ref":"#/definitions/ValueType"},"src":{"$ref":"#/definitions/Src"}}};
-const schema43 = {"description":"The static type the compiler inferred.","enum":["string","number","boolean","date","datetime","list","record","records","any"]};
-const schema38 = {"description":"An expression. Exactly one of the discriminating keys is present.","type":"object","oneOf":[{"required":["lit"]},{"required":["ref"]},{"required":["rel"]},{"required":["op"]},{"required":["call"]},{"required":["template"]},{"required":["object"]},{"required":["array"]},{"required":["secret"]},{"required":["map"]}],"additionalProperties":false,"properties":{"lit":{"type":["string","number","boolean","null"]},"ref":{"type":"string","description":"A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims)."},"path":{"type":"array","items":{"type":["string","integer"]},"description":"ref: property names and 0-based indexes applied to the variable; the string * maps over an array."},"rel":{"type":"array","items":{"type":"integer","minimum":1},"description":"Component (and subcomponent) of the current HL7 repetition, inside a where filter."},"op":{"enum":["==","!=","<","<=",">",">=","and","or","not","neg","+","-","in"]},"args":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"call":{"type":"string"},"template":{"type":"array","items":{"oneOf":[{"type":"string"},{"$ref":"#/definitions/Expr"}]}},"object":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"Ordered entries."},"array":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"secret":{"$ref":"#/definitions/Value","description":"A deployment value used inside an expression (e.g. a header)."},"map":{"$ref":"#/definitions/ValueMap","description":"A value map applied to args[0] (to each item of a list): `gender(sex)`."},"src":{"$ref":"#/definitions/Src"}}};
+const schema44 = {"description":"The static type the compiler inferred.","enum":["string","number","boolean","date","datetime","list","record","records","any"]};
+const schema38 = {"description":"An expression. Exactly one of the discriminating keys is present.","type":"object","oneOf":[{"required":["lit"]},{"required":["ref"]},{"required":["rel"]},{"required":["op"]},{"required":["call"]},{"required":["template"]},{"required":["object"]},{"required":["array"]},{"required":["secret"]},{"required":["map"]},{"required":["hl7"]},{"required":["transform"]},{"required":["for"]}],"additionalProperties":false,"properties":{"lit":{"type":["string","number","boolean","null"]},"ref":{"type":"string","description":"A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims)."},"path":{"type":"array","items":{"type":["string","integer"]},"description":"ref: property names and 0-based indexes applied to the variable; the string * maps over an array."},"rel":{"type":"array","items":{"type":"integer","minimum":1},"description":"Component (and subcomponent) of the current HL7 repetition, inside a where filter."},"op":{"enum":["==","!=","<","<=",">",">=","and","or","not","neg","+","-","in"]},"args":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"call":{"type":"string"},"template":{"type":"array","items":{"oneOf":[{"type":"string"},{"$ref":"#/definitions/Expr"}]}},"object":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"Ordered entries."},"array":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"secret":{"$ref":"#/definitions/Value","description":"A deployment value used inside an expression (e.g. a header)."},"map":{"$ref":"#/definitions/ValueMap","description":"A value map applied to args[0] (to each item of a list): `gender(sex)`."},"hl7":{"$ref":"#/definitions/Hl7Read","description":"Reads HL7 data from args[0] (a message, a segment or a composite value; a list is read item by item)."},"transform":{"type":"string","description":"Calls the transform of this name with args; a list given for a segment or composite parameter calls it once per item."},"for":{"type":"string","description":"A list comprehension: args[0] is the list, args[1] the value computed for each item bound to this variable; null results are dropped."},"src":{"$ref":"#/definitions/Src"}}};
+const schema42 = {"type":"object","additionalProperties":false,"required":["from"],"properties":{"from":{"enum":["message","segment","composite"]},"segment":{"type":"string","description":"from message: the segment ID read (the first occurrence, or every one with all)."},"all":{"type":"boolean"},"field":{"type":"integer","minimum":0},"rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}]},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1},"struct":{"type":"boolean","description":"Keep the composite structure (for a transform's parameter) instead of the first leaf's text."},"children":{"type":"string","description":"from segment: the segments of this ID that follow it, up to the next segment of its own ID."}}};
 const wrapper1 = {validate: validate49};
 const schema39 = {"type":"object","additionalProperties":false,"required":["key","value"],"properties":{"key":{"type":"string"},"value":{"$ref":"#/definitions/Expr"}}};
 
@@ -2088,6 +2089,78 @@ if(_valid0){
 valid0 = true;
 passing0 = 9;
 }
+const _errs12 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.hl7 === undefined){
+const err10 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "hl7"},message:"must have required property '"+"hl7"+"'"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+var _valid0 = _errs12 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 10];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 10;
+}
+const _errs13 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.transform === undefined){
+const err11 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "transform"},message:"must have required property '"+"transform"+"'"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+var _valid0 = _errs13 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 11];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 11;
+}
+const _errs14 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.for === undefined){
+const err12 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "for"},message:"must have required property '"+"for"+"'"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+var _valid0 = _errs14 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 12];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 12;
+}
+}
+}
+}
 }
 }
 }
@@ -2098,12 +2171,12 @@ passing0 = 9;
 }
 }
 if(!valid0){
-const err10 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+const err13 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
-vErrors = [err10];
+vErrors = [err13];
 }
 else {
-vErrors.push(err10);
+vErrors.push(err13);
 }
 errors++;
 }
@@ -2121,12 +2194,12 @@ vErrors = null;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!(func2.call(schema38.properties, key0))){
-const err11 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+const err14 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
-vErrors = [err11];
+vErrors = [err14];
 }
 else {
-vErrors.push(err11);
+vErrors.push(err14);
 }
 errors++;
 }
@@ -2134,24 +2207,24 @@ errors++;
 if(data.lit !== undefined){
 let data0 = data.lit;
 if((((typeof data0 !== "string") && (!((typeof data0 == "number") && (isFinite(data0))))) && (typeof data0 !== "boolean")) && (data0 !== null)){
-const err12 = {instancePath:instancePath+"/lit",schemaPath:"#/properties/lit/type",keyword:"type",params:{type: schema38.properties.lit.type},message:"must be string,number,boolean,null"};
+const err15 = {instancePath:instancePath+"/lit",schemaPath:"#/properties/lit/type",keyword:"type",params:{type: schema38.properties.lit.type},message:"must be string,number,boolean,null"};
 if(vErrors === null){
-vErrors = [err12];
+vErrors = [err15];
 }
 else {
-vErrors.push(err12);
+vErrors.push(err15);
 }
 errors++;
 }
 }
 if(data.ref !== undefined){
 if(typeof data.ref !== "string"){
-const err13 = {instancePath:instancePath+"/ref",schemaPath:"#/properties/ref/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err16 = {instancePath:instancePath+"/ref",schemaPath:"#/properties/ref/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err13];
+vErrors = [err16];
 }
 else {
-vErrors.push(err13);
+vErrors.push(err16);
 }
 errors++;
 }
@@ -2163,24 +2236,24 @@ const len0 = data2.length;
 for(let i0=0; i0<len0; i0++){
 let data3 = data2[i0];
 if((typeof data3 !== "string") && (!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3))))){
-const err14 = {instancePath:instancePath+"/path/" + i0,schemaPath:"#/properties/path/items/type",keyword:"type",params:{type: schema38.properties.path.items.type},message:"must be string,integer"};
+const err17 = {instancePath:instancePath+"/path/" + i0,schemaPath:"#/properties/path/items/type",keyword:"type",params:{type: schema38.properties.path.items.type},message:"must be string,integer"};
 if(vErrors === null){
-vErrors = [err14];
+vErrors = [err17];
 }
 else {
-vErrors.push(err14);
+vErrors.push(err17);
 }
 errors++;
 }
 }
 }
 else {
-const err15 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err18 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err15];
+vErrors = [err18];
 }
 else {
-vErrors.push(err15);
+vErrors.push(err18);
 }
 errors++;
 }
@@ -2192,23 +2265,23 @@ const len1 = data4.length;
 for(let i1=0; i1<len1; i1++){
 let data5 = data4[i1];
 if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-const err16 = {instancePath:instancePath+"/rel/" + i1,schemaPath:"#/properties/rel/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err19 = {instancePath:instancePath+"/rel/" + i1,schemaPath:"#/properties/rel/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
-vErrors = [err16];
+vErrors = [err19];
 }
 else {
-vErrors.push(err16);
+vErrors.push(err19);
 }
 errors++;
 }
 if((typeof data5 == "number") && (isFinite(data5))){
 if(data5 < 1 || isNaN(data5)){
-const err17 = {instancePath:instancePath+"/rel/" + i1,schemaPath:"#/properties/rel/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+const err20 = {instancePath:instancePath+"/rel/" + i1,schemaPath:"#/properties/rel/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
-vErrors = [err17];
+vErrors = [err20];
 }
 else {
-vErrors.push(err17);
+vErrors.push(err20);
 }
 errors++;
 }
@@ -2216,12 +2289,12 @@ errors++;
 }
 }
 else {
-const err18 = {instancePath:instancePath+"/rel",schemaPath:"#/properties/rel/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err21 = {instancePath:instancePath+"/rel",schemaPath:"#/properties/rel/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err18];
+vErrors = [err21];
 }
 else {
-vErrors.push(err18);
+vErrors.push(err21);
 }
 errors++;
 }
@@ -2229,12 +2302,12 @@ errors++;
 if(data.op !== undefined){
 let data6 = data.op;
 if(!(((((((((((((data6 === "==") || (data6 === "!=")) || (data6 === "<")) || (data6 === "<=")) || (data6 === ">")) || (data6 === ">=")) || (data6 === "and")) || (data6 === "or")) || (data6 === "not")) || (data6 === "neg")) || (data6 === "+")) || (data6 === "-")) || (data6 === "in"))){
-const err19 = {instancePath:instancePath+"/op",schemaPath:"#/properties/op/enum",keyword:"enum",params:{allowedValues: schema38.properties.op.enum},message:"must be equal to one of the allowed values"};
+const err22 = {instancePath:instancePath+"/op",schemaPath:"#/properties/op/enum",keyword:"enum",params:{allowedValues: schema38.properties.op.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
-vErrors = [err19];
+vErrors = [err22];
 }
 else {
-vErrors.push(err19);
+vErrors.push(err22);
 }
 errors++;
 }
@@ -2251,24 +2324,24 @@ errors = vErrors.length;
 }
 }
 else {
-const err20 = {instancePath:instancePath+"/args",schemaPath:"#/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err23 = {instancePath:instancePath+"/args",schemaPath:"#/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err20];
+vErrors = [err23];
 }
 else {
-vErrors.push(err20);
+vErrors.push(err23);
 }
 errors++;
 }
 }
 if(data.call !== undefined){
 if(typeof data.call !== "string"){
-const err21 = {instancePath:instancePath+"/call",schemaPath:"#/properties/call/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err24 = {instancePath:instancePath+"/call",schemaPath:"#/properties/call/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err21];
+vErrors = [err24];
 }
 else {
-vErrors.push(err21);
+vErrors.push(err24);
 }
 errors++;
 }
@@ -2279,31 +2352,31 @@ if(Array.isArray(data10)){
 const len3 = data10.length;
 for(let i3=0; i3<len3; i3++){
 let data11 = data10[i3];
-const _errs34 = errors;
+const _errs37 = errors;
 let valid10 = false;
 let passing1 = null;
-const _errs35 = errors;
+const _errs38 = errors;
 if(typeof data11 !== "string"){
-const err22 = {instancePath:instancePath+"/template/" + i3,schemaPath:"#/properties/template/items/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err25 = {instancePath:instancePath+"/template/" + i3,schemaPath:"#/properties/template/items/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err22];
+vErrors = [err25];
 }
 else {
-vErrors.push(err22);
+vErrors.push(err25);
 }
 errors++;
 }
-var _valid1 = _errs35 === errors;
+var _valid1 = _errs38 === errors;
 if(_valid1){
 valid10 = true;
 passing1 = 0;
 }
-const _errs37 = errors;
+const _errs40 = errors;
 if(!(wrapper1.validate(data11, {instancePath:instancePath+"/template/" + i3,parentData:data10,parentDataProperty:i3,rootData}))){
 vErrors = vErrors === null ? wrapper1.validate.errors : vErrors.concat(wrapper1.validate.errors);
 errors = vErrors.length;
 }
-var _valid1 = _errs37 === errors;
+var _valid1 = _errs40 === errors;
 if(_valid1 && valid10){
 valid10 = false;
 passing1 = [passing1, 1];
@@ -2315,20 +2388,20 @@ passing1 = 1;
 }
 }
 if(!valid10){
-const err23 = {instancePath:instancePath+"/template/" + i3,schemaPath:"#/properties/template/items/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
+const err26 = {instancePath:instancePath+"/template/" + i3,schemaPath:"#/properties/template/items/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
-vErrors = [err23];
+vErrors = [err26];
 }
 else {
-vErrors.push(err23);
+vErrors.push(err26);
 }
 errors++;
 }
 else {
-errors = _errs34;
+errors = _errs37;
 if(vErrors !== null){
-if(_errs34){
-vErrors.length = _errs34;
+if(_errs37){
+vErrors.length = _errs37;
 }
 else {
 vErrors = null;
@@ -2338,12 +2411,12 @@ vErrors = null;
 }
 }
 else {
-const err24 = {instancePath:instancePath+"/template",schemaPath:"#/properties/template/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err27 = {instancePath:instancePath+"/template",schemaPath:"#/properties/template/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err24];
+vErrors = [err27];
 }
 else {
-vErrors.push(err24);
+vErrors.push(err27);
 }
 errors++;
 }
@@ -2360,12 +2433,12 @@ errors = vErrors.length;
 }
 }
 else {
-const err25 = {instancePath:instancePath+"/object",schemaPath:"#/properties/object/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err28 = {instancePath:instancePath+"/object",schemaPath:"#/properties/object/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err25];
+vErrors = [err28];
 }
 else {
-vErrors.push(err25);
+vErrors.push(err28);
 }
 errors++;
 }
@@ -2382,12 +2455,12 @@ errors = vErrors.length;
 }
 }
 else {
-const err26 = {instancePath:instancePath+"/array",schemaPath:"#/properties/array/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err29 = {instancePath:instancePath+"/array",schemaPath:"#/properties/array/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err26];
+vErrors = [err29];
 }
 else {
-vErrors.push(err26);
+vErrors.push(err29);
 }
 errors++;
 }
@@ -2404,39 +2477,313 @@ vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.error
 errors = vErrors.length;
 }
 }
+if(data.hl7 !== undefined){
+let data18 = data.hl7;
+if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
+if(data18.from === undefined){
+const err30 = {instancePath:instancePath+"/hl7",schemaPath:"#/definitions/Hl7Read/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+for(const key1 in data18){
+if(!(func2.call(schema42.properties, key1))){
+const err31 = {instancePath:instancePath+"/hl7",schemaPath:"#/definitions/Hl7Read/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+if(data18.from !== undefined){
+let data19 = data18.from;
+if(!(((data19 === "message") || (data19 === "segment")) || (data19 === "composite"))){
+const err32 = {instancePath:instancePath+"/hl7/from",schemaPath:"#/definitions/Hl7Read/properties/from/enum",keyword:"enum",params:{allowedValues: schema42.properties.from.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+if(data18.segment !== undefined){
+if(typeof data18.segment !== "string"){
+const err33 = {instancePath:instancePath+"/hl7/segment",schemaPath:"#/definitions/Hl7Read/properties/segment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+}
+if(data18.all !== undefined){
+if(typeof data18.all !== "boolean"){
+const err34 = {instancePath:instancePath+"/hl7/all",schemaPath:"#/definitions/Hl7Read/properties/all/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+if(data18.field !== undefined){
+let data22 = data18.field;
+if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
+const err35 = {instancePath:instancePath+"/hl7/field",schemaPath:"#/definitions/Hl7Read/properties/field/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+if((typeof data22 == "number") && (isFinite(data22))){
+if(data22 < 0 || isNaN(data22)){
+const err36 = {instancePath:instancePath+"/hl7/field",schemaPath:"#/definitions/Hl7Read/properties/field/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+}
+}
+if(data18.rep !== undefined){
+let data23 = data18.rep;
+const _errs61 = errors;
+let valid17 = false;
+let passing2 = null;
+const _errs62 = errors;
+if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
+const err37 = {instancePath:instancePath+"/hl7/rep",schemaPath:"#/definitions/Hl7Read/properties/rep/oneOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+if((typeof data23 == "number") && (isFinite(data23))){
+if(data23 < 1 || isNaN(data23)){
+const err38 = {instancePath:instancePath+"/hl7/rep",schemaPath:"#/definitions/Hl7Read/properties/rep/oneOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+}
+var _valid2 = _errs62 === errors;
+if(_valid2){
+valid17 = true;
+passing2 = 0;
+}
+const _errs64 = errors;
+if("*" !== data23){
+const err39 = {instancePath:instancePath+"/hl7/rep",schemaPath:"#/definitions/Hl7Read/properties/rep/oneOf/1/const",keyword:"const",params:{allowedValue: "*"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+var _valid2 = _errs64 === errors;
+if(_valid2 && valid17){
+valid17 = false;
+passing2 = [passing2, 1];
+}
+else {
+if(_valid2){
+valid17 = true;
+passing2 = 1;
+}
+}
+if(!valid17){
+const err40 = {instancePath:instancePath+"/hl7/rep",schemaPath:"#/definitions/Hl7Read/properties/rep/oneOf",keyword:"oneOf",params:{passingSchemas: passing2},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+else {
+errors = _errs61;
+if(vErrors !== null){
+if(_errs61){
+vErrors.length = _errs61;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data18.component !== undefined){
+let data24 = data18.component;
+if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
+const err41 = {instancePath:instancePath+"/hl7/component",schemaPath:"#/definitions/Hl7Read/properties/component/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+if((typeof data24 == "number") && (isFinite(data24))){
+if(data24 < 1 || isNaN(data24)){
+const err42 = {instancePath:instancePath+"/hl7/component",schemaPath:"#/definitions/Hl7Read/properties/component/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+}
+}
+if(data18.subcomponent !== undefined){
+let data25 = data18.subcomponent;
+if(!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25)))){
+const err43 = {instancePath:instancePath+"/hl7/subcomponent",schemaPath:"#/definitions/Hl7Read/properties/subcomponent/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+if((typeof data25 == "number") && (isFinite(data25))){
+if(data25 < 1 || isNaN(data25)){
+const err44 = {instancePath:instancePath+"/hl7/subcomponent",schemaPath:"#/definitions/Hl7Read/properties/subcomponent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+}
+}
+if(data18.struct !== undefined){
+if(typeof data18.struct !== "boolean"){
+const err45 = {instancePath:instancePath+"/hl7/struct",schemaPath:"#/definitions/Hl7Read/properties/struct/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+}
+if(data18.children !== undefined){
+if(typeof data18.children !== "string"){
+const err46 = {instancePath:instancePath+"/hl7/children",schemaPath:"#/definitions/Hl7Read/properties/children/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+}
+}
+else {
+const err47 = {instancePath:instancePath+"/hl7",schemaPath:"#/definitions/Hl7Read/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+}
+if(data.transform !== undefined){
+if(typeof data.transform !== "string"){
+const err48 = {instancePath:instancePath+"/transform",schemaPath:"#/properties/transform/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+if(data.for !== undefined){
+if(typeof data.for !== "string"){
+const err49 = {instancePath:instancePath+"/for",schemaPath:"#/properties/for/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+}
 if(data.src !== undefined){
-let data18 = data.src;
-if(typeof data18 === "string"){
-if(!pattern1.test(data18)){
-const err27 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+let data30 = data.src;
+if(typeof data30 === "string"){
+if(!pattern1.test(data30)){
+const err50 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
 if(vErrors === null){
-vErrors = [err27];
+vErrors = [err50];
 }
 else {
-vErrors.push(err27);
+vErrors.push(err50);
 }
 errors++;
 }
 }
 else {
-const err28 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err51 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err28];
+vErrors = [err51];
 }
 else {
-vErrors.push(err28);
+vErrors.push(err51);
 }
 errors++;
 }
 }
 }
 else {
-const err29 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err52 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err29];
+vErrors = [err52];
 }
 else {
-vErrors.push(err29);
+vErrors.push(err52);
 }
 errors++;
 }
@@ -2623,7 +2970,7 @@ errors++;
 if(data.type !== undefined){
 let data10 = data.type;
 if(!(((((((((data10 === "string") || (data10 === "number")) || (data10 === "boolean")) || (data10 === "date")) || (data10 === "datetime")) || (data10 === "list")) || (data10 === "record")) || (data10 === "records")) || (data10 === "any"))){
-const err12 = {instancePath:instancePath+"/type",schemaPath:"#/definitions/ValueType/enum",keyword:"enum",params:{allowedValues: schema43.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/type",schemaPath:"#/definitions/ValueType/enum",keyword:"enum",params:{allowedValues: schema44.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -2673,7 +3020,7 @@ validate47.errors = vErrors;
 return errors === 0;
 }
 
-const schema45 = {"type":"object","additionalProperties":false,"required":["types","workflow","src"],"properties":{"types":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"workflow":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}};
+const schema46 = {"type":"object","additionalProperties":false,"required":["types","workflow","src"],"properties":{"types":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"workflow":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}};
 
 function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3457,9 +3804,9 @@ validate37.errors = vErrors;
 return errors === 0;
 }
 
-const schema49 = {"type":"object","additionalProperties":false,"required":["name","inputs","steps","src"],"properties":{"name":{"type":"string"},"inputs":{"type":"array","items":{"type":"string"},"description":"Mapped field names the workflow reads."},"orderBy":{"$ref":"#/definitions/Expr","description":"Runs with the same value of this key run one at a time, in journal order."},"concurrency":{"type":"integer","minimum":1},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"}},"src":{"$ref":"#/definitions/Src"}}};
-const schema50 = {"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","patch","conditional_patch","delete"],"description":"fhir steps. patch: body is an object whose members become JSON Patch operations on top-level elements."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"response":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"rest: the declared shape of the response; the step's value is a record of these fields."},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable. let and named steps: the variable written when it differs from id (an assignment `name = value`, or a name defined in both branches of an if)."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}};
-const schema51 = {"type":"object","additionalProperties":false,"required":["name","path","src"],"properties":{"name":{"type":"string"},"path":{"type":"array","items":{"oneOf":[{"type":"string"},{"type":"integer","minimum":0}]},"description":"Read from the response body (or, inside each, from the item); \"*\" maps over a list; [] is the whole value."},"as":{"enum":["string","number","boolean","date","datetime","list","record"],"description":"The value must convert to this; a step fails when it does not."},"optional":{"type":"boolean","description":"A missing value is null (an empty list for lists) instead of an error."},"fields":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"each: the path is a list and every item is read with these fields."},"src":{"$ref":"#/definitions/Src"}}};
+const schema50 = {"type":"object","additionalProperties":false,"required":["name","inputs","steps","src"],"properties":{"name":{"type":"string"},"inputs":{"type":"array","items":{"type":"string"},"description":"Mapped field names the workflow reads."},"orderBy":{"$ref":"#/definitions/Expr","description":"Runs with the same value of this key run one at a time, in journal order."},"concurrency":{"type":"integer","minimum":1},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"}},"src":{"$ref":"#/definitions/Src"}}};
+const schema51 = {"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","patch","conditional_patch","delete"],"description":"fhir steps. patch: body is an object whose members become JSON Patch operations on top-level elements."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"response":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"rest: the declared shape of the response; the step's value is a record of these fields."},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable. let and named steps: the variable written when it differs from id (an assignment `name = value`, or a name defined in both branches of an if)."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}};
+const schema52 = {"type":"object","additionalProperties":false,"required":["name","path","src"],"properties":{"name":{"type":"string"},"path":{"type":"array","items":{"oneOf":[{"type":"string"},{"type":"integer","minimum":0}]},"description":"Read from the response body (or, inside each, from the item); \"*\" maps over a list; [] is the whole value."},"as":{"enum":["string","number","boolean","date","datetime","list","record"],"description":"The value must convert to this; a step fails when it does not."},"optional":{"type":"boolean","description":"A missing value is null (an empty list for lists) instead of an error."},"fields":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"each: the path is a list and every item is read with these fields."},"src":{"$ref":"#/definitions/Src"}}};
 const wrapper6 = {validate: validate70};
 
 function validate70(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -3616,7 +3963,7 @@ errors++;
 if(data.as !== undefined){
 let data3 = data.as;
 if(!(((((((data3 === "string") || (data3 === "number")) || (data3 === "boolean")) || (data3 === "date")) || (data3 === "datetime")) || (data3 === "list")) || (data3 === "record"))){
-const err10 = {instancePath:instancePath+"/as",schemaPath:"#/properties/as/enum",keyword:"enum",params:{allowedValues: schema51.properties.as.enum},message:"must be equal to one of the allowed values"};
+const err10 = {instancePath:instancePath+"/as",schemaPath:"#/properties/as/enum",keyword:"enum",params:{allowedValues: schema52.properties.as.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -3737,7 +4084,7 @@ vErrors.push(err2);
 errors++;
 }
 for(const key0 in data){
-if(!(func2.call(schema50.properties, key0))){
+if(!(func2.call(schema51.properties, key0))){
 const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err3];
@@ -3775,7 +4122,7 @@ errors++;
 if(data.kind !== undefined){
 let data2 = data.kind;
 if(!((((((((data2 === "fhir") || (data2 === "rest")) || (data2 === "if")) || (data2 === "for_each")) || (data2 === "let")) || (data2 === "store")) || (data2 === "send")) || (data2 === "reject"))){
-const err6 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema50.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err6 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema51.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3800,7 +4147,7 @@ errors++;
 if(data.interaction !== undefined){
 let data4 = data.interaction;
 if(!(((((((((data4 === "read") || (data4 === "search")) || (data4 === "create")) || (data4 === "update")) || (data4 === "conditional_create")) || (data4 === "conditional_update")) || (data4 === "patch")) || (data4 === "conditional_patch")) || (data4 === "delete"))){
-const err8 = {instancePath:instancePath+"/interaction",schemaPath:"#/properties/interaction/enum",keyword:"enum",params:{allowedValues: schema50.properties.interaction.enum},message:"must be equal to one of the allowed values"};
+const err8 = {instancePath:instancePath+"/interaction",schemaPath:"#/properties/interaction/enum",keyword:"enum",params:{allowedValues: schema51.properties.interaction.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -3862,7 +4209,7 @@ errors++;
 if(data.method !== undefined){
 let data9 = data.method;
 if(!(((((data9 === "GET") || (data9 === "POST")) || (data9 === "PUT")) || (data9 === "PATCH")) || (data9 === "DELETE"))){
-const err12 = {instancePath:instancePath+"/method",schemaPath:"#/properties/method/enum",keyword:"enum",params:{allowedValues: schema50.properties.method.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/method",schemaPath:"#/properties/method/enum",keyword:"enum",params:{allowedValues: schema51.properties.method.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -4035,7 +4382,7 @@ errors = vErrors.length;
 if(data.payload !== undefined){
 let data28 = data.payload;
 if(!((data28 === "message") || (data28 === "value"))){
-const err19 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/enum",keyword:"enum",params:{allowedValues: schema50.properties.payload.enum},message:"must be equal to one of the allowed values"};
+const err19 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/enum",keyword:"enum",params:{allowedValues: schema51.properties.payload.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -4048,7 +4395,7 @@ errors++;
 if(data.code !== undefined){
 let data29 = data.code;
 if(!((data29 === "AE") || (data29 === "AR"))){
-const err20 = {instancePath:instancePath+"/code",schemaPath:"#/properties/code/enum",keyword:"enum",params:{allowedValues: schema50.properties.code.enum},message:"must be equal to one of the allowed values"};
+const err20 = {instancePath:instancePath+"/code",schemaPath:"#/properties/code/enum",keyword:"enum",params:{allowedValues: schema51.properties.code.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -4294,8 +4641,8 @@ validate61.errors = vErrors;
 return errors === 0;
 }
 
-const schema55 = {"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}};
-const schema56 = {"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["oidc","ldap","users","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value","description":"ldap: server URL; postgres: connection string."},"bindDn":{"type":"string","description":"ldap: DN template with {username}."},"query":{"type":"string","description":"postgres: a parameterised query ($1 username) returning a row with password_hash."},"require":{"$ref":"#/definitions/Expr","description":"Must hold over `claims` for the login to succeed."},"map":{"$ref":"#/definitions/Expr","description":"Object expression over `claims`: the `user` variable."},"src":{"$ref":"#/definitions/Src"}}};
+const schema56 = {"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}};
+const schema57 = {"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["oidc","ldap","users","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value","description":"ldap: server URL; postgres: connection string."},"bindDn":{"type":"string","description":"ldap: DN template with {username}."},"query":{"type":"string","description":"postgres: a parameterised query ($1 username) returning a row with password_hash."},"require":{"$ref":"#/definitions/Expr","description":"Must hold over `claims` for the login to succeed."},"map":{"$ref":"#/definitions/Expr","description":"Object expression over `claims`: the `user` variable."},"src":{"$ref":"#/definitions/Src"}}};
 
 function validate86(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4322,7 +4669,7 @@ vErrors.push(err1);
 errors++;
 }
 for(const key0 in data){
-if(!(func2.call(schema56.properties, key0))){
+if(!(func2.call(schema57.properties, key0))){
 const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err2];
@@ -4336,7 +4683,7 @@ errors++;
 if(data.kind !== undefined){
 let data0 = data.kind;
 if(!((((data0 === "oidc") || (data0 === "ldap")) || (data0 === "users")) || (data0 === "postgres"))){
-const err3 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema56.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err3 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema57.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4458,7 +4805,7 @@ validate86.errors = vErrors;
 return errors === 0;
 }
 
-const schema58 = {"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^https://"},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}};
+const schema59 = {"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^https://"},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}};
 const pattern18 = new RegExp("^https://", "u");
 
 function validate96(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -4650,7 +4997,7 @@ vErrors.push(err6);
 errors++;
 }
 for(const key0 in data){
-if(!(func2.call(schema55.properties, key0))){
+if(!(func2.call(schema56.properties, key0))){
 const err7 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err7];
@@ -4694,7 +5041,7 @@ errors = vErrors.length;
 if(data.alg !== undefined){
 let data4 = data.alg;
 if(!((data4 === "RS384") || (data4 === "ES384"))){
-const err9 = {instancePath:instancePath+"/alg",schemaPath:"#/properties/alg/enum",keyword:"enum",params:{allowedValues: schema55.properties.alg.enum},message:"must be equal to one of the allowed values"};
+const err9 = {instancePath:instancePath+"/alg",schemaPath:"#/properties/alg/enum",keyword:"enum",params:{allowedValues: schema56.properties.alg.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -4989,8 +5336,8 @@ validate79.errors = vErrors;
 return errors === 0;
 }
 
-const schema61 = {"type":"object","additionalProperties":false,"required":["name","mocks","expects","src"],"properties":{"name":{"type":"string"},"send":{"type":"object","additionalProperties":false,"required":["sender","message","src"],"properties":{"sender":{"type":"string"},"message":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"launch":{"type":"object","additionalProperties":false,"required":["name","context","src"],"properties":{"name":{"type":"string"},"context":{"$ref":"#/definitions/Expr","description":"The token response's launch context (patient, encounter, ...)."},"user":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"mocks":{"type":"array","items":{"$ref":"#/definitions/Mock"}},"expects":{"type":"array","items":{"$ref":"#/definitions/Expectation"}},"src":{"$ref":"#/definitions/Src"}}};
-const schema62 = {"type":"object","additionalProperties":false,"properties":{"file":{"type":"string","description":"Path relative to the plan's working directory."},"text":{"type":"string"},"json":{"$ref":"#/definitions/Expr"}}};
+const schema62 = {"type":"object","additionalProperties":false,"required":["name","mocks","expects","src"],"properties":{"name":{"type":"string"},"send":{"type":"object","additionalProperties":false,"required":["sender","message","src"],"properties":{"sender":{"type":"string"},"message":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"launch":{"type":"object","additionalProperties":false,"required":["name","context","src"],"properties":{"name":{"type":"string"},"context":{"$ref":"#/definitions/Expr","description":"The token response's launch context (patient, encounter, ...)."},"user":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"mocks":{"type":"array","items":{"$ref":"#/definitions/Mock"}},"expects":{"type":"array","items":{"$ref":"#/definitions/Expectation"}},"src":{"$ref":"#/definitions/Src"}}};
+const schema63 = {"type":"object","additionalProperties":false,"properties":{"file":{"type":"string","description":"Path relative to the plan's working directory."},"text":{"type":"string"},"json":{"$ref":"#/definitions/Expr"}}};
 
 function validate104(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -5053,7 +5400,7 @@ validate104.errors = vErrors;
 return errors === 0;
 }
 
-const schema65 = {"type":"object","additionalProperties":false,"required":["status","response","src"],"properties":{"api":{"type":"string"},"step":{"type":"string"},"resourceType":{"type":"string"},"urlPath":{"type":"string"},"method":{"type":"string"},"status":{"type":"integer"},"response":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}};
+const schema66 = {"type":"object","additionalProperties":false,"required":["status","response","src"],"properties":{"api":{"type":"string"},"step":{"type":"string"},"resourceType":{"type":"string"},"urlPath":{"type":"string"},"method":{"type":"string"},"status":{"type":"integer"},"response":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}};
 
 function validate109(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -5220,7 +5567,7 @@ validate109.errors = vErrors;
 return errors === 0;
 }
 
-const schema67 = {"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}};
+const schema68 = {"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}};
 
 function validate112(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -5247,7 +5594,7 @@ vErrors.push(err1);
 errors++;
 }
 for(const key0 in data){
-if(!(func2.call(schema67.properties, key0))){
+if(!(func2.call(schema68.properties, key0))){
 const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err2];
@@ -5261,7 +5608,7 @@ errors++;
 if(data.kind !== undefined){
 let data0 = data.kind;
 if(!((((((data0 === "ack") || (data0 === "field")) || (data0 === "request")) || (data0 === "no_request")) || (data0 === "stored")) || (data0 === "redirect"))){
-const err3 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema67.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err3 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema68.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -5748,6 +6095,289 @@ validate103.errors = vErrors;
 return errors === 0;
 }
 
+const schema71 = {"type":"object","additionalProperties":false,"required":["name","params","resultType","lets","body","src"],"properties":{"name":{"type":"string"},"params":{"type":"array","items":{"$ref":"#/definitions/TransformParam"}},"resultType":{"type":"string","description":"The FHIR R4 resource or data type the body builds."},"lets":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"let bindings, evaluated in order before the body."},"body":{"$ref":"#/definitions/Expr"},"extends":{"type":"string","description":"The transform this one overrides."},"src":{"$ref":"#/definitions/Src"}}};
+const schema72 = {"type":"object","additionalProperties":false,"required":["name","kind"],"properties":{"name":{"type":"string"},"kind":{"enum":["message","segment","group","composite","value"]},"type":{"type":"string","description":"segment/group: the segment ID; composite: the HL7 data type."}}};
+
+function validate116(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.name === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.params === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "params"},message:"must have required property '"+"params"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.resultType === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "resultType"},message:"must have required property '"+"resultType"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.lets === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "lets"},message:"must have required property '"+"lets"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data.body === undefined){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "body"},message:"must have required property '"+"body"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(data.src === undefined){
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(((((((key0 === "name") || (key0 === "params")) || (key0 === "resultType")) || (key0 === "lets")) || (key0 === "body")) || (key0 === "extends")) || (key0 === "src"))){
+const err6 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err7 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.params !== undefined){
+let data1 = data.params;
+if(Array.isArray(data1)){
+const len0 = data1.length;
+for(let i0=0; i0<len0; i0++){
+let data2 = data1[i0];
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+if(data2.name === undefined){
+const err8 = {instancePath:instancePath+"/params/" + i0,schemaPath:"#/definitions/TransformParam/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(data2.kind === undefined){
+const err9 = {instancePath:instancePath+"/params/" + i0,schemaPath:"#/definitions/TransformParam/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+for(const key1 in data2){
+if(!(((key1 === "name") || (key1 === "kind")) || (key1 === "type"))){
+const err10 = {instancePath:instancePath+"/params/" + i0,schemaPath:"#/definitions/TransformParam/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data2.name !== undefined){
+if(typeof data2.name !== "string"){
+const err11 = {instancePath:instancePath+"/params/" + i0+"/name",schemaPath:"#/definitions/TransformParam/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data2.kind !== undefined){
+let data4 = data2.kind;
+if(!(((((data4 === "message") || (data4 === "segment")) || (data4 === "group")) || (data4 === "composite")) || (data4 === "value"))){
+const err12 = {instancePath:instancePath+"/params/" + i0+"/kind",schemaPath:"#/definitions/TransformParam/properties/kind/enum",keyword:"enum",params:{allowedValues: schema72.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data2.type !== undefined){
+if(typeof data2.type !== "string"){
+const err13 = {instancePath:instancePath+"/params/" + i0+"/type",schemaPath:"#/definitions/TransformParam/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/params/" + i0,schemaPath:"#/definitions/TransformParam/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/params",schemaPath:"#/properties/params/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data.resultType !== undefined){
+if(typeof data.resultType !== "string"){
+const err16 = {instancePath:instancePath+"/resultType",schemaPath:"#/properties/resultType/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+if(data.lets !== undefined){
+let data7 = data.lets;
+if(Array.isArray(data7)){
+const len1 = data7.length;
+for(let i1=0; i1<len1; i1++){
+if(!(validate50(data7[i1], {instancePath:instancePath+"/lets/" + i1,parentData:data7,parentDataProperty:i1,rootData}))){
+vErrors = vErrors === null ? validate50.errors : vErrors.concat(validate50.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err17 = {instancePath:instancePath+"/lets",schemaPath:"#/properties/lets/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+if(data.body !== undefined){
+if(!(validate49(data.body, {instancePath:instancePath+"/body",parentData:data,parentDataProperty:"body",rootData}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+errors = vErrors.length;
+}
+}
+if(data.extends !== undefined){
+if(typeof data.extends !== "string"){
+const err18 = {instancePath:instancePath+"/extends",schemaPath:"#/properties/extends/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+if(data.src !== undefined){
+let data11 = data.src;
+if(typeof data11 === "string"){
+if(!pattern1.test(data11)){
+const err19 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+else {
+const err20 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+}
+else {
+const err21 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+validate116.errors = vErrors;
+return errors === 0;
+}
+
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="https://hdc.dev/schema/plan.schema.json" */;
@@ -6134,14 +6764,19 @@ vErrors.push(err27);
 errors++;
 }
 }
-if(data.modules !== undefined){
-let data19 = data.modules;
-if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
-for(const key2 in data19){
-if(!(key2 === "monitoring")){
-let data20 = data19[key2];
-if(!(data20 && typeof data20 == "object" && !Array.isArray(data20))){
-const err28 = {instancePath:instancePath+"/modules/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/modules/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.transforms !== undefined){
+let data19 = data.transforms;
+if(Array.isArray(data19)){
+const len7 = data19.length;
+for(let i7=0; i7<len7; i7++){
+if(!(validate116(data19[i7], {instancePath:instancePath+"/transforms/" + i7,parentData:data19,parentDataProperty:i7,rootData}))){
+vErrors = vErrors === null ? validate116.errors : vErrors.concat(validate116.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err28 = {instancePath:instancePath+"/transforms",schemaPath:"#/properties/transforms/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -6151,13 +6786,14 @@ vErrors.push(err28);
 errors++;
 }
 }
-}
-if(data19.monitoring !== undefined){
-let data21 = data19.monitoring;
+if(data.modules !== undefined){
+let data21 = data.modules;
 if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
-for(const key3 in data21){
-if(!(((key3 === "dashboard") || (key3 === "metrics")) || (key3 === "tracing"))){
-const err29 = {instancePath:instancePath+"/modules/monitoring",schemaPath:"#/properties/modules/properties/monitoring/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+for(const key2 in data21){
+if(!(key2 === "monitoring")){
+let data22 = data21[key2];
+if(!(data22 && typeof data22 == "object" && !Array.isArray(data22))){
+const err29 = {instancePath:instancePath+"/modules/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/modules/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -6167,11 +6803,13 @@ vErrors.push(err29);
 errors++;
 }
 }
-if(data21.dashboard !== undefined){
-let data22 = data21.dashboard;
-if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
-if(data22.kind === undefined){
-const err30 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+if(data21.monitoring !== undefined){
+let data23 = data21.monitoring;
+if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
+for(const key3 in data23){
+if(!(((key3 === "dashboard") || (key3 === "metrics")) || (key3 === "tracing"))){
+const err30 = {instancePath:instancePath+"/modules/monitoring",schemaPath:"#/properties/modules/properties/monitoring/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -6180,8 +6818,12 @@ vErrors.push(err30);
 }
 errors++;
 }
-if(data22.src === undefined){
-const err31 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
+}
+if(data23.dashboard !== undefined){
+let data24 = data23.dashboard;
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+if(data24.kind === undefined){
+const err31 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -6190,8 +6832,8 @@ vErrors.push(err31);
 }
 errors++;
 }
-if(data22.settings === undefined){
-const err32 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/required",keyword:"required",params:{missingProperty: "settings"},message:"must have required property '"+"settings"+"'"};
+if(data24.src === undefined){
+const err32 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -6200,9 +6842,8 @@ vErrors.push(err32);
 }
 errors++;
 }
-for(const key4 in data22){
-if(!(((key4 === "kind") || (key4 === "src")) || (key4 === "settings"))){
-const err33 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+if(data24.settings === undefined){
+const err33 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/required",keyword:"required",params:{missingProperty: "settings"},message:"must have required property '"+"settings"+"'"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -6211,10 +6852,9 @@ vErrors.push(err33);
 }
 errors++;
 }
-}
-if(data22.kind !== undefined){
-if("dashboard" !== data22.kind){
-const err34 = {instancePath:instancePath+"/modules/monitoring/dashboard/kind",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/kind/const",keyword:"const",params:{allowedValue: "dashboard"},message:"must be equal to constant"};
+for(const key4 in data24){
+if(!(((key4 === "kind") || (key4 === "src")) || (key4 === "settings"))){
+const err34 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -6224,11 +6864,9 @@ vErrors.push(err34);
 errors++;
 }
 }
-if(data22.src !== undefined){
-let data24 = data22.src;
-if(typeof data24 === "string"){
-if(!pattern1.test(data24)){
-const err35 = {instancePath:instancePath+"/modules/monitoring/dashboard/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+if(data24.kind !== undefined){
+if("dashboard" !== data24.kind){
+const err35 = {instancePath:instancePath+"/modules/monitoring/dashboard/kind",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/kind/const",keyword:"const",params:{allowedValue: "dashboard"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -6238,8 +6876,11 @@ vErrors.push(err35);
 errors++;
 }
 }
-else {
-const err36 = {instancePath:instancePath+"/modules/monitoring/dashboard/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data24.src !== undefined){
+let data26 = data24.src;
+if(typeof data26 === "string"){
+if(!pattern1.test(data26)){
+const err36 = {instancePath:instancePath+"/modules/monitoring/dashboard/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -6249,11 +6890,8 @@ vErrors.push(err36);
 errors++;
 }
 }
-if(data22.settings !== undefined){
-let data25 = data22.settings;
-if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
-if(data25.listen === undefined){
-const err37 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/required",keyword:"required",params:{missingProperty: "listen"},message:"must have required property '"+"listen"+"'"};
+else {
+const err37 = {instancePath:instancePath+"/modules/monitoring/dashboard/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -6262,8 +6900,12 @@ vErrors.push(err37);
 }
 errors++;
 }
-if(data25.login === undefined){
-const err38 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/required",keyword:"required",params:{missingProperty: "login"},message:"must have required property '"+"login"+"'"};
+}
+if(data24.settings !== undefined){
+let data27 = data24.settings;
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+if(data27.listen === undefined){
+const err38 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/required",keyword:"required",params:{missingProperty: "listen"},message:"must have required property '"+"listen"+"'"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -6272,9 +6914,8 @@ vErrors.push(err38);
 }
 errors++;
 }
-for(const key5 in data25){
-if(!(((((key5 === "listen") || (key5 === "login")) || (key5 === "role")) || (key5 === "retention")) || (key5 === "session_idle"))){
-const err39 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+if(data27.login === undefined){
+const err39 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/required",keyword:"required",params:{missingProperty: "login"},message:"must have required property '"+"login"+"'"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -6283,10 +6924,9 @@ vErrors.push(err39);
 }
 errors++;
 }
-}
-if(data25.listen !== undefined){
-if(typeof data25.listen !== "string"){
-const err40 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/listen",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key5 in data27){
+if(!(((((key5 === "listen") || (key5 === "login")) || (key5 === "role")) || (key5 === "retention")) || (key5 === "session_idle"))){
+const err40 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -6296,13 +6936,9 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data25.login !== undefined){
-let data27 = data25.login;
-const _errs57 = errors;
-let valid23 = false;
-const _errs58 = errors;
-if(!((((data27 === "users") || (data27 === "oidc")) || (data27 === "ldap")) || (data27 === "postgres"))){
-const err41 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.settings.properties.login.anyOf[0].enum},message:"must be equal to one of the allowed values"};
+if(data27.listen !== undefined){
+if(typeof data27.listen !== "string"){
+const err41 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/listen",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -6311,13 +6947,14 @@ vErrors.push(err41);
 }
 errors++;
 }
-var _valid0 = _errs58 === errors;
-valid23 = valid23 || _valid0;
-if(!valid23){
-const _errs59 = errors;
-if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
-if(data27.value === undefined){
-const err42 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+}
+if(data27.login !== undefined){
+let data29 = data27.login;
+const _errs60 = errors;
+let valid25 = false;
+const _errs61 = errors;
+if(!((((data29 === "users") || (data29 === "oidc")) || (data29 === "ldap")) || (data29 === "postgres"))){
+const err42 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.settings.properties.login.anyOf[0].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -6326,9 +6963,13 @@ vErrors.push(err42);
 }
 errors++;
 }
-for(const key6 in data27){
-if(!((((((((key6 === "value") || (key6 === "issuer")) || (key6 === "client_id")) || (key6 === "client_secret")) || (key6 === "scope")) || (key6 === "url")) || (key6 === "bind_dn")) || (key6 === "query"))){
-const err43 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+var _valid0 = _errs61 === errors;
+valid25 = valid25 || _valid0;
+if(!valid25){
+const _errs62 = errors;
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+if(data29.value === undefined){
+const err43 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -6337,11 +6978,9 @@ vErrors.push(err43);
 }
 errors++;
 }
-}
-if(data27.value !== undefined){
-let data28 = data27.value;
-if(!((((data28 === "users") || (data28 === "oidc")) || (data28 === "ldap")) || (data28 === "postgres"))){
-const err44 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/value",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/properties/value/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.settings.properties.login.anyOf[1].properties.value.enum},message:"must be equal to one of the allowed values"};
+for(const key6 in data29){
+if(!((((((((key6 === "value") || (key6 === "issuer")) || (key6 === "client_id")) || (key6 === "client_secret")) || (key6 === "scope")) || (key6 === "url")) || (key6 === "bind_dn")) || (key6 === "query"))){
+const err44 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -6351,27 +6990,10 @@ vErrors.push(err44);
 errors++;
 }
 }
-if(data27.issuer !== undefined){
-if(!(validate12(data27.issuer, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/issuer",parentData:data27,parentDataProperty:"issuer",rootData}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
-errors = vErrors.length;
-}
-}
-if(data27.client_id !== undefined){
-if(!(validate12(data27.client_id, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/client_id",parentData:data27,parentDataProperty:"client_id",rootData}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
-errors = vErrors.length;
-}
-}
-if(data27.client_secret !== undefined){
-if(!(validate12(data27.client_secret, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/client_secret",parentData:data27,parentDataProperty:"client_secret",rootData}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
-errors = vErrors.length;
-}
-}
-if(data27.scope !== undefined){
-if(typeof data27.scope !== "string"){
-const err45 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/scope",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/properties/scope/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data29.value !== undefined){
+let data30 = data29.value;
+if(!((((data30 === "users") || (data30 === "oidc")) || (data30 === "ldap")) || (data30 === "postgres"))){
+const err45 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/value",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/properties/value/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.settings.properties.login.anyOf[1].properties.value.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -6381,15 +7003,27 @@ vErrors.push(err45);
 errors++;
 }
 }
-if(data27.url !== undefined){
-if(!(validate12(data27.url, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/url",parentData:data27,parentDataProperty:"url",rootData}))){
+if(data29.issuer !== undefined){
+if(!(validate12(data29.issuer, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/issuer",parentData:data29,parentDataProperty:"issuer",rootData}))){
 vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
 errors = vErrors.length;
 }
 }
-if(data27.bind_dn !== undefined){
-if(typeof data27.bind_dn !== "string"){
-const err46 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/bind_dn",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/properties/bind_dn/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data29.client_id !== undefined){
+if(!(validate12(data29.client_id, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/client_id",parentData:data29,parentDataProperty:"client_id",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+if(data29.client_secret !== undefined){
+if(!(validate12(data29.client_secret, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/client_secret",parentData:data29,parentDataProperty:"client_secret",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+if(data29.scope !== undefined){
+if(typeof data29.scope !== "string"){
+const err46 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/scope",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/properties/scope/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -6399,9 +7033,15 @@ vErrors.push(err46);
 errors++;
 }
 }
-if(data27.query !== undefined){
-if(typeof data27.query !== "string"){
-const err47 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/query",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/properties/query/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data29.url !== undefined){
+if(!(validate12(data29.url, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/url",parentData:data29,parentDataProperty:"url",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+if(data29.bind_dn !== undefined){
+if(typeof data29.bind_dn !== "string"){
+const err47 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/bind_dn",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/properties/bind_dn/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -6411,9 +7051,9 @@ vErrors.push(err47);
 errors++;
 }
 }
-}
-else {
-const err48 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data29.query !== undefined){
+if(typeof data29.query !== "string"){
+const err48 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/query",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/properties/query/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -6422,11 +7062,10 @@ vErrors.push(err48);
 }
 errors++;
 }
-var _valid0 = _errs59 === errors;
-valid23 = valid23 || _valid0;
 }
-if(!valid23){
-const err49 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+else {
+const err49 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -6435,26 +7074,11 @@ vErrors.push(err49);
 }
 errors++;
 }
-else {
-errors = _errs57;
-if(vErrors !== null){
-if(_errs57){
-vErrors.length = _errs57;
+var _valid0 = _errs62 === errors;
+valid25 = valid25 || _valid0;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data25.role !== undefined){
-let data36 = data25.role;
-const _errs74 = errors;
-let valid25 = false;
-const _errs75 = errors;
-if(data36 && typeof data36 == "object" && !Array.isArray(data36)){
-if(data36.value === undefined){
-const err50 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+if(!valid25){
+const err50 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -6463,9 +7087,26 @@ vErrors.push(err50);
 }
 errors++;
 }
-for(const key7 in data36){
-if(!((key7 === "value") || (key7 === "group"))){
-const err51 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+else {
+errors = _errs60;
+if(vErrors !== null){
+if(_errs60){
+vErrors.length = _errs60;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data27.role !== undefined){
+let data38 = data27.role;
+const _errs77 = errors;
+let valid27 = false;
+const _errs78 = errors;
+if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
+if(data38.value === undefined){
+const err51 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -6474,11 +7115,9 @@ vErrors.push(err51);
 }
 errors++;
 }
-}
-if(data36.value !== undefined){
-let data37 = data36.value;
-if(!((data37 === "viewer") || (data37 === "operator"))){
-const err52 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/value",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/value/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.settings.properties.role.anyOf[0].properties.value.enum},message:"must be equal to one of the allowed values"};
+for(const key7 in data38){
+if(!((key7 === "value") || (key7 === "group"))){
+const err52 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -6488,13 +7127,10 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data36.group !== undefined){
-let data38 = data36.group;
-const _errs80 = errors;
-let valid27 = false;
-const _errs81 = errors;
-if(typeof data38 !== "string"){
-const err53 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/group/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data38.value !== undefined){
+let data39 = data38.value;
+if(!((data39 === "viewer") || (data39 === "operator"))){
+const err53 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/value",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/value/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.settings.properties.role.anyOf[0].properties.value.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -6503,15 +7139,14 @@ vErrors.push(err53);
 }
 errors++;
 }
-var _valid2 = _errs81 === errors;
-valid27 = valid27 || _valid2;
-if(!valid27){
+}
+if(data38.group !== undefined){
+let data40 = data38.group;
 const _errs83 = errors;
-if(Array.isArray(data38)){
-const len7 = data38.length;
-for(let i7=0; i7<len7; i7++){
-if(typeof data38[i7] !== "string"){
-const err54 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/group/" + i7,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/group/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let valid29 = false;
+const _errs84 = errors;
+if(typeof data40 !== "string"){
+const err54 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/group/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -6520,10 +7155,15 @@ vErrors.push(err54);
 }
 errors++;
 }
-}
-}
-else {
-const err55 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/group/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+var _valid2 = _errs84 === errors;
+valid29 = valid29 || _valid2;
+if(!valid29){
+const _errs86 = errors;
+if(Array.isArray(data40)){
+const len8 = data40.length;
+for(let i8=0; i8<len8; i8++){
+if(typeof data40[i8] !== "string"){
+const err55 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/group/" + i8,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/group/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -6532,11 +7172,10 @@ vErrors.push(err55);
 }
 errors++;
 }
-var _valid2 = _errs83 === errors;
-valid27 = valid27 || _valid2;
 }
-if(!valid27){
-const err56 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/group/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+else {
+const err56 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/group/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -6545,11 +7184,24 @@ vErrors.push(err56);
 }
 errors++;
 }
+var _valid2 = _errs86 === errors;
+valid29 = valid29 || _valid2;
+}
+if(!valid29){
+const err57 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/group/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err57];
+}
 else {
-errors = _errs80;
+vErrors.push(err57);
+}
+errors++;
+}
+else {
+errors = _errs83;
 if(vErrors !== null){
-if(_errs80){
-vErrors.length = _errs80;
+if(_errs83){
+vErrors.length = _errs83;
 }
 else {
 vErrors = null;
@@ -6559,26 +7211,7 @@ vErrors = null;
 }
 }
 else {
-const err57 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err57];
-}
-else {
-vErrors.push(err57);
-}
-errors++;
-}
-var _valid1 = _errs75 === errors;
-valid25 = valid25 || _valid1;
-if(!valid25){
-const _errs87 = errors;
-if(Array.isArray(data36)){
-const len8 = data36.length;
-for(let i8=0; i8<len8; i8++){
-let data40 = data36[i8];
-if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
-if(data40.value === undefined){
-const err58 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i8,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+const err58 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -6587,9 +7220,17 @@ vErrors.push(err58);
 }
 errors++;
 }
-for(const key8 in data40){
-if(!((key8 === "value") || (key8 === "group"))){
-const err59 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i8,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
+var _valid1 = _errs78 === errors;
+valid27 = valid27 || _valid1;
+if(!valid27){
+const _errs90 = errors;
+if(Array.isArray(data38)){
+const len9 = data38.length;
+for(let i9=0; i9<len9; i9++){
+let data42 = data38[i9];
+if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
+if(data42.value === undefined){
+const err59 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -6598,11 +7239,9 @@ vErrors.push(err59);
 }
 errors++;
 }
-}
-if(data40.value !== undefined){
-let data41 = data40.value;
-if(!((data41 === "viewer") || (data41 === "operator"))){
-const err60 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i8+"/value",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/value/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.settings.properties.role.anyOf[1].items.properties.value.enum},message:"must be equal to one of the allowed values"};
+for(const key8 in data42){
+if(!((key8 === "value") || (key8 === "group"))){
+const err60 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -6612,13 +7251,10 @@ vErrors.push(err60);
 errors++;
 }
 }
-if(data40.group !== undefined){
-let data42 = data40.group;
-const _errs94 = errors;
-let valid33 = false;
-const _errs95 = errors;
-if(typeof data42 !== "string"){
-const err61 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i8+"/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/group/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data42.value !== undefined){
+let data43 = data42.value;
+if(!((data43 === "viewer") || (data43 === "operator"))){
+const err61 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9+"/value",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/value/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.settings.properties.role.anyOf[1].items.properties.value.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -6627,15 +7263,14 @@ vErrors.push(err61);
 }
 errors++;
 }
-var _valid3 = _errs95 === errors;
-valid33 = valid33 || _valid3;
-if(!valid33){
+}
+if(data42.group !== undefined){
+let data44 = data42.group;
 const _errs97 = errors;
-if(Array.isArray(data42)){
-const len9 = data42.length;
-for(let i9=0; i9<len9; i9++){
-if(typeof data42[i9] !== "string"){
-const err62 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i8+"/group/" + i9,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/group/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let valid35 = false;
+const _errs98 = errors;
+if(typeof data44 !== "string"){
+const err62 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9+"/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/group/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -6644,10 +7279,15 @@ vErrors.push(err62);
 }
 errors++;
 }
-}
-}
-else {
-const err63 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i8+"/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/group/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+var _valid3 = _errs98 === errors;
+valid35 = valid35 || _valid3;
+if(!valid35){
+const _errs100 = errors;
+if(Array.isArray(data44)){
+const len10 = data44.length;
+for(let i10=0; i10<len10; i10++){
+if(typeof data44[i10] !== "string"){
+const err63 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9+"/group/" + i10,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/group/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -6656,11 +7296,10 @@ vErrors.push(err63);
 }
 errors++;
 }
-var _valid3 = _errs97 === errors;
-valid33 = valid33 || _valid3;
 }
-if(!valid33){
-const err64 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i8+"/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/group/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+else {
+const err64 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9+"/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/group/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -6669,21 +7308,11 @@ vErrors.push(err64);
 }
 errors++;
 }
-else {
-errors = _errs94;
-if(vErrors !== null){
-if(_errs94){
-vErrors.length = _errs94;
+var _valid3 = _errs100 === errors;
+valid35 = valid35 || _valid3;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err65 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i8,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(!valid35){
+const err65 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9+"/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/group/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -6692,10 +7321,21 @@ vErrors.push(err65);
 }
 errors++;
 }
+else {
+errors = _errs97;
+if(vErrors !== null){
+if(_errs97){
+vErrors.length = _errs97;
+}
+else {
+vErrors = null;
+}
+}
+}
 }
 }
 else {
-const err66 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err66 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -6704,11 +7344,10 @@ vErrors.push(err66);
 }
 errors++;
 }
-var _valid1 = _errs87 === errors;
-valid25 = valid25 || _valid1;
 }
-if(!valid25){
-const err67 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+}
+else {
+const err67 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -6717,22 +7356,11 @@ vErrors.push(err67);
 }
 errors++;
 }
-else {
-errors = _errs74;
-if(vErrors !== null){
-if(_errs74){
-vErrors.length = _errs74;
+var _valid1 = _errs90 === errors;
+valid27 = valid27 || _valid1;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data25.retention !== undefined){
-let data44 = data25.retention;
-if(!(((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44))) && (isFinite(data44)))){
-const err68 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/retention",schemaPath:"#/definitions/Duration/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(!valid27){
+const err68 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -6741,9 +7369,22 @@ vErrors.push(err68);
 }
 errors++;
 }
-if((typeof data44 == "number") && (isFinite(data44))){
-if(data44 < 0 || isNaN(data44)){
-const err69 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/retention",schemaPath:"#/definitions/Duration/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+else {
+errors = _errs77;
+if(vErrors !== null){
+if(_errs77){
+vErrors.length = _errs77;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data27.retention !== undefined){
+let data46 = data27.retention;
+if(!(((typeof data46 == "number") && (!(data46 % 1) && !isNaN(data46))) && (isFinite(data46)))){
+const err69 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/retention",schemaPath:"#/definitions/Duration/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -6752,12 +7393,9 @@ vErrors.push(err69);
 }
 errors++;
 }
-}
-}
-if(data25.session_idle !== undefined){
-let data45 = data25.session_idle;
-if(!(((typeof data45 == "number") && (!(data45 % 1) && !isNaN(data45))) && (isFinite(data45)))){
-const err70 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/session_idle",schemaPath:"#/definitions/Duration/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data46 == "number") && (isFinite(data46))){
+if(data46 < 0 || isNaN(data46)){
+const err70 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/retention",schemaPath:"#/definitions/Duration/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -6766,9 +7404,12 @@ vErrors.push(err70);
 }
 errors++;
 }
-if((typeof data45 == "number") && (isFinite(data45))){
-if(data45 < 0 || isNaN(data45)){
-const err71 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/session_idle",schemaPath:"#/definitions/Duration/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+if(data27.session_idle !== undefined){
+let data47 = data27.session_idle;
+if(!(((typeof data47 == "number") && (!(data47 % 1) && !isNaN(data47))) && (isFinite(data47)))){
+const err71 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/session_idle",schemaPath:"#/definitions/Duration/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -6777,11 +7418,9 @@ vErrors.push(err71);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err72 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data47 == "number") && (isFinite(data47))){
+if(data47 < 0 || isNaN(data47)){
+const err72 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/session_idle",schemaPath:"#/definitions/Duration/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -6792,8 +7431,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err73 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err73 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -6803,11 +7443,9 @@ vErrors.push(err73);
 errors++;
 }
 }
-if(data21.metrics !== undefined){
-let data46 = data21.metrics;
-if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
-if(data46.kind === undefined){
-const err74 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+else {
+const err74 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -6816,8 +7454,12 @@ vErrors.push(err74);
 }
 errors++;
 }
-if(data46.src === undefined){
-const err75 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
+}
+if(data23.metrics !== undefined){
+let data48 = data23.metrics;
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48.kind === undefined){
+const err75 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -6826,8 +7468,8 @@ vErrors.push(err75);
 }
 errors++;
 }
-if(data46.settings === undefined){
-const err76 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/required",keyword:"required",params:{missingProperty: "settings"},message:"must have required property '"+"settings"+"'"};
+if(data48.src === undefined){
+const err76 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -6836,9 +7478,8 @@ vErrors.push(err76);
 }
 errors++;
 }
-for(const key9 in data46){
-if(!(((key9 === "kind") || (key9 === "src")) || (key9 === "settings"))){
-const err77 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+if(data48.settings === undefined){
+const err77 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/required",keyword:"required",params:{missingProperty: "settings"},message:"must have required property '"+"settings"+"'"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -6847,10 +7488,9 @@ vErrors.push(err77);
 }
 errors++;
 }
-}
-if(data46.kind !== undefined){
-if("metrics" !== data46.kind){
-const err78 = {instancePath:instancePath+"/modules/monitoring/metrics/kind",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/kind/const",keyword:"const",params:{allowedValue: "metrics"},message:"must be equal to constant"};
+for(const key9 in data48){
+if(!(((key9 === "kind") || (key9 === "src")) || (key9 === "settings"))){
+const err78 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -6860,11 +7500,9 @@ vErrors.push(err78);
 errors++;
 }
 }
-if(data46.src !== undefined){
-let data48 = data46.src;
-if(typeof data48 === "string"){
-if(!pattern1.test(data48)){
-const err79 = {instancePath:instancePath+"/modules/monitoring/metrics/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+if(data48.kind !== undefined){
+if("metrics" !== data48.kind){
+const err79 = {instancePath:instancePath+"/modules/monitoring/metrics/kind",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/kind/const",keyword:"const",params:{allowedValue: "metrics"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -6874,8 +7512,11 @@ vErrors.push(err79);
 errors++;
 }
 }
-else {
-const err80 = {instancePath:instancePath+"/modules/monitoring/metrics/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data48.src !== undefined){
+let data50 = data48.src;
+if(typeof data50 === "string"){
+if(!pattern1.test(data50)){
+const err80 = {instancePath:instancePath+"/modules/monitoring/metrics/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -6885,11 +7526,8 @@ vErrors.push(err80);
 errors++;
 }
 }
-if(data46.settings !== undefined){
-let data49 = data46.settings;
-if(data49 && typeof data49 == "object" && !Array.isArray(data49)){
-if(data49.listen === undefined){
-const err81 = {instancePath:instancePath+"/modules/monitoring/metrics/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/settings/required",keyword:"required",params:{missingProperty: "listen"},message:"must have required property '"+"listen"+"'"};
+else {
+const err81 = {instancePath:instancePath+"/modules/monitoring/metrics/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -6898,9 +7536,12 @@ vErrors.push(err81);
 }
 errors++;
 }
-for(const key10 in data49){
-if(!(key10 === "listen")){
-const err82 = {instancePath:instancePath+"/modules/monitoring/metrics/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+}
+if(data48.settings !== undefined){
+let data51 = data48.settings;
+if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
+if(data51.listen === undefined){
+const err82 = {instancePath:instancePath+"/modules/monitoring/metrics/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/settings/required",keyword:"required",params:{missingProperty: "listen"},message:"must have required property '"+"listen"+"'"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -6909,10 +7550,9 @@ vErrors.push(err82);
 }
 errors++;
 }
-}
-if(data49.listen !== undefined){
-if(typeof data49.listen !== "string"){
-const err83 = {instancePath:instancePath+"/modules/monitoring/metrics/settings/listen",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/settings/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key10 in data51){
+if(!(key10 === "listen")){
+const err83 = {instancePath:instancePath+"/modules/monitoring/metrics/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -6922,9 +7562,9 @@ vErrors.push(err83);
 errors++;
 }
 }
-}
-else {
-const err84 = {instancePath:instancePath+"/modules/monitoring/metrics/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/settings/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data51.listen !== undefined){
+if(typeof data51.listen !== "string"){
+const err84 = {instancePath:instancePath+"/modules/monitoring/metrics/settings/listen",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/settings/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -6936,7 +7576,7 @@ errors++;
 }
 }
 else {
-const err85 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err85 = {instancePath:instancePath+"/modules/monitoring/metrics/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/settings/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -6946,11 +7586,9 @@ vErrors.push(err85);
 errors++;
 }
 }
-if(data21.tracing !== undefined){
-let data51 = data21.tracing;
-if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
-if(data51.kind === undefined){
-const err86 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+else {
+const err86 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -6959,8 +7597,12 @@ vErrors.push(err86);
 }
 errors++;
 }
-if(data51.src === undefined){
-const err87 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
+}
+if(data23.tracing !== undefined){
+let data53 = data23.tracing;
+if(data53 && typeof data53 == "object" && !Array.isArray(data53)){
+if(data53.kind === undefined){
+const err87 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -6969,8 +7611,8 @@ vErrors.push(err87);
 }
 errors++;
 }
-if(data51.settings === undefined){
-const err88 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/required",keyword:"required",params:{missingProperty: "settings"},message:"must have required property '"+"settings"+"'"};
+if(data53.src === undefined){
+const err88 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -6979,9 +7621,8 @@ vErrors.push(err88);
 }
 errors++;
 }
-for(const key11 in data51){
-if(!(((key11 === "kind") || (key11 === "src")) || (key11 === "settings"))){
-const err89 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+if(data53.settings === undefined){
+const err89 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/required",keyword:"required",params:{missingProperty: "settings"},message:"must have required property '"+"settings"+"'"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -6990,10 +7631,9 @@ vErrors.push(err89);
 }
 errors++;
 }
-}
-if(data51.kind !== undefined){
-if("tracing" !== data51.kind){
-const err90 = {instancePath:instancePath+"/modules/monitoring/tracing/kind",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/kind/const",keyword:"const",params:{allowedValue: "tracing"},message:"must be equal to constant"};
+for(const key11 in data53){
+if(!(((key11 === "kind") || (key11 === "src")) || (key11 === "settings"))){
+const err90 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -7003,11 +7643,9 @@ vErrors.push(err90);
 errors++;
 }
 }
-if(data51.src !== undefined){
-let data53 = data51.src;
-if(typeof data53 === "string"){
-if(!pattern1.test(data53)){
-const err91 = {instancePath:instancePath+"/modules/monitoring/tracing/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+if(data53.kind !== undefined){
+if("tracing" !== data53.kind){
+const err91 = {instancePath:instancePath+"/modules/monitoring/tracing/kind",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/kind/const",keyword:"const",params:{allowedValue: "tracing"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -7017,8 +7655,11 @@ vErrors.push(err91);
 errors++;
 }
 }
-else {
-const err92 = {instancePath:instancePath+"/modules/monitoring/tracing/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data53.src !== undefined){
+let data55 = data53.src;
+if(typeof data55 === "string"){
+if(!pattern1.test(data55)){
+const err92 = {instancePath:instancePath+"/modules/monitoring/tracing/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -7028,11 +7669,8 @@ vErrors.push(err92);
 errors++;
 }
 }
-if(data51.settings !== undefined){
-let data54 = data51.settings;
-if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
-if(data54.otlp === undefined){
-const err93 = {instancePath:instancePath+"/modules/monitoring/tracing/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/settings/required",keyword:"required",params:{missingProperty: "otlp"},message:"must have required property '"+"otlp"+"'"};
+else {
+const err93 = {instancePath:instancePath+"/modules/monitoring/tracing/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -7041,9 +7679,12 @@ vErrors.push(err93);
 }
 errors++;
 }
-for(const key12 in data54){
-if(!((key12 === "otlp") || (key12 === "service"))){
-const err94 = {instancePath:instancePath+"/modules/monitoring/tracing/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+}
+if(data53.settings !== undefined){
+let data56 = data53.settings;
+if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
+if(data56.otlp === undefined){
+const err94 = {instancePath:instancePath+"/modules/monitoring/tracing/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/settings/required",keyword:"required",params:{missingProperty: "otlp"},message:"must have required property '"+"otlp"+"'"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -7052,16 +7693,9 @@ vErrors.push(err94);
 }
 errors++;
 }
-}
-if(data54.otlp !== undefined){
-if(!(validate12(data54.otlp, {instancePath:instancePath+"/modules/monitoring/tracing/settings/otlp",parentData:data54,parentDataProperty:"otlp",rootData}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
-errors = vErrors.length;
-}
-}
-if(data54.service !== undefined){
-if(typeof data54.service !== "string"){
-const err95 = {instancePath:instancePath+"/modules/monitoring/tracing/settings/service",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/settings/properties/service/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key12 in data56){
+if(!((key12 === "otlp") || (key12 === "service"))){
+const err95 = {instancePath:instancePath+"/modules/monitoring/tracing/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -7071,9 +7705,15 @@ vErrors.push(err95);
 errors++;
 }
 }
+if(data56.otlp !== undefined){
+if(!(validate12(data56.otlp, {instancePath:instancePath+"/modules/monitoring/tracing/settings/otlp",parentData:data56,parentDataProperty:"otlp",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
 }
-else {
-const err96 = {instancePath:instancePath+"/modules/monitoring/tracing/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/settings/type",keyword:"type",params:{type: "object"},message:"must be object"};
+}
+if(data56.service !== undefined){
+if(typeof data56.service !== "string"){
+const err96 = {instancePath:instancePath+"/modules/monitoring/tracing/settings/service",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/settings/properties/service/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -7085,7 +7725,7 @@ errors++;
 }
 }
 else {
-const err97 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err97 = {instancePath:instancePath+"/modules/monitoring/tracing/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/settings/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -7097,7 +7737,7 @@ errors++;
 }
 }
 else {
-const err98 = {instancePath:instancePath+"/modules/monitoring",schemaPath:"#/properties/modules/properties/monitoring/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err98 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -7109,7 +7749,7 @@ errors++;
 }
 }
 else {
-const err99 = {instancePath:instancePath+"/modules",schemaPath:"#/properties/modules/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err99 = {instancePath:instancePath+"/modules/monitoring",schemaPath:"#/properties/modules/properties/monitoring/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -7121,12 +7761,24 @@ errors++;
 }
 }
 else {
-const err100 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err100 = {instancePath:instancePath+"/modules",schemaPath:"#/properties/modules/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err100];
 }
 else {
 vErrors.push(err100);
+}
+errors++;
+}
+}
+}
+else {
+const err101 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err101];
+}
+else {
+vErrors.push(err101);
 }
 errors++;
 }

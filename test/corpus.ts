@@ -17,3 +17,5 @@ export function corpusDir(sub: string): string {
 export const hl7CorpusDir = (): string => corpusDir('hl7/fhir-converter');
 /** Synthea FHIR R4 transaction bundles (smart-on-fhir/bulk-data-server). */
 export const syntheaCorpusDir = (): string => corpusDir('fhir/synthea');
+/** HL7 v2 messages with FHIR-Converter's expected Bundles: <TYPE>/<name>.hl7 + <name>.expected.json. */
+export const fhirConverterPairsDir = (): string => corpusDir('fhir-converter');

@@ -55,7 +55,18 @@ function bare(e: PlanExpr): string {
   }
   if (e.array) return `[${(e.array as PlanExpr[]).map((a) => exprText(a)).join(', ')}]`;
   if (e.secret !== undefined) return valueText(e.secret, { secret: true });
+  if (e.transform !== undefined) return `${e.transform}(${((e.args ?? []) as PlanExpr[]).map((a) => exprText(a)).join(', ')})`;
+  if (e.for !== undefined) return `for ${e.for} in ${exprText((e.args as PlanExpr[])[0])}: ${exprText((e.args as PlanExpr[])[1])}`;
+  if (e.hl7 !== undefined) return hl7Text(e.hl7, (e.args as PlanExpr[] | undefined)?.[0]);
   return '?';
+}
+
+function hl7Text(r: NonNullable<PlanExpr['hl7']>, base: PlanExpr | undefined): string {
+  if (r.children) return `children(${exprText(base)}, "${r.children}")`;
+  const pos = `${r.field !== undefined ? `-${r.field}` : ''}${r.rep === '*' ? '[*]' : r.rep ? `[${r.rep}]` : ''}${r.component ? `.${r.component}` : ''}${r.subcomponent ? `.${r.subcomponent}` : ''}`;
+  if (r.from === 'message') return `${r.segment}${r.all ? '[*]' : ''}${pos}`;
+  const on = exprText(base);
+  return r.from === 'segment' ? `${on}${pos.replace(/^-/, '.')}` : `${on}${pos}`;
 }
 
 function pathText(path: Array<string | number>): string {

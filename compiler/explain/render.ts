@@ -123,6 +123,22 @@ export function renderSummary(s: Summary, format: Exclude<ExplainFormat, 'json'>
     ]));
   }
 
+  if (s.transforms?.length) {
+    w.h(2, 'Transforms');
+    for (const t of s.transforms) {
+      w.h(3, `Transform ${code(t.name)}(${t.params}) → ${t.result}`);
+      if (!t.extends) continue;
+      w.kv('Extends', code(t.extends));
+      if (!t.replaced.length && !t.added.length) w.para('Changes nothing.');
+      if (t.replaced.length || t.added.length) {
+        w.table(['Element', 'Change', 'Value'], [
+          ...t.replaced.map(([k, v]) => [code(k), 'replaced', code(v)]),
+          ...t.added.map(([k, v]) => [code(k), 'added', code(v)]),
+        ]);
+      }
+    }
+  }
+
   if (s.apis.length) {
     w.h(2, 'APIs');
     w.table(['API', 'Kind', 'Base URL', 'Auth', 'Timeout', 'Retry', 'Other'], s.apis.map((a) => [

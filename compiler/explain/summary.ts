@@ -3,6 +3,7 @@
 // page a SMART launch may send the browser to. Markdown, text and JSON are renderings of this.
 import type { Api, Auth, Expr, FieldMapping, Launch, MshPredicate, Plan, ResponseField, Sender, Step, TestCase, Value } from '../../plan/plan.types.ts';
 import { exprText, valueText } from './expr-text.ts';
+import { transformSummaries, type TransformSummary } from './transforms.ts';
 
 /** One line of a nested list (workflow steps, login details). */
 export interface Line {
@@ -22,6 +23,8 @@ export interface Summary {
   workflows: WorkflowSummary[];
   launches: LaunchSummary[];
   tests: Array<{ name: string; what: string }>;
+  /** The project's transforms (the std library's are not listed) and what overrides change. */
+  transforms?: TransformSummary[];
 }
 
 export interface SenderSummary {
@@ -82,6 +85,7 @@ export function summarize(plan: Plan): Summary {
     })),
     launches: plan.launches.map(launchSummary),
     tests: plan.tests.map(testSummary),
+    ...(plan.transforms?.some((t) => !t.name.startsWith('std.')) ? { transforms: transformSummaries(plan) } : {}),
   };
 }
 

@@ -12,6 +12,7 @@ function place(b: Block, c: Comment): void {
   const at = c.range.start.offset;
   const inside = b.items.find((it) => it.start <= at && at < it.end);
   if (inside) {
+    if (inside.verbatim) return;
     const nested = inside.blocks.find((nb) => nb.open < at && at < nb.close);
     if (nested) place(nested, c);
     else inside.inner.push(c);

@@ -47,6 +47,9 @@ export function declItem(ctx: FormatContext, d: A.Decl): Item {
       const body = ctx.body((d.system ?? d.name).range.end.offset, entries);
       return ctx.item(d.range, [body], (ind) => ctx.braced(head, body, ind));
     }
+    case 'transform':
+      // Kept as written: a transform body is data laid out by its author.
+      return Object.assign(ctx.item(d.range, [], () => [ctx.raw(d.range)]), { verbatim: true });
     case 'module': {
       const headEnd = (d.from ?? d.name ?? d.keyword).range.end.offset;
       const body = ctx.body(headEnd, d.settings.map((s) => settingItem(ctx, s)));

@@ -64,6 +64,10 @@ export class ExprPrinter {
         return '.' + e.components.join('.');
       case 'secret':
         return this.secret(e.value);
+      case 'hl7path':
+        return this.raw(e.range);
+      case 'for':
+        return ['for ', e.variable.name, ' in ', this.expr(e.over, Prec.additive), ': ', this.expr(e.body)];
       case 'error':
         return this.raw(e.range);
     }

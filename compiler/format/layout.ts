@@ -15,6 +15,8 @@ export interface Block {
 export interface Item {
   /** Set on top-level imports, which may sit together without blank lines. */
   isImport?: boolean;
+  /** Printed as written (a transform): comments inside are part of its text. */
+  verbatim?: boolean;
   start: number;
   end: number;
   /** Line of the item's last character (trailing comments start on it). */

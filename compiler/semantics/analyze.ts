@@ -15,6 +15,7 @@ import { lowerTest } from './lower/test.ts';
 import { checkModuleBlocks, lowerModuleBlock, type ModuleDecls } from './lower/module-block.ts';
 import { runChecks } from './checks/registry.ts';
 import { warnSharedPaths, type LoweredSender } from './checks/shared-paths.ts';
+import { lowerTransform, registerTransforms } from './transforms.ts';
 
 export interface PlanParts {
   auths: P.Auth[];
@@ -25,6 +26,8 @@ export interface PlanParts {
   tests: P.TestCase[];
   /** Module blocks by module name, then by block name (see compiler/specs/modules.ts). */
   modules: Record<string, Record<string, unknown>>;
+  /** Transforms (compiler/semantics/transforms.ts), the std library's and the project's. */
+  transforms: P.Transform[];
 }
 
 export interface Analysis { parts: PlanParts; symbols: SymbolTable }
@@ -39,7 +42,8 @@ export interface AnalyzeRun {
 export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileExists: (path: string) => boolean, options: AnalyzeOptions = {}, run: AnalyzeRun = { stage: 'checked' }): Analysis {
   const names = resolveNames(files, diagnostics, options);
   const { symbols, root, refTop, apiKinds, apiFormats, routedBy } = names;
-  const parts: PlanParts = { auths: [], apis: [], senders: [], workflows: [], launches: [], tests: [], modules: {} };
+  const parts: PlanParts = { auths: [], apis: [], senders: [], workflows: [], launches: [], tests: [], modules: {}, transforms: [] };
+  registerTransforms(files, symbols, root);
   const lowered: LoweredSender[] = [];
   const moduleDecls: ModuleDecls = new Map();
 
@@ -57,6 +61,7 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
       if (!wanted(f.file, d)) continue;
       switch (d.kind) {
         case 'import': case 'map': break;
+        case 'transform': { const t = lowerTransform(d, f.file, r, symbols); if (t) parts.transforms.push(t); break; }
         case 'auth': { const a = lowerAuth(d, f.file, r, src); if (a) parts.auths.push(a); break; }
         case 'api': { const a = lowerApi(d, f.file, r, src, (id) => refTop(r, f.file, 'auth', id)); if (a) parts.apis.push(a); break; }
         case 'sender': {

@@ -7,6 +7,7 @@ import type { Declaration, SymbolTable } from './symbols.ts';
 import { functions } from './functions.ts';
 import { closest } from '../dictionaries/closest.ts';
 import { toValue } from './settings.ts';
+import { lowerTransformExpr, type TransformScope } from './transforms.ts';
 import { builtins } from '../specs/enumerations.ts';
 
 export interface VarInfo {
@@ -28,6 +29,8 @@ export interface ExprContext {
   rel?: boolean;
   /** Inside exists(), empty() or coalesce(): a name that may be unset is being tested. */
   testing?: boolean;
+  /** Inside a transform body: its HL7 parameters and for variables (compiler/semantics/transforms.ts). */
+  transform?: TransformScope;
   src(range: A.Range): string;
 }
 
@@ -38,7 +41,12 @@ export function srcOf(file: string, r: A.Range): string {
 /** Lowers an expression, resolving names and inferring a static type. */
 export function lowerExpr(e: A.Expr, ctx: ExprContext): { expr: Expr; type: ValueType } {
   const src = ctx.src(e.range);
+  const viaTransforms = lowerTransformExpr(e, ctx);
+  if (viaTransforms) return viaTransforms;
   switch (e.kind) {
+    case 'hl7path':
+    case 'for':
+      return { expr: { lit: null, src }, type: 'any' }; // lowered by transforms.ts
     case 'literal':
       return { expr: { lit: e.value, src }, type: e.value === null ? 'any' : typeof e.value === 'number' ? 'number' : typeof e.value === 'boolean' ? 'boolean' : 'string' };
     case 'template':

@@ -4,7 +4,7 @@ import type { Range } from '../syntax/ast.ts';
 import type { ValueMap, ValueType } from '../../plan/plan.types.ts';
 
 /** `module`: a named declaration a module adds (its keyword in `detail`). */
-export type SymbolKind = 'auth' | 'api' | 'sender' | 'workflow' | 'launch' | 'step' | 'field' | 'variable' | 'test' | 'map' | 'module';
+export type SymbolKind = 'auth' | 'api' | 'sender' | 'workflow' | 'launch' | 'step' | 'field' | 'variable' | 'test' | 'map' | 'module' | 'transform';
 
 export interface Declaration {
   kind: SymbolKind;
@@ -29,6 +29,13 @@ export interface Declaration {
   valueMap?: string;
 }
 
+export interface TransformSymbol {
+  decl: Declaration;
+  file: string;
+  /** The declaration's AST (transforms.ts reads it for extends and calls). */
+  ast: import('../syntax/ast.ts').TransformDecl;
+}
+
 export interface Reference { name: string; file: string; range: Range; target: Declaration }
 
 export class SymbolTable {
@@ -46,6 +53,8 @@ export class SymbolTable {
   }
   /** Value maps by name, lowered once and copied into the plan where they are used. */
   valueMaps = new Map<string, { map: ValueMap; decl: Declaration; line: number }>();
+  /** Transforms by name (compiler/semantics/transforms.ts), so calls resolve in any order. */
+  transforms = new Map<string, TransformSymbol>();
   private fields = new Map<string, Declaration[]>();
   declare(d: Declaration): void {
     this.declarations.push(d);

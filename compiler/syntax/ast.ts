@@ -19,7 +19,26 @@ export interface SourceFile {
   range: Range;
 }
 
-export type Decl = ImportDecl | AuthDecl | ApiDecl | SenderDecl | WorkflowDecl | LaunchDecl | TestDecl | MapDecl | ModuleDecl;
+export type Decl = ImportDecl | AuthDecl | ApiDecl | SenderDecl | WorkflowDecl | LaunchDecl | TestDecl | MapDecl | ModuleDecl | TransformDecl;
+
+/**
+ * `transform NAME(param: TYPE, …) -> ResultType { let x = …  element: value … }` or
+ * `transform NAME extends BASE { element: value … }`. A parameter's TYPE is `message`, a segment
+ * ID (PID), `each SEG` (a repeating group), an HL7 data type (CX, XPN) or `value`.
+ */
+export interface TransformDecl extends Node {
+  kind: 'transform';
+  name: Ident;
+  params: TransformParamDecl[];
+  result?: Ident;
+  extends?: Ident;
+  lets: TransformLet[];
+  body: ObjectExpr;
+  /** `transform NAME(x: value) -> uri = EXPR`: a value, not an object (then body has no entries). */
+  value?: Expr;
+}
+export interface TransformParamDecl extends Node { kind: 'transform-param'; name: Ident; type: Ident; each?: boolean }
+export interface TransformLet extends Node { kind: 'transform-let'; name: Ident; value: Expr }
 
 /** `KEYWORD [NAME] [from NAME] { settings }`: a declaration a module adds (compiler/specs/module-spec.ts). */
 export interface ModuleDecl extends Node {
@@ -196,7 +215,13 @@ export type Expr =
   | ArrayExpr
   | RelExpr
   | SecretExpr
+  | Hl7PathExpr
+  | ForExpr
   | ErrorExpr;
+/** An HL7 path inside a transform body: reads the parameter (or message) holding that segment. */
+export interface Hl7PathExpr extends Node { kind: 'hl7path'; path: Hl7Path }
+/** `for x in LIST: EXPR`: a list of EXPR for every item (nulls dropped). */
+export interface ForExpr extends Node { kind: 'for'; variable: Ident; over: Expr; body: Expr }
 export interface LiteralExpr extends Node { kind: 'literal'; value: string | number | boolean | null }
 /** A string with `{expr}` interpolations; parts alternate text and expressions. */
 export interface TemplateExpr extends Node { kind: 'template'; parts: Array<string | Expr>; raw: string }

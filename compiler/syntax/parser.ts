@@ -155,7 +155,7 @@ class Parser {
   // ---- file ----
   parseFile(): A.Decl[] {
     const decls: A.Decl[] = [];
-    const startsDecl = (t: IToken) => [K.import, K.auth, K.api, K.sender, K.workflow, K.smart, K.test, K.map].includes(t.tokenType) || isModuleKeyword(t);
+    const startsDecl = (t: IToken) => [K.import, K.auth, K.api, K.sender, K.workflow, K.smart, K.test, K.map, K.transform].includes(t.tokenType) || isModuleKeyword(t);
     while (this.pos < this.tokens.length) {
       const before = this.pos;
       try {
@@ -184,6 +184,7 @@ class Parser {
       case K.smart: return this.launchDecl();
       case K.test: return this.testDecl();
       case K.map: return this.mapDecl();
+      case K.transform: return this.transformDecl();
       default:
         if (isModuleKeyword(t)) return this.moduleDecl();
         return this.fail('a declaration', `A file holds ${declarationWords().join(', ').replace(/, ([^,]+)$/, ' and $1')} blocks.`);
@@ -420,7 +421,7 @@ class Parser {
   // ---- value map ----
   private mapDecl(): A.MapDecl {
     const kw = this.next();
-    const name = this.name('the map name', 'Write: map gender { "F": "female", else: "unknown" }');
+    const name = this.qualifiedName('the map name', 'Write: map gender { "F": "female", else: "unknown" }');
     const d: A.MapDecl = { kind: 'map', name, entries: [], range: tokenRange(kw) };
     if (this.eat(K.to)) d.system = this.string('a code system URL', 'Write: map gender to "http://hl7.org/fhir/administrative-gender" { … }');
     const b = this.block('map', () => {
@@ -438,6 +439,73 @@ class Parser {
     }, (t) => t.tokenType === T.StringLiteral || t.tokenType === K.else);
     d.entries = b.items;
     d.range = span(tokenRange(kw), b.range);
+    return d;
+  }
+
+  /** A name, or `std.name` (the library's). */
+  private qualifiedName(what: string, hint: string): A.Ident {
+    const first = this.name(what, hint);
+    if (!(this.is(T.Dot) && isName(this.peek(1)))) return first;
+    this.next();
+    const second = this.name(what, hint);
+    return { kind: 'ident', name: `${first.name}.${second.name}`, range: span(first.range, second.range) };
+  }
+
+  // ---- transform ----
+  private transformDecl(): A.TransformDecl {
+    const kw = this.next();
+    const name = this.qualifiedName('the transform name', 'Write: transform NAME(pid: PID) -> Patient { … }');
+    const d: A.TransformDecl = { kind: 'transform', name, params: [], lets: [], body: undefined!, range: tokenRange(kw) };
+    if (this.eat(K.extends)) d.extends = this.qualifiedName('the transform it extends', 'Write: transform my_patient extends std.patient { … }');
+    else {
+      this.expect(T.LParen, '"("', 'Write the parameters: transform NAME(pid: PID, visit: PV1) -> Patient { … }');
+      while (!this.is(T.RParen) && this.pos < this.tokens.length) {
+        const pn = this.name('a parameter name', 'Write: name: TYPE (message, a segment such as PID, each OBX, a data type such as CX, or value)');
+        this.expect(T.Colon, '":"', `Write: ${pn.name}: PID`);
+        const each = !!this.eat(K.each);
+        const type = this.name('a parameter type', 'One of message, a segment (PID), each SEG, a data type (CX) or value.');
+        d.params.push({ kind: 'transform-param', name: pn, type, each, range: span(pn.range, type.range) });
+        if (!this.eat(T.Comma)) break;
+      }
+      this.expect(T.RParen, '")"', 'Close the parameters with ).');
+      this.expect(T.Arrow, '"->"', 'Name the result: -> Patient (a FHIR R4 resource or data type).');
+      d.result = this.name('a FHIR type', 'Write: -> Patient');
+      if (this.eat(T.Equals)) {
+        d.value = this.expr();
+        d.body = { kind: 'object', entries: [], range: d.value.range };
+        d.range = span(tokenRange(kw), d.value.range);
+        return d;
+      }
+    }
+    const open = this.expect(T.LBrace, '"{"', 'The body is the resource: { element: value … }');
+    const entries: A.ObjectExpr['entries'] = [];
+    while (!this.is(T.RBrace) && this.pos < this.tokens.length) {
+      if (this.isKw('let')) {
+        const l = this.next();
+        const ln = this.name('a name', 'Write: let id = uuid("Patient_", PID-3.1)');
+        this.expect(T.Equals, '"="', `Write: let ${ln.name} = value`);
+        const value = this.expr();
+        d.lets.push({ kind: 'transform-let', name: ln, value, range: span(tokenRange(l), value.range) });
+        this.eat(T.Comma);
+        continue;
+      }
+      if (this.eat(T.Equals)) {
+        // `{ let x = …  = EXPR }`: a value computed after the lets.
+        d.value = this.expr();
+        continue;
+      }
+      const k = this.peek()!;
+      let key: string;
+      if (k.tokenType === T.StringLiteral) key = this.unquote(this.next(), false);
+      else if (isName(k)) key = this.next().image;
+      else this.fail('an element or let', 'The body lists elements (identifier: …) after any let lines, or = VALUE.');
+      this.expect(T.Colon, '":"', `Write: ${k.image}: VALUE`);
+      entries.push({ key: key!, keyRange: tokenRange(k), value: this.expr() });
+      this.eat(T.Comma);
+    }
+    const close = this.expect(T.RBrace, '"}"', 'Close the transform with }.');
+    d.body = { kind: 'object', entries, range: span(tokenRange(open), tokenRange(close)) };
+    d.range = span(tokenRange(kw), tokenRange(close));
     return d;
   }
 
@@ -924,6 +992,16 @@ class Parser {
       case K.env: { const v = this.envCall(); return { kind: 'secret', value: v, range: v.range }; }
       case K.file: { const v = this.fileCall(); return { kind: 'secret', value: v, range: v.range }; }
       case T.RelPath: this.next(); return { kind: 'rel', components: t.image.slice(1).split('.').map(Number), range: r };
+      case T.Hl7PathToken: { const h = this.hl7Path(); return { kind: 'hl7path', path: h.path, range: h.range }; }
+      case K.for: {
+        this.next();
+        const variable = this.name('a loop variable', 'Write: for obx in OBX[*]: std.observation(obx)');
+        this.expect(K.in, '"in"', `Write: for ${variable.name} in LIST: VALUE`);
+        const over = this.additive();
+        this.expect(T.Colon, '":"', `Write: for ${variable.name} in LIST: VALUE`);
+        const body = this.expr();
+        return { kind: 'for', variable, over, body, range: span(r, body.range) };
+      }
       case T.LBrace: return this.objectExpr();
       case T.LBracket: {
         this.next();
@@ -941,12 +1019,21 @@ class Parser {
       default:
         if (isName(t)) {
           this.next();
+          let callee = t!.image;
+          let calleeRange = r;
+          // std.patient(…): a qualified call (the library's transforms and maps).
+          if (this.is(T.Dot) && isName(this.peek(1)) && this.is(T.LParen, 2)) {
+            this.next();
+            const second = this.next();
+            callee = `${callee}.${second.image}`;
+            calleeRange = span(r, tokenRange(second));
+          }
           if (this.is(T.LParen)) {
             this.next();
             const args: A.Expr[] = [];
             if (!this.is(T.RParen)) do args.push(this.expr()); while (this.eat(T.Comma));
-            const close = this.expect(T.RParen, '")"', `Close the call to ${t!.image}( with ).`);
-            return { kind: 'call', callee: { kind: 'ident', name: t!.image, range: r }, args, range: span(r, tokenRange(close)) };
+            const close = this.expect(T.RParen, '")"', `Close the call to ${callee}( with ).`);
+            return { kind: 'call', callee: { kind: 'ident', name: callee, range: calleeRange }, args, range: span(r, tokenRange(close)) };
           }
           return { kind: 'ref', name: t!.image, range: r };
         }

@@ -14,6 +14,7 @@ const keywordNames = [
   'login', 'fetch', 'map', 'redirect', 'when', 'otherwise', 'with', 'require',
   'mock', 'step', 'returns', 'status', 'expect', 'ack', 'field', 'request', 'no', 'stored',
   'and', 'or', 'not', 'true', 'false', 'null', 'env', 'file',
+  'transform', 'extends',
 ] as const;
 export type Keyword = (typeof keywordNames)[number];
 

@@ -6,7 +6,7 @@ import type * as A from './ast.ts';
 export type AnyNode =
   | A.Decl | A.Setting | A.Atom | A.Stmt | A.TestStmt | A.Expr | A.Ident
   | A.MapEntry | A.MatchClause | A.RouteDecl | A.FieldDecl | A.ResponseDecl | A.ResponseFieldDecl
-  | A.LoginDecl | A.RedirectDecl | A.RedirectRuleDecl;
+  | A.LoginDecl | A.RedirectDecl | A.RedirectRuleDecl | A.TransformParamDecl | A.TransformLet;
 
 /** The kinds of nodes, and the node for each kind (test statements share `send` and `launch`). */
 export type NodeKind = AnyNode['kind'];
@@ -34,6 +34,9 @@ export function children(n: AnyNode): AnyNode[] {
       break;
     case 'module': add(n.keyword, n.name, n.from, n.settings); break;
     case 'map': add(n.name, n.system, n.entries, n.else); break;
+    case 'transform': add(n.name, n.extends, n.params, n.result, n.lets, n.body, n.value); break;
+    case 'transform-param': add(n.name, n.type); break;
+    case 'transform-let': add(n.name, n.value); break;
     case 'map_entry': add(n.key, n.value); break;
     case 'setting': add(n.key, n.values, n.block); break;
     case 'env': add(n.name, n.default); break;

@@ -72,6 +72,12 @@ export function documentSymbols(file: A.SourceFile): DocumentSymbol[] {
       case 'test':
         out.push(symbol(d.name.value, 'test', SymbolKind.Method, d.range, d.name.range));
         break;
+      case 'map':
+        out.push(symbol(d.name.name, 'map', SymbolKind.Enum, d.range, d.name.range));
+        break;
+      case 'transform':
+        out.push(symbol(d.name.name, d.extends ? `transform extends ${d.extends.name}` : `transform → ${d.result?.name ?? ''}`, SymbolKind.Function, d.range, d.name.range));
+        break;
     }
   }
   return out;

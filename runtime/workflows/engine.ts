@@ -12,6 +12,7 @@
 // listener waits to put in an ACK was acknowledged positively already: it becomes a dead letter
 // with the reason "rejected after acknowledgement".
 import Database from 'better-sqlite3';
+import { TransformRunner } from '../transforms/run-transform.ts';
 import type { Plan, Workflow } from '../../plan/plan.types.ts';
 import type { AuthProvider } from './auth/auth-provider.ts';
 import { evaluate as evaluateExpr } from './expr/evaluate.ts';
@@ -124,10 +125,11 @@ export class Engine {
     const resolve = opts.resolve ?? createValueResolver();
     this.apis = createApiRegistry(opts.plan, { resolve, transport: opts.transport, auths: opts.auths, client: opts.client });
     const secrets = resolve;
+    const transforms = opts.plan.transforms?.length ? TransformRunner.forPlan(opts.plan) : undefined;
     this.executor = new RunExecutor({
       store: this.store,
       apis: this.apis.clients,
-      evaluate: opts.evaluate ?? ((expr, vars) => evaluateExpr(expr, { vars, secrets })),
+      evaluate: opts.evaluate ?? ((expr, vars) => evaluateExpr(expr, { vars, secrets, transforms })),
       now: this.now,
       shouldStop: () => this.stopping,
     });

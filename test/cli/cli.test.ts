@@ -22,7 +22,7 @@ test('check passes on the examples and compile writes a valid, deterministic pla
   const first = readFileSync(out, 'utf8');
   const plan = JSON.parse(first);
   assert.ok(validate(plan), JSON.stringify(validate.errors));
-  assert.is(plan.senders.length, 4);
+  assert.is(plan.senders.length, 5); // hl7-to-fhir's lab_feed is the fifth
   assert.is(plan.launches.length, 1);
   assert.not.match(first, /s3cr3t|BEGIN PRIVATE KEY/);
   hdc(['compile', 'examples', '-o', out]);
@@ -30,7 +30,7 @@ test('check passes on the examples and compile writes a valid, deterministic pla
 });
 
 test('an unknown flag is a usage error (exit 2 with the usage) for every command', () => {
-  for (const command of ['check', 'compile', 'fmt', 'explain', 'run', 'send', 'parse', 'runs', 'test', 'dev-certs', 'users']) {
+  for (const command of ['check', 'compile', 'fmt', 'explain', 'convert', 'run', 'send', 'parse', 'runs', 'test', 'dev-certs', 'users']) {
     const r = hdc([command, '--no-such-flag']);
     assert.is(r.status, 2, `${command}: ${r.stderr}`);
     assert.match(r.stderr, /--no-such-flag/, command);

@@ -17,6 +17,16 @@ export interface Scope {
   rel?: (components: number[]) => unknown;
   /** Resolves a deployment value (env/file reference) to its secret text. */
   secrets?: (v: Value) => string;
+  /** Transforms: reads HL7 values and calls transforms (runtime/transforms). */
+  transforms?: TransformHost;
+  /** datetime(x) gives a time without its own offset this zone's offset (transforms; a sender's timezone). */
+  timezone?: string;
+}
+
+/** What `hl7`, `transform` and `for` nodes need; installed by runtime/transforms/run-transform.ts. */
+export interface TransformHost {
+  read(base: unknown, read: NonNullable<Expr['hl7']>): unknown;
+  call(name: string, args: unknown[], scope: Scope, src?: string): unknown;
 }
 
 type Node = Expr;
@@ -113,11 +123,29 @@ export function evaluate(expr: Node, scope: Scope): unknown {
     }
     return null;
   }
+  if (expr.hl7 !== undefined) return scope.transforms ? scope.transforms.read(expr.args?.[0] ? evaluate(expr.args[0], scope) : null, expr.hl7) : null;
+  if (expr.transform !== undefined) {
+    return scope.transforms ? scope.transforms.call(expr.transform, (expr.args ?? []).map((a) => evaluate(a, scope)), scope, expr.src) : null;
+  }
+  if (expr.for !== undefined) {
+    const over = expr.args?.[0] ? evaluate(expr.args[0], scope) : null;
+    const items = Array.isArray(over) ? over : over === null || over === undefined ? [] : [over];
+    const out: unknown[] = [];
+    const inner: Scope = { ...scope, vars: { ...scope.vars } };
+    for (const item of items) {
+      inner.vars[expr.for] = item;
+      const v = evaluate(expr.args![1]!, inner);
+      if (v !== null && v !== undefined) out.push(v);
+    }
+    return out;
+  }
   if (expr.call !== undefined) {
     const fn = (functions as Partial<Record<string, (args: unknown[]) => unknown>>)[expr.call];
     if (!fn) return null;
     try {
-      const r = fn((expr.args ?? []).map((a) => evaluate(a, scope)));
+      const args = (expr.args ?? []).map((a) => evaluate(a, scope));
+      if (expr.call === 'datetime' && args.length === 1 && scope.timezone) args.push(scope.timezone);
+      const r = fn(args);
       return r === undefined ? null : r;
     } catch {
       return null;

@@ -3,7 +3,9 @@
 // Every function is total: a wrong type or absent input gives null.
 import type { FunctionName } from '../../../plan/functions.ts';
 import { formatDate, toDate, toDatetime, toNumber, toText } from './convert.ts';
-import { compare, equals, isAbsent } from './values.ts';
+import { createHash } from 'node:crypto';
+import { compare, equals, isAbsent, truthy } from './values.ts';
+import { er7 } from '../../transforms/hl7-values.ts';
 
 type Fn = (args: unknown[]) => unknown;
 
@@ -60,7 +62,24 @@ export const functions: Record<FunctionName, Fn> = {
   number: ([v]) => toNumber(v),
   string: ([v]) => toText(v),
   date: ([v]) => toDate(v),
-  datetime: ([v]) => toDatetime(v),
+  datetime: ([v, zone]) => toDatetime(v, typeof zone === 'string' ? zone : undefined),
+  distinct_by: ([v, key]) => {
+    const k = str(key);
+    if (!Array.isArray(v) || k === null) return null;
+    const seen = new Set<string>();
+    return v.filter((x) => {
+      const id = x && typeof x === 'object' ? (x as Record<string, unknown>)[k] : undefined;
+      if (id === undefined || id === null) return true;
+      const t = JSON.stringify(id);
+      if (seen.has(t)) return false;
+      seen.add(t);
+      return true;
+    });
+  },
+  when: ([cond, then, otherwise]) => (truthy(cond) ? (then ?? null) : (otherwise ?? null)),
+  uuid: (args) => deterministicUuid(args.map((a) => toText(a) ?? '').join('')),
+  er7: ([v]) => er7(v),
+  flatten: ([v]) => (Array.isArray(v) ? v.flat(Infinity).filter((x) => !isAbsent(x)) : isAbsent(v) ? [] : [v]),
   format_date: ([v, pattern]) => formatDate(v, pattern),
   now: () => new Date().toISOString(),
   today: () => {
@@ -100,6 +119,18 @@ export const functions: Record<FunctionName, Fn> = {
     return out;
   },
 };
+
+/**
+ * A UUID from SHA-256 of the text, laid out as .NET's Guid(bytes) does (the first three groups
+ * little-endian), so ids equal FHIR-Converter's for the same input.
+ */
+export function deterministicUuid(text: string): string {
+  const b = createHash('sha256').update(text, 'utf8').digest().subarray(0, 16);
+  const hex = (xs: number[]) => xs.map((x) => x.toString(16).padStart(2, '0')).join('');
+  const at = (i: number) => b[i]!;
+  return [hex([at(3), at(2), at(1), at(0)]), hex([at(5), at(4)]), hex([at(7), at(6)]), hex([at(8), at(9)]),
+    hex([10, 11, 12, 13, 14, 15].map(at))].join('-');
+}
 
 function extreme(values: unknown[], sign: 1 | -1): unknown {
   let best: unknown = null;
