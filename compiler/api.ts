@@ -129,6 +129,7 @@ export function compile(sources: Map<string, string>, opts: CompileOptions = {})
     planVersion: PLAN_VERSION as 1,
     compiler: COMPILER,
     sources: sourcesList,
+    ...(analysis.parts.store ? { store: analysis.parts.store } : {}),
     auths: analysis.parts.auths,
     apis: analysis.parts.apis,
     senders: analysis.parts.senders,
@@ -208,7 +209,7 @@ export function scopeAt(project: Project, file: string, offset: number): ScopeIn
   const info: ScopeInfo = { variables: [] };
   if (!sf) return info;
   const decl = sf.decls.find((d) => d.range.start.offset <= offset && offset <= d.range.end.offset);
-  if (!decl || decl.kind === 'import') return info;
+  if (!decl || decl.kind === 'import' || decl.kind === 'store_decl') return info;
   const name = decl.kind === 'test' ? decl.name.value : decl.kind === 'module' ? (decl.name ?? decl.keyword).name : decl.name.name;
   info.block = { kind: decl.kind, name, range: decl.range };
   const symbols = project.symbols;

@@ -102,6 +102,13 @@ export const diagnosticCodes = {
   HDC8104: { severity: 'error', summary: 'The dashboard and the metrics listen on the same address.' },
   HDC8105: { severity: 'error', summary: 'The dashboard\'s retention is shorter than one day, or its session_idle shorter than one minute.' },
   HDC8106: { severity: 'error', summary: 'The tracing block\'s `otlp` is not an http(s) URL.' },
+  // 83xx: the store (HDC8300, a runtime refusing to join runtimes with another plan, is reported by `hdc run`)
+  HDC8301: { severity: 'error', summary: 'Unknown store kind: `store postgres …` or `store sqlite`.' },
+  HDC8302: { severity: 'error', summary: '`store postgres` without the database URL.' },
+  HDC8303: { severity: 'error', summary: 'The store URL is not a string, env() or file(), or a literal URL holds a password.' },
+  HDC8304: { severity: 'error', summary: 'The store URL is not a postgres:// URL.' },
+  HDC8305: { severity: 'error', summary: 'The store is declared more than once in a project.' },
+  HDC8306: { severity: 'error', summary: '`store sqlite` takes no URL (the file lives in the runtime\'s data directory).' },
 } as const satisfies Record<string, CodeSpec>;
 
 export type Code = keyof typeof diagnosticCodes;

@@ -98,6 +98,7 @@ export interface Plan {
    */
   hash: string;
   sources: Source[];
+  store?: Store;
   auths: Auth[];
   apis: Api[];
   senders: Sender[];
@@ -244,23 +245,14 @@ export interface Source {
   sha256: string;
 }
 /**
+ * Where the runtime keeps its journal and workflow queue: sqlite (embedded, the default when absent) or postgres (shared by several runtimes). `hdc run --store URL` applies only when the plan has none.
+ *
  * This interface was referenced by `Plan`'s JSON-Schema
- * via the `definition` "Auth".
+ * via the `definition` "Store".
  */
-export interface Auth {
-  name: string;
-  kind: 'basic' | 'oauth2' | 'smart_backend' | 'bearer';
-  user?: Value;
-  password?: Value;
-  token?: Value;
-  tokenUrl?: Value;
-  clientId?: Value;
-  clientSecret?: Value;
-  clientAuth?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
-  privateKey?: Value;
-  alg?: 'RS384' | 'ES384';
-  kid?: Value;
-  scope?: string;
+export interface Store {
+  kind: 'sqlite' | 'postgres';
+  url?: Value;
   src: Src;
 }
 /**
@@ -282,6 +274,26 @@ export interface FileRef {
    * Folder (relative to the plan's working directory) that a relative path resolves against.
    */
   base?: string;
+  src: Src;
+}
+/**
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "Auth".
+ */
+export interface Auth {
+  name: string;
+  kind: 'basic' | 'oauth2' | 'smart_backend' | 'bearer';
+  user?: Value;
+  password?: Value;
+  token?: Value;
+  tokenUrl?: Value;
+  clientId?: Value;
+  clientSecret?: Value;
+  clientAuth?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+  privateKey?: Value;
+  alg?: 'RS384' | 'ES384';
+  kid?: Value;
+  scope?: string;
   src: Src;
 }
 /**

@@ -3,14 +3,14 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://hdc.dev/schema/plan.schema.json","title":"Plan","description":"The execution plan emitted by `hdc compile` and executed by `hdc run`. The single source of truth for the compiler/runtime boundary.","type":"object","additionalProperties":false,"required":["planVersion","compiler","hash","sources","auths","apis","senders","workflows","launches","tests"],"properties":{"planVersion":{"const":1,"description":"Plan format version. The runtime refuses any other."},"compiler":{"type":"string","description":"Compiler name and version, e.g. hdc 0.1.0."},"hash":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 over the plan serialised without this field."},"sources":{"type":"array","items":{"$ref":"#/definitions/Source"}},"auths":{"type":"array","items":{"$ref":"#/definitions/Auth"}},"apis":{"type":"array","items":{"$ref":"#/definitions/Api"}},"senders":{"type":"array","items":{"$ref":"#/definitions/Sender"}},"workflows":{"type":"array","items":{"$ref":"#/definitions/Workflow"}},"launches":{"type":"array","items":{"$ref":"#/definitions/Launch"}},"tests":{"type":"array","items":{"$ref":"#/definitions/TestCase"}},"transforms":{"type":"array","items":{"$ref":"#/definitions/Transform"},"description":"Transform declarations (HL7 v2 → FHIR mappings), the std library's and the project's."},"modules":{"type":"object","description":"The add-on modules' settings by module name: what the module's declarations lowered to (its spec gives the shape). Absent when the plan uses none.","additionalProperties":{"type":"object"},"properties":{"monitoring":{"$comment":"plan.modules.monitoring: the dashboard, metrics and tracing blocks as the compiler lowers module blocks ({ kind, src, settings }). modules/monitoring/monitoring-plan.ts reads them.","type":"object","additionalProperties":false,"properties":{"dashboard":{"type":"object","additionalProperties":false,"required":["kind","src","settings"],"properties":{"kind":{"const":"dashboard"},"src":{"$ref":"#/definitions/Src"},"settings":{"type":"object","additionalProperties":false,"required":["listen","login"],"properties":{"listen":{"type":"string","description":"HOST:PORT of the dashboard's own listener."},"login":{"description":"users | ldap | postgres | oidc, alone or with its block's settings ({ value: KIND, issuer, client_id, … }).","anyOf":[{"enum":["users","oidc","ldap","postgres"]},{"type":"object","required":["value"],"properties":{"value":{"enum":["users","oidc","ldap","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"client_id":{"$ref":"#/definitions/Value"},"client_secret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value"},"bind_dn":{"type":"string"},"query":{"type":"string"}},"additionalProperties":false}]},"role":{"description":"One role block, or a list of them: { value: viewer|operator, group: NAME or [NAMES] }.","anyOf":[{"type":"object","additionalProperties":false,"required":["value"],"properties":{"value":{"enum":["viewer","operator"]},"group":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]}}},{"type":"array","items":{"type":"object","additionalProperties":false,"required":["value"],"properties":{"value":{"enum":["viewer","operator"]},"group":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]}}}}]},"retention":{"$ref":"#/definitions/Duration"},"session_idle":{"$ref":"#/definitions/Duration"}}}}},"metrics":{"type":"object","additionalProperties":false,"required":["kind","src","settings"],"properties":{"kind":{"const":"metrics"},"src":{"$ref":"#/definitions/Src"},"settings":{"type":"object","additionalProperties":false,"required":["listen"],"properties":{"listen":{"type":"string","description":"HOST:PORT where GET /metrics is served."}}}}},"tracing":{"type":"object","additionalProperties":false,"required":["kind","src","settings"],"properties":{"kind":{"const":"tracing"},"src":{"$ref":"#/definitions/Src"},"settings":{"type":"object","additionalProperties":false,"required":["otlp"],"properties":{"otlp":{"$ref":"#/definitions/Value"},"service":{"type":"string"}}}}}}}}}},"definitions":{"Src":{"type":"string","pattern":"^.+:\\d+:\\d+-\\d+:\\d+$","description":"Source range FILE:LINE:COL-LINE:COL (1-based, end exclusive) of the .hdc text a node came from."},"Source":{"type":"object","additionalProperties":false,"required":["file","sha256"],"properties":{"file":{"type":"string"},"sha256":{"type":"string"}}},"Value":{"description":"A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.","oneOf":[{"type":"string"},{"$ref":"#/definitions/EnvRef"},{"$ref":"#/definitions/FileRef"}]},"EnvRef":{"type":"object","additionalProperties":false,"required":["env","src"],"properties":{"env":{"type":"string"},"default":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"FileRef":{"type":"object","additionalProperties":false,"required":["file","src"],"properties":{"file":{"$ref":"#/definitions/Value","description":"Path of the file whose contents (trimmed of a final newline) are the value. Relative paths resolve against the .hdc file's folder."},"base":{"type":"string","description":"Folder (relative to the plan's working directory) that a relative path resolves against."},"src":{"$ref":"#/definitions/Src"}}},"Duration":{"type":"integer","minimum":0,"description":"Milliseconds."},"Auth":{"type":"object","additionalProperties":false,"required":["name","kind","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["basic","oauth2","smart_backend","bearer"]},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"token":{"$ref":"#/definitions/Value","description":"bearer: a static token."},"tokenUrl":{"$ref":"#/definitions/Value","description":"oauth2/smart_backend: token endpoint. Absent: discovered from the FHIR base of the API that uses this auth (.well-known/smart-configuration)."},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"clientAuth":{"enum":["client_secret_basic","client_secret_post","private_key_jwt"]},"privateKey":{"$ref":"#/definitions/Value","description":"PEM or JWK (JSON) private key for private_key_jwt."},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"Api":{"type":"object","additionalProperties":false,"required":["name","kind","baseUrl","timeoutMs","retry","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["fhir","rest","hl7"],"description":"hl7: an HL7-over-HTTPS endpoint that `send message` forwards raw HL7 to."},"baseUrl":{"$ref":"#/definitions/Value"},"fhirVersion":{"enum":["R4"]},"auth":{"type":"string","description":"Name of an Auth."},"validate":{"enum":["fhir","none"],"description":"fhir APIs: fhir validates each request body against the R4 definitions before it is sent; none never does (not even under hdc test, which validates by default)."},"format":{"enum":["json","text","xml"],"description":"rest: how response bodies are read (xml: parsed into a navigable value)."},"headers":{"type":"array","items":{"$ref":"#/definitions/Header"}},"timeoutMs":{"$ref":"#/definitions/Duration"},"retry":{"$ref":"#/definitions/Retry"},"tls":{"type":"object","additionalProperties":false,"properties":{"ca":{"$ref":"#/definitions/Value"},"cert":{"$ref":"#/definitions/Value"},"key":{"$ref":"#/definitions/Value"}}},"src":{"$ref":"#/definitions/Src"}}},"Header":{"type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"type":"string"},"value":{"$ref":"#/definitions/Value"}}},"Retry":{"type":"object","additionalProperties":false,"required":["attempts","backoffMs"],"properties":{"attempts":{"type":"integer","minimum":1,"description":"Attempts of a run whose request to this API fails transiently, the first included."},"backoffMs":{"$ref":"#/definitions/Duration","description":"Wait before the second attempt; doubles each attempt, with jitter."},"maxBackoffMs":{"$ref":"#/definitions/Duration","description":"Longest wait between attempts (default 30 min); a server's Retry-After may ask for longer."}}},"Hl7Path":{"type":"object","additionalProperties":false,"required":["text","segment"],"description":"A path into an HL7 v2 message. Absent positions mean the whole element; repetitions default to the first.","properties":{"text":{"type":"string","description":"The path as written, e.g. OBX[*]-5 or PID-3[2].4.1."},"segment":{"type":"string","pattern":"^[A-Z][A-Z0-9]{2}$"},"segmentRep":{"$ref":"#/definitions/Rep"},"field":{"type":"integer","minimum":1},"fieldRep":{"$ref":"#/definitions/Rep"},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1}}},"Rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}],"description":"1-based repetition, or * for all."},"MessageType":{"type":"object","additionalProperties":false,"required":["code","trigger"],"properties":{"code":{"type":"string","description":"MSH-9.1, or * for any."},"trigger":{"type":"string","description":"MSH-9.2, or * for any."}}},"Sender":{"type":"object","additionalProperties":false,"required":["name","path","match","identity","accept","segmentBreaks","ack","fields","routes","src"],"properties":{"name":{"type":"string"},"path":{"type":"string","pattern":"^/"},"version":{"type":"string","description":"Declared HL7 version (2.1 to 2.8). Messages with another MSH-12 are answered AR 203 when strictVersion is set."},"strictVersion":{"type":"boolean"},"match":{"type":"array","items":{"$ref":"#/definitions/MshPredicate"}},"identity":{"$ref":"#/definitions/Identity"},"accept":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"processingIds":{"type":"array","items":{"type":"string"},"description":"Accepted MSH-11.1 values; empty means any."},"segmentBreaks":{"enum":["cr","crlf","lf","any"],"description":"Which line endings end a segment. cr is the standard; any accepts CR, LF and CRLF."},"charset":{"type":"string","description":"Charset used when Content-Type names none; it wins over MSH-18 (partners often mislabel MSH-18)."},"timezone":{"type":"string","description":"IANA time zone of the sender's local times: `as datetime` values without an offset get the offset in force at that wall time."},"ack":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{"mode":{"enum":["on_receive","after_workflow"]},"timeoutMs":{"$ref":"#/definitions/Duration","description":"after_workflow: how long to wait before answering with the commit-level ACK."}}},"maxBodyBytes":{"type":"integer","minimum":1},"controlIdReuse":{"enum":["accept","reject"],"description":"A message that reuses an earlier message's control ID (same sending system MSH-3/MSH-4, other content): accept (absent: journaled as a new message) or reject (answered AR, not journaled)."},"require":{"type":"array","items":{"$ref":"#/definitions/Hl7Path"},"description":"Segments (a path without a field) and positions every message must carry; a message without them is answered AE before mapping."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"}},"routes":{"type":"array","items":{"$ref":"#/definitions/Route"}},"src":{"$ref":"#/definitions/Src"}}},"MshPredicate":{"type":"object","additionalProperties":false,"required":["path","op","values","src"],"properties":{"path":{"$ref":"#/definitions/Hl7Path"},"op":{"enum":["==","!="]},"values":{"type":"array","items":{"type":"string"},"minItems":1,"description":"== holds when the value is one of these; != when it is none of them."},"src":{"$ref":"#/definitions/Src"}}},"Identity":{"type":"object","additionalProperties":false,"required":["kind"],"properties":{"kind":{"enum":["none","client_cert","basic"]},"subject":{"type":"string","description":"client_cert: the certificate subject must contain this RDN sequence, e.g. CN=labcorp-interface."},"san":{"type":"string","description":"client_cert: a DNS, URI or email subjectAltName the certificate must carry."},"fingerprint":{"type":"string","description":"client_cert: SHA-256 fingerprint (hex, colons optional)."},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"src":{"$ref":"#/definitions/Src"}}},"FieldMapping":{"type":"object","additionalProperties":false,"required":["name","type","src"],"properties":{"name":{"type":"string"},"path":{"$ref":"#/definitions/Hl7Path","description":"Absent for groups (each)."},"where":{"$ref":"#/definitions/Expr","description":"Keeps the repetitions for which this holds; rel nodes read inside each repetition."},"select":{"type":"array","items":{"type":"integer","minimum":1},"maxItems":2,"description":"Component (and subcomponent) taken from each kept repetition."},"as":{"enum":["string","number","date","datetime","raw"]},"map":{"$ref":"#/definitions/ValueMap","description":"`-> NAME`: the value map applied to the value read (to each item of a list)."},"each":{"type":"string","description":"Group: the segment whose every repetition becomes a record."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"},"description":"Group: the record's fields; paths on the each segment read the current repetition."},"type":{"$ref":"#/definitions/ValueType"},"src":{"$ref":"#/definitions/Src"}}},"ValueType":{"description":"The static type the compiler inferred.","enum":["string","number","boolean","date","datetime","list","record","records","any"]},"Route":{"type":"object","additionalProperties":false,"required":["types","workflow","src"],"properties":{"types":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"workflow":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"ValueMap":{"description":"A `map` declaration, copied where it is used: input text → output text. An absent input (null, \"\") stays null; an input not listed gives `else`, or null.","type":"object","additionalProperties":false,"required":["name","table","src"],"properties":{"name":{"type":"string"},"table":{"type":"array","items":{"type":"array","items":{"type":"string"},"minItems":2,"maxItems":2},"description":"[input, output] pairs in source order; inputs are unique."},"else":{"type":"string"},"system":{"type":"string","description":"The code system the outputs belong to (`map NAME to \"…\"`)."},"src":{"$ref":"#/definitions/Src"}}},"Expr":{"description":"An expression. Exactly one of the discriminating keys is present.","type":"object","oneOf":[{"required":["lit"]},{"required":["ref"]},{"required":["rel"]},{"required":["op"]},{"required":["call"]},{"required":["template"]},{"required":["object"]},{"required":["array"]},{"required":["secret"]},{"required":["map"]},{"required":["hl7"]},{"required":["transform"]},{"required":["for"]}],"additionalProperties":false,"properties":{"lit":{"type":["string","number","boolean","null"]},"ref":{"type":"string","description":"A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims)."},"path":{"type":"array","items":{"type":["string","integer"]},"description":"ref: property names and 0-based indexes applied to the variable; the string * maps over an array."},"rel":{"type":"array","items":{"type":"integer","minimum":1},"description":"Component (and subcomponent) of the current HL7 repetition, inside a where filter."},"op":{"enum":["==","!=","<","<=",">",">=","and","or","not","neg","+","-","in"]},"args":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"call":{"type":"string"},"template":{"type":"array","items":{"oneOf":[{"type":"string"},{"$ref":"#/definitions/Expr"}]}},"object":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"Ordered entries."},"array":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"secret":{"$ref":"#/definitions/Value","description":"A deployment value used inside an expression (e.g. a header)."},"map":{"$ref":"#/definitions/ValueMap","description":"A value map applied to args[0] (to each item of a list): `gender(sex)`."},"hl7":{"$ref":"#/definitions/Hl7Read","description":"Reads HL7 data from args[0] (a message, a segment or a composite value; a list is read item by item)."},"transform":{"type":"string","description":"Calls the transform of this name with args; a list given for a segment or composite parameter calls it once per item."},"for":{"type":"string","description":"A list comprehension: args[0] is the list, args[1] the value computed for each item bound to this variable; null results are dropped."},"src":{"$ref":"#/definitions/Src"}}},"Hl7Read":{"type":"object","additionalProperties":false,"required":["from"],"properties":{"from":{"enum":["message","segment","composite"]},"segment":{"type":"string","description":"from message: the segment ID read (the first occurrence, or every one with all)."},"all":{"type":"boolean"},"field":{"type":"integer","minimum":0},"rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}]},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1},"struct":{"type":"boolean","description":"Keep the composite structure (for a transform's parameter) instead of the first leaf's text."},"children":{"type":"string","description":"from segment: the segments of this ID that follow it, up to the next segment of its own ID."}}},"Transform":{"type":"object","additionalProperties":false,"required":["name","params","resultType","lets","body","src"],"properties":{"name":{"type":"string"},"params":{"type":"array","items":{"$ref":"#/definitions/TransformParam"}},"resultType":{"type":"string","description":"The FHIR R4 resource or data type the body builds."},"lets":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"let bindings, evaluated in order before the body."},"body":{"$ref":"#/definitions/Expr"},"extends":{"type":"string","description":"The transform this one overrides."},"src":{"$ref":"#/definitions/Src"}}},"TransformParam":{"type":"object","additionalProperties":false,"required":["name","kind"],"properties":{"name":{"type":"string"},"kind":{"enum":["message","segment","group","composite","value"]},"type":{"type":"string","description":"segment/group: the segment ID; composite: the HL7 data type."}}},"Entry":{"type":"object","additionalProperties":false,"required":["key","value"],"properties":{"key":{"type":"string"},"value":{"$ref":"#/definitions/Expr"}}},"Workflow":{"type":"object","additionalProperties":false,"required":["name","inputs","steps","src"],"properties":{"name":{"type":"string"},"inputs":{"type":"array","items":{"type":"string"},"description":"Mapped field names the workflow reads."},"orderBy":{"$ref":"#/definitions/Expr","description":"Runs with the same value of this key run one at a time, in journal order."},"concurrency":{"type":"integer","minimum":1},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"}},"src":{"$ref":"#/definitions/Src"}}},"Step":{"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","patch","conditional_patch","delete"],"description":"fhir steps. patch: body is an object whose members become JSON Patch operations on top-level elements."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"response":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"rest: the declared shape of the response; the step's value is a record of these fields."},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable. let and named steps: the variable written when it differs from id (an assignment `name = value`, or a name defined in both branches of an if)."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}},"ResponseField":{"type":"object","additionalProperties":false,"required":["name","path","src"],"properties":{"name":{"type":"string"},"path":{"type":"array","items":{"oneOf":[{"type":"string"},{"type":"integer","minimum":0}]},"description":"Read from the response body (or, inside each, from the item); \"*\" maps over a list; [] is the whole value."},"as":{"enum":["string","number","boolean","date","datetime","list","record"],"description":"The value must convert to this; a step fails when it does not."},"optional":{"type":"boolean","description":"A missing value is null (an empty list for lists) instead of an error."},"fields":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"each: the path is a list and every item is read with these fields."},"src":{"$ref":"#/definitions/Src"}}},"Launch":{"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}},"RedirectRule":{"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^https://"},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"Login":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["oidc","ldap","users","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value","description":"ldap: server URL; postgres: connection string."},"bindDn":{"type":"string","description":"ldap: DN template with {username}."},"query":{"type":"string","description":"postgres: a parameterised query ($1 username) returning a row with password_hash."},"require":{"$ref":"#/definitions/Expr","description":"Must hold over `claims` for the login to succeed."},"map":{"$ref":"#/definitions/Expr","description":"Object expression over `claims`: the `user` variable."},"src":{"$ref":"#/definitions/Src"}}},"TestCase":{"type":"object","additionalProperties":false,"required":["name","mocks","expects","src"],"properties":{"name":{"type":"string"},"send":{"type":"object","additionalProperties":false,"required":["sender","message","src"],"properties":{"sender":{"type":"string"},"message":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"launch":{"type":"object","additionalProperties":false,"required":["name","context","src"],"properties":{"name":{"type":"string"},"context":{"$ref":"#/definitions/Expr","description":"The token response's launch context (patient, encounter, ...)."},"user":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"mocks":{"type":"array","items":{"$ref":"#/definitions/Mock"}},"expects":{"type":"array","items":{"$ref":"#/definitions/Expectation"}},"src":{"$ref":"#/definitions/Src"}}},"Fixture":{"type":"object","additionalProperties":false,"properties":{"file":{"type":"string","description":"Path relative to the plan's working directory."},"text":{"type":"string"},"json":{"$ref":"#/definitions/Expr"}}},"Mock":{"type":"object","additionalProperties":false,"required":["status","response","src"],"properties":{"api":{"type":"string"},"step":{"type":"string"},"resourceType":{"type":"string"},"urlPath":{"type":"string"},"method":{"type":"string"},"status":{"type":"integer"},"response":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"Expectation":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://hdc.dev/schema/plan.schema.json","title":"Plan","description":"The execution plan emitted by `hdc compile` and executed by `hdc run`. The single source of truth for the compiler/runtime boundary.","type":"object","additionalProperties":false,"required":["planVersion","compiler","hash","sources","auths","apis","senders","workflows","launches","tests"],"properties":{"planVersion":{"const":1,"description":"Plan format version. The runtime refuses any other."},"compiler":{"type":"string","description":"Compiler name and version, e.g. hdc 0.1.0."},"hash":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 over the plan serialised without this field."},"sources":{"type":"array","items":{"$ref":"#/definitions/Source"}},"store":{"$ref":"#/definitions/Store"},"auths":{"type":"array","items":{"$ref":"#/definitions/Auth"}},"apis":{"type":"array","items":{"$ref":"#/definitions/Api"}},"senders":{"type":"array","items":{"$ref":"#/definitions/Sender"}},"workflows":{"type":"array","items":{"$ref":"#/definitions/Workflow"}},"launches":{"type":"array","items":{"$ref":"#/definitions/Launch"}},"tests":{"type":"array","items":{"$ref":"#/definitions/TestCase"}},"transforms":{"type":"array","items":{"$ref":"#/definitions/Transform"},"description":"Transform declarations (HL7 v2 → FHIR mappings), the std library's and the project's."},"modules":{"type":"object","description":"The add-on modules' settings by module name: what the module's declarations lowered to (its spec gives the shape). Absent when the plan uses none.","additionalProperties":{"type":"object"},"properties":{"monitoring":{"$comment":"plan.modules.monitoring: the dashboard, metrics and tracing blocks as the compiler lowers module blocks ({ kind, src, settings }). modules/monitoring/monitoring-plan.ts reads them.","type":"object","additionalProperties":false,"properties":{"dashboard":{"type":"object","additionalProperties":false,"required":["kind","src","settings"],"properties":{"kind":{"const":"dashboard"},"src":{"$ref":"#/definitions/Src"},"settings":{"type":"object","additionalProperties":false,"required":["listen","login"],"properties":{"listen":{"type":"string","description":"HOST:PORT of the dashboard's own listener."},"login":{"description":"users | ldap | postgres | oidc, alone or with its block's settings ({ value: KIND, issuer, client_id, … }).","anyOf":[{"enum":["users","oidc","ldap","postgres"]},{"type":"object","required":["value"],"properties":{"value":{"enum":["users","oidc","ldap","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"client_id":{"$ref":"#/definitions/Value"},"client_secret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value"},"bind_dn":{"type":"string"},"query":{"type":"string"}},"additionalProperties":false}]},"role":{"description":"One role block, or a list of them: { value: viewer|operator, group: NAME or [NAMES] }.","anyOf":[{"type":"object","additionalProperties":false,"required":["value"],"properties":{"value":{"enum":["viewer","operator"]},"group":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]}}},{"type":"array","items":{"type":"object","additionalProperties":false,"required":["value"],"properties":{"value":{"enum":["viewer","operator"]},"group":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]}}}}]},"retention":{"$ref":"#/definitions/Duration"},"session_idle":{"$ref":"#/definitions/Duration"}}}}},"metrics":{"type":"object","additionalProperties":false,"required":["kind","src","settings"],"properties":{"kind":{"const":"metrics"},"src":{"$ref":"#/definitions/Src"},"settings":{"type":"object","additionalProperties":false,"required":["listen"],"properties":{"listen":{"type":"string","description":"HOST:PORT where GET /metrics is served."}}}}},"tracing":{"type":"object","additionalProperties":false,"required":["kind","src","settings"],"properties":{"kind":{"const":"tracing"},"src":{"$ref":"#/definitions/Src"},"settings":{"type":"object","additionalProperties":false,"required":["otlp"],"properties":{"otlp":{"$ref":"#/definitions/Value"},"service":{"type":"string"}}}}}}}}}},"definitions":{"Src":{"type":"string","pattern":"^.+:\\d+:\\d+-\\d+:\\d+$","description":"Source range FILE:LINE:COL-LINE:COL (1-based, end exclusive) of the .hdc text a node came from."},"Source":{"type":"object","additionalProperties":false,"required":["file","sha256"],"properties":{"file":{"type":"string"},"sha256":{"type":"string"}}},"Value":{"description":"A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.","oneOf":[{"type":"string"},{"$ref":"#/definitions/EnvRef"},{"$ref":"#/definitions/FileRef"}]},"Store":{"description":"Where the runtime keeps its journal and workflow queue: sqlite (embedded, the default when absent) or postgres (shared by several runtimes). `hdc run --store URL` applies only when the plan has none.","type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["sqlite","postgres"]},"url":{"$ref":"#/definitions/Value","description":"postgres: the database URL, a reference when it holds a password."},"src":{"$ref":"#/definitions/Src"}}},"EnvRef":{"type":"object","additionalProperties":false,"required":["env","src"],"properties":{"env":{"type":"string"},"default":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"FileRef":{"type":"object","additionalProperties":false,"required":["file","src"],"properties":{"file":{"$ref":"#/definitions/Value","description":"Path of the file whose contents (trimmed of a final newline) are the value. Relative paths resolve against the .hdc file's folder."},"base":{"type":"string","description":"Folder (relative to the plan's working directory) that a relative path resolves against."},"src":{"$ref":"#/definitions/Src"}}},"Duration":{"type":"integer","minimum":0,"description":"Milliseconds."},"Auth":{"type":"object","additionalProperties":false,"required":["name","kind","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["basic","oauth2","smart_backend","bearer"]},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"token":{"$ref":"#/definitions/Value","description":"bearer: a static token."},"tokenUrl":{"$ref":"#/definitions/Value","description":"oauth2/smart_backend: token endpoint. Absent: discovered from the FHIR base of the API that uses this auth (.well-known/smart-configuration)."},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"clientAuth":{"enum":["client_secret_basic","client_secret_post","private_key_jwt"]},"privateKey":{"$ref":"#/definitions/Value","description":"PEM or JWK (JSON) private key for private_key_jwt."},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"Api":{"type":"object","additionalProperties":false,"required":["name","kind","baseUrl","timeoutMs","retry","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["fhir","rest","hl7"],"description":"hl7: an HL7-over-HTTPS endpoint that `send message` forwards raw HL7 to."},"baseUrl":{"$ref":"#/definitions/Value"},"fhirVersion":{"enum":["R4"]},"auth":{"type":"string","description":"Name of an Auth."},"validate":{"enum":["fhir","none"],"description":"fhir APIs: fhir validates each request body against the R4 definitions before it is sent; none never does (not even under hdc test, which validates by default)."},"format":{"enum":["json","text","xml"],"description":"rest: how response bodies are read (xml: parsed into a navigable value)."},"headers":{"type":"array","items":{"$ref":"#/definitions/Header"}},"timeoutMs":{"$ref":"#/definitions/Duration"},"retry":{"$ref":"#/definitions/Retry"},"tls":{"type":"object","additionalProperties":false,"properties":{"ca":{"$ref":"#/definitions/Value"},"cert":{"$ref":"#/definitions/Value"},"key":{"$ref":"#/definitions/Value"}}},"src":{"$ref":"#/definitions/Src"}}},"Header":{"type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"type":"string"},"value":{"$ref":"#/definitions/Value"}}},"Retry":{"type":"object","additionalProperties":false,"required":["attempts","backoffMs"],"properties":{"attempts":{"type":"integer","minimum":1,"description":"Attempts of a run whose request to this API fails transiently, the first included."},"backoffMs":{"$ref":"#/definitions/Duration","description":"Wait before the second attempt; doubles each attempt, with jitter."},"maxBackoffMs":{"$ref":"#/definitions/Duration","description":"Longest wait between attempts (default 30 min); a server's Retry-After may ask for longer."}}},"Hl7Path":{"type":"object","additionalProperties":false,"required":["text","segment"],"description":"A path into an HL7 v2 message. Absent positions mean the whole element; repetitions default to the first.","properties":{"text":{"type":"string","description":"The path as written, e.g. OBX[*]-5 or PID-3[2].4.1."},"segment":{"type":"string","pattern":"^[A-Z][A-Z0-9]{2}$"},"segmentRep":{"$ref":"#/definitions/Rep"},"field":{"type":"integer","minimum":1},"fieldRep":{"$ref":"#/definitions/Rep"},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1}}},"Rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}],"description":"1-based repetition, or * for all."},"MessageType":{"type":"object","additionalProperties":false,"required":["code","trigger"],"properties":{"code":{"type":"string","description":"MSH-9.1, or * for any."},"trigger":{"type":"string","description":"MSH-9.2, or * for any."}}},"Sender":{"type":"object","additionalProperties":false,"required":["name","path","match","identity","accept","segmentBreaks","ack","fields","routes","src"],"properties":{"name":{"type":"string"},"path":{"type":"string","pattern":"^/"},"version":{"type":"string","description":"Declared HL7 version (2.1 to 2.8). Messages with another MSH-12 are answered AR 203 when strictVersion is set."},"strictVersion":{"type":"boolean"},"match":{"type":"array","items":{"$ref":"#/definitions/MshPredicate"}},"identity":{"$ref":"#/definitions/Identity"},"accept":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"processingIds":{"type":"array","items":{"type":"string"},"description":"Accepted MSH-11.1 values; empty means any."},"segmentBreaks":{"enum":["cr","crlf","lf","any"],"description":"Which line endings end a segment. cr is the standard; any accepts CR, LF and CRLF."},"charset":{"type":"string","description":"Charset used when Content-Type names none; it wins over MSH-18 (partners often mislabel MSH-18)."},"timezone":{"type":"string","description":"IANA time zone of the sender's local times: `as datetime` values without an offset get the offset in force at that wall time."},"ack":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{"mode":{"enum":["on_receive","after_workflow"]},"timeoutMs":{"$ref":"#/definitions/Duration","description":"after_workflow: how long to wait before answering with the commit-level ACK."}}},"maxBodyBytes":{"type":"integer","minimum":1},"controlIdReuse":{"enum":["accept","reject"],"description":"A message that reuses an earlier message's control ID (same sending system MSH-3/MSH-4, other content): accept (absent: journaled as a new message) or reject (answered AR, not journaled)."},"require":{"type":"array","items":{"$ref":"#/definitions/Hl7Path"},"description":"Segments (a path without a field) and positions every message must carry; a message without them is answered AE before mapping."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"}},"routes":{"type":"array","items":{"$ref":"#/definitions/Route"}},"src":{"$ref":"#/definitions/Src"}}},"MshPredicate":{"type":"object","additionalProperties":false,"required":["path","op","values","src"],"properties":{"path":{"$ref":"#/definitions/Hl7Path"},"op":{"enum":["==","!="]},"values":{"type":"array","items":{"type":"string"},"minItems":1,"description":"== holds when the value is one of these; != when it is none of them."},"src":{"$ref":"#/definitions/Src"}}},"Identity":{"type":"object","additionalProperties":false,"required":["kind"],"properties":{"kind":{"enum":["none","client_cert","basic"]},"subject":{"type":"string","description":"client_cert: the certificate subject must contain this RDN sequence, e.g. CN=labcorp-interface."},"san":{"type":"string","description":"client_cert: a DNS, URI or email subjectAltName the certificate must carry."},"fingerprint":{"type":"string","description":"client_cert: SHA-256 fingerprint (hex, colons optional)."},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"src":{"$ref":"#/definitions/Src"}}},"FieldMapping":{"type":"object","additionalProperties":false,"required":["name","type","src"],"properties":{"name":{"type":"string"},"path":{"$ref":"#/definitions/Hl7Path","description":"Absent for groups (each)."},"where":{"$ref":"#/definitions/Expr","description":"Keeps the repetitions for which this holds; rel nodes read inside each repetition."},"select":{"type":"array","items":{"type":"integer","minimum":1},"maxItems":2,"description":"Component (and subcomponent) taken from each kept repetition."},"as":{"enum":["string","number","date","datetime","raw"]},"map":{"$ref":"#/definitions/ValueMap","description":"`-> NAME`: the value map applied to the value read (to each item of a list)."},"each":{"type":"string","description":"Group: the segment whose every repetition becomes a record."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"},"description":"Group: the record's fields; paths on the each segment read the current repetition."},"type":{"$ref":"#/definitions/ValueType"},"src":{"$ref":"#/definitions/Src"}}},"ValueType":{"description":"The static type the compiler inferred.","enum":["string","number","boolean","date","datetime","list","record","records","any"]},"Route":{"type":"object","additionalProperties":false,"required":["types","workflow","src"],"properties":{"types":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"workflow":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"ValueMap":{"description":"A `map` declaration, copied where it is used: input text → output text. An absent input (null, \"\") stays null; an input not listed gives `else`, or null.","type":"object","additionalProperties":false,"required":["name","table","src"],"properties":{"name":{"type":"string"},"table":{"type":"array","items":{"type":"array","items":{"type":"string"},"minItems":2,"maxItems":2},"description":"[input, output] pairs in source order; inputs are unique."},"else":{"type":"string"},"system":{"type":"string","description":"The code system the outputs belong to (`map NAME to \"…\"`)."},"src":{"$ref":"#/definitions/Src"}}},"Expr":{"description":"An expression. Exactly one of the discriminating keys is present.","type":"object","oneOf":[{"required":["lit"]},{"required":["ref"]},{"required":["rel"]},{"required":["op"]},{"required":["call"]},{"required":["template"]},{"required":["object"]},{"required":["array"]},{"required":["secret"]},{"required":["map"]},{"required":["hl7"]},{"required":["transform"]},{"required":["for"]}],"additionalProperties":false,"properties":{"lit":{"type":["string","number","boolean","null"]},"ref":{"type":"string","description":"A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims)."},"path":{"type":"array","items":{"type":["string","integer"]},"description":"ref: property names and 0-based indexes applied to the variable; the string * maps over an array."},"rel":{"type":"array","items":{"type":"integer","minimum":1},"description":"Component (and subcomponent) of the current HL7 repetition, inside a where filter."},"op":{"enum":["==","!=","<","<=",">",">=","and","or","not","neg","+","-","in"]},"args":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"call":{"type":"string"},"template":{"type":"array","items":{"oneOf":[{"type":"string"},{"$ref":"#/definitions/Expr"}]}},"object":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"Ordered entries."},"array":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"secret":{"$ref":"#/definitions/Value","description":"A deployment value used inside an expression (e.g. a header)."},"map":{"$ref":"#/definitions/ValueMap","description":"A value map applied to args[0] (to each item of a list): `gender(sex)`."},"hl7":{"$ref":"#/definitions/Hl7Read","description":"Reads HL7 data from args[0] (a message, a segment or a composite value; a list is read item by item)."},"transform":{"type":"string","description":"Calls the transform of this name with args; a list given for a segment or composite parameter calls it once per item."},"for":{"type":"string","description":"A list comprehension: args[0] is the list, args[1] the value computed for each item bound to this variable; null results are dropped."},"src":{"$ref":"#/definitions/Src"}}},"Hl7Read":{"type":"object","additionalProperties":false,"required":["from"],"properties":{"from":{"enum":["message","segment","composite"]},"segment":{"type":"string","description":"from message: the segment ID read (the first occurrence, or every one with all)."},"all":{"type":"boolean"},"field":{"type":"integer","minimum":0},"rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}]},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1},"struct":{"type":"boolean","description":"Keep the composite structure (for a transform's parameter) instead of the first leaf's text."},"children":{"type":"string","description":"from segment: the segments of this ID that follow it, up to the next segment of its own ID."}}},"Transform":{"type":"object","additionalProperties":false,"required":["name","params","resultType","lets","body","src"],"properties":{"name":{"type":"string"},"params":{"type":"array","items":{"$ref":"#/definitions/TransformParam"}},"resultType":{"type":"string","description":"The FHIR R4 resource or data type the body builds."},"lets":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"let bindings, evaluated in order before the body."},"body":{"$ref":"#/definitions/Expr"},"extends":{"type":"string","description":"The transform this one overrides."},"src":{"$ref":"#/definitions/Src"}}},"TransformParam":{"type":"object","additionalProperties":false,"required":["name","kind"],"properties":{"name":{"type":"string"},"kind":{"enum":["message","segment","group","composite","value"]},"type":{"type":"string","description":"segment/group: the segment ID; composite: the HL7 data type."}}},"Entry":{"type":"object","additionalProperties":false,"required":["key","value"],"properties":{"key":{"type":"string"},"value":{"$ref":"#/definitions/Expr"}}},"Workflow":{"type":"object","additionalProperties":false,"required":["name","inputs","steps","src"],"properties":{"name":{"type":"string"},"inputs":{"type":"array","items":{"type":"string"},"description":"Mapped field names the workflow reads."},"orderBy":{"$ref":"#/definitions/Expr","description":"Runs with the same value of this key run one at a time, in journal order."},"concurrency":{"type":"integer","minimum":1},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"}},"src":{"$ref":"#/definitions/Src"}}},"Step":{"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","patch","conditional_patch","delete"],"description":"fhir steps. patch: body is an object whose members become JSON Patch operations on top-level elements."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"response":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"rest: the declared shape of the response; the step's value is a record of these fields."},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable. let and named steps: the variable written when it differs from id (an assignment `name = value`, or a name defined in both branches of an if)."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}},"ResponseField":{"type":"object","additionalProperties":false,"required":["name","path","src"],"properties":{"name":{"type":"string"},"path":{"type":"array","items":{"oneOf":[{"type":"string"},{"type":"integer","minimum":0}]},"description":"Read from the response body (or, inside each, from the item); \"*\" maps over a list; [] is the whole value."},"as":{"enum":["string","number","boolean","date","datetime","list","record"],"description":"The value must convert to this; a step fails when it does not."},"optional":{"type":"boolean","description":"A missing value is null (an empty list for lists) instead of an error."},"fields":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"each: the path is a list and every item is read with these fields."},"src":{"$ref":"#/definitions/Src"}}},"Launch":{"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}},"RedirectRule":{"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^https://"},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"Login":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["oidc","ldap","users","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value","description":"ldap: server URL; postgres: connection string."},"bindDn":{"type":"string","description":"ldap: DN template with {username}."},"query":{"type":"string","description":"postgres: a parameterised query ($1 username) returning a row with password_hash."},"require":{"$ref":"#/definitions/Expr","description":"Must hold over `claims` for the login to succeed."},"map":{"$ref":"#/definitions/Expr","description":"Object expression over `claims`: the `user` variable."},"src":{"$ref":"#/definitions/Src"}}},"TestCase":{"type":"object","additionalProperties":false,"required":["name","mocks","expects","src"],"properties":{"name":{"type":"string"},"send":{"type":"object","additionalProperties":false,"required":["sender","message","src"],"properties":{"sender":{"type":"string"},"message":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"launch":{"type":"object","additionalProperties":false,"required":["name","context","src"],"properties":{"name":{"type":"string"},"context":{"$ref":"#/definitions/Expr","description":"The token response's launch context (patient, encounter, ...)."},"user":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"mocks":{"type":"array","items":{"$ref":"#/definitions/Mock"}},"expects":{"type":"array","items":{"$ref":"#/definitions/Expectation"}},"src":{"$ref":"#/definitions/Src"}}},"Fixture":{"type":"object","additionalProperties":false,"properties":{"file":{"type":"string","description":"Path relative to the plan's working directory."},"text":{"type":"string"},"json":{"$ref":"#/definitions/Expr"}}},"Mock":{"type":"object","additionalProperties":false,"required":["status","response","src"],"properties":{"api":{"type":"string"},"step":{"type":"string"},"resourceType":{"type":"string"},"urlPath":{"type":"string"},"method":{"type":"string"},"status":{"type":"integer"},"response":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"Expectation":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}}}};
 const schema12 = {"type":"object","additionalProperties":false,"required":["file","sha256"],"properties":{"file":{"type":"string"},"sha256":{"type":"string"}}};
 const schema16 = {"type":"string","pattern":"^.+:\\d+:\\d+-\\d+:\\d+$","description":"Source range FILE:LINE:COL-LINE:COL (1-based, end exclusive) of the .hdc text a node came from."};
-const schema22 = {"type":"integer","minimum":0,"description":"Milliseconds."};
+const schema24 = {"type":"integer","minimum":0,"description":"Milliseconds."};
 const func2 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
 const pattern1 = new RegExp("^.+:\\d+:\\d+-\\d+:\\d+$", "u");
-const schema13 = {"type":"object","additionalProperties":false,"required":["name","kind","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["basic","oauth2","smart_backend","bearer"]},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"token":{"$ref":"#/definitions/Value","description":"bearer: a static token."},"tokenUrl":{"$ref":"#/definitions/Value","description":"oauth2/smart_backend: token endpoint. Absent: discovered from the FHIR base of the API that uses this auth (.well-known/smart-configuration)."},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"clientAuth":{"enum":["client_secret_basic","client_secret_post","private_key_jwt"]},"privateKey":{"$ref":"#/definitions/Value","description":"PEM or JWK (JSON) private key for private_key_jwt."},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}};
+const schema13 = {"description":"Where the runtime keeps its journal and workflow queue: sqlite (embedded, the default when absent) or postgres (shared by several runtimes). `hdc run --store URL` applies only when the plan has none.","type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["sqlite","postgres"]},"url":{"$ref":"#/definitions/Value","description":"postgres: the database URL, a reference when it holds a password."},"src":{"$ref":"#/definitions/Src"}}};
 const schema14 = {"description":"A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.","oneOf":[{"type":"string"},{"$ref":"#/definitions/EnvRef"},{"$ref":"#/definitions/FileRef"}]};
 const schema15 = {"type":"object","additionalProperties":false,"required":["env","src"],"properties":{"env":{"type":"string"},"default":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}};
 
@@ -296,6 +296,103 @@ function validate11(data, {instancePath="", parentData, parentDataProperty, root
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.kind === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.src === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(((key0 === "kind") || (key0 === "url")) || (key0 === "src"))){
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.kind !== undefined){
+let data0 = data.kind;
+if(!((data0 === "sqlite") || (data0 === "postgres"))){
+const err3 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema13.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.url !== undefined){
+if(!(validate12(data.url, {instancePath:instancePath+"/url",parentData:data,parentDataProperty:"url",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+if(data.src !== undefined){
+let data2 = data.src;
+if(typeof data2 === "string"){
+if(!pattern1.test(data2)){
+const err4 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate11.errors = vErrors;
+return errors === 0;
+}
+
+const schema20 = {"type":"object","additionalProperties":false,"required":["name","kind","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["basic","oauth2","smart_backend","bearer"]},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"token":{"$ref":"#/definitions/Value","description":"bearer: a static token."},"tokenUrl":{"$ref":"#/definitions/Value","description":"oauth2/smart_backend: token endpoint. Absent: discovered from the FHIR base of the API that uses this auth (.well-known/smart-configuration)."},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"clientAuth":{"enum":["client_secret_basic","client_secret_post","private_key_jwt"]},"privateKey":{"$ref":"#/definitions/Value","description":"PEM or JWK (JSON) private key for private_key_jwt."},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}};
+
+function validate19(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.name === undefined){
 const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
@@ -327,7 +424,7 @@ vErrors.push(err2);
 errors++;
 }
 for(const key0 in data){
-if(!(func2.call(schema13.properties, key0))){
+if(!(func2.call(schema20.properties, key0))){
 const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err3];
@@ -353,7 +450,7 @@ errors++;
 if(data.kind !== undefined){
 let data1 = data.kind;
 if(!((((data1 === "basic") || (data1 === "oauth2")) || (data1 === "smart_backend")) || (data1 === "bearer"))){
-const err5 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema13.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err5 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema20.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -402,7 +499,7 @@ errors = vErrors.length;
 if(data.clientAuth !== undefined){
 let data8 = data.clientAuth;
 if(!(((data8 === "client_secret_basic") || (data8 === "client_secret_post")) || (data8 === "private_key_jwt"))){
-const err6 = {instancePath:instancePath+"/clientAuth",schemaPath:"#/properties/clientAuth/enum",keyword:"enum",params:{allowedValues: schema13.properties.clientAuth.enum},message:"must be equal to one of the allowed values"};
+const err6 = {instancePath:instancePath+"/clientAuth",schemaPath:"#/properties/clientAuth/enum",keyword:"enum",params:{allowedValues: schema20.properties.clientAuth.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -421,7 +518,7 @@ errors = vErrors.length;
 if(data.alg !== undefined){
 let data10 = data.alg;
 if(!((data10 === "RS384") || (data10 === "ES384"))){
-const err7 = {instancePath:instancePath+"/alg",schemaPath:"#/properties/alg/enum",keyword:"enum",params:{allowedValues: schema13.properties.alg.enum},message:"must be equal to one of the allowed values"};
+const err7 = {instancePath:instancePath+"/alg",schemaPath:"#/properties/alg/enum",keyword:"enum",params:{allowedValues: schema20.properties.alg.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -485,14 +582,14 @@ vErrors.push(err11);
 }
 errors++;
 }
-validate11.errors = vErrors;
+validate19.errors = vErrors;
 return errors === 0;
 }
 
-const schema20 = {"type":"object","additionalProperties":false,"required":["name","kind","baseUrl","timeoutMs","retry","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["fhir","rest","hl7"],"description":"hl7: an HL7-over-HTTPS endpoint that `send message` forwards raw HL7 to."},"baseUrl":{"$ref":"#/definitions/Value"},"fhirVersion":{"enum":["R4"]},"auth":{"type":"string","description":"Name of an Auth."},"validate":{"enum":["fhir","none"],"description":"fhir APIs: fhir validates each request body against the R4 definitions before it is sent; none never does (not even under hdc test, which validates by default)."},"format":{"enum":["json","text","xml"],"description":"rest: how response bodies are read (xml: parsed into a navigable value)."},"headers":{"type":"array","items":{"$ref":"#/definitions/Header"}},"timeoutMs":{"$ref":"#/definitions/Duration"},"retry":{"$ref":"#/definitions/Retry"},"tls":{"type":"object","additionalProperties":false,"properties":{"ca":{"$ref":"#/definitions/Value"},"cert":{"$ref":"#/definitions/Value"},"key":{"$ref":"#/definitions/Value"}}},"src":{"$ref":"#/definitions/Src"}}};
-const schema21 = {"type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"type":"string"},"value":{"$ref":"#/definitions/Value"}}};
+const schema22 = {"type":"object","additionalProperties":false,"required":["name","kind","baseUrl","timeoutMs","retry","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["fhir","rest","hl7"],"description":"hl7: an HL7-over-HTTPS endpoint that `send message` forwards raw HL7 to."},"baseUrl":{"$ref":"#/definitions/Value"},"fhirVersion":{"enum":["R4"]},"auth":{"type":"string","description":"Name of an Auth."},"validate":{"enum":["fhir","none"],"description":"fhir APIs: fhir validates each request body against the R4 definitions before it is sent; none never does (not even under hdc test, which validates by default)."},"format":{"enum":["json","text","xml"],"description":"rest: how response bodies are read (xml: parsed into a navigable value)."},"headers":{"type":"array","items":{"$ref":"#/definitions/Header"}},"timeoutMs":{"$ref":"#/definitions/Duration"},"retry":{"$ref":"#/definitions/Retry"},"tls":{"type":"object","additionalProperties":false,"properties":{"ca":{"$ref":"#/definitions/Value"},"cert":{"$ref":"#/definitions/Value"},"key":{"$ref":"#/definitions/Value"}}},"src":{"$ref":"#/definitions/Src"}}};
+const schema23 = {"type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"type":"string"},"value":{"$ref":"#/definitions/Value"}}};
 
-function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -557,13 +654,13 @@ vErrors.push(err4);
 }
 errors++;
 }
-validate28.errors = vErrors;
+validate31.errors = vErrors;
 return errors === 0;
 }
 
-const schema23 = {"type":"object","additionalProperties":false,"required":["attempts","backoffMs"],"properties":{"attempts":{"type":"integer","minimum":1,"description":"Attempts of a run whose request to this API fails transiently, the first included."},"backoffMs":{"$ref":"#/definitions/Duration","description":"Wait before the second attempt; doubles each attempt, with jitter."},"maxBackoffMs":{"$ref":"#/definitions/Duration","description":"Longest wait between attempts (default 30 min); a server's Retry-After may ask for longer."}}};
+const schema25 = {"type":"object","additionalProperties":false,"required":["attempts","backoffMs"],"properties":{"attempts":{"type":"integer","minimum":1,"description":"Attempts of a run whose request to this API fails transiently, the first included."},"backoffMs":{"$ref":"#/definitions/Duration","description":"Wait before the second attempt; doubles each attempt, with jitter."},"maxBackoffMs":{"$ref":"#/definitions/Duration","description":"Longest wait between attempts (default 30 min); a server's Retry-After may ask for longer."}}};
 
-function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate34(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -685,12 +782,12 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate31.errors = vErrors;
+validate34.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -755,7 +852,7 @@ vErrors.push(err5);
 errors++;
 }
 for(const key0 in data){
-if(!(func2.call(schema20.properties, key0))){
+if(!(func2.call(schema22.properties, key0))){
 const err6 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err6];
@@ -781,7 +878,7 @@ errors++;
 if(data.kind !== undefined){
 let data1 = data.kind;
 if(!(((data1 === "fhir") || (data1 === "rest")) || (data1 === "hl7"))){
-const err8 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema20.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err8 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema22.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -799,7 +896,7 @@ errors = vErrors.length;
 }
 if(data.fhirVersion !== undefined){
 if(!(data.fhirVersion === "R4")){
-const err9 = {instancePath:instancePath+"/fhirVersion",schemaPath:"#/properties/fhirVersion/enum",keyword:"enum",params:{allowedValues: schema20.properties.fhirVersion.enum},message:"must be equal to one of the allowed values"};
+const err9 = {instancePath:instancePath+"/fhirVersion",schemaPath:"#/properties/fhirVersion/enum",keyword:"enum",params:{allowedValues: schema22.properties.fhirVersion.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -824,7 +921,7 @@ errors++;
 if(data.validate !== undefined){
 let data5 = data.validate;
 if(!((data5 === "fhir") || (data5 === "none"))){
-const err11 = {instancePath:instancePath+"/validate",schemaPath:"#/properties/validate/enum",keyword:"enum",params:{allowedValues: schema20.properties.validate.enum},message:"must be equal to one of the allowed values"};
+const err11 = {instancePath:instancePath+"/validate",schemaPath:"#/properties/validate/enum",keyword:"enum",params:{allowedValues: schema22.properties.validate.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -837,7 +934,7 @@ errors++;
 if(data.format !== undefined){
 let data6 = data.format;
 if(!(((data6 === "json") || (data6 === "text")) || (data6 === "xml"))){
-const err12 = {instancePath:instancePath+"/format",schemaPath:"#/properties/format/enum",keyword:"enum",params:{allowedValues: schema20.properties.format.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/format",schemaPath:"#/properties/format/enum",keyword:"enum",params:{allowedValues: schema22.properties.format.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -852,8 +949,8 @@ let data7 = data.headers;
 if(Array.isArray(data7)){
 const len0 = data7.length;
 for(let i0=0; i0<len0; i0++){
-if(!(validate28(data7[i0], {instancePath:instancePath+"/headers/" + i0,parentData:data7,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);
+if(!(validate31(data7[i0], {instancePath:instancePath+"/headers/" + i0,parentData:data7,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate31.errors : vErrors.concat(validate31.errors);
 errors = vErrors.length;
 }
 }
@@ -895,8 +992,8 @@ errors++;
 }
 }
 if(data.retry !== undefined){
-if(!(validate31(data.retry, {instancePath:instancePath+"/retry",parentData:data,parentDataProperty:"retry",rootData}))){
-vErrors = vErrors === null ? validate31.errors : vErrors.concat(validate31.errors);
+if(!(validate34(data.retry, {instancePath:instancePath+"/retry",parentData:data,parentDataProperty:"retry",rootData}))){
+vErrors = vErrors === null ? validate34.errors : vErrors.concat(validate34.errors);
 errors = vErrors.length;
 }
 }
@@ -981,19 +1078,19 @@ vErrors.push(err20);
 }
 errors++;
 }
-validate26.errors = vErrors;
+validate29.errors = vErrors;
 return errors === 0;
 }
 
-const schema27 = {"type":"object","additionalProperties":false,"required":["name","path","match","identity","accept","segmentBreaks","ack","fields","routes","src"],"properties":{"name":{"type":"string"},"path":{"type":"string","pattern":"^/"},"version":{"type":"string","description":"Declared HL7 version (2.1 to 2.8). Messages with another MSH-12 are answered AR 203 when strictVersion is set."},"strictVersion":{"type":"boolean"},"match":{"type":"array","items":{"$ref":"#/definitions/MshPredicate"}},"identity":{"$ref":"#/definitions/Identity"},"accept":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"processingIds":{"type":"array","items":{"type":"string"},"description":"Accepted MSH-11.1 values; empty means any."},"segmentBreaks":{"enum":["cr","crlf","lf","any"],"description":"Which line endings end a segment. cr is the standard; any accepts CR, LF and CRLF."},"charset":{"type":"string","description":"Charset used when Content-Type names none; it wins over MSH-18 (partners often mislabel MSH-18)."},"timezone":{"type":"string","description":"IANA time zone of the sender's local times: `as datetime` values without an offset get the offset in force at that wall time."},"ack":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{"mode":{"enum":["on_receive","after_workflow"]},"timeoutMs":{"$ref":"#/definitions/Duration","description":"after_workflow: how long to wait before answering with the commit-level ACK."}}},"maxBodyBytes":{"type":"integer","minimum":1},"controlIdReuse":{"enum":["accept","reject"],"description":"A message that reuses an earlier message's control ID (same sending system MSH-3/MSH-4, other content): accept (absent: journaled as a new message) or reject (answered AR, not journaled)."},"require":{"type":"array","items":{"$ref":"#/definitions/Hl7Path"},"description":"Segments (a path without a field) and positions every message must carry; a message without them is answered AE before mapping."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"}},"routes":{"type":"array","items":{"$ref":"#/definitions/Route"}},"src":{"$ref":"#/definitions/Src"}}};
-const schema35 = {"type":"object","additionalProperties":false,"required":["code","trigger"],"properties":{"code":{"type":"string","description":"MSH-9.1, or * for any."},"trigger":{"type":"string","description":"MSH-9.2, or * for any."}}};
-const pattern5 = new RegExp("^/", "u");
-const schema28 = {"type":"object","additionalProperties":false,"required":["path","op","values","src"],"properties":{"path":{"$ref":"#/definitions/Hl7Path"},"op":{"enum":["==","!="]},"values":{"type":"array","items":{"type":"string"},"minItems":1,"description":"== holds when the value is one of these; != when it is none of them."},"src":{"$ref":"#/definitions/Src"}}};
-const schema29 = {"type":"object","additionalProperties":false,"required":["text","segment"],"description":"A path into an HL7 v2 message. Absent positions mean the whole element; repetitions default to the first.","properties":{"text":{"type":"string","description":"The path as written, e.g. OBX[*]-5 or PID-3[2].4.1."},"segment":{"type":"string","pattern":"^[A-Z][A-Z0-9]{2}$"},"segmentRep":{"$ref":"#/definitions/Rep"},"field":{"type":"integer","minimum":1},"fieldRep":{"$ref":"#/definitions/Rep"},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1}}};
-const schema30 = {"oneOf":[{"type":"integer","minimum":1},{"const":"*"}],"description":"1-based repetition, or * for all."};
-const pattern6 = new RegExp("^[A-Z][A-Z0-9]{2}$", "u");
+const schema29 = {"type":"object","additionalProperties":false,"required":["name","path","match","identity","accept","segmentBreaks","ack","fields","routes","src"],"properties":{"name":{"type":"string"},"path":{"type":"string","pattern":"^/"},"version":{"type":"string","description":"Declared HL7 version (2.1 to 2.8). Messages with another MSH-12 are answered AR 203 when strictVersion is set."},"strictVersion":{"type":"boolean"},"match":{"type":"array","items":{"$ref":"#/definitions/MshPredicate"}},"identity":{"$ref":"#/definitions/Identity"},"accept":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"processingIds":{"type":"array","items":{"type":"string"},"description":"Accepted MSH-11.1 values; empty means any."},"segmentBreaks":{"enum":["cr","crlf","lf","any"],"description":"Which line endings end a segment. cr is the standard; any accepts CR, LF and CRLF."},"charset":{"type":"string","description":"Charset used when Content-Type names none; it wins over MSH-18 (partners often mislabel MSH-18)."},"timezone":{"type":"string","description":"IANA time zone of the sender's local times: `as datetime` values without an offset get the offset in force at that wall time."},"ack":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{"mode":{"enum":["on_receive","after_workflow"]},"timeoutMs":{"$ref":"#/definitions/Duration","description":"after_workflow: how long to wait before answering with the commit-level ACK."}}},"maxBodyBytes":{"type":"integer","minimum":1},"controlIdReuse":{"enum":["accept","reject"],"description":"A message that reuses an earlier message's control ID (same sending system MSH-3/MSH-4, other content): accept (absent: journaled as a new message) or reject (answered AR, not journaled)."},"require":{"type":"array","items":{"$ref":"#/definitions/Hl7Path"},"description":"Segments (a path without a field) and positions every message must carry; a message without them is answered AE before mapping."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"}},"routes":{"type":"array","items":{"$ref":"#/definitions/Route"}},"src":{"$ref":"#/definitions/Src"}}};
+const schema37 = {"type":"object","additionalProperties":false,"required":["code","trigger"],"properties":{"code":{"type":"string","description":"MSH-9.1, or * for any."},"trigger":{"type":"string","description":"MSH-9.2, or * for any."}}};
+const pattern6 = new RegExp("^/", "u");
+const schema30 = {"type":"object","additionalProperties":false,"required":["path","op","values","src"],"properties":{"path":{"$ref":"#/definitions/Hl7Path"},"op":{"enum":["==","!="]},"values":{"type":"array","items":{"type":"string"},"minItems":1,"description":"== holds when the value is one of these; != when it is none of them."},"src":{"$ref":"#/definitions/Src"}}};
+const schema31 = {"type":"object","additionalProperties":false,"required":["text","segment"],"description":"A path into an HL7 v2 message. Absent positions mean the whole element; repetitions default to the first.","properties":{"text":{"type":"string","description":"The path as written, e.g. OBX[*]-5 or PID-3[2].4.1."},"segment":{"type":"string","pattern":"^[A-Z][A-Z0-9]{2}$"},"segmentRep":{"$ref":"#/definitions/Rep"},"field":{"type":"integer","minimum":1},"fieldRep":{"$ref":"#/definitions/Rep"},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1}}};
+const schema32 = {"oneOf":[{"type":"integer","minimum":1},{"const":"*"}],"description":"1-based repetition, or * for all."};
+const pattern7 = new RegExp("^[A-Z][A-Z0-9]{2}$", "u");
 
-function validate39(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -1044,7 +1141,7 @@ errors++;
 if(data.segment !== undefined){
 let data1 = data.segment;
 if(typeof data1 === "string"){
-if(!pattern6.test(data1)){
+if(!pattern7.test(data1)){
 const err4 = {instancePath:instancePath+"/segment",schemaPath:"#/properties/segment/pattern",keyword:"pattern",params:{pattern: "^[A-Z][A-Z0-9]{2}$"},message:"must match pattern \""+"^[A-Z][A-Z0-9]{2}$"+"\""};
 if(vErrors === null){
 vErrors = [err4];
@@ -1306,12 +1403,12 @@ vErrors.push(err20);
 }
 errors++;
 }
-validate39.errors = vErrors;
+validate42.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate38(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -1368,15 +1465,15 @@ errors++;
 }
 }
 if(data.path !== undefined){
-if(!(validate39(data.path, {instancePath:instancePath+"/path",parentData:data,parentDataProperty:"path",rootData}))){
-vErrors = vErrors === null ? validate39.errors : vErrors.concat(validate39.errors);
+if(!(validate42(data.path, {instancePath:instancePath+"/path",parentData:data,parentDataProperty:"path",rootData}))){
+vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
 errors = vErrors.length;
 }
 }
 if(data.op !== undefined){
 let data1 = data.op;
 if(!((data1 === "==") || (data1 === "!="))){
-const err5 = {instancePath:instancePath+"/op",schemaPath:"#/properties/op/enum",keyword:"enum",params:{allowedValues: schema28.properties.op.enum},message:"must be equal to one of the allowed values"};
+const err5 = {instancePath:instancePath+"/op",schemaPath:"#/properties/op/enum",keyword:"enum",params:{allowedValues: schema30.properties.op.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1460,13 +1557,13 @@ vErrors.push(err11);
 }
 errors++;
 }
-validate38.errors = vErrors;
+validate41.errors = vErrors;
 return errors === 0;
 }
 
-const schema33 = {"type":"object","additionalProperties":false,"required":["kind"],"properties":{"kind":{"enum":["none","client_cert","basic"]},"subject":{"type":"string","description":"client_cert: the certificate subject must contain this RDN sequence, e.g. CN=labcorp-interface."},"san":{"type":"string","description":"client_cert: a DNS, URI or email subjectAltName the certificate must carry."},"fingerprint":{"type":"string","description":"client_cert: SHA-256 fingerprint (hex, colons optional)."},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"src":{"$ref":"#/definitions/Src"}}};
+const schema35 = {"type":"object","additionalProperties":false,"required":["kind"],"properties":{"kind":{"enum":["none","client_cert","basic"]},"subject":{"type":"string","description":"client_cert: the certificate subject must contain this RDN sequence, e.g. CN=labcorp-interface."},"san":{"type":"string","description":"client_cert: a DNS, URI or email subjectAltName the certificate must carry."},"fingerprint":{"type":"string","description":"client_cert: SHA-256 fingerprint (hex, colons optional)."},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"src":{"$ref":"#/definitions/Src"}}};
 
-function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -1495,7 +1592,7 @@ errors++;
 if(data.kind !== undefined){
 let data0 = data.kind;
 if(!(((data0 === "none") || (data0 === "client_cert")) || (data0 === "basic"))){
-const err2 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema33.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err2 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema35.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1589,18 +1686,18 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate42.errors = vErrors;
+validate45.errors = vErrors;
 return errors === 0;
 }
 
-const schema37 = {"type":"object","additionalProperties":false,"required":["name","type","src"],"properties":{"name":{"type":"string"},"path":{"$ref":"#/definitions/Hl7Path","description":"Absent for groups (each)."},"where":{"$ref":"#/definitions/Expr","description":"Keeps the repetitions for which this holds; rel nodes read inside each repetition."},"select":{"type":"array","items":{"type":"integer","minimum":1},"maxItems":2,"description":"Component (and subcomponent) taken from each kept repetition."},"as":{"enum":["string","number","date","datetime","raw"]},"map":{"$ref":"#/definitions/ValueMap","description":"`-> NAME`: the value map applied to the value read (to each item of a list)."},"each":{"type":"string","description":"Group: the segment whose every repetition becomes a record."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"},"description":"Group: the record's fields; paths on the each segment read the current repetition."},"type":{"$ref":"#/definitions/ValueType"},"src":{"$ref":"#/definitions/Src"}}};
-const schema44 = {"description":"The static type the compiler inferred.","enum":["string","number","boolean","date","datetime","list","record","records","any"]};
-const schema38 = {"description":"An expression. Exactly one of the discriminating keys is present.","type":"object","oneOf":[{"required":["lit"]},{"required":["ref"]},{"required":["rel"]},{"required":["op"]},{"required":["call"]},{"required":["template"]},{"required":["object"]},{"required":["array"]},{"required":["secret"]},{"required":["map"]},{"required":["hl7"]},{"required":["transform"]},{"required":["for"]}],"additionalProperties":false,"properties":{"lit":{"type":["string","number","boolean","null"]},"ref":{"type":"string","description":"A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims)."},"path":{"type":"array","items":{"type":["string","integer"]},"description":"ref: property names and 0-based indexes applied to the variable; the string * maps over an array."},"rel":{"type":"array","items":{"type":"integer","minimum":1},"description":"Component (and subcomponent) of the current HL7 repetition, inside a where filter."},"op":{"enum":["==","!=","<","<=",">",">=","and","or","not","neg","+","-","in"]},"args":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"call":{"type":"string"},"template":{"type":"array","items":{"oneOf":[{"type":"string"},{"$ref":"#/definitions/Expr"}]}},"object":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"Ordered entries."},"array":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"secret":{"$ref":"#/definitions/Value","description":"A deployment value used inside an expression (e.g. a header)."},"map":{"$ref":"#/definitions/ValueMap","description":"A value map applied to args[0] (to each item of a list): `gender(sex)`."},"hl7":{"$ref":"#/definitions/Hl7Read","description":"Reads HL7 data from args[0] (a message, a segment or a composite value; a list is read item by item)."},"transform":{"type":"string","description":"Calls the transform of this name with args; a list given for a segment or composite parameter calls it once per item."},"for":{"type":"string","description":"A list comprehension: args[0] is the list, args[1] the value computed for each item bound to this variable; null results are dropped."},"src":{"$ref":"#/definitions/Src"}}};
-const schema42 = {"type":"object","additionalProperties":false,"required":["from"],"properties":{"from":{"enum":["message","segment","composite"]},"segment":{"type":"string","description":"from message: the segment ID read (the first occurrence, or every one with all)."},"all":{"type":"boolean"},"field":{"type":"integer","minimum":0},"rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}]},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1},"struct":{"type":"boolean","description":"Keep the composite structure (for a transform's parameter) instead of the first leaf's text."},"children":{"type":"string","description":"from segment: the segments of this ID that follow it, up to the next segment of its own ID."}}};
-const wrapper1 = {validate: validate49};
-const schema39 = {"type":"object","additionalProperties":false,"required":["key","value"],"properties":{"key":{"type":"string"},"value":{"$ref":"#/definitions/Expr"}}};
+const schema39 = {"type":"object","additionalProperties":false,"required":["name","type","src"],"properties":{"name":{"type":"string"},"path":{"$ref":"#/definitions/Hl7Path","description":"Absent for groups (each)."},"where":{"$ref":"#/definitions/Expr","description":"Keeps the repetitions for which this holds; rel nodes read inside each repetition."},"select":{"type":"array","items":{"type":"integer","minimum":1},"maxItems":2,"description":"Component (and subcomponent) taken from each kept repetition."},"as":{"enum":["string","number","date","datetime","raw"]},"map":{"$ref":"#/definitions/ValueMap","description":"`-> NAME`: the value map applied to the value read (to each item of a list)."},"each":{"type":"string","description":"Group: the segment whose every repetition becomes a record."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"},"description":"Group: the record's fields; paths on the each segment read the current repetition."},"type":{"$ref":"#/definitions/ValueType"},"src":{"$ref":"#/definitions/Src"}}};
+const schema46 = {"description":"The static type the compiler inferred.","enum":["string","number","boolean","date","datetime","list","record","records","any"]};
+const schema40 = {"description":"An expression. Exactly one of the discriminating keys is present.","type":"object","oneOf":[{"required":["lit"]},{"required":["ref"]},{"required":["rel"]},{"required":["op"]},{"required":["call"]},{"required":["template"]},{"required":["object"]},{"required":["array"]},{"required":["secret"]},{"required":["map"]},{"required":["hl7"]},{"required":["transform"]},{"required":["for"]}],"additionalProperties":false,"properties":{"lit":{"type":["string","number","boolean","null"]},"ref":{"type":"string","description":"A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims)."},"path":{"type":"array","items":{"type":["string","integer"]},"description":"ref: property names and 0-based indexes applied to the variable; the string * maps over an array."},"rel":{"type":"array","items":{"type":"integer","minimum":1},"description":"Component (and subcomponent) of the current HL7 repetition, inside a where filter."},"op":{"enum":["==","!=","<","<=",">",">=","and","or","not","neg","+","-","in"]},"args":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"call":{"type":"string"},"template":{"type":"array","items":{"oneOf":[{"type":"string"},{"$ref":"#/definitions/Expr"}]}},"object":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"Ordered entries."},"array":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"secret":{"$ref":"#/definitions/Value","description":"A deployment value used inside an expression (e.g. a header)."},"map":{"$ref":"#/definitions/ValueMap","description":"A value map applied to args[0] (to each item of a list): `gender(sex)`."},"hl7":{"$ref":"#/definitions/Hl7Read","description":"Reads HL7 data from args[0] (a message, a segment or a composite value; a list is read item by item)."},"transform":{"type":"string","description":"Calls the transform of this name with args; a list given for a segment or composite parameter calls it once per item."},"for":{"type":"string","description":"A list comprehension: args[0] is the list, args[1] the value computed for each item bound to this variable; null results are dropped."},"src":{"$ref":"#/definitions/Src"}}};
+const schema44 = {"type":"object","additionalProperties":false,"required":["from"],"properties":{"from":{"enum":["message","segment","composite"]},"segment":{"type":"string","description":"from message: the segment ID read (the first occurrence, or every one with all)."},"all":{"type":"boolean"},"field":{"type":"integer","minimum":0},"rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}]},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1},"struct":{"type":"boolean","description":"Keep the composite structure (for a transform's parameter) instead of the first leaf's text."},"children":{"type":"string","description":"from segment: the segments of this ID that follow it, up to the next segment of its own ID."}}};
+const wrapper1 = {validate: validate52};
+const schema41 = {"type":"object","additionalProperties":false,"required":["key","value"],"properties":{"key":{"type":"string"},"value":{"$ref":"#/definitions/Expr"}}};
 
-function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate53(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -1665,13 +1762,13 @@ vErrors.push(err4);
 }
 errors++;
 }
-validate50.errors = vErrors;
+validate53.errors = vErrors;
 return errors === 0;
 }
 
-const schema40 = {"description":"A `map` declaration, copied where it is used: input text → output text. An absent input (null, \"\") stays null; an input not listed gives `else`, or null.","type":"object","additionalProperties":false,"required":["name","table","src"],"properties":{"name":{"type":"string"},"table":{"type":"array","items":{"type":"array","items":{"type":"string"},"minItems":2,"maxItems":2},"description":"[input, output] pairs in source order; inputs are unique."},"else":{"type":"string"},"system":{"type":"string","description":"The code system the outputs belong to (`map NAME to \"…\"`)."},"src":{"$ref":"#/definitions/Src"}}};
+const schema42 = {"description":"A `map` declaration, copied where it is used: input text → output text. An absent input (null, \"\") stays null; an input not listed gives `else`, or null.","type":"object","additionalProperties":false,"required":["name","table","src"],"properties":{"name":{"type":"string"},"table":{"type":"array","items":{"type":"array","items":{"type":"string"},"minItems":2,"maxItems":2},"description":"[input, output] pairs in source order; inputs are unique."},"else":{"type":"string"},"system":{"type":"string","description":"The code system the outputs belong to (`map NAME to \"…\"`)."},"src":{"$ref":"#/definitions/Src"}}};
 
-function validate53(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate56(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -1853,12 +1950,12 @@ vErrors.push(err14);
 }
 errors++;
 }
-validate53.errors = vErrors;
+validate56.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 const _errs1 = errors;
@@ -2193,7 +2290,7 @@ vErrors = null;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!(func2.call(schema38.properties, key0))){
+if(!(func2.call(schema40.properties, key0))){
 const err14 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err14];
@@ -2207,7 +2304,7 @@ errors++;
 if(data.lit !== undefined){
 let data0 = data.lit;
 if((((typeof data0 !== "string") && (!((typeof data0 == "number") && (isFinite(data0))))) && (typeof data0 !== "boolean")) && (data0 !== null)){
-const err15 = {instancePath:instancePath+"/lit",schemaPath:"#/properties/lit/type",keyword:"type",params:{type: schema38.properties.lit.type},message:"must be string,number,boolean,null"};
+const err15 = {instancePath:instancePath+"/lit",schemaPath:"#/properties/lit/type",keyword:"type",params:{type: schema40.properties.lit.type},message:"must be string,number,boolean,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -2236,7 +2333,7 @@ const len0 = data2.length;
 for(let i0=0; i0<len0; i0++){
 let data3 = data2[i0];
 if((typeof data3 !== "string") && (!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3))))){
-const err17 = {instancePath:instancePath+"/path/" + i0,schemaPath:"#/properties/path/items/type",keyword:"type",params:{type: schema38.properties.path.items.type},message:"must be string,integer"};
+const err17 = {instancePath:instancePath+"/path/" + i0,schemaPath:"#/properties/path/items/type",keyword:"type",params:{type: schema40.properties.path.items.type},message:"must be string,integer"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -2302,7 +2399,7 @@ errors++;
 if(data.op !== undefined){
 let data6 = data.op;
 if(!(((((((((((((data6 === "==") || (data6 === "!=")) || (data6 === "<")) || (data6 === "<=")) || (data6 === ">")) || (data6 === ">=")) || (data6 === "and")) || (data6 === "or")) || (data6 === "not")) || (data6 === "neg")) || (data6 === "+")) || (data6 === "-")) || (data6 === "in"))){
-const err22 = {instancePath:instancePath+"/op",schemaPath:"#/properties/op/enum",keyword:"enum",params:{allowedValues: schema38.properties.op.enum},message:"must be equal to one of the allowed values"};
+const err22 = {instancePath:instancePath+"/op",schemaPath:"#/properties/op/enum",keyword:"enum",params:{allowedValues: schema40.properties.op.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -2426,8 +2523,8 @@ let data12 = data.object;
 if(Array.isArray(data12)){
 const len4 = data12.length;
 for(let i4=0; i4<len4; i4++){
-if(!(validate50(data12[i4], {instancePath:instancePath+"/object/" + i4,parentData:data12,parentDataProperty:i4,rootData}))){
-vErrors = vErrors === null ? validate50.errors : vErrors.concat(validate50.errors);
+if(!(validate53(data12[i4], {instancePath:instancePath+"/object/" + i4,parentData:data12,parentDataProperty:i4,rootData}))){
+vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
 errors = vErrors.length;
 }
 }
@@ -2472,8 +2569,8 @@ errors = vErrors.length;
 }
 }
 if(data.map !== undefined){
-if(!(validate53(data.map, {instancePath:instancePath+"/map",parentData:data,parentDataProperty:"map",rootData}))){
-vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
+if(!(validate56(data.map, {instancePath:instancePath+"/map",parentData:data,parentDataProperty:"map",rootData}))){
+vErrors = vErrors === null ? validate56.errors : vErrors.concat(validate56.errors);
 errors = vErrors.length;
 }
 }
@@ -2491,7 +2588,7 @@ vErrors.push(err30);
 errors++;
 }
 for(const key1 in data18){
-if(!(func2.call(schema42.properties, key1))){
+if(!(func2.call(schema44.properties, key1))){
 const err31 = {instancePath:instancePath+"/hl7",schemaPath:"#/definitions/Hl7Read/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err31];
@@ -2505,7 +2602,7 @@ errors++;
 if(data18.from !== undefined){
 let data19 = data18.from;
 if(!(((data19 === "message") || (data19 === "segment")) || (data19 === "composite"))){
-const err32 = {instancePath:instancePath+"/hl7/from",schemaPath:"#/definitions/Hl7Read/properties/from/enum",keyword:"enum",params:{allowedValues: schema42.properties.from.enum},message:"must be equal to one of the allowed values"};
+const err32 = {instancePath:instancePath+"/hl7/from",schemaPath:"#/definitions/Hl7Read/properties/from/enum",keyword:"enum",params:{allowedValues: schema44.properties.from.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -2787,13 +2884,13 @@ vErrors.push(err52);
 }
 errors++;
 }
-validate49.errors = vErrors;
+validate52.errors = vErrors;
 return errors === 0;
 }
 
-const wrapper5 = {validate: validate47};
+const wrapper5 = {validate: validate50};
 
-function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -2828,7 +2925,7 @@ vErrors.push(err2);
 errors++;
 }
 for(const key0 in data){
-if(!(func2.call(schema37.properties, key0))){
+if(!(func2.call(schema39.properties, key0))){
 const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err3];
@@ -2852,14 +2949,14 @@ errors++;
 }
 }
 if(data.path !== undefined){
-if(!(validate39(data.path, {instancePath:instancePath+"/path",parentData:data,parentDataProperty:"path",rootData}))){
-vErrors = vErrors === null ? validate39.errors : vErrors.concat(validate39.errors);
+if(!(validate42(data.path, {instancePath:instancePath+"/path",parentData:data,parentDataProperty:"path",rootData}))){
+vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
 errors = vErrors.length;
 }
 }
 if(data.where !== undefined){
-if(!(validate49(data.where, {instancePath:instancePath+"/where",parentData:data,parentDataProperty:"where",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.where, {instancePath:instancePath+"/where",parentData:data,parentDataProperty:"where",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -2917,7 +3014,7 @@ errors++;
 if(data.as !== undefined){
 let data5 = data.as;
 if(!(((((data5 === "string") || (data5 === "number")) || (data5 === "date")) || (data5 === "datetime")) || (data5 === "raw"))){
-const err9 = {instancePath:instancePath+"/as",schemaPath:"#/properties/as/enum",keyword:"enum",params:{allowedValues: schema37.properties.as.enum},message:"must be equal to one of the allowed values"};
+const err9 = {instancePath:instancePath+"/as",schemaPath:"#/properties/as/enum",keyword:"enum",params:{allowedValues: schema39.properties.as.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -2928,8 +3025,8 @@ errors++;
 }
 }
 if(data.map !== undefined){
-if(!(validate53(data.map, {instancePath:instancePath+"/map",parentData:data,parentDataProperty:"map",rootData}))){
-vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
+if(!(validate56(data.map, {instancePath:instancePath+"/map",parentData:data,parentDataProperty:"map",rootData}))){
+vErrors = vErrors === null ? validate56.errors : vErrors.concat(validate56.errors);
 errors = vErrors.length;
 }
 }
@@ -2970,7 +3067,7 @@ errors++;
 if(data.type !== undefined){
 let data10 = data.type;
 if(!(((((((((data10 === "string") || (data10 === "number")) || (data10 === "boolean")) || (data10 === "date")) || (data10 === "datetime")) || (data10 === "list")) || (data10 === "record")) || (data10 === "records")) || (data10 === "any"))){
-const err12 = {instancePath:instancePath+"/type",schemaPath:"#/definitions/ValueType/enum",keyword:"enum",params:{allowedValues: schema44.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/type",schemaPath:"#/definitions/ValueType/enum",keyword:"enum",params:{allowedValues: schema46.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -3016,13 +3113,13 @@ vErrors.push(err15);
 }
 errors++;
 }
-validate47.errors = vErrors;
+validate50.errors = vErrors;
 return errors === 0;
 }
 
-const schema46 = {"type":"object","additionalProperties":false,"required":["types","workflow","src"],"properties":{"types":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"workflow":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}};
+const schema48 = {"type":"object","additionalProperties":false,"required":["types","workflow","src"],"properties":{"types":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"workflow":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}};
 
-function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate61(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -3213,12 +3310,12 @@ vErrors.push(err15);
 }
 errors++;
 }
-validate58.errors = vErrors;
+validate61.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate37(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate40(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -3323,7 +3420,7 @@ vErrors.push(err9);
 errors++;
 }
 for(const key0 in data){
-if(!(func2.call(schema27.properties, key0))){
+if(!(func2.call(schema29.properties, key0))){
 const err10 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err10];
@@ -3349,7 +3446,7 @@ errors++;
 if(data.path !== undefined){
 let data1 = data.path;
 if(typeof data1 === "string"){
-if(!pattern5.test(data1)){
+if(!pattern6.test(data1)){
 const err12 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
 if(vErrors === null){
 vErrors = [err12];
@@ -3400,8 +3497,8 @@ let data4 = data.match;
 if(Array.isArray(data4)){
 const len0 = data4.length;
 for(let i0=0; i0<len0; i0++){
-if(!(validate38(data4[i0], {instancePath:instancePath+"/match/" + i0,parentData:data4,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate38.errors : vErrors.concat(validate38.errors);
+if(!(validate41(data4[i0], {instancePath:instancePath+"/match/" + i0,parentData:data4,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
 errors = vErrors.length;
 }
 }
@@ -3418,8 +3515,8 @@ errors++;
 }
 }
 if(data.identity !== undefined){
-if(!(validate42(data.identity, {instancePath:instancePath+"/identity",parentData:data,parentDataProperty:"identity",rootData}))){
-vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
+if(!(validate45(data.identity, {instancePath:instancePath+"/identity",parentData:data,parentDataProperty:"identity",rootData}))){
+vErrors = vErrors === null ? validate45.errors : vErrors.concat(validate45.errors);
 errors = vErrors.length;
 }
 }
@@ -3551,7 +3648,7 @@ errors++;
 if(data.segmentBreaks !== undefined){
 let data13 = data.segmentBreaks;
 if(!((((data13 === "cr") || (data13 === "crlf")) || (data13 === "lf")) || (data13 === "any"))){
-const err27 = {instancePath:instancePath+"/segmentBreaks",schemaPath:"#/properties/segmentBreaks/enum",keyword:"enum",params:{allowedValues: schema27.properties.segmentBreaks.enum},message:"must be equal to one of the allowed values"};
+const err27 = {instancePath:instancePath+"/segmentBreaks",schemaPath:"#/properties/segmentBreaks/enum",keyword:"enum",params:{allowedValues: schema29.properties.segmentBreaks.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -3613,7 +3710,7 @@ errors++;
 if(data16.mode !== undefined){
 let data17 = data16.mode;
 if(!((data17 === "on_receive") || (data17 === "after_workflow"))){
-const err32 = {instancePath:instancePath+"/ack/mode",schemaPath:"#/properties/ack/properties/mode/enum",keyword:"enum",params:{allowedValues: schema27.properties.ack.properties.mode.enum},message:"must be equal to one of the allowed values"};
+const err32 = {instancePath:instancePath+"/ack/mode",schemaPath:"#/properties/ack/properties/mode/enum",keyword:"enum",params:{allowedValues: schema29.properties.ack.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -3688,7 +3785,7 @@ errors++;
 if(data.controlIdReuse !== undefined){
 let data20 = data.controlIdReuse;
 if(!((data20 === "accept") || (data20 === "reject"))){
-const err38 = {instancePath:instancePath+"/controlIdReuse",schemaPath:"#/properties/controlIdReuse/enum",keyword:"enum",params:{allowedValues: schema27.properties.controlIdReuse.enum},message:"must be equal to one of the allowed values"};
+const err38 = {instancePath:instancePath+"/controlIdReuse",schemaPath:"#/properties/controlIdReuse/enum",keyword:"enum",params:{allowedValues: schema29.properties.controlIdReuse.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -3703,8 +3800,8 @@ let data21 = data.require;
 if(Array.isArray(data21)){
 const len3 = data21.length;
 for(let i3=0; i3<len3; i3++){
-if(!(validate39(data21[i3], {instancePath:instancePath+"/require/" + i3,parentData:data21,parentDataProperty:i3,rootData}))){
-vErrors = vErrors === null ? validate39.errors : vErrors.concat(validate39.errors);
+if(!(validate42(data21[i3], {instancePath:instancePath+"/require/" + i3,parentData:data21,parentDataProperty:i3,rootData}))){
+vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
 errors = vErrors.length;
 }
 }
@@ -3725,8 +3822,8 @@ let data23 = data.fields;
 if(Array.isArray(data23)){
 const len4 = data23.length;
 for(let i4=0; i4<len4; i4++){
-if(!(validate47(data23[i4], {instancePath:instancePath+"/fields/" + i4,parentData:data23,parentDataProperty:i4,rootData}))){
-vErrors = vErrors === null ? validate47.errors : vErrors.concat(validate47.errors);
+if(!(validate50(data23[i4], {instancePath:instancePath+"/fields/" + i4,parentData:data23,parentDataProperty:i4,rootData}))){
+vErrors = vErrors === null ? validate50.errors : vErrors.concat(validate50.errors);
 errors = vErrors.length;
 }
 }
@@ -3747,8 +3844,8 @@ let data25 = data.routes;
 if(Array.isArray(data25)){
 const len5 = data25.length;
 for(let i5=0; i5<len5; i5++){
-if(!(validate58(data25[i5], {instancePath:instancePath+"/routes/" + i5,parentData:data25,parentDataProperty:i5,rootData}))){
-vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
+if(!(validate61(data25[i5], {instancePath:instancePath+"/routes/" + i5,parentData:data25,parentDataProperty:i5,rootData}))){
+vErrors = vErrors === null ? validate61.errors : vErrors.concat(validate61.errors);
 errors = vErrors.length;
 }
 }
@@ -3800,16 +3897,16 @@ vErrors.push(err44);
 }
 errors++;
 }
-validate37.errors = vErrors;
+validate40.errors = vErrors;
 return errors === 0;
 }
 
-const schema50 = {"type":"object","additionalProperties":false,"required":["name","inputs","steps","src"],"properties":{"name":{"type":"string"},"inputs":{"type":"array","items":{"type":"string"},"description":"Mapped field names the workflow reads."},"orderBy":{"$ref":"#/definitions/Expr","description":"Runs with the same value of this key run one at a time, in journal order."},"concurrency":{"type":"integer","minimum":1},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"}},"src":{"$ref":"#/definitions/Src"}}};
-const schema51 = {"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","patch","conditional_patch","delete"],"description":"fhir steps. patch: body is an object whose members become JSON Patch operations on top-level elements."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"response":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"rest: the declared shape of the response; the step's value is a record of these fields."},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable. let and named steps: the variable written when it differs from id (an assignment `name = value`, or a name defined in both branches of an if)."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}};
-const schema52 = {"type":"object","additionalProperties":false,"required":["name","path","src"],"properties":{"name":{"type":"string"},"path":{"type":"array","items":{"oneOf":[{"type":"string"},{"type":"integer","minimum":0}]},"description":"Read from the response body (or, inside each, from the item); \"*\" maps over a list; [] is the whole value."},"as":{"enum":["string","number","boolean","date","datetime","list","record"],"description":"The value must convert to this; a step fails when it does not."},"optional":{"type":"boolean","description":"A missing value is null (an empty list for lists) instead of an error."},"fields":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"each: the path is a list and every item is read with these fields."},"src":{"$ref":"#/definitions/Src"}}};
-const wrapper6 = {validate: validate70};
+const schema52 = {"type":"object","additionalProperties":false,"required":["name","inputs","steps","src"],"properties":{"name":{"type":"string"},"inputs":{"type":"array","items":{"type":"string"},"description":"Mapped field names the workflow reads."},"orderBy":{"$ref":"#/definitions/Expr","description":"Runs with the same value of this key run one at a time, in journal order."},"concurrency":{"type":"integer","minimum":1},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"}},"src":{"$ref":"#/definitions/Src"}}};
+const schema53 = {"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","patch","conditional_patch","delete"],"description":"fhir steps. patch: body is an object whose members become JSON Patch operations on top-level elements."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"response":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"rest: the declared shape of the response; the step's value is a record of these fields."},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable. let and named steps: the variable written when it differs from id (an assignment `name = value`, or a name defined in both branches of an if)."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}};
+const schema54 = {"type":"object","additionalProperties":false,"required":["name","path","src"],"properties":{"name":{"type":"string"},"path":{"type":"array","items":{"oneOf":[{"type":"string"},{"type":"integer","minimum":0}]},"description":"Read from the response body (or, inside each, from the item); \"*\" maps over a list; [] is the whole value."},"as":{"enum":["string","number","boolean","date","datetime","list","record"],"description":"The value must convert to this; a step fails when it does not."},"optional":{"type":"boolean","description":"A missing value is null (an empty list for lists) instead of an error."},"fields":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"each: the path is a list and every item is read with these fields."},"src":{"$ref":"#/definitions/Src"}}};
+const wrapper6 = {validate: validate73};
 
-function validate70(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate73(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -3963,7 +4060,7 @@ errors++;
 if(data.as !== undefined){
 let data3 = data.as;
 if(!(((((((data3 === "string") || (data3 === "number")) || (data3 === "boolean")) || (data3 === "date")) || (data3 === "datetime")) || (data3 === "list")) || (data3 === "record"))){
-const err10 = {instancePath:instancePath+"/as",schemaPath:"#/properties/as/enum",keyword:"enum",params:{allowedValues: schema52.properties.as.enum},message:"must be equal to one of the allowed values"};
+const err10 = {instancePath:instancePath+"/as",schemaPath:"#/properties/as/enum",keyword:"enum",params:{allowedValues: schema54.properties.as.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -4043,13 +4140,13 @@ vErrors.push(err15);
 }
 errors++;
 }
-validate70.errors = vErrors;
+validate73.errors = vErrors;
 return errors === 0;
 }
 
-const wrapper7 = {validate: validate63};
+const wrapper7 = {validate: validate66};
 
-function validate63(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate66(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4084,7 +4181,7 @@ vErrors.push(err2);
 errors++;
 }
 for(const key0 in data){
-if(!(func2.call(schema51.properties, key0))){
+if(!(func2.call(schema53.properties, key0))){
 const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err3];
@@ -4122,7 +4219,7 @@ errors++;
 if(data.kind !== undefined){
 let data2 = data.kind;
 if(!((((((((data2 === "fhir") || (data2 === "rest")) || (data2 === "if")) || (data2 === "for_each")) || (data2 === "let")) || (data2 === "store")) || (data2 === "send")) || (data2 === "reject"))){
-const err6 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema51.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err6 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema53.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -4147,7 +4244,7 @@ errors++;
 if(data.interaction !== undefined){
 let data4 = data.interaction;
 if(!(((((((((data4 === "read") || (data4 === "search")) || (data4 === "create")) || (data4 === "update")) || (data4 === "conditional_create")) || (data4 === "conditional_update")) || (data4 === "patch")) || (data4 === "conditional_patch")) || (data4 === "delete"))){
-const err8 = {instancePath:instancePath+"/interaction",schemaPath:"#/properties/interaction/enum",keyword:"enum",params:{allowedValues: schema51.properties.interaction.enum},message:"must be equal to one of the allowed values"};
+const err8 = {instancePath:instancePath+"/interaction",schemaPath:"#/properties/interaction/enum",keyword:"enum",params:{allowedValues: schema53.properties.interaction.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -4170,14 +4267,14 @@ errors++;
 }
 }
 if(data.resourceId !== undefined){
-if(!(validate49(data.resourceId, {instancePath:instancePath+"/resourceId",parentData:data,parentDataProperty:"resourceId",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.resourceId, {instancePath:instancePath+"/resourceId",parentData:data,parentDataProperty:"resourceId",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
 if(data.params !== undefined){
-if(!(validate49(data.params, {instancePath:instancePath+"/params",parentData:data,parentDataProperty:"params",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.params, {instancePath:instancePath+"/params",parentData:data,parentDataProperty:"params",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -4209,7 +4306,7 @@ errors++;
 if(data.method !== undefined){
 let data9 = data.method;
 if(!(((((data9 === "GET") || (data9 === "POST")) || (data9 === "PUT")) || (data9 === "PATCH")) || (data9 === "DELETE"))){
-const err12 = {instancePath:instancePath+"/method",schemaPath:"#/properties/method/enum",keyword:"enum",params:{allowedValues: schema51.properties.method.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/method",schemaPath:"#/properties/method/enum",keyword:"enum",params:{allowedValues: schema53.properties.method.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -4220,26 +4317,26 @@ errors++;
 }
 }
 if(data.urlPath !== undefined){
-if(!(validate49(data.urlPath, {instancePath:instancePath+"/urlPath",parentData:data,parentDataProperty:"urlPath",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.urlPath, {instancePath:instancePath+"/urlPath",parentData:data,parentDataProperty:"urlPath",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
 if(data.query !== undefined){
-if(!(validate49(data.query, {instancePath:instancePath+"/query",parentData:data,parentDataProperty:"query",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.query, {instancePath:instancePath+"/query",parentData:data,parentDataProperty:"query",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
 if(data.headers !== undefined){
-if(!(validate49(data.headers, {instancePath:instancePath+"/headers",parentData:data,parentDataProperty:"headers",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.headers, {instancePath:instancePath+"/headers",parentData:data,parentDataProperty:"headers",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
 if(data.body !== undefined){
-if(!(validate49(data.body, {instancePath:instancePath+"/body",parentData:data,parentDataProperty:"body",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.body, {instancePath:instancePath+"/body",parentData:data,parentDataProperty:"body",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -4248,8 +4345,8 @@ let data14 = data.response;
 if(Array.isArray(data14)){
 const len0 = data14.length;
 for(let i0=0; i0<len0; i0++){
-if(!(validate70(data14[i0], {instancePath:instancePath+"/response/" + i0,parentData:data14,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate70.errors : vErrors.concat(validate70.errors);
+if(!(validate73(data14[i0], {instancePath:instancePath+"/response/" + i0,parentData:data14,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate73.errors : vErrors.concat(validate73.errors);
 errors = vErrors.length;
 }
 }
@@ -4266,8 +4363,8 @@ errors++;
 }
 }
 if(data.cond !== undefined){
-if(!(validate49(data.cond, {instancePath:instancePath+"/cond",parentData:data,parentDataProperty:"cond",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.cond, {instancePath:instancePath+"/cond",parentData:data,parentDataProperty:"cond",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -4328,8 +4425,8 @@ errors++;
 }
 }
 if(data.over !== undefined){
-if(!(validate49(data.over, {instancePath:instancePath+"/over",parentData:data,parentDataProperty:"over",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.over, {instancePath:instancePath+"/over",parentData:data,parentDataProperty:"over",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -4356,8 +4453,8 @@ errors++;
 }
 }
 if(data.value !== undefined){
-if(!(validate49(data.value, {instancePath:instancePath+"/value",parentData:data,parentDataProperty:"value",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.value, {instancePath:instancePath+"/value",parentData:data,parentDataProperty:"value",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -4374,15 +4471,15 @@ errors++;
 }
 }
 if(data.key !== undefined){
-if(!(validate49(data.key, {instancePath:instancePath+"/key",parentData:data,parentDataProperty:"key",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.key, {instancePath:instancePath+"/key",parentData:data,parentDataProperty:"key",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
 if(data.payload !== undefined){
 let data28 = data.payload;
 if(!((data28 === "message") || (data28 === "value"))){
-const err19 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/enum",keyword:"enum",params:{allowedValues: schema51.properties.payload.enum},message:"must be equal to one of the allowed values"};
+const err19 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/enum",keyword:"enum",params:{allowedValues: schema53.properties.payload.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -4395,7 +4492,7 @@ errors++;
 if(data.code !== undefined){
 let data29 = data.code;
 if(!((data29 === "AE") || (data29 === "AR"))){
-const err20 = {instancePath:instancePath+"/code",schemaPath:"#/properties/code/enum",keyword:"enum",params:{allowedValues: schema51.properties.code.enum},message:"must be equal to one of the allowed values"};
+const err20 = {instancePath:instancePath+"/code",schemaPath:"#/properties/code/enum",keyword:"enum",params:{allowedValues: schema53.properties.code.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -4406,8 +4503,8 @@ errors++;
 }
 }
 if(data.text !== undefined){
-if(!(validate49(data.text, {instancePath:instancePath+"/text",parentData:data,parentDataProperty:"text",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.text, {instancePath:instancePath+"/text",parentData:data,parentDataProperty:"text",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -4447,12 +4544,12 @@ vErrors.push(err23);
 }
 errors++;
 }
-validate63.errors = vErrors;
+validate66.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate61(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate64(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4549,8 +4646,8 @@ errors++;
 }
 }
 if(data.orderBy !== undefined){
-if(!(validate49(data.orderBy, {instancePath:instancePath+"/orderBy",parentData:data,parentDataProperty:"orderBy",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.orderBy, {instancePath:instancePath+"/orderBy",parentData:data,parentDataProperty:"orderBy",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -4584,8 +4681,8 @@ let data5 = data.steps;
 if(Array.isArray(data5)){
 const len1 = data5.length;
 for(let i1=0; i1<len1; i1++){
-if(!(validate63(data5[i1], {instancePath:instancePath+"/steps/" + i1,parentData:data5,parentDataProperty:i1,rootData}))){
-vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
+if(!(validate66(data5[i1], {instancePath:instancePath+"/steps/" + i1,parentData:data5,parentDataProperty:i1,rootData}))){
+vErrors = vErrors === null ? validate66.errors : vErrors.concat(validate66.errors);
 errors = vErrors.length;
 }
 }
@@ -4637,14 +4734,14 @@ vErrors.push(err13);
 }
 errors++;
 }
-validate61.errors = vErrors;
+validate64.errors = vErrors;
 return errors === 0;
 }
 
-const schema56 = {"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}};
-const schema57 = {"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["oidc","ldap","users","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value","description":"ldap: server URL; postgres: connection string."},"bindDn":{"type":"string","description":"ldap: DN template with {username}."},"query":{"type":"string","description":"postgres: a parameterised query ($1 username) returning a row with password_hash."},"require":{"$ref":"#/definitions/Expr","description":"Must hold over `claims` for the login to succeed."},"map":{"$ref":"#/definitions/Expr","description":"Object expression over `claims`: the `user` variable."},"src":{"$ref":"#/definitions/Src"}}};
+const schema58 = {"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}};
+const schema59 = {"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["oidc","ldap","users","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value","description":"ldap: server URL; postgres: connection string."},"bindDn":{"type":"string","description":"ldap: DN template with {username}."},"query":{"type":"string","description":"postgres: a parameterised query ($1 username) returning a row with password_hash."},"require":{"$ref":"#/definitions/Expr","description":"Must hold over `claims` for the login to succeed."},"map":{"$ref":"#/definitions/Expr","description":"Object expression over `claims`: the `user` variable."},"src":{"$ref":"#/definitions/Src"}}};
 
-function validate86(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate89(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4669,7 +4766,7 @@ vErrors.push(err1);
 errors++;
 }
 for(const key0 in data){
-if(!(func2.call(schema57.properties, key0))){
+if(!(func2.call(schema59.properties, key0))){
 const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err2];
@@ -4683,7 +4780,7 @@ errors++;
 if(data.kind !== undefined){
 let data0 = data.kind;
 if(!((((data0 === "oidc") || (data0 === "ldap")) || (data0 === "users")) || (data0 === "postgres"))){
-const err3 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema57.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err3 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema59.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4754,14 +4851,14 @@ errors++;
 }
 }
 if(data.require !== undefined){
-if(!(validate49(data.require, {instancePath:instancePath+"/require",parentData:data,parentDataProperty:"require",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.require, {instancePath:instancePath+"/require",parentData:data,parentDataProperty:"require",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
 if(data.map !== undefined){
-if(!(validate49(data.map, {instancePath:instancePath+"/map",parentData:data,parentDataProperty:"map",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.map, {instancePath:instancePath+"/map",parentData:data,parentDataProperty:"map",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -4801,14 +4898,14 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate86.errors = vErrors;
+validate89.errors = vErrors;
 return errors === 0;
 }
 
-const schema59 = {"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^https://"},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}};
-const pattern18 = new RegExp("^https://", "u");
+const schema61 = {"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^https://"},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}};
+const pattern19 = new RegExp("^https://", "u");
 
-function validate96(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate99(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4845,15 +4942,15 @@ errors++;
 }
 }
 if(data.when !== undefined){
-if(!(validate49(data.when, {instancePath:instancePath+"/when",parentData:data,parentDataProperty:"when",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.when, {instancePath:instancePath+"/when",parentData:data,parentDataProperty:"when",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
 if(data.to !== undefined){
 let data1 = data.to;
 if(typeof data1 === "string"){
-if(!pattern18.test(data1)){
+if(!pattern19.test(data1)){
 const err3 = {instancePath:instancePath+"/to",schemaPath:"#/properties/to/pattern",keyword:"pattern",params:{pattern: "^https://"},message:"must match pattern \""+"^https://"+"\""};
 if(vErrors === null){
 vErrors = [err3];
@@ -4876,8 +4973,8 @@ errors++;
 }
 }
 if(data.with !== undefined){
-if(!(validate49(data.with, {instancePath:instancePath+"/with",parentData:data,parentDataProperty:"with",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.with, {instancePath:instancePath+"/with",parentData:data,parentDataProperty:"with",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -4917,12 +5014,12 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate96.errors = vErrors;
+validate99.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate79(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate82(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4997,7 +5094,7 @@ vErrors.push(err6);
 errors++;
 }
 for(const key0 in data){
-if(!(func2.call(schema56.properties, key0))){
+if(!(func2.call(schema58.properties, key0))){
 const err7 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err7];
@@ -5041,7 +5138,7 @@ errors = vErrors.length;
 if(data.alg !== undefined){
 let data4 = data.alg;
 if(!((data4 === "RS384") || (data4 === "ES384"))){
-const err9 = {instancePath:instancePath+"/alg",schemaPath:"#/properties/alg/enum",keyword:"enum",params:{allowedValues: schema56.properties.alg.enum},message:"must be equal to one of the allowed values"};
+const err9 = {instancePath:instancePath+"/alg",schemaPath:"#/properties/alg/enum",keyword:"enum",params:{allowedValues: schema58.properties.alg.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -5110,8 +5207,8 @@ errors = vErrors.length;
 }
 }
 if(data.login !== undefined){
-if(!(validate86(data.login, {instancePath:instancePath+"/login",parentData:data,parentDataProperty:"login",rootData}))){
-vErrors = vErrors === null ? validate86.errors : vErrors.concat(validate86.errors);
+if(!(validate89(data.login, {instancePath:instancePath+"/login",parentData:data,parentDataProperty:"login",rootData}))){
+vErrors = vErrors === null ? validate89.errors : vErrors.concat(validate89.errors);
 errors = vErrors.length;
 }
 }
@@ -5120,8 +5217,8 @@ let data12 = data.fetch;
 if(Array.isArray(data12)){
 const len1 = data12.length;
 for(let i1=0; i1<len1; i1++){
-if(!(validate63(data12[i1], {instancePath:instancePath+"/fetch/" + i1,parentData:data12,parentDataProperty:i1,rootData}))){
-vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
+if(!(validate66(data12[i1], {instancePath:instancePath+"/fetch/" + i1,parentData:data12,parentDataProperty:i1,rootData}))){
+vErrors = vErrors === null ? validate66.errors : vErrors.concat(validate66.errors);
 errors = vErrors.length;
 }
 }
@@ -5138,8 +5235,8 @@ errors++;
 }
 }
 if(data.map !== undefined){
-if(!(validate49(data.map, {instancePath:instancePath+"/map",parentData:data,parentDataProperty:"map",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.map, {instancePath:instancePath+"/map",parentData:data,parentDataProperty:"map",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -5183,8 +5280,8 @@ let data16 = data15.rules;
 if(Array.isArray(data16)){
 const len2 = data16.length;
 for(let i2=0; i2<len2; i2++){
-if(!(validate96(data16[i2], {instancePath:instancePath+"/redirect/rules/" + i2,parentData:data16,parentDataProperty:i2,rootData}))){
-vErrors = vErrors === null ? validate96.errors : vErrors.concat(validate96.errors);
+if(!(validate99(data16[i2], {instancePath:instancePath+"/redirect/rules/" + i2,parentData:data16,parentDataProperty:i2,rootData}))){
+vErrors = vErrors === null ? validate99.errors : vErrors.concat(validate99.errors);
 errors = vErrors.length;
 }
 }
@@ -5201,8 +5298,8 @@ errors++;
 }
 }
 if(data15.otherwise !== undefined){
-if(!(validate96(data15.otherwise, {instancePath:instancePath+"/redirect/otherwise",parentData:data15,parentDataProperty:"otherwise",rootData}))){
-vErrors = vErrors === null ? validate96.errors : vErrors.concat(validate96.errors);
+if(!(validate99(data15.otherwise, {instancePath:instancePath+"/redirect/otherwise",parentData:data15,parentDataProperty:"otherwise",rootData}))){
+vErrors = vErrors === null ? validate99.errors : vErrors.concat(validate99.errors);
 errors = vErrors.length;
 }
 }
@@ -5332,14 +5429,14 @@ vErrors.push(err27);
 }
 errors++;
 }
-validate79.errors = vErrors;
+validate82.errors = vErrors;
 return errors === 0;
 }
 
-const schema62 = {"type":"object","additionalProperties":false,"required":["name","mocks","expects","src"],"properties":{"name":{"type":"string"},"send":{"type":"object","additionalProperties":false,"required":["sender","message","src"],"properties":{"sender":{"type":"string"},"message":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"launch":{"type":"object","additionalProperties":false,"required":["name","context","src"],"properties":{"name":{"type":"string"},"context":{"$ref":"#/definitions/Expr","description":"The token response's launch context (patient, encounter, ...)."},"user":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"mocks":{"type":"array","items":{"$ref":"#/definitions/Mock"}},"expects":{"type":"array","items":{"$ref":"#/definitions/Expectation"}},"src":{"$ref":"#/definitions/Src"}}};
-const schema63 = {"type":"object","additionalProperties":false,"properties":{"file":{"type":"string","description":"Path relative to the plan's working directory."},"text":{"type":"string"},"json":{"$ref":"#/definitions/Expr"}}};
+const schema64 = {"type":"object","additionalProperties":false,"required":["name","mocks","expects","src"],"properties":{"name":{"type":"string"},"send":{"type":"object","additionalProperties":false,"required":["sender","message","src"],"properties":{"sender":{"type":"string"},"message":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"launch":{"type":"object","additionalProperties":false,"required":["name","context","src"],"properties":{"name":{"type":"string"},"context":{"$ref":"#/definitions/Expr","description":"The token response's launch context (patient, encounter, ...)."},"user":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"mocks":{"type":"array","items":{"$ref":"#/definitions/Mock"}},"expects":{"type":"array","items":{"$ref":"#/definitions/Expectation"}},"src":{"$ref":"#/definitions/Src"}}};
+const schema65 = {"type":"object","additionalProperties":false,"properties":{"file":{"type":"string","description":"Path relative to the plan's working directory."},"text":{"type":"string"},"json":{"$ref":"#/definitions/Expr"}}};
 
-function validate104(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate107(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -5380,8 +5477,8 @@ errors++;
 }
 }
 if(data.json !== undefined){
-if(!(validate49(data.json, {instancePath:instancePath+"/json",parentData:data,parentDataProperty:"json",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.json, {instancePath:instancePath+"/json",parentData:data,parentDataProperty:"json",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -5396,13 +5493,13 @@ vErrors.push(err3);
 }
 errors++;
 }
-validate104.errors = vErrors;
+validate107.errors = vErrors;
 return errors === 0;
 }
 
-const schema66 = {"type":"object","additionalProperties":false,"required":["status","response","src"],"properties":{"api":{"type":"string"},"step":{"type":"string"},"resourceType":{"type":"string"},"urlPath":{"type":"string"},"method":{"type":"string"},"status":{"type":"integer"},"response":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}};
+const schema68 = {"type":"object","additionalProperties":false,"required":["status","response","src"],"properties":{"api":{"type":"string"},"step":{"type":"string"},"resourceType":{"type":"string"},"urlPath":{"type":"string"},"method":{"type":"string"},"status":{"type":"integer"},"response":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}};
 
-function validate109(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate112(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -5522,8 +5619,8 @@ errors++;
 }
 }
 if(data.response !== undefined){
-if(!(validate104(data.response, {instancePath:instancePath+"/response",parentData:data,parentDataProperty:"response",rootData}))){
-vErrors = vErrors === null ? validate104.errors : vErrors.concat(validate104.errors);
+if(!(validate107(data.response, {instancePath:instancePath+"/response",parentData:data,parentDataProperty:"response",rootData}))){
+vErrors = vErrors === null ? validate107.errors : vErrors.concat(validate107.errors);
 errors = vErrors.length;
 }
 }
@@ -5563,13 +5660,13 @@ vErrors.push(err12);
 }
 errors++;
 }
-validate109.errors = vErrors;
+validate112.errors = vErrors;
 return errors === 0;
 }
 
-const schema68 = {"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}};
+const schema70 = {"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}};
 
-function validate112(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate115(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -5594,7 +5691,7 @@ vErrors.push(err1);
 errors++;
 }
 for(const key0 in data){
-if(!(func2.call(schema68.properties, key0))){
+if(!(func2.call(schema70.properties, key0))){
 const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err2];
@@ -5608,7 +5705,7 @@ errors++;
 if(data.kind !== undefined){
 let data0 = data.kind;
 if(!((((((data0 === "ack") || (data0 === "field")) || (data0 === "request")) || (data0 === "no_request")) || (data0 === "stored")) || (data0 === "redirect"))){
-const err3 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema68.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err3 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema70.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -5691,8 +5788,8 @@ errors++;
 }
 }
 if(data.cond !== undefined){
-if(!(validate49(data.cond, {instancePath:instancePath+"/cond",parentData:data,parentDataProperty:"cond",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.cond, {instancePath:instancePath+"/cond",parentData:data,parentDataProperty:"cond",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -5732,12 +5829,12 @@ vErrors.push(err12);
 }
 errors++;
 }
-validate112.errors = vErrors;
+validate115.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate103(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -5863,8 +5960,8 @@ errors++;
 }
 }
 if(data1.message !== undefined){
-if(!(validate104(data1.message, {instancePath:instancePath+"/send/message",parentData:data1,parentDataProperty:"message",rootData}))){
-vErrors = vErrors === null ? validate104.errors : vErrors.concat(validate104.errors);
+if(!(validate107(data1.message, {instancePath:instancePath+"/send/message",parentData:data1,parentDataProperty:"message",rootData}))){
+vErrors = vErrors === null ? validate107.errors : vErrors.concat(validate107.errors);
 errors = vErrors.length;
 }
 }
@@ -5963,14 +6060,14 @@ errors++;
 }
 }
 if(data5.context !== undefined){
-if(!(validate49(data5.context, {instancePath:instancePath+"/launch/context",parentData:data5,parentDataProperty:"context",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data5.context, {instancePath:instancePath+"/launch/context",parentData:data5,parentDataProperty:"context",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
 if(data5.user !== undefined){
-if(!(validate49(data5.user, {instancePath:instancePath+"/launch/user",parentData:data5,parentDataProperty:"user",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data5.user, {instancePath:instancePath+"/launch/user",parentData:data5,parentDataProperty:"user",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -6016,8 +6113,8 @@ let data10 = data.mocks;
 if(Array.isArray(data10)){
 const len0 = data10.length;
 for(let i0=0; i0<len0; i0++){
-if(!(validate109(data10[i0], {instancePath:instancePath+"/mocks/" + i0,parentData:data10,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate109.errors : vErrors.concat(validate109.errors);
+if(!(validate112(data10[i0], {instancePath:instancePath+"/mocks/" + i0,parentData:data10,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate112.errors : vErrors.concat(validate112.errors);
 errors = vErrors.length;
 }
 }
@@ -6038,8 +6135,8 @@ let data12 = data.expects;
 if(Array.isArray(data12)){
 const len1 = data12.length;
 for(let i1=0; i1<len1; i1++){
-if(!(validate112(data12[i1], {instancePath:instancePath+"/expects/" + i1,parentData:data12,parentDataProperty:i1,rootData}))){
-vErrors = vErrors === null ? validate112.errors : vErrors.concat(validate112.errors);
+if(!(validate115(data12[i1], {instancePath:instancePath+"/expects/" + i1,parentData:data12,parentDataProperty:i1,rootData}))){
+vErrors = vErrors === null ? validate115.errors : vErrors.concat(validate115.errors);
 errors = vErrors.length;
 }
 }
@@ -6091,14 +6188,14 @@ vErrors.push(err26);
 }
 errors++;
 }
-validate103.errors = vErrors;
+validate106.errors = vErrors;
 return errors === 0;
 }
 
-const schema71 = {"type":"object","additionalProperties":false,"required":["name","params","resultType","lets","body","src"],"properties":{"name":{"type":"string"},"params":{"type":"array","items":{"$ref":"#/definitions/TransformParam"}},"resultType":{"type":"string","description":"The FHIR R4 resource or data type the body builds."},"lets":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"let bindings, evaluated in order before the body."},"body":{"$ref":"#/definitions/Expr"},"extends":{"type":"string","description":"The transform this one overrides."},"src":{"$ref":"#/definitions/Src"}}};
-const schema72 = {"type":"object","additionalProperties":false,"required":["name","kind"],"properties":{"name":{"type":"string"},"kind":{"enum":["message","segment","group","composite","value"]},"type":{"type":"string","description":"segment/group: the segment ID; composite: the HL7 data type."}}};
+const schema73 = {"type":"object","additionalProperties":false,"required":["name","params","resultType","lets","body","src"],"properties":{"name":{"type":"string"},"params":{"type":"array","items":{"$ref":"#/definitions/TransformParam"}},"resultType":{"type":"string","description":"The FHIR R4 resource or data type the body builds."},"lets":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"let bindings, evaluated in order before the body."},"body":{"$ref":"#/definitions/Expr"},"extends":{"type":"string","description":"The transform this one overrides."},"src":{"$ref":"#/definitions/Src"}}};
+const schema74 = {"type":"object","additionalProperties":false,"required":["name","kind"],"properties":{"name":{"type":"string"},"kind":{"enum":["message","segment","group","composite","value"]},"type":{"type":"string","description":"segment/group: the segment ID; composite: the HL7 data type."}}};
 
-function validate116(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate119(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -6240,7 +6337,7 @@ errors++;
 if(data2.kind !== undefined){
 let data4 = data2.kind;
 if(!(((((data4 === "message") || (data4 === "segment")) || (data4 === "group")) || (data4 === "composite")) || (data4 === "value"))){
-const err12 = {instancePath:instancePath+"/params/" + i0+"/kind",schemaPath:"#/definitions/TransformParam/properties/kind/enum",keyword:"enum",params:{allowedValues: schema72.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/params/" + i0+"/kind",schemaPath:"#/definitions/TransformParam/properties/kind/enum",keyword:"enum",params:{allowedValues: schema74.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -6303,8 +6400,8 @@ let data7 = data.lets;
 if(Array.isArray(data7)){
 const len1 = data7.length;
 for(let i1=0; i1<len1; i1++){
-if(!(validate50(data7[i1], {instancePath:instancePath+"/lets/" + i1,parentData:data7,parentDataProperty:i1,rootData}))){
-vErrors = vErrors === null ? validate50.errors : vErrors.concat(validate50.errors);
+if(!(validate53(data7[i1], {instancePath:instancePath+"/lets/" + i1,parentData:data7,parentDataProperty:i1,rootData}))){
+vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
 errors = vErrors.length;
 }
 }
@@ -6321,8 +6418,8 @@ errors++;
 }
 }
 if(data.body !== undefined){
-if(!(validate49(data.body, {instancePath:instancePath+"/body",parentData:data,parentDataProperty:"body",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate52(data.body, {instancePath:instancePath+"/body",parentData:data,parentDataProperty:"body",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
 }
 }
@@ -6374,7 +6471,7 @@ vErrors.push(err21);
 }
 errors++;
 }
-validate116.errors = vErrors;
+validate119.errors = vErrors;
 return errors === 0;
 }
 
@@ -6632,13 +6729,19 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data.auths !== undefined){
-let data7 = data.auths;
-if(Array.isArray(data7)){
-const len1 = data7.length;
-for(let i1=0; i1<len1; i1++){
-if(!(validate11(data7[i1], {instancePath:instancePath+"/auths/" + i1,parentData:data7,parentDataProperty:i1,rootData}))){
+if(data.store !== undefined){
+if(!(validate11(data.store, {instancePath:instancePath+"/store",parentData:data,parentDataProperty:"store",rootData}))){
 vErrors = vErrors === null ? validate11.errors : vErrors.concat(validate11.errors);
+errors = vErrors.length;
+}
+}
+if(data.auths !== undefined){
+let data8 = data.auths;
+if(Array.isArray(data8)){
+const len1 = data8.length;
+for(let i1=0; i1<len1; i1++){
+if(!(validate19(data8[i1], {instancePath:instancePath+"/auths/" + i1,parentData:data8,parentDataProperty:i1,rootData}))){
+vErrors = vErrors === null ? validate19.errors : vErrors.concat(validate19.errors);
 errors = vErrors.length;
 }
 }
@@ -6655,12 +6758,12 @@ errors++;
 }
 }
 if(data.apis !== undefined){
-let data9 = data.apis;
-if(Array.isArray(data9)){
-const len2 = data9.length;
+let data10 = data.apis;
+if(Array.isArray(data10)){
+const len2 = data10.length;
 for(let i2=0; i2<len2; i2++){
-if(!(validate26(data9[i2], {instancePath:instancePath+"/apis/" + i2,parentData:data9,parentDataProperty:i2,rootData}))){
-vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+if(!(validate29(data10[i2], {instancePath:instancePath+"/apis/" + i2,parentData:data10,parentDataProperty:i2,rootData}))){
+vErrors = vErrors === null ? validate29.errors : vErrors.concat(validate29.errors);
 errors = vErrors.length;
 }
 }
@@ -6677,12 +6780,12 @@ errors++;
 }
 }
 if(data.senders !== undefined){
-let data11 = data.senders;
-if(Array.isArray(data11)){
-const len3 = data11.length;
+let data12 = data.senders;
+if(Array.isArray(data12)){
+const len3 = data12.length;
 for(let i3=0; i3<len3; i3++){
-if(!(validate37(data11[i3], {instancePath:instancePath+"/senders/" + i3,parentData:data11,parentDataProperty:i3,rootData}))){
-vErrors = vErrors === null ? validate37.errors : vErrors.concat(validate37.errors);
+if(!(validate40(data12[i3], {instancePath:instancePath+"/senders/" + i3,parentData:data12,parentDataProperty:i3,rootData}))){
+vErrors = vErrors === null ? validate40.errors : vErrors.concat(validate40.errors);
 errors = vErrors.length;
 }
 }
@@ -6699,12 +6802,12 @@ errors++;
 }
 }
 if(data.workflows !== undefined){
-let data13 = data.workflows;
-if(Array.isArray(data13)){
-const len4 = data13.length;
+let data14 = data.workflows;
+if(Array.isArray(data14)){
+const len4 = data14.length;
 for(let i4=0; i4<len4; i4++){
-if(!(validate61(data13[i4], {instancePath:instancePath+"/workflows/" + i4,parentData:data13,parentDataProperty:i4,rootData}))){
-vErrors = vErrors === null ? validate61.errors : vErrors.concat(validate61.errors);
+if(!(validate64(data14[i4], {instancePath:instancePath+"/workflows/" + i4,parentData:data14,parentDataProperty:i4,rootData}))){
+vErrors = vErrors === null ? validate64.errors : vErrors.concat(validate64.errors);
 errors = vErrors.length;
 }
 }
@@ -6721,12 +6824,12 @@ errors++;
 }
 }
 if(data.launches !== undefined){
-let data15 = data.launches;
-if(Array.isArray(data15)){
-const len5 = data15.length;
+let data16 = data.launches;
+if(Array.isArray(data16)){
+const len5 = data16.length;
 for(let i5=0; i5<len5; i5++){
-if(!(validate79(data15[i5], {instancePath:instancePath+"/launches/" + i5,parentData:data15,parentDataProperty:i5,rootData}))){
-vErrors = vErrors === null ? validate79.errors : vErrors.concat(validate79.errors);
+if(!(validate82(data16[i5], {instancePath:instancePath+"/launches/" + i5,parentData:data16,parentDataProperty:i5,rootData}))){
+vErrors = vErrors === null ? validate82.errors : vErrors.concat(validate82.errors);
 errors = vErrors.length;
 }
 }
@@ -6743,12 +6846,12 @@ errors++;
 }
 }
 if(data.tests !== undefined){
-let data17 = data.tests;
-if(Array.isArray(data17)){
-const len6 = data17.length;
+let data18 = data.tests;
+if(Array.isArray(data18)){
+const len6 = data18.length;
 for(let i6=0; i6<len6; i6++){
-if(!(validate103(data17[i6], {instancePath:instancePath+"/tests/" + i6,parentData:data17,parentDataProperty:i6,rootData}))){
-vErrors = vErrors === null ? validate103.errors : vErrors.concat(validate103.errors);
+if(!(validate106(data18[i6], {instancePath:instancePath+"/tests/" + i6,parentData:data18,parentDataProperty:i6,rootData}))){
+vErrors = vErrors === null ? validate106.errors : vErrors.concat(validate106.errors);
 errors = vErrors.length;
 }
 }
@@ -6765,12 +6868,12 @@ errors++;
 }
 }
 if(data.transforms !== undefined){
-let data19 = data.transforms;
-if(Array.isArray(data19)){
-const len7 = data19.length;
+let data20 = data.transforms;
+if(Array.isArray(data20)){
+const len7 = data20.length;
 for(let i7=0; i7<len7; i7++){
-if(!(validate116(data19[i7], {instancePath:instancePath+"/transforms/" + i7,parentData:data19,parentDataProperty:i7,rootData}))){
-vErrors = vErrors === null ? validate116.errors : vErrors.concat(validate116.errors);
+if(!(validate119(data20[i7], {instancePath:instancePath+"/transforms/" + i7,parentData:data20,parentDataProperty:i7,rootData}))){
+vErrors = vErrors === null ? validate119.errors : vErrors.concat(validate119.errors);
 errors = vErrors.length;
 }
 }
@@ -6787,12 +6890,12 @@ errors++;
 }
 }
 if(data.modules !== undefined){
-let data21 = data.modules;
-if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
-for(const key2 in data21){
+let data22 = data.modules;
+if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
+for(const key2 in data22){
 if(!(key2 === "monitoring")){
-let data22 = data21[key2];
-if(!(data22 && typeof data22 == "object" && !Array.isArray(data22))){
+let data23 = data22[key2];
+if(!(data23 && typeof data23 == "object" && !Array.isArray(data23))){
 const err29 = {instancePath:instancePath+"/modules/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/modules/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err29];
@@ -6804,10 +6907,10 @@ errors++;
 }
 }
 }
-if(data21.monitoring !== undefined){
-let data23 = data21.monitoring;
-if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
-for(const key3 in data23){
+if(data22.monitoring !== undefined){
+let data24 = data22.monitoring;
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+for(const key3 in data24){
 if(!(((key3 === "dashboard") || (key3 === "metrics")) || (key3 === "tracing"))){
 const err30 = {instancePath:instancePath+"/modules/monitoring",schemaPath:"#/properties/modules/properties/monitoring/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
@@ -6819,10 +6922,10 @@ vErrors.push(err30);
 errors++;
 }
 }
-if(data23.dashboard !== undefined){
-let data24 = data23.dashboard;
-if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
-if(data24.kind === undefined){
+if(data24.dashboard !== undefined){
+let data25 = data24.dashboard;
+if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
+if(data25.kind === undefined){
 const err31 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err31];
@@ -6832,7 +6935,7 @@ vErrors.push(err31);
 }
 errors++;
 }
-if(data24.src === undefined){
+if(data25.src === undefined){
 const err32 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
 if(vErrors === null){
 vErrors = [err32];
@@ -6842,7 +6945,7 @@ vErrors.push(err32);
 }
 errors++;
 }
-if(data24.settings === undefined){
+if(data25.settings === undefined){
 const err33 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/required",keyword:"required",params:{missingProperty: "settings"},message:"must have required property '"+"settings"+"'"};
 if(vErrors === null){
 vErrors = [err33];
@@ -6852,7 +6955,7 @@ vErrors.push(err33);
 }
 errors++;
 }
-for(const key4 in data24){
+for(const key4 in data25){
 if(!(((key4 === "kind") || (key4 === "src")) || (key4 === "settings"))){
 const err34 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
@@ -6864,8 +6967,8 @@ vErrors.push(err34);
 errors++;
 }
 }
-if(data24.kind !== undefined){
-if("dashboard" !== data24.kind){
+if(data25.kind !== undefined){
+if("dashboard" !== data25.kind){
 const err35 = {instancePath:instancePath+"/modules/monitoring/dashboard/kind",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/kind/const",keyword:"const",params:{allowedValue: "dashboard"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err35];
@@ -6876,10 +6979,10 @@ vErrors.push(err35);
 errors++;
 }
 }
-if(data24.src !== undefined){
-let data26 = data24.src;
-if(typeof data26 === "string"){
-if(!pattern1.test(data26)){
+if(data25.src !== undefined){
+let data27 = data25.src;
+if(typeof data27 === "string"){
+if(!pattern1.test(data27)){
 const err36 = {instancePath:instancePath+"/modules/monitoring/dashboard/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
 if(vErrors === null){
 vErrors = [err36];
@@ -6901,10 +7004,10 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data24.settings !== undefined){
-let data27 = data24.settings;
-if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
-if(data27.listen === undefined){
+if(data25.settings !== undefined){
+let data28 = data25.settings;
+if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
+if(data28.listen === undefined){
 const err38 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/required",keyword:"required",params:{missingProperty: "listen"},message:"must have required property '"+"listen"+"'"};
 if(vErrors === null){
 vErrors = [err38];
@@ -6914,7 +7017,7 @@ vErrors.push(err38);
 }
 errors++;
 }
-if(data27.login === undefined){
+if(data28.login === undefined){
 const err39 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/required",keyword:"required",params:{missingProperty: "login"},message:"must have required property '"+"login"+"'"};
 if(vErrors === null){
 vErrors = [err39];
@@ -6924,7 +7027,7 @@ vErrors.push(err39);
 }
 errors++;
 }
-for(const key5 in data27){
+for(const key5 in data28){
 if(!(((((key5 === "listen") || (key5 === "login")) || (key5 === "role")) || (key5 === "retention")) || (key5 === "session_idle"))){
 const err40 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
@@ -6936,8 +7039,8 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data27.listen !== undefined){
-if(typeof data27.listen !== "string"){
+if(data28.listen !== undefined){
+if(typeof data28.listen !== "string"){
 const err41 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/listen",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err41];
@@ -6948,12 +7051,12 @@ vErrors.push(err41);
 errors++;
 }
 }
-if(data27.login !== undefined){
-let data29 = data27.login;
-const _errs60 = errors;
-let valid25 = false;
+if(data28.login !== undefined){
+let data30 = data28.login;
 const _errs61 = errors;
-if(!((((data29 === "users") || (data29 === "oidc")) || (data29 === "ldap")) || (data29 === "postgres"))){
+let valid25 = false;
+const _errs62 = errors;
+if(!((((data30 === "users") || (data30 === "oidc")) || (data30 === "ldap")) || (data30 === "postgres"))){
 const err42 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.settings.properties.login.anyOf[0].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err42];
@@ -6963,12 +7066,12 @@ vErrors.push(err42);
 }
 errors++;
 }
-var _valid0 = _errs61 === errors;
+var _valid0 = _errs62 === errors;
 valid25 = valid25 || _valid0;
 if(!valid25){
-const _errs62 = errors;
-if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
-if(data29.value === undefined){
+const _errs63 = errors;
+if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
+if(data30.value === undefined){
 const err43 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err43];
@@ -6978,7 +7081,7 @@ vErrors.push(err43);
 }
 errors++;
 }
-for(const key6 in data29){
+for(const key6 in data30){
 if(!((((((((key6 === "value") || (key6 === "issuer")) || (key6 === "client_id")) || (key6 === "client_secret")) || (key6 === "scope")) || (key6 === "url")) || (key6 === "bind_dn")) || (key6 === "query"))){
 const err44 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
@@ -6990,9 +7093,9 @@ vErrors.push(err44);
 errors++;
 }
 }
-if(data29.value !== undefined){
-let data30 = data29.value;
-if(!((((data30 === "users") || (data30 === "oidc")) || (data30 === "ldap")) || (data30 === "postgres"))){
+if(data30.value !== undefined){
+let data31 = data30.value;
+if(!((((data31 === "users") || (data31 === "oidc")) || (data31 === "ldap")) || (data31 === "postgres"))){
 const err45 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/value",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/properties/value/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.settings.properties.login.anyOf[1].properties.value.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err45];
@@ -7003,26 +7106,26 @@ vErrors.push(err45);
 errors++;
 }
 }
-if(data29.issuer !== undefined){
-if(!(validate12(data29.issuer, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/issuer",parentData:data29,parentDataProperty:"issuer",rootData}))){
+if(data30.issuer !== undefined){
+if(!(validate12(data30.issuer, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/issuer",parentData:data30,parentDataProperty:"issuer",rootData}))){
 vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
 errors = vErrors.length;
 }
 }
-if(data29.client_id !== undefined){
-if(!(validate12(data29.client_id, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/client_id",parentData:data29,parentDataProperty:"client_id",rootData}))){
+if(data30.client_id !== undefined){
+if(!(validate12(data30.client_id, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/client_id",parentData:data30,parentDataProperty:"client_id",rootData}))){
 vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
 errors = vErrors.length;
 }
 }
-if(data29.client_secret !== undefined){
-if(!(validate12(data29.client_secret, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/client_secret",parentData:data29,parentDataProperty:"client_secret",rootData}))){
+if(data30.client_secret !== undefined){
+if(!(validate12(data30.client_secret, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/client_secret",parentData:data30,parentDataProperty:"client_secret",rootData}))){
 vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
 errors = vErrors.length;
 }
 }
-if(data29.scope !== undefined){
-if(typeof data29.scope !== "string"){
+if(data30.scope !== undefined){
+if(typeof data30.scope !== "string"){
 const err46 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/scope",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/properties/scope/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err46];
@@ -7033,14 +7136,14 @@ vErrors.push(err46);
 errors++;
 }
 }
-if(data29.url !== undefined){
-if(!(validate12(data29.url, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/url",parentData:data29,parentDataProperty:"url",rootData}))){
+if(data30.url !== undefined){
+if(!(validate12(data30.url, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/url",parentData:data30,parentDataProperty:"url",rootData}))){
 vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
 errors = vErrors.length;
 }
 }
-if(data29.bind_dn !== undefined){
-if(typeof data29.bind_dn !== "string"){
+if(data30.bind_dn !== undefined){
+if(typeof data30.bind_dn !== "string"){
 const err47 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/bind_dn",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/properties/bind_dn/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err47];
@@ -7051,8 +7154,8 @@ vErrors.push(err47);
 errors++;
 }
 }
-if(data29.query !== undefined){
-if(typeof data29.query !== "string"){
+if(data30.query !== undefined){
+if(typeof data30.query !== "string"){
 const err48 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/query",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/properties/query/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err48];
@@ -7074,7 +7177,7 @@ vErrors.push(err49);
 }
 errors++;
 }
-var _valid0 = _errs62 === errors;
+var _valid0 = _errs63 === errors;
 valid25 = valid25 || _valid0;
 }
 if(!valid25){
@@ -7088,10 +7191,10 @@ vErrors.push(err50);
 errors++;
 }
 else {
-errors = _errs60;
+errors = _errs61;
 if(vErrors !== null){
-if(_errs60){
-vErrors.length = _errs60;
+if(_errs61){
+vErrors.length = _errs61;
 }
 else {
 vErrors = null;
@@ -7099,13 +7202,13 @@ vErrors = null;
 }
 }
 }
-if(data27.role !== undefined){
-let data38 = data27.role;
-const _errs77 = errors;
-let valid27 = false;
+if(data28.role !== undefined){
+let data39 = data28.role;
 const _errs78 = errors;
-if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
-if(data38.value === undefined){
+let valid27 = false;
+const _errs79 = errors;
+if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
+if(data39.value === undefined){
 const err51 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err51];
@@ -7115,7 +7218,7 @@ vErrors.push(err51);
 }
 errors++;
 }
-for(const key7 in data38){
+for(const key7 in data39){
 if(!((key7 === "value") || (key7 === "group"))){
 const err52 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
@@ -7127,9 +7230,9 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data38.value !== undefined){
-let data39 = data38.value;
-if(!((data39 === "viewer") || (data39 === "operator"))){
+if(data39.value !== undefined){
+let data40 = data39.value;
+if(!((data40 === "viewer") || (data40 === "operator"))){
 const err53 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/value",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/value/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.settings.properties.role.anyOf[0].properties.value.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err53];
@@ -7140,12 +7243,12 @@ vErrors.push(err53);
 errors++;
 }
 }
-if(data38.group !== undefined){
-let data40 = data38.group;
-const _errs83 = errors;
-let valid29 = false;
+if(data39.group !== undefined){
+let data41 = data39.group;
 const _errs84 = errors;
-if(typeof data40 !== "string"){
+let valid29 = false;
+const _errs85 = errors;
+if(typeof data41 !== "string"){
 const err54 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/group/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err54];
@@ -7155,14 +7258,14 @@ vErrors.push(err54);
 }
 errors++;
 }
-var _valid2 = _errs84 === errors;
+var _valid2 = _errs85 === errors;
 valid29 = valid29 || _valid2;
 if(!valid29){
-const _errs86 = errors;
-if(Array.isArray(data40)){
-const len8 = data40.length;
+const _errs87 = errors;
+if(Array.isArray(data41)){
+const len8 = data41.length;
 for(let i8=0; i8<len8; i8++){
-if(typeof data40[i8] !== "string"){
+if(typeof data41[i8] !== "string"){
 const err55 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/group/" + i8,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/group/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err55];
@@ -7184,7 +7287,7 @@ vErrors.push(err56);
 }
 errors++;
 }
-var _valid2 = _errs86 === errors;
+var _valid2 = _errs87 === errors;
 valid29 = valid29 || _valid2;
 }
 if(!valid29){
@@ -7198,10 +7301,10 @@ vErrors.push(err57);
 errors++;
 }
 else {
-errors = _errs83;
+errors = _errs84;
 if(vErrors !== null){
-if(_errs83){
-vErrors.length = _errs83;
+if(_errs84){
+vErrors.length = _errs84;
 }
 else {
 vErrors = null;
@@ -7220,16 +7323,16 @@ vErrors.push(err58);
 }
 errors++;
 }
-var _valid1 = _errs78 === errors;
+var _valid1 = _errs79 === errors;
 valid27 = valid27 || _valid1;
 if(!valid27){
-const _errs90 = errors;
-if(Array.isArray(data38)){
-const len9 = data38.length;
+const _errs91 = errors;
+if(Array.isArray(data39)){
+const len9 = data39.length;
 for(let i9=0; i9<len9; i9++){
-let data42 = data38[i9];
-if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
-if(data42.value === undefined){
+let data43 = data39[i9];
+if(data43 && typeof data43 == "object" && !Array.isArray(data43)){
+if(data43.value === undefined){
 const err59 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err59];
@@ -7239,7 +7342,7 @@ vErrors.push(err59);
 }
 errors++;
 }
-for(const key8 in data42){
+for(const key8 in data43){
 if(!((key8 === "value") || (key8 === "group"))){
 const err60 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
@@ -7251,9 +7354,9 @@ vErrors.push(err60);
 errors++;
 }
 }
-if(data42.value !== undefined){
-let data43 = data42.value;
-if(!((data43 === "viewer") || (data43 === "operator"))){
+if(data43.value !== undefined){
+let data44 = data43.value;
+if(!((data44 === "viewer") || (data44 === "operator"))){
 const err61 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9+"/value",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/value/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.settings.properties.role.anyOf[1].items.properties.value.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err61];
@@ -7264,12 +7367,12 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(data42.group !== undefined){
-let data44 = data42.group;
-const _errs97 = errors;
-let valid35 = false;
+if(data43.group !== undefined){
+let data45 = data43.group;
 const _errs98 = errors;
-if(typeof data44 !== "string"){
+let valid35 = false;
+const _errs99 = errors;
+if(typeof data45 !== "string"){
 const err62 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9+"/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/group/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err62];
@@ -7279,14 +7382,14 @@ vErrors.push(err62);
 }
 errors++;
 }
-var _valid3 = _errs98 === errors;
+var _valid3 = _errs99 === errors;
 valid35 = valid35 || _valid3;
 if(!valid35){
-const _errs100 = errors;
-if(Array.isArray(data44)){
-const len10 = data44.length;
+const _errs101 = errors;
+if(Array.isArray(data45)){
+const len10 = data45.length;
 for(let i10=0; i10<len10; i10++){
-if(typeof data44[i10] !== "string"){
+if(typeof data45[i10] !== "string"){
 const err63 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9+"/group/" + i10,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/group/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err63];
@@ -7308,7 +7411,7 @@ vErrors.push(err64);
 }
 errors++;
 }
-var _valid3 = _errs100 === errors;
+var _valid3 = _errs101 === errors;
 valid35 = valid35 || _valid3;
 }
 if(!valid35){
@@ -7322,10 +7425,10 @@ vErrors.push(err65);
 errors++;
 }
 else {
-errors = _errs97;
+errors = _errs98;
 if(vErrors !== null){
-if(_errs97){
-vErrors.length = _errs97;
+if(_errs98){
+vErrors.length = _errs98;
 }
 else {
 vErrors = null;
@@ -7356,7 +7459,7 @@ vErrors.push(err67);
 }
 errors++;
 }
-var _valid1 = _errs90 === errors;
+var _valid1 = _errs91 === errors;
 valid27 = valid27 || _valid1;
 }
 if(!valid27){
@@ -7370,10 +7473,10 @@ vErrors.push(err68);
 errors++;
 }
 else {
-errors = _errs77;
+errors = _errs78;
 if(vErrors !== null){
-if(_errs77){
-vErrors.length = _errs77;
+if(_errs78){
+vErrors.length = _errs78;
 }
 else {
 vErrors = null;
@@ -7381,9 +7484,9 @@ vErrors = null;
 }
 }
 }
-if(data27.retention !== undefined){
-let data46 = data27.retention;
-if(!(((typeof data46 == "number") && (!(data46 % 1) && !isNaN(data46))) && (isFinite(data46)))){
+if(data28.retention !== undefined){
+let data47 = data28.retention;
+if(!(((typeof data47 == "number") && (!(data47 % 1) && !isNaN(data47))) && (isFinite(data47)))){
 const err69 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/retention",schemaPath:"#/definitions/Duration/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err69];
@@ -7393,8 +7496,8 @@ vErrors.push(err69);
 }
 errors++;
 }
-if((typeof data46 == "number") && (isFinite(data46))){
-if(data46 < 0 || isNaN(data46)){
+if((typeof data47 == "number") && (isFinite(data47))){
+if(data47 < 0 || isNaN(data47)){
 const err70 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/retention",schemaPath:"#/definitions/Duration/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err70];
@@ -7406,9 +7509,9 @@ errors++;
 }
 }
 }
-if(data27.session_idle !== undefined){
-let data47 = data27.session_idle;
-if(!(((typeof data47 == "number") && (!(data47 % 1) && !isNaN(data47))) && (isFinite(data47)))){
+if(data28.session_idle !== undefined){
+let data48 = data28.session_idle;
+if(!(((typeof data48 == "number") && (!(data48 % 1) && !isNaN(data48))) && (isFinite(data48)))){
 const err71 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/session_idle",schemaPath:"#/definitions/Duration/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err71];
@@ -7418,8 +7521,8 @@ vErrors.push(err71);
 }
 errors++;
 }
-if((typeof data47 == "number") && (isFinite(data47))){
-if(data47 < 0 || isNaN(data47)){
+if((typeof data48 == "number") && (isFinite(data48))){
+if(data48 < 0 || isNaN(data48)){
 const err72 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/session_idle",schemaPath:"#/definitions/Duration/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err72];
@@ -7455,10 +7558,10 @@ vErrors.push(err74);
 errors++;
 }
 }
-if(data23.metrics !== undefined){
-let data48 = data23.metrics;
-if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
-if(data48.kind === undefined){
+if(data24.metrics !== undefined){
+let data49 = data24.metrics;
+if(data49 && typeof data49 == "object" && !Array.isArray(data49)){
+if(data49.kind === undefined){
 const err75 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err75];
@@ -7468,7 +7571,7 @@ vErrors.push(err75);
 }
 errors++;
 }
-if(data48.src === undefined){
+if(data49.src === undefined){
 const err76 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
 if(vErrors === null){
 vErrors = [err76];
@@ -7478,7 +7581,7 @@ vErrors.push(err76);
 }
 errors++;
 }
-if(data48.settings === undefined){
+if(data49.settings === undefined){
 const err77 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/required",keyword:"required",params:{missingProperty: "settings"},message:"must have required property '"+"settings"+"'"};
 if(vErrors === null){
 vErrors = [err77];
@@ -7488,7 +7591,7 @@ vErrors.push(err77);
 }
 errors++;
 }
-for(const key9 in data48){
+for(const key9 in data49){
 if(!(((key9 === "kind") || (key9 === "src")) || (key9 === "settings"))){
 const err78 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
@@ -7500,8 +7603,8 @@ vErrors.push(err78);
 errors++;
 }
 }
-if(data48.kind !== undefined){
-if("metrics" !== data48.kind){
+if(data49.kind !== undefined){
+if("metrics" !== data49.kind){
 const err79 = {instancePath:instancePath+"/modules/monitoring/metrics/kind",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/kind/const",keyword:"const",params:{allowedValue: "metrics"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err79];
@@ -7512,10 +7615,10 @@ vErrors.push(err79);
 errors++;
 }
 }
-if(data48.src !== undefined){
-let data50 = data48.src;
-if(typeof data50 === "string"){
-if(!pattern1.test(data50)){
+if(data49.src !== undefined){
+let data51 = data49.src;
+if(typeof data51 === "string"){
+if(!pattern1.test(data51)){
 const err80 = {instancePath:instancePath+"/modules/monitoring/metrics/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
 if(vErrors === null){
 vErrors = [err80];
@@ -7537,10 +7640,10 @@ vErrors.push(err81);
 errors++;
 }
 }
-if(data48.settings !== undefined){
-let data51 = data48.settings;
-if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
-if(data51.listen === undefined){
+if(data49.settings !== undefined){
+let data52 = data49.settings;
+if(data52 && typeof data52 == "object" && !Array.isArray(data52)){
+if(data52.listen === undefined){
 const err82 = {instancePath:instancePath+"/modules/monitoring/metrics/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/settings/required",keyword:"required",params:{missingProperty: "listen"},message:"must have required property '"+"listen"+"'"};
 if(vErrors === null){
 vErrors = [err82];
@@ -7550,7 +7653,7 @@ vErrors.push(err82);
 }
 errors++;
 }
-for(const key10 in data51){
+for(const key10 in data52){
 if(!(key10 === "listen")){
 const err83 = {instancePath:instancePath+"/modules/monitoring/metrics/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
 if(vErrors === null){
@@ -7562,8 +7665,8 @@ vErrors.push(err83);
 errors++;
 }
 }
-if(data51.listen !== undefined){
-if(typeof data51.listen !== "string"){
+if(data52.listen !== undefined){
+if(typeof data52.listen !== "string"){
 const err84 = {instancePath:instancePath+"/modules/monitoring/metrics/settings/listen",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/settings/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err84];
@@ -7598,10 +7701,10 @@ vErrors.push(err86);
 errors++;
 }
 }
-if(data23.tracing !== undefined){
-let data53 = data23.tracing;
-if(data53 && typeof data53 == "object" && !Array.isArray(data53)){
-if(data53.kind === undefined){
+if(data24.tracing !== undefined){
+let data54 = data24.tracing;
+if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
+if(data54.kind === undefined){
 const err87 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err87];
@@ -7611,7 +7714,7 @@ vErrors.push(err87);
 }
 errors++;
 }
-if(data53.src === undefined){
+if(data54.src === undefined){
 const err88 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
 if(vErrors === null){
 vErrors = [err88];
@@ -7621,7 +7724,7 @@ vErrors.push(err88);
 }
 errors++;
 }
-if(data53.settings === undefined){
+if(data54.settings === undefined){
 const err89 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/required",keyword:"required",params:{missingProperty: "settings"},message:"must have required property '"+"settings"+"'"};
 if(vErrors === null){
 vErrors = [err89];
@@ -7631,7 +7734,7 @@ vErrors.push(err89);
 }
 errors++;
 }
-for(const key11 in data53){
+for(const key11 in data54){
 if(!(((key11 === "kind") || (key11 === "src")) || (key11 === "settings"))){
 const err90 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
 if(vErrors === null){
@@ -7643,8 +7746,8 @@ vErrors.push(err90);
 errors++;
 }
 }
-if(data53.kind !== undefined){
-if("tracing" !== data53.kind){
+if(data54.kind !== undefined){
+if("tracing" !== data54.kind){
 const err91 = {instancePath:instancePath+"/modules/monitoring/tracing/kind",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/kind/const",keyword:"const",params:{allowedValue: "tracing"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err91];
@@ -7655,10 +7758,10 @@ vErrors.push(err91);
 errors++;
 }
 }
-if(data53.src !== undefined){
-let data55 = data53.src;
-if(typeof data55 === "string"){
-if(!pattern1.test(data55)){
+if(data54.src !== undefined){
+let data56 = data54.src;
+if(typeof data56 === "string"){
+if(!pattern1.test(data56)){
 const err92 = {instancePath:instancePath+"/modules/monitoring/tracing/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
 if(vErrors === null){
 vErrors = [err92];
@@ -7680,10 +7783,10 @@ vErrors.push(err93);
 errors++;
 }
 }
-if(data53.settings !== undefined){
-let data56 = data53.settings;
-if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
-if(data56.otlp === undefined){
+if(data54.settings !== undefined){
+let data57 = data54.settings;
+if(data57 && typeof data57 == "object" && !Array.isArray(data57)){
+if(data57.otlp === undefined){
 const err94 = {instancePath:instancePath+"/modules/monitoring/tracing/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/settings/required",keyword:"required",params:{missingProperty: "otlp"},message:"must have required property '"+"otlp"+"'"};
 if(vErrors === null){
 vErrors = [err94];
@@ -7693,7 +7796,7 @@ vErrors.push(err94);
 }
 errors++;
 }
-for(const key12 in data56){
+for(const key12 in data57){
 if(!((key12 === "otlp") || (key12 === "service"))){
 const err95 = {instancePath:instancePath+"/modules/monitoring/tracing/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
 if(vErrors === null){
@@ -7705,14 +7808,14 @@ vErrors.push(err95);
 errors++;
 }
 }
-if(data56.otlp !== undefined){
-if(!(validate12(data56.otlp, {instancePath:instancePath+"/modules/monitoring/tracing/settings/otlp",parentData:data56,parentDataProperty:"otlp",rootData}))){
+if(data57.otlp !== undefined){
+if(!(validate12(data57.otlp, {instancePath:instancePath+"/modules/monitoring/tracing/settings/otlp",parentData:data57,parentDataProperty:"otlp",rootData}))){
 vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
 errors = vErrors.length;
 }
 }
-if(data56.service !== undefined){
-if(typeof data56.service !== "string"){
+if(data57.service !== undefined){
+if(typeof data57.service !== "string"){
 const err96 = {instancePath:instancePath+"/modules/monitoring/tracing/settings/service",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/settings/properties/service/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err96];

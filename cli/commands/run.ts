@@ -13,6 +13,15 @@ import { orderKeyFor } from '../../runtime/inbound/order-key.ts';
 import { startRuntime } from '../../runtime/platform/start-runtime.ts';
 import { TlsConfigError } from '../../runtime/platform/tls/server-tls.ts';
 import { Engine } from '../../runtime/workflows/engine.ts';
+import { chooseStore, redactUrl, type StoreChoice } from '../../runtime/store/store-choice.ts';
+import type { PostgresStore } from '../../runtime/store/postgres/open-postgres-store.ts';
+
+/** The plan's `store` once its URL is resolved (plan.store.url: an env() reference resolved to text). */
+function planStore(plan: Plan): { kind: 'sqlite' | 'postgres'; url?: string } | undefined {
+  const s = (plan as { store?: { kind: 'sqlite' | 'postgres'; url?: unknown } }).store;
+  if (!s) return undefined;
+  return { kind: s.kind, ...(typeof s.url === 'string' ? { url: s.url } : {}) };
+}
 
 async function compileSources(paths: string[]): Promise<{ plan?: Plan; errors: string[] }> {
   // Loaded only for .hdc inputs: running a plan.json never loads the compiler.
@@ -55,9 +64,29 @@ const command: Command = {
       throw err;
     }
     const log = createLogger({ level: opts.logLevel, logPhi: opts.logPhi });
+    let store: StoreChoice;
+    try {
+      store = chooseStore(planStore(plan), opts.store);
+    } catch (err) {
+      console.error(`hdc run: cannot start: ${(err as Error).message}`);
+      return 1;
+    }
+    let pgStore: PostgresStore | undefined;
+    if (store.kind === 'postgres') {
+      try {
+        // Loaded only for a PostgreSQL store: the embedded default never loads pg.
+        const { openPostgresStore } = await import('../../runtime/store/postgres/open-postgres-store.ts');
+        pgStore = await openPostgresStore(plan, { url: store.url, rolling: opts.rolling, leaseMs: opts.leaseMs, log });
+      } catch (err) {
+        console.error(`hdc run: cannot start: ${(err as Error).message}`);
+        log.flush();
+        return 1;
+      }
+    }
     let runtime;
     try {
       runtime = await startRuntime(plan, {
+        ...(pgStore ? { journal: pgStore.journal } : {}),
         host: opts.host,
         port: opts.port,
         tls: opts.insecureHttp ? null : { cert: opts.cert, key: opts.key, clientCa: opts.clientCa },
@@ -81,14 +110,26 @@ const command: Command = {
         : e.code === 'EADDRINUSE' ? `${opts.host}:${opts.port} is already in use (--port)`
         : e.code === 'EACCES' ? `not allowed to listen on ${opts.host}:${opts.port}` : e.message;
       console.error(`hdc run: cannot start: ${why}`);
+      await pgStore?.close();
       log.flush();
       return 1;
     }
-    const engine = new Engine({ db: runtime.db, plan, events: runtime.events, logger: log, onFatal: runtime.fatal });
-    engine.start();
-    runtime.addService({ stop: () => engine.stop(), ready: () => engine.writerUp });
-    runtime.attachEngine(engine);
-    console.error(`hdc run: listening on ${runtime.url} (${opts.insecureHttp ? 'plain HTTP, loopback only' : opts.clientCa ? 'HTTPS, client certificates verified' : 'HTTPS'}); data in ${opts.dataDir}`);
+    if (pgStore) {
+      const pg = pgStore;
+      const { PgEngine } = await import('../../runtime/store/postgres/pg-engine.ts');
+      const engine = new PgEngine({ pool: pg.enginePool, plan, runtimeId: pg.runtimeId, leaseMs: pg.leaseMs, events: runtime.events, logger: log });
+      // Stopped in reverse order: the engine first, then the store's connections.
+      runtime.addService({ stop: () => pg.close() });
+      runtime.addService({ stop: () => engine.stop(), ready: () => engine.writerUp });
+      await engine.start();
+    } else {
+      const engine = new Engine({ db: runtime.db, plan, events: runtime.events, logger: log, onFatal: runtime.fatal });
+      engine.start();
+      runtime.addService({ stop: () => engine.stop(), ready: () => engine.writerUp });
+      runtime.attachEngine(engine);
+    }
+    const where = store.kind === 'postgres' ? `store ${redactUrl(store.url)} (from the ${store.from === 'plan' ? 'plan' : '--store flag'})` : `data in ${opts.dataDir}`;
+    console.error(`hdc run: listening on ${runtime.url} (${opts.insecureHttp ? 'plain HTTP, loopback only' : opts.clientCa ? 'HTTPS, client certificates verified' : 'HTTPS'}); ${where}`);
 
     return new Promise<number>((resolve) => {
       let stopping = false;

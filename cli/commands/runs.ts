@@ -22,6 +22,8 @@ acknowledgement) for the same sender, workflow and time.
                 had already been told was accepted
   --since       an ISO date/time, or a duration back from now: 30m, 12h, 7d
   --data DIR    data directory, default .hdc-data [HDC_DATA]
+  --store URL   the PostgreSQL store several runtimes share (postgres://…) instead of the data
+                directory [HDC_STORE]; list and replay (show reads the SQLite store only, for now)
   --json        print JSON instead of a table
 
 show    one run: the message type and control ID, input, outcome, every attempt (when, status,
@@ -112,9 +114,12 @@ export default defineCommand({
     'from-start': { type: 'boolean' },
     'rejected-after-ack': { type: 'boolean' },
     by: { type: 'string' },
+    store: { type: 'string' },
   },
   async run(parsed) {
     const { values: v, positionals } = parsed;
+    const storeUrl = v.store ?? (process.env.HDC_STORE || undefined);
+    if (storeUrl) return runsOnPostgres(storeUrl, v, positionals);
     const dataDir = resolve(v.data ?? process.env.HDC_DATA ?? '.hdc-data');
     const file = databasePath(dataDir);
     if (!existsSync(file)) {
@@ -176,3 +181,60 @@ export default defineCommand({
     }
   },
 });
+
+/** `hdc runs --store URL`: list and replay on the PostgreSQL store (loaded only then). */
+async function runsOnPostgres(url: string, v: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number> {
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    console.error('hdc runs: --store takes a postgres:// URL');
+    return 2;
+  }
+  const { createPool } = await import('../../runtime/store/postgres/pg-pool.ts');
+  const { listRunsPg, countDeadLettersPg, replayRunPg } = await import('../../runtime/store/postgres/pg-runs.ts');
+  const pool = createPool({ url, max: 1, applicationName: 'hdc runs' });
+  try {
+    const [sub, idText] = positionals;
+    if (sub === 'show') {
+      console.error('hdc runs show: not available on the PostgreSQL store yet; list the run with --store and query its run_attempts and run_steps');
+      return 1;
+    }
+    if (sub === 'replay') {
+      const id = Number(idText);
+      if (!Number.isInteger(id)) {
+        console.error('hdc runs replay: expected a run id');
+        return 2;
+      }
+      const by = (typeof v.by === 'string' && v.by.trim()) || operatingSystemUser();
+      const r = await replayRunPg(pool, id, { fromStart: v['from-start'] === true, by });
+      if (r === 'missing') {
+        console.error(`hdc runs: no run ${id}`);
+        return 1;
+      }
+      if (r !== 'replayed') {
+        console.error(`hdc runs: run ${id} is ${r}; only dead or failed runs can be replayed`);
+        return 1;
+      }
+      console.log(`run ${id} queued again${v['from-start'] ? ' (from the first step)' : ''}, replayed by ${by}`);
+      return 0;
+    }
+    if (sub !== undefined) {
+      console.error(`hdc runs: unknown sub-command "${sub}"\n\n${usage}`);
+      return 2;
+    }
+    const filter = {
+      status: typeof v.status === 'string' ? v.status.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+      rejectedAfterAck: v['rejected-after-ack'] === true,
+      sender: typeof v.sender === 'string' ? v.sender : undefined,
+      workflow: typeof v.workflow === 'string' ? v.workflow : undefined,
+      since: typeof v.since === 'string' ? parseSince(v.since) : undefined,
+      limit: typeof v.limit === 'string' ? Number(v.limit) : undefined,
+    };
+    const rows = await listRunsPg(pool, filter);
+    console.log(v.json ? JSON.stringify(rows, null, 2) : table(rows, await countDeadLettersPg(pool, filter)));
+    return 0;
+  } catch (err) {
+    console.error(`hdc runs: ${(err as Error).message}`);
+    return 1;
+  } finally {
+    await pool.end();
+  }
+}

@@ -71,6 +71,7 @@ export function renderSummary(s: Summary, format: Exclude<ExplainFormat, 'json'>
   const w = format === 'markdown' ? new MarkdownWriter() : new TextWriter();
   w.h(1, 'Integration summary');
   w.para(`Compiled by ${code(s.compiler)} from ${s.sources.map(code).join(', ') || 'no sources'}; plan ${code(s.hash)}.`);
+  w.para(`Store: ${s.store}.`);
 
   if (s.senders.length) w.h(2, 'Senders (HL7 v2 in)');
   for (const x of s.senders) {

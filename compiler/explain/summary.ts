@@ -17,6 +17,8 @@ export interface Summary {
   compiler: string;
   hash: string;
   sources: string[];
+  /** Where the runtime keeps its journal and queue, e.g. "postgres env(\"DATABASE_URL\")". */
+  store: string;
   apis: Array<{ name: string; kind: string; baseUrl: string; auth?: string; timeout: string; retry: string; extra: string[] }>;
   auths: Array<{ name: string; kind: string; settings: Array<[string, string]> }>;
   senders: SenderSummary[];
@@ -71,6 +73,9 @@ export function summarize(plan: Plan): Summary {
     compiler: plan.compiler,
     hash: plan.hash,
     sources: plan.sources.map((s) => s.file),
+    store: plan.store?.kind === 'postgres'
+      ? `PostgreSQL ${plan.store.url !== undefined ? valueText(plan.store.url) : ''} (shared by every runtime of the plan)`
+      : plan.store?.kind === 'sqlite' ? 'SQLite in the runtime\'s data directory' : 'SQLite in the runtime\'s data directory (default; hdc run --store URL for PostgreSQL)',
     apis: plan.apis.map(apiSummary),
     auths: plan.auths.map(authSummary),
     senders: plan.senders.map(senderSummary),

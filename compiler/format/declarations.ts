@@ -15,6 +15,8 @@ export function declItem(ctx: FormatContext, d: A.Decl): Item {
       it.isImport = true;
       return it;
     }
+    case 'store_decl':
+      return ctx.item(d.range, [], () => [`store ${d.storeKind.name}${d.url ? ' ' + ctx.atom(d.url) : ''}`]);
     case 'auth': {
       const body = ctx.body(d.authKind.range.end.offset, d.settings.map((s) => settingItem(ctx, s)));
       return ctx.item(d.range, [body], (ind) => ctx.braced(`auth ${d.name.name} ${d.authKind.name}`, body, ind));

@@ -14,10 +14,12 @@ import { lowerLaunch } from './lower/launch.ts';
 import { lowerTest } from './lower/test.ts';
 import { checkModuleBlocks, lowerModuleBlock, type ModuleDecls } from './lower/module-block.ts';
 import { runChecks } from './checks/registry.ts';
+import { lowerStore } from './lower/store-decl.ts';
 import { warnSharedPaths, type LoweredSender } from './checks/shared-paths.ts';
 import { lowerTransform, registerTransforms } from './transforms.ts';
 
 export interface PlanParts {
+  store?: P.Store;
   auths: P.Auth[];
   apis: P.Api[];
   senders: P.Sender[];
@@ -62,6 +64,11 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
       switch (d.kind) {
         case 'import': case 'map': break;
         case 'transform': { const t = lowerTransform(d, f.file, r, symbols); if (t) parts.transforms.push(t); break; }
+        case 'store_decl': {
+          const s = lowerStore(d, f.file, r, src, parts.store);
+          if (s) parts.store = s;
+          break;
+        }
         case 'auth': { const a = lowerAuth(d, f.file, r, src); if (a) parts.auths.push(a); break; }
         case 'api': { const a = lowerApi(d, f.file, r, src, (id) => refTop(r, f.file, 'auth', id)); if (a) parts.apis.push(a); break; }
         case 'sender': {

@@ -29,7 +29,7 @@ export interface ResolvedNames {
 }
 
 /** Declaration kinds that name a top-level symbol, with the symbol kind they declare. */
-const topLevelKinds: Record<A.Decl['kind'], SymbolKind | undefined> = { import: undefined, auth: 'auth', api: 'api', sender: 'sender', workflow: 'workflow', launch: 'launch', test: 'test', map: 'map', module: 'module', transform: 'transform' };
+const topLevelKinds: Record<A.Decl['kind'], SymbolKind | undefined> = { import: undefined, store_decl: undefined, auth: 'auth', api: 'api', sender: 'sender', workflow: 'workflow', launch: 'launch', test: 'test', map: 'map', module: 'module', transform: 'transform' };
 
 const nameOf = (d: A.Decl): { name: string; range: A.Range } | undefined =>
   d.kind === 'import' ? undefined : d.kind === 'test' ? { name: d.name.value, range: d.name.range } : 'name' in d && d.name ? d.name : undefined;

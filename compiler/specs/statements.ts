@@ -25,6 +25,7 @@ export const expectKinds = ['ack', 'field', 'request', 'no request', 'stored', '
 export const statements: readonly StatementSpec[] = [
   // A file
   { keyword: 'import', in: 'file', follows: '"path.hdc"', doc: 'Reads another file\'s declarations (relative to this file).' },
+  { keyword: 'store', in: 'file', follows: 'postgres env("DATABASE_URL") | sqlite', verbs: ['postgres', 'sqlite'], doc: 'Where the runtime keeps its journal and workflow queue: PostgreSQL shared by several runtimes, or SQLite (the default).' },
   { keyword: 'auth', in: 'file', follows: 'NAME KIND { settings }', verbs: ['basic', 'bearer', 'oauth2', 'smart_backend'], doc: 'How requests to an API authenticate.' },
   { keyword: 'api', in: 'file', follows: 'NAME KIND "base URL" [{ settings }]', verbs: ['fhir', 'rest', 'hl7'], doc: 'A server the workflows call.' },
   { keyword: 'sender', in: 'file', follows: 'NAME { settings, match, fields, on … run }', doc: 'A partner that posts HL7 v2 messages.' },

@@ -19,7 +19,7 @@ export interface SourceFile {
   range: Range;
 }
 
-export type Decl = ImportDecl | AuthDecl | ApiDecl | SenderDecl | WorkflowDecl | LaunchDecl | TestDecl | MapDecl | ModuleDecl | TransformDecl;
+export type Decl = ImportDecl | AuthDecl | ApiDecl | SenderDecl | WorkflowDecl | LaunchDecl | TestDecl | MapDecl | ModuleDecl | TransformDecl | StoreDecl;
 
 /**
  * `transform NAME(param: TYPE, …) -> ResultType { let x = …  element: value … }` or
@@ -39,6 +39,9 @@ export interface TransformDecl extends Node {
 }
 export interface TransformParamDecl extends Node { kind: 'transform-param'; name: Ident; type: Ident; each?: boolean }
 export interface TransformLet extends Node { kind: 'transform-let'; name: Ident; value: Expr }
+
+/** `store postgres env("DATABASE_URL")` or `store sqlite`: where the runtime keeps its state. */
+export interface StoreDecl extends Node { kind: 'store_decl'; storeKind: Ident; url?: Atom }
 
 /** `KEYWORD [NAME] [from NAME] { settings }`: a declaration a module adds (compiler/specs/module-spec.ts). */
 export interface ModuleDecl extends Node {

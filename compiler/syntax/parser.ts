@@ -155,7 +155,7 @@ class Parser {
   // ---- file ----
   parseFile(): A.Decl[] {
     const decls: A.Decl[] = [];
-    const startsDecl = (t: IToken) => [K.import, K.auth, K.api, K.sender, K.workflow, K.smart, K.test, K.map, K.transform].includes(t.tokenType) || isModuleKeyword(t);
+    const startsDecl = (t: IToken) => [K.import, K.auth, K.api, K.sender, K.workflow, K.smart, K.test, K.map, K.transform, K.store].includes(t.tokenType) || isModuleKeyword(t);
     while (this.pos < this.tokens.length) {
       const before = this.pos;
       try {
@@ -185,6 +185,7 @@ class Parser {
       case K.test: return this.testDecl();
       case K.map: return this.mapDecl();
       case K.transform: return this.transformDecl();
+      case K.store: return this.storeDecl();
       default:
         if (isModuleKeyword(t)) return this.moduleDecl();
         return this.fail('a declaration', `A file holds ${declarationWords().join(', ').replace(/, ([^,]+)$/, ' and $1')} blocks.`);
@@ -419,6 +420,17 @@ class Parser {
   }
 
   // ---- value map ----
+  private storeDecl(): A.StoreDecl {
+    const kw = this.next();
+    const storeKind = this.name('the store kind', 'Write: store postgres env("DATABASE_URL"), or store sqlite');
+    const d: A.StoreDecl = { kind: 'store_decl', storeKind, range: span(tokenRange(kw), storeKind.range) };
+    if (this.startsAtom(this.peek(), true) && this.peek()!.startLine === storeKind.range.start.line) {
+      d.url = this.atom();
+      d.range = span(d.range, d.url.range);
+    }
+    return d;
+  }
+
   private mapDecl(): A.MapDecl {
     const kw = this.next();
     const name = this.qualifiedName('the map name', 'Write: map gender { "F": "female", else: "unknown" }');

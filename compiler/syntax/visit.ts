@@ -33,6 +33,7 @@ export function children(n: AnyNode): AnyNode[] {
       if (n.kind === 'import') add(n.path);
       break;
     case 'module': add(n.keyword, n.name, n.from, n.settings); break;
+    case 'store_decl': add(n.storeKind, n.url); break;
     case 'map': add(n.name, n.system, n.entries, n.else); break;
     case 'transform': add(n.name, n.extends, n.params, n.result, n.lets, n.body, n.value); break;
     case 'transform-param': add(n.name, n.type); break;

@@ -4,7 +4,7 @@
 // settled within the sender's timeout (recorded in the journal before it is sent).
 import type { Sender } from '../../plan/plan.types.ts';
 import { ackCodeFor, buildAck, type AckOutcome, type Hl7Header } from './hl7/index.ts';
-import type { Journal } from '../journal/group-commit.ts';
+import type { JournalStore } from '../store/journal-store.ts';
 import type { JournalResult } from '../journal/journal-writer.ts';
 import type { FinishedEvent, RunEvents } from '../journal/run-events.ts';
 import type { Logger } from '../platform/log/logger.ts';
@@ -12,7 +12,7 @@ import { refusal } from './message-checks.ts';
 import { msaCode, type AnsweredState, type Pending, type Stored } from './message-state.ts';
 
 export interface AckSettlementDeps {
-  journal: Journal;
+  journal: JournalStore;
   events: RunEvents;
   log: Logger;
   /** Wait for after_workflow when the sender names no timeout. */

@@ -2,7 +2,7 @@
 // the event loop back between them, and journaled in bounded chunks, so other requests' entries
 // join the next group commit instead of waiting behind 20,000 rows; a single message is
 // unaffected (no yield, one journal call).
-import type { Journal } from '../journal/group-commit.ts';
+import type { JournalStore } from '../store/journal-store.ts';
 import type { JournalEntry, JournalResult } from '../journal/journal-writer.ts';
 
 /** Longest stretch of synchronous per-message work before other requests get a turn. */
@@ -32,7 +32,7 @@ export class TimeSlice {
  * chunk could not be written (the error goes to `onError`): the chunks before it are durable and
  * keep their ACKs, the failed ones are answered as not stored.
  */
-export async function recordInChunks(journal: Journal, entries: JournalEntry[], onError: (err: Error) => void): Promise<(JournalResult | null)[]> {
+export async function recordInChunks(journal: JournalStore, entries: JournalEntry[], onError: (err: Error) => void): Promise<(JournalResult | null)[]> {
   if (entries.length <= JOURNAL_CHUNK) {
     try {
       return await journal.record(entries);

@@ -10,7 +10,7 @@
 import type { Context } from 'koa';
 import type { Workflow } from '../../plan/plan.types.ts';
 import { Hl7ParseError, parseMessage, type Hl7Message } from './hl7/index.ts';
-import type { Journal } from '../journal/group-commit.ts';
+import type { JournalStore } from '../store/journal-store.ts';
 import type { RunEvents } from '../journal/run-events.ts';
 import type { Logger } from '../platform/log/logger.ts';
 import type { InboundEvents } from './inbound-events.ts';
@@ -26,7 +26,7 @@ import type { AnsweredState, MessageState, Pending } from './message-state.ts';
 export type { FieldMapper, OrderKeyFor } from './message-checks.ts';
 
 export interface Hl7EndpointDeps {
-  journal: Journal;
+  journal: JournalStore;
   events: RunEvents;
   log: Logger;
   logPhi: boolean;

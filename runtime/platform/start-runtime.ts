@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Plan, Workflow } from '../../plan/plan.types.ts';
 import { openDatabase, databasePath, type Database } from '../journal/open-database.ts';
 import { Journal, type JournalThread } from '../journal/group-commit.ts';
+import type { JournalStore } from '../store/journal-store.ts';
 import type { RestartPolicy } from './threads/supervised-thread.ts';
 import { runEvents as sharedRunEvents, type RunEvents } from '../journal/run-events.ts';
 import { loadServerTls, type TlsFiles } from './tls/server-tls.ts';
@@ -39,6 +40,8 @@ export interface RuntimeOptions {
   mapFields: FieldMapper;
   orderKeyFor?: OrderKeyFor;
   journalThread?: JournalThread;
+  /** A journal opened by the caller (the PostgreSQL store); default the SQLite journal in dataDir. */
+  journal?: JournalStore;
   events?: RunEvents;
   /** Public base URL (behind a proxy); default the listening URL. SMART redirect_uris derive from it. */
   publicUrl?: string;
@@ -77,7 +80,7 @@ export interface Runtime {
   /** The main-thread connection (migrated); the journal writes through its own. */
   db: Database;
   dbFile: string;
-  journal: Journal;
+  journal: JournalStore;
   events: RunEvents;
   state: AppState;
   /** Every answered HL7 message, as it is answered. */
@@ -132,9 +135,9 @@ export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Ru
 
   const dbFile = databasePath(opts.dataDir);
   const db = openDatabase(dbFile, { migrations: [...coreMigrations, ...modules.flatMap((m) => m.migrations ?? [])] });
-  let journal: Journal;
+  let journal: JournalStore;
   try {
-    journal = await Journal.open({
+    journal = opts.journal ?? await Journal.open({
       file: dbFile, thread: opts.journalThread ?? 'worker', log, onFatal: fatal, ...(opts.writerRestart ? { restart: opts.writerRestart } : {}),
     });
   } catch (err) {

@@ -32,7 +32,8 @@ export class StopRequested extends Error {
 }
 
 export interface ExecutorDeps {
-  store: RunStore;
+  /** Where finished steps and the message's bytes are read (SQLite's RunStore, or a run's preloaded rows). */
+  store: Pick<RunStore, 'steps' | 'rawMessage'>;
   apis: Map<string, ApiClient>;
   evaluate: Evaluate;
   now: () => number;

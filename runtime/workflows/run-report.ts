@@ -85,7 +85,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const RUN_COLUMNS = `r.*, m.control_id AS control_id, m.message_type AS message_type, m.trigger AS message_trigger`;
 const REJECTED_AFTER_ACK_LIKE = `r.status = 'dead' AND r.error LIKE '${REJECTED_AFTER_ACK}%'`;
 
-type RunWithMessage = RunRow & { control_id: string | null; message_type: string | null; message_trigger: string | null };
+export type RunWithMessage = RunRow & { control_id: string | null; message_type: string | null; message_trigger: string | null };
 
 function conditions(f: RunFilter, withStatus: boolean): { where: string; args: unknown[] } {
   const where: string[] = [];
@@ -101,22 +101,34 @@ function conditions(f: RunFilter, withStatus: boolean): { where: string; args: u
   return { where: where.length ? 'WHERE ' + where.join(' AND ') : '', args };
 }
 
-export function listRuns(db: Database, f: RunFilter = {}): RunSummary[] {
+/** The list's query, in SQL both stores run (`?` placeholders; the PostgreSQL store numbers them). */
+export function listRunsQuery(f: RunFilter = {}): { sql: string; args: unknown[] } {
   const { where, args } = conditions(f, true);
-  const sql = `SELECT ${RUN_COLUMNS} FROM workflow_runs r LEFT JOIN messages m ON m.id = r.message_id ${where} ORDER BY r.id DESC LIMIT ?`;
-  const rows = db.prepare(sql).all(...args, f.limit ?? 100) as RunWithMessage[];
-  return rows.map(summary);
+  return { sql: `SELECT ${RUN_COLUMNS} FROM workflow_runs r LEFT JOIN messages m ON m.id = r.message_id ${where} ORDER BY r.id DESC LIMIT ?`, args: [...args, f.limit ?? 100] };
+}
+
+/** The dead letters' count query, for the filter's sender, workflow and time (not its status or limit). */
+export function deadLettersQuery(f: RunFilter = {}): { sql: string; args: unknown[] } {
+  const { where, args } = conditions(f, false);
+  return {
+    sql: `SELECT COUNT(*) FILTER (WHERE r.status = 'dead') AS "dead", COUNT(*) FILTER (WHERE ${REJECTED_AFTER_ACK_LIKE}) AS "rejectedAfterAck"
+    FROM workflow_runs r ${where}`,
+    args,
+  };
+}
+
+export function listRuns(db: Database, f: RunFilter = {}): RunSummary[] {
+  const q = listRunsQuery(f);
+  return (db.prepare(q.sql).all(...q.args) as RunWithMessage[]).map(summary);
 }
 
 /** Counts dead letters for the filter's sender, workflow and time (not its status or limit). */
 export function countDeadLetters(db: Database, f: RunFilter = {}): DeadLetterCounts {
-  const { where, args } = conditions(f, false);
-  const sql = `SELECT COUNT(*) FILTER (WHERE r.status = 'dead') AS dead, COUNT(*) FILTER (WHERE ${REJECTED_AFTER_ACK_LIKE}) AS rejectedAfterAck
-    FROM workflow_runs r ${where}`;
-  return db.prepare(sql).get(...args) as DeadLetterCounts;
+  const q = deadLettersQuery(f);
+  return db.prepare(q.sql).get(...q.args) as DeadLetterCounts;
 }
 
-function summary(r: RunWithMessage): RunSummary {
+export function summary(r: RunWithMessage): RunSummary {
   let outcomeCode: string | null = null;
   if (r.outcome) outcomeCode = (JSON.parse(r.outcome) as { code?: string }).code ?? null;
   return {

@@ -77,7 +77,7 @@ test('without the spec registered, the keyword is not a declaration', () => {
     const r = compileText('board ops {\n  path "/ops"\n}\n');
     assert.is(r.diagnostics[0]?.code, 'HDC1001');
     // The installed modules' keywords (monitoring's) are listed after the core's; the demo's are not.
-    assert.match(r.diagnostics[0]!.detail, /A file holds import, auth, api, sender, workflow, smart launch, map, transform,? (and )?test\b/);
+    assert.match(r.diagnostics[0]!.detail, /A file holds import, store, auth, api, sender, workflow, smart launch, map, transform,? (and )?test\b/);
     assert.not.match(r.diagnostics[0]!.detail, /\bboard\b/);
   } finally {
     registerModuleSpec(demo);

@@ -23,6 +23,12 @@ export interface RunOptions {
   logLevel: string;
   /** Public base URL of the connector (SMART redirect_uris); default the listening URL. */
   publicUrl?: string;
+  /** PostgreSQL URL of a shared store (several runtimes); the plan's `store` wins. */
+  store?: string;
+  /** Join a cluster whose runtimes run another plan (a rolling upgrade). */
+  rolling: boolean;
+  /** How long a claimed workflow run stays with a runtime that stopped renewing it (PostgreSQL store). */
+  leaseMs: number;
 }
 
 export const DEV_CERT_DIR = '.hdc-certs';
@@ -61,6 +67,12 @@ Options (environment variable in brackets; flags win):
   --public-url URL        the connector's public base URL (behind a proxy or load balancer),
                           from which SMART redirect_uris are made; default the listening URL
                           [HDC_PUBLIC_URL]
+  --store URL             postgres://… : journal and workflow queue in PostgreSQL, shared by several
+                          runtimes (a \`store\` in the plan wins); default SQLite in --data [HDC_STORE]
+  --rolling               join runtimes that run another plan (a rolling upgrade): runs are claimed
+                          only by runtimes whose plan has their workflow's definition [HDC_ROLLING=1]
+  --lease MS              a runtime that stops renewing its claimed runs (killed) leaves them to the
+                          others after this long, default 30000 (PostgreSQL store) [HDC_LEASE]
 
 Endpoints: POST <sender path> (HL7 v2), GET /health (alive), GET /ready (database open, plan loaded),
 /smart/<launch>/launch|start|callback|login (SMART launches, see docs/smart.md).
@@ -111,6 +123,9 @@ export function parseRunOptions(args: string[], env: Record<string, string | und
       'log-phi': { type: 'boolean' },
       'log-level': { type: 'string' },
       'public-url': { type: 'string' },
+      store: { type: 'string' },
+      rolling: { type: 'boolean' },
+      lease: { type: 'string' },
     },
   });
   if (positionals.length === 0) throw new OptionsError('expected a plan.json or .hdc files to run');
@@ -134,6 +149,8 @@ export function parseRunOptions(args: string[], env: Record<string, string | und
       throw new OptionsError(`--public-url: expected an https:// URL (http only on loopback), got "${publicUrl}"`);
     }
   }
+  const store = pick(values.store, 'HDC_STORE');
+  if (store !== undefined && !/^postgres(ql)?:\/\//.test(store)) throw new OptionsError('--store: expected a postgres:// URL');
   const cert = abs(pick(values.cert, 'HDC_CERT')) ?? devFile('server.crt');
   const key = abs(pick(values.key, 'HDC_KEY')) ?? devFile('server.key');
   const clientCa = abs(pick(values['client-ca'], 'HDC_CLIENT_CA')) ?? devFile('ca.crt');
@@ -156,5 +173,8 @@ export function parseRunOptions(args: string[], env: Record<string, string | und
     logPhi: values['log-phi'] ?? truthy(env.HDC_LOG_PHI),
     logLevel: pick(values['log-level'], 'HDC_LOG_LEVEL') ?? 'info',
     ...(publicUrl !== undefined ? { publicUrl: publicUrl.replace(/\/+$/, '') } : {}),
+    ...(store !== undefined ? { store } : {}),
+    rolling: values.rolling ?? truthy(env.HDC_ROLLING),
+    leaseMs: parseInteger(pick(values.lease, 'HDC_LEASE') ?? '30000', '--lease', 1000),
   };
 }

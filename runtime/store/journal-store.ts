@@ -1,0 +1,28 @@
+// What the HL7 endpoint and the runtime ask of a journal, whichever database holds it: the
+// embedded SQLite journal (group-commit.ts) or the shared PostgreSQL one (postgres/pg-journal.ts).
+// Both resolve record() only once the entries are durable, so a positive ACK follows a commit.
+import type { JournalEntry, JournalResult } from '../journal/journal-writer.ts';
+import type { SupervisedThread } from '../platform/threads/supervised-thread.ts';
+import type { JournalProtocol } from '../journal/journal-protocol.ts';
+
+export interface JournalStats {
+  batches: number;
+  entries: number;
+  largestBatch: number;
+}
+
+export interface JournalStore {
+  /** Commits the entries (with every other pending entry) and resolves once they are durable. */
+  record(entries: JournalEntry[]): Promise<JournalResult[]>;
+  /** Records the final ACK of an `ack after_workflow` message. */
+  updateAck(messageId: number, ack: string, status: string): Promise<void>;
+  /** Drops message content received before `cutoff` (epoch ms); resolves to the rows touched. */
+  purgeContent(cutoff: number): Promise<number>;
+  /** False while the journal cannot write: /ready says not ready. */
+  readonly healthy: boolean;
+  /** The writer thread, for the SQLite journal; undefined otherwise. */
+  readonly thread?: SupervisedThread<JournalProtocol> | undefined;
+  readonly stats: JournalStats;
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
