@@ -39,6 +39,11 @@ export async function startMonitoring(services: ModuleServices, options: Monitor
   const errors = problems.filter((p) => p.severity === 'error');
   if (errors.length) throw new Error(errors.map((p) => `${srcLine(p.src)}: ${p.code} ${p.summary}: ${p.hint}`).join('\n'));
   for (const p of problems) log.warn({ code: p.code, at: srcLine(p.src) }, p.summary);
+  if (services.plan.store?.kind === 'postgres' && plan.dashboard) {
+    // Rollups and metrics come from this runtime's events, wherever the journal lives; the
+    // dashboard's search and message pages read the embedded journal only (so far).
+    log.warn({ at: srcLine(services.plan.store.src) }, 'monitoring: with store postgres the dashboard counts this runtime\'s traffic, and its message search and pages find no messages');
+  }
   // Rollups are written once a second; losing the last second in a power cut is acceptable,
   // so their connection does not wait for the disk on each commit.
   const own = services.db.memory ? undefined : openDatabase(services.dbFile, { migrate: false });
