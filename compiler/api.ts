@@ -26,7 +26,8 @@ export const COMPILER = `hdc ${version}`;
  * - `resolved`: names declared and resolved: `project.symbols` holds every declaration (top-level,
  *   sender fields, steps and variables with where they are visible, their types and keys) and every
  *   reference. Diagnostics are those found while resolving, not all of them. With `focus`, only that
- *   file (and the senders routing to its workflows) is resolved in full: completion while typing.
+ *   file (or, with `focusOffset`, its declaration there) and the senders routing to its workflows
+ *   are resolved in full, the rest to their top-level names: completion while typing.
  * - `checked`: every check has run: the diagnostics are complete. No plan.
  * - `lowered`: the plan, when there are no errors.
  */
@@ -39,6 +40,8 @@ export interface CompileOptions {
   until?: Stage;
   /** `resolved` only: resolve this file's declarations in full, others' only as far as it reads them. */
   focus?: string;
+  /** With focus: only the declaration of the focus file that holds this offset. */
+  focusOffset?: number;
   /** Reads an imported file; default: the file system. Returning undefined means "not found". */
   readFile?: (path: string) => string | undefined;
   fileExists?: (path: string) => boolean;
@@ -116,7 +119,7 @@ export function compile(sources: Map<string, string>, opts: CompileOptions = {})
   if (until === 'parsed') return { diagnostics: sortDiagnostics(diagnostics), project: { files, symbols: new SymbolTable() }, stage: until };
   let analysis;
   try {
-    analysis = analyze(files, diagnostics, fileExists, { allowLiteralSecrets: opts.allowLiteralSecrets }, { stage: until === 'resolved' ? 'resolved' : 'checked', focus: opts.focus });
+    analysis = analyze(files, diagnostics, fileExists, { allowLiteralSecrets: opts.allowLiteralSecrets }, { stage: until === 'resolved' ? 'resolved' : 'checked', focus: opts.focus, focusOffset: opts.focusOffset });
   } catch (e) {
     diagnostics.push(internalError(files[0]?.file ?? '', e));
     return { diagnostics: sortDiagnostics(diagnostics), project: { files, symbols: new SymbolTable() }, stage: until };

@@ -19,6 +19,7 @@ export const diagnosticCodes = {
   HDC1004: { severity: 'error', summary: 'Invalid string: bad escape or unbalanced `{…}` interpolation.' },
   HDC1005: { severity: 'error', summary: 'Invalid HL7 path syntax.' },
   HDC1006: { severity: 'error', summary: 'The formatter could not reproduce the file faithfully; the file is left as it is.' },
+  HDC1010: { severity: 'error', summary: 'A stray `{` where a statement, setting or field should start.' },
   // 2xxx: names and settings
   HDC2001: { severity: 'error', summary: 'Unknown name (auth, API, sender, workflow, launch, step or variable).' },
   HDC2002: { severity: 'error', summary: 'Duplicate declaration.' },
@@ -70,6 +71,7 @@ export const diagnosticCodes = {
   HDC4013: { severity: 'error', summary: 'A created or updated FHIR resource lacks a required element.' },
   HDC4014: { severity: 'error', summary: 'A value map targets a code system whose codes it does not use.' },
   HDC4015: { severity: 'error', summary: 'A patch body sets nothing, or sets what a patch may not (id, resourceType, a nested path).' },
+  HDC4020: { severity: 'error', summary: 'A read of a FHIR step result names an element the resource (a Bundle for a search) or data type does not have.' },
   // 5xxx: security and SMART
   HDC5001: { severity: 'error', summary: 'A secret is written as a literal; use env() or file().' },
   HDC5002: { severity: 'error', summary: 'A redirect target is not an absolute https URL.' },

@@ -20,6 +20,8 @@ export interface ProjectAnalysis {
   /** The project's own files (its folder), as opposed to imports from elsewhere. */
   own: string[];
   compileMs: number;
+  /** A Resolved compile around one file (and one of its declarations): what it covers. */
+  focus?: { path: string; offset?: number; range?: { from: number; to: number } };
 }
 
 export class Analyzer {
@@ -53,15 +55,22 @@ export class Analyzer {
    * declarations and scopes resolved in full, the other files only as far as it reads them. When the
    * last Checked compile is current it serves instead. The debounced check compiles shortly after.
    */
-  resolvedFor(path: string): { analysis: ProjectAnalysis; file: SourceFile | undefined } {
+  resolvedFor(path: string, offset?: number): { analysis: ProjectAnalysis; file: SourceFile | undefined } {
     const dir = this.workspace.projectOf(path);
     const checked = this.cache.get(dir);
     if (checked && this.current(checked)) return { analysis: checked, file: checked.files.get(path) };
     const resolved = this.resolvedCache.get(dir);
-    if (resolved && this.current(resolved) && resolved.files.has(path)) return { analysis: resolved, file: resolved.files.get(path) };
-    const fresh = this.compile(dir, 'resolved', path);
+    const same = resolved?.focus && resolved.focus.path === path && (offset === undefined ? resolved.focus.offset === undefined : resolved.focus.range !== undefined && resolved.focus.range.from <= offset && offset <= resolved.focus.range.to);
+    if (resolved && same && this.current(resolved)) return { analysis: resolved, file: resolved.files.get(path) };
+    const fresh = this.compile(dir, 'resolved', path, offset);
     this.resolvedCache.set(dir, fresh);
     return { analysis: fresh, file: fresh.files.get(path) };
+  }
+
+  /** True when the project has no analysis or one that no longer matches the texts (a refresh is due). */
+  isStale(dir: string): boolean {
+    const cached = this.cache.get(dir);
+    return cached === undefined || !this.current(cached);
   }
 
   project(dir: string): ProjectAnalysis {
@@ -79,6 +88,10 @@ export class Analyzer {
     return [...out];
   }
 
+  cachedProjects(): string[] {
+    return [...this.cache.keys()];
+  }
+
   forget(dir: string): void {
     this.cache.delete(dir);
     this.resolvedCache.delete(dir);
@@ -93,7 +106,7 @@ export class Analyzer {
     return true;
   }
 
-  private compile(dir: string, until: Stage = 'checked', focus?: string): ProjectAnalysis {
+  private compile(dir: string, until: Stage = 'checked', focus?: string, focusOffset?: number): ProjectAnalysis {
     const started = performance.now();
     const own = this.workspace.projectFiles(dir);
     const texts = new Map<string, string>();
@@ -107,6 +120,7 @@ export class Analyzer {
     const result = compile(sources, {
       until,
       focus,
+      focusOffset,
       readFile: (path) => {
         const text = this.workspace.text(path);
         if (text !== undefined) texts.set(path, text);
@@ -116,6 +130,11 @@ export class Analyzer {
       parseCache: this.parses,
     });
     const files = new Map(result.project.files.map((f) => [f.file, f]));
-    return { dir, result, project: result.project, files, texts, own, compileMs: performance.now() - started };
+    const analysis: ProjectAnalysis = { dir, result, project: result.project, files, texts, own, compileMs: performance.now() - started };
+    if (focus) {
+      const decl = focusOffset === undefined ? undefined : files.get(focus)?.decls.find((d) => d.range.start.offset <= focusOffset && focusOffset <= d.range.end.offset);
+      analysis.focus = { path: focus, offset: focusOffset, range: decl && { from: decl.range.start.offset, to: decl.range.end.offset } };
+    }
+    return analysis;
   }
 }

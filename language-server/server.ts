@@ -17,7 +17,9 @@ import { findHdcFiles } from '../compiler/api.ts';
 import { Analyzer } from './analysis.ts';
 import { CheckScheduler } from './check-scheduler.ts';
 import { Workspace, toPosixPath, uriToPath } from './workspace.ts';
-import { DiagnosticPublisher } from './handlers/diagnostics.ts';
+import { CheckThread } from './check-thread.ts';
+import { FolderWatcher } from './folder-watcher.ts';
+import { DiagnosticPublisher, type ProjectCheck } from './handlers/diagnostics.ts';
 import { completion, completionTriggerCharacters } from './handlers/completion.ts';
 import { hover } from './handlers/hover.ts';
 import { definition } from './handlers/definition.ts';
@@ -27,12 +29,20 @@ import { documentSymbols } from './handlers/document-symbol.ts';
 import { foldingRanges } from './handlers/folding-range.ts';
 import { formatting } from './handlers/formatting.ts';
 import { codeActions } from './handlers/code-action.ts';
+import { codeLenses } from './handlers/code-lens.ts';
+import { documentLinks } from './handlers/document-link.ts';
+import { signatureHelp, signatureTriggerCharacters } from './handlers/signature-help.ts';
+import { workspaceSymbols } from './handlers/workspace-symbol.ts';
 
 export const DEFAULT_DEBOUNCE_MS = 100;
+/** After this long without edits or requests, stale analyses the requests use are compiled again. */
+const IDLE_REFRESH_MS = 1500;
 
 export interface ServerOptions {
   /** Quiet period after an edit before the project is checked (initializationOptions.debounceMs overrides). */
   debounceMs?: number;
+  /** false: checks run on the thread that answers requests (initializationOptions.checkThread overrides). */
+  checkThread?: boolean;
 }
 
 /** What every handler reads: the document store and the analyzer over it. */
@@ -42,6 +52,8 @@ export interface ServerContext {
   documents: TextDocuments<TextDocument>;
   /** An open document, or the file's text on disk (navigation may ask about files not open). */
   document(uri: string): TextDocument | undefined;
+  /** The client accepts snippets in completion items (textDocument.completion.completionItem.snippetSupport). */
+  snippetSupport: boolean;
 }
 
 export function startServer(connection: Connection, options: ServerOptions = {}): void {
@@ -49,7 +61,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   const analyzer = new Analyzer(workspace);
   const documents = new TextDocuments(TextDocument);
   const ctx: ServerContext = {
-    workspace, analyzer, documents,
+    workspace, analyzer, documents, snippetSupport: false,
     document: (uri) => {
       const open = documents.get(uri);
       if (open) return open;
@@ -58,30 +70,76 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     },
   };
   const publisher = new DiagnosticPublisher(connection, (path) => workspace.document(path)?.version);
+  const log = (message: string) => connection.console.error(message);
+  let thread: CheckThread | undefined;
+  let useThread = options.checkThread ?? true;
+  /** Files each project's last check read (its own and imports), to know what an edit affects. */
+  const reads = new Map<string, Set<string>>();
+
+  // Checks run in the check thread: the thread answering requests only publishes the result.
+  const runCheck = async (dir: string): Promise<ProjectCheck> => {
+    if (!useThread) {
+      const a = analyzer.project(dir);
+      reads.set(dir, new Set(a.texts.keys()));
+      return { dir: a.dir, own: a.own, diagnostics: a.result.diagnostics };
+    }
+    thread ??= new CheckThread(workspace, log);
+    const r = await thread.check(dir);
+    reads.set(dir, new Set(r.read));
+    return r;
+  };
   const scheduler = new CheckScheduler(
-    (dir, token) => {
+    async (dir, token) => {
       if (token.cancelled) return;
-      const analysis = analyzer.project(dir);
+      const check = await runCheck(dir);
       // A newer edit arrived while this check ran: its own check will publish.
       if (token.cancelled) return;
-      publisher.publish(analysis);
+      publisher.publish(check);
+      refreshWhenIdle();
     },
     options.debounceMs ?? DEFAULT_DEBOUNCE_MS,
-    (e) => connection.console.error(`hdc: check failed: ${(e as Error)?.stack ?? e}`),
+    (e) => log(`hdc: check failed: ${(e as Error)?.stack ?? e}`),
   );
+
+  // The analyses requests read (completion, hover, navigation) are compiled on this thread only
+  // when a request needs one, or once the author pauses: never while they type.
+  let lastActivity = performance.now();
+  let idleTimer: NodeJS.Timeout | undefined;
+  const active = () => void (lastActivity = performance.now());
+  function refreshWhenIdle(): void {
+    if (idleTimer) return;
+    idleTimer = setTimeout(() => {
+      idleTimer = undefined;
+      const quiet = performance.now() - lastActivity;
+      if (quiet < IDLE_REFRESH_MS) return refreshWhenIdle();
+      // The projects requests use, and those of open documents (their first completion then finds one ready).
+      const dirs = new Set([...analyzer.cachedProjects(), ...workspace.openPaths().map((p) => workspace.projectOf(p))]);
+      for (const dir of dirs) if (analyzer.isStale(dir)) analyzer.project(dir);
+    }, IDLE_REFRESH_MS);
+    idleTimer.unref();
+  }
+
   let roots: string[] = [];
   let watchDynamically = false;
+  let watcher: FolderWatcher | undefined;
 
+  const projectsAffectedBy = (path: string) => {
+    const dirs = new Set(analyzer.projectsReading(path));
+    for (const [dir, files] of reads) if (files.has(path)) dirs.add(dir);
+    return dirs;
+  };
   const checkAfterChange = (path: string) => {
-    for (const dir of analyzer.projectsReading(path)) scheduler.schedule(dir);
+    for (const dir of projectsAffectedBy(path)) scheduler.schedule(dir);
   };
 
   connection.onInitialize((params: InitializeParams): InitializeResult => {
-    const init = (params.initializationOptions ?? {}) as { debounceMs?: number };
+    const init = (params.initializationOptions ?? {}) as { debounceMs?: number; checkThread?: boolean };
     if (typeof init.debounceMs === 'number' && init.debounceMs >= 0) scheduler.delayMs = init.debounceMs;
+    if (typeof init.checkThread === 'boolean') useThread = init.checkThread;
     roots = (params.workspaceFolders ?? []).map((f) => uriToPath(f.uri));
     if (!roots.length && params.rootUri) roots = [uriToPath(params.rootUri)];
     watchDynamically = !!params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration;
+    ctx.snippetSupport = !!params.capabilities.textDocument?.completion?.completionItem?.snippetSupport;
     return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -94,6 +152,10 @@ export function startServer(connection: Connection, options: ServerOptions = {})
         foldingRangeProvider: true,
         documentFormattingProvider: true,
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+        codeLensProvider: { resolveProvider: false },
+        documentLinkProvider: { resolveProvider: false },
+        workspaceSymbolProvider: true,
+        signatureHelpProvider: { triggerCharacters: signatureTriggerCharacters },
       },
       serverInfo: { name: 'hdc-language-server' },
     };
@@ -102,6 +164,10 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.onInitialized(() => {
     if (watchDynamically) {
       void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.hdc' }] });
+    } else {
+      // The client will not tell us about files changed on disk: watch the folders ourselves.
+      watcher = new FolderWatcher((path, event) => diskChanged(path, event === 'deleted'));
+      for (const root of roots) if (root.startsWith('/') || /^[A-Za-z]:\//.test(root)) watcher.watch(root);
     }
     // Check the workspace's projects once, so problems in unopened files show up too.
     const dirs = new Set(findHdcFiles(roots.filter(Boolean)).map((f) => workspace.projectOf(toPosixPath(f))));
@@ -119,9 +185,10 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   documents.onDidOpen((e) => {
     workspace.setOpen(e.document);
     justOpened.add(e.document.uri);
-    for (const dir of analyzer.projectsReading(uriToPath(e.document.uri))) scheduler.schedule(dir, 0);
+    for (const dir of projectsAffectedBy(uriToPath(e.document.uri))) scheduler.schedule(dir, 0);
   });
   documents.onDidChangeContent((e) => {
+    active();
     workspace.setOpen(e.document);
     if (justOpened.delete(e.document.uri)) return;
     checkAfterChange(uriToPath(e.document.uri));
@@ -130,17 +197,24 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     workspace.close(e.document.uri);
     checkAfterChange(uriToPath(e.document.uri));
   });
-  connection.onDidChangeWatchedFiles((e) => {
-    for (const change of e.changes) {
-      const path = uriToPath(change.uri);
-      workspace.diskChanged(path);
-      if (change.type === FileChangeType.Deleted) analyzer.forget(workspace.projectOf(path));
-      checkAfterChange(path);
+  const diskChanged = (path: string, deleted: boolean) => {
+    workspace.diskChanged(path);
+    thread?.diskChanged(path);
+    if (deleted) {
+      analyzer.forget(workspace.projectOf(path));
+      thread?.forget(workspace.projectOf(path));
     }
+    checkAfterChange(path);
+  };
+  connection.onDidChangeWatchedFiles((e) => {
+    for (const change of e.changes) diskChanged(uriToPath(change.uri), change.type === FileChangeType.Deleted);
   });
 
-  // Requests answer from the current text: a stale cache is recompiled first (Analyzer.forFile).
+  // Requests never wait for a check: outline, folding and formatting read the file's parse alone,
+  // completion the last analysis with the edited file parsed again, navigation and hover the
+  // analysis of the current texts (compiled here when stale: exact ranges matter there).
   const guard = <P, R>(fallback: R, run: (params: P, token: CancellationToken) => R) => (params: P, token: CancellationToken): R => {
+    active();
     if (token.isCancellationRequested) return fallback;
     try {
       return run(params, token);
@@ -151,6 +225,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       return fallback;
     }
   };
+  const parsedFile = (uri: string) => analyzer.parsed(uriToPath(uri));
 
   connection.onCompletion(guard(null, (p) => completion(ctx, p)));
   connection.onHover(guard(null, (p) => hover(ctx, p)));
@@ -159,17 +234,37 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.onPrepareRename(guard(null, (p) => prepareRename(ctx, p)));
   connection.onRenameRequest(guard(null, (p) => rename(ctx, p)));
   connection.onDocumentSymbol(guard(null, (p) => {
-    const file = analyzer.parsed(uriToPath(p.textDocument.uri));
+    const file = parsedFile(p.textDocument.uri);
     return file ? documentSymbols(file) : [];
   }));
   connection.onFoldingRanges(guard(null, (p) => {
-    const file = analyzer.parsed(uriToPath(p.textDocument.uri));
+    const file = parsedFile(p.textDocument.uri);
     return file ? foldingRanges(file) : [];
   }));
   connection.onDocumentFormatting(guard(null, (p) => formatting(ctx, p)));
   connection.onCodeAction(guard(null, (p) => codeActions(p)));
+  connection.onCodeLens(guard(null, (p) => {
+    const file = parsedFile(p.textDocument.uri);
+    return file ? codeLenses(file) : [];
+  }));
+  connection.onDocumentLinks(guard(null, (p) => {
+    const file = parsedFile(p.textDocument.uri);
+    return file ? documentLinks(file) : [];
+  }));
+  connection.onSignatureHelp(guard(null, (p) => signatureHelp(ctx, p)));
+  connection.onWorkspaceSymbol(guard(null, (p) => {
+    const paths = new Set(findHdcFiles(roots.filter(Boolean)).map(toPosixPath));
+    for (const open of workspace.openPaths()) paths.add(open);
+    const files = [...paths].sort().map((path) => analyzer.parsed(path)).filter((f) => f !== undefined);
+    return workspaceSymbols(files, p.query);
+  }));
 
-  connection.onShutdown(() => scheduler.dispose());
+  connection.onShutdown(() => {
+    scheduler.dispose();
+    clearTimeout(idleTimer);
+    thread?.dispose();
+    watcher?.dispose();
+  });
   documents.listen(connection);
   connection.listen();
 }

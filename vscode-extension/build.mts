@@ -19,16 +19,25 @@ export async function bundle(): Promise<void> {
   mkdirSync(dist, { recursive: true });
   const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node18', minify: true, sourcemap: false, logLevel: 'warning', legalComments: 'none' } as const;
   await build({ ...common, entryPoints: [join(here, 'src/extension.ts')], outfile: join(dist, 'extension.js'), external: ['vscode'] });
+  await bundleServer(dist);
+}
+
+/**
+ * The language server as the extension ships it: server.js, the check thread's check-worker.js
+ * beside it, and the HL7/FHIR tables in generated/. The benchmark starts this bundle too.
+ */
+export async function bundleServer(outDir: string): Promise<void> {
+  mkdirSync(outDir, { recursive: true });
   // The compiler is ESM and finds its tables next to itself through import.meta.url; in the CommonJS
-  // bundle that is the bundle's own URL, so the tables are copied to dist/generated/.
-  await build({
-    ...common,
-    entryPoints: [join(root, 'language-server/main.ts')],
-    outfile: join(dist, 'server.js'),
+  // bundle that is the bundle's own URL, so the tables are copied to generated/ beside it.
+  const serverCommon = {
+    bundle: true, platform: 'node', format: 'cjs', target: 'node18', minify: true, sourcemap: false, logLevel: 'warning', legalComments: 'none',
     define: { 'import.meta.url': '__hdcModuleUrl' },
     banner: { js: 'const __hdcModuleUrl = require("url").pathToFileURL(__filename).href;' },
-  });
-  cpSync(join(root, 'compiler/dictionaries/generated'), join(dist, 'generated'), { recursive: true });
+  } as const;
+  await build({ ...serverCommon, entryPoints: [join(root, 'language-server/main.ts')], outfile: join(outDir, 'server.js') });
+  await build({ ...serverCommon, entryPoints: [join(root, 'language-server/check-worker.ts')], outfile: join(outDir, 'check-worker.js') });
+  cpSync(join(root, 'compiler/dictionaries/generated'), join(outDir, 'generated'), { recursive: true });
 }
 
 export function packageVsix(): void {

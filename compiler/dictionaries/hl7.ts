@@ -1,7 +1,7 @@
 // HL7 v2 dictionary (2.1–2.7.1 from hl7-dictionary; 2.8 answered from 2.7.1) for compile-time
 // path checks, completion and hover. Tables load on first use of a version and stay cached.
 import type { Hl7Path } from '../../plan/plan.types.ts';
-import { closest } from './closest.ts';
+import { closest, editDistance } from './closest.ts';
 import { readTable } from './read-table.ts';
 import type { Hl7CommonTable, Hl7FieldRow, Hl7Optionality, Hl7StructureRow, Hl7ValueTables, Hl7VersionTable } from './table-shapes.ts';
 
@@ -26,6 +26,22 @@ export function resolveHl7Version(v: string): Hl7VersionResolution | undefined {
   if (HL7_DICTIONARY_VERSIONS.includes(declared)) return { version: declared };
   const fallback = FALLBACKS[declared];
   return fallback ? { version: fallback, fallbackFrom: declared } : undefined;
+}
+
+/**
+ * Quick fixes for an unknown version: the known versions one or two edits away, nearest first
+ * ("2.5.2" → 2.5.1, 2.5). Offered as choices, never guessed into the message: versions that differ
+ * by a digit are different standards.
+ */
+export function nearHl7Versions(v: string): string[] {
+  const want = v.trim();
+  const shared = (k: string) => { let i = 0; while (i < k.length && k[i] === want[i]) i++; return i; };
+  // The version that shares the longer start is the likelier slip (2.5.2 → 2.5.1, 2.5, then 2.8.2).
+  return HL7_VERSIONS.map((k) => ({ k, d: editDistance(want, k, 2) }))
+    .filter((x) => x.d <= 2)
+    .sort((a, b) => shared(b.k) - shared(a.k) || a.d - b.d)
+    .slice(0, 3)
+    .map((x) => x.k);
 }
 
 /** The message for an unknown version, with the known ones and the closest guess. */
@@ -356,7 +372,12 @@ const repText = (rep: number | '*') => `[${rep}]`;
 /** Positions whose number is closest in spelling, or the last ones when nothing is close. */
 function positionSuggestions<T extends { position: number; name: string }>(wanted: number, items: T[], prefix: string) {
   const byText = new Map(items.map((item) => [String(item.position), item]));
-  let picks = closest(String(wanted), byText.keys(), 3, { maxDistance: 1 }).map((k) => byText.get(k)!);
+  const typed = String(wanted);
+  // Among equally close numbers, one digit typed too many or too few (OBX-51 → OBX-5) is likelier
+  // than a swap (OBX-15) or another digit (OBX-1); closest() keeps the order otherwise.
+  const slip = (k: string) => (typed.startsWith(k) || k.startsWith(typed) ? 0 : 1);
+  const near = closest(typed, byText.keys(), 10, { maxDistance: 1 });
+  let picks = near.map((k, i) => ({ k, i })).sort((a, b) => slip(a.k) - slip(b.k) || a.i - b.i).slice(0, 3).map(({ k }) => byText.get(k)!);
   if (picks.length === 0) picks = items.slice(-1);
   return picks.map((item) => ({ text: `${prefix}${item.position}`, label: `${prefix}${item.position} ${item.name}` }));
 }

@@ -152,6 +152,13 @@ export function renderSummary(s: Summary, format: Exclude<ExplainFormat, 'json'>
       code(a.name), a.kind, a.settings.map(([k, v]) => `${k} ${code(v)}`).join('<br>') || '—',
     ]));
   }
+  if (s.modules?.length) {
+    w.h(2, 'Modules');
+    w.table(['Module', 'Block', 'Settings'], s.modules.map((m) => [
+      m.module, `${code(m.keyword)}${m.name ? ` ${code(m.name)}` : ''}${m.from ? ` from ${code(m.from)}` : ''}`,
+      m.settings.map(([k, v]) => `${k} ${code(v)}`).join('<br>') || '—',
+    ]));
+  }
   if (s.tests.length) {
     w.h(2, 'Tests');
     w.list(s.tests.map((t) => `${code(t.name)}: ${t.what}`));

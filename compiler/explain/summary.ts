@@ -25,9 +25,13 @@ export interface Summary {
   workflows: WorkflowSummary[];
   launches: LaunchSummary[];
   tests: Array<{ name: string; what: string }>;
+  /** Module blocks (plan.modules), when the plan has any: their settings as written. */
+  modules?: ModuleBlockSummary[];
   /** The project's transforms (the std library's are not listed) and what overrides change. */
   transforms?: TransformSummary[];
 }
+
+export interface ModuleBlockSummary { module: string; keyword: string; name?: string; from?: string; settings: Array<[string, string]> }
 
 export interface SenderSummary {
   name: string;
@@ -90,8 +94,28 @@ export function summarize(plan: Plan): Summary {
     })),
     launches: plan.launches.map(launchSummary),
     tests: plan.tests.map(testSummary),
+    ...(plan.modules && Object.keys(plan.modules).length ? { modules: moduleSummaries(plan.modules) } : {}),
     ...(plan.transforms?.some((t) => !t.name.startsWith('std.')) ? { transforms: transformSummaries(plan) } : {}),
   };
+}
+
+// ---- module blocks ----
+
+/** Each block's settings, read generically: env() and file() as references, never their values. */
+function moduleSummaries(modules: NonNullable<Plan['modules']>): ModuleBlockSummary[] {
+  const text = (v: unknown): string => {
+    if (Array.isArray(v)) return v.map(text).join(', ');
+    if (v && typeof v === 'object' && ('env' in v || 'file' in v)) return valueText(v as Value, { secret: true });
+    if (v && typeof v === 'object') return Object.entries(v).map(([k, x]) => `${k} ${text(x)}`).join('; ');
+    return String(v);
+  };
+  const out: ModuleBlockSummary[] = [];
+  for (const [module, blocks] of Object.entries(modules)) {
+    for (const block of Object.values(blocks) as Array<{ kind: string; name?: string; from?: string; settings?: Record<string, unknown> }>) {
+      out.push({ module, keyword: block.kind, name: block.name, from: block.from, settings: Object.entries(block.settings ?? {}).map(([k, v]) => [k, text(v)]) });
+    }
+  }
+  return out;
 }
 
 // ---- apis and auths ----

@@ -49,8 +49,8 @@ export class FormatContext {
   /** `head {`, the body's lines, `}` — or `head {}` when the body holds nothing. */
   braced(head: Doc, body: Block | undefined, indent: number): string[] {
     if (!body) return this.lines(head, indent);
-    if (body.items.length === 0 && body.dangling.length === 0) return this.lines([head, ' {}'], indent);
-    return [...this.lines([head, ' {'], indent), ...this.blocks.lines(body, indent + 2), ' '.repeat(indent) + '}'];
+    if (body.items.length === 0 && body.dangling.length === 0 && body.afterOpen.length === 0) return this.lines([head, ' {}'], indent);
+    return [...this.lines([head, ' {' + this.blocks.afterOpen(body)], indent), ...this.blocks.lines(body, indent + 2, false, true), ' '.repeat(indent) + '}'];
   }
 
   /** Atoms of a setting: a comma before names and between values of the same kind, else a space. */

@@ -21,7 +21,7 @@ export function formatSource(text: string, file: string): FormatResult {
 
   const ctx = new FormatContext(text);
   const root = block(-1, Infinity, ast.decls.map((d) => declItem(ctx, d)));
-  attachComments(root, ast.comments);
+  attachComments(root, ast.comments, text);
   const lines = ctx.blocks.lines(root, 0, true);
   const out = lines.length > 0 ? lines.join('\n') + '\n' : '';
 

@@ -10,6 +10,8 @@ export interface Block {
   items: Item[];
   /** Comments after the last item (or in an empty block). */
   dangling: Comment[];
+  /** Comments on the line of `{`, before any item: they stay on that line (`fields { // mapped`). */
+  afterOpen: Comment[];
 }
 
 export interface Item {
@@ -34,7 +36,7 @@ export interface Item {
 }
 
 export function block(open: number, close: number, items: Item[]): Block {
-  return { open, close, items: items.sort((a, b) => a.start - b.start), dangling: [] };
+  return { open, close, items: items.sort((a, b) => a.start - b.start), dangling: [], afterOpen: [] };
 }
 
 export function item(start: number, end: number, endLine: number, blocks: Block[], print: Item['print']): Item {
@@ -57,10 +59,18 @@ export class BlockPrinter {
     return from >= 0 && to > from && /\n[ \t\r\f]*\n/.test(this.text.slice(from, to));
   }
 
+  /** The comments to write after `{` on its line (the caller then passes openPrinted to lines()). */
+  afterOpen(b: Block): string {
+    const text = b.afterOpen.map(commentText).join(' ');
+    return text ? ' ' + text : '';
+  }
+
   /** Lines of `b`'s contents at `indent` spaces; top level separates items by one blank line. */
-  lines(b: Block, indent: number, topLevel = false): string[] {
+  lines(b: Block, indent: number, topLevel = false, openPrinted = false): string[] {
     const pad = ' '.repeat(indent);
     const out: string[] = [];
+    // A caller that prints `{` without them: they lead the contents instead.
+    if (!openPrinted) for (const c of b.afterOpen) out.push(...commentText(c).split('\n').map((l, i) => (i === 0 ? pad + l : l)));
     let prevEnd = -1;
     let prevItem: Item | undefined;
     const emit = (text: string, blank: boolean): void => {

@@ -140,9 +140,9 @@ function ifItem(ctx: FormatContext, s: A.IfStmt): Item {
     const out: string[] = [];
     branches.forEach((b, i) => {
       // Every branch after the first starts with the previous one's `}`.
-      const head = ctx.lines([b.head, ' {'], ind);
+      const head = ctx.lines([b.head, ' {' + ctx.blocks.afterOpen(b.body)], ind);
       if (i > 0) head[0] = pad + head[0];
-      out.push(...head, ...ctx.blocks.lines(b.body, ind + 2));
+      out.push(...head, ...ctx.blocks.lines(b.body, ind + 2, false, true));
     });
     out.push(pad + '}');
     return out;

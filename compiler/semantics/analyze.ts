@@ -39,6 +39,8 @@ export interface AnalyzeRun {
   stage: 'resolved' | 'checked';
   /** Resolve only this file's declarations in full (and the senders routing to its workflows): completion while typing. */
   focus?: string;
+  /** With focus: only the declaration holding this offset. */
+  focusOffset?: number;
 }
 
 export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileExists: (path: string) => boolean, options: AnalyzeOptions = {}, run: AnalyzeRun = { stage: 'checked' }): Analysis {
@@ -52,8 +54,10 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
   // With a focus, other files' senders are walked only when they route to a workflow of the focus
   // file: their fields are what those workflows read.
   const focusRoutes = new Set<string>();
-  if (run.focus) for (const f of files) if (f.file === run.focus) for (const d of f.decls) if (d.kind === 'workflow') focusRoutes.add(d.name.name);
-  const wanted = (file: string, d: A.Decl) => !run.focus || file === run.focus || (d.kind === 'sender' && d.routes.some((rt) => focusRoutes.has(rt.workflow.name)));
+  const at = run.focusOffset;
+  const inFocus = (file: string, d: A.Decl) => file === run.focus && (at === undefined || (d.range.start.offset <= at && at <= d.range.end.offset));
+  if (run.focus) for (const f of files) for (const d of f.decls) if (d.kind === 'workflow' && inFocus(f.file, d)) focusRoutes.add(d.name.name);
+  const wanted = (file: string, d: A.Decl) => !run.focus || inFocus(file, d) || (d.kind === 'sender' && d.routes.some((rt) => focusRoutes.has(rt.workflow.name)));
 
   // Each declaration is lowered on its own; the names inside its body are declared as it is walked.
   for (const f of files) {

@@ -9,6 +9,7 @@ import { closest } from '../dictionaries/closest.ts';
 import { toValue } from './settings.ts';
 import { lowerTransformExpr, type TransformScope } from './transforms.ts';
 import { builtins } from '../specs/enumerations.ts';
+import { checkFhirResultPath } from './fhir-element-checks.ts';
 
 export interface VarInfo {
   decl: Declaration;
@@ -70,6 +71,7 @@ export function lowerExpr(e: A.Expr, ctx: ExprContext): { expr: Expr; type: Valu
       }
       const v = resolveName(node, ctx);
       let type: ValueType = v?.type ?? 'any';
+      if (chain.length && v) checkFhirResultPath(v.decl, e, ctx.r);
       if (chain.length) {
         if (v && (v.type === 'string' || v.type === 'number' || v.type === 'date' || v.type === 'datetime' || v.type === 'boolean') && !String(chain[0]).startsWith('$')) {
           ctx.r.error('HDC6001', e.range, `"${node.name}" is a ${v.type}, it has no properties or items`,

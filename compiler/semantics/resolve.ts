@@ -71,9 +71,14 @@ export function resolveNames(files: A.SourceFile[], diagnostics: Diagnostic[], o
     apiFormats.set(d.name.name, (format && S.settingString([format])) ?? 'json');
   }
   const senders = files.flatMap((f) => f.decls.filter((d): d is A.SenderDecl => d.kind === 'sender').map((d) => ({ d, file: f.file })));
+  // A misspelt route (`run resuts`, reported once as unknown) still routes to the workflow it was
+  // meant for, so that workflow's fields are not each "unknown name" as well.
+  const workflowNames = files.flatMap((f) => f.decls).flatMap((d) => (d.kind === 'workflow' ? [d.name.name] : []));
+  const known = new Set(workflowNames);
+  const routeTarget = (name: string) => (known.has(name) ? name : closest(name, workflowNames, 1)[0] ?? name);
   const routes = new Map<string, SenderAt[]>();
   for (const s of senders) {
-    for (const name of new Set(s.d.routes.map((rt) => rt.workflow.name))) {
+    for (const name of new Set(s.d.routes.map((rt) => routeTarget(rt.workflow.name)))) {
       const list = routes.get(name);
       if (list) list.push(s);
       else routes.set(name, [s]);

@@ -41,6 +41,11 @@ export const builtins = {
 } as const;
 
 /** Builtins by the block that provides them. */
+/** The fields of builtins that are records (`message.controlId`): the checker and completion read them here. */
+export const builtinFields = {
+  message: ['type', 'trigger', 'controlId', 'version', 'receivedAt', 'sender'],
+} as const satisfies Partial<Record<keyof typeof builtins, readonly string[]>>;
+
 export const builtinsIn = {
   workflow: ['message'],
   launch: ['context', 'user', 'claims', 'data'],

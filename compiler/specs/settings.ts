@@ -24,6 +24,8 @@ export interface SettingSpec {
   /** `enum` settings that may be followed by a duration (ack after_workflow 10s). */
   duration?: boolean;
   repeatable?: boolean;
+  /** The kinds it applies to (API kinds for api settings, identity kinds in identity's block); absent: every kind. */
+  appliesTo?: readonly string[];
   /** Settings accepted in a `{ … }` block after the value. */
   block?: Record<string, SettingSpec>;
 }
@@ -58,9 +60,9 @@ export const apiSpec: SettingsSpec = {
   retry: { kind: 'number', doc: 'Attempts in all when a request to this API fails transiently (default 5): retry 5 backoff 30s max 30m.' },
   backoff: { kind: 'duration', doc: 'Wait before the second attempt, doubling each attempt, with jitter (default 30s).' },
   max: { kind: 'duration', doc: 'Longest wait between attempts (default 30m).' },
-  format: { kind: 'enum', options: ['json', 'text', 'xml'], doc: 'How response bodies are read (rest APIs; default json; xml is parsed into a navigable value).' },
+  format: { kind: 'enum', options: ['json', 'text', 'xml'], doc: 'How response bodies are read (rest APIs; default json; xml is parsed into a navigable value).', appliesTo: ['rest'] },
   version: { kind: 'enum', options: ['R4'], doc: 'FHIR version (fhir APIs; R4).' },
-  validate: { kind: 'enum', options: ['fhir', 'none'], doc: 'fhir: check request bodies against the R4 definitions before sending (fhir APIs; hdc test does by default); none: never.' },
+  validate: { kind: 'enum', options: ['fhir', 'none'], doc: 'fhir: check request bodies against the R4 definitions before sending (fhir APIs; hdc test does by default); none: never.', appliesTo: ['fhir'] },
   header: { kind: 'header', doc: 'A header sent with every request: header "X-Key" env("KEY").', repeatable: true },
   tls: {
     kind: 'string', doc: 'Client TLS material.', block: {
@@ -70,11 +72,11 @@ export const apiSpec: SettingsSpec = {
 };
 
 export const identitySpec: SettingsSpec = {
-  subject: { kind: 'string', doc: 'client_cert: the subject must contain this, e.g. "CN=labcorp-interface".' },
-  san: { kind: 'string', doc: 'client_cert: a subjectAltName the certificate must carry.' },
-  fingerprint: { kind: 'string', doc: 'client_cert: SHA-256 fingerprint (hex).' },
-  user: value('basic: user name.'),
-  password: secret('basic: password.', false),
+  subject: { kind: 'string', doc: 'client_cert: the subject must contain this, e.g. "CN=labcorp-interface".', appliesTo: ['client_cert'] },
+  san: { kind: 'string', doc: 'client_cert: a subjectAltName the certificate must carry.', appliesTo: ['client_cert'] },
+  fingerprint: { kind: 'string', doc: 'client_cert: SHA-256 fingerprint (hex).', appliesTo: ['client_cert'] },
+  user: { ...value('basic: user name.'), appliesTo: ['basic'] },
+  password: { ...secret('basic: password.', false), appliesTo: ['basic'] },
 };
 
 export const senderSpec: SettingsSpec = {

@@ -52,6 +52,8 @@ export const statements: readonly StatementSpec[] = [
   { keyword: 'fetch', in: 'launch', follows: '{ read/search, let, if }', doc: 'FHIR reads with the launch\'s token.' },
   { keyword: 'redirect', in: 'launch', follows: '{ when EXPR to "https://…" [with { … }] … otherwise to "https://…" }', doc: 'Where the browser goes.' },
   // A test
+  { keyword: 'send', in: 'test', follows: '(file("path") | "message") to SENDER', doc: 'The message the test posts to a sender.' },
+  { keyword: 'launch', in: 'test', follows: 'NAME with { context } [user { claims }]', doc: 'Starts a SMART launch with this context.' },
   { keyword: 'mock', in: 'test', follows: '(API [Type] | step NAME) [METHOD "path"] returns EXPR [status N]', doc: 'A canned answer.' },
   { keyword: 'expect', in: 'test', follows: 'KIND …', verbs: expectKinds, doc: 'What the run must have done.' },
 ];
@@ -66,6 +68,16 @@ export const clauseWords = [
   'else', 'each', 'to', 'key', 'run', 'where', 'as', 'when', 'otherwise', 'with', 'require', 'returns', 'status',
   'ack', 'field', 'request', 'no', 'stored', 'step', 'body', 'query', 'headers', 'pages', 'if_none_exist', 'path', 'message',
 ] as const;
+
+/** The statement (inside a block) a keyword starts: `read` stands for every FHIR verb, `get` for every REST one. */
+export function blockStatement(keyword: string): StatementSpec | undefined {
+  return statements.find((s) => s.keyword === keyword && s.in !== 'file');
+}
+
+/** The words that start a statement in a block (for a workflow, every request verb too). */
+export function statementStarts(block: BlockKind): string[] {
+  return [...new Set(statements.filter((s) => s.in === block).flatMap((s) => (s.verbs && block === 'workflow' ? [...s.verbs] : [s.keyword])))];
+}
 
 /** The words that start a top-level declaration, module keywords included. */
 export function declarationKeywords(): string[] {

@@ -8,7 +8,7 @@ import type * as A from './ast.ts';
 import type { Diagnostic } from '../diagnostics.ts';
 import { parseHl7Path } from './hl7-path.ts';
 import { moduleDeclaration, moduleSpecs } from '../specs/module-spec.ts';
-import { statements } from '../specs/statements.ts';
+import { fhirVerbs, httpVerbs, statementStarts, statements } from '../specs/statements.ts';
 
 /** The words a file's declarations start with, for the parser's "expected" message. */
 const declarationWords = () => [...statements.filter((x) => x.in === 'file').map((x) => x.keyword), ...moduleSpecs().flatMap((m) => m.declarations.map((d) => d.keyword))];
@@ -130,6 +130,22 @@ class Parser {
     const open = this.expect(T.LBrace, '"{"', `A ${what} body is written between { and }.`);
     const items: R[] = [];
     while (this.pos < this.tokens.length && !this.is(T.RBrace)) {
+      // A stray "{" where an item starts: one diagnostic and a fix that deletes it, instead of a
+      // block that swallows the rest of the enclosing one.
+      if (this.is(T.LBrace)) {
+        const brace = this.next();
+        const stray = tokenRange(brace);
+        // The fix takes the spaces after the brace too: `{ store` becomes `store`.
+        const after = this.peek();
+        const removed = after && after.startLine === brace.startLine ? { start: stray.start, end: positionAt(this.text, after.startOffset) } : stray;
+        this.diagnostics.push({
+          code: 'HDC1010', severity: 'error', file: this.file, range: stray,
+          summary: `stray "{" in the ${what}`,
+          detail: `A ${what} holds ${what === 'workflow' || what.endsWith('body') ? 'statements' : 'items'}, not a block of its own: remove the "{".`,
+          suggestions: [{ replacement: '', range: removed, label: 'remove "{"' }],
+        });
+        continue;
+      }
       const before = this.pos;
       try {
         const r = item();
@@ -142,14 +158,55 @@ class Parser {
     }
     const close = this.eat(T.RBrace);
     if (!close) {
-      this.diagnostics.push({
-        code: 'HDC1002', severity: 'error', file: this.file,
-        summary: `unterminated ${what}: missing "}"`,
-        detail: `Add "}" to close the ${what} opened here.`, range: tokenRange(open),
-      });
+      // The "}" an inner block took was written for an outer one (it is indented less than the
+      // line that opened the inner block): the inner block is the one missing its "}".
+      const inner = this.borrowedCloses.find((b) => b.open.startOffset > open.startOffset);
+      this.borrowedCloses = this.borrowedCloses.filter((b) => b.open.startOffset < open.startOffset);
+      if (inner) {
+        this.diagnostics.push({
+          code: 'HDC1002', severity: 'error', file: this.file,
+          summary: `unterminated ${inner.what}: missing "}"`,
+          detail: `Add "}" to close the ${inner.what} opened here (the "}" on line ${inner.close.startLine} closes the ${what}).`,
+          range: tokenRange(inner.open), suggestions: [this.closingBraceFix(inner.open, inner.close)],
+        });
+      } else {
+        this.diagnostics.push({
+          code: 'HDC1002', severity: 'error', file: this.file,
+          summary: `unterminated ${what}: missing "}"`,
+          detail: `Add "}" to close the ${what} opened here.`, range: tokenRange(open),
+        });
+      }
       return { items, range: span(tokenRange(open), this.eofRange()) };
     }
+    if (close.startColumn! - 1 < this.indentOf(open.startOffset)) this.borrowedCloses.push({ open, close, what });
     return { items, range: span(tokenRange(open), tokenRange(close)) };
+  }
+
+  /** Blocks whose "}" is indented less than the line that opened them (suspects when an outer block ends unclosed). */
+  private borrowedCloses: Array<{ open: IToken; close: IToken; what: string }> = [];
+
+  /** Leading spaces of the line holding offset. */
+  private indentOf(offset: number): number {
+    const start = this.text.lastIndexOf('\n', offset - 1) + 1;
+    let i = start;
+    while (this.text[i] === ' ' || this.text[i] === '\t') i++;
+    return i - start;
+  }
+
+  /** Inserts "}" before the first line after open that is indented no deeper than open's line. */
+  private closingBraceFix(open: IToken, close: IToken): { replacement: string; range: A.Range } {
+    const indent = this.indentOf(open.startOffset);
+    let at = this.text.indexOf('\n', open.startOffset) + 1;
+    while (at > 0 && at < close.startOffset) {
+      const end = this.text.indexOf('\n', at);
+      const line = this.text.slice(at, end < 0 ? undefined : end);
+      if (line.trim() && this.indentOf(at) <= indent) break;
+      if (end < 0) break;
+      at = end + 1;
+    }
+    if (at <= 0 || at > close.startOffset) at = this.text.lastIndexOf('\n', close.startOffset - 1) + 1;
+    const pos = positionAt(this.text, at);
+    return { replacement: `${this.text.slice(this.text.lastIndexOf('\n', open.startOffset - 1) + 1).slice(0, indent)}}\n`, range: { start: pos, end: pos } };
   }
 
   // ---- file ----
@@ -534,8 +591,8 @@ class Parser {
     return { kind: 'workflow', name, settings, body: b.items, range: span(tokenRange(kw), b.range) };
   }
 
-  private static requestVerbs = new Set<TokenType>([K.read, K.search, K.create, K.update, K.delete, K.get, K.post, K.put, K.patch]);
-  private static stmtStarts = new Set<TokenType>([K.if, K.for, K.let, K.store, K.send, K.reject, K.read, K.search, K.create, K.update, K.delete, K.get, K.post, K.put, K.patch]);
+  private static requestVerbs = new Set<TokenType>([...fhirVerbs, ...httpVerbs].map((w) => K[w]));
+  private static stmtStarts = new Set<TokenType>(statementStarts('workflow').map((w) => K[w as T.Keyword]));
   private startsStmt(t: IToken, index: number): boolean {
     if (Parser.stmtStarts.has(t.tokenType)) return true;
     return isName(t) && this.tokens[index + 1]?.tokenType === T.Equals;
@@ -665,6 +722,11 @@ class Parser {
     if (isName(this.peek()) && /^[A-Z]/.test(this.peek()!.image) && !/^[A-Z]/.test(first.name)) {
       api = first;
       resourceType = this.name('a resource type');
+    } else if (this.misspeltTypeAfterApi(verb, first)) {
+      // `search ehr patient { … }`: the API then a type written in lower case (HDC4001 offers
+      // Patient), not a type "ehr" followed by a stray name that cascades through the block.
+      api = first;
+      resourceType = this.name('a resource type');
     }
     const s: A.RequestStmt = { kind: 'request', protocol: 'fhir', verb, verbRange: vr, api, resourceType, range: vr };
     switch (verb) {
@@ -696,6 +758,21 @@ class Parser {
     if (this.isContextual('response') && this.is(T.LBrace, 1)) s.response = this.responseDecl();
     s.range = span(vr, this.prevEnd());
     return s;
+  }
+
+  /**
+   * After `VERB name`, a second plain name on the same line is the resource type (misspelt in lower
+   * case). For read and delete the name may be the id instead (`read patient x` in a launch), so
+   * there it counts as the type only when more follows it on the line (the id).
+   */
+  private misspeltTypeAfterApi(verb: string, first: A.Ident): boolean {
+    const next = this.peek();
+    if (!next || next.tokenType !== T.Identifier || /^[A-Z]/.test(first.name) || next.startLine !== first.range.end.line) return false;
+    if (verb !== 'read' && verb !== 'delete') return true;
+    const after = this.peek(1);
+    // `read patient context.patient`: the second name starts the id expression.
+    const continues = [T.RBrace, T.Dot, T.LBracket, T.LParen].includes(after?.tokenType as never);
+    return !!after && after.startLine === next.startLine && !continues;
   }
 
   /** A name that is a keyword only here (`response`, `optional`): an identifier to the lexer. */
@@ -795,11 +872,12 @@ class Parser {
   private testDecl(): A.TestDecl {
     const kw = this.next();
     const name = this.string('the test name', 'Write: test "admit finds the patient" { … }');
-    const starts = (t: IToken) => [K.send, K.launch, K.mock, K.expect].includes(t.tokenType);
+    const starts = (t: IToken) => Parser.testStarts.has(t.tokenType);
     const b = this.block('test block', () => this.testStmt(), starts);
     return { kind: 'test', name, body: b.items, range: span(tokenRange(kw), b.range) };
   }
 
+  private static testStarts = new Set<TokenType>(statementStarts('test').map((w) => K[w as T.Keyword]));
   private testStmt(): A.TestStmt {
     const t = this.next();
     const r = tokenRange(t);

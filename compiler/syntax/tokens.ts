@@ -32,7 +32,9 @@ export const StringLiteral = createToken({ name: 'StringLiteral', pattern: /"(?:
 export const Duration = createToken({ name: 'Duration', pattern: /\d+(?:ms|s|m|h|d)(?![A-Za-z0-9_])/ });
 export const NumberLiteral = createToken({ name: 'NumberLiteral', pattern: /\d+(?:\.\d+)?(?![A-Za-z_])/ });
 /** ADT^A01, ADT^*, *^* — a message code and trigger event. */
-export const MessageType = createToken({ name: 'MessageType', pattern: /(?:[A-Z][A-Z0-9]{2}|\*)\^(?:[A-Z0-9]{2,3}|\*)(?![A-Za-z0-9_])/ });
+// Triggers of one to four characters lex as message types so a slip (ORU^R011) is one checked
+// "unknown trigger event" with a fix, not a cascade of lexer and setting errors.
+export const MessageType = createToken({ name: 'MessageType', pattern: /(?:[A-Z][A-Z0-9]{2}|\*)\^(?:[A-Z0-9]{1,4}|\*)(?![A-Za-z0-9_])/ });
 /** PID-3[*].4.1, OBX[2]-5 — an HL7 path with at least a field. */
 export const Hl7PathToken = createToken({
   name: 'Hl7Path',

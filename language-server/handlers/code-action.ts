@@ -12,7 +12,7 @@ export function codeActions(params: CodeActionParams): CodeAction[] {
     const data = diagnostic.data as DiagnosticData | undefined;
     (data?.suggestions ?? []).forEach((s, i) => {
       out.push({
-        title: s.label && s.label !== s.replacement ? `Change to ${s.replacement} (${s.label})` : `Change to ${s.replacement}`,
+        title: title(s),
         kind: CodeActionKind.QuickFix,
         diagnostics: [diagnostic],
         isPreferred: i === 0,
@@ -21,4 +21,12 @@ export function codeActions(params: CodeActionParams): CodeAction[] {
     });
   }
   return out;
+}
+
+/** "Change to PID-5", "Remove "{"", "Insert "}"": what the edit does, in the editor's lightbulb menu. */
+function title(s: SuggestionData): string {
+  const empty = s.range.start.line === s.range.end.line && s.range.start.character === s.range.end.character;
+  if (s.replacement === '') return s.label ? s.label[0]!.toUpperCase() + s.label.slice(1) : 'Remove';
+  if (empty) return `Insert ${JSON.stringify(s.replacement.trim())}`;
+  return s.label && s.label !== s.replacement ? `Change to ${s.replacement} (${s.label})` : `Change to ${s.replacement}`;
 }

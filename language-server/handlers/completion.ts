@@ -19,7 +19,7 @@ import type { ProjectAnalysis } from '../analysis.ts';
 import { uriToPath } from '../workspace.ts';
 import { RESPONSE_CONVERSIONS } from '../../compiler/semantics/response-shape.ts';
 import { declarationKeywords, fhirVerbs, httpVerbs, statements } from '../../compiler/specs/statements.ts';
-import { ackCodes, builtinsIn, conversions } from '../../compiler/specs/enumerations.ts';
+import { ackCodes, builtinFields, builtinsIn, conversions } from '../../compiler/specs/enumerations.ts';
 import { moduleDeclaration } from '../../compiler/specs/module-spec.ts';
 
 export const completionTriggerCharacters = ['.', '-', '^'];
@@ -36,7 +36,8 @@ const LAUNCH_BUILTINS: readonly string[] = builtinsIn.launch;
 /** Everything a completion decision reads. */
 interface Site {
   cur: CursorContext;
-  analysis: ProjectAnalysis;
+  /** The project Resolved around this file (compiled on first use). */
+  readonly analysis: ProjectAnalysis;
   path: string;
   file?: A.SourceFile;
   /** Range of the text being typed, for items that replace it (paths, message types). */
@@ -47,16 +48,48 @@ export function completion(ctx: ServerContext, params: CompletionParams): Comple
   const doc = ctx.document(params.textDocument.uri);
   if (!doc) return null;
   const path = uriToPath(params.textDocument.uri);
-  const { analysis, file } = ctx.analyzer.resolvedFor(path);
+  // The file Parsed decides what is being typed; the project is Resolved only when the answer
+  // needs names (variables in scope, declared APIs, fields of earlier results).
+  const file = ctx.analyzer.parsed(path);
   const text = doc.getText();
   const offset = doc.offsetAt(params.position);
   const cur = cursorContext(file, text, offset);
+  let analysis: ProjectAnalysis | undefined;
   const site: Site = {
-    cur, analysis, path, file,
+    cur, path, file,
+    get analysis() { return (analysis ??= ctx.analyzer.resolvedFor(path, offset).analysis); },
     range: (from) => ({ start: doc.positionAt(from), end: params.position }),
   };
   const items = complete(site);
-  return items ? { isIncomplete: false, items } : null;
+  return items ? { isIncomplete: false, items: forClient(items, ctx.snippetSupport) } : null;
+}
+
+/**
+ * Each label once; snippets only for clients that take them (others would insert `${1:name}`
+ * literally): a snippet block then gives way to its keyword, an item with placeholders to its plain text.
+ */
+function forClient(items: CompletionItem[], snippets: boolean): CompletionItem[] {
+  const isSnippet = (i: CompletionItem) => i.kind === CompletionItemKind.Snippet;
+  const out: CompletionItem[] = [];
+  const seen = new Map<string, number>();
+  for (const item of items) {
+    if (!snippets && isSnippet(item)) continue;
+    const plain = !snippets && item.insertTextFormat === InsertTextFormat.Snippet ? withoutPlaceholders(item) : item;
+    const at = seen.get(plain.label);
+    if (at === undefined) {
+      seen.set(plain.label, out.length);
+      out.push(plain);
+    } else if (isSnippet(plain) && !isSnippet(out[at]!)) out[at] = plain;
+  }
+  return out;
+}
+
+function withoutPlaceholders(item: CompletionItem): CompletionItem {
+  const plain = (t: string) => t.replace(/\$\{\d+\|([^,|]*)[^}]*\}/g, '$1').replace(/\$\{\d+:([^}]*)\}/g, '$1').replace(/\$\d+/g, '');
+  const out: CompletionItem = { ...item, insertTextFormat: InsertTextFormat.PlainText };
+  if (item.insertText !== undefined) out.insertText = plain(item.insertText);
+  if (item.textEdit && 'newText' in item.textEdit) out.textEdit = { ...item.textEdit, newText: plain(item.textEdit.newText) };
+  return out;
 }
 
 function complete(site: Site): CompletionItem[] | undefined {
@@ -68,7 +101,7 @@ function complete(site: Site): CompletionItem[] | undefined {
   const frame = cur.frames[cur.frames.length - 1]!;
   switch (decl.kind) {
     case 'auth': return settingsBlock(site, frame, S.authSpecs[decl.authKind.name] ?? {}, decl.settings);
-    case 'api': return settingsBlock(site, frame, S.apiSpec, decl.settings);
+    case 'api': return settingsBlock(site, frame, frame.kind === 'settings' ? S.apiSpec : forKind(S.apiSpec, decl.apiKind.name), decl.settings);
     case 'sender': return sender(site, decl, frame);
     case 'workflow': return body(site, frame, S.workflowSpec, decl.settings);
     case 'launch': return launch(site, decl, frame);
@@ -106,11 +139,18 @@ function settingsBlock(site: Site, frame: Frame, spec: S.SettingsSpec, present: 
   if (frame.kind === 'settings') {
     // A nested block: find its spec from the key that opened it.
     const key = frame.head[0]?.image ?? '';
-    const nested = spec[key]?.block ?? {};
+    // `identity client_cert { … }` offers what client_cert takes, not basic's user and password.
+    const nested = forKind(spec[key]?.block ?? {}, frame.head[1]?.image);
     return settingsBlock(site, { ...frame, kind: 'decl' }, nested, []);
   }
   if (s.length === 0) return [...C.settingItems(spec, new Set(present.map((p) => p.key.name))), ...C.keywordItems(extraKeywords, 1)];
   return settingValue(site, spec, s) ?? [];
+}
+
+/** The settings of a spec that apply to this kind (an API kind, an identity kind): `appliesTo` in the spec. */
+function forKind(spec: S.SettingsSpec, kind: string | undefined): S.SettingsSpec {
+  if (!kind) return spec;
+  return Object.fromEntries(Object.entries(spec).filter(([, sp]) => !sp.appliesTo || sp.appliesTo.includes(kind)));
 }
 
 function settingValue(site: Site, spec: S.SettingsSpec, s: IToken[]): CompletionItem[] | undefined {
@@ -130,7 +170,10 @@ function settingValue(site: Site, spec: S.SettingsSpec, s: IToken[]): Completion
 
 function sender(site: Site, decl: A.SenderDecl, frame: Frame): CompletionItem[] {
   const { cur } = site;
-  const s = cur.statement;
+  // Fields of a one-line group (`each OBX { code = OBX-3.1, value = OBX-`) are separated by commas:
+  // the field being written starts after the last one.
+  const comma = frame.kind === 'fields' ? cur.statement.map((t) => isType(t, T.Comma)).lastIndexOf(true) : -1;
+  const s = comma >= 0 ? cur.statement.slice(comma + 1) : cur.statement;
   const version = senderVersion(decl);
   const hl7Typed = /(?<![A-Za-z0-9_.\]])([A-Z][A-Z0-9]{0,2}(?:\[(?:\d+|\*)\])?-[0-9[\]*.]*|[A-Z][A-Z0-9]{0,2})$/.exec(cur.linePrefix)?.[1];
   const accepted = decl.settings.filter((x) => x.key.name === 'accept').flatMap((x) => x.values).flatMap((v) => (v.kind === 'msgtype' ? [v.text] : []));
@@ -144,7 +187,8 @@ function sender(site: Site, decl: A.SenderDecl, frame: Frame): CompletionItem[] 
     const relTyped = /(?<![A-Za-z0-9_\])])(\.\d*(?:\.\d*)?)$/.exec(cur.linePrefix)?.[1];
     if (relTyped && s.some((t) => tokenIs(t, 'where'))) return fieldType ? C.hl7RelativeItems(version, fieldType, relTyped, site.range(cur.offset - relTyped.length)) : [];
     if (isType(s[s.length - 1], T.Arrow)) return fieldType ? C.hl7RelativeItems(version, fieldType, '.', site.range(cur.offset)) : [];
-    if (tokenIs(s[s.length - 1], 'as')) return C.keywordItems(CONVERSIONS, 0);
+    // `as list` collects every repetition: offered where the path reads them (`[*]`).
+    if (tokenIs(s[s.length - 1], 'as')) return C.keywordItems(s.some((t) => isType(t, T.Star) || t.image.includes('[*]')) ? [...CONVERSIONS, 'list'] : CONVERSIONS, 0);
     if (tokenIs(s[s.length - 1], 'each')) return C.hl7PathItems(version, 'A', site.range(cur.wordStart), structureSegments(version, accepted));
     if (s.length >= 2 && isType(s[1], T.Equals)) {
       // Right of `name =`: a path being typed (tokens cannot tell `PID-5.` apart), else what follows a path.
@@ -313,6 +357,7 @@ function memberItems(variables: Declaration[], chain: string): CompletionItem[] 
   const root = /^[A-Za-z_][A-Za-z0-9_]*/.exec(chain)![0];
   const rest = chain.slice(root.length).replace(/^\./, '').replace(/\.(\d+)/g, '[$1]');
   const v = [...variables].reverse().find((d) => d.name === root);
+  if (!v && !rest && Object.hasOwn(builtinFields, root)) return builtinFields[root as keyof typeof builtinFields].map((k) => ({ label: k, kind: CompletionItemKind.Field, detail: `field of ${root}` }));
   if (!v) return [];
   if (v.resourceType && fhir.isResourceType(v.resourceType)) {
     const base = v.search ? 'Bundle' : v.resourceType;

@@ -4,7 +4,6 @@ import { DiagnosticSeverity, DiagnosticTag, type Connection, type Diagnostic as 
 import type { Diagnostic } from '../../compiler/diagnostics.ts';
 import { toLspRange } from '../ranges.ts';
 import { pathToUri } from '../workspace.ts';
-import type { ProjectAnalysis } from '../analysis.ts';
 import type { DiagnosticData } from './code-action.ts';
 
 const severities = { error: DiagnosticSeverity.Error, warning: DiagnosticSeverity.Warning, info: DiagnosticSeverity.Information } as const;
@@ -26,6 +25,9 @@ export function toLspDiagnostic(d: Diagnostic): LspDiagnostic {
   return out;
 }
 
+/** A project's check: its folder, its own files and the compiler's diagnostics. */
+export interface ProjectCheck { dir: string; own: string[]; diagnostics: Diagnostic[] }
+
 /**
  * Publishes per file: always for open documents (an empty list clears them and tells the client
  * the check ran), for other files of the project only when they have problems or just lost them.
@@ -38,15 +40,15 @@ export class DiagnosticPublisher {
     private readonly versionOf: (path: string) => number | undefined,
   ) {}
 
-  publish(analysis: ProjectAnalysis): void {
+  publish(check: ProjectCheck): void {
     const byFile = new Map<string, LspDiagnostic[]>();
-    for (const path of analysis.own) byFile.set(path, []);
-    for (const d of analysis.result.diagnostics) {
+    for (const path of check.own) byFile.set(path, []);
+    for (const d of check.diagnostics) {
       // An imported file's own problems are shown by its project; here only the import line is.
       const list = byFile.get(d.file);
       if (list) list.push(toLspDiagnostic(d));
     }
-    const before = this.published.get(analysis.dir) ?? new Set<string>();
+    const before = this.published.get(check.dir) ?? new Set<string>();
     const now = new Set<string>();
     for (const [path, diagnostics] of byFile) {
       const version = this.versionOf(path);
@@ -55,6 +57,6 @@ export class DiagnosticPublisher {
       void this.connection.sendDiagnostics({ uri: pathToUri(path), diagnostics, ...(version !== undefined ? { version } : {}) });
     }
     for (const path of before) if (!byFile.has(path)) void this.connection.sendDiagnostics({ uri: pathToUri(path), diagnostics: [] });
-    this.published.set(analysis.dir, now);
+    this.published.set(check.dir, now);
   }
 }

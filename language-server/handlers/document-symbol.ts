@@ -72,6 +72,9 @@ export function documentSymbols(file: A.SourceFile): DocumentSymbol[] {
       case 'test':
         out.push(symbol(d.name.value, 'test', SymbolKind.Method, d.range, d.name.range));
         break;
+      case 'module':
+        out.push(symbol((d.name ?? d.keyword).name, d.keyword.name, SymbolKind.Object, d.range, (d.name ?? d.keyword).range));
+        break;
       case 'map':
         out.push(symbol(d.name.name, 'map', SymbolKind.Enum, d.range, d.name.range));
         break;

@@ -1,4 +1,4 @@
-// Formatting with the formatter `hdc fmt` uses. The edit covers only the changed middle of the
+// Formatting with the formatter `hdc fmt` uses, in the document's own line endings. The edit covers only the changed middle of the
 // document (common head and tail kept), so the editor keeps the cursor and folds elsewhere.
 import type { DocumentFormattingParams, TextEdit } from 'vscode-languageserver';
 import { formatSource } from '../../compiler/format/format.ts';
@@ -9,10 +9,12 @@ export function formatting(ctx: ServerContext, params: DocumentFormattingParams)
   const doc = ctx.document(params.textDocument.uri);
   if (!doc) return null;
   const text = doc.getText();
-  const result = formatSource(text, uriToPath(params.textDocument.uri));
+  // The document keeps its line endings: a canonical CRLF file gets no edit.
+  const crlf = text.includes('\r\n');
+  const result = formatSource(crlf ? text.replace(/\r\n/g, '\n') : text, uriToPath(params.textDocument.uri));
+  const formatted = crlf ? result.text.replace(/\n/g, '\r\n') : result.text;
   // Text that does not parse is left alone: the diagnostics already say why.
-  if (!result.changed || result.text === text) return [];
-  const formatted = result.text;
+  if (!result.changed || formatted === text) return [];
   let head = 0;
   const max = Math.min(text.length, formatted.length);
   while (head < max && text[head] === formatted[head]) head++;

@@ -15,6 +15,7 @@ import * as S from '../../compiler/semantics/settings.ts';
 import type { Declaration } from '../../compiler/semantics/symbols.ts';
 import { nodesAt, walk, type AnyNode } from '../../compiler/syntax/visit.ts';
 import { moduleDeclaration } from '../../compiler/specs/module-spec.ts';
+import { blockStatement } from '../../compiler/specs/statements.ts';
 import { DEFAULT_HL7_VERSION } from '../completion-sources.ts';
 import { toLspRange, touches } from '../ranges.ts';
 import { symbolAt } from '../symbol-at.ts';
@@ -70,6 +71,12 @@ function describe(analysis: ProjectAnalysis, file: A.SourceFile, offset: number)
         return { text: `**map ${vm.map.name}**${vm.map.system ? ` to ${vm.map.system}` : ''}\n\n| input | output |\n|---|---|\n${rows}${vm.map.else !== undefined ? `\n| *else* | ${vm.map.else} |` : ''}`, range: c.callee.range };
       }
     }
+    const word = keywordHover(n, offset);
+    if (word) return word;
+    if (n.kind === 'module' && touches(n.keyword.range, offset)) {
+      const found = moduleDeclaration(n.keyword.name);
+      if (found) return { text: `**${n.keyword.name}** (module ${found.module.name}) — ${found.declaration.doc}`, range: n.keyword.range };
+    }
     if (n.kind === 'setting') {
       const s = n;
       if (touches(s.key.range, offset)) {
@@ -85,6 +92,25 @@ function describe(analysis: ProjectAnalysis, file: A.SourceFile, offset: number)
   const ref = chain.filter((n): n is A.RefExpr => n.kind === 'ref').pop();
   if (ref && builtinDoc(ref.name)) return { text: `\`${ref.name}\` (built-in) — ${builtinDoc(ref.name)}`, range: ref.range };
   return undefined;
+}
+
+/** A statement's first word: what the statement does and how it is written (the vocabulary's doc). */
+function keywordHover(n: AnyNode, offset: number): { text: string; range: A.Range } | undefined {
+  const kinds = ['let', 'if', 'for', 'store', 'reject', 'match', 'route', 'login', 'redirect', 'mock', 'expect'];
+  let range: A.Range | undefined;
+  let spec;
+  if (n.kind === 'request') {
+    range = n.verbRange;
+    spec = blockStatement(n.protocol === 'fhir' ? 'read' : 'get');
+  } else if (kinds.includes(n.kind) || (n.kind === 'send' && !('sender' in n))) {
+    const word = n.kind === 'route' ? 'on' : n.kind;
+    if (n.kind === 'let' && n.assign) return undefined;
+    range = { start: n.range.start, end: { line: n.range.start.line, col: n.range.start.col + word.length, offset: n.range.start.offset + word.length } };
+    spec = blockStatement(word);
+  }
+  if (!range || !spec || !touches(range, offset)) return undefined;
+  const word = n.kind === 'request' ? n.verb : spec.keyword;
+  return { text: `**${word}** — ${spec.doc}\n\n\`${word} ${spec.follows}\``, range };
 }
 
 function hl7PathText(version: string, path: Hl7Path): string {

@@ -7,6 +7,7 @@ import { compile } from '../../compiler/api.ts';
 import { registerModuleSpec, unregisterModuleSpec, type ModuleSpec } from '../../compiler/specs/module-spec.ts';
 import { formatSource } from '../../compiler/format/format.ts';
 import { validate } from '../../plan/validate-plan.js';
+import { explainPlan } from '../../compiler/explain/explain.ts';
 
 const demo: ModuleSpec = {
   name: 'demo',
@@ -52,6 +53,10 @@ export_data from ehr {
     },
   });
   assert.ok(r.project.symbols.lookup('module', 'ops'), 'a named block is a declaration');
+  const text = explainPlan(r.plan!, 'markdown');
+  assert.match(text, /## Modules/);
+  assert.match(text, /\| demo \| `board` `ops` \| path `\/ops`<br>refresh `30000`<br>token `env\(BOARD_TOKEN\)`<br>show `runs` \|/);
+  assert.match(text, /`export_data` from `ehr`/);
 });
 
 test('its settings are checked against the spec, and from NAME is a reference', () => {

@@ -47,6 +47,14 @@ test('resolved with a focus: that file in full, and the senders its workflows re
   assert.is(r.project.symbols.declarations.find((d) => d.kind === 'field' && d.name === 'mrn')?.container, 'lab');
 });
 
+test('resolved with a focus offset: only the declaration holding it', () => {
+  const text = project.get('b.hdc')!;
+  const r = compile(project, { until: 'resolved', focus: 'b.hdc', focusOffset: text.indexOf('store') });
+  const names = r.project.symbols.declarations.map((d) => `${d.kind}:${d.name}`);
+  assert.ok(names.includes('variable:id') && names.includes('field:mrn'), names.join());
+  assert.not.ok(names.includes('variable:x'), 'the other workflow is not walked');
+});
+
 test('checked: every diagnostic, no plan; lowered: the plan', () => {
   const checked = compile(project, { until: 'checked' });
   assert.equal(checked.diagnostics.map((d) => d.code), ['HDC2008']);

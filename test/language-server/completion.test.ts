@@ -274,4 +274,30 @@ test('value maps complete like functions in expressions, with their table', asyn
   assert.ok(labels(await complete('|')).includes('map'), 'map is a top-level keyword');
 });
 
+// Drift between completion and the language, fixed where the vocabulary declares it.
+test('`as list` is offered after a [*] path, not after a single field', async () => {
+  const fx = (path: string) => `sender s {\n  path "/x"\n  version "2.5.1"\n  accept ORU^R01\n  fields {\n    a = ${path} as |\n  }\n}\n`;
+  assert.ok(labels(await complete(fx('PID-3[*]'))).includes('list'));
+  assert.not.ok(labels(await complete(fx('PID-3'))).includes('list'));
+});
+
+test('the second field of a one-line each group completes the segment\'s fields', async () => {
+  const items = await complete(`sender s {\n  path "/x"\n  version "2.5.1"\n  accept ORU^R01\n  fields {\n    r = each OBX { code = OBX-3.1, value = OBX-| }\n  }\n}\n`);
+  item(items, 'OBX-5');
+  assert.not.ok(labels(items).includes('where'));
+});
+
+test('message. offers the received message\'s fields', async () => {
+  assert.equal(labels(await complete(within('  let t = message.|\n'))), ['type', 'trigger', 'controlId', 'version', 'receivedAt', 'sender']);
+});
+
+test('identity client_cert offers its own settings; a fhir api offers no format, a rest api no validate', async () => {
+  assert.equal(labels(await complete(`sender s {\n  path "/x"\n  identity client_cert {\n    |\n  }\n}\n`)), ['subject', 'san', 'fingerprint']);
+  assert.equal(labels(await complete(`sender s {\n  path "/x"\n  identity basic {\n    |\n  }\n}\n`)), ['user', 'password']);
+  const fhirApi = labels(await complete(`api ehr fhir "https://x.org" {\n  |\n}\n`));
+  assert.ok(fhirApi.includes('validate') && !fhirApi.includes('format'), fhirApi.join(', '));
+  const restApi = labels(await complete(`api b rest "https://x.org" {\n  |\n}\n`));
+  assert.ok(restApi.includes('format') && !restApi.includes('validate'), restApi.join(', '));
+});
+
 test.run();

@@ -18,6 +18,14 @@ export interface StartOptions {
   /** Workspace folder the server is told about. */
   rootDir: string;
   debounceMs?: number;
+  /** The server's working directory (default: the repository root). Editors start it in the project folder. */
+  cwd?: string;
+  /** Runs this script with `--stdio` instead of `bin/hdc.js lsp --stdio` (the extension's bundle). */
+  serverScript?: string;
+  /** Client capabilities (default: dynamic file-watcher registration and snippet support). */
+  capabilities?: Record<string, unknown>;
+  /** More initializationOptions. */
+  initializationOptions?: Record<string, unknown>;
 }
 
 export class LspClient {
@@ -26,14 +34,20 @@ export class LspClient {
   private versions = new Map<string, number>();
   stderr = '';
   initializeResult: InitializeResult | undefined;
+  /** From starting the process to the initialize response. */
+  initializeMs = 0;
+  /** Requests the server sent to the client (client/registerCapability …), by method. */
+  readonly serverRequests: Array<{ method: string; params: unknown }> = [];
   /** window/logMessage output (the server's errors land here). */
   log = '';
 
   private constructor(readonly child: ChildProcess, readonly connection: ProtocolConnection) {}
 
   static async start(opts: StartOptions): Promise<LspClient> {
-    const child = spawn(process.execPath, [root + 'bin/hdc.js', 'lsp', '--stdio'], {
-      cwd: root,
+    const started = performance.now();
+    const args = opts.serverScript ? [opts.serverScript, '--stdio'] : [root + 'bin/hdc.js', 'lsp', '--stdio'];
+    const child = spawn(process.execPath, args, {
+      cwd: opts.cwd ?? root,
       env: { ...process.env, HDC_DEV: '1' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -46,7 +60,10 @@ export class LspClient {
       client.diagnostics.set(p.uri, list);
       for (const l of client.listeners.splice(0)) l();
     });
-    connection.onRequest('client/registerCapability', () => null);
+    connection.onRequest('client/registerCapability', (params: unknown) => {
+      client.serverRequests.push({ method: 'client/registerCapability', params });
+      return null;
+    });
     connection.onRequest('workspace/configuration', () => []);
     connection.onNotification('window/logMessage', (m: { message: string }) => (client.log += m.message + '\n'));
     connection.listen();
@@ -55,9 +72,10 @@ export class LspClient {
       processId: process.pid,
       rootUri,
       workspaceFolders: [{ uri: rootUri, name: 'test' }],
-      capabilities: { workspace: { didChangeWatchedFiles: { dynamicRegistration: true } }, textDocument: { completion: { completionItem: { snippetSupport: true } } } },
-      initializationOptions: opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {},
+      capabilities: opts.capabilities ?? { workspace: { didChangeWatchedFiles: { dynamicRegistration: true } }, textDocument: { completion: { completionItem: { snippetSupport: true } } } },
+      initializationOptions: { ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}), ...opts.initializationOptions },
     });
+    client.initializeMs = performance.now() - started;
     await connection.sendNotification('initialized', {});
     return client;
   }

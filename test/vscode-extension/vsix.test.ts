@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
-import { createProtocolConnection, StreamMessageReader, StreamMessageWriter, type CompletionList } from 'vscode-languageserver/node.js';
+import { createProtocolConnection, StreamMessageReader, StreamMessageWriter, type CompletionList, type PublishDiagnosticsParams } from 'vscode-languageserver/node.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const manifest = JSON.parse(readFileSync(join(root, 'vscode-extension/package.json'), 'utf8'));
@@ -68,6 +68,7 @@ test('the .vsix holds the grammar, language configuration, README and bundled co
   assert.ok(entries.has('extension/readme.md') || entries.has('extension/README.md'));
   assert.ok(entries.get('extension/dist/extension.js')!.length > 10_000);
   assert.ok(entries.get('extension/dist/server.js')!.length > 10_000);
+  assert.ok(entries.get('extension/dist/check-worker.js')!.length > 10_000, 'the check thread beside the server');
   assert.ok(entries.has('extension/dist/generated/fhir-r4.json'));
   assert.ok(entries.has('extension/dist/generated/hl7-2.5.1.json'));
   for (const name of entries.keys()) assert.not.match(name, /(^|\/)(src|node_modules)\//, `${name} should not be packaged`);
@@ -93,6 +94,7 @@ test('the server unpacked from the .vsix answers completion with the HL7 tables'
     }
     const child = spawn(process.execPath, [join(dir, 'extension/dist/server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
     const c = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+    const diagnosticsOf = new Promise<PublishDiagnosticsParams>((resolve) => c.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => resolve(p)));
     c.listen();
     await c.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {} });
     await c.sendNotification('initialized', {});
@@ -101,6 +103,9 @@ test('the server unpacked from the .vsix answers completion with the HL7 tables'
     await c.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'hdc', version: 1, text } });
     const r = await c.sendRequest<CompletionList>('textDocument/completion', { textDocument: { uri }, position: { line: 5, character: 14 } });
     assert.equal(r.items.slice(0, 2).map((i) => [i.label, i.detail]), [['PID-5.1', 'Family Name (FN)'], ['PID-5.2', 'Given Name (ST)']]);
+    // Diagnostics come from the bundled check thread (dist/check-worker.js).
+    const published = await diagnosticsOf;
+    assert.ok(published.diagnostics.some((d) => d.code === 'HDC1001'), JSON.stringify(published));
     await c.sendRequest('shutdown');
     await c.sendNotification('exit');
     const code = await new Promise((resolve) => child.once('exit', resolve));

@@ -10,6 +10,7 @@ import { workflowChecks } from './workflow-checks.ts';
 import { senderChecks } from './sender-checks.ts';
 import { statementChecks } from './statement-checks.ts';
 import { testChecks } from './test-checks.ts';
+import { launchChecks } from './launch-checks.ts';
 
 export interface CheckContext {
   /** Reports against the file being checked. */
@@ -31,16 +32,18 @@ export function mergeChecks(...registries: CheckRegistry[]): CheckRegistry {
   return out as CheckRegistry;
 }
 
-/** Kinds whose subtrees hold only expressions, values, names and settings. */
-const leafKinds: ReadonlySet<NodeKind> = new Set<NodeKind>([...expressionKinds, 'ident', 'setting', 'map_entry', 'response', 'response_field']);
+/** Kinds found only below statements and clauses: expressions, values, names, settings, fields. */
+const leafKinds: ReadonlySet<NodeKind> = new Set<NodeKind>([...expressionKinds, 'ident', 'setting', 'map_entry', 'response', 'response_field', 'field', 'redirect_rule']);
+/** Statements and clauses whose children are all leaf kinds. */
+const leafHolders: ReadonlySet<NodeKind> = new Set<NodeKind>(['let', 'store', 'send', 'reject', 'request', 'match', 'route', 'mock', 'expect', 'login', 'redirect', 'import', 'map', 'auth', 'api', 'module']);
 
-export const checks: CheckRegistry = mergeChecks(workflowChecks, senderChecks, statementChecks, testChecks);
+export const checks: CheckRegistry = mergeChecks(workflowChecks, senderChecks, statementChecks, testChecks, launchChecks);
 
 export function runChecks(files: A.SourceFile[], context: { root: Reporter; symbols: SymbolTable; names: ResolvedNames }, registry: CheckRegistry = checks): void {
-  // Expressions, names and settings are most of a tree and hold no statements: go below them only
-  // when some check reads such nodes.
+  // Expressions, names, settings and fields are most of a tree: unless a check reads such nodes,
+  // the walk visits the statements and clauses that hold them but does not go below.
   const readsLeaves = Object.keys(registry).some((k) => leafKinds.has(k as NodeKind));
-  const into = readsLeaves ? undefined : (n: AnyNode) => !leafKinds.has(n.kind);
+  const into = readsLeaves ? undefined : (n: AnyNode) => !leafKinds.has(n.kind) && !leafHolders.has(n.kind);
   for (const f of files) {
     const r = context.root.for(f.file);
     walk(f, (node, ancestors) => {

@@ -83,11 +83,8 @@ export function lowerLaunch(d: A.LaunchDecl, file: string, r: Reporter, src: (r:
   const sign = s.get('sign')?.[0];
   if (sign) launch.sign = { secret: S.toValue(sign.values[0], file, src), ttlSeconds: Math.round((S.settingDuration(s.get('sign'), 1) ?? 300_000) / 1000) };
 
-  // Redirect targets: literal https URLs, and when `targets` is declared, members of it.
-  const targets = S.settingStrings(s.get('targets'));
-  for (const a of s.get('targets')?.[0].values ?? []) targetCheck(a as A.StringLit, r, undefined);
+  // Redirect targets are checked by checks/launch-checks.ts.
   const rule = (rd: A.RedirectRuleDecl): P.RedirectRule => {
-    targetCheck(rd.to, r, targets.length ? targets : undefined);
     const out: P.RedirectRule = { to: rd.to.value, src: src(rd.range) };
     if (rd.when) out.when = lowerExpr(rd.when, ectx).expr;
     if (rd.with) out.with = lowerExpr(rd.with, ectx).expr;
@@ -103,20 +100,3 @@ export function lowerLaunch(d: A.LaunchDecl, file: string, r: Reporter, src: (r:
   }
   return launch;
 }
-
-function targetCheck(to: A.StringLit, r: Reporter, declared: string[] | undefined): void {
-  let url: URL | undefined;
-  try { url = new URL(to.value); } catch { /* reported below */ }
-  if (!url || url.protocol !== 'https:') {
-    r.error('HDC5002', to.range, `redirect target ${to.raw} is not an absolute https URL`,
-      'The browser may only be sent to absolute https:// URLs declared in the source (no open redirects).',
-      url?.protocol === 'http:' ? [{ replacement: JSON.stringify(to.value.replace(/^http:/, 'https:')), range: to.range }] : []);
-    return;
-  }
-  if (declared && !declared.includes(to.value)) {
-    const near = closest(to.value, declared, 1);
-    r.error('HDC5003', to.range, `redirect target ${to.raw} is not in the declared targets`,
-      `Add it to \`targets\`, or use one of: ${declared.join(', ')}.`, near.map((n) => ({ replacement: JSON.stringify(n), range: to.range })));
-  }
-}
-

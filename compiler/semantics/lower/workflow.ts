@@ -10,6 +10,7 @@ import { checkPatchBody } from '../fhir-patch.ts';
 import { lowerResponse } from '../response-shape.ts';
 import { checkFhirBody } from '../fhir-body-checks.ts';
 import { mapOutputs } from '../value-maps.ts';
+import { builtinFields } from '../../specs/enumerations.ts';
 
 // ---- workflows ---------------------------------------------------------------------------------
 export interface BodyContext {
@@ -47,7 +48,7 @@ export function lowerWorkflow(
     if (lacking) missing.set(name, lacking.d.name.name);
     else vars.set(name, { decl, type: decl.type ?? 'any', keys: decl.keys });
   }
-  vars.set('message', builtin('message', file, 'record', ['type', 'trigger', 'controlId', 'version', 'receivedAt', 'sender']));
+  vars.set('message', builtin('message', file, 'record', [...builtinFields.message]));
 
   const ctx: BodyContext = { file, r, symbols, container: d.name.name, src, apiKinds, apiFormats, ids: new Set(), counters: {}, refApi: (id) => refTop(r, file, 'api', id) };
   const firstRef = symbols.references.length;
@@ -149,12 +150,79 @@ function stepId(ctx: BodyContext, base: string): string {
   return id;
 }
 
+/** A FHIR interaction or a REST call: its API's kind checked, its parts lowered, its name declared. */
+function lowerRequest(st: A.RequestStmt, ctx: BodyContext, vars: Map<string, VarInfo>, ex: (e: A.Expr) => { expr: P.Expr; type: P.ValueType }, autoId: (verb: string) => string, define: Define): P.Step {
+  const { r, src } = ctx;
+  const apiKind = st.api ? ctx.apiKinds.get(st.api.name) : undefined;
+  if (st.api) ctx.refApi?.(st.api);
+  else if (!ctx.launch) {
+    r.error('HDC2001', st.verbRange, `${st.verb} needs an API`, st.protocol === 'fhir' ? `Write: ${st.verb} API ${st.resourceType?.name ?? 'Type'} …` : 'Write the API name.');
+  }
+  if (ctx.launch && st.api) r.error('HDC2011', st.api.range, 'launch fetches use the launch\'s FHIR server and token', `Drop "${st.api.name}": write ${st.verb} ${st.resourceType?.name ?? ''} …`);
+  const id = st.target ? stepId(ctx, st.target.name) : autoId(st.verb);
+  let step: P.Step;
+  if (st.protocol === 'fhir') {
+    if (apiKind && apiKind !== 'fhir') r.error('HDC2011', st.api!.range, `"${st.api!.name}" is a ${apiKind} API; ${st.verb} is a FHIR interaction`, `Use get/post/put/patch/delete ${st.api!.name} "/path" for ${apiKind} APIs.`);
+    const type = st.resourceType!;
+    checkFhirType(type, r);
+    const interaction: P.Step['interaction'] =
+      st.verb === 'create' ? (st.conditional ? 'conditional_create' : 'create')
+      : st.verb === 'update' ? (st.conditional ? 'conditional_update' : 'update')
+      : st.verb === 'patch' ? (st.conditional ? 'conditional_patch' : 'patch')
+      : (st.verb as 'read');
+    step = { id, kind: 'fhir', interaction, resourceType: type.name, src: src(st.range) };
+    if (st.api) step.api = st.api.name;
+    if (st.id) step.resourceId = ex(st.id).expr;
+    const params = st.params ?? st.conditional;
+    if (params) {
+      for (const en of params.entries) checkSearchParamName(type.name, en.key, en.keyRange, r);
+      step.params = ex(params).expr;
+    }
+    if (st.pages) step.maxPages = st.pages.value;
+    if (st.verb === 'patch') checkPatchBody(type.name, st.body, r);
+    if (st.response) r.error('HDC2011', st.response.range, 'FHIR steps answer with resources; response declarations are for rest APIs', 'Remove the response block: read the resource\'s elements directly.');
+    if (st.body) {
+      step.body = ex(st.body).expr;
+      if (st.verb !== 'patch') {
+        checkFhirBody(type.name, st.body, st.verb === 'create' || st.verb === 'update', type.range,
+          { r, typeOf: (name) => vars.get(name)?.type, mapOf: (name) => vars.get(name)?.decl.valueMap, mapOutputs: (name) => mapOutputs(ctx.symbols, name) });
+      }
+    }
+  } else {
+    const method = st.verb.toUpperCase() as P.Step['method'];
+    step = { id, kind: 'rest', method, api: st.api!.name, urlPath: ex(st.urlPath!).expr, src: src(st.range) };
+    if (apiKind === 'hl7') r.error('HDC2011', st.api!.range, `"${st.api!.name}" is an hl7 API`, 'Forward HL7 with: send message to ' + st.api!.name);
+    if (st.query) step.query = ex(st.query).expr;
+    if (st.headers) step.headers = ex(st.headers).expr;
+    if (st.body) step.body = ex(st.body).expr;
+  }
+  let responseKeys: string[] | undefined;
+  if (st.response && st.protocol === 'rest') {
+    if (ctx.apiFormats?.get(st.api!.name) === 'text') {
+      r.error('HDC6001', st.response.range, `"${st.api!.name}" answers with text, which has no fields`, `Declare format json or xml on api ${st.api!.name}, or remove the response block.`);
+    }
+    const shape = lowerResponse(st.response, r, src);
+    step.response = shape.fields;
+    responseKeys = shape.keys;
+  }
+  if (st.target) {
+    step.named = true;
+    // The same name in both branches of an if: two steps, one variable.
+    if (id !== st.target.name) step.var = st.target.name;
+    const search = st.protocol === 'fhir' && st.verb === 'search';
+    define(st.target, 'step', { type: 'record', resourceType: st.resourceType?.name, search, keys: responseKeys, detail: `${st.verb} ${st.api?.name ?? ''} ${st.resourceType?.name ?? ''}`.replace(/\s+/g, ' ').trim() });
+  }
+  return step;
+}
+
+type Define = (name: A.Ident, kind: 'step' | 'variable', info: Partial<Declaration> & { type: P.ValueType }) => void;
+
 function lowerStmt(st: A.Stmt, ctx: BodyContext, vars: Map<string, VarInfo>, ectx: ExprContext, scopeEnd: number): P.Step | undefined {
   const { r, src } = ctx;
   const ex = (e: A.Expr) => lowerExpr(e, ectx);
   // Unnamed steps are numbered per kind in source order, so reformatting never renames them.
   const autoId = (verb: string) => stepId(ctx, `${verb}_${(ctx.counters[verb] = (ctx.counters[verb] ?? 0) + 1)}`);
-  const define = (name: A.Ident, kind: 'step' | 'variable', info: Partial<Declaration> & { type: P.ValueType }) => {
+  const define: Define = (name, kind, info) => {
     const decl: Declaration = { kind, name: name.name, file: ctx.file, range: name.range, declRange: st.range, container: ctx.container, visible: { from: st.range.end.offset, to: scopeEnd }, ...info };
     ctx.symbols.declare(decl);
     const prior = vars.get(name.name);
@@ -168,68 +236,7 @@ function lowerStmt(st: A.Stmt, ctx: BodyContext, vars: Map<string, VarInfo>, ect
 
   switch (st.kind) {
     case 'error': return undefined;
-    case 'request': {
-      const apiKind = st.api ? ctx.apiKinds.get(st.api.name) : undefined;
-      if (st.api) ctx.refApi?.(st.api);
-      else if (!ctx.launch) {
-        r.error('HDC2001', st.verbRange, `${st.verb} needs an API`, st.protocol === 'fhir' ? `Write: ${st.verb} API ${st.resourceType?.name ?? 'Type'} …` : 'Write the API name.');
-      }
-      if (ctx.launch && st.api) r.error('HDC2011', st.api.range, 'launch fetches use the launch\'s FHIR server and token', `Drop "${st.api.name}": write ${st.verb} ${st.resourceType?.name ?? ''} …`);
-      const id = st.target ? stepId(ctx, st.target.name) : autoId(st.verb);
-      let step: P.Step;
-      if (st.protocol === 'fhir') {
-        if (apiKind && apiKind !== 'fhir') r.error('HDC2011', st.api!.range, `"${st.api!.name}" is a ${apiKind} API; ${st.verb} is a FHIR interaction`, `Use get/post/put/patch/delete ${st.api!.name} "/path" for ${apiKind} APIs.`);
-        const type = st.resourceType!;
-        checkFhirType(type, r);
-        const interaction: P.Step['interaction'] =
-          st.verb === 'create' ? (st.conditional ? 'conditional_create' : 'create')
-          : st.verb === 'update' ? (st.conditional ? 'conditional_update' : 'update')
-          : st.verb === 'patch' ? (st.conditional ? 'conditional_patch' : 'patch')
-          : (st.verb as 'read');
-        step = { id, kind: 'fhir', interaction, resourceType: type.name, src: src(st.range) };
-        if (st.api) step.api = st.api.name;
-        if (st.id) step.resourceId = ex(st.id).expr;
-        const params = st.params ?? st.conditional;
-        if (params) {
-          for (const en of params.entries) checkSearchParamName(type.name, en.key, en.keyRange, r);
-          step.params = ex(params).expr;
-        }
-        if (st.pages) step.maxPages = st.pages.value;
-        if (st.verb === 'patch') checkPatchBody(type.name, st.body, r);
-        if (st.response) r.error('HDC2011', st.response.range, 'FHIR steps answer with resources; response declarations are for rest APIs', 'Remove the response block: read the resource\'s elements directly.');
-        if (st.body) {
-          step.body = ex(st.body).expr;
-          if (st.verb !== 'patch') {
-            checkFhirBody(type.name, st.body, st.verb === 'create' || st.verb === 'update', type.range,
-              { r, typeOf: (name) => vars.get(name)?.type, mapOf: (name) => vars.get(name)?.decl.valueMap, mapOutputs: (name) => mapOutputs(ctx.symbols, name) });
-          }
-        }
-      } else {
-        const method = st.verb.toUpperCase() as P.Step['method'];
-        step = { id, kind: 'rest', method, api: st.api!.name, urlPath: ex(st.urlPath!).expr, src: src(st.range) };
-        if (apiKind === 'hl7') r.error('HDC2011', st.api!.range, `"${st.api!.name}" is an hl7 API`, 'Forward HL7 with: send message to ' + st.api!.name);
-        if (st.query) step.query = ex(st.query).expr;
-        if (st.headers) step.headers = ex(st.headers).expr;
-        if (st.body) step.body = ex(st.body).expr;
-      }
-      let responseKeys: string[] | undefined;
-      if (st.response && st.protocol === 'rest') {
-        if (ctx.apiFormats?.get(st.api!.name) === 'text') {
-          r.error('HDC6001', st.response.range, `"${st.api!.name}" answers with text, which has no fields`, `Declare format json or xml on api ${st.api!.name}, or remove the response block.`);
-        }
-        const shape = lowerResponse(st.response, r, src);
-        step.response = shape.fields;
-        responseKeys = shape.keys;
-      }
-      if (st.target) {
-        step.named = true;
-        // The same name in both branches of an if: two steps, one variable.
-        if (id !== st.target.name) step.var = st.target.name;
-        const search = st.protocol === 'fhir' && st.verb === 'search';
-        define(st.target, 'step', { type: 'record', resourceType: st.resourceType?.name, search, keys: responseKeys, detail: `${st.verb} ${st.api?.name ?? ''} ${st.resourceType?.name ?? ''}`.replace(/\s+/g, ' ').trim() });
-      }
-      return step;
-    }
+    case 'request': return lowerRequest(st, ctx, vars, ex, autoId, define);
     case 'if': {
       // A condition that reads a name set in only one branch of an earlier if tests it: inside the
       // condition and the branches, the name counts as checked.

@@ -61,7 +61,7 @@ function launchOf(rules: string, extra = ''): Launch {
 test('rules: the first that holds wins, else otherwise; values encoded, null dropped, lists repeat', () => {
   const l = launchOf([
     'when patient.gender == "female" to "https://forms.example.org/f" with { name: patient.name, n: 3 }',
-    'when patient.gender == "male" to "https://forms.example.org/m" with { tags: patient.tags, none: patient.missing }',
+    'when patient.gender == "male" to "https://forms.example.org/m" with { given: patient.name.given, none: patient.birthDate }',
     'otherwise to "https://forms.example.org/o"',
   ].join('\n    '));
   const run = (patient: Record<string, unknown>) => chooseRedirect(l, { evaluate: (e) => evaluate(e, { vars: { patient } }) });
@@ -69,9 +69,9 @@ test('rules: the first that holds wins, else otherwise; values encoded, null dro
   assert.is(f.index, 0);
   assert.is(new URL(f.url).searchParams.get('name'), 'Zoë & "co" ?#=');
   assert.is(new URL(f.url).searchParams.get('n'), '3');
-  const m = run({ gender: 'male', tags: ['a', 'b'] });
+  const m = run({ gender: 'male', name: { given: ['a', 'b'] } });
   assert.is(m.index, 1);
-  assert.equal(new URL(m.url).searchParams.getAll('tags'), ['a', 'b']);
+  assert.equal(new URL(m.url).searchParams.getAll('given'), ['a', 'b']);
   assert.is(new URL(m.url).searchParams.has('none'), false);
   const o = run({ gender: 'other' });
   assert.is(o.index, -1);
