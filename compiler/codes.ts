@@ -96,6 +96,10 @@ export const diagnosticCodes = {
   HDC8008: { severity: 'error', summary: 'A transform\'s result is not a FHIR R4 resource or data type.' },
   HDC8009: { severity: 'error', summary: 'An HL7 read a transform cannot make (a segment repetition other than the first or [*], a component of a value).' },
   HDC8010: { severity: 'error', summary: 'A transform parameter is declared twice.' },
+  HDC8011: { severity: 'error', summary: 'A transform reads a segment the HL7 dictionary of its version does not define (a warning for 2.8, checked against 2.7.1).' },
+  HDC8012: { severity: 'error', summary: 'A transform reads a field its segment does not have in the transform\'s HL7 version (a warning for 2.8).' },
+  HDC8013: { severity: 'error', summary: 'A transform reads a component, subcomponent or repetition the field\'s data type or definition does not have in its HL7 version (a warning for 2.8).' },
+  HDC8014: { severity: 'error', summary: 'A transform declares an unknown HL7 version.' },
   // 81xx: the monitoring module (dashboard, metrics, tracing)
   HDC8100: { severity: 'error', summary: 'A monitoring `listen` is not HOST:PORT (e.g. "127.0.0.1:9464").' },
   HDC8101: { severity: 'error', summary: 'The dashboard listens on an address other than loopback (it serves plain HTTP; put an HTTPS proxy in front).' },

@@ -12,6 +12,7 @@ import { mapOutputs } from './value-maps.ts';
 import { dataTypes, isResourceType } from '../dictionaries/fhir.ts';
 import { closest } from '../dictionaries/closest.ts';
 import { isStdFile } from '../std-library.ts';
+import { checkTransformHl7Path, transformHl7Version } from './transform-hl7-paths.ts';
 
 /** What an HL7-typed name holds, as the compiler knows it. */
 export type Hl7Type =
@@ -23,6 +24,8 @@ export type Hl7Type =
 /** The HL7 names visible in a transform body (parameters and `for` variables over HL7 data). */
 export interface TransformScope {
   hl7: Map<string, Hl7Type>;
+  /** The HL7 version whose dictionary checks the body's paths. */
+  version: string;
 }
 
 const SEGMENT_ID = /^[A-Z][A-Z0-9]{2}$/;
@@ -156,7 +159,11 @@ export function lowerTransform(d: A.TransformDecl, file: string, r: Reporter, sy
     if (eff.paramsFile === file) symbols.declare(pdecl);
     vars.set(t.name, { decl: pdecl, type: t.kind === 'group' ? 'list' : 'any' });
   }
-  const scope: TransformScope = { hl7 };
+  const scope: TransformScope = { hl7, version: transformHl7Version(d, symbols, r.for(file)) };
+  for (const p of eff.params) {
+    const t = params.find((x) => x.name === p.name.name);
+    if (t?.type && (t.kind === 'segment' || t.kind === 'group')) checkTransformHl7Path(scope.version, { text: t.type, segment: t.type }, p.type, p.type.range, r.for(eff.paramsFile), eff.paramsFile);
+  }
   const ctxFor = (f: string): ExprContext => ({ file: f, r: r.for(f), symbols, vars, transform: scope, src: (range) => srcOf(f, range) });
 
   const lets: P.Entry[] = [];
@@ -316,6 +323,7 @@ function lowerChildren(e: A.CallExpr, ctx: ExprContext): Lowered {
     ctx.r.error('HDC2010', e.range, 'children() takes a segment and a segment ID', 'Write: children(obr, "OBX"): the OBX segments after obr, up to the next OBR.');
     return { expr: { lit: null, src }, type: 'list' };
   }
+  if (ctx.transform) checkTransformHl7Path(ctx.transform.version, { text: id, segment: id }, seg, seg.range, ctx.r, ctx.file, false, false);
   const base = lowerTransformArg(e.args[0]!, ctx, true);
   if (base.hl7 && base.hl7.kind !== 'segment') {
     ctx.r.error('HDC8006', e.args[0]!.range, 'children() reads after a segment', 'Pass a segment parameter or a for variable over SEG[*].');
@@ -327,6 +335,7 @@ function lowerChildren(e: A.CallExpr, ctx: ExprContext): Lowered {
 function lowerPath(e: A.Hl7PathExpr, ctx: ExprContext, scope: TransformScope, struct: boolean): Lowered {
   const src = ctx.src(e.range);
   const p = e.path;
+  checkTransformHl7Path(scope.version, p, e, e.range, ctx.r, ctx.file);
   const read: P.Hl7Read = { from: 'segment' };
   if (p.field !== undefined) read.field = p.field;
   if (p.fieldRep !== undefined) read.rep = p.fieldRep;
@@ -373,6 +382,7 @@ function lowerChain(e: A.RefExpr | A.MemberExpr | A.IndexExpr, ctx: ExprContext,
     // A segment ID with a message parameter: its first occurrence, or every one with [*].
     if (!ctx.vars.has(node.name) && SEGMENT_ID.test(node.name) && message) {
       const all = chain[0]?.key === '*' && chain[0].bracket;
+      checkTransformHl7Path(scope.version, { text: node.name, segment: node.name }, node, node.range, ctx.r, ctx.file);
       const read: P.Hl7Read = { from: 'message', segment: node.name };
       if (all) read.all = true;
       if (chain.length > (all ? 1 : 0)) {
@@ -408,6 +418,8 @@ function lowerChain(e: A.RefExpr | A.MemberExpr | A.IndexExpr, ctx: ExprContext,
     if (i < nums.length) { if (typeof nums[i] !== 'number') return bad('components are numbers'); read.component = nums[i++] as number; }
     if (i < nums.length) { if (typeof nums[i] !== 'number') return bad('subcomponents are numbers'); read.subcomponent = nums[i++] as number; }
     if (i < nums.length) return bad('an HL7 read stops at a subcomponent');
+    const text = `${h.segment}-${read.field}${read.rep !== undefined ? `[${read.rep}]` : ''}${read.component !== undefined ? `.${read.component}` : ''}${read.subcomponent !== undefined ? `.${read.subcomponent}` : ''}`;
+    checkTransformHl7Path(scope.version, { text, segment: h.segment, field: read.field, fieldRep: read.rep, component: read.component, subcomponent: read.subcomponent }, e, e.range, ctx.r, ctx.file, true);
     const keep = struct && read.subcomponent === undefined;
     if (keep) read.struct = true;
     return { expr: { hl7: read, args: [base], src }, type: read.rep === '*' ? 'list' : 'any', hl7: keep ? { kind: 'composite', type: '' } : undefined };

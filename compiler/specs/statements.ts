@@ -32,7 +32,7 @@ export const statements: readonly StatementSpec[] = [
   { keyword: 'workflow', in: 'file', follows: 'NAME { statements }', doc: 'The steps run for a routed message.' },
   { keyword: 'smart launch', in: 'file', follows: 'NAME { settings, login, fetch, map, redirect }', doc: 'A SMART on FHIR app launch.' },
   { keyword: 'map', in: 'file', follows: 'NAME [to "system"] { "in": "out", …, else: "out" }', doc: 'A value map.' },
-  { keyword: 'transform', in: 'file', follows: 'NAME(param: TYPE, …) -> FhirType { [let …] element: EXPR, … } | NAME extends BASE { … }', doc: 'An HL7 v2 → FHIR mapping, checked against R4 and callable from workflows and transforms.' },
+  { keyword: 'transform', in: 'file', follows: 'NAME(param: TYPE, …) -> FhirType [version "2.5.1"] { [let …] element: EXPR, … } | NAME extends BASE [version "…"] { … }', doc: 'An HL7 v2 → FHIR mapping, checked against R4 and callable from workflows and transforms.' },
   { keyword: 'test', in: 'file', follows: '"name" { send/launch, mock, expect }', doc: 'A test run by hdc test.' },
   // A sender
   { keyword: 'match', in: 'sender', follows: 'MSH-N (== | !=) "value", …', doc: 'Tells senders sharing a path apart by the MSH.' },

@@ -36,6 +36,8 @@ export interface TransformDecl extends Node {
   body: ObjectExpr;
   /** `transform NAME(x: value) -> uri = EXPR`: a value, not an object (then body has no entries). */
   value?: Expr;
+  /** `version "2.5.1"` after the result (or the base): the HL7 version its paths are checked against. */
+  version?: { value: string; range: Range };
 }
 export interface TransformParamDecl extends Node { kind: 'transform-param'; name: Ident; type: Ident; each?: boolean }
 export interface TransformLet extends Node { kind: 'transform-let'; name: Ident; value: Expr }

@@ -521,12 +521,23 @@ class Parser {
   }
 
   // ---- transform ----
+  /** `version "2.5.1"`: the HL7 version whose dictionary checks the transform's paths. */
+  private transformVersion(d: A.TransformDecl): void {
+    const t = this.peek();
+    if (!t || !isName(t) || t.image !== 'version' || !this.is(T.StringLiteral, 1)) return;
+    this.next();
+    const v = this.next();
+    d.version = { value: this.unquote(v, false), range: tokenRange(v) };
+  }
+
   private transformDecl(): A.TransformDecl {
     const kw = this.next();
     const name = this.qualifiedName('the transform name', 'Write: transform NAME(pid: PID) -> Patient { … }');
     const d: A.TransformDecl = { kind: 'transform', name, params: [], lets: [], body: undefined!, range: tokenRange(kw) };
-    if (this.eat(K.extends)) d.extends = this.qualifiedName('the transform it extends', 'Write: transform my_patient extends std.patient { … }');
-    else {
+    if (this.eat(K.extends)) {
+      d.extends = this.qualifiedName('the transform it extends', 'Write: transform my_patient extends std.patient { … }');
+      this.transformVersion(d);
+    } else {
       this.expect(T.LParen, '"("', 'Write the parameters: transform NAME(pid: PID, visit: PV1) -> Patient { … }');
       while (!this.is(T.RParen) && this.pos < this.tokens.length) {
         const pn = this.name('a parameter name', 'Write: name: TYPE (message, a segment such as PID, each OBX, a data type such as CX, or value)');
@@ -539,6 +550,7 @@ class Parser {
       this.expect(T.RParen, '")"', 'Close the parameters with ).');
       this.expect(T.Arrow, '"->"', 'Name the result: -> Patient (a FHIR R4 resource or data type).');
       d.result = this.name('a FHIR type', 'Write: -> Patient');
+      this.transformVersion(d);
       if (this.eat(T.Equals)) {
         d.value = this.expr();
         d.body = { kind: 'object', entries: [], range: d.value.range };

@@ -1,4 +1,4 @@
-// Transform declarations: parameters, HL7 reads, calls, overrides and their checks (HDC8001–HDC8010),
+// Transform declarations: parameters, HL7 reads, calls, overrides and their checks (HDC8001–HDC8014),
 // FHIR R4 body checks on transform bodies, and the plan they lower to.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -53,6 +53,30 @@ test('HDC8002: an HL7 path no parameter holds', () => {
   assert.is(d!.code, 'HDC8002');
   assert.is(d!.summary, 'no parameter holds a PV1 segment');
   assert.equal([d!.range.start.line, d!.range.start.col, d!.range.end.col], [1, 44, 49]);
+});
+
+test('HL7 paths in bodies are checked against the transform\'s version: HDC8011–HDC8014', () => {
+  const at = (d: { range: { start: { line: number; col: number }; end: { col: number } } }) => [d.range.start.line, d.range.start.col, d.range.end.col];
+  // A declared version: findings are errors, with the dictionary's suggestions.
+  const [field] = errors('transform p(pid: PID) -> Patient version "2.5.1" { birthDate: date(PID-99) }\n');
+  assert.is(field!.code, 'HDC8012');
+  assert.match(field!.summary, /PID-99 does not exist in HL7 v2\.5\.1/);
+  assert.equal(at(field!), [1, 68, 74]);
+  assert.match(field!.detail, /PID-9 Patient Alias/);
+  assert.equal(field!.suggestions?.[0]?.replacement, 'PID-9');
+  const [comp] = errors('transform p(pid: PID) -> Patient version "2.5.1" { gender: pid.8.7 }\n');
+  assert.is(comp!.code, 'HDC8013');
+  // Overrides inherit the base's version; segments in for loops and children() are checked too.
+  const inherited = errors('transform p(pid: PID) -> Patient version "2.5.1" { active: true }\ntransform q extends p { birthDate: date(PID-7.9) }\n');
+  assert.equal(inherited.map((d) => d.code), ['HDC8013']);
+  const segs = errors('transform p(msg: message) -> Patient version "2.5.1" { identifier: for o in OBQ[*]: { value: o.1 } }\n');
+  assert.equal(segs.map((d) => d.code), ['HDC8011']);
+  assert.is(errors('transform p(pid: PID) -> Patient version "9.9" { active: true }\n')[0]!.code, 'HDC8014');
+  // No version: 2.8, checked against the bundled 2.7.1, so findings are warnings.
+  const warned = compile('transform p(msg: message) -> Patient { birthDate: date(PIX-7) }\n').diagnostics;
+  assert.equal(warned.map((d) => [d.code, d.severity]), [['HDC8011', 'warning']]);
+  // Valid paths say nothing; the std library is clean.
+  assert.equal(compile('transform p(pid: PID) -> Patient version "2.5.1" { birthDate: date(PID-7) gender: std.gender(PID-8) }\nimport "std/hl7v2-fhir"\n').diagnostics, []);
 });
 
 test('HDC8004 unknown parameter type, HDC8010 duplicate parameter, HDC8008 result type', () => {

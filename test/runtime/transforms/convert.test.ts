@@ -79,7 +79,7 @@ test('every pair converts to a valid R4 Bundle, and most expected values are the
       agreeing += c.agreeingLeaves;
     }
   }
-  assert.ok(agreeing / leaves > 0.8, `leaf recall ${(agreeing / leaves).toFixed(3)}`);
+  assert.ok(agreeing / leaves > 0.9, `leaf recall ${(agreeing / leaves).toFixed(3)}`); // bench: 0.905
 });
 
 test('hdc convert: picks the entry transform by MSH-9, uses a project\'s override, writes -o files', () => {
