@@ -104,6 +104,14 @@ export const diagnosticCodes = {
   HDC8012: { severity: 'error', summary: 'A transform reads a field its segment does not have in the transform\'s HL7 version (a warning for 2.8).' },
   HDC8013: { severity: 'error', summary: 'A transform reads a component, subcomponent or repetition the field\'s data type or definition does not have in its HL7 version (a warning for 2.8).' },
   HDC8014: { severity: 'error', summary: 'A transform declares an unknown HL7 version.' },
+  // 81xx: the monitoring module (dashboard, metrics, tracing)
+  HDC8100: { severity: 'error', summary: 'A monitoring `listen` is not HOST:PORT (e.g. "127.0.0.1:9464").' },
+  HDC8101: { severity: 'error', summary: 'The dashboard listens on an address other than loopback (it serves plain HTTP; put an HTTPS proxy in front).' },
+  HDC8102: { severity: 'error', summary: 'A dashboard role grants no group, or a role is declared twice.' },
+  HDC8103: { severity: 'warning', summary: 'The dashboard has no operator role: nobody can see content or replay.' },
+  HDC8104: { severity: 'error', summary: 'The dashboard and the metrics listen on the same address.' },
+  HDC8105: { severity: 'error', summary: 'The dashboard\'s retention is shorter than one day, or its session_idle shorter than one minute.' },
+  HDC8106: { severity: 'error', summary: 'The tracing block\'s `otlp` is not an http(s) URL.' },
   // 83xx: the store (HDC8300, a runtime refusing to join runtimes with another plan, is reported by `hdc run`)
   HDC8301: { severity: 'error', summary: 'Unknown store kind: `store postgres …` or `store sqlite`.' },
   HDC8302: { severity: 'error', summary: '`store postgres` without the database URL.' },

@@ -3,5 +3,6 @@
 // declarations with no module-specific code of their own. A new module adds one line here (and
 // its service to modules/catalog.ts).
 import type { ModuleSpec } from '../compiler/specs/module-spec.ts';
+import { spec as monitoring } from './monitoring/spec.ts';
 
-export const installedModuleSpecs: readonly ModuleSpec[] = [];
+export const installedModuleSpecs: readonly ModuleSpec[] = [monitoring];

@@ -113,7 +113,127 @@ export interface Plan {
    * The add-on modules' settings by module name: what the module's declarations lowered to (its spec gives the shape). Absent when the plan uses none.
    */
   modules?: {
-    [k: string]: {};
+    monitoring?: {
+      dashboard?: {
+        kind: 'dashboard';
+        src: Src;
+        settings: {
+          /**
+           * HOST:PORT of the dashboard's own listener.
+           */
+          listen: string;
+          /**
+           * users | ldap | postgres | oidc, alone or with its block's settings ({ value: KIND, issuer, client_id, … }).
+           */
+          login:
+            | ('users' | 'oidc' | 'ldap' | 'postgres')
+            | {
+                value: 'users' | 'oidc' | 'ldap' | 'postgres';
+                issuer?: Value;
+                client_id?: Value;
+                client_secret?: Value;
+                scope?: string;
+                url?: Value;
+                bind_dn?: string;
+                query?: string;
+              };
+          /**
+           * One role block, or a list of them: { value: viewer|operator, group: NAME or [NAMES] }.
+           */
+          role?:
+            | {
+                value: 'viewer' | 'operator';
+                group?: string | string[];
+              }
+            | {
+                value: 'viewer' | 'operator';
+                group?: string | string[];
+              }[];
+          retention?: Duration;
+          session_idle?: Duration;
+        };
+      };
+      metrics?: {
+        kind: 'metrics';
+        src: Src;
+        settings: {
+          /**
+           * HOST:PORT where GET /metrics is served.
+           */
+          listen: string;
+        };
+      };
+      tracing?: {
+        kind: 'tracing';
+        src: Src;
+        settings: {
+          otlp: Value;
+          service?: string;
+        };
+      };
+    };
+    [k: string]:
+      | {}
+      | {
+          dashboard?: {
+            kind: 'dashboard';
+            src: Src;
+            settings: {
+              /**
+               * HOST:PORT of the dashboard's own listener.
+               */
+              listen: string;
+              /**
+               * users | ldap | postgres | oidc, alone or with its block's settings ({ value: KIND, issuer, client_id, … }).
+               */
+              login:
+                | ('users' | 'oidc' | 'ldap' | 'postgres')
+                | {
+                    value: 'users' | 'oidc' | 'ldap' | 'postgres';
+                    issuer?: Value;
+                    client_id?: Value;
+                    client_secret?: Value;
+                    scope?: string;
+                    url?: Value;
+                    bind_dn?: string;
+                    query?: string;
+                  };
+              /**
+               * One role block, or a list of them: { value: viewer|operator, group: NAME or [NAMES] }.
+               */
+              role?:
+                | {
+                    value: 'viewer' | 'operator';
+                    group?: string | string[];
+                  }
+                | {
+                    value: 'viewer' | 'operator';
+                    group?: string | string[];
+                  }[];
+              retention?: Duration;
+              session_idle?: Duration;
+            };
+          };
+          metrics?: {
+            kind: 'metrics';
+            src: Src;
+            settings: {
+              /**
+               * HOST:PORT where GET /metrics is served.
+               */
+              listen: string;
+            };
+          };
+          tracing?: {
+            kind: 'tracing';
+            src: Src;
+            settings: {
+              otlp: Value;
+              service?: string;
+            };
+          };
+        }
+      | undefined;
   };
 }
 /**

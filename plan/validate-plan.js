@@ -3,15 +3,16 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://hdc.dev/schema/plan.schema.json","title":"Plan","description":"The execution plan emitted by `hdc compile` and executed by `hdc run`. The single source of truth for the compiler/runtime boundary.","type":"object","additionalProperties":false,"required":["planVersion","compiler","hash","sources","auths","apis","senders","workflows","launches","tests"],"properties":{"planVersion":{"const":1,"description":"Plan format version. The runtime refuses any other."},"compiler":{"type":"string","description":"Compiler name and version, e.g. hdc 0.1.0."},"hash":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 over the plan serialised without this field."},"sources":{"type":"array","items":{"$ref":"#/definitions/Source"}},"store":{"$ref":"#/definitions/Store"},"auths":{"type":"array","items":{"$ref":"#/definitions/Auth"}},"apis":{"type":"array","items":{"$ref":"#/definitions/Api"}},"senders":{"type":"array","items":{"$ref":"#/definitions/Sender"}},"workflows":{"type":"array","items":{"$ref":"#/definitions/Workflow"}},"launches":{"type":"array","items":{"$ref":"#/definitions/Launch"}},"tests":{"type":"array","items":{"$ref":"#/definitions/TestCase"}},"transforms":{"type":"array","items":{"$ref":"#/definitions/Transform"},"description":"Transform declarations (HL7 v2 → FHIR mappings), the std library's and the project's."},"modules":{"type":"object","description":"The add-on modules' settings by module name: what the module's declarations lowered to (its spec gives the shape). Absent when the plan uses none.","additionalProperties":{"type":"object"}}},"definitions":{"Src":{"type":"string","pattern":"^.+:\\d+:\\d+-\\d+:\\d+$","description":"Source range FILE:LINE:COL-LINE:COL (1-based, end exclusive) of the .hdc text a node came from."},"Source":{"type":"object","additionalProperties":false,"required":["file","sha256"],"properties":{"file":{"type":"string"},"sha256":{"type":"string"}}},"Value":{"description":"A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.","oneOf":[{"type":"string"},{"$ref":"#/definitions/EnvRef"},{"$ref":"#/definitions/FileRef"}]},"Store":{"description":"Where the runtime keeps its journal and workflow queue: sqlite (embedded, the default when absent) or postgres (shared by several runtimes). `hdc run --store URL` applies only when the plan has none.","type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["sqlite","postgres"]},"url":{"$ref":"#/definitions/Value","description":"postgres: the database URL, a reference when it holds a password."},"src":{"$ref":"#/definitions/Src"}}},"EnvRef":{"type":"object","additionalProperties":false,"required":["env","src"],"properties":{"env":{"type":"string"},"default":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"FileRef":{"type":"object","additionalProperties":false,"required":["file","src"],"properties":{"file":{"$ref":"#/definitions/Value","description":"Path of the file whose contents (trimmed of a final newline) are the value. Relative paths resolve against the .hdc file's folder."},"base":{"type":"string","description":"Folder (relative to the plan's working directory) that a relative path resolves against."},"src":{"$ref":"#/definitions/Src"}}},"Duration":{"type":"integer","minimum":0,"description":"Milliseconds."},"Auth":{"type":"object","additionalProperties":false,"required":["name","kind","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["basic","oauth2","smart_backend","bearer"]},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"token":{"$ref":"#/definitions/Value","description":"bearer: a static token."},"tokenUrl":{"$ref":"#/definitions/Value","description":"oauth2/smart_backend: token endpoint. Absent: discovered from the FHIR base of the API that uses this auth (.well-known/smart-configuration)."},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"clientAuth":{"enum":["client_secret_basic","client_secret_post","private_key_jwt"]},"privateKey":{"$ref":"#/definitions/Value","description":"PEM or JWK (JSON) private key for private_key_jwt."},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"Api":{"type":"object","additionalProperties":false,"required":["name","kind","baseUrl","timeoutMs","retry","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["fhir","rest","hl7"],"description":"hl7: an HL7-over-HTTPS endpoint that `send message` forwards raw HL7 to."},"baseUrl":{"$ref":"#/definitions/Value"},"fhirVersion":{"enum":["R4"]},"auth":{"type":"string","description":"Name of an Auth."},"validate":{"enum":["fhir","none"],"description":"fhir APIs: fhir validates each request body against the R4 definitions before it is sent; none never does (not even under hdc test, which validates by default)."},"format":{"enum":["json","text","xml"],"description":"rest: how response bodies are read (xml: parsed into a navigable value)."},"headers":{"type":"array","items":{"$ref":"#/definitions/Header"}},"timeoutMs":{"$ref":"#/definitions/Duration"},"retry":{"$ref":"#/definitions/Retry"},"tls":{"type":"object","additionalProperties":false,"properties":{"ca":{"$ref":"#/definitions/Value"},"cert":{"$ref":"#/definitions/Value"},"key":{"$ref":"#/definitions/Value"}}},"src":{"$ref":"#/definitions/Src"}}},"Header":{"type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"type":"string"},"value":{"$ref":"#/definitions/Value"}}},"Retry":{"type":"object","additionalProperties":false,"required":["attempts","backoffMs"],"properties":{"attempts":{"type":"integer","minimum":1,"description":"Attempts of a run whose request to this API fails transiently, the first included."},"backoffMs":{"$ref":"#/definitions/Duration","description":"Wait before the second attempt; doubles each attempt, with jitter."},"maxBackoffMs":{"$ref":"#/definitions/Duration","description":"Longest wait between attempts (default 30 min); a server's Retry-After may ask for longer."}}},"Hl7Path":{"type":"object","additionalProperties":false,"required":["text","segment"],"description":"A path into an HL7 v2 message. Absent positions mean the whole element; repetitions default to the first.","properties":{"text":{"type":"string","description":"The path as written, e.g. OBX[*]-5 or PID-3[2].4.1."},"segment":{"type":"string","pattern":"^[A-Z][A-Z0-9]{2}$"},"segmentRep":{"$ref":"#/definitions/Rep"},"field":{"type":"integer","minimum":1},"fieldRep":{"$ref":"#/definitions/Rep"},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1}}},"Rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}],"description":"1-based repetition, or * for all."},"MessageType":{"type":"object","additionalProperties":false,"required":["code","trigger"],"properties":{"code":{"type":"string","description":"MSH-9.1, or * for any."},"trigger":{"type":"string","description":"MSH-9.2, or * for any."}}},"Sender":{"type":"object","additionalProperties":false,"required":["name","path","match","identity","accept","segmentBreaks","ack","fields","routes","src"],"properties":{"name":{"type":"string"},"path":{"type":"string","pattern":"^/"},"version":{"type":"string","description":"Declared HL7 version (2.1 to 2.8). Messages with another MSH-12 are answered AR 203 when strictVersion is set."},"strictVersion":{"type":"boolean"},"match":{"type":"array","items":{"$ref":"#/definitions/MshPredicate"}},"identity":{"$ref":"#/definitions/Identity"},"accept":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"processingIds":{"type":"array","items":{"type":"string"},"description":"Accepted MSH-11.1 values; empty means any."},"segmentBreaks":{"enum":["cr","crlf","lf","any"],"description":"Which line endings end a segment. cr is the standard; any accepts CR, LF and CRLF."},"charset":{"type":"string","description":"Charset used when Content-Type names none; it wins over MSH-18 (partners often mislabel MSH-18)."},"timezone":{"type":"string","description":"IANA time zone of the sender's local times: `as datetime` values without an offset get the offset in force at that wall time."},"ack":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{"mode":{"enum":["on_receive","after_workflow"]},"timeoutMs":{"$ref":"#/definitions/Duration","description":"after_workflow: how long to wait before answering with the commit-level ACK."}}},"maxBodyBytes":{"type":"integer","minimum":1},"controlIdReuse":{"enum":["accept","reject"],"description":"A message that reuses an earlier message's control ID (same sending system MSH-3/MSH-4, other content): accept (absent: journaled as a new message) or reject (answered AR, not journaled)."},"require":{"type":"array","items":{"$ref":"#/definitions/Hl7Path"},"description":"Segments (a path without a field) and positions every message must carry; a message without them is answered AE before mapping."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"}},"routes":{"type":"array","items":{"$ref":"#/definitions/Route"}},"src":{"$ref":"#/definitions/Src"}}},"MshPredicate":{"type":"object","additionalProperties":false,"required":["path","op","values","src"],"properties":{"path":{"$ref":"#/definitions/Hl7Path"},"op":{"enum":["==","!="]},"values":{"type":"array","items":{"type":"string"},"minItems":1,"description":"== holds when the value is one of these; != when it is none of them."},"src":{"$ref":"#/definitions/Src"}}},"Identity":{"type":"object","additionalProperties":false,"required":["kind"],"properties":{"kind":{"enum":["none","client_cert","basic"]},"subject":{"type":"string","description":"client_cert: the certificate subject must contain this RDN sequence, e.g. CN=labcorp-interface."},"san":{"type":"string","description":"client_cert: a DNS, URI or email subjectAltName the certificate must carry."},"fingerprint":{"type":"string","description":"client_cert: SHA-256 fingerprint (hex, colons optional)."},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"src":{"$ref":"#/definitions/Src"}}},"FieldMapping":{"type":"object","additionalProperties":false,"required":["name","type","src"],"properties":{"name":{"type":"string"},"path":{"$ref":"#/definitions/Hl7Path","description":"Absent for groups (each)."},"where":{"$ref":"#/definitions/Expr","description":"Keeps the repetitions for which this holds; rel nodes read inside each repetition."},"select":{"type":"array","items":{"type":"integer","minimum":1},"maxItems":2,"description":"Component (and subcomponent) taken from each kept repetition."},"as":{"enum":["string","number","date","datetime","raw"]},"map":{"$ref":"#/definitions/ValueMap","description":"`-> NAME`: the value map applied to the value read (to each item of a list)."},"each":{"type":"string","description":"Group: the segment whose every repetition becomes a record."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"},"description":"Group: the record's fields; paths on the each segment read the current repetition."},"type":{"$ref":"#/definitions/ValueType"},"src":{"$ref":"#/definitions/Src"}}},"ValueType":{"description":"The static type the compiler inferred.","enum":["string","number","boolean","date","datetime","list","record","records","any"]},"Route":{"type":"object","additionalProperties":false,"required":["types","workflow","src"],"properties":{"types":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"workflow":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"ValueMap":{"description":"A `map` declaration, copied where it is used: input text → output text. An absent input (null, \"\") stays null; an input not listed gives `else`, or null.","type":"object","additionalProperties":false,"required":["name","table","src"],"properties":{"name":{"type":"string"},"table":{"type":"array","items":{"type":"array","items":{"type":"string"},"minItems":2,"maxItems":2},"description":"[input, output] pairs in source order; inputs are unique."},"else":{"type":"string"},"system":{"type":"string","description":"The code system the outputs belong to (`map NAME to \"…\"`)."},"src":{"$ref":"#/definitions/Src"}}},"Expr":{"description":"An expression. Exactly one of the discriminating keys is present.","type":"object","oneOf":[{"required":["lit"]},{"required":["ref"]},{"required":["rel"]},{"required":["op"]},{"required":["call"]},{"required":["template"]},{"required":["object"]},{"required":["array"]},{"required":["secret"]},{"required":["map"]},{"required":["hl7"]},{"required":["transform"]},{"required":["for"]}],"additionalProperties":false,"properties":{"lit":{"type":["string","number","boolean","null"]},"ref":{"type":"string","description":"A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims)."},"path":{"type":"array","items":{"type":["string","integer"]},"description":"ref: property names and 0-based indexes applied to the variable; the string * maps over an array."},"rel":{"type":"array","items":{"type":"integer","minimum":1},"description":"Component (and subcomponent) of the current HL7 repetition, inside a where filter."},"op":{"enum":["==","!=","<","<=",">",">=","and","or","not","neg","+","-","in"]},"args":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"call":{"type":"string"},"template":{"type":"array","items":{"oneOf":[{"type":"string"},{"$ref":"#/definitions/Expr"}]}},"object":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"Ordered entries."},"array":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"secret":{"$ref":"#/definitions/Value","description":"A deployment value used inside an expression (e.g. a header)."},"map":{"$ref":"#/definitions/ValueMap","description":"A value map applied to args[0] (to each item of a list): `gender(sex)`."},"hl7":{"$ref":"#/definitions/Hl7Read","description":"Reads HL7 data from args[0] (a message, a segment or a composite value; a list is read item by item)."},"transform":{"type":"string","description":"Calls the transform of this name with args; a list given for a segment or composite parameter calls it once per item."},"for":{"type":"string","description":"A list comprehension: args[0] is the list, args[1] the value computed for each item bound to this variable; null results are dropped."},"src":{"$ref":"#/definitions/Src"}}},"Hl7Read":{"type":"object","additionalProperties":false,"required":["from"],"properties":{"from":{"enum":["message","segment","composite"]},"segment":{"type":"string","description":"from message: the segment ID read (the first occurrence, or every one with all)."},"all":{"type":"boolean"},"field":{"type":"integer","minimum":0},"rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}]},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1},"struct":{"type":"boolean","description":"Keep the composite structure (for a transform's parameter) instead of the first leaf's text."},"children":{"type":"string","description":"from segment: the segments of this ID that follow it, up to the next segment of its own ID."}}},"Transform":{"type":"object","additionalProperties":false,"required":["name","params","resultType","lets","body","src"],"properties":{"name":{"type":"string"},"params":{"type":"array","items":{"$ref":"#/definitions/TransformParam"}},"resultType":{"type":"string","description":"The FHIR R4 resource or data type the body builds."},"lets":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"let bindings, evaluated in order before the body."},"body":{"$ref":"#/definitions/Expr"},"extends":{"type":"string","description":"The transform this one overrides."},"src":{"$ref":"#/definitions/Src"}}},"TransformParam":{"type":"object","additionalProperties":false,"required":["name","kind"],"properties":{"name":{"type":"string"},"kind":{"enum":["message","segment","group","composite","value"]},"type":{"type":"string","description":"segment/group: the segment ID; composite: the HL7 data type."}}},"Entry":{"type":"object","additionalProperties":false,"required":["key","value"],"properties":{"key":{"type":"string"},"value":{"$ref":"#/definitions/Expr"}}},"Workflow":{"type":"object","additionalProperties":false,"required":["name","inputs","steps","src"],"properties":{"name":{"type":"string"},"inputs":{"type":"array","items":{"type":"string"},"description":"Mapped field names the workflow reads."},"orderBy":{"$ref":"#/definitions/Expr","description":"Runs with the same value of this key run one at a time, in journal order."},"concurrency":{"type":"integer","minimum":1},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"}},"src":{"$ref":"#/definitions/Src"}}},"Step":{"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","patch","conditional_patch","delete"],"description":"fhir steps. patch: body is an object whose members become JSON Patch operations on top-level elements."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"optional":{"type":"boolean","description":"Launch fetches: a 403 or 404 makes the result null instead of failing the launch."},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"response":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"rest: the declared shape of the response; the step's value is a record of these fields."},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable. let and named steps: the variable written when it differs from id (an assignment `name = value`, or a name defined in both branches of an if)."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}},"ResponseField":{"type":"object","additionalProperties":false,"required":["name","path","src"],"properties":{"name":{"type":"string"},"path":{"type":"array","items":{"oneOf":[{"type":"string"},{"type":"integer","minimum":0}]},"description":"Read from the response body (or, inside each, from the item); \"*\" maps over a list; [] is the whole value."},"as":{"enum":["string","number","boolean","date","datetime","list","record"],"description":"The value must convert to this; a step fails when it does not."},"optional":{"type":"boolean","description":"A missing value is null (an empty list for lists) instead of an error."},"fields":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"each: the path is a list and every item is read with these fields."},"src":{"$ref":"#/definitions/Src"}}},"Launch":{"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"sessionKey":{"$ref":"#/definitions/Value","description":"Key sealing what a launch session keeps between requests (default: random per process)."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}},"RedirectRule":{"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^(https://|http://(127\\.|localhost[:/]|\\[::1\\]))","description":"https, or http on a loopback address (development)."},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"Login":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["oidc","ldap","users","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value","description":"ldap: server URL; postgres: connection string."},"bindDn":{"type":"string","description":"ldap: DN template with {username}."},"query":{"type":"string","description":"postgres: a parameterised query ($1 username) returning a row with password_hash."},"require":{"$ref":"#/definitions/Expr","description":"Must hold over `claims` for the login to succeed."},"map":{"$ref":"#/definitions/Expr","description":"Object expression over `claims`: the `user` variable."},"src":{"$ref":"#/definitions/Src"}}},"TestCase":{"type":"object","additionalProperties":false,"required":["name","mocks","expects","src"],"properties":{"name":{"type":"string"},"send":{"type":"object","additionalProperties":false,"required":["sender","message","src"],"properties":{"sender":{"type":"string"},"message":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"launch":{"type":"object","additionalProperties":false,"required":["name","context","src"],"properties":{"name":{"type":"string"},"context":{"$ref":"#/definitions/Expr","description":"The token response's launch context (patient, encounter, ...)."},"user":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"mocks":{"type":"array","items":{"$ref":"#/definitions/Mock"}},"expects":{"type":"array","items":{"$ref":"#/definitions/Expectation"}},"src":{"$ref":"#/definitions/Src"}}},"Fixture":{"type":"object","additionalProperties":false,"properties":{"file":{"type":"string","description":"Path relative to the plan's working directory."},"text":{"type":"string"},"json":{"$ref":"#/definitions/Expr"}}},"Mock":{"type":"object","additionalProperties":false,"required":["status","response","src"],"properties":{"api":{"type":"string"},"step":{"type":"string"},"resourceType":{"type":"string"},"urlPath":{"type":"string"},"method":{"type":"string"},"status":{"type":"integer"},"response":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"Expectation":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect","error_page"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://hdc.dev/schema/plan.schema.json","title":"Plan","description":"The execution plan emitted by `hdc compile` and executed by `hdc run`. The single source of truth for the compiler/runtime boundary.","type":"object","additionalProperties":false,"required":["planVersion","compiler","hash","sources","auths","apis","senders","workflows","launches","tests"],"properties":{"planVersion":{"const":1,"description":"Plan format version. The runtime refuses any other."},"compiler":{"type":"string","description":"Compiler name and version, e.g. hdc 0.1.0."},"hash":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 over the plan serialised without this field."},"sources":{"type":"array","items":{"$ref":"#/definitions/Source"}},"store":{"$ref":"#/definitions/Store"},"auths":{"type":"array","items":{"$ref":"#/definitions/Auth"}},"apis":{"type":"array","items":{"$ref":"#/definitions/Api"}},"senders":{"type":"array","items":{"$ref":"#/definitions/Sender"}},"workflows":{"type":"array","items":{"$ref":"#/definitions/Workflow"}},"launches":{"type":"array","items":{"$ref":"#/definitions/Launch"}},"tests":{"type":"array","items":{"$ref":"#/definitions/TestCase"}},"transforms":{"type":"array","items":{"$ref":"#/definitions/Transform"},"description":"Transform declarations (HL7 v2 → FHIR mappings), the std library's and the project's."},"modules":{"type":"object","description":"The add-on modules' settings by module name: what the module's declarations lowered to (its spec gives the shape). Absent when the plan uses none.","additionalProperties":{"type":"object"},"properties":{"monitoring":{"$comment":"plan.modules.monitoring: the dashboard, metrics and tracing blocks as the compiler lowers module blocks ({ kind, src, settings }). modules/monitoring/monitoring-plan.ts reads them.","type":"object","additionalProperties":false,"properties":{"dashboard":{"type":"object","additionalProperties":false,"required":["kind","src","settings"],"properties":{"kind":{"const":"dashboard"},"src":{"$ref":"#/definitions/Src"},"settings":{"type":"object","additionalProperties":false,"required":["listen","login"],"properties":{"listen":{"type":"string","description":"HOST:PORT of the dashboard's own listener."},"login":{"description":"users | ldap | postgres | oidc, alone or with its block's settings ({ value: KIND, issuer, client_id, … }).","anyOf":[{"enum":["users","oidc","ldap","postgres"]},{"type":"object","required":["value"],"properties":{"value":{"enum":["users","oidc","ldap","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"client_id":{"$ref":"#/definitions/Value"},"client_secret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value"},"bind_dn":{"type":"string"},"query":{"type":"string"}},"additionalProperties":false}]},"role":{"description":"One role block, or a list of them: { value: viewer|operator, group: NAME or [NAMES] }.","anyOf":[{"type":"object","additionalProperties":false,"required":["value"],"properties":{"value":{"enum":["viewer","operator"]},"group":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]}}},{"type":"array","items":{"type":"object","additionalProperties":false,"required":["value"],"properties":{"value":{"enum":["viewer","operator"]},"group":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]}}}}]},"retention":{"$ref":"#/definitions/Duration"},"session_idle":{"$ref":"#/definitions/Duration"}}}}},"metrics":{"type":"object","additionalProperties":false,"required":["kind","src","settings"],"properties":{"kind":{"const":"metrics"},"src":{"$ref":"#/definitions/Src"},"settings":{"type":"object","additionalProperties":false,"required":["listen"],"properties":{"listen":{"type":"string","description":"HOST:PORT where GET /metrics is served."}}}}},"tracing":{"type":"object","additionalProperties":false,"required":["kind","src","settings"],"properties":{"kind":{"const":"tracing"},"src":{"$ref":"#/definitions/Src"},"settings":{"type":"object","additionalProperties":false,"required":["otlp"],"properties":{"otlp":{"$ref":"#/definitions/Value"},"service":{"type":"string"}}}}}}}}}},"definitions":{"Src":{"type":"string","pattern":"^.+:\\d+:\\d+-\\d+:\\d+$","description":"Source range FILE:LINE:COL-LINE:COL (1-based, end exclusive) of the .hdc text a node came from."},"Source":{"type":"object","additionalProperties":false,"required":["file","sha256"],"properties":{"file":{"type":"string"},"sha256":{"type":"string"}}},"Value":{"description":"A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.","oneOf":[{"type":"string"},{"$ref":"#/definitions/EnvRef"},{"$ref":"#/definitions/FileRef"}]},"Store":{"description":"Where the runtime keeps its journal and workflow queue: sqlite (embedded, the default when absent) or postgres (shared by several runtimes). `hdc run --store URL` applies only when the plan has none.","type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["sqlite","postgres"]},"url":{"$ref":"#/definitions/Value","description":"postgres: the database URL, a reference when it holds a password."},"src":{"$ref":"#/definitions/Src"}}},"EnvRef":{"type":"object","additionalProperties":false,"required":["env","src"],"properties":{"env":{"type":"string"},"default":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"FileRef":{"type":"object","additionalProperties":false,"required":["file","src"],"properties":{"file":{"$ref":"#/definitions/Value","description":"Path of the file whose contents (trimmed of a final newline) are the value. Relative paths resolve against the .hdc file's folder."},"base":{"type":"string","description":"Folder (relative to the plan's working directory) that a relative path resolves against."},"src":{"$ref":"#/definitions/Src"}}},"Duration":{"type":"integer","minimum":0,"description":"Milliseconds."},"Auth":{"type":"object","additionalProperties":false,"required":["name","kind","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["basic","oauth2","smart_backend","bearer"]},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"token":{"$ref":"#/definitions/Value","description":"bearer: a static token."},"tokenUrl":{"$ref":"#/definitions/Value","description":"oauth2/smart_backend: token endpoint. Absent: discovered from the FHIR base of the API that uses this auth (.well-known/smart-configuration)."},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"clientAuth":{"enum":["client_secret_basic","client_secret_post","private_key_jwt"]},"privateKey":{"$ref":"#/definitions/Value","description":"PEM or JWK (JSON) private key for private_key_jwt."},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"Api":{"type":"object","additionalProperties":false,"required":["name","kind","baseUrl","timeoutMs","retry","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["fhir","rest","hl7"],"description":"hl7: an HL7-over-HTTPS endpoint that `send message` forwards raw HL7 to."},"baseUrl":{"$ref":"#/definitions/Value"},"fhirVersion":{"enum":["R4"]},"auth":{"type":"string","description":"Name of an Auth."},"validate":{"enum":["fhir","none"],"description":"fhir APIs: fhir validates each request body against the R4 definitions before it is sent; none never does (not even under hdc test, which validates by default)."},"format":{"enum":["json","text","xml"],"description":"rest: how response bodies are read (xml: parsed into a navigable value)."},"headers":{"type":"array","items":{"$ref":"#/definitions/Header"}},"timeoutMs":{"$ref":"#/definitions/Duration"},"retry":{"$ref":"#/definitions/Retry"},"tls":{"type":"object","additionalProperties":false,"properties":{"ca":{"$ref":"#/definitions/Value"},"cert":{"$ref":"#/definitions/Value"},"key":{"$ref":"#/definitions/Value"}}},"src":{"$ref":"#/definitions/Src"}}},"Header":{"type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"type":"string"},"value":{"$ref":"#/definitions/Value"}}},"Retry":{"type":"object","additionalProperties":false,"required":["attempts","backoffMs"],"properties":{"attempts":{"type":"integer","minimum":1,"description":"Attempts of a run whose request to this API fails transiently, the first included."},"backoffMs":{"$ref":"#/definitions/Duration","description":"Wait before the second attempt; doubles each attempt, with jitter."},"maxBackoffMs":{"$ref":"#/definitions/Duration","description":"Longest wait between attempts (default 30 min); a server's Retry-After may ask for longer."}}},"Hl7Path":{"type":"object","additionalProperties":false,"required":["text","segment"],"description":"A path into an HL7 v2 message. Absent positions mean the whole element; repetitions default to the first.","properties":{"text":{"type":"string","description":"The path as written, e.g. OBX[*]-5 or PID-3[2].4.1."},"segment":{"type":"string","pattern":"^[A-Z][A-Z0-9]{2}$"},"segmentRep":{"$ref":"#/definitions/Rep"},"field":{"type":"integer","minimum":1},"fieldRep":{"$ref":"#/definitions/Rep"},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1}}},"Rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}],"description":"1-based repetition, or * for all."},"MessageType":{"type":"object","additionalProperties":false,"required":["code","trigger"],"properties":{"code":{"type":"string","description":"MSH-9.1, or * for any."},"trigger":{"type":"string","description":"MSH-9.2, or * for any."}}},"Sender":{"type":"object","additionalProperties":false,"required":["name","path","match","identity","accept","segmentBreaks","ack","fields","routes","src"],"properties":{"name":{"type":"string"},"path":{"type":"string","pattern":"^/"},"version":{"type":"string","description":"Declared HL7 version (2.1 to 2.8). Messages with another MSH-12 are answered AR 203 when strictVersion is set."},"strictVersion":{"type":"boolean"},"match":{"type":"array","items":{"$ref":"#/definitions/MshPredicate"}},"identity":{"$ref":"#/definitions/Identity"},"accept":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"processingIds":{"type":"array","items":{"type":"string"},"description":"Accepted MSH-11.1 values; empty means any."},"segmentBreaks":{"enum":["cr","crlf","lf","any"],"description":"Which line endings end a segment. cr is the standard; any accepts CR, LF and CRLF."},"charset":{"type":"string","description":"Charset used when Content-Type names none; it wins over MSH-18 (partners often mislabel MSH-18)."},"timezone":{"type":"string","description":"IANA time zone of the sender's local times: `as datetime` values without an offset get the offset in force at that wall time."},"ack":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{"mode":{"enum":["on_receive","after_workflow"]},"timeoutMs":{"$ref":"#/definitions/Duration","description":"after_workflow: how long to wait before answering with the commit-level ACK."}}},"maxBodyBytes":{"type":"integer","minimum":1},"controlIdReuse":{"enum":["accept","reject"],"description":"A message that reuses an earlier message's control ID (same sending system MSH-3/MSH-4, other content): accept (absent: journaled as a new message) or reject (answered AR, not journaled)."},"require":{"type":"array","items":{"$ref":"#/definitions/Hl7Path"},"description":"Segments (a path without a field) and positions every message must carry; a message without them is answered AE before mapping."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"}},"routes":{"type":"array","items":{"$ref":"#/definitions/Route"}},"src":{"$ref":"#/definitions/Src"}}},"MshPredicate":{"type":"object","additionalProperties":false,"required":["path","op","values","src"],"properties":{"path":{"$ref":"#/definitions/Hl7Path"},"op":{"enum":["==","!="]},"values":{"type":"array","items":{"type":"string"},"minItems":1,"description":"== holds when the value is one of these; != when it is none of them."},"src":{"$ref":"#/definitions/Src"}}},"Identity":{"type":"object","additionalProperties":false,"required":["kind"],"properties":{"kind":{"enum":["none","client_cert","basic"]},"subject":{"type":"string","description":"client_cert: the certificate subject must contain this RDN sequence, e.g. CN=labcorp-interface."},"san":{"type":"string","description":"client_cert: a DNS, URI or email subjectAltName the certificate must carry."},"fingerprint":{"type":"string","description":"client_cert: SHA-256 fingerprint (hex, colons optional)."},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"src":{"$ref":"#/definitions/Src"}}},"FieldMapping":{"type":"object","additionalProperties":false,"required":["name","type","src"],"properties":{"name":{"type":"string"},"path":{"$ref":"#/definitions/Hl7Path","description":"Absent for groups (each)."},"where":{"$ref":"#/definitions/Expr","description":"Keeps the repetitions for which this holds; rel nodes read inside each repetition."},"select":{"type":"array","items":{"type":"integer","minimum":1},"maxItems":2,"description":"Component (and subcomponent) taken from each kept repetition."},"as":{"enum":["string","number","date","datetime","raw"]},"map":{"$ref":"#/definitions/ValueMap","description":"`-> NAME`: the value map applied to the value read (to each item of a list)."},"each":{"type":"string","description":"Group: the segment whose every repetition becomes a record."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"},"description":"Group: the record's fields; paths on the each segment read the current repetition."},"type":{"$ref":"#/definitions/ValueType"},"src":{"$ref":"#/definitions/Src"}}},"ValueType":{"description":"The static type the compiler inferred.","enum":["string","number","boolean","date","datetime","list","record","records","any"]},"Route":{"type":"object","additionalProperties":false,"required":["types","workflow","src"],"properties":{"types":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"workflow":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"ValueMap":{"description":"A `map` declaration, copied where it is used: input text → output text. An absent input (null, \"\") stays null; an input not listed gives `else`, or null.","type":"object","additionalProperties":false,"required":["name","table","src"],"properties":{"name":{"type":"string"},"table":{"type":"array","items":{"type":"array","items":{"type":"string"},"minItems":2,"maxItems":2},"description":"[input, output] pairs in source order; inputs are unique."},"else":{"type":"string"},"system":{"type":"string","description":"The code system the outputs belong to (`map NAME to \"…\"`)."},"src":{"$ref":"#/definitions/Src"}}},"Expr":{"description":"An expression. Exactly one of the discriminating keys is present.","type":"object","oneOf":[{"required":["lit"]},{"required":["ref"]},{"required":["rel"]},{"required":["op"]},{"required":["call"]},{"required":["template"]},{"required":["object"]},{"required":["array"]},{"required":["secret"]},{"required":["map"]},{"required":["hl7"]},{"required":["transform"]},{"required":["for"]}],"additionalProperties":false,"properties":{"lit":{"type":["string","number","boolean","null"]},"ref":{"type":"string","description":"A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims)."},"path":{"type":"array","items":{"type":["string","integer"]},"description":"ref: property names and 0-based indexes applied to the variable; the string * maps over an array."},"rel":{"type":"array","items":{"type":"integer","minimum":1},"description":"Component (and subcomponent) of the current HL7 repetition, inside a where filter."},"op":{"enum":["==","!=","<","<=",">",">=","and","or","not","neg","+","-","in"]},"args":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"call":{"type":"string"},"template":{"type":"array","items":{"oneOf":[{"type":"string"},{"$ref":"#/definitions/Expr"}]}},"object":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"Ordered entries."},"array":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"secret":{"$ref":"#/definitions/Value","description":"A deployment value used inside an expression (e.g. a header)."},"map":{"$ref":"#/definitions/ValueMap","description":"A value map applied to args[0] (to each item of a list): `gender(sex)`."},"hl7":{"$ref":"#/definitions/Hl7Read","description":"Reads HL7 data from args[0] (a message, a segment or a composite value; a list is read item by item)."},"transform":{"type":"string","description":"Calls the transform of this name with args; a list given for a segment or composite parameter calls it once per item."},"for":{"type":"string","description":"A list comprehension: args[0] is the list, args[1] the value computed for each item bound to this variable; null results are dropped."},"src":{"$ref":"#/definitions/Src"}}},"Hl7Read":{"type":"object","additionalProperties":false,"required":["from"],"properties":{"from":{"enum":["message","segment","composite"]},"segment":{"type":"string","description":"from message: the segment ID read (the first occurrence, or every one with all)."},"all":{"type":"boolean"},"field":{"type":"integer","minimum":0},"rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}]},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1},"struct":{"type":"boolean","description":"Keep the composite structure (for a transform's parameter) instead of the first leaf's text."},"children":{"type":"string","description":"from segment: the segments of this ID that follow it, up to the next segment of its own ID."}}},"Transform":{"type":"object","additionalProperties":false,"required":["name","params","resultType","lets","body","src"],"properties":{"name":{"type":"string"},"params":{"type":"array","items":{"$ref":"#/definitions/TransformParam"}},"resultType":{"type":"string","description":"The FHIR R4 resource or data type the body builds."},"lets":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"let bindings, evaluated in order before the body."},"body":{"$ref":"#/definitions/Expr"},"extends":{"type":"string","description":"The transform this one overrides."},"src":{"$ref":"#/definitions/Src"}}},"TransformParam":{"type":"object","additionalProperties":false,"required":["name","kind"],"properties":{"name":{"type":"string"},"kind":{"enum":["message","segment","group","composite","value"]},"type":{"type":"string","description":"segment/group: the segment ID; composite: the HL7 data type."}}},"Entry":{"type":"object","additionalProperties":false,"required":["key","value"],"properties":{"key":{"type":"string"},"value":{"$ref":"#/definitions/Expr"}}},"Workflow":{"type":"object","additionalProperties":false,"required":["name","inputs","steps","src"],"properties":{"name":{"type":"string"},"inputs":{"type":"array","items":{"type":"string"},"description":"Mapped field names the workflow reads."},"orderBy":{"$ref":"#/definitions/Expr","description":"Runs with the same value of this key run one at a time, in journal order."},"concurrency":{"type":"integer","minimum":1},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"}},"src":{"$ref":"#/definitions/Src"}}},"Step":{"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","patch","conditional_patch","delete"],"description":"fhir steps. patch: body is an object whose members become JSON Patch operations on top-level elements."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"response":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"rest: the declared shape of the response; the step's value is a record of these fields."},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable. let and named steps: the variable written when it differs from id (an assignment `name = value`, or a name defined in both branches of an if)."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}},"ResponseField":{"type":"object","additionalProperties":false,"required":["name","path","src"],"properties":{"name":{"type":"string"},"path":{"type":"array","items":{"oneOf":[{"type":"string"},{"type":"integer","minimum":0}]},"description":"Read from the response body (or, inside each, from the item); \"*\" maps over a list; [] is the whole value."},"as":{"enum":["string","number","boolean","date","datetime","list","record"],"description":"The value must convert to this; a step fails when it does not."},"optional":{"type":"boolean","description":"A missing value is null (an empty list for lists) instead of an error."},"fields":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"each: the path is a list and every item is read with these fields."},"src":{"$ref":"#/definitions/Src"}}},"Launch":{"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}},"RedirectRule":{"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^https://"},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"Login":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["oidc","ldap","users","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value","description":"ldap: server URL; postgres: connection string."},"bindDn":{"type":"string","description":"ldap: DN template with {username}."},"query":{"type":"string","description":"postgres: a parameterised query ($1 username) returning a row with password_hash."},"require":{"$ref":"#/definitions/Expr","description":"Must hold over `claims` for the login to succeed."},"map":{"$ref":"#/definitions/Expr","description":"Object expression over `claims`: the `user` variable."},"src":{"$ref":"#/definitions/Src"}}},"TestCase":{"type":"object","additionalProperties":false,"required":["name","mocks","expects","src"],"properties":{"name":{"type":"string"},"send":{"type":"object","additionalProperties":false,"required":["sender","message","src"],"properties":{"sender":{"type":"string"},"message":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"launch":{"type":"object","additionalProperties":false,"required":["name","context","src"],"properties":{"name":{"type":"string"},"context":{"$ref":"#/definitions/Expr","description":"The token response's launch context (patient, encounter, ...)."},"user":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"mocks":{"type":"array","items":{"$ref":"#/definitions/Mock"}},"expects":{"type":"array","items":{"$ref":"#/definitions/Expectation"}},"src":{"$ref":"#/definitions/Src"}}},"Fixture":{"type":"object","additionalProperties":false,"properties":{"file":{"type":"string","description":"Path relative to the plan's working directory."},"text":{"type":"string"},"json":{"$ref":"#/definitions/Expr"}}},"Mock":{"type":"object","additionalProperties":false,"required":["status","response","src"],"properties":{"api":{"type":"string"},"step":{"type":"string"},"resourceType":{"type":"string"},"urlPath":{"type":"string"},"method":{"type":"string"},"status":{"type":"integer"},"response":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"Expectation":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}}}};
 const schema12 = {"type":"object","additionalProperties":false,"required":["file","sha256"],"properties":{"file":{"type":"string"},"sha256":{"type":"string"}}};
+const schema16 = {"type":"string","pattern":"^.+:\\d+:\\d+-\\d+:\\d+$","description":"Source range FILE:LINE:COL-LINE:COL (1-based, end exclusive) of the .hdc text a node came from."};
+const schema24 = {"type":"integer","minimum":0,"description":"Milliseconds."};
 const func2 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
+const pattern1 = new RegExp("^.+:\\d+:\\d+-\\d+:\\d+$", "u");
 const schema13 = {"description":"Where the runtime keeps its journal and workflow queue: sqlite (embedded, the default when absent) or postgres (shared by several runtimes). `hdc run --store URL` applies only when the plan has none.","type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["sqlite","postgres"]},"url":{"$ref":"#/definitions/Value","description":"postgres: the database URL, a reference when it holds a password."},"src":{"$ref":"#/definitions/Src"}}};
-const schema16 = {"type":"string","pattern":"^.+:\\d+:\\d+-\\d+:\\d+$","description":"Source range FILE:LINE:COL-LINE:COL (1-based, end exclusive) of the .hdc text a node came from."};
 const schema14 = {"description":"A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.","oneOf":[{"type":"string"},{"$ref":"#/definitions/EnvRef"},{"$ref":"#/definitions/FileRef"}]};
 const schema15 = {"type":"object","additionalProperties":false,"required":["env","src"],"properties":{"env":{"type":"string"},"default":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}};
-const pattern1 = new RegExp("^.+:\\d+:\\d+-\\d+:\\d+$", "u");
 
 function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -586,7 +587,6 @@ return errors === 0;
 }
 
 const schema22 = {"type":"object","additionalProperties":false,"required":["name","kind","baseUrl","timeoutMs","retry","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["fhir","rest","hl7"],"description":"hl7: an HL7-over-HTTPS endpoint that `send message` forwards raw HL7 to."},"baseUrl":{"$ref":"#/definitions/Value"},"fhirVersion":{"enum":["R4"]},"auth":{"type":"string","description":"Name of an Auth."},"validate":{"enum":["fhir","none"],"description":"fhir APIs: fhir validates each request body against the R4 definitions before it is sent; none never does (not even under hdc test, which validates by default)."},"format":{"enum":["json","text","xml"],"description":"rest: how response bodies are read (xml: parsed into a navigable value)."},"headers":{"type":"array","items":{"$ref":"#/definitions/Header"}},"timeoutMs":{"$ref":"#/definitions/Duration"},"retry":{"$ref":"#/definitions/Retry"},"tls":{"type":"object","additionalProperties":false,"properties":{"ca":{"$ref":"#/definitions/Value"},"cert":{"$ref":"#/definitions/Value"},"key":{"$ref":"#/definitions/Value"}}},"src":{"$ref":"#/definitions/Src"}}};
-const schema24 = {"type":"integer","minimum":0,"description":"Milliseconds."};
 const schema23 = {"type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"type":"string"},"value":{"$ref":"#/definitions/Value"}}};
 
 function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -3902,7 +3902,7 @@ return errors === 0;
 }
 
 const schema52 = {"type":"object","additionalProperties":false,"required":["name","inputs","steps","src"],"properties":{"name":{"type":"string"},"inputs":{"type":"array","items":{"type":"string"},"description":"Mapped field names the workflow reads."},"orderBy":{"$ref":"#/definitions/Expr","description":"Runs with the same value of this key run one at a time, in journal order."},"concurrency":{"type":"integer","minimum":1},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"}},"src":{"$ref":"#/definitions/Src"}}};
-const schema53 = {"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","patch","conditional_patch","delete"],"description":"fhir steps. patch: body is an object whose members become JSON Patch operations on top-level elements."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"optional":{"type":"boolean","description":"Launch fetches: a 403 or 404 makes the result null instead of failing the launch."},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"response":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"rest: the declared shape of the response; the step's value is a record of these fields."},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable. let and named steps: the variable written when it differs from id (an assignment `name = value`, or a name defined in both branches of an if)."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}};
+const schema53 = {"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","patch","conditional_patch","delete"],"description":"fhir steps. patch: body is an object whose members become JSON Patch operations on top-level elements."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"response":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"rest: the declared shape of the response; the step's value is a record of these fields."},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable. let and named steps: the variable written when it differs from id (an assignment `name = value`, or a name defined in both branches of an if)."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}};
 const schema54 = {"type":"object","additionalProperties":false,"required":["name","path","src"],"properties":{"name":{"type":"string"},"path":{"type":"array","items":{"oneOf":[{"type":"string"},{"type":"integer","minimum":0}]},"description":"Read from the response body (or, inside each, from the item); \"*\" maps over a list; [] is the whole value."},"as":{"enum":["string","number","boolean","date","datetime","list","record"],"description":"The value must convert to this; a step fails when it does not."},"optional":{"type":"boolean","description":"A missing value is null (an empty list for lists) instead of an error."},"fields":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"each: the path is a list and every item is read with these fields."},"src":{"$ref":"#/definitions/Src"}}};
 const wrapper6 = {validate: validate73};
 
@@ -4303,27 +4303,15 @@ errors++;
 }
 }
 }
-if(data.optional !== undefined){
-if(typeof data.optional !== "boolean"){
-const err12 = {instancePath:instancePath+"/optional",schemaPath:"#/properties/optional/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data.method !== undefined){
+let data9 = data.method;
+if(!(((((data9 === "GET") || (data9 === "POST")) || (data9 === "PUT")) || (data9 === "PATCH")) || (data9 === "DELETE"))){
+const err12 = {instancePath:instancePath+"/method",schemaPath:"#/properties/method/enum",keyword:"enum",params:{allowedValues: schema53.properties.method.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
 else {
 vErrors.push(err12);
-}
-errors++;
-}
-}
-if(data.method !== undefined){
-let data10 = data.method;
-if(!(((((data10 === "GET") || (data10 === "POST")) || (data10 === "PUT")) || (data10 === "PATCH")) || (data10 === "DELETE"))){
-const err13 = {instancePath:instancePath+"/method",schemaPath:"#/properties/method/enum",keyword:"enum",params:{allowedValues: schema53.properties.method.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
 }
 errors++;
 }
@@ -4353,23 +4341,23 @@ errors = vErrors.length;
 }
 }
 if(data.response !== undefined){
-let data15 = data.response;
-if(Array.isArray(data15)){
-const len0 = data15.length;
+let data14 = data.response;
+if(Array.isArray(data14)){
+const len0 = data14.length;
 for(let i0=0; i0<len0; i0++){
-if(!(validate73(data15[i0], {instancePath:instancePath+"/response/" + i0,parentData:data15,parentDataProperty:i0,rootData}))){
+if(!(validate73(data14[i0], {instancePath:instancePath+"/response/" + i0,parentData:data14,parentDataProperty:i0,rootData}))){
 vErrors = vErrors === null ? validate73.errors : vErrors.concat(validate73.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err14 = {instancePath:instancePath+"/response",schemaPath:"#/properties/response/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err13 = {instancePath:instancePath+"/response",schemaPath:"#/properties/response/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err14];
+vErrors = [err13];
 }
 else {
-vErrors.push(err14);
+vErrors.push(err13);
 }
 errors++;
 }
@@ -4381,18 +4369,40 @@ errors = vErrors.length;
 }
 }
 if(data.then !== undefined){
-let data18 = data.then;
-if(Array.isArray(data18)){
-const len1 = data18.length;
+let data17 = data.then;
+if(Array.isArray(data17)){
+const len1 = data17.length;
 for(let i1=0; i1<len1; i1++){
-if(!(wrapper7.validate(data18[i1], {instancePath:instancePath+"/then/" + i1,parentData:data18,parentDataProperty:i1,rootData}))){
+if(!(wrapper7.validate(data17[i1], {instancePath:instancePath+"/then/" + i1,parentData:data17,parentDataProperty:i1,rootData}))){
 vErrors = vErrors === null ? wrapper7.validate.errors : vErrors.concat(wrapper7.validate.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err15 = {instancePath:instancePath+"/then",schemaPath:"#/properties/then/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err14 = {instancePath:instancePath+"/then",schemaPath:"#/properties/then/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data.else !== undefined){
+let data19 = data.else;
+if(Array.isArray(data19)){
+const len2 = data19.length;
+for(let i2=0; i2<len2; i2++){
+if(!(wrapper7.validate(data19[i2], {instancePath:instancePath+"/else/" + i2,parentData:data19,parentDataProperty:i2,rootData}))){
+vErrors = vErrors === null ? wrapper7.validate.errors : vErrors.concat(wrapper7.validate.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/else",schemaPath:"#/properties/else/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -4402,36 +4412,14 @@ vErrors.push(err15);
 errors++;
 }
 }
-if(data.else !== undefined){
-let data20 = data.else;
-if(Array.isArray(data20)){
-const len2 = data20.length;
-for(let i2=0; i2<len2; i2++){
-if(!(wrapper7.validate(data20[i2], {instancePath:instancePath+"/else/" + i2,parentData:data20,parentDataProperty:i2,rootData}))){
-vErrors = vErrors === null ? wrapper7.validate.errors : vErrors.concat(wrapper7.validate.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err16 = {instancePath:instancePath+"/else",schemaPath:"#/properties/else/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.var !== undefined){
+if(typeof data.var !== "string"){
+const err16 = {instancePath:instancePath+"/var",schemaPath:"#/properties/var/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err16];
 }
 else {
 vErrors.push(err16);
-}
-errors++;
-}
-}
-if(data.var !== undefined){
-if(typeof data.var !== "string"){
-const err17 = {instancePath:instancePath+"/var",schemaPath:"#/properties/var/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
 }
 errors++;
 }
@@ -4443,23 +4431,23 @@ errors = vErrors.length;
 }
 }
 if(data.steps !== undefined){
-let data24 = data.steps;
-if(Array.isArray(data24)){
-const len3 = data24.length;
+let data23 = data.steps;
+if(Array.isArray(data23)){
+const len3 = data23.length;
 for(let i3=0; i3<len3; i3++){
-if(!(wrapper7.validate(data24[i3], {instancePath:instancePath+"/steps/" + i3,parentData:data24,parentDataProperty:i3,rootData}))){
+if(!(wrapper7.validate(data23[i3], {instancePath:instancePath+"/steps/" + i3,parentData:data23,parentDataProperty:i3,rootData}))){
 vErrors = vErrors === null ? wrapper7.validate.errors : vErrors.concat(wrapper7.validate.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err18 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err17 = {instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err18];
+vErrors = [err17];
 }
 else {
-vErrors.push(err18);
+vErrors.push(err17);
 }
 errors++;
 }
@@ -4472,12 +4460,12 @@ errors = vErrors.length;
 }
 if(data.collection !== undefined){
 if(typeof data.collection !== "string"){
-const err19 = {instancePath:instancePath+"/collection",schemaPath:"#/properties/collection/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err18 = {instancePath:instancePath+"/collection",schemaPath:"#/properties/collection/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err19];
+vErrors = [err18];
 }
 else {
-vErrors.push(err19);
+vErrors.push(err18);
 }
 errors++;
 }
@@ -4489,27 +4477,27 @@ errors = vErrors.length;
 }
 }
 if(data.payload !== undefined){
-let data29 = data.payload;
-if(!((data29 === "message") || (data29 === "value"))){
-const err20 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/enum",keyword:"enum",params:{allowedValues: schema53.properties.payload.enum},message:"must be equal to one of the allowed values"};
+let data28 = data.payload;
+if(!((data28 === "message") || (data28 === "value"))){
+const err19 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/enum",keyword:"enum",params:{allowedValues: schema53.properties.payload.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
-vErrors = [err20];
+vErrors = [err19];
 }
 else {
-vErrors.push(err20);
+vErrors.push(err19);
 }
 errors++;
 }
 }
 if(data.code !== undefined){
-let data30 = data.code;
-if(!((data30 === "AE") || (data30 === "AR"))){
-const err21 = {instancePath:instancePath+"/code",schemaPath:"#/properties/code/enum",keyword:"enum",params:{allowedValues: schema53.properties.code.enum},message:"must be equal to one of the allowed values"};
+let data29 = data.code;
+if(!((data29 === "AE") || (data29 === "AR"))){
+const err20 = {instancePath:instancePath+"/code",schemaPath:"#/properties/code/enum",keyword:"enum",params:{allowedValues: schema53.properties.code.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
-vErrors = [err21];
+vErrors = [err20];
 }
 else {
-vErrors.push(err21);
+vErrors.push(err20);
 }
 errors++;
 }
@@ -4521,10 +4509,21 @@ errors = vErrors.length;
 }
 }
 if(data.src !== undefined){
-let data32 = data.src;
-if(typeof data32 === "string"){
-if(!pattern1.test(data32)){
-const err22 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+let data31 = data.src;
+if(typeof data31 === "string"){
+if(!pattern1.test(data31)){
+const err21 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+else {
+const err22 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -4534,25 +4533,14 @@ vErrors.push(err22);
 errors++;
 }
 }
+}
 else {
-const err23 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err23 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err23];
 }
 else {
 vErrors.push(err23);
-}
-errors++;
-}
-}
-}
-else {
-const err24 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err24];
-}
-else {
-vErrors.push(err24);
 }
 errors++;
 }
@@ -4750,10 +4738,10 @@ validate64.errors = vErrors;
 return errors === 0;
 }
 
-const schema58 = {"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"sessionKey":{"$ref":"#/definitions/Value","description":"Key sealing what a launch session keeps between requests (default: random per process)."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}};
+const schema58 = {"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}};
 const schema59 = {"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["oidc","ldap","users","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value","description":"ldap: server URL; postgres: connection string."},"bindDn":{"type":"string","description":"ldap: DN template with {username}."},"query":{"type":"string","description":"postgres: a parameterised query ($1 username) returning a row with password_hash."},"require":{"$ref":"#/definitions/Expr","description":"Must hold over `claims` for the login to succeed."},"map":{"$ref":"#/definitions/Expr","description":"Object expression over `claims`: the `user` variable."},"src":{"$ref":"#/definitions/Src"}}};
 
-function validate90(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate89(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4910,14 +4898,14 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate90.errors = vErrors;
+validate89.errors = vErrors;
 return errors === 0;
 }
 
-const schema61 = {"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^(https://|http://(127\\.|localhost[:/]|\\[::1\\]))","description":"https, or http on a loopback address (development)."},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}};
-const pattern19 = new RegExp("^(https://|http://(127\\.|localhost[:/]|\\[::1\\]))", "u");
+const schema61 = {"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^https://"},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}};
+const pattern19 = new RegExp("^https://", "u");
 
-function validate100(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate99(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4963,7 +4951,7 @@ if(data.to !== undefined){
 let data1 = data.to;
 if(typeof data1 === "string"){
 if(!pattern19.test(data1)){
-const err3 = {instancePath:instancePath+"/to",schemaPath:"#/properties/to/pattern",keyword:"pattern",params:{pattern: "^(https://|http://(127\\.|localhost[:/]|\\[::1\\]))"},message:"must match pattern \""+"^(https://|http://(127\\.|localhost[:/]|\\[::1\\]))"+"\""};
+const err3 = {instancePath:instancePath+"/to",schemaPath:"#/properties/to/pattern",keyword:"pattern",params:{pattern: "^https://"},message:"must match pattern \""+"^https://"+"\""};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -5026,7 +5014,7 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate100.errors = vErrors;
+validate99.errors = vErrors;
 return errors === 0;
 }
 
@@ -5218,24 +5206,18 @@ vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.error
 errors = vErrors.length;
 }
 }
-if(data.sessionKey !== undefined){
-if(!(validate12(data.sessionKey, {instancePath:instancePath+"/sessionKey",parentData:data,parentDataProperty:"sessionKey",rootData}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
-errors = vErrors.length;
-}
-}
 if(data.login !== undefined){
-if(!(validate90(data.login, {instancePath:instancePath+"/login",parentData:data,parentDataProperty:"login",rootData}))){
-vErrors = vErrors === null ? validate90.errors : vErrors.concat(validate90.errors);
+if(!(validate89(data.login, {instancePath:instancePath+"/login",parentData:data,parentDataProperty:"login",rootData}))){
+vErrors = vErrors === null ? validate89.errors : vErrors.concat(validate89.errors);
 errors = vErrors.length;
 }
 }
 if(data.fetch !== undefined){
-let data13 = data.fetch;
-if(Array.isArray(data13)){
-const len1 = data13.length;
+let data12 = data.fetch;
+if(Array.isArray(data12)){
+const len1 = data12.length;
 for(let i1=0; i1<len1; i1++){
-if(!(validate66(data13[i1], {instancePath:instancePath+"/fetch/" + i1,parentData:data13,parentDataProperty:i1,rootData}))){
+if(!(validate66(data12[i1], {instancePath:instancePath+"/fetch/" + i1,parentData:data12,parentDataProperty:i1,rootData}))){
 vErrors = vErrors === null ? validate66.errors : vErrors.concat(validate66.errors);
 errors = vErrors.length;
 }
@@ -5259,9 +5241,9 @@ errors = vErrors.length;
 }
 }
 if(data.redirect !== undefined){
-let data16 = data.redirect;
-if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
-if(data16.rules === undefined){
+let data15 = data.redirect;
+if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
+if(data15.rules === undefined){
 const err14 = {instancePath:instancePath+"/redirect",schemaPath:"#/properties/redirect/required",keyword:"required",params:{missingProperty: "rules"},message:"must have required property '"+"rules"+"'"};
 if(vErrors === null){
 vErrors = [err14];
@@ -5271,7 +5253,7 @@ vErrors.push(err14);
 }
 errors++;
 }
-if(data16.otherwise === undefined){
+if(data15.otherwise === undefined){
 const err15 = {instancePath:instancePath+"/redirect",schemaPath:"#/properties/redirect/required",keyword:"required",params:{missingProperty: "otherwise"},message:"must have required property '"+"otherwise"+"'"};
 if(vErrors === null){
 vErrors = [err15];
@@ -5281,7 +5263,7 @@ vErrors.push(err15);
 }
 errors++;
 }
-for(const key1 in data16){
+for(const key1 in data15){
 if(!((key1 === "rules") || (key1 === "otherwise"))){
 const err16 = {instancePath:instancePath+"/redirect",schemaPath:"#/properties/redirect/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
@@ -5293,13 +5275,13 @@ vErrors.push(err16);
 errors++;
 }
 }
-if(data16.rules !== undefined){
-let data17 = data16.rules;
-if(Array.isArray(data17)){
-const len2 = data17.length;
+if(data15.rules !== undefined){
+let data16 = data15.rules;
+if(Array.isArray(data16)){
+const len2 = data16.length;
 for(let i2=0; i2<len2; i2++){
-if(!(validate100(data17[i2], {instancePath:instancePath+"/redirect/rules/" + i2,parentData:data17,parentDataProperty:i2,rootData}))){
-vErrors = vErrors === null ? validate100.errors : vErrors.concat(validate100.errors);
+if(!(validate99(data16[i2], {instancePath:instancePath+"/redirect/rules/" + i2,parentData:data16,parentDataProperty:i2,rootData}))){
+vErrors = vErrors === null ? validate99.errors : vErrors.concat(validate99.errors);
 errors = vErrors.length;
 }
 }
@@ -5315,9 +5297,9 @@ vErrors.push(err17);
 errors++;
 }
 }
-if(data16.otherwise !== undefined){
-if(!(validate100(data16.otherwise, {instancePath:instancePath+"/redirect/otherwise",parentData:data16,parentDataProperty:"otherwise",rootData}))){
-vErrors = vErrors === null ? validate100.errors : vErrors.concat(validate100.errors);
+if(data15.otherwise !== undefined){
+if(!(validate99(data15.otherwise, {instancePath:instancePath+"/redirect/otherwise",parentData:data15,parentDataProperty:"otherwise",rootData}))){
+vErrors = vErrors === null ? validate99.errors : vErrors.concat(validate99.errors);
 errors = vErrors.length;
 }
 }
@@ -5334,9 +5316,9 @@ errors++;
 }
 }
 if(data.sign !== undefined){
-let data20 = data.sign;
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-if(data20.secret === undefined){
+let data19 = data.sign;
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+if(data19.secret === undefined){
 const err19 = {instancePath:instancePath+"/sign",schemaPath:"#/properties/sign/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'"};
 if(vErrors === null){
 vErrors = [err19];
@@ -5346,7 +5328,7 @@ vErrors.push(err19);
 }
 errors++;
 }
-if(data20.ttlSeconds === undefined){
+if(data19.ttlSeconds === undefined){
 const err20 = {instancePath:instancePath+"/sign",schemaPath:"#/properties/sign/required",keyword:"required",params:{missingProperty: "ttlSeconds"},message:"must have required property '"+"ttlSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err20];
@@ -5356,7 +5338,7 @@ vErrors.push(err20);
 }
 errors++;
 }
-for(const key2 in data20){
+for(const key2 in data19){
 if(!((key2 === "secret") || (key2 === "ttlSeconds"))){
 const err21 = {instancePath:instancePath+"/sign",schemaPath:"#/properties/sign/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
@@ -5368,15 +5350,15 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data20.secret !== undefined){
-if(!(validate12(data20.secret, {instancePath:instancePath+"/sign/secret",parentData:data20,parentDataProperty:"secret",rootData}))){
+if(data19.secret !== undefined){
+if(!(validate12(data19.secret, {instancePath:instancePath+"/sign/secret",parentData:data19,parentDataProperty:"secret",rootData}))){
 vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
 errors = vErrors.length;
 }
 }
-if(data20.ttlSeconds !== undefined){
-let data22 = data20.ttlSeconds;
-if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
+if(data19.ttlSeconds !== undefined){
+let data21 = data19.ttlSeconds;
+if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
 const err22 = {instancePath:instancePath+"/sign/ttlSeconds",schemaPath:"#/properties/sign/properties/ttlSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err22];
@@ -5386,8 +5368,8 @@ vErrors.push(err22);
 }
 errors++;
 }
-if((typeof data22 == "number") && (isFinite(data22))){
-if(data22 < 1 || isNaN(data22)){
+if((typeof data21 == "number") && (isFinite(data21))){
+if(data21 < 1 || isNaN(data21)){
 const err23 = {instancePath:instancePath+"/sign/ttlSeconds",schemaPath:"#/properties/sign/properties/ttlSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err23];
@@ -5412,9 +5394,9 @@ errors++;
 }
 }
 if(data.src !== undefined){
-let data23 = data.src;
-if(typeof data23 === "string"){
-if(!pattern1.test(data23)){
+let data22 = data.src;
+if(typeof data22 === "string"){
+if(!pattern1.test(data22)){
 const err25 = {instancePath:instancePath+"/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
 if(vErrors === null){
 vErrors = [err25];
@@ -5454,7 +5436,7 @@ return errors === 0;
 const schema64 = {"type":"object","additionalProperties":false,"required":["name","mocks","expects","src"],"properties":{"name":{"type":"string"},"send":{"type":"object","additionalProperties":false,"required":["sender","message","src"],"properties":{"sender":{"type":"string"},"message":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"launch":{"type":"object","additionalProperties":false,"required":["name","context","src"],"properties":{"name":{"type":"string"},"context":{"$ref":"#/definitions/Expr","description":"The token response's launch context (patient, encounter, ...)."},"user":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"mocks":{"type":"array","items":{"$ref":"#/definitions/Mock"}},"expects":{"type":"array","items":{"$ref":"#/definitions/Expectation"}},"src":{"$ref":"#/definitions/Src"}}};
 const schema65 = {"type":"object","additionalProperties":false,"properties":{"file":{"type":"string","description":"Path relative to the plan's working directory."},"text":{"type":"string"},"json":{"$ref":"#/definitions/Expr"}}};
 
-function validate108(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate107(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -5511,13 +5493,13 @@ vErrors.push(err3);
 }
 errors++;
 }
-validate108.errors = vErrors;
+validate107.errors = vErrors;
 return errors === 0;
 }
 
 const schema68 = {"type":"object","additionalProperties":false,"required":["status","response","src"],"properties":{"api":{"type":"string"},"step":{"type":"string"},"resourceType":{"type":"string"},"urlPath":{"type":"string"},"method":{"type":"string"},"status":{"type":"integer"},"response":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}};
 
-function validate113(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate112(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -5637,8 +5619,8 @@ errors++;
 }
 }
 if(data.response !== undefined){
-if(!(validate108(data.response, {instancePath:instancePath+"/response",parentData:data,parentDataProperty:"response",rootData}))){
-vErrors = vErrors === null ? validate108.errors : vErrors.concat(validate108.errors);
+if(!(validate107(data.response, {instancePath:instancePath+"/response",parentData:data,parentDataProperty:"response",rootData}))){
+vErrors = vErrors === null ? validate107.errors : vErrors.concat(validate107.errors);
 errors = vErrors.length;
 }
 }
@@ -5678,13 +5660,13 @@ vErrors.push(err12);
 }
 errors++;
 }
-validate113.errors = vErrors;
+validate112.errors = vErrors;
 return errors === 0;
 }
 
-const schema70 = {"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect","error_page"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}};
+const schema70 = {"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}};
 
-function validate116(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate115(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -5722,7 +5704,7 @@ errors++;
 }
 if(data.kind !== undefined){
 let data0 = data.kind;
-if(!(((((((data0 === "ack") || (data0 === "field")) || (data0 === "request")) || (data0 === "no_request")) || (data0 === "stored")) || (data0 === "redirect")) || (data0 === "error_page"))){
+if(!((((((data0 === "ack") || (data0 === "field")) || (data0 === "request")) || (data0 === "no_request")) || (data0 === "stored")) || (data0 === "redirect"))){
 const err3 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema70.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err3];
@@ -5847,12 +5829,12 @@ vErrors.push(err12);
 }
 errors++;
 }
-validate116.errors = vErrors;
+validate115.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate107(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -5978,8 +5960,8 @@ errors++;
 }
 }
 if(data1.message !== undefined){
-if(!(validate108(data1.message, {instancePath:instancePath+"/send/message",parentData:data1,parentDataProperty:"message",rootData}))){
-vErrors = vErrors === null ? validate108.errors : vErrors.concat(validate108.errors);
+if(!(validate107(data1.message, {instancePath:instancePath+"/send/message",parentData:data1,parentDataProperty:"message",rootData}))){
+vErrors = vErrors === null ? validate107.errors : vErrors.concat(validate107.errors);
 errors = vErrors.length;
 }
 }
@@ -6131,8 +6113,8 @@ let data10 = data.mocks;
 if(Array.isArray(data10)){
 const len0 = data10.length;
 for(let i0=0; i0<len0; i0++){
-if(!(validate113(data10[i0], {instancePath:instancePath+"/mocks/" + i0,parentData:data10,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate113.errors : vErrors.concat(validate113.errors);
+if(!(validate112(data10[i0], {instancePath:instancePath+"/mocks/" + i0,parentData:data10,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate112.errors : vErrors.concat(validate112.errors);
 errors = vErrors.length;
 }
 }
@@ -6153,8 +6135,8 @@ let data12 = data.expects;
 if(Array.isArray(data12)){
 const len1 = data12.length;
 for(let i1=0; i1<len1; i1++){
-if(!(validate116(data12[i1], {instancePath:instancePath+"/expects/" + i1,parentData:data12,parentDataProperty:i1,rootData}))){
-vErrors = vErrors === null ? validate116.errors : vErrors.concat(validate116.errors);
+if(!(validate115(data12[i1], {instancePath:instancePath+"/expects/" + i1,parentData:data12,parentDataProperty:i1,rootData}))){
+vErrors = vErrors === null ? validate115.errors : vErrors.concat(validate115.errors);
 errors = vErrors.length;
 }
 }
@@ -6206,14 +6188,14 @@ vErrors.push(err26);
 }
 errors++;
 }
-validate107.errors = vErrors;
+validate106.errors = vErrors;
 return errors === 0;
 }
 
 const schema73 = {"type":"object","additionalProperties":false,"required":["name","params","resultType","lets","body","src"],"properties":{"name":{"type":"string"},"params":{"type":"array","items":{"$ref":"#/definitions/TransformParam"}},"resultType":{"type":"string","description":"The FHIR R4 resource or data type the body builds."},"lets":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"let bindings, evaluated in order before the body."},"body":{"$ref":"#/definitions/Expr"},"extends":{"type":"string","description":"The transform this one overrides."},"src":{"$ref":"#/definitions/Src"}}};
 const schema74 = {"type":"object","additionalProperties":false,"required":["name","kind"],"properties":{"name":{"type":"string"},"kind":{"enum":["message","segment","group","composite","value"]},"type":{"type":"string","description":"segment/group: the segment ID; composite: the HL7 data type."}}};
 
-function validate120(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate119(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -6489,7 +6471,7 @@ vErrors.push(err21);
 }
 errors++;
 }
-validate120.errors = vErrors;
+validate119.errors = vErrors;
 return errors === 0;
 }
 
@@ -6868,8 +6850,8 @@ let data18 = data.tests;
 if(Array.isArray(data18)){
 const len6 = data18.length;
 for(let i6=0; i6<len6; i6++){
-if(!(validate107(data18[i6], {instancePath:instancePath+"/tests/" + i6,parentData:data18,parentDataProperty:i6,rootData}))){
-vErrors = vErrors === null ? validate107.errors : vErrors.concat(validate107.errors);
+if(!(validate106(data18[i6], {instancePath:instancePath+"/tests/" + i6,parentData:data18,parentDataProperty:i6,rootData}))){
+vErrors = vErrors === null ? validate106.errors : vErrors.concat(validate106.errors);
 errors = vErrors.length;
 }
 }
@@ -6890,8 +6872,8 @@ let data20 = data.transforms;
 if(Array.isArray(data20)){
 const len7 = data20.length;
 for(let i7=0; i7<len7; i7++){
-if(!(validate120(data20[i7], {instancePath:instancePath+"/transforms/" + i7,parentData:data20,parentDataProperty:i7,rootData}))){
-vErrors = vErrors === null ? validate120.errors : vErrors.concat(validate120.errors);
+if(!(validate119(data20[i7], {instancePath:instancePath+"/transforms/" + i7,parentData:data20,parentDataProperty:i7,rootData}))){
+vErrors = vErrors === null ? validate119.errors : vErrors.concat(validate119.errors);
 errors = vErrors.length;
 }
 }
@@ -6911,6 +6893,7 @@ if(data.modules !== undefined){
 let data22 = data.modules;
 if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
 for(const key2 in data22){
+if(!(key2 === "monitoring")){
 let data23 = data22[key2];
 if(!(data23 && typeof data23 == "object" && !Array.isArray(data23))){
 const err29 = {instancePath:instancePath+"/modules/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/modules/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
@@ -6924,8 +6907,12 @@ errors++;
 }
 }
 }
-else {
-const err30 = {instancePath:instancePath+"/modules",schemaPath:"#/properties/modules/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data22.monitoring !== undefined){
+let data24 = data22.monitoring;
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+for(const key3 in data24){
+if(!(((key3 === "dashboard") || (key3 === "metrics")) || (key3 === "tracing"))){
+const err30 = {instancePath:instancePath+"/modules/monitoring",schemaPath:"#/properties/modules/properties/monitoring/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -6935,14 +6922,966 @@ vErrors.push(err30);
 errors++;
 }
 }
-}
-else {
-const err31 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data24.dashboard !== undefined){
+let data25 = data24.dashboard;
+if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
+if(data25.kind === undefined){
+const err31 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err31];
 }
 else {
 vErrors.push(err31);
+}
+errors++;
+}
+if(data25.src === undefined){
+const err32 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+if(data25.settings === undefined){
+const err33 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/required",keyword:"required",params:{missingProperty: "settings"},message:"must have required property '"+"settings"+"'"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+for(const key4 in data25){
+if(!(((key4 === "kind") || (key4 === "src")) || (key4 === "settings"))){
+const err34 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+if(data25.kind !== undefined){
+if("dashboard" !== data25.kind){
+const err35 = {instancePath:instancePath+"/modules/monitoring/dashboard/kind",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/kind/const",keyword:"const",params:{allowedValue: "dashboard"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+}
+if(data25.src !== undefined){
+let data27 = data25.src;
+if(typeof data27 === "string"){
+if(!pattern1.test(data27)){
+const err36 = {instancePath:instancePath+"/modules/monitoring/dashboard/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+}
+else {
+const err37 = {instancePath:instancePath+"/modules/monitoring/dashboard/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+}
+if(data25.settings !== undefined){
+let data28 = data25.settings;
+if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
+if(data28.listen === undefined){
+const err38 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/required",keyword:"required",params:{missingProperty: "listen"},message:"must have required property '"+"listen"+"'"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+if(data28.login === undefined){
+const err39 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/required",keyword:"required",params:{missingProperty: "login"},message:"must have required property '"+"login"+"'"};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+for(const key5 in data28){
+if(!(((((key5 === "listen") || (key5 === "login")) || (key5 === "role")) || (key5 === "retention")) || (key5 === "session_idle"))){
+const err40 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+}
+if(data28.listen !== undefined){
+if(typeof data28.listen !== "string"){
+const err41 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/listen",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+}
+if(data28.login !== undefined){
+let data30 = data28.login;
+const _errs61 = errors;
+let valid25 = false;
+const _errs62 = errors;
+if(!((((data30 === "users") || (data30 === "oidc")) || (data30 === "ldap")) || (data30 === "postgres"))){
+const err42 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.settings.properties.login.anyOf[0].enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+var _valid0 = _errs62 === errors;
+valid25 = valid25 || _valid0;
+if(!valid25){
+const _errs63 = errors;
+if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
+if(data30.value === undefined){
+const err43 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+for(const key6 in data30){
+if(!((((((((key6 === "value") || (key6 === "issuer")) || (key6 === "client_id")) || (key6 === "client_secret")) || (key6 === "scope")) || (key6 === "url")) || (key6 === "bind_dn")) || (key6 === "query"))){
+const err44 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+}
+if(data30.value !== undefined){
+let data31 = data30.value;
+if(!((((data31 === "users") || (data31 === "oidc")) || (data31 === "ldap")) || (data31 === "postgres"))){
+const err45 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/value",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/properties/value/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.settings.properties.login.anyOf[1].properties.value.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+}
+if(data30.issuer !== undefined){
+if(!(validate12(data30.issuer, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/issuer",parentData:data30,parentDataProperty:"issuer",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+if(data30.client_id !== undefined){
+if(!(validate12(data30.client_id, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/client_id",parentData:data30,parentDataProperty:"client_id",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+if(data30.client_secret !== undefined){
+if(!(validate12(data30.client_secret, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/client_secret",parentData:data30,parentDataProperty:"client_secret",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+if(data30.scope !== undefined){
+if(typeof data30.scope !== "string"){
+const err46 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/scope",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/properties/scope/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+}
+if(data30.url !== undefined){
+if(!(validate12(data30.url, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/url",parentData:data30,parentDataProperty:"url",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+if(data30.bind_dn !== undefined){
+if(typeof data30.bind_dn !== "string"){
+const err47 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/bind_dn",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/properties/bind_dn/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+}
+if(data30.query !== undefined){
+if(typeof data30.query !== "string"){
+const err48 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/query",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/properties/query/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+}
+else {
+const err49 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+var _valid0 = _errs63 === errors;
+valid25 = valid25 || _valid0;
+}
+if(!valid25){
+const err50 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+else {
+errors = _errs61;
+if(vErrors !== null){
+if(_errs61){
+vErrors.length = _errs61;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data28.role !== undefined){
+let data39 = data28.role;
+const _errs78 = errors;
+let valid27 = false;
+const _errs79 = errors;
+if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
+if(data39.value === undefined){
+const err51 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+for(const key7 in data39){
+if(!((key7 === "value") || (key7 === "group"))){
+const err52 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
+}
+errors++;
+}
+}
+if(data39.value !== undefined){
+let data40 = data39.value;
+if(!((data40 === "viewer") || (data40 === "operator"))){
+const err53 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/value",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/value/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.settings.properties.role.anyOf[0].properties.value.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
+}
+errors++;
+}
+}
+if(data39.group !== undefined){
+let data41 = data39.group;
+const _errs84 = errors;
+let valid29 = false;
+const _errs85 = errors;
+if(typeof data41 !== "string"){
+const err54 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/group/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err54];
+}
+else {
+vErrors.push(err54);
+}
+errors++;
+}
+var _valid2 = _errs85 === errors;
+valid29 = valid29 || _valid2;
+if(!valid29){
+const _errs87 = errors;
+if(Array.isArray(data41)){
+const len8 = data41.length;
+for(let i8=0; i8<len8; i8++){
+if(typeof data41[i8] !== "string"){
+const err55 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/group/" + i8,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/group/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err55];
+}
+else {
+vErrors.push(err55);
+}
+errors++;
+}
+}
+}
+else {
+const err56 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/group/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err56];
+}
+else {
+vErrors.push(err56);
+}
+errors++;
+}
+var _valid2 = _errs87 === errors;
+valid29 = valid29 || _valid2;
+}
+if(!valid29){
+const err57 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/group/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err57];
+}
+else {
+vErrors.push(err57);
+}
+errors++;
+}
+else {
+errors = _errs84;
+if(vErrors !== null){
+if(_errs84){
+vErrors.length = _errs84;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err58 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err58];
+}
+else {
+vErrors.push(err58);
+}
+errors++;
+}
+var _valid1 = _errs79 === errors;
+valid27 = valid27 || _valid1;
+if(!valid27){
+const _errs91 = errors;
+if(Array.isArray(data39)){
+const len9 = data39.length;
+for(let i9=0; i9<len9; i9++){
+let data43 = data39[i9];
+if(data43 && typeof data43 == "object" && !Array.isArray(data43)){
+if(data43.value === undefined){
+const err59 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
+}
+errors++;
+}
+for(const key8 in data43){
+if(!((key8 === "value") || (key8 === "group"))){
+const err60 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err60];
+}
+else {
+vErrors.push(err60);
+}
+errors++;
+}
+}
+if(data43.value !== undefined){
+let data44 = data43.value;
+if(!((data44 === "viewer") || (data44 === "operator"))){
+const err61 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9+"/value",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/value/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.settings.properties.role.anyOf[1].items.properties.value.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err61];
+}
+else {
+vErrors.push(err61);
+}
+errors++;
+}
+}
+if(data43.group !== undefined){
+let data45 = data43.group;
+const _errs98 = errors;
+let valid35 = false;
+const _errs99 = errors;
+if(typeof data45 !== "string"){
+const err62 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9+"/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/group/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+var _valid3 = _errs99 === errors;
+valid35 = valid35 || _valid3;
+if(!valid35){
+const _errs101 = errors;
+if(Array.isArray(data45)){
+const len10 = data45.length;
+for(let i10=0; i10<len10; i10++){
+if(typeof data45[i10] !== "string"){
+const err63 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9+"/group/" + i10,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/group/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+}
+}
+else {
+const err64 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9+"/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/group/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+var _valid3 = _errs101 === errors;
+valid35 = valid35 || _valid3;
+}
+if(!valid35){
+const err65 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9+"/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/group/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+else {
+errors = _errs98;
+if(vErrors !== null){
+if(_errs98){
+vErrors.length = _errs98;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err66 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+}
+}
+else {
+const err67 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+var _valid1 = _errs91 === errors;
+valid27 = valid27 || _valid1;
+}
+if(!valid27){
+const err68 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+else {
+errors = _errs78;
+if(vErrors !== null){
+if(_errs78){
+vErrors.length = _errs78;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data28.retention !== undefined){
+let data47 = data28.retention;
+if(!(((typeof data47 == "number") && (!(data47 % 1) && !isNaN(data47))) && (isFinite(data47)))){
+const err69 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/retention",schemaPath:"#/definitions/Duration/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+if((typeof data47 == "number") && (isFinite(data47))){
+if(data47 < 0 || isNaN(data47)){
+const err70 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/retention",schemaPath:"#/definitions/Duration/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+}
+}
+if(data28.session_idle !== undefined){
+let data48 = data28.session_idle;
+if(!(((typeof data48 == "number") && (!(data48 % 1) && !isNaN(data48))) && (isFinite(data48)))){
+const err71 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/session_idle",schemaPath:"#/definitions/Duration/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+if((typeof data48 == "number") && (isFinite(data48))){
+if(data48 < 0 || isNaN(data48)){
+const err72 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/session_idle",schemaPath:"#/definitions/Duration/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err73 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+}
+}
+else {
+const err74 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+}
+if(data24.metrics !== undefined){
+let data49 = data24.metrics;
+if(data49 && typeof data49 == "object" && !Array.isArray(data49)){
+if(data49.kind === undefined){
+const err75 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
+}
+errors++;
+}
+if(data49.src === undefined){
+const err76 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+if(data49.settings === undefined){
+const err77 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/required",keyword:"required",params:{missingProperty: "settings"},message:"must have required property '"+"settings"+"'"};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
+}
+errors++;
+}
+for(const key9 in data49){
+if(!(((key9 === "kind") || (key9 === "src")) || (key9 === "settings"))){
+const err78 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
+}
+errors++;
+}
+}
+if(data49.kind !== undefined){
+if("metrics" !== data49.kind){
+const err79 = {instancePath:instancePath+"/modules/monitoring/metrics/kind",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/kind/const",keyword:"const",params:{allowedValue: "metrics"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err79];
+}
+else {
+vErrors.push(err79);
+}
+errors++;
+}
+}
+if(data49.src !== undefined){
+let data51 = data49.src;
+if(typeof data51 === "string"){
+if(!pattern1.test(data51)){
+const err80 = {instancePath:instancePath+"/modules/monitoring/metrics/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+if(vErrors === null){
+vErrors = [err80];
+}
+else {
+vErrors.push(err80);
+}
+errors++;
+}
+}
+else {
+const err81 = {instancePath:instancePath+"/modules/monitoring/metrics/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err81];
+}
+else {
+vErrors.push(err81);
+}
+errors++;
+}
+}
+if(data49.settings !== undefined){
+let data52 = data49.settings;
+if(data52 && typeof data52 == "object" && !Array.isArray(data52)){
+if(data52.listen === undefined){
+const err82 = {instancePath:instancePath+"/modules/monitoring/metrics/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/settings/required",keyword:"required",params:{missingProperty: "listen"},message:"must have required property '"+"listen"+"'"};
+if(vErrors === null){
+vErrors = [err82];
+}
+else {
+vErrors.push(err82);
+}
+errors++;
+}
+for(const key10 in data52){
+if(!(key10 === "listen")){
+const err83 = {instancePath:instancePath+"/modules/monitoring/metrics/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err83];
+}
+else {
+vErrors.push(err83);
+}
+errors++;
+}
+}
+if(data52.listen !== undefined){
+if(typeof data52.listen !== "string"){
+const err84 = {instancePath:instancePath+"/modules/monitoring/metrics/settings/listen",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/settings/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err84];
+}
+else {
+vErrors.push(err84);
+}
+errors++;
+}
+}
+}
+else {
+const err85 = {instancePath:instancePath+"/modules/monitoring/metrics/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/settings/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err85];
+}
+else {
+vErrors.push(err85);
+}
+errors++;
+}
+}
+}
+else {
+const err86 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
+}
+errors++;
+}
+}
+if(data24.tracing !== undefined){
+let data54 = data24.tracing;
+if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
+if(data54.kind === undefined){
+const err87 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
+}
+errors++;
+}
+if(data54.src === undefined){
+const err88 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
+}
+errors++;
+}
+if(data54.settings === undefined){
+const err89 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/required",keyword:"required",params:{missingProperty: "settings"},message:"must have required property '"+"settings"+"'"};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
+}
+errors++;
+}
+for(const key11 in data54){
+if(!(((key11 === "kind") || (key11 === "src")) || (key11 === "settings"))){
+const err90 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err90];
+}
+else {
+vErrors.push(err90);
+}
+errors++;
+}
+}
+if(data54.kind !== undefined){
+if("tracing" !== data54.kind){
+const err91 = {instancePath:instancePath+"/modules/monitoring/tracing/kind",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/kind/const",keyword:"const",params:{allowedValue: "tracing"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err91];
+}
+else {
+vErrors.push(err91);
+}
+errors++;
+}
+}
+if(data54.src !== undefined){
+let data56 = data54.src;
+if(typeof data56 === "string"){
+if(!pattern1.test(data56)){
+const err92 = {instancePath:instancePath+"/modules/monitoring/tracing/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+if(vErrors === null){
+vErrors = [err92];
+}
+else {
+vErrors.push(err92);
+}
+errors++;
+}
+}
+else {
+const err93 = {instancePath:instancePath+"/modules/monitoring/tracing/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err93];
+}
+else {
+vErrors.push(err93);
+}
+errors++;
+}
+}
+if(data54.settings !== undefined){
+let data57 = data54.settings;
+if(data57 && typeof data57 == "object" && !Array.isArray(data57)){
+if(data57.otlp === undefined){
+const err94 = {instancePath:instancePath+"/modules/monitoring/tracing/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/settings/required",keyword:"required",params:{missingProperty: "otlp"},message:"must have required property '"+"otlp"+"'"};
+if(vErrors === null){
+vErrors = [err94];
+}
+else {
+vErrors.push(err94);
+}
+errors++;
+}
+for(const key12 in data57){
+if(!((key12 === "otlp") || (key12 === "service"))){
+const err95 = {instancePath:instancePath+"/modules/monitoring/tracing/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err95];
+}
+else {
+vErrors.push(err95);
+}
+errors++;
+}
+}
+if(data57.otlp !== undefined){
+if(!(validate12(data57.otlp, {instancePath:instancePath+"/modules/monitoring/tracing/settings/otlp",parentData:data57,parentDataProperty:"otlp",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+if(data57.service !== undefined){
+if(typeof data57.service !== "string"){
+const err96 = {instancePath:instancePath+"/modules/monitoring/tracing/settings/service",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/settings/properties/service/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err96];
+}
+else {
+vErrors.push(err96);
+}
+errors++;
+}
+}
+}
+else {
+const err97 = {instancePath:instancePath+"/modules/monitoring/tracing/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/settings/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err97];
+}
+else {
+vErrors.push(err97);
+}
+errors++;
+}
+}
+}
+else {
+const err98 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err98];
+}
+else {
+vErrors.push(err98);
+}
+errors++;
+}
+}
+}
+else {
+const err99 = {instancePath:instancePath+"/modules/monitoring",schemaPath:"#/properties/modules/properties/monitoring/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err99];
+}
+else {
+vErrors.push(err99);
+}
+errors++;
+}
+}
+}
+else {
+const err100 = {instancePath:instancePath+"/modules",schemaPath:"#/properties/modules/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err100];
+}
+else {
+vErrors.push(err100);
+}
+errors++;
+}
+}
+}
+else {
+const err101 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err101];
+}
+else {
+vErrors.push(err101);
 }
 errors++;
 }

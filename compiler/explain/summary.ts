@@ -111,7 +111,7 @@ function moduleSummaries(modules: NonNullable<Plan['modules']>): ModuleBlockSumm
   };
   const out: ModuleBlockSummary[] = [];
   for (const [module, blocks] of Object.entries(modules)) {
-    for (const block of Object.values(blocks) as Array<{ kind: string; name?: string; from?: string; settings?: Record<string, unknown> }>) {
+    for (const block of Object.values(blocks as Record<string, unknown>) as Array<{ kind: string; name?: string; from?: string; settings?: Record<string, unknown> }>) {
       out.push({ module, keyword: block.kind, name: block.name, from: block.from, settings: Object.entries(block.settings ?? {}).map(([k, v]) => [k, text(v)]) });
     }
   }

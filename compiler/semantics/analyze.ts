@@ -13,7 +13,7 @@ import { lowerWorkflow } from './lower/workflow.ts';
 import { lowerLaunch } from './lower/launch.ts';
 import { ownDiagnostics, withBase } from './launch-extends.ts';
 import { lowerTest } from './lower/test.ts';
-import { lowerModuleBlock } from './lower/module-block.ts';
+import { checkModuleBlocks, lowerModuleBlock, type ModuleDecls } from './lower/module-block.ts';
 import { runChecks } from './checks/registry.ts';
 import { lowerStore } from './lower/store-decl.ts';
 import { warnSharedPaths, type LoweredSender } from './checks/shared-paths.ts';
@@ -50,6 +50,7 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
   const parts: PlanParts = { auths: [], apis: [], senders: [], workflows: [], launches: [], tests: [], modules: {}, transforms: [] };
   registerTransforms(files, symbols, root);
   const lowered: LoweredSender[] = [];
+  const moduleDecls: ModuleDecls = new Map();
 
   // With a focus, other files' senders are walked only when they route to a workflow of the focus
   // file: their fields are what those workflows read.
@@ -84,13 +85,14 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
         case 'workflow': parts.workflows.push(lowerWorkflow(d, f.file, r, src, symbols, routedBy(d.name.name), apiKinds, refTop, apiFormats)); break;
         case 'launch': parts.launches.push(lowerLaunch(withBase(d, f.decls, r), f.file, ownDiagnostics(d, r), src, symbols)); break;
         case 'test': parts.tests.push(lowerTest(d, f.file, r, src, symbols, refTop, fileExists)); break;
-        case 'module': lowerModuleBlock(d, f.file, r, src, symbols, refTop, parts.modules); break;
+        case 'module': lowerModuleBlock(d, f.file, r, src, symbols, refTop, parts.modules, moduleDecls); break;
       }
     }
   }
   if (run.stage === 'resolved') return { parts, symbols };
 
   runChecks(files, { root, symbols, names });
+  checkModuleBlocks(parts.modules, moduleDecls, (file) => root.for(file));
   warnSharedPaths(lowered, root);
   return { parts, symbols };
 }

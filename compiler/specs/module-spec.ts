@@ -6,6 +6,7 @@
 // so no module-specific code lives in the compiler or the language server.
 import type { SettingsSpec } from './settings.ts';
 import type { SymbolKind } from '../semantics/symbols.ts';
+import type { Code } from '../codes.ts';
 import { installedModuleSpecs } from '../../modules/specs.ts';
 
 export interface ModuleDeclarationSpec {
@@ -22,10 +23,28 @@ export interface ModuleDeclarationSpec {
   settings: SettingsSpec;
 }
 
+/** A problem a module's own check found in its lowered blocks (its codes, from its block of codes). */
+export interface ModuleProblem {
+  code: Code;
+  severity: 'error' | 'warning';
+  summary: string;
+  /** How to fix it. */
+  hint: string;
+  /** The block (its name, or its keyword when it takes none) the problem is in. */
+  block: string;
+  /** The setting to point at; the block's keyword when absent. */
+  setting?: string;
+}
+
 export interface ModuleSpec {
   /** The module's name: its folder under modules/ and its key under plan.modules. */
   name: string;
   declarations: ModuleDeclarationSpec[];
+  /**
+   * Checks beyond each setting's kind, over all of the module's lowered blocks at once (so it can
+   * compare them: two listeners on one port). Pure; the runtime may run the same checks at start.
+   */
+  check?(blocks: Record<string, unknown>): ModuleProblem[];
 }
 
 const specs = new Map<string, ModuleSpec>();

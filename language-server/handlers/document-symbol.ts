@@ -1,5 +1,5 @@
 // The outline: declarations with their parts (a sender's fields and routes, a workflow's steps,
-// a launch's fetches), straight from the AST.
+// a launch's fetches) and modules' blocks, straight from the AST.
 import { SymbolKind, type DocumentSymbol } from 'vscode-languageserver';
 import type * as A from '../../compiler/syntax/ast.ts';
 import { toLspRange } from '../ranges.ts';
@@ -80,6 +80,10 @@ export function documentSymbols(file: A.SourceFile): DocumentSymbol[] {
         break;
       case 'transform':
         out.push(symbol(d.name.name, d.extends ? `transform extends ${d.extends.name}` : `transform → ${d.result?.name ?? ''}`, SymbolKind.Function, d.range, d.name.range));
+        break;
+      case 'module':
+        // A module's block (dashboard, metrics, …): named by its name, or by its keyword when it takes none.
+        out.push(symbol(d.name?.name ?? d.keyword.name, d.from ? `${d.keyword.name} from ${d.from.name}` : d.keyword.name, SymbolKind.Object, d.range, (d.name ?? d.keyword).range));
         break;
     }
   }

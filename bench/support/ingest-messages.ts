@@ -1,0 +1,34 @@
+// The ingest benchmarks' messages: an ADT^A01 (~1.5 KB) and an ORU^R01 (~5 KB, 20 OBX) with the
+// control ID given. Shared by bench:ingest and bench:monitoring-overhead.
+const pad = (s: string, n: number) => (s + ' '.repeat(n)).slice(0, n);
+
+export function adtMessage(id: string): string {
+  return [
+    `MSH|^~\\&|ADTSYS|GENHOSP^2.16.840.1.113883.3.72^ISO|HDC|HDCFAC|20240301101500||ADT^A01^ADT_A01|${id}|P|2.5.1|||AL|NE|USA|UNICODE UTF-8`,
+    'EVN|A01|20240301101500|||OP1234^CLERK^ANNA^^^^^^GENHOSP',
+    'PID|1||4455667^^^GENHOSP^MR~123-45-6789^^^SSA^SS||EVERYWOMAN^EVE^E^^^^L|SMITH^^^^^^M|19620320|F|||2222 HOME STREET^^ANN ARBOR^MI^48104^USA^H||^PRN^PH^^1^734^5551212|^WPN^PH^^1^734^5559999|ENG|M|CHR|4455667001^^^GENHOSP^AN|123-45-6789',
+    'NK1|1|EVERYMAN^ADAM^A|SPO^SPOUSE^HL70063|2222 HOME STREET^^ANN ARBOR^MI^48104^USA|^PRN^PH^^1^734^5551212',
+    'PV1|1|I|2000^2012^01^GENHOSP^^^^^WEST WING|R|||004777^ATTEND^AARON^A^^^^^^^^^^DR|||SUR||||ADM|A0|||||V1234^^^GENHOSP^VN|||||||||||||||||||||||||20240301101500',
+    'PV2|||^CHEST PAIN, UNSPECIFIED',
+    'OBX|1|NM|8302-2^BODY HEIGHT^LN||165|cm^CENTIMETER^UCUM|||||F',
+    'OBX|2|NM|29463-7^BODY WEIGHT^LN||68|kg^KILOGRAM^UCUM|||||F',
+    'AL1|1|DA|1545^PENICILLIN^RXNORM|SV|HIVES',
+    'DG1|1||R07.9^CHEST PAIN, UNSPECIFIED^I10|||A',
+    'IN1|1|A357^BCMD^L|1234|BLUE CROSS MICHIGAN|PO BOX 1234^^DETROIT^MI^48201||^WPN^PH^^1^800^5551234|90|||||||EVERYWOMAN^EVE^E|SEL|19620320|2222 HOME STREET^^ANN ARBOR^MI^48104',
+    `ZPD|1|${pad('notes', 300)}`,
+  ].join('\r') + '\r';
+}
+
+export function oruMessage(id: string): string {
+  const obx = Array.from({ length: 20 }, (_, i) =>
+    `OBX|${i + 1}|NM|${2000 + i}-${i % 10}^ANALYTE NUMBER ${i + 1} IN SERUM OR PLASMA^LN^A${i}^ANALYTE ${i + 1}^L||${(i * 3.7 + 10).toFixed(1)}|mmol/L^millimole per liter^UCUM|3.5-10.5|${i % 5 === 0 ? 'H' : 'N'}|||F|||20240301083000|LAB^GENERAL LAB^L|TECH1^TECH^TINA||ANALYZER-${i % 3}^ROCHE^L|20240301090000`);
+  return [
+    `MSH|^~\\&|LABSYS|REFLAB^2.16.840.1.113883.3.99^ISO|HDC|HDCFAC|20240301091500||ORU^R01^ORU_R01|${id}|P|2.5.1|||AL|NE|USA|UNICODE UTF-8`,
+    'PID|1||4455667^^^GENHOSP^MR||EVERYWOMAN^EVE^E^^^^L||19620320|F|||2222 HOME STREET^^ANN ARBOR^MI^48104^USA^H',
+    'PV1|1|O|LAB^^^GENHOSP',
+    'ORC|RE|ORD448811^EHR|LAB998877^LABSYS||CM||||20240301080000|||004777^ATTEND^AARON^A^^^^^^^^^^DR',
+    'OBR|1|ORD448811^EHR|LAB998877^LABSYS|24323-8^COMPREHENSIVE METABOLIC PANEL^LN|||20240301080000|||||||20240301081000||004777^ATTEND^AARON^A^^^^^^^^^^DR||||||20240301091000|||F',
+    ...obx,
+    'NTE|1|L|Specimen slightly hemolyzed; potassium may be falsely elevated.',
+  ].join('\r') + '\r';
+}

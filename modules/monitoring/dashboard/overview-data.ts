@@ -1,0 +1,75 @@
+// What the overview shows, computed from the rollups (never the journal, except the current
+// dead-letter count, an indexed count): per sender and message type the counts, ACK codes and
+// latency percentiles; messages per minute per sender and per ACK code for the chart; workflow
+// runs by status; each sender's last message and whether it has been silent for longer than usual.
+import type { Database } from 'better-sqlite3';
+import { MINUTE, type Rollups, type SenderSummary } from '../rollups.ts';
+
+export const RANGES = { '1h': { ms: 3_600_000, step: 1 }, '24h': { ms: 86_400_000, step: 5 }, '30d': { ms: 30 * 86_400_000, step: 60 } } as const;
+export type RangeName = keyof typeof RANGES;
+
+export function rangeOf(v: unknown): RangeName {
+  return typeof v === 'string' && v in RANGES ? (v as RangeName) : '1h';
+}
+
+export interface SenderStatus {
+  sender: string;
+  lastMessageAt: number | null;
+  /** No message for longer than five times its usual gap over the range (at least 5 minutes). */
+  silent: boolean;
+}
+
+export interface OverviewData {
+  range: RangeName;
+  from: number;
+  to: number;
+  stepMinutes: number;
+  messages: number;
+  summaries: SenderSummary[];
+  senders: SenderStatus[];
+  /** x: step starts in seconds (uPlot's unit); one column per sender / ACK code. */
+  series: { x: number[]; bySender: Record<string, number[]>; byAck: Record<string, number[]> };
+  runs: Array<{ workflow: string; status: string; count: number }>;
+  deadLetters: number;
+}
+
+export function overviewData(rollups: Rollups, db: Database, declaredSenders: readonly string[], range: RangeName, now = Date.now()): OverviewData {
+  const { ms, step } = RANGES[range];
+  const stepMs = step * MINUTE;
+  const to = now - (now % MINUTE) + MINUTE;
+  const from = to - ms;
+  const summaries = rollups.senderSummaries(from, to);
+  const x: number[] = [];
+  const first = from - (from % stepMs);
+  for (let t = first; t < to; t += stepMs) x.push(t / 1000);
+  const index = new Map(x.map((t, i) => [t * 1000, i]));
+  const bySender: Record<string, number[]> = {};
+  for (const p of rollups.series(from, to, step)) {
+    const col = (bySender[p.sender] ??= new Array<number>(x.length).fill(0));
+    const i = index.get(p.minute);
+    if (i !== undefined) col[i]! += p.count;
+  }
+  const byAck: Record<string, number[]> = {};
+  for (const p of rollups.ackSeries(from, to, step)) {
+    const col = (byAck[p.ackCode] ??= new Array<number>(x.length).fill(0));
+    const i = index.get(p.minute);
+    if (i !== undefined) col[i]! += p.count;
+  }
+  const last = rollups.lastMessages();
+  const counts = new Map<string, number>();
+  for (const s of summaries) counts.set(s.sender, (counts.get(s.sender) ?? 0) + s.count);
+  const names = [...new Set([...declaredSenders, ...counts.keys()])].sort();
+  const senders = names.map((sender) => {
+    const at = last.get(sender) ?? null;
+    const n = counts.get(sender) ?? 0;
+    const usualGap = n > 1 ? ms / n : ms;
+    const silent = at !== null && n > 0 && now - at > Math.max(5 * MINUTE, 5 * usualGap);
+    return { sender, lastMessageAt: at, silent };
+  });
+  const deadLetters = (db.prepare(`SELECT COUNT(*) AS n FROM workflow_runs WHERE status = 'dead'`).get() as { n: number }).n;
+  return {
+    range, from, to, stepMinutes: step,
+    messages: summaries.reduce((a, s) => a + s.count, 0),
+    summaries, senders, series: { x, bySender, byAck }, runs: rollups.runTotals(from, to), deadLetters,
+  };
+}

@@ -1,0 +1,157 @@
+// The runtime's metrics in the Prometheus text format (prom-client, its own registry). Names and
+// labels follow the Prometheus conventions (hdc_ prefix, base units, _total counters, snake_case
+// labels). Labels carry only names from the plan and code values (sender, message type, ACK code,
+// workflow, status): never control IDs, content or anything about a patient.
+// Message types are checked for shape, so a partner cannot create series at will.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Database, Statement } from 'better-sqlite3';
+import { LATENCY_BOUNDS_MS } from './latency-buckets.ts';
+import { UNMATCHED } from './rollups.ts';
+
+const MESSAGE_TYPE = /^[A-Z0-9]{3}(?:\^[A-Z0-9]{3})?$/;
+const CODE = /^[A-Z]{2}$/;
+
+/** A label value drawn from partner input kept to a known shape ("other" otherwise). */
+export function boundedMessageType(type: string): string {
+  return MESSAGE_TYPE.test(type) ? type : 'other';
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly messages: Counter<'sender' | 'message_type' | 'ack_code'>;
+  private readonly latency: Histogram<'sender'>;
+  private readonly runs: Counter<'workflow' | 'status'>;
+  private readonly steps: Histogram<'workflow' | 'kind' | 'status'>;
+  private readonly outbound: Counter<'api' | 'status_code'>;
+  private readonly outboundLatency: Histogram<'api'>;
+  private readonly stepsOf: Statement;
+  private readonly apiOf: Map<string, Map<string, string>>;
+  private readonly deadLetters: Counter<'workflow'>;
+
+  /** `apis`: workflow → step id → the API its request goes to. */
+  constructor(db: Database, senders: readonly string[], apis: Map<string, Map<string, string>> = new Map()) {
+    const known = new Set(senders);
+    const senderLabel = (s: string | null) => (s === null ? UNMATCHED : known.has(s) ? s : 'other');
+    this.messages = new Counter({
+      name: 'hdc_hl7_messages_total', help: 'HL7 v2 messages answered, by sender, message type (MSH-9.1^MSH-9.2) and ACK code (MSA-1).',
+      labelNames: ['sender', 'message_type', 'ack_code'], registers: [this.registry],
+    });
+    this.latency = new Histogram({
+      name: 'hdc_hl7_ack_latency_seconds', help: 'Time from receiving an HL7 v2 message to answering it with its ACK.',
+      labelNames: ['sender'], buckets: LATENCY_BOUNDS_MS.map((ms) => ms / 1000), registers: [this.registry],
+    });
+    this.runs = new Counter({
+      name: 'hdc_workflow_runs_total', help: 'Workflow runs settled, by workflow and status (done, rejected, failed, dead).',
+      labelNames: ['workflow', 'status'], registers: [this.registry],
+    });
+    this.steps = new Histogram({
+      name: 'hdc_workflow_step_duration_seconds', help: 'Duration of workflow steps (their last attempt), by workflow, step kind and status.',
+      labelNames: ['workflow', 'kind', 'status'], buckets: LATENCY_BOUNDS_MS.map((ms) => ms / 1000), registers: [this.registry],
+    });
+    this.outbound = new Counter({
+      name: 'hdc_outbound_requests_total', help: 'Requests workflow steps sent to declared APIs, by API and HTTP status (0: no response).',
+      labelNames: ['api', 'status_code'], registers: [this.registry],
+    });
+    this.outboundLatency = new Histogram({
+      name: 'hdc_outbound_request_duration_seconds', help: 'Duration of requests to declared APIs (the step\'s last attempt), by API.',
+      labelNames: ['api'], buckets: LATENCY_BOUNDS_MS.map((ms) => ms / 1000), registers: [this.registry],
+    });
+    this.stepsOf = db.prepare('SELECT step_id, kind, status, started_at, finished_at, result FROM run_steps WHERE run_id = ?');
+    this.apiOf = apis;
+    this.deadLetters = new Counter({
+      name: 'hdc_dead_letters_total', help: 'Workflow runs that became dead letters, by workflow.', labelNames: ['workflow'], registers: [this.registry],
+    });
+    const queued: Statement = db.prepare(`SELECT workflow, COUNT(*) AS n FROM workflow_runs WHERE status IN ('queued','running','failed') GROUP BY workflow`);
+    const dead: Statement = db.prepare(`SELECT workflow, COUNT(*) AS n FROM workflow_runs WHERE status = 'dead' GROUP BY workflow`);
+    new Gauge({
+      name: 'hdc_workflow_queue_depth', help: 'Workflow runs waiting to finish (queued, running or waiting to retry), by workflow.',
+      labelNames: ['workflow'], registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const r of queued.all() as Array<{ workflow: string; n: number }>) this.set({ workflow: r.workflow }, r.n);
+      },
+    });
+    new Gauge({
+      name: 'hdc_dead_letters', help: 'Dead letters waiting for a replay, by workflow.', labelNames: ['workflow'], registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const r of dead.all() as Array<{ workflow: string; n: number }>) this.set({ workflow: r.workflow }, r.n);
+      },
+    });
+    collectDefaultMetrics({ register: this.registry, prefix: 'hdc_' });
+    this.senderLabel = senderLabel;
+  }
+
+  private readonly senderLabel: (s: string | null) => string;
+
+  /** Label-bound children by sender, type and ACK code: prom-client hashes a label object on every call otherwise. */
+  private readonly bound = new Map<string, { messages: { inc(): void }; latency: { observe(v: number): void } }>();
+
+  countMessage(sender: string | null, type: string, ack: string, latencyMs: number): void {
+    const key = `${sender}\u0000${type}\u0000${ack}`;
+    let b = this.bound.get(key);
+    if (!b) {
+      const s = this.senderLabel(sender);
+      b = {
+        messages: this.messages.labels({ sender: s, message_type: boundedMessageType(type), ack_code: CODE.test(ack) ? ack : 'other' }),
+        latency: this.latency.labels({ sender: s }),
+      };
+      // Bounded: beyond this many distinct keys (a partner sending garbage types), no caching.
+      if (this.bound.size < 10_000) this.bound.set(key, b);
+    }
+    b.messages.inc();
+    b.latency.observe(latencyMs / 1000);
+  }
+
+  countRun(workflow: string, status: string, runId?: number): void {
+    this.runs.inc({ workflow, status });
+    if (status === 'dead') this.deadLetters.inc({ workflow });
+    if (runId !== undefined) this.countSteps(workflow, runId);
+  }
+
+  /** The settled run's steps: durations, and the requests among them by API and HTTP status. */
+  private countSteps(workflow: string, runId: number): void {
+    const apis = this.apiOf.get(workflow);
+    for (const s of this.stepsOf.all(runId) as Array<{ step_id: string; kind: string; status: string; started_at: number; finished_at: number; result: string | null }>) {
+      const seconds = Math.max(0, s.finished_at - s.started_at) / 1000;
+      this.steps.observe({ workflow, kind: s.kind, status: s.status }, seconds);
+      const api = apis?.get(s.step_id);
+      if (!api) continue;
+      let code = 0;
+      try {
+        const r = s.result ? (JSON.parse(s.result) as { status?: unknown }) : undefined;
+        if (typeof r?.status === 'number') code = r.status;
+      } catch {
+        // no status to count
+      }
+      this.outbound.inc({ api, status_code: String(code) });
+      this.outboundLatency.observe({ api }, seconds);
+    }
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+/** workflow → step id → API, for every step that sends a request (walks nested branches and loops). */
+export function stepApis(workflows: ReadonlyArray<{ name: string; steps: unknown }>): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  const walk = (v: unknown, into: Map<string, string>): void => {
+    if (Array.isArray(v)) return v.forEach((x) => walk(x, into));
+    if (!v || typeof v !== 'object') return;
+    const o = v as Record<string, unknown>;
+    if (typeof o.id === 'string' && typeof o.api === 'string') into.set(o.id, o.api);
+    for (const x of Object.values(o)) if (x && typeof x === 'object') walk(x, into);
+  };
+  for (const w of workflows) {
+    const m = new Map<string, string>();
+    walk(w.steps, m);
+    out.set(w.name, m);
+  }
+  return out;
+}

@@ -1,0 +1,144 @@
+// `tracing { otlp … }`: OpenTelemetry spans exported over OTLP/HTTP, built from the runtime's
+// events after the fact (the spans carry the recorded start and end times): one span per answered
+// HL7 message, a child span per workflow run of that message, and under it a span per step
+// (outbound requests carry their HTTP status). Names, codes and durations only: no control ID,
+// no content. A run that settles before its message is answered (`ack after_workflow`) waits for
+// the message's span; one whose message span never comes (a restart) becomes its own root.
+import { context, trace, SpanKind, SpanStatusCode, type Span, type Tracer } from '@opentelemetry/api';
+import { TracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import type { Database, Statement } from 'better-sqlite3';
+import type { EnqueuedEvent, FinishedEvent, RunEvents } from '../../runtime/journal/run-events.ts';
+import type { InboundEvents, AnsweredMessage } from '../../runtime/inbound/inbound-events.ts';
+import type { Logger } from '../../runtime/platform/log/logger.ts';
+
+export interface TracingOptions {
+  /** OTLP/HTTP base URL, e.g. http://127.0.0.1:4318 (spans go to /v1/traces). */
+  endpoint: string;
+  service: string;
+  /** How long a settled run waits for its message's span (default 30 s). */
+  waitForMessageMs?: number;
+  /** Batch export delay (default 1 s). */
+  exportDelayMs?: number;
+}
+
+interface StepRow { path: string; step_id: string; kind: string; status: string; started_at: number; finished_at: number; error: string | null; result: string | null }
+interface RunRow { id: number; message_id: number; workflow: string; created_at: number; updated_at: number; attempts: number }
+
+const HTTP_KINDS = new Set(['fhir', 'rest', 'send']);
+const LIMIT = 10_000;
+
+function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
+  map.set(key, value);
+  if (map.size > LIMIT) map.delete(map.keys().next().value!);
+}
+
+export class Tracing {
+  private readonly provider: TracerProvider;
+  private readonly tracer: Tracer;
+  /** messageId → its span (ended), for runs to hang under. */
+  private readonly messageSpans = new Map<number, Span>();
+  /** runId → messageId, from 'enqueued'. */
+  private readonly runMessage = new Map<number, number>();
+  /** Runs settled before their message's span existed. */
+  private readonly waiting = new Map<number, Array<{ e: FinishedEvent; timer: NodeJS.Timeout }>>();
+  private readonly runStmt: Statement;
+  private readonly stepsStmt: Statement;
+
+  private readonly onMessage = (m: AnsweredMessage) => this.message(m);
+  private readonly onEnqueued = (e: EnqueuedEvent) => {
+    for (const id of e.runIds) remember(this.runMessage, id, e.messageId);
+  };
+  private readonly onFinished = (e: FinishedEvent) => this.finished(e);
+
+  constructor(private readonly opts: TracingOptions, db: Database, private readonly inbound: InboundEvents, private readonly events: RunEvents, private readonly log: Logger) {
+    const exporter = new OTLPTraceExporter({ url: `${opts.endpoint.replace(/\/+$/, '')}/v1/traces` });
+    this.provider = new TracerProvider({
+      resource: resourceFromAttributes({ 'service.name': opts.service }),
+      spanProcessors: [new BatchSpanProcessor({ exporter, scheduledDelayMillis: opts.exportDelayMs ?? 1000 })],
+    });
+    this.tracer = this.provider.getTracer('hdc');
+    this.runStmt = db.prepare('SELECT id, message_id, workflow, created_at, updated_at, attempts FROM workflow_runs WHERE id = ?');
+    this.stepsStmt = db.prepare('SELECT path, step_id, kind, status, started_at, finished_at, error, result FROM run_steps WHERE run_id = ? ORDER BY started_at, path');
+    inbound.on('message', this.onMessage);
+    events.on('enqueued', this.onEnqueued);
+    events.on('finished', this.onFinished);
+  }
+
+  private message(m: AnsweredMessage): void {
+    const span = this.tracer.startSpan('hl7 message', {
+      kind: SpanKind.SERVER, startTime: m.receivedAt,
+      attributes: { 'hdc.sender': m.sender ?? '(unmatched)', 'hl7.message_type': m.messageType, 'hl7.ack_code': m.ackCode, 'hdc.duplicate': m.duplicate },
+    });
+    if (!/^(AA|CA)$/.test(m.ackCode)) span.setStatus({ code: SpanStatusCode.ERROR, message: `answered ${m.ackCode}` });
+    span.end(m.receivedAt + m.latencyMs);
+    if (m.messageId === undefined) return;
+    remember(this.messageSpans, m.messageId, span);
+    const pending = this.waiting.get(m.messageId);
+    if (!pending) return;
+    this.waiting.delete(m.messageId);
+    for (const p of pending) {
+      clearTimeout(p.timer);
+      this.run(p.e, span);
+    }
+  }
+
+  private finished(e: FinishedEvent): void {
+    const messageId = this.runMessage.get(e.runId) ?? (this.runStmt.get(e.runId) as RunRow | undefined)?.message_id;
+    const parent = messageId !== undefined ? this.messageSpans.get(messageId) : undefined;
+    if (parent || messageId === undefined) return this.run(e, parent);
+    const list = this.waiting.get(messageId) ?? [];
+    const timer = setTimeout(() => {
+      const left = this.waiting.get(messageId)?.filter((p) => p.e !== e) ?? [];
+      if (left.length) this.waiting.set(messageId, left);
+      else this.waiting.delete(messageId);
+      this.run(e, undefined);
+    }, this.opts.waitForMessageMs ?? 30_000);
+    timer.unref();
+    list.push({ e, timer });
+    this.waiting.set(messageId, list);
+  }
+
+  private run(e: FinishedEvent, parent: Span | undefined): void {
+    try {
+      const row = this.runStmt.get(e.runId) as RunRow | undefined;
+      if (!row) return;
+      const ctx = parent ? trace.setSpan(context.active(), parent) : context.active();
+      const span = this.tracer.startSpan(`workflow ${row.workflow}`, {
+        kind: SpanKind.INTERNAL, startTime: row.created_at,
+        attributes: { 'hdc.workflow': row.workflow, 'hdc.run.status': e.status, 'hdc.run.attempts': row.attempts },
+      }, ctx);
+      if (e.status !== 'done') span.setStatus({ code: SpanStatusCode.ERROR, message: e.status });
+      const inRun = trace.setSpan(context.active(), span);
+      for (const s of this.stepsStmt.all(e.runId) as StepRow[]) {
+        const http = HTTP_KINDS.has(s.kind);
+        let status: number | undefined;
+        try {
+          const r = s.result ? (JSON.parse(s.result) as { status?: unknown }) : undefined;
+          if (typeof r?.status === 'number') status = r.status;
+        } catch {
+          // a result that is not JSON has no status to report
+        }
+        const child = this.tracer.startSpan(`step ${s.step_id}`, {
+          kind: http ? SpanKind.CLIENT : SpanKind.INTERNAL, startTime: s.started_at,
+          attributes: { 'hdc.step': s.step_id, 'hdc.step.kind': s.kind, 'hdc.step.path': s.path, ...(status !== undefined ? { 'http.response.status_code': status } : {}) },
+        }, inRun);
+        if (s.status !== 'done') child.setStatus({ code: SpanStatusCode.ERROR, message: 'step failed' });
+        child.end(s.finished_at);
+      }
+      span.end(Math.max(row.updated_at, row.created_at));
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, runId: e.runId }, 'tracing: could not record a run');
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.inbound.off('message', this.onMessage);
+    this.events.off('enqueued', this.onEnqueued);
+    this.events.off('finished', this.onFinished);
+    for (const list of this.waiting.values()) for (const p of list) clearTimeout(p.timer);
+    await this.provider.forceFlush().catch(() => undefined);
+    await this.provider.shutdown().catch(() => undefined);
+  }
+}
