@@ -86,7 +86,7 @@ const command: Command = {
     let runtime;
     try {
       runtime = await startRuntime(plan, {
-        ...(pgStore ? { journal: pgStore.journal } : {}),
+        ...(pgStore ? { journal: pgStore.journal, shared: pgStore } : {}),
         host: opts.host,
         port: opts.port,
         tls: opts.insecureHttp ? null : { cert: opts.cert, key: opts.key, clientCa: opts.clientCa },

@@ -15,7 +15,7 @@ import { ownDiagnostics, withBase } from './launch-extends.ts';
 import { lowerTest } from './lower/test.ts';
 import { checkModuleBlocks, lowerModuleBlock, type ModuleDecls } from './lower/module-block.ts';
 import { runChecks } from './checks/registry.ts';
-import { lowerStore } from './lower/store-decl.ts';
+import { checkLaunchesShareKeys, lowerStore } from './lower/store-decl.ts';
 import { warnSharedPaths, type LoweredSender } from './checks/shared-paths.ts';
 import { lowerTransform, registerTransforms } from './transforms.ts';
 
@@ -94,5 +94,6 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
   runChecks(files, { root, symbols, names });
   checkModuleBlocks(parts.modules, moduleDecls, (file) => root.for(file));
   warnSharedPaths(lowered, root);
+  checkLaunchesShareKeys(parts.store, parts.launches, files, (file) => root.for(file));
   return { parts, symbols };
 }

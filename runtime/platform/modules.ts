@@ -8,6 +8,7 @@ import type { Context } from 'koa';
 import type { Plan } from '../../plan/plan.types.ts';
 import type { Database } from '../journal/open-database.ts';
 import type { Migration } from '../journal/migrations.ts';
+import type { SharedSql } from '../store/shared-sql.ts';
 import type { RunEvents } from '../journal/run-events.ts';
 import type { InboundEvents } from '../inbound/inbound-events.ts';
 import type { Logger } from './log/logger.ts';
@@ -22,6 +23,11 @@ export interface ModuleServices {
   db: Database;
   /** The database file, for a module that writes enough to want its own connection. */
   dbFile: string;
+  /**
+   * The tables every runtime of a cluster shares (migrations with a `postgres` form): PostgreSQL
+   * when the store is, else the same SQLite file as `db`.
+   */
+  sql: SharedSql;
   /** Workflow runs: enqueued, retrying, finished. */
   events: RunEvents;
   /** One event per HL7 message answered by the listener. */

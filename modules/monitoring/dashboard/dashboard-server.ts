@@ -101,7 +101,7 @@ function localTime(v: string | null): number | undefined {
 export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): Promise<Dashboard> {
   const { services, rollups, audit, db, log } = deps;
   const sessions = new DashboardSessions(db, plan.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS);
-  const method: LoginMethod = await loginMethod(plan, services.resolve, services.db);
+  const method: LoginMethod = await loginMethod(plan, services.resolve, services.sql);
   const limiter = new LoginRateLimiter();
   const files = assets();
   const live = new LiveUpdates();

@@ -116,7 +116,7 @@ export async function startMonitored(plan: Plan, options?: MonitoringOptions): P
 
 /** A dashboard user in the runtime's users table (what `hdc users add` writes). */
 export async function addUser(m: Monitored, username: string, password: string, groups: string[]): Promise<void> {
-  new UsersTable(m.rt.db).add(username, await hashPassword(password, { ln: 10, r: 8, p: 1 }), { groups });
+  await new UsersTable(m.rt.sql).add(username, await hashPassword(password, { ln: 10, r: 8, p: 1 }), { groups });
 }
 
 /** A dashboard block: users table login, the two roles by group. */

@@ -210,7 +210,7 @@ test('sessions are stored server side, hashed; the cookie is HttpOnly and SameSi
   const rows = rt.db.prepare('SELECT id_hash FROM smart_launch_sessions').all() as Array<{ id_hash: string }>;
   assert.ok(rows.length > 0);
   assert.not.ok(rows.some((r) => r.id_hash === id));
-  assert.ok(launchesOf(rt).sessions.get(id));
+  assert.ok(await launchesOf(rt).sessions.get(id));
   // Nothing of the launch is in the URL but the state, the challenge and public parameters.
   assert.not.match(res.headers.get('location')!, new RegExp(id));
 });
