@@ -57,7 +57,7 @@ export async function openPostgresStore(plan: Plan, opts: PostgresStoreOptions):
     if (e.code === 'HDC8300') throw e;
     throw new Error(`cannot use the PostgreSQL store ${redactUrl(opts.url)}: ${e.message}`);
   }
-  const journal = new PgJournal({ pool: journalPool, notifyPool: enginePool, workflowHashes: workflowHashes(plan), ...(opts.log ? { log: opts.log } : {}) });
+  const journal = new PgJournal({ pool: journalPool, notifyPool: enginePool, workflowHashes: workflowHashes(plan), runtimeId, ...(opts.log ? { log: opts.log } : {}) });
   opts.log?.info({ store: redactUrl(opts.url), runtimeId, leaseMs }, 'PostgreSQL store open');
   return {
     runtimeId, journal, enginePool, leaseMs,
