@@ -15,6 +15,7 @@ const smartModule: RuntimeModule<SmartOptions> = {
   async start(services, options = {}) {
     const launches = createSmartRoutes({
       resolve: services.resolve, ...options, plan: services.plan, db: services.db, log: services.log, publicUrl: services.publicUrl,
+      onOutcome: (launch, outcome) => void services.moduleEvents.emit('smart-launch', { launch, outcome }),
     });
     const instance: SmartModuleInstance = { launches, routes: (ctx) => launches.handle(ctx), stop: () => launches.close() };
     return instance;
