@@ -27,9 +27,13 @@ export class Metrics {
   private readonly stepsOf: Statement;
   private readonly apiOf: Map<string, Map<string, string>>;
   private readonly deadLetters: Counter<'workflow'>;
+  private readonly commitDuration: Histogram;
+  private readonly commitBatch: Histogram;
+  private readonly launches: Counter<'launch' | 'outcome'> | undefined;
+  private readonly launchNames: ReadonlySet<string>;
 
-  /** `apis`: workflow → step id → the API its request goes to. */
-  constructor(db: Database, senders: readonly string[], apis: Map<string, Map<string, string>> = new Map()) {
+  /** `apis`: workflow → step id → the API its request goes to; `launches`: the plan's `smart launch` names. */
+  constructor(db: Database, senders: readonly string[], apis: Map<string, Map<string, string>> = new Map(), launches: readonly string[] = []) {
     const known = new Set(senders);
     const senderLabel = (s: string | null) => (s === null ? UNMATCHED : known.has(s) ? s : 'other');
     this.messages = new Counter({
@@ -61,6 +65,21 @@ export class Metrics {
     this.deadLetters = new Counter({
       name: 'hdc_dead_letters_total', help: 'Workflow runs that became dead letters, by workflow.', labelNames: ['workflow'], registers: [this.registry],
     });
+    this.commitDuration = new Histogram({
+      name: 'hdc_journal_commit_duration_seconds', help: 'Time to make a batch of journal entries durable (the writer\'s round trip and the commit).',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [this.registry],
+    });
+    this.commitBatch = new Histogram({
+      name: 'hdc_journal_commit_batch_size', help: 'HL7 messages per journal commit (group commit gathers concurrent requests into one).',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000], registers: [this.registry],
+    });
+    this.launchNames = new Set(launches);
+    this.launches = launches.length
+      ? new Counter({
+          name: 'hdc_smart_launches_total', help: 'SMART launches ended, by launch and outcome (completed, refused, failed).',
+          labelNames: ['launch', 'outcome'], registers: [this.registry],
+        })
+      : undefined;
     const queued: Statement = db.prepare(`SELECT workflow, COUNT(*) AS n FROM workflow_runs WHERE status IN ('queued','running','failed') GROUP BY workflow`);
     const dead: Statement = db.prepare(`SELECT workflow, COUNT(*) AS n FROM workflow_runs WHERE status = 'dead' GROUP BY workflow`);
     new Gauge({
@@ -101,6 +120,15 @@ export class Metrics {
     }
     b.messages.inc();
     b.latency.observe(latencyMs / 1000);
+  }
+
+  observeCommit(entries: number, seconds: number): void {
+    this.commitDuration.observe(seconds);
+    this.commitBatch.observe(entries);
+  }
+
+  countLaunch(launch: string, outcome: string): void {
+    this.launches?.inc({ launch: this.launchNames.has(launch) ? launch : 'other', outcome });
   }
 
   countRun(workflow: string, status: string, runId?: number): void {
