@@ -234,6 +234,13 @@ export class Rollups {
       WHERE minute >= ? AND minute < ? GROUP BY workflow, status ORDER BY workflow, status`).all(from - (from % MINUTE), to) as Array<{ workflow: string; status: string; count: number }>;
   }
 
+  /** The minutes with traffic over [from, to) per sender, oldest first (the table's own order: no sort). */
+  activeMinutes(from: number, to: number): Iterable<{ minute: number; sender: string }> {
+    this.flush();
+    return this.db.prepare(`SELECT minute, sender FROM monitoring_message_minutes WHERE minute >= ? AND minute < ? GROUP BY minute, sender`)
+      .iterate(from - (from % MINUTE), to) as Iterable<{ minute: number; sender: string }>;
+  }
+
   /** SMART launches per launch and outcome over [from, to). */
   launchTotals(from: number, to: number): Array<{ launch: string; outcome: string; count: number }> {
     this.flush();

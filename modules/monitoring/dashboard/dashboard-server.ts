@@ -22,6 +22,7 @@ import { DashboardSessions, randomToken, sameToken, type Session } from './sessi
 import { decide, loginMethod } from './login-flow.ts';
 import { LiveUpdates } from './live-updates.ts';
 import { overviewData, rangeOf, RANGES } from './overview-data.ts';
+import { SenderRhythm } from '../sender-rhythm.ts';
 import { messageDetail, runOf, searchMessages, FIELD_NAME, MESSAGE_STATUSES, type MessageFilter } from './message-search.ts';
 import { auditPage, deadLettersPage, errorPage, loginPage, messagePage, messagesPage, overviewPage, overviewTables } from './pages.ts';
 
@@ -107,6 +108,7 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
   const live = new LiveUpdates();
   rollups.onFlush = () => live.changed();
   const senders = services.plan.senders.map((s) => s.name);
+  const overview = { rollups, db: services.db, declaredSenders: senders, rhythm: new SenderRhythm(rollups), launches: services.plan.launches.length > 0 };
   const stepLines = stepLinesOf(services.plan);
   /** OIDC sign-ins under way: browser nonce cookie → the checks for the callback. */
   const pendingOidc = new Map<string, { state: string; verifier: string; nonce: string; at: number }>();
@@ -200,10 +202,10 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
       html(ctx, 403, errorPage(s, 403, what));
     };
     if (ctx.method === 'GET' && ctx.path === '/') {
-      return html(ctx, 200, overviewPage(s, overviewData(rollups, services.db, senders, rangeOf(ctx.query.range))));
+      return html(ctx, 200, overviewPage(s, overviewData(overview, rangeOf(ctx.query.range))));
     }
     if (ctx.method === 'GET' && ctx.path === '/overview.json') {
-      const data = overviewData(rollups, services.db, senders, rangeOf(ctx.query.range));
+      const data = overviewData(overview, rangeOf(ctx.query.range));
       ctx.body = { data, html: overviewTables(data) };
       return;
     }

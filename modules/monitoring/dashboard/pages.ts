@@ -18,7 +18,17 @@ const q = (params: Record<string, string | number | undefined>) => {
   return s ? `?${s}` : '';
 };
 
-export function overviewTables(d: OverviewData): { summaries: string; senders: string; runs: string } {
+/** A duration in words for the senders table: `4 min`, `2 h`, `3 d`. */
+function fmtGap(ms: number | null): string {
+  if (ms === null) return '–';
+  if (ms < 3_600_000) return `${Math.max(1, Math.round(ms / 60_000))} min`;
+  if (ms < 2 * 86_400_000) return `${Math.round(ms / 3_600_000)} h`;
+  return `${Math.round(ms / 86_400_000)} d`;
+}
+
+const LAUNCH_OUTCOMES = ['completed', 'refused', 'failed'] as const;
+
+export function overviewTables(d: OverviewData): { summaries: string; senders: string; runs: string; launches?: string } {
   const summaries = d.summaries.length
     ? d.summaries.map((s) => `<tr data-sender="${esc(s.sender)}" data-type="${esc(s.messageType)}">` +
         `<td><a href="/messages${q({ sender: s.sender })}">${esc(s.sender)}</a></td>` +
@@ -29,11 +39,19 @@ export function overviewTables(d: OverviewData): { summaries: string; senders: s
     : `<tr><td colspan="${5 + ACK_CODES.length + 1}" class="empty">No messages in this range.</td></tr>`;
   const senders = d.senders.map((s) => `<tr data-sender="${esc(s.sender)}"><td><a href="/messages${q({ sender: s.sender })}">${esc(s.sender)}</a></td>` +
     `<td data-stat="last">${s.lastMessageAt ? esc(iso(s.lastMessageAt)) : 'never'}</td>` +
+    `<td class="num" data-stat="usual-gap">${fmtGap(s.usualGapMs)}</td>` +
     `<td data-stat="silent">${s.silent ? '<span class="flag">silent for longer than usual</span>' : 'ok'}</td></tr>`).join('');
   const runs = d.runs.length
     ? d.runs.map((r) => `<tr data-workflow="${esc(r.workflow)}" data-status="${esc(r.status)}"><td>${esc(r.workflow)}</td><td>${esc(r.status)}</td><td class="num" data-stat="runs">${r.count}</td></tr>`).join('')
     : '<tr><td colspan="3" class="empty">No workflow runs settled in this range.</td></tr>';
-  return { summaries, senders, runs };
+  if (!d.launches) return { summaries, senders, runs };
+  const byLaunch = new Map<string, Record<string, number>>();
+  for (const l of d.launches) byLaunch.set(l.launch, { ...byLaunch.get(l.launch), [l.outcome]: l.count });
+  const launches = byLaunch.size
+    ? [...byLaunch].map(([launch, o]) => `<tr data-launch="${esc(launch)}"><td>${esc(launch)}</td>` +
+        LAUNCH_OUTCOMES.map((k) => `<td class="num" data-stat="${k}">${o[k] ?? 0}</td>`).join('') + '</tr>').join('')
+    : `<tr><td colspan="${1 + LAUNCH_OUTCOMES.length}" class="empty">No SMART launches in this range.</td></tr>`;
+  return { summaries, senders, runs, launches };
 }
 
 export function overviewPage(session: Session, d: OverviewData): string {
@@ -47,8 +65,11 @@ export function overviewPage(session: Session, d: OverviewData): string {
     `<section><h2>ACK codes</h2><div id="chart-acks" class="chart"></div></section>` +
     `<section><h2>By sender and message type</h2><table id="summaries"><thead><tr><th>Sender</th><th>Type</th><th>Messages</th>` +
     ACK_CODES.map((c) => `<th>${c}</th>`).join('') + `<th>p50</th><th>p95</th><th>p99</th></tr></thead><tbody>${t.summaries}</tbody></table></section>` +
-    `<section><h2>Senders</h2><table id="senders"><thead><tr><th>Sender</th><th>Last message</th><th>Status</th></tr></thead><tbody>${t.senders}</tbody></table></section>` +
+    `<section><h2>Senders</h2><table id="senders"><thead><tr><th>Sender</th><th>Last message</th><th title="The usual gap between its messages over the last week">Usual gap</th><th>Status</th></tr></thead><tbody>${t.senders}</tbody></table></section>` +
     `<section><h2>Workflow runs</h2><table id="runs"><thead><tr><th>Workflow</th><th>Status</th><th>Runs</th></tr></thead><tbody>${t.runs}</tbody></table></section>` +
+    (t.launches !== undefined
+      ? `<section><h2>SMART launches by outcome</h2><table id="launches"><thead><tr><th>Launch</th>${LAUNCH_OUTCOMES.map((k) => `<th>${k}</th>`).join('')}</tr></thead><tbody>${t.launches}</tbody></table></section>`
+      : '') +
     jsonBlock('overview-data', d));
 }
 
