@@ -1,5 +1,5 @@
 // The dashboard's pages, rendered on the server. Viewers see counts, charts, message metadata and
-// masked content; operators also see content and can replay dead letters.
+// masked content; operators also see content and can replay dead letters and messages.
 import type { RunReport } from '../../../runtime/workflows/run-report.ts';
 import { csrfField, esc, fmtMs, iso, jsonBlock, page } from './html.ts';
 import type { AuditEntry } from './audit-log.ts';
@@ -7,6 +7,7 @@ import { ackCode, maskAck, maskMessage } from './mask.ts';
 import { MESSAGE_STATUSES, type MessageDetail, type MessageFilter, type MessageRow } from './message-search.ts';
 import { RANGES, type OverviewData } from './overview-data.ts';
 import type { Session } from './sessions.ts';
+import { replayable } from './message-replay.ts';
 
 const ACK_CODES = ['AA', 'AE', 'AR', 'CA', 'CE', 'CR'] as const;
 const OVERVIEW_SCRIPTS = ['/assets/uPlot.iife.min.js', '/assets/dashboard.js'];
@@ -121,7 +122,13 @@ export function messagePage(session: Session, m: MessageDetail, runs: RunReport[
     `<dt>Control ID</dt><dd id="m-control-id">${esc(m.controlId)}</dd><dt>Received</dt><dd>${esc(iso(m.receivedAt))}</dd>` +
     `<dt>Status</dt><dd id="m-status">${esc(m.status)}</dd><dt>ACK</dt><dd id="m-ack-code">${esc(ackCode(m.ack))}</dd></dl>` +
     `<h2>Message</h2>${content}<h2>ACK sent</h2><pre id="ack">${esc(operator ? m.ack.replace(/\r\n|\r/g, '\n') : maskAck(m.ack))}</pre>` +
-    `<h2>Workflow runs</h2>${runs.map((r) => runSection(session, r, stepLines)).join('') || '<p class="empty">No workflow runs.</p>'}`);
+    `<h2>Workflow runs</h2>${runs.map((r) => runSection(session, r, stepLines)).join('') || '<p class="empty">No workflow runs.</p>'}` +
+    (operator && replayable(m.runIds)
+      ? `<form method="post" action="/messages/${m.id}/replay" class="replay" id="replay-message">${csrfField(session)}` +
+        `<p>Replaying runs the message through its workflow${new Set(m.runIds.map((r) => r.workflow)).size > 1 ? 's' : ''} again from the first step, as a new run, ` +
+        `with the fields recorded when it arrived; requests are sent again.</p>` +
+        `<label><input type="checkbox" name="confirm" value="yes" required> I want to process this message again</label> <button id="replay-message-${m.id}">Replay message ${m.id}</button></form>`
+      : ''));
 }
 
 export function deadLettersPage(session: Session, rows: Array<{ id: number; workflow: string; sender: string; messageId: number; error: string | null; updatedAt: number }>): string {
