@@ -29,6 +29,7 @@ import { launchScope, missingScopes, readLaunchContext } from './launch-scope.ts
 import { SmartServers } from './smart-servers.ts';
 import type { RequestTiming } from './request-timing.ts';
 import { timingSafeEqual } from 'node:crypto';
+import type { SmartLaunchOutcome } from '../../runtime/platform/module-events.ts';
 
 export interface LaunchHandlerDeps {
   /** The shared tables (the login form's users). */
@@ -44,8 +45,8 @@ export interface LaunchHandlerDeps {
   rateLimiter: LoginRateLimiter;
   cookie: SessionCookie;
   now: () => number;
-  /** Counts completed and failed launches. */
-  onOutcome?: (ok: boolean) => void;
+  /** How each launch ended: counted, and announced to other modules. */
+  onOutcome?: (outcome: SmartLaunchOutcome) => void;
   discover?: (fhirBase: string) => Promise<Record<string, unknown>>;
   jwksCooldownMs?: number;
 }
@@ -361,7 +362,7 @@ export class LaunchHandler {
     // The refresh token is not kept: nothing runs for this launch after the redirect.
     await this.deps.sessions.finish(session.idHash, 'done');
     this.deps.cookie.clear(ctx, key);
-    this.deps.onOutcome?.(true);
+    this.deps.onOutcome?.('completed');
     this.deps.log.info({ launch: this.launch.name, rule: done.index, src: srcLine(done.rule.src), target: done.rule.to }, 'smart launch completed');
     redirect(ctx, done.url);
   }
@@ -392,7 +393,7 @@ export class LaunchHandler {
     const entry = { launch: this.launch.name, correlationId: id, status: e.status, err: e.message, ...(cause && cause !== e.message ? { cause } : {}) };
     if (e.status >= 500) this.deps.log.error(entry, 'smart launch failed');
     else this.deps.log.warn(entry, 'smart launch refused');
-    this.deps.onOutcome?.(false);
+    this.deps.onOutcome?.(e.status >= 500 ? 'failed' : 'refused');
     html(ctx, e.status, errorPage(e.publicText, id));
   }
 }

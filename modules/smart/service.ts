@@ -24,6 +24,7 @@ const smartModule: RuntimeModule<SmartOptions> = {
     }
     const launches = createSmartRoutes({
       resolve: services.resolve, ...options, plan: services.plan, db: services.db, sql: services.sql, log: services.log, publicUrl: services.publicUrl,
+      onOutcome: (launch, outcome) => void services.moduleEvents.emit('smart-launch', { launch, outcome }),
     });
     const instance: SmartModuleInstance = { launches, routes: (ctx) => launches.handle(ctx), stop: () => launches.close() };
     return instance;

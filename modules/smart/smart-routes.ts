@@ -19,6 +19,7 @@ import { LaunchHandler, type SessionCookie } from './launch-handler.ts';
 import { LaunchSessions } from './launch-sessions.ts';
 import { SessionCipher } from './session-cipher.ts';
 import { RequestTiming, type SmartTimingTotals } from './request-timing.ts';
+import type { SmartLaunchOutcome } from '../../runtime/platform/module-events.ts';
 
 export interface SmartOptions {
   /** How long a launch may take from launch to redirect (default 10 minutes). */
@@ -42,6 +43,8 @@ export interface SmartRoutesDeps extends SmartOptions {
   log: Logger;
   /** The connector's public base URL, e.g. https://connector.example.org (no trailing slash). */
   publicUrl: () => string;
+  /** How each launch ended (the module announces it on the seam's module events). */
+  onOutcome?: (launch: string, outcome: SmartLaunchOutcome) => void;
 }
 
 export interface SmartRoutes {
@@ -107,7 +110,11 @@ export function createSmartRoutes(deps: SmartRoutesDeps): SmartRoutes {
         ...(deps.discoveryTtlMs !== undefined ? { discoveryTtlMs: deps.discoveryTtlMs } : {}),
         ...(deps.jwksCooldownMs !== undefined ? { jwksCooldownMs: deps.jwksCooldownMs } : {}),
         rateLimiter, cookie, now,
-        onOutcome: (ok) => void (ok ? timing.completed++ : timing.failed++),
+        onOutcome: (outcome) => {
+          if (outcome === 'completed') timing.completed++;
+          else timing.failed++;
+          deps.onOutcome?.(launch.name, outcome);
+        },
       }),
     );
   }

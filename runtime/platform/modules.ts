@@ -14,6 +14,9 @@ import type { InboundEvents } from '../inbound/inbound-events.ts';
 import type { Logger } from './log/logger.ts';
 import type { ValueResolver } from '../workflows/resolve-value.ts';
 import type { Engine } from '../workflows/engine.ts';
+import type { JournalCommits } from '../store/journal-commits.ts';
+import type { OutboundHeaders } from '../workflows/outbound-headers.ts';
+import type { ModuleEvents } from './module-events.ts';
 import { moduleCatalog } from '../../modules/catalog.ts';
 
 export interface ModuleServices {
@@ -32,6 +35,15 @@ export interface ModuleServices {
   events: RunEvents;
   /** One event per HL7 message answered by the listener. */
   inbound: InboundEvents;
+  /** One `commit` event per batch the journal made durable (entries, seconds). */
+  journal: JournalCommits;
+  /** Events modules announce for each other (`smart-launch`). */
+  moduleEvents: ModuleEvents;
+  /**
+   * Adds headers to the requests workflow steps send, computed per step when it runs (trace
+   * context); the function returned removes the provider.
+   */
+  outboundHeaders(provider: OutboundHeaders): () => void;
   log: Logger;
   /** Resolves env() and file() values the module's settings hold. */
   resolve: ValueResolver;

@@ -26,6 +26,8 @@ import { coreMigrations } from '../journal/core-migrations.ts';
 import { createValueResolver } from '../workflows/resolve-value.ts';
 import type { Engine } from '../workflows/engine.ts';
 import { loadModules, type ModuleInstance, type ModuleServices } from './modules.ts';
+import { ModuleEvents } from './module-events.ts';
+import { OutboundHeaderProviders } from '../workflows/outbound-headers.ts';
 
 export interface RuntimeOptions {
   host: string;
@@ -93,8 +95,10 @@ export interface Runtime {
   inbound: InboundEvents;
   /** The running modules (those the plan uses), by name. */
   modules: ReadonlyMap<string, ModuleInstance>;
-  /** Hands the workflow engine to the modules that start runs (Bulk FHIR). */
+  /** Hands the workflow engine to the modules that start runs (Bulk FHIR), and gives it the modules' outbound headers. */
   attachEngine(engine: Engine): void;
+  /** Headers modules add to workflow requests (an engine not attached, PostgreSQL's, takes them as an option). */
+  outboundHeaders: OutboundHeaderProviders;
   /** Registers a service to stop after in-flight requests drained, before the database closes. */
   addService(service: RuntimeService): void;
   /** Message counts since start (reused control IDs among them). */
@@ -169,8 +173,10 @@ export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Ru
   let publicUrl = opts.publicUrl?.replace(/\/+$/, '');
   const services: RuntimeService[] = [];
   let engine: Engine | undefined;
+  const outboundHeaders = new OutboundHeaderProviders();
   const moduleServices: ModuleServices = {
     plan, db, dbFile, sql, events, inbound, log, resolve: createValueResolver(), publicUrl: () => publicUrl ?? '', engine: () => engine, fatal,
+    journal: journal.commits, moduleEvents: new ModuleEvents(), outboundHeaders: (p) => outboundHeaders.add(p),
   };
   const running = new Map<string, ModuleInstance>();
   try {
@@ -280,6 +286,10 @@ export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Ru
   return {
     url, port, server, db, dbFile, sql, journal, events, inbound, state, traffic, fatal, modules: running, purge, close,
     addService: (s) => void services.push(s),
-    attachEngine: (e) => void (engine = e),
+    attachEngine: (e) => {
+      engine = e;
+      e.outboundHeaders = outboundHeaders;
+    },
+    outboundHeaders,
   };
 }

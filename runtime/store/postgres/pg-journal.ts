@@ -12,6 +12,7 @@
 import type pg from 'pg';
 import type { JournalEntry, JournalResult } from '../../journal/journal-writer.ts';
 import type { JournalStats, JournalStore } from '../journal-store.ts';
+import { JournalCommits } from '../journal-commits.ts';
 import type { Logger } from '../../platform/log/logger.ts';
 
 /** Where newly queued runs are announced (LISTEN in pg-engine.ts wakes the other runtimes). */
@@ -59,6 +60,7 @@ export class PgJournal implements JournalStore {
   private up = true;
   private probe?: NodeJS.Timeout;
   readonly stats: JournalStats = { batches: 0, entries: 0, largestBatch: 0 };
+  readonly commits = new JournalCommits();
   readonly thread = undefined;
   private readonly pool: pg.Pool;
   private readonly maxBatch: number;
@@ -167,7 +169,9 @@ export class PgJournal implements JournalStore {
     }
     const all = taken.flatMap((w) => w.entries);
     try {
+      const started = performance.now();
       const results = await this.writeBatch(all);
+      this.commits.emit('commit', { entries: all.length, seconds: (performance.now() - started) / 1000 });
       if (results.some((r) => r.kind === 'stored' && r.runIds.length)) this.announce();
       this.up = true;
       this.stats.batches++;

@@ -22,13 +22,16 @@ export interface PartnerApi {
   /** While true the API answers 404: the run fails for good and becomes a dead letter. */
   broken: boolean;
   calls: number;
+  /** The `traceparent` header of each call, in order (undefined when absent). */
+  traceparents: Array<string | undefined>;
   close(): Promise<void>;
 }
 
 export async function startPartnerApi(): Promise<PartnerApi> {
-  const api: PartnerApi = { url: '', broken: false, calls: 0, close: async () => undefined };
+  const api: PartnerApi = { url: '', broken: false, calls: 0, traceparents: [], close: async () => undefined };
   const server: Server = createServer((req, res) => {
     api.calls++;
+    api.traceparents.push(req.headers.traceparent as string | undefined);
     req.resume();
     res.writeHead(api.broken ? 404 : 200, { 'content-type': 'application/json' }).end('{"ok":true}');
   });

@@ -17,7 +17,7 @@ import { withPlanHash } from '../../../plan/plan-hash.ts';
 import type { Step } from '../../../plan/plan.types.ts';
 
 const S = (line: number) => `c.hdc:${line}:1-${line}:10`;
-const ADT = [{ code: 'ADT', trigger: '*' }];
+const ADT: [{ code: string; trigger: string }] = [{ code: 'ADT', trigger: '*' }];
 let db: TestDatabase | null = null;
 let pool: pg.Pool;
 const dir = mkdtempSync(join(tmpdir(), 'hdc-after-workflow-'));
