@@ -25,6 +25,8 @@ export interface BulkPeer {
   dir: string;
   /** The `auth` and `api` declarations that reach the peer. */
   declarations: string;
+  /** Every token handed out so far is refused from now on (as if it expired early): the next request gets 401. */
+  expireTokens(): void;
   close(): Promise<void>;
 }
 
@@ -38,8 +40,12 @@ export async function startBulkPeer(switches: BulkSwitches = {}, opts: { alg?: A
     clients: [{ clientId: 'bulk-client', jwks: { keys: [key.publicJwk] }, assertionAlg: alg }],
     ...(opts.tokenTtlS ? { accessTokenTtl: opts.tokenTtlS } : {}),
   });
+  const seen = new Set<string>();
+  const refused = new Set<string>();
   server.fhir.attachAuth({
     verifyToken: async (t) => {
+      if (refused.has(t)) return null;
+      seen.add(t);
       const v = await auth.verifyAccessToken(t);
       return v ? { scope: v.scope } : null;
     },
@@ -60,6 +66,7 @@ api ehr fhir "${server.baseUrl}" { auth backend }
 `;
   return {
     server, auth, dir, declarations,
+    expireTokens: () => seen.forEach((t) => refused.add(t)),
     async close() {
       await server.close();
       await auth.close();
