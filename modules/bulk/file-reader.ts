@@ -50,7 +50,8 @@ export class FileReader {
     try {
       for await (const lines of ndjsonLines(body, start)) {
         for (const l of lines) if (l.n > this.lines) batch.push(l);
-        if (batch.length >= o.batchLines) this.commit(batch.splice(0), keep);
+        // A full batch, or a slow download's lines every quarter second: progress stays recent.
+        if (batch.length >= o.batchLines || (batch.length && Date.now() - this.committedAt >= 250)) this.commit(batch.splice(0), keep);
       }
       if (batch.length) this.commit(batch.splice(0), keep);
     } catch (err) {
@@ -81,6 +82,7 @@ export class FileReader {
   }
 
   private keptAt = 0;
+  private committedAt = Date.now();
 
   private commit(batch: Line[], keep: number | undefined): void {
     const o = this.o;
@@ -136,6 +138,7 @@ export class FileReader {
     })();
     this.lines = last.n;
     this.bytes = last.end;
+    this.committedAt = Date.now();
     o.runs.notify(o.source, this.sender, ids);
     o.onBatch?.();
   }
