@@ -18,6 +18,7 @@ const commands: Record<string, CommandEntry> = {
   test: { summary: 'Run the test blocks of .hdc files with mocked APIs', load: () => import('./commands/test.ts') },
   run: { summary: 'Run integrations: the HL7 v2 HTTPS listener, the journal and the workflow engine', load: () => import('./commands/run.ts') },
   runs: { summary: 'List workflow runs, show one, replay dead letters', load: () => import('./commands/runs.ts') },
+  bulk: { summary: 'Start, follow, cancel and list Bulk FHIR exports', load: () => import('./commands/bulk.ts') },
   send: { summary: 'Post HL7 v2 files to an endpoint and print the ACKs', load: () => import('./commands/send.ts') },
   parse: { summary: 'Parse HL7 v2 files and print them as JSON, or the values at HL7 paths', load: () => import('./commands/parse.ts') },
   users: { summary: 'Manage the embedded users table used by `login users`', load: () => import('./commands/users.ts') },

@@ -10,4 +10,5 @@ export interface ModuleEntry {
 export const moduleCatalog: readonly ModuleEntry[] = [
   { name: 'smart', load: () => import('./smart/service.ts') as Promise<{ default: RuntimeModule }> },
   { name: 'monitoring', load: () => import('./monitoring/service.ts') as Promise<{ default: RuntimeModule }> },
+  { name: 'bulk', load: () => import('./bulk/service.ts') as Promise<{ default: RuntimeModule }> },
 ];

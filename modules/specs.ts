@@ -4,5 +4,6 @@
 // its service to modules/catalog.ts).
 import type { ModuleSpec } from '../compiler/specs/module-spec.ts';
 import { spec as monitoring } from './monitoring/spec.ts';
+import { spec as bulk } from './bulk/spec.ts';
 
-export const installedModuleSpecs: readonly ModuleSpec[] = [monitoring];
+export const installedModuleSpecs: readonly ModuleSpec[] = [monitoring, bulk];

@@ -113,6 +113,59 @@ export interface Plan {
    * The add-on modules' settings by module name: what the module's declarations lowered to (its spec gives the shape). Absent when the plan uses none.
    */
   modules?: {
+    bulk?: {
+      [k: string]: {
+        kind: 'bulk';
+        name: string;
+        /**
+         * The FHIR API exported from.
+         */
+        from: string;
+        src: Src;
+        settings: {
+          /**
+           * system | patient | [group, ID]
+           */
+          level: string | number | (string | number)[];
+          /**
+           * Resource types (_type).
+           */
+          types?: string | string[];
+          /**
+           * _typeFilter queries, TYPE?QUERY.
+           */
+          type_filter?: string | string[];
+          /**
+           * _elements.
+           */
+          elements?: string | string[];
+          /**
+           * last_success or an instant.
+           */
+          since?: string;
+          /**
+           * A cron expression (UTC), or [every, MILLISECONDS].
+           */
+          schedule?: string | number | (string | number)[];
+          /**
+           * [TYPE, run, WORKFLOW], or a list of them.
+           */
+          on?: string[] | string[][];
+          /**
+           * [ndjson, FOLDER].
+           */
+          store?: string[];
+          concurrency?: number;
+          kickoff?: 'get' | 'post';
+          /**
+           * Patient references (patient).
+           */
+          patient?: string | string[];
+          include_associated_data?: string | string[];
+          output_format?: string;
+        };
+      };
+    };
     monitoring?: {
       dashboard?: {
         kind: 'dashboard';
@@ -174,6 +227,59 @@ export interface Plan {
     };
     [k: string]:
       | {}
+      | {
+          [k: string]: {
+            kind: 'bulk';
+            name: string;
+            /**
+             * The FHIR API exported from.
+             */
+            from: string;
+            src: Src;
+            settings: {
+              /**
+               * system | patient | [group, ID]
+               */
+              level: string | number | (string | number)[];
+              /**
+               * Resource types (_type).
+               */
+              types?: string | string[];
+              /**
+               * _typeFilter queries, TYPE?QUERY.
+               */
+              type_filter?: string | string[];
+              /**
+               * _elements.
+               */
+              elements?: string | string[];
+              /**
+               * last_success or an instant.
+               */
+              since?: string;
+              /**
+               * A cron expression (UTC), or [every, MILLISECONDS].
+               */
+              schedule?: string | number | (string | number)[];
+              /**
+               * [TYPE, run, WORKFLOW], or a list of them.
+               */
+              on?: string[] | string[][];
+              /**
+               * [ndjson, FOLDER].
+               */
+              store?: string[];
+              concurrency?: number;
+              kickoff?: 'get' | 'post';
+              /**
+               * Patient references (patient).
+               */
+              patient?: string | string[];
+              include_associated_data?: string | string[];
+              output_format?: string;
+            };
+          };
+        }
       | {
           dashboard?: {
             kind: 'dashboard';

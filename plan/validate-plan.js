@@ -3,7 +3,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://hdc.dev/schema/plan.schema.json","title":"Plan","description":"The execution plan emitted by `hdc compile` and executed by `hdc run`. The single source of truth for the compiler/runtime boundary.","type":"object","additionalProperties":false,"required":["planVersion","compiler","hash","sources","auths","apis","senders","workflows","launches","tests"],"properties":{"planVersion":{"const":1,"description":"Plan format version. The runtime refuses any other."},"compiler":{"type":"string","description":"Compiler name and version, e.g. hdc 0.1.0."},"hash":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 over the plan serialised without this field."},"sources":{"type":"array","items":{"$ref":"#/definitions/Source"}},"store":{"$ref":"#/definitions/Store"},"auths":{"type":"array","items":{"$ref":"#/definitions/Auth"}},"apis":{"type":"array","items":{"$ref":"#/definitions/Api"}},"senders":{"type":"array","items":{"$ref":"#/definitions/Sender"}},"workflows":{"type":"array","items":{"$ref":"#/definitions/Workflow"}},"launches":{"type":"array","items":{"$ref":"#/definitions/Launch"}},"tests":{"type":"array","items":{"$ref":"#/definitions/TestCase"}},"transforms":{"type":"array","items":{"$ref":"#/definitions/Transform"},"description":"Transform declarations (HL7 v2 → FHIR mappings), the std library's and the project's."},"modules":{"type":"object","description":"The add-on modules' settings by module name: what the module's declarations lowered to (its spec gives the shape). Absent when the plan uses none.","additionalProperties":{"type":"object"},"properties":{"monitoring":{"$comment":"plan.modules.monitoring: the dashboard, metrics and tracing blocks as the compiler lowers module blocks ({ kind, src, settings }). modules/monitoring/monitoring-plan.ts reads them.","type":"object","additionalProperties":false,"properties":{"dashboard":{"type":"object","additionalProperties":false,"required":["kind","src","settings"],"properties":{"kind":{"const":"dashboard"},"src":{"$ref":"#/definitions/Src"},"settings":{"type":"object","additionalProperties":false,"required":["listen","login"],"properties":{"listen":{"type":"string","description":"HOST:PORT of the dashboard's own listener."},"login":{"description":"users | ldap | postgres | oidc, alone or with its block's settings ({ value: KIND, issuer, client_id, … }).","anyOf":[{"enum":["users","oidc","ldap","postgres"]},{"type":"object","required":["value"],"properties":{"value":{"enum":["users","oidc","ldap","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"client_id":{"$ref":"#/definitions/Value"},"client_secret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value"},"bind_dn":{"type":"string"},"query":{"type":"string"}},"additionalProperties":false}]},"role":{"description":"One role block, or a list of them: { value: viewer|operator, group: NAME or [NAMES] }.","anyOf":[{"type":"object","additionalProperties":false,"required":["value"],"properties":{"value":{"enum":["viewer","operator"]},"group":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]}}},{"type":"array","items":{"type":"object","additionalProperties":false,"required":["value"],"properties":{"value":{"enum":["viewer","operator"]},"group":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]}}}}]},"retention":{"$ref":"#/definitions/Duration"},"session_idle":{"$ref":"#/definitions/Duration"}}}}},"metrics":{"type":"object","additionalProperties":false,"required":["kind","src","settings"],"properties":{"kind":{"const":"metrics"},"src":{"$ref":"#/definitions/Src"},"settings":{"type":"object","additionalProperties":false,"required":["listen"],"properties":{"listen":{"type":"string","description":"HOST:PORT where GET /metrics is served."}}}}},"tracing":{"type":"object","additionalProperties":false,"required":["kind","src","settings"],"properties":{"kind":{"const":"tracing"},"src":{"$ref":"#/definitions/Src"},"settings":{"type":"object","additionalProperties":false,"required":["otlp"],"properties":{"otlp":{"$ref":"#/definitions/Value"},"service":{"type":"string"}}}}}}}}}},"definitions":{"Src":{"type":"string","pattern":"^.+:\\d+:\\d+-\\d+:\\d+$","description":"Source range FILE:LINE:COL-LINE:COL (1-based, end exclusive) of the .hdc text a node came from."},"Source":{"type":"object","additionalProperties":false,"required":["file","sha256"],"properties":{"file":{"type":"string"},"sha256":{"type":"string"}}},"Value":{"description":"A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.","oneOf":[{"type":"string"},{"$ref":"#/definitions/EnvRef"},{"$ref":"#/definitions/FileRef"}]},"Store":{"description":"Where the runtime keeps its journal and workflow queue: sqlite (embedded, the default when absent) or postgres (shared by several runtimes). `hdc run --store URL` applies only when the plan has none.","type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["sqlite","postgres"]},"url":{"$ref":"#/definitions/Value","description":"postgres: the database URL, a reference when it holds a password."},"src":{"$ref":"#/definitions/Src"}}},"EnvRef":{"type":"object","additionalProperties":false,"required":["env","src"],"properties":{"env":{"type":"string"},"default":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"FileRef":{"type":"object","additionalProperties":false,"required":["file","src"],"properties":{"file":{"$ref":"#/definitions/Value","description":"Path of the file whose contents (trimmed of a final newline) are the value. Relative paths resolve against the .hdc file's folder."},"base":{"type":"string","description":"Folder (relative to the plan's working directory) that a relative path resolves against."},"src":{"$ref":"#/definitions/Src"}}},"Duration":{"type":"integer","minimum":0,"description":"Milliseconds."},"Auth":{"type":"object","additionalProperties":false,"required":["name","kind","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["basic","oauth2","smart_backend","bearer"]},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"token":{"$ref":"#/definitions/Value","description":"bearer: a static token."},"tokenUrl":{"$ref":"#/definitions/Value","description":"oauth2/smart_backend: token endpoint. Absent: discovered from the FHIR base of the API that uses this auth (.well-known/smart-configuration)."},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"clientAuth":{"enum":["client_secret_basic","client_secret_post","private_key_jwt"]},"privateKey":{"$ref":"#/definitions/Value","description":"PEM or JWK (JSON) private key for private_key_jwt."},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"Api":{"type":"object","additionalProperties":false,"required":["name","kind","baseUrl","timeoutMs","retry","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["fhir","rest","hl7"],"description":"hl7: an HL7-over-HTTPS endpoint that `send message` forwards raw HL7 to."},"baseUrl":{"$ref":"#/definitions/Value"},"fhirVersion":{"enum":["R4"]},"auth":{"type":"string","description":"Name of an Auth."},"validate":{"enum":["fhir","none"],"description":"fhir APIs: fhir validates each request body against the R4 definitions before it is sent; none never does (not even under hdc test, which validates by default)."},"format":{"enum":["json","text","xml"],"description":"rest: how response bodies are read (xml: parsed into a navigable value)."},"headers":{"type":"array","items":{"$ref":"#/definitions/Header"}},"timeoutMs":{"$ref":"#/definitions/Duration"},"retry":{"$ref":"#/definitions/Retry"},"tls":{"type":"object","additionalProperties":false,"properties":{"ca":{"$ref":"#/definitions/Value"},"cert":{"$ref":"#/definitions/Value"},"key":{"$ref":"#/definitions/Value"}}},"src":{"$ref":"#/definitions/Src"}}},"Header":{"type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"type":"string"},"value":{"$ref":"#/definitions/Value"}}},"Retry":{"type":"object","additionalProperties":false,"required":["attempts","backoffMs"],"properties":{"attempts":{"type":"integer","minimum":1,"description":"Attempts of a run whose request to this API fails transiently, the first included."},"backoffMs":{"$ref":"#/definitions/Duration","description":"Wait before the second attempt; doubles each attempt, with jitter."},"maxBackoffMs":{"$ref":"#/definitions/Duration","description":"Longest wait between attempts (default 30 min); a server's Retry-After may ask for longer."}}},"Hl7Path":{"type":"object","additionalProperties":false,"required":["text","segment"],"description":"A path into an HL7 v2 message. Absent positions mean the whole element; repetitions default to the first.","properties":{"text":{"type":"string","description":"The path as written, e.g. OBX[*]-5 or PID-3[2].4.1."},"segment":{"type":"string","pattern":"^[A-Z][A-Z0-9]{2}$"},"segmentRep":{"$ref":"#/definitions/Rep"},"field":{"type":"integer","minimum":1},"fieldRep":{"$ref":"#/definitions/Rep"},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1}}},"Rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}],"description":"1-based repetition, or * for all."},"MessageType":{"type":"object","additionalProperties":false,"required":["code","trigger"],"properties":{"code":{"type":"string","description":"MSH-9.1, or * for any."},"trigger":{"type":"string","description":"MSH-9.2, or * for any."}}},"Sender":{"type":"object","additionalProperties":false,"required":["name","path","match","identity","accept","segmentBreaks","ack","fields","routes","src"],"properties":{"name":{"type":"string"},"path":{"type":"string","pattern":"^/"},"version":{"type":"string","description":"Declared HL7 version (2.1 to 2.8). Messages with another MSH-12 are answered AR 203 when strictVersion is set."},"strictVersion":{"type":"boolean"},"match":{"type":"array","items":{"$ref":"#/definitions/MshPredicate"}},"identity":{"$ref":"#/definitions/Identity"},"accept":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"processingIds":{"type":"array","items":{"type":"string"},"description":"Accepted MSH-11.1 values; empty means any."},"segmentBreaks":{"enum":["cr","crlf","lf","any"],"description":"Which line endings end a segment. cr is the standard; any accepts CR, LF and CRLF."},"charset":{"type":"string","description":"Charset used when Content-Type names none; it wins over MSH-18 (partners often mislabel MSH-18)."},"timezone":{"type":"string","description":"IANA time zone of the sender's local times: `as datetime` values without an offset get the offset in force at that wall time."},"ack":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{"mode":{"enum":["on_receive","after_workflow"]},"timeoutMs":{"$ref":"#/definitions/Duration","description":"after_workflow: how long to wait before answering with the commit-level ACK."}}},"maxBodyBytes":{"type":"integer","minimum":1},"controlIdReuse":{"enum":["accept","reject"],"description":"A message that reuses an earlier message's control ID (same sending system MSH-3/MSH-4, other content): accept (absent: journaled as a new message) or reject (answered AR, not journaled)."},"require":{"type":"array","items":{"$ref":"#/definitions/Hl7Path"},"description":"Segments (a path without a field) and positions every message must carry; a message without them is answered AE before mapping."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"}},"routes":{"type":"array","items":{"$ref":"#/definitions/Route"}},"src":{"$ref":"#/definitions/Src"}}},"MshPredicate":{"type":"object","additionalProperties":false,"required":["path","op","values","src"],"properties":{"path":{"$ref":"#/definitions/Hl7Path"},"op":{"enum":["==","!="]},"values":{"type":"array","items":{"type":"string"},"minItems":1,"description":"== holds when the value is one of these; != when it is none of them."},"src":{"$ref":"#/definitions/Src"}}},"Identity":{"type":"object","additionalProperties":false,"required":["kind"],"properties":{"kind":{"enum":["none","client_cert","basic"]},"subject":{"type":"string","description":"client_cert: the certificate subject must contain this RDN sequence, e.g. CN=labcorp-interface."},"san":{"type":"string","description":"client_cert: a DNS, URI or email subjectAltName the certificate must carry."},"fingerprint":{"type":"string","description":"client_cert: SHA-256 fingerprint (hex, colons optional)."},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"src":{"$ref":"#/definitions/Src"}}},"FieldMapping":{"type":"object","additionalProperties":false,"required":["name","type","src"],"properties":{"name":{"type":"string"},"path":{"$ref":"#/definitions/Hl7Path","description":"Absent for groups (each)."},"where":{"$ref":"#/definitions/Expr","description":"Keeps the repetitions for which this holds; rel nodes read inside each repetition."},"select":{"type":"array","items":{"type":"integer","minimum":1},"maxItems":2,"description":"Component (and subcomponent) taken from each kept repetition."},"as":{"enum":["string","number","date","datetime","raw"]},"map":{"$ref":"#/definitions/ValueMap","description":"`-> NAME`: the value map applied to the value read (to each item of a list)."},"each":{"type":"string","description":"Group: the segment whose every repetition becomes a record."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"},"description":"Group: the record's fields; paths on the each segment read the current repetition."},"type":{"$ref":"#/definitions/ValueType"},"src":{"$ref":"#/definitions/Src"}}},"ValueType":{"description":"The static type the compiler inferred.","enum":["string","number","boolean","date","datetime","list","record","records","any"]},"Route":{"type":"object","additionalProperties":false,"required":["types","workflow","src"],"properties":{"types":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"workflow":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"ValueMap":{"description":"A `map` declaration, copied where it is used: input text → output text. An absent input (null, \"\") stays null; an input not listed gives `else`, or null.","type":"object","additionalProperties":false,"required":["name","table","src"],"properties":{"name":{"type":"string"},"table":{"type":"array","items":{"type":"array","items":{"type":"string"},"minItems":2,"maxItems":2},"description":"[input, output] pairs in source order; inputs are unique."},"else":{"type":"string"},"system":{"type":"string","description":"The code system the outputs belong to (`map NAME to \"…\"`)."},"src":{"$ref":"#/definitions/Src"}}},"Expr":{"description":"An expression. Exactly one of the discriminating keys is present.","type":"object","oneOf":[{"required":["lit"]},{"required":["ref"]},{"required":["rel"]},{"required":["op"]},{"required":["call"]},{"required":["template"]},{"required":["object"]},{"required":["array"]},{"required":["secret"]},{"required":["map"]},{"required":["hl7"]},{"required":["transform"]},{"required":["for"]}],"additionalProperties":false,"properties":{"lit":{"type":["string","number","boolean","null"]},"ref":{"type":"string","description":"A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims)."},"path":{"type":"array","items":{"type":["string","integer"]},"description":"ref: property names and 0-based indexes applied to the variable; the string * maps over an array."},"rel":{"type":"array","items":{"type":"integer","minimum":1},"description":"Component (and subcomponent) of the current HL7 repetition, inside a where filter."},"op":{"enum":["==","!=","<","<=",">",">=","and","or","not","neg","+","-","in"]},"args":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"call":{"type":"string"},"template":{"type":"array","items":{"oneOf":[{"type":"string"},{"$ref":"#/definitions/Expr"}]}},"object":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"Ordered entries."},"array":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"secret":{"$ref":"#/definitions/Value","description":"A deployment value used inside an expression (e.g. a header)."},"map":{"$ref":"#/definitions/ValueMap","description":"A value map applied to args[0] (to each item of a list): `gender(sex)`."},"hl7":{"$ref":"#/definitions/Hl7Read","description":"Reads HL7 data from args[0] (a message, a segment or a composite value; a list is read item by item)."},"transform":{"type":"string","description":"Calls the transform of this name with args; a list given for a segment or composite parameter calls it once per item."},"for":{"type":"string","description":"A list comprehension: args[0] is the list, args[1] the value computed for each item bound to this variable; null results are dropped."},"src":{"$ref":"#/definitions/Src"}}},"Hl7Read":{"type":"object","additionalProperties":false,"required":["from"],"properties":{"from":{"enum":["message","segment","composite"]},"segment":{"type":"string","description":"from message: the segment ID read (the first occurrence, or every one with all)."},"all":{"type":"boolean"},"field":{"type":"integer","minimum":0},"rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}]},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1},"struct":{"type":"boolean","description":"Keep the composite structure (for a transform's parameter) instead of the first leaf's text."},"children":{"type":"string","description":"from segment: the segments of this ID that follow it, up to the next segment of its own ID."}}},"Transform":{"type":"object","additionalProperties":false,"required":["name","params","resultType","lets","body","src"],"properties":{"name":{"type":"string"},"params":{"type":"array","items":{"$ref":"#/definitions/TransformParam"}},"resultType":{"type":"string","description":"The FHIR R4 resource or data type the body builds."},"lets":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"let bindings, evaluated in order before the body."},"body":{"$ref":"#/definitions/Expr"},"extends":{"type":"string","description":"The transform this one overrides."},"src":{"$ref":"#/definitions/Src"}}},"TransformParam":{"type":"object","additionalProperties":false,"required":["name","kind"],"properties":{"name":{"type":"string"},"kind":{"enum":["message","segment","group","composite","value"]},"type":{"type":"string","description":"segment/group: the segment ID; composite: the HL7 data type."}}},"Entry":{"type":"object","additionalProperties":false,"required":["key","value"],"properties":{"key":{"type":"string"},"value":{"$ref":"#/definitions/Expr"}}},"Workflow":{"type":"object","additionalProperties":false,"required":["name","inputs","steps","src"],"properties":{"name":{"type":"string"},"inputs":{"type":"array","items":{"type":"string"},"description":"Mapped field names the workflow reads."},"orderBy":{"$ref":"#/definitions/Expr","description":"Runs with the same value of this key run one at a time, in journal order."},"concurrency":{"type":"integer","minimum":1},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"}},"src":{"$ref":"#/definitions/Src"}}},"Step":{"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","patch","conditional_patch","delete"],"description":"fhir steps. patch: body is an object whose members become JSON Patch operations on top-level elements."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"optional":{"type":"boolean","description":"Launch fetches: a 403 or 404 makes the result null instead of failing the launch."},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"response":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"rest: the declared shape of the response; the step's value is a record of these fields."},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable. let and named steps: the variable written when it differs from id (an assignment `name = value`, or a name defined in both branches of an if)."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}},"ResponseField":{"type":"object","additionalProperties":false,"required":["name","path","src"],"properties":{"name":{"type":"string"},"path":{"type":"array","items":{"oneOf":[{"type":"string"},{"type":"integer","minimum":0}]},"description":"Read from the response body (or, inside each, from the item); \"*\" maps over a list; [] is the whole value."},"as":{"enum":["string","number","boolean","date","datetime","list","record"],"description":"The value must convert to this; a step fails when it does not."},"optional":{"type":"boolean","description":"A missing value is null (an empty list for lists) instead of an error."},"fields":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"each: the path is a list and every item is read with these fields."},"src":{"$ref":"#/definitions/Src"}}},"Launch":{"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"sessionKey":{"$ref":"#/definitions/Value","description":"Key sealing what a launch session keeps between requests (default: random per process)."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}},"RedirectRule":{"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^(https://|http://(127\\.|localhost[:/]|\\[::1\\]))","description":"https, or http on a loopback address (development)."},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"Login":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["oidc","ldap","users","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value","description":"ldap: server URL; postgres: connection string."},"bindDn":{"type":"string","description":"ldap: DN template with {username}."},"query":{"type":"string","description":"postgres: a parameterised query ($1 username) returning a row with password_hash."},"require":{"$ref":"#/definitions/Expr","description":"Must hold over `claims` for the login to succeed."},"map":{"$ref":"#/definitions/Expr","description":"Object expression over `claims`: the `user` variable."},"src":{"$ref":"#/definitions/Src"}}},"TestCase":{"type":"object","additionalProperties":false,"required":["name","mocks","expects","src"],"properties":{"name":{"type":"string"},"send":{"type":"object","additionalProperties":false,"required":["sender","message","src"],"properties":{"sender":{"type":"string"},"message":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"launch":{"type":"object","additionalProperties":false,"required":["name","context","src"],"properties":{"name":{"type":"string"},"context":{"$ref":"#/definitions/Expr","description":"The token response's launch context (patient, encounter, ...)."},"user":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"mocks":{"type":"array","items":{"$ref":"#/definitions/Mock"}},"expects":{"type":"array","items":{"$ref":"#/definitions/Expectation"}},"src":{"$ref":"#/definitions/Src"}}},"Fixture":{"type":"object","additionalProperties":false,"properties":{"file":{"type":"string","description":"Path relative to the plan's working directory."},"text":{"type":"string"},"json":{"$ref":"#/definitions/Expr"}}},"Mock":{"type":"object","additionalProperties":false,"required":["status","response","src"],"properties":{"api":{"type":"string"},"step":{"type":"string"},"resourceType":{"type":"string"},"urlPath":{"type":"string"},"method":{"type":"string"},"status":{"type":"integer"},"response":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"Expectation":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect","error_page"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://hdc.dev/schema/plan.schema.json","title":"Plan","description":"The execution plan emitted by `hdc compile` and executed by `hdc run`. The single source of truth for the compiler/runtime boundary.","type":"object","additionalProperties":false,"required":["planVersion","compiler","hash","sources","auths","apis","senders","workflows","launches","tests"],"properties":{"planVersion":{"const":1,"description":"Plan format version. The runtime refuses any other."},"compiler":{"type":"string","description":"Compiler name and version, e.g. hdc 0.1.0."},"hash":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 over the plan serialised without this field."},"sources":{"type":"array","items":{"$ref":"#/definitions/Source"}},"store":{"$ref":"#/definitions/Store"},"auths":{"type":"array","items":{"$ref":"#/definitions/Auth"}},"apis":{"type":"array","items":{"$ref":"#/definitions/Api"}},"senders":{"type":"array","items":{"$ref":"#/definitions/Sender"}},"workflows":{"type":"array","items":{"$ref":"#/definitions/Workflow"}},"launches":{"type":"array","items":{"$ref":"#/definitions/Launch"}},"tests":{"type":"array","items":{"$ref":"#/definitions/TestCase"}},"transforms":{"type":"array","items":{"$ref":"#/definitions/Transform"},"description":"Transform declarations (HL7 v2 → FHIR mappings), the std library's and the project's."},"modules":{"type":"object","description":"The add-on modules' settings by module name: what the module's declarations lowered to (its spec gives the shape). Absent when the plan uses none.","additionalProperties":{"type":"object"},"properties":{"bulk":{"$comment":"plan.modules.bulk: one entry per `bulk NAME from API { … }` block as the compiler lowers module blocks ({ kind, name, from, src, settings }). modules/bulk/bulk-plan.ts reads them; modules/bulk/checks.ts checks them.","type":"object","additionalProperties":{"type":"object","additionalProperties":false,"required":["kind","name","from","src","settings"],"properties":{"kind":{"const":"bulk"},"name":{"type":"string"},"from":{"type":"string","description":"The FHIR API exported from."},"src":{"$ref":"#/definitions/Src"},"settings":{"type":"object","additionalProperties":false,"required":["level"],"properties":{"level":{"anyOf":[{"type":"string"},{"type":"number"},{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"number"}]}}],"description":"system | patient | [group, ID]"},"types":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}],"description":"Resource types (_type)."},"type_filter":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}],"description":"_typeFilter queries, TYPE?QUERY."},"elements":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}],"description":"_elements."},"since":{"type":"string","description":"last_success or an instant."},"schedule":{"anyOf":[{"type":"string"},{"type":"number"},{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"number"}]}}],"description":"A cron expression (UTC), or [every, MILLISECONDS]."},"on":{"anyOf":[{"type":"array","items":{"type":"string"}},{"type":"array","items":{"type":"array","items":{"type":"string"}}}],"description":"[TYPE, run, WORKFLOW], or a list of them."},"store":{"type":"array","items":{"type":"string"},"description":"[ndjson, FOLDER]."},"concurrency":{"type":"number"},"kickoff":{"enum":["get","post"]},"patient":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}],"description":"Patient references (patient)."},"include_associated_data":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]},"output_format":{"type":"string"}}}}}},"monitoring":{"$comment":"plan.modules.monitoring: the dashboard, metrics and tracing blocks as the compiler lowers module blocks ({ kind, src, settings }). modules/monitoring/monitoring-plan.ts reads them.","type":"object","additionalProperties":false,"properties":{"dashboard":{"type":"object","additionalProperties":false,"required":["kind","src","settings"],"properties":{"kind":{"const":"dashboard"},"src":{"$ref":"#/definitions/Src"},"settings":{"type":"object","additionalProperties":false,"required":["listen","login"],"properties":{"listen":{"type":"string","description":"HOST:PORT of the dashboard's own listener."},"login":{"description":"users | ldap | postgres | oidc, alone or with its block's settings ({ value: KIND, issuer, client_id, … }).","anyOf":[{"enum":["users","oidc","ldap","postgres"]},{"type":"object","required":["value"],"properties":{"value":{"enum":["users","oidc","ldap","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"client_id":{"$ref":"#/definitions/Value"},"client_secret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value"},"bind_dn":{"type":"string"},"query":{"type":"string"}},"additionalProperties":false}]},"role":{"description":"One role block, or a list of them: { value: viewer|operator, group: NAME or [NAMES] }.","anyOf":[{"type":"object","additionalProperties":false,"required":["value"],"properties":{"value":{"enum":["viewer","operator"]},"group":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]}}},{"type":"array","items":{"type":"object","additionalProperties":false,"required":["value"],"properties":{"value":{"enum":["viewer","operator"]},"group":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]}}}}]},"retention":{"$ref":"#/definitions/Duration"},"session_idle":{"$ref":"#/definitions/Duration"}}}}},"metrics":{"type":"object","additionalProperties":false,"required":["kind","src","settings"],"properties":{"kind":{"const":"metrics"},"src":{"$ref":"#/definitions/Src"},"settings":{"type":"object","additionalProperties":false,"required":["listen"],"properties":{"listen":{"type":"string","description":"HOST:PORT where GET /metrics is served."}}}}},"tracing":{"type":"object","additionalProperties":false,"required":["kind","src","settings"],"properties":{"kind":{"const":"tracing"},"src":{"$ref":"#/definitions/Src"},"settings":{"type":"object","additionalProperties":false,"required":["otlp"],"properties":{"otlp":{"$ref":"#/definitions/Value"},"service":{"type":"string"}}}}}}}}}},"definitions":{"Src":{"type":"string","pattern":"^.+:\\d+:\\d+-\\d+:\\d+$","description":"Source range FILE:LINE:COL-LINE:COL (1-based, end exclusive) of the .hdc text a node came from."},"Source":{"type":"object","additionalProperties":false,"required":["file","sha256"],"properties":{"file":{"type":"string"},"sha256":{"type":"string"}}},"Value":{"description":"A deployment value: a literal, or a reference resolved when the runtime starts. Secrets are always references.","oneOf":[{"type":"string"},{"$ref":"#/definitions/EnvRef"},{"$ref":"#/definitions/FileRef"}]},"Store":{"description":"Where the runtime keeps its journal and workflow queue: sqlite (embedded, the default when absent) or postgres (shared by several runtimes). `hdc run --store URL` applies only when the plan has none.","type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["sqlite","postgres"]},"url":{"$ref":"#/definitions/Value","description":"postgres: the database URL, a reference when it holds a password."},"src":{"$ref":"#/definitions/Src"}}},"EnvRef":{"type":"object","additionalProperties":false,"required":["env","src"],"properties":{"env":{"type":"string"},"default":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"FileRef":{"type":"object","additionalProperties":false,"required":["file","src"],"properties":{"file":{"$ref":"#/definitions/Value","description":"Path of the file whose contents (trimmed of a final newline) are the value. Relative paths resolve against the .hdc file's folder."},"base":{"type":"string","description":"Folder (relative to the plan's working directory) that a relative path resolves against."},"src":{"$ref":"#/definitions/Src"}}},"Duration":{"type":"integer","minimum":0,"description":"Milliseconds."},"Auth":{"type":"object","additionalProperties":false,"required":["name","kind","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["basic","oauth2","smart_backend","bearer"]},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"token":{"$ref":"#/definitions/Value","description":"bearer: a static token."},"tokenUrl":{"$ref":"#/definitions/Value","description":"oauth2/smart_backend: token endpoint. Absent: discovered from the FHIR base of the API that uses this auth (.well-known/smart-configuration)."},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"clientAuth":{"enum":["client_secret_basic","client_secret_post","private_key_jwt"]},"privateKey":{"$ref":"#/definitions/Value","description":"PEM or JWK (JSON) private key for private_key_jwt."},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"Api":{"type":"object","additionalProperties":false,"required":["name","kind","baseUrl","timeoutMs","retry","src"],"properties":{"name":{"type":"string"},"kind":{"enum":["fhir","rest","hl7"],"description":"hl7: an HL7-over-HTTPS endpoint that `send message` forwards raw HL7 to."},"baseUrl":{"$ref":"#/definitions/Value"},"fhirVersion":{"enum":["R4"]},"auth":{"type":"string","description":"Name of an Auth."},"validate":{"enum":["fhir","none"],"description":"fhir APIs: fhir validates each request body against the R4 definitions before it is sent; none never does (not even under hdc test, which validates by default)."},"format":{"enum":["json","text","xml"],"description":"rest: how response bodies are read (xml: parsed into a navigable value)."},"headers":{"type":"array","items":{"$ref":"#/definitions/Header"}},"timeoutMs":{"$ref":"#/definitions/Duration"},"retry":{"$ref":"#/definitions/Retry"},"tls":{"type":"object","additionalProperties":false,"properties":{"ca":{"$ref":"#/definitions/Value"},"cert":{"$ref":"#/definitions/Value"},"key":{"$ref":"#/definitions/Value"}}},"src":{"$ref":"#/definitions/Src"}}},"Header":{"type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"type":"string"},"value":{"$ref":"#/definitions/Value"}}},"Retry":{"type":"object","additionalProperties":false,"required":["attempts","backoffMs"],"properties":{"attempts":{"type":"integer","minimum":1,"description":"Attempts of a run whose request to this API fails transiently, the first included."},"backoffMs":{"$ref":"#/definitions/Duration","description":"Wait before the second attempt; doubles each attempt, with jitter."},"maxBackoffMs":{"$ref":"#/definitions/Duration","description":"Longest wait between attempts (default 30 min); a server's Retry-After may ask for longer."}}},"Hl7Path":{"type":"object","additionalProperties":false,"required":["text","segment"],"description":"A path into an HL7 v2 message. Absent positions mean the whole element; repetitions default to the first.","properties":{"text":{"type":"string","description":"The path as written, e.g. OBX[*]-5 or PID-3[2].4.1."},"segment":{"type":"string","pattern":"^[A-Z][A-Z0-9]{2}$"},"segmentRep":{"$ref":"#/definitions/Rep"},"field":{"type":"integer","minimum":1},"fieldRep":{"$ref":"#/definitions/Rep"},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1}}},"Rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}],"description":"1-based repetition, or * for all."},"MessageType":{"type":"object","additionalProperties":false,"required":["code","trigger"],"properties":{"code":{"type":"string","description":"MSH-9.1, or * for any."},"trigger":{"type":"string","description":"MSH-9.2, or * for any."}}},"Sender":{"type":"object","additionalProperties":false,"required":["name","path","match","identity","accept","segmentBreaks","ack","fields","routes","src"],"properties":{"name":{"type":"string"},"path":{"type":"string","pattern":"^/"},"version":{"type":"string","description":"Declared HL7 version (2.1 to 2.8). Messages with another MSH-12 are answered AR 203 when strictVersion is set."},"strictVersion":{"type":"boolean"},"match":{"type":"array","items":{"$ref":"#/definitions/MshPredicate"}},"identity":{"$ref":"#/definitions/Identity"},"accept":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"processingIds":{"type":"array","items":{"type":"string"},"description":"Accepted MSH-11.1 values; empty means any."},"segmentBreaks":{"enum":["cr","crlf","lf","any"],"description":"Which line endings end a segment. cr is the standard; any accepts CR, LF and CRLF."},"charset":{"type":"string","description":"Charset used when Content-Type names none; it wins over MSH-18 (partners often mislabel MSH-18)."},"timezone":{"type":"string","description":"IANA time zone of the sender's local times: `as datetime` values without an offset get the offset in force at that wall time."},"ack":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{"mode":{"enum":["on_receive","after_workflow"]},"timeoutMs":{"$ref":"#/definitions/Duration","description":"after_workflow: how long to wait before answering with the commit-level ACK."}}},"maxBodyBytes":{"type":"integer","minimum":1},"controlIdReuse":{"enum":["accept","reject"],"description":"A message that reuses an earlier message's control ID (same sending system MSH-3/MSH-4, other content): accept (absent: journaled as a new message) or reject (answered AR, not journaled)."},"require":{"type":"array","items":{"$ref":"#/definitions/Hl7Path"},"description":"Segments (a path without a field) and positions every message must carry; a message without them is answered AE before mapping."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"}},"routes":{"type":"array","items":{"$ref":"#/definitions/Route"}},"src":{"$ref":"#/definitions/Src"}}},"MshPredicate":{"type":"object","additionalProperties":false,"required":["path","op","values","src"],"properties":{"path":{"$ref":"#/definitions/Hl7Path"},"op":{"enum":["==","!="]},"values":{"type":"array","items":{"type":"string"},"minItems":1,"description":"== holds when the value is one of these; != when it is none of them."},"src":{"$ref":"#/definitions/Src"}}},"Identity":{"type":"object","additionalProperties":false,"required":["kind"],"properties":{"kind":{"enum":["none","client_cert","basic"]},"subject":{"type":"string","description":"client_cert: the certificate subject must contain this RDN sequence, e.g. CN=labcorp-interface."},"san":{"type":"string","description":"client_cert: a DNS, URI or email subjectAltName the certificate must carry."},"fingerprint":{"type":"string","description":"client_cert: SHA-256 fingerprint (hex, colons optional)."},"user":{"$ref":"#/definitions/Value"},"password":{"$ref":"#/definitions/Value"},"src":{"$ref":"#/definitions/Src"}}},"FieldMapping":{"type":"object","additionalProperties":false,"required":["name","type","src"],"properties":{"name":{"type":"string"},"path":{"$ref":"#/definitions/Hl7Path","description":"Absent for groups (each)."},"where":{"$ref":"#/definitions/Expr","description":"Keeps the repetitions for which this holds; rel nodes read inside each repetition."},"select":{"type":"array","items":{"type":"integer","minimum":1},"maxItems":2,"description":"Component (and subcomponent) taken from each kept repetition."},"as":{"enum":["string","number","date","datetime","raw"]},"map":{"$ref":"#/definitions/ValueMap","description":"`-> NAME`: the value map applied to the value read (to each item of a list)."},"each":{"type":"string","description":"Group: the segment whose every repetition becomes a record."},"fields":{"type":"array","items":{"$ref":"#/definitions/FieldMapping"},"description":"Group: the record's fields; paths on the each segment read the current repetition."},"type":{"$ref":"#/definitions/ValueType"},"src":{"$ref":"#/definitions/Src"}}},"ValueType":{"description":"The static type the compiler inferred.","enum":["string","number","boolean","date","datetime","list","record","records","any"]},"Route":{"type":"object","additionalProperties":false,"required":["types","workflow","src"],"properties":{"types":{"type":"array","items":{"$ref":"#/definitions/MessageType"},"minItems":1},"workflow":{"type":"string"},"src":{"$ref":"#/definitions/Src"}}},"ValueMap":{"description":"A `map` declaration, copied where it is used: input text → output text. An absent input (null, \"\") stays null; an input not listed gives `else`, or null.","type":"object","additionalProperties":false,"required":["name","table","src"],"properties":{"name":{"type":"string"},"table":{"type":"array","items":{"type":"array","items":{"type":"string"},"minItems":2,"maxItems":2},"description":"[input, output] pairs in source order; inputs are unique."},"else":{"type":"string"},"system":{"type":"string","description":"The code system the outputs belong to (`map NAME to \"…\"`)."},"src":{"$ref":"#/definitions/Src"}}},"Expr":{"description":"An expression. Exactly one of the discriminating keys is present.","type":"object","oneOf":[{"required":["lit"]},{"required":["ref"]},{"required":["rel"]},{"required":["op"]},{"required":["call"]},{"required":["template"]},{"required":["object"]},{"required":["array"]},{"required":["secret"]},{"required":["map"]},{"required":["hl7"]},{"required":["transform"]},{"required":["for"]}],"additionalProperties":false,"properties":{"lit":{"type":["string","number","boolean","null"]},"ref":{"type":"string","description":"A variable: a mapped field, a step result, a loop variable, or a built-in (message, context, user, claims)."},"path":{"type":"array","items":{"type":["string","integer"]},"description":"ref: property names and 0-based indexes applied to the variable; the string * maps over an array."},"rel":{"type":"array","items":{"type":"integer","minimum":1},"description":"Component (and subcomponent) of the current HL7 repetition, inside a where filter."},"op":{"enum":["==","!=","<","<=",">",">=","and","or","not","neg","+","-","in"]},"args":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"call":{"type":"string"},"template":{"type":"array","items":{"oneOf":[{"type":"string"},{"$ref":"#/definitions/Expr"}]}},"object":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"Ordered entries."},"array":{"type":"array","items":{"$ref":"#/definitions/Expr"}},"secret":{"$ref":"#/definitions/Value","description":"A deployment value used inside an expression (e.g. a header)."},"map":{"$ref":"#/definitions/ValueMap","description":"A value map applied to args[0] (to each item of a list): `gender(sex)`."},"hl7":{"$ref":"#/definitions/Hl7Read","description":"Reads HL7 data from args[0] (a message, a segment or a composite value; a list is read item by item)."},"transform":{"type":"string","description":"Calls the transform of this name with args; a list given for a segment or composite parameter calls it once per item."},"for":{"type":"string","description":"A list comprehension: args[0] is the list, args[1] the value computed for each item bound to this variable; null results are dropped."},"src":{"$ref":"#/definitions/Src"}}},"Hl7Read":{"type":"object","additionalProperties":false,"required":["from"],"properties":{"from":{"enum":["message","segment","composite"]},"segment":{"type":"string","description":"from message: the segment ID read (the first occurrence, or every one with all)."},"all":{"type":"boolean"},"field":{"type":"integer","minimum":0},"rep":{"oneOf":[{"type":"integer","minimum":1},{"const":"*"}]},"component":{"type":"integer","minimum":1},"subcomponent":{"type":"integer","minimum":1},"struct":{"type":"boolean","description":"Keep the composite structure (for a transform's parameter) instead of the first leaf's text."},"children":{"type":"string","description":"from segment: the segments of this ID that follow it, up to the next segment of its own ID."}}},"Transform":{"type":"object","additionalProperties":false,"required":["name","params","resultType","lets","body","src"],"properties":{"name":{"type":"string"},"params":{"type":"array","items":{"$ref":"#/definitions/TransformParam"}},"resultType":{"type":"string","description":"The FHIR R4 resource or data type the body builds."},"lets":{"type":"array","items":{"$ref":"#/definitions/Entry"},"description":"let bindings, evaluated in order before the body."},"body":{"$ref":"#/definitions/Expr"},"extends":{"type":"string","description":"The transform this one overrides."},"src":{"$ref":"#/definitions/Src"}}},"TransformParam":{"type":"object","additionalProperties":false,"required":["name","kind"],"properties":{"name":{"type":"string"},"kind":{"enum":["message","segment","group","composite","value"]},"type":{"type":"string","description":"segment/group: the segment ID; composite: the HL7 data type."}}},"Entry":{"type":"object","additionalProperties":false,"required":["key","value"],"properties":{"key":{"type":"string"},"value":{"$ref":"#/definitions/Expr"}}},"Workflow":{"type":"object","additionalProperties":false,"required":["name","inputs","steps","src"],"properties":{"name":{"type":"string"},"inputs":{"type":"array","items":{"type":"string"},"description":"Mapped field names the workflow reads."},"orderBy":{"$ref":"#/definitions/Expr","description":"Runs with the same value of this key run one at a time, in journal order."},"concurrency":{"type":"integer","minimum":1},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"}},"src":{"$ref":"#/definitions/Src"}}},"Step":{"type":"object","additionalProperties":false,"required":["id","kind","src"],"properties":{"id":{"type":"string","description":"Unique within the workflow; the result variable when named by the author."},"named":{"type":"boolean","description":"True when the author bound the result to a name."},"kind":{"enum":["fhir","rest","if","for_each","let","store","send","reject"]},"api":{"type":"string"},"interaction":{"enum":["read","search","create","update","conditional_create","conditional_update","patch","conditional_patch","delete"],"description":"fhir steps. patch: body is an object whose members become JSON Patch operations on top-level elements."},"resourceType":{"type":"string"},"resourceId":{"$ref":"#/definitions/Expr"},"params":{"$ref":"#/definitions/Expr","description":"fhir search/conditional parameters (an object expression)."},"maxPages":{"type":"integer","minimum":1},"optional":{"type":"boolean","description":"Launch fetches: a 403 or 404 makes the result null instead of failing the launch."},"method":{"enum":["GET","POST","PUT","PATCH","DELETE"]},"urlPath":{"$ref":"#/definitions/Expr","description":"rest: the path appended to the API base (a template; interpolations are percent-encoded)."},"query":{"$ref":"#/definitions/Expr"},"headers":{"$ref":"#/definitions/Expr"},"body":{"$ref":"#/definitions/Expr"},"response":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"rest: the declared shape of the response; the step's value is a record of these fields."},"cond":{"$ref":"#/definitions/Expr"},"then":{"type":"array","items":{"$ref":"#/definitions/Step"}},"else":{"type":"array","items":{"$ref":"#/definitions/Step"}},"var":{"type":"string","description":"for_each: the loop variable. let and named steps: the variable written when it differs from id (an assignment `name = value`, or a name defined in both branches of an if)."},"over":{"$ref":"#/definitions/Expr","description":"for_each: the array iterated."},"steps":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"for_each: the body."},"value":{"$ref":"#/definitions/Expr","description":"let/store/send: the value."},"collection":{"type":"string","description":"store: the collection name."},"key":{"$ref":"#/definitions/Expr","description":"store: optional key; a record with the same key is replaced."},"payload":{"enum":["message","value"],"description":"send: the raw HL7 message, or value."},"code":{"enum":["AE","AR"],"description":"reject: the ACK code."},"text":{"$ref":"#/definitions/Expr","description":"reject: the ACK text."},"src":{"$ref":"#/definitions/Src"}}},"ResponseField":{"type":"object","additionalProperties":false,"required":["name","path","src"],"properties":{"name":{"type":"string"},"path":{"type":"array","items":{"oneOf":[{"type":"string"},{"type":"integer","minimum":0}]},"description":"Read from the response body (or, inside each, from the item); \"*\" maps over a list; [] is the whole value."},"as":{"enum":["string","number","boolean","date","datetime","list","record"],"description":"The value must convert to this; a step fails when it does not."},"optional":{"type":"boolean","description":"A missing value is null (an empty list for lists) instead of an error."},"fields":{"type":"array","items":{"$ref":"#/definitions/ResponseField"},"description":"each: the path is a list and every item is read with these fields."},"src":{"$ref":"#/definitions/Src"}}},"Launch":{"type":"object","additionalProperties":false,"required":["name","clientId","scope","issuers","fetch","redirect","src"],"properties":{"name":{"type":"string"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"privateKey":{"$ref":"#/definitions/Value"},"alg":{"enum":["RS384","ES384"]},"kid":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"issuers":{"type":"array","items":{"type":"string"},"description":"FHIR bases allowed as iss on EHR launch."},"standalone":{"$ref":"#/definitions/Value","description":"FHIR base for standalone launch (/start)."},"redirectUri":{"$ref":"#/definitions/Value","description":"Registered redirect_uri; default {public base}/smart/NAME/callback."},"sessionKey":{"$ref":"#/definitions/Value","description":"Key sealing what a launch session keeps between requests (default: random per process)."},"login":{"$ref":"#/definitions/Login"},"fetch":{"type":"array","items":{"$ref":"#/definitions/Step"},"description":"fhir steps run with the launch's access token (api absent)."},"map":{"$ref":"#/definitions/Expr","description":"An object expression: the flat record redirect rules read as `data`."},"redirect":{"type":"object","additionalProperties":false,"required":["rules","otherwise"],"properties":{"rules":{"type":"array","items":{"$ref":"#/definitions/RedirectRule"}},"otherwise":{"$ref":"#/definitions/RedirectRule"}}},"sign":{"type":"object","additionalProperties":false,"required":["secret","ttlSeconds"],"properties":{"secret":{"$ref":"#/definitions/Value"},"ttlSeconds":{"type":"integer","minimum":1}}},"src":{"$ref":"#/definitions/Src"}}},"RedirectRule":{"type":"object","additionalProperties":false,"required":["to","src"],"properties":{"when":{"$ref":"#/definitions/Expr"},"to":{"type":"string","pattern":"^(https://|http://(127\\.|localhost[:/]|\\[::1\\]))","description":"https, or http on a loopback address (development)."},"with":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"Login":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["oidc","ldap","users","postgres"]},"issuer":{"$ref":"#/definitions/Value"},"clientId":{"$ref":"#/definitions/Value"},"clientSecret":{"$ref":"#/definitions/Value"},"scope":{"type":"string"},"url":{"$ref":"#/definitions/Value","description":"ldap: server URL; postgres: connection string."},"bindDn":{"type":"string","description":"ldap: DN template with {username}."},"query":{"type":"string","description":"postgres: a parameterised query ($1 username) returning a row with password_hash."},"require":{"$ref":"#/definitions/Expr","description":"Must hold over `claims` for the login to succeed."},"map":{"$ref":"#/definitions/Expr","description":"Object expression over `claims`: the `user` variable."},"src":{"$ref":"#/definitions/Src"}}},"TestCase":{"type":"object","additionalProperties":false,"required":["name","mocks","expects","src"],"properties":{"name":{"type":"string"},"send":{"type":"object","additionalProperties":false,"required":["sender","message","src"],"properties":{"sender":{"type":"string"},"message":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"launch":{"type":"object","additionalProperties":false,"required":["name","context","src"],"properties":{"name":{"type":"string"},"context":{"$ref":"#/definitions/Expr","description":"The token response's launch context (patient, encounter, ...)."},"user":{"$ref":"#/definitions/Expr"},"src":{"$ref":"#/definitions/Src"}}},"mocks":{"type":"array","items":{"$ref":"#/definitions/Mock"}},"expects":{"type":"array","items":{"$ref":"#/definitions/Expectation"}},"src":{"$ref":"#/definitions/Src"}}},"Fixture":{"type":"object","additionalProperties":false,"properties":{"file":{"type":"string","description":"Path relative to the plan's working directory."},"text":{"type":"string"},"json":{"$ref":"#/definitions/Expr"}}},"Mock":{"type":"object","additionalProperties":false,"required":["status","response","src"],"properties":{"api":{"type":"string"},"step":{"type":"string"},"resourceType":{"type":"string"},"urlPath":{"type":"string"},"method":{"type":"string"},"status":{"type":"integer"},"response":{"$ref":"#/definitions/Fixture"},"src":{"$ref":"#/definitions/Src"}}},"Expectation":{"type":"object","additionalProperties":false,"required":["kind","src"],"properties":{"kind":{"enum":["ack","field","request","no_request","stored","redirect","error_page"]},"code":{"type":"string","description":"ack: AA/AE/AR/CA/CE/CR."},"text":{"type":"string","description":"ack: text the ACK's MSA-3 or ERR must contain."},"name":{"type":"string","description":"field: the mapped field; stored: the collection."},"api":{"type":"string"},"method":{"type":"string"},"urlPath":{"type":"string"},"cond":{"$ref":"#/definitions/Expr","description":"field/request/stored/redirect: must hold; `value`, `request` (method, path, query, headers, body), `records` or `url`/`params` are bound."},"src":{"$ref":"#/definitions/Src"}}}}};
 const schema12 = {"type":"object","additionalProperties":false,"required":["file","sha256"],"properties":{"file":{"type":"string"},"sha256":{"type":"string"}}};
 const schema16 = {"type":"string","pattern":"^.+:\\d+:\\d+-\\d+:\\d+$","description":"Source range FILE:LINE:COL-LINE:COL (1-based, end exclusive) of the .hdc text a node came from."};
 const schema24 = {"type":"integer","minimum":0,"description":"Milliseconds."};
@@ -6911,7 +6911,7 @@ if(data.modules !== undefined){
 let data22 = data.modules;
 if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
 for(const key2 in data22){
-if(!(key2 === "monitoring")){
+if(!((key2 === "bulk") || (key2 === "monitoring"))){
 let data23 = data22[key2];
 if(!(data23 && typeof data23 == "object" && !Array.isArray(data23))){
 const err29 = {instancePath:instancePath+"/modules/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/modules/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
@@ -6925,12 +6925,14 @@ errors++;
 }
 }
 }
-if(data22.monitoring !== undefined){
-let data24 = data22.monitoring;
+if(data22.bulk !== undefined){
+let data24 = data22.bulk;
 if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
 for(const key3 in data24){
-if(!(((key3 === "dashboard") || (key3 === "metrics")) || (key3 === "tracing"))){
-const err30 = {instancePath:instancePath+"/modules/monitoring",schemaPath:"#/properties/modules/properties/monitoring/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+let data25 = data24[key3];
+if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
+if(data25.kind === undefined){
+const err30 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/modules/properties/bulk/additionalProperties/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -6939,12 +6941,8 @@ vErrors.push(err30);
 }
 errors++;
 }
-}
-if(data24.dashboard !== undefined){
-let data25 = data24.dashboard;
-if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
-if(data25.kind === undefined){
-const err31 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(data25.name === undefined){
+const err31 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/modules/properties/bulk/additionalProperties/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -6953,8 +6951,8 @@ vErrors.push(err31);
 }
 errors++;
 }
-if(data25.src === undefined){
-const err32 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
+if(data25.from === undefined){
+const err32 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/modules/properties/bulk/additionalProperties/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -6963,8 +6961,8 @@ vErrors.push(err32);
 }
 errors++;
 }
-if(data25.settings === undefined){
-const err33 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/required",keyword:"required",params:{missingProperty: "settings"},message:"must have required property '"+"settings"+"'"};
+if(data25.src === undefined){
+const err33 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/modules/properties/bulk/additionalProperties/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -6973,9 +6971,8 @@ vErrors.push(err33);
 }
 errors++;
 }
-for(const key4 in data25){
-if(!(((key4 === "kind") || (key4 === "src")) || (key4 === "settings"))){
-const err34 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+if(data25.settings === undefined){
+const err34 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/modules/properties/bulk/additionalProperties/required",keyword:"required",params:{missingProperty: "settings"},message:"must have required property '"+"settings"+"'"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -6984,10 +6981,9 @@ vErrors.push(err34);
 }
 errors++;
 }
-}
-if(data25.kind !== undefined){
-if("dashboard" !== data25.kind){
-const err35 = {instancePath:instancePath+"/modules/monitoring/dashboard/kind",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/kind/const",keyword:"const",params:{allowedValue: "dashboard"},message:"must be equal to constant"};
+for(const key4 in data25){
+if(!(((((key4 === "kind") || (key4 === "name")) || (key4 === "from")) || (key4 === "src")) || (key4 === "settings"))){
+const err35 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/modules/properties/bulk/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -6997,11 +6993,9 @@ vErrors.push(err35);
 errors++;
 }
 }
-if(data25.src !== undefined){
-let data27 = data25.src;
-if(typeof data27 === "string"){
-if(!pattern1.test(data27)){
-const err36 = {instancePath:instancePath+"/modules/monitoring/dashboard/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+if(data25.kind !== undefined){
+if("bulk" !== data25.kind){
+const err36 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/kind",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/kind/const",keyword:"const",params:{allowedValue: "bulk"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -7011,8 +7005,9 @@ vErrors.push(err36);
 errors++;
 }
 }
-else {
-const err37 = {instancePath:instancePath+"/modules/monitoring/dashboard/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data25.name !== undefined){
+if(typeof data25.name !== "string"){
+const err37 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/name",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -7022,11 +7017,9 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data25.settings !== undefined){
-let data28 = data25.settings;
-if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
-if(data28.listen === undefined){
-const err38 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/required",keyword:"required",params:{missingProperty: "listen"},message:"must have required property '"+"listen"+"'"};
+if(data25.from !== undefined){
+if(typeof data25.from !== "string"){
+const err38 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/from",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -7035,8 +7028,12 @@ vErrors.push(err38);
 }
 errors++;
 }
-if(data28.login === undefined){
-const err39 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/required",keyword:"required",params:{missingProperty: "login"},message:"must have required property '"+"login"+"'"};
+}
+if(data25.src !== undefined){
+let data29 = data25.src;
+if(typeof data29 === "string"){
+if(!pattern1.test(data29)){
+const err39 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -7045,9 +7042,9 @@ vErrors.push(err39);
 }
 errors++;
 }
-for(const key5 in data28){
-if(!(((((key5 === "listen") || (key5 === "login")) || (key5 === "role")) || (key5 === "retention")) || (key5 === "session_idle"))){
-const err40 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+}
+else {
+const err40 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -7057,9 +7054,11 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data28.listen !== undefined){
-if(typeof data28.listen !== "string"){
-const err41 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/listen",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data25.settings !== undefined){
+let data30 = data25.settings;
+if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
+if(data30.level === undefined){
+const err41 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/required",keyword:"required",params:{missingProperty: "level"},message:"must have required property '"+"level"+"'"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -7068,14 +7067,9 @@ vErrors.push(err41);
 }
 errors++;
 }
-}
-if(data28.login !== undefined){
-let data30 = data28.login;
-const _errs61 = errors;
-let valid25 = false;
-const _errs62 = errors;
-if(!((((data30 === "users") || (data30 === "oidc")) || (data30 === "ldap")) || (data30 === "postgres"))){
-const err42 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.settings.properties.login.anyOf[0].enum},message:"must be equal to one of the allowed values"};
+for(const key5 in data30){
+if(!(func2.call(schema11.properties.modules.properties.bulk.additionalProperties.properties.settings.properties, key5))){
+const err42 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -7084,13 +7078,14 @@ vErrors.push(err42);
 }
 errors++;
 }
-var _valid0 = _errs62 === errors;
-valid25 = valid25 || _valid0;
-if(!valid25){
+}
+if(data30.level !== undefined){
+let data31 = data30.level;
 const _errs63 = errors;
-if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
-if(data30.value === undefined){
-const err43 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+let valid25 = false;
+const _errs64 = errors;
+if(typeof data31 !== "string"){
+const err43 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/level",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -7099,9 +7094,12 @@ vErrors.push(err43);
 }
 errors++;
 }
-for(const key6 in data30){
-if(!((((((((key6 === "value") || (key6 === "issuer")) || (key6 === "client_id")) || (key6 === "client_secret")) || (key6 === "scope")) || (key6 === "url")) || (key6 === "bind_dn")) || (key6 === "query"))){
-const err44 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+var _valid0 = _errs64 === errors;
+valid25 = valid25 || _valid0;
+if(!valid25){
+const _errs66 = errors;
+if(!((typeof data31 == "number") && (isFinite(data31)))){
+const err44 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/level",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/level/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -7110,11 +7108,19 @@ vErrors.push(err44);
 }
 errors++;
 }
-}
-if(data30.value !== undefined){
-let data31 = data30.value;
-if(!((((data31 === "users") || (data31 === "oidc")) || (data31 === "ldap")) || (data31 === "postgres"))){
-const err45 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/value",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/properties/value/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.settings.properties.login.anyOf[1].properties.value.enum},message:"must be equal to one of the allowed values"};
+var _valid0 = _errs66 === errors;
+valid25 = valid25 || _valid0;
+if(!valid25){
+const _errs68 = errors;
+if(Array.isArray(data31)){
+const len8 = data31.length;
+for(let i8=0; i8<len8; i8++){
+let data32 = data31[i8];
+const _errs71 = errors;
+let valid28 = false;
+const _errs72 = errors;
+if(typeof data32 !== "string"){
+const err45 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/level/" + i8,schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/level/anyOf/2/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -7123,28 +7129,12 @@ vErrors.push(err45);
 }
 errors++;
 }
-}
-if(data30.issuer !== undefined){
-if(!(validate12(data30.issuer, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/issuer",parentData:data30,parentDataProperty:"issuer",rootData}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
-errors = vErrors.length;
-}
-}
-if(data30.client_id !== undefined){
-if(!(validate12(data30.client_id, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/client_id",parentData:data30,parentDataProperty:"client_id",rootData}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
-errors = vErrors.length;
-}
-}
-if(data30.client_secret !== undefined){
-if(!(validate12(data30.client_secret, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/client_secret",parentData:data30,parentDataProperty:"client_secret",rootData}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
-errors = vErrors.length;
-}
-}
-if(data30.scope !== undefined){
-if(typeof data30.scope !== "string"){
-const err46 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/scope",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/properties/scope/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid1 = _errs72 === errors;
+valid28 = valid28 || _valid1;
+if(!valid28){
+const _errs74 = errors;
+if(!((typeof data32 == "number") && (isFinite(data32)))){
+const err46 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/level/" + i8,schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/level/anyOf/2/items/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -7153,16 +7143,11 @@ vErrors.push(err46);
 }
 errors++;
 }
+var _valid1 = _errs74 === errors;
+valid28 = valid28 || _valid1;
 }
-if(data30.url !== undefined){
-if(!(validate12(data30.url, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/url",parentData:data30,parentDataProperty:"url",rootData}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
-errors = vErrors.length;
-}
-}
-if(data30.bind_dn !== undefined){
-if(typeof data30.bind_dn !== "string"){
-const err47 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/bind_dn",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/properties/bind_dn/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!valid28){
+const err47 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/level/" + i8,schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/level/anyOf/2/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -7171,10 +7156,21 @@ vErrors.push(err47);
 }
 errors++;
 }
+else {
+errors = _errs71;
+if(vErrors !== null){
+if(_errs71){
+vErrors.length = _errs71;
 }
-if(data30.query !== undefined){
-if(typeof data30.query !== "string"){
-const err48 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/query",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/properties/query/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err48 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/level",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/level/anyOf/2/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -7183,10 +7179,12 @@ vErrors.push(err48);
 }
 errors++;
 }
+var _valid0 = _errs68 === errors;
+valid25 = valid25 || _valid0;
 }
 }
-else {
-const err49 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(!valid25){
+const err49 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/level",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -7195,11 +7193,25 @@ vErrors.push(err49);
 }
 errors++;
 }
-var _valid0 = _errs63 === errors;
-valid25 = valid25 || _valid0;
+else {
+errors = _errs63;
+if(vErrors !== null){
+if(_errs63){
+vErrors.length = _errs63;
 }
-if(!valid25){
-const err50 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data30.types !== undefined){
+let data33 = data30.types;
+const _errs77 = errors;
+let valid29 = false;
+const _errs78 = errors;
+if(typeof data33 !== "string"){
+const err50 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/types",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/types/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -7208,26 +7220,15 @@ vErrors.push(err50);
 }
 errors++;
 }
-else {
-errors = _errs61;
-if(vErrors !== null){
-if(_errs61){
-vErrors.length = _errs61;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data28.role !== undefined){
-let data39 = data28.role;
-const _errs78 = errors;
-let valid27 = false;
-const _errs79 = errors;
-if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
-if(data39.value === undefined){
-const err51 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+var _valid2 = _errs78 === errors;
+valid29 = valid29 || _valid2;
+if(!valid29){
+const _errs80 = errors;
+if(Array.isArray(data33)){
+const len9 = data33.length;
+for(let i9=0; i9<len9; i9++){
+if(typeof data33[i9] !== "string"){
+const err51 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/types/" + i9,schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/types/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -7236,9 +7237,10 @@ vErrors.push(err51);
 }
 errors++;
 }
-for(const key7 in data39){
-if(!((key7 === "value") || (key7 === "group"))){
-const err52 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+}
+}
+else {
+const err52 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/types",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/types/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -7247,11 +7249,11 @@ vErrors.push(err52);
 }
 errors++;
 }
+var _valid2 = _errs80 === errors;
+valid29 = valid29 || _valid2;
 }
-if(data39.value !== undefined){
-let data40 = data39.value;
-if(!((data40 === "viewer") || (data40 === "operator"))){
-const err53 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/value",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/value/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.settings.properties.role.anyOf[0].properties.value.enum},message:"must be equal to one of the allowed values"};
+if(!valid29){
+const err53 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/types",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/types/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -7260,14 +7262,25 @@ vErrors.push(err53);
 }
 errors++;
 }
+else {
+errors = _errs77;
+if(vErrors !== null){
+if(_errs77){
+vErrors.length = _errs77;
 }
-if(data39.group !== undefined){
-let data41 = data39.group;
-const _errs84 = errors;
-let valid29 = false;
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data30.type_filter !== undefined){
+let data35 = data30.type_filter;
 const _errs85 = errors;
-if(typeof data41 !== "string"){
-const err54 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/group/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let valid32 = false;
+const _errs86 = errors;
+if(typeof data35 !== "string"){
+const err54 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/type_filter",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/type_filter/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -7276,15 +7289,15 @@ vErrors.push(err54);
 }
 errors++;
 }
-var _valid2 = _errs85 === errors;
-valid29 = valid29 || _valid2;
-if(!valid29){
-const _errs87 = errors;
-if(Array.isArray(data41)){
-const len8 = data41.length;
-for(let i8=0; i8<len8; i8++){
-if(typeof data41[i8] !== "string"){
-const err55 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/group/" + i8,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/group/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid3 = _errs86 === errors;
+valid32 = valid32 || _valid3;
+if(!valid32){
+const _errs88 = errors;
+if(Array.isArray(data35)){
+const len10 = data35.length;
+for(let i10=0; i10<len10; i10++){
+if(typeof data35[i10] !== "string"){
+const err55 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/type_filter/" + i10,schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/type_filter/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -7296,7 +7309,7 @@ errors++;
 }
 }
 else {
-const err56 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/group/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err56 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/type_filter",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/type_filter/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -7305,11 +7318,11 @@ vErrors.push(err56);
 }
 errors++;
 }
-var _valid2 = _errs87 === errors;
-valid29 = valid29 || _valid2;
+var _valid3 = _errs88 === errors;
+valid32 = valid32 || _valid3;
 }
-if(!valid29){
-const err57 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/group/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(!valid32){
+const err57 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/type_filter",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/type_filter/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -7319,10 +7332,10 @@ vErrors.push(err57);
 errors++;
 }
 else {
-errors = _errs84;
+errors = _errs85;
 if(vErrors !== null){
-if(_errs84){
-vErrors.length = _errs84;
+if(_errs85){
+vErrors.length = _errs85;
 }
 else {
 vErrors = null;
@@ -7330,9 +7343,13 @@ vErrors = null;
 }
 }
 }
-}
-else {
-const err58 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data30.elements !== undefined){
+let data37 = data30.elements;
+const _errs93 = errors;
+let valid35 = false;
+const _errs94 = errors;
+if(typeof data37 !== "string"){
+const err58 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/elements",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/elements/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -7341,17 +7358,15 @@ vErrors.push(err58);
 }
 errors++;
 }
-var _valid1 = _errs79 === errors;
-valid27 = valid27 || _valid1;
-if(!valid27){
-const _errs91 = errors;
-if(Array.isArray(data39)){
-const len9 = data39.length;
-for(let i9=0; i9<len9; i9++){
-let data43 = data39[i9];
-if(data43 && typeof data43 == "object" && !Array.isArray(data43)){
-if(data43.value === undefined){
-const err59 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+var _valid4 = _errs94 === errors;
+valid35 = valid35 || _valid4;
+if(!valid35){
+const _errs96 = errors;
+if(Array.isArray(data37)){
+const len11 = data37.length;
+for(let i11=0; i11<len11; i11++){
+if(typeof data37[i11] !== "string"){
+const err59 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/elements/" + i11,schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/elements/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -7360,9 +7375,10 @@ vErrors.push(err59);
 }
 errors++;
 }
-for(const key8 in data43){
-if(!((key8 === "value") || (key8 === "group"))){
-const err60 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
+}
+}
+else {
+const err60 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/elements",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/elements/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -7371,11 +7387,11 @@ vErrors.push(err60);
 }
 errors++;
 }
+var _valid4 = _errs96 === errors;
+valid35 = valid35 || _valid4;
 }
-if(data43.value !== undefined){
-let data44 = data43.value;
-if(!((data44 === "viewer") || (data44 === "operator"))){
-const err61 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9+"/value",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/value/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.settings.properties.role.anyOf[1].items.properties.value.enum},message:"must be equal to one of the allowed values"};
+if(!valid35){
+const err61 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/elements",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/elements/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -7384,14 +7400,21 @@ vErrors.push(err61);
 }
 errors++;
 }
+else {
+errors = _errs93;
+if(vErrors !== null){
+if(_errs93){
+vErrors.length = _errs93;
 }
-if(data43.group !== undefined){
-let data45 = data43.group;
-const _errs98 = errors;
-let valid35 = false;
-const _errs99 = errors;
-if(typeof data45 !== "string"){
-const err62 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9+"/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/group/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data30.since !== undefined){
+if(typeof data30.since !== "string"){
+const err62 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/since",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/since/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -7400,15 +7423,14 @@ vErrors.push(err62);
 }
 errors++;
 }
-var _valid3 = _errs99 === errors;
-valid35 = valid35 || _valid3;
-if(!valid35){
-const _errs101 = errors;
-if(Array.isArray(data45)){
-const len10 = data45.length;
-for(let i10=0; i10<len10; i10++){
-if(typeof data45[i10] !== "string"){
-const err63 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9+"/group/" + i10,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/group/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data30.schedule !== undefined){
+let data40 = data30.schedule;
+const _errs103 = errors;
+let valid38 = false;
+const _errs104 = errors;
+if(typeof data40 !== "string"){
+const err63 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/schedule",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/schedule/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -7417,10 +7439,12 @@ vErrors.push(err63);
 }
 errors++;
 }
-}
-}
-else {
-const err64 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9+"/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/group/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+var _valid5 = _errs104 === errors;
+valid38 = valid38 || _valid5;
+if(!valid38){
+const _errs106 = errors;
+if(!((typeof data40 == "number") && (isFinite(data40)))){
+const err64 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/schedule",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/schedule/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -7429,11 +7453,19 @@ vErrors.push(err64);
 }
 errors++;
 }
-var _valid3 = _errs101 === errors;
-valid35 = valid35 || _valid3;
-}
-if(!valid35){
-const err65 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9+"/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/group/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+var _valid5 = _errs106 === errors;
+valid38 = valid38 || _valid5;
+if(!valid38){
+const _errs108 = errors;
+if(Array.isArray(data40)){
+const len12 = data40.length;
+for(let i12=0; i12<len12; i12++){
+let data41 = data40[i12];
+const _errs111 = errors;
+let valid41 = false;
+const _errs112 = errors;
+if(typeof data41 !== "string"){
+const err65 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/schedule/" + i12,schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/schedule/anyOf/2/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -7442,21 +7474,12 @@ vErrors.push(err65);
 }
 errors++;
 }
-else {
-errors = _errs98;
-if(vErrors !== null){
-if(_errs98){
-vErrors.length = _errs98;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err66 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i9,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid6 = _errs112 === errors;
+valid41 = valid41 || _valid6;
+if(!valid41){
+const _errs114 = errors;
+if(!((typeof data41 == "number") && (isFinite(data41)))){
+const err66 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/schedule/" + i12,schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/schedule/anyOf/2/items/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -7465,10 +7488,11 @@ vErrors.push(err66);
 }
 errors++;
 }
+var _valid6 = _errs114 === errors;
+valid41 = valid41 || _valid6;
 }
-}
-else {
-const err67 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(!valid41){
+const err67 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/schedule/" + i12,schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/schedule/anyOf/2/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -7477,11 +7501,21 @@ vErrors.push(err67);
 }
 errors++;
 }
-var _valid1 = _errs91 === errors;
-valid27 = valid27 || _valid1;
+else {
+errors = _errs111;
+if(vErrors !== null){
+if(_errs111){
+vErrors.length = _errs111;
 }
-if(!valid27){
-const err68 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err68 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/schedule",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/schedule/anyOf/2/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -7490,22 +7524,12 @@ vErrors.push(err68);
 }
 errors++;
 }
-else {
-errors = _errs78;
-if(vErrors !== null){
-if(_errs78){
-vErrors.length = _errs78;
-}
-else {
-vErrors = null;
+var _valid5 = _errs108 === errors;
+valid38 = valid38 || _valid5;
 }
 }
-}
-}
-if(data28.retention !== undefined){
-let data47 = data28.retention;
-if(!(((typeof data47 == "number") && (!(data47 % 1) && !isNaN(data47))) && (isFinite(data47)))){
-const err69 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/retention",schemaPath:"#/definitions/Duration/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(!valid38){
+const err69 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/schedule",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/schedule/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -7514,9 +7538,28 @@ vErrors.push(err69);
 }
 errors++;
 }
-if((typeof data47 == "number") && (isFinite(data47))){
-if(data47 < 0 || isNaN(data47)){
-const err70 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/retention",schemaPath:"#/definitions/Duration/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+else {
+errors = _errs103;
+if(vErrors !== null){
+if(_errs103){
+vErrors.length = _errs103;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data30.on !== undefined){
+let data42 = data30.on;
+const _errs117 = errors;
+let valid42 = false;
+const _errs118 = errors;
+if(Array.isArray(data42)){
+const len13 = data42.length;
+for(let i13=0; i13<len13; i13++){
+if(typeof data42[i13] !== "string"){
+const err70 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/on/" + i13,schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/on/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -7527,10 +7570,8 @@ errors++;
 }
 }
 }
-if(data28.session_idle !== undefined){
-let data48 = data28.session_idle;
-if(!(((typeof data48 == "number") && (!(data48 % 1) && !isNaN(data48))) && (isFinite(data48)))){
-const err71 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/session_idle",schemaPath:"#/definitions/Duration/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err71 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/on",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/on/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -7539,9 +7580,19 @@ vErrors.push(err71);
 }
 errors++;
 }
-if((typeof data48 == "number") && (isFinite(data48))){
-if(data48 < 0 || isNaN(data48)){
-const err72 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/session_idle",schemaPath:"#/definitions/Duration/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+var _valid7 = _errs118 === errors;
+valid42 = valid42 || _valid7;
+if(!valid42){
+const _errs122 = errors;
+if(Array.isArray(data42)){
+const len14 = data42.length;
+for(let i14=0; i14<len14; i14++){
+let data44 = data42[i14];
+if(Array.isArray(data44)){
+const len15 = data44.length;
+for(let i15=0; i15<len15; i15++){
+if(typeof data44[i15] !== "string"){
+const err72 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/on/" + i14+"/" + i15,schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/on/anyOf/1/items/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -7552,9 +7603,8 @@ errors++;
 }
 }
 }
-}
 else {
-const err73 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err73 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/on/" + i14,schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/on/anyOf/1/items/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -7566,7 +7616,7 @@ errors++;
 }
 }
 else {
-const err74 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err74 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/on",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/on/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -7575,12 +7625,11 @@ vErrors.push(err74);
 }
 errors++;
 }
+var _valid7 = _errs122 === errors;
+valid42 = valid42 || _valid7;
 }
-if(data24.metrics !== undefined){
-let data49 = data24.metrics;
-if(data49 && typeof data49 == "object" && !Array.isArray(data49)){
-if(data49.kind === undefined){
-const err75 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(!valid42){
+const err75 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/on",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/on/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -7589,8 +7638,25 @@ vErrors.push(err75);
 }
 errors++;
 }
-if(data49.src === undefined){
-const err76 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
+else {
+errors = _errs117;
+if(vErrors !== null){
+if(_errs117){
+vErrors.length = _errs117;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data30.store !== undefined){
+let data46 = data30.store;
+if(Array.isArray(data46)){
+const len16 = data46.length;
+for(let i16=0; i16<len16; i16++){
+if(typeof data46[i16] !== "string"){
+const err76 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/store/" + i16,schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/store/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -7599,8 +7665,10 @@ vErrors.push(err76);
 }
 errors++;
 }
-if(data49.settings === undefined){
-const err77 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/required",keyword:"required",params:{missingProperty: "settings"},message:"must have required property '"+"settings"+"'"};
+}
+}
+else {
+const err77 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/store",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/store/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -7609,9 +7677,11 @@ vErrors.push(err77);
 }
 errors++;
 }
-for(const key9 in data49){
-if(!(((key9 === "kind") || (key9 === "src")) || (key9 === "settings"))){
-const err78 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+}
+if(data30.concurrency !== undefined){
+let data48 = data30.concurrency;
+if(!((typeof data48 == "number") && (isFinite(data48)))){
+const err78 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/concurrency",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/concurrency/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -7621,9 +7691,10 @@ vErrors.push(err78);
 errors++;
 }
 }
-if(data49.kind !== undefined){
-if("metrics" !== data49.kind){
-const err79 = {instancePath:instancePath+"/modules/monitoring/metrics/kind",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/kind/const",keyword:"const",params:{allowedValue: "metrics"},message:"must be equal to constant"};
+if(data30.kickoff !== undefined){
+let data49 = data30.kickoff;
+if(!((data49 === "get") || (data49 === "post"))){
+const err79 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/kickoff",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/kickoff/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.bulk.additionalProperties.properties.settings.properties.kickoff.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -7633,11 +7704,13 @@ vErrors.push(err79);
 errors++;
 }
 }
-if(data49.src !== undefined){
-let data51 = data49.src;
-if(typeof data51 === "string"){
-if(!pattern1.test(data51)){
-const err80 = {instancePath:instancePath+"/modules/monitoring/metrics/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+if(data30.patient !== undefined){
+let data50 = data30.patient;
+const _errs136 = errors;
+let valid51 = false;
+const _errs137 = errors;
+if(typeof data50 !== "string"){
+const err80 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/patient",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/patient/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -7646,9 +7719,15 @@ vErrors.push(err80);
 }
 errors++;
 }
-}
-else {
-const err81 = {instancePath:instancePath+"/modules/monitoring/metrics/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid8 = _errs137 === errors;
+valid51 = valid51 || _valid8;
+if(!valid51){
+const _errs139 = errors;
+if(Array.isArray(data50)){
+const len17 = data50.length;
+for(let i17=0; i17<len17; i17++){
+if(typeof data50[i17] !== "string"){
+const err81 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/patient/" + i17,schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/patient/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -7658,11 +7737,9 @@ vErrors.push(err81);
 errors++;
 }
 }
-if(data49.settings !== undefined){
-let data52 = data49.settings;
-if(data52 && typeof data52 == "object" && !Array.isArray(data52)){
-if(data52.listen === undefined){
-const err82 = {instancePath:instancePath+"/modules/monitoring/metrics/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/settings/required",keyword:"required",params:{missingProperty: "listen"},message:"must have required property '"+"listen"+"'"};
+}
+else {
+const err82 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/patient",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/patient/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -7671,9 +7748,11 @@ vErrors.push(err82);
 }
 errors++;
 }
-for(const key10 in data52){
-if(!(key10 === "listen")){
-const err83 = {instancePath:instancePath+"/modules/monitoring/metrics/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+var _valid8 = _errs139 === errors;
+valid51 = valid51 || _valid8;
+}
+if(!valid51){
+const err83 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/patient",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/patient/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -7682,10 +7761,25 @@ vErrors.push(err83);
 }
 errors++;
 }
+else {
+errors = _errs136;
+if(vErrors !== null){
+if(_errs136){
+vErrors.length = _errs136;
 }
-if(data52.listen !== undefined){
-if(typeof data52.listen !== "string"){
-const err84 = {instancePath:instancePath+"/modules/monitoring/metrics/settings/listen",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/settings/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data30.include_associated_data !== undefined){
+let data52 = data30.include_associated_data;
+const _errs144 = errors;
+let valid54 = false;
+const _errs145 = errors;
+if(typeof data52 !== "string"){
+const err84 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/include_associated_data",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/include_associated_data/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -7694,10 +7788,15 @@ vErrors.push(err84);
 }
 errors++;
 }
-}
-}
-else {
-const err85 = {instancePath:instancePath+"/modules/monitoring/metrics/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/settings/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid9 = _errs145 === errors;
+valid54 = valid54 || _valid9;
+if(!valid54){
+const _errs147 = errors;
+if(Array.isArray(data52)){
+const len18 = data52.length;
+for(let i18=0; i18<len18; i18++){
+if(typeof data52[i18] !== "string"){
+const err85 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/include_associated_data/" + i18,schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/include_associated_data/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -7709,7 +7808,7 @@ errors++;
 }
 }
 else {
-const err86 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err86 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/include_associated_data",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/include_associated_data/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -7718,12 +7817,11 @@ vErrors.push(err86);
 }
 errors++;
 }
+var _valid9 = _errs147 === errors;
+valid54 = valid54 || _valid9;
 }
-if(data24.tracing !== undefined){
-let data54 = data24.tracing;
-if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
-if(data54.kind === undefined){
-const err87 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(!valid54){
+const err87 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/include_associated_data",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/include_associated_data/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -7732,8 +7830,21 @@ vErrors.push(err87);
 }
 errors++;
 }
-if(data54.src === undefined){
-const err88 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
+else {
+errors = _errs144;
+if(vErrors !== null){
+if(_errs144){
+vErrors.length = _errs144;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data30.output_format !== undefined){
+if(typeof data30.output_format !== "string"){
+const err88 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings/output_format",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/properties/output_format/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -7742,8 +7853,10 @@ vErrors.push(err88);
 }
 errors++;
 }
-if(data54.settings === undefined){
-const err89 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/required",keyword:"required",params:{missingProperty: "settings"},message:"must have required property '"+"settings"+"'"};
+}
+}
+else {
+const err89 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings",schemaPath:"#/properties/modules/properties/bulk/additionalProperties/properties/settings/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -7752,9 +7865,10 @@ vErrors.push(err89);
 }
 errors++;
 }
-for(const key11 in data54){
-if(!(((key11 === "kind") || (key11 === "src")) || (key11 === "settings"))){
-const err90 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+}
+}
+else {
+const err90 = {instancePath:instancePath+"/modules/bulk/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/modules/properties/bulk/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -7764,9 +7878,9 @@ vErrors.push(err90);
 errors++;
 }
 }
-if(data54.kind !== undefined){
-if("tracing" !== data54.kind){
-const err91 = {instancePath:instancePath+"/modules/monitoring/tracing/kind",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/kind/const",keyword:"const",params:{allowedValue: "tracing"},message:"must be equal to constant"};
+}
+else {
+const err91 = {instancePath:instancePath+"/modules/bulk",schemaPath:"#/properties/modules/properties/bulk/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -7776,11 +7890,12 @@ vErrors.push(err91);
 errors++;
 }
 }
-if(data54.src !== undefined){
-let data56 = data54.src;
-if(typeof data56 === "string"){
-if(!pattern1.test(data56)){
-const err92 = {instancePath:instancePath+"/modules/monitoring/tracing/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+if(data22.monitoring !== undefined){
+let data55 = data22.monitoring;
+if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
+for(const key6 in data55){
+if(!(((key6 === "dashboard") || (key6 === "metrics")) || (key6 === "tracing"))){
+const err92 = {instancePath:instancePath+"/modules/monitoring",schemaPath:"#/properties/modules/properties/monitoring/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -7790,8 +7905,11 @@ vErrors.push(err92);
 errors++;
 }
 }
-else {
-const err93 = {instancePath:instancePath+"/modules/monitoring/tracing/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data55.dashboard !== undefined){
+let data56 = data55.dashboard;
+if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
+if(data56.kind === undefined){
+const err93 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -7800,12 +7918,8 @@ vErrors.push(err93);
 }
 errors++;
 }
-}
-if(data54.settings !== undefined){
-let data57 = data54.settings;
-if(data57 && typeof data57 == "object" && !Array.isArray(data57)){
-if(data57.otlp === undefined){
-const err94 = {instancePath:instancePath+"/modules/monitoring/tracing/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/settings/required",keyword:"required",params:{missingProperty: "otlp"},message:"must have required property '"+"otlp"+"'"};
+if(data56.src === undefined){
+const err94 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -7814,9 +7928,8 @@ vErrors.push(err94);
 }
 errors++;
 }
-for(const key12 in data57){
-if(!((key12 === "otlp") || (key12 === "service"))){
-const err95 = {instancePath:instancePath+"/modules/monitoring/tracing/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+if(data56.settings === undefined){
+const err95 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/required",keyword:"required",params:{missingProperty: "settings"},message:"must have required property '"+"settings"+"'"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -7825,16 +7938,9 @@ vErrors.push(err95);
 }
 errors++;
 }
-}
-if(data57.otlp !== undefined){
-if(!(validate12(data57.otlp, {instancePath:instancePath+"/modules/monitoring/tracing/settings/otlp",parentData:data57,parentDataProperty:"otlp",rootData}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
-errors = vErrors.length;
-}
-}
-if(data57.service !== undefined){
-if(typeof data57.service !== "string"){
-const err96 = {instancePath:instancePath+"/modules/monitoring/tracing/settings/service",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/settings/properties/service/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key7 in data56){
+if(!(((key7 === "kind") || (key7 === "src")) || (key7 === "settings"))){
+const err96 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -7844,9 +7950,9 @@ vErrors.push(err96);
 errors++;
 }
 }
-}
-else {
-const err97 = {instancePath:instancePath+"/modules/monitoring/tracing/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/settings/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data56.kind !== undefined){
+if("dashboard" !== data56.kind){
+const err97 = {instancePath:instancePath+"/modules/monitoring/dashboard/kind",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/kind/const",keyword:"const",params:{allowedValue: "dashboard"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -7856,9 +7962,11 @@ vErrors.push(err97);
 errors++;
 }
 }
-}
-else {
-const err98 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data56.src !== undefined){
+let data58 = data56.src;
+if(typeof data58 === "string"){
+if(!pattern1.test(data58)){
+const err98 = {instancePath:instancePath+"/modules/monitoring/dashboard/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -7868,9 +7976,8 @@ vErrors.push(err98);
 errors++;
 }
 }
-}
 else {
-const err99 = {instancePath:instancePath+"/modules/monitoring",schemaPath:"#/properties/modules/properties/monitoring/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err99 = {instancePath:instancePath+"/modules/monitoring/dashboard/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -7880,9 +7987,11 @@ vErrors.push(err99);
 errors++;
 }
 }
-}
-else {
-const err100 = {instancePath:instancePath+"/modules",schemaPath:"#/properties/modules/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data56.settings !== undefined){
+let data59 = data56.settings;
+if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
+if(data59.listen === undefined){
+const err100 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/required",keyword:"required",params:{missingProperty: "listen"},message:"must have required property '"+"listen"+"'"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -7891,15 +8000,871 @@ vErrors.push(err100);
 }
 errors++;
 }
-}
-}
-else {
-const err101 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data59.login === undefined){
+const err101 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/required",keyword:"required",params:{missingProperty: "login"},message:"must have required property '"+"login"+"'"};
 if(vErrors === null){
 vErrors = [err101];
 }
 else {
 vErrors.push(err101);
+}
+errors++;
+}
+for(const key8 in data59){
+if(!(((((key8 === "listen") || (key8 === "login")) || (key8 === "role")) || (key8 === "retention")) || (key8 === "session_idle"))){
+const err102 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err102];
+}
+else {
+vErrors.push(err102);
+}
+errors++;
+}
+}
+if(data59.listen !== undefined){
+if(typeof data59.listen !== "string"){
+const err103 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/listen",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err103];
+}
+else {
+vErrors.push(err103);
+}
+errors++;
+}
+}
+if(data59.login !== undefined){
+let data61 = data59.login;
+const _errs170 = errors;
+let valid61 = false;
+const _errs171 = errors;
+if(!((((data61 === "users") || (data61 === "oidc")) || (data61 === "ldap")) || (data61 === "postgres"))){
+const err104 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.settings.properties.login.anyOf[0].enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err104];
+}
+else {
+vErrors.push(err104);
+}
+errors++;
+}
+var _valid10 = _errs171 === errors;
+valid61 = valid61 || _valid10;
+if(!valid61){
+const _errs172 = errors;
+if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
+if(data61.value === undefined){
+const err105 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+if(vErrors === null){
+vErrors = [err105];
+}
+else {
+vErrors.push(err105);
+}
+errors++;
+}
+for(const key9 in data61){
+if(!((((((((key9 === "value") || (key9 === "issuer")) || (key9 === "client_id")) || (key9 === "client_secret")) || (key9 === "scope")) || (key9 === "url")) || (key9 === "bind_dn")) || (key9 === "query"))){
+const err106 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err106];
+}
+else {
+vErrors.push(err106);
+}
+errors++;
+}
+}
+if(data61.value !== undefined){
+let data62 = data61.value;
+if(!((((data62 === "users") || (data62 === "oidc")) || (data62 === "ldap")) || (data62 === "postgres"))){
+const err107 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/value",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/properties/value/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.settings.properties.login.anyOf[1].properties.value.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err107];
+}
+else {
+vErrors.push(err107);
+}
+errors++;
+}
+}
+if(data61.issuer !== undefined){
+if(!(validate12(data61.issuer, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/issuer",parentData:data61,parentDataProperty:"issuer",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+if(data61.client_id !== undefined){
+if(!(validate12(data61.client_id, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/client_id",parentData:data61,parentDataProperty:"client_id",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+if(data61.client_secret !== undefined){
+if(!(validate12(data61.client_secret, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/client_secret",parentData:data61,parentDataProperty:"client_secret",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+if(data61.scope !== undefined){
+if(typeof data61.scope !== "string"){
+const err108 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/scope",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/properties/scope/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err108];
+}
+else {
+vErrors.push(err108);
+}
+errors++;
+}
+}
+if(data61.url !== undefined){
+if(!(validate12(data61.url, {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/url",parentData:data61,parentDataProperty:"url",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+if(data61.bind_dn !== undefined){
+if(typeof data61.bind_dn !== "string"){
+const err109 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/bind_dn",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/properties/bind_dn/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err109];
+}
+else {
+vErrors.push(err109);
+}
+errors++;
+}
+}
+if(data61.query !== undefined){
+if(typeof data61.query !== "string"){
+const err110 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login/query",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/properties/query/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err110];
+}
+else {
+vErrors.push(err110);
+}
+errors++;
+}
+}
+}
+else {
+const err111 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err111];
+}
+else {
+vErrors.push(err111);
+}
+errors++;
+}
+var _valid10 = _errs172 === errors;
+valid61 = valid61 || _valid10;
+}
+if(!valid61){
+const err112 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/login",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/login/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err112];
+}
+else {
+vErrors.push(err112);
+}
+errors++;
+}
+else {
+errors = _errs170;
+if(vErrors !== null){
+if(_errs170){
+vErrors.length = _errs170;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data59.role !== undefined){
+let data70 = data59.role;
+const _errs187 = errors;
+let valid63 = false;
+const _errs188 = errors;
+if(data70 && typeof data70 == "object" && !Array.isArray(data70)){
+if(data70.value === undefined){
+const err113 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+if(vErrors === null){
+vErrors = [err113];
+}
+else {
+vErrors.push(err113);
+}
+errors++;
+}
+for(const key10 in data70){
+if(!((key10 === "value") || (key10 === "group"))){
+const err114 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err114];
+}
+else {
+vErrors.push(err114);
+}
+errors++;
+}
+}
+if(data70.value !== undefined){
+let data71 = data70.value;
+if(!((data71 === "viewer") || (data71 === "operator"))){
+const err115 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/value",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/value/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.settings.properties.role.anyOf[0].properties.value.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err115];
+}
+else {
+vErrors.push(err115);
+}
+errors++;
+}
+}
+if(data70.group !== undefined){
+let data72 = data70.group;
+const _errs193 = errors;
+let valid65 = false;
+const _errs194 = errors;
+if(typeof data72 !== "string"){
+const err116 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/group/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err116];
+}
+else {
+vErrors.push(err116);
+}
+errors++;
+}
+var _valid12 = _errs194 === errors;
+valid65 = valid65 || _valid12;
+if(!valid65){
+const _errs196 = errors;
+if(Array.isArray(data72)){
+const len19 = data72.length;
+for(let i19=0; i19<len19; i19++){
+if(typeof data72[i19] !== "string"){
+const err117 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/group/" + i19,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/group/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err117];
+}
+else {
+vErrors.push(err117);
+}
+errors++;
+}
+}
+}
+else {
+const err118 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/group/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err118];
+}
+else {
+vErrors.push(err118);
+}
+errors++;
+}
+var _valid12 = _errs196 === errors;
+valid65 = valid65 || _valid12;
+}
+if(!valid65){
+const err119 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/properties/group/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err119];
+}
+else {
+vErrors.push(err119);
+}
+errors++;
+}
+else {
+errors = _errs193;
+if(vErrors !== null){
+if(_errs193){
+vErrors.length = _errs193;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err120 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err120];
+}
+else {
+vErrors.push(err120);
+}
+errors++;
+}
+var _valid11 = _errs188 === errors;
+valid63 = valid63 || _valid11;
+if(!valid63){
+const _errs200 = errors;
+if(Array.isArray(data70)){
+const len20 = data70.length;
+for(let i20=0; i20<len20; i20++){
+let data74 = data70[i20];
+if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
+if(data74.value === undefined){
+const err121 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i20,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+if(vErrors === null){
+vErrors = [err121];
+}
+else {
+vErrors.push(err121);
+}
+errors++;
+}
+for(const key11 in data74){
+if(!((key11 === "value") || (key11 === "group"))){
+const err122 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i20,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err122];
+}
+else {
+vErrors.push(err122);
+}
+errors++;
+}
+}
+if(data74.value !== undefined){
+let data75 = data74.value;
+if(!((data75 === "viewer") || (data75 === "operator"))){
+const err123 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i20+"/value",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/value/enum",keyword:"enum",params:{allowedValues: schema11.properties.modules.properties.monitoring.properties.dashboard.properties.settings.properties.role.anyOf[1].items.properties.value.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err123];
+}
+else {
+vErrors.push(err123);
+}
+errors++;
+}
+}
+if(data74.group !== undefined){
+let data76 = data74.group;
+const _errs207 = errors;
+let valid71 = false;
+const _errs208 = errors;
+if(typeof data76 !== "string"){
+const err124 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i20+"/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/group/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err124];
+}
+else {
+vErrors.push(err124);
+}
+errors++;
+}
+var _valid13 = _errs208 === errors;
+valid71 = valid71 || _valid13;
+if(!valid71){
+const _errs210 = errors;
+if(Array.isArray(data76)){
+const len21 = data76.length;
+for(let i21=0; i21<len21; i21++){
+if(typeof data76[i21] !== "string"){
+const err125 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i20+"/group/" + i21,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/group/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err125];
+}
+else {
+vErrors.push(err125);
+}
+errors++;
+}
+}
+}
+else {
+const err126 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i20+"/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/group/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err126];
+}
+else {
+vErrors.push(err126);
+}
+errors++;
+}
+var _valid13 = _errs210 === errors;
+valid71 = valid71 || _valid13;
+}
+if(!valid71){
+const err127 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i20+"/group",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/properties/group/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err127];
+}
+else {
+vErrors.push(err127);
+}
+errors++;
+}
+else {
+errors = _errs207;
+if(vErrors !== null){
+if(_errs207){
+vErrors.length = _errs207;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err128 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role/" + i20,schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err128];
+}
+else {
+vErrors.push(err128);
+}
+errors++;
+}
+}
+}
+else {
+const err129 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err129];
+}
+else {
+vErrors.push(err129);
+}
+errors++;
+}
+var _valid11 = _errs200 === errors;
+valid63 = valid63 || _valid11;
+}
+if(!valid63){
+const err130 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/role",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/properties/role/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err130];
+}
+else {
+vErrors.push(err130);
+}
+errors++;
+}
+else {
+errors = _errs187;
+if(vErrors !== null){
+if(_errs187){
+vErrors.length = _errs187;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data59.retention !== undefined){
+let data78 = data59.retention;
+if(!(((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78))) && (isFinite(data78)))){
+const err131 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/retention",schemaPath:"#/definitions/Duration/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err131];
+}
+else {
+vErrors.push(err131);
+}
+errors++;
+}
+if((typeof data78 == "number") && (isFinite(data78))){
+if(data78 < 0 || isNaN(data78)){
+const err132 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/retention",schemaPath:"#/definitions/Duration/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err132];
+}
+else {
+vErrors.push(err132);
+}
+errors++;
+}
+}
+}
+if(data59.session_idle !== undefined){
+let data79 = data59.session_idle;
+if(!(((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79))) && (isFinite(data79)))){
+const err133 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/session_idle",schemaPath:"#/definitions/Duration/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err133];
+}
+else {
+vErrors.push(err133);
+}
+errors++;
+}
+if((typeof data79 == "number") && (isFinite(data79))){
+if(data79 < 0 || isNaN(data79)){
+const err134 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings/session_idle",schemaPath:"#/definitions/Duration/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err134];
+}
+else {
+vErrors.push(err134);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err135 = {instancePath:instancePath+"/modules/monitoring/dashboard/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/properties/settings/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err135];
+}
+else {
+vErrors.push(err135);
+}
+errors++;
+}
+}
+}
+else {
+const err136 = {instancePath:instancePath+"/modules/monitoring/dashboard",schemaPath:"#/properties/modules/properties/monitoring/properties/dashboard/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err136];
+}
+else {
+vErrors.push(err136);
+}
+errors++;
+}
+}
+if(data55.metrics !== undefined){
+let data80 = data55.metrics;
+if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
+if(data80.kind === undefined){
+const err137 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err137];
+}
+else {
+vErrors.push(err137);
+}
+errors++;
+}
+if(data80.src === undefined){
+const err138 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
+if(vErrors === null){
+vErrors = [err138];
+}
+else {
+vErrors.push(err138);
+}
+errors++;
+}
+if(data80.settings === undefined){
+const err139 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/required",keyword:"required",params:{missingProperty: "settings"},message:"must have required property '"+"settings"+"'"};
+if(vErrors === null){
+vErrors = [err139];
+}
+else {
+vErrors.push(err139);
+}
+errors++;
+}
+for(const key12 in data80){
+if(!(((key12 === "kind") || (key12 === "src")) || (key12 === "settings"))){
+const err140 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err140];
+}
+else {
+vErrors.push(err140);
+}
+errors++;
+}
+}
+if(data80.kind !== undefined){
+if("metrics" !== data80.kind){
+const err141 = {instancePath:instancePath+"/modules/monitoring/metrics/kind",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/kind/const",keyword:"const",params:{allowedValue: "metrics"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err141];
+}
+else {
+vErrors.push(err141);
+}
+errors++;
+}
+}
+if(data80.src !== undefined){
+let data82 = data80.src;
+if(typeof data82 === "string"){
+if(!pattern1.test(data82)){
+const err142 = {instancePath:instancePath+"/modules/monitoring/metrics/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+if(vErrors === null){
+vErrors = [err142];
+}
+else {
+vErrors.push(err142);
+}
+errors++;
+}
+}
+else {
+const err143 = {instancePath:instancePath+"/modules/monitoring/metrics/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err143];
+}
+else {
+vErrors.push(err143);
+}
+errors++;
+}
+}
+if(data80.settings !== undefined){
+let data83 = data80.settings;
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+if(data83.listen === undefined){
+const err144 = {instancePath:instancePath+"/modules/monitoring/metrics/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/settings/required",keyword:"required",params:{missingProperty: "listen"},message:"must have required property '"+"listen"+"'"};
+if(vErrors === null){
+vErrors = [err144];
+}
+else {
+vErrors.push(err144);
+}
+errors++;
+}
+for(const key13 in data83){
+if(!(key13 === "listen")){
+const err145 = {instancePath:instancePath+"/modules/monitoring/metrics/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err145];
+}
+else {
+vErrors.push(err145);
+}
+errors++;
+}
+}
+if(data83.listen !== undefined){
+if(typeof data83.listen !== "string"){
+const err146 = {instancePath:instancePath+"/modules/monitoring/metrics/settings/listen",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/settings/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err146];
+}
+else {
+vErrors.push(err146);
+}
+errors++;
+}
+}
+}
+else {
+const err147 = {instancePath:instancePath+"/modules/monitoring/metrics/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/properties/settings/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err147];
+}
+else {
+vErrors.push(err147);
+}
+errors++;
+}
+}
+}
+else {
+const err148 = {instancePath:instancePath+"/modules/monitoring/metrics",schemaPath:"#/properties/modules/properties/monitoring/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err148];
+}
+else {
+vErrors.push(err148);
+}
+errors++;
+}
+}
+if(data55.tracing !== undefined){
+let data85 = data55.tracing;
+if(data85 && typeof data85 == "object" && !Array.isArray(data85)){
+if(data85.kind === undefined){
+const err149 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err149];
+}
+else {
+vErrors.push(err149);
+}
+errors++;
+}
+if(data85.src === undefined){
+const err150 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/required",keyword:"required",params:{missingProperty: "src"},message:"must have required property '"+"src"+"'"};
+if(vErrors === null){
+vErrors = [err150];
+}
+else {
+vErrors.push(err150);
+}
+errors++;
+}
+if(data85.settings === undefined){
+const err151 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/required",keyword:"required",params:{missingProperty: "settings"},message:"must have required property '"+"settings"+"'"};
+if(vErrors === null){
+vErrors = [err151];
+}
+else {
+vErrors.push(err151);
+}
+errors++;
+}
+for(const key14 in data85){
+if(!(((key14 === "kind") || (key14 === "src")) || (key14 === "settings"))){
+const err152 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err152];
+}
+else {
+vErrors.push(err152);
+}
+errors++;
+}
+}
+if(data85.kind !== undefined){
+if("tracing" !== data85.kind){
+const err153 = {instancePath:instancePath+"/modules/monitoring/tracing/kind",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/kind/const",keyword:"const",params:{allowedValue: "tracing"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err153];
+}
+else {
+vErrors.push(err153);
+}
+errors++;
+}
+}
+if(data85.src !== undefined){
+let data87 = data85.src;
+if(typeof data87 === "string"){
+if(!pattern1.test(data87)){
+const err154 = {instancePath:instancePath+"/modules/monitoring/tracing/src",schemaPath:"#/definitions/Src/pattern",keyword:"pattern",params:{pattern: "^.+:\\d+:\\d+-\\d+:\\d+$"},message:"must match pattern \""+"^.+:\\d+:\\d+-\\d+:\\d+$"+"\""};
+if(vErrors === null){
+vErrors = [err154];
+}
+else {
+vErrors.push(err154);
+}
+errors++;
+}
+}
+else {
+const err155 = {instancePath:instancePath+"/modules/monitoring/tracing/src",schemaPath:"#/definitions/Src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err155];
+}
+else {
+vErrors.push(err155);
+}
+errors++;
+}
+}
+if(data85.settings !== undefined){
+let data88 = data85.settings;
+if(data88 && typeof data88 == "object" && !Array.isArray(data88)){
+if(data88.otlp === undefined){
+const err156 = {instancePath:instancePath+"/modules/monitoring/tracing/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/settings/required",keyword:"required",params:{missingProperty: "otlp"},message:"must have required property '"+"otlp"+"'"};
+if(vErrors === null){
+vErrors = [err156];
+}
+else {
+vErrors.push(err156);
+}
+errors++;
+}
+for(const key15 in data88){
+if(!((key15 === "otlp") || (key15 === "service"))){
+const err157 = {instancePath:instancePath+"/modules/monitoring/tracing/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err157];
+}
+else {
+vErrors.push(err157);
+}
+errors++;
+}
+}
+if(data88.otlp !== undefined){
+if(!(validate12(data88.otlp, {instancePath:instancePath+"/modules/monitoring/tracing/settings/otlp",parentData:data88,parentDataProperty:"otlp",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+if(data88.service !== undefined){
+if(typeof data88.service !== "string"){
+const err158 = {instancePath:instancePath+"/modules/monitoring/tracing/settings/service",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/settings/properties/service/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err158];
+}
+else {
+vErrors.push(err158);
+}
+errors++;
+}
+}
+}
+else {
+const err159 = {instancePath:instancePath+"/modules/monitoring/tracing/settings",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/properties/settings/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err159];
+}
+else {
+vErrors.push(err159);
+}
+errors++;
+}
+}
+}
+else {
+const err160 = {instancePath:instancePath+"/modules/monitoring/tracing",schemaPath:"#/properties/modules/properties/monitoring/properties/tracing/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err160];
+}
+else {
+vErrors.push(err160);
+}
+errors++;
+}
+}
+}
+else {
+const err161 = {instancePath:instancePath+"/modules/monitoring",schemaPath:"#/properties/modules/properties/monitoring/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err161];
+}
+else {
+vErrors.push(err161);
+}
+errors++;
+}
+}
+}
+else {
+const err162 = {instancePath:instancePath+"/modules",schemaPath:"#/properties/modules/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err162];
+}
+else {
+vErrors.push(err162);
+}
+errors++;
+}
+}
+}
+else {
+const err163 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err163];
+}
+else {
+vErrors.push(err163);
 }
 errors++;
 }

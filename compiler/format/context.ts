@@ -53,12 +53,17 @@ export class FormatContext {
     return [...this.lines([head, ' {' + this.blocks.afterOpen(body)], indent), ...this.blocks.lines(body, indent + 2, false, true), ' '.repeat(indent) + '}'];
   }
 
-  /** Atoms of a setting: a comma before names and between values of the same kind, else a space. */
+  /**
+   * Atoms of a setting: a comma before names and between values of the same kind, else a space.
+   * Names written one after another without a comma (a module's `words` setting, `on Patient run
+   * upsert`) stay a phrase.
+   */
   atoms(values: A.Atom[]): string {
     let out = '';
     values.forEach((v, i) => {
       const prev = values[i - 1];
-      const sep = !prev ? ' ' : v.kind === 'name' || atomKind(prev) === atomKind(v) ? ', ' : ' ';
+      const phrase = prev && !this.text.slice(prev.range.end.offset, v.range.start.offset).includes(',');
+      const sep = !prev ? ' ' : phrase && (v.kind === 'name' || prev.kind === 'name') ? ' ' : v.kind === 'name' || atomKind(prev) === atomKind(v) ? ', ' : ' ';
       out += sep + this.atom(v);
     });
     return out;

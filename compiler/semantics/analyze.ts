@@ -46,7 +46,7 @@ export interface AnalyzeRun {
 
 export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileExists: (path: string) => boolean, options: AnalyzeOptions = {}, run: AnalyzeRun = { stage: 'checked' }): Analysis {
   const names = resolveNames(files, diagnostics, options);
-  const { symbols, root, refTop, apiKinds, apiFormats, routedBy } = names;
+  const { symbols, root, refTop, apiKinds, apiFormats, routedBy, moduleInputs } = names;
   const parts: PlanParts = { auths: [], apis: [], senders: [], workflows: [], launches: [], tests: [], modules: {}, transforms: [] };
   registerTransforms(files, symbols, root);
   const lowered: LoweredSender[] = [];
@@ -82,7 +82,7 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
           lowered.push({ d, file: f.file, sender });
           break;
         }
-        case 'workflow': parts.workflows.push(lowerWorkflow(d, f.file, r, src, symbols, routedBy(d.name.name), apiKinds, refTop, apiFormats)); break;
+        case 'workflow': parts.workflows.push(lowerWorkflow(d, f.file, r, src, symbols, routedBy(d.name.name), apiKinds, refTop, apiFormats, moduleInputs(d.name.name))); break;
         case 'launch': parts.launches.push(lowerLaunch(withBase(d, f.decls, r), f.file, ownDiagnostics(d, r), src, symbols)); break;
         case 'test': parts.tests.push(lowerTest(d, f.file, r, src, symbols, refTop, fileExists)); break;
         case 'module': lowerModuleBlock(d, f.file, r, src, symbols, refTop, parts.modules, moduleDecls); break;
@@ -92,7 +92,11 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
   if (run.stage === 'resolved') return { parts, symbols };
 
   runChecks(files, { root, symbols, names });
-  checkModuleBlocks(parts.modules, moduleDecls, (file) => root.for(file));
+  checkModuleBlocks(parts.modules, moduleDecls, (file) => root.for(file), {
+    workflows: symbols.names('workflow'),
+    apis: parts.apis.map((a) => ({ name: a.name, kind: a.kind, ...(a.auth ? { auth: a.auth } : {}) })),
+    auths: parts.auths.map((a) => ({ name: a.name, kind: a.kind })),
+  });
   warnSharedPaths(lowered, root);
   checkLaunchesShareKeys(parts.store, parts.launches, files, (file) => root.for(file));
   return { parts, symbols };

@@ -9,6 +9,7 @@ import { srcOf } from './lower-expr.ts';
 import * as S from './settings.ts';
 import { closest } from '../dictionaries/closest.ts';
 import { lowerValueMap } from './value-maps.ts';
+import { moduleDeclaration, type ModuleDeclarationSpec } from '../specs/module-spec.ts';
 
 /** Looks up a top-level name, records the reference, and reports HDC2001 with the nearest names. */
 export type RefTop = (r: Reporter, file: string, kind: SymbolKind, id: A.Ident, what?: SymbolKind) => Declaration | undefined;
@@ -26,7 +27,11 @@ export interface ResolvedNames {
   senders: SenderAt[];
   /** The senders that route at least one message type to a workflow. */
   routedBy(workflow: string): SenderAt[];
+  /** The variables module blocks that run a workflow give it (`bulk … { on Patient run W }`), when any does. */
+  moduleInputs(workflow: string): ModuleInputs | undefined;
 }
+
+export type ModuleInputs = NonNullable<ModuleDeclarationSpec['runs']>['inputs'];
 
 /** Declaration kinds that name a top-level symbol, with the symbol kind they declare. */
 const topLevelKinds: Record<A.Decl['kind'], SymbolKind | undefined> = { import: undefined, store_decl: undefined, auth: 'auth', api: 'api', sender: 'sender', workflow: 'workflow', launch: 'launch', test: 'test', map: 'map', module: 'module', transform: 'transform' };
@@ -85,9 +90,20 @@ export function resolveNames(files: A.SourceFile[], diagnostics: Diagnostic[], o
     }
   }
   const routedBy = (workflow: string) => routes.get(workflow) ?? [];
+  const inputs = new Map<string, ModuleInputs>();
+  for (const f of files) for (const d of f.decls) {
+    const runs = d.kind === 'module' ? moduleDeclaration(d.keyword.name)?.declaration.runs : undefined;
+    if (!runs || d.kind !== 'module') continue;
+    for (const st of d.settings) {
+      const last = st.values.at(-1);
+      if (st.key.name !== runs.setting || st.values.length < 2 || last?.kind !== 'name') continue;
+      const target = routeTarget(last.name);
+      inputs.set(target, { ...inputs.get(target), ...runs.inputs });
+    }
+  }
 
   // Value maps first: senders and workflows copy them where they are used.
   for (const f of files) for (const d of f.decls) if (d.kind === 'map') lowerValueMap(d, root.for(f.file), symbols, (range) => srcOf(f.file, range));
 
-  return { symbols, root, refTop, apiKinds, apiFormats, senders, routedBy };
+  return { symbols, root, refTop, apiKinds, apiFormats, senders, routedBy, moduleInputs: (w) => inputs.get(w) };
 }

@@ -15,6 +15,7 @@ const atomKinds: Record<SettingKind, string> = {
   name: 'a name', enum: 'one of', duration: 'a duration like 10s', number: 'a number', msgtypes: 'message types like ADT^A01',
   positions: 'segments and HL7 paths like PID, PID-3',
   header: '"Header-Name" VALUE',
+  words: 'names, strings, numbers or durations',
 };
 
 /** Validates a block's settings against its spec; returns the settings by key. */
@@ -87,6 +88,7 @@ function checkSettingValue(s: Setting, sp: SettingSpec, r: Reporter): boolean {
       }
       break;
     }
+    case 'words': if (v.length < 1 || v.some((a) => a.kind === 'env' || a.kind === 'file')) return bad(); break;
     case 'header':
       if (v.length !== 2 || v[0].kind !== 'string' || !isValue(v[1])) return bad();
       if (v[1].kind === 'string' && isSecretHeader(v[0].value)) reportLiteralSecret(r, v[1], `header ${v[0].value}`);

@@ -21,6 +21,19 @@ export interface ModuleDeclarationSpec {
   /** Whether `from NAME` must be written. */
   fromRequired?: boolean;
   settings: SettingsSpec;
+  /**
+   * The block runs workflows: each occurrence of `setting` ends with a workflow's name (`on
+   * Patient run upsert_patient`), checked as a reference; such a workflow counts as run and sees
+   * `inputs` as variables.
+   */
+  runs?: { setting: string; inputs: Record<string, { type: 'record' | 'string' | 'number' | 'any'; keys?: readonly string[]; doc: string }> };
+}
+
+/** What a module's check may consult besides its own blocks: the project's other declarations. */
+export interface ModuleCheckContext {
+  workflows: readonly string[];
+  apis: ReadonlyArray<{ name: string; kind: string; auth?: string }>;
+  auths: ReadonlyArray<{ name: string; kind: string }>;
 }
 
 /** A problem a module's own check found in its lowered blocks (its codes, from its block of codes). */
@@ -34,6 +47,14 @@ export interface ModuleProblem {
   block: string;
   /** The setting to point at; the block's keyword when absent. */
   setting?: string;
+  /** Point at the block's `from NAME` instead of a setting. */
+  atFrom?: boolean;
+  /** Which occurrence of a repeated setting (0-based; default the first). */
+  occurrence?: number;
+  /** Which of the setting's values to point at (0-based); the setting's key when absent. */
+  value?: number;
+  /** Within that value, when it is a string: the characters [start, end) of its text. */
+  span?: readonly [number, number];
 }
 
 export interface ModuleSpec {
@@ -44,7 +65,7 @@ export interface ModuleSpec {
    * Checks beyond each setting's kind, over all of the module's lowered blocks at once (so it can
    * compare them: two listeners on one port). Pure; the runtime may run the same checks at start.
    */
-  check?(blocks: Record<string, unknown>): ModuleProblem[];
+  check?(blocks: Record<string, unknown>, context: ModuleCheckContext): ModuleProblem[];
 }
 
 const specs = new Map<string, ModuleSpec>();

@@ -12,7 +12,8 @@ export type SettingKind =
   | 'number'
   | 'msgtypes' // ADT^A01, ORU^*, *
   | 'positions' // PID, PID-3, OBX-3.1: segments and HL7 paths
-  | 'header'; // "Name" VALUE
+  | 'header' // "Name" VALUE
+  | 'words'; // names, strings, numbers and durations on one line (`on Patient run upsert`), read by a module's check
 
 export interface SettingSpec {
   kind: SettingKind;
@@ -28,6 +29,11 @@ export interface SettingSpec {
   appliesTo?: readonly string[];
   /** Settings accepted in a `{ … }` block after the value. */
   block?: Record<string, SettingSpec>;
+  /**
+   * Completion for the value after the words already written (`words` settings): keywords to
+   * offer, or the kind of declaration whose names to offer.
+   */
+  suggest?(before: readonly string[]): { words?: readonly string[]; declarations?: 'workflow' | 'api' | 'auth' };
 }
 export type SettingsSpec = Record<string, SettingSpec>;
 

@@ -8,6 +8,7 @@ import type * as A from './ast.ts';
 import type { Diagnostic } from '../diagnostics.ts';
 import { parseHl7Path } from './hl7-path.ts';
 import { moduleDeclaration, moduleSpecs } from '../specs/module-spec.ts';
+import type { SettingsSpec } from '../specs/settings.ts';
 import { fhirVerbs, httpVerbs, statementStarts, statements } from '../specs/statements.ts';
 
 /** The words a file's declarations start with, for the parser's "expected" message. */
@@ -337,15 +338,19 @@ class Parser {
     return { kind: 'file', path, range: span(tokenRange(kw), tokenRange(close)) };
   }
 
-  /** `key atom (, atom | non-name atom)* { settings }?` */
-  private setting(): A.Setting {
+  /**
+   * `key atom (, atom | non-name atom)* { settings }?`. In a module block, a `words` setting also
+   * takes names after names on its line (`on Patient run upsert_patient`).
+   */
+  private setting(spec?: SettingsSpec): A.Setting {
     const key = this.name('a setting name');
     const values: A.Atom[] = [];
+    const words = spec?.[key.name]?.kind === 'words';
     if (this.startsAtom(this.peek(), true) && this.peek()!.startLine === key.range.start.line) {
       values.push(this.atom());
       for (;;) {
         if (this.eat(T.Comma)) values.push(this.atom());
-        else if (this.startsAtom(this.peek(), false) && this.peek()!.startLine === this.prevEnd().end.line) values.push(this.atom());
+        else if (this.startsAtom(this.peek(), words) && this.peek()!.startLine === this.prevEnd().end.line) values.push(this.atom());
         else break;
       }
     }
@@ -371,7 +376,7 @@ class Parser {
       this.next();
       d.from = this.name(`the ${spec.from} it reads from`, usage);
     }
-    const b = this.block(`${kw.image} block`, () => this.setting(), isName);
+    const b = this.block(`${kw.image} block`, () => this.setting(spec.settings), isName);
     d.settings = b.items;
     d.range = span(keyword.range, b.range);
     return d;

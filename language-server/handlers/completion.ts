@@ -158,6 +158,11 @@ function settingValue(site: Site, spec: S.SettingsSpec, s: IToken[]): Completion
   const sp = spec[key];
   if (!sp) return undefined;
   if (sp.kind === 'enum') return s.length === 1 ? C.keywordItems(sp.options ?? [], 0) : [];
+  if (sp.suggest) {
+    // A module's `words` setting says what comes next after the words written so far.
+    const next = sp.suggest(s.slice(1).filter((t) => !isType(t, T.Comma)).map((t) => t.image));
+    return [...C.keywordItems(next.words ?? [], 0), ...(next.declarations ? C.declarationItems(topDecls(site, next.declarations)) : [])];
+  }
   if (sp.kind === 'name' && s.length === 1) {
     if (key === 'auth') return C.declarationItems(topDecls(site, 'auth'));
     if (key === 'order_by') return C.declarationItems(scope(site).variables.filter((v) => v.kind === 'field'));

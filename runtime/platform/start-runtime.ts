@@ -25,6 +25,7 @@ import { InboundEvents } from '../inbound/inbound-events.ts';
 import { coreMigrations } from '../journal/core-migrations.ts';
 import { createValueResolver } from '../workflows/resolve-value.ts';
 import type { Engine } from '../workflows/engine.ts';
+import { ModuleRuns } from '../workflows/module-runs.ts';
 import { loadModules, type ModuleInstance, type ModuleServices } from './modules.ts';
 import { ModuleEvents } from './module-events.ts';
 import { OutboundHeaderProviders } from '../workflows/outbound-headers.ts';
@@ -177,6 +178,7 @@ export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Ru
   const moduleServices: ModuleServices = {
     plan, db, dbFile, sql, events, inbound, log, resolve: createValueResolver(), publicUrl: () => publicUrl ?? '', engine: () => engine, fatal,
     journal: journal.commits, moduleEvents: new ModuleEvents(), outboundHeaders: (p) => outboundHeaders.add(p),
+    runs: new ModuleRuns(db, events),
   };
   const running = new Map<string, ModuleInstance>();
   try {

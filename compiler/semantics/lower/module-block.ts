@@ -7,7 +7,7 @@ import type { Reporter } from '../reporter.ts';
 import type { SymbolTable } from '../symbols.ts';
 import type { RefTop } from '../resolve.ts';
 import * as S from '../settings.ts';
-import { moduleDeclaration, moduleSpecs } from '../../specs/module-spec.ts';
+import { moduleDeclaration, moduleSpecs, type ModuleCheckContext, type ModuleProblem } from '../../specs/module-spec.ts';
 
 export function lowerModuleBlock(
   d: A.ModuleDecl, file: string, r: Reporter, src: (r: A.Range) => string, _symbols: SymbolTable, refTop: RefTop,
@@ -19,6 +19,12 @@ export function lowerModuleBlock(
   const what = `${d.keyword.name}${d.name ? ` ${d.name.name}` : ''}`;
   const s = S.readSettings(d.settings, declaration.settings, what, r, d.name?.range ?? d.keyword.range);
   if (declaration.from && d.from) refTop(r, file, declaration.from, d.from);
+  if (declaration.runs) {
+    for (const st of s.get(declaration.runs.setting) ?? []) {
+      const last = st.values.at(-1);
+      if (last?.kind === 'name' && st.values.length > 1) refTop(r, file, 'workflow', { kind: 'ident', name: last.name, range: last.range });
+    }
+  }
   if (declaration.fromRequired && !d.from) {
     r.error('HDC2006', d.name?.range ?? d.keyword.range, `${what} needs "from ${declaration.from!.toUpperCase()}"`, `Write: ${what} from NAME { … }`);
   }
@@ -37,20 +43,36 @@ export type ModuleDecls = Map<string, { d: A.ModuleDecl; file: string }>;
  * Each module's own check over its lowered blocks, reported at the setting it names (or the
  * block's keyword).
  */
-export function checkModuleBlocks(modules: Record<string, Record<string, unknown>>, declared: ModuleDecls, reporterFor: (file: string) => Reporter): void {
+export function checkModuleBlocks(
+  modules: Record<string, Record<string, unknown>>, declared: ModuleDecls, reporterFor: (file: string) => Reporter, context: ModuleCheckContext,
+): void {
   for (const spec of moduleSpecs()) {
     const blocks = modules[spec.name];
     if (!spec.check || !blocks) continue;
-    for (const p of spec.check(blocks)) {
+    for (const p of spec.check(blocks, context)) {
       const at = declared.get(`${spec.name}\u0000${p.block}`);
       if (!at) continue;
-      const setting = p.setting ? at.d.settings.find((st) => st.key.name === p.setting) : undefined;
-      const range = setting?.key.range ?? at.d.keyword.range;
+      const range = problemRange(at.d, p);
       const r = reporterFor(at.file);
       if (p.severity === 'error') r.error(p.code, range, p.summary, p.hint);
       else r.warning(p.code, range, p.summary, p.hint);
     }
   }
+}
+
+/** The exact range a problem names: a value of one occurrence of a setting, part of a string, or the key. */
+function problemRange(d: A.ModuleDecl, p: ModuleProblem): A.Range {
+  if (p.atFrom && d.from) return d.from.range;
+  const setting = p.setting ? d.settings.filter((st) => st.key.name === p.setting)[p.occurrence ?? 0] : undefined;
+  if (!setting) return d.keyword.range;
+  const value = p.value !== undefined ? setting.values[p.value] : undefined;
+  if (!value) return setting.key.range;
+  if (!p.span || value.kind !== 'string') return value.range;
+  // The string's text starts after its quote; a span beyond an escape is only approximate, so it is clamped.
+  const body = value.range.end.offset - value.range.start.offset - 2;
+  const [from, to] = [Math.min(p.span[0], body), Math.min(p.span[1], body)];
+  const at = (n: number): A.Position => ({ line: value.range.start.line, col: value.range.start.col + 1 + n, offset: value.range.start.offset + 1 + n });
+  return value.range.start.line === value.range.end.line ? { start: at(from), end: at(Math.max(to, from)) } : value.range;
 }
 
 function settingsObject(settings: A.Setting[], file: string, src: (r: A.Range) => string): Record<string, unknown> {

@@ -12,6 +12,7 @@ import { lowerResponse } from '../response-shape.ts';
 import { checkFhirBody } from '../fhir-body-checks.ts';
 import { mapOutputs } from '../value-maps.ts';
 import { builtinFields } from '../../specs/enumerations.ts';
+import type { ModuleInputs } from '../resolve.ts';
 
 // ---- workflows ---------------------------------------------------------------------------------
 export interface BodyContext {
@@ -35,6 +36,7 @@ export function lowerWorkflow(
   routedBy: Array<{ d: A.SenderDecl; file: string }>, apiKinds: Map<string, string>,
   refTop: (r: Reporter, file: string, kind: SymbolKind, id: A.Ident, what?: SymbolKind) => Declaration | undefined,
   apiFormats?: Map<string, string>,
+  moduleInputs?: ModuleInputs,
 ): P.Workflow {
   const s = S.readSettings(d.settings, S.workflowSpec, `workflow ${d.name.name}`, r, d.name.range);
   // Fields visible: those every routing sender maps.
@@ -50,6 +52,8 @@ export function lowerWorkflow(
     else vars.set(name, { decl, type: decl.type ?? 'any', keys: decl.keys });
   }
   vars.set('message', builtin('message', file, 'record', [...builtinFields.message]));
+  // A module block that runs this workflow (Bulk FHIR's `on Patient run …`) gives it its inputs.
+  for (const [name, input] of Object.entries(moduleInputs ?? {})) if (!vars.has(name)) vars.set(name, builtin(name, file, input.type, input.keys ? [...input.keys] : undefined));
 
   const ctx: BodyContext = { file, r, symbols, container: d.name.name, src, apiKinds, apiFormats, ids: new Set(), counters: {}, refApi: (id) => refTop(r, file, 'api', id) };
   const firstRef = symbols.references.length;

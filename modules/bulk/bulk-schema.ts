@@ -1,0 +1,62 @@
+// The module's tables. An export's state is all here, so a restarted runtime continues where the
+// last one stopped: the poll URL (written before anything else happens after the 202), the
+// manifest, and per file the lines already handed to workflows.
+import type { Migration } from '../../runtime/journal/migrations.ts';
+
+export const migrations: readonly Migration[] = [
+  {
+    id: 'bulk/001-exports',
+    up: `
+      CREATE TABLE bulk_exports (
+        id               TEXT    PRIMARY KEY,
+        name             TEXT    NOT NULL,
+        status           TEXT    NOT NULL CHECK (status IN ('requested','kickoff','polling','downloading','done','failed','cancelled')),
+        cancel_requested INTEGER NOT NULL DEFAULT 0,
+        requested_by     TEXT    NOT NULL,
+        kickoff_url      TEXT,
+        poll_url         TEXT,
+        since            TEXT,
+        progress         TEXT,
+        transaction_time TEXT,
+        requires_token   INTEGER NOT NULL DEFAULT 0,
+        next_manifest    TEXT,
+        source_id        INTEGER,
+        files            INTEGER NOT NULL DEFAULT 0,
+        files_done       INTEGER NOT NULL DEFAULT 0,
+        resources        INTEGER NOT NULL DEFAULT 0,
+        bytes            INTEGER NOT NULL DEFAULT 0,
+        bytes_total      INTEGER,
+        errors           INTEGER NOT NULL DEFAULT 0,
+        error            TEXT,
+        created_at       INTEGER NOT NULL,
+        updated_at       INTEGER NOT NULL,
+        finished_at      INTEGER
+      );
+      CREATE INDEX bulk_exports_name ON bulk_exports (name, created_at);
+      CREATE INDEX bulk_exports_status ON bulk_exports (status);
+      CREATE TABLE bulk_files (
+        export_id  TEXT    NOT NULL REFERENCES bulk_exports (id),
+        idx        INTEGER NOT NULL,
+        kind       TEXT    NOT NULL CHECK (kind IN ('output','error','deleted')),
+        type       TEXT    NOT NULL,
+        url        TEXT    NOT NULL,
+        count      INTEGER,
+        lines      INTEGER NOT NULL DEFAULT 0,
+        bytes      INTEGER NOT NULL DEFAULT 0,
+        resources  INTEGER NOT NULL DEFAULT 0,
+        status     TEXT    NOT NULL CHECK (status IN ('pending','done','failed')),
+        error      TEXT,
+        PRIMARY KEY (export_id, idx)
+      );
+      CREATE TABLE bulk_errors (
+        id        INTEGER PRIMARY KEY,
+        export_id TEXT    NOT NULL REFERENCES bulk_exports (id),
+        file_idx  INTEGER,
+        line      INTEGER,
+        reason    TEXT    NOT NULL,
+        at        INTEGER NOT NULL
+      );
+      CREATE INDEX bulk_errors_export ON bulk_errors (export_id);
+    `,
+  },
+];
