@@ -114,7 +114,7 @@ export async function startMonitoring(services: ModuleServices, options: Monitor
     if (plan.tracing) {
       // The OpenTelemetry SDK loads only for plans that trace.
       const { Tracing } = await import('./tracing.ts');
-      const t = new Tracing({ endpoint: services.resolve(plan.tracing.otlp), service: plan.tracing.service ?? 'hdc', ...options.tracing }, services.db, services.inbound, services.events, log);
+      const t = new Tracing({ endpoint: services.resolve(plan.tracing.otlp), service: plan.tracing.service ?? 'hdc', ...options.tracing }, services.sql, services.inbound, services.events, log);
       tracing = t;
       // Each HTTP step's requests carry the trace context of the step span exported later.
       stopHeaders = services.outboundHeaders((step) => t.headers(step));
