@@ -2,6 +2,7 @@
 // round-robin load balancer: traffic reaches both, and either dashboard shows the cluster's counts,
 // finds a message the other received, keeps a session started on the other, writes one audit log,
 // and an operator's replay asked on one is executed by the cluster (whichever engine claims it).
+// Both runtimes' Prometheus gauges count the cluster's dead letters.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer, request, type Server } from 'node:http';
@@ -18,6 +19,7 @@ import type { MonitoringInstance } from '../../../modules/monitoring/service.ts'
 import { post, startTestRuntime, type TestRuntime } from '../../runtime/inbound/helpers.ts';
 import { DASHBOARD_BLOCK, hl7, monitoredPlan, startPartnerApi, type PartnerApi } from './monitoring-harness.ts';
 import { DashboardClient } from './dashboard-client.ts';
+import { httpGet, parseExposition, sample } from './scrape.ts';
 import type { OverviewData } from '../../../modules/monitoring/dashboard/overview-data.ts';
 
 interface Node {
@@ -85,7 +87,7 @@ test.before(async () => {
   database = await createTestDatabase('monitoring_cluster');
   if (!database) return;
   api = await startPartnerApi();
-  const plan = monitoredPlan(api.url, DASHBOARD_BLOCK);
+  const plan = monitoredPlan(api.url, `${DASHBOARD_BLOCK}metrics { listen "127.0.0.1:0" }\n`);
   for (let i = 0; i < 2; i++) {
     const store = await openPostgresStore(plan, { url: database.url, runtimeId: `mon-${i}` });
     const rt = await startTestRuntime(plan, null, { journal: store.journal, shared: store });
@@ -154,6 +156,11 @@ test('both dashboards show the cluster\'s traffic, find each other\'s messages, 
   assert.is(await sendTo(1, hl7({ family: 'FOUR', controlId: 'CL-DEAD' })), 'AA');
   const deadRun = (await dead).runId;
   api!.broken = false;
+  // The gauges count the cluster's queue: every runtime reports the dead letter.
+  for (const n of nodes) {
+    const samples = parseExposition((await httpGet(`${n.module.metricsUrl}/metrics`)).text);
+    assert.is(sample(samples, 'hdc_dead_letters', { workflow: 'admit' }), 1);
+  }
   const deadPage = await c.get('/dead-letters');
   assert.match(deadPage.text, new RegExp(`data-run="${deadRun}"`));
   const replayed = settledRun((e) => e.runId === deadRun);
