@@ -27,7 +27,7 @@ function messageTable(name: string): string {
       CREATE INDEX ${name}_by_ack ON ${name} (minute, ack_code, count);`;
 }
 
-/** The same in PostgreSQL: counts stay integer so that SUM() comes back as a number, not a numeric string. */
+/** The same in PostgreSQL. Counts are integer: their SUM() is a bigint (a number here), where a bigint's would be a numeric (a string). */
 function messageTablePg(name: string): string {
   return `CREATE TABLE ${name} (
         minute       bigint NOT NULL,

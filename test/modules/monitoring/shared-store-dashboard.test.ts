@@ -54,21 +54,26 @@ function startBalancer(backends: string[]): Promise<Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-/** Resolves with the first run settled by any runtime that `match` accepts. */
-function settledRun(match: (e: FinishedEvent) => boolean): Promise<FinishedEvent> {
+/** Resolves with the first `n` runs settled by any runtime that `match` accepts. */
+function settledRuns(n: number, match: (e: FinishedEvent) => boolean): Promise<FinishedEvent[]> {
   return new Promise((resolve) => {
+    const seen: FinishedEvent[] = [];
     const offs: Array<() => void> = [];
-    for (const n of nodes) {
+    for (const node of nodes) {
       const on = (e: FinishedEvent) => {
-        if (!match(e)) return;
+        if (!match(e) || seen.length >= n) return;
+        seen.push(e);
+        if (seen.length < n) return;
         for (const off of offs) off();
-        resolve(e);
+        resolve(seen);
       };
-      n.rt.events.on('finished', on);
-      offs.push(() => n.rt.events.off('finished', on));
+      node.rt.events.on('finished', on);
+      offs.push(() => node.rt.events.off('finished', on));
     }
   });
 }
+
+const settledRun = async (match: (e: FinishedEvent) => boolean) => (await settledRuns(1, match))[0]!;
 
 const sendTo = async (i: number, body: string) => {
   const a = await post(`${nodes[i]!.rt.url}/hl7/lab`, body);
@@ -117,7 +122,7 @@ test('both dashboards show the cluster\'s traffic, find each other\'s messages, 
   assert.is(signIn.status, 302);
 
   // Traffic to both runtimes: three ADT^A01 (workflow runs) and one ORU each way round.
-  const done = Promise.all([0, 1, 2].map(() => settledRun((e) => e.status === 'done')));
+  const done = settledRuns(3, (e) => e.status === 'done');
   assert.is(await sendTo(0, hl7({ family: 'ONE', controlId: 'CL-0' })), 'AA');
   assert.is(await sendTo(1, hl7({ family: 'TWO', controlId: 'CL-1' })), 'AA');
   assert.is(await sendTo(1, hl7({ family: 'THREE', controlId: 'CL-2' })), 'AA');
