@@ -17,7 +17,6 @@ export async function replayRun(services: ModuleServices, id: number, by: string
   const run = engine.store.run(id);
   if (!run) return { replayed: false, missing: true };
   if (!engine.store.replay(id, now, false, by)) return { replayed: false, status: run.status };
-  engine.pump();
   return { replayed: true };
 }
 
@@ -29,7 +28,7 @@ export async function rerunRun(services: ModuleServices, id: number, by: string,
   return engine.store.rerun(id, now, by);
 }
 
-/** Wakes the engines once the runs are committed (the statement above has). */
+/** Wakes the engines for what was queued: this runtime's, or with PostgreSQL every runtime's (LISTEN in pg-engine.ts). */
 export async function wakeEngines(services: ModuleServices): Promise<void> {
   if (services.sql.dialect === 'postgres') await services.sql.run(`SELECT pg_notify('${RUNS_CHANNEL}', '')`);
   else services.engine()?.pump();
