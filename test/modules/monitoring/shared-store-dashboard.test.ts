@@ -147,6 +147,11 @@ test('both dashboards show the cluster\'s traffic, find each other\'s messages, 
     assert.match(found.text, /CL-0/);
   }
   assert.equal(new Set(served.slice(before)), new Set([0, 1]));
+  // An operator's search by a mapped field (JSON in the runs' input, PostgreSQL's operators there).
+  const byField = await c.get('/messages?field=family&value=TWO');
+  assert.is(byField.status, 200);
+  assert.match(byField.text, /CL-1/);
+  assert.not.match(byField.text, /CL-0/);
   const messageId = Number(/href="\/messages\/(\d+)"/.exec((await c.get('/messages?control_id=CL-0')).text)?.[1]);
   assert.ok(messageId > 0);
   const page = await c.get(`/messages/${messageId}`);
