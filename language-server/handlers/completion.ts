@@ -36,8 +36,10 @@ const LAUNCH_BUILTINS: readonly string[] = builtinsIn.launch;
 /** Everything a completion decision reads. */
 interface Site {
   cur: CursorContext;
-  /** The project Resolved around this file (compiled on first use). */
+  /** The project Resolved around this file (compiled on first use, or the last one while the edit is local). */
   readonly analysis: ProjectAnalysis;
+  /** The cursor's offset in the text the analysis read. */
+  readonly at: number;
   path: string;
   file?: A.SourceFile;
   /** Range of the text being typed, for items that replace it (paths, message types). */
@@ -50,14 +52,16 @@ export function completion(ctx: ServerContext, params: CompletionParams): Comple
   const path = uriToPath(params.textDocument.uri);
   // The file Parsed decides what is being typed; the project is Resolved only when the answer
   // needs names (variables in scope, declared APIs, fields of earlier results).
-  const file = ctx.analyzer.parsed(path);
-  const text = doc.getText();
   const offset = doc.offsetAt(params.position);
+  const file = ctx.analyzer.parsedNear(path, offset);
+  const text = doc.getText();
   const cur = cursorContext(file, text, offset);
-  let analysis: ProjectAnalysis | undefined;
+  let near: { analysis: ProjectAnalysis; at: number } | undefined;
+  const resolved = () => (near ??= ctx.analyzer.resolvedNear(path, offset));
   const site: Site = {
     cur, path, file,
-    get analysis() { return (analysis ??= ctx.analyzer.resolvedFor(path, offset).analysis); },
+    get analysis() { return resolved().analysis; },
+    get at() { return resolved().at; },
     range: (from) => ({ start: doc.positionAt(from), end: params.position }),
   };
   const items = complete(site);
@@ -426,7 +430,7 @@ function expressionOrKey(site: Site): CompletionItem[] {
 // ---------------------------------------------------------------- project lookups
 
 function scope(site: Site) {
-  return scopeAt(site.analysis.project, site.path, site.cur.offset);
+  return scopeAt(site.analysis.project, site.path, site.at);
 }
 
 function topDecls(site: Site, kind: SymbolKind): Declaration[] {

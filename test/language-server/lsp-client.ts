@@ -45,7 +45,9 @@ export class LspClient {
 
   static async start(opts: StartOptions): Promise<LspClient> {
     const started = performance.now();
-    const args = opts.serverScript ? [opts.serverScript, '--stdio'] : [root + 'bin/hdc.js', 'lsp', '--stdio'];
+    // HDC_LSP_NODE_ARGS: flags for the server's node (profiling the benchmark: `--cpu-prof --cpu-prof-dir=DIR`).
+    const nodeArgs = process.env.HDC_LSP_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    const args = [...nodeArgs, ...(opts.serverScript ? [opts.serverScript, '--stdio'] : [root + 'bin/hdc.js', 'lsp', '--stdio'])];
     const child = spawn(process.execPath, args, {
       cwd: opts.cwd ?? root,
       env: { ...process.env, HDC_DEV: '1' },
