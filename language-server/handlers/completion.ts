@@ -21,6 +21,8 @@ import { RESPONSE_CONVERSIONS } from '../../compiler/semantics/response-shape.ts
 import { declarationKeywords, fhirVerbs, httpVerbs, statements } from '../../compiler/specs/statements.ts';
 import { ackCodes, builtinFields, builtinsIn, conversions } from '../../compiler/specs/enumerations.ts';
 import { moduleDeclaration } from '../../compiler/specs/module-spec.ts';
+import { expectedAt } from '../../compiler/syntax/expected.ts';
+import { withGrammarKeywords } from '../grammar-keywords.ts';
 
 export const completionTriggerCharacters = ['.', '-', '^'];
 
@@ -64,8 +66,13 @@ export function completion(ctx: ServerContext, params: CompletionParams): Comple
     get at() { return resolved().at; },
     range: (from) => ({ start: doc.positionAt(from), end: params.position }),
   };
-  const items = complete(site);
-  return items ? { isIncomplete: false, items: forClient(items, ctx.snippetSupport) } : null;
+  const found = complete(site);
+  if (!found) return null;
+  // The grammar decides which keywords fit here (never inside strings and comments: complete() returned).
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const expected = expectedAt(text, cur.wordStart, cur.decl && cur.decl.range.start.offset <= cur.wordStart ? cur.decl.range.start.offset : lineStart);
+  const items = withGrammarKeywords(found, expected, cur.statement.length === 0);
+  return { isIncomplete: false, items: forClient(items, ctx.snippetSupport) };
 }
 
 /**
