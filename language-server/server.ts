@@ -33,6 +33,7 @@ import { codeLenses } from './handlers/code-lens.ts';
 import { documentLinks } from './handlers/document-link.ts';
 import { signatureHelp, signatureTriggerCharacters } from './handlers/signature-help.ts';
 import { workspaceSymbols } from './handlers/workspace-symbol.ts';
+import { semanticTokens, semanticTokensLegend } from './handlers/semantic-tokens.ts';
 
 export const DEFAULT_DEBOUNCE_MS = 100;
 /** After this long without edits or requests, stale analyses the requests use are compiled again. */
@@ -156,6 +157,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
         documentLinkProvider: { resolveProvider: false },
         workspaceSymbolProvider: true,
         signatureHelpProvider: { triggerCharacters: signatureTriggerCharacters },
+        semanticTokensProvider: { legend: semanticTokensLegend, full: true },
       },
       serverInfo: { name: 'hdc-language-server' },
     };
@@ -250,6 +252,10 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.onDocumentLinks(guard(null, (p) => {
     const file = parsedFile(p.textDocument.uri);
     return file ? documentLinks(file) : [];
+  }));
+  connection.languages.semanticTokens.on(guard({ data: [] }, (p) => {
+    const { analysis, file } = analyzer.forFile(uriToPath(p.textDocument.uri));
+    return file ? semanticTokens(analysis, file) : { data: [] };
   }));
   connection.onSignatureHelp(guard(null, (p) => signatureHelp(ctx, p)));
   connection.onWorkspaceSymbol(guard(null, (p) => {
