@@ -102,7 +102,7 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
   }
   if (run.stage === 'resolved') return { parts, symbols };
 
-  runChecks(files, { root, symbols, names });
+  runChecks(files, { root, symbols, names }, undefined, cache ? (d, check) => cache.check(d, diagnostics, check) : undefined);
   checkModuleBlocks(parts.modules, moduleDecls, (file) => root.for(file));
   warnSharedPaths(lowered, root);
   return { parts, symbols };

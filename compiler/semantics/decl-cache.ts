@@ -1,7 +1,7 @@
 // Incremental analysis: what lowering one sender or workflow produced (its diagnostics, the names
-// it declared and referred to, its plan part), replayed instead of lowered again while nothing it
-// reads has changed. Senders and workflows are nearly all of a project's analysis; the rest
-// (names, transforms, tests, launches, the checks) runs every time.
+// it declared and referred to, its plan part) and what the registered checks found in it,
+// replayed instead of computed again while nothing it reads has changed. Senders and workflows are
+// nearly all of a project's analysis; the rest (names, transforms, tests, launches) runs every time.
 //
 // A declaration is reused only when it is the very same parsed node (its file's parse was reused,
 // so its text and positions are unchanged), the project's outline is the same (every top-level
@@ -18,12 +18,16 @@ interface Entry<T> {
   declarations: Declaration[];
   references: Reference[];
   part: T;
+  /** What the registered checks reported on the declaration (runChecks), once they ran. */
+  checks?: Diagnostic[];
 }
 
 export class DeclCache {
   private entries = new WeakMap<A.Decl, Entry<unknown>>();
   /** Declarations reused and lowered by the last analysis (for tests and the benchmark). */
   last = { reused: 0, lowered: 0 };
+  /** Declarations replayed by this analysis: their checks' findings are replayed too. */
+  private replayed = new Set<A.Decl>();
 
   /** The outline of a project: what every cached declaration may read besides its own node. */
   static outline(files: readonly A.SourceFile[]): string {
@@ -49,6 +53,7 @@ export class DeclCache {
     const e = this.entries.get(d) as Entry<T> | undefined;
     if (e && e.outline === outline && sameNodes(e.deps, deps)) {
       this.last.reused++;
+      this.replayed.add(d);
       diagnostics.push(...e.diagnostics);
       for (const x of e.declarations) symbols.declare(x);
       // References to top-level names point at this analysis's declarations (navigation compares them).
@@ -67,8 +72,21 @@ export class DeclCache {
     return part;
   }
 
+  /** The registered checks of a declaration: replayed with its lowering, else run and recorded. */
+  check(d: A.Decl, diagnostics: Diagnostic[], run: () => void): void {
+    const e = this.entries.get(d);
+    if (e?.checks && this.replayed.has(d)) {
+      diagnostics.push(...e.checks);
+      return;
+    }
+    const mark = diagnostics.length;
+    run();
+    if (e) e.checks = diagnostics.slice(mark);
+  }
+
   startRun(): void {
     this.last = { reused: 0, lowered: 0 };
+    this.replayed.clear();
   }
 }
 
