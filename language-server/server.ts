@@ -97,13 +97,14 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     reads.set(dir, new Set(r.read));
     return r;
   };
-  // `hdc/checking` tells the client (the VS Code status bar) when checks run; `$/progress` reports
-  // the workspace's first check, project by project.
+  // `hdc/checking` tells a client that asks for it (the VS Code status bar) when checks run;
+  // `$/progress` reports the workspace's first check, project by project.
   let running = 0;
+  let announceChecks = false;
   const checking = (delta: number) => {
     const before = running > 0;
     running += delta;
-    if (before !== running > 0) void connection.sendNotification('hdc/checking', { checking: running > 0 });
+    if (announceChecks && before !== running > 0) void connection.sendNotification('hdc/checking', { checking: running > 0 });
   };
   let loading: { progress: WorkDoneProgressServerReporter; left: Set<string>; total: number } | undefined;
   const loaded = (dir: string) => {
@@ -168,7 +169,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   };
 
   connection.onInitialize((params: InitializeParams): InitializeResult => {
-    const init = (params.initializationOptions ?? {}) as { debounceMs?: number; checkThread?: boolean; cli?: string[] };
+    const init = (params.initializationOptions ?? {}) as { debounceMs?: number; checkThread?: boolean; cli?: string[]; checkingNotifications?: boolean };
+    announceChecks = init.checkingNotifications === true;
     if (Array.isArray(init.cli) && init.cli.length > 0 && init.cli.every((a) => typeof a === 'string')) cli = init.cli;
     progressSupport = !!params.capabilities.window?.workDoneProgress;
     if (typeof init.debounceMs === 'number' && init.debounceMs >= 0) scheduler.delayMs = init.debounceMs;

@@ -22,7 +22,7 @@ test.before(async () => {
   text = readFileSync(file, 'utf8').replace('expect field mrn == "555-44-3333"', wrong);
   writeFileSync(file, text);
   client = await LspClient.start({
-    rootDir: dir, cwd: dir, debounceMs: 20,
+    rootDir: dir, cwd: dir, debounceMs: 20, initializationOptions: { checkingNotifications: true },
     capabilities: { window: { workDoneProgress: true }, workspace: { didChangeWatchedFiles: { dynamicRegistration: true } } },
   });
   uri = await client.open(file, text);

@@ -59,7 +59,8 @@ function clientOptions(): LanguageClientOptions {
     ],
     synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*.hdc'), configurationSection: 'hdc' },
     // The CLI the server runs for the "Run test" lenses (the same one the tasks use).
-    initializationOptions: { debounceMs: config.get<number>('diagnostics.debounceMs', 100), cli: cliArgv(projectFolder() ?? process.cwd()) },
+    // The server announces its checks (hdc/checking) for the status bar.
+    initializationOptions: { debounceMs: config.get<number>('diagnostics.debounceMs', 100), cli: cliArgv(projectFolder() ?? process.cwd()), checkingNotifications: true },
     outputChannelName: 'hdc',
   };
 }
