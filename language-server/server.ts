@@ -13,8 +13,10 @@ import {
   type Connection,
   type InitializeParams,
   type InitializeResult,
+  type WorkDoneProgressServerReporter,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { readFileSync } from 'node:fs';
 import { findHdcFiles } from '../compiler/api.ts';
 import { Analyzer } from './analysis.ts';
 import { CheckScheduler } from './check-scheduler.ts';
@@ -38,9 +40,16 @@ import { workspaceSymbols } from './handlers/workspace-symbol.ts';
 import { semanticTokens, semanticTokensLegend } from './handlers/semantic-tokens.ts';
 import { defaultCli, runTests, RUN_TEST_COMMAND, RUN_TESTS_COMMAND } from './test-runner.ts';
 import type { Diagnostic } from '../compiler/diagnostics.ts';
-import type { WorkDoneProgressServerReporter } from 'vscode-languageserver';
 
 export const DEFAULT_DEBOUNCE_MS = 100;
+
+const readDisk = (path: string): string | undefined => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+};
 /** After this long without edits or requests, stale analyses the requests use are compiled again. */
 const IDLE_REFRESH_MS = 1500;
 
@@ -235,7 +244,10 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     for (const path of [...testFailures.keys()]) if (workspace.projectOf(path) === dir) testFailures.delete(path);
     for (const [path, list] of run.diagnostics) testFailures.set(path, list);
     scheduler.schedule(dir, 0);
-    const summary = run.error ? `hdc test: ${run.error}` : `hdc test: ${run.passed} passed, ${run.failed} failed${run.skipped ? `, ${run.skipped} skipped` : ''}`;
+    // hdc test reads the files on disk: unsaved edits were not part of the run.
+    const unsaved = workspace.openPaths().filter((path) => workspace.projectOf(path) === dir && workspace.document(path)!.getText() !== readDisk(path)).length;
+    const summary = (run.error ? `hdc test: ${run.error}` : `hdc test: ${run.passed} passed, ${run.failed} failed${run.skipped ? `, ${run.skipped} skipped` : ''}`)
+      + (unsaved ? `; ${unsaved} file${unsaved === 1 ? ' has' : 's have'} unsaved changes the run did not see` : '');
     // A notification: a message request would wait for (and fail without) a client that answers it.
     void connection.sendNotification(ShowMessageNotification.type, { type: run.error || run.failed ? MessageType.Warning : MessageType.Info, message: summary });
     return { passed: run.passed, failed: run.failed, skipped: run.skipped, ...(run.error ? { error: run.error } : {}) };

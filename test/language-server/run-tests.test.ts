@@ -71,4 +71,10 @@ test('Run all tests: every test of the project; an edit clears the failures it r
   assert.not.ok(p.diagnostics.some((x) => x.code === 'HDC7010'));
 });
 
+test('a run with unsaved edits says the run did not see them', async () => {
+  await client.request('workspace/executeCommand', { command: 'hdc.server.runTest', arguments: [uri, 'an unknown patient is answered AE'] });
+  const messages = client.notifications.filter((n) => n.method === 'window/showMessage').map((n) => (n.params as { message: string }).message);
+  assert.match(messages[messages.length - 1]!, '1 passed, 0 failed; 1 file has unsaved changes the run did not see');
+});
+
 test.run();
