@@ -70,8 +70,14 @@ export function completion(ctx: ServerContext, params: CompletionParams): Comple
   if (!found) return null;
   // The grammar decides which keywords fit here (never inside strings and comments: complete() returned).
   const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
-  const expected = expectedAt(text, cur.wordStart, cur.decl && cur.decl.range.start.offset <= cur.wordStart ? cur.decl.range.start.offset : lineStart);
-  const items = withGrammarKeywords(found, expected, cur.statement.length === 0);
+  let items = found;
+  try {
+    const expected = expectedAt(text, cur.wordStart, cur.decl && cur.decl.range.start.offset <= cur.wordStart ? cur.decl.range.start.offset : lineStart);
+    items = withGrammarKeywords(found, expected, cur.statement.length === 0);
+  } catch (e) {
+    // The probe must never cost the answer: the items stand as built.
+    console.warn(`hdc: expectedAt failed: ${(e as Error)?.stack ?? e}`);
+  }
   return { isIncomplete: false, items: forClient(items, ctx.snippetSupport) };
 }
 
