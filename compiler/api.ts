@@ -14,6 +14,7 @@ import { version } from './version.ts';
 import { analyze } from './semantics/analyze.ts';
 import { stdImport, stdLibraries } from './std-library.ts';
 import { SymbolTable, type Declaration } from './semantics/symbols.ts';
+import type { DeclCache } from './semantics/decl-cache.ts';
 
 export const PLAN_VERSION = 1;
 export const COMPILER = `hdc ${version}`;
@@ -49,6 +50,8 @@ export interface CompileOptions {
   emit?: boolean;
   /** Parse results by file, reused while the text is unchanged (the language server keeps one). */
   parseCache?: Map<string, { text: string; result: ReturnType<typeof parse> }>;
+  /** Senders and workflows whose inputs are unchanged are replayed from here (the language server keeps one). */
+  declCache?: DeclCache;
   /** Literal secrets become a warning and an env() marker in the plan (local experiments only). */
   allowLiteralSecrets?: boolean;
 }
@@ -119,7 +122,7 @@ export function compile(sources: Map<string, string>, opts: CompileOptions = {})
   if (until === 'parsed') return { diagnostics: sortDiagnostics(diagnostics), project: { files, symbols: new SymbolTable() }, stage: until };
   let analysis;
   try {
-    analysis = analyze(files, diagnostics, fileExists, { allowLiteralSecrets: opts.allowLiteralSecrets }, { stage: until === 'resolved' ? 'resolved' : 'checked', focus: opts.focus, focusOffset: opts.focusOffset });
+    analysis = analyze(files, diagnostics, fileExists, { allowLiteralSecrets: opts.allowLiteralSecrets }, { stage: until === 'resolved' ? 'resolved' : 'checked', focus: opts.focus, focusOffset: opts.focusOffset, cache: opts.declCache });
   } catch (e) {
     diagnostics.push(internalError(files[0]?.file ?? '', e));
     return { diagnostics: sortDiagnostics(diagnostics), project: { files, symbols: new SymbolTable() }, stage: until };

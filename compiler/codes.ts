@@ -89,6 +89,7 @@ export const diagnosticCodes = {
   // 7xxx: tests
   HDC7001: { severity: 'error', summary: 'A test refers to an unknown sender, API, step or launch.' },
   HDC7002: { severity: 'error', summary: 'A test fixture file was not found.' },
+  HDC7010: { severity: 'error', summary: 'A test run from the editor failed: one of its expectations did not hold (reported on that expectation by the language server).' },
   // 8xxx: transforms and the std library
   HDC8001: { severity: 'error', summary: 'An import "std/…" names no library shipped with hdc.' },
   HDC8002: { severity: 'error', summary: 'An HL7 path in a transform reads a segment no parameter holds.' },

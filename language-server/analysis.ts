@@ -6,6 +6,8 @@ import { existsSync } from 'node:fs';
 import { compile, type CompileOptions, type CompileResult, type Project, type Stage } from '../compiler/api.ts';
 import type { SourceFile } from '../compiler/syntax/ast.ts';
 import { parse } from '../compiler/syntax/parser.ts';
+import { DeclCache } from '../compiler/semantics/decl-cache.ts';
+import { localEdit, offsetBefore, shiftedView } from './local-edit.ts';
 import type { Workspace } from './workspace.ts';
 
 export interface ProjectAnalysis {
@@ -30,6 +32,8 @@ export class Analyzer {
   private resolvedCache = new Map<string, ProjectAnalysis>();
   /** Parses by file, reused while a file's text is unchanged: an edit re-parses only its own file. */
   private parses: NonNullable<CompileOptions['parseCache']> = new Map();
+  /** Lowered senders and workflows, reused while their inputs are: a check re-analyses what an edit touched. */
+  private decls = new DeclCache();
 
   constructor(private readonly workspace: Workspace) {}
 
@@ -48,6 +52,40 @@ export class Analyzer {
     const result = parse(text, path);
     this.parses.set(path, { text, result });
     return result.ast;
+  }
+
+  /**
+   * For completion while typing: the file's last parse, seen through the edit, while the text changed
+   * only locally (local-edit.ts), else parsed now.
+   */
+  parsedNear(path: string, offset: number): SourceFile | undefined {
+    const text = this.workspace.text(path);
+    const entry = this.parses.get(path);
+    if (text === undefined || !entry || entry.text === text) return this.parsed(path);
+    const edit = localEdit(entry.result.ast, entry.text, text, offset);
+    return edit ? shiftedView(entry.result.ast, edit) : this.parsed(path);
+  }
+
+  /**
+   * For completion while typing: the last analysis of the project while this file changed only
+   * locally (local-edit.ts) and the analysis covers the cursor's declaration, with `at` the cursor's
+   * offset in the text it analysed; else resolvedFor.
+   */
+  resolvedNear(path: string, offset: number): { analysis: ProjectAnalysis; at: number } {
+    const text = this.workspace.text(path);
+    const dir = this.workspace.projectOf(path);
+    for (const a of [this.cache.get(dir), this.resolvedCache.get(dir)]) {
+      const before = a?.texts.get(path);
+      const file = a?.files.get(path);
+      if (!a || before === undefined || !file || text === undefined || !this.currentExcept(a, path)) continue;
+      if (before === text) return { analysis: a, at: offset };
+      const edit = localEdit(file, before, text, offset);
+      if (!edit) continue;
+      const at = offsetBefore(edit, offset);
+      const covered = !a.focus || (a.focus.path === path && (a.focus.range === undefined ? a.focus.offset === undefined : a.focus.range.from <= at && at <= a.focus.range.to));
+      if (covered) return { analysis: a, at };
+    }
+    return { analysis: this.resolvedFor(path, offset).analysis, at: offset };
   }
 
   /**
@@ -100,9 +138,14 @@ export class Analyzer {
 
   /** True when every text the analysis read is still current. */
   private current(a: ProjectAnalysis): boolean {
+    return this.currentExcept(a);
+  }
+
+  /** True when every text the analysis read, but the one at `except`, is still current. */
+  private currentExcept(a: ProjectAnalysis, except?: string): boolean {
     const own = this.workspace.projectFiles(a.dir);
     if (own.length !== a.own.length || own.some((p, i) => p !== a.own[i])) return false;
-    for (const [path, text] of a.texts) if (this.workspace.text(path) !== text) return false;
+    for (const [path, text] of a.texts) if (path !== except && this.workspace.text(path) !== text) return false;
     return true;
   }
 
@@ -128,6 +171,7 @@ export class Analyzer {
       },
       fileExists: (path) => this.workspace.document(path) !== undefined || existsSync(path),
       parseCache: this.parses,
+      declCache: this.decls,
     });
     const files = new Map(result.project.files.map((f) => [f.file, f]));
     const analysis: ProjectAnalysis = { dir, result, project: result.project, files, texts, own, compileMs: performance.now() - started };

@@ -4,6 +4,8 @@ import {
   CodeActionKind,
   DidChangeWatchedFilesNotification,
   FileChangeType,
+  MessageType,
+  ShowMessageNotification,
   ResponseError,
   TextDocuments,
   TextDocumentSyncKind,
@@ -11,8 +13,10 @@ import {
   type Connection,
   type InitializeParams,
   type InitializeResult,
+  type WorkDoneProgressServerReporter,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { readFileSync } from 'node:fs';
 import { findHdcFiles } from '../compiler/api.ts';
 import { Analyzer } from './analysis.ts';
 import { CheckScheduler } from './check-scheduler.ts';
@@ -33,8 +37,19 @@ import { codeLenses } from './handlers/code-lens.ts';
 import { documentLinks } from './handlers/document-link.ts';
 import { signatureHelp, signatureTriggerCharacters } from './handlers/signature-help.ts';
 import { workspaceSymbols } from './handlers/workspace-symbol.ts';
+import { semanticTokens, semanticTokensLegend } from './handlers/semantic-tokens.ts';
+import { defaultCli, runTests, RUN_TEST_COMMAND, RUN_TESTS_COMMAND } from './test-runner.ts';
+import type { Diagnostic } from '../compiler/diagnostics.ts';
 
 export const DEFAULT_DEBOUNCE_MS = 100;
+
+const readDisk = (path: string): string | undefined => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+};
 /** After this long without edits or requests, stale analyses the requests use are compiled again. */
 const IDLE_REFRESH_MS = 1500;
 
@@ -69,7 +84,10 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       return text === undefined ? undefined : TextDocument.create(uri, 'hdc', 0, text);
     },
   };
-  const publisher = new DiagnosticPublisher(connection, (path) => workspace.document(path)?.version);
+  /** Failing expectations of the last test run, by file, until the file is edited. */
+  const testFailures = new Map<string, Diagnostic[]>();
+  const publisher = new DiagnosticPublisher(connection, (path) => workspace.document(path)?.version, (path) => testFailures.get(path) ?? []);
+  let cli = defaultCli();
   const log = (message: string) => connection.console.error(message);
   let thread: CheckThread | undefined;
   let useThread = options.checkThread ?? true;
@@ -88,10 +106,36 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     reads.set(dir, new Set(r.read));
     return r;
   };
+  // `hdc/checking` tells a client that asks for it (the VS Code status bar) when checks run;
+  // `$/progress` reports the workspace's first check, project by project.
+  let running = 0;
+  let announceChecks = false;
+  const checking = (delta: number) => {
+    const before = running > 0;
+    running += delta;
+    if (announceChecks && before !== running > 0) void connection.sendNotification('hdc/checking', { checking: running > 0 });
+  };
+  let loading: { progress: WorkDoneProgressServerReporter; left: Set<string>; total: number } | undefined;
+  const loaded = (dir: string) => {
+    if (!loading?.left.delete(dir)) return;
+    const done = loading.total - loading.left.size;
+    loading.progress.report(Math.round((done / loading.total) * 100), `${done} of ${loading.total} projects checked`);
+    if (loading.left.size === 0) {
+      loading.progress.done();
+      loading = undefined;
+    }
+  };
   const scheduler = new CheckScheduler(
     async (dir, token) => {
       if (token.cancelled) return;
-      const check = await runCheck(dir);
+      checking(1);
+      let check: ProjectCheck;
+      try {
+        check = await runCheck(dir);
+      } finally {
+        checking(-1);
+      }
+      loaded(dir);
       // A newer edit arrived while this check ran: its own check will publish.
       if (token.cancelled) return;
       publisher.publish(check);
@@ -121,6 +165,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
 
   let roots: string[] = [];
   let watchDynamically = false;
+  let progressSupport = false;
   let watcher: FolderWatcher | undefined;
 
   const projectsAffectedBy = (path: string) => {
@@ -133,7 +178,10 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   };
 
   connection.onInitialize((params: InitializeParams): InitializeResult => {
-    const init = (params.initializationOptions ?? {}) as { debounceMs?: number; checkThread?: boolean };
+    const init = (params.initializationOptions ?? {}) as { debounceMs?: number; checkThread?: boolean; cli?: string[]; checkingNotifications?: boolean };
+    announceChecks = init.checkingNotifications === true;
+    if (Array.isArray(init.cli) && init.cli.length > 0 && init.cli.every((a) => typeof a === 'string')) cli = init.cli;
+    progressSupport = !!params.capabilities.window?.workDoneProgress;
     if (typeof init.debounceMs === 'number' && init.debounceMs >= 0) scheduler.delayMs = init.debounceMs;
     if (typeof init.checkThread === 'boolean') useThread = init.checkThread;
     roots = (params.workspaceFolders ?? []).map((f) => uriToPath(f.uri));
@@ -156,6 +204,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
         documentLinkProvider: { resolveProvider: false },
         workspaceSymbolProvider: true,
         signatureHelpProvider: { triggerCharacters: signatureTriggerCharacters },
+        semanticTokensProvider: { legend: semanticTokensLegend, full: true },
+        executeCommandProvider: { commands: [RUN_TEST_COMMAND, RUN_TESTS_COMMAND] },
       },
       serverInfo: { name: 'hdc-language-server' },
     };
@@ -172,6 +222,35 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     // Check the workspace's projects once, so problems in unopened files show up too.
     const dirs = new Set(findHdcFiles(roots.filter(Boolean)).map((f) => workspace.projectOf(toPosixPath(f))));
     for (const dir of dirs) scheduler.schedule(dir, 0);
+    if (progressSupport && dirs.size > 0) {
+      void connection.window.createWorkDoneProgress().then((progress) => {
+        // Projects whose first check already ended before the client answered need no report.
+        const left = new Set([...dirs].filter((d) => !reads.has(d)));
+        if (left.size === 0) return progress.done();
+        loading = { progress, left, total: dirs.size };
+        progress.begin('hdc', 0, `checking ${dirs.size} project${dirs.size === 1 ? '' : 's'}`, false);
+      }, () => {});
+    }
+  });
+
+  // The code lenses' commands: the real `hdc test` in the project's folder.
+  connection.onExecuteCommand(async (p) => {
+    if (p.command !== RUN_TEST_COMMAND && p.command !== RUN_TESTS_COMMAND) return null;
+    const [uri, name] = (p.arguments ?? []) as [string, string | undefined];
+    if (typeof uri !== 'string') return null;
+    const dir = workspace.projectOf(uriToPath(uri));
+    const run = await runTests(cli, dir, (path) => workspace.text(path), p.command === RUN_TEST_COMMAND ? name : undefined);
+    // A run replaces what the last one said about the project's files.
+    for (const path of [...testFailures.keys()]) if (workspace.projectOf(path) === dir) testFailures.delete(path);
+    for (const [path, list] of run.diagnostics) testFailures.set(path, list);
+    scheduler.schedule(dir, 0);
+    // hdc test reads the files on disk: unsaved edits were not part of the run.
+    const unsaved = workspace.openPaths().filter((path) => workspace.projectOf(path) === dir && workspace.document(path)!.getText() !== readDisk(path)).length;
+    const summary = (run.error ? `hdc test: ${run.error}` : `hdc test: ${run.passed} passed, ${run.failed} failed${run.skipped ? `, ${run.skipped} skipped` : ''}`)
+      + (unsaved ? `; ${unsaved} file${unsaved === 1 ? ' has' : 's have'} unsaved changes the run did not see` : '');
+    // A notification: a message request would wait for (and fail without) a client that answers it.
+    void connection.sendNotification(ShowMessageNotification.type, { type: run.error || run.failed ? MessageType.Warning : MessageType.Info, message: summary });
+    return { passed: run.passed, failed: run.failed, skipped: run.skipped, ...(run.error ? { error: run.error } : {}) };
   });
 
   connection.onDidChangeConfiguration((change) => {
@@ -190,6 +269,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   documents.onDidChangeContent((e) => {
     active();
     workspace.setOpen(e.document);
+    // A test's failures describe the text it ran on.
+    testFailures.delete(uriToPath(e.document.uri));
     if (justOpened.delete(e.document.uri)) return;
     checkAfterChange(uriToPath(e.document.uri));
   });
@@ -250,6 +331,10 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.onDocumentLinks(guard(null, (p) => {
     const file = parsedFile(p.textDocument.uri);
     return file ? documentLinks(file) : [];
+  }));
+  connection.languages.semanticTokens.on(guard({ data: [] }, (p) => {
+    const { analysis, file } = analyzer.forFile(uriToPath(p.textDocument.uri));
+    return file ? semanticTokens(analysis, file) : { data: [] };
   }));
   connection.onSignatureHelp(guard(null, (p) => signatureHelp(ctx, p)));
   connection.onWorkspaceSymbol(guard(null, (p) => {

@@ -18,6 +18,7 @@ import { runChecks } from './checks/registry.ts';
 import { checkLaunchesShareKeys, lowerStore } from './lower/store-decl.ts';
 import { warnSharedPaths, type LoweredSender } from './checks/shared-paths.ts';
 import { lowerTransform, registerTransforms } from './transforms.ts';
+import { DeclCache } from './decl-cache.ts';
 
 export interface PlanParts {
   store?: P.Store;
@@ -42,6 +43,8 @@ export interface AnalyzeRun {
   focus?: string;
   /** With focus: only the declaration holding this offset. */
   focusOffset?: number;
+  /** Senders and workflows whose inputs are unchanged since the last analysis are replayed from here. */
+  cache?: DeclCache;
 }
 
 export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileExists: (path: string) => boolean, options: AnalyzeOptions = {}, run: AnalyzeRun = { stage: 'checked' }): Analysis {
@@ -59,6 +62,10 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
   const inFocus = (file: string, d: A.Decl) => file === run.focus && (at === undefined || (d.range.start.offset <= at && at <= d.range.end.offset));
   if (run.focus) for (const f of files) for (const d of f.decls) if (d.kind === 'workflow' && inFocus(f.file, d)) focusRoutes.add(d.name.name);
   const wanted = (file: string, d: A.Decl) => !run.focus || inFocus(file, d) || (d.kind === 'sender' && d.routes.some((rt) => focusRoutes.has(rt.workflow.name)));
+  const cache = run.focus ? undefined : run.cache;
+  cache?.startRun();
+  const outline = cache ? DeclCache.outline(files) : '';
+  const cached = <T>(d: A.Decl, deps: readonly A.Decl[], lower: () => T): T => (cache ? cache.lower(d, outline, deps, symbols, diagnostics, lower) : lower());
 
   // Each declaration is lowered on its own; the names inside its body are declared as it is walked.
   for (const f of files) {
@@ -77,12 +84,17 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
         case 'auth': { const a = lowerAuth(d, f.file, r, src); if (a) parts.auths.push(a); break; }
         case 'api': { const a = lowerApi(d, f.file, r, src, (id) => refTop(r, f.file, 'auth', id)); if (a) parts.apis.push(a); break; }
         case 'sender': {
-          const sender = lowerSender(d, f.file, r, src, symbols, (id) => refTop(r, f.file, 'workflow', id));
+          const sender = cached(d, [], () => lowerSender(d, f.file, r, src, symbols, (id) => refTop(r, f.file, 'workflow', id)));
           parts.senders.push(sender);
           lowered.push({ d, file: f.file, sender });
           break;
         }
-        case 'workflow': parts.workflows.push(lowerWorkflow(d, f.file, r, src, symbols, routedBy(d.name.name), apiKinds, refTop, apiFormats, moduleInputs(d.name.name))); break;
+        case 'workflow': {
+          // Module blocks that run the workflow are in the cache's outline: a change re-lowers it.
+          const senders = routedBy(d.name.name);
+          parts.workflows.push(cached(d, senders.map((x) => x.d), () => lowerWorkflow(d, f.file, r, src, symbols, senders, apiKinds, refTop, apiFormats, moduleInputs(d.name.name))));
+          break;
+        }
         case 'launch': parts.launches.push(lowerLaunch(withBase(d, f.decls, r), f.file, ownDiagnostics(d, r), src, symbols)); break;
         case 'test': parts.tests.push(lowerTest(d, f.file, r, src, symbols, refTop, fileExists)); break;
         case 'module': lowerModuleBlock(d, f.file, r, src, symbols, refTop, parts.modules, moduleDecls); break;
@@ -91,7 +103,7 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
   }
   if (run.stage === 'resolved') return { parts, symbols };
 
-  runChecks(files, { root, symbols, names });
+  runChecks(files, { root, symbols, names }, undefined, cache ? (d, check) => cache.check(d, diagnostics, check) : undefined);
   checkModuleBlocks(parts.modules, moduleDecls, (file) => root.for(file), {
     workflows: symbols.names('workflow'),
     apis: parts.apis.map((a) => ({ name: a.name, kind: a.kind, ...(a.auth ? { auth: a.auth } : {}) })),

@@ -12,6 +12,27 @@ export const ackCodes = {
 } as const;
 export type AckCode = keyof typeof ackCodes;
 
+/** `auth NAME KIND { … }`: how requests to an API authenticate (compiler/specs/settings.ts authSpecs gives each kind's settings). */
+export const authKinds = {
+  basic: 'HTTP Basic authentication: user and password on every request.',
+  bearer: 'A static bearer token sent as Authorization: Bearer.',
+  oauth2: 'OAuth 2.0 client credentials: a token from the token endpoint, renewed before it expires.',
+  smart_backend: 'SMART Backend Services: a client assertion signed with the private key (private_key_jwt) exchanged for a token.',
+} as const;
+
+/** `api NAME KIND "base URL"`: what kind of server it is. */
+export const apiKinds = {
+  fhir: 'A FHIR R4 server: read, search, create, update, patch and delete with resource types checked.',
+  rest: 'A REST/HTTP API: get, post, put, patch and delete with paths, query, headers and a declared response.',
+  hl7: 'An HL7 v2 receiver over HTTP(S): send message forwards the received message.',
+} as const;
+
+/** `env("NAME")` and `file("path")`. */
+export const valueFunctionDocs = {
+  env: 'A value read from the environment when the runtime starts (env("NAME", "default") gives a default); secrets are kept out of the plan.',
+  file: 'A file\'s contents, read when the runtime starts (a key, a certificate); in a test, a message fixture. Paths are relative to the file that names them.',
+} as const;
+
 /** What `reject CODE "text"` may answer with. */
 export const rejectCodes = ['AE', 'AR'] as const satisfies readonly AckCode[];
 

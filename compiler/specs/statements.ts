@@ -3,6 +3,7 @@
 // messages, completion, the TextMate grammar's keyword patterns and docs/language.md's reference
 // read them from here (npm run gen regenerates the grammar and the docs; gen:check keeps them current).
 import { moduleSpecs } from './module-spec.ts';
+import { apiKinds, authKinds } from './enumerations.ts';
 
 export type BlockKind = 'file' | 'sender' | 'workflow' | 'launch' | 'test';
 
@@ -26,8 +27,8 @@ export const statements: readonly StatementSpec[] = [
   // A file
   { keyword: 'import', in: 'file', follows: '"path.hdc"', doc: 'Reads another file\'s declarations (relative to this file).' },
   { keyword: 'store', in: 'file', follows: 'postgres env("DATABASE_URL") | sqlite', verbs: ['postgres', 'sqlite'], doc: 'Where the runtime keeps its journal and workflow queue: PostgreSQL shared by several runtimes, or SQLite (the default).' },
-  { keyword: 'auth', in: 'file', follows: 'NAME KIND { settings }', verbs: ['basic', 'bearer', 'oauth2', 'smart_backend'], doc: 'How requests to an API authenticate.' },
-  { keyword: 'api', in: 'file', follows: 'NAME KIND "base URL" [{ settings }]', verbs: ['fhir', 'rest', 'hl7'], doc: 'A server the workflows call.' },
+  { keyword: 'auth', in: 'file', follows: 'NAME KIND { settings }', verbs: Object.keys(authKinds), doc: 'How requests to an API authenticate.' },
+  { keyword: 'api', in: 'file', follows: 'NAME KIND "base URL" [{ settings }]', verbs: Object.keys(apiKinds), doc: 'A server the workflows call.' },
   { keyword: 'sender', in: 'file', follows: 'NAME { settings, match, fields, on … run }', doc: 'A partner that posts HL7 v2 messages.' },
   { keyword: 'workflow', in: 'file', follows: 'NAME { statements }', doc: 'The steps run for a routed message.' },
   { keyword: 'smart launch', in: 'file', follows: 'NAME { settings, login, fetch, map, redirect }', doc: 'A SMART on FHIR app launch.' },
@@ -63,11 +64,36 @@ export const operatorWords = ['and', 'or', 'not', 'in'] as const;
 export const literalWords = ['true', 'false', 'null'] as const;
 /** env("NAME") and file("path"): deployment values. */
 export const valueFunctions = ['env', 'file'] as const;
-/** Words that continue a statement (not its first word). */
-export const clauseWords = [
-  'else', 'each', 'to', 'key', 'run', 'where', 'as', 'when', 'otherwise', 'with', 'require', 'returns', 'status',
-  'ack', 'field', 'request', 'no', 'stored', 'step', 'body', 'query', 'headers', 'pages', 'if_none_exist', 'path', 'message',
-] as const;
+/** Words that continue a statement (not its first word), with what each does (hover reads these). */
+export const clauses = {
+  else: 'The branch run when the if condition is false: else { … } or else if COND { … }.',
+  each: 'for each NAME in LIST { … } repeats for every item; in fields, NAME = each SEG { … } reads every repetition of a segment as a group.',
+  to: 'Where something goes: send … to API, send … to SENDER in a test, redirect … to "URL".',
+  key: 'store … in "collection" key EXPR: the record replaces the one stored under the same key.',
+  run: 'on TYPE^TRIGGER run WORKFLOW: the workflow run for those message types.',
+  where: 'PATH where COND -> COMPONENTS: the first repetition for which the condition holds (paths in it start with a dot).',
+  as: 'NAME = PATH as CONVERSION: how the text is read (date, datetime, number, raw, list); in a response block, a field\'s type.',
+  when: 'redirect { when COND to "URL" … }: the first rule whose condition holds decides where the browser goes.',
+  otherwise: 'redirect { … otherwise to "URL" }: where the browser goes when no rule holds.',
+  with: 'Query parameters added to a redirect, or the context a test launches with.',
+  require: 'login { require COND }: the sign-in is refused unless the condition holds.',
+  returns: 'mock … returns VALUE: the canned answer a test gives instead of the API.',
+  status: 'mock … status N: the HTTP status of the canned answer.',
+  ack: 'expect ack CODE: the ACK code the test expects (AA, AE, AR, CA, CE, CR).',
+  field: 'expect field NAME == VALUE: the value a mapped field must have.',
+  request: 'expect request API …: a request the workflow must have made; expect no request API: one it must not.',
+  no: 'expect no request API: a request the workflow must not have made.',
+  stored: 'expect stored "collection" …: records the workflow must have stored.',
+  step: 'mock step NAME returns VALUE: the canned result of one step of the workflow.',
+  body: 'The request body: a FHIR resource for create/update, JSON for a REST call.',
+  query: 'A REST request\'s query parameters: query { name: VALUE }.',
+  headers: 'A REST request\'s headers: headers { "Name": VALUE }.',
+  pages: 'search … pages N: follows the Bundle\'s next links up to N pages.',
+  if_none_exist: 'create … if_none_exist { params }: a conditional create (If-None-Exist).',
+  path: 'The URL path of a request, or the path a sender is served on.',
+  message: 'The received HL7 v2 message: send message to API forwards it; message.controlId and the like read its header.',
+} as const;
+export const clauseWords = Object.keys(clauses) as Array<keyof typeof clauses>;
 
 /** The statement (inside a block) a keyword starts: `read` stands for every FHIR verb, `get` for every REST one. */
 export function blockStatement(keyword: string): StatementSpec | undefined {

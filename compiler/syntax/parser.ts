@@ -65,17 +65,39 @@ const span = (a: A.Range, b: A.Range): A.Range => ({ start: a.start, end: b.end 
 
 class SyntaxError extends Error {}
 
-class Parser {
+/** What the parser tested for at the cursor token (expected.ts), until it failed or moved past it. */
+export interface Probe { index: number; types: Set<TokenType>; words: Set<string>; name: boolean; done: boolean }
+
+export class Parser {
   pos = 0;
   diagnostics: Diagnostic[] = [];
   private lastToken: IToken | undefined;
-  constructor(private tokens: IToken[], private text: string, private file: string) {}
+  constructor(private tokens: IToken[], private text: string, private file: string, private probe?: Probe) {}
 
   // ---- token helpers ----
   private peek(k = 0): IToken | undefined { return this.tokens[this.pos + k]; }
-  private is(type: TokenType, k = 0): boolean { return this.peek(k)?.tokenType === type; }
+  /** True when the token k ahead is the cursor the probe asks about (and it is still listening). */
+  private atProbe(k = 0): boolean { return !!this.probe && !this.probe.done && !this.recovering && this.pos + k === this.probe.index; }
+  /** Skipping tokens after an error: what is tested then is not what the construct expects. */
+  private recovering = false;
+  private is(type: TokenType, k = 0): boolean {
+    if (this.atProbe(k)) this.probe!.types.add(type);
+    return this.peek(k)?.tokenType === type;
+  }
+  /** A name (identifier or keyword used as one) k tokens ahead. */
+  private nameAt(k = 0): boolean {
+    if (this.atProbe(k)) this.probe!.name = true;
+    return isName(this.peek(k));
+  }
+  /** Records, at the cursor, the tokens a dispatch on the next token's type accepts. */
+  private offer(types: Iterable<TokenType>, words: Iterable<string> = []): void {
+    if (!this.atProbe()) return;
+    for (const t of types) this.probe!.types.add(t);
+    for (const w of words) this.probe!.words.add(w);
+  }
   private next(): IToken {
     if (this.pos >= this.tokens.length) this.fail('more input', 'The file ends in the middle of a construct: complete it.');
+    if (this.atProbe()) this.probe!.done = true;
     const t = this.tokens[this.pos++];
     this.lastToken = t;
     return t;
@@ -92,6 +114,7 @@ class Parser {
     return t.tokenType === T.StringLiteral ? 'a string' : JSON.stringify(t.image);
   }
   private fail(expected: string, hint: string, range = this.here()): never {
+    if (this.probe && this.pos >= this.probe.index) this.probe.done = true;
     this.diagnostics.push({
       code: 'HDC1001', severity: 'error', file: this.file,
       summary: `expected ${expected}, found ${this.describe(this.peek())}`,
@@ -104,7 +127,7 @@ class Parser {
   }
   private name(what: string, hint = `Write ${what} here.`): A.Ident {
     const t = this.peek();
-    if (!isName(t)) this.fail(what, hint);
+    if (!this.nameAt()) this.fail(what, hint);
     this.next();
     return { kind: 'ident', name: t!.image, range: tokenRange(t!) };
   }
@@ -112,6 +135,14 @@ class Parser {
 
   /** Skip to the start of the next statement in the current block (or its closing brace). */
   private recover(startsStatement: (t: IToken, index: number) => boolean): void {
+    this.recovering = true;
+    try {
+      this.skip(startsStatement);
+    } finally {
+      this.recovering = false;
+    }
+  }
+  private skip(startsStatement: (t: IToken, index: number) => boolean): void {
     let depth = 0;
     const startLine = this.peek()?.startLine;
     if (this.pos < this.tokens.length && !this.is(T.RBrace)) this.next();
@@ -213,7 +244,7 @@ class Parser {
   // ---- file ----
   parseFile(): A.Decl[] {
     const decls: A.Decl[] = [];
-    const startsDecl = (t: IToken) => [K.import, K.auth, K.api, K.sender, K.workflow, K.smart, K.test, K.map, K.transform, K.store].includes(t.tokenType) || isModuleKeyword(t);
+    const startsDecl = (t: IToken) => Parser.declStarts.includes(t.tokenType) || isModuleKeyword(t);
     while (this.pos < this.tokens.length) {
       const before = this.pos;
       try {
@@ -227,8 +258,10 @@ class Parser {
     return decls;
   }
 
+  private static declStarts = [K.import, K.auth, K.api, K.sender, K.workflow, K.smart, K.test, K.map, K.transform, K.store];
   private decl(): A.Decl {
     const t = this.peek()!;
+    this.offer(Parser.declStarts, moduleSpecs().flatMap((m) => m.declarations.map((d) => d.keyword)));
     switch (t.tokenType) {
       case K.import: {
         this.next();
@@ -291,6 +324,7 @@ class Parser {
   private atom(): A.Atom {
     const t = this.peek();
     const r = t ? tokenRange(t) : this.eofRange();
+    this.offer([K.env, K.file]);
     switch (t?.tokenType) {
       case T.StringLiteral: return this.string('a string', '');
       case T.NumberLiteral: this.next(); return { kind: 'number', value: Number(t.image), range: r };
@@ -301,11 +335,15 @@ class Parser {
       case K.env: return this.envCall();
       case K.file: return this.fileCall();
       default:
-        if (isName(t)) { this.next(); return { kind: 'name', name: t!.image, range: r }; }
+        if (this.nameAt()) { this.next(); return { kind: 'name', name: t!.image, range: r }; }
         return this.fail('a value', 'A setting takes a string, number, duration (10s), name, env("NAME") or file("path").');
     }
   }
   private startsAtom(t: IToken | undefined, first: boolean): boolean {
+    if (t && t === this.peek() && this.atProbe()) {
+      this.offer([T.StringLiteral, T.NumberLiteral, T.Duration, T.MessageType, T.Star, T.Hl7PathToken, K.env, K.file]);
+      if (first) this.probe!.name = true;
+    }
     if (!t) return false;
     if (isName(t)) return first || t.tokenType === K.env || t.tokenType === K.file;
     return [T.StringLiteral, T.NumberLiteral, T.Duration, T.MessageType, T.Star, T.Hl7PathToken].includes(t.tokenType);
@@ -371,7 +409,7 @@ class Parser {
     const spec = moduleDeclaration(kw.image)!.declaration;
     const usage = `Write: ${kw.image}${spec.name === 'none' ? '' : ' NAME'}${spec.from ? ` from ${spec.from.toUpperCase()}` : ''} { … }`;
     const d: A.ModuleDecl = { kind: 'module', keyword, settings: [], range: keyword.range };
-    if (spec.name === 'required' || (spec.name === 'optional' && isName(this.peek()) && this.peek()!.image !== 'from')) d.name = this.name(`the ${kw.image} name`, usage);
+    if (spec.name === 'required' || (spec.name === 'optional' && this.nameAt() && this.peek()!.image !== 'from')) d.name = this.name(`the ${kw.image} name`, usage);
     if (this.peek()?.image === 'from' && spec.from) {
       this.next();
       d.from = this.name(`the ${spec.from} it reads from`, usage);
@@ -469,7 +507,7 @@ class Parser {
     const f: A.FieldDecl = { kind: 'field', name, path, range: name.range };
     if (this.eat(K.where)) f.where = this.expr();
     if (this.eat(T.Arrow)) {
-      if (isName(this.peek())) f.map = this.name('a value map');
+      if (this.nameAt()) f.map = this.name('a value map');
       else {
         const t = this.expect(T.RelPath, 'a component like .1 or .4.2, or a value map', 'After -> name the component to keep (-> .1) or a value map (-> gender).');
         f.select = { components: t.image.slice(1).split('.').map(Number), range: tokenRange(t) };
@@ -519,7 +557,7 @@ class Parser {
   /** A name, or `std.name` (the library's). */
   private qualifiedName(what: string, hint: string): A.Ident {
     const first = this.name(what, hint);
-    if (!(this.is(T.Dot) && isName(this.peek(1)))) return first;
+    if (!(this.is(T.Dot) && this.nameAt(1))) return first;
     this.next();
     const second = this.name(what, hint);
     return { kind: 'ident', name: `${first.name}.${second.name}`, range: span(first.range, second.range) };
@@ -583,7 +621,7 @@ class Parser {
       const k = this.peek()!;
       let key: string;
       if (k.tokenType === T.StringLiteral) key = this.unquote(this.next(), false);
-      else if (isName(k)) key = this.next().image;
+      else if (this.nameAt()) key = this.next().image;
       else this.fail('an element or let', 'The body lists elements (identifier: …) after any let lines, or = VALUE.');
       this.expect(T.Colon, '":"', `Write: ${k.image}: VALUE`);
       entries.push({ key: key!, keyRange: tokenRange(k), value: this.expr() });
@@ -611,6 +649,7 @@ class Parser {
   private static requestVerbs = new Set<TokenType>([...fhirVerbs, ...httpVerbs].map((w) => K[w]));
   private static stmtStarts = new Set<TokenType>(statementStarts('workflow').map((w) => K[w as T.Keyword]));
   private startsStmt(t: IToken, index: number): boolean {
+    if (index === this.pos) this.offer(Parser.stmtStarts);
     if (Parser.stmtStarts.has(t.tokenType)) return true;
     return isName(t) && this.tokens[index + 1]?.tokenType === T.Equals;
   }
@@ -622,6 +661,7 @@ class Parser {
   private stmt(): A.Stmt {
     const t = this.peek()!;
     const r = tokenRange(t);
+    this.offer(Parser.stmtStarts);
     switch (t.tokenType) {
       case K.if: return this.ifStmt();
       case K.for: {
@@ -669,10 +709,11 @@ class Parser {
         return { kind: 'reject', code, text, range: span(r, text.range) };
       }
       default: {
-        if (isName(t) && this.is(T.Equals, 1)) {
+        if (this.nameAt() && this.is(T.Equals, 1)) {
           const target = this.name('a step name');
           this.next();
           // `name = EXPRESSION` (not a request verb): a new value for a let variable.
+          this.offer(Parser.requestVerbs);
           const verb = this.peek();
           if (!verb || !Parser.requestVerbs.has(verb.tokenType)) {
             const value = this.expr();
@@ -736,7 +777,7 @@ class Parser {
     const first = this.name('a resource type', `Write: ${verb} [API] ResourceType …`);
     let api: A.Ident | undefined;
     let resourceType = first;
-    if (isName(this.peek()) && /^[A-Z]/.test(this.peek()!.image) && !/^[A-Z]/.test(first.name)) {
+    if (this.nameAt() && /^[A-Z]/.test(this.peek()!.image) && !/^[A-Z]/.test(first.name)) {
       api = first;
       resourceType = this.name('a resource type');
     } else if (this.misspeltTypeAfterApi(verb, first)) {
@@ -899,6 +940,7 @@ class Parser {
 
   private static testStarts = new Set<TokenType>(statementStarts('test').map((w) => K[w as T.Keyword]));
   private testStmt(): A.TestStmt {
+    this.offer(Parser.testStarts);
     const t = this.next();
     const r = tokenRange(t);
     switch (t.tokenType) {
@@ -913,7 +955,7 @@ class Parser {
         this.expect(K.with, '"with"', 'Write: launch NAME with { patient: "123" }');
         const context = this.objectExpr();
         let user: A.ObjectExpr | undefined;
-        if (isName(this.peek()) && this.peek()!.image === 'user') { this.next(); user = this.objectExpr(); }
+        if (this.nameAt() && this.peek()!.image === 'user') { this.next(); user = this.objectExpr(); }
         return { kind: 'launch', launch, context, user, range: span(r, this.prevEnd()) };
       }
       case K.mock: {
@@ -935,9 +977,9 @@ class Parser {
             return m;
           }
           m.api = first;
-          if (isName(this.peek()) && /^(get|post|put|patch|delete)$/.test(this.peek()!.image) && this.is(T.StringLiteral, 1)) m.method = this.name('a method');
+          if (this.nameAt() && /^(get|post|put|patch|delete)$/.test(this.peek()!.image) && this.is(T.StringLiteral, 1)) m.method = this.name('a method');
           if (this.is(T.StringLiteral)) m.urlPath = this.string('a path', '');
-          else if (isName(this.peek()) && /^[A-Z]/.test(this.peek()!.image)) m.resourceType = this.name('a resource type');
+          else if (this.nameAt() && /^[A-Z]/.test(this.peek()!.image)) m.resourceType = this.name('a resource type');
         }
         if (this.eat(K.status)) {
           const n = this.expect(T.NumberLiteral, 'an HTTP status', 'Write: status 404');
@@ -960,6 +1002,7 @@ class Parser {
   }
 
   private expectStmt(r: A.Range): A.TestExpect {
+    this.offer([K.ack, K.field, K.no, K.request, K.stored, K.redirect]);
     const what = this.next();
     const e: A.TestExpect = { kind: 'expect', what: 'ack', range: r };
     switch (what.tokenType) {
@@ -995,7 +1038,7 @@ class Parser {
         break;
       default:
         // `expect error page "text"` (a launch that ends on its error page): contextual words.
-        if (what.image === 'error' && isName(this.peek()) && this.peek()!.image === 'page') {
+        if (what.image === 'error' && this.nameAt() && this.peek()!.image === 'page') {
           this.next();
           e.what = 'error_page';
           e.text = this.string('text the page says', 'Write: expect error page "did not grant" where status == 403');
@@ -1010,7 +1053,7 @@ class Parser {
   }
   private requestFilter(e: A.TestExpect): void {
     e.api = this.name('an API name');
-    if (isName(this.peek()) && /^(get|post|put|patch|delete|read|search|create|update)$/.test(this.peek()!.image)) e.method = this.name('a method');
+    if (this.nameAt() && /^(get|post|put|patch|delete|read|search|create|update)$/.test(this.peek()!.image)) e.method = this.name('a method');
     if (this.is(T.StringLiteral)) e.urlPath = this.string('', '');
     if (this.eat(K.where)) e.cond = this.expr();
   }
@@ -1077,7 +1120,7 @@ class Parser {
   private postfix(): A.Expr {
     let e = this.primary();
     for (;;) {
-      if (this.is(T.Dot) && isName(this.peek(1))) {
+      if (this.is(T.Dot) && this.nameAt(1)) {
         this.next();
         const property = this.name('a property name');
         e = { kind: 'member', object: e, property, range: span(e.range, property.range) };
@@ -1101,6 +1144,7 @@ class Parser {
   private primary(): A.Expr {
     const t = this.peek();
     const r = t ? tokenRange(t) : this.eofRange();
+    this.offer([K.true, K.false, K.null, K.env, K.file, K.for]);
     switch (t?.tokenType) {
       case T.StringLiteral: this.next(); return this.template(t);
       case T.NumberLiteral: this.next(); return { kind: 'literal', value: Number(t.image), range: r };
@@ -1135,12 +1179,12 @@ class Parser {
         return e;
       }
       default:
-        if (isName(t)) {
+        if (this.nameAt()) {
           this.next();
           let callee = t!.image;
           let calleeRange = r;
           // std.patient(…): a qualified call (the library's transforms and maps).
-          if (this.is(T.Dot) && isName(this.peek(1)) && this.is(T.LParen, 2)) {
+          if (this.is(T.Dot) && this.nameAt(1) && this.is(T.LParen, 2)) {
             this.next();
             const second = this.next();
             callee = `${callee}.${second.image}`;
@@ -1166,12 +1210,12 @@ class Parser {
       const k = this.peek()!;
       let key: string;
       if (k.tokenType === T.StringLiteral) key = this.unquote(this.next(), false);
-      else if (isName(k)) key = this.next().image;
+      else if (this.nameAt()) key = this.next().image;
       else this.fail('a key', 'Object keys are names or "quoted strings": { identifier: "…", "code:text": "…" }');
       this.expect(T.Colon, '":"', `Write: ${k.image}: VALUE`);
       const value = this.expr();
       entries.push({ key: key!, keyRange: tokenRange(k), value });
-      if (!this.eat(T.Comma) && !this.is(T.RBrace) && !isName(this.peek()) && this.peek()?.tokenType !== T.StringLiteral) {
+      if (!this.eat(T.Comma) && !this.is(T.RBrace) && !this.nameAt() && this.peek()?.tokenType !== T.StringLiteral) {
         this.fail('"," or "}"', 'Separate entries with commas (or new lines) and close the object with }.');
       }
     }

@@ -73,5 +73,8 @@ export const allTokens: TokenType[] = [
   Identifier, Name,
 ];
 
+/** Never lexed: stands for the editor's cursor when the parser is asked what it expects there (expected.ts). */
+export const Cursor = createToken({ name: 'Cursor', pattern: Lexer.NA });
+
 export const hdcLexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false });
 export const keywordList: readonly string[] = keywordNames;

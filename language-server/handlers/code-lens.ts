@@ -1,13 +1,11 @@
 // Code lenses over `test` blocks: "Run test" on each and "Run all tests" on the first of a file.
-// They name client commands (the VS Code extension runs `hdc test` for them in a task); clients
-// without those commands simply show the lens.
+// They name the server's commands (workspace/executeCommand): the real `hdc test`, its failing
+// expectations as diagnostics (test-runner.ts).
 import type { CodeLens } from 'vscode-languageserver';
 import type * as A from '../../compiler/syntax/ast.ts';
 import { toLspRange } from '../ranges.ts';
 import { pathToUri } from '../workspace.ts';
-
-export const RUN_TEST_COMMAND = 'hdc.runTest';
-export const RUN_TESTS_COMMAND = 'hdc.runTests';
+import { RUN_TEST_COMMAND, RUN_TESTS_COMMAND } from '../test-runner.ts';
 
 export function codeLenses(file: A.SourceFile): CodeLens[] {
   const tests = file.decls.filter((d): d is A.TestDecl => d.kind === 'test');

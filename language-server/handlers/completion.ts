@@ -21,6 +21,8 @@ import { RESPONSE_CONVERSIONS } from '../../compiler/semantics/response-shape.ts
 import { declarationKeywords, fhirVerbs, httpVerbs, statements } from '../../compiler/specs/statements.ts';
 import { ackCodes, builtinFields, builtinsIn, conversions } from '../../compiler/specs/enumerations.ts';
 import { moduleDeclaration } from '../../compiler/specs/module-spec.ts';
+import { expectedAt } from '../../compiler/syntax/expected.ts';
+import { withGrammarKeywords } from '../grammar-keywords.ts';
 
 export const completionTriggerCharacters = ['.', '-', '^'];
 
@@ -36,8 +38,10 @@ const LAUNCH_BUILTINS: readonly string[] = builtinsIn.launch;
 /** Everything a completion decision reads. */
 interface Site {
   cur: CursorContext;
-  /** The project Resolved around this file (compiled on first use). */
+  /** The project Resolved around this file (compiled on first use, or the last one while the edit is local). */
   readonly analysis: ProjectAnalysis;
+  /** The cursor's offset in the text the analysis read. */
+  readonly at: number;
   path: string;
   file?: A.SourceFile;
   /** Range of the text being typed, for items that replace it (paths, message types). */
@@ -50,18 +54,31 @@ export function completion(ctx: ServerContext, params: CompletionParams): Comple
   const path = uriToPath(params.textDocument.uri);
   // The file Parsed decides what is being typed; the project is Resolved only when the answer
   // needs names (variables in scope, declared APIs, fields of earlier results).
-  const file = ctx.analyzer.parsed(path);
-  const text = doc.getText();
   const offset = doc.offsetAt(params.position);
+  const file = ctx.analyzer.parsedNear(path, offset);
+  const text = doc.getText();
   const cur = cursorContext(file, text, offset);
-  let analysis: ProjectAnalysis | undefined;
+  let near: { analysis: ProjectAnalysis; at: number } | undefined;
+  const resolved = () => (near ??= ctx.analyzer.resolvedNear(path, offset));
   const site: Site = {
     cur, path, file,
-    get analysis() { return (analysis ??= ctx.analyzer.resolvedFor(path, offset).analysis); },
+    get analysis() { return resolved().analysis; },
+    get at() { return resolved().at; },
     range: (from) => ({ start: doc.positionAt(from), end: params.position }),
   };
-  const items = complete(site);
-  return items ? { isIncomplete: false, items: forClient(items, ctx.snippetSupport) } : null;
+  const found = complete(site);
+  if (!found) return null;
+  // The grammar decides which keywords fit here (never inside strings and comments: complete() returned).
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  let items = found;
+  try {
+    const expected = expectedAt(text, cur.wordStart, cur.decl && cur.decl.range.start.offset <= cur.wordStart ? cur.decl.range.start.offset : lineStart);
+    items = withGrammarKeywords(found, expected, cur.statement.length === 0);
+  } catch (e) {
+    // The probe must never cost the answer: the items stand as built.
+    console.warn(`hdc: expectedAt failed: ${(e as Error)?.stack ?? e}`);
+  }
+  return { isIncomplete: false, items: forClient(items, ctx.snippetSupport) };
 }
 
 /**
@@ -431,7 +448,7 @@ function expressionOrKey(site: Site): CompletionItem[] {
 // ---------------------------------------------------------------- project lookups
 
 function scope(site: Site) {
-  return scopeAt(site.analysis.project, site.path, site.cur.offset);
+  return scopeAt(site.analysis.project, site.path, site.at);
 }
 
 function topDecls(site: Site, kind: SymbolKind): Declaration[] {

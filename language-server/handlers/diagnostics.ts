@@ -38,12 +38,14 @@ export class DiagnosticPublisher {
   constructor(
     private readonly connection: Connection,
     private readonly versionOf: (path: string) => number | undefined,
+    /** Diagnostics from elsewhere shown with the compiler's (failing expectations of a test run). */
+    private readonly extra: (path: string) => Diagnostic[] = () => [],
   ) {}
 
   publish(check: ProjectCheck): void {
     const byFile = new Map<string, LspDiagnostic[]>();
     for (const path of check.own) byFile.set(path, []);
-    for (const d of check.diagnostics) {
+    for (const d of [...check.diagnostics, ...check.own.flatMap((p) => this.extra(p))]) {
       // An imported file's own problems are shown by its project; here only the import line is.
       const list = byFile.get(d.file);
       if (list) list.push(toLspDiagnostic(d));

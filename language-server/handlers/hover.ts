@@ -22,6 +22,9 @@ import { symbolAt } from '../symbol-at.ts';
 import { uriToPath } from '../workspace.ts';
 import type { ServerContext } from '../server.ts';
 import type { ProjectAnalysis } from '../analysis.ts';
+import { clauseHover, wordHover } from './hover-words.ts';
+import { eachGroupOf, groupFieldText } from '../each-groups.ts';
+import { fhirDatatypeElementLink, fhirElementLink, fhirResourceLink, fhirSearchLink, hl7MessageLink, hl7PathLink, hl7SegmentLink, linkLine } from '../spec-links.ts';
 
 export function hover(ctx: ServerContext, params: HoverParams): Hover | null {
   const doc = ctx.document(params.textDocument.uri);
@@ -51,7 +54,8 @@ function describe(analysis: ProjectAnalysis, file: A.SourceFile, offset: number)
     // `each OBX`: the segment.
     if (parent?.kind === 'field' && n.kind === 'ident' && parent.each === n) {
       const seg = hl7.segment(hl7.resolveHl7Version(version())!.version, n.name);
-      if (seg) return { text: `**${seg.code}** — ${seg.description} (HL7 v${version()}), ${seg.fields.length} fields`, range: n.range };
+      const v = hl7.resolveHl7Version(version())!.version;
+      if (seg) return { text: `**${seg.code}** — ${seg.description} (HL7 v${version()}), ${seg.fields.length} fields\n\n${linkLine(`HL7 v${v} ${seg.code}`, hl7SegmentLink(v, seg.code))}`, range: n.range };
     }
     if (parent?.kind === 'request' && parent.resourceType && parent.resourceType === n) return resourceText(parent.resourceType.name, n.range);
     if (n.kind === 'object') {
@@ -71,7 +75,7 @@ function describe(analysis: ProjectAnalysis, file: A.SourceFile, offset: number)
         return { text: `**map ${vm.map.name}**${vm.map.system ? ` to ${vm.map.system}` : ''}\n\n| input | output |\n|---|---|\n${rows}${vm.map.else !== undefined ? `\n| *else* | ${vm.map.else} |` : ''}`, range: c.callee.range };
       }
     }
-    const word = keywordHover(n, offset);
+    const word = keywordHover(n, offset) ?? wordHover(analysis, file, n, offset);
     if (word) return word;
     if (n.kind === 'module' && touches(n.keyword.range, offset)) {
       const found = moduleDeclaration(n.keyword.name);
@@ -91,7 +95,7 @@ function describe(analysis: ProjectAnalysis, file: A.SourceFile, offset: number)
 
   const ref = chain.filter((n): n is A.RefExpr => n.kind === 'ref').pop();
   if (ref && builtinDoc(ref.name)) return { text: `\`${ref.name}\` (built-in) — ${builtinDoc(ref.name)}`, range: ref.range };
-  return undefined;
+  return clauseHover(file, offset);
 }
 
 /** A statement's first word: what the statement does and how it is written (the vocabulary's doc). */
@@ -125,6 +129,7 @@ function hl7PathText(version: string, path: Hl7Path): string {
   if (check.field?.length !== undefined && check.field.length < 99999) lines.push('', `Length ${check.field.length}`);
   const seg = hl7.segment(v, path.segment);
   if (seg) lines.push('', `Segment ${seg.code} ${seg.description}, HL7 v${v}`);
+  lines.push('', linkLine(`HL7 v${v} ${path.field ? `${path.segment}-${path.field}` : path.segment}`, hl7PathLink(v, path)));
   return lines.join('\n');
 }
 
@@ -137,12 +142,13 @@ function messageTypeText(version: string, m: { code: string; trigger: string; te
   const lines = [`**${m.text}** — ${type ?? (m.code === '*' ? 'any message type' : 'message type not defined in HL7 v' + v)}`];
   if (trigger) lines.push('', `Trigger ${m.trigger}: ${trigger}`);
   if (structure) lines.push('', `Structure ${structure.code}: ${structure.segments.join(' ')}`);
+  if (trigger) lines.push('', linkLine(`HL7 v${v} ${m.code}^${m.trigger}`, hl7MessageLink(v, m.code, m.trigger)));
   return lines.join('\n');
 }
 
 function resourceText(name: string, range: A.Range): { text: string; range: A.Range } | undefined {
   const r = fhir.resourceType(name);
-  return r ? { text: `**${name}** (FHIR R4 resource) — ${r.description}`, range } : undefined;
+  return r ? { text: `**${name}** (FHIR R4 resource) — ${r.description}\n\n${linkLine(`FHIR R4 ${name}`, fhirResourceLink(name))}`, range } : undefined;
 }
 
 /** Search parameter or element names written as object keys. */
@@ -161,11 +167,11 @@ function objectKeyHover(chain: AnyNode[], offset: number): { text: string; range
       if (!type) return undefined;
       if (st.params === chain[i + 1] && keys.length === 1) {
         const check = fhir.checkSearchParam(type, entry.key);
-        if (check.ok) return { text: `**${type}?${entry.key}** (${check.param.type} search parameter) — ${check.param.description}${check.param.expression ? `\n\n\`${check.param.expression}\`` : ''}`, range: entry.keyRange };
+        if (check.ok) return { text: `**${type}?${entry.key}** (${check.param.type} search parameter) — ${check.param.description}${check.param.expression ? `\n\n\`${check.param.expression}\`` : ''}\n\n${linkLine(`FHIR R4 ${type} search`, fhirSearchLink(type))}`, range: entry.keyRange };
         return undefined;
       }
       const r = fhir.resolveElementPath(type, keys.join('.'));
-      if (r.ok) return { text: `**${type}.${keys.join('.')}** (${r.types.join(' | ')}, ${r.element.min}..${r.element.max}) — ${r.element.description}`, range: entry.keyRange };
+      if (r.ok) return { text: `**${type}.${keys.join('.')}** (${r.types.join(' | ')}, ${r.element.min}..${r.element.max}) — ${r.element.description}\n\n${elementLink(r.owner, r.element.path)}`, range: entry.keyRange };
       return undefined;
     }
     if (n.kind === 'object') {
@@ -193,11 +199,22 @@ function memberHover(analysis: ProjectAnalysis, file: A.SourceFile, m: A.MemberE
     const field = responseOf(analysis, v)?.fields.find((f) => f.name.name === parts[0]);
     if (field) return { text: `**${root}.${responseFieldText(field)}** — declared response field`, range: m.property.range };
   }
+  // `r.code` where r walks an each group: the group's field and its HL7 path.
+  if (v?.kind === 'variable' && v.keys?.includes(parts[0] ?? '') && parts.length === 1) {
+    const group = eachGroupOf(analysis, v);
+    const field = group?.field.fields?.find((f) => f.name.name === parts[0]);
+    if (group && field) return { text: `**${root}.${groupFieldText(field)}** — a field of each ${group.field.each!.name} in \`${group.field.name.name}\` (sender ${group.sender})`, range: m.property.range };
+  }
   if (!v?.resourceType || !fhir.isResourceType(v.resourceType)) return undefined;
   const base = v.search ? 'Bundle' : v.resourceType;
   const r = fhir.resolveElementPath(base, parts.join('.'), v.resourceType);
   if (!r.ok) return undefined;
-  return { text: `**${r.owner}.${r.element.path}** (${r.types.join(' | ')}, ${r.element.min}..${r.element.max}) — ${r.element.description}`, range: m.property.range };
+  return { text: `**${r.owner}.${r.element.path}** (${r.types.join(' | ')}, ${r.element.min}..${r.element.max}) — ${r.element.description}\n\n${elementLink(r.owner, r.element.path)}`, range: m.property.range };
+}
+
+/** The element's definition in R4 (a datatype's elements are on the datatype's page). */
+function elementLink(owner: string, path: string): string {
+  return linkLine(`FHIR R4 ${owner}.${path}`, fhir.isResourceType(owner) ? fhirElementLink(owner, `${owner}.${path}`) : fhirDatatypeElementLink(owner, path));
 }
 
 function settingDoc(ancestors: AnyNode[], key: string): string | undefined {
@@ -257,7 +274,12 @@ function declarationText(analysis: ProjectAnalysis, d: Declaration): string {
       const path = findFieldPath(decls, d);
       return `**${d.name}** (field of sender ${d.container}${d.type ? `, ${d.type}` : ''})${path ? ` — \`${path}\`` : ''}${d.keys ? `\n\nKeys: ${d.keys.join(', ')}` : ''}`;
     }
-    case 'variable': return `**${d.name}** (${d.detail ?? 'variable'}${d.type ? `, ${d.type}` : ''})${d.keys ? `\n\nKeys: ${d.keys.join(', ')}` : ''}`;
+    case 'variable': {
+      // A loop over an each group: which segment each item is, and its fields' paths.
+      const group = d.detail === 'loop' ? eachGroupOf(analysis, d) : undefined;
+      if (group) return `**${d.name}** (loop variable: each ${group.field.each!.name} of \`${group.field.name.name}\`, sender ${group.sender})\n\nFields: ${(group.field.fields ?? []).map(groupFieldText).join(', ')}`;
+      return `**${d.name}** (${d.detail ?? 'variable'}${d.type ? `, ${d.type}` : ''})${d.keys ? `\n\nKeys: ${d.keys.join(', ')}` : ''}`;
+    }
     default: return `**${d.kind} ${d.name}** — ${where}`;
   }
 }

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CompletionItem, CompletionList } from 'vscode-languageserver/node.js';
 import { LspClient, withCursor } from './lsp-client.ts';
+import { expectedAt } from '../../compiler/syntax/expected.ts';
+import { keywordList } from '../../compiler/syntax/tokens.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hdc-lsp-completion-'));
 let client: LspClient;
@@ -298,6 +300,26 @@ test('identity client_cert offers its own settings; a fhir api offers no format,
   assert.ok(fhirApi.includes('validate') && !fhirApi.includes('format'), fhirApi.join(', '));
   const restApi = labels(await complete(`api b rest "https://x.org" {\n  |\n}\n`));
   assert.ok(restApi.includes('format') && !restApi.includes('validate'), restApi.join(', '));
+});
+
+test('keywords follow the parser: exactly the words it takes where only words fit, its statement words at a line start', async () => {
+  const keywords = (items: CompletionItem[]) => labels(items).filter((l) => keywordList.includes(l)).sort();
+  const cases: Array<[string, string[]]> = [
+    [within('  for |\n'), ['each']],
+    [within('  for each r |\n'), ['in']],
+    [`sender s {\n  path "/x"\n  accept ORU^R01\n  on ORU^R01 |\n}\n`, ['run']],
+    [`test "t" {\n  |\n}\n`, ['expect', 'launch', 'mock', 'send']],
+    [`test "t" {\n  expect |\n}\n`, ['ack', 'field', 'no', 'redirect', 'request', 'stored']],
+  ];
+  for (const [fixture, words] of cases) assert.equal(keywords(await complete(fixture)), words, fixture);
+  // Every word the parser takes at a workflow's statement start is offered there.
+  const { text, offset } = withCursor(within('  |\n'));
+  const start = labels(await complete(within('  |\n')));
+  const fromParser = expectedAt(text, offset, text.indexOf('workflow results'));
+  for (const w of fromParser.keywords) assert.ok(start.includes(w), `statement word ${w} offered`);
+  // After `name =`: the request verbs the parser takes there.
+  const afterEquals = labels(await complete(within('  x = |\n')));
+  for (const verb of ['read', 'search', 'create', 'get', 'post']) assert.ok(afterEquals.includes(verb), verb);
 });
 
 test.run();

@@ -97,7 +97,7 @@ test('each test block has a "Run test" lens, the first also "Run all tests"', as
     [2, 'Run test', 'stores the result'],
     [7, 'Run test', 'rejects unknown senders'],
   ]);
-  assert.is(lenses[1]!.command!.command, 'hdc.runTest');
+  assert.is(lenses[1]!.command!.command, 'hdc.server.runTest');
 });
 
 test('import and file() paths are links to the files, resolved from the file', async () => {

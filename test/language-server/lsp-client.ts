@@ -38,6 +38,8 @@ export class LspClient {
   initializeMs = 0;
   /** Requests the server sent to the client (client/registerCapability …), by method. */
   readonly serverRequests: Array<{ method: string; params: unknown }> = [];
+  /** $/progress, hdc/checking and window/showMessage notifications, in order. */
+  readonly notifications: Array<{ method: string; params: unknown }> = [];
   /** window/logMessage output (the server's errors land here). */
   log = '';
 
@@ -45,7 +47,9 @@ export class LspClient {
 
   static async start(opts: StartOptions): Promise<LspClient> {
     const started = performance.now();
-    const args = opts.serverScript ? [opts.serverScript, '--stdio'] : [root + 'bin/hdc.js', 'lsp', '--stdio'];
+    // HDC_LSP_NODE_ARGS: flags for the server's node (profiling the benchmark: `--cpu-prof --cpu-prof-dir=DIR`).
+    const nodeArgs = process.env.HDC_LSP_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    const args = [...nodeArgs, ...(opts.serverScript ? [opts.serverScript, '--stdio'] : [root + 'bin/hdc.js', 'lsp', '--stdio'])];
     const child = spawn(process.execPath, args, {
       cwd: opts.cwd ?? root,
       env: { ...process.env, HDC_DEV: '1' },
@@ -65,6 +69,16 @@ export class LspClient {
       return null;
     });
     connection.onRequest('workspace/configuration', () => []);
+    connection.onRequest('window/workDoneProgress/create', (params: unknown) => {
+      client.serverRequests.push({ method: 'window/workDoneProgress/create', params });
+      return null;
+    });
+    for (const method of ['$/progress', 'hdc/checking', 'window/showMessage']) {
+      connection.onNotification(method, (params: unknown) => {
+        client.notifications.push({ method, params });
+        for (const l of client.listeners.splice(0)) l();
+      });
+    }
     connection.onNotification('window/logMessage', (m: { message: string }) => (client.log += m.message + '\n'));
     connection.listen();
     const rootUri = pathToFileURL(opts.rootDir).href;
@@ -112,6 +126,21 @@ export class LspClient {
         if (hit) {
           clearTimeout(timer);
           resolve(hit);
+        } else this.listeners.push(check);
+      };
+      check();
+    });
+  }
+
+  /** Resolves with the first notification of that method (in `notifications`) that satisfies accept. */
+  waitForNotification<P>(method: string, accept: (params: P) => boolean = () => true, timeoutMs = 15_000): Promise<P> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${method} notification within ${timeoutMs} ms\n${this.stderr}`)), timeoutMs);
+      const check = () => {
+        const hit = this.notifications.find((n) => n.method === method && accept(n.params as P));
+        if (hit) {
+          clearTimeout(timer);
+          resolve(hit.params as P);
         } else this.listeners.push(check);
       };
       check();

@@ -49,7 +49,7 @@ test('initialize announces every feature', () => {
   const caps = client.initializeResult!.capabilities;
   assert.is(caps.textDocumentSync, 2, 'incremental sync');
   assert.ok(caps.completionProvider?.triggerCharacters?.includes('.'));
-  for (const k of ['hoverProvider', 'definitionProvider', 'referencesProvider', 'documentSymbolProvider', 'foldingRangeProvider', 'documentFormattingProvider', 'codeLensProvider', 'documentLinkProvider', 'workspaceSymbolProvider', 'signatureHelpProvider'] as const) assert.ok(caps[k], k);
+  for (const k of ['hoverProvider', 'definitionProvider', 'referencesProvider', 'documentSymbolProvider', 'foldingRangeProvider', 'documentFormattingProvider', 'codeLensProvider', 'documentLinkProvider', 'workspaceSymbolProvider', 'signatureHelpProvider', 'semanticTokensProvider'] as const) assert.ok(caps[k], k);
   assert.equal(caps.renameProvider, { prepareProvider: true });
   assert.equal(caps.codeActionProvider, { codeActionKinds: ['quickfix'] });
 });

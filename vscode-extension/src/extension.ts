@@ -1,11 +1,41 @@
-// The VS Code side of hdc: starts the bundled language server (or a configured `hdc lsp --stdio`)
-// and adds the "Compile project" and "Run tests" commands. All language knowledge lives in the server.
+// The VS Code side of hdc: starts the bundled language server (or a configured `hdc lsp --stdio`),
+// adds the "Compile project" and "Run tests" tasks (their output read by the $hdc problem matcher)
+// and a status bar item. All language knowledge lives in the server; the "Run test" code lenses
+// are its commands.
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { LanguageClient, State, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { statusView, type ServerStatus } from './status';
 
 let client: LanguageClient | undefined;
+const status: ServerStatus = { server: 'starting', checking: false, errors: 0, warnings: 0 };
+let statusItem: vscode.StatusBarItem | undefined;
+
+function showStatus(): void {
+  if (!statusItem) return;
+  const view = statusView(status);
+  statusItem.text = view.text;
+  statusItem.tooltip = view.tooltip;
+  statusItem.command = view.command;
+  statusItem.show();
+}
+
+/** Errors and warnings the server published for .hdc files. */
+function countProblems(): void {
+  let errors = 0;
+  let warnings = 0;
+  for (const [, list] of vscode.languages.getDiagnostics()) {
+    for (const d of list) {
+      if (d.source !== 'hdc') continue;
+      if (d.severity === vscode.DiagnosticSeverity.Error) errors++;
+      else if (d.severity === vscode.DiagnosticSeverity.Warning) warnings++;
+    }
+  }
+  status.errors = errors;
+  status.warnings = warnings;
+  showStatus();
+}
 
 function serverOptions(context: vscode.ExtensionContext): ServerOptions {
   const custom = vscode.workspace.getConfiguration('hdc').get<string[]>('server.command') ?? [];
@@ -28,14 +58,26 @@ function clientOptions(): LanguageClientOptions {
       { scheme: 'untitled', language: 'hdc' },
     ],
     synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*.hdc'), configurationSection: 'hdc' },
-    initializationOptions: { debounceMs: config.get<number>('diagnostics.debounceMs', 100) },
+    // The CLI the server runs for the "Run test" lenses (the same one the tasks use).
+    // The server announces its checks (hdc/checking) for the status bar.
+    initializationOptions: { debounceMs: config.get<number>('diagnostics.debounceMs', 100), cli: cliArgv(projectFolder() ?? process.cwd()), checkingNotifications: true },
     outputChannelName: 'hdc',
   };
 }
 
 async function startClient(context: vscode.ExtensionContext): Promise<void> {
   client = new LanguageClient('hdc', 'hdc language server', serverOptions(context), clientOptions());
+  client.onDidChangeState((e) => {
+    status.server = e.newState === State.Running ? 'running' : e.newState === State.Starting ? 'starting' : 'stopped';
+    if (status.server !== 'running') status.checking = false;
+    showStatus();
+  });
   await client.start();
+  // The server says when it checks (hdc/checking); the counts come from what it published.
+  client.onNotification('hdc/checking', (p: { checking: boolean }) => {
+    status.checking = p.checking;
+    showStatus();
+  });
 }
 
 /** The folder a command runs in: the given file's folder, the active .hdc file's, else the first workspace folder. */
@@ -51,18 +93,24 @@ function projectFolder(file?: string): string | undefined {
  * The CLI: the configured one, else the workspace's own (node_modules/.bin/hdc), else `hdc` on the
  * PATH. Never `npx hdc`: outside this project npx would fetch an unrelated package of that name.
  */
-function cliCommand(cwd: string): string {
+function cliArgv(cwd: string): string[] {
   const configured = vscode.workspace.getConfiguration('hdc').get<string>('cli.path', '').trim();
-  if (configured) return configured;
+  if (configured) return [configured];
   const folders = [cwd, ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath)];
   for (const folder of folders) {
     for (let dir = folder; ; dir = dirname(dir)) {
       const local = join(dir, 'node_modules', '.bin', process.platform === 'win32' ? 'hdc.cmd' : 'hdc');
-      if (existsSync(local)) return JSON.stringify(local);
+      if (existsSync(local)) return [local];
       if (dirname(dir) === dir) break;
     }
   }
-  return 'hdc';
+  return ['hdc'];
+}
+
+/** The CLI as a shell command (a path with spaces quoted). */
+function cliCommand(cwd: string): string {
+  const [cli] = cliArgv(cwd);
+  return /[\s"]/.test(cli!) ? JSON.stringify(cli) : cli!;
 }
 
 async function runHdc(name: string, args: string[], file?: string): Promise<void> {
@@ -79,18 +127,22 @@ async function runHdc(name: string, args: string[], file?: string): Promise<void
     name,
     'hdc',
     new vscode.ShellExecution(`${cli} ${args.map((a) => JSON.stringify(a)).join(' ')}`, { cwd }),
+    // `file:LINE:COL: error HDCnnnn: …` lines land in the Problems panel.
+    ['$hdc'],
   );
   task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, clear: true };
   await vscode.tasks.executeTask(task);
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  statusItem = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 10);
+  showStatus();
   context.subscriptions.push(
+    statusItem,
+    vscode.languages.onDidChangeDiagnostics(() => countProblems()),
     vscode.commands.registerCommand('hdc.compileProject', () => runHdc('compile project', ['compile'])),
-    // With a file (the "Run all tests" code lens) the tests of its folder; else the active project's.
+    // The tests of the active project, as a task in the terminal.
     vscode.commands.registerCommand('hdc.runTests', (file?: string) => runHdc('run tests', ['test'], typeof file === 'string' ? file : undefined)),
-    // The "Run test" code lens: one test block by name.
-    vscode.commands.registerCommand('hdc.runTest', (file: string, testName: string) => runHdc(`test ${testName}`, ['test', '--filter', testName], file)),
     vscode.commands.registerCommand('hdc.restartServer', async () => {
       await client?.stop();
       await startClient(context);

@@ -39,18 +39,23 @@ const leafHolders: ReadonlySet<NodeKind> = new Set<NodeKind>(['let', 'store', 's
 
 export const checks: CheckRegistry = mergeChecks(workflowChecks, senderChecks, statementChecks, testChecks, launchChecks);
 
-export function runChecks(files: A.SourceFile[], context: { root: Reporter; symbols: SymbolTable; names: ResolvedNames }, registry: CheckRegistry = checks): void {
+/** Runs the checks of one declaration (`run`), or reports what they found last time instead. */
+export type PerDeclaration = (d: A.Decl, run: () => void) => void;
+
+export function runChecks(files: A.SourceFile[], context: { root: Reporter; symbols: SymbolTable; names: ResolvedNames }, registry: CheckRegistry = checks, perDecl: PerDeclaration = (_d, run) => run()): void {
   // Expressions, names, settings and fields are most of a tree: unless a check reads such nodes,
   // the walk visits the statements and clauses that hold them but does not go below.
   const readsLeaves = Object.keys(registry).some((k) => leafKinds.has(k as NodeKind));
   const into = readsLeaves ? undefined : (n: AnyNode) => !leafKinds.has(n.kind) && !leafHolders.has(n.kind);
   for (const f of files) {
     const r = context.root.for(f.file);
-    walk(f, (node, ancestors) => {
-      const list = registry[node.kind] as Array<Check<NodeKind>> | undefined;
-      if (!list) return;
-      const ctx: CheckContext = { r, file: f.file, symbols: context.symbols, names: context.names, ancestors };
-      for (const check of list) check(node as NodeOfKind<NodeKind>, ctx);
-    }, into);
+    for (const d of f.decls) {
+      perDecl(d, () => walk({ ...f, decls: [d] }, (node, ancestors) => {
+        const list = registry[node.kind] as Array<Check<NodeKind>> | undefined;
+        if (!list) return;
+        const ctx: CheckContext = { r, file: f.file, symbols: context.symbols, names: context.names, ancestors };
+        for (const check of list) check(node as NodeOfKind<NodeKind>, ctx);
+      }, into));
+    }
   }
 }
