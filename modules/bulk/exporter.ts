@@ -14,6 +14,7 @@ import { HttpClient, retryAfterMs, type HttpResponse } from './http-client.ts';
 import { kickoffRequest } from './kickoff.ts';
 import { readOutcome } from './outcome.ts';
 import { FileReader } from './file-reader.ts';
+import type { BatchQueue } from './queue-writer.ts';
 import { srcLine } from '../../runtime/platform/config/source-location.ts';
 
 export interface ExporterTimers {
@@ -27,12 +28,12 @@ export interface ExporterTimers {
   downloadAttempts: number;
   /** First wait before a download is tried again, doubling (default 1 s). */
   downloadBackoffMs: number;
-  /** Lines per transaction (default 2000). */
+  /** Lines per transaction (default 500). */
   batchLines: number;
 }
 
 export const DEFAULT_TIMERS: ExporterTimers = {
-  pollBaseMs: 1000, pollMaxMs: 60_000, exportTimeoutMs: 24 * 3_600_000, downloadAttempts: 5, downloadBackoffMs: 1000, batchLines: 2000,
+  pollBaseMs: 1000, pollMaxMs: 60_000, exportTimeoutMs: 24 * 3_600_000, downloadAttempts: 5, downloadBackoffMs: 1000, batchLines: 500,
 };
 
 export interface ExporterDeps {
@@ -42,6 +43,8 @@ export interface ExporterDeps {
   auth: AuthProvider | undefined;
   store: BulkStore;
   runs: ModuleRuns;
+  /** Where files' batches commit (a thread of its own). */
+  queue: BatchQueue;
   log: Logger;
   dataDir: string;
   timers: ExporterTimers;
@@ -263,7 +266,8 @@ export class Exporter {
     const storeDir = spec.store ? join(this.d.dataDir, spec.store.folder.replaceAll('{date}', new Date(row.created_at).toISOString().slice(0, 10)).replaceAll('{name}', spec.name), row.id) : undefined;
     if (storeDir) mkdirSync(storeDir, { recursive: true });
     const reader = new FileReader({
-      exportId: row.id, name: spec.name, file: f, source, store, runs: this.d.runs, routes: spec.routes, batchLines: timers.batchLines,
+      exportId: row.id, name: spec.name, file: f, source, routes: spec.routes, batchLines: timers.batchLines,
+      queue: (b) => this.d.queue.commit(b), notify: (ids) => this.d.runs.notify(source, `bulk/${spec.name}`, ids),
       transactionTime: row.transaction_time ?? '', ...(storeDir ? { keepAt: join(storeDir, `${f.idx}-${f.type}.${f.kind}.ndjson`) } : {}),
       onBatch: () => this.emit(row.id),
     });

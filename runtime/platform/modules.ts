@@ -13,7 +13,6 @@ import type { InboundEvents } from '../inbound/inbound-events.ts';
 import type { Logger } from './log/logger.ts';
 import type { ValueResolver } from '../workflows/resolve-value.ts';
 import type { Engine } from '../workflows/engine.ts';
-import type { ModuleRuns } from '../workflows/module-runs.ts';
 import { moduleCatalog } from '../../modules/catalog.ts';
 
 export interface ModuleServices {
@@ -34,8 +33,6 @@ export interface ModuleServices {
   publicUrl(): string;
   /** The workflow engine, once `hdc run` (or a test) attached one. */
   engine(): Engine | undefined;
-  /** Queues workflow runs the module starts itself (inside its own transactions on `db`). */
-  runs: ModuleRuns;
   /** Reports a failure the process cannot recover from (the runtime exits for its supervisor). */
   fatal(err: Error): void;
 }

@@ -23,7 +23,6 @@ import { InboundEvents } from '../inbound/inbound-events.ts';
 import { coreMigrations } from '../journal/core-migrations.ts';
 import { createValueResolver } from '../workflows/resolve-value.ts';
 import type { Engine } from '../workflows/engine.ts';
-import { ModuleRuns } from '../workflows/module-runs.ts';
 import { loadModules, type ModuleInstance, type ModuleServices } from './modules.ts';
 
 export interface RuntimeOptions {
@@ -159,7 +158,6 @@ export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Ru
   let engine: Engine | undefined;
   const moduleServices: ModuleServices = {
     plan, db, dbFile, events, inbound, log, resolve: createValueResolver(), publicUrl: () => publicUrl ?? '', engine: () => engine, fatal,
-    runs: new ModuleRuns(db, events),
   };
   const running = new Map<string, ModuleInstance>();
   try {
