@@ -96,7 +96,9 @@ export class Exporter {
     } catch (err) {
       if (cancel.aborted) return this.cancelled(id);
       if (stop.aborted) return store.export(id)!.status;
-      const message = err instanceof ExportFailed ? err.message : `${this.where}: ${(err as Error).message}`;
+      const text = (err as Error).message;
+      // Errors from the runtime's auth name the .hdc line already.
+      const message = err instanceof ExportFailed || text.startsWith(srcLine(this.d.spec.src).split(':')[0]!) ? text : `${this.where}: ${text}`;
       store.update(id, { status: 'failed', error: message, finished_at: Date.now() });
       this.emit(id);
       log.error({ bulk: this.d.spec.name, export: id, error: message }, 'bulk export failed');
