@@ -85,7 +85,7 @@ async function main() {
       host: '127.0.0.1', port: 0, tls: null, dataDir: join(dir, 'data'), maxBodyBytes: 1 << 20, requestTimeoutMs: 30_000, shutdownTimeoutMs: 5000,
       logPhi: false, log: silentLogger(), mapFields,
     });
-    new UsersTable(rt.db).add('ops', await hashPassword('bench-pass', { ln: 10, r: 8, p: 1 }), { groups: ['ops'] });
+    await new UsersTable(rt.sql).add('ops', await hashPassword('bench-pass', { ln: 10, r: 8, p: 1 }), { groups: ['ops'] });
     const module = rt.modules.get('monitoring') as MonitoringInstance;
     const { token } = new DashboardSessions(rt.db, 3_600_000).create('ops', 'operator');
     const cookie = `hdc-dashboard=${token}`;

@@ -133,6 +133,7 @@ export const diagnosticCodes = {
   HDC8304: { severity: 'error', summary: 'The store URL is not a postgres:// URL.' },
   HDC8305: { severity: 'error', summary: 'The store is declared more than once in a project.' },
   HDC8306: { severity: 'error', summary: '`store sqlite` takes no URL (the file lives in the runtime\'s data directory).' },
+  HDC8307: { severity: 'error', summary: 'A SMART launch without `session_key` in a project whose runtimes share a PostgreSQL store.' },
 } as const satisfies Record<string, CodeSpec>;
 
 export type Code = keyof typeof diagnosticCodes;

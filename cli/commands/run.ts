@@ -86,7 +86,7 @@ const command: Command = {
     let runtime;
     try {
       runtime = await startRuntime(plan, {
-        ...(pgStore ? { journal: pgStore.journal } : {}),
+        ...(pgStore ? { journal: pgStore.journal, shared: pgStore } : {}),
         host: opts.host,
         port: opts.port,
         tls: opts.insecureHttp ? null : { cert: opts.cert, key: opts.key, clientCa: opts.clientCa },
@@ -117,7 +117,7 @@ const command: Command = {
     if (pgStore) {
       const pg = pgStore;
       const { PgEngine } = await import('../../runtime/store/postgres/pg-engine.ts');
-      const engine = new PgEngine({ pool: pg.enginePool, plan, runtimeId: pg.runtimeId, leaseMs: pg.leaseMs, events: runtime.events, logger: log });
+      const engine = new PgEngine({ pool: pg.enginePool, plan, runtimeId: pg.runtimeId, leaseMs: pg.leaseMs, events: runtime.events, logger: log, outboundHeaders: runtime.outboundHeaders });
       // Stopped in reverse order: the engine first, then the store's connections.
       runtime.addService({ stop: () => pg.close() });
       runtime.addService({ stop: () => engine.stop(), ready: () => engine.writerUp });

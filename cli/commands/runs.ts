@@ -189,19 +189,24 @@ async function runsOnPostgres(url: string, v: Record<string, string | boolean | 
     return 2;
   }
   const { createPool } = await import('../../runtime/store/postgres/pg-pool.ts');
-  const { listRunsPg, countDeadLettersPg, replayRunPg } = await import('../../runtime/store/postgres/pg-runs.ts');
+  const { listRunsPg, countDeadLettersPg, replayRunPg, showRunPg } = await import('../../runtime/store/postgres/pg-runs.ts');
   const pool = createPool({ url, max: 1, applicationName: 'hdc runs' });
   try {
     const [sub, idText] = positionals;
-    if (sub === 'show') {
-      console.error('hdc runs show: not available on the PostgreSQL store yet; list the run with --store and query its run_attempts and run_steps');
-      return 1;
-    }
-    if (sub === 'replay') {
+    if (sub === 'show' || sub === 'replay') {
       const id = Number(idText);
       if (!Number.isInteger(id)) {
-        console.error('hdc runs replay: expected a run id');
+        console.error(`hdc runs ${sub}: expected a run id`);
         return 2;
+      }
+      if (sub === 'show') {
+        const report = await showRunPg(pool, id, { phi: v.phi === true });
+        if (!report) {
+          console.error(`hdc runs: no run ${id}`);
+          return 1;
+        }
+        console.log(v.json ? JSON.stringify(report, null, 2) : describe(report));
+        return 0;
       }
       const by = (typeof v.by === 'string' && v.by.trim()) || operatingSystemUser();
       const r = await replayRunPg(pool, id, { fromStart: v['from-start'] === true, by });

@@ -4,10 +4,11 @@
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { defineCommand } from '../command.ts';
+import { defineCommand, UsageError } from '../command.ts';
 import { hashPassword } from '../../runtime/platform/login/password-hash.ts';
 import { UsersTable } from '../../runtime/platform/login/users-table.ts';
 import { databasePath, openDatabase } from '../../runtime/journal/open-database.ts';
+import { sqliteSql, type SharedSql } from '../../runtime/store/shared-sql.ts';
 
 const usage = `Usage:
   hdc users add NAME [--claim KEY=VALUE]… [--claims JSON] [--password-stdin]
@@ -16,9 +17,10 @@ const usage = `Usage:
   hdc users list [--json]
   hdc users remove NAME
 
-Manages the users that \`login users\` accepts on a launch's login form. The table lives in the
-runtime's SQLite database.
+Manages the users that \`login users\` accepts on a launch's or the dashboard's login form. The
+table lives in the runtime's SQLite database, or in the PostgreSQL store that several runtimes share.
   --data DIR          data directory, default .hdc-data [HDC_DATA]
+  --store URL         postgres://… : the users of the runtimes sharing that store [HDC_STORE]
   --claim KEY=VALUE   a claim (what \`require\` and \`map\` read as claims.KEY); repeat a key for a list
   --claims JSON       all claims as one JSON object, e.g. '{"email":"dr@acme.org","groups":["clinicians"]}'
   --password-stdin    read the password from standard input (first line) instead of the terminal
@@ -77,11 +79,23 @@ async function readPassword(fromStdin: boolean): Promise<string> {
   return first;
 }
 
+/** The users table: in the PostgreSQL store when given one, else in the data directory's SQLite file. */
+async function openUsersStorage(storeUrl: string | undefined, data: string | undefined): Promise<{ sql: SharedSql; close(): Promise<void> }> {
+  if (storeUrl) {
+    if (!/^postgres(ql)?:\/\//.test(storeUrl)) throw new UsageError('--store: expected a postgres:// URL');
+    const { openSharedSql } = await import('../../runtime/store/postgres/open-shared-sql.ts');
+    return openSharedSql(storeUrl);
+  }
+  const db = openDatabase(databasePath(resolve(process.cwd(), data ?? (process.env.HDC_DATA || '.hdc-data'))));
+  return { sql: sqliteSql(db), close: async () => void db.close() };
+}
+
 export default defineCommand({
   name: 'users',
   usage,
   options: {
     data: { type: 'string' },
+    store: { type: 'string' },
     claim: { type: 'string', multiple: true },
     claims: { type: 'string' },
     'password-stdin': { type: 'boolean' },
@@ -94,20 +108,26 @@ export default defineCommand({
       console.error(usage);
       return 2;
     }
-    const dataDir = resolve(process.cwd(), values.data ?? (process.env.HDC_DATA || '.hdc-data'));
-    const db = openDatabase(databasePath(dataDir));
+    let storage: Awaited<ReturnType<typeof openUsersStorage>>;
     try {
-      const table = new UsersTable(db);
+      storage = await openUsersStorage(values.store ?? (process.env.HDC_STORE || undefined), values.data);
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      console.error(`hdc users: ${(err as Error).message}`);
+      return 1;
+    }
+    try {
+      const table = new UsersTable(storage.sql);
       switch (action) {
         case 'list': {
-          const rows = table.list();
+          const rows = await table.list();
           if (values.json) console.log(JSON.stringify(rows.map((r) => ({ ...r, createdAt: new Date(r.createdAt).toISOString(), updatedAt: new Date(r.updatedAt).toISOString() })), null, 2));
           else if (!rows.length) console.log('no users');
           else for (const r of rows) console.log(`${r.username}\t${JSON.stringify(r.claims)}`);
           return 0;
         }
         case 'remove':
-          if (!table.remove(name!)) {
+          if (!await table.remove(name!)) {
             console.error(`hdc users: no user ${name}`);
             return 1;
           }
@@ -118,7 +138,7 @@ export default defineCommand({
             console.error('hdc users claims: give --claim or --claims');
             return 2;
           }
-          if (!table.setClaims(name!, parseClaims(values.claim, values.claims))) {
+          if (!await table.setClaims(name!, parseClaims(values.claim, values.claims))) {
             console.error(`hdc users: no user ${name}`);
             return 1;
           }
@@ -128,11 +148,11 @@ export default defineCommand({
         case 'add':
         case 'passwd': {
           const claims = action === 'add' ? parseClaims(values.claim, values.claims) : {};
-          if (action === 'add' && table.credentials(name!)) {
+          if (action === 'add' && await table.credentials(name!)) {
             console.error(`hdc users: ${name} exists (use \`hdc users passwd ${name}\`)`);
             return 1;
           }
-          if (action === 'passwd' && !table.credentials(name!)) {
+          if (action === 'passwd' && !await table.credentials(name!)) {
             console.error(`hdc users: no user ${name}`);
             return 1;
           }
@@ -142,8 +162,8 @@ export default defineCommand({
             return 1;
           }
           const hash = await hashPassword(password);
-          if (action === 'add') table.add(name!, hash, claims);
-          else table.setPassword(name!, hash);
+          if (action === 'add') await table.add(name!, hash, claims);
+          else await table.setPassword(name!, hash);
           console.error(action === 'add' ? `added ${name}` : `password of ${name} changed`);
           return 0;
         }
@@ -153,7 +173,7 @@ export default defineCommand({
       console.error(`hdc users: ${(err as Error).message}`);
       return 1;
     } finally {
-      db.close();
+      await storage.close();
     }
   },
 });

@@ -15,7 +15,7 @@ import { ownDiagnostics, withBase } from './launch-extends.ts';
 import { lowerTest } from './lower/test.ts';
 import { checkModuleBlocks, lowerModuleBlock, type ModuleDecls } from './lower/module-block.ts';
 import { runChecks } from './checks/registry.ts';
-import { lowerStore } from './lower/store-decl.ts';
+import { checkLaunchesShareKeys, lowerStore } from './lower/store-decl.ts';
 import { warnSharedPaths, type LoweredSender } from './checks/shared-paths.ts';
 import { lowerTransform, registerTransforms } from './transforms.ts';
 
@@ -98,5 +98,6 @@ export function analyze(files: A.SourceFile[], diagnostics: Diagnostic[], fileEx
     auths: parts.auths.map((a) => ({ name: a.name, kind: a.kind })),
   });
   warnSharedPaths(lowered, root);
+  checkLaunchesShareKeys(parts.store, parts.launches, files, (file) => root.for(file));
   return { parts, symbols };
 }

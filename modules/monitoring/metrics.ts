@@ -27,9 +27,13 @@ export class Metrics {
   private readonly stepsOf: Statement;
   private readonly apiOf: Map<string, Map<string, string>>;
   private readonly deadLetters: Counter<'workflow'>;
+  private readonly commitDuration: Histogram;
+  private readonly commitBatch: Histogram;
+  private readonly launches: Counter<'launch' | 'outcome'> | undefined;
+  private readonly launchNames: ReadonlySet<string>;
 
-  /** `apis`: workflow → step id → the API its request goes to. */
-  constructor(db: Database, senders: readonly string[], apis: Map<string, Map<string, string>> = new Map()) {
+  /** `apis`: workflow → step id → the API its request goes to; `launches`: the plan's `smart launch` names. */
+  constructor(db: Database, senders: readonly string[], apis: Map<string, Map<string, string>> = new Map(), launches: readonly string[] = []) {
     const known = new Set(senders);
     const senderLabel = (s: string | null) => (s === null ? UNMATCHED : known.has(s) ? s : 'other');
     this.messages = new Counter({
@@ -61,21 +65,39 @@ export class Metrics {
     this.deadLetters = new Counter({
       name: 'hdc_dead_letters_total', help: 'Workflow runs that became dead letters, by workflow.', labelNames: ['workflow'], registers: [this.registry],
     });
-    const queued: Statement = db.prepare(`SELECT workflow, COUNT(*) AS n FROM workflow_runs WHERE status IN ('queued','running','failed') GROUP BY workflow`);
-    const dead: Statement = db.prepare(`SELECT workflow, COUNT(*) AS n FROM workflow_runs WHERE status = 'dead' GROUP BY workflow`);
+    this.commitDuration = new Histogram({
+      name: 'hdc_journal_commit_duration_seconds', help: 'Time to make a batch of journal entries durable (the writer\'s round trip and the commit).',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [this.registry],
+    });
+    this.commitBatch = new Histogram({
+      name: 'hdc_journal_commit_batch_size', help: 'HL7 messages per journal commit (group commit gathers concurrent requests into one).',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000], registers: [this.registry],
+    });
+    this.launchNames = new Set(launches);
+    this.launches = launches.length
+      ? new Counter({
+          name: 'hdc_smart_launches_total', help: 'SMART launches ended, by launch and outcome (completed, refused, failed).',
+          labelNames: ['launch', 'outcome'], registers: [this.registry],
+        })
+      : undefined;
+    // These counts read every waiting run (a backlog of 100,000 runs costs ~40 ms of the main
+    // thread), so they are counted again at most every GAUGE_MAX_AGE_MS however often Prometheus
+    // scrapes: a scrape every second must not cost ingest a few per cent during an outage.
+    const queued = cachedCounts(db.prepare(`SELECT workflow, COUNT(*) AS n FROM workflow_runs WHERE status IN ('queued','running','failed') GROUP BY workflow`));
+    const dead = cachedCounts(db.prepare(`SELECT workflow, COUNT(*) AS n FROM workflow_runs WHERE status = 'dead' GROUP BY workflow`));
     new Gauge({
       name: 'hdc_workflow_queue_depth', help: 'Workflow runs waiting to finish (queued, running or waiting to retry), by workflow.',
       labelNames: ['workflow'], registers: [this.registry],
       collect() {
         this.reset();
-        for (const r of queued.all() as Array<{ workflow: string; n: number }>) this.set({ workflow: r.workflow }, r.n);
+        for (const r of queued()) this.set({ workflow: r.workflow }, r.n);
       },
     });
     new Gauge({
       name: 'hdc_dead_letters', help: 'Dead letters waiting for a replay, by workflow.', labelNames: ['workflow'], registers: [this.registry],
       collect() {
         this.reset();
-        for (const r of dead.all() as Array<{ workflow: string; n: number }>) this.set({ workflow: r.workflow }, r.n);
+        for (const r of dead()) this.set({ workflow: r.workflow }, r.n);
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'hdc_' });
@@ -101,6 +123,15 @@ export class Metrics {
     }
     b.messages.inc();
     b.latency.observe(latencyMs / 1000);
+  }
+
+  observeCommit(entries: number, seconds: number): void {
+    this.commitDuration.observe(seconds);
+    this.commitBatch.observe(entries);
+  }
+
+  countLaunch(launch: string, outcome: string): void {
+    this.launches?.inc({ launch: this.launchNames.has(launch) ? launch : 'other', outcome });
   }
 
   countRun(workflow: string, status: string, runId?: number): void {
@@ -136,6 +167,23 @@ export class Metrics {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+/** How old the queue-depth and dead-letter gauges may be when scraped. */
+export const GAUGE_MAX_AGE_MS = 10_000;
+
+/** A per-workflow count, read again only when the last reading is older than GAUGE_MAX_AGE_MS. */
+function cachedCounts(stmt: Statement): () => Array<{ workflow: string; n: number }> {
+  let rows: Array<{ workflow: string; n: number }> = [];
+  let at = -Infinity;
+  return () => {
+    const now = Date.now();
+    if (now - at >= GAUGE_MAX_AGE_MS || now < at) {
+      rows = stmt.all() as Array<{ workflow: string; n: number }>;
+      at = now;
+    }
+    return rows;
+  };
 }
 
 /** workflow → step id → API, for every step that sends a request (walks nested branches and loops). */

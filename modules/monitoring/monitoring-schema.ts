@@ -1,5 +1,5 @@
 // The module's tables: per-minute rollups of answered messages (count, latency sum and histogram
-// buckets per sender, message type and ACK code) and of settled workflow runs, each sender's last
+// buckets per sender, message type and ACK code), of settled workflow runs and of SMART launches, each sender's last
 // message time, the dashboard's sessions and its audit log. Times are epoch milliseconds; a
 // minute is the epoch ms of its start.
 import type { Migration } from '../../runtime/journal/migrations.ts';
@@ -74,5 +74,18 @@ export const migrations: Migration[] = [
     id: 'monitoring/003-message-search',
     up: `CREATE INDEX IF NOT EXISTS monitoring_messages_control_id ON messages (control_id);
       CREATE INDEX IF NOT EXISTS monitoring_messages_sender ON messages (sender, id);`,
+  },
+  {
+    // SMART launches by how they ended (the smart module's events), for the overview's panel.
+    id: 'monitoring/004-launch-rollups',
+    up: `
+      CREATE TABLE monitoring_launch_minutes (
+        minute  INTEGER NOT NULL,
+        launch  TEXT    NOT NULL,
+        outcome TEXT    NOT NULL,
+        count   INTEGER NOT NULL,
+        PRIMARY KEY (minute, launch, outcome)
+      ) WITHOUT ROWID;
+    `,
   },
 ];

@@ -1,5 +1,5 @@
-// Per-minute rollups kept while the runtime runs: each answered message and each settled workflow
-// run adds to an in-memory minute cell (a Map lookup, nothing else on the message path); a timer
+// Per-minute rollups kept while the runtime runs: each answered message, each settled workflow
+// run and each ended SMART launch adds to an in-memory minute cell (a Map lookup, nothing else on the message path); a timer
 // adds the cells to SQLite once a second in one transaction. Charts and the overview read these
 // tables, never the journal, so a 30-day range costs what a 1-hour one does. Readers flush first,
 // so what they see includes the last second.
@@ -29,6 +29,13 @@ interface RunCell {
   minute: number;
   workflow: string;
   status: string;
+  count: number;
+}
+
+interface LaunchCell {
+  minute: number;
+  launch: string;
+  outcome: string;
   count: number;
 }
 
@@ -66,12 +73,14 @@ export interface AckPoint {
 export class Rollups {
   private messages = new Map<string, MessageCell>();
   private runs = new Map<string, RunCell>();
+  private launches = new Map<string, LaunchCell>();
   private lastSeen = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private readonly addMessage: Record<MessageTable, Statement>;
   private readonly addRun: Statement;
+  private readonly addLaunch: Statement;
   private readonly touchSender: Statement;
-  private readonly write: (m: MessageCell[], r: RunCell[], s: Array<[string, number]>) => void;
+  private readonly write: (m: MessageCell[], r: RunCell[], l: LaunchCell[], s: Array<[string, number]>) => void;
   /** Called after each flush that wrote something (live updates). */
   onFlush: (() => void) | undefined;
 
@@ -83,12 +92,15 @@ export class Rollups {
     this.addMessage = { monitoring_message_minutes: add('monitoring_message_minutes'), monitoring_message_hours: add('monitoring_message_hours') };
     this.addRun = db.prepare(`INSERT INTO monitoring_run_minutes (minute, workflow, status, count) VALUES (?, ?, ?, ?)
       ON CONFLICT (minute, workflow, status) DO UPDATE SET count = count + excluded.count`);
+    this.addLaunch = db.prepare(`INSERT INTO monitoring_launch_minutes (minute, launch, outcome, count) VALUES (?, ?, ?, ?)
+      ON CONFLICT (minute, launch, outcome) DO UPDATE SET count = count + excluded.count`);
     this.touchSender = db.prepare(`INSERT INTO monitoring_senders (sender, last_message_at) VALUES (?, ?)
       ON CONFLICT (sender) DO UPDATE SET last_message_at = MAX(last_message_at, excluded.last_message_at)`);
-    this.write = db.transaction((m: MessageCell[], r: RunCell[], s: Array<[string, number]>) => {
+    this.write = db.transaction((m: MessageCell[], r: RunCell[], l: LaunchCell[], s: Array<[string, number]>) => {
       for (const c of m) this.addMessage.monitoring_message_minutes.run(c.minute, c.sender, c.type, c.ack, c.count, c.latencySum, ...c.buckets);
       for (const c of hourly(m)) this.addMessage.monitoring_message_hours.run(c.minute, c.sender, c.type, c.ack, c.count, c.latencySum, ...c.buckets);
       for (const c of r) this.addRun.run(c.minute, c.workflow, c.status, c.count);
+      for (const c of l) this.addLaunch.run(c.minute, c.launch, c.outcome, c.count);
       for (const [sender, at] of s) this.touchSender.run(sender, at);
     });
   }
@@ -120,16 +132,26 @@ export class Rollups {
     cell.count++;
   }
 
+  countLaunch(launch: string, outcome: string, at: number): void {
+    const minute = at - (at % MINUTE);
+    const key = `${minute}\u0000${launch}\u0000${outcome}`;
+    let cell = this.launches.get(key);
+    if (!cell) this.launches.set(key, (cell = { minute, launch, outcome, count: 0 }));
+    cell.count++;
+  }
+
   /** Adds what was counted since the last flush to the tables. */
   flush(): void {
-    if (!this.messages.size && !this.runs.size) return;
+    if (!this.messages.size && !this.runs.size && !this.launches.size) return;
     const m = [...this.messages.values()];
     const r = [...this.runs.values()];
+    const l = [...this.launches.values()];
     const s = [...this.lastSeen];
     this.messages = new Map();
     this.runs = new Map();
+    this.launches = new Map();
     this.lastSeen = new Map();
-    this.write(m, r, s);
+    this.write(m, r, l, s);
     this.onFlush?.();
   }
 
@@ -145,7 +167,8 @@ export class Rollups {
     const a = this.db.prepare('DELETE FROM monitoring_message_minutes WHERE minute < ?').run(before).changes;
     this.db.prepare('DELETE FROM monitoring_message_hours WHERE minute < ?').run(before - (before % HOUR));
     const b = this.db.prepare('DELETE FROM monitoring_run_minutes WHERE minute < ?').run(before).changes;
-    return a + b;
+    const c = this.db.prepare('DELETE FROM monitoring_launch_minutes WHERE minute < ?').run(before).changes;
+    return a + b + c;
   }
 
   /** Message counts per sender, type and ACK code over [from, to). */
@@ -209,6 +232,20 @@ export class Rollups {
     this.flush();
     return this.db.prepare(`SELECT workflow, status, SUM(count) AS count FROM monitoring_run_minutes
       WHERE minute >= ? AND minute < ? GROUP BY workflow, status ORDER BY workflow, status`).all(from - (from % MINUTE), to) as Array<{ workflow: string; status: string; count: number }>;
+  }
+
+  /** The minutes with traffic over [from, to) per sender, oldest first (the table's own order: no sort). */
+  activeMinutes(from: number, to: number): Iterable<{ minute: number; sender: string }> {
+    this.flush();
+    return this.db.prepare(`SELECT minute, sender FROM monitoring_message_minutes WHERE minute >= ? AND minute < ? GROUP BY minute, sender`)
+      .iterate(from - (from % MINUTE), to) as Iterable<{ minute: number; sender: string }>;
+  }
+
+  /** SMART launches per launch and outcome over [from, to). */
+  launchTotals(from: number, to: number): Array<{ launch: string; outcome: string; count: number }> {
+    this.flush();
+    return this.db.prepare(`SELECT launch, outcome, SUM(count) AS count FROM monitoring_launch_minutes
+      WHERE minute >= ? AND minute < ? GROUP BY launch, outcome ORDER BY launch, outcome`).all(from - (from % MINUTE), to) as Array<{ launch: string; outcome: string; count: number }>;
   }
 
   /** Each sender's last message time. */

@@ -1,10 +1,11 @@
 // The monitoring module at work: per-minute rollups of the traffic and the workflow runs (always,
 // once the plan has a monitoring block), the Prometheus listener (`metrics`), the dashboard's own
 // listener (`dashboard`) and OpenTelemetry traces (`tracing`). It listens to the runtime's events
-// only: the listener's answered messages and the engine's settled runs.
+// only: the listener's answered messages, the engine's settled runs, the journal's commits and
+// the other modules' announcements (SMART launch outcomes).
 import { openDatabase } from '../../runtime/journal/open-database.ts';
 import type { FinishedEvent } from '../../runtime/journal/run-events.ts';
-import type { InboundMessageEvent, ModuleInstance, ModuleServices } from './seam.ts';
+import type { InboundMessageEvent, JournalCommit, ModuleInstance, ModuleServices, SmartLaunchEvent } from './seam.ts';
 import { DEFAULT_RETENTION_MS, monitoringPlan } from './monitoring-plan.ts';
 import { Rollups } from './rollups.ts';
 import { Metrics, stepApis } from './metrics.ts';
@@ -51,7 +52,7 @@ export async function startMonitoring(services: ModuleServices, options: Monitor
   const db = own ?? services.db;
   const rollups = new Rollups(db).start();
   const metrics = plan.metrics
-    ? new Metrics(services.db, services.plan.senders.map((s) => s.name), stepApis(services.plan.workflows))
+    ? new Metrics(services.db, services.plan.senders.map((s) => s.name), stepApis(services.plan.workflows), services.plan.launches.map((l) => l.name))
     : undefined;
   const audit = new AuditLog(db);
 
@@ -64,8 +65,15 @@ export async function startMonitoring(services: ModuleServices, options: Monitor
     rollups.countRun(workflow, e.status, Date.now());
     metrics?.countRun(workflow, e.status, e.runId);
   };
+  const onCommit = (c: JournalCommit) => metrics!.observeCommit(c.entries, c.seconds);
+  const onLaunch = (e: SmartLaunchEvent) => {
+    rollups.countLaunch(e.launch, e.outcome, Date.now());
+    metrics?.countLaunch(e.launch, e.outcome);
+  };
   services.inbound.on('message', onMessage);
   services.events.on('finished', onFinished);
+  if (metrics) services.journal.on('commit', onCommit);
+  services.moduleEvents.on('smart-launch', onLaunch);
 
   const retentionMs = plan.dashboard?.retentionMs ?? DEFAULT_RETENTION_MS;
   const purge = (now = Date.now()) => {
@@ -87,10 +95,14 @@ export async function startMonitoring(services: ModuleServices, options: Monitor
   let metricsServer: MetricsServer | undefined;
   let dashboard: Dashboard | undefined;
   let tracing: { stop(): Promise<void> } | undefined;
+  let stopHeaders: (() => void) | undefined;
   const stop = async () => {
     clearInterval(retentionTimer);
+    stopHeaders?.();
     services.inbound.off('message', onMessage);
     services.events.off('finished', onFinished);
+    services.journal.off('commit', onCommit);
+    services.moduleEvents.off('smart-launch', onLaunch);
     await tracing?.stop();
     await dashboard?.close();
     await metricsServer?.close();
@@ -101,7 +113,10 @@ export async function startMonitoring(services: ModuleServices, options: Monitor
     if (plan.tracing) {
       // The OpenTelemetry SDK loads only for plans that trace.
       const { Tracing } = await import('./tracing.ts');
-      tracing = new Tracing({ endpoint: services.resolve(plan.tracing.otlp), service: plan.tracing.service ?? 'hdc', ...options.tracing }, services.db, services.inbound, services.events, log);
+      const t = new Tracing({ endpoint: services.resolve(plan.tracing.otlp), service: plan.tracing.service ?? 'hdc', ...options.tracing }, services.db, services.inbound, services.events, log);
+      tracing = t;
+      // Each HTTP step's requests carry the trace context of the step span exported later.
+      stopHeaders = services.outboundHeaders((step) => t.headers(step));
     }
     if (plan.metrics && metrics) metricsServer = await startMetricsServer(plan.metrics, metrics, log);
     if (plan.dashboard) {

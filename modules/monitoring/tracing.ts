@@ -12,6 +12,8 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { EnqueuedEvent, FinishedEvent, RunEvents } from '../../runtime/journal/run-events.ts';
 import type { InboundEvents, AnsweredMessage } from '../../runtime/inbound/inbound-events.ts';
 import type { Logger } from '../../runtime/platform/log/logger.ts';
+import type { OutboundStep } from './seam.ts';
+import { PendingIds, TraceIds } from './trace-ids.ts';
 
 export interface TracingOptions {
   /** OTLP/HTTP base URL, e.g. http://127.0.0.1:4318 (spans go to /v1/traces). */
@@ -23,7 +25,7 @@ export interface TracingOptions {
   exportDelayMs?: number;
 }
 
-interface StepRow { path: string; step_id: string; kind: string; status: string; started_at: number; finished_at: number; error: string | null; result: string | null }
+interface StepRow { path: string; step_id: string; kind: string; status: string; attempt: number; started_at: number; finished_at: number; error: string | null; result: string | null }
 interface RunRow { id: number; message_id: number; workflow: string; created_at: number; updated_at: number; attempts: number }
 
 const HTTP_KINDS = new Set(['fhir', 'rest', 'send']);
@@ -45,6 +47,10 @@ export class Tracing {
   private readonly waiting = new Map<number, Array<{ e: FinishedEvent; timer: NodeJS.Timeout }>>();
   private readonly runStmt: Statement;
   private readonly stepsStmt: Statement;
+  readonly ids = new TraceIds();
+  private readonly pending = new PendingIds();
+  /** Step spans exported already: a replayed run settles again with its earlier steps. */
+  private readonly exported = new Map<string, true>();
 
   private readonly onMessage = (m: AnsweredMessage) => this.message(m);
   private readonly onEnqueued = (e: EnqueuedEvent) => {
@@ -57,20 +63,27 @@ export class Tracing {
     this.provider = new TracerProvider({
       resource: resourceFromAttributes({ 'service.name': opts.service }),
       spanProcessors: [new BatchSpanProcessor({ exporter, scheduledDelayMillis: opts.exportDelayMs ?? 1000 })],
+      idGenerator: this.pending,
     });
     this.tracer = this.provider.getTracer('hdc');
     this.runStmt = db.prepare('SELECT id, message_id, workflow, created_at, updated_at, attempts FROM workflow_runs WHERE id = ?');
-    this.stepsStmt = db.prepare('SELECT path, step_id, kind, status, started_at, finished_at, error, result FROM run_steps WHERE run_id = ? ORDER BY started_at, path');
+    this.stepsStmt = db.prepare('SELECT path, step_id, kind, status, attempt, started_at, finished_at, error, result FROM run_steps WHERE run_id = ? ORDER BY started_at, path');
     inbound.on('message', this.onMessage);
     events.on('enqueued', this.onEnqueued);
     events.on('finished', this.onFinished);
   }
 
+  /** The trace context a step's requests carry (the runtime asks as each HTTP step starts). */
+  headers(step: OutboundStep): Record<string, string> {
+    return { traceparent: this.ids.traceparent(step) };
+  }
+
   private message(m: AnsweredMessage): void {
-    const span = this.tracer.startSpan('hl7 message', {
+    const traceId = m.messageId !== undefined ? this.ids.traceId(m.messageId) : undefined;
+    const span = this.pending.startWith({ traceId }, () => this.tracer.startSpan('hl7 message', {
       kind: SpanKind.SERVER, startTime: m.receivedAt,
       attributes: { 'hdc.sender': m.sender ?? '(unmatched)', 'hl7.message_type': m.messageType, 'hl7.ack_code': m.ackCode, 'hdc.duplicate': m.duplicate },
-    });
+    }, context.active()));
     if (!/^(AA|CA)$/.test(m.ackCode)) span.setStatus({ code: SpanStatusCode.ERROR, message: `answered ${m.ackCode}` });
     span.end(m.receivedAt + m.latencyMs);
     if (m.messageId === undefined) return;
@@ -105,10 +118,11 @@ export class Tracing {
       const row = this.runStmt.get(e.runId) as RunRow | undefined;
       if (!row) return;
       const ctx = parent ? trace.setSpan(context.active(), parent) : context.active();
-      const span = this.tracer.startSpan(`workflow ${row.workflow}`, {
+      // Without its message's span the run is a root, still in its message's trace.
+      const span = this.pending.startWith({ traceId: this.ids.traceId(row.message_id) }, () => this.tracer.startSpan(`workflow ${row.workflow}`, {
         kind: SpanKind.INTERNAL, startTime: row.created_at,
         attributes: { 'hdc.workflow': row.workflow, 'hdc.run.status': e.status, 'hdc.run.attempts': row.attempts },
-      }, ctx);
+      }, ctx));
       if (e.status !== 'done') span.setStatus({ code: SpanStatusCode.ERROR, message: e.status });
       const inRun = trace.setSpan(context.active(), span);
       for (const s of this.stepsStmt.all(e.runId) as StepRow[]) {
@@ -120,10 +134,13 @@ export class Tracing {
         } catch {
           // a result that is not JSON has no status to report
         }
-        const child = this.tracer.startSpan(`step ${s.step_id}`, {
+        const spanId = this.ids.stepSpanId(e.runId, s.attempt, s.path);
+        if (this.exported.has(spanId)) continue;
+        remember(this.exported, spanId, true);
+        const child = this.pending.startWith({ spanId }, () => this.tracer.startSpan(`step ${s.step_id}`, {
           kind: http ? SpanKind.CLIENT : SpanKind.INTERNAL, startTime: s.started_at,
           attributes: { 'hdc.step': s.step_id, 'hdc.step.kind': s.kind, 'hdc.step.path': s.path, ...(status !== undefined ? { 'http.response.status_code': status } : {}) },
-        }, inRun);
+        }, inRun));
         if (s.status !== 'done') child.setStatus({ code: SpanStatusCode.ERROR, message: 'step failed' });
         child.end(s.finished_at);
       }

@@ -17,7 +17,7 @@ import { loginFormPage } from '../../runtime/platform/login/login-form.ts';
 import { LoginRefusedError, LoginUnavailableError, type Claims, type LoginMethod } from '../../runtime/platform/login/login-method.ts';
 import type { LoginRateLimiter } from '../../runtime/platform/login/rate-limit.ts';
 import { BodyTooLargeError, readBody } from '../../runtime/inbound/read-body.ts';
-import type { Database } from 'better-sqlite3';
+import type { SharedSql } from '../../runtime/store/shared-sql.ts';
 import { completeLaunch } from './complete-launch.ts';
 import { correlationId, errorPage } from './error-page.ts';
 import { LaunchError } from './launch-error.ts';
@@ -29,9 +29,11 @@ import { launchScope, missingScopes, readLaunchContext } from './launch-scope.ts
 import { SmartServers } from './smart-servers.ts';
 import type { RequestTiming } from './request-timing.ts';
 import { timingSafeEqual } from 'node:crypto';
+import type { SmartLaunchOutcome } from '../../runtime/platform/module-events.ts';
 
 export interface LaunchHandlerDeps {
-  db: Database;
+  /** The shared tables (the login form's users). */
+  sql: SharedSql;
   sessions: LaunchSessions;
   log: Logger;
   resolve: ValueResolver;
@@ -43,8 +45,8 @@ export interface LaunchHandlerDeps {
   rateLimiter: LoginRateLimiter;
   cookie: SessionCookie;
   now: () => number;
-  /** Counts completed and failed launches. */
-  onOutcome?: (ok: boolean) => void;
+  /** How each launch ended: counted, and announced to other modules. */
+  onOutcome?: (outcome: SmartLaunchOutcome) => void;
   discover?: (fhirBase: string) => Promise<Record<string, unknown>>;
   jwksCooldownMs?: number;
 }
@@ -129,10 +131,10 @@ export class LaunchHandler {
     const scope = launchScope(this.launch.scope, kind);
     const key = randomLaunchKey();
     const phase = this.launch.login ? 'login' : 'authorize';
-    const id = this.deps.sessions.create({ launch: this.launch.name, kind, iss, phase, ...(launchParam ? { launchParam } : {}), scope, ttlMs: this.deps.sessionTtlMs });
+    const id = await this.deps.sessions.create({ launch: this.launch.name, kind, iss, phase, ...(launchParam ? { launchParam } : {}), scope, ttlMs: this.deps.sessionTtlMs });
     this.deps.cookie.write(ctx, key, id, this.deps.sessionTtlMs);
     this.deps.log.info({ launch: this.launch.name, kind, fhir: safeOrigin(iss) }, 'smart launch started');
-    const session = this.deps.sessions.get(id)!;
+    const session = (await this.deps.sessions.get(id))!;
     if (phase === 'login') await this.beginLogin(ctx, t, session, key);
     else await this.authorize(ctx, t, session, key);
   }
@@ -142,7 +144,7 @@ export class LaunchHandler {
     const server = await t.peer(this.servers.get(session.iss));
     const state = key + randomToken();
     const verifier = oidc.randomPKCECodeVerifier();
-    this.deps.sessions.authorizing(session, state, verifier);
+    await this.deps.sessions.authorizing(session, state, verifier);
     const params: Record<string, string> = {
       response_type: 'code',
       redirect_uri: this.redirectUri(),
@@ -160,7 +162,7 @@ export class LaunchHandler {
   private async callback(ctx: Context, t: RequestTiming): Promise<void> {
     const state = single(ctx.query.state);
     const key = launchKeyOf(state);
-    const session = this.session(ctx, key);
+    const session = await this.session(ctx, key);
     const stale = () => new LaunchError('the authorization state was already used', { status: 410, src: this.launch.src });
     if (!state || state !== session.state) {
       if (session.phase !== 'authorize') throw stale();
@@ -168,10 +170,10 @@ export class LaunchHandler {
     }
     const verifier = session.pkceVerifier;
     if (!verifier) throw new LaunchError('the launch session cannot be read (sealed with another key, or altered)', { status: 410, src: this.launch.src });
-    if (!this.deps.sessions.consumeState(session.idHash, state, 'done')) throw stale();
+    if (!await this.deps.sessions.consumeState(session.idHash, state, 'done')) throw stale();
     const error = single(ctx.query.error);
     if (error) {
-      this.deps.sessions.finish(session.idHash, 'failed');
+      await this.deps.sessions.finish(session.idHash, 'failed');
       throw authorizationError(error, single(ctx.query.error_description), this.launch.src);
     }
     const server = await t.peer(this.servers.get(session.iss));
@@ -190,7 +192,7 @@ export class LaunchHandler {
         await t.peer(server.idTokenKeys.verify(tokens.id_token, issuer, this.deps.resolve(this.launch.clientId)));
       }
     } catch (err) {
-      this.deps.sessions.finish(session.idHash, 'failed');
+      await this.deps.sessions.finish(session.idHash, 'failed');
       throw tokenError(err, this.launch.src);
     }
     const granted = tokens.scope ?? session.scope;
@@ -211,7 +213,7 @@ export class LaunchHandler {
 
   // ---- login -----------------------------------------------------------------------------------
   private loginMethod(): Promise<LoginMethod> {
-    this.login ??= createLoginMethod(this.launch.login!, this.deps.resolve, this.deps.db).catch((err) => {
+    this.login ??= createLoginMethod(this.launch.login!, this.deps.resolve, this.deps.sql).catch((err) => {
       this.login = undefined;
       throw new LaunchError(`login ${this.launch.login!.kind} cannot start: ${(err as Error).message}`, { status: 500, src: this.launch.login!.src });
     });
@@ -222,10 +224,10 @@ export class LaunchHandler {
     const method = await this.loginMethod();
     if (method.kind === 'redirect') {
       const begun = await t.peer(method.begin(`${this.base}/login/callback`, key + randomToken()));
-      this.deps.sessions.loginStarted(session, { loginState: begun.state, loginVerifier: begun.verifier, loginNonce: begun.nonce });
+      await this.deps.sessions.loginStarted(session, { loginState: begun.state, loginVerifier: begun.verifier, loginNonce: begun.nonce });
       redirect(ctx, begun.url);
     } else {
-      this.deps.sessions.formShown(session, randomToken());
+      await this.deps.sessions.formShown(session, randomToken());
       redirect(ctx, this.loginPath(key));
     }
   }
@@ -236,14 +238,14 @@ export class LaunchHandler {
 
   private async loginForm(ctx: Context): Promise<void> {
     const key = launchKeyParam(single(ctx.query.k));
-    const session = this.session(ctx, key);
+    const session = await this.session(ctx, key);
     if (session.phase !== 'login' || !session.csrf) throw new LaunchError('no login is waiting in this session', { status: 410, src: this.launch.src });
     html(ctx, 200, loginFormPage(this.loginPath(key!), session.csrf));
   }
 
   private async loginSubmit(ctx: Context, t: RequestTiming): Promise<void> {
     const key = launchKeyParam(single(ctx.query.k));
-    const session = this.session(ctx, key);
+    const session = await this.session(ctx, key);
     if (session.phase !== 'login' || !session.csrf) throw new LaunchError('no login is waiting in this session', { status: 410, src: this.launch.src });
     const action = this.loginPath(key!);
     let form: URLSearchParams;
@@ -281,18 +283,18 @@ export class LaunchHandler {
       return;
     }
     limiter.succeeded(address, username);
-    const user = this.userFromClaims(claims, session);
-    if (!this.deps.sessions.loggedIn(session, user)) throw new LaunchError('the login was already completed', { status: 410, src: this.launch.src });
+    const user = await this.userFromClaims(claims, session);
+    if (!await this.deps.sessions.loggedIn(session, user)) throw new LaunchError('the login was already completed', { status: 410, src: this.launch.src });
     await this.authorize(ctx, t, { ...session, phase: 'authorize' }, key!);
   }
 
   private async loginCallback(ctx: Context, t: RequestTiming): Promise<void> {
     const state = single(ctx.query.state);
     const key = launchKeyOf(state);
-    const session = this.session(ctx, key);
+    const session = await this.session(ctx, key);
     if (session.phase !== 'login' || !session.loginState) throw new LaunchError('no login is waiting in this session', { status: 410, src: this.launch.src });
     if (!state || !sameSecret(state, session.loginState)) throw new LaunchError('the login state does not match this browser\'s launch', { status: 400, src: this.launch.src });
-    if (!this.deps.sessions.consumeLoginState(session.idHash, session.loginState)) {
+    if (!await this.deps.sessions.consumeLoginState(session.idHash, session.loginState)) {
       throw new LaunchError('the login state was already used', { status: 410, src: this.launch.src });
     }
     const method = await this.loginMethod();
@@ -303,21 +305,21 @@ export class LaunchHandler {
     try {
       claims = await t.peer(method.finish(current, { state: session.loginState, verifier: session.loginVerifier!, nonce: session.loginNonce! }));
     } catch (err) {
-      this.deps.sessions.finish(session.idHash, 'failed');
+      await this.deps.sessions.finish(session.idHash, 'failed');
       if (err instanceof LoginRefusedError) throw new LaunchError(`login refused: ${err.message}`, { status: 403, src: this.launch.login!.src, publicText: 'Sign-in at your identity provider did not succeed.' });
       if (err instanceof LoginUnavailableError) throw new LaunchError(err.message, { status: 502, src: this.launch.login!.src, cause: err });
       throw err;
     }
-    const user = this.userFromClaims(claims, session);
-    if (!this.deps.sessions.loggedIn(session, user)) throw new LaunchError('the login was already completed', { status: 410, src: this.launch.src });
+    const user = await this.userFromClaims(claims, session);
+    if (!await this.deps.sessions.loggedIn(session, user)) throw new LaunchError('the login was already completed', { status: 410, src: this.launch.src });
     await this.authorize(ctx, t, { ...session, phase: 'authorize' }, key!);
   }
 
   /** The login's require/map, or a 403. */
-  private userFromClaims(claims: Claims, session: LaunchSession): Record<string, unknown> {
+  private async userFromClaims(claims: Claims, session: LaunchSession): Promise<Record<string, unknown>> {
     const result = authorizeUser(this.launch.login!, claims, this.deps.resolve);
     if (!result.ok) {
-      this.deps.sessions.finish(session.idHash, 'failed');
+      await this.deps.sessions.finish(session.idHash, 'failed');
       throw new LaunchError('the signed-in user does not meet the login requirement', {
         status: 403,
         src: this.launch.login!.require?.src ?? this.launch.login!.src,
@@ -352,15 +354,15 @@ export class LaunchHandler {
       ...(this.launch.sign ? { signingSecret: this.deps.resolve(this.launch.sign.secret) } : {}),
       secrets: this.deps.resolve,
       now: this.deps.now(),
-    }).catch((err) => {
-      this.deps.sessions.finish(session.idHash, 'failed');
+    }).catch(async (err) => {
+      await this.deps.sessions.finish(session.idHash, 'failed');
       this.deps.cookie.clear(ctx, key);
       throw err;
     });
     // The refresh token is not kept: nothing runs for this launch after the redirect.
-    this.deps.sessions.finish(session.idHash, 'done');
+    await this.deps.sessions.finish(session.idHash, 'done');
     this.deps.cookie.clear(ctx, key);
-    this.deps.onOutcome?.(true);
+    this.deps.onOutcome?.('completed');
     this.deps.log.info({ launch: this.launch.name, rule: done.index, src: srcLine(done.rule.src), target: done.rule.to }, 'smart launch completed');
     redirect(ctx, done.url);
   }
@@ -373,9 +375,9 @@ export class LaunchHandler {
 
   // ---- helpers ---------------------------------------------------------------------------------
   /** The browser's launch session: present, of this launch, not expired. */
-  private session(ctx: Context, key: string | undefined): LaunchSession {
+  private async session(ctx: Context, key: string | undefined): Promise<LaunchSession> {
     const id = key ? this.deps.cookie.read(ctx, key) : undefined;
-    const session = id ? this.deps.sessions.get(id) : undefined;
+    const session = id ? await this.deps.sessions.get(id) : undefined;
     if (!session || session.launch !== this.launch.name) {
       throw new LaunchError('no launch session in this browser (cookie missing, or the launch began in another browser)', { status: 400, src: this.launch.src });
     }
@@ -391,7 +393,7 @@ export class LaunchHandler {
     const entry = { launch: this.launch.name, correlationId: id, status: e.status, err: e.message, ...(cause && cause !== e.message ? { cause } : {}) };
     if (e.status >= 500) this.deps.log.error(entry, 'smart launch failed');
     else this.deps.log.warn(entry, 'smart launch refused');
-    this.deps.onOutcome?.(false);
+    this.deps.onOutcome?.(e.status >= 500 ? 'failed' : 'refused');
     html(ctx, e.status, errorPage(e.publicText, id));
   }
 }

@@ -6,9 +6,9 @@
 // (PKCE verifiers, the IdP nonce, the signed-in user's claims) is sealed (session-cipher.ts) and
 // wiped when the launch ends or its state expires.
 import { createHash, randomBytes } from 'node:crypto';
-import type { Database } from 'better-sqlite3';
 import type { Migration } from '../../runtime/journal/migrations.ts';
 import type { SessionCipher } from './session-cipher.ts';
+import type { SharedSql } from '../../runtime/store/shared-sql.ts';
 
 export const launchSessionMigrations: readonly Migration[] = [
   {
@@ -36,11 +36,35 @@ export const launchSessionMigrations: readonly Migration[] = [
       );
       CREATE INDEX smart_launch_sessions_expiry ON smart_launch_sessions (expires_at);
     `,
+    postgres: `
+      CREATE TABLE smart_launch_sessions (
+        id_hash        text   PRIMARY KEY,
+        launch         text   NOT NULL,
+        phase          text   NOT NULL CHECK (phase IN ('authorize','login','done','failed')),
+        kind           text   NOT NULL CHECK (kind IN ('ehr','standalone')),
+        iss            text   NOT NULL,
+        state          text,
+        pkce_verifier  text,
+        launch_param   text,
+        scope          text   NOT NULL,
+        login_state    text,
+        login_verifier text,
+        login_nonce    text,
+        csrf           text,
+        tokens         text,
+        refresh_token  text,
+        context        text,
+        created_at     bigint NOT NULL,
+        expires_at     bigint NOT NULL
+      );
+      CREATE INDEX smart_launch_sessions_expiry ON smart_launch_sessions (expires_at);
+    `,
   },
   {
     // The signed-in user's claims (sealed) while the EHR authorizes: the login now comes first.
     id: 'smart/002-launch-session-user',
     up: `ALTER TABLE smart_launch_sessions ADD COLUMN user_claims TEXT;`,
+    postgres: `ALTER TABLE smart_launch_sessions ADD COLUMN user_claims text;`,
   },
 ];
 
@@ -123,34 +147,13 @@ export interface NewSession {
 const WIPE = 'state = NULL, pkce_verifier = NULL, login_state = NULL, login_verifier = NULL, login_nonce = NULL, csrf = NULL, user_claims = NULL, tokens = NULL, refresh_token = NULL, context = NULL';
 
 export class LaunchSessions {
-  private readonly insertStmt;
-  private readonly getStmt;
-  private readonly consumeStmt;
-  private readonly wipeExpiredStmt;
-  private readonly purgeStmt;
-
   constructor(
-    private readonly db: Database,
+    /** The shared tables: a launch may start on one runtime and come back to another. */
+    private readonly sql: SharedSql,
     private readonly now: () => number = Date.now,
     /** The cipher of a launch block's sessions. */
     private readonly cipherFor: (launch: string) => SessionCipher,
-  ) {
-    this.insertStmt = db.prepare(
-      `INSERT INTO smart_launch_sessions (id_hash, launch, phase, kind, iss, launch_param, scope, created_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.getStmt = db.prepare('SELECT * FROM smart_launch_sessions WHERE id_hash = ?');
-    // Single use: only a row still in the expected phase, with the expected state, moves on.
-    this.consumeStmt = db.prepare(
-      `UPDATE smart_launch_sessions SET phase = ?, state = NULL, pkce_verifier = NULL
-       WHERE id_hash = ? AND phase = 'authorize' AND state = ? AND expires_at > ?`,
-    );
-    this.wipeExpiredStmt = db.prepare(
-      `UPDATE smart_launch_sessions SET ${WIPE} WHERE expires_at <= ? AND (pkce_verifier IS NOT NULL OR login_verifier IS NOT NULL
-       OR user_claims IS NOT NULL OR csrf IS NOT NULL OR tokens IS NOT NULL OR refresh_token IS NOT NULL OR context IS NOT NULL)`,
-    );
-    this.purgeStmt = db.prepare('DELETE FROM smart_launch_sessions WHERE expires_at < ?');
-  }
+  ) {}
 
   private seal(launch: string, v: string | null | undefined): string | null {
     return v === null || v === undefined ? null : this.cipherFor(launch).seal(v);
@@ -183,15 +186,19 @@ export class LaunchSessions {
   }
 
   /** Creates a session; returns the opaque id for the cookie. */
-  create(s: NewSession): string {
+  async create(s: NewSession): Promise<string> {
     const id = randomToken();
     const now = this.now();
-    this.insertStmt.run(hashId(id), s.launch, s.phase, s.kind, s.iss, s.launchParam ?? null, s.scope, now, now + s.ttlMs);
+    await this.sql.run(
+      `INSERT INTO smart_launch_sessions (id_hash, launch, phase, kind, iss, launch_param, scope, created_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [hashId(id), s.launch, s.phase, s.kind, s.iss, s.launchParam ?? null, s.scope, now, now + s.ttlMs],
+    );
     return id;
   }
 
-  get(id: string): LaunchSession | undefined {
-    const row = this.getStmt.get(hashId(id)) as Row | undefined;
+  async get(id: string): Promise<LaunchSession | undefined> {
+    const row = await this.sql.get<Row>('SELECT * FROM smart_launch_sessions WHERE id_hash = $1', [hashId(id)]);
     return row ? this.fromRow(row) : undefined;
   }
 
@@ -200,54 +207,61 @@ export class LaunchSessions {
   }
 
   /** The EHR authorization request is about to leave: its state and PKCE verifier. */
-  authorizing(s: LaunchSession, state: string, pkceVerifier: string): void {
-    this.db
-      .prepare(`UPDATE smart_launch_sessions SET state = ?, pkce_verifier = ? WHERE id_hash = ? AND phase = 'authorize'`)
-      .run(state, this.seal(s.launch, pkceVerifier), s.idHash);
+  async authorizing(s: LaunchSession, state: string, pkceVerifier: string): Promise<void> {
+    await this.sql.run(
+      `UPDATE smart_launch_sessions SET state = $1, pkce_verifier = $2 WHERE id_hash = $3 AND phase = 'authorize'`,
+      [state, this.seal(s.launch, pkceVerifier), s.idHash],
+    );
   }
 
   /** Consumes the authorization state: true once, for the browser that holds the session. */
-  consumeState(idHash: string, state: string, next: LaunchPhase): boolean {
-    return this.consumeStmt.run(next, idHash, state, this.now()).changes === 1;
+  async consumeState(idHash: string, state: string, next: LaunchPhase): Promise<boolean> {
+    // Single use: only a row still in the expected phase, with the expected state, moves on.
+    return (await this.sql.run(
+      `UPDATE smart_launch_sessions SET phase = $1, state = NULL, pkce_verifier = NULL
+       WHERE id_hash = $2 AND phase = 'authorize' AND state = $3 AND expires_at > $4`,
+      [next, idHash, state, this.now()],
+    )) === 1;
   }
 
   /** The login is waiting for the IdP's callback. */
-  loginStarted(s: LaunchSession, fields: { loginState: string; loginVerifier: string; loginNonce: string }): void {
-    this.db
-      .prepare(`UPDATE smart_launch_sessions SET login_state = ?, login_verifier = ?, login_nonce = ? WHERE id_hash = ? AND phase = 'login'`)
-      .run(fields.loginState, this.seal(s.launch, fields.loginVerifier), this.seal(s.launch, fields.loginNonce), s.idHash);
+  async loginStarted(s: LaunchSession, fields: { loginState: string; loginVerifier: string; loginNonce: string }): Promise<void> {
+    await this.sql.run(
+      `UPDATE smart_launch_sessions SET login_state = $1, login_verifier = $2, login_nonce = $3 WHERE id_hash = $4 AND phase = 'login'`,
+      [fields.loginState, this.seal(s.launch, fields.loginVerifier), this.seal(s.launch, fields.loginNonce), s.idHash],
+    );
   }
 
   /** The login form is waiting, with its CSRF token. */
-  formShown(s: LaunchSession, csrf: string): void {
-    this.db.prepare(`UPDATE smart_launch_sessions SET csrf = ? WHERE id_hash = ? AND phase = 'login'`).run(csrf, s.idHash);
+  async formShown(s: LaunchSession, csrf: string): Promise<void> {
+    await this.sql.run(`UPDATE smart_launch_sessions SET csrf = $1 WHERE id_hash = $2 AND phase = 'login'`, [csrf, s.idHash]);
   }
 
   /**
    * The user signed in: login → authorize, once (the IdP's state, when given, must still be the
    * session's). The login's secrets are dropped; the user's claims are kept, sealed.
    */
-  loggedIn(s: LaunchSession, user: Record<string, unknown>, loginState?: string): boolean {
+  async loggedIn(s: LaunchSession, user: Record<string, unknown>, loginState?: string): Promise<boolean> {
     const args: unknown[] = [this.seal(s.launch, JSON.stringify(user)), s.idHash, this.now()];
     if (loginState !== undefined) args.push(loginState);
-    return this.db
-      .prepare(
-        `UPDATE smart_launch_sessions SET phase = 'authorize', user_claims = ?, login_state = NULL, login_verifier = NULL, login_nonce = NULL, csrf = NULL
-         WHERE id_hash = ? AND phase = 'login' AND expires_at > ?${loginState === undefined ? '' : ' AND login_state = ?'}`,
-      )
-      .run(...args).changes === 1;
+    return (await this.sql.run(
+      `UPDATE smart_launch_sessions SET phase = 'authorize', user_claims = $1, login_state = NULL, login_verifier = NULL, login_nonce = NULL, csrf = NULL
+       WHERE id_hash = $2 AND phase = 'login' AND expires_at > $3${loginState === undefined ? '' : ' AND login_state = $4'}`,
+      args,
+    )) === 1;
   }
 
   /** Takes the IdP's state so it cannot be used twice (a failed login ends the launch). */
-  consumeLoginState(idHash: string, loginState: string): boolean {
-    return this.db
-      .prepare(`UPDATE smart_launch_sessions SET login_state = NULL WHERE id_hash = ? AND phase = 'login' AND expires_at > ? AND login_state = ?`)
-      .run(idHash, this.now(), loginState).changes === 1;
+  async consumeLoginState(idHash: string, loginState: string): Promise<boolean> {
+    return (await this.sql.run(
+      `UPDATE smart_launch_sessions SET login_state = NULL WHERE id_hash = $1 AND phase = 'login' AND expires_at > $2 AND login_state = $3`,
+      [idHash, this.now(), loginState],
+    )) === 1;
   }
 
   /** Ends a launch: every secret of the handshake and the user's claims are dropped. */
-  finish(idHash: string, phase: 'done' | 'failed'): void {
-    this.db.prepare(`UPDATE smart_launch_sessions SET phase = ?, ${WIPE} WHERE id_hash = ?`).run(phase, idHash);
+  async finish(idHash: string, phase: 'done' | 'failed'): Promise<void> {
+    await this.sql.run(`UPDATE smart_launch_sessions SET phase = $1, ${WIPE} WHERE id_hash = $2`, [phase, idHash]);
   }
 
   /**
@@ -255,10 +269,14 @@ export class LaunchSessions {
    * expired longer than `graceMs` ago (kept meanwhile so a late browser hears "expired", not
    * "unknown"). Returns the rows wiped and deleted.
    */
-  purge(graceMs = 0): { wiped: number; deleted: number } {
+  async purge(graceMs = 0): Promise<{ wiped: number; deleted: number }> {
     const now = this.now();
-    const wiped = this.wipeExpiredStmt.run(now).changes;
-    const deleted = this.purgeStmt.run(now - graceMs).changes;
+    const wiped = await this.sql.run(
+      `UPDATE smart_launch_sessions SET ${WIPE} WHERE expires_at <= $1 AND (pkce_verifier IS NOT NULL OR login_verifier IS NOT NULL
+       OR user_claims IS NOT NULL OR csrf IS NOT NULL OR tokens IS NOT NULL OR refresh_token IS NOT NULL OR context IS NOT NULL)`,
+      [now],
+    );
+    const deleted = await this.sql.run('DELETE FROM smart_launch_sessions WHERE expires_at < $1', [now - graceMs]);
     return { wiped, deleted };
   }
 }

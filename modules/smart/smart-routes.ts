@@ -1,5 +1,6 @@
 // The SMART routes of the runtime: /smart/NAME/launch, /start, /callback, /login and
-// /login/callback for each `smart launch` block. The launch session lives in SQLite; the browser
+// /login/callback for each `smart launch` block. The launch session lives in the shared tables
+// (SQLite, or PostgreSQL when several runtimes share a store); the browser
 // holds only its opaque id, in an HttpOnly, SameSite=Lax cookie per launch (Lax: the EHR's
 // redirect back to the callback is a cross-site top-level GET), Secure and `__Host-` prefixed when
 // the connector is reached over HTTPS — directly, or through a TLS-terminating proxy named by an
@@ -12,11 +13,13 @@ import { GotTransport } from '../../runtime/workflows/http/got-transport.ts';
 import type { Transport } from '../../runtime/workflows/http/types.ts';
 import type { Logger } from '../../runtime/platform/log/logger.ts';
 import { openDatabase } from '../../runtime/journal/open-database.ts';
+import { sqliteSql, type SharedSql } from '../../runtime/store/shared-sql.ts';
 import { LoginRateLimiter, type RateLimitOptions } from '../../runtime/platform/login/rate-limit.ts';
 import { LaunchHandler, type SessionCookie } from './launch-handler.ts';
 import { LaunchSessions } from './launch-sessions.ts';
 import { SessionCipher } from './session-cipher.ts';
 import { RequestTiming, type SmartTimingTotals } from './request-timing.ts';
+import type { SmartLaunchOutcome } from '../../runtime/platform/module-events.ts';
 
 export interface SmartOptions {
   /** How long a launch may take from launch to redirect (default 10 minutes). */
@@ -35,9 +38,13 @@ export interface SmartOptions {
 export interface SmartRoutesDeps extends SmartOptions {
   plan: Pick<Plan, 'launches'>;
   db: Database;
+  /** The shared tables (sessions, users); on SQLite, the same file as `db`. */
+  sql: SharedSql;
   log: Logger;
   /** The connector's public base URL, e.g. https://connector.example.org (no trailing slash). */
   publicUrl: () => string;
+  /** How each launch ended (the module announces it on the seam's module events). */
+  onOutcome?: (launch: string, outcome: SmartLaunchOutcome) => void;
 }
 
 export interface SmartRoutes {
@@ -47,7 +54,7 @@ export interface SmartRoutes {
   readonly sessions: LaunchSessions;
   readonly timing: SmartTimingTotals;
   /** Wipes the secrets of expired launches now (also every minute). */
-  purge(): void;
+  purge(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -59,8 +66,9 @@ export function createSmartRoutes(deps: SmartRoutesDeps): SmartRoutes {
   // Launch sessions are short-lived and re-creatable (a lost one means "start again"), so their
   // connection commits without waiting for the disk (WAL + synchronous=NORMAL: consistent, not
   // fsynced per commit). The journal and the workflow runs keep their own, fully synchronous ones.
-  const sessionDb = deps.db.memory ? deps.db : openDatabase(deps.db.name, { migrate: false });
-  if (sessionDb !== deps.db) sessionDb.pragma('synchronous = NORMAL');
+  // On PostgreSQL they share the store's pool.
+  const sessionDb = deps.sql.dialect === 'sqlite' && !deps.db.memory ? openDatabase(deps.db.name, { migrate: false }) : undefined;
+  sessionDb?.pragma('synchronous = NORMAL');
   // Each block's sessions are sealed with its `session_key`, else a random key of this process.
   const ciphers = new Map<string, SessionCipher>();
   const cipherFor = (name: string): SessionCipher => {
@@ -72,7 +80,7 @@ export function createSmartRoutes(deps: SmartRoutesDeps): SmartRoutes {
     }
     return c;
   };
-  const sessions = new LaunchSessions(sessionDb, now, cipherFor);
+  const sessions = new LaunchSessions(sessionDb ? sqliteSql(sessionDb) : deps.sql, now, cipherFor);
   const ownTransport = deps.transport ? undefined : new GotTransport();
   const transport = deps.transport ?? ownTransport!;
   const rateLimiter = new LoginRateLimiter(deps.rateLimit);
@@ -98,23 +106,27 @@ export function createSmartRoutes(deps: SmartRoutesDeps): SmartRoutes {
     handlers.set(
       launch.name,
       new LaunchHandler(launch, {
-        db: deps.db, sessions, log: deps.log, resolve, transport, publicUrl: deps.publicUrl, sessionTtlMs,
+        sql: deps.sql, sessions, log: deps.log, resolve, transport, publicUrl: deps.publicUrl, sessionTtlMs,
         ...(deps.discoveryTtlMs !== undefined ? { discoveryTtlMs: deps.discoveryTtlMs } : {}),
         ...(deps.jwksCooldownMs !== undefined ? { jwksCooldownMs: deps.jwksCooldownMs } : {}),
         rateLimiter, cookie, now,
-        onOutcome: (ok) => void (ok ? timing.completed++ : timing.failed++),
+        onOutcome: (outcome) => {
+          if (outcome === 'completed') timing.completed++;
+          else timing.failed++;
+          deps.onOutcome?.(launch.name, outcome);
+        },
       }),
     );
   }
 
   // Abandoned launches lose their secrets when their state expires, requests or not.
-  const purge = () => {
+  const purge = async () => {
     lastPurge = now();
     // Rows are kept an hour past expiry, so a late browser is told "expired" rather than "unknown".
-    sessions.purge(3_600_000);
+    await sessions.purge(3_600_000).catch((err: Error) => deps.log.warn({ err: err.message }, 'SMART: could not purge expired launch sessions'));
   };
   let lastPurge = 0;
-  const timer = setInterval(purge, PURGE_EVERY_MS);
+  const timer = setInterval(() => void purge(), PURGE_EVERY_MS);
   timer.unref();
   return {
     purge,
@@ -127,7 +139,7 @@ export function createSmartRoutes(deps: SmartRoutesDeps): SmartRoutes {
       const handler = handlers.get(m[1]!);
       if (!handler) return false;
       const t = new RequestTiming();
-      if (now() - lastPurge > PURGE_EVERY_MS) purge();
+      if (now() - lastPurge > PURGE_EVERY_MS) void purge();
       const handled = await handler.handle(ctx, m[2]!, t);
       timing.requests++;
       timing.totalMs += t.elapsedMs();
@@ -138,7 +150,7 @@ export function createSmartRoutes(deps: SmartRoutesDeps): SmartRoutes {
       clearInterval(timer);
       for (const h of handlers.values()) await h.close();
       ownTransport?.close();
-      if (sessionDb !== deps.db) sessionDb.close();
+      sessionDb?.close();
     },
   };
 }

@@ -83,6 +83,7 @@ export function createMessageChecks(deps: MessageCheckDeps): (m: ArrivedMessage)
         raw, charset, status: 'accepted', ack: buildAck(h, { code: ackCodeFor(h, 'accepted') }), runs,
         // The resend rule: same sender, control ID and fingerprint (which covers MSH-3/MSH-4).
         sendingSystem: sendingSystemOf(h), contentHash: messageFingerprint(msg.raw), onReuse: sender.controlIdReuse ?? 'accept',
+        ...(sender.ack.mode === 'after_workflow' ? { awaitsOutcome: true } : {}),
       },
     };
   }

@@ -9,6 +9,7 @@ import { packBatch, unpackResults, type JournalProtocol } from './journal-protoc
 import { openDatabase } from './open-database.ts';
 import { SupervisedThread, type RestartPolicy } from '../platform/threads/supervised-thread.ts';
 import type { Logger } from '../platform/log/logger.ts';
+import { JournalCommits } from '../store/journal-commits.ts';
 
 /** What the journal asks of its backend; a batch carries whole entries (packed for the thread). */
 type Request =
@@ -111,6 +112,7 @@ export class Journal {
   private idle: (() => void)[] = [];
   /** Counters for tests and benchmarks. */
   readonly stats = { batches: 0, entries: 0, largestBatch: 0 };
+  readonly commits = new JournalCommits();
 
   private constructor(private readonly backend: Backend, private readonly maxBatch: number) {}
 
@@ -168,7 +170,9 @@ export class Journal {
     }
     const all = taken.flatMap((w) => w.entries);
     try {
+      const started = performance.now();
       const results = (await this.backend.call({ op: 'batch', entries: all })) as JournalResult[];
+      this.commits.emit('commit', { entries: all.length, seconds: (performance.now() - started) / 1000 });
       this.stats.batches++;
       this.stats.entries += all.length;
       this.stats.largestBatch = Math.max(this.stats.largestBatch, all.length);

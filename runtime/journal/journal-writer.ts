@@ -32,6 +32,11 @@ export interface JournalEntry {
   /** The ACK text sent when the commit succeeds. */
   ack: string;
   runs: JournalRun[];
+  /**
+   * The sender waits for the workflow's outcome in its ACK (`ack after_workflow`): on a shared
+   * store the runs stay with the runtime holding the sender's connection while it is alive.
+   */
+  awaitsOutcome?: boolean;
 }
 
 export type JournalResult =

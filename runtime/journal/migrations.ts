@@ -12,6 +12,16 @@ export interface Migration {
    * transaction (SQLite allows that only outside one) and checked before it commits.
    */
   rebuildsReferencedTable?: boolean;
+  /**
+   * The table is shared by every runtime of a cluster (runtime/store/shared-sql.ts): this is its
+   * PostgreSQL form, applied to the PostgreSQL store instead when the runtime uses one.
+   */
+  postgres?: string;
+}
+
+/** The PostgreSQL forms of the shared tables among `list`. */
+export function sharedTables(list: readonly Migration[]): Array<{ id: string; up: string }> {
+  return list.flatMap((m) => (m.postgres ? [{ id: m.id, up: m.postgres }] : []));
 }
 
 export function runMigrations(db: Database, list: readonly Migration[]): string[] {

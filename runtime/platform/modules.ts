@@ -8,11 +8,15 @@ import type { Context } from 'koa';
 import type { Plan } from '../../plan/plan.types.ts';
 import type { Database } from '../journal/open-database.ts';
 import type { Migration } from '../journal/migrations.ts';
+import type { SharedSql } from '../store/shared-sql.ts';
 import type { RunEvents } from '../journal/run-events.ts';
 import type { InboundEvents } from '../inbound/inbound-events.ts';
 import type { Logger } from './log/logger.ts';
 import type { ValueResolver } from '../workflows/resolve-value.ts';
 import type { Engine } from '../workflows/engine.ts';
+import type { JournalCommits } from '../store/journal-commits.ts';
+import type { OutboundHeaders } from '../workflows/outbound-headers.ts';
+import type { ModuleEvents } from './module-events.ts';
 import { moduleCatalog } from '../../modules/catalog.ts';
 
 export interface ModuleServices {
@@ -22,10 +26,24 @@ export interface ModuleServices {
   db: Database;
   /** The database file, for a module that writes enough to want its own connection. */
   dbFile: string;
+  /**
+   * The tables every runtime of a cluster shares (migrations with a `postgres` form): PostgreSQL
+   * when the store is, else the same SQLite file as `db`.
+   */
+  sql: SharedSql;
   /** Workflow runs: enqueued, retrying, finished. */
   events: RunEvents;
   /** One event per HL7 message answered by the listener. */
   inbound: InboundEvents;
+  /** One `commit` event per batch the journal made durable (entries, seconds). */
+  journal: JournalCommits;
+  /** Events modules announce for each other (`smart-launch`). */
+  moduleEvents: ModuleEvents;
+  /**
+   * Adds headers to the requests workflow steps send, computed per step when it runs (trace
+   * context); the function returned removes the provider.
+   */
+  outboundHeaders(provider: OutboundHeaders): () => void;
   log: Logger;
   /** Resolves env() and file() values the module's settings hold. */
   resolve: ValueResolver;

@@ -8,6 +8,8 @@ import type { Plan, Workflow } from '../../plan/plan.types.ts';
 import { openDatabase, databasePath, type Database } from '../journal/open-database.ts';
 import { Journal, type JournalThread } from '../journal/group-commit.ts';
 import type { JournalStore } from '../store/journal-store.ts';
+import { sqliteSql, type SharedSql } from '../store/shared-sql.ts';
+import type { Migration } from '../journal/migrations.ts';
 import type { RestartPolicy } from './threads/supervised-thread.ts';
 import { runEvents as sharedRunEvents, type RunEvents } from '../journal/run-events.ts';
 import { loadServerTls, type TlsFiles } from './tls/server-tls.ts';
@@ -24,6 +26,8 @@ import { coreMigrations } from '../journal/core-migrations.ts';
 import { createValueResolver } from '../workflows/resolve-value.ts';
 import type { Engine } from '../workflows/engine.ts';
 import { loadModules, type ModuleInstance, type ModuleServices } from './modules.ts';
+import { ModuleEvents } from './module-events.ts';
+import { OutboundHeaderProviders } from '../workflows/outbound-headers.ts';
 
 export interface RuntimeOptions {
   host: string;
@@ -42,6 +46,8 @@ export interface RuntimeOptions {
   journalThread?: JournalThread;
   /** A journal opened by the caller (the PostgreSQL store); default the SQLite journal in dataDir. */
   journal?: JournalStore;
+  /** The shared tables' database when the caller opened one (the PostgreSQL store); default the SQLite file. */
+  shared?: { sql: SharedSql; migrateShared(list: readonly Migration[]): Promise<string[]> };
   events?: RunEvents;
   /** Public base URL (behind a proxy); default the listening URL. SMART redirect_uris derive from it. */
   publicUrl?: string;
@@ -80,6 +86,8 @@ export interface Runtime {
   /** The main-thread connection (migrated); the journal writes through its own. */
   db: Database;
   dbFile: string;
+  /** The tables every runtime of a cluster shares (users, SMART launch sessions). */
+  sql: SharedSql;
   journal: JournalStore;
   events: RunEvents;
   state: AppState;
@@ -87,8 +95,10 @@ export interface Runtime {
   inbound: InboundEvents;
   /** The running modules (those the plan uses), by name. */
   modules: ReadonlyMap<string, ModuleInstance>;
-  /** Hands the workflow engine to the modules that start runs (Bulk FHIR). */
+  /** Hands the workflow engine to the modules that start runs (Bulk FHIR), and gives it the modules' outbound headers. */
   attachEngine(engine: Engine): void;
+  /** Headers modules add to workflow requests (an engine not attached, PostgreSQL's, takes them as an option). */
+  outboundHeaders: OutboundHeaderProviders;
   /** Registers a service to stop after in-flight requests drained, before the database closes. */
   addService(service: RuntimeService): void;
   /** Message counts since start (reused control IDs among them). */
@@ -134,9 +144,16 @@ export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Ru
   };
 
   const dbFile = databasePath(opts.dataDir);
-  const db = openDatabase(dbFile, { migrations: [...coreMigrations, ...modules.flatMap((m) => m.migrations ?? [])] });
+  const moduleMigrations = modules.flatMap((m) => m.migrations ?? []);
+  const db = openDatabase(dbFile, { migrations: [...coreMigrations, ...moduleMigrations] });
   let journal: JournalStore;
+  let sql: SharedSql = sqliteSql(db);
   try {
+    if (opts.shared) {
+      const applied = await opts.shared.migrateShared(moduleMigrations);
+      if (applied.length) log.info({ migrations: applied }, 'shared tables migrated');
+      sql = opts.shared.sql;
+    }
     journal = opts.journal ?? await Journal.open({
       file: dbFile, thread: opts.journalThread ?? 'worker', log, onFatal: fatal, ...(opts.writerRestart ? { restart: opts.writerRestart } : {}),
     });
@@ -156,8 +173,10 @@ export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Ru
   let publicUrl = opts.publicUrl?.replace(/\/+$/, '');
   const services: RuntimeService[] = [];
   let engine: Engine | undefined;
+  const outboundHeaders = new OutboundHeaderProviders();
   const moduleServices: ModuleServices = {
-    plan, db, dbFile, events, inbound, log, resolve: createValueResolver(), publicUrl: () => publicUrl ?? '', engine: () => engine, fatal,
+    plan, db, dbFile, sql, events, inbound, log, resolve: createValueResolver(), publicUrl: () => publicUrl ?? '', engine: () => engine, fatal,
+    journal: journal.commits, moduleEvents: new ModuleEvents(), outboundHeaders: (p) => outboundHeaders.add(p),
   };
   const running = new Map<string, ModuleInstance>();
   try {
@@ -265,8 +284,12 @@ export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Ru
   })());
 
   return {
-    url, port, server, db, dbFile, journal, events, inbound, state, traffic, fatal, modules: running, purge, close,
+    url, port, server, db, dbFile, sql, journal, events, inbound, state, traffic, fatal, modules: running, purge, close,
     addService: (s) => void services.push(s),
-    attachEngine: (e) => void (engine = e),
+    attachEngine: (e) => {
+      engine = e;
+      e.outboundHeaders = outboundHeaders;
+    },
+    outboundHeaders,
   };
 }

@@ -4,6 +4,7 @@
 import type { JournalEntry, JournalResult } from '../journal/journal-writer.ts';
 import type { SupervisedThread } from '../platform/threads/supervised-thread.ts';
 import type { JournalProtocol } from '../journal/journal-protocol.ts';
+import type { JournalCommits } from './journal-commits.ts';
 
 export interface JournalStats {
   batches: number;
@@ -23,6 +24,8 @@ export interface JournalStore {
   /** The writer thread, for the SQLite journal; undefined otherwise. */
   readonly thread?: SupervisedThread<JournalProtocol> | undefined;
   readonly stats: JournalStats;
+  /** A `commit` event per durable batch (entries, seconds). */
+  readonly commits: JournalCommits;
   drain(): Promise<void>;
   close(): Promise<void>;
 }

@@ -28,6 +28,7 @@ import { REJECTED_AFTER_ACK, RunStore, type AttemptRow, type RunRow, type StepRo
 import { InlineRunWriter, RunSession, ThreadRunWriter, type RunWriter } from './run-writer.ts';
 import type { RestartPolicy } from '../platform/threads/supervised-thread.ts';
 import { WorkflowError } from './workflow-error.ts';
+import type { OutboundHeaderProviders } from './outbound-headers.ts';
 
 export interface EngineOptions {
   /**
@@ -108,6 +109,8 @@ export class Engine {
   readonly stats: EngineStats = { active: 0, started: 0, settled: 0 };
   /** The retry policy of each API, by name. */
   private readonly policies: Map<string, RetryPolicy>;
+  /** Headers modules add to each step's requests (trace context); the runtime sets it on attach. */
+  outboundHeaders: Pick<OutboundHeaderProviders, 'current'> | undefined;
 
   constructor(private readonly opts: EngineOptions) {
     this.ownsDb = opts.ownConnection !== false && !opts.db.memory;
@@ -132,6 +135,7 @@ export class Engine {
       evaluate: opts.evaluate ?? ((expr, vars) => evaluateExpr(expr, { vars, secrets, transforms })),
       now: this.now,
       shouldStop: () => this.stopping,
+      outboundHeaders: () => this.outboundHeaders?.current,
     });
   }
 

@@ -27,7 +27,7 @@ export async function runFhirStep(step: Step, ctx: StepContext): Promise<HttpRes
   if (!type || !/^[A-Z][A-Za-z]+$/.test(type)) throw new WorkflowError(`step ${step.id}: bad resource type`, { transient: false, src: step.src });
   const interaction = step.interaction ?? 'read';
   const headers = { accept: FHIR_JSON, ...headerValues(ctx.evaluate(step.headers), step.src) };
-  const base = { label: '', step: step.var ?? step.id, resourceType: type, src: step.src, responseType: 'json' as const };
+  const base = { label: '', step: step.var ?? step.id, resourceType: type, src: step.src, responseType: 'json' as const, propagate: ctx.outboundHeaders };
   const rawId = () => toText(ctx.evaluate(step.resourceId)) ?? '';
   const params = () => queryPairs(ctx.evaluate(step.params), step.src);
   // The body as sent: empty values stripped (FHIR JSON has no nulls or empty values), then

@@ -68,6 +68,7 @@ export async function runRestStep(step: Step, ctx: StepContext): Promise<HttpRes
     label,
     src: step.src,
     step: step.var ?? step.id,
+    propagate: ctx.outboundHeaders,
   });
   if (!step.response) {
     if (res.text === undefined) return { status: res.status, headers: res.headers, body: res.body, stored: storedResult(res.status, res.headers, res.json) };

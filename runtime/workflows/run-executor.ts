@@ -16,6 +16,7 @@ import type { RunSession } from './run-writer.ts';
 import { runSendStep } from './send-step.ts';
 import { requireApi, type HttpResult, type StepContext } from './step-context.ts';
 import { WorkflowError } from './workflow-error.ts';
+import type { OutboundHeaders } from './outbound-headers.ts';
 
 export type Evaluate = (expr: Expr, vars: Record<string, unknown>) => unknown;
 
@@ -38,6 +39,8 @@ export interface ExecutorDeps {
   evaluate: Evaluate;
   now: () => number;
   shouldStop: () => boolean;
+  /** Headers for a step's requests (trace context), when a module supplies them. */
+  outboundHeaders?: () => OutboundHeaders | undefined;
 }
 
 interface RunState {
@@ -104,7 +107,9 @@ export class RunExecutor {
         case 'send': {
           let res: HttpResult = recorded ? restoreSearch(result) : result;
           if (!recorded) {
-            res = step.kind === 'fhir' ? await runFhirStep(step, s.ctx) : step.kind === 'rest' ? await runRestStep(step, s.ctx) : await runSendStep(step, s.ctx);
+            const extra = this.deps.outboundHeaders?.()?.({ messageId: s.run.message_id, runId: s.run.id, attempt: s.run.attempts, stepPath: path });
+            const ctx = extra ? { ...s.ctx, outboundHeaders: extra } : s.ctx;
+            res = step.kind === 'fhir' ? await runFhirStep(step, ctx) : step.kind === 'rest' ? await runRestStep(step, ctx) : await runSendStep(step, ctx);
             const { stored, ...plain } = res;
             this.recordText(s, step, path, started, stored ?? JSON.stringify(plain));
           }

@@ -146,12 +146,34 @@ export function summary(r: RunWithMessage): RunSummary {
   };
 }
 
+/** What `hdc runs show` reads of one run (parameter: the run id), the same on both stores. */
+export const RUN_REPORT_QUERIES = {
+  run: `SELECT ${RUN_COLUMNS} FROM workflow_runs r LEFT JOIN messages m ON m.id = r.message_id WHERE r.id = ?`,
+  attempts: 'SELECT * FROM run_attempts WHERE run_id = ? ORDER BY attempt, finished_at',
+  replays: 'SELECT * FROM run_replays WHERE run_id = ? ORDER BY at',
+  steps: 'SELECT * FROM run_steps WHERE run_id = ? ORDER BY started_at, path',
+} as const;
+
+export interface RunRows {
+  run: RunWithMessage;
+  attempts: AttemptRow[];
+  replays: ReplayRow[];
+  steps: StepRow[];
+}
+
 export function showRun(db: Database, id: number, opts: { phi?: boolean } = {}): RunReport | undefined {
-  const r = db.prepare(`SELECT ${RUN_COLUMNS} FROM workflow_runs r LEFT JOIN messages m ON m.id = r.message_id WHERE r.id = ?`).get(id) as RunWithMessage | undefined;
-  if (!r) return undefined;
-  const attempts = db.prepare('SELECT * FROM run_attempts WHERE run_id = ? ORDER BY attempt, finished_at').all(id) as AttemptRow[];
-  const replays = db.prepare('SELECT * FROM run_replays WHERE run_id = ? ORDER BY at').all(id) as ReplayRow[];
-  const steps = db.prepare('SELECT * FROM run_steps WHERE run_id = ? ORDER BY started_at, path').all(id) as StepRow[];
+  const run = db.prepare(RUN_REPORT_QUERIES.run).get(id) as RunWithMessage | undefined;
+  if (!run) return undefined;
+  return runReport({
+    run,
+    attempts: db.prepare(RUN_REPORT_QUERIES.attempts).all(id) as AttemptRow[],
+    replays: db.prepare(RUN_REPORT_QUERIES.replays).all(id) as ReplayRow[],
+    steps: db.prepare(RUN_REPORT_QUERIES.steps).all(id) as StepRow[],
+  }, opts);
+}
+
+/** The report of a run's rows; message content and mapped fields masked unless `phi`. */
+export function runReport({ run: r, attempts, replays, steps }: RunRows, opts: { phi?: boolean } = {}): RunReport {
   const outcome = r.outcome ? JSON.parse(r.outcome) : null;
   return {
     ...summary(r),

@@ -266,6 +266,27 @@ export class RunStore {
     return true;
   }
 
+  /**
+   * A fresh run of a settled run's workflow for the same message, from the first step, with the
+   * input recorded when the message arrived (replaying a message through its workflow). The new
+   * run's history records who asked. Why not, when it cannot: the run is missing, still in
+   * progress, or its input was purged by retention.
+   */
+  rerun(id: number, now: number, by = 'unknown'): { runId: number } | { refused: string } {
+    const run = this.run(id);
+    if (!run) return { refused: `there is no run ${id}` };
+    if (run.status !== 'done' && run.status !== 'rejected' && run.status !== 'dead') return { refused: `run ${id} is ${run.status}, still in progress` };
+    if (run.input === null) return { refused: `run ${id}'s input was purged by retention` };
+    const runId = this.db.transaction(() => {
+      const created = this.db.prepare(`INSERT INTO workflow_runs (message_id, sender, workflow, order_key, status, input, attempts, next_attempt_at, created_at, updated_at)
+        VALUES (?, ?, ?, ?, 'queued', ?, 0, ?, ?, ?)`).run(run.message_id, run.sender, run.workflow, run.order_key, run.input, now, now, now);
+      const newId = Number(created.lastInsertRowid);
+      this.putReplay.run(newId, now, by, 0, 1);
+      return newId;
+    })();
+    return { runId };
+  }
+
   run(id: number): RunRow | undefined {
     return this.db.prepare('SELECT * FROM workflow_runs WHERE id = ?').get(id) as RunRow | undefined;
   }

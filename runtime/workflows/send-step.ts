@@ -12,7 +12,7 @@ export async function runSendStep(step: Step, ctx: StepContext): Promise<HttpRes
   const headers = headerValues(ctx.evaluate(step.headers), step.src);
   const path = buildPath(step.urlPath, (e) => ctx.evaluate(e), step.src);
   const query = queryPairs(ctx.evaluate(step.query), step.src);
-  const common = { path, query, src: step.src, step: step.id };
+  const common = { path, query, src: step.src, step: step.id, propagate: ctx.outboundHeaders };
 
   if (step.payload === 'message') {
     const msg = ctx.rawMessage();

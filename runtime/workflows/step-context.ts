@@ -25,6 +25,8 @@ export interface StepContext {
   api(name: string | undefined, step: Step): ApiClient;
   /** The inbound message's bytes, for `send message`. */
   rawMessage(): { raw: Buffer; charset: string } | null;
+  /** Headers a module adds to this step's requests (trace context); see outbound-headers.ts. */
+  outboundHeaders?: Record<string, string>;
 }
 
 export function requireApi(apis: Map<string, ApiClient>, name: string | undefined, step: Step): ApiClient {

@@ -57,3 +57,20 @@ export function lowerStore(d: A.StoreDecl, file: string, r: Reporter, src: (rang
   }
   return { kind: 'postgres', url: toValue(u, file, src), src: src(d.range) };
 }
+
+/**
+ * Runtimes sharing a PostgreSQL store hand a launch to one another between its requests (the
+ * EHR's callback may reach another runtime than the launch), so each launch needs a session key
+ * every runtime has; a per-process random one could not open what another runtime sealed.
+ */
+export function checkLaunchesShareKeys(store: P.Store | undefined, launches: readonly P.Launch[], files: readonly A.SourceFile[], reporterFor: (file: string) => Reporter): void {
+  if (store?.kind !== 'postgres') return;
+  const unkeyed = new Set(launches.filter((l) => l.sessionKey === undefined).map((l) => l.name));
+  for (const f of files) {
+    for (const d of f.decls) {
+      if (d.kind !== 'launch' || !unkeyed.has(d.name.name)) continue;
+      reporterFor(f.file).error('HDC8307', d.name.range, `smart launch ${d.name.name} has no session_key, and its runtimes share a PostgreSQL store`,
+        `A launch may come back to another runtime, which must open what the first sealed: add session_key env("SMART_SESSION_KEY") with the same value on every runtime (the store is at ${store.src}).`);
+    }
+  }
+}

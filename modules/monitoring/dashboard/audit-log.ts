@@ -1,4 +1,4 @@
-// The dashboard's audit log: who looked at which message's content, who replayed which run, who
+// The dashboard's audit log: who looked at which message's content, who replayed which run or message, who
 // signed in or was refused — with when and the outcome. Kept for the dashboard's retention.
 import type { Database } from 'better-sqlite3';
 
@@ -12,7 +12,7 @@ export interface AuditEntry {
   outcome: string;
 }
 
-export type AuditAction = 'sign-in' | 'sign-in-refused' | 'sign-out' | 'view-message' | 'search-field' | 'replay-run' | 'refused';
+export type AuditAction = 'sign-in' | 'sign-in-refused' | 'sign-out' | 'view-message' | 'search-field' | 'replay-run' | 'replay-message' | 'refused';
 
 export class AuditLog {
   constructor(private readonly db: Database) {}

@@ -1,5 +1,6 @@
 // The dashboard's own listener (never the partners' port): sign-in, the overview with live
-// updates, message search and drill-down, dead letters with replay, and the audit log.
+// updates, message search and drill-down, dead letters with replay, replaying a message through
+// its workflows, and the audit log.
 // Every response carries a strict CSP (scripts, styles and connections from this origin only;
 // nothing inline, no framing) and is not cached. Every POST needs the session's CSRF token and, when
 // the browser sends one, this origin in Origin.
@@ -22,7 +23,9 @@ import { DashboardSessions, randomToken, sameToken, type Session } from './sessi
 import { decide, loginMethod } from './login-flow.ts';
 import { LiveUpdates } from './live-updates.ts';
 import { overviewData, rangeOf, RANGES } from './overview-data.ts';
+import { SenderRhythm } from '../sender-rhythm.ts';
 import { messageDetail, runOf, searchMessages, FIELD_NAME, MESSAGE_STATUSES, type MessageFilter } from './message-search.ts';
+import { replayPlan } from './message-replay.ts';
 import { auditPage, deadLettersPage, errorPage, loginPage, messagePage, messagesPage, overviewPage, overviewTables } from './pages.ts';
 
 export interface Dashboard {
@@ -101,12 +104,13 @@ function localTime(v: string | null): number | undefined {
 export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): Promise<Dashboard> {
   const { services, rollups, audit, db, log } = deps;
   const sessions = new DashboardSessions(db, plan.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS);
-  const method: LoginMethod = await loginMethod(plan, services.resolve, services.db);
+  const method: LoginMethod = await loginMethod(plan, services.resolve, services.sql);
   const limiter = new LoginRateLimiter();
   const files = assets();
   const live = new LiveUpdates();
   rollups.onFlush = () => live.changed();
   const senders = services.plan.senders.map((s) => s.name);
+  const overview = { rollups, db: services.db, declaredSenders: senders, rhythm: new SenderRhythm(rollups), launches: services.plan.launches.length > 0 };
   const stepLines = stepLinesOf(services.plan);
   /** OIDC sign-ins under way: browser nonce cookie → the checks for the callback. */
   const pendingOidc = new Map<string, { state: string; verifier: string; nonce: string; at: number }>();
@@ -200,10 +204,10 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
       html(ctx, 403, errorPage(s, 403, what));
     };
     if (ctx.method === 'GET' && ctx.path === '/') {
-      return html(ctx, 200, overviewPage(s, overviewData(rollups, services.db, senders, rangeOf(ctx.query.range))));
+      return html(ctx, 200, overviewPage(s, overviewData(overview, rangeOf(ctx.query.range))));
     }
     if (ctx.method === 'GET' && ctx.path === '/overview.json') {
-      const data = overviewData(rollups, services.db, senders, rangeOf(ctx.query.range));
+      const data = overviewData(overview, rangeOf(ctx.query.range));
       ctx.body = { data, html: overviewTables(data) };
       return;
     }
@@ -289,6 +293,44 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
       live.changed();
       ctx.status = 303;
       ctx.redirect(`/messages/${run.messageId}#run-${id}`);
+      return;
+    }
+    const messageReplayMatch = /^\/messages\/(\d{1,15})\/replay$/.exec(ctx.path);
+    if (messageReplayMatch) {
+      if (ctx.method !== 'POST') return html(ctx, 405, errorPage(s, 405, 'Replays are asked for with the button on the message page.'));
+      const form = await readForm(ctx);
+      const bad = csrfRefusal(ctx, s, form);
+      if (bad) return refuse(`Refused: ${bad}.`);
+      if (!operator) return refuse('Only operators can replay messages.');
+      if (form.get('confirm') !== 'yes') return html(ctx, 400, errorPage(s, 400, 'Confirm the replay with the checkbox.'));
+      const id = Number(messageReplayMatch[1]);
+      const m = messageDetail(services.db, id);
+      if (!m) return html(ctx, 404, errorPage(s, 404, `No message ${id}.`));
+      const engine = services.engine();
+      if (!engine) return html(ctx, 503, errorPage(s, 503, 'The workflow engine is not running in this process.'));
+      const plan = replayPlan(m.runIds);
+      if ('refused' in plan) {
+        audited(s, 'replay-message', `message ${id}`, `not replayed: ${plan.refused}`);
+        return html(ctx, 409, errorPage(s, 409, `Message ${id} cannot be replayed: ${plan.refused}.`));
+      }
+      const started: number[] = [];
+      const refusals: string[] = [];
+      for (const runId of plan.runs) {
+        const r = engine.store.rerun(runId, Date.now(), `dashboard:${s.username}`);
+        if ('runId' in r) started.push(r.runId);
+        else refusals.push(r.refused);
+      }
+      if (!started.length) {
+        audited(s, 'replay-message', `message ${id}`, `not replayed: ${refusals.join('; ')}`);
+        return html(ctx, 409, errorPage(s, 409, `Message ${id} cannot be replayed: ${refusals.join('; ')}.`));
+      }
+      audited(s, 'replay-message', `message ${id}`, `new run${started.length > 1 ? 's' : ''} ${started.join(', ')} queued${refusals.length ? `; not replayed: ${refusals.join('; ')}` : ''}`);
+      // 'enqueued' wakes the engine and tells the module's tracing which message the runs belong to.
+      services.events.emit('enqueued', { runIds: started, messageId: id, sender: m.sender });
+      engine.pump();
+      live.changed();
+      ctx.status = 303;
+      ctx.redirect(`/messages/${id}#run-${started[0]}`);
       return;
     }
     if (ctx.method === 'GET' && (ctx.path === '/audit' || ctx.path === '/audit.csv')) {

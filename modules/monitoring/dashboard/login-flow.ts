@@ -1,10 +1,10 @@
 // Signing in to the dashboard through the runtime's login providers (runtime/platform/login/):
 // a form checked against the users table, LDAP or PostgreSQL, or a redirect to an OpenID Connect
 // provider. The login block's `require` must hold; the role comes from the claims' groups.
-import type { Database } from 'better-sqlite3';
 import { authorizeUser, createLoginMethod } from '../../../runtime/platform/login/create-login.ts';
 import type { Claims, LoginMethod } from '../../../runtime/platform/login/login-method.ts';
 import type { ValueResolver } from '../../../runtime/workflows/resolve-value.ts';
+import type { SharedSql } from '../../../runtime/store/shared-sql.ts';
 import type { DashboardPlan, DashboardRoleName } from '../monitoring-plan.ts';
 
 export function groupsOf(claims: Claims): string[] {
@@ -31,6 +31,6 @@ export function decide(plan: DashboardPlan, claims: Claims, resolve: ValueResolv
   return role ? { ok: true, username, role } : { ok: false, username, why: 'no-role' };
 }
 
-export function loginMethod(plan: DashboardPlan, resolve: ValueResolver, db: Database): Promise<LoginMethod> {
-  return createLoginMethod(plan.login, resolve, db);
+export function loginMethod(plan: DashboardPlan, resolve: ValueResolver, sql: SharedSql): Promise<LoginMethod> {
+  return createLoginMethod(plan.login, resolve, sql);
 }

@@ -1,9 +1,21 @@
 // What the overview shows, computed from the rollups (never the journal, except the current
 // dead-letter count, an indexed count): per sender and message type the counts, ACK codes and
 // latency percentiles; messages per minute per sender and per ACK code for the chart; workflow
-// runs by status; each sender's last message and whether it has been silent for longer than usual.
+// runs by status; SMART launches by outcome (plans with launches); each sender's last message and
+// whether it has been silent for longer than usual (sender-rhythm.ts).
 import type { Database } from 'better-sqlite3';
 import { MINUTE, type Rollups, type SenderSummary } from '../rollups.ts';
+import { silentTooLong, type SenderRhythm } from '../sender-rhythm.ts';
+
+export interface OverviewSources {
+  rollups: Rollups;
+  /** The journal's connection (the dead-letter count). */
+  db: Database;
+  declaredSenders: readonly string[];
+  rhythm: SenderRhythm;
+  /** Whether the plan has `smart launch` blocks: the launches panel is shown only then. */
+  launches: boolean;
+}
 
 export const RANGES = { '1h': { ms: 3_600_000, step: 1 }, '24h': { ms: 86_400_000, step: 5 }, '30d': { ms: 30 * 86_400_000, step: 60 } } as const;
 export type RangeName = keyof typeof RANGES;
@@ -15,7 +27,9 @@ export function rangeOf(v: unknown): RangeName {
 export interface SenderStatus {
   sender: string;
   lastMessageAt: number | null;
-  /** No message for longer than five times its usual gap over the range (at least 5 minutes). */
+  /** Its usual gap between messages (ms), when it has sent enough to know. */
+  usualGapMs: number | null;
+  /** No message for longer than three usual gaps (and at least five minutes). */
   silent: boolean;
 }
 
@@ -31,9 +45,12 @@ export interface OverviewData {
   series: { x: number[]; bySender: Record<string, number[]>; byAck: Record<string, number[]> };
   runs: Array<{ workflow: string; status: string; count: number }>;
   deadLetters: number;
+  /** SMART launches by launch and outcome; absent when the plan has no launches. */
+  launches?: Array<{ launch: string; outcome: string; count: number }>;
 }
 
-export function overviewData(rollups: Rollups, db: Database, declaredSenders: readonly string[], range: RangeName, now = Date.now()): OverviewData {
+export function overviewData(sources: OverviewSources, range: RangeName, now = Date.now()): OverviewData {
+  const { rollups, db, declaredSenders } = sources;
   const { ms, step } = RANGES[range];
   const stepMs = step * MINUTE;
   const to = now - (now % MINUTE) + MINUTE;
@@ -59,17 +76,17 @@ export function overviewData(rollups: Rollups, db: Database, declaredSenders: re
   const counts = new Map<string, number>();
   for (const s of summaries) counts.set(s.sender, (counts.get(s.sender) ?? 0) + s.count);
   const names = [...new Set([...declaredSenders, ...counts.keys()])].sort();
+  const gaps = sources.rhythm.usualGaps(now);
   const senders = names.map((sender) => {
     const at = last.get(sender) ?? null;
-    const n = counts.get(sender) ?? 0;
-    const usualGap = n > 1 ? ms / n : ms;
-    const silent = at !== null && n > 0 && now - at > Math.max(5 * MINUTE, 5 * usualGap);
-    return { sender, lastMessageAt: at, silent };
+    const gap = gaps.get(sender);
+    return { sender, lastMessageAt: at, usualGapMs: gap ?? null, silent: silentTooLong(at, gap, now) };
   });
   const deadLetters = (db.prepare(`SELECT COUNT(*) AS n FROM workflow_runs WHERE status = 'dead'`).get() as { n: number }).n;
   return {
     range, from, to, stepMinutes: step,
     messages: summaries.reduce((a, s) => a + s.count, 0),
     summaries, senders, series: { x, bySender, byAck }, runs: rollups.runTotals(from, to), deadLetters,
+    ...(sources.launches ? { launches: rollups.launchTotals(from, to) } : {}),
   };
 }

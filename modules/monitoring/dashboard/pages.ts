@@ -1,5 +1,5 @@
 // The dashboard's pages, rendered on the server. Viewers see counts, charts, message metadata and
-// masked content; operators also see content and can replay dead letters.
+// masked content; operators also see content and can replay dead letters and messages.
 import type { RunReport } from '../../../runtime/workflows/run-report.ts';
 import { csrfField, esc, fmtMs, iso, jsonBlock, page } from './html.ts';
 import type { AuditEntry } from './audit-log.ts';
@@ -7,6 +7,7 @@ import { ackCode, maskAck, maskMessage } from './mask.ts';
 import { MESSAGE_STATUSES, type MessageDetail, type MessageFilter, type MessageRow } from './message-search.ts';
 import { RANGES, type OverviewData } from './overview-data.ts';
 import type { Session } from './sessions.ts';
+import { replayable } from './message-replay.ts';
 
 const ACK_CODES = ['AA', 'AE', 'AR', 'CA', 'CE', 'CR'] as const;
 const OVERVIEW_SCRIPTS = ['/assets/uPlot.iife.min.js', '/assets/dashboard.js'];
@@ -18,7 +19,17 @@ const q = (params: Record<string, string | number | undefined>) => {
   return s ? `?${s}` : '';
 };
 
-export function overviewTables(d: OverviewData): { summaries: string; senders: string; runs: string } {
+/** A duration in words for the senders table: `4 min`, `2 h`, `3 d`. */
+function fmtGap(ms: number | null): string {
+  if (ms === null) return '–';
+  if (ms < 3_600_000) return `${Math.max(1, Math.round(ms / 60_000))} min`;
+  if (ms < 2 * 86_400_000) return `${Math.round(ms / 3_600_000)} h`;
+  return `${Math.round(ms / 86_400_000)} d`;
+}
+
+const LAUNCH_OUTCOMES = ['completed', 'refused', 'failed'] as const;
+
+export function overviewTables(d: OverviewData): { summaries: string; senders: string; runs: string; launches?: string } {
   const summaries = d.summaries.length
     ? d.summaries.map((s) => `<tr data-sender="${esc(s.sender)}" data-type="${esc(s.messageType)}">` +
         `<td><a href="/messages${q({ sender: s.sender })}">${esc(s.sender)}</a></td>` +
@@ -29,11 +40,19 @@ export function overviewTables(d: OverviewData): { summaries: string; senders: s
     : `<tr><td colspan="${5 + ACK_CODES.length + 1}" class="empty">No messages in this range.</td></tr>`;
   const senders = d.senders.map((s) => `<tr data-sender="${esc(s.sender)}"><td><a href="/messages${q({ sender: s.sender })}">${esc(s.sender)}</a></td>` +
     `<td data-stat="last">${s.lastMessageAt ? esc(iso(s.lastMessageAt)) : 'never'}</td>` +
+    `<td class="num" data-stat="usual-gap">${fmtGap(s.usualGapMs)}</td>` +
     `<td data-stat="silent">${s.silent ? '<span class="flag">silent for longer than usual</span>' : 'ok'}</td></tr>`).join('');
   const runs = d.runs.length
     ? d.runs.map((r) => `<tr data-workflow="${esc(r.workflow)}" data-status="${esc(r.status)}"><td>${esc(r.workflow)}</td><td>${esc(r.status)}</td><td class="num" data-stat="runs">${r.count}</td></tr>`).join('')
     : '<tr><td colspan="3" class="empty">No workflow runs settled in this range.</td></tr>';
-  return { summaries, senders, runs };
+  if (!d.launches) return { summaries, senders, runs };
+  const byLaunch = new Map<string, Record<string, number>>();
+  for (const l of d.launches) byLaunch.set(l.launch, { ...byLaunch.get(l.launch), [l.outcome]: l.count });
+  const launches = byLaunch.size
+    ? [...byLaunch].map(([launch, o]) => `<tr data-launch="${esc(launch)}"><td>${esc(launch)}</td>` +
+        LAUNCH_OUTCOMES.map((k) => `<td class="num" data-stat="${k}">${o[k] ?? 0}</td>`).join('') + '</tr>').join('')
+    : `<tr><td colspan="${1 + LAUNCH_OUTCOMES.length}" class="empty">No SMART launches in this range.</td></tr>`;
+  return { summaries, senders, runs, launches };
 }
 
 export function overviewPage(session: Session, d: OverviewData): string {
@@ -47,8 +66,11 @@ export function overviewPage(session: Session, d: OverviewData): string {
     `<section><h2>ACK codes</h2><div id="chart-acks" class="chart"></div></section>` +
     `<section><h2>By sender and message type</h2><table id="summaries"><thead><tr><th>Sender</th><th>Type</th><th>Messages</th>` +
     ACK_CODES.map((c) => `<th>${c}</th>`).join('') + `<th>p50</th><th>p95</th><th>p99</th></tr></thead><tbody>${t.summaries}</tbody></table></section>` +
-    `<section><h2>Senders</h2><table id="senders"><thead><tr><th>Sender</th><th>Last message</th><th>Status</th></tr></thead><tbody>${t.senders}</tbody></table></section>` +
+    `<section><h2>Senders</h2><table id="senders"><thead><tr><th>Sender</th><th>Last message</th><th title="The usual gap between its messages over the last week">Usual gap</th><th>Status</th></tr></thead><tbody>${t.senders}</tbody></table></section>` +
     `<section><h2>Workflow runs</h2><table id="runs"><thead><tr><th>Workflow</th><th>Status</th><th>Runs</th></tr></thead><tbody>${t.runs}</tbody></table></section>` +
+    (t.launches !== undefined
+      ? `<section><h2>SMART launches by outcome</h2><table id="launches"><thead><tr><th>Launch</th>${LAUNCH_OUTCOMES.map((k) => `<th>${k}</th>`).join('')}</tr></thead><tbody>${t.launches}</tbody></table></section>`
+      : '') +
     jsonBlock('overview-data', d));
 }
 
@@ -100,7 +122,13 @@ export function messagePage(session: Session, m: MessageDetail, runs: RunReport[
     `<dt>Control ID</dt><dd id="m-control-id">${esc(m.controlId)}</dd><dt>Received</dt><dd>${esc(iso(m.receivedAt))}</dd>` +
     `<dt>Status</dt><dd id="m-status">${esc(m.status)}</dd><dt>ACK</dt><dd id="m-ack-code">${esc(ackCode(m.ack))}</dd></dl>` +
     `<h2>Message</h2>${content}<h2>ACK sent</h2><pre id="ack">${esc(operator ? m.ack.replace(/\r\n|\r/g, '\n') : maskAck(m.ack))}</pre>` +
-    `<h2>Workflow runs</h2>${runs.map((r) => runSection(session, r, stepLines)).join('') || '<p class="empty">No workflow runs.</p>'}`);
+    `<h2>Workflow runs</h2>${runs.map((r) => runSection(session, r, stepLines)).join('') || '<p class="empty">No workflow runs.</p>'}` +
+    (operator && replayable(m.runIds)
+      ? `<form method="post" action="/messages/${m.id}/replay" class="replay" id="replay-message">${csrfField(session)}` +
+        `<p>Replaying runs the message through its workflow${new Set(m.runIds.map((r) => r.workflow)).size > 1 ? 's' : ''} again from the first step, as a new run, ` +
+        `with the fields recorded when it arrived; requests are sent again.</p>` +
+        `<label><input type="checkbox" name="confirm" value="yes" required> I want to process this message again</label> <button id="replay-message-${m.id}">Replay message ${m.id}</button></form>`
+      : ''));
 }
 
 export function deadLettersPage(session: Session, rows: Array<{ id: number; workflow: string; sender: string; messageId: number; error: string | null; updatedAt: number }>): string {

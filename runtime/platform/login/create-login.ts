@@ -1,6 +1,5 @@
 // Builds a launch's login method from its plan block, and applies the block's `require` and `map`
 // to the claims a login produced.
-import type { Database } from 'better-sqlite3';
 import type { Login, Value } from '../../../plan/plan.types.ts';
 import { srcLine } from '../config/source-location.ts';
 import type { ValueResolver } from '../../workflows/resolve-value.ts';
@@ -11,8 +10,9 @@ import type { Claims, LoginMethod } from './login-method.ts';
 import { oidcLogin } from './oidc-login.ts';
 import { postgresLogin } from './postgres-login.ts';
 import { UsersTable, usersLogin } from './users-table.ts';
+import type { SharedSql } from '../../store/shared-sql.ts';
 
-export async function createLoginMethod(login: Login, resolve: ValueResolver, db: Database): Promise<LoginMethod> {
+export async function createLoginMethod(login: Login, resolve: ValueResolver, sql: SharedSql): Promise<LoginMethod> {
   const need = (v: Value | undefined, what: string): string => {
     if (v === undefined) throw new Error(`${srcLine(login.src)}: login ${login.kind} needs ${what}`);
     return resolve(v);
@@ -29,7 +29,7 @@ export async function createLoginMethod(login: Login, resolve: ValueResolver, db
       if (!login.bindDn?.includes('{username}')) throw new Error(`${srcLine(login.src)}: login ldap needs bind_dn with {username}`);
       return ldapLogin({ url: need(login.url, 'url'), bindDn: login.bindDn });
     case 'users':
-      return usersLogin(new UsersTable(db));
+      return usersLogin(new UsersTable(sql));
     case 'postgres':
       if (!login.query) throw new Error(`${srcLine(login.src)}: login postgres needs query`);
       return postgresLogin({ url: need(login.url, 'url'), query: login.query });

@@ -1,7 +1,8 @@
 // The embedded users table (`login users`): user name, scrypt password hash and claims (email,
-// groups, … as JSON) in the runtime's SQLite database, managed with `hdc users`.
-import type { Database } from 'better-sqlite3';
+// groups, … as JSON) in the store's shared tables (the runtime's SQLite file, or PostgreSQL for
+// several runtimes), managed with `hdc users`.
 import type { Migration } from '../../journal/migrations.ts';
+import type { SharedSql } from '../../store/shared-sql.ts';
 import { dummyHash, verifyPassword } from './password-hash.ts';
 import type { Claims, FormLogin } from './login-method.ts';
 
@@ -17,6 +18,15 @@ export const usersMigrations: readonly Migration[] = [
         updated_at    INTEGER NOT NULL
       );
     `,
+    postgres: `
+      CREATE TABLE users (
+        username      text   PRIMARY KEY,
+        password_hash text   NOT NULL,
+        claims        text   NOT NULL DEFAULT '{}',
+        created_at    bigint NOT NULL,
+        updated_at    bigint NOT NULL
+      );
+    `,
   },
 ];
 
@@ -28,36 +38,36 @@ export interface UserRow {
 }
 
 export class UsersTable {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly sql: SharedSql) {}
 
-  add(username: string, passwordHash: string, claims: Claims = {}, now = Date.now()): boolean {
-    const r = this.db
-      .prepare('INSERT INTO users (username, password_hash, claims, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING')
-      .run(username, passwordHash, JSON.stringify(claims), now, now);
-    return r.changes === 1;
+  async add(username: string, passwordHash: string, claims: Claims = {}, now = Date.now()): Promise<boolean> {
+    return (await this.sql.run(
+      'INSERT INTO users (username, password_hash, claims, created_at, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (username) DO NOTHING',
+      [username, passwordHash, JSON.stringify(claims), now, now],
+    )) === 1;
   }
 
-  setPassword(username: string, passwordHash: string, now = Date.now()): boolean {
-    return this.db.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE username = ?').run(passwordHash, now, username).changes === 1;
+  async setPassword(username: string, passwordHash: string, now = Date.now()): Promise<boolean> {
+    return (await this.sql.run('UPDATE users SET password_hash = $1, updated_at = $2 WHERE username = $3', [passwordHash, now, username])) === 1;
   }
 
-  setClaims(username: string, claims: Claims, now = Date.now()): boolean {
-    return this.db.prepare('UPDATE users SET claims = ?, updated_at = ? WHERE username = ?').run(JSON.stringify(claims), now, username).changes === 1;
+  async setClaims(username: string, claims: Claims, now = Date.now()): Promise<boolean> {
+    return (await this.sql.run('UPDATE users SET claims = $1, updated_at = $2 WHERE username = $3', [JSON.stringify(claims), now, username])) === 1;
   }
 
-  remove(username: string): boolean {
-    return this.db.prepare('DELETE FROM users WHERE username = ?').run(username).changes === 1;
+  async remove(username: string): Promise<boolean> {
+    return (await this.sql.run('DELETE FROM users WHERE username = $1', [username])) === 1;
   }
 
-  list(): UserRow[] {
-    const rows = this.db.prepare('SELECT username, claims, created_at, updated_at FROM users ORDER BY username').all() as Array<{
-      username: string; claims: string; created_at: number; updated_at: number;
-    }>;
+  async list(): Promise<UserRow[]> {
+    const rows = await this.sql.all<{ username: string; claims: string; created_at: number; updated_at: number }>(
+      'SELECT username, claims, created_at, updated_at FROM users ORDER BY username',
+    );
     return rows.map((r) => ({ username: r.username, claims: JSON.parse(r.claims) as Claims, createdAt: r.created_at, updatedAt: r.updated_at }));
   }
 
-  credentials(username: string): { passwordHash: string; claims: Claims } | undefined {
-    const r = this.db.prepare('SELECT password_hash, claims FROM users WHERE username = ?').get(username) as { password_hash: string; claims: string } | undefined;
+  async credentials(username: string): Promise<{ passwordHash: string; claims: Claims } | undefined> {
+    const r = await this.sql.get<{ password_hash: string; claims: string }>('SELECT password_hash, claims FROM users WHERE username = $1', [username]);
     return r ? { passwordHash: r.password_hash, claims: JSON.parse(r.claims) as Claims } : undefined;
   }
 }
@@ -67,7 +77,7 @@ export function usersLogin(table: UsersTable): FormLogin {
   return {
     kind: 'form',
     async verify(username, password) {
-      const row = table.credentials(username);
+      const row = await table.credentials(username);
       // Hash even for an unknown user, so response time does not reveal which names exist.
       const ok = await verifyPassword(password, row?.passwordHash ?? (await dummyHash()));
       if (!row || !ok) return null;

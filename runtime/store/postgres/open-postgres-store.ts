@@ -12,6 +12,11 @@ import type { Logger } from '../../platform/log/logger.ts';
 import { redactUrl } from '../store-choice.ts';
 import { createPool } from './pg-pool.ts';
 import { migratePostgres } from './pg-migrate.ts';
+import { PG_MIGRATIONS } from './pg-schema.ts';
+import { postgresSql } from './pg-shared-sql.ts';
+import type { SharedSql } from '../shared-sql.ts';
+import { sharedTables, type Migration } from '../../journal/migrations.ts';
+import { coreMigrations } from '../../journal/core-migrations.ts';
 import { PgJournal } from './pg-journal.ts';
 import { joinCluster, type Membership } from './cluster-membership.ts';
 import { workflowHashes } from './pg-engine.ts';
@@ -21,6 +26,10 @@ export interface PostgresStore {
   journal: PgJournal;
   enginePool: pg.Pool;
   leaseMs: number;
+  /** The shared tables (users, module tables with a PostgreSQL form). */
+  sql: SharedSql;
+  /** Creates the shared tables among `list` (modules' migrations), once per cluster. */
+  migrateShared(list: readonly Migration[]): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -39,7 +48,7 @@ export async function openPostgresStore(plan: Plan, opts: PostgresStoreOptions):
   const enginePool = createPool({ url: opts.url, max: 12, synchronousCommit: 'off', applicationName: `hdc engine ${runtimeId}` });
   let membership: Membership | undefined;
   try {
-    const applied = await migratePostgres(journalPool);
+    const applied = await migratePostgres(journalPool, [...PG_MIGRATIONS, ...sharedTables(coreMigrations)]);
     if (applied.length) opts.log?.info({ migrations: applied }, 'PostgreSQL store migrated');
     membership = await joinCluster(journalPool, { runtimeId, planHash: plan.hash, rolling: opts.rolling ?? false, leaseMs, workflowHashes: [...workflowHashes(plan).values()] });
   } catch (err) {
@@ -48,10 +57,12 @@ export async function openPostgresStore(plan: Plan, opts: PostgresStoreOptions):
     if (e.code === 'HDC8300') throw e;
     throw new Error(`cannot use the PostgreSQL store ${redactUrl(opts.url)}: ${e.message}`);
   }
-  const journal = new PgJournal({ pool: journalPool, notifyPool: enginePool, workflowHashes: workflowHashes(plan), ...(opts.log ? { log: opts.log } : {}) });
+  const journal = new PgJournal({ pool: journalPool, notifyPool: enginePool, workflowHashes: workflowHashes(plan), runtimeId, ...(opts.log ? { log: opts.log } : {}) });
   opts.log?.info({ store: redactUrl(opts.url), runtimeId, leaseMs }, 'PostgreSQL store open');
   return {
     runtimeId, journal, enginePool, leaseMs,
+    sql: postgresSql(enginePool),
+    migrateShared: (list) => migratePostgres(journalPool, sharedTables(list)),
     async close() {
       await journal.close();
       await membership?.stop();

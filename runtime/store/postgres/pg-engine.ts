@@ -23,6 +23,7 @@ import { DEFAULT_RETRY, nextRetryDelay } from '../../workflows/http/retry-policy
 import { createApiRegistry, type ApiRegistry, type ApiRegistryOptions } from '../../workflows/api-registry.ts';
 import { createValueResolver, type ValueResolver } from '../../workflows/resolve-value.ts';
 import { RunExecutor, StopRequested } from '../../workflows/run-executor.ts';
+import type { OutboundHeaderProviders } from '../../workflows/outbound-headers.ts';
 import { REJECTED_AFTER_ACK, type AttemptRow, type RunRow, type StepRow } from '../../workflows/run-store.ts';
 import { RunSession } from '../../workflows/run-writer.ts';
 import { WorkflowError } from '../../workflows/workflow-error.ts';
@@ -59,6 +60,8 @@ export interface PgEngineOptions {
   transport?: ApiRegistryOptions['transport'];
   auths?: Map<string, AuthProvider>;
   now?: () => number;
+  /** Headers modules add to each step's requests (the runtime's `outboundHeaders`). */
+  outboundHeaders?: Pick<OutboundHeaderProviders, 'current'>;
 }
 
 export class PgEngine {
@@ -229,6 +232,7 @@ export class PgEngine {
         evaluate: (expr, vars) => evaluateExpr(expr, { vars, secrets: this.opts.resolve ?? createValueResolver() }),
         now: this.now,
         shouldStop: () => this.stopping,
+        outboundHeaders: () => this.opts.outboundHeaders?.current,
       });
       const end = await executor.execute(run, wf, writes);
       if (end.status === 'rejected') {

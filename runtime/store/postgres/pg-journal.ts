@@ -12,6 +12,7 @@
 import type pg from 'pg';
 import type { JournalEntry, JournalResult } from '../../journal/journal-writer.ts';
 import type { JournalStats, JournalStore } from '../journal-store.ts';
+import { JournalCommits } from '../journal-commits.ts';
 import type { Logger } from '../../platform/log/logger.ts';
 
 /** Where newly queued runs are announced (LISTEN in pg-engine.ts wakes the other runtimes). */
@@ -29,6 +30,8 @@ export interface PgJournalOptions {
   pool: pg.Pool;
   /** The definition hash of each workflow of this runtime's plan (rolling upgrades, see pg-schema.ts). */
   workflowHashes: ReadonlyMap<string, string>;
+  /** Recorded as the home of runs whose sender waits for their outcome (pg-run-store.ts, claim). */
+  runtimeId?: string;
   maxBatch?: number;
   /**
    * Batches committing at once (default 2): while one waits for its WAL flush the next one runs,
@@ -57,6 +60,7 @@ export class PgJournal implements JournalStore {
   private up = true;
   private probe?: NodeJS.Timeout;
   readonly stats: JournalStats = { batches: 0, entries: 0, largestBatch: 0 };
+  readonly commits = new JournalCommits();
   readonly thread = undefined;
   private readonly pool: pg.Pool;
   private readonly maxBatch: number;
@@ -165,7 +169,9 @@ export class PgJournal implements JournalStore {
     }
     const all = taken.flatMap((w) => w.entries);
     try {
+      const started = performance.now();
       const results = await this.writeBatch(all);
+      this.commits.emit('commit', { entries: all.length, seconds: (performance.now() - started) / 1000 });
       if (results.some((r) => r.kind === 'stored' && r.runIds.length)) this.announce();
       this.up = true;
       this.stats.batches++;
@@ -217,11 +223,11 @@ export class PgJournal implements JournalStore {
     // Key order: two batches with overlapping keys lock them in the same order (no deadlock).
     toInsert.sort((x, y) => { const kx = keyOf(entries[x]!), ky = keyOf(entries[y]!); return kx < ky ? -1 : kx > ky ? 1 : 0; });
     const col = <T>(f: (e: JournalEntry) => T) => toInsert.map((i) => f(entries[i]!));
-    const runs: { sender: string; controlId: string; contentHash: string; workflow: string; hash: string; orderKey: string | null; input: string; at: number }[] = [];
+    const runs: { sender: string; controlId: string; contentHash: string; workflow: string; hash: string; orderKey: string | null; input: string; at: number; home: string | null }[] = [];
     for (const i of toInsert) {
       const e = entries[i]!;
       for (const r of e.runs) {
-        runs.push({ sender: e.sender, controlId: e.controlId, contentHash: e.contentHash, workflow: r.workflow, hash: this.opts.workflowHashes.get(r.workflow) ?? '', orderKey: r.orderKey, input: r.input, at: e.receivedAt });
+        runs.push({ sender: e.sender, controlId: e.controlId, contentHash: e.contentHash, workflow: r.workflow, hash: this.opts.workflowHashes.get(r.workflow) ?? '', orderKey: r.orderKey, input: r.input, at: e.receivedAt, home: e.awaitsOutcome ? (this.opts.runtimeId ?? null) : null });
       }
     }
     const rcol = <T>(f: (r: (typeof runs)[number]) => T) => runs.map(f);
@@ -239,11 +245,11 @@ export class PgJournal implements JournalStore {
          ON CONFLICT ON CONSTRAINT messages_resend_key DO NOTHING
          RETURNING id, sender, control_id, content_hash, reuse_of),
        q AS (
-         SELECT * FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::bigint[])
-           WITH ORDINALITY AS q(sender, control_id, content_hash, workflow, workflow_hash, order_key, input, at, ord)),
+         SELECT * FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::bigint[], $19::text[])
+           WITH ORDINALITY AS q(sender, control_id, content_hash, workflow, workflow_hash, order_key, input, at, home, ord)),
        r AS (
-         INSERT INTO workflow_runs (message_id, sender, workflow, workflow_hash, order_key, status, input, attempts, next_attempt_at, created_at, updated_at)
-         SELECT m.id, q.sender, q.workflow, q.workflow_hash, q.order_key, 'queued', q.input, 0, q.at, q.at, q.at
+         INSERT INTO workflow_runs (message_id, sender, workflow, workflow_hash, order_key, status, input, attempts, next_attempt_at, created_at, updated_at, home_runtime)
+         SELECT m.id, q.sender, q.workflow, q.workflow_hash, q.order_key, 'queued', q.input, 0, q.at, q.at, q.at, q.home
          FROM q JOIN m ON m.sender = q.sender AND m.control_id = q.control_id AND m.content_hash = q.content_hash
          ORDER BY q.ord
          RETURNING id, message_id)
@@ -251,7 +257,7 @@ export class PgJournal implements JournalStore {
        UNION ALL SELECT 'r', id, NULL, NULL, NULL, NULL, message_id FROM r`,
       [col((e) => e.sender), col((e) => e.controlId), col((e) => e.sendingSystem), col((e) => e.contentHash), col((e) => e.messageType),
         col((e) => e.trigger), col((e) => e.receivedAt), col((e) => Buffer.from(e.raw.buffer, e.raw.byteOffset, e.raw.byteLength)), col((e) => e.charset), col((e) => e.ack),
-        rcol((r) => r.sender), rcol((r) => r.controlId), rcol((r) => r.contentHash), rcol((r) => r.workflow), rcol((r) => r.hash), rcol((r) => r.orderKey), rcol((r) => r.input), rcol((r) => r.at)],
+        rcol((r) => r.sender), rcol((r) => r.controlId), rcol((r) => r.contentHash), rcol((r) => r.workflow), rcol((r) => r.hash), rcol((r) => r.orderKey), rcol((r) => r.input), rcol((r) => r.at), rcol((r) => r.home)],
     )).rows;
     const inserted = rows.filter((r) => r.t === 'm');
     const stored = new Map<string, { id: number; reuse_of: number | null }>();

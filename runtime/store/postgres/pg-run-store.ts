@@ -65,6 +65,8 @@ export class PgRunStore {
                     AND NOT EXISTS (SELECT 1 FROM cluster_members m
                                     WHERE r.workflow_hash = ANY(m.workflow_hashes) AND m.seen_at > hdc_now_ms() - 3 * $5)
                     AND NOT EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = r.id)))
+           AND (r.home_runtime IS NULL OR r.home_runtime = $4 OR NOT EXISTS (
+                 SELECT 1 FROM cluster_members h WHERE h.runtime_id = r.home_runtime AND h.seen_at > hdc_now_ms() - 3 * $5))
            AND (r.order_key IS NULL OR NOT EXISTS (
                  SELECT 1 FROM workflow_runs p
                  WHERE p.workflow = r.workflow AND p.order_key = r.order_key AND p.id < r.id

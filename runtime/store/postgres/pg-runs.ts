@@ -2,7 +2,7 @@
 // SQLite (the same queries, placeholders numbered), and replay of a dead or failed run, recorded
 // with who asked; a NOTIFY wakes the runtimes at once.
 import type pg from 'pg';
-import { deadLettersQuery, listRunsQuery, summary, type DeadLetterCounts, type RunFilter, type RunSummary, type RunWithMessage } from '../../workflows/run-report.ts';
+import { deadLettersQuery, listRunsQuery, runReport, summary, RUN_REPORT_QUERIES, type DeadLetterCounts, type RunFilter, type RunReport, type RunRows, type RunSummary, type RunWithMessage } from '../../workflows/run-report.ts';
 import { RUNS_CHANNEL } from './pg-journal.ts';
 
 const numbered = (sql: string) => {
@@ -18,6 +18,19 @@ export async function listRunsPg(pool: pg.Pool, f: RunFilter = {}): Promise<RunS
 export async function countDeadLettersPg(pool: pg.Pool, f: RunFilter = {}): Promise<DeadLetterCounts> {
   const q = deadLettersQuery(f);
   return (await pool.query<DeadLetterCounts>(numbered(q.sql), q.args)).rows[0]!;
+}
+
+/** `hdc runs show` on the shared store: the same report as from SQLite. */
+export async function showRunPg(pool: pg.Pool, id: number, opts: { phi?: boolean } = {}): Promise<RunReport | undefined> {
+  const rows = async <T>(sql: string) => (await pool.query(numbered(sql), [id])).rows as T[];
+  const [run] = await rows<RunWithMessage>(RUN_REPORT_QUERIES.run);
+  if (!run) return undefined;
+  const [attempts, replays, steps] = await Promise.all([
+    rows<RunRows['attempts'][number]>(RUN_REPORT_QUERIES.attempts),
+    rows<RunRows['replays'][number]>(RUN_REPORT_QUERIES.replays),
+    rows<RunRows['steps'][number]>(RUN_REPORT_QUERIES.steps),
+  ]);
+  return runReport({ run, attempts, replays, steps }, opts);
 }
 
 /** 'replayed', or why not: the run is missing or neither dead nor failed. */

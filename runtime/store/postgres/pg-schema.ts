@@ -133,4 +133,10 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    // `ack after_workflow`: the partner's connection waits on one runtime, which must hear the
+    // run's outcome, so the run is claimed there (its home) while that runtime is alive.
+    id: 'pg/005-run-home',
+    up: `ALTER TABLE workflow_runs ADD COLUMN home_runtime text;`,
+  },
 ];

@@ -55,6 +55,7 @@ export class ApiClient {
     for (;;) {
       attempt++;
       const headers: Record<string, string> = { ...this.api.headers, ...req.headers };
+      if (req.propagate) addMissing(headers, req.propagate);
       let credential: string | undefined;
       if (this.auth) {
         credential = await this.auth.authorization(req.src);
@@ -134,6 +135,12 @@ export class ApiClient {
       return { status: res.status, headers: flattenHeaders(res.headers), ...readBody(res, req), url: url.href };
     }
   }
+}
+
+/** Adds the headers not already set, whatever their case. */
+function addMissing(headers: Record<string, string>, extra: Record<string, string>): void {
+  const set = new Set(Object.keys(headers).map((k) => k.toLowerCase()));
+  for (const [k, v] of Object.entries(extra)) if (!set.has(k.toLowerCase())) headers[k] = v;
 }
 
 function header(res: WireResponse, name: string): string | undefined {

@@ -26,6 +26,8 @@ export interface ApiRequest {
   /** Step id and resource type, which `hdc test` mocks match on. */
   step?: string;
   resourceType?: string;
+  /** Headers the runtime adds for a module (trace context); one the step or the API sets itself wins. */
+  propagate?: Record<string, string>;
 }
 
 export interface ApiResponse {

@@ -113,7 +113,7 @@ export async function startBulkRuntime(plan: Plan, dataDir: string, options: Bul
   });
   const engine = new Engine({ db: runtime.db, plan, events: runtime.events, logger: silentLogger(), onFatal: runtime.fatal });
   runtime.attachEngine(engine);
-  runtime.addService(engine);
+  runtime.addService({ stop: () => engine.stop(), ready: () => engine.writerUp });
   engine.start();
   const bulk = runtime.modules.get('bulk') as BulkInstance;
   return { runtime, engine, bulk, stop: () => runtime.close() };

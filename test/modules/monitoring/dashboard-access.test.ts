@@ -131,6 +131,49 @@ test('operator: CSRF missing or from another origin refused; replay works and is
   assert.is((await c.post(`/runs/${deadRun}/replay`, { csrf, confirm: 'yes' })).status, 409);
 });
 
+test('message replay: operators only, confirmed and CSRF-checked; a new run from the recorded input, audited', async () => {
+  const runs = (id: number) => m.rt.db.prepare('SELECT id, status FROM workflow_runs WHERE message_id = ? ORDER BY id').all(id) as Array<{ id: number; status: string }>;
+  const before = runs(okMessage);
+  const viewer = new DashboardClient(base);
+  await viewer.signIn('vera', 'viewer-pass');
+  assert.is((await viewer.post(`/messages/${okMessage}/replay`, { csrf: await viewer.csrf(), confirm: 'yes' })).status, 403);
+  assert.is((await viewer.get(`/messages/${okMessage}/replay`)).status, 405, 'no replay by direct URL');
+  const c = new DashboardClient(base);
+  await c.signIn('otto', 'operator-pass');
+  assert.match((await c.get(`/messages/${okMessage}`)).text, new RegExp(`action="/messages/${okMessage}/replay"`));
+  assert.is((await c.post(`/messages/${okMessage}/replay`, { confirm: 'yes' })).status, 403, 'no CSRF token');
+  const csrf = await c.csrf();
+  assert.is((await c.post(`/messages/${okMessage}/replay`, { csrf, confirm: 'yes' }, { Origin: 'http://evil.example' })).status, 403);
+  assert.is((await c.post(`/messages/${okMessage}/replay`, { csrf })).status, 400, 'not confirmed');
+  assert.equal(runs(okMessage), before, 'nothing replayed so far');
+  const settled = m.settled(1);
+  const ok = await c.post(`/messages/${okMessage}/replay`, { csrf, confirm: 'yes' }, { Origin: base });
+  assert.is(ok.status, 303);
+  await settled;
+  const after = runs(okMessage);
+  assert.is(after.length, before.length + 1);
+  const fresh = after[after.length - 1]!;
+  assert.is(ok.location, `/messages/${okMessage}#run-${fresh.id}`);
+  assert.is(fresh.status, 'done');
+  assert.equal(m.rt.db.prepare('SELECT by, from_start FROM run_replays WHERE run_id = ?').all(fresh.id), [{ by: 'dashboard:otto', from_start: 1 }]);
+  assert.ok(m.module.audit.list({ action: 'replay-message' }).some((e) => e.username === 'otto' && e.target === `message ${okMessage}` && e.outcome === `new run ${fresh.id} queued`));
+  // A message that started no workflow, and one whose recorded input retention purged, are refused (and audited).
+  assert.is((await m.send('/hl7/lab', hl7({ type: 'ORU^R01^ORU_R01', controlId: 'NO-RUN-1' }))).code, 'AA');
+  const noRun = (m.rt.db.prepare("SELECT id FROM messages WHERE control_id = 'NO-RUN-1'").get() as { id: number }).id;
+  assert.not.match((await c.get(`/messages/${noRun}`)).text, /replay-message/);
+  const none = await c.post(`/messages/${noRun}/replay`, { csrf, confirm: 'yes' });
+  assert.is(none.status, 409);
+  assert.match(none.text, /started no workflow run/);
+  const input = m.rt.db.prepare('SELECT input FROM workflow_runs WHERE id = ?').pluck().get(fresh.id);
+  m.rt.db.prepare('UPDATE workflow_runs SET input = NULL WHERE id = ?').run(fresh.id);
+  const purged = await c.post(`/messages/${okMessage}/replay`, { csrf, confirm: 'yes' });
+  assert.is(purged.status, 409);
+  assert.match(purged.text, /purged by retention/);
+  assert.is(runs(okMessage).length, after.length);
+  m.rt.db.prepare('UPDATE workflow_runs SET input = ? WHERE id = ?').run(input, fresh.id);
+  assert.ok(m.module.audit.list({ action: 'replay-message' }).some((e) => e.target === `message ${noRun}` && /^not replayed/.test(e.outcome)));
+});
+
 test('an idle session expires; signing out ends the session', async () => {
   const c = new DashboardClient(base);
   await c.signIn('vera', 'viewer-pass');

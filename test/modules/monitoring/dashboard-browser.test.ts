@@ -1,7 +1,8 @@
 // The dashboard in a real browser (Debian chromium via playwright-core): a viewer and an operator
 // sign in; the numbers on the overview equal the traffic this test sent, the charts hold it, new
-// traffic appears without a reload; the viewer sees no content and no replay; the operator sees
-// content (audited), replays a dead letter and finds it in the audit log; a message field holding
+// traffic appears without a reload; the viewer sees no content and no replay (nor gets one by
+// direct URL or a forged POST); the operator sees content (audited), replays a dead letter and a
+// message through its workflow and finds both in the audit log; a message field holding
 // markup is shown as text. Screenshots of the overview and a message page go to docs/screenshots/.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -23,6 +24,7 @@ let base: string;
 let xssMessage: number;
 let deadMessage: number;
 let deadRun: number;
+let okMessage: number;
 const dialogs: string[] = [];
 const cspViolations: string[] = [];
 
@@ -54,7 +56,7 @@ test.before(async () => {
   await addUser(m, 'vera', 'viewer-pass', ['integration-viewers']);
   await addUser(m, 'otto', 'operator-pass', ['integration-team']);
   let settled = m.settled(2);
-  assert.is((await m.send('/hl7/lab', hl7({ family: 'SMITH' }))).code, 'AA');
+  assert.is((await m.send('/hl7/lab', hl7({ family: 'SMITH', controlId: 'OK-1' }))).code, 'AA');
   assert.is((await m.send('/hl7/lab', hl7({ family: XSS_FAMILY, controlId: XSS_CONTROL_ID }))).code, 'AA');
   await settled;
   api.broken = true;
@@ -67,6 +69,7 @@ test.before(async () => {
   const id = (cid: string) => (m.rt.db.prepare('SELECT id FROM messages WHERE control_id = ?').get(cid) as { id: number }).id;
   xssMessage = id(XSS_CONTROL_ID);
   deadMessage = id('DEAD-1');
+  okMessage = id('OK-1');
   deadRun = (m.rt.db.prepare('SELECT id FROM workflow_runs WHERE message_id = ?').get(deadMessage) as { id: number }).id;
   browser = await launchBrowser({ timeoutMs: 30_000 });
   mkdirSync(SHOTS, { recursive: true });
@@ -124,6 +127,21 @@ test('viewer: the overview shows what was sent, live; no content, no replay', as
   assert.is(await page.locator('#xss-cid').count(), 0);
   await page.goto(`${base}/messages/${deadMessage}`);
   assert.is(await page.locator('form[action$="/replay"]').count(), 0, 'no replay for viewers');
+  await page.goto(`${base}/messages/${okMessage}`);
+  assert.is(await page.locator('#replay-message').count(), 0, 'no message replay for viewers');
+  // Neither by direct URL nor by a forged POST, with or without the viewer's own CSRF token.
+  const runsBefore = (m.rt.db.prepare('SELECT COUNT(*) AS n FROM workflow_runs').get() as { n: number }).n;
+  const direct = await page.goto(`${base}/messages/${okMessage}/replay`);
+  assert.ok(direct!.status() >= 400, `direct URL: ${direct!.status()}`);
+  await page.goto(`${base}/messages/${okMessage}`);
+  const csrf = await page.getAttribute('input[name="csrf"]', 'value');
+  assert.ok(csrf, 'the viewer\'s own token (the sign-out form)');
+  const forged = await page.request.post(`${base}/messages/${okMessage}/replay`, { form: { confirm: 'yes', csrf: csrf! }, maxRedirects: 0 });
+  assert.is(forged.status(), 403);
+  assert.match(await forged.text(), /Only operators can replay messages/);
+  const noToken = await page.request.post(`${base}/messages/${okMessage}/replay`, { form: { confirm: 'yes' }, maxRedirects: 0 });
+  assert.is(noToken.status(), 403);
+  assert.is((m.rt.db.prepare('SELECT COUNT(*) AS n FROM workflow_runs').get() as { n: number }).n, runsBefore, 'nothing was replayed');
   // By direct URL: the audit log is not for viewers.
   const audit = await page.goto(`${base}/audit`);
   assert.is(audit!.status(), 403);
@@ -151,9 +169,28 @@ test('operator: content shown (audited), markup inert, a dead letter replayed an
   await page.reload();
   assert.is(await page.textContent(`#run-${deadRun} .status`), 'done');
 
+  // The message that went through fine, through its workflow again: a new run, the request sent again.
+  await page.goto(`${base}/messages/${okMessage}`);
+  const firstRun = (m.rt.db.prepare('SELECT id FROM workflow_runs WHERE message_id = ?').get(okMessage) as { id: number }).id;
+  assert.is(await page.locator('section.run').count(), 1);
+  const calls = api.calls;
+  const again = m.settled(1);
+  await page.check('#replay-message input[name="confirm"]');
+  await Promise.all([page.waitForURL(new RegExp(`/messages/${okMessage}#run-\\d+$`)), page.click(`#replay-message-${okMessage}`)]);
+  const newRun = Number(/#run-(\d+)$/.exec(page.url())![1]);
+  assert.ok(newRun > firstRun);
+  await again;
+  await page.reload();
+  assert.is(await page.locator('section.run').count(), 2);
+  assert.is(await page.textContent(`#run-${newRun} .status`), 'done');
+  assert.is(await page.textContent(`#run-${firstRun} .status`), 'done');
+  assert.is(api.calls, calls + 1, 'the workflow\'s request was sent again');
+
   await page.goto(`${base}/audit`);
   const rows = await page.locator('#audit tbody tr').allTextContents();
   assert.ok(rows.some((r) => r.includes('otto') && r.includes('replay-run') && r.includes(`run ${deadRun}`)), rows.join('\n'));
+  assert.ok(rows.some((r) => r.includes('otto') && r.includes('replay-message') && r.includes(`message ${okMessage}`) && r.includes(`new run ${newRun} queued`)), rows.join('\n'));
+  assert.ok(rows.some((r) => r.includes('vera') && r.includes('refused') && r.includes(`POST /messages/${okMessage}/replay`)), 'the forged POST was audited');
   assert.ok(rows.some((r) => r.includes('otto') && r.includes('view-message') && r.includes(`message ${xssMessage}`)));
   await page.screenshot({ path: `${SHOTS}dashboard-audit.png`, fullPage: true });
   await page.close();

@@ -92,6 +92,25 @@ test('metrics: the Prometheus text format at /metrics, counts equal to the traff
   for (const family of ['SMITH', 'REJECT', 'WHITE', '12345']) assert.not.ok(r.text.includes(family), family);
 });
 
+test('metrics: journal commits (latency and batch size) match the journal\'s own counts', async () => {
+  await m.rt.journal.drain();
+  const { batches, entries } = m.rt.journal.stats;
+  assert.ok(entries >= 6, `the accepted messages were journaled (${entries})`);
+  const s = parseExposition((await httpGet(`${m.module.metricsUrl!}/metrics`)).text);
+  assert.is(sample(s, 'hdc_journal_commit_batch_size_count'), batches);
+  assert.is(sample(s, 'hdc_journal_commit_batch_size_sum'), entries);
+  assert.is(sample(s, 'hdc_journal_commit_batch_size_bucket', { le: '+Inf' }), batches);
+  assert.is(sample(s, 'hdc_journal_commit_duration_seconds_count'), batches);
+  assert.ok(sample(s, 'hdc_journal_commit_duration_seconds_sum')! > 0);
+  // A plan without launches has no SMART series.
+  assert.is(sample(s, 'hdc_smart_launches_total', { launch: 'any', outcome: 'completed' }), undefined);
+});
+
+test('without tracing, requests to APIs carry no traceparent', () => {
+  assert.ok(api.traceparents.length >= 3);
+  assert.equal(api.traceparents.filter((h) => h !== undefined), []);
+});
+
 test('metrics: only /metrics is served', async () => {
   const url = m.module.metricsUrl!;
   assert.is((await httpGet(`${url}/`)).status, 404);

@@ -22,13 +22,16 @@ export interface PartnerApi {
   /** While true the API answers 404: the run fails for good and becomes a dead letter. */
   broken: boolean;
   calls: number;
+  /** The `traceparent` header of each call, in order (undefined when absent). */
+  traceparents: Array<string | undefined>;
   close(): Promise<void>;
 }
 
 export async function startPartnerApi(): Promise<PartnerApi> {
-  const api: PartnerApi = { url: '', broken: false, calls: 0, close: async () => undefined };
+  const api: PartnerApi = { url: '', broken: false, calls: 0, traceparents: [], close: async () => undefined };
   const server: Server = createServer((req, res) => {
     api.calls++;
+    api.traceparents.push(req.headers.traceparent as string | undefined);
     req.resume();
     res.writeHead(api.broken ? 404 : 200, { 'content-type': 'application/json' }).end('{"ok":true}');
   });
@@ -116,7 +119,7 @@ export async function startMonitored(plan: Plan, options?: MonitoringOptions): P
 
 /** A dashboard user in the runtime's users table (what `hdc users add` writes). */
 export async function addUser(m: Monitored, username: string, password: string, groups: string[]): Promise<void> {
-  new UsersTable(m.rt.db).add(username, await hashPassword(password, { ln: 10, r: 8, p: 1 }), { groups });
+  await new UsersTable(m.rt.sql).add(username, await hashPassword(password, { ln: 10, r: 8, p: 1 }), { groups });
 }
 
 /** A dashboard block: users table login, the two roles by group. */

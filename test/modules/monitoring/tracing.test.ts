@@ -1,7 +1,8 @@
 // OpenTelemetry traces to an OTLP/HTTP receiver in this test: a span per answered message, a
 // child span per workflow run (also when the run settles before the message is answered: `ack
 // after_workflow`), and under it a span per step, the outbound request's with its HTTP status.
-// No control ID or content in any span.
+// No control ID or content in any span. The partner API receives a W3C `traceparent` whose trace id
+// and parent id are those of the exported step span that sent the request.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer, type Server } from 'node:http';
@@ -90,6 +91,29 @@ test('a span per message, its workflow run as a child, the run\'s steps under it
   const all = bodies.join('\n');
   assert.match(all, /"hdc-test"/, 'service.name');
   for (const secret of ['TRACE-CTL-1', 'TRACE-CTL-2', 'SMITH', 'JONES']) assert.not.ok(all.includes(secret), secret);
+});
+
+test('an outbound request carries the traceparent of its exported step span', async () => {
+  const before = api.traceparents.length;
+  const settled = m.settled(1);
+  assert.is((await m.send('/hl7/lab', hl7({ family: 'PROPAGATE' }))).code, 'AA');
+  await settled;
+  const sent = api.traceparents.slice(before);
+  assert.is(sent.length, 1);
+  const header = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(sent[0] ?? '');
+  assert.ok(header, `a W3C traceparent: ${sent[0]}`);
+  const [, traceId, parentId] = header!;
+  await until(() => spans.some((s) => s.name === 'step notify' && s.spanId === parentId));
+  const step = spans.find((s) => s.name === 'step notify' && s.spanId === parentId)!;
+  assert.is(step.traceId, traceId, 'the request is in the step span\'s trace');
+  const run = spans.find((s) => s.spanId === step.parentSpanId);
+  assert.is(run?.name, 'workflow admit');
+  const message = spans.find((s) => s.spanId === run!.parentSpanId);
+  assert.is(message?.name, 'hl7 message');
+  assert.is(message!.traceId, traceId, 'the message, its run and the request share one trace');
+  // Each request's trace is its own message's.
+  const others = api.traceparents.slice(0, before).map((h) => h?.split('-')[1]);
+  assert.not.ok(others.includes(traceId));
 });
 
 test.run();

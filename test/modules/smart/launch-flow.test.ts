@@ -36,7 +36,8 @@ test.before(async () => {
       defaultPatient: general.id,
     },
   });
-  const plan = compileHdc(launchHdc({ fhirBase: stack.fhir.baseUrl, formsOrigin: forms.origin }));
+  // With the monitoring module's metrics: its count of launches by outcome is checked last.
+  const plan = compileHdc(`${launchHdc({ fhirBase: stack.fhir.baseUrl, formsOrigin: forms.origin })}\nmetrics { listen "127.0.0.1:0" }\n`);
   rt = await startConnector(plan, port, { log: createLogger({ level: 'debug', destination: log.destination }), over: { moduleOptions: { smart: { sessionTtlMs: 60_000, now: () => Date.now() + clockOffset } } } });
 });
 
@@ -210,9 +211,21 @@ test('sessions are stored server side, hashed; the cookie is HttpOnly and SameSi
   const rows = rt.db.prepare('SELECT id_hash FROM smart_launch_sessions').all() as Array<{ id_hash: string }>;
   assert.ok(rows.length > 0);
   assert.not.ok(rows.some((r) => r.id_hash === id));
-  assert.ok(launchesOf(rt).sessions.get(id));
+  assert.ok(await launchesOf(rt).sessions.get(id));
   // Nothing of the launch is in the URL but the state, the challenge and public parameters.
   assert.not.match(res.headers.get('location')!, new RegExp(id));
+});
+
+test('the monitoring module counted every launch by outcome', async () => {
+  const metricsUrl = (rt.modules.get('monitoring') as { metricsUrl?: string } | undefined)?.metricsUrl;
+  assert.ok(metricsUrl, 'the monitoring module runs beside the SMART module');
+  const text = await (await fetch(`${metricsUrl}/metrics`)).text();
+  const count = (outcome: string) => Number(new RegExp(`^hdc_smart_launches_total\\{launch="intake",outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  const { completed, failed } = launchesOf(rt).timing;
+  assert.ok(completed >= 3, `completed launches: ${completed}`);
+  assert.is(count('completed'), completed);
+  assert.is(count('refused') + count('failed'), failed);
+  assert.ok(count('refused') > 0, 'refusals (iss not allowed, state replay) are counted as refused');
 });
 
 test('the log holds no tokens, codes or patient data', () => {

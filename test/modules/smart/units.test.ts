@@ -2,9 +2,7 @@
 // allow-list does not compile), rule choice and parameter encoding, the signing scheme, scopes,
 // DN escaping, password hashes, login throttling, and the launch session's single-use state in a
 // real SQLite file.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -15,15 +13,11 @@ import { escapeDnValue } from '../../../runtime/platform/login/ldap-login.ts';
 import { hashPassword, verifyPassword } from '../../../runtime/platform/login/password-hash.ts';
 import { LoginRateLimiter } from '../../../runtime/platform/login/rate-limit.ts';
 import { authorizeUser } from '../../../runtime/platform/login/create-login.ts';
-import { LaunchSessions, launchSessionMigrations } from '../../../modules/smart/launch-sessions.ts';
-import { coreMigrations } from '../../../runtime/journal/core-migrations.ts';
-import { SessionCipher } from '../../../modules/smart/session-cipher.ts';
 import { pickJwk } from '../../../runtime/workflows/auth/private-key.ts';
 import { launchScope, missingScopes, readLaunchContext } from '../../../modules/smart/launch-scope.ts';
 import { chooseRedirect } from '../../../modules/smart/redirect-rules.ts';
 import { canonicalQuery, canonicalSigned, signPairs, verifySignedUrl } from '../../../modules/smart/signed-params.ts';
 import { evaluate } from '../../../runtime/workflows/expr/evaluate.ts';
-import { openDatabase } from '../../../runtime/journal/open-database.ts';
 import { OptionsError, parseRunOptions } from '../../../runtime/platform/config/run-options.ts';
 import { compileHdc } from './smart-harness.ts';
 
@@ -203,47 +197,6 @@ test('require and map over claims', () => {
   assert.equal(authorizeUser(login, { groups: ['clinicians'], active: true, email: 'Dr@Acme.org' }), { ok: true, user: { email: 'dr@acme.org' } });
   assert.equal(authorizeUser(login, { groups: ['billing'], active: true }), { ok: false });
   assert.equal(authorizeUser(login, {}), { ok: false });
-});
-
-test('launch sessions: state consumed once, expiry, ids stored hashed, secrets sealed and wiped on expiry', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'hdc-sessions-'));
-  try {
-    const db = openDatabase(join(dir, 'hdc.sqlite'), { migrations: [...coreMigrations, ...launchSessionMigrations] });
-    let now = 1000;
-    const cipher = new SessionCipher('session-key');
-    const s = new LaunchSessions(db, () => now, () => cipher);
-    const id = s.create({ launch: 'x', kind: 'ehr', iss: 'https://e', phase: 'authorize', scope: 'launch', ttlMs: 100 });
-    s.authorizing(s.get(id)!, 'st', 'verifier-secret');
-    const row = s.get(id)!;
-    assert.is(row.phase, 'authorize');
-    assert.is(row.pkceVerifier, 'verifier-secret');
-    // The cookie's value is not what the table stores; the verifier is sealed.
-    assert.is((db.prepare('SELECT count(*) AS n FROM smart_launch_sessions WHERE id_hash = ?').get(id) as { n: number }).n, 0);
-    const stored = db.prepare('SELECT pkce_verifier FROM smart_launch_sessions WHERE id_hash = ?').get(row.idHash) as { pkce_verifier: string };
-    assert.not.match(stored.pkce_verifier, /verifier-secret/);
-    // Another key cannot open it.
-    assert.is(new LaunchSessions(db, () => now, () => new SessionCipher('other')).get(id)!.pkceVerifier, null);
-    assert.not.ok(s.consumeState(row.idHash, 'other', 'done'));
-    assert.ok(s.consumeState(row.idHash, 'st', 'done'));
-    assert.not.ok(s.consumeState(row.idHash, 'st', 'done'));
-    assert.is(s.get(id)!.pkceVerifier, null);
-    // A user waiting at the EHR: claims sealed; wiped when the state expires (abandoned launch).
-    const late = s.create({ launch: 'x', kind: 'ehr', iss: 'https://e', phase: 'login', scope: 'launch', ttlMs: 100 });
-    assert.ok(s.loggedIn(s.get(late)!, { email: 'dr@acme.org' }));
-    s.authorizing(s.get(late)!, 'st2', 'v2');
-    assert.equal(s.get(late)!.user, { email: 'dr@acme.org' });
-    assert.not.ok(JSON.stringify(db.prepare('SELECT * FROM smart_launch_sessions').all()).includes('acme.org'));
-    now = 1200;
-    assert.ok(s.isExpired(s.get(late)!));
-    assert.not.ok(s.consumeState(s.get(late)!.idHash, 'st2', 'done'));
-    assert.equal(s.purge(1000), { wiped: 1, deleted: 0 });
-    const wiped = db.prepare('SELECT user_claims, pkce_verifier, state FROM smart_launch_sessions WHERE id_hash = ?').get(s.get(late)!.idHash);
-    assert.equal(wiped, { user_claims: null, pkce_verifier: null, state: null });
-    assert.equal(s.purge(0), { wiped: 0, deleted: 2 });
-    db.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 });
 
 test('extends: a launch reuses another, overriding settings by key and blocks whole; fmt keeps it', () => {

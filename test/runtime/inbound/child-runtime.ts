@@ -9,7 +9,10 @@ export interface ChildRuntime {
   url: string;
   logs: Record<string, unknown>[];
   stderr: string[];
+  /** Settles after the child's streams closed, so `logs` holds every line it wrote. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The first log line (already read or still to come) that matches. */
+  waitForLog(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
 }
 
 export function startChild(args: string[], env: Record<string, string> = {}, cwd = repoRoot): Promise<ChildRuntime> {
@@ -21,14 +24,27 @@ export function startChild(args: string[], env: Record<string, string> = {}, cwd
   const logs: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })));
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+    child.on('close', (code, signal) => resolve({ code, signal })));
+  const waiters = new Set<{ match: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }>();
+  createInterface({ input: child.stdout! }).on('line', (text) => {
+    let line: Record<string, unknown>;
     try {
-      logs.push(JSON.parse(line));
+      line = JSON.parse(text);
     } catch {
-      // not a log line
+      return; // not a log line
+    }
+    logs.push(line);
+    for (const w of waiters) {
+      if (w.match(line)) {
+        waiters.delete(w);
+        w.resolve(line);
+      }
     }
   });
+  const waitForLog = (match: (line: Record<string, unknown>) => boolean) => {
+    const seen = logs.find(match);
+    return seen ? Promise.resolve(seen) : new Promise<Record<string, unknown>>((resolve) => waiters.add({ match, resolve }));
+  };
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -39,7 +55,7 @@ export function startChild(args: string[], env: Record<string, string> = {}, cwd
       const m = /^hdc run: listening on (\S+)/.exec(line);
       if (m) {
         clearTimeout(timer);
-        resolve({ child, url: m[1]!, logs, stderr, exited });
+        resolve({ child, url: m[1]!, logs, stderr, exited, waitForLog });
       }
     });
     void exited.then(({ code }) => {

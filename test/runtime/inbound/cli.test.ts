@@ -81,7 +81,9 @@ test('hdc run serves mTLS with the dev certificates; hdc send prints MSA lines a
   assert.is(noCert.code, 1);
   assert.match(noCert.stderr, /HTTP 401/);
   // Logs are JSON and carry no message content: a refusal gets its own line, accepted messages
-  // are counted in the periodic traffic line (checked at shutdown below).
+  // are counted in the periodic traffic line (checked at shutdown below). The line may reach the
+  // pipe after the ACK reached the sender.
+  await child.waitForLog((l) => l.msg === 'hl7 message');
   const lines = child.logs.filter((l) => l.msg === 'hl7 message');
   assert.equal(lines.map((l) => [l.sender, l.type, l.ack]), [['partner', 'ORM^O01', 'AR']]);
   assert.ok(lines.every((l) => !JSON.stringify(l).includes('DOE') && !JSON.stringify(l).includes('SEND-')));

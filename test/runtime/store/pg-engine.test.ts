@@ -175,6 +175,18 @@ test('hdc runs --store lists the dead letters and replays one; a runtime runs it
   const by = (await pool.query<{ by: string }>('SELECT by FROM run_replays WHERE run_id = $1', [t2!.id])).rows[0]!.by;
   assert.is(by, 'tester');
   await e.stop();
+  // `show`: the run's attempts (the dead one, then the replayed one), the replay and its steps.
+  const shown = hdc('show', String(t2!.id), '--json');
+  assert.is(shown.status, 0, shown.stderr);
+  const report = JSON.parse(shown.stdout) as { status: string; controlId: string; attemptHistory: Array<{ status: string }>; replays: Array<{ by: string }>; steps: Array<{ status: string }> };
+  assert.is(report.status, 'done');
+  assert.is(report.controlId, 'T-2');
+  assert.equal(report.replays.map((r) => r.by), ['tester']);
+  assert.ok(report.attemptHistory.length >= 2, JSON.stringify(report.attemptHistory));
+  assert.is(report.attemptHistory.at(-1)!.status, 'done');
+  assert.ok(report.steps.length > 0 && report.steps.every((s) => s.status === 'done'));
+  assert.match(hdc('show', String(t2!.id)).stdout, /replayed by tester|tester/);
+  assert.is(hdc('show', '999999').status, 1);
 });
 
 test.run();

@@ -67,6 +67,7 @@
         replace('summaries', next.html.summaries);
         replace('senders', next.html.senders);
         replace('runs', next.html.runs);
+        if (next.html.launches !== undefined) replace('launches', next.html.launches);
         document.getElementById('total-messages').textContent = String(data.messages);
         document.getElementById('dead-letters').textContent = String(data.deadLetters);
         drawAll();
