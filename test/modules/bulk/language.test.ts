@@ -33,6 +33,14 @@ async function complete(fixture: string): Promise<string[]> {
   return (r ? (Array.isArray(r) ? r : r.items) : []).map((i) => i.label);
 }
 
+async function hover(fixture: string): Promise<string> {
+  const { text, position } = withCursor(fixture);
+  const uri = await client.open(join(dir, `case${n++}.hdc`), text);
+  const r = await client.request<{ contents: { value: string } } | null>('textDocument/hover', { textDocument: { uri }, position });
+  await client.connection.sendNotification('textDocument/didClose', { textDocument: { uri } });
+  return r?.contents.value ?? '';
+}
+
 test.before(async () => {
   client = await LspClient.start({ rootDir: dir, debounceMs: 20 });
 });
@@ -58,6 +66,15 @@ test('levels, resource types, run and the workflows, one word after another', as
 test('a workflow run by the block sees resource and bulk', async () => {
   const labels = await complete(project('  level system\n  on Patient run take', '  store | in "seen"'));
   assert.ok(labels.includes('resource') && labels.includes('bulk'), labels.join(', '));
+});
+
+test('hover: the resource types, a type_filter\'s parameters, the workflow run', async () => {
+  assert.match(await hover(project('  level system\n  types Patient, Obs|ervation')), /\*\*Observation\*\* \(FHIR R4 resource\)/);
+  const filter = await hover(project('  level system\n  types Observation\n  type_filter "Observation?cate|gory=laboratory&code=1234-5"'));
+  assert.match(filter, /`category` \(token\)/);
+  assert.match(filter, /`code` \(token\)/);
+  assert.match(await hover(project('  level system\n  on Pat|ient run take')), /\*\*Patient\*\*/);
+  assert.match(await hover(project('  level system\n  on Patient run ta|ke')), /take/);
 });
 
 test.run();
