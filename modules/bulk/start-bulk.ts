@@ -44,6 +44,11 @@ export async function startBulk(services: ModuleServices, options: BulkOptions =
     const blocks = bulkBlocks(plan);
     throw new Error(problems.map((p) => `${srcLine(blocks[p.block]?.src ?? '')}: ${p.code} ${p.summary}`).join('\n'));
   }
+  // The runs an export queues are the SQLite engine's: on a PostgreSQL store no runtime would run them.
+  if (services.sql?.dialect === 'postgres') {
+    const first = Object.values(bulkBlocks(plan))[0];
+    throw new Error(`${srcLine(first?.src ?? '')}: bulk exports need the SQLite store for now (this runtime uses PostgreSQL); run them on a runtime with store sqlite`);
+  }
   const specs = new Map(readBulkPlan(plan).map((s) => [s.name, s]));
   const timers = { ...DEFAULT_TIMERS, ...options.timers };
   // Exports write a lot (every resource is a queued run): their own connection, synchronous=NORMAL
