@@ -52,8 +52,15 @@ export interface ExporterDeps {
   onProgress?(row: ExportRow): void;
 }
 
-/** A failure that ends the export (not worth trying again), with the .hdc line it belongs to. */
-export class ExportFailed extends Error {}
+/**
+ * A failure that ends the export (not worth trying again), with the .hdc line it belongs to.
+ * `logged` is the message without the server's own words, which stay out of the logs.
+ */
+export class ExportFailed extends Error {
+  constructor(message: string, readonly logged = message) {
+    super(message);
+  }
+}
 
 
 const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve, reject) => {
@@ -101,7 +108,7 @@ export class Exporter {
       const message = err instanceof ExportFailed || text.startsWith(srcLine(this.d.spec.src).split(':')[0]!) ? text : `${this.where}: ${text}`;
       store.update(id, { status: 'failed', error: message, finished_at: Date.now() });
       this.emit(id);
-      log.error({ bulk: this.d.spec.name, export: id, error: message }, 'bulk export failed');
+      log.error({ bulk: this.d.spec.name, export: id, error: err instanceof ExportFailed ? err.logged : message }, 'bulk export failed');
       return 'failed';
     }
   }
@@ -173,7 +180,8 @@ export class Exporter {
         await sleep(ms, signal);
         continue;
       }
-      throw new ExportFailed(`${this.where}: the kick-off was refused with HTTP ${res.status}${outcome?.text ? `: ${outcome.text}` : ''}`);
+      const head = `${this.where}: the kick-off was refused with HTTP ${res.status}`;
+      throw new ExportFailed(`${head}${outcome?.text ? `: ${outcome.text}` : ''}`, head);
     }
   }
 
@@ -214,7 +222,7 @@ export class Exporter {
         wait = Math.min(wait * 2, timers.pollMaxMs);
         continue;
       }
-      throw new ExportFailed(`${this.where}: the export failed (HTTP ${res.status}${outcome?.text ? `: ${outcome.text}` : ''})`);
+      throw new ExportFailed(`${this.where}: the export failed (HTTP ${res.status}${outcome?.text ? `: ${outcome.text}` : ''})`, `${this.where}: the export failed (HTTP ${res.status})`);
     }
   }
 
