@@ -128,7 +128,7 @@ workflow count {
   const events = new RunEvents();
   const rt = await startRuntime(plan, {
     host: '127.0.0.1', port: 0, tls: null, dataDir: join(work, 'data'), maxBodyBytes: 1 << 20, requestTimeoutMs: 10_000,
-    shutdownTimeoutMs: 2000, logPhi: false, log: silentLogger(), mapFields, orderKeyFor, events, moduleOptions: { bulk: { pickupMs: 50 } },
+    shutdownTimeoutMs: 2000, logPhi: false, log: silentLogger(), mapFields, orderKeyFor, events, moduleOptions: { bulk: { pickupMs: 50, ...(process.env.BULK_BENCH_BATCH ? { timers: { batchLines: Number(process.env.BULK_BENCH_BATCH) } } : {}) } },
   });
   const rssAtStart = process.memoryUsage().rss;
   let peakRss = rssAtStart;

@@ -28,12 +28,12 @@ export interface ExporterTimers {
   downloadAttempts: number;
   /** First wait before a download is tried again, doubling (default 1 s). */
   downloadBackoffMs: number;
-  /** Lines per transaction (default 500). */
+  /** Lines per transaction (default 100: larger batches were no faster and kept more of the heap alive). */
   batchLines: number;
 }
 
 export const DEFAULT_TIMERS: ExporterTimers = {
-  pollBaseMs: 1000, pollMaxMs: 60_000, exportTimeoutMs: 24 * 3_600_000, downloadAttempts: 5, downloadBackoffMs: 1000, batchLines: 500,
+  pollBaseMs: 1000, pollMaxMs: 60_000, exportTimeoutMs: 24 * 3_600_000, downloadAttempts: 5, downloadBackoffMs: 1000, batchLines: 100,
 };
 
 export interface ExporterDeps {
