@@ -60,6 +60,12 @@ export async function startBulk(services: ModuleServices, options: BulkOptions =
   const runs = new ModuleRuns(own, services.events);
   let queue: BatchQueue | undefined;
   const events = new EventEmitter<{ progress: [ExportRow]; settled: [ExportRow] }>();
+  // Announced to the other modules (the dashboard may show exports): names and counts only.
+  const announce = (row: ExportRow) => services.moduleEvents?.emit('bulk-export', {
+    block: row.name, export: row.id, status: row.status, files: row.files, filesDone: row.files_done, resources: row.resources, bytes: row.bytes, errors: row.errors,
+  });
+  events.on('progress', announce);
+  events.on('settled', announce);
   const clients = new Map<string, HttpClient>();
   let ownAuths: Map<string, AuthProvider> | undefined;
   const authFor = (name: string | undefined) => {
