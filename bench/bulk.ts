@@ -44,7 +44,7 @@ async function generate(): Promise<Served[]> {
       const r = e.resource;
       if (!r?.id || r.resourceType === 'Bundle') continue;
       // The text around the id, so each clone is one concatenation.
-      const text = JSON.stringify({ resourceType: r.resourceType, ...r, id: '@@ID@@' });
+      const text = JSON.stringify({ ...r, id: '@@ID@@' });
       const [before, after] = text.split('@@ID@@') as [string, string];
       (byType.get(r.resourceType) ?? byType.set(r.resourceType, []).get(r.resourceType)!).push([before, after]);
     }
@@ -59,16 +59,16 @@ async function generate(): Promise<Served[]> {
     for (let k = 0; k < rounds; k++) {
       for (const [before, after] of list) {
         if (!out || current!.lines >= PER_FILE) {
-          if (out) await new Promise((r) => out!.end(r));
+          if (out) await new Promise<void>((r) => out!.end(() => r()));
           current = { type, path: join(dir, `${type}-${files.length}.ndjson`), lines: 0 };
           files.push(current);
           out = createWriteStream(current.path);
         }
-        if (!out.write(`${before}c${k}-${n++}${after}\n`)) await new Promise((r) => out!.once('drain', r));
+        if (!out.write(`${before}c${k}-${n++}${after}\n`)) await new Promise<void>((r) => out!.once('drain', () => r()));
         current!.lines++;
       }
     }
-    if (out) await new Promise((r) => out!.end(r));
+    if (out) await new Promise<void>((r) => out!.end(() => r()));
   }
   writeFileSync(listFile, JSON.stringify(files));
   return files;
