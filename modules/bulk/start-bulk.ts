@@ -108,12 +108,20 @@ export async function startBulk(services: ModuleServices, options: BulkOptions =
   };
   const pickup = () => {
     for (const row of store.active()) {
+      if (!specs.has(row.name)) {
+        // Asked for by `hdc bulk start` with a name this plan has no block for: say so rather than wait.
+        if (row.status === 'requested') {
+          store.update(row.id, { status: 'failed', error: `no bulk block named ${row.name} in the running plan (blocks: ${[...specs.keys()].join(', ')})`, finished_at: Date.now() });
+          events.emit('settled', store.export(row.id)!);
+        }
+        continue;
+      }
       const r = running.get(row.id);
       if (r && row.cancel_requested && !r.cancel.signal.aborted) r.cancel.abort();
       else if (!r) launch(row);
     }
   };
-  for (const row of store.active()) if (!specs.has(row.name)) log.warn({ bulk: row.name, export: row.id }, 'bulk export left unfinished by a plan without its block');
+  for (const row of store.active()) if (!specs.has(row.name) && row.status !== 'requested') log.warn({ bulk: row.name, export: row.id }, 'bulk export left unfinished by a plan without its block');
   const resumed = store.active().filter((r) => specs.has(r.name) && r.status !== 'requested');
   if (resumed.length) log.info({ exports: resumed.map((r) => r.id) }, 'resuming bulk exports');
   pickup();

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { repoRoot } from '../../runtime/inbound/child-runtime.ts';
 import { join } from 'node:path';
 import { compileProject, drained, FORGET_WORKFLOW, RECORDING_WORKFLOWS, runsPerLine, settled, startBulkPeer, startBulkRuntime, taken } from './bulk-harness.ts';
@@ -129,6 +129,16 @@ ${RECORDING_WORKFLOWS}`, peer.dir);
     const cancel = hdc('cancel', 'listed');
     assert.is(cancel.status, 1);
     assert.match(cancel.stderr, /no running export of listed/);
+    // A name the running plan has no block for fails at once instead of waiting.
+    // (Not spawnSync: the runtime answering it runs in this process.)
+    const unknown = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [join(repoRoot, 'bin/hdc.js'), 'bulk', 'start', 'nightly', '--data', join(peer.dir, 'data')], { env: { ...process.env, HDC_DEV: '1' } });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.on('exit', (status) => resolve({ status, stderr }));
+    });
+    assert.is(unknown.status, 1);
+    assert.match(unknown.stderr, /no bulk block named nightly in the running plan \(blocks: listed\)/);
   } finally {
     await rt.stop();
     await peer.close();
