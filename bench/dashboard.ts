@@ -19,6 +19,7 @@ import { hashPassword } from '../runtime/platform/login/password-hash.ts';
 import { UsersTable } from '../runtime/platform/login/users-table.ts';
 import monitoring, { type MonitoringInstance } from '../modules/monitoring/service.ts';
 import { Rollups } from '../modules/monitoring/rollups.ts';
+import { sqliteSql } from '../runtime/store/shared-sql.ts';
 import { DashboardSessions } from '../modules/monitoring/dashboard/sessions.ts';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
@@ -28,11 +29,11 @@ const TYPES: Array<[string, string]> = [['ADT', 'A01'], ['ADT', 'A08'], ['ORU', 
 const DAY = 86_400_000;
 const src = 'bench.hdc:1:1-1:2';
 
-function fill(file: string, now: number): { controlId: string; messageId: number } {
+async function fill(file: string, now: number): Promise<{ controlId: string; messageId: number }> {
   const db = openDatabase(file, { migrations: [...coreMigrations, ...(monitoring.migrations ?? [])] });
   const insert = db.prepare(`INSERT INTO messages (sender, control_id, sending_system, content_hash, message_type, trigger, received_at, raw, charset, status, ack)
     VALUES (?, ?, 'SYS^FAC', ?, ?, ?, ?, ?, 'utf-8', ?, ?)`);
-  const rollups = new Rollups(db);
+  const rollups = new Rollups(sqliteSql(db));
   const start = now - 30 * DAY;
   const step = (30 * DAY) / MESSAGES;
   let probe = { controlId: '', messageId: 0 };
@@ -51,7 +52,7 @@ function fill(file: string, now: number): { controlId: string; messageId: number
     }
   });
   for (let i = 0; i < MESSAGES; i += 50_000) batch(i, Math.min(MESSAGES, i + 50_000));
-  rollups.flush();
+  await rollups.flush();
   db.close();
   return probe;
 }
@@ -74,7 +75,7 @@ async function main() {
   try {
     const now = Date.now();
     const t0 = performance.now();
-    const probe = fill(databasePath(join(dir, 'data')), now);
+    const probe = await fill(databasePath(join(dir, 'data')), now);
     console.log(`dashboard: ${MESSAGES.toLocaleString('en')} messages journaled over 30 days in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const plan: Plan = withPlanHash({
       planVersion: 1, compiler: 'bench', sources: [], auths: [], apis: [], launches: [], tests: [], workflows: [],
@@ -87,7 +88,7 @@ async function main() {
     });
     await new UsersTable(rt.sql).add('ops', await hashPassword('bench-pass', { ln: 10, r: 8, p: 1 }), { groups: ['ops'] });
     const module = rt.modules.get('monitoring') as MonitoringInstance;
-    const { token } = new DashboardSessions(rt.db, 3_600_000).create('ops', 'operator');
+    const { token } = await new DashboardSessions(rt.sql, 3_600_000).create('ops', 'operator');
     const cookie = `hdc-dashboard=${token}`;
     const base = module.dashboardUrl!;
     const day = (d: number) => new Date(now - d * DAY).toISOString().slice(0, 16);

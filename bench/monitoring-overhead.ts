@@ -127,8 +127,9 @@ async function perMessageCost(dir: string): Promise<number> {
   const { Rollups } = await import('../modules/monitoring/rollups.ts');
   const { Metrics } = await import('../modules/monitoring/metrics.ts');
   const db = openDatabase(join(dir, 'micro.sqlite'), { migrations: [...coreMigrations, ...(monitoring.migrations ?? [])] });
-  const rollups = new Rollups(db);
-  const metrics = new Metrics(db, ['bench']);
+  const { sqliteSql } = await import('../runtime/store/shared-sql.ts');
+  const rollups = new Rollups(sqliteSql(db));
+  const metrics = new Metrics(sqliteSql(db), ['bench']);
   const n = 500_000;
   const types = ['ADT^A01', 'ORU^R01'];
   let at = Date.now();
@@ -142,9 +143,9 @@ async function perMessageCost(dir: string): Promise<number> {
       metrics.countMessage('bench', types[i & 1]!, 'AA', 3 + (i % 40));
       // Group commit: a batch of a few messages per journal commit under load.
       if (i % 8 === 0) metrics.observeCommit(8, 0.002);
-      if (i % 3000 === 0) rollups.flush();
+      if (i % 3000 === 0) await rollups.flush();
     }
-    rollups.flush();
+    await rollups.flush();
     us = ((performance.now() - t0) * 1000) / n;
   }
   db.close();

@@ -118,8 +118,8 @@ const command: Command = {
       const pg = pgStore;
       const { PgEngine } = await import('../../runtime/store/postgres/pg-engine.ts');
       const engine = new PgEngine({ pool: pg.enginePool, plan, runtimeId: pg.runtimeId, leaseMs: pg.leaseMs, events: runtime.events, logger: log, outboundHeaders: runtime.outboundHeaders });
-      // Stopped in reverse order: the engine first, then the store's connections.
-      runtime.addService({ stop: () => pg.close() });
+      // The engine stops with the runtime's services; the store's connections close after the
+      // modules stopped (the dashboard writes its last rollups there).
       runtime.addService({ stop: () => engine.stop(), ready: () => engine.writerUp });
       await engine.start();
     } else {
@@ -137,7 +137,7 @@ const command: Command = {
         if (stopping) return;
         stopping = true;
         log.info({ signal }, 'shutting down');
-        runtime.close().then(
+        runtime.close().then(() => pgStore?.close()).then(
           () => { log.flush(); resolve(0); },
           (err) => { console.error(`hdc run: shutdown failed: ${(err as Error).message}`); log.flush(); resolve(1); },
         );

@@ -4,7 +4,7 @@
 // workflow, status): never control IDs, content or anything about a patient.
 // Message types are checked for shape, so a partner cannot create series at will.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Database, Statement } from 'better-sqlite3';
+import type { SharedSql } from '../../runtime/store/shared-sql.ts';
 import { LATENCY_BOUNDS_MS } from './latency-buckets.ts';
 import { UNMATCHED } from './rollups.ts';
 
@@ -24,7 +24,6 @@ export class Metrics {
   private readonly steps: Histogram<'workflow' | 'kind' | 'status'>;
   private readonly outbound: Counter<'api' | 'status_code'>;
   private readonly outboundLatency: Histogram<'api'>;
-  private readonly stepsOf: Statement;
   private readonly apiOf: Map<string, Map<string, string>>;
   private readonly deadLetters: Counter<'workflow'>;
   private readonly commitDuration: Histogram;
@@ -33,7 +32,7 @@ export class Metrics {
   private readonly launchNames: ReadonlySet<string>;
 
   /** `apis`: workflow → step id → the API its request goes to; `launches`: the plan's `smart launch` names. */
-  constructor(db: Database, senders: readonly string[], apis: Map<string, Map<string, string>> = new Map(), launches: readonly string[] = []) {
+  constructor(private readonly sql: SharedSql, senders: readonly string[], apis: Map<string, Map<string, string>> = new Map(), launches: readonly string[] = []) {
     const known = new Set(senders);
     const senderLabel = (s: string | null) => (s === null ? UNMATCHED : known.has(s) ? s : 'other');
     this.messages = new Counter({
@@ -60,7 +59,6 @@ export class Metrics {
       name: 'hdc_outbound_request_duration_seconds', help: 'Duration of requests to declared APIs (the step\'s last attempt), by API.',
       labelNames: ['api'], buckets: LATENCY_BOUNDS_MS.map((ms) => ms / 1000), registers: [this.registry],
     });
-    this.stepsOf = db.prepare('SELECT step_id, kind, status, started_at, finished_at, result FROM run_steps WHERE run_id = ?');
     this.apiOf = apis;
     this.deadLetters = new Counter({
       name: 'hdc_dead_letters_total', help: 'Workflow runs that became dead letters, by workflow.', labelNames: ['workflow'], registers: [this.registry],
@@ -80,24 +78,27 @@ export class Metrics {
           labelNames: ['launch', 'outcome'], registers: [this.registry],
         })
       : undefined;
-    // These counts read every waiting run (a backlog of 100,000 runs costs ~40 ms of the main
-    // thread), so they are counted again at most every GAUGE_MAX_AGE_MS however often Prometheus
-    // scrapes: a scrape every second must not cost ingest a few per cent during an outage.
-    const queued = cachedCounts(db.prepare(`SELECT workflow, COUNT(*) AS n FROM workflow_runs WHERE status IN ('queued','running','failed') GROUP BY workflow`));
-    const dead = cachedCounts(db.prepare(`SELECT workflow, COUNT(*) AS n FROM workflow_runs WHERE status = 'dead' GROUP BY workflow`));
+    // These counts read every waiting run (a backlog of 100,000 runs costs ~40 ms of SQLite's
+    // main thread), so they are counted again at most every GAUGE_MAX_AGE_MS however often
+    // Prometheus scrapes: a scrape every second must not cost ingest a few per cent during an
+    // outage. With a PostgreSQL store they count the cluster's queue: every runtime reports the same.
+    const queued = cachedCounts(sql, `SELECT workflow, COUNT(*) AS n FROM workflow_runs WHERE status IN ('queued','running','failed') GROUP BY workflow`);
+    const dead = cachedCounts(sql, `SELECT workflow, COUNT(*) AS n FROM workflow_runs WHERE status = 'dead' GROUP BY workflow`);
     new Gauge({
       name: 'hdc_workflow_queue_depth', help: 'Workflow runs waiting to finish (queued, running or waiting to retry), by workflow.',
       labelNames: ['workflow'], registers: [this.registry],
-      collect() {
+      async collect() {
+        const rows = await queued();
         this.reset();
-        for (const r of queued()) this.set({ workflow: r.workflow }, r.n);
+        for (const r of rows) this.set({ workflow: r.workflow }, r.n);
       },
     });
     new Gauge({
       name: 'hdc_dead_letters', help: 'Dead letters waiting for a replay, by workflow.', labelNames: ['workflow'], registers: [this.registry],
-      collect() {
+      async collect() {
+        const rows = await dead();
         this.reset();
-        for (const r of dead()) this.set({ workflow: r.workflow }, r.n);
+        for (const r of rows) this.set({ workflow: r.workflow }, r.n);
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'hdc_' });
@@ -134,17 +135,20 @@ export class Metrics {
     this.launches?.inc({ launch: this.launchNames.has(launch) ? launch : 'other', outcome });
   }
 
-  countRun(workflow: string, status: string, runId?: number): void {
+  /** Resolves once the run's steps were counted too (read from the store after the run settled). */
+  countRun(workflow: string, status: string, runId?: number): Promise<void> {
     this.runs.inc({ workflow, status });
     if (status === 'dead') this.deadLetters.inc({ workflow });
-    if (runId !== undefined) this.countSteps(workflow, runId);
+    return runId !== undefined ? this.countSteps(workflow, runId) : Promise.resolve();
   }
 
   /** The settled run's steps: durations, and the requests among them by API and HTTP status. */
-  private countSteps(workflow: string, runId: number): void {
+  private async countSteps(workflow: string, runId: number): Promise<void> {
     const apis = this.apiOf.get(workflow);
-    for (const s of this.stepsOf.all(runId) as Array<{ step_id: string; kind: string; status: string; started_at: number; finished_at: number; result: string | null }>) {
-      const seconds = Math.max(0, s.finished_at - s.started_at) / 1000;
+    const steps = await this.sql.all<{ step_id: string; kind: string; status: string; started_at: number; finished_at: number; result: string | null }>(
+      'SELECT step_id, kind, status, started_at, finished_at, result FROM run_steps WHERE run_id = $1', [runId]);
+    for (const s of steps) {
+      const seconds = Math.max(0, Number(s.finished_at) - Number(s.started_at)) / 1000;
       this.steps.observe({ workflow, kind: s.kind, status: s.status }, seconds);
       const api = apis?.get(s.step_id);
       if (!api) continue;
@@ -173,13 +177,13 @@ export class Metrics {
 export const GAUGE_MAX_AGE_MS = 10_000;
 
 /** A per-workflow count, read again only when the last reading is older than GAUGE_MAX_AGE_MS. */
-function cachedCounts(stmt: Statement): () => Array<{ workflow: string; n: number }> {
+function cachedCounts(sql: SharedSql, text: string): () => Promise<Array<{ workflow: string; n: number }>> {
   let rows: Array<{ workflow: string; n: number }> = [];
   let at = -Infinity;
-  return () => {
+  return async () => {
     const now = Date.now();
     if (now - at >= GAUGE_MAX_AGE_MS || now < at) {
-      rows = stmt.all() as Array<{ workflow: string; n: number }>;
+      rows = (await sql.all<{ workflow: string; n: number }>(text)).map((r) => ({ workflow: r.workflow, n: Number(r.n) }));
       at = now;
     }
     return rows;

@@ -1,7 +1,8 @@
 // The module's tables: per-minute rollups of answered messages (count, latency sum and histogram
 // buckets per sender, message type and ACK code), of settled workflow runs and of SMART launches, each sender's last
 // message time, the dashboard's sessions and its audit log. Times are epoch milliseconds; a
-// minute is the epoch ms of its start.
+// minute is the epoch ms of its start. Every table has a PostgreSQL form: with a PostgreSQL store
+// the runtimes of a cluster add into the same rollups and share sessions and the audit log.
 import type { Migration } from '../../runtime/journal/migrations.ts';
 import { BUCKET_COUNT } from './latency-buckets.ts';
 
@@ -26,6 +27,22 @@ function messageTable(name: string): string {
       CREATE INDEX ${name}_by_ack ON ${name} (minute, ack_code, count);`;
 }
 
+/** The same in PostgreSQL. Counts are integer: their SUM() is a bigint (a number here), where a bigint's would be a numeric (a string). */
+function messageTablePg(name: string): string {
+  return `CREATE TABLE ${name} (
+        minute       bigint NOT NULL,
+        sender       text   NOT NULL,
+        message_type text   NOT NULL,
+        ack_code     text   NOT NULL,
+        count        integer NOT NULL,
+        latency_sum  double precision NOT NULL,
+        ${bucketColumns.map((c) => `${c} integer NOT NULL DEFAULT 0`).join(',\n        ')},
+        PRIMARY KEY (minute, sender, message_type, ack_code)
+      );
+      CREATE INDEX ${name}_by_sender ON ${name} (minute, sender, count);
+      CREATE INDEX ${name}_by_ack ON ${name} (minute, ack_code, count);`;
+}
+
 export const migrations: Migration[] = [
   {
     id: 'monitoring/001-rollups',
@@ -43,6 +60,21 @@ export const migrations: Migration[] = [
         sender          TEXT PRIMARY KEY,
         last_message_at INTEGER NOT NULL
       ) WITHOUT ROWID;
+    `,
+    postgres: `
+      ${messageTablePg('monitoring_message_minutes')}
+      ${messageTablePg('monitoring_message_hours')}
+      CREATE TABLE monitoring_run_minutes (
+        minute   bigint  NOT NULL,
+        workflow text    NOT NULL,
+        status   text    NOT NULL,
+        count    integer NOT NULL,
+        PRIMARY KEY (minute, workflow, status)
+      );
+      CREATE TABLE monitoring_senders (
+        sender          text   PRIMARY KEY,
+        last_message_at bigint NOT NULL
+      );
     `,
   },
   {
@@ -67,6 +99,26 @@ export const migrations: Migration[] = [
       );
       CREATE INDEX monitoring_audit_at ON monitoring_audit (at);
     `,
+    postgres: `
+      CREATE TABLE monitoring_sessions (
+        id_hash      text   PRIMARY KEY,
+        username     text   NOT NULL,
+        role         text   NOT NULL CHECK (role IN ('viewer','operator')),
+        csrf         text   NOT NULL,
+        created_at   bigint NOT NULL,
+        last_seen_at bigint NOT NULL
+      );
+      CREATE TABLE monitoring_audit (
+        id       bigserial PRIMARY KEY,
+        at       bigint NOT NULL,
+        username text   NOT NULL,
+        role     text   NOT NULL,
+        action   text   NOT NULL,
+        target   text,
+        outcome  text   NOT NULL
+      );
+      CREATE INDEX monitoring_audit_at ON monitoring_audit (at);
+    `,
   },
   {
     // The dashboard's search: by control ID across senders, and a sender's newest messages first
@@ -74,6 +126,11 @@ export const migrations: Migration[] = [
     id: 'monitoring/003-message-search',
     up: `CREATE INDEX IF NOT EXISTS monitoring_messages_control_id ON messages (control_id);
       CREATE INDEX IF NOT EXISTS monitoring_messages_sender ON messages (sender, id);`,
+    // The store's own indexes serve neither search; dead letters are counted by the overview and
+    // the gauges, and only the claimable runs have an index there.
+    postgres: `CREATE INDEX IF NOT EXISTS monitoring_messages_control_id ON messages (control_id);
+      CREATE INDEX IF NOT EXISTS monitoring_messages_sender ON messages (sender, id);
+      CREATE INDEX IF NOT EXISTS monitoring_runs_dead ON workflow_runs (workflow) WHERE status = 'dead';`,
   },
   {
     // SMART launches by how they ended (the smart module's events), for the overview's panel.
@@ -86,6 +143,15 @@ export const migrations: Migration[] = [
         count   INTEGER NOT NULL,
         PRIMARY KEY (minute, launch, outcome)
       ) WITHOUT ROWID;
+    `,
+    postgres: `
+      CREATE TABLE monitoring_launch_minutes (
+        minute  bigint  NOT NULL,
+        launch  text    NOT NULL,
+        outcome text    NOT NULL,
+        count   integer NOT NULL,
+        PRIMARY KEY (minute, launch, outcome)
+      );
     `,
   },
 ];

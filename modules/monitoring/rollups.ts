@@ -1,9 +1,10 @@
 // Per-minute rollups kept while the runtime runs: each answered message, each settled workflow
-// run and each ended SMART launch adds to an in-memory minute cell (a Map lookup, nothing else on the message path); a timer
-// adds the cells to SQLite once a second in one transaction. Charts and the overview read these
-// tables, never the journal, so a 30-day range costs what a 1-hour one does. Readers flush first,
-// so what they see includes the last second.
-import type { Database, Statement } from 'better-sqlite3';
+// run and each ended SMART launch adds to an in-memory minute cell (a Map lookup, nothing else on
+// the message path); a timer adds the cells to the shared tables once a second, one multi-row
+// upsert per table that adds to what is there, so the runtimes of a cluster add into the same rows.
+// Charts and the overview read these tables, never the journal, so a 30-day range costs what a
+// 1-hour one does. Readers flush first, so what they see includes this runtime's last second.
+import type { SharedSql } from '../../runtime/store/shared-sql.ts';
 import { BUCKET_COUNT, bucketIndex, quantile } from './latency-buckets.ts';
 import { bucketColumns } from './monitoring-schema.ts';
 
@@ -70,44 +71,69 @@ export interface AckPoint {
   count: number;
 }
 
+/** One table's pending upsert: its rows' values in key order (see `flush`). */
+interface Write {
+  table: string;
+  rows: unknown[][];
+}
+
+/** Rows per statement: well under both databases' limits on parameters. */
+const ROWS_PER_STATEMENT = 400;
+/** Cells kept for a later flush while the database cannot be written; beyond, the oldest are dropped. */
+const MAX_BACKLOG_ROWS = 100_000;
+
+const UPSERTS: Record<string, { columns: string[]; key: string[]; set: (t: string) => string }> = {
+  ...Object.fromEntries((['monitoring_message_minutes', 'monitoring_message_hours'] as const).map((t) => [t, {
+    columns: ['minute', 'sender', 'message_type', 'ack_code', 'count', 'latency_sum', ...bucketColumns],
+    key: ['minute', 'sender', 'message_type', 'ack_code'],
+    set: (x: string) => ['count', 'latency_sum', ...bucketColumns].map((c) => `${c} = ${x}.${c} + excluded.${c}`).join(', '),
+  }])),
+  monitoring_run_minutes: { columns: ['minute', 'workflow', 'status', 'count'], key: ['minute', 'workflow', 'status'], set: (x) => `count = ${x}.count + excluded.count` },
+  monitoring_launch_minutes: { columns: ['minute', 'launch', 'outcome', 'count'], key: ['minute', 'launch', 'outcome'], set: (x) => `count = ${x}.count + excluded.count` },
+  monitoring_senders: {
+    columns: ['sender', 'last_message_at'], key: ['sender'],
+    set: (x) => `last_message_at = CASE WHEN excluded.last_message_at > ${x}.last_message_at THEN excluded.last_message_at ELSE ${x}.last_message_at END`,
+  },
+};
+
+/** `INSERT … VALUES ($1, …), (…) ON CONFLICT … DO UPDATE` adding to the stored row: both databases accept it. */
+function upsertText(table: string, rows: number): string {
+  const u = UPSERTS[table]!;
+  const n = u.columns.length;
+  const values = Array.from({ length: rows }, (_, r) => `(${u.columns.map((_, c) => `$${r * n + c + 1}`).join(', ')})`).join(', ');
+  return `INSERT INTO ${table} (${u.columns.join(', ')}) VALUES ${values} ON CONFLICT (${u.key.join(', ')}) DO UPDATE SET ${u.set(table)}`;
+}
+
+/** A total order on the rows' keys (the same on every runtime), so two runtimes' upserts lock rows in one order and cannot deadlock. */
+function byKey(a: unknown[], b: unknown[], keyLength: number): number {
+  for (let i = 0; i < keyLength; i++) {
+    const x = a[i] as string | number;
+    const y = b[i] as string | number;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
 export class Rollups {
   private messages = new Map<string, MessageCell>();
   private runs = new Map<string, RunCell>();
   private launches = new Map<string, LaunchCell>();
   private lastSeen = new Map<string, number>();
+  /** Upserts that failed (the database unreachable), tried again first at the next flush. */
+  private backlog: Write[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private readonly addMessage: Record<MessageTable, Statement>;
-  private readonly addRun: Statement;
-  private readonly addLaunch: Statement;
-  private readonly touchSender: Statement;
-  private readonly write: (m: MessageCell[], r: RunCell[], l: LaunchCell[], s: Array<[string, number]>) => void;
+  /** The flush under way: flushes run one after the other. */
+  private flushing: Promise<void> = Promise.resolve();
   /** Called after each flush that wrote something (live updates). */
   onFlush: (() => void) | undefined;
+  /** Called when a flush could not write (the cells are kept and tried again). */
+  onError: ((err: Error) => void) | undefined;
 
-  constructor(private readonly db: Database) {
-    const add = (table: MessageTable) => db.prepare(`INSERT INTO ${table} (minute, sender, message_type, ack_code, count, latency_sum, ${bucketColumns.join(', ')})
-      VALUES (?, ?, ?, ?, ?, ?, ${bucketColumns.map(() => '?').join(', ')})
-      ON CONFLICT (minute, sender, message_type, ack_code) DO UPDATE SET count = count + excluded.count, latency_sum = latency_sum + excluded.latency_sum,
-      ${bucketColumns.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`);
-    this.addMessage = { monitoring_message_minutes: add('monitoring_message_minutes'), monitoring_message_hours: add('monitoring_message_hours') };
-    this.addRun = db.prepare(`INSERT INTO monitoring_run_minutes (minute, workflow, status, count) VALUES (?, ?, ?, ?)
-      ON CONFLICT (minute, workflow, status) DO UPDATE SET count = count + excluded.count`);
-    this.addLaunch = db.prepare(`INSERT INTO monitoring_launch_minutes (minute, launch, outcome, count) VALUES (?, ?, ?, ?)
-      ON CONFLICT (minute, launch, outcome) DO UPDATE SET count = count + excluded.count`);
-    this.touchSender = db.prepare(`INSERT INTO monitoring_senders (sender, last_message_at) VALUES (?, ?)
-      ON CONFLICT (sender) DO UPDATE SET last_message_at = MAX(last_message_at, excluded.last_message_at)`);
-    this.write = db.transaction((m: MessageCell[], r: RunCell[], l: LaunchCell[], s: Array<[string, number]>) => {
-      for (const c of m) this.addMessage.monitoring_message_minutes.run(c.minute, c.sender, c.type, c.ack, c.count, c.latencySum, ...c.buckets);
-      for (const c of hourly(m)) this.addMessage.monitoring_message_hours.run(c.minute, c.sender, c.type, c.ack, c.count, c.latencySum, ...c.buckets);
-      for (const c of r) this.addRun.run(c.minute, c.workflow, c.status, c.count);
-      for (const c of l) this.addLaunch.run(c.minute, c.launch, c.outcome, c.count);
-      for (const [sender, at] of s) this.touchSender.run(sender, at);
-    });
-  }
+  constructor(private readonly sql: SharedSql) {}
 
   /** Flushes once a second (the timer does not keep the process alive). */
   start(intervalMs = 1000): this {
-    this.timer ??= setInterval(() => this.flush(), intervalMs);
+    this.timer ??= setInterval(() => void this.flush().catch(() => undefined), intervalMs);
     this.timer.unref();
     return this;
   }
@@ -140,54 +166,79 @@ export class Rollups {
     cell.count++;
   }
 
-  /** Adds what was counted since the last flush to the tables. */
-  flush(): void {
-    if (!this.messages.size && !this.runs.size && !this.launches.size) return;
+  /** Adds what was counted since the last flush to the tables; rejects when the database could not be written (the cells are kept). */
+  flush(): Promise<void> {
+    const next = this.flushing.then(() => this.write());
+    this.flushing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async write(): Promise<void> {
+    const writes = [...this.backlog, ...this.take()];
+    this.backlog = [];
+    if (!writes.length) return;
+    for (let i = 0; i < writes.length; i++) {
+      const w = writes[i]!;
+      try {
+        while (w.rows.length) {
+          const chunk = w.rows.slice(0, ROWS_PER_STATEMENT);
+          await this.sql.run(upsertText(w.table, chunk.length), chunk.flat());
+          w.rows.splice(0, chunk.length);
+        }
+      } catch (err) {
+        // What was not written waits for the next flush (the rows written stay written: no double count).
+        this.backlog = writes.slice(i);
+        let total = this.backlog.reduce((a, x) => a + x.rows.length, 0);
+        while (total > MAX_BACKLOG_ROWS && this.backlog.length > 1) total -= this.backlog.shift()!.rows.length;
+        this.onError?.(err as Error);
+        throw err;
+      }
+    }
+    this.onFlush?.();
+  }
+
+  /** The cells counted since the last flush as upserts, each table's rows in key order. */
+  private take(): Write[] {
+    if (!this.messages.size && !this.runs.size && !this.launches.size && !this.lastSeen.size) return [];
     const m = [...this.messages.values()];
-    const r = [...this.runs.values()];
-    const l = [...this.launches.values()];
-    const s = [...this.lastSeen];
+    const writes: Write[] = [
+      { table: 'monitoring_message_minutes', rows: m.map(messageRow) },
+      { table: 'monitoring_message_hours', rows: hourly(m).map(messageRow) },
+      { table: 'monitoring_run_minutes', rows: [...this.runs.values()].map((c) => [c.minute, c.workflow, c.status, c.count]) },
+      { table: 'monitoring_launch_minutes', rows: [...this.launches.values()].map((c) => [c.minute, c.launch, c.outcome, c.count]) },
+      { table: 'monitoring_senders', rows: [...this.lastSeen] },
+    ].filter((w) => w.rows.length);
+    for (const w of writes) w.rows.sort((a, b) => byKey(a, b, UPSERTS[w.table]!.key.length));
     this.messages = new Map();
     this.runs = new Map();
     this.launches = new Map();
     this.lastSeen = new Map();
-    this.write(m, r, l, s);
-    this.onFlush?.();
+    return writes;
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    this.flush();
-  }
-
-  /** Deletes rollups of minutes before `before`; the rows removed. */
-  purge(before: number): number {
-    this.flush();
-    const a = this.db.prepare('DELETE FROM monitoring_message_minutes WHERE minute < ?').run(before).changes;
-    this.db.prepare('DELETE FROM monitoring_message_hours WHERE minute < ?').run(before - (before % HOUR));
-    const b = this.db.prepare('DELETE FROM monitoring_run_minutes WHERE minute < ?').run(before).changes;
-    const c = this.db.prepare('DELETE FROM monitoring_launch_minutes WHERE minute < ?').run(before).changes;
-    return a + b + c;
+    await this.flush();
   }
 
   /** Message counts per sender, type and ACK code over [from, to). */
-  messageTotals(from: number, to: number): MessageTotals[] {
-    this.flush();
-    const rows = this.db.prepare(`SELECT sender, message_type, ack_code, SUM(count) AS count, SUM(latency_sum) AS latency_sum,
+  async messageTotals(from: number, to: number): Promise<MessageTotals[]> {
+    await this.flush().catch(() => undefined);
+    const rows = await this.sql.all<Record<string, number | string>>(`SELECT sender, message_type, ack_code, SUM(count) AS count, SUM(latency_sum) AS latency_sum,
         ${bucketColumns.map((c) => `SUM(${c}) AS ${c}`).join(', ')}
-      FROM ${tableFor(from, to)} WHERE minute >= ? AND minute < ? GROUP BY sender, message_type, ack_code ORDER BY sender, message_type, ack_code`)
-      .all(align(from, to), to) as Array<Record<string, number | string>>;
+      FROM ${tableFor(from, to)} WHERE minute >= $1 AND minute < $2 GROUP BY sender, message_type, ack_code ORDER BY sender, message_type, ack_code`,
+    [align(from, to), to]);
     return rows.map((r) => ({
       sender: r.sender as string, messageType: r.message_type as string, ackCode: r.ack_code as string,
-      count: r.count as number, latencySumMs: r.latency_sum as number, buckets: bucketColumns.map((c) => r[c] as number),
+      count: Number(r.count), latencySumMs: Number(r.latency_sum), buckets: bucketColumns.map((c) => Number(r[c])),
     }));
   }
 
   /** Per sender and message type: counts, ACK codes and latency percentiles (ms). */
-  senderSummaries(from: number, to: number): SenderSummary[] {
+  async senderSummaries(from: number, to: number): Promise<SenderSummary[]> {
     const byKey = new Map<string, { sender: string; messageType: string; count: number; ackCodes: Record<string, number>; buckets: number[] }>();
-    for (const t of this.messageTotals(from, to)) {
+    for (const t of await this.messageTotals(from, to)) {
       const key = `${t.sender}\u0000${t.messageType}`;
       let s = byKey.get(key);
       if (!s) byKey.set(key, (s = { sender: t.sender, messageType: t.messageType, count: 0, ackCodes: {}, buckets: new Array<number>(BUCKET_COUNT).fill(0) }));
@@ -202,58 +253,67 @@ export class Rollups {
   }
 
   /** Messages per sender per step (minutes) over [from, to). */
-  series(from: number, to: number, stepMinutes = 1): SeriesPoint[] {
-    this.flush();
+  async series(from: number, to: number, stepMinutes = 1): Promise<SeriesPoint[]> {
+    await this.flush().catch(() => undefined);
     const step = stepMinutes * MINUTE;
-    return this.db.prepare(`SELECT (minute / ?) * ? AS minute, sender, SUM(count) AS count FROM ${tableFor(from, to, stepMinutes)}
-      WHERE minute >= ? AND minute < ? GROUP BY 1, sender ORDER BY 1`).all(step, step, align(from, to, stepMinutes), to) as SeriesPoint[];
+    const rows = await this.sql.all<{ minute: number; sender: string; count: number }>(`SELECT (minute / $1) * $1 AS minute, sender, SUM(count) AS count
+      FROM ${tableFor(from, to, stepMinutes)} WHERE minute >= $2 AND minute < $3 GROUP BY 1, sender ORDER BY 1`, [step, align(from, to, stepMinutes), to]);
+    return rows.map((r) => ({ minute: Number(r.minute), sender: r.sender, count: Number(r.count) }));
   }
 
   /** Messages per ACK code per step (minutes) over [from, to). */
-  ackSeries(from: number, to: number, stepMinutes = 1): AckPoint[] {
-    this.flush();
+  async ackSeries(from: number, to: number, stepMinutes = 1): Promise<AckPoint[]> {
+    await this.flush().catch(() => undefined);
     const step = stepMinutes * MINUTE;
-    return (this.db.prepare(`SELECT (minute / ?) * ? AS minute, ack_code, SUM(count) AS count FROM ${tableFor(from, to, stepMinutes)}
-      WHERE minute >= ? AND minute < ? GROUP BY 1, ack_code ORDER BY 1`).all(step, step, align(from, to, stepMinutes), to) as Array<{ minute: number; ack_code: string; count: number }>)
-      .map((r) => ({ minute: r.minute, ackCode: r.ack_code, count: r.count }));
+    const rows = await this.sql.all<{ minute: number; ack_code: string; count: number }>(`SELECT (minute / $1) * $1 AS minute, ack_code, SUM(count) AS count
+      FROM ${tableFor(from, to, stepMinutes)} WHERE minute >= $2 AND minute < $3 GROUP BY 1, ack_code ORDER BY 1`, [step, align(from, to, stepMinutes), to]);
+    return rows.map((r) => ({ minute: Number(r.minute), ackCode: r.ack_code, count: Number(r.count) }));
   }
 
   /** The rollup rows over [from, to) as stored (per minute, or per hour for long ranges), oldest first. */
-  rows(from: number, to: number): Array<{ minute: number; sender: string; messageType: string; ackCode: string; count: number; latencySumMs: number }> {
-    this.flush();
-    return (this.db.prepare(`SELECT minute, sender, message_type, ack_code, count, latency_sum FROM ${tableFor(from, to)}
-      WHERE minute >= ? AND minute < ? ORDER BY minute, sender, message_type, ack_code`).all(align(from, to), to) as Array<{
-        minute: number; sender: string; message_type: string; ack_code: string; count: number; latency_sum: number;
-      }>).map((r) => ({ minute: r.minute, sender: r.sender, messageType: r.message_type, ackCode: r.ack_code, count: r.count, latencySumMs: r.latency_sum }));
+  async rows(from: number, to: number): Promise<Array<{ minute: number; sender: string; messageType: string; ackCode: string; count: number; latencySumMs: number }>> {
+    await this.flush().catch(() => undefined);
+    const rows = await this.sql.all<{ minute: number; sender: string; message_type: string; ack_code: string; count: number; latency_sum: number }>(
+      `SELECT minute, sender, message_type, ack_code, count, latency_sum FROM ${tableFor(from, to)}
+      WHERE minute >= $1 AND minute < $2 ORDER BY minute, sender, message_type, ack_code`, [align(from, to), to]);
+    return rows.map((r) => ({ minute: Number(r.minute), sender: r.sender, messageType: r.message_type, ackCode: r.ack_code, count: Number(r.count), latencySumMs: Number(r.latency_sum) }));
   }
 
   /** Settled workflow runs per workflow and status over [from, to). */
-  runTotals(from: number, to: number): Array<{ workflow: string; status: string; count: number }> {
-    this.flush();
-    return this.db.prepare(`SELECT workflow, status, SUM(count) AS count FROM monitoring_run_minutes
-      WHERE minute >= ? AND minute < ? GROUP BY workflow, status ORDER BY workflow, status`).all(from - (from % MINUTE), to) as Array<{ workflow: string; status: string; count: number }>;
+  async runTotals(from: number, to: number): Promise<Array<{ workflow: string; status: string; count: number }>> {
+    await this.flush().catch(() => undefined);
+    const rows = await this.sql.all<{ workflow: string; status: string; count: number }>(`SELECT workflow, status, SUM(count) AS count FROM monitoring_run_minutes
+      WHERE minute >= $1 AND minute < $2 GROUP BY workflow, status ORDER BY workflow, status`, [from - (from % MINUTE), to]);
+    return rows.map((r) => ({ workflow: r.workflow, status: r.status, count: Number(r.count) }));
   }
 
-  /** The minutes with traffic over [from, to) per sender, oldest first (the table's own order: no sort). */
-  activeMinutes(from: number, to: number): Iterable<{ minute: number; sender: string }> {
-    this.flush();
-    return this.db.prepare(`SELECT minute, sender FROM monitoring_message_minutes WHERE minute >= ? AND minute < ? GROUP BY minute, sender`)
-      .iterate(from - (from % MINUTE), to) as Iterable<{ minute: number; sender: string }>;
+  /** The minutes with traffic over [from, to) per sender, oldest first (the primary key's order: no sort). */
+  async activeMinutes(from: number, to: number): Promise<Array<{ minute: number; sender: string }>> {
+    await this.flush().catch(() => undefined);
+    const rows = await this.sql.all<{ minute: number; sender: string }>(`SELECT minute, sender FROM monitoring_message_minutes
+      WHERE minute >= $1 AND minute < $2 GROUP BY minute, sender ORDER BY minute, sender`, [from - (from % MINUTE), to]);
+    return rows.map((r) => ({ minute: Number(r.minute), sender: r.sender }));
   }
 
   /** SMART launches per launch and outcome over [from, to). */
-  launchTotals(from: number, to: number): Array<{ launch: string; outcome: string; count: number }> {
-    this.flush();
-    return this.db.prepare(`SELECT launch, outcome, SUM(count) AS count FROM monitoring_launch_minutes
-      WHERE minute >= ? AND minute < ? GROUP BY launch, outcome ORDER BY launch, outcome`).all(from - (from % MINUTE), to) as Array<{ launch: string; outcome: string; count: number }>;
+  async launchTotals(from: number, to: number): Promise<Array<{ launch: string; outcome: string; count: number }>> {
+    await this.flush().catch(() => undefined);
+    const rows = await this.sql.all<{ launch: string; outcome: string; count: number }>(`SELECT launch, outcome, SUM(count) AS count FROM monitoring_launch_minutes
+      WHERE minute >= $1 AND minute < $2 GROUP BY launch, outcome ORDER BY launch, outcome`, [from - (from % MINUTE), to]);
+    return rows.map((r) => ({ launch: r.launch, outcome: r.outcome, count: Number(r.count) }));
   }
 
   /** Each sender's last message time. */
-  lastMessages(): Map<string, number> {
-    this.flush();
-    const rows = this.db.prepare('SELECT sender, last_message_at FROM monitoring_senders').all() as Array<{ sender: string; last_message_at: number }>;
-    return new Map(rows.map((r) => [r.sender, r.last_message_at]));
+  async lastMessages(): Promise<Map<string, number>> {
+    await this.flush().catch(() => undefined);
+    const rows = await this.sql.all<{ sender: string; last_message_at: number }>('SELECT sender, last_message_at FROM monitoring_senders');
+    return new Map(rows.map((r) => [r.sender, Number(r.last_message_at)]));
   }
+}
+
+/** A minute cell as the message tables' row. */
+function messageRow(c: MessageCell): unknown[] {
+  return [c.minute, c.sender, c.type, c.ack, c.count, c.latencySum, ...c.buckets];
 }
 
 /** Series: the hourly table for hour-wide steps. Totals: for long ranges. Else the minutes. */

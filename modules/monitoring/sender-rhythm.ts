@@ -36,10 +36,10 @@ export class SenderRhythm {
   constructor(private readonly rollups: Rollups) {}
 
   /** Each sender's usual gap (ms), for senders with enough arrivals in the last week. */
-  usualGaps(now = Date.now()): ReadonlyMap<string, number> {
+  async usualGaps(now = Date.now()): Promise<ReadonlyMap<string, number>> {
     if (now - this.computedAt < REFRESH_MS && now >= this.computedAt) return this.gaps;
     const bySender = new Map<string, number[]>();
-    for (const { minute, sender } of this.rollups.activeMinutes(now - LOOKBACK_MS, now)) {
+    for (const { minute, sender } of await this.rollups.activeMinutes(now - LOOKBACK_MS, now)) {
       let list = bySender.get(sender);
       if (!list) bySender.set(sender, (list = []));
       list.push(minute);

@@ -2,12 +2,15 @@
 // once the plan has a monitoring block), the Prometheus listener (`metrics`), the dashboard's own
 // listener (`dashboard`) and OpenTelemetry traces (`tracing`). It listens to the runtime's events
 // only: the listener's answered messages, the engine's settled runs, the journal's commits and
-// the other modules' announcements (SMART launch outcomes).
+// the other modules' announcements (SMART launch outcomes). Its tables and the journal it reads
+// are the shared database's (`services.sql`): with a PostgreSQL store, the cluster's.
 import { openDatabase } from '../../runtime/journal/open-database.ts';
+import { sqliteSql } from '../../runtime/store/shared-sql.ts';
 import type { FinishedEvent } from '../../runtime/journal/run-events.ts';
 import type { InboundMessageEvent, JournalCommit, ModuleInstance, ModuleServices, SmartLaunchEvent } from './seam.ts';
 import { DEFAULT_RETENTION_MS, monitoringPlan } from './monitoring-plan.ts';
 import { Rollups } from './rollups.ts';
+import { purgeMonitoring } from './retention.ts';
 import { Metrics, stepApis } from './metrics.ts';
 import { startMetricsServer, type MetricsServer } from './metrics-server.ts';
 import { startDashboard, type Dashboard } from './dashboard/dashboard-server.ts';
@@ -24,8 +27,8 @@ export interface MonitoringInstance extends ModuleInstance {
   metricsUrl?: string;
   dashboardUrl?: string;
   audit: AuditLog;
-  /** Purges rollups and audit entries older than the retention now; the rows removed. */
-  purge(now?: number): number;
+  /** Purges rollups and audit entries older than the retention now; the rows removed (0 on the runtimes of a cluster that did not purge). */
+  purge(now?: number): Promise<number>;
 }
 
 export interface MonitoringOptions {
@@ -40,21 +43,24 @@ export async function startMonitoring(services: ModuleServices, options: Monitor
   const errors = problems.filter((p) => p.severity === 'error');
   if (errors.length) throw new Error(errors.map((p) => `${srcLine(p.src)}: ${p.code} ${p.summary}: ${p.hint}`).join('\n'));
   for (const p of problems) log.warn({ code: p.code, at: srcLine(p.src) }, p.summary);
-  if (services.plan.store?.kind === 'postgres' && plan.dashboard) {
-    // Rollups and metrics come from this runtime's events, wherever the journal lives; the
-    // dashboard's search and message pages read the embedded journal only (so far).
-    log.warn({ at: srcLine(services.plan.store.src) }, 'monitoring: with store postgres the dashboard counts this runtime\'s traffic, and its message search and pages find no messages');
-  }
-  // Rollups are written once a second; losing the last second in a power cut is acceptable,
-  // so their connection does not wait for the disk on each commit.
-  const own = services.db.memory ? undefined : openDatabase(services.dbFile, { migrate: false });
+  // With SQLite, rollups are written once a second; losing the last second in a power cut is
+  // acceptable, so the module's writes use a connection that does not wait for the disk on each
+  // commit (the same file as services.sql).
+  const own = services.sql.dialect === 'sqlite' && !services.db.memory ? openDatabase(services.dbFile, { migrate: false }) : undefined;
   own?.pragma('synchronous = NORMAL');
-  const db = own ?? services.db;
-  const rollups = new Rollups(db).start();
+  const sql = own ? sqliteSql(own) : services.sql;
+  const rollups = new Rollups(sql).start();
+  let warnedAt = -Infinity;
+  rollups.onError = (err) => {
+    // Once a minute at most while the database is unreachable (the flush is tried every second).
+    if (Date.now() - warnedAt < 60_000) return;
+    warnedAt = Date.now();
+    log.warn({ err: err.message }, 'monitoring: cannot write the rollups; they are kept and written once the database answers');
+  };
   const metrics = plan.metrics
-    ? new Metrics(services.db, services.plan.senders.map((s) => s.name), stepApis(services.plan.workflows), services.plan.launches.map((l) => l.name))
+    ? new Metrics(services.sql, services.plan.senders.map((s) => s.name), stepApis(services.plan.workflows), services.plan.launches.map((l) => l.name))
     : undefined;
-  const audit = new AuditLog(db);
+  const audit = new AuditLog(sql);
 
   const onMessage = (e: InboundMessageEvent) => {
     rollups.countMessage(e.sender, e.messageType, e.ackCode, e.receivedAt, e.latencyMs);
@@ -63,7 +69,7 @@ export async function startMonitoring(services: ModuleServices, options: Monitor
   const onFinished = (e: FinishedEvent) => {
     const workflow = e.workflow ?? '(unknown)';
     rollups.countRun(workflow, e.status, Date.now());
-    metrics?.countRun(workflow, e.status, e.runId);
+    void metrics?.countRun(workflow, e.status, e.runId).catch((err) => log.warn({ err: (err as Error).message }, 'monitoring: could not read a run\'s steps'));
   };
   const onCommit = (c: JournalCommit) => metrics!.observeCommit(c.entries, c.seconds);
   const onLaunch = (e: SmartLaunchEvent) => {
@@ -76,18 +82,13 @@ export async function startMonitoring(services: ModuleServices, options: Monitor
   services.moduleEvents.on('smart-launch', onLaunch);
 
   const retentionMs = plan.dashboard?.retentionMs ?? DEFAULT_RETENTION_MS;
-  const purge = (now = Date.now()) => {
-    const n = rollups.purge(now - retentionMs) + audit.purge(now - retentionMs);
+  const purge = async (now = Date.now()) => {
+    await rollups.flush().catch(() => undefined);
+    const n = await purgeMonitoring(sql, now - retentionMs);
     if (n) log.info({ rows: n, retentionDays: retentionMs / 86_400_000 }, 'monitoring: purged rollups and audit entries past retention');
     return n;
   };
-  const purgeSafely = () => {
-    try {
-      purge();
-    } catch (err) {
-      log.error({ err: (err as Error).message }, 'monitoring: retention purge failed');
-    }
-  };
+  const purgeSafely = () => void purge().catch((err) => log.error({ err: (err as Error).message }, 'monitoring: retention purge failed'));
   purgeSafely();
   const retentionTimer = setInterval(purgeSafely, HOUR);
   retentionTimer.unref();
@@ -106,21 +107,21 @@ export async function startMonitoring(services: ModuleServices, options: Monitor
     await tracing?.stop();
     await dashboard?.close();
     await metricsServer?.close();
-    rollups.stop();
+    await rollups.stop().catch((err) => log.warn({ err: (err as Error).message }, 'monitoring: the last second of rollups could not be written'));
     own?.close();
   };
   try {
     if (plan.tracing) {
       // The OpenTelemetry SDK loads only for plans that trace.
       const { Tracing } = await import('./tracing.ts');
-      const t = new Tracing({ endpoint: services.resolve(plan.tracing.otlp), service: plan.tracing.service ?? 'hdc', ...options.tracing }, services.db, services.inbound, services.events, log);
+      const t = new Tracing({ endpoint: services.resolve(plan.tracing.otlp), service: plan.tracing.service ?? 'hdc', ...options.tracing }, services.sql, services.inbound, services.events, log);
       tracing = t;
       // Each HTTP step's requests carry the trace context of the step span exported later.
       stopHeaders = services.outboundHeaders((step) => t.headers(step));
     }
     if (plan.metrics && metrics) metricsServer = await startMetricsServer(plan.metrics, metrics, log);
     if (plan.dashboard) {
-      dashboard = await startDashboard(plan.dashboard, { services, rollups, audit, db, log });
+      dashboard = await startDashboard(plan.dashboard, { services, rollups, audit, sql, log });
     }
   } catch (err) {
     await stop();

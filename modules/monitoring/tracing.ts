@@ -3,12 +3,13 @@
 // HL7 message, a child span per workflow run of that message, and under it a span per step
 // (outbound requests carry their HTTP status). Names, codes and durations only: no control ID,
 // no content. A run that settles before its message is answered (`ack after_workflow`) waits for
-// the message's span; one whose message span never comes (a restart) becomes its own root.
+// the message's span; one whose message span never comes (a restart) becomes its own root. Runs
+// and steps are read from the shared database (with a PostgreSQL store, where the engine wrote them).
 import { context, trace, SpanKind, SpanStatusCode, type Span, type Tracer } from '@opentelemetry/api';
 import { TracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import type { Database, Statement } from 'better-sqlite3';
+import type { SharedSql } from '../../runtime/store/shared-sql.ts';
 import type { EnqueuedEvent, FinishedEvent, RunEvents } from '../../runtime/journal/run-events.ts';
 import type { InboundEvents, AnsweredMessage } from '../../runtime/inbound/inbound-events.ts';
 import type { Logger } from '../../runtime/platform/log/logger.ts';
@@ -45,8 +46,6 @@ export class Tracing {
   private readonly runMessage = new Map<number, number>();
   /** Runs settled before their message's span existed. */
   private readonly waiting = new Map<number, Array<{ e: FinishedEvent; timer: NodeJS.Timeout }>>();
-  private readonly runStmt: Statement;
-  private readonly stepsStmt: Statement;
   readonly ids = new TraceIds();
   private readonly pending = new PendingIds();
   /** Step spans exported already: a replayed run settles again with its earlier steps. */
@@ -56,9 +55,9 @@ export class Tracing {
   private readonly onEnqueued = (e: EnqueuedEvent) => {
     for (const id of e.runIds) remember(this.runMessage, id, e.messageId);
   };
-  private readonly onFinished = (e: FinishedEvent) => this.finished(e);
+  private readonly onFinished = (e: FinishedEvent) => void this.finished(e).catch((err) => this.log.warn({ err: (err as Error).message, runId: e.runId }, 'tracing: could not record a run'));
 
-  constructor(private readonly opts: TracingOptions, db: Database, private readonly inbound: InboundEvents, private readonly events: RunEvents, private readonly log: Logger) {
+  constructor(private readonly opts: TracingOptions, private readonly sql: SharedSql, private readonly inbound: InboundEvents, private readonly events: RunEvents, private readonly log: Logger) {
     const exporter = new OTLPTraceExporter({ url: `${opts.endpoint.replace(/\/+$/, '')}/v1/traces` });
     this.provider = new TracerProvider({
       resource: resourceFromAttributes({ 'service.name': opts.service }),
@@ -66,8 +65,6 @@ export class Tracing {
       idGenerator: this.pending,
     });
     this.tracer = this.provider.getTracer('hdc');
-    this.runStmt = db.prepare('SELECT id, message_id, workflow, created_at, updated_at, attempts FROM workflow_runs WHERE id = ?');
-    this.stepsStmt = db.prepare('SELECT path, step_id, kind, status, attempt, started_at, finished_at, error, result FROM run_steps WHERE run_id = ? ORDER BY started_at, path');
     inbound.on('message', this.onMessage);
     events.on('enqueued', this.onEnqueued);
     events.on('finished', this.onFinished);
@@ -93,12 +90,16 @@ export class Tracing {
     this.waiting.delete(m.messageId);
     for (const p of pending) {
       clearTimeout(p.timer);
-      this.run(p.e, span);
+      void this.run(p.e, span);
     }
   }
 
-  private finished(e: FinishedEvent): void {
-    const messageId = this.runMessage.get(e.runId) ?? (this.runStmt.get(e.runId) as RunRow | undefined)?.message_id;
+  private runRow(id: number): Promise<RunRow | undefined> {
+    return this.sql.get<RunRow>('SELECT id, message_id, workflow, created_at, updated_at, attempts FROM workflow_runs WHERE id = $1', [id]);
+  }
+
+  private async finished(e: FinishedEvent): Promise<void> {
+    const messageId = this.runMessage.get(e.runId) ?? (await this.runRow(e.runId))?.message_id;
     const parent = messageId !== undefined ? this.messageSpans.get(messageId) : undefined;
     if (parent || messageId === undefined) return this.run(e, parent);
     const list = this.waiting.get(messageId) ?? [];
@@ -106,17 +107,18 @@ export class Tracing {
       const left = this.waiting.get(messageId)?.filter((p) => p.e !== e) ?? [];
       if (left.length) this.waiting.set(messageId, left);
       else this.waiting.delete(messageId);
-      this.run(e, undefined);
+      void this.run(e, undefined);
     }, this.opts.waitForMessageMs ?? 30_000);
     timer.unref();
     list.push({ e, timer });
     this.waiting.set(messageId, list);
   }
 
-  private run(e: FinishedEvent, parent: Span | undefined): void {
+  private async run(e: FinishedEvent, parent: Span | undefined): Promise<void> {
     try {
-      const row = this.runStmt.get(e.runId) as RunRow | undefined;
+      const row = await this.runRow(e.runId);
       if (!row) return;
+      const steps = await this.sql.all<StepRow>('SELECT path, step_id, kind, status, attempt, started_at, finished_at, error, result FROM run_steps WHERE run_id = $1 ORDER BY started_at, path', [e.runId]);
       const ctx = parent ? trace.setSpan(context.active(), parent) : context.active();
       // Without its message's span the run is a root, still in its message's trace.
       const span = this.pending.startWith({ traceId: this.ids.traceId(row.message_id) }, () => this.tracer.startSpan(`workflow ${row.workflow}`, {
@@ -125,7 +127,7 @@ export class Tracing {
       }, ctx));
       if (e.status !== 'done') span.setStatus({ code: SpanStatusCode.ERROR, message: e.status });
       const inRun = trace.setSpan(context.active(), span);
-      for (const s of this.stepsStmt.all(e.runId) as StepRow[]) {
+      for (const s of steps) {
         const http = HTTP_KINDS.has(s.kind);
         let status: number | undefined;
         try {

@@ -8,11 +8,9 @@ import { createServer, type Server } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import Koa, { type Context } from 'koa';
-import type { Database } from 'better-sqlite3';
 import type { Logger } from '../../../runtime/platform/log/logger.ts';
 import { LoginRateLimiter } from '../../../runtime/platform/login/rate-limit.ts';
 import { LoginRefusedError, LoginUnavailableError, type Claims, type LoginMethod } from '../../../runtime/platform/login/login-method.ts';
-import { showRun } from '../../../runtime/workflows/run-report.ts';
 import { srcLine } from '../../../runtime/platform/config/source-location.ts';
 import type { ModuleServices } from '../seam.ts';
 import { DEFAULT_SESSION_IDLE_MS, type DashboardPlan } from '../monitoring-plan.ts';
@@ -24,7 +22,9 @@ import { decide, loginMethod } from './login-flow.ts';
 import { LiveUpdates } from './live-updates.ts';
 import { overviewData, rangeOf, RANGES } from './overview-data.ts';
 import { SenderRhythm } from '../sender-rhythm.ts';
-import { messageDetail, runOf, searchMessages, FIELD_NAME, MESSAGE_STATUSES, type MessageFilter } from './message-search.ts';
+import { deadLetters, messageDetail, runOf, runReportOf, searchMessages, FIELD_NAME, MESSAGE_STATUSES, type MessageFilter } from './message-search.ts';
+import { replayRun, rerunRun, wakeEngines } from './run-actions.ts';
+import type { SharedSql } from '../../../runtime/store/shared-sql.ts';
 import { replayPlan } from './message-replay.ts';
 import { auditPage, deadLettersPage, errorPage, loginPage, messagePage, messagesPage, overviewPage, overviewTables } from './pages.ts';
 
@@ -38,8 +38,8 @@ export interface DashboardDeps {
   services: ModuleServices;
   rollups: Rollups;
   audit: AuditLog;
-  /** The module's own connection (sessions, audit). */
-  db: Database;
+  /** The module's tables (sessions): shared by the cluster with a PostgreSQL store. */
+  sql: SharedSql;
   log: Logger;
 }
 
@@ -102,15 +102,15 @@ function localTime(v: string | null): number | undefined {
 }
 
 export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): Promise<Dashboard> {
-  const { services, rollups, audit, db, log } = deps;
-  const sessions = new DashboardSessions(db, plan.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS);
+  const { services, rollups, audit, sql, log } = deps;
+  const sessions = new DashboardSessions(sql, plan.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS);
   const method: LoginMethod = await loginMethod(plan, services.resolve, services.sql);
   const limiter = new LoginRateLimiter();
   const files = assets();
   const live = new LiveUpdates();
   rollups.onFlush = () => live.changed();
   const senders = services.plan.senders.map((s) => s.name);
-  const overview = { rollups, db: services.db, declaredSenders: senders, rhythm: new SenderRhythm(rollups), launches: services.plan.launches.length > 0 };
+  const overview = { rollups, sql: services.sql, declaredSenders: senders, rhythm: new SenderRhythm(rollups), launches: services.plan.launches.length > 0 };
   const stepLines = stepLinesOf(services.plan);
   /** OIDC sign-ins under way: browser nonce cookie → the checks for the callback. */
   const pendingOidc = new Map<string, { state: string; verifier: string; nonce: string; at: number }>();
@@ -132,14 +132,14 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
   const audited = (s: Session, action: Parameters<AuditLog['record']>[0]['action'], target: string, outcome: string) =>
     audit.record({ username: s.username, role: s.role, action, target, outcome });
 
-  const startSession = (ctx: Context, claims: Claims) => {
+  const startSession = async (ctx: Context, claims: Claims) => {
     const d = decide(plan, claims, services.resolve);
     if (!d.ok) {
-      audit.record({ username: d.username, role: '-', action: 'sign-in-refused', outcome: d.why === 'no-role' ? 'no dashboard role for the user\'s groups' : 'the login\'s require did not hold' });
+      await audit.record({ username: d.username, role: '-', action: 'sign-in-refused', outcome: d.why === 'no-role' ? 'no dashboard role for the user\'s groups' : 'the login\'s require did not hold' });
       return html(ctx, 403, errorPage(undefined, 403, 'You are signed in, but no dashboard role is granted to your groups.'));
     }
-    const { token, session } = sessions.create(d.username, d.role);
-    audited(session, 'sign-in', '', 'ok');
+    const { token, session } = await sessions.create(d.username, d.role);
+    await audited(session, 'sign-in', '', 'ok');
     ctx.cookies.set(SESSION_COOKIE, token, cookieOptions(ctx));
     ctx.redirect('/');
   };
@@ -172,7 +172,7 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
       const claims = await method.verify(username, form.get('password') ?? '');
       if (!claims) {
         limiter.failed(address, username);
-        audit.record({ username, role: '-', action: 'sign-in-refused', outcome: 'wrong user name or password' });
+        await audit.record({ username, role: '-', action: 'sign-in-refused', outcome: 'wrong user name or password' });
         return loginForm(ctx, 401, 'Wrong user name or password.');
       }
       limiter.succeeded(address, username);
@@ -199,15 +199,15 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
 
   async function handleSignedIn(ctx: Context, s: Session): Promise<void> {
     const operator = s.role === 'operator';
-    const refuse = (what: string) => {
-      audited(s, 'refused', `${ctx.method} ${ctx.path}`, what);
+    const refuse = async (what: string) => {
+      await audited(s, 'refused', `${ctx.method} ${ctx.path}`, what);
       html(ctx, 403, errorPage(s, 403, what));
     };
     if (ctx.method === 'GET' && ctx.path === '/') {
-      return html(ctx, 200, overviewPage(s, overviewData(overview, rangeOf(ctx.query.range))));
+      return html(ctx, 200, overviewPage(s, await overviewData(overview, rangeOf(ctx.query.range))));
     }
     if (ctx.method === 'GET' && ctx.path === '/overview.json') {
-      const data = overviewData(overview, rangeOf(ctx.query.range));
+      const data = await overviewData(overview, rangeOf(ctx.query.range));
       ctx.body = { data, html: overviewTables(data) };
       return;
     }
@@ -216,7 +216,7 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
       const range = rangeOf(ctx.query.range);
       const now = Date.now();
       const to = now - (now % 60_000) + 60_000;
-      const rows = rollups.rows(to - RANGES[range].ms, to);
+      const rows = await rollups.rows(to - RANGES[range].ms, to);
       ctx.type = 'text/csv; charset=utf-8';
       ctx.set('Content-Disposition', `attachment; filename="hdc-traffic-${range}.csv"`);
       const cell = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : /^[=+\-@]/.test(v) ? `'${v}` : v);
@@ -250,26 +250,24 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
         if (!FIELD_NAME.test(fieldName)) return html(ctx, 400, errorPage(s, 400, 'A field name is letters, digits and underscores.'));
         f.field = { name: fieldName, value: fieldValue };
         // The value searched for may be PHI (a medical record number): the search is audited, the value is not written down.
-        audited(s, 'search-field', `field ${fieldName}`, 'searched');
+        await audited(s, 'search-field', `field ${fieldName}`, 'searched');
       }
       const raw = { type: str('type'), control_id: str('control_id'), from: str('from'), to: str('to'), field: fieldName, value: fieldValue };
-      return html(ctx, 200, messagesPage(s, f, senders, searchMessages(services.db, f, pageNo), pageNo, raw));
+      return html(ctx, 200, messagesPage(s, f, senders, await searchMessages(services.sql, f, pageNo), pageNo, raw));
     }
     const messageMatch = /^\/messages\/(\d{1,15})$/.exec(ctx.path);
     if (ctx.method === 'GET' && messageMatch) {
       const id = Number(messageMatch[1]);
-      const m = messageDetail(services.db, id);
+      const m = await messageDetail(services.sql, id);
       if (!m) return html(ctx, 404, errorPage(s, 404, `No message ${id}.`));
-      const runs = m.runIds.map((r) => showRun(services.db, r.id, { phi: operator })).filter((r) => r !== undefined);
+      const runs = (await Promise.all(m.runIds.map((r) => runReportOf(services.sql, r.id, { phi: operator })))).filter((r) => r !== undefined);
       const lines = new Map<string, string>();
       for (const r of runs) for (const [k, v] of stepLines.get(r.workflow) ?? []) lines.set(k, v);
-      if (operator && m.raw !== null) audited(s, 'view-message', `message ${id}`, 'content shown');
+      if (operator && m.raw !== null) await audited(s, 'view-message', `message ${id}`, 'content shown');
       return html(ctx, 200, messagePage(s, m, runs, lines));
     }
     if (ctx.method === 'GET' && ctx.path === '/dead-letters') {
-      const rows = services.db.prepare(`SELECT id, workflow, sender, message_id AS messageId, error, updated_at AS updatedAt FROM workflow_runs
-        WHERE status = 'dead' ORDER BY id DESC LIMIT 200`).all() as Parameters<typeof deadLettersPage>[1];
-      return html(ctx, 200, deadLettersPage(s, rows));
+      return html(ctx, 200, deadLettersPage(s, await deadLetters(services.sql)));
     }
     const replayMatch = /^\/runs\/(\d{1,15})\/replay$/.exec(ctx.path);
     if (replayMatch) {
@@ -280,16 +278,17 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
       if (!operator) return refuse('Only operators can replay runs.');
       if (form.get('confirm') !== 'yes') return html(ctx, 400, errorPage(s, 400, 'Confirm the replay with the checkbox.'));
       const id = Number(replayMatch[1]);
-      const run = runOf(services.db, id);
+      const run = await runOf(services.sql, id);
       if (!run) return html(ctx, 404, errorPage(s, 404, `No run ${id}.`));
-      const engine = services.engine();
-      if (!engine) return html(ctx, 503, errorPage(s, 503, 'The workflow engine is not running in this process.'));
-      if (!engine.store.replay(id, Date.now(), false, `dashboard:${s.username}`)) {
-        audited(s, 'replay-run', `run ${id}`, `not replayed: the run is ${run.status}`);
-        return html(ctx, 409, errorPage(s, 409, `Run ${id} is ${run.status}; only dead or failed runs can be replayed.`));
+      const r = await replayRun(services, id, `dashboard:${s.username}`);
+      if ('noEngine' in r) return html(ctx, 503, errorPage(s, 503, 'The workflow engine is not running in this process.'));
+      if (!r.replayed) {
+        const status = 'status' in r ? r.status : 'gone';
+        await audited(s, 'replay-run', `run ${id}`, `not replayed: the run is ${status}`);
+        return html(ctx, 409, errorPage(s, 409, `Run ${id} is ${status}; only dead or failed runs can be replayed.`));
       }
-      audited(s, 'replay-run', `run ${id}`, 'queued again');
-      engine.pump();
+      await audited(s, 'replay-run', `run ${id}`, 'queued again');
+      await wakeEngines(services);
       live.changed();
       ctx.status = 303;
       ctx.redirect(`/messages/${run.messageId}#run-${id}`);
@@ -304,30 +303,30 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
       if (!operator) return refuse('Only operators can replay messages.');
       if (form.get('confirm') !== 'yes') return html(ctx, 400, errorPage(s, 400, 'Confirm the replay with the checkbox.'));
       const id = Number(messageReplayMatch[1]);
-      const m = messageDetail(services.db, id);
+      const m = await messageDetail(services.sql, id);
       if (!m) return html(ctx, 404, errorPage(s, 404, `No message ${id}.`));
-      const engine = services.engine();
-      if (!engine) return html(ctx, 503, errorPage(s, 503, 'The workflow engine is not running in this process.'));
+      if (services.sql.dialect === 'sqlite' && !services.engine()) return html(ctx, 503, errorPage(s, 503, 'The workflow engine is not running in this process.'));
       const plan = replayPlan(m.runIds);
       if ('refused' in plan) {
-        audited(s, 'replay-message', `message ${id}`, `not replayed: ${plan.refused}`);
+        await audited(s, 'replay-message', `message ${id}`, `not replayed: ${plan.refused}`);
         return html(ctx, 409, errorPage(s, 409, `Message ${id} cannot be replayed: ${plan.refused}.`));
       }
       const started: number[] = [];
       const refusals: string[] = [];
       for (const runId of plan.runs) {
-        const r = engine.store.rerun(runId, Date.now(), `dashboard:${s.username}`);
+        const r = await rerunRun(services, runId, `dashboard:${s.username}`);
         if ('runId' in r) started.push(r.runId);
-        else refusals.push(r.refused);
+        else if ('refused' in r) refusals.push(r.refused);
+        else return html(ctx, 503, errorPage(s, 503, 'The workflow engine is not running in this process.'));
       }
       if (!started.length) {
-        audited(s, 'replay-message', `message ${id}`, `not replayed: ${refusals.join('; ')}`);
+        await audited(s, 'replay-message', `message ${id}`, `not replayed: ${refusals.join('; ')}`);
         return html(ctx, 409, errorPage(s, 409, `Message ${id} cannot be replayed: ${refusals.join('; ')}.`));
       }
-      audited(s, 'replay-message', `message ${id}`, `new run${started.length > 1 ? 's' : ''} ${started.join(', ')} queued${refusals.length ? `; not replayed: ${refusals.join('; ')}` : ''}`);
+      await audited(s, 'replay-message', `message ${id}`, `new run${started.length > 1 ? 's' : ''} ${started.join(', ')} queued${refusals.length ? `; not replayed: ${refusals.join('; ')}` : ''}`);
       // 'enqueued' wakes the engine and tells the module's tracing which message the runs belong to.
       services.events.emit('enqueued', { runIds: started, messageId: id, sender: m.sender });
-      engine.pump();
+      await wakeEngines(services);
       live.changed();
       ctx.status = 303;
       ctx.redirect(`/messages/${id}#run-${started[0]}`);
@@ -338,17 +337,17 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
       if (ctx.path === '/audit.csv') {
         ctx.type = 'text/csv; charset=utf-8';
         ctx.set('Content-Disposition', 'attachment; filename="hdc-dashboard-audit.csv"');
-        ctx.body = audit.csv();
+        ctx.body = await audit.csv();
         return;
       }
-      return html(ctx, 200, auditPage(s, audit.list({ limit: 500 })));
+      return html(ctx, 200, auditPage(s, await audit.list({ limit: 500 })));
     }
     if (ctx.method === 'POST' && ctx.path === '/logout') {
       const form = await readForm(ctx);
       const bad = csrfRefusal(ctx, s, form);
       if (bad) return refuse(`Refused: ${bad}.`);
-      sessions.end(ctx.cookies.get(SESSION_COOKIE));
-      audited(s, 'sign-out', '', 'ok');
+      await sessions.end(ctx.cookies.get(SESSION_COOKIE));
+      await audited(s, 'sign-out', '', 'ok');
       ctx.cookies.set(SESSION_COOKIE, '', { ...cookieOptions(ctx), maxAge: 0 });
       ctx.status = 303;
       ctx.redirect('/login');
@@ -378,7 +377,7 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
         ctx.status = 404;
         return;
       }
-      const found = sessions.lookup(ctx.cookies.get(SESSION_COOKIE));
+      const found = await sessions.lookup(ctx.cookies.get(SESSION_COOKIE));
       if (!found.ok) {
         if (ctx.method === 'GET' && !/\.(json|csv)$/.test(ctx.path) && ctx.path !== '/events') {
           ctx.redirect(found.reason === 'expired' ? '/login?expired=1' : '/login');
@@ -403,7 +402,7 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
   const server: Server = createServer(app.callback());
   server.keepAliveTimeout = 5000;
   const url = await listenOn(server, plan.listen, plan.src, 'dashboard');
-  const sweep = setInterval(() => sessions.purgeIdle(), 10 * 60_000);
+  const sweep = setInterval(() => void sessions.purgeIdle().catch((err) => log.warn({ err: (err as Error).message }, 'dashboard: could not sweep idle sessions')), 10 * 60_000);
   sweep.unref();
   log.info({ url }, 'dashboard: listening');
   return {

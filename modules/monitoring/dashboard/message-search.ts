@@ -1,6 +1,10 @@
 // The dashboard's reads of the journal: a search over messages (sender, type, control ID, status,
-// time range; newest first, paginated) and one message with its workflow runs.
-import type { Database } from 'better-sqlite3';
+// time range; newest first, paginated), one message with its workflow runs and their reports, the
+// dead letters. Through the shared database: with a PostgreSQL store the cluster's journal, so
+// the dashboard of any runtime finds a message another one received. The statements keep to SQL
+// both databases accept; the mapped-field search is the one dialect branch (JSON access).
+import type { SharedSql } from '../../../runtime/store/shared-sql.ts';
+import { RUN_REPORT_QUERIES, runReport, type RunReport, type RunRows, type RunWithMessage } from '../../../runtime/workflows/run-report.ts';
 
 export interface MessageFilter {
   sender?: string;
@@ -44,12 +48,23 @@ interface Row {
 }
 
 const toRow = (r: Row): MessageRow => ({
-  id: r.id, sender: r.sender, controlId: r.control_id, messageType: r.message_type, trigger: r.trigger,
-  receivedAt: r.received_at, status: r.status, ack: r.ack, purged: r.content_purged_at !== null,
+  id: Number(r.id), sender: r.sender, controlId: r.control_id, messageType: r.message_type, trigger: r.trigger,
+  receivedAt: Number(r.received_at), status: r.status, ack: r.ack, purged: r.content_purged_at !== null,
 });
 
+/** `?` placeholders numbered `$1…$n` (the run report's statements are written with `?`). */
+const numbered = (text: string) => {
+  let n = 0;
+  return text.replace(/\?/g, () => `$${++n}`);
+};
+
+/** A mapped field's value in a run's input (JSON text), as text. */
+function fieldOf(sql: SharedSql, name: string): string {
+  return sql.dialect === 'postgres' ? `(r.input::jsonb -> 'fields' ->> '${name}')` : `json_extract(r.input, '$.fields.${name}')`;
+}
+
 /** One page of matching messages, newest first; `more` when another page follows. */
-export function searchMessages(db: Database, f: MessageFilter, page = 0): { rows: MessageRow[]; more: boolean } {
+export async function searchMessages(sql: SharedSql, f: MessageFilter, page = 0): Promise<{ rows: MessageRow[]; more: boolean }> {
   const where: string[] = [];
   const args: unknown[] = [];
   if (f.sender) (where.push('m.sender = ?'), args.push(f.sender));
@@ -64,27 +79,63 @@ export function searchMessages(db: Database, f: MessageFilter, page = 0): { rows
   else if (f.status) (where.push('m.status = ?'), args.push(f.status));
   if (f.field && FIELD_NAME.test(f.field.name)) {
     // Mapped fields live in the runs' input; a message without a workflow run has none stored.
-    where.push(`EXISTS (SELECT 1 FROM workflow_runs r WHERE r.message_id = m.id AND json_extract(r.input, '$.fields.${f.field.name}') = ?)`);
+    where.push(`EXISTS (SELECT 1 FROM workflow_runs r WHERE r.message_id = m.id AND ${fieldOf(sql, f.field.name)} = ?)`);
     args.push(f.field.value);
   }
   if (f.from !== undefined) (where.push('m.received_at >= ?'), args.push(f.from));
   if (f.to !== undefined) (where.push('m.received_at < ?'), args.push(f.to));
-  const sql = `SELECT m.id, m.sender, m.control_id, m.message_type, m.trigger, m.received_at, m.status, m.ack, m.content_purged_at
+  const text = `SELECT m.id, m.sender, m.control_id, m.message_type, m.trigger, m.received_at, m.status, m.ack, m.content_purged_at
     FROM messages m ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY m.id DESC LIMIT ? OFFSET ?`;
-  const rows = (db.prepare(sql).all(...args, PAGE_SIZE + 1, page * PAGE_SIZE) as Row[]).map(toRow);
+  const rows = (await sql.all<Row>(numbered(text), [...args, PAGE_SIZE + 1, page * PAGE_SIZE])).map(toRow);
   return { rows: rows.slice(0, PAGE_SIZE), more: rows.length > PAGE_SIZE };
 }
 
-export function messageDetail(db: Database, id: number): MessageDetail | undefined {
-  const r = db.prepare('SELECT *, content_purged_at FROM messages WHERE id = ?').get(id) as (Row & { raw: Buffer | null; charset: string }) | undefined;
+export async function messageDetail(sql: SharedSql, id: number): Promise<MessageDetail | undefined> {
+  const r = await sql.get<Row & { raw: Buffer | null; charset: string }>(`SELECT id, sender, control_id, message_type, trigger, received_at, status, ack,
+    content_purged_at, raw, charset FROM messages WHERE id = $1`, [id]);
   if (!r) return undefined;
-  const runIds = db.prepare('SELECT id, workflow, status FROM workflow_runs WHERE message_id = ? ORDER BY id').all(id) as MessageDetail['runIds'];
+  const runIds = (await sql.all<MessageDetail['runIds'][number]>('SELECT id, workflow, status FROM workflow_runs WHERE message_id = $1 ORDER BY id', [id]))
+    .map((x) => ({ ...x, id: Number(x.id) }));
   const encoding = /^(utf-?8|us-ascii|ascii)$/i.test(r.charset) || !r.charset ? 'utf8' : 'latin1';
   return { ...toRow(r), raw: r.raw ? Buffer.from(r.raw).toString(encoding) : null, charset: r.charset, runIds };
 }
 
 /** The run's message and status (for a replay's checks). */
-export function runOf(db: Database, runId: number): { id: number; messageId: number; status: string; workflow: string } | undefined {
-  return db.prepare('SELECT id, message_id AS messageId, status, workflow FROM workflow_runs WHERE id = ?').get(runId) as
-    { id: number; messageId: number; status: string; workflow: string } | undefined;
+export async function runOf(sql: SharedSql, runId: number): Promise<{ id: number; messageId: number; status: string; workflow: string } | undefined> {
+  const r = await sql.get<{ id: number; message_id: number; status: string; workflow: string }>('SELECT id, message_id, status, workflow FROM workflow_runs WHERE id = $1', [runId]);
+  return r && { id: Number(r.id), messageId: Number(r.message_id), status: r.status, workflow: r.workflow };
+}
+
+/** A run's report (attempts, replays, steps), as `hdc runs show` prints it; content masked unless `phi`. */
+export async function runReportOf(sql: SharedSql, id: number, opts: { phi?: boolean } = {}): Promise<RunReport | undefined> {
+  const rows = <T>(text: string) => sql.all<T>(numbered(text), [id]);
+  const [run] = await rows<RunWithMessage>(RUN_REPORT_QUERIES.run);
+  if (!run) return undefined;
+  const [attempts, replays, steps] = await Promise.all([
+    rows<RunRows['attempts'][number]>(RUN_REPORT_QUERIES.attempts),
+    rows<RunRows['replays'][number]>(RUN_REPORT_QUERIES.replays),
+    rows<RunRows['steps'][number]>(RUN_REPORT_QUERIES.steps),
+  ]);
+  return runReport({ run, attempts, replays, steps }, opts);
+}
+
+export interface DeadLetter {
+  id: number;
+  workflow: string;
+  sender: string;
+  messageId: number;
+  error: string | null;
+  updatedAt: number;
+}
+
+/** The newest dead letters. */
+export async function deadLetters(sql: SharedSql, limit = 200): Promise<DeadLetter[]> {
+  const rows = await sql.all<{ id: number; workflow: string; sender: string; message_id: number; error: string | null; updated_at: number }>(
+    `SELECT id, workflow, sender, message_id, error, updated_at FROM workflow_runs WHERE status = 'dead' ORDER BY id DESC LIMIT $1`, [limit]);
+  return rows.map((r) => ({ id: Number(r.id), workflow: r.workflow, sender: r.sender, messageId: Number(r.message_id), error: r.error, updatedAt: Number(r.updated_at) }));
+}
+
+/** How many runs are dead letters now. */
+export async function deadLetterCount(sql: SharedSql): Promise<number> {
+  return Number((await sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM workflow_runs WHERE status = 'dead'`))?.n ?? 0);
 }

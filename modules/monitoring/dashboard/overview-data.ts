@@ -3,14 +3,15 @@
 // latency percentiles; messages per minute per sender and per ACK code for the chart; workflow
 // runs by status; SMART launches by outcome (plans with launches); each sender's last message and
 // whether it has been silent for longer than usual (sender-rhythm.ts).
-import type { Database } from 'better-sqlite3';
+import type { SharedSql } from '../../../runtime/store/shared-sql.ts';
 import { MINUTE, type Rollups, type SenderSummary } from '../rollups.ts';
 import { silentTooLong, type SenderRhythm } from '../sender-rhythm.ts';
+import { deadLetterCount } from './message-search.ts';
 
 export interface OverviewSources {
   rollups: Rollups;
-  /** The journal's connection (the dead-letter count). */
-  db: Database;
+  /** The journal and runs (the dead-letter count): the cluster's with a PostgreSQL store. */
+  sql: SharedSql;
   declaredSenders: readonly string[];
   rhythm: SenderRhythm;
   /** Whether the plan has `smart launch` blocks: the launches panel is shown only then. */
@@ -49,44 +50,44 @@ export interface OverviewData {
   launches?: Array<{ launch: string; outcome: string; count: number }>;
 }
 
-export function overviewData(sources: OverviewSources, range: RangeName, now = Date.now()): OverviewData {
-  const { rollups, db, declaredSenders } = sources;
+export async function overviewData(sources: OverviewSources, range: RangeName, now = Date.now()): Promise<OverviewData> {
+  const { rollups, sql, declaredSenders } = sources;
   const { ms, step } = RANGES[range];
   const stepMs = step * MINUTE;
   const to = now - (now % MINUTE) + MINUTE;
   const from = to - ms;
-  const summaries = rollups.senderSummaries(from, to);
+  const summaries = await rollups.senderSummaries(from, to);
   const x: number[] = [];
   const first = from - (from % stepMs);
   for (let t = first; t < to; t += stepMs) x.push(t / 1000);
   const index = new Map(x.map((t, i) => [t * 1000, i]));
   const bySender: Record<string, number[]> = {};
-  for (const p of rollups.series(from, to, step)) {
+  for (const p of await rollups.series(from, to, step)) {
     const col = (bySender[p.sender] ??= new Array<number>(x.length).fill(0));
     const i = index.get(p.minute);
     if (i !== undefined) col[i]! += p.count;
   }
   const byAck: Record<string, number[]> = {};
-  for (const p of rollups.ackSeries(from, to, step)) {
+  for (const p of await rollups.ackSeries(from, to, step)) {
     const col = (byAck[p.ackCode] ??= new Array<number>(x.length).fill(0));
     const i = index.get(p.minute);
     if (i !== undefined) col[i]! += p.count;
   }
-  const last = rollups.lastMessages();
+  const last = await rollups.lastMessages();
   const counts = new Map<string, number>();
   for (const s of summaries) counts.set(s.sender, (counts.get(s.sender) ?? 0) + s.count);
   const names = [...new Set([...declaredSenders, ...counts.keys()])].sort();
-  const gaps = sources.rhythm.usualGaps(now);
+  const gaps = await sources.rhythm.usualGaps(now);
   const senders = names.map((sender) => {
     const at = last.get(sender) ?? null;
     const gap = gaps.get(sender);
     return { sender, lastMessageAt: at, usualGapMs: gap ?? null, silent: silentTooLong(at, gap, now) };
   });
-  const deadLetters = (db.prepare(`SELECT COUNT(*) AS n FROM workflow_runs WHERE status = 'dead'`).get() as { n: number }).n;
+  const deadLetters = await deadLetterCount(sql);
   return {
     range, from, to, stepMinutes: step,
     messages: summaries.reduce((a, s) => a + s.count, 0),
-    summaries, senders, series: { x, bySender, byAck }, runs: rollups.runTotals(from, to), deadLetters,
-    ...(sources.launches ? { launches: rollups.launchTotals(from, to) } : {}),
+    summaries, senders, series: { x, bySender, byAck }, runs: await rollups.runTotals(from, to), deadLetters,
+    ...(sources.launches ? { launches: await rollups.launchTotals(from, to) } : {}),
   };
 }

@@ -92,10 +92,10 @@ test('viewer: counts and masked content; no audit log, no replay (direct URL, fo
   const forged = await c.post(`/runs/${deadRun}/replay`, { csrf, confirm: 'yes' });
   assert.is(forged.status, 403);
   assert.is((m.rt.db.prepare('SELECT status FROM workflow_runs WHERE id = ?').get(deadRun) as { status: string }).status, 'dead');
-  const refused = m.module.audit.list({ action: 'refused' });
+  const refused = await m.module.audit.list({ action: 'refused' });
   assert.ok(refused.some((e) => e.username === 'vera' && e.target === `POST /runs/${deadRun}/replay`));
   // Viewers' masked views are not content views: nothing to audit.
-  assert.not.ok(m.module.audit.list({ action: 'view-message' }).some((e) => e.username === 'vera'));
+  assert.not.ok((await m.module.audit.list({ action: 'view-message' })).some((e) => e.username === 'vera'));
 });
 
 test('operator: CSRF missing or from another origin refused; replay works and is audited', async () => {
@@ -105,7 +105,7 @@ test('operator: CSRF missing or from another origin refused; replay works and is
   assert.match(msg.text, /TAYLOR/, 'operators see content');
   assert.match(msg.text, new RegExp(`action="/runs/${deadRun}/replay"`));
   assert.match(msg.text, /monitoring\.hdc:6/, 'the failing step names its .hdc line');
-  assert.ok(m.module.audit.list({ action: 'view-message' }).some((e) => e.username === 'otto' && e.target === `message ${deadMessage}`));
+  assert.ok((await m.module.audit.list({ action: 'view-message' })).some((e) => e.username === 'otto' && e.target === `message ${deadMessage}`));
   const noCsrf = await c.post(`/runs/${deadRun}/replay`, { confirm: 'yes' });
   assert.is(noCsrf.status, 403);
   assert.match(noCsrf.text, /CSRF/);
@@ -156,7 +156,7 @@ test('message replay: operators only, confirmed and CSRF-checked; a new run from
   assert.is(ok.location, `/messages/${okMessage}#run-${fresh.id}`);
   assert.is(fresh.status, 'done');
   assert.equal(m.rt.db.prepare('SELECT by, from_start FROM run_replays WHERE run_id = ?').all(fresh.id), [{ by: 'dashboard:otto', from_start: 1 }]);
-  assert.ok(m.module.audit.list({ action: 'replay-message' }).some((e) => e.username === 'otto' && e.target === `message ${okMessage}` && e.outcome === `new run ${fresh.id} queued`));
+  assert.ok((await m.module.audit.list({ action: 'replay-message' })).some((e) => e.username === 'otto' && e.target === `message ${okMessage}` && e.outcome === `new run ${fresh.id} queued`));
   // A message that started no workflow, and one whose recorded input retention purged, are refused (and audited).
   assert.is((await m.send('/hl7/lab', hl7({ type: 'ORU^R01^ORU_R01', controlId: 'NO-RUN-1' }))).code, 'AA');
   const noRun = (m.rt.db.prepare("SELECT id FROM messages WHERE control_id = 'NO-RUN-1'").get() as { id: number }).id;
@@ -171,7 +171,7 @@ test('message replay: operators only, confirmed and CSRF-checked; a new run from
   assert.match(purged.text, /purged by retention/);
   assert.is(runs(okMessage).length, after.length);
   m.rt.db.prepare('UPDATE workflow_runs SET input = ? WHERE id = ?').run(input, fresh.id);
-  assert.ok(m.module.audit.list({ action: 'replay-message' }).some((e) => e.target === `message ${noRun}` && /^not replayed/.test(e.outcome)));
+  assert.ok((await m.module.audit.list({ action: 'replay-message' })).some((e) => e.target === `message ${noRun}` && /^not replayed/.test(e.outcome)));
 });
 
 test('an idle session expires; signing out ends the session', async () => {
@@ -232,7 +232,7 @@ test('search by sender, type, control ID and status', async () => {
   assert.equal(ids((await op.get('/messages?field=family&value=SMITH')).text), [okMessage]);
   assert.equal(ids((await op.get('/messages?field=family&value=NOBODY')).text), []);
   assert.is((await op.get('/messages?field=family%27)--&value=x')).status, 400);
-  const searched = m.module.audit.list({ action: 'search-field' });
+  const searched = (await m.module.audit.list({ action: 'search-field' }));
   assert.ok(searched.some((e) => e.username === 'otto' && e.target === 'field family'));
   assert.not.ok(JSON.stringify(searched).includes('SMITH'));
 });

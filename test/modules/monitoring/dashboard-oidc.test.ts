@@ -75,7 +75,7 @@ test('an operator by the id_token\'s groups', async () => {
   assert.match(end.body, /id="role">operator</);
   assert.match(end.body, /id="user">olga@acme.org</);
   assert.ok(end.hops.some((h) => h.startsWith(idp.issuer)), 'the walk went through the IdP');
-  assert.ok(m.module.audit.list({ action: 'sign-in' }).some((e) => e.username === 'olga@acme.org' && e.role === 'operator'));
+  assert.ok((await m.module.audit.list({ action: 'sign-in' })).some((e) => e.username === 'olga@acme.org' && e.role === 'operator'));
 });
 
 test('a user whose groups grant no role is refused', async () => {
@@ -84,7 +84,7 @@ test('a user whose groups grant no role is refused', async () => {
     const end = await signIn(new CookieJar());
     assert.is(end.status, 403);
     assert.match(end.body, /no dashboard role/);
-    assert.ok(m.module.audit.list({ action: 'sign-in-refused' }).some((e) => e.username === 'carl@acme.org'));
+    assert.ok((await m.module.audit.list({ action: 'sign-in-refused' })).some((e) => e.username === 'carl@acme.org'));
   } finally {
     idpOptions.autoUser = 'olga';
   }

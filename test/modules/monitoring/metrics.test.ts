@@ -37,9 +37,9 @@ test.after(async () => {
   await api?.close();
 });
 
-test('rollups: messages per sender, type and ACK code, runs by status, last message time', () => {
+test('rollups: messages per sender, type and ACK code, runs by status, last message time', async () => {
   const now = Date.now();
-  const s = m.module.rollups.senderSummaries(now - 3_600_000, now + 60_000);
+  const s = await m.module.rollups.senderSummaries(now - 3_600_000, now + 60_000);
   const by = (sender: string, type: string) => s.find((x) => x.sender === sender && x.messageType === type);
   assert.is(by('lab', 'ADT^A01')?.count, 3);
   assert.equal(by('lab', 'ADT^A01')?.ackCodes, { AA: 3 });
@@ -47,16 +47,16 @@ test('rollups: messages per sender, type and ACK code, runs by status, last mess
   assert.equal(by('lab', 'SIU^S12')?.ackCodes, { AR: 1 });
   assert.is(by('pharmacy', 'ADT^A04')?.count, 1);
   assert.ok(by('lab', 'ADT^A01')!.p95! > 0);
-  const runs = m.module.rollups.runTotals(now - 3_600_000, now + 60_000);
+  const runs = (await m.module.rollups.runTotals(now - 3_600_000, now + 60_000));
   assert.equal(runs, [{ workflow: 'admit', status: 'dead', count: 1 }, { workflow: 'admit', status: 'done', count: 2 }]);
-  const last = m.module.rollups.lastMessages();
+  const last = (await m.module.rollups.lastMessages());
   assert.ok(Math.abs(last.get('lab')! - now) < 60_000);
   // Long ranges read the hourly rollups: the same counts.
-  const week = m.module.rollups.senderSummaries(now - 7 * 86_400_000, now + 60_000);
+  const week = (await m.module.rollups.senderSummaries(now - 7 * 86_400_000, now + 60_000));
   assert.is(week.find((x) => x.sender === 'lab' && x.messageType === 'ADT^A01')?.count, 3);
-  assert.is(m.module.rollups.series(now - 7 * 86_400_000, now + 60_000, 60).reduce((a, p) => a + p.count, 0), 7);
+  assert.is((await m.module.rollups.series(now - 7 * 86_400_000, now + 60_000, 60)).reduce((a, p) => a + p.count, 0), 7);
   // The series sums to what was sent.
-  const total = m.module.rollups.series(now - 3_600_000, now + 60_000).reduce((a, p) => a + p.count, 0);
+  const total = (await m.module.rollups.series(now - 3_600_000, now + 60_000)).reduce((a, p) => a + p.count, 0);
   assert.is(total, 7);
 });
 
@@ -125,17 +125,17 @@ test('message types from partners are bounded in labels', async () => {
   assert.is(boundedMessageType('ADT^A01^EXTRA'), 'other');
 });
 
-test('retention: rollups older than the retention are purged, recent ones stay', () => {
+test('retention: rollups older than the retention are purged, recent ones stay', async () => {
   const now = Date.now();
   const old = now - 40 * 86_400_000;
   m.module.rollups.countMessage('lab', 'ADT^A01', 'AA', old, 12);
   m.module.rollups.countRun('admit', 'done', old);
-  m.module.rollups.flush();
-  assert.is(m.module.rollups.senderSummaries(old - 60_000, old + 60_000)[0]?.count, 1);
-  const removed = m.module.purge(now);
+  await m.module.rollups.flush();
+  assert.is((await m.module.rollups.senderSummaries(old - 60_000, old + 60_000))[0]?.count, 1);
+  const removed = await m.module.purge(now);
   assert.is(removed, 2);
-  assert.is(m.module.rollups.senderSummaries(old - 60_000, old + 60_000).length, 0);
-  assert.is(m.module.rollups.senderSummaries(now - 3_600_000, now + 60_000).reduce((a, x) => a + x.count, 0), 7);
+  assert.is((await m.module.rollups.senderSummaries(old - 60_000, old + 60_000)).length, 0);
+  assert.is((await m.module.rollups.senderSummaries(now - 3_600_000, now + 60_000)).reduce((a, x) => a + x.count, 0), 7);
 });
 
 test.run();
