@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { compileProject, drained, FORGET_WORKFLOW, RECORDING_WORKFLOWS, runsPerLine, settled, startBulkPeer, startBulkRuntime, taken } from './bulk-harness.ts';
 import type { BulkPeer } from './bulk-harness.ts';
 import { exportErrors } from '../../../modules/bulk/bulk-store.ts';
+import type { BulkExportEvent } from '../../../runtime/platform/module-events.ts';
 
 const compileOrClose = (peer: BulkPeer, text: string, dir: string) => {
   try {
@@ -35,11 +36,16 @@ bulk nightly from ehr {
 ${RECORDING_WORKFLOWS}`, peer.dir);
   const rt = await startBulkRuntime(plan, join(peer.dir, 'data')).catch(async (err) => { await peer.close(); throw err; });
   try {
+    const announced: BulkExportEvent[] = [];
+    rt.runtime.moduleEvents.on('bulk-export', (e) => announced.push(e));
     const id = rt.bulk.start('nightly');
     const row = await settled(rt.bulk, id, rt.runtime.db);
     assert.is(row.status, 'done', row.error ?? '');
     const job = [...peer.server.jobs.values()][0]!;
     assert.equal(job.params._type, ['Patient,Encounter,Observation']);
+    // Announced to the other modules as it went: names and counts, ending with the totals.
+    assert.equal([...new Set(announced.map((e) => e.status))], ['polling', 'downloading', 'done']);
+    assert.equal(announced.at(-1), { block: 'nightly', export: id, status: 'done', files: row.files, filesDone: row.files, resources: row.resources, bytes: row.bytes, errors: 0 });
     const counts = peer.server.counts(job.id);
     assert.ok(counts.Observation! > 150, 'several Observation files');
     await drained(rt);
