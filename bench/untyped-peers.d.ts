@@ -2,3 +2,4 @@
 declare module 'simple-hl7';
 declare module 'hl7-standard';
 declare module 'autocannon';
+declare module 'split2';

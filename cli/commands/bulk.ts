@@ -43,6 +43,7 @@ async function follow(db: ReturnType<typeof openDatabase>, id: string): Promise<
   const tty = process.stdout.isTTY;
   let first: ProgressSample | undefined;
   let lastPrinted = '';
+  let lastStatus = '';
   let lastAt = 0;
   for (;;) {
     const row = db.prepare('SELECT * FROM bulk_exports WHERE id = ?').get(id) as ExportRow;
@@ -50,9 +51,10 @@ async function follow(db: ReturnType<typeof openDatabase>, id: string): Promise<
     if (row.status === 'downloading' && !first) first = { at: now, resources: row.resources };
     const line = progressLine(row, expectedOf(db, id), first, now, tty ? { bar: 24 } : {});
     if (tty) process.stdout.write(`\r\x1b[2K${line.split('\n')[0]}`);
-    else if (FINAL.has(row.status) || (line !== lastPrinted && now - lastAt >= 5000) || row.status !== lastPrinted.split(' ')[2]) {
+    else if (FINAL.has(row.status) || (line !== lastPrinted && now - lastAt >= 5000) || row.status !== lastStatus) {
       console.log(line.split('\n')[0]);
       lastPrinted = line;
+      lastStatus = row.status;
       lastAt = now;
     }
     if (FINAL.has(row.status)) {

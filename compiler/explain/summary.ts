@@ -1,6 +1,7 @@
 // What a reviewer needs to know about a plan, as plain data (already worded): who may send what,
 // what is taken from each message, which requests every workflow makes and where, and every
 // page a SMART launch may send the browser to. Markdown, text and JSON are renderings of this.
+import { moduleDeclaration } from '../specs/module-spec.ts';
 import type { Api, Auth, Expr, FieldMapping, Launch, MshPredicate, Plan, ResponseField, Sender, Step, TestCase, Value } from '../../plan/plan.types.ts';
 import { exprText, valueText } from './expr-text.ts';
 import { transformSummaries, type TransformSummary } from './transforms.ts';
@@ -109,10 +110,17 @@ function moduleSummaries(modules: NonNullable<Plan['modules']>): ModuleBlockSumm
     if (v && typeof v === 'object') return Object.entries(v).map(([k, x]) => `${k} ${text(x)}`).join('; ');
     return String(v);
   };
+  // A repeatable `words` setting is a phrase per occurrence (`on Patient run upsert_patient`).
+  const phrase = (v: unknown[]): string => v.map(text).join(' ');
+  const setting = (kind: string, key: string, v: unknown): string => {
+    const spec = moduleDeclaration(kind)?.declaration.settings[key];
+    if (spec?.kind !== 'words' || !spec.repeatable || !Array.isArray(v)) return text(v);
+    return Array.isArray(v[0]) ? (v as unknown[][]).map(phrase).join('; ') : phrase(v);
+  };
   const out: ModuleBlockSummary[] = [];
   for (const [module, blocks] of Object.entries(modules)) {
     for (const block of Object.values(blocks as Record<string, unknown>) as Array<{ kind: string; name?: string; from?: string; settings?: Record<string, unknown> }>) {
-      out.push({ module, keyword: block.kind, name: block.name, from: block.from, settings: Object.entries(block.settings ?? {}).map(([k, v]) => [k, text(v)]) });
+      out.push({ module, keyword: block.kind, name: block.name, from: block.from, settings: Object.entries(block.settings ?? {}).map(([k, v]) => [k, setting(block.kind, k, v)]) });
     }
   }
   return out;

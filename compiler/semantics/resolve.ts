@@ -33,6 +33,23 @@ export interface ResolvedNames {
 
 export type ModuleInputs = NonNullable<ModuleDeclarationSpec['runs']>['inputs'];
 
+/** The inputs module blocks give the workflows they run, by workflow (`target` maps a written name to the workflow meant). */
+export function moduleRunInputs(files: A.SourceFile[], target: (name: string) => string = (n) => n): Map<string, ModuleInputs> {
+  const inputs = new Map<string, ModuleInputs>();
+  for (const f of files) for (const d of f.decls) {
+    if (d.kind !== 'module') continue;
+    const runs = moduleDeclaration(d.keyword.name)?.declaration.runs;
+    if (!runs) continue;
+    for (const st of d.settings) {
+      const last = st.values.at(-1);
+      if (st.key.name !== runs.setting || st.values.length < 2 || last?.kind !== 'name') continue;
+      const workflow = target(last.name);
+      inputs.set(workflow, { ...inputs.get(workflow), ...runs.inputs });
+    }
+  }
+  return inputs;
+}
+
 /** Declaration kinds that name a top-level symbol, with the symbol kind they declare. */
 const topLevelKinds: Record<A.Decl['kind'], SymbolKind | undefined> = { import: undefined, store_decl: undefined, auth: 'auth', api: 'api', sender: 'sender', workflow: 'workflow', launch: 'launch', test: 'test', map: 'map', module: 'module', transform: 'transform' };
 
@@ -90,17 +107,7 @@ export function resolveNames(files: A.SourceFile[], diagnostics: Diagnostic[], o
     }
   }
   const routedBy = (workflow: string) => routes.get(workflow) ?? [];
-  const inputs = new Map<string, ModuleInputs>();
-  for (const f of files) for (const d of f.decls) {
-    const runs = d.kind === 'module' ? moduleDeclaration(d.keyword.name)?.declaration.runs : undefined;
-    if (!runs || d.kind !== 'module') continue;
-    for (const st of d.settings) {
-      const last = st.values.at(-1);
-      if (st.key.name !== runs.setting || st.values.length < 2 || last?.kind !== 'name') continue;
-      const target = routeTarget(last.name);
-      inputs.set(target, { ...inputs.get(target), ...runs.inputs });
-    }
-  }
+  const inputs = moduleRunInputs(files, routeTarget);
 
   // Value maps first: senders and workflows copy them where they are used.
   for (const f of files) for (const d of f.decls) if (d.kind === 'map') lowerValueMap(d, root.for(f.file), symbols, (range) => srcOf(f.file, range));

@@ -34,6 +34,8 @@ export interface SettingSpec {
    * offer, or the kind of declaration whose names to offer.
    */
   suggest?(before: readonly string[]): { words?: readonly string[]; declarations?: 'workflow' | 'api' | 'auth' };
+  /** Hover text (Markdown) for one of the setting's values, given the values before it; undefined: none. */
+  describe?(value: string, before: readonly string[]): string | undefined;
 }
 export type SettingsSpec = Record<string, SettingSpec>;
 

@@ -23,6 +23,7 @@ import { ackCodes, builtinFields, builtinsIn, conversions } from '../../compiler
 import { moduleDeclaration } from '../../compiler/specs/module-spec.ts';
 import { expectedAt } from '../../compiler/syntax/expected.ts';
 import { withGrammarKeywords } from '../grammar-keywords.ts';
+import { moduleRunInputs } from '../../compiler/semantics/resolve.ts';
 
 export const completionTriggerCharacters = ['.', '-', '^'];
 
@@ -366,9 +367,13 @@ function expressionItems(site: Site, typed: string): CompletionItem[] {
   if (member) return memberItems(sc.variables, member[1]!);
   if (/[0-9"]$/.test(typed)) return [];
   const builtins = site.cur.decl?.kind === 'launch' ? LAUNCH_BUILTINS : site.cur.decl?.kind === 'workflow' ? builtinsIn.workflow : [];
+  // A workflow a module block runs (`bulk … { on Patient run W }`) also has the module's inputs.
+  const decl = site.cur.decl;
+  const inputs = decl?.kind === 'workflow' ? moduleRunInputs([...site.analysis.files.values()]).get(decl.name.name) ?? {} : {};
   return [
     ...C.declarationItems(sc.variables),
     ...builtins.map((b) => ({ label: b, kind: CompletionItemKind.Variable, detail: builtinDoc(b) ?? 'built-in', sortText: '1' })),
+    ...Object.entries(inputs).map(([name, input]) => ({ label: name, kind: CompletionItemKind.Variable, detail: input.doc, sortText: '1' })),
     ...C.functionItems(),
     ...C.valueMapItems(site.analysis.project.symbols?.valueMaps),
     ...C.keywordItems(['true', 'false', 'null', 'not'], 4),

@@ -87,6 +87,15 @@ function describe(analysis: ProjectAnalysis, file: A.SourceFile, offset: number)
         const doc = settingDoc(chain.slice(0, i), s.key.name);
         if (doc) return { text: `**${s.key.name}** — ${doc}`, range: s.key.range };
       }
+      // A value of a module's setting: what the module's spec says about it (a FHIR type, a query).
+      const decl = chain.find((x): x is A.ModuleDecl => x.kind === 'module');
+      const describe = decl ? moduleDeclaration(decl.keyword.name)?.declaration.settings[s.key.name]?.describe : undefined;
+      const at = s.values.findIndex((v) => touches(v.range, offset));
+      if (describe && at >= 0) {
+        const word = (v: A.Atom) => (v.kind === 'string' ? v.value : v.kind === 'name' ? v.name : '');
+        const text = describe(word(s.values[at]!), s.values.slice(0, at).map(word));
+        if (text) return { text, range: s.values[at]!.range };
+      }
     }
   }
 

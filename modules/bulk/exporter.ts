@@ -14,6 +14,7 @@ import { HttpClient, retryAfterMs, type HttpResponse } from './http-client.ts';
 import { kickoffRequest } from './kickoff.ts';
 import { readOutcome } from './outcome.ts';
 import { FileReader } from './file-reader.ts';
+import type { BatchQueue } from './queue-writer.ts';
 import { srcLine } from '../../runtime/platform/config/source-location.ts';
 
 export interface ExporterTimers {
@@ -27,12 +28,12 @@ export interface ExporterTimers {
   downloadAttempts: number;
   /** First wait before a download is tried again, doubling (default 1 s). */
   downloadBackoffMs: number;
-  /** Lines per transaction (default 2000). */
+  /** Lines per transaction (default 100: larger batches were no faster and kept more of the heap alive). */
   batchLines: number;
 }
 
 export const DEFAULT_TIMERS: ExporterTimers = {
-  pollBaseMs: 1000, pollMaxMs: 60_000, exportTimeoutMs: 24 * 3_600_000, downloadAttempts: 5, downloadBackoffMs: 1000, batchLines: 2000,
+  pollBaseMs: 1000, pollMaxMs: 60_000, exportTimeoutMs: 24 * 3_600_000, downloadAttempts: 5, downloadBackoffMs: 1000, batchLines: 100,
 };
 
 export interface ExporterDeps {
@@ -42,6 +43,8 @@ export interface ExporterDeps {
   auth: AuthProvider | undefined;
   store: BulkStore;
   runs: ModuleRuns;
+  /** Where files' batches commit (a thread of its own). */
+  queue: BatchQueue;
   log: Logger;
   dataDir: string;
   timers: ExporterTimers;
@@ -49,8 +52,15 @@ export interface ExporterDeps {
   onProgress?(row: ExportRow): void;
 }
 
-/** A failure that ends the export (not worth trying again), with the .hdc line it belongs to. */
-export class ExportFailed extends Error {}
+/**
+ * A failure that ends the export (not worth trying again), with the .hdc line it belongs to.
+ * `logged` is the message without the server's own words, which stay out of the logs.
+ */
+export class ExportFailed extends Error {
+  constructor(message: string, readonly logged = message) {
+    super(message);
+  }
+}
 
 
 const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve, reject) => {
@@ -93,10 +103,12 @@ export class Exporter {
     } catch (err) {
       if (cancel.aborted) return this.cancelled(id);
       if (stop.aborted) return store.export(id)!.status;
-      const message = err instanceof ExportFailed ? err.message : `${this.where}: ${(err as Error).message}`;
+      const text = (err as Error).message;
+      // Errors from the runtime's auth name the .hdc line already.
+      const message = err instanceof ExportFailed || text.startsWith(srcLine(this.d.spec.src).split(':')[0]!) ? text : `${this.where}: ${text}`;
       store.update(id, { status: 'failed', error: message, finished_at: Date.now() });
       this.emit(id);
-      log.error({ bulk: this.d.spec.name, export: id, error: message }, 'bulk export failed');
+      log.error({ bulk: this.d.spec.name, export: id, error: err instanceof ExportFailed ? err.logged : message }, 'bulk export failed');
       return 'failed';
     }
   }
@@ -168,7 +180,8 @@ export class Exporter {
         await sleep(ms, signal);
         continue;
       }
-      throw new ExportFailed(`${this.where}: the kick-off was refused with HTTP ${res.status}${outcome?.text ? `: ${outcome.text}` : ''}`);
+      const head = `${this.where}: the kick-off was refused with HTTP ${res.status}`;
+      throw new ExportFailed(`${head}${outcome?.text ? `: ${outcome.text}` : ''}`, head);
     }
   }
 
@@ -209,7 +222,7 @@ export class Exporter {
         wait = Math.min(wait * 2, timers.pollMaxMs);
         continue;
       }
-      throw new ExportFailed(`${this.where}: the export failed (HTTP ${res.status}${outcome?.text ? `: ${outcome.text}` : ''})`);
+      throw new ExportFailed(`${this.where}: the export failed (HTTP ${res.status}${outcome?.text ? `: ${outcome.text}` : ''})`, `${this.where}: the export failed (HTTP ${res.status})`);
     }
   }
 
@@ -263,7 +276,8 @@ export class Exporter {
     const storeDir = spec.store ? join(this.d.dataDir, spec.store.folder.replaceAll('{date}', new Date(row.created_at).toISOString().slice(0, 10)).replaceAll('{name}', spec.name), row.id) : undefined;
     if (storeDir) mkdirSync(storeDir, { recursive: true });
     const reader = new FileReader({
-      exportId: row.id, name: spec.name, file: f, source, store, runs: this.d.runs, routes: spec.routes, batchLines: timers.batchLines,
+      exportId: row.id, name: spec.name, file: f, source, routes: spec.routes, batchLines: timers.batchLines,
+      queue: (b) => this.d.queue.commit(b), notify: (ids) => this.d.runs.notify(source, `bulk/${spec.name}`, ids),
       transactionTime: row.transaction_time ?? '', ...(storeDir ? { keepAt: join(storeDir, `${f.idx}-${f.type}.${f.kind}.ndjson`) } : {}),
       onBatch: () => this.emit(row.id),
     });

@@ -4,17 +4,19 @@
 // line that is not JSON, or not a resource of the file's type, is an error record of the export.
 import { closeSync, existsSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import type { ModuleRuns } from '../../runtime/workflows/module-runs.ts';
-import type { BulkStore, FileRow } from './bulk-store.ts';
+import type { FileRow } from './bulk-store.ts';
 import { ndjsonLines, type Line } from './ndjson-lines.ts';
+import type { QueueBatch } from './queue-writer.ts';
 
 export interface FileReaderOptions {
   exportId: string;
   name: string;
   file: FileRow;
   source: number;
-  store: BulkStore;
-  runs: ModuleRuns;
+  /** Commits a batch (runs, errors, progress) in one transaction; resolves with the runs' ids. */
+  queue(batch: QueueBatch): Promise<number[]>;
+  /** The runs committed: wake the engine. */
+  notify(ids: number[]): void;
   routes: ReadonlyMap<string, string>;
   batchLines: number;
   transactionTime: string;
@@ -47,16 +49,24 @@ export class FileReader {
     const keep = o.keepAt ? this.openKept(o.keepAt) : undefined;
     const start = resumedAt > 0 ? { startLine: this.lines, startByte: resumedAt } : {};
     const batch: Line[] = [];
+    // One batch commits while the next is read and parsed.
+    let inFlight: Promise<void> = Promise.resolve();
+    const flush = async () => {
+      await inFlight;
+      if (batch.length) inFlight = this.commit(batch.splice(0), keep);
+    };
     try {
       for await (const lines of ndjsonLines(body, start)) {
-        for (const l of lines) if (l.n > this.lines) batch.push(l);
+        for (const l of lines) if (l.n > this.lines && (!batch.length || l.n > batch[batch.length - 1]!.n)) batch.push(l);
         // A full batch, or a slow download's lines every quarter second: progress stays recent.
-        if (batch.length >= o.batchLines || (batch.length && Date.now() - this.committedAt >= 250)) this.commit(batch.splice(0), keep);
+        if (batch.length >= o.batchLines || (batch.length && Date.now() - this.committedAt >= 250)) await flush();
       }
-      if (batch.length) this.commit(batch.splice(0), keep);
+      await flush();
+      await inFlight;
     } catch (err) {
       // Lines read before the cut are handed on; the next attempt starts after them.
-      if (batch.length) this.commit(batch.splice(0), keep);
+      await flush().catch(() => undefined);
+      await inFlight.catch(() => undefined);
       throw err;
     } finally {
       if (keep !== undefined) closeSync(keep);
@@ -84,7 +94,7 @@ export class FileReader {
   private keptAt = 0;
   private committedAt = Date.now();
 
-  private commit(batch: Line[], keep: number | undefined): void {
+  private async commit(batch: Line[], keep: number | undefined): Promise<void> {
     const o = this.o;
     const runs: Pending[] = [];
     const errors: Array<{ line: number; reason: string }> = [];
@@ -130,24 +140,31 @@ export class FileReader {
       const text = batch.map((l) => (l.text ?? '') + '\n').join('');
       this.keptAt += writeSync(keep, text, this.keptAt);
     }
-    const ids: number[] = [];
-    o.store.db.transaction(() => {
-      for (const r of runs) ids.push(o.runs.enqueue(o.source, this.sender, r, now));
-      for (const e of errors) o.store.recordError(o.exportId, o.file.idx, e.line, e.reason);
-      o.store.recordProgress(o.exportId, o.file.idx, last.n, last.end, resources, last.end - this.bytes, errors.length);
-    })();
+    const added = last.end - this.bytes;
+    // Advanced before the commit so the next batch's bytes count from here; restored if it fails.
+    const before = { lines: this.lines, bytes: this.bytes };
     this.lines = last.n;
     this.bytes = last.end;
     this.committedAt = Date.now();
-    o.runs.notify(o.source, this.sender, ids);
+    let ids: number[];
+    try {
+      ids = await o.queue({ exportId: o.exportId, idx: o.file.idx, source: o.source, sender: this.sender, runs, errors, lines: last.n, bytes: last.end, resources, addedBytes: added });
+    } catch (err) {
+      this.lines = before.lines;
+      this.bytes = before.bytes;
+      throw err;
+    }
+    o.notify(ids);
     o.onBatch?.();
   }
 
   private input(resource: string, type: string, line: number, now: number, deleted: boolean, entry?: number): string {
     const o = this.o;
+    // Written as text: two JSON.stringify calls per resource cost as much as its parse. The names
+    // (block, export id, type) are checked identifiers; the ids have no characters to escape.
     const key = `${o.exportId}/${o.file.idx}/${line}${entry !== undefined ? `/${entry}` : ''}`;
-    const bulk = JSON.stringify({ name: o.name, export: o.exportId, file: o.file.idx, line, type, deleted, transactionTime: o.transactionTime });
-    const message = JSON.stringify({ type: 'BULK', trigger: type, controlId: key, version: '', receivedAt: now, sender: this.sender });
+    const bulk = `{"name":"${o.name}","export":"${o.exportId}","file":${o.file.idx},"line":${line},"type":"${type}","deleted":${deleted},"transactionTime":${JSON.stringify(o.transactionTime)}}`;
+    const message = `{"type":"BULK","trigger":"${type}","controlId":"${key}","version":"","receivedAt":${now},"sender":"${this.sender}"}`;
     return `{"fields":{"resource":${resource},"bulk":${bulk}},"message":${message}}`;
   }
 }

@@ -36,7 +36,8 @@ export async function* ndjsonLines(body: Readable, opts: { startLine?: number; s
       from = nl + 1;
       // Blank lines (a trailing newline, CRLF files' empty tails) are not resources.
       const text = oversized ? undefined : buf.toString('utf8', 0, buf.length && buf[buf.length - 1] === 13 ? buf.length - 1 : buf.length);
-      if (oversized || text!.trim() !== '') out.push({ n: ++n, text, end: offset });
+      // A resource line starts with "{": only other lines are looked at for being blank.
+      if (oversized || buf[0] === 123 || text!.trim() !== '') out.push({ n: ++n, text, end: offset });
       oversized = false;
     }
     if (from < chunk.length) {

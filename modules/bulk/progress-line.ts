@@ -16,7 +16,9 @@ export function progressLine(row: ExportRow, expected: number | undefined, first
   const head = `${row.name} ${row.id} ${row.status}`;
   if (row.status === 'requested') return `${head}: waiting for a runtime to start it`;
   if (row.status === 'kickoff' || row.status === 'polling') return `${head}${row.progress ? ` (${row.progress})` : ''}: the server is preparing the files`;
-  const rate = first && now > first.at ? ((row.resources - first.resources) * 1000) / (now - first.at) : 0;
+  // While it runs, the rate since `first`; once finished, over the whole export.
+  const rate = row.finished_at && row.finished_at > row.created_at ? (row.resources * 1000) / (row.finished_at - row.created_at)
+    : first && now > first.at ? ((row.resources - first.resources) * 1000) / (now - first.at) : 0;
   const parts = [
     `files ${row.files_done}/${row.files}`,
     `resources ${row.resources}${expected ? `/${expected}` : ''}`,

@@ -4,7 +4,27 @@
 // plan.modules.bulk.NAME (the shape is plan.schema.json beside this file).
 import type { SettingsSpec } from '../../compiler/specs/settings.ts';
 import type { ModuleSpec } from '../../compiler/specs/module-spec.ts';
-import { resourceTypes } from '../../compiler/dictionaries/fhir.ts';
+import { resourceType, resourceTypes, searchParam } from '../../compiler/dictionaries/fhir.ts';
+
+/** Hover for a resource type written as a value. */
+const typeDoc = (name: string): string | undefined => {
+  const r = resourceType(name);
+  return r ? `**${name}** (FHIR R4 resource) — ${r.description}` : undefined;
+};
+
+/** Hover for a `_typeFilter` query: its type and each parameter's definition. */
+const filterDoc = (query: string): string | undefined => {
+  const q = query.indexOf('?');
+  const type = q < 0 ? query : query.slice(0, q);
+  const head = typeDoc(type);
+  if (!head || q < 0) return head;
+  const params = query.slice(q + 1).split('&').map((p) => p.split('=')[0]!.split(/[:.]/)[0]!).filter(Boolean);
+  const rows = params.map((p) => {
+    const info = searchParam(type, p);
+    return info ? `- \`${p}\` (${info.type}) — ${info.description}` : `- \`${p}\` — not a search parameter of ${type}`;
+  });
+  return [head, ...rows].join('\n');
+};
 import { checkBulk } from './checks.ts';
 
 const settings: SettingsSpec = {
@@ -17,10 +37,12 @@ const settings: SettingsSpec = {
     kind: 'words',
     doc: 'The resource types to export (`_type`), e.g. `types Patient, Encounter, Observation`; at patient and group level, types of the Patient compartment. Default: all the server offers.',
     suggest: () => ({ words: resourceTypes() }),
+    describe: typeDoc,
   },
   type_filter: {
     kind: 'strings',
     doc: 'Search queries that narrow a type (`_typeFilter`), checked against the type\'s R4 search parameters: `type_filter "Observation?category=laboratory", "Condition?clinical-status=active"`.',
+    describe: filterDoc,
   },
   elements: {
     kind: 'strings',
@@ -40,6 +62,7 @@ const settings: SettingsSpec = {
     kind: 'words', repeatable: true,
     doc: 'The workflow each resource of a type runs, once per resource (`resource` and `bulk` are its inputs): `on Patient run upsert_patient`. `on deleted run W`: the resources the server reports deleted (`bulk.deleted` is true; `resource` holds their type and id).',
     suggest: (before) => (before.length === 0 ? { words: ['deleted', ...resourceTypes()] } : before.length === 1 ? { words: ['run'] } : before.length === 2 ? { declarations: 'workflow' } : {}),
+    describe: (value, before) => (before.length === 0 ? typeDoc(value) : undefined),
   },
   store: {
     kind: 'words',

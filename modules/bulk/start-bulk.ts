@@ -5,6 +5,8 @@ import { dirname } from 'node:path';
 import { EventEmitter } from 'node:events';
 import type { ModuleInstance, ModuleServices } from '../../runtime/platform/modules.ts';
 import { createAuths } from '../../runtime/workflows/auth/create-auth.ts';
+import { openDatabase } from '../../runtime/journal/open-database.ts';
+import { ModuleRuns } from '../../runtime/workflows/module-runs.ts';
 import type { AuthProvider } from '../../runtime/workflows/auth/auth-provider.ts';
 import { srcLine } from '../../runtime/platform/config/source-location.ts';
 import { readBulkPlan, bulkBlocks, type BulkExportSpec } from './bulk-plan.ts';
@@ -12,6 +14,7 @@ import { checkBulk } from './checks.ts';
 import { BulkStore, requestExport, type ExportRow } from './bulk-store.ts';
 import { DEFAULT_TIMERS, Exporter, type ExporterTimers } from './exporter.ts';
 import { HttpClient } from './http-client.ts';
+import { InlineQueue, QueueWriter, type BatchQueue } from './queue-writer.ts';
 import { Scheduler } from './scheduler.ts';
 
 export interface BulkOptions {
@@ -19,6 +22,8 @@ export interface BulkOptions {
   timers?: Partial<ExporterTimers>;
   /** How often the table is read for exports asked for by the CLI (default 1 s). */
   pickupMs?: number;
+  /** Where batches commit: `thread` (a writer thread, overlapping reading and writing) or `inline` (default). */
+  writer?: 'thread' | 'inline';
 }
 
 export interface BulkInstance extends ModuleInstance {
@@ -29,7 +34,7 @@ export interface BulkInstance extends ModuleInstance {
 }
 
 export async function startBulk(services: ModuleServices, options: BulkOptions = {}): Promise<BulkInstance> {
-  const { plan, db, log } = services;
+  const { plan, log } = services;
   const problems = checkBulk(bulkBlocks(plan), {
     workflows: plan.workflows.map((w) => w.name),
     apis: plan.apis.map((a) => ({ name: a.name, kind: a.kind, ...(a.auth ? { auth: a.auth } : {}) })),
@@ -39,10 +44,28 @@ export async function startBulk(services: ModuleServices, options: BulkOptions =
     const blocks = bulkBlocks(plan);
     throw new Error(problems.map((p) => `${srcLine(blocks[p.block]?.src ?? '')}: ${p.code} ${p.summary}`).join('\n'));
   }
+  // The runs an export queues are the SQLite engine's: on a PostgreSQL store no runtime would run them.
+  if (services.sql?.dialect === 'postgres') {
+    const first = Object.values(bulkBlocks(plan))[0];
+    throw new Error(`${srcLine(first?.src ?? '')}: bulk exports need the SQLite store for now (this runtime uses PostgreSQL); run them on a runtime with store sqlite`);
+  }
   const specs = new Map(readBulkPlan(plan).map((s) => [s.name, s]));
   const timers = { ...DEFAULT_TIMERS, ...options.timers };
-  const store = new BulkStore(db);
+  // Exports write a lot (every resource is a queued run): their own connection, synchronous=NORMAL
+  // like the engine's. In WAL mode a commit survives a crash of the process, which is what resuming
+  // needs; after a power loss the last batches are read and queued again.
+  const own = openDatabase(services.dbFile, { migrate: false });
+  own.pragma('synchronous = NORMAL');
+  const store = new BulkStore(own);
+  const runs = new ModuleRuns(own, services.events);
+  let queue: BatchQueue | undefined;
   const events = new EventEmitter<{ progress: [ExportRow]; settled: [ExportRow] }>();
+  // Announced to the other modules (the dashboard may show exports): names and counts only.
+  const announce = (row: ExportRow) => services.moduleEvents?.emit('bulk-export', {
+    block: row.name, export: row.id, status: row.status, files: row.files, filesDone: row.files_done, resources: row.resources, bytes: row.bytes, errors: row.errors,
+  });
+  events.on('progress', announce);
+  events.on('settled', announce);
   const clients = new Map<string, HttpClient>();
   let ownAuths: Map<string, AuthProvider> | undefined;
   const authFor = (name: string | undefined) => {
@@ -59,7 +82,7 @@ export async function startBulk(services: ModuleServices, options: BulkOptions =
       clients.set(api.name, http);
     }
     return new Exporter({
-      spec, baseUrl: services.resolve(api.baseUrl), http, auth: authFor(api.auth), store, runs: services.runs, log,
+      spec, baseUrl: services.resolve(api.baseUrl), http, auth: authFor(api.auth), store, runs, queue: (queue ??= options.writer === 'thread' ? new QueueWriter(services.dbFile) : new InlineQueue(own)), log,
       dataDir: dirname(services.dbFile), timers, onProgress: (row) => events.emit('progress', row),
     });
   };
@@ -85,19 +108,27 @@ export async function startBulk(services: ModuleServices, options: BulkOptions =
   };
   const pickup = () => {
     for (const row of store.active()) {
+      if (!specs.has(row.name)) {
+        // Asked for by `hdc bulk start` with a name this plan has no block for: say so rather than wait.
+        if (row.status === 'requested') {
+          store.update(row.id, { status: 'failed', error: `no bulk block named ${row.name} in the running plan (blocks: ${[...specs.keys()].join(', ')})`, finished_at: Date.now() });
+          events.emit('settled', store.export(row.id)!);
+        }
+        continue;
+      }
       const r = running.get(row.id);
       if (r && row.cancel_requested && !r.cancel.signal.aborted) r.cancel.abort();
       else if (!r) launch(row);
     }
   };
-  for (const row of store.active()) if (!specs.has(row.name)) log.warn({ bulk: row.name, export: row.id }, 'bulk export left unfinished by a plan without its block');
+  for (const row of store.active()) if (!specs.has(row.name) && row.status !== 'requested') log.warn({ bulk: row.name, export: row.id }, 'bulk export left unfinished by a plan without its block');
   const resumed = store.active().filter((r) => specs.has(r.name) && r.status !== 'requested');
   if (resumed.length) log.info({ exports: resumed.map((r) => r.id) }, 'resuming bulk exports');
   pickup();
   const timer = setInterval(pickup, options.pickupMs ?? 1000);
   timer.unref();
   const scheduler = new Scheduler([...specs.values()], (name) => {
-    const r = requestExport(db, name, 'schedule');
+    const r = requestExport(own, name, 'schedule');
     if ('active' in r) log.warn({ bulk: name, active: r.active }, 'bulk export: scheduled time reached while the last export still runs; skipped');
     else pickup();
   });
@@ -107,7 +138,7 @@ export async function startBulk(services: ModuleServices, options: BulkOptions =
     events,
     start(name) {
       if (!specs.has(name)) throw new Error(`no bulk block named ${name}`);
-      const r = requestExport(db, name, 'api');
+      const r = requestExport(own, name, 'api');
       if ('active' in r) return r.active;
       pickup();
       return r.id;
@@ -118,6 +149,8 @@ export async function startBulk(services: ModuleServices, options: BulkOptions =
       stop.abort(new Error('the runtime is stopping'));
       await Promise.allSettled([...running.values()].map((r) => r.done));
       for (const c of clients.values()) c.close();
+      await queue?.close();
+      own.close();
     },
   };
 }

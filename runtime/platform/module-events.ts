@@ -12,8 +12,22 @@ export interface SmartLaunchEvent {
   outcome: SmartLaunchOutcome;
 }
 
+/** A Bulk FHIR export's state after each step or batch (counts only). */
+export interface BulkExportEvent {
+  /** The `bulk` block's name. */
+  block: string;
+  export: string;
+  status: 'requested' | 'kickoff' | 'polling' | 'downloading' | 'done' | 'failed' | 'cancelled';
+  files: number;
+  filesDone: number;
+  resources: number;
+  bytes: number;
+  errors: number;
+}
+
 export interface ModuleEventMap {
   'smart-launch': [SmartLaunchEvent];
+  'bulk-export': [BulkExportEvent];
 }
 
 export class ModuleEvents extends EventEmitter<ModuleEventMap> {}

@@ -17,7 +17,6 @@ import type { Engine } from '../workflows/engine.ts';
 import type { JournalCommits } from '../store/journal-commits.ts';
 import type { OutboundHeaders } from '../workflows/outbound-headers.ts';
 import type { ModuleEvents } from './module-events.ts';
-import type { ModuleRuns } from '../workflows/module-runs.ts';
 import { moduleCatalog } from '../../modules/catalog.ts';
 
 export interface ModuleServices {
@@ -52,8 +51,6 @@ export interface ModuleServices {
   publicUrl(): string;
   /** The workflow engine, once `hdc run` (or a test) attached one. */
   engine(): Engine | undefined;
-  /** Queues workflow runs the module starts itself (inside its own transactions on `db`). */
-  runs: ModuleRuns;
   /** Reports a failure the process cannot recover from (the runtime exits for its supervisor). */
   fatal(err: Error): void;
 }

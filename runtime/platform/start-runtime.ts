@@ -25,7 +25,6 @@ import { InboundEvents } from '../inbound/inbound-events.ts';
 import { coreMigrations } from '../journal/core-migrations.ts';
 import { createValueResolver } from '../workflows/resolve-value.ts';
 import type { Engine } from '../workflows/engine.ts';
-import { ModuleRuns } from '../workflows/module-runs.ts';
 import { loadModules, type ModuleInstance, type ModuleServices } from './modules.ts';
 import { ModuleEvents } from './module-events.ts';
 import { OutboundHeaderProviders } from '../workflows/outbound-headers.ts';
@@ -94,6 +93,8 @@ export interface Runtime {
   state: AppState;
   /** Every answered HL7 message, as it is answered. */
   inbound: InboundEvents;
+  /** What the modules announce to each other (embedding programs and tests may listen). */
+  moduleEvents: ModuleEvents;
   /** The running modules (those the plan uses), by name. */
   modules: ReadonlyMap<string, ModuleInstance>;
   /** Hands the workflow engine to the modules that start runs (Bulk FHIR), and gives it the modules' outbound headers. */
@@ -175,10 +176,10 @@ export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Ru
   const services: RuntimeService[] = [];
   let engine: Engine | undefined;
   const outboundHeaders = new OutboundHeaderProviders();
+  const moduleEvents = new ModuleEvents();
   const moduleServices: ModuleServices = {
     plan, db, dbFile, sql, events, inbound, log, resolve: createValueResolver(), publicUrl: () => publicUrl ?? '', engine: () => engine, fatal,
-    journal: journal.commits, moduleEvents: new ModuleEvents(), outboundHeaders: (p) => outboundHeaders.add(p),
-    runs: new ModuleRuns(db, events),
+    journal: journal.commits, moduleEvents, outboundHeaders: (p) => outboundHeaders.add(p),
   };
   const running = new Map<string, ModuleInstance>();
   try {
@@ -286,7 +287,7 @@ export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Ru
   })());
 
   return {
-    url, port, server, db, dbFile, sql, journal, events, inbound, state, traffic, fatal, modules: running, purge, close,
+    url, port, server, db, dbFile, sql, journal, events, inbound, state, traffic, fatal, modules: running, moduleEvents, purge, close,
     addService: (s) => void services.push(s),
     attachEngine: (e) => {
       engine = e;

@@ -37,6 +37,8 @@ export interface FhirServerOptions {
   defaultCount?: number;
   /** Serve HTTPS with this key pair instead of HTTP. */
   tls?: TlsKeyPair;
+  /** A fixed port (a demo); default: any free one. */
+  port?: number;
   /**
    * Extra routes tried before the FHIR router (e.g. `$export` for Bulk Data tests). Return true
    * when the request was answered. `path` is relative to the base, without a leading slash.
@@ -363,7 +365,7 @@ export async function startFhirServer(opts: FhirServerOptions = {}): Promise<Fhi
       } else res.destroy();
     });
   };
-  const listening = await listenLoopback(opts.tls);
+  const listening = await listenLoopback(opts.tls, opts.port);
   listening.setHandler(listener);
   const origin = listening.origin;
   baseUrl = origin + basePath;

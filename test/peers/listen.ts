@@ -22,19 +22,19 @@ export interface Listening {
  * The handler can be set after listening (`setHandler`) because OAuth servers need their own
  * origin (the issuer) before they can be constructed.
  */
-export async function listenLoopback(tls?: TlsKeyPair): Promise<Listening> {
+export async function listenLoopback(tls?: TlsKeyPair, port = 0): Promise<Listening> {
   let handler: RequestListener = (_req, res) => {
     res.writeHead(503);
     res.end();
   };
   const listener: RequestListener = (req, res) => handler(req, res);
   const server: Server = tls ? createHttpsServer(tls, listener) : createHttpServer(listener);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
+  const bound = (server.address() as AddressInfo).port;
   return {
     server,
-    port,
-    origin: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    port: bound,
+    origin: `${tls ? 'https' : 'http'}://127.0.0.1:${bound}`,
     setHandler(h) {
       handler = h;
     },

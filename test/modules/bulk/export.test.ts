@@ -4,10 +4,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { repoRoot } from '../../runtime/inbound/child-runtime.ts';
 import { join } from 'node:path';
 import { compileProject, drained, FORGET_WORKFLOW, RECORDING_WORKFLOWS, runsPerLine, settled, startBulkPeer, startBulkRuntime, taken } from './bulk-harness.ts';
 import type { BulkPeer } from './bulk-harness.ts';
 import { exportErrors } from '../../../modules/bulk/bulk-store.ts';
+import type { BulkExportEvent } from '../../../runtime/platform/module-events.ts';
 
 const compileOrClose = (peer: BulkPeer, text: string, dir: string) => {
   try {
@@ -33,11 +36,16 @@ bulk nightly from ehr {
 ${RECORDING_WORKFLOWS}`, peer.dir);
   const rt = await startBulkRuntime(plan, join(peer.dir, 'data')).catch(async (err) => { await peer.close(); throw err; });
   try {
+    const announced: BulkExportEvent[] = [];
+    rt.runtime.moduleEvents.on('bulk-export', (e) => announced.push(e));
     const id = rt.bulk.start('nightly');
     const row = await settled(rt.bulk, id, rt.runtime.db);
     assert.is(row.status, 'done', row.error ?? '');
     const job = [...peer.server.jobs.values()][0]!;
     assert.equal(job.params._type, ['Patient,Encounter,Observation']);
+    // Announced to the other modules as it went: names and counts, ending with the totals.
+    assert.equal([...new Set(announced.map((e) => e.status))], ['polling', 'downloading', 'done']);
+    assert.equal(announced.at(-1), { block: 'nightly', export: id, status: 'done', files: row.files, filesDone: row.files, resources: row.resources, bytes: row.bytes, errors: 0 });
     const counts = peer.server.counts(job.id);
     assert.ok(counts.Observation! > 150, 'several Observation files');
     await drained(rt);
@@ -98,6 +106,45 @@ ${RECORDING_WORKFLOWS}${FORGET_WORKFLOW}`, peer.dir);
     assert.ok(errors.some((e) => e === 'line 3 is a Basic, not a Patient'), errors.join('\n'));
     assert.is(errors.filter((e) => e.startsWith('the server reported: resource')).length, 2);
     assert.is(row.errors, 4);
+  } finally {
+    await rt.stop();
+    await peer.close();
+  }
+});
+
+test('hdc bulk list and status read the exports of a data directory', async () => {
+  const peer = await startBulkPeer({ errorOutcomes: 1 });
+  const plan = compileOrClose(peer, `${peer.declarations}
+bulk listed from ehr {
+  level system
+  types Patient
+  on Patient run take
+}
+${RECORDING_WORKFLOWS}`, peer.dir);
+  const rt = await startBulkRuntime(plan, join(peer.dir, 'data')).catch(async (err) => { await peer.close(); throw err; });
+  try {
+    const id = rt.bulk.start('listed');
+    assert.is((await settled(rt.bulk, id, rt.runtime.db)).status, 'done');
+    const hdc = (...args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'bin/hdc.js'), 'bulk', ...args, '--data', join(peer.dir, 'data')], { env: { ...process.env, HDC_DEV: '1' }, encoding: 'utf8' });
+    const list = hdc('list');
+    assert.is(list.status, 0, list.stderr);
+    assert.match(list.stdout, new RegExp(`^${id}  done +\\S+  resources 8  files 2/2  errors 1$`, 'm'));
+    const status = hdc('status', 'listed');
+    assert.match(status.stdout, /listed \S+ done files 2\/2  resources 8\/8/);
+    assert.match(status.stdout, /file 1 line 1: the server reported: resource 0 could not be exported/);
+    const cancel = hdc('cancel', 'listed');
+    assert.is(cancel.status, 1);
+    assert.match(cancel.stderr, /no running export of listed/);
+    // A name the running plan has no block for fails at once instead of waiting.
+    // (Not spawnSync: the runtime answering it runs in this process.)
+    const unknown = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [join(repoRoot, 'bin/hdc.js'), 'bulk', 'start', 'nightly', '--data', join(peer.dir, 'data')], { env: { ...process.env, HDC_DEV: '1' } });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.on('exit', (status) => resolve({ status, stderr }));
+    });
+    assert.is(unknown.status, 1);
+    assert.match(unknown.stderr, /no bulk block named nightly in the running plan \(blocks: listed\)/);
   } finally {
     await rt.stop();
     await peer.close();
