@@ -39,6 +39,7 @@ import { signatureHelp, signatureTriggerCharacters } from './handlers/signature-
 import { workspaceSymbols } from './handlers/workspace-symbol.ts';
 import { semanticTokens, semanticTokensLegend } from './handlers/semantic-tokens.ts';
 import { defaultCli, runTests, RUN_TEST_COMMAND, RUN_TESTS_COMMAND } from './test-runner.ts';
+import { testBlocks, TESTS_REQUEST, type FileTests, type TestsParams } from './handlers/test-items.ts';
 import type { Diagnostic } from '../compiler/diagnostics.ts';
 
 export const DEFAULT_DEBOUNCE_MS = 100;
@@ -233,24 +234,37 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     }
   });
 
-  // The code lenses' commands: the real `hdc test` in the project's folder.
-  connection.onExecuteCommand(async (p) => {
+  // The code lenses' commands (and the VS Code Testing API's runs): the real `hdc test` in the
+  // project's folder. They answer with the counts and every test's result; cancelling the request
+  // stops the CLI.
+  connection.onExecuteCommand(async (p, token) => {
     if (p.command !== RUN_TEST_COMMAND && p.command !== RUN_TESTS_COMMAND) return null;
     const [uri, name] = (p.arguments ?? []) as [string, string | undefined];
     if (typeof uri !== 'string') return null;
     const dir = workspace.projectOf(uriToPath(uri));
-    const run = await runTests(cli, dir, (path) => workspace.text(path), p.command === RUN_TEST_COMMAND ? name : undefined);
-    // A run replaces what the last one said about the project's files.
-    for (const path of [...testFailures.keys()]) if (workspace.projectOf(path) === dir) testFailures.delete(path);
-    for (const [path, list] of run.diagnostics) testFailures.set(path, list);
-    scheduler.schedule(dir, 0);
+    const abort = new AbortController();
+    const cancelled = token.onCancellationRequested(() => abort.abort());
+    let run;
+    try {
+      run = await runTests(cli, dir, (path) => workspace.text(path), p.command === RUN_TEST_COMMAND ? name : undefined, abort.signal);
+    } finally {
+      cancelled.dispose();
+    }
+    if (!abort.signal.aborted) {
+      // A run replaces what the last one said about the project's files.
+      for (const path of [...testFailures.keys()]) if (workspace.projectOf(path) === dir) testFailures.delete(path);
+      for (const [path, list] of run.diagnostics) testFailures.set(path, list);
+      scheduler.schedule(dir, 0);
+    }
     // hdc test reads the files on disk: unsaved edits were not part of the run.
     const unsaved = workspace.openPaths().filter((path) => workspace.projectOf(path) === dir && workspace.document(path)!.getText() !== readDisk(path)).length;
     const summary = (run.error ? `hdc test: ${run.error}` : `hdc test: ${run.passed} passed, ${run.failed} failed${run.skipped ? `, ${run.skipped} skipped` : ''}`)
       + (unsaved ? `; ${unsaved} file${unsaved === 1 ? ' has' : 's have'} unsaved changes the run did not see` : '');
     // A notification: a message request would wait for (and fail without) a client that answers it.
-    void connection.sendNotification(ShowMessageNotification.type, { type: run.error || run.failed ? MessageType.Warning : MessageType.Info, message: summary });
-    return { passed: run.passed, failed: run.failed, skipped: run.skipped, ...(run.error ? { error: run.error } : {}) };
+    // A client running tests through the Testing API shows the results there (quiet: true).
+    const quiet = (p.arguments?.[2] as { quiet?: boolean } | undefined)?.quiet === true;
+    if (!quiet && !abort.signal.aborted) void connection.sendNotification(ShowMessageNotification.type, { type: run.error || run.failed ? MessageType.Warning : MessageType.Info, message: summary });
+    return { passed: run.passed, failed: run.failed, skipped: run.skipped, ...(run.error ? { error: run.error } : {}), tests: run.tests, unsaved };
   });
 
   connection.onDidChangeConfiguration((change) => {
@@ -342,6 +356,19 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     for (const open of workspace.openPaths()) paths.add(open);
     const files = [...paths].sort().map((path) => analyzer.parsed(path)).filter((f) => f !== undefined);
     return workspaceSymbols(files, p.query);
+  }));
+
+  // hdc/tests: the `test` blocks of a file, or of every .hdc file of the workspace (with open ones).
+  connection.onRequest(TESTS_REQUEST, guard<TestsParams | undefined, FileTests[]>([], (p) => {
+    const paths = p?.textDocument ? [uriToPath(p.textDocument.uri)] : [...new Set([...findHdcFiles(roots.filter(Boolean)).map(toPosixPath), ...workspace.openPaths()])].sort();
+    const out: FileTests[] = [];
+    for (const path of paths) {
+      const file = analyzer.parsed(path);
+      if (file) out.push(testBlocks(file));
+      // A file that is gone (deleted) has no tests.
+      else if (p?.textDocument) out.push({ uri: p.textDocument.uri, tests: [] });
+    }
+    return p?.textDocument ? out : out.filter((f) => f.tests.length > 0);
   }));
 
   connection.onShutdown(() => {
