@@ -1,16 +1,28 @@
 // The VS Code side of hdc: starts the bundled language server (or a configured `hdc lsp --stdio`),
 // adds the "Compile project" and "Run tests" tasks (their output read by the $hdc problem matcher)
-// and a status bar item. All language knowledge lives in the server; the "Run test" code lenses
-// are its commands.
+// a status bar item, and the Testing API (testing.ts). All language knowledge lives in the server;
+// the "Run test" code lenses are its commands, and the Test Explorer runs tests through them too.
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LanguageClient, State, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import { statusView, type ServerStatus } from './status';
+import { HdcTests, TESTS_REQUEST, type FileTests, type RunResult, type TestServer } from './testing';
 
 let client: LanguageClient | undefined;
 const status: ServerStatus = { server: 'starting', checking: false, errors: 0, warnings: 0 };
 let statusItem: vscode.StatusBarItem | undefined;
+let tests: HdcTests | undefined;
+
+/** The running server, as the Test Explorer asks it for test blocks and runs. */
+function testServer(): TestServer | undefined {
+  const c = client;
+  if (!c || c.state !== State.Running) return undefined;
+  return {
+    tests: (uri) => c.sendRequest<FileTests[]>(TESTS_REQUEST, uri ? { textDocument: { uri } } : {}),
+    run: (command, args, token) => c.sendRequest<RunResult>('workspace/executeCommand', { command, arguments: args }, token),
+  };
+}
 
 function showStatus(): void {
   if (!statusItem) return;
@@ -73,6 +85,8 @@ async function startClient(context: vscode.ExtensionContext): Promise<void> {
     showStatus();
   });
   await client.start();
+  // The test blocks are read again from the (re)started server.
+  void tests?.discover();
   // The server says when it checks (hdc/checking); the counts come from what it published.
   client.onNotification('hdc/checking', (p: { checking: boolean }) => {
     status.checking = p.checking;
@@ -153,6 +167,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         await startClient(context);
       }
     }),
+  );
+  tests = new HdcTests(vscode, testServer, { label: (uri) => vscode.workspace.asRelativePath(vscode.Uri.parse(uri)) });
+  const hdcFiles = vscode.workspace.createFileSystemWatcher('**/*.hdc');
+  const isHdc = (doc: vscode.TextDocument) => doc.languageId === 'hdc' && doc.uri.scheme === 'file';
+  context.subscriptions.push(
+    tests,
+    hdcFiles,
+    hdcFiles.onDidCreate((uri) => tests?.changed(uri.toString())),
+    hdcFiles.onDidChange((uri) => tests?.changed(uri.toString())),
+    hdcFiles.onDidDelete((uri) => tests?.deleted(uri.toString())),
+    vscode.workspace.onDidOpenTextDocument((doc) => isHdc(doc) && tests?.changed(doc.uri.toString())),
+    vscode.workspace.onDidChangeTextDocument((e) => isHdc(e.document) && tests?.changed(e.document.uri.toString())),
+    // Closing an unsaved file: its tests are those on disk again.
+    vscode.workspace.onDidCloseTextDocument((doc) => isHdc(doc) && tests?.changed(doc.uri.toString())),
   );
   await startClient(context);
 }
