@@ -63,7 +63,7 @@ export class HdcTests {
   private known = new Map<string, Known>();
   /** The latest refresh asked for each file: an older answer arriving late is dropped. */
   private generation = new Map<string, number>();
-  private timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private timers = new Map<string, { timer: ReturnType<typeof setTimeout>; release: () => void }>();
   private pending = new Set<Promise<void>>();
   private waiting: Array<() => void> = [];
 
@@ -76,7 +76,10 @@ export class HdcTests {
   }
 
   dispose(): void {
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) {
+      clearTimeout(t.timer);
+      t.release();
+    }
     this.timers.clear();
     this.controller.dispose();
   }
@@ -104,19 +107,24 @@ export class HdcTests {
   changed(uri: string): void {
     if (!uri.startsWith('file:') || !uri.endsWith('.hdc')) return;
     uri = this.key(uri);
-    clearTimeout(this.timers.get(uri));
-    let release!: () => void;
-    void this.track(new Promise<void>((resolve) => (release = resolve)));
-    this.timers.set(uri, setTimeout(() => {
+    const scheduled = this.timers.get(uri);
+    clearTimeout(scheduled?.timer);
+    // A change within the quiet period moves the refresh; settled() waits for it either way.
+    let release = scheduled?.release;
+    if (!release) void this.track(new Promise<void>((resolve) => (release = resolve)));
+    const timer = setTimeout(() => {
       this.timers.delete(uri);
       void this.refreshFile(uri).finally(release);
-    }, this.options.delayMs ?? 200));
+    }, this.options.delayMs ?? 200);
+    this.timers.set(uri, { timer, release: release! });
   }
 
   /** A file was deleted (or renamed away). */
   deleted(uri: string): void {
     uri = this.key(uri);
-    clearTimeout(this.timers.get(uri));
+    const scheduled = this.timers.get(uri);
+    clearTimeout(scheduled?.timer);
+    scheduled?.release();
     this.timers.delete(uri);
     this.generation.set(uri, (this.generation.get(uri) ?? 0) + 1);
     this.removeFile(uri);
