@@ -189,6 +189,7 @@ test('edits, new, changed and deleted files keep the tree current; a late answer
   tests.changed(D);
   server.files.set(B, []);
   tests.changed(B);
+  server.files.delete(C);
   tests.deleted(C);
   await tests.settled();
   assert.equal(tree(c), [['lab/a.hdc', ['filed', 'answered AE', 'new one']], ['lab/d.hdc', ['d']]]);
