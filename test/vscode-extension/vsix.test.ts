@@ -67,6 +67,7 @@ test('the .vsix holds the grammar, language configuration, README and bundled co
   assert.is(config.comments.lineComment, '//');
   assert.ok(entries.has('extension/readme.md') || entries.has('extension/README.md'));
   assert.ok(entries.get('extension/dist/extension.js')!.length > 10_000);
+  assert.match(entries.get('extension/dist/extension.js')!.toString('utf8'), 'hdc/tests', 'the Testing API controller is bundled');
   assert.ok(entries.get('extension/dist/server.js')!.length > 10_000);
   assert.ok(entries.get('extension/dist/check-worker.js')!.length > 10_000, 'the check thread beside the server');
   assert.ok(entries.has('extension/dist/generated/fhir-r4.json'));
@@ -106,6 +107,11 @@ test('the server unpacked from the .vsix answers completion with the HL7 tables'
     // Diagnostics come from the bundled check thread (dist/check-worker.js).
     const published = await diagnosticsOf;
     assert.ok(published.diagnostics.some((d) => d.code === 'HDC1001'), JSON.stringify(published));
+    // The Test Explorer's request: the bundled server lists test blocks.
+    const testUri = 'file://' + join(dir, 't.hdc');
+    await c.sendNotification('textDocument/didOpen', { textDocument: { uri: testUri, languageId: 'hdc', version: 1, text: 'test "ok" {\n  expect ack AA\n}\n' } });
+    const blocks = await c.sendRequest<Array<{ uri: string; tests: Array<{ name: string }> }>>('hdc/tests', { textDocument: { uri: testUri } });
+    assert.equal(blocks.map((f) => f.tests.map((t) => t.name)), [['ok']]);
     await c.sendRequest('shutdown');
     await c.sendNotification('exit');
     const code = await new Promise((resolve) => child.once('exit', resolve));
