@@ -19,6 +19,8 @@ import type { Logger } from '../../platform/log/logger.ts';
 export const RUNS_CHANNEL = 'hdc_runs';
 /** Advisory lock of the retention purge: one runtime at a time. */
 export const PURGE_LOCK = 0x6864630002;
+/** The class of the per-order-key advisory locks (two-int form; "hd" in ASCII). */
+const ORDER_KEY_LOCK_CLASS = 0x6864;
 
 interface Waiter {
   entries: JournalEntry[];
@@ -232,7 +234,32 @@ export class PgJournal implements JournalStore {
     }
     const rcol = <T>(f: (r: (typeof runs)[number]) => T) => runs.map(f);
     type Row = { t: 'm' | 'r'; id: number; sender: string | null; control_id: string | null; content_hash: string | null; reuse_of: number | null; message_id: number | null };
-    const rows = toInsert.length === 0 ? [] : (await pool.query<Row>(
+    // Runs with an order key: run ids must follow commit order per key, or a claimer could see a
+    // later run committed while an earlier id is still uncommitted and run it first. A transaction
+    // lock per (workflow, key), taken in one order by every batch, makes two batches with a run of
+    // the same key insert one after the other's commit.
+    const keyed = runs.filter((r) => r.orderKey !== null);
+    const insert = async (text: string, values: unknown[]) => {
+      if (!keyed.length) return pool.query<Row>(text, values);
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query(
+          `SELECT pg_advisory_xact_lock(${ORDER_KEY_LOCK_CLASS}, k) FROM (
+             SELECT DISTINCT hashtext(w || chr(31) || o) AS k FROM unnest($1::text[], $2::text[]) AS t(w, o) ORDER BY 1) s`,
+          [keyed.map((r) => r.workflow), keyed.map((r) => r.orderKey)],
+        );
+        const result = await client.query<Row>(text, values);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+    };
+    const rows = toInsert.length === 0 ? [] : (await insert(
       `WITH i AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bytea[], $9::text[], $10::text[])
            WITH ORDINALITY AS i(sender, control_id, sending_system, content_hash, message_type, trigger, received_at, raw, charset, ack, ord)),
