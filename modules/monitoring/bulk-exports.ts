@@ -11,6 +11,8 @@ import type { BulkExportEvent } from './seam.ts';
 const ENDED: ReadonlySet<string> = new Set(['done', 'failed', 'cancelled']);
 /** Exports per block the overview lists, newest first. */
 export const RECENT_EXPORTS = 10;
+/** Exports whose last state is kept in memory (running ones always). */
+const MAX_SEEN = 1000;
 
 export interface ExportSummary {
   block: string;
@@ -74,7 +76,8 @@ export class BulkExports {
     const ended = ENDED.has(e.status) && !ENDED.has(before.status);
     this.seen.set(e.export, { status: e.status, resources: Math.max(before.resources, e.resources), bytes: Math.max(before.bytes, e.bytes), errors: Math.max(before.errors, e.errors) });
     if (ended) {
-      this.seen.delete(e.export);
+      // Kept (the end is announced twice); the oldest ended ones are forgotten beyond a bound.
+      if (this.seen.size > MAX_SEEN) for (const [id, v] of this.seen) if (ENDED.has(v.status) && this.seen.size > MAX_SEEN / 2) this.seen.delete(id);
       // An export that ended is shown at once (the page's live update follows the flush).
       void this.flush().catch((err) => this.onError?.(err as Error));
     }
