@@ -2,10 +2,12 @@
 // announcements (the modules never import each other), against the real $export peer: an export
 // that finishes (with error records) and one the server fails appear in the overview's Exports
 // panel — live in a real browser, without a reload — and in hdc_bulk_* counters; the panel keeps
-// the history after the runtime restarts (the monitoring module's own table).
+// the history after the runtime restarts (the monitoring module's own table). A screenshot of the
+// panel goes to docs/screenshots/.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { hashPassword } from '../../../runtime/platform/login/password-hash.ts';
 import { UsersTable } from '../../../runtime/platform/login/users-table.ts';
@@ -90,6 +92,7 @@ test('an export that finishes: the Exports panel (live, in a browser) and the me
     assert.is(await page.textContent(`${tr} [data-stat="errors"]`), String(done.errors));
     assert.match((await page.textContent(`${tr} [data-stat="rate"]`))!, /^\d+\/s$/);
     assert.match((await page.textContent(`${tr} [data-stat="ended"]`))!, /^\d{4}-\d\d-\d\d /);
+    await page.locator('#exports').screenshot({ path: fileURLToPath(new URL('../../../docs/screenshots/dashboard-exports.png', import.meta.url)) });
     await page.close();
   }
 
