@@ -10,7 +10,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { getHeapSpaceStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadPlanFile } from '../plan/load-plan.ts';
@@ -157,6 +158,12 @@ workflow count {
   console.error(`hdc read only: ${read.row.resources} resources in ${(read.ms / 1000).toFixed(1)} s`);
   const { row, ms: exportMs } = await exportOf('bench');
   const exportPeakRss = peakRss;
+  if (process.env.BULK_BENCH_DEBUG) {
+    // What the export left alive: a full collection, then the heap (garbage or retained?).
+    setFlagsFromString('--expose-gc');
+    (runInNewContext('gc') as () => void)();
+    console.error('after the export and a full GC', mb(process.memoryUsage()));
+  }
   if (process.env.BULK_BENCH_DEBUG) console.error('at peak', mb(atPeak), Object.fromEntries(spacesAtPeak.map((s) => [s.space_name, Math.round(s.space_size / 1_048_576)])));
   console.error(`hdc: ${row.resources} resources handed on in ${(exportMs / 1000).toFixed(1)} s; ${row.resources} runs queued; RSS ${Math.round(rssAtStart / 1_048_576)} MB at start, ${Math.round(exportPeakRss / 1_048_576)} MB peak`);
 
