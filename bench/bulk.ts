@@ -10,6 +10,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadPlanFile } from '../plan/load-plan.ts';
@@ -131,11 +133,17 @@ workflow count {
     shutdownTimeoutMs: 2000, logPhi: false, log: silentLogger(), mapFields, orderKeyFor, events, moduleOptions: { bulk: { pickupMs: 50, ...(process.env.BULK_BENCH_BATCH ? { timers: { batchLines: Number(process.env.BULK_BENCH_BATCH) } } : {}) } },
   });
   const rssAtStart = process.memoryUsage().rss;
+  const mb = (m: object) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Math.round((v as number) / 1_048_576)]));
+  if (process.env.BULK_BENCH_DEBUG) console.error('at start', mb(process.memoryUsage()));
+  let spacesAtPeak: Array<{ space_name: string; space_size: number }> = [];
   let peakRss = rssAtStart;
   let atPeak = process.memoryUsage();
   const sampler = setInterval(() => {
     const m = process.memoryUsage();
-    if (m.rss > peakRss) [peakRss, atPeak] = [m.rss, m];
+    if (m.rss > peakRss) {
+      [peakRss, atPeak] = [m.rss, m];
+      if (process.env.BULK_BENCH_DEBUG) spacesAtPeak = getHeapSpaceStatistics();
+    }
   }, 100);
   const bulk = rt.modules.get('bulk') as BulkInstance;
   const exportOf = async (name: string): Promise<{ row: ExportRow; ms: number }> => {
@@ -150,7 +158,13 @@ workflow count {
   console.error(`hdc read only: ${read.row.resources} resources in ${(read.ms / 1000).toFixed(1)} s`);
   const { row, ms: exportMs } = await exportOf('bench');
   const exportPeakRss = peakRss;
-  if (process.env.BULK_BENCH_DEBUG) console.error(Object.fromEntries(Object.entries(atPeak).map(([k, v]) => [k, Math.round(v / 1_048_576)])));
+  if (process.env.BULK_BENCH_DEBUG) {
+    // What the export left alive: a full collection, then the heap (garbage or retained?).
+    setFlagsFromString('--expose-gc');
+    (runInNewContext('gc') as () => void)();
+    console.error('after the export and a full GC', mb(process.memoryUsage()));
+  }
+  if (process.env.BULK_BENCH_DEBUG) console.error('at peak', mb(atPeak), Object.fromEntries(spacesAtPeak.map((s) => [s.space_name, Math.round(s.space_size / 1_048_576)])));
   console.error(`hdc: ${row.resources} resources handed on in ${(exportMs / 1000).toFixed(1)} s; ${row.resources} runs queued; RSS ${Math.round(rssAtStart / 1_048_576)} MB at start, ${Math.round(exportPeakRss / 1_048_576)} MB peak`);
 
   // The workflow runs, measured on their own: the engine executes the queued runs (RUNS of them).

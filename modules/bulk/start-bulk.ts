@@ -63,6 +63,7 @@ export async function startBulk(services: ModuleServices, options: BulkOptions =
   // Announced to the other modules (the dashboard may show exports): names and counts only.
   const announce = (row: ExportRow) => services.moduleEvents?.emit('bulk-export', {
     block: row.name, export: row.id, status: row.status, files: row.files, filesDone: row.files_done, resources: row.resources, bytes: row.bytes, errors: row.errors,
+    startedAt: row.created_at, endedAt: row.finished_at,
   });
   events.on('progress', announce);
   events.on('settled', announce);

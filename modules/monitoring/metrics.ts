@@ -30,9 +30,11 @@ export class Metrics {
   private readonly commitBatch: Histogram;
   private readonly launches: Counter<'launch' | 'outcome'> | undefined;
   private readonly launchNames: ReadonlySet<string>;
+  private readonly bulk: { resources: Counter<'block'>; bytes: Counter<'block'>; errors: Counter<'block'>; exports: Counter<'block' | 'outcome'> } | undefined;
+  private readonly bulkNames: ReadonlySet<string>;
 
-  /** `apis`: workflow → step id → the API its request goes to; `launches`: the plan's `smart launch` names. */
-  constructor(private readonly sql: SharedSql, senders: readonly string[], apis: Map<string, Map<string, string>> = new Map(), launches: readonly string[] = []) {
+  /** `apis`: workflow → step id → the API its request goes to; `launches`: the plan's `smart launch` names; `bulk`: its `bulk` block names. */
+  constructor(private readonly sql: SharedSql, senders: readonly string[], apis: Map<string, Map<string, string>> = new Map(), launches: readonly string[] = [], bulk: readonly string[] = []) {
     const known = new Set(senders);
     const senderLabel = (s: string | null) => (s === null ? UNMATCHED : known.has(s) ? s : 'other');
     this.messages = new Counter({
@@ -77,6 +79,27 @@ export class Metrics {
           name: 'hdc_smart_launches_total', help: 'SMART launches ended, by launch and outcome (completed, refused, failed).',
           labelNames: ['launch', 'outcome'], registers: [this.registry],
         })
+      : undefined;
+    this.bulkNames = new Set(bulk);
+    // Bulk FHIR exports (the bulk module's announcements), for plans with `bulk` blocks.
+    this.bulk = bulk.length
+      ? {
+          resources: new Counter({
+            name: 'hdc_bulk_resources_total', help: 'Resources of Bulk FHIR exports handed on to their workflows (or read, for types without one), by bulk block.',
+            labelNames: ['block'], registers: [this.registry],
+          }),
+          bytes: new Counter({
+            name: 'hdc_bulk_downloaded_bytes_total', help: 'Bytes of Bulk FHIR export files read, by bulk block.', labelNames: ['block'], registers: [this.registry],
+          }),
+          errors: new Counter({
+            name: 'hdc_bulk_error_records_total', help: 'Error records of Bulk FHIR exports (the server\'s error[] entries, bad lines, files that failed), by bulk block.',
+            labelNames: ['block'], registers: [this.registry],
+          }),
+          exports: new Counter({
+            name: 'hdc_bulk_exports_total', help: 'Bulk FHIR exports ended, by bulk block and outcome (done, failed, cancelled).',
+            labelNames: ['block', 'outcome'], registers: [this.registry],
+          }),
+        }
       : undefined;
     // These counts read every waiting run (a backlog of 100,000 runs costs ~40 ms of SQLite's
     // main thread), so they are counted again at most every GAUGE_MAX_AGE_MS however often
@@ -133,6 +156,17 @@ export class Metrics {
 
   countLaunch(launch: string, outcome: string): void {
     this.launches?.inc({ launch: this.launchNames.has(launch) ? launch : 'other', outcome });
+  }
+
+  /** What a `bulk-export` announcement added (see BulkExports.take). */
+  countBulk(i: { block: string; resources: number; bytes: number; errors: number; outcome?: string }): void {
+    if (!this.bulk) return;
+    const block = this.bulkNames.has(i.block) ? i.block : 'other';
+    // Zero increments still create the series, so a block's counters exist from its first announcement.
+    this.bulk.resources.inc({ block }, i.resources);
+    this.bulk.bytes.inc({ block }, i.bytes);
+    this.bulk.errors.inc({ block }, i.errors);
+    if (i.outcome) this.bulk.exports.inc({ block, outcome: i.outcome });
   }
 
   /** Resolves once the run's steps were counted too (read from the store after the run settled). */

@@ -154,4 +154,44 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    // Bulk FHIR exports as the bulk module announced them (its `bulk-export` events): the latest
+    // state of each, so the overview's Exports panel outlives a restart without reading the bulk
+    // module's own tables.
+    id: 'monitoring/005-bulk-exports',
+    up: `
+      CREATE TABLE monitoring_bulk_exports (
+        block      TEXT    NOT NULL,
+        export_id  TEXT    NOT NULL,
+        status     TEXT    NOT NULL,
+        files      INTEGER NOT NULL,
+        files_done INTEGER NOT NULL,
+        resources  INTEGER NOT NULL,
+        bytes      INTEGER NOT NULL,
+        errors     INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        ended_at   INTEGER,
+        PRIMARY KEY (block, export_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX monitoring_bulk_exports_recent ON monitoring_bulk_exports (block, started_at);
+    `,
+    postgres: `
+      CREATE TABLE monitoring_bulk_exports (
+        block      text    NOT NULL,
+        export_id  text    NOT NULL,
+        status     text    NOT NULL,
+        files      integer NOT NULL,
+        files_done integer NOT NULL,
+        resources  bigint  NOT NULL,
+        bytes      bigint  NOT NULL,
+        errors     integer NOT NULL,
+        started_at bigint  NOT NULL,
+        updated_at bigint  NOT NULL,
+        ended_at   bigint,
+        PRIMARY KEY (block, export_id)
+      );
+      CREATE INDEX monitoring_bulk_exports_recent ON monitoring_bulk_exports (block, started_at);
+    `,
+  },
 ];

@@ -14,6 +14,7 @@ const TABLES = [
   ['monitoring_run_minutes', 'minute', 'cutoff'],
   ['monitoring_launch_minutes', 'minute', 'cutoff'],
   ['monitoring_audit', 'at', 'cutoff'],
+  ['monitoring_bulk_exports', 'updated_at', 'cutoff'],
 ] as const;
 
 /** Deletes the module's rows from before `cutoff`; the rows removed (the hourly rollups are not counted: they duplicate the minutes). */

@@ -2,12 +2,13 @@
 // once the plan has a monitoring block), the Prometheus listener (`metrics`), the dashboard's own
 // listener (`dashboard`) and OpenTelemetry traces (`tracing`). It listens to the runtime's events
 // only: the listener's answered messages, the engine's settled runs, the journal's commits and
-// the other modules' announcements (SMART launch outcomes). Its tables and the journal it reads
+// the other modules' announcements (SMART launch outcomes, Bulk FHIR exports' states). Its tables and the journal it reads
 // are the shared database's (`services.sql`): with a PostgreSQL store, the cluster's.
 import { openDatabase } from '../../runtime/journal/open-database.ts';
 import { sqliteSql } from '../../runtime/store/shared-sql.ts';
 import type { FinishedEvent } from '../../runtime/journal/run-events.ts';
-import type { InboundMessageEvent, JournalCommit, ModuleInstance, ModuleServices, SmartLaunchEvent } from './seam.ts';
+import type { BulkExportEvent, InboundMessageEvent, JournalCommit, ModuleInstance, ModuleServices, SmartLaunchEvent } from './seam.ts';
+import { BulkExports } from './bulk-exports.ts';
 import { DEFAULT_RETENTION_MS, monitoringPlan } from './monitoring-plan.ts';
 import { Rollups } from './rollups.ts';
 import { purgeMonitoring } from './retention.ts';
@@ -23,6 +24,8 @@ const HOUR = 3_600_000;
 
 export interface MonitoringInstance extends ModuleInstance {
   rollups: Rollups;
+  /** Bulk FHIR exports as announced (plans with `bulk` blocks). */
+  exports?: BulkExports;
   metrics?: Metrics;
   metricsUrl?: string;
   dashboardUrl?: string;
@@ -57,9 +60,12 @@ export async function startMonitoring(services: ModuleServices, options: Monitor
     warnedAt = Date.now();
     log.warn({ err: err.message }, 'monitoring: cannot write the rollups; they are kept and written once the database answers');
   };
+  const bulkBlocks = Object.keys(services.plan.modules?.bulk ?? {});
   const metrics = plan.metrics
-    ? new Metrics(services.sql, services.plan.senders.map((s) => s.name), stepApis(services.plan.workflows), services.plan.launches.map((l) => l.name))
+    ? new Metrics(services.sql, services.plan.senders.map((s) => s.name), stepApis(services.plan.workflows), services.plan.launches.map((l) => l.name), bulkBlocks)
     : undefined;
+  const exports = bulkBlocks.length ? await new BulkExports(sql).start() : undefined;
+  if (exports) exports.onError = rollups.onError;
   const audit = new AuditLog(sql);
 
   const onMessage = (e: InboundMessageEvent) => {
@@ -79,7 +85,12 @@ export async function startMonitoring(services: ModuleServices, options: Monitor
   services.inbound.on('message', onMessage);
   services.events.on('finished', onFinished);
   if (metrics) services.journal.on('commit', onCommit);
+  const onExport = (e: BulkExportEvent) => {
+    const added = exports?.take(e);
+    if (added) metrics?.countBulk(added);
+  };
   services.moduleEvents.on('smart-launch', onLaunch);
+  services.moduleEvents.on('bulk-export', onExport);
 
   const retentionMs = plan.dashboard?.retentionMs ?? DEFAULT_RETENTION_MS;
   const purge = async (now = Date.now()) => {
@@ -104,10 +115,12 @@ export async function startMonitoring(services: ModuleServices, options: Monitor
     services.events.off('finished', onFinished);
     services.journal.off('commit', onCommit);
     services.moduleEvents.off('smart-launch', onLaunch);
+    services.moduleEvents.off('bulk-export', onExport);
     await tracing?.stop();
     await dashboard?.close();
     await metricsServer?.close();
     await rollups.stop().catch((err) => log.warn({ err: (err as Error).message }, 'monitoring: the last second of rollups could not be written'));
+    await exports?.stop().catch((err) => log.warn({ err: (err as Error).message }, 'monitoring: the exports\' last states could not be written'));
     own?.close();
   };
   try {
@@ -121,7 +134,7 @@ export async function startMonitoring(services: ModuleServices, options: Monitor
     }
     if (plan.metrics && metrics) metricsServer = await startMetricsServer(plan.metrics, metrics, log);
     if (plan.dashboard) {
-      dashboard = await startDashboard(plan.dashboard, { services, rollups, audit, sql, log });
+      dashboard = await startDashboard(plan.dashboard, { services, rollups, audit, sql, log, ...(exports ? { exports, bulkBlocks } : {}) });
     }
   } catch (err) {
     await stop();
@@ -131,6 +144,7 @@ export async function startMonitoring(services: ModuleServices, options: Monitor
     rollups,
     audit,
     purge,
+    ...(exports ? { exports } : {}),
     ...(metrics ? { metrics } : {}),
     ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),
     ...(dashboard ? { dashboardUrl: dashboard.url } : {}),

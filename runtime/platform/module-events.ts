@@ -23,6 +23,9 @@ export interface BulkExportEvent {
   resources: number;
   bytes: number;
   errors: number;
+  /** When the export was asked for, and when it ended (null while it runs); epoch milliseconds. */
+  startedAt: number;
+  endedAt: number | null;
 }
 
 export interface ModuleEventMap {

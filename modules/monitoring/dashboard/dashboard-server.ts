@@ -21,6 +21,7 @@ import { DashboardSessions, randomToken, sameToken, type Session } from './sessi
 import { decide, loginMethod } from './login-flow.ts';
 import { LiveUpdates } from './live-updates.ts';
 import { overviewData, rangeOf, RANGES } from './overview-data.ts';
+import type { BulkExports } from '../bulk-exports.ts';
 import { SenderRhythm } from '../sender-rhythm.ts';
 import { deadLetters, messageDetail, runOf, runReportOf, searchMessages, FIELD_NAME, MESSAGE_STATUSES, type MessageFilter } from './message-search.ts';
 import { replayRun, rerunRun, wakeEngines } from './run-actions.ts';
@@ -41,6 +42,9 @@ export interface DashboardDeps {
   /** The module's tables (sessions): shared by the cluster with a PostgreSQL store. */
   sql: SharedSql;
   log: Logger;
+  /** Bulk FHIR exports as announced, and the plan's `bulk` blocks (the Exports panel shows only with them). */
+  exports?: BulkExports;
+  bulkBlocks?: readonly string[];
 }
 
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
@@ -109,8 +113,10 @@ export async function startDashboard(plan: DashboardPlan, deps: DashboardDeps): 
   const files = assets();
   const live = new LiveUpdates();
   rollups.onFlush = () => live.changed();
+  if (deps.exports) deps.exports.onFlush = () => live.changed();
   const senders = services.plan.senders.map((s) => s.name);
-  const overview = { rollups, sql: services.sql, declaredSenders: senders, rhythm: new SenderRhythm(rollups), launches: services.plan.launches.length > 0 };
+  const overview = { rollups, sql: services.sql, declaredSenders: senders, rhythm: new SenderRhythm(rollups), launches: services.plan.launches.length > 0,
+    ...(deps.exports && deps.bulkBlocks?.length ? { exports: deps.exports, bulkBlocks: deps.bulkBlocks } : {}) };
   const stepLines = stepLinesOf(services.plan);
   /** OIDC sign-ins under way: browser nonce cookie → the checks for the callback. */
   const pendingOidc = new Map<string, { state: string; verifier: string; nonce: string; at: number }>();

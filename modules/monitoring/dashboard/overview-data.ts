@@ -2,11 +2,13 @@
 // dead-letter count, an indexed count): per sender and message type the counts, ACK codes and
 // latency percentiles; messages per minute per sender and per ACK code for the chart; workflow
 // runs by status; SMART launches by outcome (plans with launches); each sender's last message and
-// whether it has been silent for longer than usual (sender-rhythm.ts).
+// whether it has been silent for longer than usual (sender-rhythm.ts); for plans with `bulk`
+// blocks, each block's recent exports as the bulk module announced them (bulk-exports.ts).
 import type { SharedSql } from '../../../runtime/store/shared-sql.ts';
 import { MINUTE, type Rollups, type SenderSummary } from '../rollups.ts';
 import { silentTooLong, type SenderRhythm } from '../sender-rhythm.ts';
 import { deadLetterCount } from './message-search.ts';
+import type { BulkExports, ExportSummary } from '../bulk-exports.ts';
 
 export interface OverviewSources {
   rollups: Rollups;
@@ -16,6 +18,9 @@ export interface OverviewSources {
   rhythm: SenderRhythm;
   /** Whether the plan has `smart launch` blocks: the launches panel is shown only then. */
   launches: boolean;
+  /** Plans with `bulk` blocks: their exports, and the blocks' names (the Exports panel is shown only then). */
+  exports?: BulkExports;
+  bulkBlocks?: readonly string[];
 }
 
 export const RANGES = { '1h': { ms: 3_600_000, step: 1 }, '24h': { ms: 86_400_000, step: 5 }, '30d': { ms: 30 * 86_400_000, step: 60 } } as const;
@@ -48,6 +53,8 @@ export interface OverviewData {
   deadLetters: number;
   /** SMART launches by launch and outcome; absent when the plan has no launches. */
   launches?: Array<{ launch: string; outcome: string; count: number }>;
+  /** Each bulk block's recent exports, newest first (whatever the range); absent when the plan has no bulk blocks. */
+  exports?: ExportSummary[];
 }
 
 export async function overviewData(sources: OverviewSources, range: RangeName, now = Date.now()): Promise<OverviewData> {
@@ -89,5 +96,6 @@ export async function overviewData(sources: OverviewSources, range: RangeName, n
     messages: summaries.reduce((a, s) => a + s.count, 0),
     summaries, senders, series: { x, bySender, byAck }, runs: await rollups.runTotals(from, to), deadLetters,
     ...(sources.launches ? { launches: await rollups.launchTotals(from, to) } : {}),
+    ...(sources.exports && sources.bulkBlocks ? { exports: await sources.exports.recent(sources.bulkBlocks) } : {}),
   };
 }

@@ -29,7 +29,33 @@ function fmtGap(ms: number | null): string {
 
 const LAUNCH_OUTCOMES = ['completed', 'refused', 'failed'] as const;
 
-export function overviewTables(d: OverviewData): { summaries: string; senders: string; runs: string; launches?: string } {
+/** Bytes in words: `812 B`, `3.4 MB`, `1.2 GB`. */
+function fmtBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
+}
+
+const EXPORT_COLUMNS = ['Block', 'Export', 'Status', 'Files', 'Resources', 'Errors', 'Bytes', 'Rate', 'Started', 'Ended'] as const;
+
+function exportRows(exports: NonNullable<OverviewData['exports']>): string {
+  return exports.length
+    ? exports.map((e) => `<tr data-block="${esc(e.block)}" data-export="${esc(e.export)}" data-status="${esc(e.status)}"><td>${esc(e.block)}</td>` +
+        `<td class="export-id">${esc(e.export)}</td><td data-stat="status">${esc(e.status)}</td>` +
+        `<td class="num" data-stat="files">${e.filesDone}/${e.files}</td><td class="num" data-stat="resources">${e.resources}</td>` +
+        `<td class="num" data-stat="errors">${e.errors}</td><td class="num" data-stat="bytes" title="${e.bytes} bytes">${fmtBytes(e.bytes)}</td>` +
+        `<td class="num" data-stat="rate">${e.rate === null ? '–' : `${e.rate}/s`}</td>` +
+        `<td data-stat="started">${esc(iso(e.startedAt))}</td><td data-stat="ended">${e.endedAt === null ? 'running' : esc(iso(e.endedAt))}</td></tr>`).join('')
+    : `<tr><td colspan="${EXPORT_COLUMNS.length}" class="empty">No Bulk FHIR exports yet.</td></tr>`;
+}
+
+export function overviewTables(d: OverviewData): { summaries: string; senders: string; runs: string; launches?: string; exports?: string } {
   const summaries = d.summaries.length
     ? d.summaries.map((s) => `<tr data-sender="${esc(s.sender)}" data-type="${esc(s.messageType)}">` +
         `<td><a href="/messages${q({ sender: s.sender })}">${esc(s.sender)}</a></td>` +
@@ -45,14 +71,15 @@ export function overviewTables(d: OverviewData): { summaries: string; senders: s
   const runs = d.runs.length
     ? d.runs.map((r) => `<tr data-workflow="${esc(r.workflow)}" data-status="${esc(r.status)}"><td>${esc(r.workflow)}</td><td>${esc(r.status)}</td><td class="num" data-stat="runs">${r.count}</td></tr>`).join('')
     : '<tr><td colspan="3" class="empty">No workflow runs settled in this range.</td></tr>';
-  if (!d.launches) return { summaries, senders, runs };
+  const exports = d.exports ? { exports: exportRows(d.exports) } : {};
+  if (!d.launches) return { summaries, senders, runs, ...exports };
   const byLaunch = new Map<string, Record<string, number>>();
   for (const l of d.launches) byLaunch.set(l.launch, { ...byLaunch.get(l.launch), [l.outcome]: l.count });
   const launches = byLaunch.size
     ? [...byLaunch].map(([launch, o]) => `<tr data-launch="${esc(launch)}"><td>${esc(launch)}</td>` +
         LAUNCH_OUTCOMES.map((k) => `<td class="num" data-stat="${k}">${o[k] ?? 0}</td>`).join('') + '</tr>').join('')
     : `<tr><td colspan="${1 + LAUNCH_OUTCOMES.length}" class="empty">No SMART launches in this range.</td></tr>`;
-  return { summaries, senders, runs, launches };
+  return { summaries, senders, runs, launches, ...exports };
 }
 
 export function overviewPage(session: Session, d: OverviewData): string {
@@ -70,6 +97,9 @@ export function overviewPage(session: Session, d: OverviewData): string {
     `<section><h2>Workflow runs</h2><table id="runs"><thead><tr><th>Workflow</th><th>Status</th><th>Runs</th></tr></thead><tbody>${t.runs}</tbody></table></section>` +
     (t.launches !== undefined
       ? `<section><h2>SMART launches by outcome</h2><table id="launches"><thead><tr><th>Launch</th>${LAUNCH_OUTCOMES.map((k) => `<th>${k}</th>`).join('')}</tr></thead><tbody>${t.launches}</tbody></table></section>`
+      : '') +
+    (t.exports !== undefined
+      ? `<section><h2>Bulk FHIR exports</h2><table id="exports"><thead><tr>${EXPORT_COLUMNS.map((c) => `<th>${c}</th>`).join('')}</tr></thead><tbody>${t.exports}</tbody></table></section>`
       : '') +
     jsonBlock('overview-data', d));
 }

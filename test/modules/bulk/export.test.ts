@@ -45,7 +45,7 @@ ${RECORDING_WORKFLOWS}`, peer.dir);
     assert.equal(job.params._type, ['Patient,Encounter,Observation']);
     // Announced to the other modules as it went: names and counts, ending with the totals.
     assert.equal([...new Set(announced.map((e) => e.status))], ['polling', 'downloading', 'done']);
-    assert.equal(announced.at(-1), { block: 'nightly', export: id, status: 'done', files: row.files, filesDone: row.files, resources: row.resources, bytes: row.bytes, errors: 0 });
+    assert.equal(announced.at(-1), { block: 'nightly', export: id, status: 'done', files: row.files, filesDone: row.files, resources: row.resources, bytes: row.bytes, errors: 0, startedAt: row.created_at, endedAt: row.finished_at });
     const counts = peer.server.counts(job.id);
     assert.ok(counts.Observation! > 150, 'several Observation files');
     await drained(rt);

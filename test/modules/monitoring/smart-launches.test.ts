@@ -58,6 +58,7 @@ test('launch outcomes reach the metrics and the overview panel', async () => {
   await c.signIn('vera', 'viewer-pass');
   const page = (await c.get('/')).text;
   assert.match(page, /<h2>SMART launches by outcome<\/h2>/);
+  assert.not.match(page, /Bulk FHIR exports/, 'no Exports panel for a plan without bulk blocks');
   const row = /<tr data-launch="intake">(.*?)<\/tr>/.exec(page)?.[1] ?? '';
   assert.match(row, /data-stat="completed">0</);
   assert.match(row, /data-stat="refused">2</);

@@ -68,6 +68,7 @@
         replace('senders', next.html.senders);
         replace('runs', next.html.runs);
         if (next.html.launches !== undefined) replace('launches', next.html.launches);
+        if (next.html.exports !== undefined) replace('exports', next.html.exports);
         document.getElementById('total-messages').textContent = String(data.messages);
         document.getElementById('dead-letters').textContent = String(data.deadLetters);
         drawAll();
