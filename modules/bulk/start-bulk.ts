@@ -30,9 +30,9 @@ export interface BulkOptions {
   pickupMs?: number;
   /** Where batches commit: `thread` (SQLite: a writer thread, overlapping reading and writing) or `inline` (default). */
   writer?: 'thread' | 'inline';
-  /** PostgreSQL store: how long an export's lease lasts without renewal (default 30 s, renewed every third of it). */
+  /** PostgreSQL store: how long an export's lease lasts without renewal (default the store's, `--lease`, renewed every third of it). */
   leaseMs?: number;
-  /** This runtime's name as the lease holder (default host, pid and a random suffix). */
+  /** This runtime's name as the lease holder (default the store's runtime id). */
   runtimeId?: string;
 }
 
@@ -57,8 +57,8 @@ export async function startBulk(services: ModuleServices, options: BulkOptions =
   const specs = new Map(readBulkPlan(plan).map((s) => [s.name, s]));
   const timers = { ...DEFAULT_TIMERS, ...options.timers };
   const shared = services.sql.dialect === 'postgres';
-  const runtimeId = options.runtimeId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const leaseMs = options.leaseMs ?? 30_000;
+  const runtimeId = options.runtimeId ?? services.cluster?.runtimeId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const leaseMs = options.leaseMs ?? services.cluster?.leaseMs ?? 30_000;
   // SQLite: exports write a lot (every resource is a queued run): their own connection,
   // synchronous=NORMAL like the engine's. In WAL mode a commit survives a crash of the process,
   // which is what resuming needs; after a power loss the last batches are read and queued again.

@@ -38,6 +38,11 @@ export interface ModuleServices {
    * engine's otherwise (a module with a connection of its own may use `sqliteModuleRuns` on it).
    */
   runs: ModuleRuns;
+  /**
+   * On a store several runtimes share: this runtime's id and the lease after which work it holds
+   * (claimed runs; a module's own, such as an export) goes to the others when it stops renewing.
+   */
+  cluster?: { runtimeId: string; leaseMs: number };
   /** Workflow runs: enqueued, retrying, finished. */
   events: RunEvents;
   /** One event per HL7 message answered by the listener. */
