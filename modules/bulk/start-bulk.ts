@@ -163,7 +163,8 @@ export async function startBulk(services: ModuleServices, options: BulkOptions =
           // One runtime per export: the lease's holder (on SQLite this runtime is the only one).
           if (await store.claim(row.id, leaseMs, !shared)) {
             if (row.status !== 'requested') log.info({ bulk: row.name, export: row.id }, 'resuming bulk export');
-            if (!stop.signal.aborted) launch(row);
+            if (stop.signal.aborted) await store.release(row.id);
+            else launch(row);
           }
         }
       } while (pickAgain && !stop.signal.aborted);
@@ -179,7 +180,8 @@ export async function startBulk(services: ModuleServices, options: BulkOptions =
   // Several runtimes' schedules reach the same time: one export (requestExport's minimum gap).
   const scheduler = new Scheduler([...specs.values()], (name) => {
     const spec = specs.get(name)!;
-    const gap = spec.schedule && 'everyMs' in spec.schedule ? spec.schedule.everyMs / 2 : 30_000;
+    // `every`: each runtime's timer runs from its own start, so one per period (nearly) is what is kept.
+    const gap = spec.schedule && 'everyMs' in spec.schedule ? spec.schedule.everyMs * 0.9 : 30_000;
     requestExport(sql, name, 'schedule', Date.now(), shared ? gap : 0).then((r) => {
       if ('active' in r) log.warn({ bulk: name, active: r.active }, 'bulk export: scheduled time reached while the last export still runs; skipped');
       else if ('id' in r) void pickup();
