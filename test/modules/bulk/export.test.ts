@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { repoRoot } from '../../runtime/inbound/child-runtime.ts';
 import { join } from 'node:path';
-import { compileProject, drained, FORGET_WORKFLOW, RECORDING_WORKFLOWS, runsPerLine, settled, startBulkPeer, startBulkRuntime, taken } from './bulk-harness.ts';
+import { compileProject, drained, FAST, FORGET_WORKFLOW, RECORDING_WORKFLOWS, runsPerLine, settled, startBulkPeer, startBulkRuntime, taken } from './bulk-harness.ts';
 import type { BulkPeer } from './bulk-harness.ts';
 import { exportErrors } from '../../../modules/bulk/bulk-store.ts';
 import type { BulkExportEvent } from '../../../runtime/platform/module-events.ts';
@@ -20,6 +20,33 @@ const compileOrClose = (peer: BulkPeer, text: string, dir: string) => {
     throw err;
   }
 };
+
+test('with the writer thread (SQLite), batches commit there and each resource still runs once', async () => {
+  const peer = await startBulkPeer({ linesPerFile: 60 });
+  const plan = compileOrClose(peer, `${peer.declarations}
+bulk nightly from ehr {
+  level system
+  types Patient, Encounter
+  on Patient run take
+  on Encounter run take
+  concurrency 2
+}
+${RECORDING_WORKFLOWS}`, peer.dir);
+  const rt = await startBulkRuntime(plan, join(peer.dir, 'data'), { ...FAST, writer: 'thread' }).catch(async (err) => { await peer.close(); throw err; });
+  try {
+    const row = await settled(rt.bulk, await rt.bulk.start('nightly'), rt.runtime.db);
+    assert.is(row.status, 'done', row.error ?? '');
+    await drained(rt);
+    const counts = peer.server.counts([...peer.server.jobs.keys()][0]!);
+    assert.equal(taken(rt), counts);
+    const runs = runsPerLine(rt);
+    assert.is(runs.runs, runs.lines);
+    assert.is(runs.runs, Object.values(counts).reduce((a, b) => a + b, 0));
+  } finally {
+    await rt.stop();
+    await peer.close();
+  }
+});
 
 test('a system-level export runs each resource\'s workflow once; counts equal the server\'s', async () => {
   const peer = await startBulkPeer({ linesPerFile: 150, retryAfter: 'seconds' }, { alg: 'RS384' });
