@@ -148,7 +148,7 @@ workflow count {
   const bulk = rt.modules.get('bulk') as BulkInstance;
   const exportOf = async (name: string): Promise<{ row: ExportRow; ms: number }> => {
     const started = performance.now();
-    const id = bulk.start(name);
+    const id = await bulk.start(name);
     const row = await new Promise<ExportRow>((resolve) => bulk.events.on('settled', (r) => r.id === id && resolve(r)));
     if (row.status !== 'done') throw new Error(`the export ended ${row.status}: ${row.error}`);
     return { row, ms: performance.now() - started };

@@ -9,7 +9,7 @@ import type { AuthProvider } from '../../runtime/workflows/auth/auth-provider.ts
 import type { Logger } from '../../runtime/platform/log/logger.ts';
 import type { ModuleRuns } from '../../runtime/workflows/module-runs.ts';
 import type { BulkExportSpec } from './bulk-plan.ts';
-import type { BulkStore, ExportRow, FileRow, ManifestFile } from './bulk-store.ts';
+import { LeaseLost, type BulkStore, type ExportRow, type FileRow, type ManifestFile } from './bulk-store.ts';
 import { HttpClient, retryAfterMs, type HttpResponse } from './http-client.ts';
 import { kickoffRequest } from './kickoff.ts';
 import { readOutcome } from './outcome.ts';
@@ -43,7 +43,7 @@ export interface ExporterDeps {
   auth: AuthProvider | undefined;
   store: BulkStore;
   runs: ModuleRuns;
-  /** Where files' batches commit (a thread of its own). */
+  /** Where files' batches commit (inline, or a thread of its own). */
   queue: BatchQueue;
   log: Logger;
   dataDir: string;
@@ -77,58 +77,67 @@ export class Exporter {
     this.where = `${srcLine(d.spec.src)} (bulk ${d.spec.name})`;
   }
 
-  /** Drives the export to its end; resolves with its final status. `stop` pauses (a restart continues); `cancel` ends it. */
-  async run(id: string, stop: AbortSignal, cancel: AbortSignal): Promise<ExportRow['status']> {
+  /**
+   * Drives the export to its end; resolves with its final status. `stop` pauses (a restart, or
+   * another runtime once the lease is free, continues); `cancel` ends it. Resolves `undefined`
+   * when the lease was lost: another runtime continues it, and this one wrote nothing more.
+   */
+  async run(id: string, stop: AbortSignal, cancel: AbortSignal): Promise<ExportRow['status'] | undefined> {
     const { store, log } = this.d;
     const both = AbortSignal.any([stop, cancel]);
     try {
-      let row = store.export(id)!;
+      let row = (await store.export(id))!;
       if (row.status === 'requested' || row.status === 'kickoff') row = await this.kickoff(row, both);
       if (row.status === 'polling') row = await this.poll(row, both);
       while (row.status === 'downloading') {
         await this.downloadAll(row, both);
-        row = store.export(id)!;
+        row = (await store.export(id))!;
         if (row.next_manifest) row = await this.manifest(row, row.next_manifest, both);
         else break;
       }
-      const files = store.files(id);
+      const files = await store.files(id);
       const failed = files.filter((f) => f.status === 'failed');
       const error = failed.length ? `${failed.length} of ${files.length} files could not be read (${failed[0]!.error})` : undefined;
-      store.update(id, { status: failed.length ? 'failed' : 'done', finished_at: Date.now(), ...(error ? { error: `${this.where}: ${error}` } : {}) });
+      await store.update(id, { status: failed.length ? 'failed' : 'done', finished_at: Date.now(), ...(error ? { error: `${this.where}: ${error}` } : {}) });
       // Done: the server may delete the files (IG: the client signals it is finished with DELETE).
       if (row.poll_url && !failed.length) await this.send('DELETE', row.poll_url, both).then((r) => r.body.resume(), () => undefined);
-      this.emit(id);
-      log.info({ bulk: this.d.spec.name, export: id, status: failed.length ? 'failed' : 'done', resources: store.export(id)!.resources }, 'bulk export finished');
+      const final = await this.emit(id);
+      log.info({ bulk: this.d.spec.name, export: id, status: failed.length ? 'failed' : 'done', resources: final?.resources }, 'bulk export finished');
       return failed.length ? 'failed' : 'done';
     } catch (err) {
-      if (cancel.aborted) return this.cancelled(id);
-      if (stop.aborted) return store.export(id)!.status;
+      if (err instanceof LeaseLost || (err as Error).cause instanceof LeaseLost) {
+        log.warn({ bulk: this.d.spec.name, export: id }, 'bulk export: another runtime took it over; stopping here');
+        return undefined;
+      }
+      if (cancel.aborted) return this.cancelled(id).catch((e) => (e instanceof LeaseLost ? undefined : Promise.reject(e)));
+      if (stop.aborted) return (await store.export(id))?.status;
       const text = (err as Error).message;
       // Errors from the runtime's auth name the .hdc line already.
       const message = err instanceof ExportFailed || text.startsWith(srcLine(this.d.spec.src).split(':')[0]!) ? text : `${this.where}: ${text}`;
-      store.update(id, { status: 'failed', error: message, finished_at: Date.now() });
-      this.emit(id);
+      await store.update(id, { status: 'failed', error: message, finished_at: Date.now() });
+      await this.emit(id);
       log.error({ bulk: this.d.spec.name, export: id, error: err instanceof ExportFailed ? err.logged : message }, 'bulk export failed');
       return 'failed';
     }
   }
 
   private async cancelled(id: string): Promise<'cancelled'> {
-    const row = this.d.store.export(id)!;
+    const row = (await this.d.store.export(id))!;
     if (row.poll_url) {
       // IG: DELETE on the status URL cancels the export and lets the server drop its files.
       const ctl = AbortSignal.timeout(30_000);
       await this.send('DELETE', row.poll_url, ctl).then((r) => r.body.resume(), (err) => this.d.log.warn({ bulk: this.d.spec.name, export: id, error: (err as Error).message }, 'bulk export: the cancel request failed'));
     }
-    this.d.store.update(id, { status: 'cancelled', finished_at: Date.now() });
-    this.emit(id);
+    await this.d.store.update(id, { status: 'cancelled', finished_at: Date.now() });
+    await this.emit(id);
     this.d.log.info({ bulk: this.d.spec.name, export: id }, 'bulk export cancelled');
     return 'cancelled';
   }
 
-  private emit(id: string): void {
-    const row = this.d.store.export(id);
+  private async emit(id: string): Promise<ExportRow | undefined> {
+    const row = await this.d.store.export(id);
     if (row) this.d.onProgress?.(row);
+    return row;
   }
 
   private async headers(accept: string, withToken: boolean): Promise<Record<string, string>> {
@@ -154,9 +163,9 @@ export class Exporter {
 
   private async kickoff(row: ExportRow, signal: AbortSignal): Promise<ExportRow> {
     const { spec, store } = this.d;
-    const since = spec.since ? ('instant' in spec.since ? spec.since.instant : store.lastSuccess(spec.name)) : undefined;
+    const since = spec.since ? ('instant' in spec.since ? spec.since.instant : await store.lastSuccess(spec.name)) : undefined;
     const req = kickoffRequest(spec, this.d.baseUrl, since);
-    store.update(row.id, { status: 'kickoff', kickoff_url: req.url, ...(since ? { since } : {}) });
+    await store.update(row.id, { status: 'kickoff', kickoff_url: req.url, ...(since ? { since } : {}) });
     let wait = this.d.timers.pollBaseMs;
     for (let tries = 1; ; tries++) {
       const res = await this.send(req.method, req.url, signal, { ...(req.body !== undefined ? { body: req.body } : {}), extra: { prefer: 'respond-async' } });
@@ -166,10 +175,9 @@ export class Exporter {
         if (!location) throw new ExportFailed(`${this.where}: the server accepted the export but sent no Content-Location`);
         const pollUrl = new URL(String(location), req.url).toString();
         // Before anything else: a restart polls this URL instead of starting another export.
-        store.update(row.id, { status: 'polling', poll_url: pollUrl, source_id: this.d.runs.source(`bulk/${spec.name}`, row.id, 'export') });
+        await store.update(row.id, { status: 'polling', poll_url: pollUrl, source_id: await this.d.runs.source(`bulk/${spec.name}`, row.id, 'export') });
         this.d.log.info({ bulk: spec.name, export: row.id }, 'bulk export kicked off');
-        this.emit(row.id);
-        return store.export(row.id)!;
+        return (await this.emit(row.id))!;
       }
       const outcome = readOutcome(text);
       // 429 and 503 (and transient outcomes): the server is busy; wait as asked and kick off again.
@@ -208,8 +216,8 @@ export class Exporter {
       if (res.status === 202) {
         const progress = res.headers['x-progress'];
         if (progress) {
-          store.update(row.id, { progress: String(progress).slice(0, 100) });
-          this.emit(row.id);
+          await store.update(row.id, { progress: String(progress).slice(0, 100) });
+          await this.emit(row.id);
         }
         await sleep(after ?? wait, signal);
         if (after === undefined) wait = Math.min(wait * 2, timers.pollMaxMs);
@@ -247,19 +255,18 @@ export class Exporter {
     ];
     const next = m.link?.find((l) => l.relation === 'next')?.url;
     const base = url ?? row.poll_url!;
-    this.d.store.addManifest(row.id, files.map((f) => ({ ...f, url: new URL(f.url, base).toString() })), {
+    await this.d.store.addManifest(row.id, files.map((f) => ({ ...f, url: new URL(f.url, base).toString() })), {
       ...(m.transactionTime ? { transaction_time: m.transactionTime } : {}),
       ...(url === undefined ? { requires_token: m.requiresAccessToken ? 1 : 0 } : {}),
       next_manifest: next ? new URL(next, base).toString() : null,
     });
-    this.emit(row.id);
-    return this.d.store.export(row.id)!;
+    return (await this.emit(row.id))!;
   }
 
   /** The files not done yet, `concurrency` at a time. */
   private async downloadAll(row: ExportRow, signal: AbortSignal): Promise<void> {
-    const pending = this.d.store.files(row.id).filter((f) => f.status === 'pending');
-    const source = row.source_id ?? this.d.runs.source(`bulk/${this.d.spec.name}`, row.id, 'export');
+    const pending = (await this.d.store.files(row.id)).filter((f) => f.status === 'pending');
+    const source = row.source_id ?? await this.d.runs.source(`bulk/${this.d.spec.name}`, row.id, 'export');
     let next = 0;
     const worker = async () => {
       while (next < pending.length) {
@@ -277,9 +284,9 @@ export class Exporter {
     if (storeDir) mkdirSync(storeDir, { recursive: true });
     const reader = new FileReader({
       exportId: row.id, name: spec.name, file: f, source, routes: spec.routes, batchLines: timers.batchLines,
-      queue: (b) => this.d.queue.commit(b), notify: (ids) => this.d.runs.notify(source, `bulk/${spec.name}`, ids),
+      queue: (b) => this.d.queue.commit(b), notify: () => undefined,
       transactionTime: row.transaction_time ?? '', ...(storeDir ? { keepAt: join(storeDir, `${f.idx}-${f.type}.${f.kind}.ndjson`) } : {}),
-      onBatch: () => this.emit(row.id),
+      onBatch: () => void this.emit(row.id).catch(() => undefined),
     });
     let wait = timers.downloadBackoffMs;
     for (let attempt = 1; ; attempt++) {
@@ -292,8 +299,8 @@ export class Exporter {
         });
         if (res.status === 404 || res.status === 410) {
           res.body.resume();
-          store.finishFile(row.id, f.idx, 'failed', `HTTP ${res.status}: the file expired or is gone`);
-          store.recordError(row.id, f.idx, null, `file ${f.idx} (${f.type}) answered HTTP ${res.status}: expired`);
+          await store.finishFile(row.id, f.idx, 'failed', `HTTP ${res.status}: the file expired or is gone`);
+          await store.recordError(row.id, f.idx, null, `file ${f.idx} (${f.type}) answered HTTP ${res.status}: expired`);
           log.error({ bulk: spec.name, export: row.id, file: f.idx, status: res.status }, 'bulk export: a file expired before it was read');
           return;
         }
@@ -306,14 +313,14 @@ export class Exporter {
         const range = res.status === 206 ? /^bytes (\d+)-/.exec(String(res.headers['content-range'] ?? '')) : null;
         const resumedAt = range && Number(range[1]) === from.bytes ? from.bytes : 0;
         await reader.read(res.body, resumedAt);
-        store.finishFile(row.id, f.idx, 'done');
-        this.emit(row.id);
+        await store.finishFile(row.id, f.idx, 'done');
+        await this.emit(row.id);
         return;
       } catch (err) {
-        if (signal.aborted || err instanceof ExportFailed) throw err;
+        if (signal.aborted || err instanceof ExportFailed || err instanceof LeaseLost) throw err;
         if (attempt >= timers.downloadAttempts) {
-          store.finishFile(row.id, f.idx, 'failed', (err as Error).message);
-          store.recordError(row.id, f.idx, null, `file ${f.idx} (${f.type}) failed after ${attempt} attempts: ${(err as Error).message}`);
+          await store.finishFile(row.id, f.idx, 'failed', (err as Error).message);
+          await store.recordError(row.id, f.idx, null, `file ${f.idx} (${f.type}) failed after ${attempt} attempts: ${(err as Error).message}`);
           log.error({ bulk: spec.name, export: row.id, file: f.idx, error: (err as Error).message }, 'bulk export: a file could not be downloaded');
           return;
         }

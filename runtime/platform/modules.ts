@@ -9,6 +9,7 @@ import type { Plan } from '../../plan/plan.types.ts';
 import type { Database } from '../journal/open-database.ts';
 import type { Migration } from '../journal/migrations.ts';
 import type { SharedSql } from '../store/shared-sql.ts';
+import type { ModuleRuns } from '../workflows/module-runs.ts';
 import type { RunEvents } from '../journal/run-events.ts';
 import type { InboundEvents } from '../inbound/inbound-events.ts';
 import type { Logger } from './log/logger.ts';
@@ -31,6 +32,17 @@ export interface ModuleServices {
    * when the store is, else the same SQLite file as `db`.
    */
   sql: SharedSql;
+  /**
+   * Workflow runs a module queues itself, in transactions with its own statements on `sql`'s
+   * database (runtime/workflows/module-runs.ts): the shared queue on PostgreSQL, the SQLite
+   * engine's otherwise (a module with a connection of its own may use `sqliteModuleRuns` on it).
+   */
+  runs: ModuleRuns;
+  /**
+   * On a store several runtimes share: this runtime's id and the lease after which work it holds
+   * (claimed runs; a module's own, such as an export) goes to the others when it stops renewing.
+   */
+  cluster?: { runtimeId: string; leaseMs: number };
   /** Workflow runs: enqueued, retrying, finished. */
   events: RunEvents;
   /** One event per HL7 message answered by the listener. */

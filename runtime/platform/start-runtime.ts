@@ -10,6 +10,7 @@ import { Journal, type JournalThread } from '../journal/group-commit.ts';
 import type { JournalStore } from '../store/journal-store.ts';
 import { sqliteSql, type SharedSql } from '../store/shared-sql.ts';
 import type { Migration } from '../journal/migrations.ts';
+import { sqliteModuleRuns, type ModuleRuns } from '../workflows/module-runs.ts';
 import type { RestartPolicy } from './threads/supervised-thread.ts';
 import { runEvents as sharedRunEvents, type RunEvents } from '../journal/run-events.ts';
 import { loadServerTls, type TlsFiles } from './tls/server-tls.ts';
@@ -47,7 +48,14 @@ export interface RuntimeOptions {
   /** A journal opened by the caller (the PostgreSQL store); default the SQLite journal in dataDir. */
   journal?: JournalStore;
   /** The shared tables' database when the caller opened one (the PostgreSQL store); default the SQLite file. */
-  shared?: { sql: SharedSql; migrateShared(list: readonly Migration[]): Promise<string[]> };
+  shared?: {
+    sql: SharedSql;
+    migrateShared(list: readonly Migration[]): Promise<string[]>;
+    moduleRuns?(events: RunEvents): ModuleRuns;
+    /** This runtime's id among those sharing the store, and their lease on work (modules' leases follow it). */
+    runtimeId?: string;
+    leaseMs?: number;
+  };
   events?: RunEvents;
   /** Public base URL (behind a proxy); default the listening URL. SMART redirect_uris derive from it. */
   publicUrl?: string;
@@ -178,7 +186,8 @@ export async function startRuntime(plan: Plan, opts: RuntimeOptions): Promise<Ru
   const outboundHeaders = new OutboundHeaderProviders();
   const moduleEvents = new ModuleEvents();
   const moduleServices: ModuleServices = {
-    plan, db, dbFile, sql, events, inbound, log, resolve: createValueResolver(), publicUrl: () => publicUrl ?? '', engine: () => engine, fatal,
+    plan, db, dbFile, sql, runs: opts.shared?.moduleRuns?.(events) ?? sqliteModuleRuns(db, events), events, inbound,
+    ...(opts.shared?.runtimeId ? { cluster: { runtimeId: opts.shared.runtimeId, leaseMs: opts.shared.leaseMs ?? 30_000 } } : {}), log, resolve: createValueResolver(), publicUrl: () => publicUrl ?? '', engine: () => engine, fatal,
     journal: journal.commits, moduleEvents, outboundHeaders: (p) => outboundHeaders.add(p),
   };
   const running = new Map<string, ModuleInstance>();

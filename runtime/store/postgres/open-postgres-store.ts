@@ -20,6 +20,9 @@ import { coreMigrations } from '../../journal/core-migrations.ts';
 import { PgJournal } from './pg-journal.ts';
 import { joinCluster, type Membership } from './cluster-membership.ts';
 import { workflowHashes } from './pg-engine.ts';
+import { postgresModuleRuns } from './pg-module-runs.ts';
+import type { ModuleRuns } from '../../workflows/module-runs.ts';
+import type { RunEvents } from '../../journal/run-events.ts';
 
 export interface PostgresStore {
   runtimeId: string;
@@ -30,6 +33,8 @@ export interface PostgresStore {
   sql: SharedSql;
   /** Creates the shared tables among `list` (modules' migrations), once per cluster. */
   migrateShared(list: readonly Migration[]): Promise<string[]>;
+  /** Runs modules queue in their own transactions (Bulk FHIR), in the shared queue; `events` wakes this runtime's engine. */
+  moduleRuns(events?: RunEvents): ModuleRuns;
   close(): Promise<void>;
 }
 
@@ -63,6 +68,7 @@ export async function openPostgresStore(plan: Plan, opts: PostgresStoreOptions):
     runtimeId, journal, enginePool, leaseMs,
     sql: postgresSql(enginePool),
     migrateShared: (list) => migratePostgres(journalPool, sharedTables(list)),
+    moduleRuns: (events) => postgresModuleRuns({ pool: enginePool, workflowHashes: workflowHashes(plan), ...(events ? { events } : {}) }),
     async close() {
       await journal.close();
       await membership?.stop();

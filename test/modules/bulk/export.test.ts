@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { repoRoot } from '../../runtime/inbound/child-runtime.ts';
 import { join } from 'node:path';
-import { compileProject, drained, FORGET_WORKFLOW, RECORDING_WORKFLOWS, runsPerLine, settled, startBulkPeer, startBulkRuntime, taken } from './bulk-harness.ts';
+import { compileProject, drained, FAST, FORGET_WORKFLOW, RECORDING_WORKFLOWS, runsPerLine, settled, startBulkPeer, startBulkRuntime, taken } from './bulk-harness.ts';
 import type { BulkPeer } from './bulk-harness.ts';
 import { exportErrors } from '../../../modules/bulk/bulk-store.ts';
 import type { BulkExportEvent } from '../../../runtime/platform/module-events.ts';
@@ -20,6 +20,33 @@ const compileOrClose = (peer: BulkPeer, text: string, dir: string) => {
     throw err;
   }
 };
+
+test('with the writer thread (SQLite), batches commit there and each resource still runs once', async () => {
+  const peer = await startBulkPeer({ linesPerFile: 60 });
+  const plan = compileOrClose(peer, `${peer.declarations}
+bulk nightly from ehr {
+  level system
+  types Patient, Encounter
+  on Patient run take
+  on Encounter run take
+  concurrency 2
+}
+${RECORDING_WORKFLOWS}`, peer.dir);
+  const rt = await startBulkRuntime(plan, join(peer.dir, 'data'), { ...FAST, writer: 'thread' }).catch(async (err) => { await peer.close(); throw err; });
+  try {
+    const row = await settled(rt.bulk, await rt.bulk.start('nightly'), rt.runtime.db);
+    assert.is(row.status, 'done', row.error ?? '');
+    await drained(rt);
+    const counts = peer.server.counts([...peer.server.jobs.keys()][0]!);
+    assert.equal(taken(rt), counts);
+    const runs = runsPerLine(rt);
+    assert.is(runs.runs, runs.lines);
+    assert.is(runs.runs, Object.values(counts).reduce((a, b) => a + b, 0));
+  } finally {
+    await rt.stop();
+    await peer.close();
+  }
+});
 
 test('a system-level export runs each resource\'s workflow once; counts equal the server\'s', async () => {
   const peer = await startBulkPeer({ linesPerFile: 150, retryAfter: 'seconds' }, { alg: 'RS384' });
@@ -38,7 +65,7 @@ ${RECORDING_WORKFLOWS}`, peer.dir);
   try {
     const announced: BulkExportEvent[] = [];
     rt.runtime.moduleEvents.on('bulk-export', (e) => announced.push(e));
-    const id = rt.bulk.start('nightly');
+    const id = (await rt.bulk.start('nightly'));
     const row = await settled(rt.bulk, id, rt.runtime.db);
     assert.is(row.status, 'done', row.error ?? '');
     const job = [...peer.server.jobs.values()][0]!;
@@ -88,7 +115,7 @@ bulk cohort from ehr {
 ${RECORDING_WORKFLOWS}${FORGET_WORKFLOW}`, peer.dir);
   const rt = await startBulkRuntime(plan, join(peer.dir, 'data')).catch(async (err) => { await peer.close(); throw err; });
   try {
-    const id = rt.bulk.start('cohort');
+    const id = (await rt.bulk.start('cohort'));
     const row = await settled(rt.bulk, id, rt.runtime.db);
     assert.is(row.status, 'done', row.error ?? '');
     const job = [...peer.server.jobs.values()][0]!;
@@ -101,7 +128,7 @@ ${RECORDING_WORKFLOWS}${FORGET_WORKFLOW}`, peer.dir);
     await drained(rt);
     assert.equal(taken(rt), counts);
     assert.equal(Object.keys(taken(rt, 'forgotten')).length, 2);
-    const errors = exportErrors(rt.runtime.db, id).map((e) => e.reason);
+    const errors = (await exportErrors(rt.runtime.sql, id)).map((e) => e.reason);
     assert.ok(errors.some((e) => e === 'line 2 is not JSON'), errors.join('\n'));
     assert.ok(errors.some((e) => e === 'line 3 is a Basic, not a Patient'), errors.join('\n'));
     assert.is(errors.filter((e) => e.startsWith('the server reported: resource')).length, 2);
@@ -123,7 +150,7 @@ bulk listed from ehr {
 ${RECORDING_WORKFLOWS}`, peer.dir);
   const rt = await startBulkRuntime(plan, join(peer.dir, 'data')).catch(async (err) => { await peer.close(); throw err; });
   try {
-    const id = rt.bulk.start('listed');
+    const id = (await rt.bulk.start('listed'));
     assert.is((await settled(rt.bulk, id, rt.runtime.db)).status, 'done');
     const hdc = (...args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'bin/hdc.js'), 'bulk', ...args, '--data', join(peer.dir, 'data')], { env: { ...process.env, HDC_DEV: '1' }, encoding: 'utf8' });
     const list = hdc('list');
@@ -163,10 +190,10 @@ bulk daily from ehr {
 ${RECORDING_WORKFLOWS}`, peer.dir);
   const rt = await startBulkRuntime(plan, join(peer.dir, 'data')).catch(async (err) => { await peer.close(); throw err; });
   try {
-    const first = await settled(rt.bulk, rt.bulk.start('daily'), rt.runtime.db);
+    const first = await settled(rt.bulk, (await rt.bulk.start('daily')), rt.runtime.db);
     assert.is(first.status, 'done');
     assert.is([...peer.server.jobs.values()][0]!.params._since, undefined);
-    const second = await settled(rt.bulk, rt.bulk.start('daily'), rt.runtime.db);
+    const second = await settled(rt.bulk, (await rt.bulk.start('daily')), rt.runtime.db);
     assert.is(second.status, 'done');
     assert.equal([...peer.server.jobs.values()][1]!.params._since, [first.transaction_time]);
     assert.ok(!existsSync(join(peer.dir, 'data', 'exports')), 'nothing kept without store');

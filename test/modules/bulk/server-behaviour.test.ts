@@ -29,7 +29,7 @@ async function exportWith(switches: BulkSwitches, check: (r: Ran) => Promise<voi
   let rt: BulkRuntime | undefined;
   try {
     rt = await startBulkRuntime(compileProject(peer.declarations + BLOCK, peer.dir), join(peer.dir, 'data'));
-    const id = rt.bulk.start('nightly');
+    const id = (await rt.bulk.start('nightly'));
     opts.during?.(peer, rt, id);
     const row = await settled(rt.bulk, id, rt.runtime.db);
     await drained(rt);
@@ -136,10 +136,10 @@ test('an export that fails is reported with the .hdc line and the server\'s word
   assert.match(row.error ?? '', /bulk\.hdc:\d+ \(bulk nightly\): the export failed \(HTTP 500: the export could not be completed\)/);
 }));
 
-test('files that expired are error records; the export ends failed', () => exportWith({ expireFiles: true }, ({ rt, row }) => {
+test('files that expired are error records; the export ends failed', () => exportWith({ expireFiles: true }, async ({ rt, row }) => {
   assert.is(row.status, 'failed');
   assert.match(row.error ?? '', /files could not be read \(HTTP 410/);
-  assert.ok(exportErrors(rt.runtime.db, row.id).some((e) => /expired/.test(e.reason)));
+  assert.ok((await exportErrors(rt.runtime.sql, row.id)).some((e) => /expired/.test(e.reason)));
 }));
 
 test('hdc bulk cancel sends DELETE to the status URL and ends the export cancelled', () => {
@@ -150,7 +150,7 @@ test('hdc bulk cancel sends DELETE to the status URL and ends the export cancell
   }, {
     during: (peer, rt) => {
       peer.server.events.on('cancelled', (id: string) => void (cancelled = id));
-      peer.server.events.once('status', () => requestCancel(rt.runtime.db, 'nightly'));
+      peer.server.events.once('status', () => void requestCancel(rt.runtime.sql, 'nightly'));
     },
   });
 });
