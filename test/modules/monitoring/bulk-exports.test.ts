@@ -75,7 +75,7 @@ test('an export that finishes: the Exports panel (live, in a browser) and the me
     await page.waitForSelector('#live.on');
   } else skipBecause('chromium is not installed (Debian package chromium): the live panel is checked over HTTP only');
 
-  const id = rt.bulk.start('nightly');
+  const id = await rt.bulk.start('nightly');
   done = await settled(rt.bulk, id, rt.runtime.db);
   assert.is(done.status, 'done', done.error ?? '');
   assert.ok(done.errors >= 3, `error records: two OperationOutcomes and the bad lines (${done.errors})`);
@@ -109,7 +109,7 @@ test('an export that finishes: the Exports panel (live, in a browser) and the me
 test('an export the server fails is counted as failed; the panel lists both, newest first', async () => {
   peer.server.switches.failExport = true;
   try {
-    const id = rt.bulk.start('nightly');
+    const id = await rt.bulk.start('nightly');
     failed = await settled(rt.bulk, id, rt.runtime.db);
   } finally {
     peer.server.switches.failExport = false;
