@@ -234,8 +234,9 @@ async function main() {
             });
           }
           for (const id of slowAcked) acked.add(id);
-          await until(async () => (await pool.query(`SELECT 1 FROM workflow_runs WHERE status = 'running' AND claimed_by LIKE $1`, [`%-${victim.child.pid}-%`])).rowCount! > 0, 10_000);
-          const held = (await pool.query<{ id: number }>(`SELECT id FROM workflow_runs WHERE status = 'running' AND claimed_by LIKE $1`, [`%-${victim.child.pid}-%`])).rows.map((x) => x.id);
+          await until(async () => (await pool.query(`SELECT 1 FROM workflow_runs WHERE status = 'running' AND workflow = 'slow' AND claimed_by LIKE $1`, [`%-${victim.child.pid}-%`])).rowCount! > 0, 10_000);
+          // Only the slow runs: the victim's ingest runs may finish between this query and the kill.
+          const held = (await pool.query<{ id: number }>(`SELECT id FROM workflow_runs WHERE status = 'running' AND workflow = 'slow' AND claimed_by LIKE $1`, [`%-${victim.child.pid}-%`])).rows.map((x) => x.id);
           const killedAt = Date.now();
           victim.child.kill('SIGKILL');
           await until(async () => (await pool.query(`SELECT 1 FROM workflow_runs WHERE id = ANY($1::bigint[]) AND status <> 'done'`, [held])).rowCount === 0, 180_000);
