@@ -21,6 +21,12 @@ export interface SharedSql extends SqlStatements {
   transaction<T>(fn: (tx: SqlStatements) => Promise<T>): Promise<T>;
 }
 
+/** `?` placeholders numbered `$1…$n` (statements shared with the SQLite-only code use `?`). */
+export function numbered(text: string): string {
+  let n = 0;
+  return text.replace(/\?/g, () => `$${++n}`);
+}
+
 /** SQLite binds `$1` as the parameter named "1". */
 function named(params: readonly unknown[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};

@@ -3,6 +3,7 @@
 // values, reject text) is PHI: it is masked unless the caller asks for it. The message's type and
 // control ID identify it without saying anything about the patient: they are always shown.
 import type { Database } from 'better-sqlite3';
+import { numbered, type SharedSql } from '../store/shared-sql.ts';
 import { REJECTED_AFTER_ACK, type AttemptRow, type ReplayRow, type RunRow, type StepRow } from './run-store.ts';
 
 export interface RunFilter {
@@ -170,6 +171,19 @@ export function showRun(db: Database, id: number, opts: { phi?: boolean } = {}):
     replays: db.prepare(RUN_REPORT_QUERIES.replays).all(id) as ReplayRow[],
     steps: db.prepare(RUN_REPORT_QUERIES.steps).all(id) as StepRow[],
   }, opts);
+}
+
+/** The same report through the shared tables (a PostgreSQL store's, or the SQLite file's). */
+export async function runReportOf(sql: SharedSql, id: number, opts: { phi?: boolean } = {}): Promise<RunReport | undefined> {
+  const rows = <T>(text: string) => sql.all<T>(numbered(text), [id]);
+  const [run] = await rows<RunWithMessage>(RUN_REPORT_QUERIES.run);
+  if (!run) return undefined;
+  const [attempts, replays, steps] = await Promise.all([
+    rows<AttemptRow>(RUN_REPORT_QUERIES.attempts),
+    rows<ReplayRow>(RUN_REPORT_QUERIES.replays),
+    rows<StepRow>(RUN_REPORT_QUERIES.steps),
+  ]);
+  return runReport({ run, attempts, replays, steps }, opts);
 }
 
 /** The report of a run's rows; message content and mapped fields masked unless `phi`. */

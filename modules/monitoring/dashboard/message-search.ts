@@ -3,8 +3,7 @@
 // dead letters. Through the shared database: with a PostgreSQL store the cluster's journal, so
 // the dashboard of any runtime finds a message another one received. The statements keep to SQL
 // both databases accept; the mapped-field search is the one dialect branch (JSON access).
-import type { SharedSql } from '../../../runtime/store/shared-sql.ts';
-import { RUN_REPORT_QUERIES, runReport, type RunReport, type RunRows, type RunWithMessage } from '../../../runtime/workflows/run-report.ts';
+import { numbered, type SharedSql } from '../../../runtime/store/shared-sql.ts';
 
 export interface MessageFilter {
   sender?: string;
@@ -52,11 +51,6 @@ const toRow = (r: Row): MessageRow => ({
   receivedAt: Number(r.received_at), status: r.status, ack: r.ack, purged: r.content_purged_at !== null,
 });
 
-/** `?` placeholders numbered `$1…$n` (the run report's statements are written with `?`). */
-const numbered = (text: string) => {
-  let n = 0;
-  return text.replace(/\?/g, () => `$${++n}`);
-};
 
 /** A mapped field's value in a run's input (JSON text), as text. */
 function fieldOf(sql: SharedSql, name: string): string {
@@ -106,18 +100,6 @@ export async function runOf(sql: SharedSql, runId: number): Promise<{ id: number
   return r && { id: Number(r.id), messageId: Number(r.message_id), status: r.status, workflow: r.workflow };
 }
 
-/** A run's report (attempts, replays, steps), as `hdc runs show` prints it; content masked unless `phi`. */
-export async function runReportOf(sql: SharedSql, id: number, opts: { phi?: boolean } = {}): Promise<RunReport | undefined> {
-  const rows = <T>(text: string) => sql.all<T>(numbered(text), [id]);
-  const [run] = await rows<RunWithMessage>(RUN_REPORT_QUERIES.run);
-  if (!run) return undefined;
-  const [attempts, replays, steps] = await Promise.all([
-    rows<RunRows['attempts'][number]>(RUN_REPORT_QUERIES.attempts),
-    rows<RunRows['replays'][number]>(RUN_REPORT_QUERIES.replays),
-    rows<RunRows['steps'][number]>(RUN_REPORT_QUERIES.steps),
-  ]);
-  return runReport({ run, attempts, replays, steps }, opts);
-}
 
 export interface DeadLetter {
   id: number;

@@ -2,13 +2,11 @@
 // SQLite (the same queries, placeholders numbered), and replay of a dead or failed run, recorded
 // with who asked; a NOTIFY wakes the runtimes at once.
 import type pg from 'pg';
-import { deadLettersQuery, listRunsQuery, runReport, summary, RUN_REPORT_QUERIES, type DeadLetterCounts, type RunFilter, type RunReport, type RunRows, type RunSummary, type RunWithMessage } from '../../workflows/run-report.ts';
+import { deadLettersQuery, listRunsQuery, runReportOf, summary, type DeadLetterCounts, type RunFilter, type RunReport, type RunSummary, type RunWithMessage } from '../../workflows/run-report.ts';
+import { numbered } from '../shared-sql.ts';
+import { postgresSql } from './pg-shared-sql.ts';
 import { RUNS_CHANNEL } from './pg-journal.ts';
 
-const numbered = (sql: string) => {
-  let n = 0;
-  return sql.replace(/\?/g, () => `$${++n}`);
-};
 
 export async function listRunsPg(pool: pg.Pool, f: RunFilter = {}): Promise<RunSummary[]> {
   const q = listRunsQuery(f);
@@ -21,16 +19,8 @@ export async function countDeadLettersPg(pool: pg.Pool, f: RunFilter = {}): Prom
 }
 
 /** `hdc runs show` on the shared store: the same report as from SQLite. */
-export async function showRunPg(pool: pg.Pool, id: number, opts: { phi?: boolean } = {}): Promise<RunReport | undefined> {
-  const rows = async <T>(sql: string) => (await pool.query(numbered(sql), [id])).rows as T[];
-  const [run] = await rows<RunWithMessage>(RUN_REPORT_QUERIES.run);
-  if (!run) return undefined;
-  const [attempts, replays, steps] = await Promise.all([
-    rows<RunRows['attempts'][number]>(RUN_REPORT_QUERIES.attempts),
-    rows<RunRows['replays'][number]>(RUN_REPORT_QUERIES.replays),
-    rows<RunRows['steps'][number]>(RUN_REPORT_QUERIES.steps),
-  ]);
-  return runReport({ run, attempts, replays, steps }, opts);
+export function showRunPg(pool: pg.Pool, id: number, opts: { phi?: boolean } = {}): Promise<RunReport | undefined> {
+  return runReportOf(postgresSql(pool), id, opts);
 }
 
 /** 'replayed', or why not: the run is missing or neither dead nor failed. */
