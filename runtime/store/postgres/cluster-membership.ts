@@ -3,6 +3,7 @@
 // upgrade: old and new plans side by side, each claiming only runs of workflow definitions it
 // has). Members renew their row while alive; one not seen for three leases is gone.
 import type pg from 'pg';
+import { pgTransaction } from './pg-pool.ts';
 
 export const MEMBERSHIP_LOCK = 0x6864630003;
 
@@ -19,9 +20,7 @@ export interface Membership {
 }
 
 export async function joinCluster(pool: pg.Pool, me: { runtimeId: string; planHash: string; rolling: boolean; leaseMs: number; workflowHashes?: readonly string[] }): Promise<Membership> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await pgTransaction(pool, async (client) => {
     // Two runtimes starting together see each other: the second waits for the first's row.
     await client.query('SELECT pg_advisory_xact_lock($1)', [MEMBERSHIP_LOCK]);
     await client.query('DELETE FROM cluster_members WHERE seen_at < hdc_now_ms() - $1', [3 * me.leaseMs]);
@@ -32,13 +31,7 @@ export async function joinCluster(pool: pg.Pool, me: { runtimeId: string; planHa
       `INSERT INTO cluster_members (runtime_id, plan_hash, rolling, workflow_hashes, started_at, seen_at) VALUES ($1, $2, $3, $4, hdc_now_ms(), hdc_now_ms())
        ON CONFLICT (runtime_id) DO UPDATE SET plan_hash = excluded.plan_hash, rolling = excluded.rolling, workflow_hashes = excluded.workflow_hashes, seen_at = excluded.seen_at`,
       [me.runtimeId, me.planHash, me.rolling, me.workflowHashes ?? []]);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
   const timer = setInterval(() => {
     pool.query('UPDATE cluster_members SET seen_at = hdc_now_ms() WHERE runtime_id = $1', [me.runtimeId]).catch(() => {});
   }, Math.max(250, Math.floor(me.leaseMs / 3)));

@@ -14,6 +14,7 @@ import type { JournalEntry, JournalResult } from '../../journal/journal-writer.t
 import type { JournalStats, JournalStore } from '../journal-store.ts';
 import { JournalCommits } from '../journal-commits.ts';
 import type { Logger } from '../../platform/log/logger.ts';
+import { pgTransaction } from './pg-pool.ts';
 
 /** Where newly queued runs are announced (LISTEN in pg-engine.ts wakes the other runtimes). */
 export const RUNS_CHANNEL = 'hdc_runs';
@@ -92,23 +93,15 @@ export class PgJournal implements JournalStore {
 
   /** Runs on one runtime at a time (an advisory lock); the others return 0. */
   async purgeContent(cutoff: number, now = Date.now()): Promise<number> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return pgTransaction(this.pool, async (client) => {
       const got = (await client.query<{ got: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS got', [PURGE_LOCK])).rows[0]!.got;
       let total = 0;
       if (got) {
         total += (await client.query('UPDATE messages SET raw = NULL, content_purged_at = $1 WHERE received_at < $2 AND content_purged_at IS NULL', [now, cutoff])).rowCount ?? 0;
         total += (await client.query(`UPDATE workflow_runs SET input = NULL WHERE created_at < $1 AND input IS NOT NULL AND status IN ('done','rejected')`, [cutoff])).rowCount ?? 0;
       }
-      await client.query('COMMIT');
       return total;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /**
@@ -241,23 +234,15 @@ export class PgJournal implements JournalStore {
     const keyed = runs.filter((r) => r.orderKey !== null);
     const insert = async (text: string, values: unknown[]) => {
       if (!keyed.length) return pool.query<Row>(text, values);
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+      return pgTransaction(pool, async (client) => {
         await client.query(
           `SELECT pg_advisory_xact_lock(${ORDER_KEY_LOCK_CLASS}, k) FROM (
              SELECT DISTINCT hashtext(w || chr(31) || o) AS k FROM unnest($1::text[], $2::text[]) AS t(w, o) ORDER BY 1) s`,
           [keyed.map((r) => r.workflow), keyed.map((r) => r.orderKey)],
         );
         const result = await client.query<Row>(text, values);
-        await client.query('COMMIT');
         return result;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw err;
-      } finally {
-        client.release();
-      }
+      });
     };
     const rows = toInsert.length === 0 ? [] : (await insert(
       `WITH i AS (

@@ -5,7 +5,8 @@
 import type pg from 'pg';
 import type { RunEvents } from '../../journal/run-events.ts';
 import { announceRuns, type ModuleRuns } from '../../workflows/module-runs.ts';
-import { clientStatements, pgTransaction } from './pg-shared-sql.ts';
+import { clientStatements } from './pg-shared-sql.ts';
+import { pgTransaction } from './pg-pool.ts';
 import { RUNS_CHANNEL } from './pg-journal.ts';
 
 export interface PgModuleRunsOptions {

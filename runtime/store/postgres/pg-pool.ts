@@ -24,3 +24,19 @@ export function createPool(opts: PoolOptions): pg.Pool {
   pool.on('error', () => {});
   return pool;
 }
+
+/** BEGIN … COMMIT on one pooled client; ROLLBACK when `fn` throws. */
+export async function pgTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const out = await fn(client);
+    await client.query('COMMIT');
+    return out;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

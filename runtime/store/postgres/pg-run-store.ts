@@ -9,6 +9,7 @@ import type pg from 'pg';
 import type { RunOutcome, RunStatus } from '../../journal/journal-schema.ts';
 import type { AttemptRow, RunRow, StepRow } from '../../workflows/run-store.ts';
 import type { RunWriter, WriteOp } from '../../workflows/run-writer.ts';
+import { pgTransaction } from './pg-pool.ts';
 
 /** A write of a run whose lease this runtime no longer holds; the run stops where it is. */
 export class LeaseLost extends Error {
@@ -138,20 +139,12 @@ export class PgRunStore {
 
   /** One transaction in which the run's claim is checked (and locked) first. */
   private async fenced<T>(runId: number, body: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return pgTransaction(this.pool, async (client) => {
       const held = await client.query(`SELECT 1 FROM workflow_runs WHERE id = $1 AND claimed_by = $2 AND status = 'running' FOR UPDATE`, [runId, this.runtimeId]);
       if (held.rowCount !== 1) throw new LeaseLost(runId);
       const out = await body(client);
-      await client.query('COMMIT');
       return out;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async recordStep(step: StepRow): Promise<void> {

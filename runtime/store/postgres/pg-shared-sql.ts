@@ -1,6 +1,7 @@
 // SharedSql on the PostgreSQL store's pool (see ../shared-sql.ts).
 import type pg from 'pg';
 import type { SharedSql, SqlStatements } from '../shared-sql.ts';
+import { pgTransaction } from './pg-pool.ts';
 
 /** The statements of one client (a transaction's). */
 export function clientStatements(client: pg.PoolClient): SqlStatements {
@@ -10,22 +11,6 @@ export function clientStatements(client: pg.PoolClient): SqlStatements {
     get: async <T>(text: string, params: readonly unknown[] = []) => (await client.query(text, [...params])).rows[0] as T | undefined,
     run: async (text, params = []) => (await client.query(text, [...params])).rowCount ?? 0,
   };
-}
-
-/** BEGIN … COMMIT on one pooled client; ROLLBACK when `fn` throws. */
-export async function pgTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const out = await fn(client);
-    await client.query('COMMIT');
-    return out;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
 }
 
 export function postgresSql(pool: pg.Pool): SharedSql {
