@@ -14,18 +14,10 @@ export const RECENT_EXPORTS = 10;
 /** Exports whose last state is kept in memory (running ones always). */
 const MAX_SEEN = 1000;
 
-export interface ExportSummary {
-  block: string;
-  export: string;
+/** An export as the panel shows it: the event's counts, as stored (status read back as text). */
+export interface ExportSummary extends Omit<BulkExportEvent, 'status'> {
   status: string;
-  files: number;
-  filesDone: number;
-  resources: number;
-  bytes: number;
-  errors: number;
-  startedAt: number;
   updatedAt: number;
-  endedAt: number | null;
   /** Resources per second from the start to the end (or the last event while it runs). */
   rate: number | null;
 }

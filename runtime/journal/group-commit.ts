@@ -10,6 +10,7 @@ import { openDatabase } from './open-database.ts';
 import { SupervisedThread, type RestartPolicy } from '../platform/threads/supervised-thread.ts';
 import type { Logger } from '../platform/log/logger.ts';
 import { JournalCommits } from '../store/journal-commits.ts';
+import { takeBatch, type JournalWaiter as Waiter } from '../store/journal-store.ts';
 
 /** What the journal asks of its backend; a batch carries whole entries (packed for the thread). */
 type Request =
@@ -98,11 +99,6 @@ async function workerBackend(opts: JournalOptions): Promise<Backend> {
   };
 }
 
-interface Waiter {
-  entries: JournalEntry[];
-  resolve: (r: JournalResult[]) => void;
-  reject: (e: Error) => void;
-}
 
 export class Journal {
   private readonly queue: Waiter[] = [];
@@ -161,14 +157,7 @@ export class Journal {
   private async flush(): Promise<void> {
     if (this.inFlight || this.queue.length === 0) return;
     this.inFlight = true;
-    const taken: Waiter[] = [];
-    let count = 0;
-    while (this.queue.length && (count === 0 || count + this.queue[0]!.entries.length <= this.maxBatch)) {
-      const w = this.queue.shift()!;
-      taken.push(w);
-      count += w.entries.length;
-    }
-    const all = taken.flatMap((w) => w.entries);
+    const { taken, entries: all } = takeBatch(this.queue, this.maxBatch);
     try {
       const started = performance.now();
       const results = (await this.backend.call({ op: 'batch', entries: all })) as JournalResult[];

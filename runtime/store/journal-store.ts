@@ -29,3 +29,25 @@ export interface JournalStore {
   drain(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** A request waiting for its entries to be committed. */
+export interface JournalWaiter {
+  entries: JournalEntry[];
+  resolve: (r: JournalResult[]) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * Takes the next batch off the queue: whole requests, at least one, and no more than `maxBatch`
+ * entries unless the first request alone holds more.
+ */
+export function takeBatch(queue: JournalWaiter[], maxBatch: number): { taken: JournalWaiter[]; entries: JournalEntry[] } {
+  const taken: JournalWaiter[] = [];
+  let count = 0;
+  while (queue.length && (count === 0 || count + queue[0]!.entries.length <= maxBatch)) {
+    const w = queue.shift()!;
+    taken.push(w);
+    count += w.entries.length;
+  }
+  return { taken, entries: taken.flatMap((w) => w.entries) };
+}

@@ -11,7 +11,7 @@
 // batches with overlapping keys lock them in the same order and never deadlock.
 import type pg from 'pg';
 import type { JournalEntry, JournalResult } from '../../journal/journal-writer.ts';
-import type { JournalStats, JournalStore } from '../journal-store.ts';
+import { takeBatch, type JournalStats, type JournalStore, type JournalWaiter as Waiter } from '../journal-store.ts';
 import { JournalCommits } from '../journal-commits.ts';
 import type { Logger } from '../../platform/log/logger.ts';
 import { pgTransaction } from './pg-pool.ts';
@@ -23,11 +23,6 @@ export const PURGE_LOCK = 0x6864630002;
 /** The class of the per-order-key advisory locks (two-int form; "hd" in ASCII). */
 const ORDER_KEY_LOCK_CLASS = 0x6864;
 
-interface Waiter {
-  entries: JournalEntry[];
-  resolve: (r: JournalResult[]) => void;
-  reject: (e: Error) => void;
-}
 
 export interface PgJournalOptions {
   pool: pg.Pool;
@@ -155,14 +150,7 @@ export class PgJournal implements JournalStore {
   private async flush(): Promise<void> {
     if (this.inFlight >= this.maxInFlight || this.queue.length === 0) return;
     this.inFlight++;
-    const taken: Waiter[] = [];
-    let count = 0;
-    while (this.queue.length && (count === 0 || count + this.queue[0]!.entries.length <= this.maxBatch)) {
-      const w = this.queue.shift()!;
-      taken.push(w);
-      count += w.entries.length;
-    }
-    const all = taken.flatMap((w) => w.entries);
+    const { taken, entries: all } = takeBatch(this.queue, this.maxBatch);
     try {
       const started = performance.now();
       const results = await this.writeBatch(all);
