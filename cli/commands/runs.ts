@@ -4,8 +4,8 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { defineCommand } from '../command.ts';
-import { countDeadLetters, listRuns, showRun, type DeadLetterCounts, type RunReport, type RunSummary } from '../../runtime/workflows/run-report.ts';
+import { defineCommand, UsageError } from '../command.ts';
+import { countDeadLetters, listRuns, showRun, type DeadLetterCounts, type RunFilter, type RunReport, type RunSummary } from '../../runtime/workflows/run-report.ts';
 import { RunStore } from '../../runtime/workflows/run-store.ts';
 import { databasePath, openDatabase } from '../../runtime/journal/open-database.ts';
 
@@ -23,7 +23,7 @@ acknowledgement) for the same sender, workflow and time.
   --since       an ISO date/time, or a duration back from now: 30m, 12h, 7d
   --data DIR    data directory, default .hdc-data [HDC_DATA]
   --store URL   the PostgreSQL store several runtimes share (postgres://…) instead of the data
-                directory [HDC_STORE]; list and replay (show reads the SQLite store only, for now)
+                directory [HDC_STORE]
   --json        print JSON instead of a table
 
 show    one run: the message type and control ID, input, outcome, every attempt (when, status,
@@ -119,14 +119,13 @@ export default defineCommand({
   async run(parsed) {
     const { values: v, positionals } = parsed;
     const storeUrl = v.store ?? (process.env.HDC_STORE || undefined);
-    if (storeUrl) return runsOnPostgres(storeUrl, v, positionals);
-    const dataDir = resolve(v.data ?? process.env.HDC_DATA ?? '.hdc-data');
-    const file = databasePath(dataDir);
-    if (!existsSync(file)) {
-      console.error(`hdc runs: no database in ${dataDir} (start \`hdc run\` first, or pass --data)`);
-      return 1;
+    let runs: RunsSource;
+    try {
+      runs = storeUrl ? await postgresRuns(storeUrl) : sqliteRuns(resolve(v.data ?? process.env.HDC_DATA ?? '.hdc-data'));
+    } catch (err) {
+      console.error(`hdc runs: ${(err as Error).message}`);
+      return err instanceof UsageError ? 2 : 1;
     }
-    const db = openDatabase(file);
     try {
       const [sub, idText] = positionals;
       if (sub === 'show' || sub === 'replay') {
@@ -136,7 +135,7 @@ export default defineCommand({
           return 2;
         }
         if (sub === 'show') {
-          const report = showRun(db, id, { phi: v.phi });
+          const report = await runs.show(id, v.phi === true);
           if (!report) {
             console.error(`hdc runs: no run ${id}`);
             return 1;
@@ -144,15 +143,14 @@ export default defineCommand({
           console.log(v.json ? JSON.stringify(report, null, 2) : describe(report));
           return 0;
         }
-        const store = new RunStore(db);
-        const run = store.run(id);
-        if (!run) {
+        const by = v.by?.trim() || operatingSystemUser();
+        const r = await runs.replay(id, v['from-start'] === true, by);
+        if (r === 'missing') {
           console.error(`hdc runs: no run ${id}`);
           return 1;
         }
-        const by = v.by?.trim() || operatingSystemUser();
-        if (!store.replay(id, Date.now(), v['from-start'], by)) {
-          console.error(`hdc runs: run ${id} is ${run.status}; only dead or failed runs can be replayed`);
+        if (r !== 'replayed') {
+          console.error(`hdc runs: run ${id} is ${r}; only dead or failed runs can be replayed`);
           return 1;
         }
         console.log(`run ${id} queued again${v['from-start'] ? ' (from the first step)' : ''}, replayed by ${by}`);
@@ -163,83 +161,64 @@ export default defineCommand({
         return 2;
       }
       const filter = {
-        status: v.status?.split(',').map((s) => s.trim()).filter(Boolean),
-        rejectedAfterAck: v['rejected-after-ack'],
+        status: v.status?.split(',').map((x) => x.trim()).filter(Boolean),
+        rejectedAfterAck: v['rejected-after-ack'] === true,
         sender: v.sender,
         workflow: v.workflow,
         since: v.since ? parseSince(v.since) : undefined,
         limit: v.limit ? Number(v.limit) : undefined,
       };
-      const rows = listRuns(db, filter);
-      console.log(v.json ? JSON.stringify(rows, null, 2) : table(rows, countDeadLetters(db, filter)));
+      const rows = await runs.list(filter);
+      console.log(v.json ? JSON.stringify(rows, null, 2) : table(rows, await runs.deadLetters(filter)));
       return 0;
     } catch (err) {
       console.error(`hdc runs: ${(err as Error).message}`);
       return 1;
     } finally {
-      db.close();
+      await runs.close();
     }
   },
 });
 
-/** `hdc runs --store URL`: list and replay on the PostgreSQL store (loaded only then). */
-async function runsOnPostgres(url: string, v: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number> {
-  if (!/^postgres(ql)?:\/\//.test(url)) {
-    console.error('hdc runs: --store takes a postgres:// URL');
-    return 2;
-  }
+/** Where the runs are read and replayed: the data directory's SQLite file or the shared PostgreSQL store. */
+interface RunsSource {
+  list(f: RunFilter): Promise<RunSummary[]>;
+  deadLetters(f: RunFilter): Promise<DeadLetterCounts>;
+  show(id: number, phi: boolean): Promise<RunReport | undefined>;
+  /** 'replayed', or why not: 'missing', or the run's status. */
+  replay(id: number, fromStart: boolean, by: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+function sqliteRuns(dataDir: string): RunsSource {
+  const file = databasePath(dataDir);
+  if (!existsSync(file)) throw new Error(`no database in ${dataDir} (start \`hdc run\` first, or pass --data)`);
+  const db = openDatabase(file);
+  return {
+    list: async (f) => listRuns(db, f),
+    deadLetters: async (f) => countDeadLetters(db, f),
+    show: async (id, phi) => showRun(db, id, { phi }),
+    async replay(id, fromStart, by) {
+      const store = new RunStore(db);
+      const run = store.run(id);
+      if (!run) return 'missing';
+      return store.replay(id, Date.now(), fromStart, by) ? 'replayed' : run.status;
+    },
+    close: async () => void db.close(),
+  };
+}
+
+/** Loaded only for a PostgreSQL store: the embedded default never loads pg. */
+async function postgresRuns(url: string): Promise<RunsSource> {
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError('--store takes a postgres:// URL');
   const { createPool } = await import('../../runtime/store/postgres/pg-pool.ts');
   const { listRunsPg, countDeadLettersPg, replayRunPg, showRunPg } = await import('../../runtime/store/postgres/pg-runs.ts');
   const pool = createPool({ url, max: 1, applicationName: 'hdc runs' });
-  try {
-    const [sub, idText] = positionals;
-    if (sub === 'show' || sub === 'replay') {
-      const id = Number(idText);
-      if (!Number.isInteger(id)) {
-        console.error(`hdc runs ${sub}: expected a run id`);
-        return 2;
-      }
-      if (sub === 'show') {
-        const report = await showRunPg(pool, id, { phi: v.phi === true });
-        if (!report) {
-          console.error(`hdc runs: no run ${id}`);
-          return 1;
-        }
-        console.log(v.json ? JSON.stringify(report, null, 2) : describe(report));
-        return 0;
-      }
-      const by = (typeof v.by === 'string' && v.by.trim()) || operatingSystemUser();
-      const r = await replayRunPg(pool, id, { fromStart: v['from-start'] === true, by });
-      if (r === 'missing') {
-        console.error(`hdc runs: no run ${id}`);
-        return 1;
-      }
-      if (r !== 'replayed') {
-        console.error(`hdc runs: run ${id} is ${r}; only dead or failed runs can be replayed`);
-        return 1;
-      }
-      console.log(`run ${id} queued again${v['from-start'] ? ' (from the first step)' : ''}, replayed by ${by}`);
-      return 0;
-    }
-    if (sub !== undefined) {
-      console.error(`hdc runs: unknown sub-command "${sub}"\n\n${usage}`);
-      return 2;
-    }
-    const filter = {
-      status: typeof v.status === 'string' ? v.status.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
-      rejectedAfterAck: v['rejected-after-ack'] === true,
-      sender: typeof v.sender === 'string' ? v.sender : undefined,
-      workflow: typeof v.workflow === 'string' ? v.workflow : undefined,
-      since: typeof v.since === 'string' ? parseSince(v.since) : undefined,
-      limit: typeof v.limit === 'string' ? Number(v.limit) : undefined,
-    };
-    const rows = await listRunsPg(pool, filter);
-    console.log(v.json ? JSON.stringify(rows, null, 2) : table(rows, await countDeadLettersPg(pool, filter)));
-    return 0;
-  } catch (err) {
-    console.error(`hdc runs: ${(err as Error).message}`);
-    return 1;
-  } finally {
-    await pool.end();
-  }
+  return {
+    list: (f) => listRunsPg(pool, f),
+    deadLetters: (f) => countDeadLettersPg(pool, f),
+    show: (id, phi) => showRunPg(pool, id, { phi }),
+    replay: (id, fromStart, by) => replayRunPg(pool, id, { fromStart, by }),
+    close: () => pool.end(),
+  };
 }
