@@ -121,8 +121,8 @@ export const migrations: Migration[] = [
     `,
   },
   {
-    // The dashboard's search: by control ID across senders, and a sender's newest messages first
-    // (the journal's own (sender, control ID, …) key would sort all of a sender's messages).
+    // The dashboard's search: by control ID across senders, and a sender's newest messages first.
+    // The two indexes on the journal's messages are dropped again by 006.
     id: 'monitoring/003-message-search',
     up: `CREATE INDEX IF NOT EXISTS monitoring_messages_control_id ON messages (control_id);
       CREATE INDEX IF NOT EXISTS monitoring_messages_sender ON messages (sender, id);`,
@@ -193,5 +193,15 @@ export const migrations: Migration[] = [
       );
       CREATE INDEX monitoring_bulk_exports_recent ON monitoring_bulk_exports (block, started_at);
     `,
+  },
+  {
+    // Every journal insert kept the two search indexes of 003 up to date on the ACK path, the
+    // largest part of the module's cost on ingest; the search finds its messages through the
+    // journal's own keys instead (dashboard/message-search.ts).
+    id: 'monitoring/006-search-without-journal-indexes',
+    up: `DROP INDEX IF EXISTS monitoring_messages_control_id;
+      DROP INDEX IF EXISTS monitoring_messages_sender;`,
+    postgres: `DROP INDEX IF EXISTS monitoring_messages_control_id;
+      DROP INDEX IF EXISTS monitoring_messages_sender;`,
   },
 ];

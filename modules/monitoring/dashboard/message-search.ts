@@ -57,18 +57,37 @@ function fieldOf(sql: SharedSql, name: string): string {
   return sql.dialect === 'postgres' ? `(r.input::jsonb -> 'fields' ->> '${name}')` : `json_extract(r.input, '$.fields.${name}')`;
 }
 
-/** One page of matching messages, newest first; `more` when another page follows. */
+/** The newest journal rows a sender's search reads before it turns to the sender's own entries. */
+export const SENDER_WINDOW = 20_000;
+
+/**
+ * Every sender in the journal, each found with one probe of the resend key (sender, control ID,
+ * fingerprint) however many messages it has: a loose index scan, in SQL both databases accept.
+ */
+const JOURNAL_SENDERS = `WITH RECURSIVE s(sender) AS (
+    SELECT MIN(sender) FROM messages
+    UNION ALL SELECT (SELECT MIN(sender) FROM messages WHERE sender > s.sender) FROM s WHERE s.sender IS NOT NULL)
+  SELECT sender FROM s WHERE sender IS NOT NULL`;
+
+/**
+ * One page of matching messages, newest first; `more` when another page follows. The journal has
+ * no index of its own for the dashboard (each would cost every message its upkeep on the ACK
+ * path); its resend key (sender, control ID, fingerprint), its primary key and received_at serve:
+ * - a control ID: one probe of the resend key per sender;
+ * - a sender: the newest SENDER_WINDOW rows (the primary key, backwards), which hold a page of any
+ *   sender with a share of the recent traffic; else the sender's own entries in the resend key
+ *   (a sender with little traffic, or a page far back);
+ * - a time range: received_at; anything else: the primary key, backwards.
+ */
 export async function searchMessages(sql: SharedSql, f: MessageFilter, page = 0): Promise<{ rows: MessageRow[]; more: boolean }> {
   const where: string[] = [];
   const args: unknown[] = [];
-  if (f.sender) (where.push('m.sender = ?'), args.push(f.sender));
   if (f.type) {
     const [code, trigger] = f.type.split('^');
     where.push('m.message_type = ?');
     args.push(code);
     if (trigger) (where.push('m.trigger = ?'), args.push(trigger));
   }
-  if (f.controlId) (where.push('m.control_id = ?'), args.push(f.controlId));
   if (f.status === 'dead') where.push(`EXISTS (SELECT 1 FROM workflow_runs r WHERE r.message_id = m.id AND r.status = 'dead')`);
   else if (f.status) (where.push('m.status = ?'), args.push(f.status));
   if (f.field && FIELD_NAME.test(f.field.name)) {
@@ -76,8 +95,28 @@ export async function searchMessages(sql: SharedSql, f: MessageFilter, page = 0)
     where.push(`EXISTS (SELECT 1 FROM workflow_runs r WHERE r.message_id = m.id AND ${fieldOf(sql, f.field.name)} = ?)`);
     args.push(f.field.value);
   }
+  const ranged = f.from !== undefined || f.to !== undefined;
   if (f.from !== undefined) (where.push('m.received_at >= ?'), args.push(f.from));
   if (f.to !== undefined) (where.push('m.received_at < ?'), args.push(f.to));
+  const query = (w: string[], a: unknown[]) => pageOf(sql, w, a, page);
+  if (f.controlId) {
+    return f.sender
+      ? query(['m.sender = ?', 'm.control_id = ?', ...where], [f.sender, f.controlId, ...args])
+      : query([`m.sender IN (${JOURNAL_SENDERS})`, 'm.control_id = ?', ...where], [f.controlId, ...args]);
+  }
+  if (!f.sender) return query(where, args);
+  // SQLite would take the resend key for any sender (and sort all its messages): `+` keeps it to a filter here.
+  const bySenderFilter = sql.dialect === 'sqlite' ? '+m.sender = ?' : 'm.sender = ?';
+  if (ranged) return query([bySenderFilter, ...where], [f.sender, ...args]);
+  const recent = await query(['m.id > (SELECT MAX(id) FROM messages) - ?', bySenderFilter, ...where], [SENDER_WINDOW, f.sender, ...args]);
+  if (recent.more) return recent;
+  if (where.length) return query(['m.sender = ?', ...where], [f.sender, ...args]);
+  // The page's ids from the resend key alone (its entries carry them), then only those rows.
+  return pageOf(sql, ['m.id IN (SELECT id FROM messages WHERE sender = ? ORDER BY id DESC LIMIT ? OFFSET ?)'], [f.sender, PAGE_SIZE + 1, page * PAGE_SIZE], 0);
+}
+
+/** One page of the messages matching every condition, newest first. */
+async function pageOf(sql: SharedSql, where: string[], args: unknown[], page: number): Promise<{ rows: MessageRow[]; more: boolean }> {
   const text = `SELECT m.id, m.sender, m.control_id, m.message_type, m.trigger, m.received_at, m.status, m.ack, m.content_purged_at
     FROM messages m ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY m.id DESC LIMIT ? OFFSET ?`;
   const rows = (await sql.all<Row>(numbered(text), [...args, PAGE_SIZE + 1, page * PAGE_SIZE])).map(toRow);
