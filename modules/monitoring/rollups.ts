@@ -1,7 +1,7 @@
 // Per-minute rollups kept while the runtime runs: each answered message, each settled workflow
 // run and each ended SMART launch adds to an in-memory minute cell (a Map lookup, nothing else on
-// the message path); a timer adds the cells to the shared tables once a second, one multi-row
-// upsert per table that adds to what is there, so the runtimes of a cluster add into the same rows.
+// the message path); a timer adds the cells to the shared tables once a second in one transaction,
+// a multi-row upsert per table that adds to what is there, so the runtimes of a cluster add into the same rows.
 // Charts and the overview read these tables, never the journal, so a 30-day range costs what a
 // 1-hour one does. Readers flush first, so what they see includes this runtime's last second.
 import type { SharedSql } from '../../runtime/store/shared-sql.ts';
@@ -114,6 +114,27 @@ function byKey(a: unknown[], b: unknown[], keyLength: number): number {
   return 0;
 }
 
+/**
+ * The pending rows as statements: table by table in one order, each table's rows (the backlog's
+ * with the new) in key order, so two runtimes' transactions lock rows in the same order. A key
+ * met again (a backlog row and a new one) starts a new statement: one upsert cannot add to a row twice.
+ */
+function* statements(writes: Write[]): Generator<[string, unknown[][]]> {
+  for (const [table, u] of Object.entries(UPSERTS)) {
+    const keyLength = u.key.length;
+    const rows = writes.filter((w) => w.table === table).flatMap((w) => w.rows).sort((a, b) => byKey(a, b, keyLength));
+    let chunk: unknown[][] = [];
+    for (const row of rows) {
+      if (chunk.length === ROWS_PER_STATEMENT || (chunk.length && byKey(chunk[chunk.length - 1]!, row, keyLength) === 0)) {
+        yield [table, chunk];
+        chunk = [];
+      }
+      chunk.push(row);
+    }
+    if (chunk.length) yield [table, chunk];
+  }
+}
+
 export class Rollups {
   private messages = new Map<string, MessageCell>();
   private runs = new Map<string, RunCell>();
@@ -177,27 +198,24 @@ export class Rollups {
     const writes = [...this.backlog, ...this.take()];
     this.backlog = [];
     if (!writes.length) return;
-    for (let i = 0; i < writes.length; i++) {
-      const w = writes[i]!;
-      try {
-        while (w.rows.length) {
-          const chunk = w.rows.slice(0, ROWS_PER_STATEMENT);
-          await this.sql.run(upsertText(w.table, chunk.length), chunk.flat());
-          w.rows.splice(0, chunk.length);
-        }
-      } catch (err) {
-        // What was not written waits for the next flush (the rows written stay written: no double count).
-        this.backlog = writes.slice(i);
-        let total = this.backlog.reduce((a, x) => a + x.rows.length, 0);
-        while (total > MAX_BACKLOG_ROWS && this.backlog.length > 1) total -= this.backlog.shift()!.rows.length;
-        this.onError?.(err as Error);
-        throw err;
-      }
+    try {
+      // One transaction: one wait for the write lock (with SQLite, held by the journal's writer
+      // while it commits; the wait blocks this thread), and all of it written or none.
+      await this.sql.transaction(async (tx) => {
+        for (const [table, chunk] of statements(writes)) await tx.run(upsertText(table, chunk.length), chunk.flat());
+      });
+    } catch (err) {
+      // Nothing was written: all of it waits for the next flush, the oldest dropped beyond the bound.
+      this.backlog = writes;
+      let total = this.backlog.reduce((a, x) => a + x.rows.length, 0);
+      while (total > MAX_BACKLOG_ROWS && this.backlog.length > 1) total -= this.backlog.shift()!.rows.length;
+      this.onError?.(err as Error);
+      throw err;
     }
     this.onFlush?.();
   }
 
-  /** The cells counted since the last flush as upserts, each table's rows in key order. */
+  /** The cells counted since the last flush as upserts. */
   private take(): Write[] {
     if (!this.messages.size && !this.runs.size && !this.launches.size && !this.lastSeen.size) return [];
     const m = [...this.messages.values()];
@@ -208,7 +226,6 @@ export class Rollups {
       { table: 'monitoring_launch_minutes', rows: [...this.launches.values()].map((c) => [c.minute, c.launch, c.outcome, c.count]) },
       { table: 'monitoring_senders', rows: [...this.lastSeen] },
     ].filter((w) => w.rows.length);
-    for (const w of writes) w.rows.sort((a, b) => byKey(a, b, UPSERTS[w.table]!.key.length));
     this.messages = new Map();
     this.runs = new Map();
     this.launches = new Map();

@@ -16,13 +16,12 @@ test('two writers add into the same minute rows; a failed flush is written later
   const sql = sqliteSql(db);
   let down = false;
   let statements = 0;
-  // The second writer's database goes away for a while.
+  // The second writer's database goes away for a while (a flush writes in one transaction).
   const flaky: SharedSql = {
     ...sql,
-    run: async (text, params) => {
+    transaction: async (fn) => {
       if (down) throw new Error('connection refused');
-      statements++;
-      return sql.run(text, params);
+      return sql.transaction((tx) => fn({ ...tx, run: (text, params) => (statements++, tx.run(text, params)) }));
     },
   };
   const a = new Rollups(sql);
