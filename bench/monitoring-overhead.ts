@@ -1,13 +1,14 @@
 // npm run bench:monitoring-overhead — the ingest benchmark's traffic (ADT^A01 and ORU^R01 1:1,
 // unique control IDs, keep-alive connections) against two runtimes in their own processes: one
 // without the monitoring module, one with it (per-minute rollups and the Prometheus metrics, with
-// a scrape every second as Prometheus would). Plain HTTP on loopback, so the module's cost is not
-// hidden behind TLS. Same run, same machine: their measured windows alternate over BENCH_ROUNDS
-// rounds (ABBA order, so neither side always goes first); the ratio (with/without) is the median
-// of the rounds' ratios, with their quartiles, so a burst of load from elsewhere on a shared
-// machine moves one round, not the result. Target ≥ 0.97. Beside it, the CPU time each runtime
-// spent per message in the same windows (all its threads, the scrapes included), which the
-// machine's other load moves much less than throughput: `cpuRatio` (without/with, per round, median).
+// a scrape every second from the benchmark's process, as Prometheus would from its own). Plain
+// HTTP on loopback, so the module's cost is not hidden behind TLS. Same run, same machine: their
+// measured windows alternate over BENCH_ROUNDS rounds (ABBA order, so neither side always goes
+// first); the ratio (with/without) is the median of the rounds' ratios, with their quartiles, so
+// a burst of load from elsewhere on a shared machine moves one round, not the result. Target
+// ≥ 0.97. Beside it, the CPU time each runtime spent per message in the same windows (all its
+// threads, answering the scrapes included), which the machine's other load moves much less than
+// throughput: `cpuRatio` (without/with, per round, median).
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -23,7 +24,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 interface ServeArgs { role: 'serve'; dir: string; monitoring: boolean }
 interface LoadArgs { role: 'load'; url: string; duration: number; connections: number; prefix: string }
 
-async function serve(a: ServeArgs): Promise<string> {
+async function serve(a: ServeArgs): Promise<{ url: string; metricsUrl?: string }> {
   const { startRuntime } = await import('../runtime/platform/start-runtime.ts');
   const { withPlanHash } = await import('../plan/plan-hash.ts');
   const { mapFields } = await import('../runtime/inbound/map-fields.ts');
@@ -58,18 +59,17 @@ async function serve(a: ServeArgs): Promise<string> {
     host: '127.0.0.1', port: 0, tls: null, dataDir: join(a.dir, a.monitoring ? 'with' : 'without'), maxBodyBytes: 5 * 1024 * 1024,
     requestTimeoutMs: 30_000, shutdownTimeoutMs: 5000, logPhi: false, log: silentLogger(), mapFields, orderKeyFor,
   });
-  if (a.monitoring) scrapeEverySecond(rt);
   // The parent reads this process's CPU time (every thread) around each measured window.
   process.on('message', (m) => m === 'cpu' && process.send!({ cpu: process.cpuUsage() }));
   process.once('disconnect', () => void rt.close());
-  return `${rt.url}/hl7/bench`;
+  const module = rt.modules.get('monitoring') as { metricsUrl?: string } | undefined;
+  if (a.monitoring && !module?.metricsUrl) throw new Error('the monitoring module did not start its metrics listener');
+  return { url: `${rt.url}/hl7/bench`, ...(module?.metricsUrl ? { metricsUrl: module.metricsUrl } : {}) };
 }
 
-/** Scrapes the module's /metrics every second, as Prometheus would. */
-function scrapeEverySecond(rt: { modules: ReadonlyMap<string, unknown> }): void {
-  const module = rt.modules.get('monitoring') as { metricsUrl?: string } | undefined;
-  if (!module?.metricsUrl) throw new Error('the monitoring module did not start its metrics listener');
-  const timer = setInterval(() => void fetch(`${module.metricsUrl}/metrics`).then((r) => r.text()).catch(() => undefined), 1000);
+/** Scrapes /metrics every second, as Prometheus would. */
+function scrapeEverySecond(metricsUrl: string): void {
+  const timer = setInterval(() => void fetch(`${metricsUrl}/metrics`).then((r) => r.text()).catch(() => undefined), 1000);
   timer.unref();
 }
 
@@ -163,7 +163,9 @@ async function main() {
       const c = child({ role: 'serve', dir, monitoring });
       servers.push(c);
       procs[monitoring ? 'with' : 'without'] = c;
-      return next<string>(c, 'url');
+      const { url, metricsUrl } = await next<{ url: string; metricsUrl?: string }>(c, 'served');
+      if (metricsUrl) scrapeEverySecond(metricsUrl);
+      return url;
     };
     const cpuOf = (side: 'with' | 'without') => {
       const c = procs[side]!;
@@ -238,7 +240,7 @@ if (process.argv[2] === 'child') {
     process.send!({ result: await load(args) });
     process.disconnect();
   } else {
-    process.send!({ url: await serve(args) });
+    process.send!({ served: await serve(args) });
   }
 } else if (process.argv[1] && new URL(import.meta.url).pathname === process.argv[1]) {
   await main();
