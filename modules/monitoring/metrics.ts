@@ -7,6 +7,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { SharedSql } from '../../runtime/store/shared-sql.ts';
 import { LATENCY_BOUNDS_MS } from './latency-buckets.ts';
 import { UNMATCHED } from './rollups.ts';
+import { MessageSeries } from './message-series.ts';
 
 const MESSAGE_TYPE = /^[A-Z0-9]{3}(?:\^[A-Z0-9]{3})?$/;
 const CODE = /^[A-Z]{2}$/;
@@ -18,8 +19,7 @@ export function boundedMessageType(type: string): string {
 
 export class Metrics {
   readonly registry = new Registry();
-  private readonly messages: Counter<'sender' | 'message_type' | 'ack_code'>;
-  private readonly latency: Histogram<'sender'>;
+  private readonly messages: MessageSeries;
   private readonly runs: Counter<'workflow' | 'status'>;
   private readonly steps: Histogram<'workflow' | 'kind' | 'status'>;
   private readonly outbound: Counter<'api' | 'status_code'>;
@@ -37,14 +37,9 @@ export class Metrics {
   constructor(private readonly sql: SharedSql, senders: readonly string[], apis: Map<string, Map<string, string>> = new Map(), launches: readonly string[] = [], bulk: readonly string[] = []) {
     const known = new Set(senders);
     const senderLabel = (s: string | null) => (s === null ? UNMATCHED : known.has(s) ? s : 'other');
-    this.messages = new Counter({
-      name: 'hdc_hl7_messages_total', help: 'HL7 v2 messages answered, by sender, message type (MSH-9.1^MSH-9.2) and ACK code (MSA-1).',
-      labelNames: ['sender', 'message_type', 'ack_code'], registers: [this.registry],
-    });
-    this.latency = new Histogram({
-      name: 'hdc_hl7_ack_latency_seconds', help: 'Time from receiving an HL7 v2 message to answering it with its ACK.',
-      labelNames: ['sender'], buckets: LATENCY_BOUNDS_MS.map((ms) => ms / 1000), registers: [this.registry],
-    });
+    this.messages = new MessageSeries(this.registry, (sender, type, ack) => ({
+      sender: senderLabel(sender), message_type: boundedMessageType(type), ack_code: CODE.test(ack) ? ack : 'other',
+    }));
     this.runs = new Counter({
       name: 'hdc_workflow_runs_total', help: 'Workflow runs settled, by workflow and status (done, rejected, failed, dead).',
       labelNames: ['workflow', 'status'], registers: [this.registry],
@@ -126,28 +121,10 @@ export class Metrics {
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'hdc_' });
-    this.senderLabel = senderLabel;
   }
 
-  private readonly senderLabel: (s: string | null) => string;
-
-  /** Label-bound children by sender, type and ACK code: prom-client hashes a label object on every call otherwise. */
-  private readonly bound = new Map<string, { messages: { inc(): void }; latency: { observe(v: number): void } }>();
-
   countMessage(sender: string | null, type: string, ack: string, latencyMs: number): void {
-    const key = `${sender}\u0000${type}\u0000${ack}`;
-    let b = this.bound.get(key);
-    if (!b) {
-      const s = this.senderLabel(sender);
-      b = {
-        messages: this.messages.labels({ sender: s, message_type: boundedMessageType(type), ack_code: CODE.test(ack) ? ack : 'other' }),
-        latency: this.latency.labels({ sender: s }),
-      };
-      // Bounded: beyond this many distinct keys (a partner sending garbage types), no caching.
-      if (this.bound.size < 10_000) this.bound.set(key, b);
-    }
-    b.messages.inc();
-    b.latency.observe(latencyMs / 1000);
+    this.messages.count(sender, type, ack, latencyMs);
   }
 
   observeCommit(entries: number, seconds: number): void {
