@@ -1,5 +1,6 @@
 // npm run bench:dashboard — the dashboard's pages over a journal of BENCH_MESSAGES messages
-// (default 1,000,000) spread over 30 days, three senders and four message types, with their
+// (default 1,000,000) spread over 30 days, three senders and four message types (and a fourth
+// sender with one message in 5,000, whose search cannot stop within the newest rows), with their
 // per-minute rollups: the overview (30-day range: rollups only), searches (by control ID, by sender
 // and type, by status, by time range; first page) and a message page, each requested over HTTP by
 // a signed-in operator BENCH_REQUESTS times. Targets: overview p95 < 300 ms, search and message
@@ -25,6 +26,9 @@ import { DashboardSessions } from '../modules/monitoring/dashboard/sessions.ts';
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 40);
 const SENDERS = ['lab', 'radiology', 'pharmacy'];
+/** A sender with little traffic: one message in RARE_EVERY. */
+const RARE = 'pathology';
+const RARE_EVERY = 5000;
 const TYPES: Array<[string, string]> = [['ADT', 'A01'], ['ADT', 'A08'], ['ORU', 'R01'], ['ORM', 'O01']];
 const DAY = 86_400_000;
 const src = 'bench.hdc:1:1-1:2';
@@ -40,7 +44,7 @@ async function fill(file: string, now: number): Promise<{ controlId: string; mes
   const batch = db.transaction((from: number, to: number) => {
     for (let i = from; i < to; i++) {
       const at = Math.floor(start + i * step);
-      const sender = SENDERS[i % 3]!;
+      const sender = i % RARE_EVERY === 7 ? RARE : SENDERS[i % 3]!;
       const [code, trigger] = TYPES[(i >> 2) % 4]!;
       const rejected = i % 97 === 0;
       const ack = rejected ? 'AE' : 'AA';
@@ -79,7 +83,7 @@ async function main() {
     console.log(`dashboard: ${MESSAGES.toLocaleString('en')} messages journaled over 30 days in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const plan: Plan = withPlanHash({
       planVersion: 1, compiler: 'bench', sources: [], auths: [], apis: [], launches: [], tests: [], workflows: [],
-      senders: SENDERS.map((name) => ({ name, path: `/hl7/${name}`, match: [], identity: { kind: 'none' as const }, accept: [{ code: '*', trigger: '*' }], segmentBreaks: 'any' as const, ack: { mode: 'on_receive' as const }, fields: [], routes: [], src })),
+      senders: [...SENDERS, RARE].map((name) => ({ name, path: `/hl7/${name}`, match: [], identity: { kind: 'none' as const }, accept: [{ code: '*', trigger: '*' }], segmentBreaks: 'any' as const, ack: { mode: 'on_receive' as const }, fields: [], routes: [], src })),
       modules: { monitoring: { dashboard: { kind: 'dashboard', src, settings: { listen: '127.0.0.1:0', login: 'users', role: { value: 'operator', group: 'ops' } } } } },
     });
     const rt = await startRuntime(plan, {
@@ -96,7 +100,7 @@ async function main() {
       overview: ['/?range=30d', '/?range=24h', '/?range=1h'],
       search: [
         `/messages?control_id=${probe.controlId}`, '/messages?sender=lab&type=ORU%5ER01', '/messages?status=failed',
-        `/messages?from=${day(10)}&to=${day(9)}`, '/messages?sender=pharmacy', '/messages',
+        `/messages?from=${day(10)}&to=${day(9)}`, '/messages?sender=pharmacy', `/messages?sender=${RARE}`, '/messages',
       ],
       messagePage: [`/messages/${probe.messageId}`, `/messages/${Math.max(1, probe.messageId - 12_345)}`],
     };
