@@ -8,6 +8,7 @@ import type { SharedSql } from '../../runtime/store/shared-sql.ts';
 import { LATENCY_BOUNDS_MS } from './latency-buckets.ts';
 import { UNMATCHED } from './rollups.ts';
 import { MessageSeries } from './message-series.ts';
+import { PlainHistogram, type HistogramCounts } from './plain-histogram.ts';
 
 const MESSAGE_TYPE = /^[A-Z0-9]{3}(?:\^[A-Z0-9]{3})?$/;
 const CODE = /^[A-Z]{2}$/;
@@ -26,8 +27,10 @@ export class Metrics {
   private readonly outboundLatency: Histogram<'api'>;
   private readonly apiOf: Map<string, Map<string, string>>;
   private readonly deadLetters: Counter<'workflow'>;
-  private readonly commitDuration: Histogram;
-  private readonly commitBatch: Histogram;
+  private readonly commitDuration: PlainHistogram;
+  private readonly commitBatch: PlainHistogram;
+  /** The two commit histograms' only series. */
+  private readonly commits: { duration: HistogramCounts; batch: HistogramCounts };
   private readonly launches: Counter<'launch' | 'outcome'> | undefined;
   private readonly launchNames: ReadonlySet<string>;
   private readonly bulk: { resources: Counter<'block'>; bytes: Counter<'block'>; errors: Counter<'block'>; exports: Counter<'block' | 'outcome'> } | undefined;
@@ -60,14 +63,12 @@ export class Metrics {
     this.deadLetters = new Counter({
       name: 'hdc_dead_letters_total', help: 'Workflow runs that became dead letters, by workflow.', labelNames: ['workflow'], registers: [this.registry],
     });
-    this.commitDuration = new Histogram({
-      name: 'hdc_journal_commit_duration_seconds', help: 'Time to make a batch of journal entries durable (the writer\'s round trip and the commit).',
-      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [this.registry],
-    });
-    this.commitBatch = new Histogram({
-      name: 'hdc_journal_commit_batch_size', help: 'HL7 messages per journal commit (group commit gathers concurrent requests into one).',
-      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000], registers: [this.registry],
-    });
+    // Observed per journal commit, which is every few messages: kept as plain numbers too.
+    this.commitDuration = new PlainHistogram(this.registry, 'hdc_journal_commit_duration_seconds',
+      'Time to make a batch of journal entries durable (the writer\'s round trip and the commit).', [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]);
+    this.commitBatch = new PlainHistogram(this.registry, 'hdc_journal_commit_batch_size',
+      'HL7 messages per journal commit (group commit gathers concurrent requests into one).', [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000]);
+    this.commits = { duration: this.commitDuration.counts(), batch: this.commitBatch.counts() };
     this.launchNames = new Set(launches);
     this.launches = launches.length
       ? new Counter({
@@ -128,8 +129,8 @@ export class Metrics {
   }
 
   observeCommit(entries: number, seconds: number): void {
-    this.commitDuration.observe(seconds);
-    this.commitBatch.observe(entries);
+    this.commitDuration.observe(this.commits.duration, seconds);
+    this.commitBatch.observe(this.commits.batch, entries);
   }
 
   countLaunch(launch: string, outcome: string): void {
