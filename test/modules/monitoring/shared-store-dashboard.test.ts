@@ -147,6 +147,12 @@ test('both dashboards show the cluster\'s traffic, find each other\'s messages, 
     assert.match(found.text, /CL-0/);
   }
   assert.equal(new Set(served.slice(before)), new Set([0, 1]));
+  // A sender's messages, newest first (the statements the search sends PostgreSQL for a sender).
+  const bySender = await c.get('/messages?sender=lab');
+  assert.is(bySender.status, 200);
+  assert.match(bySender.text, /CL-0/);
+  assert.match(bySender.text, /CL-2/);
+  assert.ok(bySender.text.indexOf('CL-2') < bySender.text.indexOf('CL-0'), 'newest first');
   // An operator's search by a mapped field (JSON in the runs' input, PostgreSQL's operators there).
   const byField = await c.get('/messages?field=family&value=TWO');
   assert.is(byField.status, 200);
