@@ -15,6 +15,7 @@ import { takeBatch, type JournalStats, type JournalStore, type JournalWaiter as 
 import { JournalCommits } from '../journal-commits.ts';
 import type { Logger } from '../../platform/log/logger.ts';
 import { pgTransaction } from './pg-pool.ts';
+import { prepared } from './pg-prepared.ts';
 
 /** Where newly queued runs are announced (LISTEN in pg-engine.ts wakes the other runtimes). */
 export const RUNS_CHANNEL = 'hdc_runs';
@@ -22,6 +23,36 @@ export const RUNS_CHANNEL = 'hdc_runs';
 export const PURGE_LOCK = 0x6864630002;
 /** The class of the per-order-key advisory locks (two-int form; "hd" in ASCII). */
 const ORDER_KEY_LOCK_CLASS = 0x6864;
+
+/** A batch's messages and their runs (see writeBatch). */
+const INSERT_BATCH = prepared('hdc_journal_batch', `WITH i AS (
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bytea[], $9::text[], $10::text[])
+       WITH ORDINALITY AS i(sender, control_id, sending_system, content_hash, message_type, trigger, received_at, raw, charset, ack, ord)),
+   m AS (
+     INSERT INTO messages (sender, control_id, sending_system, content_hash, message_type, trigger, received_at, raw, charset, status, ack, reuse_of)
+     SELECT i.sender, i.control_id, i.sending_system, i.content_hash, i.message_type, i.trigger, i.received_at, i.raw, i.charset, 'accepted', i.ack,
+       (SELECT o.id FROM messages o WHERE o.sender = i.sender AND o.control_id = i.control_id
+          AND o.sending_system = i.sending_system AND o.content_hash <> i.content_hash LIMIT 1)
+     FROM i ORDER BY i.ord
+     ON CONFLICT ON CONSTRAINT messages_resend_key DO NOTHING
+     RETURNING id, sender, control_id, content_hash, reuse_of),
+   q AS (
+     SELECT * FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::bigint[], $19::text[])
+       WITH ORDINALITY AS q(sender, control_id, content_hash, workflow, workflow_hash, order_key, input, at, home, ord)),
+   r AS (
+     INSERT INTO workflow_runs (message_id, sender, workflow, workflow_hash, order_key, status, input, attempts, next_attempt_at, created_at, updated_at, home_runtime)
+     SELECT m.id, q.sender, q.workflow, q.workflow_hash, q.order_key, 'queued', q.input, 0, q.at, q.at, q.at, q.home
+     FROM q JOIN m ON m.sender = q.sender AND m.control_id = q.control_id AND m.content_hash = q.content_hash
+     ORDER BY q.ord
+     RETURNING id, message_id)
+   SELECT 'm' AS t, id, sender, control_id, content_hash, reuse_of, NULL::bigint AS message_id FROM m
+   UNION ALL SELECT 'r', id, NULL, NULL, NULL, NULL, message_id FROM r`);
+
+/** The transaction locks of a batch's order keys, in one order whatever the batch. */
+const LOCK_ORDER_KEYS = prepared('hdc_journal_order_keys', `SELECT pg_advisory_xact_lock(${ORDER_KEY_LOCK_CLASS}, k) FROM (
+  SELECT DISTINCT hashtext(w || chr(31) || o) AS k FROM unnest($1::text[], $2::text[]) AS t(w, o) ORDER BY 1) s`);
+
+const NOTIFY = prepared('hdc_journal_notify', `SELECT pg_notify('${RUNS_CHANNEL}', '')`);
 
 
 export interface PgJournalOptions {
@@ -109,7 +140,7 @@ export class PgJournal implements JournalStore {
       return;
     }
     this.notifying = true;
-    (this.opts.notifyPool ?? this.pool).query(`SELECT pg_notify('${RUNS_CHANNEL}', '')`)
+    (this.opts.notifyPool ?? this.pool).query(NOTIFY([]))
       .catch(() => {}) // the engines poll as well
       .finally(() => {
         this.notifying = false;
@@ -220,41 +251,14 @@ export class PgJournal implements JournalStore {
     // lock per (workflow, key), taken in one order by every batch, makes two batches with a run of
     // the same key insert one after the other's commit.
     const keyed = runs.filter((r) => r.orderKey !== null);
-    const insert = async (text: string, values: unknown[]) => {
-      if (!keyed.length) return pool.query<Row>(text, values);
+    const insert = async (values: unknown[]) => {
+      if (!keyed.length) return pool.query<Row>(INSERT_BATCH(values));
       return pgTransaction(pool, async (client) => {
-        await client.query(
-          `SELECT pg_advisory_xact_lock(${ORDER_KEY_LOCK_CLASS}, k) FROM (
-             SELECT DISTINCT hashtext(w || chr(31) || o) AS k FROM unnest($1::text[], $2::text[]) AS t(w, o) ORDER BY 1) s`,
-          [keyed.map((r) => r.workflow), keyed.map((r) => r.orderKey)],
-        );
-        const result = await client.query<Row>(text, values);
-        return result;
+        await client.query(LOCK_ORDER_KEYS([keyed.map((r) => r.workflow), keyed.map((r) => r.orderKey)]));
+        return client.query<Row>(INSERT_BATCH(values));
       });
     };
     const rows = toInsert.length === 0 ? [] : (await insert(
-      `WITH i AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bytea[], $9::text[], $10::text[])
-           WITH ORDINALITY AS i(sender, control_id, sending_system, content_hash, message_type, trigger, received_at, raw, charset, ack, ord)),
-       m AS (
-         INSERT INTO messages (sender, control_id, sending_system, content_hash, message_type, trigger, received_at, raw, charset, status, ack, reuse_of)
-         SELECT i.sender, i.control_id, i.sending_system, i.content_hash, i.message_type, i.trigger, i.received_at, i.raw, i.charset, 'accepted', i.ack,
-           (SELECT o.id FROM messages o WHERE o.sender = i.sender AND o.control_id = i.control_id
-              AND o.sending_system = i.sending_system AND o.content_hash <> i.content_hash LIMIT 1)
-         FROM i ORDER BY i.ord
-         ON CONFLICT ON CONSTRAINT messages_resend_key DO NOTHING
-         RETURNING id, sender, control_id, content_hash, reuse_of),
-       q AS (
-         SELECT * FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::bigint[], $19::text[])
-           WITH ORDINALITY AS q(sender, control_id, content_hash, workflow, workflow_hash, order_key, input, at, home, ord)),
-       r AS (
-         INSERT INTO workflow_runs (message_id, sender, workflow, workflow_hash, order_key, status, input, attempts, next_attempt_at, created_at, updated_at, home_runtime)
-         SELECT m.id, q.sender, q.workflow, q.workflow_hash, q.order_key, 'queued', q.input, 0, q.at, q.at, q.at, q.home
-         FROM q JOIN m ON m.sender = q.sender AND m.control_id = q.control_id AND m.content_hash = q.content_hash
-         ORDER BY q.ord
-         RETURNING id, message_id)
-       SELECT 'm' AS t, id, sender, control_id, content_hash, reuse_of, NULL::bigint AS message_id FROM m
-       UNION ALL SELECT 'r', id, NULL, NULL, NULL, NULL, message_id FROM r`,
       [col((e) => e.sender), col((e) => e.controlId), col((e) => e.sendingSystem), col((e) => e.contentHash), col((e) => e.messageType),
         col((e) => e.trigger), col((e) => e.receivedAt), col((e) => Buffer.from(e.raw.buffer, e.raw.byteOffset, e.raw.byteLength)), col((e) => e.charset), col((e) => e.ack),
         rcol((r) => r.sender), rcol((r) => r.controlId), rcol((r) => r.contentHash), rcol((r) => r.workflow), rcol((r) => r.hash), rcol((r) => r.orderKey), rcol((r) => r.input), rcol((r) => r.at), rcol((r) => r.home)],

@@ -139,4 +139,46 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     id: 'pg/005-run-home',
     up: `ALTER TABLE workflow_runs ADD COLUMN home_runtime text;`,
   },
+  {
+    // The claim (pg-run-store.ts) as a function, for its planner settings: the ready runs must be
+    // read in id order from the partial index workflow_runs_claimable, stopping at the limit and
+    // skipping the entries of runs claimed since the last vacuum (an index scan marks them dead).
+    // On a young or fast-growing table without statistics the planner otherwise prefers a bitmap
+    // scan, which visits every index entry and sorts the whole backlog at every claim. No JIT: its
+    // compilation costs far more than a claim. plpgsql also plans the statement once per
+    // connection. A change to the claim is a new function, never a replacement: during a rolling
+    // upgrade the previous runtimes keep calling theirs.
+    id: 'pg/006-claim-function',
+    up: `
+      CREATE FUNCTION hdc_claim_runs(at_ms bigint, known_hashes text[], max_runs integer, claimer text, lease_ms bigint, known_names text[])
+        RETURNS SETOF workflow_runs LANGUAGE plpgsql
+        SET enable_bitmapscan = off SET jit = off
+      AS $$
+      BEGIN
+        RETURN QUERY
+        WITH c AS (
+          SELECT r.id FROM workflow_runs r
+          WHERE r.status IN ('queued','failed') AND r.next_attempt_at <= at_ms
+            AND (r.workflow_hash = ANY(known_hashes)
+                 OR (r.workflow = ANY(known_names)
+                     AND NOT EXISTS (SELECT 1 FROM cluster_members m
+                                     WHERE r.workflow_hash = ANY(m.workflow_hashes) AND m.seen_at > hdc_now_ms() - 3 * lease_ms)
+                     AND NOT EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = r.id)))
+            AND (r.home_runtime IS NULL OR r.home_runtime = claimer OR NOT EXISTS (
+                  SELECT 1 FROM cluster_members h WHERE h.runtime_id = r.home_runtime AND h.seen_at > hdc_now_ms() - 3 * lease_ms))
+            AND (r.order_key IS NULL OR NOT EXISTS (
+                  SELECT 1 FROM workflow_runs p
+                  WHERE p.workflow = r.workflow AND p.order_key = r.order_key AND p.id < r.id
+                    AND p.status IN ('queued','running','failed')))
+          ORDER BY r.id
+          LIMIT max_runs
+          FOR UPDATE SKIP LOCKED)
+        UPDATE workflow_runs w SET status = 'running', attempts = w.attempts + 1, claimed_by = claimer,
+          lease_until = hdc_now_ms() + lease_ms, updated_at = at_ms
+        FROM c WHERE w.id = c.id
+        RETURNING w.*;
+      END
+      $$;
+    `,
+  },
 ];
