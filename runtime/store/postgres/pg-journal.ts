@@ -16,6 +16,7 @@ import { JournalCommits } from '../journal-commits.ts';
 import type { Logger } from '../../platform/log/logger.ts';
 import { pgTransaction } from './pg-pool.ts';
 import { prepared } from './pg-prepared.ts';
+import { binaryArray, type Element, type Value } from './pg-binary-array.ts';
 
 /** Where newly queued runs are announced (LISTEN in pg-engine.ts wakes the other runtimes). */
 export const RUNS_CHANNEL = 'hdc_runs';
@@ -236,7 +237,7 @@ export class PgJournal implements JournalStore {
     }
     // Key order: two batches with overlapping keys lock them in the same order (no deadlock).
     toInsert.sort((x, y) => { const kx = keyOf(entries[x]!), ky = keyOf(entries[y]!); return kx < ky ? -1 : kx > ky ? 1 : 0; });
-    const col = <T>(f: (e: JournalEntry) => T) => toInsert.map((i) => f(entries[i]!));
+    const col = <E extends Element>(type: E, f: (e: JournalEntry) => Value<E>) => binaryArray(type, toInsert.map((i) => f(entries[i]!)));
     const runs: { sender: string; controlId: string; contentHash: string; workflow: string; hash: string; orderKey: string | null; input: string; at: number; home: string | null }[] = [];
     for (const i of toInsert) {
       const e = entries[i]!;
@@ -244,7 +245,7 @@ export class PgJournal implements JournalStore {
         runs.push({ sender: e.sender, controlId: e.controlId, contentHash: e.contentHash, workflow: r.workflow, hash: this.opts.workflowHashes.get(r.workflow) ?? '', orderKey: r.orderKey, input: r.input, at: e.receivedAt, home: e.awaitsOutcome ? (this.opts.runtimeId ?? null) : null });
       }
     }
-    const rcol = <T>(f: (r: (typeof runs)[number]) => T) => runs.map(f);
+    const rcol = <E extends Element>(type: E, f: (r: (typeof runs)[number]) => Value<E>) => binaryArray(type, runs.map(f));
     type Row = { t: 'm' | 'r'; id: number; sender: string | null; control_id: string | null; content_hash: string | null; reuse_of: number | null; message_id: number | null };
     // Runs with an order key: run ids must follow commit order per key, or a claimer could see a
     // later run committed while an earlier id is still uncommitted and run it first. A transaction
@@ -259,9 +260,11 @@ export class PgJournal implements JournalStore {
       });
     };
     const rows = toInsert.length === 0 ? [] : (await insert(
-      [col((e) => e.sender), col((e) => e.controlId), col((e) => e.sendingSystem), col((e) => e.contentHash), col((e) => e.messageType),
-        col((e) => e.trigger), col((e) => e.receivedAt), col((e) => Buffer.from(e.raw.buffer, e.raw.byteOffset, e.raw.byteLength)), col((e) => e.charset), col((e) => e.ack),
-        rcol((r) => r.sender), rcol((r) => r.controlId), rcol((r) => r.contentHash), rcol((r) => r.workflow), rcol((r) => r.hash), rcol((r) => r.orderKey), rcol((r) => r.input), rcol((r) => r.at), rcol((r) => r.home)],
+      [col('text', (e) => e.sender), col('text', (e) => e.controlId), col('text', (e) => e.sendingSystem), col('text', (e) => e.contentHash),
+        col('text', (e) => e.messageType), col('text', (e) => e.trigger), col('int8', (e) => e.receivedAt), col('bytea', (e) => e.raw),
+        col('text', (e) => e.charset), col('text', (e) => e.ack),
+        rcol('text', (r) => r.sender), rcol('text', (r) => r.controlId), rcol('text', (r) => r.contentHash), rcol('text', (r) => r.workflow),
+        rcol('text', (r) => r.hash), rcol('text', (r) => r.orderKey), rcol('text', (r) => r.input), rcol('int8', (r) => r.at), rcol('text', (r) => r.home)],
     )).rows;
     const inserted = rows.filter((r) => r.t === 'm');
     const stored = new Map<string, { id: number; reuse_of: number | null }>();

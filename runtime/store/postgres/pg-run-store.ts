@@ -11,6 +11,7 @@ import type { AttemptRow, RunRow, StepRow } from '../../workflows/run-store.ts';
 import type { RunWriter, WriteOp } from '../../workflows/run-writer.ts';
 import { pgTransaction } from './pg-pool.ts';
 import { prepared } from './pg-prepared.ts';
+import { binaryArray, type Element, type Value } from './pg-binary-array.ts';
 
 /** A write of a run whose lease this runtime no longer holds; the run stops where it is. */
 export class LeaseLost extends Error {
@@ -189,15 +190,18 @@ export class PgRunStore {
   async finishRuns(list: readonly FinishArgs[]): Promise<Set<number>> {
     const steps = list.filter((f) => f.extra.lastStep).map((f) => f.extra.lastStep!);
     const attempts = list.filter((f) => f.extra.attempt).map((f) => f.extra.attempt!);
-    const col = <T, R>(xs: readonly T[], f: (x: T) => R) => xs.map(f);
+    const col = <T, E extends Element>(xs: readonly T[], type: E, f: (x: T) => Value<E>) => binaryArray(type, xs.map(f));
     const { rows } = await this.pool.query<{ id: number }>(FINISH_RUNS([
-        col(list, (f) => f.id), col(list, (f) => f.status), col(list, (f) => (f.extra.outcome ? JSON.stringify(f.extra.outcome) : null)),
-        col(list, (f) => f.extra.error ?? null), col(list, (f) => f.extra.nextAttemptAt ?? f.now), col(list, (f) => f.now), this.runtimeId,
-        col(steps, (x) => x.run_id), col(steps, (x) => x.path), col(steps, (x) => x.step_id), col(steps, (x) => x.kind), col(steps, (x) => x.status),
-        col(steps, (x) => x.result), col(steps, (x) => x.attempt), col(steps, (x) => x.started_at), col(steps, (x) => x.finished_at), col(steps, (x) => x.error),
-        col(attempts, (x) => x.run_id), col(attempts, (x) => x.attempt), col(attempts, (x) => x.started_at), col(attempts, (x) => x.finished_at), col(attempts, (x) => x.status),
-        col(attempts, (x) => x.step_path), col(attempts, (x) => x.api), col(attempts, (x) => x.http_status), col(attempts, (x) => x.error), col(attempts, (x) => x.next_attempt_at),
-      ]));
+      col(list, 'int8', (f) => f.id), col(list, 'text', (f) => f.status), col(list, 'text', (f) => (f.extra.outcome ? JSON.stringify(f.extra.outcome) : null)),
+      col(list, 'text', (f) => f.extra.error), col(list, 'int8', (f) => f.extra.nextAttemptAt ?? f.now), col(list, 'int8', (f) => f.now), this.runtimeId,
+      col(steps, 'int8', (x) => x.run_id), col(steps, 'text', (x) => x.path), col(steps, 'text', (x) => x.step_id), col(steps, 'text', (x) => x.kind),
+      col(steps, 'text', (x) => x.status), col(steps, 'text', (x) => x.result), col(steps, 'int4', (x) => x.attempt), col(steps, 'int8', (x) => x.started_at),
+      col(steps, 'int8', (x) => x.finished_at), col(steps, 'text', (x) => x.error),
+      col(attempts, 'int8', (x) => x.run_id), col(attempts, 'int4', (x) => x.attempt), col(attempts, 'int8', (x) => x.started_at),
+      col(attempts, 'int8', (x) => x.finished_at), col(attempts, 'text', (x) => x.status), col(attempts, 'text', (x) => x.step_path),
+      col(attempts, 'text', (x) => x.api), col(attempts, 'int4', (x) => x.http_status), col(attempts, 'text', (x) => x.error),
+      col(attempts, 'int8', (x) => x.next_attempt_at),
+    ]));
     return new Set(rows.map((r) => r.id));
   }
 
