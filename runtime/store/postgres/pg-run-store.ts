@@ -36,15 +36,18 @@ const UPSERT_STEP = `INSERT INTO run_steps (${STEP_COLUMNS}) VALUES ($1, $2, $3,
 /** Ready runs claimed by the function of migration pg/006 (its planner settings say why). */
 const CLAIM = prepared('hdc_claim', 'SELECT * FROM hdc_claim_runs($1, $2, $3, $4, $5, $6)');
 
+// A run's own writes stay unnamed: planned at each call, they find the run by its primary key
+// whatever the table's size, where a plan cached while the table was young could scan it whole.
+
 /** A step's row, written only while the run's claim holds. */
-const RECORD_STEP = prepared('hdc_record_step', `INSERT INTO run_steps (${STEP_COLUMNS})
+const RECORD_STEP = `INSERT INTO run_steps (${STEP_COLUMNS})
    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10
    WHERE EXISTS (SELECT 1 FROM workflow_runs WHERE id = $1 AND claimed_by = $11 AND status = 'running')
    ON CONFLICT (run_id, path) DO UPDATE SET step_id = excluded.step_id, kind = excluded.kind, status = excluded.status,
-     result = excluded.result, attempt = excluded.attempt, started_at = excluded.started_at, finished_at = excluded.finished_at, error = excluded.error`);
+     result = excluded.result, attempt = excluded.attempt, started_at = excluded.started_at, finished_at = excluded.finished_at, error = excluded.error`;
 
 /** Ends attempts of several runs (see PgRunStore.finishRuns). */
-const FINISH_RUNS = prepared('hdc_finish_runs', `WITH v AS (
+const FINISH_RUNS = `WITH v AS (
      SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])
        AS v(id, status, outcome, error, next_attempt_at, now)),
    f AS (
@@ -65,7 +68,7 @@ const FINISH_RUNS = prepared('hdc_finish_runs', `WITH v AS (
        AS a(run_id, attempt, started_at, finished_at, status, step_path, api, http_status, error, next_attempt_at)
      JOIN f ON f.id = a.run_id
      ON CONFLICT DO NOTHING)
-   SELECT id FROM f`);
+   SELECT id FROM f`;
 
 export interface FinishArgs {
   id: number;
@@ -117,9 +120,9 @@ export class PgRunStore {
     return rows.map((r) => r.run_id);
   }
 
-  /** Renews the lease of every run this runtime holds; resolves to their number. */
+  /** Renews the lease of every run this runtime holds (found through the lease index); resolves to their number. */
   async renewLeases(): Promise<number> {
-    const r = await this.pool.query(`UPDATE workflow_runs SET lease_until = hdc_now_ms() + $2 WHERE claimed_by = $1 AND status = 'running'`, [this.runtimeId, this.leaseMs]);
+    const r = await this.pool.query(`UPDATE workflow_runs SET lease_until = hdc_now_ms() + $2 WHERE lease_until IS NOT NULL AND claimed_by = $1 AND status = 'running'`, [this.runtimeId, this.leaseMs]);
     return r.rowCount ?? 0;
   }
 
@@ -162,7 +165,7 @@ export class PgRunStore {
 
   async recordStep(step: StepRow): Promise<void> {
     // One statement: the step is written only while the claim holds.
-    const r = await this.pool.query(RECORD_STEP([...stepValues(step), this.runtimeId]));
+    const r = await this.pool.query(RECORD_STEP, [...stepValues(step), this.runtimeId]);
     if (r.rowCount !== 1) throw new LeaseLost(step.run_id);
   }
 
@@ -191,7 +194,7 @@ export class PgRunStore {
     const steps = list.filter((f) => f.extra.lastStep).map((f) => f.extra.lastStep!);
     const attempts = list.filter((f) => f.extra.attempt).map((f) => f.extra.attempt!);
     const col = <T, E extends Element>(xs: readonly T[], type: E, f: (x: T) => Value<E>) => binaryArray(type, xs.map(f));
-    const { rows } = await this.pool.query<{ id: number }>(FINISH_RUNS([
+    const { rows } = await this.pool.query<{ id: number }>(FINISH_RUNS, [
       col(list, 'int8', (f) => f.id), col(list, 'text', (f) => f.status), col(list, 'text', (f) => (f.extra.outcome ? JSON.stringify(f.extra.outcome) : null)),
       col(list, 'text', (f) => f.extra.error), col(list, 'int8', (f) => f.extra.nextAttemptAt ?? f.now), col(list, 'int8', (f) => f.now), this.runtimeId,
       col(steps, 'int8', (x) => x.run_id), col(steps, 'text', (x) => x.path), col(steps, 'text', (x) => x.step_id), col(steps, 'text', (x) => x.kind),
@@ -201,7 +204,7 @@ export class PgRunStore {
       col(attempts, 'int8', (x) => x.finished_at), col(attempts, 'text', (x) => x.status), col(attempts, 'text', (x) => x.step_path),
       col(attempts, 'text', (x) => x.api), col(attempts, 'int4', (x) => x.http_status), col(attempts, 'text', (x) => x.error),
       col(attempts, 'int8', (x) => x.next_attempt_at),
-    ]));
+    ]);
     return new Set(rows.map((r) => r.id));
   }
 

@@ -181,4 +181,16 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       $$;
     `,
   },
+  {
+    // A run's own writes (its steps, its end, each fenced by status = 'running') find its row by id.
+    // While the lease index was partial on that very status, the planner read those writes from
+    // it: a bitmap scan over every entry, and each claim adds one that stays until a vacuum. A
+    // lease is set exactly while a run is running, so the index keeps its rows with another
+    // predicate: the expired-lease sweep and the renewal still use it.
+    id: 'pg/007-lease-index',
+    up: `
+      DROP INDEX workflow_runs_lease;
+      CREATE INDEX workflow_runs_lease ON workflow_runs (lease_until) WHERE lease_until IS NOT NULL;
+    `,
+  },
 ];
