@@ -1,16 +1,11 @@
-// Statements on the message path (journal batches, claims, run ends) run thousands of times a
-// second. Named, each pooled connection parses them once and PostgreSQL plans them once per
-// connection (a generic plan after its first executions) instead of at every call: parsing and
-// planning the claim cost more than executing it.
+// Statements on the message path (journal batches, claims) run thousands of times a second.
+// Named, each pooled connection parses them once and PostgreSQL plans them once per connection
+// (a generic plan after its first executions) instead of at every call: parsing and planning the
+// claim cost more than executing it. Only statements whose plan cannot depend on a table's size
+// are named: a generic plan is kept while the table grows.
 import type pg from 'pg';
 
-export interface Prepared {
-  (values: unknown[]): pg.QueryConfig;
-  readonly text: string;
-}
-
 /** `name` must be unique per statement text: a connection keeps one text per name. */
-export function prepared(name: string, text: string): Prepared {
-  const make = (values: unknown[]): pg.QueryConfig => ({ name, text, values });
-  return Object.assign(make, { text });
+export function prepared(name: string, text: string): (values: unknown[]) => pg.QueryConfig {
+  return (values) => ({ name, text, values });
 }
