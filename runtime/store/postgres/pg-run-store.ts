@@ -36,39 +36,20 @@ const UPSERT_STEP = `INSERT INTO run_steps (${STEP_COLUMNS}) VALUES ($1, $2, $3,
 /** Ready runs claimed by the function of migration pg/006 (its planner settings say why). */
 const CLAIM = prepared('hdc_claim', 'SELECT * FROM hdc_claim_runs($1, $2, $3, $4, $5, $6)');
 
-// A run's own writes stay unnamed: planned at each call, they find the run by its primary key
-// whatever the table's size, where a plan cached while the table was young could scan it whole.
-
-/** A step's row, written only while the run's claim holds. */
+/**
+ * A step's row, written only while the run's claim holds. Unnamed, so planned at each call: it
+ * finds the run by primary key whatever the table's size (a plan kept for the connection since the
+ * table was young could scan it whole).
+ */
 const RECORD_STEP = `INSERT INTO run_steps (${STEP_COLUMNS})
    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10
    WHERE EXISTS (SELECT 1 FROM workflow_runs WHERE id = $1 AND claimed_by = $11 AND status = 'running')
    ON CONFLICT (run_id, path) DO UPDATE SET step_id = excluded.step_id, kind = excluded.kind, status = excluded.status,
      result = excluded.result, attempt = excluded.attempt, started_at = excluded.started_at, finished_at = excluded.finished_at, error = excluded.error`;
 
-/** Ends attempts of several runs (see PgRunStore.finishRuns). */
-const FINISH_RUNS = `WITH v AS (
-     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])
-       AS v(id, status, outcome, error, next_attempt_at, now)),
-   f AS (
-     UPDATE workflow_runs w SET status = v.status, outcome = v.outcome, error = v.error, next_attempt_at = v.next_attempt_at,
-       updated_at = v.now, claimed_by = NULL, lease_until = NULL
-     FROM v WHERE w.id = v.id AND w.claimed_by = $7 AND w.status = 'running'
-     RETURNING w.id),
-   s AS (
-     INSERT INTO run_steps (${STEP_COLUMNS})
-     SELECT s.* FROM unnest($8::bigint[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::int[], $15::bigint[], $16::bigint[], $17::text[])
-       AS s(run_id, path, step_id, kind, status, result, attempt, started_at, finished_at, error)
-     JOIN f ON f.id = s.run_id
-     ON CONFLICT (run_id, path) DO UPDATE SET step_id = excluded.step_id, kind = excluded.kind, status = excluded.status,
-       result = excluded.result, attempt = excluded.attempt, started_at = excluded.started_at, finished_at = excluded.finished_at, error = excluded.error),
-   a AS (
-     INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, status, step_path, api, http_status, error, next_attempt_at)
-     SELECT a.* FROM unnest($18::bigint[], $19::int[], $20::bigint[], $21::bigint[], $22::text[], $23::text[], $24::text[], $25::int[], $26::text[], $27::bigint[])
-       AS a(run_id, attempt, started_at, finished_at, status, step_path, api, http_status, error, next_attempt_at)
-     JOIN f ON f.id = a.run_id
-     ON CONFLICT DO NOTHING)
-   SELECT id FROM f`;
+/** Ends attempts of several runs: the function of migration pg/006 (its planner settings say why). */
+const FINISH_RUNS = prepared('hdc_finish_runs', `SELECT id FROM hdc_finish_runs($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+  $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27) AS id`);
 
 export interface FinishArgs {
   id: number;
@@ -194,7 +175,7 @@ export class PgRunStore {
     const steps = list.filter((f) => f.extra.lastStep).map((f) => f.extra.lastStep!);
     const attempts = list.filter((f) => f.extra.attempt).map((f) => f.extra.attempt!);
     const col = <T, E extends Element>(xs: readonly T[], type: E, f: (x: T) => Value<E>) => binaryArray(type, xs.map(f));
-    const { rows } = await this.pool.query<{ id: number }>(FINISH_RUNS, [
+    const { rows } = await this.pool.query<{ id: number }>(FINISH_RUNS([
       col(list, 'int8', (f) => f.id), col(list, 'text', (f) => f.status), col(list, 'text', (f) => (f.extra.outcome ? JSON.stringify(f.extra.outcome) : null)),
       col(list, 'text', (f) => f.extra.error), col(list, 'int8', (f) => f.extra.nextAttemptAt ?? f.now), col(list, 'int8', (f) => f.now), this.runtimeId,
       col(steps, 'int8', (x) => x.run_id), col(steps, 'text', (x) => x.path), col(steps, 'text', (x) => x.step_id), col(steps, 'text', (x) => x.kind),
@@ -204,7 +185,7 @@ export class PgRunStore {
       col(attempts, 'int8', (x) => x.finished_at), col(attempts, 'text', (x) => x.status), col(attempts, 'text', (x) => x.step_path),
       col(attempts, 'text', (x) => x.api), col(attempts, 'int4', (x) => x.http_status), col(attempts, 'text', (x) => x.error),
       col(attempts, 'int8', (x) => x.next_attempt_at),
-    ]);
+    ]));
     return new Set(rows.map((r) => r.id));
   }
 

@@ -140,15 +140,17 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     up: `ALTER TABLE workflow_runs ADD COLUMN home_runtime text;`,
   },
   {
-    // The claim (pg-run-store.ts) as a function, for its planner settings: the ready runs must be
-    // read in id order from the partial index workflow_runs_claimable, stopping at the limit and
-    // skipping the entries of runs claimed since the last vacuum (an index scan marks them dead).
-    // On a young or fast-growing table without statistics the planner otherwise prefers a bitmap
-    // scan, which visits every index entry and sorts the whole backlog at every claim. No JIT: its
-    // compilation costs far more than a claim. plpgsql also plans the statement once per
-    // connection. A change to the claim is a new function, never a replacement: during a rolling
+    // The claim and the run ends (pg-run-store.ts) as functions, for their planner settings. The
+    // claim must read ready runs in id order from the partial index workflow_runs_claimable,
+    // stopping at the limit and skipping the entries of runs claimed since the last vacuum (an
+    // index scan marks them dead); a run end must find its runs by primary key. On a young or
+    // fast-growing table without statistics the planner otherwise prefers a bitmap scan, which
+    // visits every index entry and sorts the whole backlog at every claim, or a sequential scan,
+    // and a plan kept for the connection keeps that choice while the table grows. No JIT: its
+    // compilation costs far more than these statements. plpgsql plans each statement once per
+    // connection. A change to either is a new function, never a replacement: during a rolling
     // upgrade the previous runtimes keep calling theirs.
-    id: 'pg/006-claim-function',
+    id: 'pg/006-queue-functions',
     up: `
       CREATE FUNCTION hdc_claim_runs(at_ms bigint, known_hashes text[], max_runs integer, claimer text, lease_ms bigint, known_names text[])
         RETURNS SETOF workflow_runs LANGUAGE plpgsql
@@ -177,6 +179,40 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
           lease_until = hdc_now_ms() + lease_ms, updated_at = at_ms
         FROM c WHERE w.id = c.id
         RETURNING w.*;
+      END
+      $$;
+
+      -- Ends attempts of several runs: each run's status fenced by its claim ($7), its last step
+      -- and its attempt's record written only where the fence held; returns the ids it held.
+      CREATE FUNCTION hdc_finish_runs(bigint[], text[], text[], text[], bigint[], bigint[], text,
+          bigint[], text[], text[], text[], text[], text[], integer[], bigint[], bigint[], text[],
+          bigint[], integer[], bigint[], bigint[], text[], text[], text[], integer[], text[], bigint[])
+        RETURNS SETOF bigint LANGUAGE plpgsql
+        SET enable_seqscan = off SET enable_bitmapscan = off SET jit = off
+      AS $$
+      BEGIN
+        RETURN QUERY
+        WITH v AS (
+          SELECT * FROM unnest($1, $2, $3, $4, $5, $6) AS v(id, status, outcome, error, next_attempt_at, now)),
+        f AS (
+          UPDATE workflow_runs w SET status = v.status, outcome = v.outcome, error = v.error, next_attempt_at = v.next_attempt_at,
+            updated_at = v.now, claimed_by = NULL, lease_until = NULL
+          FROM v WHERE w.id = v.id AND w.claimed_by = $7 AND w.status = 'running'
+          RETURNING w.id),
+        s AS (
+          INSERT INTO run_steps (run_id, path, step_id, kind, status, result, attempt, started_at, finished_at, error)
+          SELECT s.* FROM unnest($8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+            AS s(run_id, path, step_id, kind, status, result, attempt, started_at, finished_at, error)
+          JOIN f ON f.id = s.run_id
+          ON CONFLICT (run_id, path) DO UPDATE SET step_id = excluded.step_id, kind = excluded.kind, status = excluded.status,
+            result = excluded.result, attempt = excluded.attempt, started_at = excluded.started_at, finished_at = excluded.finished_at, error = excluded.error),
+        a AS (
+          INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, status, step_path, api, http_status, error, next_attempt_at)
+          SELECT a.* FROM unnest($18, $19, $20, $21, $22, $23, $24, $25, $26, $27)
+            AS a(run_id, attempt, started_at, finished_at, status, step_path, api, http_status, error, next_attempt_at)
+          JOIN f ON f.id = a.run_id
+          ON CONFLICT DO NOTHING)
+        SELECT f.id FROM f;
       END
       $$;
     `,
