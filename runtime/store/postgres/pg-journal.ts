@@ -27,34 +27,34 @@ const ORDER_KEY_LOCK_CLASS = 0x6864;
 
 /** A batch's messages and their runs (see writeBatch). */
 const INSERT_BATCH = prepared('hdc_journal_batch', `WITH i AS (
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bytea[], $9::text[], $10::text[])
-       WITH ORDINALITY AS i(sender, control_id, sending_system, content_hash, message_type, trigger, received_at, raw, charset, ack, ord)),
-   m AS (
-     INSERT INTO messages (sender, control_id, sending_system, content_hash, message_type, trigger, received_at, raw, charset, status, ack, reuse_of)
-     SELECT i.sender, i.control_id, i.sending_system, i.content_hash, i.message_type, i.trigger, i.received_at, i.raw, i.charset, 'accepted', i.ack,
-       (SELECT o.id FROM messages o WHERE o.sender = i.sender AND o.control_id = i.control_id
-          AND o.sending_system = i.sending_system AND o.content_hash <> i.content_hash LIMIT 1)
-     FROM i ORDER BY i.ord
-     ON CONFLICT ON CONSTRAINT messages_resend_key DO NOTHING
-     RETURNING id, sender, control_id, content_hash, reuse_of),
-   q AS (
-     SELECT * FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::bigint[], $19::text[])
-       WITH ORDINALITY AS q(sender, control_id, content_hash, workflow, workflow_hash, order_key, input, at, home, ord)),
-   r AS (
-     INSERT INTO workflow_runs (message_id, sender, workflow, workflow_hash, order_key, status, input, attempts, next_attempt_at, created_at, updated_at, home_runtime)
-     SELECT m.id, q.sender, q.workflow, q.workflow_hash, q.order_key, 'queued', q.input, 0, q.at, q.at, q.at, q.home
-     FROM q JOIN m ON m.sender = q.sender AND m.control_id = q.control_id AND m.content_hash = q.content_hash
-     ORDER BY q.ord
-     RETURNING id, message_id)
-   SELECT 'm' AS t, id, sender, control_id, content_hash, reuse_of, NULL::bigint AS message_id FROM m
-   UNION ALL SELECT 'r', id, NULL, NULL, NULL, NULL, message_id FROM r`);
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bytea[], $9::text[], $10::text[])
+    WITH ORDINALITY AS i(sender, control_id, sending_system, content_hash, message_type, trigger, received_at, raw, charset, ack, ord)),
+m AS (
+  INSERT INTO messages (sender, control_id, sending_system, content_hash, message_type, trigger, received_at, raw, charset, status, ack, reuse_of)
+  SELECT i.sender, i.control_id, i.sending_system, i.content_hash, i.message_type, i.trigger, i.received_at, i.raw, i.charset, 'accepted', i.ack,
+    (SELECT o.id FROM messages o WHERE o.sender = i.sender AND o.control_id = i.control_id
+       AND o.sending_system = i.sending_system AND o.content_hash <> i.content_hash LIMIT 1)
+  FROM i ORDER BY i.ord
+  ON CONFLICT ON CONSTRAINT messages_resend_key DO NOTHING
+  RETURNING id, sender, control_id, content_hash, reuse_of),
+q AS (
+  SELECT * FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::bigint[], $19::text[])
+    WITH ORDINALITY AS q(sender, control_id, content_hash, workflow, workflow_hash, order_key, input, at, home, ord)),
+r AS (
+  INSERT INTO workflow_runs (message_id, sender, workflow, workflow_hash, order_key, status, input, attempts, next_attempt_at, created_at, updated_at, home_runtime)
+  SELECT m.id, q.sender, q.workflow, q.workflow_hash, q.order_key, 'queued', q.input, 0, q.at, q.at, q.at, q.home
+  FROM q JOIN m ON m.sender = q.sender AND m.control_id = q.control_id AND m.content_hash = q.content_hash
+  ORDER BY q.ord
+  RETURNING id, message_id)
+SELECT 'm' AS t, id, sender, control_id, content_hash, reuse_of, NULL::bigint AS message_id FROM m
+UNION ALL SELECT 'r', id, NULL, NULL, NULL, NULL, message_id FROM r`);
 
 /** The transaction locks of a batch's order keys, in one order whatever the batch. */
 const LOCK_ORDER_KEYS = prepared('hdc_journal_order_keys', `SELECT pg_advisory_xact_lock(${ORDER_KEY_LOCK_CLASS}, k) FROM (
   SELECT DISTINCT hashtext(w || chr(31) || o) AS k FROM unnest($1::text[], $2::text[]) AS t(w, o) ORDER BY 1) s`);
 
+/** Wakes the engines listening on RUNS_CHANNEL. */
 const NOTIFY = prepared('hdc_journal_notify', `SELECT pg_notify('${RUNS_CHANNEL}', '')`);
-
 
 export interface PgJournalOptions {
   pool: pg.Pool;

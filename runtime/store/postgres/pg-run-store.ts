@@ -36,16 +36,12 @@ const UPSERT_STEP = `INSERT INTO run_steps (${STEP_COLUMNS}) VALUES ($1, $2, $3,
 /** Ready runs claimed by the function of migration pg/006 (its planner settings say why). */
 const CLAIM = prepared('hdc_claim', 'SELECT * FROM hdc_claim_runs($1, $2, $3, $4, $5, $6)');
 
-/**
- * A step's row, written only while the run's claim holds. Unnamed, so planned at each call: it
- * finds the run by primary key whatever the table's size (a plan kept for the connection since the
- * table was young could scan it whole).
- */
+/** A step's row, written only while the run's claim holds (planned at each call, as before). */
 const RECORD_STEP = `INSERT INTO run_steps (${STEP_COLUMNS})
-   SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10
-   WHERE EXISTS (SELECT 1 FROM workflow_runs WHERE id = $1 AND claimed_by = $11 AND status = 'running')
-   ON CONFLICT (run_id, path) DO UPDATE SET step_id = excluded.step_id, kind = excluded.kind, status = excluded.status,
-     result = excluded.result, attempt = excluded.attempt, started_at = excluded.started_at, finished_at = excluded.finished_at, error = excluded.error`;
+  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10
+  WHERE EXISTS (SELECT 1 FROM workflow_runs WHERE id = $1 AND claimed_by = $11 AND status = 'running')
+  ON CONFLICT (run_id, path) DO UPDATE SET step_id = excluded.step_id, kind = excluded.kind, status = excluded.status,
+    result = excluded.result, attempt = excluded.attempt, started_at = excluded.started_at, finished_at = excluded.finished_at, error = excluded.error`;
 
 /** Ends attempts of several runs: the function of migration pg/006 (its planner settings say why). */
 const FINISH_RUNS = prepared('hdc_finish_runs', `SELECT id FROM hdc_finish_runs($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
