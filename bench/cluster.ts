@@ -10,7 +10,8 @@
 //
 // Plain HTTP on loopback for every configuration (TLS cost is the ingest benchmark's subject).
 // BENCH_DURATION (s, default 8), BENCH_CONNECTIONS (default 32), BENCH_LEASE (ms, default 30000),
-// BENCH_PG (default postgres://postgres@127.0.0.1:5432/postgres: a database is created per run).
+// BENCH_PG (default postgres://postgres@127.0.0.1:5432/postgres: a database is created per run),
+// BENCH_ONLY=pg1 (SQLite and one PostgreSQL runtime only: no pg2, pg3 or failover, for iterating).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -28,6 +29,7 @@ const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const LEASE_MS = Number(process.env.BENCH_LEASE ?? 30_000);
 const ADMIN_URL = process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const PG_RUNTIMES = process.env.BENCH_ONLY === 'pg1' ? [1] : [1, 2, 3];
 const repo = new URL('../', import.meta.url).pathname;
 
 interface Runtime { child: ChildProcess; url: string; exited: Promise<void> }
@@ -84,9 +86,9 @@ async function load(urls: string[], seconds: number, prefix: string, acked?: Set
   return { perSec: total / seconds, bad: bad + results.reduce((s, r) => s + r.errors + r.timeouts, 0) };
 }
 
-/** CPU ticks (user + system) of processes whose command is `name`, or of the given pids. */
-function cpuTicks(match: (pid: number, comm: string) => boolean): number {
-  let ticks = 0;
+/** CPU ticks (user + system, 1/100 s) of each process `match` selects, by pid. */
+function cpuTicks(match: (pid: number, comm: string) => boolean): Map<number, number> {
+  const ticks = new Map<number, number>();
   for (const e of readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
     try {
@@ -94,12 +96,29 @@ function cpuTicks(match: (pid: number, comm: string) => boolean): number {
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       if (!match(Number(e), comm)) continue;
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]);
+      ticks.set(Number(e), Number(f[11]) + Number(f[12]));
     } catch {
       // the process ended
     }
   }
   return ticks;
+}
+
+/** Ticks used between two snapshots by the processes of `after` (a process new since `before` counts whole). */
+function ticksUsed(before: Map<number, number>, after: Map<number, number>): number {
+  let used = 0;
+  for (const [pid, t] of after) used += t - (before.get(pid) ?? 0);
+  return used;
+}
+
+/**
+ * The PostgreSQL processes serving the benchmark's database and the server's own background
+ * processes (WAL writer, checkpointer): other databases' sessions on a shared machine stay out.
+ */
+async function postgresPids(pool: pg.Pool): Promise<Set<number>> {
+  const { rows } = await pool.query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE (datname = current_database() OR datname IS NULL) AND pid <> pg_backend_pid()');
+  return new Set(rows.map((r) => r.pid));
 }
 
 function plan(sinkUrl: string, pidMrn: unknown): object {
@@ -157,6 +176,9 @@ async function checkPostgres(pool: pg.Pool, acked: Set<string>): Promise<{ lost:
   return { lost: [...acked].filter((id) => !ids.has(id)).length, duplicates: dup, drained };
 }
 
+/** CPU microseconds per message over the measured window. */
+const usPerMessage = (ticks: number, perSec: number) => Math.round((ticks * 10_000) / Math.max(1, perSec * DURATION_S));
+
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'hdc-bench-cluster-'));
   const slowCalls: number[] = [];
@@ -187,7 +209,9 @@ async function main() {
       const rt = await startRuntime(args(0));
       const acked = new Set<string>();
       await load([rt.url], WARMUP_S, 'sw', acked);
+      const before = cpuTicks((pid) => pid === rt.child.pid);
       const r = await load([rt.url], DURATION_S, 's', acked);
+      out.sqliteRuntimeUsPerMsg = usPerMessage(ticksUsed(before, cpuTicks((pid) => pid === rt.child.pid)), r.perSec);
       await new Promise((res) => setTimeout(res, 2000));
       await stopAll([rt]);
       const db = new Database(join(dir, 'data-0', 'hdc.sqlite'), { readonly: true });
@@ -197,7 +221,7 @@ async function main() {
       out.sqlitePerSec = Math.round(r.perSec);
       console.log(`sqlite, 1 runtime: ${r.perSec.toFixed(0)} msg/s (bad ${r.bad})`);
     }
-    for (const n of [1, 2, 3]) {
+    for (const n of PG_RUNTIMES) {
       const db = await createDatabase();
       const pool = new pg.Pool({ connectionString: db.url, max: 2 });
       try {
@@ -207,13 +231,19 @@ async function main() {
         const acked = new Set<string>();
         await load(urls, WARMUP_S, `p${n}w`, acked);
         const runtimePids = new Set(rts.map((r) => r.child.pid!));
-        const pgBefore = cpuTicks((_, comm) => comm === 'postgres');
+        const pgPids = await postgresPids(pool);
+        const pgBefore = cpuTicks((pid) => pgPids.has(pid));
         const rtBefore = cpuTicks((pid) => runtimePids.has(pid));
         const r = await load(urls, DURATION_S, `p${n}-`, acked);
-        const pgUsed = cpuTicks((_, comm) => comm === 'postgres') - pgBefore;
-        const rtUsed = cpuTicks((pid) => runtimePids.has(pid)) - rtBefore;
+        for (const pid of await postgresPids(pool)) pgPids.add(pid);
+        const pgUsed = ticksUsed(pgBefore, cpuTicks((pid) => pgPids.has(pid)));
+        const rtUsed = ticksUsed(rtBefore, cpuTicks((pid) => runtimePids.has(pid)));
         out[`pg${n}PerSec`] = Math.round(r.perSec);
-        if (n === 1) out.pgCpuShare = Math.round((pgUsed / Math.max(1, pgUsed + rtUsed)) * 100) / 100;
+        if (n === 1) {
+          out.pgCpuShare = Math.round((pgUsed / Math.max(1, pgUsed + rtUsed)) * 100) / 100;
+          out.pg1PostgresUsPerMsg = usPerMessage(pgUsed, r.perSec);
+          out.pg1RuntimeUsPerMsg = usPerMessage(rtUsed, r.perSec);
+        }
         console.log(`postgres, ${n} runtime${n > 1 ? 's' : ''}: ${r.perSec.toFixed(0)} msg/s (bad ${r.bad}); CPU: PostgreSQL ${pgUsed} ticks, runtimes ${rtUsed} ticks`);
 
         if (n === 3) {
@@ -266,6 +296,7 @@ async function main() {
   const ordered = {
     bench: 'cluster', sqlitePerSec: out.sqlitePerSec, pg1PerSec: out.pg1PerSec, pg2PerSec: out.pg2PerSec, pg3PerSec: out.pg3PerSec,
     failoverSeconds: out.failoverSeconds, lostAcked, duplicateRuns, pg1Ratio: out.pg1Ratio, pgCpuShare: out.pgCpuShare,
+    sqliteRuntimeUsPerMsg: out.sqliteRuntimeUsPerMsg, pg1RuntimeUsPerMsg: out.pg1RuntimeUsPerMsg, pg1PostgresUsPerMsg: out.pg1PostgresUsPerMsg,
     connections: CONNECTIONS, durationS: DURATION_S, leaseMs: LEASE_MS,
   };
   const resultsDir = new URL('./results/', import.meta.url).pathname;

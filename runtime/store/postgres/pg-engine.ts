@@ -167,7 +167,9 @@ export class PgEngine {
       return;
     }
     this.pumping = true;
-    void this.fill().finally(() => {
+    // Runs that end together (one statement, see PgRunWriter) free their slots in the same turn of
+    // the event loop: the claim waits for that turn to end and fills all of them at once.
+    void new Promise(setImmediate).then(() => this.fill()).finally(() => {
       this.pumping = false;
       if (this.pumpAgain && this.running) {
         this.pumpAgain = false;

@@ -15,6 +15,8 @@ import { takeBatch, type JournalStats, type JournalStore, type JournalWaiter as 
 import { JournalCommits } from '../journal-commits.ts';
 import type { Logger } from '../../platform/log/logger.ts';
 import { pgTransaction } from './pg-pool.ts';
+import { prepared } from './pg-prepared.ts';
+import { binaryArray, type Element, type Value } from './pg-binary-array.ts';
 
 /** Where newly queued runs are announced (LISTEN in pg-engine.ts wakes the other runtimes). */
 export const RUNS_CHANNEL = 'hdc_runs';
@@ -23,6 +25,36 @@ export const PURGE_LOCK = 0x6864630002;
 /** The class of the per-order-key advisory locks (two-int form; "hd" in ASCII). */
 const ORDER_KEY_LOCK_CLASS = 0x6864;
 
+/** A batch's messages and their runs (see writeBatch). */
+const INSERT_BATCH = prepared('hdc_journal_batch', `WITH i AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bytea[], $9::text[], $10::text[])
+    WITH ORDINALITY AS i(sender, control_id, sending_system, content_hash, message_type, trigger, received_at, raw, charset, ack, ord)),
+m AS (
+  INSERT INTO messages (sender, control_id, sending_system, content_hash, message_type, trigger, received_at, raw, charset, status, ack, reuse_of)
+  SELECT i.sender, i.control_id, i.sending_system, i.content_hash, i.message_type, i.trigger, i.received_at, i.raw, i.charset, 'accepted', i.ack,
+    (SELECT o.id FROM messages o WHERE o.sender = i.sender AND o.control_id = i.control_id
+       AND o.sending_system = i.sending_system AND o.content_hash <> i.content_hash LIMIT 1)
+  FROM i ORDER BY i.ord
+  ON CONFLICT ON CONSTRAINT messages_resend_key DO NOTHING
+  RETURNING id, sender, control_id, content_hash, reuse_of),
+q AS (
+  SELECT * FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::bigint[], $19::text[])
+    WITH ORDINALITY AS q(sender, control_id, content_hash, workflow, workflow_hash, order_key, input, at, home, ord)),
+r AS (
+  INSERT INTO workflow_runs (message_id, sender, workflow, workflow_hash, order_key, status, input, attempts, next_attempt_at, created_at, updated_at, home_runtime)
+  SELECT m.id, q.sender, q.workflow, q.workflow_hash, q.order_key, 'queued', q.input, 0, q.at, q.at, q.at, q.home
+  FROM q JOIN m ON m.sender = q.sender AND m.control_id = q.control_id AND m.content_hash = q.content_hash
+  ORDER BY q.ord
+  RETURNING id, message_id)
+SELECT 'm' AS t, id, sender, control_id, content_hash, reuse_of, NULL::bigint AS message_id FROM m
+UNION ALL SELECT 'r', id, NULL, NULL, NULL, NULL, message_id FROM r`);
+
+/** The transaction locks of a batch's order keys, in one order whatever the batch. */
+const LOCK_ORDER_KEYS = prepared('hdc_journal_order_keys', `SELECT pg_advisory_xact_lock(${ORDER_KEY_LOCK_CLASS}, k) FROM (
+  SELECT DISTINCT hashtext(w || chr(31) || o) AS k FROM unnest($1::text[], $2::text[]) AS t(w, o) ORDER BY 1) s`);
+
+/** Wakes the engines listening on RUNS_CHANNEL. */
+const NOTIFY = prepared('hdc_journal_notify', `SELECT pg_notify('${RUNS_CHANNEL}', '')`);
 
 export interface PgJournalOptions {
   pool: pg.Pool;
@@ -109,7 +141,7 @@ export class PgJournal implements JournalStore {
       return;
     }
     this.notifying = true;
-    (this.opts.notifyPool ?? this.pool).query(`SELECT pg_notify('${RUNS_CHANNEL}', '')`)
+    (this.opts.notifyPool ?? this.pool).query(NOTIFY([]))
       .catch(() => {}) // the engines poll as well
       .finally(() => {
         this.notifying = false;
@@ -205,7 +237,7 @@ export class PgJournal implements JournalStore {
     }
     // Key order: two batches with overlapping keys lock them in the same order (no deadlock).
     toInsert.sort((x, y) => { const kx = keyOf(entries[x]!), ky = keyOf(entries[y]!); return kx < ky ? -1 : kx > ky ? 1 : 0; });
-    const col = <T>(f: (e: JournalEntry) => T) => toInsert.map((i) => f(entries[i]!));
+    const col = <E extends Element>(type: E, f: (e: JournalEntry) => Value<E>) => binaryArray(type, toInsert.map((i) => f(entries[i]!)));
     const runs: { sender: string; controlId: string; contentHash: string; workflow: string; hash: string; orderKey: string | null; input: string; at: number; home: string | null }[] = [];
     for (const i of toInsert) {
       const e = entries[i]!;
@@ -213,51 +245,26 @@ export class PgJournal implements JournalStore {
         runs.push({ sender: e.sender, controlId: e.controlId, contentHash: e.contentHash, workflow: r.workflow, hash: this.opts.workflowHashes.get(r.workflow) ?? '', orderKey: r.orderKey, input: r.input, at: e.receivedAt, home: e.awaitsOutcome ? (this.opts.runtimeId ?? null) : null });
       }
     }
-    const rcol = <T>(f: (r: (typeof runs)[number]) => T) => runs.map(f);
+    const rcol = <E extends Element>(type: E, f: (r: (typeof runs)[number]) => Value<E>) => binaryArray(type, runs.map(f));
     type Row = { t: 'm' | 'r'; id: number; sender: string | null; control_id: string | null; content_hash: string | null; reuse_of: number | null; message_id: number | null };
     // Runs with an order key: run ids must follow commit order per key, or a claimer could see a
     // later run committed while an earlier id is still uncommitted and run it first. A transaction
     // lock per (workflow, key), taken in one order by every batch, makes two batches with a run of
     // the same key insert one after the other's commit.
     const keyed = runs.filter((r) => r.orderKey !== null);
-    const insert = async (text: string, values: unknown[]) => {
-      if (!keyed.length) return pool.query<Row>(text, values);
+    const insert = async (values: unknown[]) => {
+      if (!keyed.length) return pool.query<Row>(INSERT_BATCH(values));
       return pgTransaction(pool, async (client) => {
-        await client.query(
-          `SELECT pg_advisory_xact_lock(${ORDER_KEY_LOCK_CLASS}, k) FROM (
-             SELECT DISTINCT hashtext(w || chr(31) || o) AS k FROM unnest($1::text[], $2::text[]) AS t(w, o) ORDER BY 1) s`,
-          [keyed.map((r) => r.workflow), keyed.map((r) => r.orderKey)],
-        );
-        const result = await client.query<Row>(text, values);
-        return result;
+        await client.query(LOCK_ORDER_KEYS([keyed.map((r) => r.workflow), keyed.map((r) => r.orderKey)]));
+        return client.query<Row>(INSERT_BATCH(values));
       });
     };
     const rows = toInsert.length === 0 ? [] : (await insert(
-      `WITH i AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bytea[], $9::text[], $10::text[])
-           WITH ORDINALITY AS i(sender, control_id, sending_system, content_hash, message_type, trigger, received_at, raw, charset, ack, ord)),
-       m AS (
-         INSERT INTO messages (sender, control_id, sending_system, content_hash, message_type, trigger, received_at, raw, charset, status, ack, reuse_of)
-         SELECT i.sender, i.control_id, i.sending_system, i.content_hash, i.message_type, i.trigger, i.received_at, i.raw, i.charset, 'accepted', i.ack,
-           (SELECT o.id FROM messages o WHERE o.sender = i.sender AND o.control_id = i.control_id
-              AND o.sending_system = i.sending_system AND o.content_hash <> i.content_hash LIMIT 1)
-         FROM i ORDER BY i.ord
-         ON CONFLICT ON CONSTRAINT messages_resend_key DO NOTHING
-         RETURNING id, sender, control_id, content_hash, reuse_of),
-       q AS (
-         SELECT * FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::bigint[], $19::text[])
-           WITH ORDINALITY AS q(sender, control_id, content_hash, workflow, workflow_hash, order_key, input, at, home, ord)),
-       r AS (
-         INSERT INTO workflow_runs (message_id, sender, workflow, workflow_hash, order_key, status, input, attempts, next_attempt_at, created_at, updated_at, home_runtime)
-         SELECT m.id, q.sender, q.workflow, q.workflow_hash, q.order_key, 'queued', q.input, 0, q.at, q.at, q.at, q.home
-         FROM q JOIN m ON m.sender = q.sender AND m.control_id = q.control_id AND m.content_hash = q.content_hash
-         ORDER BY q.ord
-         RETURNING id, message_id)
-       SELECT 'm' AS t, id, sender, control_id, content_hash, reuse_of, NULL::bigint AS message_id FROM m
-       UNION ALL SELECT 'r', id, NULL, NULL, NULL, NULL, message_id FROM r`,
-      [col((e) => e.sender), col((e) => e.controlId), col((e) => e.sendingSystem), col((e) => e.contentHash), col((e) => e.messageType),
-        col((e) => e.trigger), col((e) => e.receivedAt), col((e) => Buffer.from(e.raw.buffer, e.raw.byteOffset, e.raw.byteLength)), col((e) => e.charset), col((e) => e.ack),
-        rcol((r) => r.sender), rcol((r) => r.controlId), rcol((r) => r.contentHash), rcol((r) => r.workflow), rcol((r) => r.hash), rcol((r) => r.orderKey), rcol((r) => r.input), rcol((r) => r.at), rcol((r) => r.home)],
+      [col('text', (e) => e.sender), col('text', (e) => e.controlId), col('text', (e) => e.sendingSystem), col('text', (e) => e.contentHash),
+        col('text', (e) => e.messageType), col('text', (e) => e.trigger), col('int8', (e) => e.receivedAt), col('bytea', (e) => e.raw),
+        col('text', (e) => e.charset), col('text', (e) => e.ack),
+        rcol('text', (r) => r.sender), rcol('text', (r) => r.controlId), rcol('text', (r) => r.contentHash), rcol('text', (r) => r.workflow),
+        rcol('text', (r) => r.hash), rcol('text', (r) => r.orderKey), rcol('text', (r) => r.input), rcol('int8', (r) => r.at), rcol('text', (r) => r.home)],
     )).rows;
     const inserted = rows.filter((r) => r.t === 'm');
     const stored = new Map<string, { id: number; reuse_of: number | null }>();

@@ -10,6 +10,8 @@ import type { RunOutcome, RunStatus } from '../../journal/journal-schema.ts';
 import type { AttemptRow, RunRow, StepRow } from '../../workflows/run-store.ts';
 import type { RunWriter, WriteOp } from '../../workflows/run-writer.ts';
 import { pgTransaction } from './pg-pool.ts';
+import { prepared } from './pg-prepared.ts';
+import { binaryArray, type Element, type Value } from './pg-binary-array.ts';
 
 /** A write of a run whose lease this runtime no longer holds; the run stops where it is. */
 export class LeaseLost extends Error {
@@ -30,6 +32,20 @@ const stepValues = (s: StepRow) => [s.run_id, s.path, s.step_id, s.kind, s.statu
 const UPSERT_STEP = `INSERT INTO run_steps (${STEP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
   ON CONFLICT (run_id, path) DO UPDATE SET step_id = excluded.step_id, kind = excluded.kind, status = excluded.status,
     result = excluded.result, attempt = excluded.attempt, started_at = excluded.started_at, finished_at = excluded.finished_at, error = excluded.error`;
+
+/** Ready runs claimed by the function of migration pg/006 (its planner settings say why). */
+const CLAIM = prepared('hdc_claim', 'SELECT * FROM hdc_claim_runs($1, $2, $3, $4, $5, $6)');
+
+/** A step's row, written only while the run's claim holds (planned at each call, as before). */
+const RECORD_STEP = `INSERT INTO run_steps (${STEP_COLUMNS})
+  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10
+  WHERE EXISTS (SELECT 1 FROM workflow_runs WHERE id = $1 AND claimed_by = $11 AND status = 'running')
+  ON CONFLICT (run_id, path) DO UPDATE SET step_id = excluded.step_id, kind = excluded.kind, status = excluded.status,
+    result = excluded.result, attempt = excluded.attempt, started_at = excluded.started_at, finished_at = excluded.finished_at, error = excluded.error`;
+
+/** Ends attempts of several runs: the function of migration pg/006 (its planner settings say why). */
+const FINISH_RUNS = prepared('hdc_finish_runs', `SELECT id FROM hdc_finish_runs($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+  $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27) AS id`);
 
 export interface FinishArgs {
   id: number;
@@ -57,30 +73,7 @@ export class PgRunStore {
    */
   async claim(limit: number, now: number, workflowHashes: readonly string[], workflowNames: readonly string[] = []): Promise<RunRow[]> {
     if (limit <= 0) return [];
-    const { rows } = await this.pool.query<RunRow>(
-      `WITH c AS (
-         SELECT r.id FROM workflow_runs r
-         WHERE r.status IN ('queued','failed') AND r.next_attempt_at <= $1
-           AND (r.workflow_hash = ANY($2::text[])
-                OR (r.workflow = ANY($6::text[])
-                    AND NOT EXISTS (SELECT 1 FROM cluster_members m
-                                    WHERE r.workflow_hash = ANY(m.workflow_hashes) AND m.seen_at > hdc_now_ms() - 3 * $5)
-                    AND NOT EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = r.id)))
-           AND (r.home_runtime IS NULL OR r.home_runtime = $4 OR NOT EXISTS (
-                 SELECT 1 FROM cluster_members h WHERE h.runtime_id = r.home_runtime AND h.seen_at > hdc_now_ms() - 3 * $5))
-           AND (r.order_key IS NULL OR NOT EXISTS (
-                 SELECT 1 FROM workflow_runs p
-                 WHERE p.workflow = r.workflow AND p.order_key = r.order_key AND p.id < r.id
-                   AND p.status IN ('queued','running','failed')))
-         ORDER BY r.id
-         LIMIT $3
-         FOR UPDATE SKIP LOCKED)
-       UPDATE workflow_runs w SET status = 'running', attempts = w.attempts + 1, claimed_by = $4,
-         lease_until = hdc_now_ms() + $5, updated_at = $1
-       FROM c WHERE w.id = c.id
-       RETURNING w.*`,
-      [now, workflowHashes, limit, this.runtimeId, this.leaseMs, workflowNames],
-    );
+    const { rows } = await this.pool.query<RunRow>(CLAIM([now, workflowHashes, limit, this.runtimeId, this.leaseMs, workflowNames]));
     return rows.sort((a, b) => a.id - b.id);
   }
 
@@ -104,9 +97,9 @@ export class PgRunStore {
     return rows.map((r) => r.run_id);
   }
 
-  /** Renews the lease of every run this runtime holds; resolves to their number. */
+  /** Renews the lease of every run this runtime holds (found through the lease index); resolves to their number. */
   async renewLeases(): Promise<number> {
-    const r = await this.pool.query(`UPDATE workflow_runs SET lease_until = hdc_now_ms() + $2 WHERE claimed_by = $1 AND status = 'running'`, [this.runtimeId, this.leaseMs]);
+    const r = await this.pool.query(`UPDATE workflow_runs SET lease_until = hdc_now_ms() + $2 WHERE lease_until IS NOT NULL AND claimed_by = $1 AND status = 'running'`, [this.runtimeId, this.leaseMs]);
     return r.rowCount ?? 0;
   }
 
@@ -149,14 +142,7 @@ export class PgRunStore {
 
   async recordStep(step: StepRow): Promise<void> {
     // One statement: the step is written only while the claim holds.
-    const r = await this.pool.query(
-      `INSERT INTO run_steps (${STEP_COLUMNS})
-       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10
-       WHERE EXISTS (SELECT 1 FROM workflow_runs WHERE id = $1 AND claimed_by = $11 AND status = 'running')
-       ON CONFLICT (run_id, path) DO UPDATE SET step_id = excluded.step_id, kind = excluded.kind, status = excluded.status,
-         result = excluded.result, attempt = excluded.attempt, started_at = excluded.started_at, finished_at = excluded.finished_at, error = excluded.error`,
-      [...stepValues(step), this.runtimeId],
-    );
+    const r = await this.pool.query(RECORD_STEP, [...stepValues(step), this.runtimeId]);
     if (r.rowCount !== 1) throw new LeaseLost(step.run_id);
   }
 
@@ -184,39 +170,18 @@ export class PgRunStore {
   async finishRuns(list: readonly FinishArgs[]): Promise<Set<number>> {
     const steps = list.filter((f) => f.extra.lastStep).map((f) => f.extra.lastStep!);
     const attempts = list.filter((f) => f.extra.attempt).map((f) => f.extra.attempt!);
-    const col = <T, R>(xs: readonly T[], f: (x: T) => R) => xs.map(f);
-    const { rows } = await this.pool.query<{ id: number }>(
-      `WITH v AS (
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])
-           AS v(id, status, outcome, error, next_attempt_at, now)),
-       f AS (
-         UPDATE workflow_runs w SET status = v.status, outcome = v.outcome, error = v.error, next_attempt_at = v.next_attempt_at,
-           updated_at = v.now, claimed_by = NULL, lease_until = NULL
-         FROM v WHERE w.id = v.id AND w.claimed_by = $7 AND w.status = 'running'
-         RETURNING w.id),
-       s AS (
-         INSERT INTO run_steps (${STEP_COLUMNS})
-         SELECT s.* FROM unnest($8::bigint[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::int[], $15::bigint[], $16::bigint[], $17::text[])
-           AS s(run_id, path, step_id, kind, status, result, attempt, started_at, finished_at, error)
-         JOIN f ON f.id = s.run_id
-         ON CONFLICT (run_id, path) DO UPDATE SET step_id = excluded.step_id, kind = excluded.kind, status = excluded.status,
-           result = excluded.result, attempt = excluded.attempt, started_at = excluded.started_at, finished_at = excluded.finished_at, error = excluded.error),
-       a AS (
-         INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, status, step_path, api, http_status, error, next_attempt_at)
-         SELECT a.* FROM unnest($18::bigint[], $19::int[], $20::bigint[], $21::bigint[], $22::text[], $23::text[], $24::text[], $25::int[], $26::text[], $27::bigint[])
-           AS a(run_id, attempt, started_at, finished_at, status, step_path, api, http_status, error, next_attempt_at)
-         JOIN f ON f.id = a.run_id
-         ON CONFLICT DO NOTHING)
-       SELECT id FROM f`,
-      [
-        col(list, (f) => f.id), col(list, (f) => f.status), col(list, (f) => (f.extra.outcome ? JSON.stringify(f.extra.outcome) : null)),
-        col(list, (f) => f.extra.error ?? null), col(list, (f) => f.extra.nextAttemptAt ?? f.now), col(list, (f) => f.now), this.runtimeId,
-        col(steps, (x) => x.run_id), col(steps, (x) => x.path), col(steps, (x) => x.step_id), col(steps, (x) => x.kind), col(steps, (x) => x.status),
-        col(steps, (x) => x.result), col(steps, (x) => x.attempt), col(steps, (x) => x.started_at), col(steps, (x) => x.finished_at), col(steps, (x) => x.error),
-        col(attempts, (x) => x.run_id), col(attempts, (x) => x.attempt), col(attempts, (x) => x.started_at), col(attempts, (x) => x.finished_at), col(attempts, (x) => x.status),
-        col(attempts, (x) => x.step_path), col(attempts, (x) => x.api), col(attempts, (x) => x.http_status), col(attempts, (x) => x.error), col(attempts, (x) => x.next_attempt_at),
-      ],
-    );
+    const col = <T, E extends Element>(xs: readonly T[], type: E, f: (x: T) => Value<E>) => binaryArray(type, xs.map(f));
+    const { rows } = await this.pool.query<{ id: number }>(FINISH_RUNS([
+      col(list, 'int8', (f) => f.id), col(list, 'text', (f) => f.status), col(list, 'text', (f) => (f.extra.outcome ? JSON.stringify(f.extra.outcome) : null)),
+      col(list, 'text', (f) => f.extra.error), col(list, 'int8', (f) => f.extra.nextAttemptAt ?? f.now), col(list, 'int8', (f) => f.now), this.runtimeId,
+      col(steps, 'int8', (x) => x.run_id), col(steps, 'text', (x) => x.path), col(steps, 'text', (x) => x.step_id), col(steps, 'text', (x) => x.kind),
+      col(steps, 'text', (x) => x.status), col(steps, 'text', (x) => x.result), col(steps, 'int4', (x) => x.attempt), col(steps, 'int8', (x) => x.started_at),
+      col(steps, 'int8', (x) => x.finished_at), col(steps, 'text', (x) => x.error),
+      col(attempts, 'int8', (x) => x.run_id), col(attempts, 'int4', (x) => x.attempt), col(attempts, 'int8', (x) => x.started_at),
+      col(attempts, 'int8', (x) => x.finished_at), col(attempts, 'text', (x) => x.status), col(attempts, 'text', (x) => x.step_path),
+      col(attempts, 'text', (x) => x.api), col(attempts, 'int4', (x) => x.http_status), col(attempts, 'text', (x) => x.error),
+      col(attempts, 'int8', (x) => x.next_attempt_at),
+    ]));
     return new Set(rows.map((r) => r.id));
   }
 

@@ -1,7 +1,8 @@
 // The PostgreSQL engine in process, against a real server and a loopback API: a transient failure
 // retries with backoff and resumes, a permanent one becomes a dead letter, an order key holds its
-// later runs back while an earlier one waits to retry, and a runtime that lost its lease can
-// neither record a step nor finish the run (the runtime that took it over finishes it once).
+// later runs back while an earlier one waits to retry (and within one claim of several runs), and
+// a runtime that lost its lease can neither record a step nor finish the run (the runtime that
+// took it over finishes it once).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer, type ServerResponse } from 'node:http';
@@ -151,6 +152,28 @@ test('a runtime whose lease ran out can neither record a step nor finish; the ru
   const interrupted = (await pool.query('SELECT 1 FROM run_attempts WHERE run_id = $1 AND status = $2', [id, 'interrupted'])).rowCount;
   assert.is(interrupted, 1, 'the interrupted attempt is in the history');
   await b.stop();
+});
+
+test('one claim takes several ready runs in journal order; of runs sharing an order key only the earliest', async () => {
+  if (!db) return skipBecause('no PostgreSQL server at 127.0.0.1:5432');
+  const a1 = await enqueue('B-1', 'A');
+  const a2 = await enqueue('B-2', 'A');
+  const n1 = await enqueue('B-3');
+  const b1 = await enqueue('B-4', 'B');
+  const b2 = await enqueue('B-5', 'B');
+  const n2 = await enqueue('B-6');
+  const store = new PgRunStore(pool, 'rt-batch', 30_000);
+  const hashes = [...workflowHashes(thePlan).values()];
+  const finish = (runs: { id: number }[]) => store.finishRuns(runs.map((r) => ({ id: r.id, status: 'done' as const, now: Date.now(), extra: {} })));
+  const limited = await store.claim(2, Date.now(), hashes);
+  assert.equal(limited.map((r) => r.id), [a1, n1], 'the limit stops the claim, oldest first');
+  const rest = await store.claim(10, Date.now(), hashes);
+  assert.equal(rest.map((r) => r.id), [b1, n2], 'A-2 waits for A-1, B-2 for B-1');
+  assert.equal(await store.claim(10, Date.now(), hashes), []);
+  await finish([...limited, ...rest]);
+  const later = await store.claim(10, Date.now(), hashes);
+  assert.equal(later.map((r) => r.id), [a2, b2], 'each key\'s next run once the earlier one is done');
+  await finish(later);
 });
 
 test('hdc runs --store lists the dead letters and replays one; a runtime runs it again', async () => {
