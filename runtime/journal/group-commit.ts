@@ -62,17 +62,12 @@ function inlineBackend(file: string): Backend {
   };
 }
 
-const WORKER_YOUNG_GENERATION_MB = 4;
-
 async function workerBackend(opts: JournalOptions): Promise<Backend> {
   const thread = await SupervisedThread.start<JournalProtocol>({
     name: 'journal writer',
     module: './journal-worker',
     from: import.meta.url,
     workerData: { file: opts.file },
-    // The writer's garbage is short-lived (one batch): a small young generation keeps the thread's
-    // memory, and the transferred message buffers it frees, small (the default grows to 32 MB).
-    resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
     ...(opts.restart ? { restart: opts.restart } : {}),
     ...(opts.log ? { log: opts.log } : {}),
     ...(opts.onFatal ? { onFatal: opts.onFatal } : {}),

@@ -13,6 +13,12 @@ export interface ThreadStart {
   resourceLimits?: ResourceLimits;
 }
 
+/**
+ * A writer's garbage is short-lived (one batch): a small young generation keeps the thread's memory,
+ * and the transferred buffers it frees, small (V8's default grows to 32 MB per thread).
+ */
+const WRITER_YOUNG_GENERATION_MB = 4;
+
 export function startThread(opts: ThreadStart): Worker {
   const fromSource = opts.from.endsWith('.ts');
   const script = new URL(`${opts.module}${fromSource ? '.ts' : '.js'}`, opts.from);
@@ -27,6 +33,6 @@ export function startThread(opts: ThreadStart): Worker {
     // No inherited flags: a writer needs none, an inherited `--import tsx` would start the hooks
     // thread anyway, and V8 heap flags such as --max-semi-space-size make the Worker constructor throw.
     execArgv: [],
-    ...(opts.resourceLimits ? { resourceLimits: opts.resourceLimits } : {}),
+    resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB, ...opts.resourceLimits },
   });
 }
