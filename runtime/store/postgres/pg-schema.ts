@@ -231,12 +231,13 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   },
   {
     // A message's bytes beyond ~2 KB are compressed as they are journaled; lz4 does it several
-    // times faster than the default pglz, at a similar size. A server built without lz4 keeps pglz.
+    // times faster than the default pglz, at a similar size. A server built without lz4, or older
+    // than PostgreSQL 14 (no per-column compression: the statement does not parse), keeps pglz.
     id: 'pg/008-raw-lz4',
     up: `
       DO $$ BEGIN
-        ALTER TABLE messages ALTER COLUMN raw SET COMPRESSION lz4;
-      EXCEPTION WHEN feature_not_supported THEN NULL;
+        EXECUTE 'ALTER TABLE messages ALTER COLUMN raw SET COMPRESSION lz4';
+      EXCEPTION WHEN feature_not_supported OR syntax_error THEN NULL;
       END $$;
     `,
   },
