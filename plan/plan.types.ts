@@ -113,233 +113,9 @@ export interface Plan {
    * The add-on modules' settings by module name: what the module's declarations lowered to (its spec gives the shape). Absent when the plan uses none.
    */
   modules?: {
-    bulk?: {
-      [k: string]: {
-        kind: 'bulk';
-        name: string;
-        /**
-         * The FHIR API exported from.
-         */
-        from: string;
-        src: Src;
-        settings: {
-          /**
-           * system | patient | [group, ID]
-           */
-          level: string | number | (string | number)[];
-          /**
-           * Resource types (_type).
-           */
-          types?: string | string[];
-          /**
-           * _typeFilter queries, TYPE?QUERY.
-           */
-          type_filter?: string | string[];
-          /**
-           * _elements.
-           */
-          elements?: string | string[];
-          /**
-           * last_success or an instant.
-           */
-          since?: string;
-          /**
-           * A cron expression (UTC), or [every, MILLISECONDS].
-           */
-          schedule?: string | number | (string | number)[];
-          /**
-           * [TYPE, run, WORKFLOW], or a list of them.
-           */
-          on?: string[] | string[][];
-          /**
-           * [ndjson, FOLDER].
-           */
-          store?: string[];
-          concurrency?: number;
-          kickoff?: 'get' | 'post';
-          /**
-           * Patient references (patient).
-           */
-          patient?: string | string[];
-          include_associated_data?: string | string[];
-          output_format?: string;
-        };
-      };
-    };
-    monitoring?: {
-      dashboard?: {
-        kind: 'dashboard';
-        src: Src;
-        settings: {
-          /**
-           * HOST:PORT of the dashboard's own listener.
-           */
-          listen: string;
-          /**
-           * users | ldap | postgres | oidc, alone or with its block's settings ({ value: KIND, issuer, client_id, … }).
-           */
-          login:
-            | ('users' | 'oidc' | 'ldap' | 'postgres')
-            | {
-                value: 'users' | 'oidc' | 'ldap' | 'postgres';
-                issuer?: Value;
-                client_id?: Value;
-                client_secret?: Value;
-                scope?: string;
-                url?: Value;
-                bind_dn?: string;
-                query?: string;
-              };
-          /**
-           * One role block, or a list of them: { value: viewer|operator, group: NAME or [NAMES] }.
-           */
-          role?:
-            | {
-                value: 'viewer' | 'operator';
-                group?: string | string[];
-              }
-            | {
-                value: 'viewer' | 'operator';
-                group?: string | string[];
-              }[];
-          retention?: Duration;
-          session_idle?: Duration;
-        };
-      };
-      metrics?: {
-        kind: 'metrics';
-        src: Src;
-        settings: {
-          /**
-           * HOST:PORT where GET /metrics is served.
-           */
-          listen: string;
-        };
-      };
-      tracing?: {
-        kind: 'tracing';
-        src: Src;
-        settings: {
-          otlp: Value;
-          service?: string;
-        };
-      };
-    };
-    [k: string]:
-      | {}
-      | {
-          [k: string]: {
-            kind: 'bulk';
-            name: string;
-            /**
-             * The FHIR API exported from.
-             */
-            from: string;
-            src: Src;
-            settings: {
-              /**
-               * system | patient | [group, ID]
-               */
-              level: string | number | (string | number)[];
-              /**
-               * Resource types (_type).
-               */
-              types?: string | string[];
-              /**
-               * _typeFilter queries, TYPE?QUERY.
-               */
-              type_filter?: string | string[];
-              /**
-               * _elements.
-               */
-              elements?: string | string[];
-              /**
-               * last_success or an instant.
-               */
-              since?: string;
-              /**
-               * A cron expression (UTC), or [every, MILLISECONDS].
-               */
-              schedule?: string | number | (string | number)[];
-              /**
-               * [TYPE, run, WORKFLOW], or a list of them.
-               */
-              on?: string[] | string[][];
-              /**
-               * [ndjson, FOLDER].
-               */
-              store?: string[];
-              concurrency?: number;
-              kickoff?: 'get' | 'post';
-              /**
-               * Patient references (patient).
-               */
-              patient?: string | string[];
-              include_associated_data?: string | string[];
-              output_format?: string;
-            };
-          };
-        }
-      | {
-          dashboard?: {
-            kind: 'dashboard';
-            src: Src;
-            settings: {
-              /**
-               * HOST:PORT of the dashboard's own listener.
-               */
-              listen: string;
-              /**
-               * users | ldap | postgres | oidc, alone or with its block's settings ({ value: KIND, issuer, client_id, … }).
-               */
-              login:
-                | ('users' | 'oidc' | 'ldap' | 'postgres')
-                | {
-                    value: 'users' | 'oidc' | 'ldap' | 'postgres';
-                    issuer?: Value;
-                    client_id?: Value;
-                    client_secret?: Value;
-                    scope?: string;
-                    url?: Value;
-                    bind_dn?: string;
-                    query?: string;
-                  };
-              /**
-               * One role block, or a list of them: { value: viewer|operator, group: NAME or [NAMES] }.
-               */
-              role?:
-                | {
-                    value: 'viewer' | 'operator';
-                    group?: string | string[];
-                  }
-                | {
-                    value: 'viewer' | 'operator';
-                    group?: string | string[];
-                  }[];
-              retention?: Duration;
-              session_idle?: Duration;
-            };
-          };
-          metrics?: {
-            kind: 'metrics';
-            src: Src;
-            settings: {
-              /**
-               * HOST:PORT where GET /metrics is served.
-               */
-              listen: string;
-            };
-          };
-          tracing?: {
-            kind: 'tracing';
-            src: Src;
-            settings: {
-              otlp: Value;
-              service?: string;
-            };
-          };
-        }
-      | undefined;
+    bulk?: BulkModulePlan;
+    monitoring?: MonitoringModulePlan;
+    [k: string]: {} | BulkModulePlan | MonitoringModulePlan | undefined;
   };
 }
 /**
@@ -954,4 +730,124 @@ export interface TransformParam {
    * segment/group: the segment ID; composite: the HL7 data type.
    */
   type?: string;
+}
+/**
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "BulkModulePlan".
+ */
+export interface BulkModulePlan {
+  [k: string]: {
+    kind: 'bulk';
+    name: string;
+    /**
+     * The FHIR API exported from.
+     */
+    from: string;
+    src: Src;
+    settings: {
+      /**
+       * system | patient | [group, ID]
+       */
+      level: string | number | (string | number)[];
+      /**
+       * Resource types (_type).
+       */
+      types?: string | string[];
+      /**
+       * _typeFilter queries, TYPE?QUERY.
+       */
+      type_filter?: string | string[];
+      /**
+       * _elements.
+       */
+      elements?: string | string[];
+      /**
+       * last_success or an instant.
+       */
+      since?: string;
+      /**
+       * A cron expression (UTC), or [every, MILLISECONDS].
+       */
+      schedule?: string | number | (string | number)[];
+      /**
+       * [TYPE, run, WORKFLOW], or a list of them.
+       */
+      on?: string[] | string[][];
+      /**
+       * [ndjson, FOLDER].
+       */
+      store?: string[];
+      concurrency?: number;
+      kickoff?: 'get' | 'post';
+      /**
+       * Patient references (patient).
+       */
+      patient?: string | string[];
+      include_associated_data?: string | string[];
+      output_format?: string;
+    };
+  };
+}
+/**
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "MonitoringModulePlan".
+ */
+export interface MonitoringModulePlan {
+  dashboard?: {
+    kind: 'dashboard';
+    src: Src;
+    settings: {
+      /**
+       * HOST:PORT of the dashboard's own listener.
+       */
+      listen: string;
+      /**
+       * users | ldap | postgres | oidc, alone or with its block's settings ({ value: KIND, issuer, client_id, … }).
+       */
+      login:
+        | ('users' | 'oidc' | 'ldap' | 'postgres')
+        | {
+            value: 'users' | 'oidc' | 'ldap' | 'postgres';
+            issuer?: Value;
+            client_id?: Value;
+            client_secret?: Value;
+            scope?: string;
+            url?: Value;
+            bind_dn?: string;
+            query?: string;
+          };
+      /**
+       * One role block, or a list of them: { value: viewer|operator, group: NAME or [NAMES] }.
+       */
+      role?:
+        | {
+            value: 'viewer' | 'operator';
+            group?: string | string[];
+          }
+        | {
+            value: 'viewer' | 'operator';
+            group?: string | string[];
+          }[];
+      retention?: Duration;
+      session_idle?: Duration;
+    };
+  };
+  metrics?: {
+    kind: 'metrics';
+    src: Src;
+    settings: {
+      /**
+       * HOST:PORT where GET /metrics is served.
+       */
+      listen: string;
+    };
+  };
+  tracing?: {
+    kind: 'tracing';
+    src: Src;
+    settings: {
+      otlp: Value;
+      service?: string;
+    };
+  };
 }
