@@ -5,23 +5,14 @@
 // received its message. Messages from a sender without after_workflow go to whichever is free.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from './pg-test-db.ts';
+import { startPgRuntimes, type PgRuntimes } from './pg-runtimes.ts';
 import { skipBecause } from '../../harness/skip.ts';
-import { startChild, type ChildRuntime } from '../inbound/child-runtime.ts';
 import { adt, field, makePlan, msas, post, sender } from '../inbound/helpers.ts';
-import { withPlanHash } from '../../../plan/plan-hash.ts';
 import type { Step } from '../../../plan/plan.types.ts';
 
 const S = (line: number) => `c.hdc:${line}:1-${line}:10`;
 const ADT: [{ code: string; trigger: string }] = [{ code: 'ADT', trigger: '*' }];
-let db: TestDatabase | null = null;
-let pool: pg.Pool;
-const dir = mkdtempSync(join(tmpdir(), 'hdc-after-workflow-'));
-const children: ChildRuntime[] = [];
+let cluster: PgRuntimes | null = null;
 
 const rejectUnknown: Step = {
   id: 'known', kind: 'if', cond: { op: '==', args: [{ ref: 'mrn' }, { lit: 'NOPE' }] },
@@ -29,29 +20,19 @@ const rejectUnknown: Step = {
 };
 
 test.before(async () => {
-  db = await createTestDatabase('after_workflow');
-  if (!db) return;
-  pool = new pg.Pool({ connectionString: db.url, max: 2 });
-  pool.on('error', () => {});
   const plan = makePlan([
     sender({ name: 'waits', path: '/hl7/waits', accept: ADT, ack: { mode: 'after_workflow', timeoutMs: 20_000 }, fields: [field('mrn', 'PID-3.1')], routes: [{ types: ADT, workflow: 'check', src: S(2) }] }),
   ], [{ name: 'check', inputs: ['mrn'], steps: [rejectUnknown], src: S(3) }]);
-  const file = join(dir, 'plan.json');
-  writeFileSync(file, JSON.stringify(withPlanHash(plan)));
-  const args = (i: number) => [file, '--insecure-http', '--port', '0', '--store', db!.url, '--data', join(dir, `data-${i}`), '--log-level', 'warn'];
-  children.push(...await Promise.all([0, 1].map((i) => startChild(args(i)))));
+  cluster = await startPgRuntimes('after_workflow', plan, 2);
 });
 
 test.after(async () => {
-  for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGTERM');
-  await Promise.all(children.map((c) => c.exited));
-  await pool?.end();
-  await db?.drop();
-  rmSync(dir, { recursive: true, force: true });
+  await cluster?.stop();
 });
 
 test('each rejection reaches its partner as AE; each run runs where its message arrived', async () => {
-  if (!db) return skipBecause('no PostgreSQL server at 127.0.0.1:5432');
+  if (!cluster) return skipBecause('no PostgreSQL server at 127.0.0.1:5432');
+  const { pool, children } = cluster;
   const sent: Array<{ cid: string; to: number; mrn: string; code: string }> = [];
   // Two partners per runtime, alternating known and unknown patients, all at once.
   await Promise.all([0, 1, 2, 3].map(async (p) => {

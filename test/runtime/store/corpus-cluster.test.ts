@@ -4,52 +4,35 @@
 // (ordered by PID-3, so the per-key lock of the journal is exercised) is done exactly once.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from './pg-test-db.ts';
+import { startPgRuntimes, type PgRuntimes } from './pg-runtimes.ts';
 import { skipBecause } from '../../harness/skip.ts';
-import { startChild, type ChildRuntime } from '../inbound/child-runtime.ts';
 import { field, makePlan, msas, post, sender, workflow } from '../inbound/helpers.ts';
 import { decodeBody, parseMessage, splitBatch } from '../../../runtime/inbound/hl7/index.ts';
-import { withPlanHash } from '../../../plan/plan-hash.ts';
 import { hl7CorpusDir } from '../../corpus.ts';
 
 const corpusDir = hl7CorpusDir();
 const files = readdirSync(corpusDir).filter((f) => f.endsWith('.hl7')).sort();
-let db: TestDatabase | null = null;
-let pool: pg.Pool;
-const dir = mkdtempSync(join(tmpdir(), 'hdc-corpus-cluster-'));
-const children: ChildRuntime[] = [];
+let cluster: PgRuntimes | null = null;
 
 test.before(async () => {
-  db = await createTestDatabase('corpus_cluster');
-  if (!db) return;
-  pool = new pg.Pool({ connectionString: db.url, max: 2 });
-  pool.on('error', () => {});
   const plan = makePlan([
     sender({
       name: 'any', path: '/hl7/any', accept: [{ code: '*', trigger: '*' }], segmentBreaks: 'any', fields: [field('mrn', 'PID-3.1')],
       routes: [{ types: [{ code: '*', trigger: '*' }], workflow: 'ingest', src: 'corpus.hdc:3:1-3:20' }],
     }),
   ], [{ ...workflow('ingest'), inputs: ['mrn'], orderBy: { ref: 'mrn' } }]);
-  const file = join(dir, 'plan.json');
-  writeFileSync(file, JSON.stringify(withPlanHash(plan)));
-  const args = (i: number) => [file, '--insecure-http', '--port', '0', '--store', db!.url, '--data', join(dir, `data-${i}`), '--log-level', 'warn'];
-  children.push(...await Promise.all([0, 1].map((i) => startChild(args(i)))));
+  cluster = await startPgRuntimes('corpus_cluster', plan, 2);
 });
 
 test.after(async () => {
-  for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGTERM');
-  await Promise.all(children.map((c) => c.exited));
-  await pool?.end();
-  await db?.drop();
-  rmSync(dir, { recursive: true, force: true });
+  await cluster?.stop();
 });
 
 test('every corpus file: answered, resent to the other runtime with the same ACK, journaled and run once', async () => {
-  if (!db) return skipBecause('no PostgreSQL server at 127.0.0.1:5432');
+  if (!cluster) return skipBecause('no PostgreSQL server at 127.0.0.1:5432');
+  const { pool, children } = cluster;
   assert.ok(files.length >= 100, `${files.length} corpus files`);
   const failures: string[] = [];
   const expectedIds = new Set<string>();
