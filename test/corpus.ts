@@ -4,11 +4,28 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * The corpus is not part of the repository: where it is absent, a test that needs it stops with
+ * this error and the test runner reports it as skipped (a failure with HDC_REQUIRE_PEERS=1, as in
+ * .ci/run); benchmarks fail with the message.
+ */
+export class CorpusMissing extends Error {
+  override name = 'CorpusMissing';
+}
+
+declare global {
+  var __hdcCorpusMisses: number | undefined;
+}
+
+/** How many times this process asked for an absent corpus (test/harness/run-file.ts). */
+export const corpusMisses = (): number => globalThis.__hdcCorpusMisses ?? 0;
+
 export function corpusDir(sub: string): string {
   const base = process.env.HDC_CORPUS_DIR ?? fileURLToPath(new URL('../../shared/corpus/', import.meta.url));
   const dir = join(base, sub);
   if (!existsSync(dir)) {
-    throw new Error(`test corpus not found at ${dir}: put the shared corpus beside the repository (../shared/corpus) or set HDC_CORPUS_DIR`);
+    globalThis.__hdcCorpusMisses = corpusMisses() + 1;
+    throw new CorpusMissing(`test corpus not found at ${dir}: put the shared corpus beside the repository (../shared/corpus) or set HDC_CORPUS_DIR`);
   }
   return dir;
 }

@@ -4,6 +4,7 @@
 import { writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { runtimeSkips } from './skip.ts';
+import { corpusMisses } from '../corpus.ts';
 
 type SuiteRun = () => Promise<[true | string, number, number, number]>;
 type Queue = [string | null, ...SuiteRun[]][];
@@ -16,7 +17,15 @@ g.UVU_DEFER = 1;
 await import('uvu');
 g.UVU_INDEX = 0;
 g.UVU_QUEUE!.push([file]);
-await import(pathToFileURL(file).href);
+try {
+  await import(pathToFileURL(file).href);
+} catch (err) {
+  // A file that reads the corpus as it loads: one skipped test stands for it.
+  if ((err as Error)?.name !== 'CorpusMissing') throw err;
+  console.log(`  skipped: ${(err as Error).message}`);
+  writeSync(3, JSON.stringify({ passed: 0, failed: 0, skipped: 1 }));
+  process.exit(0);
+}
 
 let passed = 0;
 let failed = 0;
@@ -35,4 +44,8 @@ for (const group of g.UVU_QUEUE!) {
 const dynamic = runtimeSkips().length;
 passed -= dynamic;
 skipped += dynamic;
+// Tests stopped by an absent corpus (CorpusMissing) failed in uvu's count.
+const withoutCorpus = Math.min(failed, corpusMisses());
+failed -= withoutCorpus;
+skipped += withoutCorpus;
 writeSync(3, JSON.stringify({ passed, failed, skipped }));
