@@ -9,6 +9,10 @@ import { coreMigrations } from '../../../runtime/journal/core-migrations.ts';
 import { migrations } from '../../../modules/monitoring/monitoring-schema.ts';
 import { sqliteSql } from '../../../runtime/store/shared-sql.ts';
 import { PAGE_SIZE, SENDER_WINDOW, searchMessages } from '../../../modules/monitoring/dashboard/message-search.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeBody, parseMessage, splitBatch } from '../../../runtime/inbound/hl7/index.ts';
+import { hl7CorpusDir } from '../../corpus.ts';
 
 const T0 = Date.UTC(2026, 0, 5, 8, 0, 0);
 
@@ -69,6 +73,39 @@ test('a sender\'s messages newest first, within the recent traffic and behind it
   // A time range with a sender: the quiet sender's first ten messages.
   const ranged = await searchMessages(sql, { sender: 'quiet', from: T0, to: T0 + 10 });
   assert.equal(ranged.rows.map((r) => r.controlId), Array.from({ length: 10 }, (_, i) => `Q${9 - i}`));
+  db.close();
+});
+
+test('the HL7 corpus: every message found by its MSH-10 and under its sending system, with its type', async () => {
+  const dir = hl7CorpusDir();
+  const { db, sql } = journal();
+  const insert = db.prepare(`INSERT INTO messages (sender, control_id, sending_system, content_hash, message_type, trigger, received_at, raw, charset, status, ack)
+    VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'utf-8', 'processed', 'MSA|AA')`);
+  // The corpus's own control IDs, as partners send them (repeated ones included), one sender per
+  // sending application so that lookups go through several senders' keys.
+  const sent: Array<{ sender: string; controlId: string; type: string }> = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.hl7')).sort()) {
+    for (const text of splitBatch(decodeBody(readFileSync(join(dir, file))).text, 'any').messages) {
+      const h = parseMessage(text).header;
+      const m = { sender: h.sendingApplication || 'unnamed', controlId: h.controlId, type: h.messageCode };
+      insert.run(m.sender, m.controlId, `${h.sendingApplication}^${h.sendingFacility}`, `${file}#${sent.length}`, m.type, h.triggerEvent, T0 + sent.length);
+      sent.push(m);
+    }
+  }
+  assert.ok(sent.length >= 100, `${sent.length} corpus messages`);
+  const failures: string[] = [];
+  for (const m of sent) {
+    const same = sent.filter((o) => o.controlId === m.controlId).length;
+    const found = (await searchMessages(sql, { controlId: m.controlId })).rows;
+    if (found.length !== Math.min(same, PAGE_SIZE)) failures.push(`MSH-10 "${m.controlId}": ${found.length} found, ${same} journaled`);
+    if (!found.some((r) => r.sender === m.sender && r.messageType === m.type)) failures.push(`MSH-10 "${m.controlId}": not found under ${m.sender} as ${m.type}`);
+  }
+  for (const sender of new Set(sent.map((m) => m.sender))) {
+    const mine = sent.filter((m) => m.sender === sender).length;
+    const page = await searchMessages(sql, { sender });
+    if (page.rows.length !== Math.min(mine, PAGE_SIZE) || page.rows.some((r) => r.sender !== sender)) failures.push(`sender ${sender}: ${page.rows.length} of ${mine}`);
+  }
+  assert.equal(failures, []);
   db.close();
 });
 
