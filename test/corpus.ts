@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * The corpus is not part of the repository: where it is absent, a test that needs it stops with
- * this error and the test runner reports it as skipped (a failure with HDC_REQUIRE_PEERS=1, as in
+ * this error and the test runner reports the file's failed tests as skipped (a failure with HDC_REQUIRE_PEERS=1, as in
  * .ci/run); benchmarks fail with the message.
  */
 export class CorpusMissing extends Error {

@@ -44,8 +44,12 @@ for (const group of g.UVU_QUEUE!) {
 const dynamic = runtimeSkips().length;
 passed -= dynamic;
 skipped += dynamic;
-// Tests stopped by an absent corpus (CorpusMissing) failed in uvu's count.
-const withoutCorpus = Math.min(failed, corpusMisses());
-failed -= withoutCorpus;
-skipped += withoutCorpus;
+// Without the corpus a file's failures are not findings: one absent corpus in a hook fails every
+// test of its suite. They are skipped (failures again with HDC_REQUIRE_PEERS=1).
+if (corpusMisses() > 0) {
+  skipped += failed;
+  failed = 0;
+}
 writeSync(3, JSON.stringify({ passed, failed, skipped }));
+// A hook stopped halfway may have left peers listening: the file is done.
+if (corpusMisses() > 0) process.exit(0);
